@@ -1,0 +1,50 @@
+// The small storage interface every repository backend implements (restic style).
+// A backend knows nothing about encryption or the format: it stores named, immutable
+// files by type. Implementations: local/ (directory), and, later, s3/ and rest/.
+
+export const FILE_TYPES = ['config', 'keys', 'locks', 'snapshots', 'index', 'data'] as const;
+export type FileType = (typeof FILE_TYPES)[number];
+
+/** A file in the repository. `name` is ignored for the single `config` file. */
+export interface FileHandle {
+  type: FileType;
+  name: string;
+}
+
+export interface FileInfo {
+  name: string;
+  sizeBytes: number;
+}
+
+export interface LoadOptions {
+  /** Byte offset to start reading at. */
+  offset?: number;
+  /** Number of bytes to read; the rest of the file when absent. */
+  length?: number;
+  signal?: AbortSignal;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface Backend {
+  /** Where this backend stores data, for logs and errors (no secrets). */
+  readonly location: string;
+  /** Creates whatever layout the backend needs before the first save (idempotent). */
+  create(options?: CallOptions): Promise<void>;
+  /**
+   * Stores a file atomically: readers see either nothing or the whole file.
+   * Files are immutable: saving a name that already exists fails with BACKEND_IO.
+   */
+  save(handle: FileHandle, data: Uint8Array, options?: CallOptions): Promise<void>;
+  /** Reads a file or a byte range of it. Missing file: BACKEND_NOT_FOUND. */
+  load(handle: FileHandle, options?: LoadOptions): Promise<Uint8Array>;
+  /** Size of a file. Missing file: BACKEND_NOT_FOUND. */
+  stat(handle: FileHandle, options?: CallOptions): Promise<FileInfo>;
+  /** All files of a type, in no particular order. */
+  list(type: FileType, options?: CallOptions): AsyncIterable<FileInfo>;
+  /** Removes a file; removing a missing file is not an error. */
+  remove(handle: FileHandle, options?: CallOptions): Promise<void>;
+  close(): Promise<void>;
+}

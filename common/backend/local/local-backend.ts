@@ -1,0 +1,159 @@
+// Local-directory backend, in restic's "default" layout so that `restic -r DIR` reads it:
+// config, keys/, locks/, snapshots/, index/, data/00..ff/. Files are written to a
+// temporary name, fsynced and renamed, so a crash never leaves a partial file under a real name.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCodes, SidestashError, throwIfAborted } from '../../errors.ts';
+import { FILE_TYPES } from '../backend.ts';
+import type { Backend, CallOptions, FileHandle, FileInfo, FileType, LoadOptions } from '../backend.ts';
+
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o400;
+
+export class LocalBackend implements Backend {
+  readonly location: string;
+  readonly #root: string;
+
+  constructor(root: string) {
+    this.#root = root;
+    this.location = `local:${root}`;
+  }
+
+  async create(): Promise<void> {
+    for (const type of FILE_TYPES) {
+      if (type === 'config') continue;
+      await mkdir(join(this.#root, type), { recursive: true, mode: DIR_MODE });
+    }
+    for (let i = 0; i < 256; i++) {
+      await mkdir(join(this.#root, 'data', i.toString(16).padStart(2, '0')), { recursive: true, mode: DIR_MODE });
+    }
+  }
+
+  #path(handle: FileHandle): string {
+    if (handle.type === 'config') return join(this.#root, 'config');
+    if (!/^[0-9a-zA-Z._-]+$/.test(handle.name)) {
+      throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `invalid file name ${JSON.stringify(handle.name)}`);
+    }
+    if (handle.type === 'data') return join(this.#root, 'data', handle.name.slice(0, 2), handle.name);
+    return join(this.#root, handle.type, handle.name);
+  }
+
+  async save(handle: FileHandle, data: Uint8Array, options: CallOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
+    const path = this.#path(handle);
+    const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+    try {
+      await stat(path).then(
+        () => { throw new SidestashError(ErrorCodes.BACKEND_IO, `${handle.type}/${handle.name} already exists`); },
+        (err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err; },
+      );
+      if (handle.type === 'data') await mkdir(join(this.#root, 'data', handle.name.slice(0, 2)), { recursive: true, mode: DIR_MODE });
+      const file = await open(tmp, 'wx', 0o600);
+      try {
+        await file.writeFile(data);
+        await file.sync();
+        await file.chmod(FILE_MODE);
+      } finally {
+        await file.close();
+      }
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw wrapIoError(err, handle);
+    }
+  }
+
+  async load(handle: FileHandle, options: LoadOptions = {}): Promise<Uint8Array> {
+    throwIfAborted(options.signal);
+    const offset = options.offset ?? 0;
+    let file;
+    try {
+      file = await open(this.#path(handle), 'r');
+    } catch (err) {
+      throw wrapIoError(err, handle);
+    }
+    try {
+      const sizeBytes = (await file.stat()).size;
+      const length = options.length ?? Math.max(0, sizeBytes - offset);
+      if (offset + length > sizeBytes) {
+        throw new SidestashError(ErrorCodes.BACKEND_IO, `${handle.type}/${handle.name}: range ${offset}+${length} beyond size ${sizeBytes}`);
+      }
+      const buf = Buffer.allocUnsafe(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await file.read(buf, done, length - done, offset + done);
+        if (bytesRead === 0) throw new SidestashError(ErrorCodes.BACKEND_IO, `${handle.type}/${handle.name}: short read`);
+        done += bytesRead;
+      }
+      return buf;
+    } catch (err) {
+      throw wrapIoError(err, handle);
+    } finally {
+      await file.close();
+    }
+  }
+
+  async stat(handle: FileHandle): Promise<FileInfo> {
+    try {
+      const st = await stat(this.#path(handle));
+      return { name: handle.name, sizeBytes: st.size };
+    } catch (err) {
+      throw wrapIoError(err, handle);
+    }
+  }
+
+  async *list(type: FileType, options: CallOptions = {}): AsyncIterable<FileInfo> {
+    if (type === 'config') {
+      try {
+        const st = await stat(join(this.#root, 'config'));
+        yield { name: 'config', sizeBytes: st.size };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw wrapIoError(err, { type, name: '' });
+      }
+      return;
+    }
+    const dirs = type === 'data' ? (await readdirOrEmpty(join(this.#root, 'data'))).map((d) => join('data', d)) : [type];
+    for (const dir of dirs) {
+      for (const name of await readdirOrEmpty(join(this.#root, dir))) {
+        throwIfAborted(options.signal);
+        if (name.includes('.tmp-')) continue;
+        try {
+          const st = await stat(join(this.#root, dir, name));
+          if (st.isFile()) yield { name, sizeBytes: st.size };
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw wrapIoError(err, { type, name });
+        }
+      }
+    }
+  }
+
+  async remove(handle: FileHandle): Promise<void> {
+    try {
+      await unlink(this.#path(handle));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw wrapIoError(err, handle);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+function wrapIoError(err: unknown, handle: FileHandle): unknown {
+  if (err instanceof SidestashError) return err;
+  const errno = (err as NodeJS.ErrnoException).code;
+  if (errno === 'ENOENT') {
+    return new SidestashError(ErrorCodes.BACKEND_NOT_FOUND, `${handle.type}/${handle.name} not found`, { cause: err });
+  }
+  const retryable = errno === 'EAGAIN' || errno === 'EBUSY' || errno === 'EMFILE' || errno === 'ENFILE';
+  return new SidestashError(ErrorCodes.BACKEND_IO, `${handle.type}/${handle.name}: ${(err as Error).message}`, { cause: err, retryable });
+}

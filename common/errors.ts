@@ -1,0 +1,71 @@
+// One errors module for the whole product (undici style): every error carries a stable
+// `code` that callers branch on, never the message text, and `retryable`, which says
+// whether trying the same operation again may succeed.
+
+export const ErrorCodes = {
+  // repository
+  NOT_A_REPOSITORY: 'SIDESTASH_NOT_A_REPOSITORY',
+  REPOSITORY_EXISTS: 'SIDESTASH_REPOSITORY_EXISTS',
+  WRONG_PASSWORD: 'SIDESTASH_WRONG_PASSWORD',
+  UNSUPPORTED_REPOSITORY: 'SIDESTASH_UNSUPPORTED_REPOSITORY',
+  CORRUPT_FILE: 'SIDESTASH_CORRUPT_FILE',
+  CORRUPT_PACK: 'SIDESTASH_CORRUPT_PACK',
+  MISSING_BLOB: 'SIDESTASH_MISSING_BLOB',
+  REPOSITORY_LOCKED: 'SIDESTASH_REPOSITORY_LOCKED',
+  SNAPSHOT_NOT_FOUND: 'SIDESTASH_SNAPSHOT_NOT_FOUND',
+  AMBIGUOUS_ID: 'SIDESTASH_AMBIGUOUS_ID',
+  PATH_NOT_FOUND: 'SIDESTASH_PATH_NOT_FOUND',
+  CHECK_FAILED: 'SIDESTASH_CHECK_FAILED',
+  // backends
+  BACKEND_NOT_FOUND: 'SIDESTASH_BACKEND_NOT_FOUND',
+  BACKEND_IO: 'SIDESTASH_BACKEND_IO',
+  // general
+  INVALID_ARGUMENT: 'SIDESTASH_INVALID_ARGUMENT',
+  INVALID_CONFIG: 'SIDESTASH_INVALID_CONFIG',
+  ABORTED: 'SIDESTASH_ABORTED',
+  SUBPROCESS_FAILED: 'SIDESTASH_SUBPROCESS_FAILED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface SidestashErrorOptions {
+  retryable?: boolean;
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+export class SidestashError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: SidestashErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SidestashError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details ?? {};
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, retryable: this.retryable, ...this.details };
+  }
+}
+
+export function isSidestashError(err: unknown, code?: ErrorCode): err is SidestashError {
+  return err instanceof SidestashError && (code === undefined || err.code === code);
+}
+
+/** A rejection for an aborted operation that keeps the signal's reason as its cause. */
+export function abortError(signal: AbortSignal | undefined): SidestashError {
+  return new SidestashError(ErrorCodes.ABORTED, 'operation aborted', { cause: signal?.reason });
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError(signal);
+}
+
+/** The message of any thrown value, for logs and API error bodies. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,162 @@
+// Saves blobs into packs: dedup against the index and against blobs already queued, zstd on
+// the thread pool, encryption, and packs uploaded as soon as they fill. Memory is bounded:
+// at most `maxPendingBlobs` blobs being compressed, one open pack per blob type, and
+// `uploadConcurrency` finished packs on their way to the backend.
+import { ErrorCodes, SidestashError, throwIfAborted } from '../errors.ts';
+import { compress } from './compression.ts';
+import { encrypt } from './crypto.ts';
+import { sha256Hex } from './ids.ts';
+import type { Id } from './ids.ts';
+import { MasterIndex, PACKS_PER_INDEX_FILE, encodeIndexFile } from './master-index.ts';
+import type { PackEntry } from './master-index.ts';
+import { PackBuilder } from './pack.ts';
+import type { BlobType } from './pack.ts';
+import type { Repository } from './repository.ts';
+
+export interface BlobSaverOptions {
+  /** Target pack size; restic 0.14's default is 16 MiB. */
+  packSizeBytes?: number;
+  uploadConcurrency?: number;
+  maxPendingBlobs?: number;
+  signal?: AbortSignal;
+}
+
+export interface BlobSaverStats {
+  /** Blobs offered, and their plaintext bytes. */
+  blobs: number;
+  blobBytes: number;
+  /** Blobs that were not in the repository yet, and their plaintext bytes. */
+  newBlobs: number;
+  newBlobBytes: number;
+  /** Bytes of pack files written (compressed, encrypted, with headers). */
+  storedBytes: number;
+  packs: number;
+}
+
+export const DEFAULT_PACK_SIZE_BYTES = 16 * 1024 * 1024;
+
+export class BlobSaver {
+  readonly #repo: Repository;
+  readonly #index: MasterIndex;
+  readonly #packSizeBytes: number;
+  readonly #uploadConcurrency: number;
+  readonly #maxPendingBlobs: number;
+  readonly #signal: AbortSignal | undefined;
+  readonly #queued = new Set<string>();
+  readonly #packers = new Map<BlobType, PackBuilder>();
+  readonly #pending = new Set<Promise<void>>();
+  readonly #uploads = new Set<Promise<void>>();
+  readonly #newPacks: PackEntry[] = [];
+  #error: unknown;
+  readonly stats: BlobSaverStats = { blobs: 0, blobBytes: 0, newBlobs: 0, newBlobBytes: 0, storedBytes: 0, packs: 0 };
+
+  constructor(repo: Repository, index: MasterIndex, options: BlobSaverOptions = {}) {
+    this.#repo = repo;
+    this.#index = index;
+    this.#packSizeBytes = options.packSizeBytes ?? DEFAULT_PACK_SIZE_BYTES;
+    this.#uploadConcurrency = options.uploadConcurrency ?? 2;
+    this.#maxPendingBlobs = options.maxPendingBlobs ?? 4;
+    this.#signal = options.signal;
+  }
+
+  #check(): void {
+    if (this.#error !== undefined) throw this.#error;
+    throwIfAborted(this.#signal);
+  }
+
+  /**
+   * Queues a blob and returns its id once it is accepted (waiting while too many blobs are in
+   * flight: backpressure). The blob is durable only after flush().
+   */
+  async save(type: BlobType, plaintext: Buffer): Promise<{ id: Id; isNew: boolean }> {
+    this.#check();
+    const id = sha256Hex(plaintext);
+    this.stats.blobs++;
+    this.stats.blobBytes += plaintext.length;
+    const key = MasterIndex.key(type, id);
+    if (this.#index.has(type, id) || this.#queued.has(key)) return { id, isNew: false };
+    this.#queued.add(key);
+    this.stats.newBlobs++;
+    this.stats.newBlobBytes += plaintext.length;
+    while (this.#pending.size >= this.#maxPendingBlobs) {
+      await Promise.race(this.#pending);
+      this.#check();
+    }
+    const task: Promise<void> = this.#process(type, id, plaintext)
+      .catch((err: unknown) => {
+        this.#error ??= err;
+      })
+      .finally(() => this.#pending.delete(task));
+    this.#pending.add(task);
+    return { id, isNew: true };
+  }
+
+  async #process(type: BlobType, id: Id, plaintext: Buffer): Promise<void> {
+    let body: Buffer = plaintext;
+    let uncompressedLength: number | undefined;
+    if (this.#repo.compression) {
+      body = await compress(plaintext);
+      uncompressedLength = plaintext.length;
+    }
+    const sealed = encrypt(this.#repo.key, body);
+    let packer = this.#packers.get(type);
+    if (!packer) {
+      packer = new PackBuilder();
+      this.#packers.set(type, packer);
+    }
+    packer.add(id, type, sealed, uncompressedLength);
+    if (packer.sizeBytes >= this.#packSizeBytes) {
+      this.#packers.delete(type);
+      await this.#upload(packer);
+    }
+  }
+
+  async #upload(packer: PackBuilder): Promise<void> {
+    while (this.#uploads.size >= this.#uploadConcurrency) await Promise.race(this.#uploads).catch(() => {});
+    this.#check();
+    const { id, bytes, blobs } = packer.finish(this.#repo.key);
+    const upload: Promise<void> = this.#repo.backend
+      .save({ type: 'data', name: id }, bytes, this.#signal ? { signal: this.#signal } : {})
+      .then(() => {
+        const entry = { packId: id, blobs };
+        this.#index.addPack(entry);
+        this.#newPacks.push(entry);
+        this.stats.storedBytes += bytes.length;
+        this.stats.packs++;
+      })
+      .catch((err: unknown) => {
+        this.#error ??= err;
+      })
+      .finally(() => this.#uploads.delete(upload));
+    this.#uploads.add(upload);
+  }
+
+  /** Writes all open packs and waits for every upload; returns the packs written since the last flush. */
+  async flush(): Promise<PackEntry[]> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
+    this.#check();
+    for (const [type, packer] of this.#packers) {
+      this.#packers.delete(type);
+      if (packer.count > 0) await this.#upload(packer);
+    }
+    while (this.#uploads.size > 0) await Promise.all(this.#uploads);
+    this.#check();
+    return this.#newPacks.splice(0);
+  }
+
+  /** Stops accepting blobs and waits for work in flight to settle (after a failure). */
+  async abort(reason: unknown): Promise<void> {
+    this.#error ??= reason ?? new SidestashError(ErrorCodes.ABORTED, 'blob saver aborted');
+    await Promise.allSettled([...this.#pending, ...this.#uploads]);
+  }
+}
+
+/** Stores index files describing `packs`; returns their ids. */
+export async function saveIndexFiles(repo: Repository, packs: readonly PackEntry[], signal?: AbortSignal, supersedes: readonly Id[] = []): Promise<Id[]> {
+  const ids: Id[] = [];
+  for (let i = 0; i < packs.length || (i === 0 && supersedes.length > 0); i += PACKS_PER_INDEX_FILE) {
+    const json = encodeIndexFile(packs.slice(i, i + PACKS_PER_INDEX_FILE), i === 0 ? supersedes : []);
+    ids.push(await repo.saveJson('index', json, signal ? { signal } : {}));
+  }
+  return ids;
+}

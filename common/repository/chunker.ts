@@ -1,0 +1,153 @@
+// Content-defined chunking, bit-compatible with restic's Rabin chunker (restic/chunker):
+// a 64-byte sliding window, fingerprints modulo the repository's polynomial, a cut where
+// the low 20 bits are zero, chunks between 512 KiB and 8 MiB (1 MiB on average). With the
+// same polynomial it cuts a stream exactly where `restic backup --stdin` does, so our
+// snapshots and restic's deduplicate against each other.
+//
+// The 53-bit digest is kept as two 32-bit halves (hi: bits 32..60, lo: bits 0..31) so the
+// per-byte loop stays in V8's small-integer arithmetic.
+import { POLYNOMIAL_DEGREE, degree, polMod } from './polynomial.ts';
+
+export const MIN_CHUNK_BYTES = 512 * 1024;
+export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
+const WINDOW_SIZE = 64;
+const SPLIT_MASK = (1 << 20) - 1;
+
+interface Tables {
+  outHi: Int32Array;
+  outLo: Int32Array;
+  modHi: Int32Array;
+  modLo: Int32Array;
+  hiShift: number;
+}
+
+const tableCache = new Map<bigint, Tables>();
+
+function appendByte(hash: bigint, b: number, pol: bigint): bigint {
+  return polMod((hash << 8n) | BigInt(b), pol);
+}
+
+function tablesFor(pol: bigint): Tables {
+  const cached = tableCache.get(pol);
+  if (cached) return cached;
+  const k = degree(pol);
+  if (k !== POLYNOMIAL_DEGREE) throw new RangeError(`chunker polynomial must have degree ${POLYNOMIAL_DEGREE}`);
+  const t: Tables = {
+    outHi: new Int32Array(256),
+    outLo: new Int32Array(256),
+    modHi: new Int32Array(256),
+    modLo: new Int32Array(256),
+    hiShift: k - 8 - 32,
+  };
+  for (let b = 0; b < 256; b++) {
+    let h = appendByte(0n, b, pol);
+    for (let i = 0; i < WINDOW_SIZE - 1; i++) h = appendByte(h, 0, pol);
+    t.outHi[b] = Number(h >> 32n);
+    t.outLo[b] = Number(BigInt.asIntN(32, h));
+    const m = polMod(BigInt(b) << BigInt(k), pol) | (BigInt(b) << BigInt(k));
+    t.modHi[b] = Number(m >> 32n);
+    t.modLo[b] = Number(BigInt.asIntN(32, m));
+  }
+  tableCache.set(pol, t);
+  return t;
+}
+
+export class Chunker {
+  readonly #t: Tables;
+  readonly #window = new Uint8Array(WINDOW_SIZE);
+  #wpos = 0;
+  #hi = 0;
+  #lo = 0;
+  #count = 0;
+  #pre = 0;
+  #parts: Buffer[] = [];
+
+  constructor(polynomial: bigint) {
+    this.#t = tablesFor(polynomial);
+    this.#reset();
+  }
+
+  #reset(): void {
+    this.#window.fill(0);
+    // restic slides a single 1 byte into the empty window: digest 1, position 1.
+    this.#window[0] = 1;
+    this.#wpos = 1;
+    this.#hi = 0;
+    this.#lo = 1;
+    this.#count = 0;
+    this.#pre = MIN_CHUNK_BYTES - WINDOW_SIZE;
+    this.#parts = [];
+  }
+
+  #emit(): Buffer {
+    const parts = this.#parts;
+    const chunk = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    this.#reset();
+    return chunk;
+  }
+
+  /** Feeds bytes; returns the chunks completed by them (often none). */
+  push(buf: Buffer): Buffer[] {
+    const chunks: Buffer[] = [];
+    const len = buf.length;
+    let pos = 0;
+    let partStart = 0;
+    const { outHi, outLo, modHi, modLo, hiShift } = this.#t;
+    const win = this.#window;
+    while (pos < len) {
+      if (this.#pre > 0) {
+        const n = Math.min(this.#pre, len - pos);
+        this.#pre -= n;
+        this.#count += n;
+        pos += n;
+        continue;
+      }
+      let hi = this.#hi;
+      let lo = this.#lo;
+      let wpos = this.#wpos;
+      let count = this.#count;
+      let cut = -1;
+      for (let i = pos; i < len; i++) {
+        const b = buf[i]!;
+        const out = win[wpos]!;
+        win[wpos] = b;
+        hi ^= outHi[out]!;
+        lo ^= outLo[out]!;
+        wpos = (wpos + 1) & (WINDOW_SIZE - 1);
+        const index = (hi >>> hiShift) & 0xff;
+        hi = (hi << 8) | (lo >>> 24);
+        lo = (lo << 8) | b;
+        hi ^= modHi[index]!;
+        lo ^= modLo[index]!;
+        count++;
+        if (count < MIN_CHUNK_BYTES) continue;
+        if ((lo & SPLIT_MASK) === 0 || count >= MAX_CHUNK_BYTES) {
+          cut = i + 1;
+          break;
+        }
+      }
+      if (cut < 0) {
+        this.#hi = hi;
+        this.#lo = lo;
+        this.#wpos = wpos;
+        this.#count = count;
+        pos = len;
+        break;
+      }
+      this.#parts.push(buf.subarray(partStart, cut));
+      chunks.push(this.#emit());
+      partStart = cut;
+      pos = cut;
+    }
+    if (partStart < len) this.#parts.push(buf.subarray(partStart));
+    return chunks;
+  }
+
+  /** The last, possibly short, chunk; undefined when the stream ended on a cut. */
+  finish(): Buffer | undefined {
+    if (this.#count === 0 && this.#parts.length === 0) return undefined;
+    const total = this.#parts.reduce((n, p) => n + p.length, 0);
+    if (total === 0) return undefined;
+    return this.#emit();
+  }
+}

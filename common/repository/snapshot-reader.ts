@@ -1,0 +1,78 @@
+// Reads one file of a snapshot back as a Node stream (like `restic dump`), fetching a few
+// blobs ahead of the consumer and no more: Readable.from pulls only as fast as it is read.
+import { Readable } from 'node:stream';
+import type { CallOptions } from '../backend/backend.ts';
+import { ErrorCodes, SidestashError } from '../errors.ts';
+import type { Id } from './ids.ts';
+import type { Repository } from './repository.ts';
+import { loadTree } from './snapshot.ts';
+import type { Snapshot, TreeNode } from './snapshot.ts';
+
+export interface SnapshotFile {
+  node: TreeNode;
+  /** Path inside the snapshot, e.g. /dumpfile.sql. */
+  path: string;
+  sizeBytes: number;
+}
+
+/**
+ * Finds a file node in a snapshot. Without `path`, the snapshot must hold exactly one file
+ * (what `restic backup --stdin` and our writer produce).
+ */
+export async function findSnapshotFile(repo: Repository, snapshot: Snapshot, path?: string, options: CallOptions = {}): Promise<SnapshotFile> {
+  const files: SnapshotFile[] = [];
+  const walk = async (treeId: Id, prefix: string): Promise<SnapshotFile | undefined> => {
+    const tree = await loadTree(repo, treeId, options);
+    for (const node of tree.nodes) {
+      const p = `${prefix}/${node.name}`;
+      if (node.type === 'dir' && node.subtree && (path === undefined || path.startsWith(`${p}/`))) {
+        const found = await walk(node.subtree, p);
+        if (found) return found;
+      } else if (node.type === 'file') {
+        const f = { node, path: p, sizeBytes: node.size ?? 0 };
+        if (path !== undefined && p === path) return f;
+        files.push(f);
+      }
+    }
+    return undefined;
+  };
+  const normalized = path === undefined ? undefined : `/${path.replace(/^\/+/, '')}`;
+  path = normalized;
+  const found = await walk(snapshot.tree, '');
+  if (found) return found;
+  if (path === undefined && files.length === 1) return files[0]!;
+  if (path === undefined) {
+    throw new SidestashError(ErrorCodes.PATH_NOT_FOUND, `snapshot ${snapshot.id.slice(0, 8)} holds ${files.length} files; name one`);
+  }
+  throw new SidestashError(ErrorCodes.PATH_NOT_FOUND, `${path} not found in snapshot ${snapshot.id.slice(0, 8)}`);
+}
+
+export interface ReadStreamOptions extends CallOptions {
+  /** Blobs fetched ahead of the consumer. */
+  prefetch?: number;
+}
+
+/** A stream of a file's content, blob by blob, each authenticated and hash-checked. */
+export function createFileReadStream(repo: Repository, file: SnapshotFile, options: ReadStreamOptions = {}): Readable {
+  const content = file.node.content ?? [];
+  const prefetch = Math.max(1, options.prefetch ?? 4);
+  const signalOpt = options.signal ? { signal: options.signal } : {};
+  async function* blobs(): AsyncGenerator<Buffer> {
+    const ahead: Promise<Buffer>[] = [];
+    let next = 0;
+    const fill = (): void => {
+      while (ahead.length < prefetch && next < content.length) {
+        const p = repo.loadBlob('data', content[next++]!, signalOpt);
+        p.catch(() => {}); // surfaced when awaited below
+        ahead.push(p);
+      }
+    };
+    fill();
+    while (ahead.length > 0) {
+      const blob = await ahead.shift()!;
+      fill();
+      yield blob;
+    }
+  }
+  return Readable.from(blobs(), { objectMode: false, ...signalOpt });
+}

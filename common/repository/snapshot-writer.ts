@@ -1,0 +1,156 @@
+// Writes one stream as a snapshot holding a single file, like
+// `restic backup --stdin --stdin-filename NAME`: chunk, dedup, pack, then the tree, the
+// index and last the snapshot, so a crash before the end leaves only unreferenced packs.
+// Use it as the last stage of pipeline(): backpressure reaches the source because each
+// write completes only when its chunks are queued.
+import { hostname as osHostname, userInfo } from 'node:os';
+import { Writable } from 'node:stream';
+import { ErrorCodes, SidestashError } from '../errors.ts';
+import { BlobSaver, saveIndexFiles } from './blob-saver.ts';
+import type { BlobSaverOptions, BlobSaverStats } from './blob-saver.ts';
+import { Chunker } from './chunker.ts';
+import type { Id } from './ids.ts';
+import { RepositoryLock } from './lock.ts';
+import type { Repository } from './repository.ts';
+import { encodeTree } from './snapshot.ts';
+import type { SnapshotJson } from './snapshot.ts';
+import { formatTime } from './time.ts';
+
+export const PROGRAM_VERSION = 'sidestash 0.1.0';
+
+export interface SnapshotWriteOptions extends Omit<BlobSaverOptions, 'signal'> {
+  /** File name inside the snapshot; Stash uses "dumpfile.sql". */
+  filename: string;
+  hostname?: string;
+  tags?: string[];
+  parent?: Id;
+  time?: Date;
+  signal?: AbortSignal;
+}
+
+export interface SnapshotWriteResult {
+  snapshotId: Id;
+  treeId: Id;
+  sizeBytes: number;
+  stats: BlobSaverStats;
+}
+
+export class SnapshotWriteStream extends Writable {
+  readonly #repo: Repository;
+  readonly #options: SnapshotWriteOptions;
+  readonly #content: Id[] = [];
+  #chunker: Chunker;
+  #saver: BlobSaver | undefined;
+  #lock: RepositoryLock | undefined;
+  #sizeBytes = 0;
+  #start: Date;
+  /** Set once the snapshot is stored. */
+  result: SnapshotWriteResult | undefined;
+
+  constructor(repo: Repository, options: SnapshotWriteOptions) {
+    super({ highWaterMark: 1024 * 1024, ...(options.signal ? { signal: options.signal } : {}) });
+    if (!/^[^/\0]+$/.test(options.filename) || options.filename === '.' || options.filename === '..') {
+      throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `invalid snapshot file name ${JSON.stringify(options.filename)}`);
+    }
+    this.#repo = repo;
+    this.#options = options;
+    this.#chunker = new Chunker(repo.config.chunkerPolynomial);
+    this.#start = options.time ?? new Date();
+  }
+
+  /** Bytes received so far. */
+  get bytesWritten(): number {
+    return this.#sizeBytes;
+  }
+
+  get stats(): BlobSaverStats | undefined {
+    return this.#saver?.stats;
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    const signalOpt = this.#options.signal ? { signal: this.#options.signal } : {};
+    RepositoryLock.acquire(this.#repo, false, signalOpt)
+      .then(async (lock) => {
+        this.#lock = lock;
+        const index = await this.#repo.index(signalOpt);
+        const { filename: _f, hostname: _h, tags: _t, parent: _p, time: _time, ...saverOptions } = this.#options;
+        this.#saver = new BlobSaver(this.#repo, index, saverOptions);
+        callback();
+      })
+      .catch((err: unknown) => callback(err as Error));
+  }
+
+  async #saveChunks(chunks: Buffer[]): Promise<void> {
+    for (const chunk of chunks) this.#content.push((await this.#saver!.save('data', chunk)).id);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#sizeBytes += chunk.length;
+    this.#saveChunks(this.#chunker.push(chunk)).then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#finish().then(() => callback(), callback);
+  }
+
+  async #finish(): Promise<void> {
+    const saver = this.#saver!;
+    const last = this.#chunker.finish();
+    if (last) await this.#saveChunks([last]);
+    const time = formatTime(this.#start);
+    let user = '';
+    try {
+      user = userInfo().username;
+    } catch {
+      // no passwd entry
+    }
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    const tree = encodeTree({
+      nodes: [
+        {
+          name: this.#options.filename,
+          type: 'file',
+          mode: 0o644,
+          mtime: time,
+          atime: time,
+          ctime: time,
+          uid,
+          gid,
+          user,
+          size: this.#sizeBytes,
+          content: this.#content,
+        },
+      ],
+    });
+    const { id: treeId } = await saver.save('tree', tree);
+    const packs = await saver.flush();
+    const signal = this.#options.signal;
+    await saveIndexFiles(this.#repo, packs, signal);
+    const snapshot: SnapshotJson = {
+      time,
+      tree: treeId,
+      paths: [`/${this.#options.filename}`],
+      hostname: this.#options.hostname ?? osHostname(),
+      username: user,
+      uid,
+      gid,
+      program_version: PROGRAM_VERSION,
+    };
+    if (this.#options.parent) snapshot.parent = this.#options.parent;
+    if (this.#options.tags?.length) snapshot.tags = [...this.#options.tags];
+    const snapshotId = await this.#repo.saveJson('snapshots', snapshot, signal ? { signal } : {});
+    this.result = { snapshotId, treeId, sizeBytes: this.#sizeBytes, stats: saver.stats };
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const cleanup = async (): Promise<void> => {
+      if (error && this.#saver) await this.#saver.abort(error);
+      if (this.#lock) await this.#lock.release();
+    };
+    cleanup().then(
+      () => callback(error),
+      (err: unknown) => callback(error ?? (err as Error)),
+    );
+  }
+}

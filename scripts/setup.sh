@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian 12 machine: the system tools the tests and the demo
+# use (MariaDB server and client, restic, Prometheus Pushgateway) and the npm dependencies,
+# Node 24 among them (the `node` package), which npm scripts put first on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
+command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
+command -v mariadb-dump >/dev/null 2>&1 || need+=(mariadb-client)
+command -v restic >/dev/null 2>&1 || need+=(restic)
+command -v prometheus-pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgateway)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "setup: installing ${need[*]}" >&2
+  $sudo apt-get update -q >&2
+  # policy-rc.d-less images would start the packaged services; the tests start their own.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}" >&2
+  for svc in mariadb prometheus-pushgateway; do $sudo service "$svc" stop >/dev/null 2>&1 || true; done
+fi
+
+stamp=node_modules/.setup-stamp
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund >&2
+  touch "$stamp"
+fi
