@@ -5,6 +5,7 @@
 // write completes only when its chunks are queued.
 import { hostname as osHostname, userInfo } from 'node:os';
 import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { ErrorCodes, SidestashError } from '../errors.ts';
 import { BlobSaver, saveIndexFiles } from './blob-saver.ts';
 import type { BlobSaverOptions, BlobSaverStats } from './blob-saver.ts';
@@ -153,4 +154,12 @@ export class SnapshotWriteStream extends Writable {
       (err: unknown) => callback(error ?? (err as Error)),
     );
   }
+}
+
+/** pipeline(source, writer): stores the whole stream as a snapshot and returns the result. */
+export async function writeSnapshot(repo: Repository, source: NodeJS.ReadableStream | AsyncIterable<Buffer>, options: SnapshotWriteOptions): Promise<SnapshotWriteResult> {
+  const writer = new SnapshotWriteStream(repo, options);
+  await pipeline(source, writer, options.signal ? { signal: options.signal } : {});
+  if (!writer.result) throw new SidestashError(ErrorCodes.ABORTED, 'snapshot was not written');
+  return writer.result;
 }

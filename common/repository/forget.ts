@@ -1,0 +1,24 @@
+// forget: remove the snapshots a retention policy does not keep (restic forget).
+import type { CallOptions } from '../backend/backend.ts';
+import { withLock } from './lock.ts';
+import type { Repository } from './repository.ts';
+import { applyPolicyGrouped } from './retention.ts';
+import type { RetentionDecision, RetentionPolicy } from './retention.ts';
+import { listSnapshots } from './snapshot.ts';
+import type { Snapshot } from './snapshot.ts';
+
+export interface ForgetOptions extends CallOptions {
+  dryRun?: boolean;
+}
+
+export async function forget(repo: Repository, policy: RetentionPolicy, options: ForgetOptions = {}): Promise<RetentionDecision<Snapshot>> {
+  const signalOpt = options.signal ? { signal: options.signal } : {};
+  const run = async (): Promise<RetentionDecision<Snapshot>> => {
+    const decision = applyPolicyGrouped(await listSnapshots(repo, signalOpt), policy);
+    if (!options.dryRun) {
+      for (const s of decision.remove) await repo.backend.remove({ type: 'snapshots', name: s.id }, signalOpt);
+    }
+    return decision;
+  };
+  return options.dryRun ? run() : withLock(repo, true, signalOpt, run);
+}

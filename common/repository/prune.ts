@@ -1,0 +1,112 @@
+// prune: delete data no snapshot references, crash-safely, under an exclusive lock.
+// Order (as restic): 1. write repacked blobs into new packs, 2. write a new index covering
+// everything kept, 3. delete the old index files, 4. delete obsolete packs. A crash between
+// any two steps leaves a valid repository: at worst unreferenced packs or duplicate index
+// entries, which readers and `restic check` accept and the next prune removes.
+import type { CallOptions } from '../backend/backend.ts';
+import { ErrorCodes, SidestashError, throwIfAborted } from '../errors.ts';
+import { BlobSaver, saveIndexFiles } from './blob-saver.ts';
+import type { Id } from './ids.ts';
+import { withLock } from './lock.ts';
+import { MasterIndex } from './master-index.ts';
+import type { PackEntry } from './master-index.ts';
+import type { Repository } from './repository.ts';
+import { listSnapshots } from './snapshot.ts';
+import { collectUsedBlobs } from './tree-walk.ts';
+
+export interface PruneOptions extends CallOptions {
+  dryRun?: boolean;
+  /** Hook for crash tests: called after each step with its name. */
+  afterStep?: (step: 'repack' | 'index' | 'remove-index' | 'remove-packs') => void | Promise<void>;
+}
+
+export interface PruneResult {
+  packsKept: number;
+  packsRemoved: number;
+  packsRepacked: number;
+  packsWritten: number;
+  orphanedPacksRemoved: number;
+  bytesRemoved: number;
+  blobsRemoved: number;
+}
+
+export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
+  const signalOpt = options.signal ? { signal: options.signal } : {};
+  return withLock(repo, true, signalOpt, async () => {
+    repo.dropIndexCache();
+    const index = await repo.index(signalOpt);
+    const used = await collectUsedBlobs(repo, await listSnapshots(repo, signalOpt), {}, signalOpt);
+    for (const key of used) {
+      const type = key.startsWith('t') ? 'tree' : 'data';
+      if (!index.has(type, type === 'tree' ? key.slice(1) : key)) {
+        throw new SidestashError(ErrorCodes.MISSING_BLOB, `${type} blob ${key.replace(/^t/, '')} is referenced but not in the index; run check, prune refuses to go on`);
+      }
+    }
+    const onDisk = new Map<Id, number>();
+    for await (const f of repo.backend.list('data', signalOpt)) onDisk.set(f.name, f.sizeBytes);
+
+    const result: PruneResult = { packsKept: 0, packsRemoved: 0, packsRepacked: 0, packsWritten: 0, orphanedPacksRemoved: 0, bytesRemoved: 0, blobsRemoved: 0 };
+    const keep: PackEntry[] = [];
+    const repack: PackEntry[] = [];
+    const removePacks = new Set<Id>();
+    const seen = new Set<string>();
+    // Prefer packs that are fully used, so that duplicates are dropped from partial packs.
+    const packs = [...index.packs()].sort((a, b) => usedCount(b[1], used) - usedCount(a[1], used));
+    for (const [packId, blobs] of packs) {
+      if (!onDisk.has(packId)) {
+        throw new SidestashError(ErrorCodes.CORRUPT_PACK, `pack ${packId} is in the index but missing from the repository; run check, prune refuses to go on`);
+      }
+      const needed = blobs.filter((b) => {
+        const k = MasterIndex.key(b.type, b.id);
+        if (!used.has(k) || seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      });
+      if (needed.length === blobs.length) keep.push({ packId, blobs });
+      else if (needed.length === 0) removePacks.add(packId);
+      else repack.push({ packId, blobs: needed });
+      result.blobsRemoved += blobs.length - needed.length;
+    }
+    for (const packId of onDisk.keys()) {
+      if (!index.packs().has(packId)) {
+        removePacks.add(packId);
+        result.orphanedPacksRemoved++;
+      }
+    }
+    result.packsKept = keep.length;
+    result.packsRepacked = repack.length;
+    result.packsRemoved = removePacks.size + repack.length;
+    for (const id of [...removePacks, ...repack.map((p) => p.packId)]) result.bytesRemoved += onDisk.get(id) ?? 0;
+    if (options.dryRun || (removePacks.size === 0 && repack.length === 0 && index.files.size <= 1)) return result;
+
+    // 1. repack
+    const saver = new BlobSaver(repo, new MasterIndex(), signalOpt);
+    for (const p of repack) {
+      for (const b of p.blobs) {
+        throwIfAborted(options.signal);
+        await saver.save(b.type, await repo.loadBlob(b.type, b.id, signalOpt));
+      }
+    }
+    const written = await saver.flush();
+    result.packsWritten = written.length;
+    await options.afterStep?.('repack');
+    // 2. new index over all kept and written packs, superseding the old files
+    const oldIndexFiles = [...index.files];
+    await saveIndexFiles(repo, [...keep, ...written], options.signal, oldIndexFiles);
+    await options.afterStep?.('index');
+    // 3. old index files
+    for (const id of oldIndexFiles) await repo.backend.remove({ type: 'index', name: id }, signalOpt);
+    await options.afterStep?.('remove-index');
+    // 4. obsolete packs
+    for (const id of [...removePacks, ...repack.map((p) => p.packId)]) await repo.backend.remove({ type: 'data', name: id }, signalOpt);
+    await options.afterStep?.('remove-packs');
+    repo.dropIndexCache();
+    return result;
+  });
+}
+
+function usedCount(blobs: readonly { id: Id; type: 'data' | 'tree' }[], used: Set<string>): number {
+  let n = 0;
+  for (const b of blobs) if (used.has(MasterIndex.key(b.type, b.id))) n++;
+  return n === blobs.length ? Number.MAX_SAFE_INTEGER : n;
+}
