@@ -2,8 +2,10 @@
 // `restic backup --stdin --stdin-filename NAME`: chunk, dedup, pack, then the tree, the
 // index and last the snapshot, so a crash before the end leaves only unreferenced packs.
 // Use it as the last stage of pipeline(): backpressure reaches the source because each
-// write completes only when its chunks are queued.
+// write completes only when its chunks are queued. After a failure, wait for 'close'
+// (writeSnapshot does) before assuming the repository lock is released.
 import { hostname as osHostname, userInfo } from 'node:os';
+import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCodes, SidestashError } from '../errors.ts';
@@ -159,7 +161,13 @@ export class SnapshotWriteStream extends Writable {
 /** pipeline(source, writer): stores the whole stream as a snapshot and returns the result. */
 export async function writeSnapshot(repo: Repository, source: NodeJS.ReadableStream | AsyncIterable<Buffer>, options: SnapshotWriteOptions): Promise<SnapshotWriteResult> {
   const writer = new SnapshotWriteStream(repo, options);
-  await pipeline(source, writer, options.signal ? { signal: options.signal } : {});
+  try {
+    await pipeline(source, writer, options.signal ? { signal: options.signal } : {});
+  } catch (err) {
+    // pipeline() rejects on the first error; wait until the writer has released its lock.
+    if (!writer.closed) await once(writer, 'close');
+    throw err;
+  }
   if (!writer.result) throw new SidestashError(ErrorCodes.ABORTED, 'snapshot was not written');
   return writer.result;
 }
