@@ -11,6 +11,7 @@ command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
 command -v mariadb-dump >/dev/null 2>&1 || need+=(mariadb-client)
 command -v restic >/dev/null 2>&1 || need+=(restic)
 command -v prometheus-pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgateway)
+[ -x /usr/bin/time ] || need+=(time)  # GNU time: peak RSS in the benchmarks
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "setup: installing ${need[*]}" >&2

@@ -1,0 +1,130 @@
+// `sidestash repo ...`: restic-like commands on a repository, for operators and scripts.
+// Location: --repo or RESTIC_REPOSITORY; password: --password-file, RESTIC_PASSWORD_FILE
+// or RESTIC_PASSWORD (Stash's storage-secret key names).
+import { readFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { openBackend } from '../common/backend/open-backend.ts';
+import { ErrorCodes, SidestashError } from '../common/errors.ts';
+import { check } from '../common/repository/check.ts';
+import { forget } from '../common/repository/forget.ts';
+import { removeLocks } from '../common/repository/lock.ts';
+import { prune } from '../common/repository/prune.ts';
+import { Repository } from '../common/repository/repository.ts';
+import type { RetentionPolicy } from '../common/repository/retention.ts';
+import { findSnapshot, listSnapshots } from '../common/repository/snapshot.ts';
+import { createFileReadStream, findSnapshotFile } from '../common/repository/snapshot-reader.ts';
+import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
+
+const USAGE = `usage: sidestash repo COMMAND [options]
+  init                                   create a repository
+  backup --stdin-filename NAME [--host H] [--tag T]...   store standard input as a snapshot
+  dump SNAPSHOT|latest [PATH]            write a file of a snapshot to standard output
+  snapshots                              list snapshots (JSON)
+  forget --keep-last N --keep-hourly N --keep-daily N --keep-weekly N --keep-monthly N --keep-yearly N [--keep-tag T] [--prune] [--dry-run]
+  prune                                  remove unreferenced data
+  check [--read-data]                    verify structure (and every pack with --read-data)
+  unlock [--remove-all]                  remove stale locks
+common options: --repo LOCATION (or RESTIC_REPOSITORY), --password-file FILE (or RESTIC_PASSWORD_FILE, RESTIC_PASSWORD)`;
+
+async function password(file: string | undefined): Promise<string> {
+  const path = file ?? process.env.RESTIC_PASSWORD_FILE;
+  if (path) return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
+  if (process.env.RESTIC_PASSWORD !== undefined) return process.env.RESTIC_PASSWORD;
+  throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'no password: set --password-file, RESTIC_PASSWORD_FILE or RESTIC_PASSWORD');
+}
+
+function out(json: unknown): void {
+  process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+}
+
+function count(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < -1) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `${flag} must be an integer >= -1`);
+  return n;
+}
+
+export async function repoCommand(argv: string[], signal: AbortSignal): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      repo: { type: 'string', short: 'r' },
+      'password-file': { type: 'string' },
+      'stdin-filename': { type: 'string', default: 'dumpfile.sql' },
+      host: { type: 'string' },
+      tag: { type: 'string', multiple: true },
+      'keep-last': { type: 'string' },
+      'keep-hourly': { type: 'string' },
+      'keep-daily': { type: 'string' },
+      'keep-weekly': { type: 'string' },
+      'keep-monthly': { type: 'string' },
+      'keep-yearly': { type: 'string' },
+      'keep-tag': { type: 'string', multiple: true },
+      prune: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      'read-data': { type: 'boolean' },
+      'remove-all': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  const location = values.repo ?? process.env.RESTIC_REPOSITORY;
+  if (!location) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'no repository: set --repo or RESTIC_REPOSITORY');
+  const backend = openBackend(location);
+  const pw = await password(values['password-file']);
+  const opts = { signal };
+  if (command === 'init') {
+    const repo = await Repository.init(backend, pw, opts);
+    out({ id: repo.config.id, location: backend.location });
+    return 0;
+  }
+  const repo = await Repository.open(backend, pw, opts);
+  switch (command) {
+    case 'backup': {
+      const res = await writeSnapshot(repo, process.stdin, { filename: values['stdin-filename']!, ...(values.host ? { hostname: values.host } : {}), ...(values.tag ? { tags: values.tag } : {}), signal });
+      out(res);
+      return 0;
+    }
+    case 'dump': {
+      const snap = await findSnapshot(repo, rest[0] ?? 'latest', {}, opts);
+      const file = await findSnapshotFile(repo, snap, rest[1], opts);
+      await pipeline(createFileReadStream(repo, file, opts), process.stdout, opts);
+      return 0;
+    }
+    case 'snapshots':
+      out(await listSnapshots(repo, opts));
+      return 0;
+    case 'forget': {
+      const policy: RetentionPolicy = {};
+      const map = [['keep-last', 'keepLast'], ['keep-hourly', 'keepHourly'], ['keep-daily', 'keepDaily'], ['keep-weekly', 'keepWeekly'], ['keep-monthly', 'keepMonthly'], ['keep-yearly', 'keepYearly']] as const;
+      for (const [flag, key] of map) {
+        const n = count(values[flag], `--${flag}`);
+        if (n !== undefined) policy[key] = n;
+      }
+      if (values['keep-tag']) policy.keepTags = values['keep-tag'].map((t) => t.split(','));
+      const d = await forget(repo, policy, { ...opts, dryRun: values['dry-run'] ?? false });
+      out({ keep: d.keep.map((s) => ({ id: s.id, time: s.time, reasons: d.reasons.get(s.id) })), remove: d.remove.map((s) => ({ id: s.id, time: s.time })) });
+      if (values.prune && !values['dry-run']) out(await prune(repo, opts));
+      return 0;
+    }
+    case 'prune':
+      out(await prune(repo, { ...opts, dryRun: values['dry-run'] ?? false }));
+      return 0;
+    case 'check': {
+      const report = await check(repo, { ...opts, readData: values['read-data'] ?? false });
+      out(report);
+      return report.errors.length === 0 ? 0 : 1;
+    }
+    case 'unlock':
+      out({ removed: await removeLocks(repo, values['remove-all'] ?? false, opts) });
+      return 0;
+    default:
+      throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `unknown command ${JSON.stringify(command)}\n${USAGE}`);
+  }
+}

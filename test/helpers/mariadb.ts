@@ -1,0 +1,103 @@
+// A throwaway MariaDB for tests: mariadb-install-db into a temporary datadir, mariadbd on a
+// free loopback port and its own socket, stopped by pid (SIGTERM, then SIGKILL) afterwards.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export interface MariaDB {
+  port: number;
+  socket: string;
+  dir: string;
+  /** Runs SQL as root over the socket; returns tab-separated output. */
+  sql(statements: string, database?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startMariaDB(options: { bufferPoolBytes?: number } = {}): Promise<MariaDB> {
+  const dir = await mkdtemp(join(process.env.SIDESTASH_TEST_TMP ?? tmpdir(), 'sidestash-mariadb-'));
+  const datadir = join(dir, 'data');
+  const socket = join(dir, 'mysqld.sock');
+  const pidFile = join(dir, 'mysqld.pid');
+  const port = await freePort();
+  const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
+  await execFileAsync('mariadb-install-db', ['--no-defaults', ...asRoot, `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { maxBuffer: 16 * 1024 * 1024 });
+  const child = spawn(
+    process.env.MARIADBD ?? (await which(['mariadbd', '/usr/sbin/mariadbd'])),
+    ['--no-defaults', ...asRoot, `--datadir=${datadir}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${socket}`, `--pid-file=${pidFile}`, `--log-error=${join(dir, 'error.log')}`, `--innodb-buffer-pool-size=${options.bufferPoolBytes ?? 256 * 1024 * 1024}`, '--skip-log-bin', '--innodb-log-file-size=64M'],
+    { stdio: 'ignore', detached: false },
+  );
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  const sql = async (statements: string, database?: string): Promise<string> => {
+    const { stdout } = await execFileAsync('mariadb', ['--no-defaults', '-uroot', `--socket=${socket}`, '-N', '-B', ...(database ? [database] : []), '-e', statements], { maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited) throw new Error(`mariadbd exited during start-up; see ${join(dir, 'error.log')}: ${await readFile(join(dir, 'error.log'), 'utf8').catch(() => '')}`);
+    try {
+      await execFileAsync('mariadb-admin', ['--no-defaults', '-uroot', `--socket=${socket}`, 'ping']);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`mariadbd did not start within 60 s; see ${join(dir, 'error.log')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    port,
+    socket,
+    dir,
+    sql,
+    async stop() {
+      const pid = child.pid;
+      if (pid !== undefined && !exited) {
+        child.kill('SIGTERM');
+        const until = Date.now() + 30_000;
+        while (!exited && processAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+        if (!exited && processAlive(pid)) child.kill('SIGKILL');
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function which(candidates: string[]): Promise<string> {
+  for (const c of candidates) {
+    try {
+      if (c.startsWith('/')) {
+        await readFile(c).then(() => undefined, () => { throw new Error('missing'); });
+        return c;
+      }
+      const { stdout } = await execFileAsync('sh', ['-c', `command -v ${c}`]);
+      if (stdout.trim()) return stdout.trim();
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error(`none of ${candidates.join(', ')} found; run scripts/setup.sh`);
+}
