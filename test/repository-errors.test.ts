@@ -23,12 +23,12 @@ const MiB = 1024 * 1024;
 const fastKdf = { scrypt: { N: 1024, r: 8, p: 1 } };
 const code = (c: string) => (err: unknown) => isSidestashError(err) && err.code === c;
 
-async function firstPack(path: string): Promise<string> {
-  for (const d of (await readdir(join(path, 'data'))).sort()) {
-    const files = await readdir(join(path, 'data', d));
-    if (files.length > 0) return join(path, 'data', d, files[0]!);
+/** Path of a pack holding data (not tree) blobs. */
+async function dataPack(repo: Repository, path: string): Promise<string> {
+  for (const [packId, blobs] of (await repo.index()).packs()) {
+    if (blobs[0]?.type === 'data') return join(path, 'data', packId.slice(0, 2), packId);
   }
-  throw new Error('no pack');
+  throw new Error('no data pack');
 }
 
 describe('repository errors', () => {
@@ -54,7 +54,7 @@ describe('repository errors', () => {
     const path = join(dir.path, 'corrupt');
     const repo = await Repository.init(new LocalBackend(path), PASSWORD, fastKdf);
     const res = await writeSnapshot(repo, blockStream(plan('corrupt', 2 * MiB)), { filename: 'dumpfile.sql' });
-    const pack = await firstPack(path);
+    const pack = await dataPack(repo, path);
     const bytes = await readFile(pack);
     bytes[100] = bytes[100]! ^ 0xff;
     await chmod(pack, 0o600);
