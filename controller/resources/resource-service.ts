@@ -1,0 +1,84 @@
+// Create, update, read and delete resources, with validation and Kubernetes-like rules:
+// the spec is the user's, the status the controller's; sessions are immutable once created.
+import { ErrorCodes, SidestashError } from '../../common/errors.ts';
+import type { Store } from '../store/store.ts';
+import { API_VERSION } from './types.ts';
+import type { Kind, Resource } from './types.ts';
+import { validateResource } from './validate.ts';
+
+export const DEFAULT_NAMESPACE = 'default';
+const REDACTED = '[REDACTED]';
+
+export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+
+export class ResourceService {
+  readonly #store: Store;
+  readonly #onChange: (r: Resource) => void;
+
+  constructor(store: Store, onChange: (r: Resource) => void = () => {}) {
+    this.#store = store;
+    this.#onChange = onChange;
+  }
+
+  /** Validates and stores a document; VALIDATION_FAILED lists every problem with its field path. */
+  apply(doc: unknown): { outcome: ApplyOutcome; resource: Resource } {
+    const errors = validateResource(doc);
+    if (errors.length > 0) {
+      const d = doc as { kind?: unknown; metadata?: { name?: unknown } } | null;
+      const what = `${typeof d?.kind === 'string' ? d.kind : 'resource'}${typeof d?.metadata?.name === 'string' ? ` ${d.metadata.name}` : ''}`;
+      throw new SidestashError(ErrorCodes.VALIDATION_FAILED, `${what} is invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, { details: { errors } });
+    }
+    const input = doc as Resource;
+    const namespace = input.metadata.namespace ?? DEFAULT_NAMESPACE;
+    const existing = this.#store.get<Record<string, unknown>, Record<string, unknown>>(input.kind, namespace, input.metadata.name);
+    const metadata = { name: input.metadata.name, namespace, ...(input.metadata.labels ? { labels: input.metadata.labels } : {}) };
+    if (existing && JSON.stringify(existing.spec) === JSON.stringify(input.spec) && JSON.stringify(existing.metadata.labels) === JSON.stringify(metadata.labels)) {
+      return { outcome: 'unchanged', resource: existing };
+    }
+    if (existing && (input.kind === 'BackupSession' || input.kind === 'RestoreSession')) {
+      throw new SidestashError(ErrorCodes.CONFLICT, `${input.kind} ${namespace}/${input.metadata.name} already exists and sessions cannot be changed; create a new one`);
+    }
+    const resource: Resource = { apiVersion: API_VERSION, kind: input.kind, metadata, spec: input.spec };
+    if (existing?.status) resource.status = existing.status;
+    else if (input.kind === 'BackupSession' || input.kind === 'RestoreSession') resource.status = { phase: 'Pending' };
+    const stored = this.#store.put<Record<string, unknown>, Record<string, unknown>>(resource);
+    this.#onChange(stored);
+    return { outcome: existing ? 'configured' : 'created', resource: stored };
+  }
+
+  get(kind: Kind, namespace: string, name: string): Resource {
+    const r = this.#store.get<Record<string, unknown>, Record<string, unknown>>(kind, namespace, name);
+    if (!r) throw new SidestashError(ErrorCodes.NOT_FOUND, `${kind} ${namespace}/${name} not found`);
+    return r;
+  }
+
+  list(kind: Kind, namespace?: string): Resource[] {
+    return this.#store.list(kind, namespace);
+  }
+
+  delete(kind: Kind, namespace: string, name: string): void {
+    const r = this.get(kind, namespace, name);
+    if ((kind === 'BackupSession' || kind === 'RestoreSession') && (r.status as { phase?: string } | undefined)?.phase === 'Running') {
+      throw new SidestashError(ErrorCodes.CONFLICT, `${kind} ${namespace}/${name} is running; cancel it first`);
+    }
+    this.#store.delete(kind, namespace, name);
+    this.#onChange(r);
+  }
+}
+
+/** What the API shows of a resource: secret values never leave the controller. */
+export function publicView(r: Resource): Resource {
+  if (r.kind !== 'Secret') return r;
+  const spec = r.spec as { data?: Record<string, string>; stringData?: Record<string, string> };
+  const keys = [...Object.keys(spec.data ?? {}), ...Object.keys(spec.stringData ?? {})].sort();
+  return { ...r, spec: { data: Object.fromEntries(keys.map((k) => [k, REDACTED])) } };
+}
+
+/** A secret's values, decoded. */
+export function secretValues(r: Resource): Record<string, string> {
+  const spec = r.spec as { data?: Record<string, string>; stringData?: Record<string, string> };
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(spec.data ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  Object.assign(out, spec.stringData ?? {});
+  return out;
+}

@@ -1,0 +1,107 @@
+// JSON Schemas of each kind's spec: unknown fields are rejected everywhere.
+import type { Kind } from './types.ts';
+
+type Schema = Record<string, unknown>;
+
+const str = (extra: Schema = {}): Schema => ({ type: 'string', minLength: 1, ...extra });
+const obj = (properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}): Schema => ({
+  type: 'object',
+  properties,
+  required,
+  additionalProperties: false,
+  ...extra,
+});
+const stringMap: Schema = { type: 'object', additionalProperties: { type: 'string' } };
+const keep: Schema = { type: 'integer', minimum: -1 };
+const ref = obj({ name: str() }, ['name']);
+const targetRef = obj({ ref: obj({ apiVersion: str(), kind: { const: 'AppBinding' }, name: str() }, ['name']) }, ['ref']);
+const duration: Schema = { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$' };
+
+export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$';
+
+export const metadataSchema: Schema = obj(
+  {
+    name: str({ pattern: NAME_PATTERN, maxLength: 253 }),
+    namespace: str({ pattern: NAME_PATTERN, maxLength: 63 }),
+    labels: stringMap,
+    annotations: stringMap,
+    uid: { type: 'string' },
+    resourceVersion: {},
+    creationTimestamp: { type: 'string' },
+  },
+  ['name'],
+);
+
+export const specSchemas: Record<Kind, Schema> = {
+  Secret: obj({ stringData: stringMap, data: { type: 'object', additionalProperties: { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$' } } }),
+  Repository: obj(
+    {
+      backend: obj(
+        {
+          local: obj({ path: str() }, ['path']),
+          s3: obj({ endpoint: str(), bucket: str(), prefix: { type: 'string' }, region: str() }, ['endpoint', 'bucket']),
+          rest: obj({ url: str() }, ['url']),
+          storageSecretName: str(),
+        },
+        ['storageSecretName'],
+        { oneOf: [{ required: ['local'] }, { required: ['s3'] }, { required: ['rest'] }] },
+      ),
+    },
+    ['backend'],
+  ),
+  AppBinding: obj(
+    {
+      type: { type: 'string' },
+      clientConfig: obj(
+        { socket: str(), host: str(), port: { type: 'integer', minimum: 1, maximum: 65535 } },
+        [],
+        { anyOf: [{ required: ['socket'] }, { required: ['host'] }] },
+      ),
+      secret: ref,
+      tls: obj({ caSecretName: str() }, ['caSecretName']),
+    },
+    ['clientConfig', 'secret'],
+  ),
+  BackupConfiguration: obj(
+    {
+      schedule: str(),
+      timezone: str(),
+      repository: ref,
+      target: targetRef,
+      dumpArgs: { type: 'array', items: { type: 'string', pattern: '^--[a-z]' } },
+      retentionPolicy: obj({
+        name: { type: 'string' },
+        keepLast: keep,
+        keepHourly: keep,
+        keepDaily: keep,
+        keepWeekly: keep,
+        keepMonthly: keep,
+        keepYearly: keep,
+        keepTags: { type: 'array', items: str() },
+        prune: { type: 'boolean' },
+        dryRun: { type: 'boolean' },
+      }),
+      paused: { type: 'boolean' },
+      backupHistoryLimit: { type: 'integer', minimum: 0, maximum: 1000 },
+      timeout: duration,
+    },
+    ['schedule', 'repository', 'target'],
+  ),
+  BackupSession: obj(
+    { invoker: obj({ apiVersion: str(), kind: { const: 'BackupConfiguration' }, name: str() }, ['kind', 'name']), trigger: { enum: ['schedule', 'manual'] } },
+    ['invoker'],
+  ),
+  RestoreSession: obj(
+    {
+      repository: ref,
+      target: targetRef,
+      snapshot: str({ pattern: '^(latest|[0-9a-f]{4,64})$' }),
+      database: str({ pattern: '^[A-Za-z0-9_$]{1,64}$' }),
+      timeout: duration,
+    },
+    ['repository', 'target'],
+  ),
+};
+
+export const resourceSchema = (kind: Kind): Schema =>
+  obj({ apiVersion: { const: 'sidestash.io/v1' }, kind: { const: kind }, metadata: metadataSchema, spec: specSchemas[kind], status: { type: 'object' } }, ['kind', 'metadata', 'spec']);

@@ -1,0 +1,129 @@
+// Stash-like resources held by the controller. Every resource is
+// { apiVersion, kind, metadata: { name, namespace }, spec, status }; spec is the user's,
+// status the controller's.
+import type { RetentionPolicy } from '../../common/repository/retention.ts';
+
+export const API_VERSION = 'sidestash.io/v1';
+
+export const KINDS = ['Secret', 'Repository', 'AppBinding', 'BackupConfiguration', 'BackupSession', 'RestoreSession'] as const;
+export type Kind = (typeof KINDS)[number];
+
+/** URL path segment of each kind. */
+export const PLURALS: Record<Kind, string> = {
+  Secret: 'secrets',
+  Repository: 'repositories',
+  AppBinding: 'appbindings',
+  BackupConfiguration: 'backupconfigurations',
+  BackupSession: 'backupsessions',
+  RestoreSession: 'restoresessions',
+};
+
+export interface Metadata {
+  name: string;
+  namespace: string;
+  uid?: string;
+  resourceVersion?: number;
+  creationTimestamp?: string;
+  labels?: Record<string, string>;
+}
+
+export interface Resource<S = Record<string, unknown>, T = Record<string, unknown>> {
+  apiVersion: string;
+  kind: Kind;
+  metadata: Metadata;
+  spec: S;
+  status?: T;
+}
+
+export interface SecretSpec {
+  /** Plain values (Kubernetes stringData). */
+  stringData?: Record<string, string>;
+  /** Base64 values (Kubernetes data). */
+  data?: Record<string, string>;
+}
+
+export interface RepositorySpec {
+  backend: {
+    local?: { path: string };
+    s3?: { endpoint: string; bucket: string; prefix?: string; region?: string };
+    rest?: { url: string };
+    storageSecretName: string;
+  };
+}
+
+export interface AppBindingSpec {
+  type?: string;
+  clientConfig: { socket?: string; host?: string; port?: number };
+  secret: { name: string };
+  tls?: { caSecretName: string };
+}
+
+export interface RetentionPolicySpec extends Omit<RetentionPolicy, 'keepTags' | 'keepOldestWithCountsLeft'> {
+  name?: string;
+  keepTags?: string[];
+  prune?: boolean;
+  dryRun?: boolean;
+}
+
+export interface BackupConfigurationSpec {
+  schedule: string;
+  timezone?: string;
+  repository: { name: string };
+  target: { ref: { kind?: 'AppBinding'; name: string } };
+  dumpArgs?: string[];
+  retentionPolicy?: RetentionPolicySpec;
+  paused?: boolean;
+  backupHistoryLimit?: number;
+  timeout?: string;
+}
+
+export type SessionPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+
+export interface SessionProgressStatus {
+  bytesDumped: number;
+  bytesStored: number;
+  rateBytesPerSecond: number;
+  estimatedTotalBytes?: number;
+  etaSeconds?: number;
+  updatedAt: string;
+}
+
+export interface SessionStatus {
+  phase: SessionPhase;
+  agent?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  durationSeconds?: number;
+  leaseExpiresAt?: string;
+  deadline?: string;
+  cancelRequested?: boolean;
+  progress?: SessionProgressStatus;
+  snapshotId?: string;
+  bytesRead?: number;
+  bytesStored?: number;
+  error?: { code: string; message: string };
+  retention?: { kept: number; removed: number; pruned: boolean; error?: string };
+}
+
+export interface BackupSessionSpec {
+  invoker: { kind: 'BackupConfiguration'; name: string };
+  trigger?: 'schedule' | 'manual';
+}
+
+export interface RestoreSessionSpec {
+  repository: { name: string };
+  target: { ref: { kind?: 'AppBinding'; name: string } };
+  snapshot?: string;
+  database?: string;
+  timeout?: string;
+}
+
+export interface BackupConfigurationStatus {
+  lastScheduleTime?: string;
+  nextScheduleTime?: string;
+  lastSessionName?: string;
+  skippedOverlaps?: number;
+}
+
+export const DEFAULT_DUMP_ARGS = ['--all-databases', '--single-transaction', '--routines', '--events', '--triggers'];
+export const DEFAULT_BACKUP_HISTORY_LIMIT = 5;

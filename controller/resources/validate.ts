@@ -1,0 +1,110 @@
+// Validates a resource document: schema (unknown fields rejected) and meaning (cron syntax,
+// time zone, safe dump arguments, base64 secrets). Every problem is reported, each with its
+// field path, e.g. "spec.backend.local.path: is required".
+import { Cron } from 'croner';
+import { Ajv } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { KINDS } from './types.ts';
+import type { BackupConfigurationSpec, Kind, Resource } from './types.ts';
+import { resourceSchema } from './schemas.ts';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validators = new Map<Kind, ValidateFunction>(KINDS.map((k) => [k, ajv.compile(resourceSchema(k))]));
+
+/** Options mariadb-dump must not get from a spec: they write files, read other credentials, or redirect the connection. */
+const FORBIDDEN_DUMP_ARGS = ['--result-file', '--tab', '--defaults-file', '--defaults-extra-file', '--defaults-group-suffix', '--no-defaults', '--print-defaults', '--password', '--user', '--host', '--socket', '--port', '--protocol', '--plugin-dir', '--login-path', '--pipe', '--shared-memory-base-name'];
+
+function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
+  const out: FieldError[] = [];
+  for (const e of errors ?? []) {
+    if (e.keyword === 'if' || e.keyword === 'anyOf' || e.keyword === 'oneOf') {
+      if (e.keyword === 'oneOf' && Array.isArray((e.params as { passingSchemas?: unknown }).passingSchemas)) {
+        out.push({ field: path(e.instancePath), message: 'set exactly one backend (local, s3 or rest), not several' });
+      } else if (e.keyword !== 'if') {
+        out.push({ field: path(e.instancePath), message: e.keyword === 'oneOf' ? 'set exactly one backend: local, s3 or rest' : 'set socket or host' });
+      }
+      continue;
+    }
+    let field = path(e.instancePath);
+    let message = e.message ?? 'is invalid';
+    if (e.keyword === 'additionalProperties') {
+      field = join(field, String((e.params as { additionalProperty: string }).additionalProperty));
+      message = 'unknown field';
+    } else if (e.keyword === 'required') {
+      const missing = String((e.params as { missingProperty: string }).missingProperty);
+      // anyOf/oneOf branches report their own 'required'; the summary above covers them.
+      if (e.schemaPath.includes('Of/')) continue;
+      field = join(field, missing);
+      message = 'is required';
+    } else if (e.keyword === 'const' || e.keyword === 'enum') {
+      message = `must be ${JSON.stringify((e.params as { allowedValue?: unknown; allowedValues?: unknown }).allowedValue ?? (e.params as { allowedValues?: unknown }).allowedValues)}`;
+    }
+    out.push({ field: field || '(document)', message });
+  }
+  return out;
+}
+
+function path(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : join(acc, p)), '');
+}
+
+function join(a: string, b: string): string {
+  return a ? `${a}.${b}` : b;
+}
+
+export function validateResource(doc: unknown): FieldError[] {
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return [{ field: '(document)', message: 'must be an object' }];
+  const kind = (doc as { kind?: unknown }).kind;
+  if (!KINDS.includes(kind as Kind)) return [{ field: 'kind', message: `must be one of ${KINDS.join(', ')}` }];
+  const validate = validators.get(kind as Kind)!;
+  if (!validate(doc)) return dedupe(toFieldErrors(validate.errors));
+  return semanticErrors(doc as Resource);
+}
+
+function dedupe(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const k = `${e.field}\0${e.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function semanticErrors(doc: Resource): FieldError[] {
+  const errors: FieldError[] = [];
+  if (doc.kind === 'BackupConfiguration') {
+    const spec = doc.spec as unknown as BackupConfigurationSpec;
+    if (spec.timezone !== undefined) {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: spec.timezone });
+      } catch {
+        errors.push({ field: 'spec.timezone', message: `unknown time zone ${JSON.stringify(spec.timezone)}` });
+      }
+    }
+    try {
+      new Cron(spec.schedule, { paused: true, ...(spec.timezone && errors.length === 0 ? { timezone: spec.timezone } : {}) });
+    } catch (err) {
+      errors.push({ field: 'spec.schedule', message: `invalid cron expression: ${(err as Error).message}` });
+    }
+    (spec.dumpArgs ?? []).forEach((arg, i) => {
+      const name = arg.split('=')[0]!;
+      if (FORBIDDEN_DUMP_ARGS.includes(name)) errors.push({ field: `spec.dumpArgs[${i}]`, message: `${name} is not allowed (the agent sets the connection and credentials itself)` });
+    });
+  }
+  if (doc.kind === 'Secret') {
+    for (const [k, v] of Object.entries((doc.spec as { data?: Record<string, string> }).data ?? {})) {
+      if (Buffer.from(v, 'base64').toString('base64') !== v) errors.push({ field: `spec.data.${k}`, message: 'must be base64' });
+    }
+  }
+  return errors;
+}

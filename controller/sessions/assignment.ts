@@ -1,0 +1,100 @@
+// Builds what an agent needs to run a session from the resources it references: database
+// connection and credentials (AppBinding + Secret), repository location and secrets.
+import { ErrorCodes, SidestashError } from '../../common/errors.ts';
+import type { BackupAssignment, DatabaseConnection, RepositoryAccess, RestoreAssignment } from '../../common/protocol.ts';
+import { parseDurationMs } from '../../common/duration.ts';
+import { secretValues } from '../resources/resource-service.ts';
+import { DEFAULT_DUMP_ARGS } from '../resources/types.ts';
+import type { AppBindingSpec, BackupConfigurationSpec, BackupSessionSpec, RepositorySpec, Resource, RestoreSessionSpec } from '../resources/types.ts';
+import type { Store } from '../store/store.ts';
+
+function need<S>(store: Store, kind: 'Secret' | 'Repository' | 'AppBinding' | 'BackupConfiguration', ns: string, name: string, by: string): Resource<S> {
+  const r = store.get<S, unknown>(kind, ns, name);
+  if (!r) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `${by} refers to ${kind} ${ns}/${name}, which does not exist`);
+  return r as Resource<S>;
+}
+
+function secret(store: Store, ns: string, name: string, by: string): Record<string, string> {
+  return secretValues(need(store, 'Secret', ns, name, by));
+}
+
+export function databaseConnection(store: Store, ns: string, appBindingName: string, by: string): DatabaseConnection {
+  const ab = need<AppBindingSpec>(store, 'AppBinding', ns, appBindingName, by);
+  const creds = secret(store, ns, ab.spec.secret.name, `AppBinding ${ns}/${appBindingName}`);
+  if (!creds.username || creds.password === undefined) {
+    throw new SidestashError(ErrorCodes.INVALID_CONFIG, `Secret ${ns}/${ab.spec.secret.name} needs keys "username" and "password" for AppBinding ${appBindingName}`);
+  }
+  const conn: DatabaseConnection = { username: creds.username, password: creds.password };
+  if (ab.spec.clientConfig.socket) conn.socket = ab.spec.clientConfig.socket;
+  if (ab.spec.clientConfig.host) conn.host = ab.spec.clientConfig.host;
+  if (ab.spec.clientConfig.port) conn.port = ab.spec.clientConfig.port;
+  if (ab.spec.tls) {
+    const ca = secret(store, ns, ab.spec.tls.caSecretName, `AppBinding ${ns}/${appBindingName}`)['ca.crt'];
+    if (!ca) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `Secret ${ns}/${ab.spec.tls.caSecretName} needs key "ca.crt"`);
+    conn.caCert = ca;
+  }
+  return conn;
+}
+
+export function repositoryLocation(spec: RepositorySpec): string {
+  const b = spec.backend;
+  if (b.local) return `local:${b.local.path}`;
+  if (b.s3) return `s3:${b.s3.endpoint.replace(/\/$/, '')}/${b.s3.bucket}${b.s3.prefix ? `/${b.s3.prefix.replace(/^\/+/, '')}` : ''}`;
+  return `rest:${b.rest!.url}`;
+}
+
+export function repositoryAccess(store: Store, ns: string, repoName: string, by: string): RepositoryAccess {
+  const repo = need<RepositorySpec>(store, 'Repository', ns, repoName, by);
+  const values = secret(store, ns, repo.spec.backend.storageSecretName, `Repository ${ns}/${repoName}`);
+  const { RESTIC_PASSWORD: password, ...credentials } = values;
+  if (!password) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `Secret ${ns}/${repo.spec.backend.storageSecretName} needs key "RESTIC_PASSWORD"`);
+  if (repo.spec.backend.s3?.region && !credentials.AWS_REGION) credentials.AWS_REGION = repo.spec.backend.s3.region;
+  return { location: repositoryLocation(repo.spec), password, credentials };
+}
+
+export function backupAssignment(store: Store, session: Resource<BackupSessionSpec, unknown>, startedMs: number): BackupAssignment {
+  const ns = session.metadata.namespace;
+  const by = `BackupSession ${ns}/${session.metadata.name}`;
+  const cfg = need<BackupConfigurationSpec>(store, 'BackupConfiguration', ns, session.spec.invoker.name, by);
+  const target = cfg.spec.target.ref.name;
+  const a: BackupAssignment = {
+    kind: 'BackupSession',
+    namespace: ns,
+    name: session.metadata.name,
+    invoker: cfg.metadata.name,
+    target: `${ns}/${target}`,
+    database: databaseConnection(store, ns, target, `BackupConfiguration ${ns}/${cfg.metadata.name}`),
+    repository: repositoryAccess(store, ns, cfg.spec.repository.name, `BackupConfiguration ${ns}/${cfg.metadata.name}`),
+    dumpArgs: cfg.spec.dumpArgs ?? DEFAULT_DUMP_ARGS,
+    snapshotHost: target,
+    filename: 'dumpfile.sql',
+  };
+  const timeoutMs = cfg.spec.timeout ? parseDurationMs(cfg.spec.timeout) : undefined;
+  if (timeoutMs !== undefined) a.deadlineMs = startedMs + timeoutMs;
+  const rp = cfg.spec.retentionPolicy;
+  if (rp) {
+    const { name: _n, dryRun: _d, keepTags, prune, ...counts } = rp;
+    a.retentionPolicy = { ...counts, ...(keepTags ? { keepTags: [keepTags] } : {}), prune: prune ?? true, dryRun: rp.dryRun ?? false };
+  }
+  return a;
+}
+
+export function restoreAssignment(store: Store, session: Resource<RestoreSessionSpec, unknown>, startedMs: number): RestoreAssignment {
+  const ns = session.metadata.namespace;
+  const by = `RestoreSession ${ns}/${session.metadata.name}`;
+  const target = session.spec.target.ref.name;
+  const a: RestoreAssignment = {
+    kind: 'RestoreSession',
+    namespace: ns,
+    name: session.metadata.name,
+    target: `${ns}/${target}`,
+    database: databaseConnection(store, ns, target, by),
+    repository: repositoryAccess(store, ns, session.spec.repository.name, by),
+    snapshot: session.spec.snapshot ?? 'latest',
+    snapshotHost: target,
+  };
+  if (session.spec.database) a.databaseName = session.spec.database;
+  const timeoutMs = session.spec.timeout ? parseDurationMs(session.spec.timeout) : undefined;
+  if (timeoutMs !== undefined) a.deadlineMs = startedMs + timeoutMs;
+  return a;
+}

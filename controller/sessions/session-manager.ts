@@ -1,0 +1,204 @@
+// Session lifecycle: Pending -> Running (claimed by an agent, under a lease) -> Succeeded or
+// Failed. A Running session whose agent stops renewing the lease is failed (AGENT_LOST),
+// one past its deadline is cancelled and then failed (SESSION_TIMEOUT): none stays Running.
+import { EventEmitter } from 'node:events';
+import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import type { SessionAssignment, SessionProgress, SessionResult } from '../../common/protocol.ts';
+import { DEFAULT_BACKUP_HISTORY_LIMIT } from '../resources/types.ts';
+import type { BackupConfigurationSpec, BackupSessionSpec, Resource, RestoreSessionSpec, SessionStatus } from '../resources/types.ts';
+import type { AgentRecord, Store } from '../store/store.ts';
+import { backupAssignment, restoreAssignment } from './assignment.ts';
+
+export type SessionKind = 'BackupSession' | 'RestoreSession';
+type Session = Resource<BackupSessionSpec | RestoreSessionSpec, SessionStatus>;
+
+export interface SessionManagerOptions {
+  leaseMs: number;
+  /** After a deadline, how long the agent gets to stop before the session is failed anyway. */
+  cancelGraceMs?: number;
+  now?: () => number;
+}
+
+export interface SessionEvents {
+  finished: [session: Session];
+  changed: [];
+}
+
+export class SessionManager extends EventEmitter<SessionEvents> {
+  readonly #store: Store;
+  readonly #log: Logger;
+  readonly #leaseMs: number;
+  readonly #graceMs: number;
+  readonly #now: () => number;
+
+  constructor(store: Store, log: Logger, options: SessionManagerOptions) {
+    super();
+    this.#store = store;
+    this.#log = log;
+    this.#leaseMs = options.leaseMs;
+    this.#graceMs = options.cancelGraceMs ?? 60_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  #iso(ms = this.#now()): string {
+    return new Date(ms).toISOString();
+  }
+
+  #save(s: Session): Session {
+    const stored = this.#store.put(s);
+    this.emit('changed');
+    return stored;
+  }
+
+  #sessionsOf(kind: SessionKind): Session[] {
+    return this.#store.list(kind) as Session[];
+  }
+
+  /** Creates a BackupSession unless one of the configuration is Pending or Running (no overlap). */
+  createBackupSession(namespace: string, configName: string, trigger: 'schedule' | 'manual'): Session | undefined {
+    return this.#store.transaction(() => {
+      const active = this.#sessionsOf('BackupSession').find(
+        (s) => s.metadata.namespace === namespace && (s.spec as BackupSessionSpec).invoker.name === configName && (s.status?.phase === 'Pending' || s.status?.phase === 'Running'),
+      );
+      if (active) return undefined;
+      let name = `${configName}-${Math.floor(this.#now() / 1000)}`;
+      for (let i = 1; this.#store.get('BackupSession', namespace, name); i++) name = `${configName}-${Math.floor(this.#now() / 1000)}-${i}`;
+      return this.#save({
+        apiVersion: 'sidestash.io/v1',
+        kind: 'BackupSession',
+        metadata: { name, namespace, labels: { 'sidestash.io/invoker': configName } },
+        spec: { invoker: { kind: 'BackupConfiguration', name: configName }, trigger },
+        status: { phase: 'Pending' },
+      });
+    });
+  }
+
+  /** Claims the oldest Pending session for one of the agent's targets; undefined if none. */
+  claimNext(agent: AgentRecord): SessionAssignment | undefined {
+    return this.#store.transaction(() => {
+      const pending = [...this.#sessionsOf('BackupSession'), ...this.#sessionsOf('RestoreSession')]
+        .filter((s) => s.status?.phase === 'Pending')
+        .sort((a, b) => (a.metadata.resourceVersion ?? 0) - (b.metadata.resourceVersion ?? 0));
+      for (const s of pending) {
+        const target = `${s.metadata.namespace}/${this.#targetOf(s)}`;
+        if (!agent.targets.includes(target)) continue;
+        const now = this.#now();
+        let assignment: SessionAssignment;
+        try {
+          assignment = s.kind === 'BackupSession' ? backupAssignment(this.#store, s as Resource<BackupSessionSpec, unknown>, now) : restoreAssignment(this.#store, s as Resource<RestoreSessionSpec, unknown>, now);
+        } catch (err) {
+          this.#finish(s, { phase: 'Failed', error: { code: (err as SidestashError).code ?? ErrorCodes.INVALID_CONFIG, message: errorMessage(err) } });
+          continue;
+        }
+        const status: SessionStatus = { phase: 'Running', agent: agent.name, startedAt: this.#iso(now), leaseExpiresAt: this.#iso(now + this.#leaseMs) };
+        if (assignment.deadlineMs !== undefined) status.deadline = this.#iso(assignment.deadlineMs);
+        this.#save({ ...s, status });
+        this.#log.info('session assigned', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, agent: agent.name });
+        return assignment;
+      }
+      return undefined;
+    });
+  }
+
+  #targetOf(s: Session): string {
+    if (s.kind === 'RestoreSession') return (s.spec as RestoreSessionSpec).target.ref.name;
+    const cfg = this.#store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name);
+    return cfg?.spec.target.ref.name ?? '';
+  }
+
+  #running(kind: SessionKind, ns: string, name: string, agent: string): Session {
+    const s = this.#store.get(kind, ns, name) as Session | undefined;
+    if (!s) throw new SidestashError(ErrorCodes.NOT_FOUND, `${kind} ${ns}/${name} not found`);
+    if (s.status?.agent !== agent) throw new SidestashError(ErrorCodes.FORBIDDEN, `${kind} ${ns}/${name} is not assigned to agent ${agent}`);
+    if (s.status.phase !== 'Running') throw new SidestashError(ErrorCodes.CONFLICT, `${kind} ${ns}/${name} is ${s.status.phase}, not Running`);
+    return s;
+  }
+
+  /** Records progress and renews the lease; returns whether the agent should cancel. */
+  progress(kind: SessionKind, ns: string, name: string, agent: string, p: SessionProgress): { cancel: boolean } {
+    return this.#store.transaction(() => {
+      const s = this.#running(kind, ns, name, agent);
+      const now = this.#now();
+      const status: SessionStatus = { ...s.status!, leaseExpiresAt: this.#iso(now + this.#leaseMs), progress: { ...p, updatedAt: this.#iso(now) } };
+      this.#save({ ...s, status });
+      return { cancel: status.cancelRequested === true };
+    });
+  }
+
+  complete(kind: SessionKind, ns: string, name: string, agent: string, result: SessionResult): Session {
+    return this.#store.transaction(() => this.#finish(this.#running(kind, ns, name, agent), result));
+  }
+
+  #finish(s: Session, result: SessionResult): Session {
+    const now = this.#now();
+    const status: SessionStatus = { ...(s.status ?? { phase: 'Pending' }), phase: result.phase, finishedAt: this.#iso(now) };
+    delete status.leaseExpiresAt;
+    if (status.startedAt) status.durationSeconds = result.durationSeconds ?? (now - Date.parse(status.startedAt)) / 1000;
+    if (result.snapshotId !== undefined) status.snapshotId = result.snapshotId;
+    if (result.bytesRead !== undefined) status.bytesRead = result.bytesRead;
+    if (result.bytesStored !== undefined) status.bytesStored = result.bytesStored;
+    if (result.retention !== undefined) status.retention = result.retention;
+    if (result.error !== undefined) status.error = result.error;
+    const saved = this.#save({ ...s, status });
+    this.#log.info('session finished', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, phase: result.phase, error: result.error });
+    if (s.kind === 'BackupSession') this.#pruneHistory(s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name);
+    this.emit('finished', saved);
+    return saved;
+  }
+
+  /** Asks a session to stop: Pending ones fail at once, Running ones when the agent hears of it. */
+  cancel(kind: SessionKind, ns: string, name: string): Session {
+    return this.#store.transaction(() => {
+      const s = this.#store.get(kind, ns, name) as Session | undefined;
+      if (!s) throw new SidestashError(ErrorCodes.NOT_FOUND, `${kind} ${ns}/${name} not found`);
+      if (s.status?.phase === 'Pending') return this.#finish(s, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'cancelled before it started' } });
+      if (s.status?.phase !== 'Running') throw new SidestashError(ErrorCodes.CONFLICT, `${kind} ${ns}/${name} has already finished`);
+      return this.#save({ ...s, status: { ...s.status, cancelRequested: true } });
+    });
+  }
+
+  /** Fails sessions whose agent is gone or whose deadline passed. Called periodically. */
+  sweep(): void {
+    const now = this.#now();
+    for (const kind of ['BackupSession', 'RestoreSession'] as const) {
+      for (const s of this.#sessionsOf(kind)) {
+        if (s.status?.phase !== 'Running') continue;
+        this.#store.transaction(() => {
+          const cur = this.#store.get(kind, s.metadata.namespace, s.metadata.name) as Session | undefined;
+          if (cur?.status?.phase !== 'Running') return;
+          const st = cur.status;
+          if (st.leaseExpiresAt && Date.parse(st.leaseExpiresAt) < now) {
+            this.#finish(cur, { phase: 'Failed', error: { code: ErrorCodes.AGENT_LOST, message: `agent ${st.agent ?? '?'} stopped reporting (lease expired at ${st.leaseExpiresAt})` } });
+          } else if (st.deadline && Date.parse(st.deadline) < now) {
+            if (Date.parse(st.deadline) + this.#graceMs < now) {
+              this.#finish(cur, { phase: 'Failed', error: { code: ErrorCodes.SESSION_TIMEOUT, message: `session did not finish before its deadline ${st.deadline}` } });
+            } else if (!st.cancelRequested) {
+              this.#save({ ...cur, status: { ...st, cancelRequested: true } });
+            }
+          }
+        });
+      }
+    }
+  }
+
+  /** An agent (re)registered: whatever it was running is lost. */
+  failSessionsOfAgent(agent: string, reason: string): void {
+    for (const kind of ['BackupSession', 'RestoreSession'] as const) {
+      for (const s of this.#sessionsOf(kind)) {
+        if (s.status?.phase === 'Running' && s.status.agent === agent) {
+          this.#store.transaction(() => this.#finish(s, { phase: 'Failed', error: { code: ErrorCodes.AGENT_LOST, message: reason } }));
+        }
+      }
+    }
+  }
+
+  #pruneHistory(ns: string, configName: string): void {
+    const cfg = this.#store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', ns, configName);
+    const limit = cfg?.spec.backupHistoryLimit ?? DEFAULT_BACKUP_HISTORY_LIMIT;
+    const finished = this.#sessionsOf('BackupSession')
+      .filter((s) => s.metadata.namespace === ns && (s.spec as BackupSessionSpec).invoker.name === configName && (s.status?.phase === 'Succeeded' || s.status?.phase === 'Failed'))
+      .sort((a, b) => (b.metadata.resourceVersion ?? 0) - (a.metadata.resourceVersion ?? 0));
+    for (const s of finished.slice(limit)) this.#store.delete('BackupSession', ns, s.metadata.name);
+  }
+}
