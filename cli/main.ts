@@ -1,23 +1,99 @@
 // Dispatches `sidestash COMMAND ...`.
+import { parseArgs } from 'node:util';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
+import { createLogger } from '../common/log.ts';
+import { apiOptionsFromEnv } from './api-client.ts';
 import { repoCommand } from './repo-command.ts';
+import { applyFiles, describe, get, remove } from './resource-commands.ts';
+import { createRestore, snapshots, triggerBackup, waitForSession } from './session-commands.ts';
 
-export const USAGE = `usage: sidestash COMMAND
-  repo ...        work on a repository directly (init, backup, dump, snapshots, forget, prune, check, unlock)
-run "sidestash COMMAND --help" for a command's options`;
+export const USAGE = `usage: sidestash COMMAND [options]
+  controller                         run the controller (config from SIDESTASH_* environment variables)
+  agent                              run the agent sidecar (config from SIDESTASH_* environment variables)
+  apply -f FILE [-f FILE]...         create or update resources from YAML/JSON files ("-" for stdin)
+  get KIND [NAME] [-o json|yaml]     list resources (secrets, repositories, appbindings, backupconfigurations,
+                                     backupsessions, restoresessions, agents)
+  describe KIND NAME                 show one resource in full
+  delete KIND NAME                   delete a resource
+  backup trigger CONFIG [--wait]     start a backup now; --wait shows its progress until it ends
+  restore --repository R --target APPBINDING [--snapshot ID|latest] [--database DB] [--wait]
+  cancel KIND NAME                   cancel a session
+  wait KIND NAME                     follow a session until it ends
+  snapshots REPOSITORY [--json]      list a repository's snapshots
+  repo ...                           work on a repository directly (see "sidestash repo --help")
+common options: --url (SIDESTASH_URL, default http://127.0.0.1:7480), --token (SIDESTASH_ADMIN_TOKEN), -n/--namespace`;
 
 export async function main(argv: string[], signal: AbortSignal): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'repo') return repoCommand(rest, signal);
+  if (command === 'controller') return (await import('./run-controller.ts')).runController(signal);
+  if (command === 'agent') return (await import('./run-agent.ts')).runAgent(signal);
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      namespace: { type: 'string', short: 'n', default: 'default' },
+      filename: { type: 'string', short: 'f', multiple: true },
+      output: { type: 'string', short: 'o' },
+      wait: { type: 'boolean' },
+      json: { type: 'boolean' },
+      repository: { type: 'string' },
+      target: { type: 'string' },
+      snapshot: { type: 'string', default: 'latest' },
+      database: { type: 'string' },
+    },
+  });
+  const o = apiOptionsFromEnv(values);
+  const ns = values.namespace!;
+  const print = (s: string): number => {
+    process.stdout.write(`${s}\n`);
+    return 0;
+  };
   switch (command) {
-    case 'repo':
-      return repoCommand(rest, signal);
-    case undefined:
-    case '--help':
-    case '-h':
-    case 'help':
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
+    case 'apply':
+      if (!values.filename?.length) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'apply needs -f FILE');
+      return print(await applyFiles(o, values.filename));
+    case 'get':
+      return print(await get(o, positionals[0], positionals[1], ns, values.output));
+    case 'describe':
+      return print(await describe(o, positionals[0], positionals[1], ns));
+    case 'delete':
+      return print(await remove(o, positionals[0], positionals[1], ns));
+    case 'backup': {
+      if (positionals[0] !== 'trigger' || !positionals[1]) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'usage: sidestash backup trigger CONFIG [--wait]');
+      const s = await triggerBackup(o, positionals[1], ns);
+      print(`backupsession/${s.metadata.name} created`);
+      return values.wait ? waitForSession(o, 'backupsessions', s.metadata.name, ns, signal) : 0;
+    }
+    case 'restore': {
+      if (!values.repository || !values.target) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'restore needs --repository and --target');
+      const s = await createRestore(o, { repository: values.repository, target: values.target, snapshot: values.snapshot!, database: values.database, namespace: ns });
+      print(`restoresession/${s.metadata.name} created`);
+      return values.wait ? waitForSession(o, 'restoresessions', s.metadata.name, ns, signal) : 0;
+    }
+    case 'cancel': {
+      const { api } = await import('./api-client.ts');
+      const { plural } = await import('./resource-commands.ts');
+      await api(o, 'POST', `/api/v1/${plural(positionals[0])}/${encodeURIComponent(positionals[1] ?? '')}/cancel?namespace=${encodeURIComponent(ns)}`);
+      return print(`${positionals[0]}/${positionals[1]} cancel requested`);
+    }
+    case 'wait': {
+      const { plural } = await import('./resource-commands.ts');
+      const p = plural(positionals[0]);
+      if (p !== 'backupsessions' && p !== 'restoresessions') throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'wait takes a session kind');
+      return waitForSession(o, p, positionals[1] ?? '', ns, signal);
+    }
+    case 'snapshots':
+      if (!positionals[0]) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'snapshots needs REPOSITORY');
+      return print(await snapshots(o, positionals[0], ns, values.json ?? false));
     default:
+      createLogger({ component: 'cli' }).debug('unknown command', { command });
       throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `unknown command ${JSON.stringify(command)}\n${USAGE}`);
   }
 }

@@ -9,12 +9,15 @@ import type { Snapshot } from './snapshot.ts';
 
 export interface ForgetOptions extends CallOptions {
   dryRun?: boolean;
+  /** Only consider snapshots of this host (an agent forgets its own target's snapshots only). */
+  hostname?: string;
 }
 
 export async function forget(repo: Repository, policy: RetentionPolicy, options: ForgetOptions = {}): Promise<RetentionDecision<Snapshot>> {
   const signalOpt = options.signal ? { signal: options.signal } : {};
   const run = async (): Promise<RetentionDecision<Snapshot>> => {
-    const decision = applyPolicyGrouped(await listSnapshots(repo, signalOpt), policy);
+    const all = await listSnapshots(repo, signalOpt);
+    const decision = applyPolicyGrouped(options.hostname === undefined ? all : all.filter((s) => s.hostname === options.hostname), policy);
     if (!options.dryRun) {
       for (const s of decision.remove) await repo.backend.remove({ type: 'snapshots', name: s.id }, signalOpt);
     }

@@ -1,0 +1,140 @@
+// The agent's main loop: register, heartbeat, take one session at a time, run it with
+// progress reports (which also carry the controller's cancel requests), report the result.
+import { ErrorCodes, errorMessage, isSidestashError } from '../common/errors.ts';
+import type { Logger } from '../common/log.ts';
+import type { SessionAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
+import { runBackup } from './backup-runner.ts';
+import type { AgentConfig } from './config.ts';
+import { ControllerClient } from './controller-client.ts';
+import { runRestore } from './restore-runner.ts';
+
+export const AGENT_VERSION = '0.1.0';
+const POLL_WAIT_MS = 20_000;
+
+export type SessionObserver = (a: SessionAssignment, result: SessionResult) => void | Promise<void>;
+
+export class SidecarAgent {
+  readonly #config: AgentConfig;
+  readonly #log: Logger;
+  readonly #client: ControllerClient;
+  readonly #observers: SessionObserver[] = [];
+  #heartbeatMs = 20_000;
+
+  constructor(config: AgentConfig, log: Logger) {
+    this.#config = config;
+    this.#log = log;
+    this.#client = new ControllerClient(config.controllerUrl);
+  }
+
+  /** Called after each session with its result (metrics pushing hooks in here). */
+  onSessionFinished(observer: SessionObserver): void {
+    this.#observers.push(observer);
+  }
+
+  async #register(signal: AbortSignal): Promise<void> {
+    for (let attempt = 1; !signal.aborted; attempt++) {
+      try {
+        const reg = await this.#client.register({ name: this.#config.name, targets: this.#config.targets, version: AGENT_VERSION }, this.#config.bootstrapToken, signal);
+        this.#heartbeatMs = reg.heartbeatIntervalMs;
+        this.#log.info('registered with controller', { controller: this.#config.controllerUrl, targets: this.#config.targets });
+        return;
+      } catch (err) {
+        if (signal.aborted) return;
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+        this.#log.warn('registration failed; retrying', { err: errorMessage(err), code: isSidestashError(err) ? err.code : undefined, retryInMs: delay });
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  /** Runs until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    await this.#register(signal);
+    const heartbeat = setInterval(() => {
+      this.#client.heartbeat(signal).catch((err: unknown) => this.#log.warn('heartbeat failed', { err: errorMessage(err) }));
+    }, this.#heartbeatMs);
+    try {
+      while (!signal.aborted) {
+        let assignment: SessionAssignment | undefined;
+        try {
+          assignment = await this.#client.nextSession(POLL_WAIT_MS, signal);
+        } catch (err) {
+          if (signal.aborted) break;
+          if (isSidestashError(err, ErrorCodes.UNAUTHORIZED)) {
+            await this.#register(signal);
+            continue;
+          }
+          this.#log.warn('polling the controller failed', { err: errorMessage(err) });
+          await sleep(2000, signal);
+          continue;
+        }
+        if (assignment) await this.#runSession(assignment, signal);
+      }
+    } finally {
+      clearInterval(heartbeat);
+      await this.#client.close();
+    }
+  }
+
+  async #runSession(a: SessionAssignment, agentSignal: AbortSignal): Promise<void> {
+    const log = this.#log.child({ session: `${a.namespace}/${a.name}`, kind: a.kind });
+    const ac = new AbortController();
+    const stop = (): void => ac.abort(agentSignal.reason);
+    agentSignal.addEventListener('abort', stop, { once: true });
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    if (a.deadlineMs !== undefined) deadlineTimer = setTimeout(() => ac.abort(new Error('session deadline reached')), Math.max(0, a.deadlineMs - Date.now()));
+    let sending = false;
+    const onProgress = (p: SessionProgress): void => {
+      if (sending) return;
+      sending = true;
+      this.#client
+        .progress(a, p, agentSignal)
+        .then((r) => {
+          if (r.cancel && !ac.signal.aborted) {
+            log.warn('controller asked to cancel the session');
+            ac.abort(new Error('cancelled by the controller'));
+          }
+        })
+        .catch((err: unknown) => log.warn('progress report failed', { err: errorMessage(err) }))
+        .finally(() => (sending = false));
+    };
+    let result: SessionResult;
+    const started = Date.now();
+    try {
+      log.info('session started');
+      onProgress({ bytesDumped: 0, bytesStored: 0, rateBytesPerSecond: 0 });
+      const hooks = { signal: ac.signal, log, onProgress };
+      result = a.kind === 'BackupSession' ? await runBackup(this.#config, a, hooks) : await runRestore(this.#config, a, hooks);
+    } catch (err) {
+      const code = ac.signal.aborted && !isSidestashError(err) ? ErrorCodes.SESSION_CANCELLED : isSidestashError(err) ? err.code : 'SIDESTASH_INTERNAL';
+      log.error('session failed', { code, err: errorMessage(err) });
+      result = { phase: 'Failed', error: { code, message: errorMessage(err) }, durationSeconds: (Date.now() - started) / 1000 };
+    } finally {
+      clearTimeout(deadlineTimer);
+      agentSignal.removeEventListener('abort', stop);
+    }
+    try {
+      await this.#client.result(a, result, agentSignal);
+      log.info('session finished', { phase: result.phase, snapshotId: result.snapshotId });
+    } catch (err) {
+      log.error('could not report the session result', { err: errorMessage(err) });
+    }
+    for (const o of this.#observers) {
+      try {
+        await o(a, result);
+      } catch (err) {
+        log.warn('session observer failed', { err: errorMessage(err) });
+      }
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}

@@ -1,0 +1,96 @@
+// A backup session: mariadb-dump (credentials in a private option file) -> DumpVerifier ->
+// SnapshotWriteStream, all in one pipeline(), nothing staged on disk; then retention.
+import { pipeline } from 'node:stream/promises';
+import { openBackend } from '../common/backend/open-backend.ts';
+import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../common/errors.ts';
+import type { Logger } from '../common/log.ts';
+import type { BackupAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
+import { forget } from '../common/repository/forget.ts';
+import { prune } from '../common/repository/prune.ts';
+import { Repository } from '../common/repository/repository.ts';
+import { SnapshotWriteStream } from '../common/repository/snapshot-writer.ts';
+import { startProgram } from './child-process.ts';
+import { writeClientOptionsFile } from './client-options-file.ts';
+import type { AgentConfig } from './config.ts';
+import { estimateDataBytes } from './database-probe.ts';
+import { DumpVerifier, dumpArgsKeepComments } from './dump-verifier.ts';
+import { ProgressTracker } from './progress-tracker.ts';
+
+export interface SessionHooks {
+  signal: AbortSignal;
+  log: Logger;
+  /** Called every progress interval and at the end. */
+  onProgress(p: SessionProgress): void;
+}
+
+/** Opens the session's repository, creating it when the location holds none yet. */
+export async function openOrInitRepository(access: BackupAssignment['repository'], signal: AbortSignal, create: boolean): Promise<Repository> {
+  const backend = openBackend(access.location, access.credentials);
+  try {
+    return await Repository.open(backend, access.password, { signal });
+  } catch (err) {
+    if (!create || !isSidestashError(err, ErrorCodes.NOT_A_REPOSITORY)) throw err;
+    return Repository.init(backend, access.password, { signal });
+  }
+}
+
+export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks: SessionHooks): Promise<SessionResult> {
+  const { signal, log } = hooks;
+  const tracker = new ProgressTracker();
+  // Fails fast, with a clear error, when the database is down or the credentials are wrong.
+  tracker.estimatedTotalBytes = await estimateDataBytes(a.database);
+  const repo = await openOrInitRepository(a.repository, signal, true);
+  const options = await writeClientOptionsFile(config.tmpDir, a.database);
+  let writer: SnapshotWriteStream | undefined;
+  let verifier: DumpVerifier | undefined;
+  const report = (): void => hooks.onProgress(tracker.snapshot(verifier?.bytes ?? 0, writer?.stats?.storedBytes ?? 0));
+  const timer = setInterval(report, config.progressIntervalMs);
+  try {
+    const args = [`--defaults-extra-file=${options.path}`, ...a.dumpArgs];
+    log.info('starting mariadb-dump', { args: a.dumpArgs, repository: repo.backend.location });
+    const dump = startProgram(config.mariadbDumpPath, args, ['ignore', 'pipe'], signal);
+    verifier = new DumpVerifier(dump, dumpArgsKeepComments(a.dumpArgs));
+    writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`], signal });
+    try {
+      await pipeline(dump.child.stdout!, verifier, writer, { signal });
+    } catch (err) {
+      if (!writer.closed) await new Promise((resolve) => writer!.once('close', resolve));
+      await dump.exited;
+      if (signal.aborted && !isSidestashError(err, ErrorCodes.DUMP_FAILED)) throw new SidestashError(ErrorCodes.SESSION_CANCELLED, `backup stopped: ${errorMessage(signal.reason)}`, { cause: err });
+      throw err;
+    }
+    report();
+    const result = writer.result!;
+    log.info('snapshot stored', { snapshotId: result.snapshotId, bytes: result.sizeBytes, newBytes: result.stats.newBlobBytes, storedBytes: result.stats.storedBytes });
+    const out: SessionResult = {
+      phase: 'Succeeded',
+      snapshotId: result.snapshotId,
+      bytesRead: result.sizeBytes,
+      bytesStored: result.stats.storedBytes,
+      durationSeconds: tracker.elapsedSeconds,
+    };
+    if (a.retentionPolicy) out.retention = await applyRetention(repo, a, log, signal);
+    return out;
+  } finally {
+    clearInterval(timer);
+    await options.remove();
+  }
+}
+
+async function applyRetention(repo: Repository, a: BackupAssignment, log: Logger, signal: AbortSignal): Promise<NonNullable<SessionResult['retention']>> {
+  const { prune: doPrune, dryRun, ...policy } = a.retentionPolicy!;
+  try {
+    const d = await forget(repo, policy, { hostname: a.snapshotHost, dryRun, signal });
+    let pruned = false;
+    if (doPrune && !dryRun && d.remove.length > 0) {
+      await prune(repo, { signal });
+      pruned = true;
+    }
+    log.info('retention applied', { kept: d.keep.length, removed: d.remove.length, pruned, dryRun });
+    return { kept: d.keep.length, removed: dryRun ? 0 : d.remove.length, pruned };
+  } catch (err) {
+    // The snapshot is safe; a retention failure is reported but does not fail the backup.
+    log.warn('retention failed', { err: errorMessage(err) });
+    return { kept: 0, removed: 0, pruned: false, error: errorMessage(err) };
+  }
+}

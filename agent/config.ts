@@ -1,0 +1,44 @@
+// Agent configuration, parsed once at start-up from the environment.
+import { hostname } from 'node:os';
+import { EnvReader } from '../common/config-env.ts';
+
+export interface AgentConfig {
+  controllerUrl: string;
+  bootstrapToken: string;
+  name: string;
+  /** AppBindings served, "namespace/name". */
+  targets: string[];
+  progressIntervalMs: number;
+  mariadbDumpPath: string;
+  mariadbPath: string;
+  /** Where the short-lived client option files go (tmpfs in Kubernetes). */
+  tmpDir: string;
+  /** Optional Pushgateway for session metrics. */
+  pushgatewayUrl?: string;
+}
+
+export function parseAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
+  const r = new EnvReader(env);
+  const controllerUrl = r.required('SIDESTASH_CONTROLLER_URL', 'e.g. http://sidestash-controller:7480');
+  if (controllerUrl && !/^https?:\/\/[^/]+/.test(controllerUrl)) r.problems.push(`SIDESTASH_CONTROLLER_URL: ${JSON.stringify(controllerUrl)} is not an http(s) URL`);
+  const bootstrapToken = r.required('SIDESTASH_AGENT_BOOTSTRAP_TOKEN', 'token to register with the controller');
+  const name = r.string('SIDESTASH_AGENT_NAME', hostname().toLowerCase())!;
+  if (!/^[a-z0-9][-a-z0-9.]{0,252}$/.test(name)) r.problems.push(`SIDESTASH_AGENT_NAME: ${JSON.stringify(name)} must be a lowercase DNS name`);
+  const targets = r.list('SIDESTASH_AGENT_TARGETS');
+  if (targets.length === 0) r.problems.push('SIDESTASH_AGENT_TARGETS: required (comma-separated "namespace/appbinding")');
+  for (const t of targets) if (!/^[a-z0-9][-a-z0-9.]*\/[a-z0-9][-a-z0-9.]*$/.test(t)) r.problems.push(`SIDESTASH_AGENT_TARGETS: ${JSON.stringify(t)} is not "namespace/appbinding"`);
+  const config: AgentConfig = {
+    controllerUrl: controllerUrl.replace(/\/+$/, ''),
+    bootstrapToken,
+    name,
+    targets,
+    progressIntervalMs: r.durationMs('SIDESTASH_PROGRESS_INTERVAL', '2s'),
+    mariadbDumpPath: r.string('SIDESTASH_MARIADB_DUMP', 'mariadb-dump')!,
+    mariadbPath: r.string('SIDESTASH_MARIADB', 'mariadb')!,
+    tmpDir: r.string('SIDESTASH_TMPDIR', env.TMPDIR ?? '/tmp')!,
+  };
+  const pushgateway = r.string('SIDESTASH_PUSHGATEWAY_URL');
+  if (pushgateway) config.pushgatewayUrl = pushgateway;
+  r.done('agent');
+  return config;
+}

@@ -1,0 +1,104 @@
+// The agent's HTTP client for the controller (undici, keep-alive). Calls that must arrive
+// (progress, results) are retried with backoff on network errors and 5xx; a 401 means the
+// registration is gone and is surfaced as UNAUTHORIZED so the agent registers again.
+import { Agent, request } from 'undici';
+import { ErrorCodes, SidestashError, errorMessage } from '../common/errors.ts';
+import type { AgentRegisterRequest, AgentRegistration, ProgressResponse, SessionAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
+
+export interface RetryOptions {
+  attempts: number;
+  baseDelayMs: number;
+  signal?: AbortSignal;
+}
+
+export class ControllerClient {
+  readonly #baseUrl: string;
+  readonly #dispatcher = new Agent({ keepAliveTimeout: 30_000, connect: { timeout: 10_000 } });
+  token: string | undefined;
+  name: string | undefined;
+
+  constructor(baseUrl: string) {
+    this.#baseUrl = baseUrl;
+  }
+
+  async #call<T>(method: 'GET' | 'POST', path: string, body: unknown, auth: string | undefined, signal?: AbortSignal, timeoutMs = 30_000): Promise<{ status: number; body: T | undefined }> {
+    let res;
+    try {
+      res = await request(`${this.#baseUrl}${path}`, {
+        method,
+        dispatcher: this.#dispatcher,
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (err) {
+      if (signal?.aborted) throw new SidestashError(ErrorCodes.ABORTED, 'aborted', { cause: err });
+      throw new SidestashError(ErrorCodes.CONTROLLER_UNAVAILABLE, `controller unreachable: ${errorMessage(err)}`, { retryable: true, cause: err });
+    }
+    const text = await res.body.text();
+    if (res.statusCode === 204) return { status: 204, body: undefined };
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, body: parsed as T };
+    const e = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const code = res.statusCode === 401 ? ErrorCodes.UNAUTHORIZED : ((e?.code as SidestashError['code'] | undefined) ?? ErrorCodes.CONTROLLER_UNAVAILABLE);
+    throw new SidestashError(code, `controller answered ${res.statusCode}: ${e?.message ?? text.slice(0, 200)}`, { retryable: res.statusCode >= 500 || res.statusCode === 429 });
+  }
+
+  async #retry<T>(fn: () => Promise<T>, opts: RetryOptions): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const retryable = err instanceof SidestashError && err.retryable;
+        if (!retryable || attempt >= opts.attempts || opts.signal?.aborted) throw err;
+        const delay = Math.min(30_000, opts.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  async register(req: AgentRegisterRequest, bootstrapToken: string, signal?: AbortSignal): Promise<AgentRegistration> {
+    const { body } = await this.#call<AgentRegistration>('POST', '/api/v1/agents/register', req, bootstrapToken, signal);
+    this.token = body!.token;
+    this.name = body!.name;
+    return body!;
+  }
+
+  #agentPath(rest: string): string {
+    return `/api/v1/agents/${encodeURIComponent(this.name ?? '')}${rest}`;
+  }
+
+  async heartbeat(signal?: AbortSignal): Promise<void> {
+    await this.#call('POST', this.#agentPath('/heartbeat'), {}, this.token, signal);
+  }
+
+  /** Long-polls for the next session; undefined when none came within waitMs. */
+  async nextSession(waitMs: number, signal?: AbortSignal): Promise<SessionAssignment | undefined> {
+    const { body } = await this.#call<SessionAssignment>('GET', this.#agentPath(`/sessions/next?waitMs=${waitMs}`), undefined, this.token, signal, waitMs + 30_000);
+    return body;
+  }
+
+  #sessionPath(a: SessionAssignment, what: string): string {
+    return this.#agentPath(`/sessions/${a.kind}/${encodeURIComponent(a.namespace)}/${encodeURIComponent(a.name)}/${what}`);
+  }
+
+  async progress(a: SessionAssignment, p: SessionProgress, signal?: AbortSignal): Promise<ProgressResponse> {
+    const { body } = await this.#retry(() => this.#call<ProgressResponse>('POST', this.#sessionPath(a, 'progress'), p, this.token, signal), { attempts: 3, baseDelayMs: 500, ...(signal ? { signal } : {}) });
+    return body ?? { cancel: false };
+  }
+
+  async result(a: SessionAssignment, r: SessionResult, signal?: AbortSignal): Promise<void> {
+    await this.#retry(() => this.#call('POST', this.#sessionPath(a, 'result'), r, this.token, signal), { attempts: 12, baseDelayMs: 1000, ...(signal ? { signal } : {}) });
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+}

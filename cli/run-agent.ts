@@ -1,0 +1,12 @@
+// `sidestash agent`: runs until SIGINT/SIGTERM.
+import { createLogger } from '../common/log.ts';
+import { SidecarAgent } from '../agent/agent.ts';
+import { parseAgentConfig } from '../agent/config.ts';
+
+export async function runAgent(signal: AbortSignal): Promise<number> {
+  const config = parseAgentConfig();
+  const log = createLogger({ component: 'agent', agent: config.name });
+  await new SidecarAgent(config, log).run(signal);
+  log.info('agent stopped');
+  return 0;
+}

@@ -1,0 +1,14 @@
+// `sidestash controller`: runs until SIGINT/SIGTERM.
+import { createLogger } from '../common/log.ts';
+import { parseControllerConfig } from '../controller/config.ts';
+import { Controller } from '../controller/controller.ts';
+
+export async function runController(signal: AbortSignal): Promise<number> {
+  const log = createLogger({ component: 'controller' });
+  const controller = new Controller(parseControllerConfig(), log);
+  await controller.start();
+  if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+  log.info('shutting down');
+  await controller.stop();
+  return 0;
+}

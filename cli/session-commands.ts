@@ -1,0 +1,72 @@
+// backup trigger, restore, snapshots, wait: session commands, with a progress bar on a TTY
+// (cli-progress) and JSON-lines progress otherwise.
+import cliProgress from 'cli-progress';
+import { ErrorCodes, SidestashError } from '../common/errors.ts';
+import type { ApiClientOptions } from './api-client.ts';
+import { api } from './api-client.ts';
+import { bytes, table } from './format.ts';
+
+interface SessionDoc {
+  kind: string;
+  metadata: { name: string; namespace: string };
+  status?: { phase?: string; progress?: { bytesDumped: number; rateBytesPerSecond: number; estimatedTotalBytes?: number; etaSeconds?: number }; error?: { code: string; message: string }; snapshotId?: string; bytesRead?: number; bytesStored?: number; durationSeconds?: number };
+}
+
+export async function triggerBackup(o: ApiClientOptions, config: string, namespace: string): Promise<SessionDoc> {
+  return api<SessionDoc>(o, 'POST', `/api/v1/backupconfigurations/${encodeURIComponent(config)}/trigger?namespace=${encodeURIComponent(namespace)}`);
+}
+
+export async function createRestore(o: ApiClientOptions, opts: { repository: string; target: string; snapshot: string; database?: string | undefined; namespace: string }): Promise<SessionDoc> {
+  const name = `restore-${opts.target}-${Math.floor(Date.now() / 1000)}`;
+  const doc = {
+    apiVersion: 'sidestash.io/v1',
+    kind: 'RestoreSession',
+    metadata: { name, namespace: opts.namespace },
+    spec: { repository: { name: opts.repository }, target: { ref: { kind: 'AppBinding', name: opts.target } }, snapshot: opts.snapshot, ...(opts.database ? { database: opts.database } : {}) },
+  };
+  await api(o, 'POST', '/api/v1/apply', doc);
+  return api<SessionDoc>(o, 'GET', `/api/v1/restoresessions/${name}?namespace=${encodeURIComponent(opts.namespace)}`);
+}
+
+/** Follows a session until it finishes; returns 0 when it succeeded. */
+export async function waitForSession(o: ApiClientOptions, kindPlural: 'backupsessions' | 'restoresessions', name: string, namespace: string, signal: AbortSignal): Promise<number> {
+  const tty = process.stderr.isTTY;
+  const bar = tty
+    ? new cliProgress.SingleBar({ format: '{name} {phase} [{bar}] {percentage}% | {done} of {total} | {rate}/s | ETA {etaText}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
+    : undefined;
+  let started = false;
+  try {
+    for (;;) {
+      if (signal.aborted) throw new SidestashError(ErrorCodes.ABORTED, 'stopped waiting');
+      const s = await api<SessionDoc>(o, 'GET', `/api/v1/${kindPlural}/${encodeURIComponent(name)}?namespace=${encodeURIComponent(namespace)}`);
+      const st = s.status ?? {};
+      const p = st.progress;
+      const total = Math.max(p?.estimatedTotalBytes ?? 0, p?.bytesDumped ?? 0, 1);
+      const payload = { name, phase: st.phase ?? 'Pending', done: bytes(p?.bytesDumped ?? 0), total: bytes(p?.estimatedTotalBytes), rate: bytes(p?.rateBytesPerSecond ?? 0), etaText: p?.etaSeconds === undefined ? '-' : `${p.etaSeconds}s` };
+      if (bar) {
+        if (!started) bar.start(total, p?.bytesDumped ?? 0, payload);
+        else {
+          bar.setTotal(total);
+          bar.update(p?.bytesDumped ?? 0, payload);
+        }
+        started = true;
+      } else {
+        process.stderr.write(`${JSON.stringify({ session: name, phase: payload.phase, bytesDumped: p?.bytesDumped ?? 0, estimatedTotalBytes: p?.estimatedTotalBytes, rateBytesPerSecond: p?.rateBytesPerSecond ?? 0, etaSeconds: p?.etaSeconds })}\n`);
+      }
+      if (st.phase === 'Succeeded' || st.phase === 'Failed') {
+        bar?.stop();
+        process.stdout.write(`${kindPlural.slice(0, -1)}/${name} ${st.phase}${st.snapshotId ? ` snapshot ${st.snapshotId.slice(0, 8)}` : ''}${st.bytesRead !== undefined ? ` ${bytes(st.bytesRead)}` : ''}${st.durationSeconds !== undefined ? ` in ${st.durationSeconds.toFixed(1)}s` : ''}${st.error ? `: ${st.error.code}: ${st.error.message}` : ''}\n`);
+        return st.phase === 'Succeeded' ? 0 : 1;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } finally {
+    bar?.stop();
+  }
+}
+
+export async function snapshots(o: ApiClientOptions, repository: string, namespace: string, json: boolean): Promise<string> {
+  const res = await api<{ items: { id: string; time: string; hostname?: string; tags?: string[] | null; paths: string[] }[] }>(o, 'GET', `/api/v1/repositories/${encodeURIComponent(repository)}/snapshots?namespace=${encodeURIComponent(namespace)}`);
+  if (json) return JSON.stringify(res.items, null, 2);
+  return table(['ID', 'TIME', 'HOST', 'TAGS', 'PATHS'], res.items.map((s) => [s.id.slice(0, 8), s.time.replace(/\.\d+/, ''), s.hostname ?? '', (s.tags ?? []).join(','), s.paths.join(',')]));
+}

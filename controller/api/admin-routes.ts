@@ -1,0 +1,74 @@
+// The user-facing API: apply, list, get, delete resources; trigger and cancel sessions;
+// list a repository's snapshots. Requires the admin token.
+import { ErrorCodes, SidestashError } from '../../common/errors.ts';
+import { KINDS, PLURALS } from '../resources/types.ts';
+import type { Kind, RepositorySpec } from '../resources/types.ts';
+import { DEFAULT_NAMESPACE, publicView } from '../resources/resource-service.ts';
+import type { Controller } from '../controller.ts';
+import { parseDocuments, readBody, sendJson } from './http-util.ts';
+import { route } from './router.ts';
+import type { Route } from './router.ts';
+import { validateResource } from '../resources/validate.ts';
+
+const KIND_BY_PLURAL = new Map<string, Kind>(KINDS.map((k) => [PLURALS[k], k]));
+
+function kindOf(plural: string): Kind {
+  const k = KIND_BY_PLURAL.get(plural.toLowerCase());
+  if (!k) throw new SidestashError(ErrorCodes.NOT_FOUND, `unknown resource type ${JSON.stringify(plural)}; known: ${[...KIND_BY_PLURAL.keys()].join(', ')}`);
+  return k;
+}
+
+function ns(query: URLSearchParams): string {
+  return query.get('namespace') ?? DEFAULT_NAMESPACE;
+}
+
+export function adminRoutes(c: Controller): Route[] {
+  return [
+    route('POST', '/api/v1/apply', async ({ req, res }) => {
+      const docs = parseDocuments(await readBody(req), req.headers['content-type']);
+      // All documents are validated before any is stored: a bad file changes nothing.
+      const errors = docs.flatMap((d, i) =>
+        validateResource(d).map((e) => ({ document: i + 1, kind: (d as { kind?: unknown } | null)?.kind, name: (d as { metadata?: { name?: unknown } } | null)?.metadata?.name, ...e })),
+      );
+      if (errors.length > 0) {
+        throw new SidestashError(ErrorCodes.VALIDATION_FAILED, errors.map((e) => `document ${e.document} (${String(e.kind ?? '?')} ${String(e.name ?? '?')}): ${e.field}: ${e.message}`).join('; '), { details: { errors } });
+      }
+      const results = docs.map((d) => {
+        const { outcome, resource } = c.resources.apply(d);
+        return { kind: resource.kind, namespace: resource.metadata.namespace, name: resource.metadata.name, outcome };
+      });
+      sendJson(res, 200, { results });
+    }),
+    route('GET', '/api/v1/agents', ({ res }) => {
+      sendJson(res, 200, { items: c.store.listAgents().map(({ tokenSha256: _t, ...a }) => a) });
+    }),
+    route('GET', '/api/v1/:plural', ({ res, params, query }) => {
+      const kind = kindOf(params.plural!);
+      const namespace = query.get('namespace') ?? undefined;
+      sendJson(res, 200, { items: c.resources.list(kind, namespace).map(publicView) });
+    }),
+    route('GET', '/api/v1/:plural/:name', ({ res, params, query }) => {
+      sendJson(res, 200, publicView(c.resources.get(kindOf(params.plural!), ns(query), params.name!)));
+    }),
+    route('DELETE', '/api/v1/:plural/:name', ({ res, params, query }) => {
+      c.resources.delete(kindOf(params.plural!), ns(query), params.name!);
+      sendJson(res, 200, { deleted: true });
+    }),
+    route('POST', '/api/v1/backupconfigurations/:name/trigger', ({ res, params, query }) => {
+      const namespace = ns(query);
+      c.resources.get('BackupConfiguration', namespace, params.name!);
+      const session = c.sessions.createBackupSession(namespace, params.name!, 'manual');
+      if (!session) throw new SidestashError(ErrorCodes.CONFLICT, `a session of BackupConfiguration ${namespace}/${params.name} is already pending or running`, { retryable: true });
+      sendJson(res, 201, session);
+    }),
+    route('POST', '/api/v1/:plural/:name/cancel', ({ res, params, query }) => {
+      const kind = kindOf(params.plural!);
+      if (kind !== 'BackupSession' && kind !== 'RestoreSession') throw new SidestashError(ErrorCodes.NOT_FOUND, 'only sessions can be cancelled');
+      sendJson(res, 200, c.sessions.cancel(kind, ns(query), params.name!));
+    }),
+    route('GET', '/api/v1/repositories/:name/snapshots', async ({ res, params, query, signal }) => {
+      const repo = c.resources.get('Repository', ns(query), params.name!);
+      sendJson(res, 200, { items: await c.listSnapshots(ns(query), repo.metadata.name, repo.spec as unknown as RepositorySpec, signal) });
+    }),
+  ];
+}

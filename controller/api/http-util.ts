@@ -1,0 +1,97 @@
+// Small HTTP helpers for the API: bounded body reading, JSON/YAML parsing, error responses
+// with stable codes, bearer-token checks.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseAllDocuments } from 'yaml';
+import { ErrorCodes, SidestashError, isSidestashError } from '../../common/errors.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `request body larger than ${limit} bytes`, { details: { status: 413 } });
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Parses a JSON or YAML body (one or more documents). */
+export function parseDocuments(body: Buffer, contentType: string | undefined): unknown[] {
+  const text = body.toString('utf8');
+  if (text.trim() === '') throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'request body is empty');
+  const isJson = (contentType ?? '').includes('json') || /^\s*[[{]/.test(text);
+  let docs: unknown[];
+  if (isJson) {
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      docs = Array.isArray(parsed) ? parsed : [parsed];
+    } catch (err) {
+      throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `invalid JSON: ${(err as Error).message}`);
+    }
+  } else {
+    const parsed = parseAllDocuments(text, { uniqueKeys: true });
+    const list = Array.isArray(parsed) ? parsed : [parsed];
+    docs = [];
+    for (const [i, d] of list.entries()) {
+      if (d.errors.length > 0) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `invalid YAML in document ${i + 1}: ${d.errors[0]!.message}`);
+      const value = d.toJS({ maxAliasCount: 100 }) as unknown;
+      if (value !== null && value !== undefined) docs.push(value);
+    }
+  }
+  return docs.flatMap((d) => (d && typeof d === 'object' && (d as { kind?: unknown }).kind === 'List' && Array.isArray((d as { items?: unknown }).items) ? (d as { items: unknown[] }).items : [d]));
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+const STATUS_BY_CODE: Partial<Record<string, number>> = {
+  [ErrorCodes.VALIDATION_FAILED]: 422,
+  [ErrorCodes.NOT_FOUND]: 404,
+  [ErrorCodes.SNAPSHOT_NOT_FOUND]: 404,
+  [ErrorCodes.CONFLICT]: 409,
+  [ErrorCodes.UNAUTHORIZED]: 401,
+  [ErrorCodes.FORBIDDEN]: 403,
+  [ErrorCodes.INVALID_ARGUMENT]: 400,
+  [ErrorCodes.WRONG_PASSWORD]: 502,
+  [ErrorCodes.NOT_A_REPOSITORY]: 502,
+  [ErrorCodes.INVALID_CONFIG]: 422,
+};
+
+export function statusFor(err: unknown): number {
+  if (!isSidestashError(err)) return 500;
+  const explicit = err.details.status;
+  return typeof explicit === 'number' ? explicit : (STATUS_BY_CODE[err.code] ?? 500);
+}
+
+export function sendError(res: ServerResponse, err: unknown): void {
+  const status = statusFor(err);
+  const body = isSidestashError(err)
+    ? { error: { code: err.code, message: err.message, retryable: err.retryable, ...(Array.isArray(err.details.errors) ? { errors: err.details.errors } : {}) } }
+    : { error: { code: 'SIDESTASH_INTERNAL', message: 'internal error', retryable: true } };
+  sendJson(res, status, body);
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The bearer token of a request, or undefined. */
+export function bearer(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+}
+
+export function tokenMatches(presented: string | undefined, expectedSha256: string): boolean {
+  if (!presented) return false;
+  return timingSafeEqual(Buffer.from(sha256(presented), 'hex'), Buffer.from(expectedSha256, 'hex'));
+}
+
+export function unauthorized(what = 'a valid bearer token is required'): SidestashError {
+  return new SidestashError(ErrorCodes.UNAUTHORIZED, what);
+}

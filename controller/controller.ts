@@ -1,0 +1,141 @@
+// Wires the controller together: store, resources, sessions, scheduler, metrics, HTTP API.
+import { EventEmitter, once } from 'node:events';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { openBackend } from '../common/backend/open-backend.ts';
+import { ErrorCodes, SidestashError, errorMessage } from '../common/errors.ts';
+import type { Logger } from '../common/log.ts';
+import { Repository } from '../common/repository/repository.ts';
+import { listSnapshots } from '../common/repository/snapshot.ts';
+import type { Snapshot } from '../common/repository/snapshot.ts';
+import { adminRoutes } from './api/admin-routes.ts';
+import { agentRoutes } from './api/agent-routes.ts';
+import { bearer, sendError, sendJson, sha256, tokenMatches, unauthorized } from './api/http-util.ts';
+import { match } from './api/router.ts';
+import type { Route } from './api/router.ts';
+import type { ControllerConfig } from './config.ts';
+import { createMetrics } from './metrics.ts';
+import type { ControllerMetrics } from './metrics.ts';
+import { ResourceService } from './resources/resource-service.ts';
+import type { RepositorySpec } from './resources/types.ts';
+import { Scheduler } from './scheduler.ts';
+import { repositoryAccess } from './sessions/assignment.ts';
+import { SessionManager } from './sessions/session-manager.ts';
+import { Store } from './store/store.ts';
+
+export class Controller {
+  readonly config: ControllerConfig;
+  readonly log: Logger;
+  readonly store: Store;
+  readonly resources: ResourceService;
+  readonly sessions: SessionManager;
+  readonly scheduler: Scheduler;
+  readonly metrics: ControllerMetrics;
+  readonly #changes = new EventEmitter();
+  readonly #routes: Route[];
+  #server: Server | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
+
+  constructor(config: ControllerConfig, log: Logger) {
+    this.config = config;
+    this.log = log;
+    this.store = new Store(config.databasePath);
+    this.sessions = new SessionManager(this.store, log.child({ component: 'sessions' }), { leaseMs: config.leaseMs });
+    this.resources = new ResourceService(this.store, (r) => {
+      if (r.kind === 'BackupConfiguration') this.scheduler.sync();
+      this.#changes.emit('change');
+    });
+    this.scheduler = new Scheduler(this.store, this.sessions, log.child({ component: 'scheduler' }));
+    this.metrics = createMetrics(this.store, config.leaseMs);
+    this.sessions.on('changed', () => this.#changes.emit('change'));
+    this.sessions.on('finished', (s) => this.metrics.sessionsFinished.inc({ kind: s.kind, phase: s.status?.phase ?? 'Failed' }));
+    this.#changes.setMaxListeners(0);
+    this.#routes = [...agentRoutes(this), ...adminRoutes(this)];
+  }
+
+  /** Resolves after the next change to sessions or resources, or after timeoutMs. */
+  async waitForChange(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), timeoutMs);
+    const onAbort = (): void => ac.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await once(this.#changes, 'change', { signal: ac.signal });
+    } catch {
+      // timeout or client gone
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async listSnapshots(namespace: string, name: string, _spec: RepositorySpec, signal: AbortSignal): Promise<Snapshot[]> {
+    const access = repositoryAccess(this.store, namespace, name, `Repository ${namespace}/${name}`);
+    const repo = await Repository.open(openBackend(access.location), access.password, { signal });
+    return listSnapshots(repo, { signal });
+  }
+
+  async start(): Promise<{ host: string; port: number }> {
+    this.sessions.sweep();
+    this.scheduler.sync();
+    this.#sweeper = setInterval(() => {
+      try {
+        this.sessions.sweep();
+      } catch (err) {
+        this.log.error('session sweep failed', { err: errorMessage(err) });
+      }
+    }, this.config.sweepIntervalMs);
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server.requestTimeout = 0; // long-polls
+    this.#server.headersTimeout = 30_000;
+    this.#server.listen(this.config.listen.port, this.config.listen.host);
+    await once(this.#server, 'listening');
+    const addr = this.#server.address() as AddressInfo;
+    this.log.info('controller listening', { host: addr.address, port: addr.port, database: this.config.databasePath });
+    return { host: addr.address, port: addr.port };
+  }
+
+  async #handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://controller');
+    const ac = new AbortController();
+    res.on('close', () => ac.abort());
+    let routeName = 'unmatched';
+    try {
+      if (url.pathname === '/healthz' || url.pathname === '/readyz') {
+        routeName = url.pathname;
+        sendJson(res, 200, { ok: true });
+      } else if (url.pathname === '/metrics' && req.method === 'GET') {
+        routeName = '/metrics';
+        const text = await this.metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text);
+      } else {
+        const m = match(this.#routes, req.method ?? 'GET', url.pathname);
+        if (m === undefined) throw new SidestashError(ErrorCodes.NOT_FOUND, `no route for ${url.pathname}`);
+        if (m === 'method-not-allowed') throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `${req.method} not allowed on ${url.pathname}`, { details: { status: 405 } });
+        routeName = m.route.name;
+        const isAgentRoute = m.route.name.startsWith('/api/v1/agents/') ;
+        if (!isAgentRoute && !tokenMatches(bearer(req), sha256(this.config.adminToken))) throw unauthorized();
+        await m.route.handler({ req, res, params: m.params, query: url.searchParams, signal: ac.signal });
+      }
+    } catch (err) {
+      if (!(err instanceof SidestashError)) this.log.error('request failed', { method: req.method, path: url.pathname, err: errorMessage(err) });
+      if (!res.headersSent) sendError(res, err);
+      else res.destroy();
+    } finally {
+      this.metrics.httpRequests.inc({ method: req.method ?? '', route: routeName, code: String(res.statusCode) });
+      this.metrics.httpDuration.observe({ method: req.method ?? '', route: routeName }, (performance.now() - started) / 1000);
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.scheduler.stop();
+    if (this.#server) {
+      this.#server.closeAllConnections();
+      await new Promise<void>((resolve) => this.#server!.close(() => resolve()));
+    }
+    this.store.close();
+  }
+}

@@ -1,0 +1,43 @@
+// Controller metrics on /metrics (prom-client): sessions by kind and phase, agents, API requests.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SessionStatus } from './resources/types.ts';
+import type { Store } from './store/store.ts';
+
+export interface ControllerMetrics {
+  registry: Registry;
+  httpRequests: Counter<'method' | 'route' | 'code'>;
+  httpDuration: Histogram<'method' | 'route'>;
+  sessionsFinished: Counter<'kind' | 'phase'>;
+}
+
+export function createMetrics(store: Store, agentOnlineMs: number): ControllerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'sidestash_controller_' });
+  const httpRequests = new Counter({ name: 'sidestash_controller_http_requests_total', help: 'API requests by method, route and status code', labelNames: ['method', 'route', 'code'] as const, registers: [registry] });
+  const httpDuration = new Histogram({ name: 'sidestash_controller_http_request_duration_seconds', help: 'API request duration', labelNames: ['method', 'route'] as const, buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60], registers: [registry] });
+  const sessionsFinished = new Counter({ name: 'sidestash_sessions_finished_total', help: 'Sessions that finished, by kind and phase', labelNames: ['kind', 'phase'] as const, registers: [registry] });
+  new Gauge({
+    name: 'sidestash_sessions',
+    help: 'Sessions currently stored, by kind and phase',
+    labelNames: ['kind', 'phase'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const kind of ['BackupSession', 'RestoreSession'] as const) {
+        const counts = new Map<string, number>();
+        for (const s of store.list<unknown, SessionStatus>(kind)) counts.set(s.status?.phase ?? 'Pending', (counts.get(s.status?.phase ?? 'Pending') ?? 0) + 1);
+        for (const phase of ['Pending', 'Running', 'Succeeded', 'Failed']) this.set({ kind, phase }, counts.get(phase) ?? 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'sidestash_agents_online',
+    help: 'Agents that reported within the lease time',
+    registers: [registry],
+    collect() {
+      const now = Date.now();
+      this.set(store.listAgents().filter((a) => now - Date.parse(a.lastSeenAt) < agentOnlineMs).length);
+    },
+  });
+  return { registry, httpRequests, httpDuration, sessionsFinished };
+}

@@ -1,0 +1,80 @@
+// Fires BackupSessions from each BackupConfiguration's cron schedule (croner). Schedules are
+// rebuilt when configurations change; a paused configuration has none. A firing while a
+// session of the same configuration is Pending or Running is skipped (no overlap).
+import { Cron } from 'croner';
+import type { Logger } from '../common/log.ts';
+import type { BackupConfigurationSpec, BackupConfigurationStatus, Resource } from './resources/types.ts';
+import type { SessionManager } from './sessions/session-manager.ts';
+import type { Store } from './store/store.ts';
+
+export class Scheduler {
+  readonly #store: Store;
+  readonly #sessions: SessionManager;
+  readonly #log: Logger;
+  readonly #jobs = new Map<string, { cron: Cron; specJson: string }>();
+
+  constructor(store: Store, sessions: SessionManager, log: Logger) {
+    this.#store = store;
+    this.#sessions = sessions;
+    this.#log = log;
+  }
+
+  /** (Re)builds the schedules from the stored configurations. */
+  sync(): void {
+    const configs = this.#store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration');
+    const seen = new Set<string>();
+    for (const cfg of configs) {
+      const key = `${cfg.metadata.namespace}/${cfg.metadata.name}`;
+      seen.add(key);
+      const specJson = JSON.stringify(cfg.spec);
+      const existing = this.#jobs.get(key);
+      if (existing?.specJson === specJson) continue;
+      existing?.cron.stop();
+      this.#jobs.delete(key);
+      if (cfg.spec.paused) continue;
+      const cron = new Cron(cfg.spec.schedule, { protect: true, ...(cfg.spec.timezone ? { timezone: cfg.spec.timezone } : {}) }, () => this.#fire(cfg.metadata.namespace, cfg.metadata.name));
+      this.#jobs.set(key, { cron, specJson });
+      this.#recordNext(cfg, cron);
+    }
+    for (const [key, job] of this.#jobs) {
+      if (!seen.has(key)) {
+        job.cron.stop();
+        this.#jobs.delete(key);
+      }
+    }
+  }
+
+  #recordNext(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, cron: Cron, fired?: { at: string; session?: string; skipped?: boolean }): void {
+    const cur = this.#store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', cfg.metadata.namespace, cfg.metadata.name);
+    if (!cur) return;
+    const status: BackupConfigurationStatus = { ...(cur.status ?? {}) };
+    const next = cron.nextRun();
+    if (next) status.nextScheduleTime = next.toISOString();
+    if (fired) {
+      status.lastScheduleTime = fired.at;
+      if (fired.session) status.lastSessionName = fired.session;
+      if (fired.skipped) status.skippedOverlaps = (status.skippedOverlaps ?? 0) + 1;
+    }
+    this.#store.put({ ...cur, status });
+  }
+
+  #fire(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const job = this.#jobs.get(key);
+    const cfg = this.#store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', namespace, name);
+    if (!job || !cfg || cfg.spec.paused) return;
+    try {
+      const session = this.#sessions.createBackupSession(namespace, name, 'schedule');
+      if (session) this.#log.info('scheduled backup session created', { configuration: key, session: session.metadata.name });
+      else this.#log.warn('schedule fired while a session is still active; skipped', { configuration: key });
+      this.#recordNext(cfg, job.cron, { at: new Date().toISOString(), ...(session ? { session: session.metadata.name } : { skipped: true }) });
+    } catch (err) {
+      this.#log.error('scheduling failed', { configuration: key, err });
+    }
+  }
+
+  stop(): void {
+    for (const job of this.#jobs.values()) job.cron.stop();
+    this.#jobs.clear();
+  }
+}

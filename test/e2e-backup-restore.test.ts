@@ -1,0 +1,113 @@
+// End to end with real parts: a throwaway MariaDB, the controller and the agent as processes,
+// resources applied from YAML files with the CLI, a cron-scheduled backup, restic check on the
+// repository, a dropped database brought back by a RestoreSession, and equal table checksums.
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { api } from '../cli/api-client.ts';
+import { startMariaDB } from './helpers/mariadb.ts';
+import type { MariaDB } from './helpers/mariadb.ts';
+import { restic } from './helpers/restic.ts';
+import { DB_PASSWORD, checksums, createShop } from './helpers/shop-db.ts';
+import { runCli, startAgent, startController, waitForFinished } from './helpers/stack.ts';
+import type { ControllerProc, Proc } from './helpers/stack.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const EXAMPLES = join(import.meta.dirname, '..', 'examples');
+const REPO_PASSWORD = 'e2e-repository-password';
+
+/** The example files with this test's paths and credentials. */
+async function writeExamples(dir: string, db: MariaDB, repoPath: string, schedule: string): Promise<string[]> {
+  const edits: Record<string, [string, string][]> = {
+    'secrets.yaml': [['change-me-repository-password', REPO_PASSWORD], ['password: change-me-db-password', `password: ${JSON.stringify(DB_PASSWORD)}`]],
+    'repository.yaml': [['/var/backups/sidestash/shop', repoPath]],
+    'appbinding.yaml': [['/run/mysqld/mysqld.sock', db.socket]],
+    'backupconfiguration.yaml': [['"*/30 * * * *"', JSON.stringify(schedule)]],
+  };
+  const files: string[] = [];
+  for (const [name, replacements] of Object.entries(edits)) {
+    let text = await readFile(join(EXAMPLES, name), 'utf8');
+    for (const [from, to] of replacements) {
+      assert.ok(text.includes(from), `${name} should contain ${from}`);
+      text = text.replaceAll(from, to);
+    }
+    const path = join(dir, name);
+    await writeFile(path, text);
+    files.push(path);
+  }
+  return files;
+}
+
+describe('end to end: scheduled backup and restore of a real MariaDB', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let db: MariaDB;
+  let controller: ControllerProc;
+  let agent: Proc;
+  before(async () => {
+    dir = await tempDir();
+    db = await startMariaDB();
+    await createShop(db);
+    controller = await startController(dir.path);
+    agent = startAgent(dir.path, controller, ['default/shop-db']);
+  });
+  after(async () => {
+    await agent?.stop();
+    await controller?.stop();
+    await db?.stop();
+    await dir?.cleanup();
+  });
+
+  it('backs up on schedule, passes restic check, and restores a dropped database', async () => {
+    const repoPath = join(dir.path, 'repo');
+    const files = await writeExamples(dir.path, db, repoPath, '*/2 * * * * *');
+    const env = { SIDESTASH_URL: controller.url, SIDESTASH_ADMIN_TOKEN: controller.api.token };
+    const applied = await runCli(['apply', ...files.flatMap((f) => ['-f', f])], env);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /backupconfiguration\/shop-backup created/);
+
+    const backup = await waitForFinished(controller.api, 'backupsessions', () => true, 60_000);
+    assert.equal(backup.status?.phase, 'Succeeded', JSON.stringify(backup.status));
+    assert.match(backup.status?.snapshotId ?? '', /^[0-9a-f]{64}$/);
+    assert.ok((backup.status?.bytesRead ?? 0) > 1_000_000);
+    // Stop the schedule before restoring.
+    const pausedYaml = (await readFile(files[3]!, 'utf8')).replace('spec:\n', 'spec:\n  paused: true\n');
+    await writeFile(files[3]!, pausedYaml);
+    assert.equal((await runCli(['apply', '-f', files[3]!], env)).code, 0);
+
+    const check = await restic(repoPath, REPO_PASSWORD, ['check', '--read-data']);
+    assert.equal(check.code, 0, check.stderr + check.stdout);
+    const snaps = JSON.parse((await restic(repoPath, REPO_PASSWORD, ['snapshots', '--json'])).stdout) as { id: string; hostname: string; paths: string[] }[];
+    assert.ok(snaps.some((s) => s.id === backup.status?.snapshotId && s.hostname === 'shop-db' && s.paths[0] === '/dumpfile.sql'));
+
+    const before = await checksums(db);
+    await db.sql('DROP DATABASE shop; DROP DATABASE crm;');
+    assert.notEqual(await checksums(db), before);
+    const restore = await readFile(join(EXAMPLES, 'restoresession.yaml'), 'utf8');
+    await writeFile(join(dir.path, 'restore.yaml'), restore);
+    assert.equal((await runCli(['apply', '-f', join(dir.path, 'restore.yaml')], env)).code, 0);
+    const restored = await waitForFinished(controller.api, 'restoresessions', (s) => s.metadata.name === 'shop-restore', 60_000);
+    assert.equal(restored.status?.phase, 'Succeeded', JSON.stringify(restored.status));
+    assert.equal(await checksums(db), before);
+
+    // One database out of the --all-databases dump, leaving the others alone.
+    await db.sql('DROP DATABASE shop; UPDATE crm.contacts SET phone = \'changed\' WHERE id = 1;');
+    await api(controller.api, 'POST', '/api/v1/apply', { apiVersion: 'sidestash.io/v1', kind: 'RestoreSession', metadata: { name: 'shop-only' }, spec: { repository: { name: 'shop-repo' }, target: { ref: { name: 'shop-db' } }, database: 'shop', snapshot: backup.status!.snapshotId!.slice(0, 12) } });
+    const one = await waitForFinished(controller.api, 'restoresessions', (s) => s.metadata.name === 'shop-only', 60_000);
+    assert.equal(one.status?.phase, 'Succeeded', JSON.stringify(one.status));
+    assert.equal((await db.sql('SELECT phone FROM crm.contacts WHERE id = 1')).trim(), 'changed');
+    await db.sql('UPDATE crm.contacts SET phone = \'+49 30 1234\' WHERE id = 1;');
+    assert.equal(await checksums(db), before);
+
+    // The CLI shows the same state.
+    const listed = await runCli(['snapshots', 'shop-repo'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(backup.status!.snapshotId!.slice(0, 8)));
+    const sessions = await runCli(['get', 'backupsessions'], env);
+    assert.match(sessions.stdout, /Succeeded/);
+    const secrets = await runCli(['get', 'secrets', 'shop-db-auth', '-o', 'json'], env);
+    assert.ok(!secrets.stdout.includes(DB_PASSWORD) && secrets.stdout.includes('[REDACTED]'));
+    const agentLog = await readFile(agent.logFile, 'utf8');
+    assert.ok(!agentLog.includes(DB_PASSWORD) && !agentLog.includes(REPO_PASSWORD), 'secrets must not be logged');
+  });
+});

@@ -1,0 +1,98 @@
+// Runs the real controller and agent as child processes (node bin/sidestash.ts ...), logging
+// to files in a directory, for end-to-end tests and the demo.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { join } from 'node:path';
+import { api } from '../../cli/api-client.ts';
+import type { ApiClientOptions } from '../../cli/api-client.ts';
+import { freePort } from './mariadb.ts';
+
+const CLI = join(import.meta.dirname, '..', '..', 'bin', 'sidestash.ts');
+
+export interface Proc {
+  child: ChildProcess;
+  logFile: string;
+  /** SIGTERM and wait. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait (a crash). */
+  kill(): Promise<void>;
+}
+
+function startProc(args: string[], env: Record<string, string>, logFile: string): Proc {
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const end = async (sig: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+    await exited;
+  };
+  return { child, logFile, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
+}
+
+export interface ControllerProc extends Proc {
+  api: ApiClientOptions;
+  url: string;
+  bootstrapToken: string;
+}
+
+export async function startController(dir: string, options: { port?: number; env?: Record<string, string> } = {}): Promise<ControllerProc> {
+  const port = options.port ?? (await freePort());
+  const adminToken = 'test-admin-token-0123456789';
+  const bootstrapToken = 'test-agent-bootstrap-0123456789';
+  const p = startProc(
+    ['controller'],
+    { SIDESTASH_LISTEN: `127.0.0.1:${port}`, SIDESTASH_DB: join(dir, 'controller.db'), SIDESTASH_ADMIN_TOKEN: adminToken, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: bootstrapToken, SIDESTASH_SWEEP_INTERVAL: '1s', ...options.env },
+    join(dir, 'controller.log'),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (p.child.exitCode !== null || Date.now() > deadline) throw new Error(`controller did not start; see ${p.logFile}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { ...p, url, api: { url, token: adminToken }, bootstrapToken };
+}
+
+export function startAgent(dir: string, controller: ControllerProc, targets: string[], env: Record<string, string> = {}): Proc {
+  return startProc(
+    ['agent'],
+    { SIDESTASH_CONTROLLER_URL: controller.url, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: controller.bootstrapToken, SIDESTASH_AGENT_NAME: 'agent-0', SIDESTASH_AGENT_TARGETS: targets.join(','), SIDESTASH_PROGRESS_INTERVAL: '500ms', ...env },
+    join(dir, 'agent.log'),
+  );
+}
+
+export interface SessionView {
+  metadata: { name: string };
+  spec: Record<string, unknown>;
+  status?: { phase?: string; snapshotId?: string; error?: { code: string; message: string }; progress?: Record<string, number>; bytesRead?: number };
+}
+
+/** Polls until a session of `plural` matching `pick` has finished; returns it. */
+export async function waitForFinished(o: ApiClientOptions, plural: 'backupsessions' | 'restoresessions', pick: (s: SessionView) => boolean, timeoutMs: number): Promise<SessionView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { items } = await api<{ items: SessionView[] }>(o, 'GET', `/api/v1/${plural}`);
+    const done = items.find((s) => pick(s) && (s.status?.phase === 'Succeeded' || s.status?.phase === 'Failed'));
+    if (done) return done;
+    if (Date.now() > deadline) throw new Error(`no finished ${plural} within ${timeoutMs} ms: ${JSON.stringify(items.map((s) => [s.metadata.name, s.status?.phase]))}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
