@@ -21,9 +21,10 @@ export class ProgressTracker {
     const spanMs = nowMs - first.atMs;
     const rate = spanMs > 0 ? ((bytesDumped - first.bytes) * 1000) / spanMs : 0;
     const p: SessionProgress = { bytesDumped, bytesStored, rateBytesPerSecond: Math.max(0, Math.round(rate)) };
-    if (this.estimatedTotalBytes !== undefined) {
+    // The estimate (table statistics) can be stale; once passed, the ETA is unknown.
+    if (this.estimatedTotalBytes !== undefined && this.estimatedTotalBytes > bytesDumped) {
       p.estimatedTotalBytes = this.estimatedTotalBytes;
-      if (rate > 0) p.etaSeconds = Math.max(0, Math.round((this.estimatedTotalBytes - bytesDumped) / rate));
+      if (rate > 0) p.etaSeconds = Math.round((this.estimatedTotalBytes - bytesDumped) / rate);
     }
     return p;
   }
