@@ -12,6 +12,8 @@ command -v mariadb-dump >/dev/null 2>&1 || need+=(mariadb-client)
 command -v restic >/dev/null 2>&1 || need+=(restic)
 command -v prometheus-pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgateway)
 [ -x /usr/bin/time ] || need+=(time)  # GNU time: peak RSS in the benchmarks
+command -v rclone >/dev/null 2>&1 || need+=(rclone)  # `rclone serve restic`: the REST server of the tests
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need+=(golang-go)  # builds versitygw below
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "setup: installing ${need[*]}" >&2
@@ -19,6 +21,14 @@ if [ ${#need[@]} -gt 0 ]; then
   # policy-rc.d-less images would start the packaged services; the tests start their own.
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}" >&2
   for svc in mariadb prometheus-pushgateway; do $sudo service "$svc" stop >/dev/null 2>&1 || true; done
+fi
+
+# A real S3 server for the tests: Versity S3 Gateway (Apache 2.0), built from the Go module proxy.
+VERSITYGW_VERSION=v1.8.0
+if [ ! -x .tools/bin/versitygw ]; then
+  echo "setup: go install versitygw@$VERSITYGW_VERSION" >&2
+  mkdir -p .tools/bin
+  PATH="$PATH:/usr/local/go/bin" GOBIN="$PWD/.tools/bin" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2
 fi
 
 stamp=node_modules/.setup-stamp

@@ -8,7 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { api } from '../cli/api-client.ts';
 import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
+import { startRestServer } from './helpers/rest-server.ts';
 import { restic } from './helpers/restic.ts';
+import { startS3Server } from './helpers/s3-server.ts';
 import { DB_PASSWORD, checksums, createShop } from './helpers/shop-db.ts';
 import { runCli, startAgent, startController, waitForFinished } from './helpers/stack.ts';
 import type { ControllerProc, Proc } from './helpers/stack.ts';
@@ -17,11 +19,54 @@ import { tempDir } from './helpers/tmp.ts';
 const EXAMPLES = join(import.meta.dirname, '..', 'examples');
 const REPO_PASSWORD = 'e2e-repository-password';
 
+/** A repository backend the scenario runs against: its example file, edits, and restic's view. */
+interface BackendCase {
+  name: string;
+  start(dir: string): Promise<{ file: string; edits: [string, string][]; secretKeys: Record<string, string>; resticRepo: string; resticEnv: Record<string, string>; stop(): Promise<void> }>;
+}
+
+const BACKENDS: BackendCase[] = [
+  {
+    name: 'local',
+    start: async (dir) => ({ file: 'repository.yaml', edits: [['/var/backups/sidestash/shop', join(dir, 'repo')]], secretKeys: {}, resticRepo: join(dir, 'repo'), resticEnv: {}, stop: async () => {} }),
+  },
+  {
+    name: 's3',
+    start: async () => {
+      const s3 = await startS3Server();
+      return {
+        file: 'repository-s3.yaml',
+        edits: [['https://s3.eu-central-1.amazonaws.com', s3.endpoint], ['region: eu-central-1', 'region: us-east-1']],
+        secretKeys: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
+        resticRepo: `s3:${s3.endpoint}/my-backups/mariadb/shop`,
+        resticEnv: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
+        stop: () => s3.stop(),
+      };
+    },
+  },
+  {
+    name: 'rest',
+    start: async () => {
+      const rest = await startRestServer();
+      const u = new URL(rest.url);
+      return {
+        file: 'repository-rest.yaml',
+        edits: [['https://rest-server.backup.svc:8000', rest.url]],
+        secretKeys: { REST_SERVER_USERNAME: rest.username, REST_SERVER_PASSWORD: rest.password },
+        resticRepo: `rest:http://${rest.username}:${rest.password}@${u.host}/shop/`,
+        resticEnv: {},
+        stop: () => rest.stop(),
+      };
+    },
+  },
+];
+
 /** The example files with this test's paths and credentials. */
-async function writeExamples(dir: string, db: MariaDB, repoPath: string, schedule: string): Promise<string[]> {
+async function writeExamples(dir: string, db: MariaDB, repo: { file: string; edits: [string, string][]; secretKeys: Record<string, string> }, schedule: string): Promise<string[]> {
+  const extraKeys = Object.entries(repo.secretKeys).map(([k, v]) => `\n    ${k}: ${JSON.stringify(v)}`).join('');
   const edits: Record<string, [string, string][]> = {
-    'secrets.yaml': [['change-me-repository-password', REPO_PASSWORD], ['password: change-me-db-password', `password: ${JSON.stringify(DB_PASSWORD)}`]],
-    'repository.yaml': [['/var/backups/sidestash/shop', repoPath]],
+    'secrets.yaml': [['RESTIC_PASSWORD: change-me-repository-password', `RESTIC_PASSWORD: ${REPO_PASSWORD}${extraKeys}`], ['password: change-me-db-password', `password: ${JSON.stringify(DB_PASSWORD)}`]],
+    [repo.file]: repo.edits,
     'appbinding.yaml': [['/run/mysqld/mysqld.sock', db.socket]],
     'backupconfiguration.yaml': [['"*/30 * * * *"', JSON.stringify(schedule)]],
   };
@@ -39,13 +84,15 @@ async function writeExamples(dir: string, db: MariaDB, repoPath: string, schedul
   return files;
 }
 
-describe('end to end: scheduled backup and restore of a real MariaDB', () => {
+for (const backendCase of BACKENDS) describe(`end to end (${backendCase.name} repository): scheduled backup and restore of a real MariaDB`, () => {
   let dir: { path: string; cleanup: () => Promise<void> };
+  let repo: Awaited<ReturnType<BackendCase['start']>>;
   let db: MariaDB;
   let controller: ControllerProc;
   let agent: Proc;
   before(async () => {
     dir = await tempDir();
+    repo = await backendCase.start(dir.path);
     db = await startMariaDB();
     await createShop(db);
     controller = await startController(dir.path);
@@ -55,12 +102,12 @@ describe('end to end: scheduled backup and restore of a real MariaDB', () => {
     await agent?.stop();
     await controller?.stop();
     await db?.stop();
+    await repo?.stop();
     await dir?.cleanup();
   });
 
   it('backs up on schedule, passes restic check, and restores a dropped database', async () => {
-    const repoPath = join(dir.path, 'repo');
-    const files = await writeExamples(dir.path, db, repoPath, '*/2 * * * * *');
+    const files = await writeExamples(dir.path, db, repo, '*/2 * * * * *');
     const env = { SIDESTASH_URL: controller.url, SIDESTASH_ADMIN_TOKEN: controller.api.token };
     const applied = await runCli(['apply', ...files.flatMap((f) => ['-f', f])], env);
     assert.equal(applied.code, 0, applied.stderr);
@@ -75,9 +122,9 @@ describe('end to end: scheduled backup and restore of a real MariaDB', () => {
     await writeFile(files[3]!, pausedYaml);
     assert.equal((await runCli(['apply', '-f', files[3]!], env)).code, 0);
 
-    const check = await restic(repoPath, REPO_PASSWORD, ['check', '--read-data']);
+    const check = await restic(repo.resticRepo, REPO_PASSWORD, ['check', '--read-data'], undefined, repo.resticEnv);
     assert.equal(check.code, 0, check.stderr + check.stdout);
-    const snaps = JSON.parse((await restic(repoPath, REPO_PASSWORD, ['snapshots', '--json'])).stdout) as { id: string; hostname: string; paths: string[] }[];
+    const snaps = JSON.parse((await restic(repo.resticRepo, REPO_PASSWORD, ['snapshots', '--json'], undefined, repo.resticEnv)).stdout) as { id: string; hostname: string; paths: string[] }[];
     assert.ok(snaps.some((s) => s.id === backup.status?.snapshotId && s.hostname === 'shop-db' && s.paths[0] === '/dumpfile.sql'));
 
     const before = await checksums(db);

@@ -1,14 +1,22 @@
-// Turns a repository location into a Backend. Forms: "local:/path" or a plain path.
-// (S3 and restic REST locations arrive with their backends.)
+// Turns a repository location into a Backend, restic-style:
+//   local:/path or /path            a directory
+//   s3:https://host[:port]/bucket[/prefix]    S3 and compatible servers
+//   rest:http(s)://[user:pass@]host:port/path/  restic REST server
+// Credentials use Stash's storage-secret key names (see each backend).
 import { ErrorCodes, SidestashError } from '../errors.ts';
 import type { Backend } from './backend.ts';
 import { LocalBackend } from './local/local-backend.ts';
+import { RestBackend } from './rest/rest-backend.ts';
+import { S3Backend } from './s3/s3-backend.ts';
+import { parseS3Location } from './s3/s3-config.ts';
 
-export function openBackend(location: string, _credentials: Record<string, string> = {}): Backend {
+export function openBackend(location: string, credentials: Record<string, string> = {}): Backend {
   if (location.startsWith('local:')) return new LocalBackend(location.slice('local:'.length));
-  if (/^[a-z0-9+]+:/i.test(location) && !location.startsWith('/')) {
-    throw new SidestashError(ErrorCodes.INVALID_CONFIG, `unsupported repository location ${JSON.stringify(location.split(':')[0])}: use local:PATH`);
-  }
+  if (location.startsWith('s3:')) return new S3Backend(parseS3Location(location, credentials));
+  if (location.startsWith('rest:')) return new RestBackend(location, credentials);
   if (location === '') throw new SidestashError(ErrorCodes.INVALID_CONFIG, 'repository location is empty');
+  if (/^[a-z0-9+]+:/i.test(location)) {
+    throw new SidestashError(ErrorCodes.INVALID_CONFIG, `unsupported repository location ${JSON.stringify(location.split(':')[0])}: use local:, s3: or rest:`);
+  }
   return new LocalBackend(location);
 }

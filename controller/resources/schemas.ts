@@ -39,8 +39,8 @@ export const specSchemas: Record<Kind, Schema> = {
       backend: obj(
         {
           local: obj({ path: str() }, ['path']),
-          s3: obj({ endpoint: str(), bucket: str(), prefix: { type: 'string' }, region: str() }, ['endpoint', 'bucket']),
-          rest: obj({ url: str() }, ['url']),
+          s3: obj({ endpoint: str({ pattern: '^https?://' }), bucket: str(), prefix: { type: 'string' }, region: str(), bucketLookup: { enum: ['auto', 'path', 'dns'] } }, ['endpoint', 'bucket']),
+          rest: obj({ url: str({ pattern: '^https?://' }) }, ['url']),
           storageSecretName: str(),
         },
         ['storageSecretName'],

@@ -45,7 +45,7 @@ export interface SecretSpec {
 export interface RepositorySpec {
   backend: {
     local?: { path: string };
-    s3?: { endpoint: string; bucket: string; prefix?: string; region?: string };
+    s3?: { endpoint: string; bucket: string; prefix?: string; region?: string; bucketLookup?: 'auto' | 'path' | 'dns' };
     rest?: { url: string };
     storageSecretName: string;
   };

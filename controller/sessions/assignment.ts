@@ -49,6 +49,7 @@ export function repositoryAccess(store: Store, ns: string, repoName: string, by:
   const { RESTIC_PASSWORD: password, ...credentials } = values;
   if (!password) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `Secret ${ns}/${repo.spec.backend.storageSecretName} needs key "RESTIC_PASSWORD"`);
   if (repo.spec.backend.s3?.region && !credentials.AWS_REGION) credentials.AWS_REGION = repo.spec.backend.s3.region;
+  if (repo.spec.backend.s3?.bucketLookup) credentials.S3_BUCKET_LOOKUP = repo.spec.backend.s3.bucketLookup;
   return { location: repositoryLocation(repo.spec), password, credentials };
 }
 

@@ -11,9 +11,9 @@ export interface ResticResult {
 }
 
 /** Runs restic on a local repository. With `stdin`, that stream is piped in. */
-export async function restic(repo: string, password: string, args: string[], stdin?: Readable): Promise<ResticResult> {
+export async function restic(repo: string, password: string, args: string[], stdin?: Readable, env: Record<string, string> = {}): Promise<ResticResult> {
   const child = spawn('restic', ['-r', repo, '--no-cache', ...args], {
-    env: { ...process.env, RESTIC_PASSWORD: password },
+    env: { ...process.env, ...env, RESTIC_PASSWORD: password },
     stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

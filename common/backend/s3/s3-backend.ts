@@ -1,0 +1,150 @@
+// S3 backend (AWS S3, MinIO, Ceph RGW, GCS interoperability, Cloudflare R2, ...): restic's
+// default layout under the prefix, multipart uploads for large packs, retries with backoff.
+import { ErrorCodes, SidestashError, isSidestashError, throwIfAborted } from '../../errors.ts';
+import type { Backend, CallOptions, FileHandle, FileInfo, FileType, LoadOptions } from '../backend.ts';
+import { mapConcurrent } from '../../repository/concurrency.ts';
+import { DEFAULT_RETRY, withRetry } from '../retry.ts';
+import type { RetryPolicy } from '../retry.ts';
+import { S3Client, xml } from './s3-client.ts';
+import type { S3Config } from './s3-config.ts';
+
+const PART_CONCURRENCY = 2;
+
+export class S3Backend implements Backend {
+  readonly location: string;
+  readonly #client: S3Client;
+  readonly #retry: RetryPolicy;
+
+  constructor(config: S3Config, retry: RetryPolicy = DEFAULT_RETRY) {
+    this.#client = new S3Client(config);
+    this.#retry = retry;
+    this.location = `s3:${config.endpoint.origin}/${config.bucket}${config.prefix ? `/${config.prefix}` : ''}`;
+  }
+
+  #key(h: FileHandle): string {
+    if (h.type !== 'config' && !/^[0-9a-zA-Z._-]+$/.test(h.name)) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `invalid file name ${JSON.stringify(h.name)}`);
+    const base = h.type === 'config' ? 'config' : h.type === 'data' ? `data/${h.name.slice(0, 2)}/${h.name}` : `${h.type}/${h.name}`;
+    return this.#client.config.prefix ? `${this.#client.config.prefix}/${base}` : base;
+  }
+
+  #send<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    return withRetry(what, this.#retry, signal, fn);
+  }
+
+  async create(options: CallOptions = {}): Promise<void> {
+    try {
+      await this.#send('head bucket', options.signal, () => this.#client.send({ method: 'HEAD', key: '', ...signal(options) }));
+    } catch (err) {
+      const status = isSidestashError(err) ? err.details.status : undefined;
+      if (status !== 404 && !isSidestashError(err, ErrorCodes.BACKEND_NOT_FOUND)) throw err;
+      const region = this.#client.config.region;
+      const body = region === 'us-east-1' ? undefined : Buffer.from(`<CreateBucketConfiguration><LocationConstraint>${region}</LocationConstraint></CreateBucketConfiguration>`);
+      await this.#send('create bucket', options.signal, () => this.#client.send({ method: 'PUT', key: '', ...(body ? { body } : {}), ...signal(options) }));
+    }
+  }
+
+  async save(h: FileHandle, data: Uint8Array, options: CallOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
+    const key = this.#key(h);
+    try {
+      await this.stat(h, options);
+      throw new SidestashError(ErrorCodes.BACKEND_IO, `${h.type}/${h.name} already exists`);
+    } catch (err) {
+      if (!isSidestashError(err, ErrorCodes.BACKEND_NOT_FOUND)) throw err;
+    }
+    if (data.length >= this.#client.config.multipartThresholdBytes) {
+      await this.#multipart(key, data, options);
+      return;
+    }
+    await this.#send(`put ${key}`, options.signal, () => this.#client.send({ method: 'PUT', key, body: data, headers: { 'content-type': 'application/octet-stream' }, ...signal(options) }));
+  }
+
+  async #multipart(key: string, data: Uint8Array, options: CallOptions): Promise<void> {
+    const init = await this.#send(`start upload ${key}`, options.signal, () => this.#client.send({ method: 'POST', key, query: { uploads: '' }, ...signal(options) }));
+    const uploadId = (xml.parse(init.body.toString('utf8')) as { InitiateMultipartUploadResult?: { UploadId?: string } }).InitiateMultipartUploadResult?.UploadId;
+    if (!uploadId) throw new SidestashError(ErrorCodes.BACKEND_IO, `S3 ${key}: no UploadId in the multipart response`);
+    const size = this.#client.config.partSizeBytes;
+    const parts = Array.from({ length: Math.ceil(data.length / size) }, (_, i) => i);
+    try {
+      const etags = await mapConcurrent(parts, PART_CONCURRENCY, async (i) => {
+        const body = data.subarray(i * size, Math.min(data.length, (i + 1) * size));
+        const res = await this.#send(`upload part ${i + 1} of ${key}`, options.signal, () =>
+          this.#client.send({ method: 'PUT', key, query: { partNumber: String(i + 1), uploadId }, body, ...signal(options) }),
+        );
+        const etag = res.headers.etag;
+        if (!etag) throw new SidestashError(ErrorCodes.BACKEND_IO, `S3 ${key}: part ${i + 1} has no ETag`);
+        return etag;
+      });
+      const complete = Buffer.from(`<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</ETag></Part>`).join('')}</CompleteMultipartUpload>`);
+      const res = await this.#send(`complete upload ${key}`, options.signal, () => this.#client.send({ method: 'POST', key, query: { uploadId }, body: complete, ...signal(options) }));
+      // S3 may answer 200 with an error document when completing fails late.
+      if (res.body.toString('utf8').includes('<Error>')) throw new SidestashError(ErrorCodes.BACKEND_IO, `S3 ${key}: completing the upload failed: ${res.body.toString('utf8').slice(0, 300)}`, { retryable: true });
+    } catch (err) {
+      await this.#client.send({ method: 'DELETE', key, query: { uploadId } }).catch(() => {});
+      throw err;
+    }
+  }
+
+  async load(h: FileHandle, options: LoadOptions = {}): Promise<Uint8Array> {
+    const key = this.#key(h);
+    if (options.length === 0) {
+      await this.stat(h, options);
+      return new Uint8Array(0);
+    }
+    const offset = options.offset ?? 0;
+    const headers: Record<string, string> = {};
+    if (options.offset !== undefined || options.length !== undefined) headers.range = `bytes=${offset}-${options.length === undefined ? '' : offset + options.length - 1}`;
+    const res = await this.#send(`get ${key}`, options.signal, () => this.#client.send({ method: 'GET', key, headers, ...signal(options) }));
+    if (options.length !== undefined && res.body.length !== options.length) {
+      throw new SidestashError(ErrorCodes.BACKEND_IO, `${h.type}/${h.name}: got ${res.body.length} bytes, wanted ${options.length}`, { retryable: true });
+    }
+    return res.body;
+  }
+
+  async stat(h: FileHandle, options: CallOptions = {}): Promise<FileInfo> {
+    const key = this.#key(h);
+    const res = await this.#send(`head ${key}`, options.signal, () => this.#client.send({ method: 'HEAD', key, ...signal(options) }));
+    return { name: h.name, sizeBytes: Number(res.headers['content-length'] ?? 0) };
+  }
+
+  async *list(type: FileType, options: CallOptions = {}): AsyncIterable<FileInfo> {
+    const base = this.#client.config.prefix ? `${this.#client.config.prefix}/` : '';
+    const prefix = type === 'config' ? `${base}config` : `${base}${type}/`;
+    let token: string | undefined;
+    do {
+      const query: Record<string, string> = { 'list-type': '2', prefix };
+      if (token) query['continuation-token'] = token;
+      let res;
+      try {
+        res = await this.#send(`list ${prefix}`, options.signal, () => this.#client.send({ method: 'GET', key: '', query, ...signal(options) }));
+      } catch (err) {
+        // A bucket that does not exist (yet) holds nothing, like a missing directory.
+        if (isSidestashError(err, ErrorCodes.BACKEND_NOT_FOUND)) return;
+        throw err;
+      }
+      const parsed = (xml.parse(res.body.toString('utf8')) as { ListBucketResult?: { Contents?: { Key: string; Size: string }[]; IsTruncated?: string; NextContinuationToken?: string } }).ListBucketResult;
+      for (const c of parsed?.Contents ?? []) {
+        const name = c.Key.slice(c.Key.lastIndexOf('/') + 1);
+        if (type === 'config' ? c.Key === prefix : name.length > 0) yield { name, sizeBytes: Number(c.Size) };
+      }
+      token = parsed?.IsTruncated === 'true' ? parsed.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async remove(h: FileHandle, options: CallOptions = {}): Promise<void> {
+    const key = this.#key(h);
+    try {
+      await this.#send(`delete ${key}`, options.signal, () => this.#client.send({ method: 'DELETE', key, ...signal(options) }));
+    } catch (err) {
+      if (!isSidestashError(err, ErrorCodes.BACKEND_NOT_FOUND)) throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}
+
+function signal(o: CallOptions): { signal?: AbortSignal } {
+  return o.signal ? { signal: o.signal } : {};
+}

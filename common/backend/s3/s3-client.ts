@@ -1,0 +1,110 @@
+// Signed S3 requests: SigV4 (@smithy/signature-v4) over @smithy/node-http-handler with
+// keep-alive agents and an optional custom CA. Error responses become coded errors:
+// 404 BACKEND_NOT_FOUND, 5xx/429/SlowDown retryable, others not.
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Readable } from 'node:stream';
+import { Hash } from '@smithy/hash-node';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { XMLParser } from 'fast-xml-parser';
+import { ErrorCodes, SidestashError } from '../../errors.ts';
+import { networkError } from '../retry.ts';
+import type { S3Config } from './s3-config.ts';
+
+export interface S3Response {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface S3Request {
+  method: 'GET' | 'PUT' | 'POST' | 'HEAD' | 'DELETE';
+  /** Object key (without the bucket); empty for bucket-level requests. */
+  key: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  signal?: AbortSignal;
+}
+
+export const xml = new XMLParser({ ignoreAttributes: true, parseTagValue: false, isArray: (name) => name === 'Contents' || name === 'Part' });
+
+export class S3Client {
+  readonly config: S3Config;
+  readonly #signer: SignatureV4;
+  readonly #handler: NodeHttpHandler;
+
+  constructor(config: S3Config) {
+    this.config = config;
+    this.#signer = new SignatureV4({
+      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey, ...(config.sessionToken ? { sessionToken: config.sessionToken } : {}) },
+      region: config.region,
+      service: 's3',
+      sha256: Hash.bind(null, 'sha256'),
+      uriEscapePath: false,
+      applyChecksum: true,
+    });
+    this.#handler = new NodeHttpHandler({
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 16 }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 16, ...(config.caCert ? { ca: config.caCert } : {}) }),
+      requestTimeout: config.requestTimeoutMs,
+      connectionTimeout: 10_000,
+    });
+  }
+
+  #target(key: string): { hostname: string; path: string } {
+    const escaped = key.split('/').map(encodeURIComponent).join('/');
+    if (this.config.pathStyle) return { hostname: this.config.endpoint.hostname, path: `/${this.config.bucket}${key ? `/${escaped}` : ''}` };
+    return { hostname: `${this.config.bucket}.${this.config.endpoint.hostname}`, path: `/${escaped}` };
+  }
+
+  async send(r: S3Request): Promise<S3Response> {
+    const { hostname, path } = this.#target(r.key);
+    const port = this.config.endpoint.port ? Number(this.config.endpoint.port) : undefined;
+    const headers: Record<string, string> = { host: port ? `${hostname}:${port}` : hostname, ...r.headers };
+    if (r.body) headers['content-length'] = String(r.body.length);
+    const request = new HttpRequest({
+      protocol: this.config.endpoint.protocol,
+      hostname,
+      ...(port ? { port } : {}),
+      method: r.method,
+      path,
+      query: r.query ?? {},
+      headers,
+      ...(r.body ? { body: r.body } : {}),
+    });
+    const what = `S3 ${r.method} ${r.key || this.config.bucket}`;
+    let status: number;
+    let resHeaders: Record<string, string>;
+    let body: Buffer;
+    try {
+      const signed = await this.#signer.sign(request);
+      const { response } = await this.#handler.handle(signed as HttpRequest, r.signal ? { abortSignal: r.signal } : {});
+      status = response.statusCode;
+      resHeaders = response.headers;
+      body = r.method === 'HEAD' ? Buffer.alloc(0) : await readAll(response.body as Readable | undefined);
+    } catch (err) {
+      if (r.signal?.aborted) throw new SidestashError(ErrorCodes.ABORTED, `${what}: aborted`, { cause: err });
+      throw networkError(what, err);
+    }
+    if (status >= 200 && status < 300) return { status, headers: resHeaders, body };
+    const e = body.length > 0 ? (xml.parse(body.toString('utf8')) as { Error?: { Code?: string; Message?: string } }).Error : undefined;
+    const detail = `${status}${e?.Code ? ` ${e.Code}` : ''}${e?.Message ? `: ${e.Message}` : ''}`;
+    if (status === 404) throw new SidestashError(ErrorCodes.BACKEND_NOT_FOUND, `${what}: ${e?.Code === 'NoSuchBucket' ? 'bucket does not exist' : 'not found'}`, { details: { status, s3Code: e?.Code } });
+    const retryable = status >= 500 || status === 429 || e?.Code === 'SlowDown' || e?.Code === 'RequestTimeout';
+    throw new SidestashError(ErrorCodes.BACKEND_IO, `${what}: ${detail}`, { retryable, details: { status, s3Code: e?.Code } });
+  }
+
+  async close(): Promise<void> {
+    this.#handler.destroy();
+  }
+}
+
+async function readAll(stream: Readable | undefined): Promise<Buffer> {
+  if (!stream) return Buffer.alloc(0);
+  const parts: Buffer[] = [];
+  for await (const c of stream) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}

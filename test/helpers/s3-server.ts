@@ -1,0 +1,55 @@
+// A real S3 server for tests: Versity S3 Gateway (Apache 2.0; SigV4, multipart, ListObjectsV2)
+// over a temporary directory. scripts/setup.sh installs it into .tools/bin with `go install`.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './mariadb.ts';
+
+export interface S3Server {
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  stop(): Promise<void>;
+}
+
+export function versitygwPath(): string {
+  const local = join(import.meta.dirname, '..', '..', '.tools', 'bin', 'versitygw');
+  if (existsSync(local)) return local;
+  for (const dir of (process.env.PATH ?? '').split(':')) if (existsSync(join(dir, 'versitygw'))) return join(dir, 'versitygw');
+  throw new Error('versitygw not found; run scripts/setup.sh');
+}
+
+export async function startS3Server(): Promise<S3Server> {
+  const dir = await mkdtemp(join(process.env.SIDESTASH_TEST_TMP ?? tmpdir(), 'sidestash-s3-'));
+  const port = await freePort();
+  const accessKeyId = 'sidestash-test-key';
+  const secretAccessKey = 'sidestash-test-secret-0123456789';
+  const child = spawn(versitygwPath(), ['--access', accessKeyId, '--secret', secretAccessKey, '--port', `127.0.0.1:${port}`, 'posix', dir], { stdio: 'ignore' });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      await fetch(`${endpoint}/`);
+      break;
+    } catch {
+      if (exited || Date.now() > deadline) throw new Error('versitygw did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    endpoint,
+    accessKeyId,
+    secretAccessKey,
+    async stop() {
+      if (!exited) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
