@@ -6,6 +6,7 @@ import type { SessionAssignment, SessionProgress, SessionResult } from '../commo
 import { runBackup } from './backup-runner.ts';
 import type { AgentConfig } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
+import { MetricsPusher } from './metrics-pusher.ts';
 import { runRestore } from './restore-runner.ts';
 
 export const AGENT_VERSION = '0.1.0';
@@ -18,12 +19,18 @@ export class SidecarAgent {
   readonly #log: Logger;
   readonly #client: ControllerClient;
   readonly #observers: SessionObserver[] = [];
+  readonly #metrics: MetricsPusher | undefined;
   #heartbeatMs = 20_000;
 
   constructor(config: AgentConfig, log: Logger) {
     this.#config = config;
     this.#log = log;
     this.#client = new ControllerClient(config.controllerUrl);
+    if (config.pushgatewayUrl) {
+      const pusher = new MetricsPusher(config.pushgatewayUrl, log.child({ component: 'metrics' }));
+      this.#metrics = pusher;
+      this.onSessionFinished((a, r) => pusher.sessionFinished(a, r));
+    }
   }
 
   /** Called after each session with its result (metrics pushing hooks in here). */
@@ -85,6 +92,7 @@ export class SidecarAgent {
     if (a.deadlineMs !== undefined) deadlineTimer = setTimeout(() => ac.abort(new Error('session deadline reached')), Math.max(0, a.deadlineMs - Date.now()));
     let sending = false;
     const onProgress = (p: SessionProgress): void => {
+      this.#metrics?.progress(a, p);
       if (sending) return;
       sending = true;
       this.#client

@@ -70,11 +70,29 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
       durationSeconds: tracker.elapsedSeconds,
     };
     if (a.retentionPolicy) out.retention = await applyRetention(repo, a, log, signal);
+    try {
+      out.repositoryStats = await repositoryStats(repo, signal);
+    } catch (err) {
+      log.warn('could not measure the repository', { err: errorMessage(err) });
+    }
     return out;
   } finally {
     clearInterval(timer);
     await options.remove();
   }
+}
+
+/** Bytes stored in the repository (every file) and its number of snapshots. */
+async function repositoryStats(repo: Repository, signal: AbortSignal): Promise<{ sizeBytes: number; snapshotCount: number }> {
+  let sizeBytes = 0;
+  let snapshotCount = 0;
+  for (const type of ['config', 'keys', 'index', 'snapshots', 'data'] as const) {
+    for await (const f of repo.backend.list(type, { signal })) {
+      sizeBytes += f.sizeBytes;
+      if (type === 'snapshots') snapshotCount++;
+    }
+  }
+  return { sizeBytes, snapshotCount };
 }
 
 async function applyRetention(repo: Repository, a: BackupAssignment, log: Logger, signal: AbortSignal): Promise<NonNullable<SessionResult['retention']>> {

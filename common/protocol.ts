@@ -45,6 +45,8 @@ interface SessionBase {
   name: string;
   /** The AppBinding "namespace/name". */
   target: string;
+  /** The Repository resource's name (metrics label). */
+  repositoryName: string;
   database: DatabaseConnection;
   repository: RepositoryAccess;
   /** Deadline for the whole session, epoch ms; absent: none. */
@@ -92,4 +94,6 @@ export interface SessionResult {
   bytesStored?: number;
   durationSeconds?: number;
   retention?: { kept: number; removed: number; pruned: boolean; error?: string };
+  /** The repository after the session (backups). */
+  repositoryStats?: { sizeBytes: number; snapshotCount: number };
 }

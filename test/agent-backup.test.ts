@@ -27,7 +27,7 @@ describe('agent backup and restore runners', () => {
   let db: MariaDB;
   let config: AgentConfig;
   const assignment = (over: Partial<BackupAssignment> = {}, repo = 'repo'): BackupAssignment => ({
-    kind: 'BackupSession', namespace: 'default', name: `s-${Math.random().toString(36).slice(2, 8)}`, invoker: 'cfg', target: 'default/db',
+    kind: 'BackupSession', namespace: 'default', name: `s-${Math.random().toString(36).slice(2, 8)}`, invoker: 'cfg', target: 'default/db', repositoryName: 'repo',
     database: { socket: db.socket, username: DB_USER, password: DB_PASSWORD },
     repository: { location: `local:${join(dir.path, repo)}`, password: REPO_PASSWORD, credentials: {} },
     dumpArgs: ['--all-databases', '--single-transaction'], snapshotHost: 'db', filename: 'dumpfile.sql', ...over,
@@ -101,7 +101,7 @@ describe('agent backup and restore runners', () => {
     const before = await checksums(db);
     await db.sql('DROP DATABASE shop');
     const tcp = { host: '127.0.0.1', port: db.port, username: DB_USER, password: DB_PASSWORD };
-    const r = await runRestore(config, { kind: 'RestoreSession', namespace: 'default', name: 'r', target: 'default/db', database: tcp, repository: { location: `local:${join(dir.path, 'repo')}`, password: REPO_PASSWORD, credentials: {} }, snapshot: 'latest', snapshotHost: 'db' }, hooks());
+    const r = await runRestore(config, { kind: 'RestoreSession', namespace: 'default', name: 'r', target: 'default/db', repositoryName: 'repo', database: tcp, repository: { location: `local:${join(dir.path, 'repo')}`, password: REPO_PASSWORD, credentials: {} }, snapshot: 'latest', snapshotHost: 'db' }, hooks());
     assert.equal(r.phase, 'Succeeded');
     assert.equal(await checksums(db), before);
     const ac = new AbortController();

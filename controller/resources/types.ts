@@ -103,6 +103,7 @@ export interface SessionStatus {
   bytesStored?: number;
   error?: { code: string; message: string };
   retention?: { kept: number; removed: number; pruned: boolean; error?: string };
+  repositoryStats?: { sizeBytes: number; snapshotCount: number };
 }
 
 export interface BackupSessionSpec {

@@ -139,6 +139,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     if (result.bytesRead !== undefined) status.bytesRead = result.bytesRead;
     if (result.bytesStored !== undefined) status.bytesStored = result.bytesStored;
     if (result.retention !== undefined) status.retention = result.retention;
+    if (result.repositoryStats !== undefined) status.repositoryStats = result.repositoryStats;
     if (result.error !== undefined) status.error = result.error;
     const saved = this.#save({ ...s, status });
     this.#log.info('session finished', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, phase: result.phase, error: result.error });
