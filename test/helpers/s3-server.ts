@@ -1,6 +1,8 @@
 // A real S3 server for tests: Versity S3 Gateway (Apache 2.0; SigV4, multipart, ListObjectsV2)
 // over a temporary directory. scripts/setup.sh installs it into .tools/bin with `go install`.
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,19 +23,20 @@ export function versitygwPath(): string {
   throw new Error('versitygw not found; run scripts/setup.sh');
 }
 
-export async function startS3Server(): Promise<S3Server> {
+export async function startS3Server(tls?: { certFile: string; keyFile: string }): Promise<S3Server> {
   const dir = await mkdtemp(join(process.env.SIDESTASH_TEST_TMP ?? tmpdir(), 'sidestash-s3-'));
   const port = await freePort();
   const accessKeyId = 'sidestash-test-key';
   const secretAccessKey = 'sidestash-test-secret-0123456789';
-  const child = spawn(versitygwPath(), ['--access', accessKeyId, '--secret', secretAccessKey, '--port', `127.0.0.1:${port}`, 'posix', dir], { stdio: 'ignore' });
+  const tlsArgs = tls ? ['--cert', tls.certFile, '--key', tls.keyFile] : [];
+  const child = spawn(versitygwPath(), ['--access', accessKeyId, '--secret', secretAccessKey, '--port', `127.0.0.1:${port}`, ...tlsArgs, 'posix', dir], { stdio: 'ignore' });
   let exited = false;
   child.once('exit', () => (exited = true));
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
-      await fetch(`${endpoint}/`);
+      await new Promise<void>((resolve, reject) => connect(port, '127.0.0.1').once('connect', function (this: Socket) { this.destroy(); resolve(); }).once('error', reject));
       break;
     } catch {
       if (exited || Date.now() > deadline) throw new Error('versitygw did not start');

@@ -53,3 +53,54 @@ describe('s3 backend', () => {
     await backend.close();
   });
 });
+
+describe('s3 backend faults', () => {
+  it('retries 500s, SlowDown and connection resets, resending bodies, then succeeds', async () => {
+    const { startFaultyProxy } = await import('../../../test/helpers/faulty-proxy.ts');
+    const proxy = await startFaultyProxy(server.endpoint);
+    try {
+      const backend = new S3Backend(parseS3Location(`s3:${proxy.url}/faults`, creds()), { attempts: 6, baseDelayMs: 10, maxDelayMs: 50 });
+      await backend.create();
+      // Every other request fails in turn: 500, SlowDown, reset.
+      proxy.decide = (_req, n) => (n % 2 === 0 ? [{ kind: 'status', status: 500 } as const, { kind: 'status', status: 503, body: '<Error><Code>SlowDown</Code></Error>' } as const, { kind: 'reset' } as const][(n / 2) % 3] : undefined);
+      const data = randomBytes(100_000);
+      const name = randomBytes(32).toString('hex');
+      await backend.save({ type: 'data', name }, data);
+      assert.ok(Buffer.from(await backend.load({ type: 'data', name })).equals(data));
+      assert.ok(proxy.stats.faults >= 2, JSON.stringify(proxy.stats));
+      // A backend that keeps failing: a clear, retryable error after the attempts run out.
+      proxy.decide = () => ({ kind: 'status', status: 500 });
+      const before = proxy.stats.requests;
+      await assert.rejects(backend.load({ type: 'data', name }), (err: Error & { retryable?: boolean }) => err.retryable === true && /giving up after 6 attempts/.test(err.message));
+      assert.equal(proxy.stats.requests - before, 6);
+      await backend.close();
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+describe('s3 backend over TLS', () => {
+  it('trusts a private CA from CA_CERT_DATA and refuses the server without it', async () => {
+    const { makeTestPki } = await import('../../../test/helpers/tls.ts');
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'sidestash-pki-'));
+    const pki = await makeTestPki(dir);
+    const tlsServer = await startS3Server(pki);
+    try {
+      const withCa = new S3Backend(parseS3Location(`s3:${tlsServer.endpoint}/tls`, { AWS_ACCESS_KEY_ID: tlsServer.accessKeyId, AWS_SECRET_ACCESS_KEY: tlsServer.secretAccessKey, CA_CERT_DATA: pki.caCert }));
+      await withCa.create();
+      await withCa.save({ type: 'keys', name: 'a'.repeat(64) }, Buffer.from('k'));
+      assert.equal((await withCa.load({ type: 'keys', name: 'a'.repeat(64) })).length, 1);
+      await withCa.close();
+      const without = new S3Backend(parseS3Location(`s3:${tlsServer.endpoint}/tls`, { AWS_ACCESS_KEY_ID: tlsServer.accessKeyId, AWS_SECRET_ACCESS_KEY: tlsServer.secretAccessKey }));
+      await assert.rejects(without.stat({ type: 'keys', name: 'a'.repeat(64) }), (err: Error & { retryable?: boolean }) => err.retryable === false && /certificate/i.test(err.message));
+      await without.close();
+    } finally {
+      await tlsServer.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
