@@ -1,5 +1,8 @@
 // Controller configuration, parsed once at start-up from the environment.
+import { dirname } from 'node:path';
 import { EnvReader, parseListen } from '../common/config-env.ts';
+import type { InjectionConfig } from './webhook/injector.ts';
+import type { WebhookConfig } from './webhook/webhook-server.ts';
 
 export interface ControllerConfig {
   listen: { host: string; port: number };
@@ -10,6 +13,8 @@ export interface ControllerConfig {
   /** How long a Running session survives without word from its agent. */
   leaseMs: number;
   sweepIntervalMs: number;
+  /** The sidecar-injection webhook, when SIDESTASH_WEBHOOK_LISTEN is set. */
+  webhook?: WebhookConfig;
 }
 
 export function parseControllerConfig(env: Record<string, string | undefined> = process.env): ControllerConfig {
@@ -27,6 +32,46 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
     leaseMs: r.durationMs('SIDESTASH_SESSION_LEASE', '60s'),
     sweepIntervalMs: r.durationMs('SIDESTASH_SWEEP_INTERVAL', '5s'),
   };
+  const webhookListen = r.string('SIDESTASH_WEBHOOK_LISTEN');
+  if (webhookListen) {
+    const injection: InjectionConfig = {
+      image: r.required('SIDESTASH_AGENT_IMAGE', 'image of the injected agent'),
+      controllerUrl: r.required('SIDESTASH_AGENT_CONTROLLER_URL', 'URL injected agents reach the controller at'),
+      tokenSecretName: r.string('SIDESTASH_AGENT_TOKEN_SECRET', 'sidestash-agent-token')!,
+      nativeSidecar: (r.string('SIDESTASH_NATIVE_SIDECAR', 'true') ?? 'true') === 'true',
+    };
+    const pull = r.string('SIDESTASH_AGENT_IMAGE_PULL_POLICY');
+    if (pull) injection.imagePullPolicy = pull;
+    const pgw = r.string('SIDESTASH_AGENT_PUSHGATEWAY_URL');
+    if (pgw) injection.pushgatewayUrl = pgw;
+    const resources = r.string('SIDESTASH_AGENT_RESOURCES');
+    if (resources) {
+      try {
+        injection.resources = JSON.parse(resources) as Record<string, unknown>;
+      } catch {
+        r.problems.push('SIDESTASH_AGENT_RESOURCES: must be JSON, e.g. {"limits":{"memory":"256Mi"}}');
+      }
+    }
+    const webhook: WebhookConfig = {
+      listen: parseListen(webhookListen, r.problems, 'SIDESTASH_WEBHOOK_LISTEN'),
+      injection,
+      dnsNames: r.list('SIDESTASH_WEBHOOK_DNS_NAMES'),
+      stateDir: r.string('SIDESTASH_WEBHOOK_STATE_DIR', dirname(config.databasePath))!,
+    };
+    const certFile = r.string('SIDESTASH_WEBHOOK_CERT_FILE');
+    const keyFile = r.string('SIDESTASH_WEBHOOK_KEY_FILE');
+    if (certFile && keyFile) {
+      webhook.certFile = certFile;
+      webhook.keyFile = keyFile;
+    } else if (certFile || keyFile) {
+      r.problems.push('SIDESTASH_WEBHOOK_CERT_FILE and SIDESTASH_WEBHOOK_KEY_FILE: set both, or neither to let the controller generate a certificate');
+    } else if (webhook.dnsNames.length === 0) {
+      r.problems.push('SIDESTASH_WEBHOOK_DNS_NAMES: required when the controller generates the webhook certificate (the Service DNS names)');
+    }
+    const cfgName = r.string('SIDESTASH_WEBHOOK_CONFIGURATION');
+    if (cfgName) webhook.configurationName = cfgName;
+    config.webhook = webhook;
+  }
   r.done('controller');
   return config;
 }

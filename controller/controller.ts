@@ -23,6 +23,7 @@ import { Scheduler } from './scheduler.ts';
 import { repositoryAccess } from './sessions/assignment.ts';
 import { SessionManager } from './sessions/session-manager.ts';
 import { Store } from './store/store.ts';
+import { WebhookServer } from './webhook/webhook-server.ts';
 
 export class Controller {
   readonly config: ControllerConfig;
@@ -36,6 +37,7 @@ export class Controller {
   readonly #routes: Route[];
   #server: Server | undefined;
   #sweeper: NodeJS.Timeout | undefined;
+  readonly webhook: WebhookServer | undefined;
 
   constructor(config: ControllerConfig, log: Logger) {
     this.config = config;
@@ -52,6 +54,7 @@ export class Controller {
     this.sessions.on('finished', (s) => this.metrics.sessionsFinished.inc({ kind: s.kind, phase: s.status?.phase ?? 'Failed' }));
     this.#changes.setMaxListeners(0);
     this.#routes = [...agentRoutes(this), ...adminRoutes(this)];
+    if (config.webhook) this.webhook = new WebhookServer(config.webhook, log.child({ component: 'webhook' }));
   }
 
   /** Resolves after the next change to sessions or resources, or after timeoutMs. */
@@ -76,7 +79,7 @@ export class Controller {
     return listSnapshots(repo, { signal });
   }
 
-  async start(): Promise<{ host: string; port: number }> {
+  async start(): Promise<{ host: string; port: number; webhookPort?: number }> {
     this.sessions.sweep();
     this.scheduler.sync();
     this.#sweeper = setInterval(() => {
@@ -93,6 +96,7 @@ export class Controller {
     await once(this.#server, 'listening');
     const addr = this.#server.address() as AddressInfo;
     this.log.info('controller listening', { host: addr.address, port: addr.port, database: this.config.databasePath });
+    if (this.webhook) return { host: addr.address, port: addr.port, webhookPort: (await this.webhook.start()).port };
     return { host: addr.address, port: addr.port };
   }
 
@@ -131,6 +135,7 @@ export class Controller {
 
   async stop(): Promise<void> {
     clearInterval(this.#sweeper);
+    await this.webhook?.stop();
     this.scheduler.stop();
     if (this.#server) {
       this.#server.closeAllConnections();

@@ -31,6 +31,14 @@ if [ ! -x .tools/bin/versitygw ]; then
   PATH="$PATH:/usr/local/go/bin" GOBIN="$PWD/.tools/bin" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2
 fi
 
+# helm, for `helm lint` and `helm template` of the chart in the tests.
+HELM_VERSION=v3.22.0
+if [ ! -x .tools/bin/helm ]; then
+  echo "setup: go install helm@$HELM_VERSION" >&2
+  mkdir -p .tools/bin
+  PATH="$PATH:/usr/local/go/bin" GOBIN="$PWD/.tools/bin" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
+fi
+
 stamp=node_modules/.setup-stamp
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
   echo "setup: npm ci" >&2

@@ -1,0 +1,120 @@
+// Sidecar injection as a pure function: a Pod (from an AdmissionReview) and the injection
+// settings in, a JSONPatch out. Pods opt in with the annotation sidestash.io/inject: "true"
+// and name their AppBinding(s) with sidestash.io/target. The agent becomes a native sidecar
+// (an init container with restartPolicy Always) where the cluster supports it, else a plain
+// container; the MariaDB socket directory is shared through an emptyDir (or a volume the pod
+// already mounts there). A pod that has the agent already is left alone.
+
+export const ANNOTATIONS = {
+  inject: 'sidestash.io/inject',
+  target: 'sidestash.io/target',
+  socketDir: 'sidestash.io/socket-dir',
+  databaseContainer: 'sidestash.io/database-container',
+  injected: 'sidestash.io/injected',
+} as const;
+
+export const AGENT_CONTAINER = 'sidestash-agent';
+const SOCKET_VOLUME = 'sidestash-socket';
+const TMP_VOLUME = 'sidestash-tmp';
+
+export interface InjectionConfig {
+  image: string;
+  imagePullPolicy?: string;
+  /** URL the agents reach the controller at. */
+  controllerUrl: string;
+  /** Secret (in the pod's namespace) holding the agent bootstrap token under key "token". */
+  tokenSecretName: string;
+  nativeSidecar: boolean;
+  pushgatewayUrl?: string;
+  resources?: Record<string, unknown>;
+}
+
+export type JsonPatchOp = { op: 'add' | 'replace'; path: string; value: unknown };
+
+interface Container {
+  name: string;
+  volumeMounts?: { name: string; mountPath: string }[];
+  [k: string]: unknown;
+}
+
+export interface PodLike {
+  metadata?: { name?: string; generateName?: string; annotations?: Record<string, string> };
+  spec?: { containers?: Container[]; initContainers?: Container[]; volumes?: { name: string }[] };
+}
+
+export type InjectionDecision = { inject: false; reason: string; warnings?: string[] } | { inject: true; patch: JsonPatchOp[] };
+
+const escapePointer = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
+const APPBINDING = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+export function decideInjection(pod: PodLike, namespace: string, config: InjectionConfig): InjectionDecision {
+  const ann = pod.metadata?.annotations ?? {};
+  if (ann[ANNOTATIONS.inject] !== 'true') return { inject: false, reason: 'not opted in' };
+  const spec = pod.spec ?? {};
+  const all = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+  if (all.some((c) => c.name === AGENT_CONTAINER) || ann[ANNOTATIONS.injected] === 'true') return { inject: false, reason: 'already injected' };
+  const targets = (ann[ANNOTATIONS.target] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const warnings: string[] = [];
+  if (targets.length === 0) warnings.push(`annotation ${ANNOTATIONS.target} is required (the AppBinding name(s) this pod serves)`);
+  for (const t of targets) if (!APPBINDING.test(t)) warnings.push(`${ANNOTATIONS.target}: ${JSON.stringify(t)} is not a valid AppBinding name`);
+  const dbName = ann[ANNOTATIONS.databaseContainer] ?? spec.containers?.[0]?.name;
+  const dbIndex = (spec.containers ?? []).findIndex((c) => c.name === dbName);
+  if (dbIndex < 0) warnings.push(`${ANNOTATIONS.databaseContainer}: no container named ${JSON.stringify(dbName)}`);
+  const socketDir = ann[ANNOTATIONS.socketDir] ?? '/run/mysqld';
+  if (!socketDir.startsWith('/')) warnings.push(`${ANNOTATIONS.socketDir}: must be an absolute path`);
+  if (warnings.length > 0) return { inject: false, reason: 'invalid annotations', warnings };
+
+  const db = spec.containers![dbIndex]!;
+  const existingMount = db.volumeMounts?.find((m) => m.mountPath.replace(/\/+$/, '') === socketDir.replace(/\/+$/, ''));
+  const socketVolume = existingMount?.name ?? SOCKET_VOLUME;
+  const patch: JsonPatchOp[] = [];
+  const appendTo = (path: string, exists: boolean, value: unknown): void => {
+    patch.push(exists ? { op: 'add', path: `${path}/-`, value } : { op: 'add', path, value: [value] });
+  };
+  let volumesExist = spec.volumes !== undefined;
+  const addVolume = (v: Record<string, unknown>): void => {
+    appendTo('/spec/volumes', volumesExist, v);
+    volumesExist = true;
+  };
+  if (!existingMount) {
+    addVolume({ name: SOCKET_VOLUME, emptyDir: {} });
+    appendTo(`/spec/containers/${dbIndex}/volumeMounts`, db.volumeMounts !== undefined, { name: SOCKET_VOLUME, mountPath: socketDir });
+  }
+  addVolume({ name: TMP_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } });
+
+  const env: Record<string, unknown>[] = [
+    { name: 'SIDESTASH_CONTROLLER_URL', value: config.controllerUrl },
+    { name: 'SIDESTASH_AGENT_BOOTSTRAP_TOKEN', valueFrom: { secretKeyRef: { name: config.tokenSecretName, key: 'token' } } },
+    { name: 'SIDESTASH_AGENT_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'SIDESTASH_AGENT_TARGETS', value: targets.map((t) => `${namespace}/${t}`).join(',') },
+    { name: 'SIDESTASH_TMPDIR', value: '/tmp' },
+  ];
+  if (config.pushgatewayUrl) env.push({ name: 'SIDESTASH_PUSHGATEWAY_URL', value: config.pushgatewayUrl });
+  const agent: Record<string, unknown> = {
+    name: AGENT_CONTAINER,
+    image: config.image,
+    imagePullPolicy: config.imagePullPolicy ?? 'IfNotPresent',
+    args: ['agent'],
+    env,
+    volumeMounts: [
+      { name: socketVolume, mountPath: socketDir },
+      { name: TMP_VOLUME, mountPath: '/tmp' },
+    ],
+    resources: config.resources ?? { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+  };
+  if (config.nativeSidecar) {
+    agent.restartPolicy = 'Always';
+    appendTo('/spec/initContainers', spec.initContainers !== undefined, agent);
+  } else {
+    appendTo('/spec/containers', true, agent);
+  }
+  patch.push({ op: 'add', path: `/metadata/annotations/${escapePointer(ANNOTATIONS.injected)}`, value: 'true' });
+  return { inject: true, patch };
+}

@@ -1,0 +1,77 @@
+// The Helm chart with the real helm binary: lint and template for the default and feature
+// values files, every rendered object validated against the Kubernetes schemas offline.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { CRD_KINDS, parseManifests, toolPath, validateKube } from './helpers/kube-validate.ts';
+import type { KubeObject } from './helpers/kube-validate.ts';
+
+const run = promisify(execFile);
+const CHART = join(import.meta.dirname, '..', 'charts', 'sidestash');
+const helm = toolPath('helm');
+
+async function render(valuesFile: string | undefined, kubeVersion: string, extra: string[] = []): Promise<KubeObject[]> {
+  const { stdout } = await run(helm, ['template', 'rel', CHART, '--namespace', 'sidestash', '--kube-version', kubeVersion, ...(valuesFile ? ['-f', valuesFile] : []), ...extra], { maxBuffer: 16 * 1024 * 1024 });
+  return parseManifests(stdout);
+}
+
+const valuesFiles = [...(await readdir(join(CHART, 'ci'))).map((f) => join(CHART, 'ci', f)), ...(await readdir(join(CHART, 'examples'))).filter((f) => f.startsWith('values-')).map((f) => join(CHART, 'examples', f))];
+
+describe('helm chart', () => {
+  for (const file of valuesFiles) {
+    it(`lints and renders valid manifests with ${file.slice(CHART.length + 1)}`, async () => {
+      await run(helm, ['lint', '--strict', CHART, '-f', file, '--kube-version', '1.30.0']);
+      const objects = await render(file, '1.30.0');
+      assert.ok(objects.some((o) => o.kind === 'Deployment'));
+      for (const o of objects) {
+        assert.equal(o.metadata.labels?.['app.kubernetes.io/name'], 'sidestash', `${o.kind} ${o.metadata.name} labels`);
+        assert.ok(o.metadata.labels?.['app.kubernetes.io/instance']);
+        if (CRD_KINDS.has(o.kind)) continue;
+        await validateKube(o).catch((err: Error) => assert.fail(`${o.kind} ${o.metadata.name}: ${err.message}`));
+      }
+    });
+  }
+
+  it('runs the controller with secure defaults, probes and persistent state', async () => {
+    const objects = await render(undefined, '1.30.0');
+    const dep = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { strategy: { type: string }; template: { spec: { securityContext: Record<string, unknown>; containers: Record<string, any>[]; volumes: Record<string, any>[] } } } };
+    const pod = dep.spec.template.spec;
+    const c = pod.containers[0]!;
+    assert.equal(pod.securityContext.runAsNonRoot, true);
+    assert.deepEqual(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' });
+    assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+    assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+    for (const p of ['livenessProbe', 'readinessProbe', 'startupProbe']) assert.ok(c[p], p);
+    assert.ok(c.resources.limits.memory);
+    assert.equal(dep.spec.strategy.type, 'Recreate');
+    assert.ok(pod.volumes.some((v) => v.persistentVolumeClaim));
+    assert.ok(objects.some((o) => o.kind === 'PersistentVolumeClaim'));
+    const webhook = objects.find((o) => o.kind === 'MutatingWebhookConfiguration') as unknown as { webhooks: { failurePolicy: string; sideEffects: string; admissionReviewVersions: string[] }[] };
+    assert.equal(webhook.webhooks[0]!.failurePolicy, 'Ignore');
+    assert.deepEqual(webhook.webhooks[0]!.admissionReviewVersions, ['v1']);
+    const env = Object.fromEntries((c.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    assert.equal(env.SIDESTASH_NATIVE_SIDECAR, 'true');
+    const tokens = objects.filter((o) => o.kind === 'Secret').map((o) => (o as unknown as { data: Record<string, string> }).data);
+    assert.equal(tokens.find((d) => d.token)!.token, tokens.find((d) => d['agent-bootstrap-token'])!['agent-bootstrap-token'], 'agents get the controller bootstrap token');
+  });
+
+  it('uses a plain container before Kubernetes 1.29 and cert-manager when asked', async () => {
+    const old = await render(undefined, '1.27.0');
+    const env = (old.find((o) => o.kind === 'Deployment') as any).spec.template.spec.containers[0].env as { name: string; value?: string }[];
+    assert.equal(env.find((e) => e.name === 'SIDESTASH_NATIVE_SIDECAR')!.value, 'false');
+    const cm = await render(join(CHART, 'ci', 'cert-manager-values.yaml'), '1.30.0');
+    assert.ok(cm.some((o) => o.kind === 'Certificate'));
+    const mwc = cm.find((o) => o.kind === 'MutatingWebhookConfiguration')!;
+    assert.match(mwc.metadata.annotations?.['cert-manager.io/inject-ca-from'] ?? '', /^sidestash\/rel-sidestash-webhook$/);
+    assert.ok(!cm.some((o) => o.kind === 'ClusterRole'), 'no API access needed with cert-manager');
+  });
+
+  it('refuses invalid values with the field named', async () => {
+    await assert.rejects(render(undefined, '1.30.0', ['--set', 'webhook.failurePolicy=Sometimes']), /failurePolicy/);
+    await assert.rejects(render(undefined, '1.30.0', ['--set', 'controller.colour=blue']), /colour/);
+  });
+});
