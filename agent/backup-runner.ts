@@ -6,6 +6,7 @@ import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../c
 import type { Logger } from '../common/log.ts';
 import type { BackupAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
 import { forget } from '../common/repository/forget.ts';
+import { removeLocks } from '../common/repository/lock.ts';
 import { prune } from '../common/repository/prune.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { SnapshotWriteStream } from '../common/repository/snapshot-writer.ts';
@@ -40,6 +41,9 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
   // Fails fast, with a clear error, when the database is down or the credentials are wrong.
   tracker.estimatedTotalBytes = await estimateDataBytes(a.database);
   const repo = await openOrInitRepository(a.repository, signal, true);
+  // Locks of backups that were killed (restic unlock): stale ones would block prune.
+  const removed = await removeLocks(repo, false, { signal });
+  if (removed > 0) log.warn('removed stale repository locks', { removed });
   const options = await writeClientOptionsFile(config.tmpDir, a.database);
   let writer: SnapshotWriteStream | undefined;
   let verifier: DumpVerifier | undefined;

@@ -1,0 +1,199 @@
+// Faults with real processes: an agent killed mid-backup, a controller killed mid-session, a
+// backend answering 500s / resets / slowly, a database that is down or refuses the password.
+// Each ends with restic check --read-data passing and nothing lost.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { api } from '../cli/api-client.ts';
+import { LocalBackend } from '../common/backend/local/local-backend.ts';
+import { Repository } from '../common/repository/repository.ts';
+import { listSnapshots } from '../common/repository/snapshot.ts';
+import { startFaultyProxy } from './helpers/faulty-proxy.ts';
+import { freePort, startMariaDB } from './helpers/mariadb.ts';
+import type { MariaDB } from './helpers/mariadb.ts';
+import { restic } from './helpers/restic.ts';
+import { startS3Server } from './helpers/s3-server.ts';
+import { REPO_PASSWORD, applyScenario, getSession, slowDump, triggerBackup, waitFor } from './helpers/scenario.ts';
+import { createShop } from './helpers/shop-db.ts';
+import { startAgent, startController } from './helpers/stack.ts';
+import type { Proc } from './helpers/stack.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const finished = (phase?: string) => phase === 'Succeeded' || phase === 'Failed';
+
+async function snapshotCount(path: string): Promise<number> {
+  return (await listSnapshots(await Repository.open(new LocalBackend(path), REPO_PASSWORD))).length;
+}
+
+async function resticCheckOk(repo: string, env: Record<string, string> = {}): Promise<void> {
+  const r = await restic(repo, REPO_PASSWORD, ['check', '--read-data'], undefined, env);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+}
+
+describe('faults', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let db: MariaDB;
+  const procs: Proc[] = [];
+  before(async () => {
+    dir = await tempDir();
+    db = await startMariaDB();
+    await createShop(db, 20_000);
+  });
+  after(async () => {
+    for (const p of procs) await p.stop();
+    await db?.stop();
+    await dir?.cleanup();
+  });
+
+  it('an agent killed mid-backup leaves no snapshot, its session fails, and the next run succeeds', async () => {
+    const d = join(dir.path, 'agent-kill');
+    const repo = join(d, 'repo');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(d, { recursive: true });
+    const controller = await startController(d, { env: { SIDESTASH_SESSION_LEASE: '3s' } });
+    procs.push(controller);
+    await applyScenario(controller.api, { db, repository: { local: { path: repo } } });
+    const agent = startAgent(d, controller, ['default/shop-db'], { SIDESTASH_MARIADB_DUMP: await slowDump(d, 60) });
+    procs.push(agent);
+    const name = await triggerBackup(controller.api);
+    await waitFor('the backup to be under way', 30_000, async () => ((await getSession(controller.api, name)).status?.progress?.bytesDumped ?? 0) > 0 || undefined);
+    await agent.kill();
+    const failed = await waitFor('the session to fail', 30_000, async () => {
+      const s = await getSession(controller.api, name);
+      return finished(s.status?.phase) ? s : undefined;
+    });
+    assert.equal(failed.status?.phase, 'Failed');
+    assert.equal(failed.status?.error?.code, 'SIDESTASH_AGENT_LOST');
+    assert.equal(await snapshotCount(repo), 0);
+    // The dead agent's lock stays behind, as with restic; it is stale (same host, process gone).
+    const locks = await restic(repo, REPO_PASSWORD, ['list', 'locks', '--no-lock']);
+    assert.equal(locks.stdout.trim().split('\n').filter(Boolean).length, 1, locks.stderr);
+    // A new agent removes stale locks first (restic unlock), then backs up.
+    const agent2 = startAgent(d, controller, ['default/shop-db']);
+    procs.push(agent2);
+    const next = await triggerBackup(controller.api);
+    const ok = await waitFor('the next backup', 60_000, async () => {
+      const s = await getSession(controller.api, next);
+      return finished(s.status?.phase) ? s : undefined;
+    });
+    assert.equal(ok.status?.phase, 'Succeeded', JSON.stringify(ok.status));
+    assert.equal(await snapshotCount(repo), 1);
+    await resticCheckOk(repo);
+    await agent2.stop();
+    await controller.stop();
+  });
+
+  it('a controller killed and restarted mid-session keeps its state and creates no duplicate session', async () => {
+    const d = join(dir.path, 'controller-kill');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(d, { recursive: true });
+    const repo = join(d, 'repo');
+    const port = await freePort();
+    const controller = await startController(d, { port });
+    await applyScenario(controller.api, { db, repository: { local: { path: repo } } });
+    const agent = startAgent(d, controller, ['default/shop-db'], { SIDESTASH_MARIADB_DUMP: await slowDump(d, 6) });
+    procs.push(agent);
+    const name = await triggerBackup(controller.api);
+    await waitFor('the backup to be under way', 30_000, async () => ((await getSession(controller.api, name)).status?.progress?.bytesDumped ?? 0) > 0 || undefined);
+    await controller.kill();
+    await new Promise((r) => setTimeout(r, 1500));
+    const again = await startController(d, { port });
+    procs.push(again);
+    const done = await waitFor('the session to finish after the restart', 90_000, async () => {
+      const s = await getSession(again.api, name);
+      return finished(s.status?.phase) ? s : undefined;
+    });
+    assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status));
+    const { items } = await api<{ items: unknown[] }>(again.api, 'GET', '/api/v1/backupsessions');
+    assert.equal(items.length, 1, 'no duplicate session');
+    assert.equal(await snapshotCount(repo), 1);
+    await resticCheckOk(repo);
+    await agent.stop();
+    await again.stop();
+  });
+
+  it('an S3 backend answering 500s, resets and slowly is retried; one that keeps failing fails the session clearly', async () => {
+    const d = join(dir.path, 'backend-faults');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(d, { recursive: true });
+    const s3 = await startS3Server();
+    const proxy = await startFaultyProxy(s3.endpoint);
+    try {
+      const controller = await startController(d);
+      procs.push(controller);
+      await applyScenario(controller.api, { db, repository: { s3: { endpoint: proxy.url, bucket: 'faults', prefix: 'shop' } }, repoSecret: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey } });
+      const agent = startAgent(d, controller, ['default/shop-db']);
+      procs.push(agent);
+      proxy.decide = (_req, n) => (n % 4 === 0 ? { kind: 'status', status: 500 } : n % 9 === 0 ? { kind: 'reset' } : n % 5 === 0 ? { kind: 'delay', ms: 300 } : n % 7 === 0 ? { kind: 'status', status: 503, body: '<Error><Code>SlowDown</Code></Error>' } : undefined);
+      const name = await triggerBackup(controller.api);
+      const ok = await waitFor('the backup through faults', 120_000, async () => {
+        const s = await getSession(controller.api, name);
+        return finished(s.status?.phase) ? s : undefined;
+      });
+      assert.equal(ok.status?.phase, 'Succeeded', JSON.stringify(ok.status));
+      assert.ok(proxy.stats.faults > 3, JSON.stringify(proxy.stats));
+      const resticRepo = `s3:${s3.endpoint}/faults/shop`;
+      const env = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
+      await resticCheckOk(resticRepo, env);
+      proxy.decide = () => ({ kind: 'status', status: 500 });
+      const bad = await triggerBackup(controller.api);
+      const failed = await waitFor('the failing backup', 120_000, async () => {
+        const s = await getSession(controller.api, bad);
+        return finished(s.status?.phase) ? s : undefined;
+      });
+      assert.equal(failed.status?.phase, 'Failed');
+      assert.equal(failed.status?.error?.code, 'SIDESTASH_BACKEND_IO');
+      assert.match(failed.status?.error?.message ?? '', /giving up after \d+ attempts/);
+      proxy.decide = () => undefined;
+      const snaps = JSON.parse((await restic(resticRepo, REPO_PASSWORD, ['snapshots', '--json'], undefined, env)).stdout) as unknown[];
+      assert.equal(snaps.length, 1);
+      await resticCheckOk(resticRepo, env);
+      await agent.stop();
+      await controller.stop();
+    } finally {
+      await proxy.stop();
+      await s3.stop();
+    }
+  });
+
+  it('wrong credentials or a stopped database fail clearly, store no snapshot and skip retention', async () => {
+    const d = join(dir.path, 'db-faults');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(d, { recursive: true });
+    const repo = join(d, 'repo');
+    const controller = await startController(d);
+    procs.push(controller);
+    await applyScenario(controller.api, { db, repository: { local: { path: repo } } });
+    const agent = startAgent(d, controller, ['default/shop-db']);
+    procs.push(agent);
+    const run = async (): Promise<{ phase?: string; error?: { code: string; message: string } }> => {
+      const name = await triggerBackup(controller.api);
+      return (await waitFor('a backup', 60_000, async () => {
+        const s = await getSession(controller.api, name);
+        return finished(s.status?.phase) ? s : undefined;
+      })).status!;
+    };
+    assert.equal((await run()).phase, 'Succeeded');
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await run()).phase, 'Succeeded');
+    assert.equal(await snapshotCount(repo), 2);
+    // keepLast 1 would remove a snapshot, if retention ran after a failed backup.
+    await applyScenario(controller.api, { db, repository: { local: { path: repo } }, dbPassword: 'wrong', retention: { keepLast: 1, prune: true } });
+    await new Promise((r) => setTimeout(r, 1100));
+    const denied = await run();
+    assert.equal(denied.phase, 'Failed');
+    assert.equal(denied.error?.code, 'SIDESTASH_DATABASE_UNAVAILABLE');
+    assert.match(denied.error?.message ?? '', /Access denied/);
+    assert.equal(await snapshotCount(repo), 2);
+    await applyScenario(controller.api, { db, repository: { local: { path: repo } }, retention: { keepLast: 1, prune: true } });
+    await db.stop();
+    await new Promise((r) => setTimeout(r, 1100));
+    const down = await run();
+    assert.equal(down.phase, 'Failed');
+    assert.equal(down.error?.code, 'SIDESTASH_DATABASE_UNAVAILABLE');
+    assert.equal(await snapshotCount(repo), 2);
+    await resticCheckOk(repo);
+    await agent.stop();
+    await controller.stop();
+  });
+});
