@@ -11,7 +11,8 @@ import { listSnapshots } from '../common/repository/snapshot.ts';
 import type { Snapshot } from '../common/repository/snapshot.ts';
 import { adminRoutes } from './api/admin-routes.ts';
 import { agentRoutes } from './api/agent-routes.ts';
-import { bearer, sendError, sendJson, sha256, tokenMatches, unauthorized } from './api/http-util.ts';
+import { bearer, methodNotAllowed, sendError, sendJson, sha256, tokenMatches, unauthorized } from './api/http-util.ts';
+import { openApiDocument } from './api/openapi.ts';
 import { match } from './api/router.ts';
 import type { Route } from './api/router.ts';
 import type { ControllerConfig } from './config.ts';
@@ -107,17 +108,22 @@ export class Controller {
     res.on('close', () => ac.abort());
     let routeName = 'unmatched';
     try {
+      const fixed = ['/healthz', '/readyz', '/openapi.json', '/metrics'].includes(url.pathname);
+      if (fixed && req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed(req.method, url.pathname, ['GET', 'HEAD']);
       if (url.pathname === '/healthz' || url.pathname === '/readyz') {
         routeName = url.pathname;
         sendJson(res, 200, { ok: true });
-      } else if (url.pathname === '/metrics' && req.method === 'GET') {
+      } else if (url.pathname === '/openapi.json') {
+        routeName = '/openapi.json';
+        sendJson(res, 200, openApiDocument());
+      } else if (url.pathname === '/metrics') {
         routeName = '/metrics';
         const text = await this.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text);
       } else {
         const m = match(this.#routes, req.method ?? 'GET', url.pathname);
         if (m === undefined) throw new SidestashError(ErrorCodes.NOT_FOUND, `no route for ${url.pathname}`);
-        if (m === 'method-not-allowed') throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `${req.method} not allowed on ${url.pathname}`, { details: { status: 405 } });
+        if ('allow' in m) throw methodNotAllowed(req.method, url.pathname, m.allow);
         routeName = m.route.name;
         const isAgentRoute = m.route.name.startsWith('/api/v1/agents/') ;
         if (!isAgentRoute && !tokenMatches(bearer(req), sha256(this.config.adminToken))) throw unauthorized();

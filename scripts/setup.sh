@@ -14,8 +14,8 @@ command -v prometheus-pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgatew
 [ -x /usr/bin/time ] || need+=(time)  # GNU time: peak RSS in the benchmarks
 command -v rclone >/dev/null 2>&1 || need+=(rclone)  # `rclone serve restic`: the REST server of the tests
 command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need+=(golang-go)  # builds versitygw below
+sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
 if [ ${#need[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "setup: installing ${need[*]}" >&2
   $sudo apt-get update -q >&2
   # policy-rc.d-less images would start the packaged services; the tests start their own.
@@ -37,6 +37,14 @@ if [ ! -x .tools/bin/helm ]; then
   echo "setup: go install helm@$HELM_VERSION" >&2
   mkdir -p .tools/bin
   PATH="$PATH:/usr/local/go/bin" GOBIN="$PWD/.tools/bin" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
+fi
+
+# schemathesis (PyPI), which fuzzes the controller's OpenAPI description in the tests.
+SCHEMATHESIS_VERSION=4.32.5
+if [ ! -x .tools/venv/bin/schemathesis ]; then
+  echo "setup: pip install schemathesis==$SCHEMATHESIS_VERSION" >&2
+  python3 -m venv .tools/venv >&2 || { $sudo apt-get install -y -q python3-venv >&2 && python3 -m venv .tools/venv >&2; }
+  .tools/venv/bin/pip install -q "schemathesis==$SCHEMATHESIS_VERSION" >&2
 fi
 
 stamp=node_modules/.setup-stamp

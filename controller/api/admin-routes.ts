@@ -11,6 +11,8 @@ import type { Route } from './router.ts';
 import { validateResource } from '../resources/validate.ts';
 
 const KIND_BY_PLURAL = new Map<string, Kind>(KINDS.map((k) => [PLURALS[k], k]));
+const ANY_KIND = `:plural(${KINDS.map((k) => PLURALS[k]).join('|')})`;
+const SESSION_KIND = `:plural(${PLURALS.BackupSession}|${PLURALS.RestoreSession})`;
 
 function kindOf(plural: string): Kind {
   const k = KIND_BY_PLURAL.get(plural.toLowerCase());
@@ -18,8 +20,20 @@ function kindOf(plural: string): Kind {
   return k;
 }
 
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
 function ns(query: URLSearchParams): string {
-  return query.get('namespace') ?? DEFAULT_NAMESPACE;
+  const v = query.get('namespace') ?? DEFAULT_NAMESPACE;
+  if (!NAMESPACE.test(v)) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `namespace ${JSON.stringify(v)} is not a valid namespace name`);
+  return v;
+}
+
+/** The {name} path parameter, checked like metadata.name. */
+function nameOf(params: Record<string, string>): string {
+  const v = params.name ?? '';
+  if (!NAME.test(v)) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `name ${JSON.stringify(v)} is not a valid resource name`);
+  return v;
 }
 
 export function adminRoutes(c: Controller): Route[] {
@@ -42,32 +56,32 @@ export function adminRoutes(c: Controller): Route[] {
     route('GET', '/api/v1/agents', ({ res }) => {
       sendJson(res, 200, { items: c.store.listAgents().map(({ tokenSha256: _t, ...a }) => a) });
     }),
-    route('GET', '/api/v1/:plural', ({ res, params, query }) => {
+    route('GET', `/api/v1/${ANY_KIND}`, ({ res, params, query }) => {
       const kind = kindOf(params.plural!);
-      const namespace = query.get('namespace') ?? undefined;
+      const namespace = query.has('namespace') ? ns(query) : undefined;
       sendJson(res, 200, { items: c.resources.list(kind, namespace).map(publicView) });
     }),
-    route('GET', '/api/v1/:plural/:name', ({ res, params, query }) => {
-      sendJson(res, 200, publicView(c.resources.get(kindOf(params.plural!), ns(query), params.name!)));
+    route('GET', `/api/v1/${ANY_KIND}/:name`, ({ res, params, query }) => {
+      sendJson(res, 200, publicView(c.resources.get(kindOf(params.plural!), ns(query), nameOf(params))));
     }),
-    route('DELETE', '/api/v1/:plural/:name', ({ res, params, query }) => {
-      c.resources.delete(kindOf(params.plural!), ns(query), params.name!);
+    route('DELETE', `/api/v1/${ANY_KIND}/:name`, ({ res, params, query }) => {
+      c.resources.delete(kindOf(params.plural!), ns(query), nameOf(params));
       sendJson(res, 200, { deleted: true });
     }),
     route('POST', '/api/v1/backupconfigurations/:name/trigger', ({ res, params, query }) => {
       const namespace = ns(query);
-      c.resources.get('BackupConfiguration', namespace, params.name!);
-      const session = c.sessions.createBackupSession(namespace, params.name!, 'manual');
+      c.resources.get('BackupConfiguration', namespace, nameOf(params));
+      const session = c.sessions.createBackupSession(namespace, nameOf(params), 'manual');
       if (!session) throw new SidestashError(ErrorCodes.CONFLICT, `a session of BackupConfiguration ${namespace}/${params.name} is already pending or running`, { retryable: true });
       sendJson(res, 201, session);
     }),
-    route('POST', '/api/v1/:plural/:name/cancel', ({ res, params, query }) => {
+    route('POST', `/api/v1/${SESSION_KIND}/:name/cancel`, ({ res, params, query }) => {
       const kind = kindOf(params.plural!);
       if (kind !== 'BackupSession' && kind !== 'RestoreSession') throw new SidestashError(ErrorCodes.NOT_FOUND, 'only sessions can be cancelled');
-      sendJson(res, 200, c.sessions.cancel(kind, ns(query), params.name!));
+      sendJson(res, 200, c.sessions.cancel(kind, ns(query), nameOf(params)));
     }),
     route('GET', '/api/v1/repositories/:name/snapshots', async ({ res, params, query, signal }) => {
-      const repo = c.resources.get('Repository', ns(query), params.name!);
+      const repo = c.resources.get('Repository', ns(query), nameOf(params));
       sendJson(res, 200, { items: await c.listSnapshots(ns(query), repo.metadata.name, repo.spec as unknown as RepositorySpec, signal) });
     }),
   ];

@@ -41,7 +41,9 @@ export function parseDocuments(body: Buffer, contentType: string | undefined): u
       if (value !== null && value !== undefined) docs.push(value);
     }
   }
-  return docs.flatMap((d) => (d && typeof d === 'object' && (d as { kind?: unknown }).kind === 'List' && Array.isArray((d as { items?: unknown }).items) ? (d as { items: unknown[] }).items : [d]));
+  const all = docs.flatMap((d) => (d && typeof d === 'object' && (d as { kind?: unknown }).kind === 'List' && Array.isArray((d as { items?: unknown }).items) ? (d as { items: unknown[] }).items : [d]));
+  if (all.length === 0) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'the request holds no documents');
+  return all;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -60,7 +62,8 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.INVALID_ARGUMENT]: 400,
   [ErrorCodes.WRONG_PASSWORD]: 502,
   [ErrorCodes.NOT_A_REPOSITORY]: 502,
-  [ErrorCodes.INVALID_CONFIG]: 422,
+  // A resource refers to one that is missing or unusable: a conflict with the stored state.
+  [ErrorCodes.INVALID_CONFIG]: 409,
 };
 
 export function statusFor(err: unknown): number {
@@ -71,6 +74,7 @@ export function statusFor(err: unknown): number {
 
 export function sendError(res: ServerResponse, err: unknown): void {
   const status = statusFor(err);
+  if (isSidestashError(err) && Array.isArray(err.details.allow)) res.setHeader('allow', (err.details.allow as string[]).join(', '));
   const body = isSidestashError(err)
     ? { error: { code: err.code, message: err.message, retryable: err.retryable, ...(Array.isArray(err.details.errors) ? { errors: err.details.errors } : {}) } }
     : { error: { code: 'SIDESTASH_INTERNAL', message: 'internal error', retryable: true } };
@@ -90,6 +94,11 @@ export function bearer(req: IncomingMessage): string | undefined {
 export function tokenMatches(presented: string | undefined, expectedSha256: string): boolean {
   if (!presented) return false;
   return timingSafeEqual(Buffer.from(sha256(presented), 'hex'), Buffer.from(expectedSha256, 'hex'));
+}
+
+/** 405 with the methods a path supports (RFC 9110 wants them in Allow). */
+export function methodNotAllowed(method: string | undefined, path: string, allow: string[]): SidestashError {
+  return new SidestashError(ErrorCodes.INVALID_ARGUMENT, `${method ?? '?'} not allowed on ${path}; use ${allow.join(', ')}`, { details: { status: 405, allow } });
 }
 
 export function unauthorized(what = 'a valid bearer token is required'): SidestashError {

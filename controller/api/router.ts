@@ -20,22 +20,25 @@ export interface Route {
   handler: Handler;
 }
 
-/** Turns "/api/v1/:plural/:name" into a route. */
+/** Turns "/api/v1/:plural/:name" into a route; ":plural(a|b)" limits a parameter to those values. */
 export function route(method: string, path: string, handler: Handler): Route {
-  const pattern = new RegExp(`^${path.replace(/:([a-zA-Z]+)/g, '(?<$1>[^/]+)')}$`);
-  return { method, name: path, pattern, handler };
+  const pattern = new RegExp(`^${path.replace(/:([a-zA-Z]+)(?:\(([^)]+)\))?/g, (_m, name: string, alt?: string) => `(?<${name}>${alt ?? '[^/]+'})`)}$`);
+  return { method, name: path.replace(/\([^)]+\)/g, ''), pattern, handler };
 }
 
-export function match(routes: readonly Route[], method: string, pathname: string): { route: Route; params: Record<string, string> } | 'method-not-allowed' | undefined {
-  let pathMatched = false;
+/** The matching route; or, when only other methods match the path, the methods allowed there. */
+export function match(routes: readonly Route[], method: string, pathname: string): { route: Route; params: Record<string, string> } | { allow: string[] } | undefined {
+  const allow: string[] = [];
   for (const r of routes) {
     const m = r.pattern.exec(pathname);
     if (!m) continue;
-    pathMatched = true;
-    if (r.method !== method) continue;
+    if (r.method !== method) {
+      allow.push(r.method);
+      continue;
+    }
     const params: Record<string, string> = {};
     for (const [k, v] of Object.entries(m.groups ?? {})) params[k] = decodeURIComponent(v);
     return { route: r, params };
   }
-  return pathMatched ? 'method-not-allowed' : undefined;
+  return allow.length > 0 ? { allow: [...new Set(allow)] } : undefined;
 }

@@ -17,6 +17,9 @@ const ref = obj({ name: str() }, ['name']);
 const targetRef = obj({ ref: obj({ apiVersion: str(), kind: { const: 'AppBinding' }, name: str() }, ['name']) }, ['ref']);
 const duration: Schema = { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$' };
 
+/** Kubernetes Secret key names. */
+const SECRET_KEY: Schema = { type: 'string', pattern: '^[-._a-zA-Z0-9]{1,253}$' };
+
 export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$';
 
 export const metadataSchema: Schema = obj(
@@ -33,7 +36,10 @@ export const metadataSchema: Schema = obj(
 );
 
 export const specSchemas: Record<Kind, Schema> = {
-  Secret: obj({ stringData: stringMap, data: { type: 'object', additionalProperties: { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$' } } }),
+  Secret: obj({
+    stringData: { type: 'object', propertyNames: SECRET_KEY, additionalProperties: { type: 'string' } },
+    data: { type: 'object', propertyNames: SECRET_KEY, additionalProperties: { type: 'string', pattern: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$' } },
+  }),
   Repository: obj(
     {
       backend: obj(
@@ -64,8 +70,9 @@ export const specSchemas: Record<Kind, Schema> = {
   ),
   BackupConfiguration: obj(
     {
-      schedule: str(),
-      timezone: str(),
+      // Five to seven cron fields (croner: optional seconds and year); the expression itself is checked on apply.
+      schedule: str({ pattern: '^\\s*\\S+(\\s+\\S+){4,6}\\s*$|^@(yearly|annually|monthly|weekly|daily|hourly)$' }),
+      timezone: str({ pattern: '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$' }),
       repository: ref,
       target: targetRef,
       dumpArgs: { type: 'array', items: { type: 'string', pattern: '^--[a-z]' } },

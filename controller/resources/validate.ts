@@ -1,6 +1,6 @@
 // Validates a resource document: schema (unknown fields rejected) and meaning (cron syntax,
-// time zone, safe dump arguments, base64 secrets). Every problem is reported, each with its
-// field path, e.g. "spec.backend.local.path: is required".
+// time zone, safe dump arguments). Every problem is reported, each with its
+// field path, e.g. "spec.backend.local.path: is required". (Secret data must be base64: the schema says so.)
 import { Cron } from 'croner';
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -66,8 +66,11 @@ export function validateResource(doc: unknown): FieldError[] {
   const kind = (doc as { kind?: unknown }).kind;
   if (!KINDS.includes(kind as Kind)) return [{ field: 'kind', message: `must be one of ${KINDS.join(', ')}` }];
   const validate = validators.get(kind as Kind)!;
-  if (!validate(doc)) return dedupe(toFieldErrors(validate.errors));
-  return semanticErrors(doc as Resource);
+  const schemaErrors = validate(doc) ? [] : toFieldErrors(validate.errors);
+  // Meaning is checked too, so that one answer lists every problem; a field the schema already
+  // faulted is not reported twice.
+  const faulted = new Set(schemaErrors.map((e) => e.field));
+  return dedupe([...schemaErrors, ...semanticErrors(doc as Resource).filter((e) => !faulted.has(e.field))]);
 }
 
 function dedupe(errors: FieldError[]): FieldError[] {
@@ -82,29 +85,27 @@ function dedupe(errors: FieldError[]): FieldError[] {
 
 function semanticErrors(doc: Resource): FieldError[] {
   const errors: FieldError[] = [];
-  if (doc.kind === 'BackupConfiguration') {
-    const spec = doc.spec as unknown as BackupConfigurationSpec;
-    if (spec.timezone !== undefined) {
+  if (doc.kind === 'BackupConfiguration' && doc.spec && typeof doc.spec === 'object') {
+    const spec = doc.spec as unknown as Partial<BackupConfigurationSpec>;
+    if (typeof spec.timezone === 'string') {
       try {
         new Intl.DateTimeFormat('en', { timeZone: spec.timezone });
       } catch {
         errors.push({ field: 'spec.timezone', message: `unknown time zone ${JSON.stringify(spec.timezone)}` });
       }
     }
-    try {
-      new Cron(spec.schedule, { paused: true, ...(spec.timezone && errors.length === 0 ? { timezone: spec.timezone } : {}) });
-    } catch (err) {
-      errors.push({ field: 'spec.schedule', message: `invalid cron expression: ${(err as Error).message}` });
+    if (typeof spec.schedule === 'string') {
+      try {
+        new Cron(spec.schedule, { paused: true, ...(typeof spec.timezone === 'string' && errors.length === 0 ? { timezone: spec.timezone } : {}) });
+      } catch (err) {
+        errors.push({ field: 'spec.schedule', message: `invalid cron expression: ${(err as Error).message}` });
+      }
     }
-    (spec.dumpArgs ?? []).forEach((arg, i) => {
+    (Array.isArray(spec.dumpArgs) ? spec.dumpArgs : []).forEach((arg, i) => {
+      if (typeof arg !== 'string') return;
       const name = arg.split('=')[0]!;
       if (FORBIDDEN_DUMP_ARGS.includes(name)) errors.push({ field: `spec.dumpArgs[${i}]`, message: `${name} is not allowed (the agent sets the connection and credentials itself)` });
     });
-  }
-  if (doc.kind === 'Secret') {
-    for (const [k, v] of Object.entries((doc.spec as { data?: Record<string, string> }).data ?? {})) {
-      if (Buffer.from(v, 'base64').toString('base64') !== v) errors.push({ field: `spec.data.${k}`, message: 'must be base64' });
-    }
   }
   return errors;
 }
