@@ -3,6 +3,7 @@
 import { ErrorCodes, errorMessage, isSidestashError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { SessionAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
+import { runtimeName } from '../common/runtime.ts';
 import { runBackup } from './backup-runner.ts';
 import type { AgentConfig } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
@@ -43,7 +44,7 @@ export class SidecarAgent {
       try {
         const reg = await this.#client.register({ name: this.#config.name, targets: this.#config.targets, version: AGENT_VERSION }, this.#config.bootstrapToken, signal);
         this.#heartbeatMs = reg.heartbeatIntervalMs;
-        this.#log.info('registered with controller', { controller: this.#config.controllerUrl, targets: this.#config.targets });
+        this.#log.info('registered with controller', { controller: this.#config.controllerUrl, targets: this.#config.targets, runtime: runtimeName() });
         return;
       } catch (err) {
         if (signal.aborted) return;

@@ -12,6 +12,7 @@ import type { Snapshot } from '../common/repository/snapshot.ts';
 import { adminRoutes } from './api/admin-routes.ts';
 import { agentRoutes } from './api/agent-routes.ts';
 import { bearer, methodNotAllowed, sendError, sendJson, sha256, tokenMatches, unauthorized } from './api/http-util.ts';
+import { runtimeName } from '../common/runtime.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { match } from './api/router.ts';
 import type { Route } from './api/router.ts';
@@ -96,7 +97,7 @@ export class Controller {
     this.#server.listen(this.config.listen.port, this.config.listen.host);
     await once(this.#server, 'listening');
     const addr = this.#server.address() as AddressInfo;
-    this.log.info('controller listening', { host: addr.address, port: addr.port, database: this.config.databasePath });
+    this.log.info('controller listening', { host: addr.address, port: addr.port, database: this.config.databasePath, runtime: runtimeName() });
     if (this.webhook) return { host: addr.address, port: addr.port, webhookPort: (await this.webhook.start()).port };
     return { host: addr.address, port: addr.port };
   }

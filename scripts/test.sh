@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# The one test command (npm test, .ci/run): type-check, then every node:test suite.
+# The one test command (npm test, .ci/run): type-check, every node:test suite on Node.js, then
+# the same suites on Deno 2 (the agent, controller and CLI run unchanged there; the end-to-end
+# tests start them as Deno processes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "node $(node --version)" >&2
+suites=('common/**/*.test.ts' 'cli/**/*.test.ts' 'agent/**/*.test.ts' 'controller/**/*.test.ts' 'test/**/*.test.ts')
+echo "== tsc --noEmit" >&2
 tsc --noEmit -p .
-node --test --test-concurrency=2 --test-timeout=1800000 \
-  'common/**/*.test.ts' 'cli/**/*.test.ts' 'agent/**/*.test.ts' 'controller/**/*.test.ts' 'test/**/*.test.ts' "$@"
+echo "== node $(node --version)" >&2
+node --test --test-concurrency=2 --test-timeout=1800000 "${suites[@]}" "$@"
+if [ "${SIDESTASH_SKIP_DENO:-}" != "1" ]; then
+  echo "== $(deno --version | head -1)" >&2
+  # deno test takes directories; the same test files as above.
+  deno test --allow-all --no-check --parallel common agent controller test
+fi

@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { api } from '../cli/api-client.ts';
+import { runtimeName } from '../common/runtime.ts';
 import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
 import { startRestServer } from './helpers/rest-server.ts';
@@ -155,6 +156,8 @@ for (const backendCase of BACKENDS) describe(`end to end (${backendCase.name} re
     const secrets = await runCli(['get', 'secrets', 'shop-db-auth', '-o', 'json'], env);
     assert.ok(!secrets.stdout.includes(DB_PASSWORD) && secrets.stdout.includes('[REDACTED]'));
     const agentLog = await readFile(agent.logFile, 'utf8');
+    // The agent runs on the runtime that runs the tests (node, or deno under scripts/test.sh).
+    assert.ok(agentLog.includes(`"runtime":"${runtimeName()}"`), `agent runtime ${runtimeName()}`);
     assert.ok(!agentLog.includes(DB_PASSWORD) && !agentLog.includes(REPO_PASSWORD), 'secrets must not be logged');
   });
 });
