@@ -1,0 +1,81 @@
+// sidestash against the reference pipelines on a generated MariaDB database (1 GiB of table
+// data by default; SIDESTASH_BENCH_DB_MIB to change), all in one run:
+//   backup:  sidestash agent  vs  raw `mariadb-dump > /dev/null`  vs  Stash's `mariadb-dump | restic backup --stdin`
+//   restore: sidestash agent  vs  `restic dump | mariadb`
+//   the agent's peak RSS, and how much a second backup after changing ~1% of rows adds.
+// Prints wall times, peak RSS and the ratios the targets are stated in.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeClientOptionsFile } from '../agent/client-options-file.ts';
+import type { BackupAssignment, RestoreAssignment, SessionResult } from '../common/protocol.ts';
+import { startMariaDB } from '../test/helpers/mariadb.ts';
+import { DB_PASSWORD, DB_USER, createShop } from '../test/helpers/shop-db.ts';
+import { tempDir } from '../test/helpers/tmp.ts';
+import { measure, ratio } from './measure.ts';
+
+const mib = Number(process.env.SIDESTASH_BENCH_DB_MIB ?? 1024);
+const ROW_BYTES = 1024;
+const PASSWORD = 'bench-repository-password';
+const dir = await tempDir('sidestash-bench-');
+const db = await startMariaDB({ bufferPoolBytes: 2 * 1024 * 1024 * 1024 });
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+try {
+  await createShop(db, 1000);
+  const rows = Math.ceil((mib * 1024 * 1024) / ROW_BYTES);
+  log(`generating ~${mib} MiB of table data (${rows} rows of ~1 KiB: text, numbers and random hex)...`);
+  await db.sql(`CREATE TABLE shop.events (id BIGINT PRIMARY KEY, created DATETIME, kind VARCHAR(20), amount DECIMAL(12,2), payload TEXT, token CHAR(64)) ENGINE=InnoDB`);
+  const batch = 200_000;
+  for (let start = 0; start < rows; start += batch) {
+    const n = Math.min(batch, rows - start);
+    await db.sql(`INSERT INTO shop.events SELECT ${start} + seq, '2026-01-01' + INTERVAL (${start} + seq) SECOND, ELT(1 + seq % 4, 'order', 'refund', 'login', 'shipment'), (seq * 7919 % 1000000) / 100,
+      CONCAT(REPEAT(CONCAT('customer ', seq % 9973, ' bought item ', seq % 613, '; '), 12), MD5(seq), SHA2(seq, 512), SHA2(seq + 1, 512)), SHA2(${start} + seq, 256) FROM seq_1_to_${n}`, 'shop');
+  }
+  await db.sql('ANALYZE TABLE shop.events');
+  const opts = await writeClientOptionsFile(dir.path, { socket: db.socket, username: DB_USER, password: DB_PASSWORD });
+  const dumpArgs = ['--all-databases', '--single-transaction', '--routines', '--events', '--triggers'];
+  const dump = `mariadb-dump --defaults-extra-file=${opts.path} ${dumpArgs.join(' ')}`;
+
+  const raw = await measure(`${dump} > /dev/null`);
+  await measure(`${dump} | wc -c > ${dir.path}/size`);
+  const dumpBytes = Number((await readFile(join(dir.path, 'size'), 'utf8')).trim());
+  const resticRepo = join(dir.path, 'restic');
+  const env = { RESTIC_PASSWORD: PASSWORD };
+  await measure(`restic init -q -r ${resticRepo}`, env);
+  const stash = await measure(`${dump} | restic -r ${resticRepo} --no-cache -q backup --stdin --stdin-filename dumpfile.sql`, env);
+
+  const session = async (a: BackupAssignment | RestoreAssignment): Promise<{ m: Awaited<ReturnType<typeof measure>>; r: SessionResult }> => {
+    const file = join(dir.path, `${a.name}.json`);
+    await writeFile(file, JSON.stringify(a));
+    const out = join(dir.path, `${a.name}.out`);
+    const m = await measure(`${process.execPath} ${join(import.meta.dirname, 'run-session.ts')} ${file} > ${out}`);
+    return { m, r: JSON.parse(await readFile(out, 'utf8')) as SessionResult };
+  };
+  const base = { namespace: 'bench', target: 'bench/shop', repositoryName: 'bench', database: { socket: db.socket, username: DB_USER, password: DB_PASSWORD }, repository: { location: `local:${join(dir.path, 'sidestash')}`, password: PASSWORD, credentials: {} }, snapshotHost: 'shop' };
+  const backup = (name: string): BackupAssignment => ({ ...base, kind: 'BackupSession', name, invoker: 'bench', dumpArgs, filename: 'dumpfile.sql' });
+  const first = await session(backup('first'));
+  await db.sql(`UPDATE shop.events SET amount = amount + 1, token = SHA2(CONCAT(id, 'changed'), 256) WHERE id % 100 = 7`);
+  const second = await session(backup('second'));
+
+  await db.sql('DROP DATABASE shop');
+  const restore = await session({ ...base, kind: 'RestoreSession', name: 'restore', snapshot: 'latest' });
+  await db.sql('DROP DATABASE shop');
+  const resticRestore = await measure(`restic -r ${resticRepo} --no-cache dump latest /dumpfile.sql | mariadb --defaults-extra-file=${opts.path}`, env);
+  await opts.remove();
+
+  const line = (name: string, m: { wallSeconds: number; peakRssMiB: number }): string => `${name.padEnd(40)} ${m.wallSeconds.toFixed(2).padStart(7)} s  ${(dumpBytes / 1048576 / m.wallSeconds).toFixed(0).padStart(5)} MiB/s  peak RSS ${m.peakRssMiB.toFixed(0).padStart(5)} MiB\n`;
+  process.stdout.write(`\nMariaDB with ~${mib} MiB of table data; dump of ${(dumpBytes / 1048576).toFixed(0)} MiB; ${process.env.HOSTNAME ?? ''} ${(await import('node:os')).cpus().length} cores\n`);
+  process.stdout.write(line('raw mariadb-dump > /dev/null', raw));
+  process.stdout.write(line("Stash: mariadb-dump | restic backup", stash));
+  process.stdout.write(line('sidestash backup (agent)', first.m));
+  process.stdout.write(line('sidestash second backup (1% rows changed)', second.m));
+  process.stdout.write(line('restic dump | mariadb', resticRestore));
+  process.stdout.write(line('sidestash restore (agent)', restore.m));
+  process.stdout.write(`\nbackup time  sidestash / raw dump:        ${ratio(first.m.wallSeconds, raw.wallSeconds)}x   (target <= 1.10)\n`);
+  process.stdout.write(`backup time  sidestash / Stash pipeline:  ${ratio(first.m.wallSeconds, stash.wallSeconds)}x   (target < 1.00)\n`);
+  process.stdout.write(`restore time sidestash / restic | mariadb: ${ratio(restore.m.wallSeconds, resticRestore.wallSeconds)}x\n`);
+  process.stdout.write(`agent peak RSS: backup ${first.m.peakRssMiB.toFixed(0)} MiB, restore ${restore.m.peakRssMiB.toFixed(0)} MiB   (target <= 128)\n`);
+  process.stdout.write(`second backup stored ${(second.r.bytesStored! / 1048576).toFixed(1)} MiB of ${(second.r.bytesRead! / 1048576).toFixed(0)} MiB dumped: ${((100 * second.r.bytesStored!) / second.r.bytesRead!).toFixed(1)}% new (first stored ${(first.r.bytesStored! / 1048576).toFixed(0)} MiB)\n`);
+} finally {
+  await db.stop();
+  await dir.cleanup();
+}

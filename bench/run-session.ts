@@ -1,0 +1,14 @@
+// Runs one agent session (backup or restore) in its own process, so that the benchmark can
+// measure its wall time and peak RSS alone. Usage: node bench/run-session.ts ASSIGNMENT.json
+import { readFile } from 'node:fs/promises';
+import { runBackup } from '../agent/backup-runner.ts';
+import type { AgentConfig } from '../agent/config.ts';
+import { runRestore } from '../agent/restore-runner.ts';
+import { createLogger } from '../common/log.ts';
+import type { SessionAssignment } from '../common/protocol.ts';
+
+const a = JSON.parse(await readFile(process.argv[2]!, 'utf8')) as SessionAssignment;
+const config: AgentConfig = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'bench', targets: [a.target], progressIntervalMs: 2000, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: process.env.TMPDIR ?? '/tmp' };
+const hooks = { signal: new AbortController().signal, log: createLogger({ component: 'bench' }, { level: 'warn' }), onProgress: () => {} };
+const result = a.kind === 'BackupSession' ? await runBackup(config, a, hooks) : await runRestore(config, a, hooks);
+process.stdout.write(`${JSON.stringify(result)}\n`);
