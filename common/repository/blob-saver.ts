@@ -1,20 +1,20 @@
 // Saves blobs into packs: dedup against the index and against blobs already queued, zstd on
-// the thread pool, encryption, and packs uploaded as soon as they fill. Memory is bounded:
-// at most `maxPendingBlobs` blobs being compressed, one open pack per blob type, and
-// `uploadConcurrency` finished packs on their way to the backend.
+// the thread pool, encryption straight into the pack's buffer, and packs uploaded as soon as
+// they fill. Memory is bounded and flat: at most `maxPendingBlobs` blobs being compressed, and
+// `uploadConcurrency + 1` pooled pack buffers (one filling, the others uploading).
 import { ErrorCodes, SidestashError, throwIfAborted } from '../errors.ts';
 import { compress } from './compression.ts';
-import { encrypt } from './crypto.ts';
 import { sha256Hex } from './ids.ts';
 import type { Id } from './ids.ts';
 import { MasterIndex, PACKS_PER_INDEX_FILE, encodeIndexFile } from './master-index.ts';
 import type { PackEntry } from './master-index.ts';
-import { PackBuilder } from './pack.ts';
+import { BufferPool } from './buffer-pool.ts';
+import { PackBuilder, packOverheadBytes } from './pack.ts';
 import type { BlobType } from './pack.ts';
 import type { Repository } from './repository.ts';
 
 export interface BlobSaverOptions {
-  /** Target pack size; restic 0.14's default is 16 MiB. */
+  /** Target pack size; restic 0.14's default is 16 MiB. A pack closes early when the next blob does not fit. */
   packSizeBytes?: number;
   uploadConcurrency?: number;
   maxPendingBlobs?: number;
@@ -34,6 +34,8 @@ export interface BlobSaverStats {
 }
 
 export const DEFAULT_PACK_SIZE_BYTES = 16 * 1024 * 1024;
+/** Room above the target size in each pack buffer. */
+const PACK_HEADROOM_BYTES = 1024 * 1024;
 
 export class BlobSaver {
   readonly #repo: Repository;
@@ -43,6 +45,7 @@ export class BlobSaver {
   readonly #maxPendingBlobs: number;
   readonly #signal: AbortSignal | undefined;
   readonly #queued = new Set<string>();
+  readonly #pool: BufferPool;
   readonly #packers = new Map<BlobType, PackBuilder>();
   readonly #pending = new Set<Promise<void>>();
   readonly #uploads = new Set<Promise<void>>();
@@ -54,9 +57,10 @@ export class BlobSaver {
     this.#repo = repo;
     this.#index = index;
     this.#packSizeBytes = options.packSizeBytes ?? DEFAULT_PACK_SIZE_BYTES;
-    this.#uploadConcurrency = options.uploadConcurrency ?? 2;
+    this.#uploadConcurrency = options.uploadConcurrency ?? 1;
     this.#maxPendingBlobs = options.maxPendingBlobs ?? 4;
     this.#signal = options.signal;
+    this.#pool = new BufferPool(this.#packSizeBytes + PACK_HEADROOM_BYTES, this.#uploadConcurrency + 1);
   }
 
   #check(): void {
@@ -98,22 +102,45 @@ export class BlobSaver {
       body = await compress(plaintext);
       uncompressedLength = plaintext.length;
     }
-    const sealed = encrypt(this.#repo.key, body);
-    let packer = this.#packers.get(type);
-    if (!packer) {
-      packer = new PackBuilder();
-      this.#packers.set(type, packer);
+    // Finding room and adding happen without an await in between, so concurrent tasks never
+    // add to, or close, the same pack twice.
+    for (;;) {
+      const packer = this.#packers.get(type);
+      if (packer?.fits(body.length)) {
+        packer.add(this.#repo.key, id, type, body, uncompressedLength);
+        if (packer.sizeBytes >= this.#packSizeBytes) {
+          this.#packers.delete(type);
+          await this.#upload(packer);
+        }
+        return;
+      }
+      if (packer) {
+        this.#packers.delete(type);
+        await this.#upload(packer);
+        continue;
+      }
+      const buffer = await this.#bufferFor(type, body.length);
+      if (this.#packers.has(type)) {
+        this.#pool.release(buffer);
+        continue;
+      }
+      this.#packers.set(type, new PackBuilder(buffer));
     }
-    packer.add(id, type, sealed, uncompressedLength);
-    if (packer.sizeBytes >= this.#packSizeBytes) {
-      this.#packers.delete(type);
-      await this.#upload(packer);
-    }
+  }
+
+  /** Data packs come from the pool; tree packs (small, rare) and oversized blobs get their own buffer. */
+  async #bufferFor(type: BlobType, bodyBytes: number): Promise<Buffer> {
+    const needed = bodyBytes + packOverheadBytes(1) + 32;
+    if (type === 'data' && needed <= this.#pool.sizeBytes) return this.#pool.acquire();
+    return Buffer.allocUnsafe(Math.max(needed * 2, 64 * 1024));
   }
 
   async #upload(packer: PackBuilder): Promise<void> {
     while (this.#uploads.size >= this.#uploadConcurrency) await Promise.race(this.#uploads).catch(() => {});
-    this.#check();
+    if (this.#error !== undefined || this.#signal?.aborted) {
+      this.#pool.release(packer.buffer);
+      this.#check();
+    }
     const { id, bytes, blobs } = packer.finish(this.#repo.key);
     const upload: Promise<void> = this.#repo.backend
       .save({ type: 'data', name: id }, bytes, this.#signal ? { signal: this.#signal } : {})
@@ -127,7 +154,10 @@ export class BlobSaver {
       .catch((err: unknown) => {
         this.#error ??= err;
       })
-      .finally(() => this.#uploads.delete(upload));
+      .finally(() => {
+        this.#uploads.delete(upload);
+        this.#pool.release(packer.buffer);
+      });
     this.#uploads.add(upload);
   }
 

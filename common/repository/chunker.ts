@@ -107,23 +107,45 @@ export class Chunker {
       let wpos = this.#wpos;
       let count = this.#count;
       let cut = -1;
-      for (let i = pos; i < len; i++) {
+      // The first 64 bytes of this run slide out of the saved window; after that, the byte
+      // leaving the window is simply the one 64 positions back in this buffer.
+      const windowEnd = Math.min(len, pos + WINDOW_SIZE);
+      let i = pos;
+      for (; i < windowEnd; i++) {
         const b = buf[i]!;
         const out = win[wpos]!;
         win[wpos] = b;
+        wpos = (wpos + 1) & (WINDOW_SIZE - 1);
         hi ^= outHi[out]!;
         lo ^= outLo[out]!;
-        wpos = (wpos + 1) & (WINDOW_SIZE - 1);
         const index = (hi >>> hiShift) & 0xff;
-        hi = (hi << 8) | (lo >>> 24);
-        lo = (lo << 8) | b;
-        hi ^= modHi[index]!;
-        lo ^= modLo[index]!;
+        hi = ((hi << 8) | (lo >>> 24)) ^ modHi[index]!;
+        lo = ((lo << 8) | b) ^ modLo[index]!;
         count++;
-        if (count < MIN_CHUNK_BYTES) continue;
-        if ((lo & SPLIT_MASK) === 0 || count >= MAX_CHUNK_BYTES) {
+        if (count >= MIN_CHUNK_BYTES && ((lo & SPLIT_MASK) === 0 || count >= MAX_CHUNK_BYTES)) {
           cut = i + 1;
           break;
+        }
+      }
+      if (cut < 0 && i < len) {
+        for (; i < len; i++) {
+          const b = buf[i]!;
+          const out = buf[i - WINDOW_SIZE]!;
+          hi ^= outHi[out]!;
+          lo ^= outLo[out]!;
+          const index = (hi >>> hiShift) & 0xff;
+          hi = ((hi << 8) | (lo >>> 24)) ^ modHi[index]!;
+          lo = ((lo << 8) | b) ^ modLo[index]!;
+          count++;
+          if (count >= MIN_CHUNK_BYTES && ((lo & SPLIT_MASK) === 0 || count >= MAX_CHUNK_BYTES)) {
+            cut = i + 1;
+            break;
+          }
+        }
+        if (cut < 0) {
+          // Keep the last 64 bytes as the window, oldest first.
+          win.set(buf.subarray(len - WINDOW_SIZE, len), 0);
+          wpos = 0;
         }
       }
       if (cut < 0) {

@@ -43,6 +43,19 @@ export function encrypt(key: MasterKey, plaintext: Uint8Array): Buffer {
   return out;
 }
 
+/** Encrypts into `target` at `offset` (IV || ciphertext || MAC); returns the bytes written. */
+export function encryptInto(key: MasterKey, plaintext: Uint8Array, target: Buffer, offset: number): number {
+  const iv = randomBytes(IV_SIZE);
+  iv.copy(target, offset);
+  const cipher = createCipheriv('aes-256-ctr', key.encrypt, iv);
+  const body = cipher.update(plaintext);
+  body.copy(target, offset + IV_SIZE);
+  cipher.final();
+  const end = offset + IV_SIZE + plaintext.length;
+  target.set(macFor(key, iv, target.subarray(offset + IV_SIZE, end)), end);
+  return plaintext.length + CRYPTO_OVERHEAD;
+}
+
 /**
  * Verifies and decrypts IV || ciphertext || MAC. A MAC mismatch is CORRUPT_FILE (or,
  * for key files, the caller turns it into WRONG_PASSWORD).

@@ -2,7 +2,7 @@
 // Header entries (plaintext): type byte, then u32le encrypted length, [u32le plaintext
 // length for compressed types], 32-byte plaintext SHA-256.
 import { ErrorCodes, SidestashError } from '../errors.ts';
-import { CRYPTO_OVERHEAD, decrypt, encrypt } from './crypto.ts';
+import { CRYPTO_OVERHEAD, decrypt, encryptInto } from './crypto.ts';
 import type { MasterKey } from './crypto.ts';
 import { idToBytes, sha256Hex } from './ids.ts';
 import type { Id } from './ids.ts';
@@ -23,11 +23,23 @@ const ENTRY_COMPRESSED = 1 + 4 + 4 + 32;
 /** restic refuses headers with more entries than fit in 16 MiB; so do we. */
 const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 
-/** Accumulates encrypted blobs of one type into a pack in memory. */
+/** Upper bound of the header and trailer a pack with `blobs` entries needs. */
+export function packOverheadBytes(blobs: number): number {
+  return blobs * ENTRY_COMPRESSED + CRYPTO_OVERHEAD + 4;
+}
+
+/**
+ * Builds a pack inside one buffer: blobs are encrypted straight into it and the header is
+ * appended at the end, so a pack costs no copies and its buffer can be reused afterwards.
+ */
 export class PackBuilder {
-  readonly #parts: Uint8Array[] = [];
+  readonly buffer: Buffer;
   readonly blobs: PackedBlob[] = [];
   #sizeBytes = 0;
+
+  constructor(buffer: Buffer) {
+    this.buffer = buffer;
+  }
 
   get sizeBytes(): number {
     return this.#sizeBytes;
@@ -37,23 +49,25 @@ export class PackBuilder {
     return this.blobs.length;
   }
 
-  /** Adds an already encrypted blob. */
-  add(id: Id, type: BlobType, sealed: Uint8Array, uncompressedLength?: number): void {
-    const blob: PackedBlob = { id, type, offset: this.#sizeBytes, length: sealed.length };
-    if (uncompressedLength !== undefined) blob.uncompressedLength = uncompressedLength;
-    this.blobs.push(blob);
-    this.#parts.push(sealed);
-    this.#sizeBytes += sealed.length;
+  /** Whether a blob of `plaintextBytes` (before encryption) still fits, header included. */
+  fits(plaintextBytes: number): boolean {
+    return this.#sizeBytes + plaintextBytes + CRYPTO_OVERHEAD + packOverheadBytes(this.blobs.length + 1) <= this.buffer.length;
   }
 
-  /** Appends the encrypted header; returns the pack's bytes and id. */
+  /** Encrypts a blob into the pack. */
+  add(key: MasterKey, id: Id, type: BlobType, body: Uint8Array, uncompressedLength?: number): void {
+    const length = encryptInto(key, body, this.buffer, this.#sizeBytes);
+    const blob: PackedBlob = { id, type, offset: this.#sizeBytes, length };
+    if (uncompressedLength !== undefined) blob.uncompressedLength = uncompressedLength;
+    this.blobs.push(blob);
+    this.#sizeBytes += length;
+  }
+
+  /** Appends the encrypted header; returns the pack's bytes (a view of the buffer) and id. */
   finish(key: MasterKey): { id: Id; bytes: Buffer; blobs: PackedBlob[] } {
-    const header = encodeHeader(this.blobs);
-    const sealedHeader = encrypt(key, header);
-    const trailer = Buffer.allocUnsafe(4);
-    trailer.writeUInt32LE(sealedHeader.length, 0);
-    const bytes = Buffer.concat([...this.#parts, sealedHeader, trailer]);
-    this.#parts.length = 0;
+    const headerLength = encryptInto(key, encodeHeader(this.blobs), this.buffer, this.#sizeBytes);
+    this.buffer.writeUInt32LE(headerLength, this.#sizeBytes + headerLength);
+    const bytes = this.buffer.subarray(0, this.#sizeBytes + headerLength + 4);
     return { id: sha256Hex(bytes), bytes, blobs: this.blobs };
   }
 }
