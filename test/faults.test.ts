@@ -13,13 +13,11 @@ import { freePort, startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
 import { restic } from './helpers/restic.ts';
 import { startS3Server } from './helpers/s3-server.ts';
-import { REPO_PASSWORD, applyScenario, getSession, slowDump, triggerBackup, waitFor } from './helpers/scenario.ts';
+import { REPO_PASSWORD, applyScenario, getSession, slowDump, triggerBackup, waitFor, waitForSessionEnd } from './helpers/scenario.ts';
 import { createShop } from './helpers/shop-db.ts';
 import { startAgent, startController } from './helpers/stack.ts';
 import type { Proc } from './helpers/stack.ts';
 import { tempDir } from './helpers/tmp.ts';
-
-const finished = (phase?: string) => phase === 'Succeeded' || phase === 'Failed';
 
 async function snapshotCount(path: string): Promise<number> {
   return (await listSnapshots(await Repository.open(new LocalBackend(path), REPO_PASSWORD))).length;
@@ -58,10 +56,7 @@ describe('faults', () => {
     const name = await triggerBackup(controller.api);
     await waitFor('the backup to be under way', 30_000, async () => ((await getSession(controller.api, name)).status?.progress?.bytesDumped ?? 0) > 0 || undefined);
     await agent.kill();
-    const failed = await waitFor('the session to fail', 30_000, async () => {
-      const s = await getSession(controller.api, name);
-      return finished(s.status?.phase) ? s : undefined;
-    });
+    const failed = await waitForSessionEnd(controller.api, name, 30_000);
     assert.equal(failed.status?.phase, 'Failed');
     assert.equal(failed.status?.error?.code, 'SIDESTASH_AGENT_LOST');
     assert.equal(await snapshotCount(repo), 0);
@@ -72,10 +67,7 @@ describe('faults', () => {
     const agent2 = startAgent(d, controller, ['default/shop-db']);
     procs.push(agent2);
     const next = await triggerBackup(controller.api);
-    const ok = await waitFor('the next backup', 60_000, async () => {
-      const s = await getSession(controller.api, next);
-      return finished(s.status?.phase) ? s : undefined;
-    });
+    const ok = await waitForSessionEnd(controller.api, next, 60_000);
     assert.equal(ok.status?.phase, 'Succeeded', JSON.stringify(ok.status));
     assert.equal(await snapshotCount(repo), 1);
     await resticCheckOk(repo);
@@ -99,10 +91,7 @@ describe('faults', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const again = await startController(d, { port });
     procs.push(again);
-    const done = await waitFor('the session to finish after the restart', 90_000, async () => {
-      const s = await getSession(again.api, name);
-      return finished(s.status?.phase) ? s : undefined;
-    });
+    const done = await waitForSessionEnd(again.api, name, 90_000);
     assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status));
     const { items } = await api<{ items: unknown[] }>(again.api, 'GET', '/api/v1/backupsessions');
     assert.equal(items.length, 1, 'no duplicate session');
@@ -126,10 +115,7 @@ describe('faults', () => {
       procs.push(agent);
       proxy.decide = (_req, n) => (n % 4 === 0 ? { kind: 'status', status: 500 } : n % 9 === 0 ? { kind: 'reset' } : n % 5 === 0 ? { kind: 'delay', ms: 300 } : n % 7 === 0 ? { kind: 'status', status: 503, body: '<Error><Code>SlowDown</Code></Error>' } : undefined);
       const name = await triggerBackup(controller.api);
-      const ok = await waitFor('the backup through faults', 120_000, async () => {
-        const s = await getSession(controller.api, name);
-        return finished(s.status?.phase) ? s : undefined;
-      });
+      const ok = await waitForSessionEnd(controller.api, name, 120_000);
       assert.equal(ok.status?.phase, 'Succeeded', JSON.stringify(ok.status));
       assert.ok(proxy.stats.faults > 3, JSON.stringify(proxy.stats));
       const resticRepo = `s3:${s3.endpoint}/faults/shop`;
@@ -137,10 +123,7 @@ describe('faults', () => {
       await resticCheckOk(resticRepo, env);
       proxy.decide = () => ({ kind: 'status', status: 500 });
       const bad = await triggerBackup(controller.api);
-      const failed = await waitFor('the failing backup', 120_000, async () => {
-        const s = await getSession(controller.api, bad);
-        return finished(s.status?.phase) ? s : undefined;
-      });
+      const failed = await waitForSessionEnd(controller.api, bad, 120_000);
       assert.equal(failed.status?.phase, 'Failed');
       assert.equal(failed.status?.error?.code, 'SIDESTASH_BACKEND_IO');
       assert.match(failed.status?.error?.message ?? '', /giving up after \d+ attempts/);
@@ -168,10 +151,7 @@ describe('faults', () => {
     procs.push(agent);
     const run = async (): Promise<{ phase?: string; error?: { code: string; message: string } }> => {
       const name = await triggerBackup(controller.api);
-      return (await waitFor('a backup', 60_000, async () => {
-        const s = await getSession(controller.api, name);
-        return finished(s.status?.phase) ? s : undefined;
-      })).status!;
+      return (await waitForSessionEnd(controller.api, name, 60_000)).status!;
     };
     assert.equal((await run()).phase, 'Succeeded');
     await new Promise((r) => setTimeout(r, 1100));

@@ -1,9 +1,9 @@
 // A real Prometheus Pushgateway (Debian's prometheus-pushgateway) on a free port, and a scraper.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './mariadb.ts';
+import { startServerProcess } from './server-process.ts';
 
 export interface Pushgateway {
   url: string;
@@ -15,20 +15,8 @@ export interface Pushgateway {
 export async function startPushgateway(): Promise<Pushgateway> {
   const dir = await mkdtemp(join(tmpdir(), 'sidestash-pgw-'));
   const port = await freePort();
-  const child = spawn('prometheus-pushgateway', [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${join(dir, 'data')}`], { stdio: 'ignore' });
-  let exited = false;
-  child.once('exit', () => (exited = true));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/-/ready`)).ok) break;
-    } catch {
-      // starting
-    }
-    if (exited || Date.now() > deadline) throw new Error('prometheus-pushgateway did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const proc = await startServerProcess('prometheus-pushgateway', [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${join(dir, 'data')}`], async () => (await fetch(`${url}/-/ready`)).ok, 'prometheus-pushgateway');
   return {
     url,
     async scrape(metric) {
@@ -44,10 +32,7 @@ export async function startPushgateway(): Promise<Pushgateway> {
       return out;
     },
     async stop() {
-      if (!exited) {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      }
+      await proc.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,13 +1,12 @@
 // A real S3 server for tests: Versity S3 Gateway (Apache 2.0; SigV4, multipart, ListObjectsV2)
 // over a temporary directory. scripts/setup.sh installs it into .tools/bin with `go install`.
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import type { Socket } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './mariadb.ts';
+import { startServerProcess } from './server-process.ts';
 
 export interface S3Server {
   endpoint: string;
@@ -29,29 +28,23 @@ export async function startS3Server(tls?: { certFile: string; keyFile: string })
   const accessKeyId = 'sidestash-test-key';
   const secretAccessKey = 'sidestash-test-secret-0123456789';
   const tlsArgs = tls ? ['--cert', tls.certFile, '--key', tls.keyFile] : [];
-  const child = spawn(versitygwPath(), ['--access', accessKeyId, '--secret', secretAccessKey, '--port', `127.0.0.1:${port}`, ...tlsArgs, 'posix', dir], { stdio: 'ignore' });
-  let exited = false;
-  child.once('exit', () => (exited = true));
   const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      await new Promise<void>((resolve, reject) => connect(port, '127.0.0.1').once('connect', function (this: Socket) { this.destroy(); resolve(); }).once('error', reject));
-      break;
-    } catch {
-      if (exited || Date.now() > deadline) throw new Error('versitygw did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const listening = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+  const proc = await startServerProcess(versitygwPath(), ['--access', accessKeyId, '--secret', secretAccessKey, '--port', `127.0.0.1:${port}`, ...tlsArgs, 'posix', dir], listening, 'versitygw');
   return {
     endpoint,
     accessKeyId,
     secretAccessKey,
     async stop() {
-      if (!exited) {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      }
+      await proc.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

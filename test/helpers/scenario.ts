@@ -55,3 +55,11 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
 export async function triggerBackup(o: ApiClientOptions): Promise<string> {
   return (await api<{ metadata: { name: string } }>(o, 'POST', '/api/v1/backupconfigurations/shop-backup/trigger')).metadata.name;
 }
+
+/** Waits until a BackupSession has finished (Succeeded or Failed) and returns it. */
+export async function waitForSessionEnd(o: ApiClientOptions, name: string, timeoutMs: number): Promise<SessionView> {
+  return waitFor(`session ${name} to finish`, timeoutMs, async () => {
+    const s = await getSession(o, name);
+    return s.status?.phase === 'Succeeded' || s.status?.phase === 'Failed' ? s : undefined;
+  });
+}
