@@ -13,6 +13,8 @@ import { DB_PASSWORD, DB_USER, createShop } from '../test/helpers/shop-db.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
 import { measure, ratio } from './measure.ts';
 
+/** The agent's environment in its image (Dockerfile): glibc malloc settings that keep RSS honest. */
+const AGENT_IMAGE_ENV = { MALLOC_MMAP_THRESHOLD_: '262144', MALLOC_ARENA_MAX: '2' };
 const mib = Number(process.env.SIDESTASH_BENCH_DB_MIB ?? 1024);
 const ROW_BYTES = 1024;
 const PASSWORD = 'bench-repository-password';
@@ -47,7 +49,7 @@ try {
     const file = join(dir.path, `${a.name}.json`);
     await writeFile(file, JSON.stringify(a));
     const out = join(dir.path, `${a.name}.out`);
-    const m = await measure(`${process.execPath} ${join(import.meta.dirname, 'run-session.ts')} ${file} > ${out}`);
+    const m = await measure(`${process.execPath} ${join(import.meta.dirname, 'run-session.ts')} ${file} > ${out}`, AGENT_IMAGE_ENV);
     return { m, r: JSON.parse(await readFile(out, 'utf8')) as SessionResult };
   };
   const base = { namespace: 'bench', target: 'bench/shop', repositoryName: 'bench', database: { socket: db.socket, username: DB_USER, password: DB_PASSWORD }, repository: { location: `local:${join(dir.path, 'sidestash')}`, password: PASSWORD, credentials: {} }, snapshotHost: 'shop' };
