@@ -112,6 +112,10 @@ describe('controller', () => {
     assert.equal((await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger')).status, 409, 'no overlapping sessions');
     assert.equal((await call(base, 'GET', '/api/v1/agents/a2/sessions/next?waitMs=0', undefined, t2)).status, 204);
     assert.equal((await call(base, 'GET', '/api/v1/agents/a1/sessions/next?waitMs=0', undefined, t2)).status, 401, 'a token is good for its own agent only');
+    for (const path of ['/api/v1/secrets', '/api/v1/secrets/db-secret', '/api/v1/backupsessions', '/api/v1/repositories/repo/snapshots']) {
+      assert.equal((await call(base, 'GET', path, undefined, t1)).status, 401, `an agent token does not open ${path}`);
+    }
+    assert.equal((await call(base, 'POST', '/api/v1/apply', resources[0], BOOT)).status, 401, 'nor does the bootstrap token');
     const next = await call(base, 'GET', '/api/v1/agents/a1/sessions/next?waitMs=0', undefined, t1);
     assert.equal(next.status, 200);
     assert.equal(next.body.kind, 'BackupSession');
