@@ -7,7 +7,7 @@ import { runtimeName } from '../common/runtime.ts';
 import { runBackup } from './backup-runner.ts';
 import type { AgentConfig } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
-import { MetricsPusher } from './metrics-pusher.ts';
+import type { MetricsPusher } from './metrics-pusher.ts';
 import { runRestore } from './restore-runner.ts';
 
 export const AGENT_VERSION = '0.1.0';
@@ -20,18 +20,22 @@ export class SidecarAgent {
   readonly #log: Logger;
   readonly #client: ControllerClient;
   readonly #observers: SessionObserver[] = [];
-  readonly #metrics: MetricsPusher | undefined;
+  #metrics: MetricsPusher | undefined;
   #heartbeatMs = 20_000;
 
   constructor(config: AgentConfig, log: Logger) {
     this.#config = config;
     this.#log = log;
     this.#client = new ControllerClient(config.controllerUrl);
-    if (config.pushgatewayUrl) {
-      const pusher = new MetricsPusher(config.pushgatewayUrl, log.child({ component: 'metrics' }));
-      this.#metrics = pusher;
-      this.onSessionFinished((a, r) => pusher.sessionFinished(a, r));
-    }
+  }
+
+  /** prom-client is loaded only when a Pushgateway is configured. */
+  async #startMetrics(): Promise<void> {
+    if (!this.#config.pushgatewayUrl || this.#metrics) return;
+    const { MetricsPusher } = await import('./metrics-pusher.ts');
+    const pusher = new MetricsPusher(this.#config.pushgatewayUrl, this.#log.child({ component: 'metrics' }));
+    this.#metrics = pusher;
+    this.onSessionFinished((a, r) => pusher.sessionFinished(a, r));
   }
 
   /** Called after each session with its result (metrics pushing hooks in here). */
@@ -57,6 +61,7 @@ export class SidecarAgent {
 
   /** Runs until the signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
+    await this.#startMetrics();
     await this.#register(signal);
     const heartbeat = setInterval(() => {
       this.#client.heartbeat(signal).catch((err: unknown) => this.#log.warn('heartbeat failed', { err: errorMessage(err) }));

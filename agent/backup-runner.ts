@@ -26,7 +26,7 @@ export interface SessionHooks {
 
 /** Opens the session's repository, creating it when the location holds none yet. */
 export async function openOrInitRepository(access: BackupAssignment['repository'], signal: AbortSignal, create: boolean): Promise<Repository> {
-  const backend = openBackend(access.location, access.credentials);
+  const backend = await openBackend(access.location, access.credentials);
   try {
     return await Repository.open(backend, access.password, { signal });
   } catch (err) {
@@ -38,18 +38,19 @@ export async function openOrInitRepository(access: BackupAssignment['repository'
 export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks: SessionHooks): Promise<SessionResult> {
   const { signal, log } = hooks;
   const tracker = new ProgressTracker();
-  // Fails fast, with a clear error, when the database is down or the credentials are wrong.
-  tracker.estimatedTotalBytes = await estimateDataBytes(a.database);
-  const repo = await openOrInitRepository(a.repository, signal, true);
-  // Locks of backups that were killed (restic unlock): stale ones would block prune.
-  const removed = await removeLocks(repo, false, { signal });
-  if (removed > 0) log.warn('removed stale repository locks', { removed });
   const options = await writeClientOptionsFile(config.tmpDir, a.database);
   let writer: SnapshotWriteStream | undefined;
   let verifier: DumpVerifier | undefined;
   const report = (): void => hooks.onProgress(tracker.snapshot(verifier?.bytes ?? 0, writer?.stats?.storedBytes ?? 0));
-  const timer = setInterval(report, config.progressIntervalMs);
+  let timer: NodeJS.Timeout | undefined;
   try {
+    // Fails fast, with a clear error, when the database is down or the credentials are wrong.
+    tracker.estimatedTotalBytes = await estimateDataBytes(config.mariadbPath, options.path, signal);
+    const repo = await openOrInitRepository(a.repository, signal, true);
+    // Locks of backups that were killed (restic unlock): stale ones would block prune.
+    const removed = await removeLocks(repo, false, { signal });
+    if (removed > 0) log.warn('removed stale repository locks', { removed });
+    timer = setInterval(report, config.progressIntervalMs);
     const args = [`--defaults-extra-file=${options.path}`, ...a.dumpArgs];
     log.info('starting mariadb-dump', { args: a.dumpArgs, repository: repo.backend.location });
     const dump = startProgram(config.mariadbDumpPath, args, ['ignore', 'pipe'], signal);

@@ -1,7 +1,8 @@
-// The agent's HTTP client for the controller (undici, keep-alive). Calls that must arrive
-// (progress, results) are retried with backoff on network errors and 5xx; a 401 means the
-// registration is gone and is surfaced as UNAUTHORIZED so the agent registers again.
-import { Agent, request } from 'undici';
+// The agent's HTTP client for the controller: the runtime's fetch (Node's is undici, with
+// keep-alive; loading the undici package as well would cost the resident sidecar ~13 MiB).
+// Calls that must arrive (progress, results) are retried with backoff on network errors and
+// 5xx; a 401 means the registration is gone and is surfaced as UNAUTHORIZED so the agent
+// registers again.
 import { ErrorCodes, SidestashError, errorMessage } from '../common/errors.ts';
 import type { AgentRegisterRequest, AgentRegistration, ProgressResponse, SessionAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
 
@@ -13,7 +14,6 @@ export interface RetryOptions {
 
 export class ControllerClient {
   readonly #baseUrl: string;
-  readonly #dispatcher = new Agent({ keepAliveTimeout: 30_000, connect: { timeout: 10_000 } });
   token: string | undefined;
   name: string | undefined;
 
@@ -22,33 +22,33 @@ export class ControllerClient {
   }
 
   async #call<T>(method: 'GET' | 'POST', path: string, body: unknown, auth: string | undefined, signal?: AbortSignal, timeoutMs = 30_000): Promise<{ status: number; body: T | undefined }> {
-    let res;
+    let status: number;
+    let text: string;
     try {
-      res = await request(`${this.#baseUrl}${path}`, {
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const res = await fetch(`${this.#baseUrl}${path}`, {
         method,
-        dispatcher: this.#dispatcher,
         headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        ...(signal ? { signal } : {}),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
+      status = res.status;
+      text = await res.text();
     } catch (err) {
       if (signal?.aborted) throw new SidestashError(ErrorCodes.ABORTED, 'aborted', { cause: err });
       throw new SidestashError(ErrorCodes.CONTROLLER_UNAVAILABLE, `controller unreachable: ${errorMessage(err)}`, { retryable: true, cause: err });
     }
-    const text = await res.body.text();
-    if (res.statusCode === 204) return { status: 204, body: undefined };
+    if (status === 204) return { status: 204, body: undefined };
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
     }
-    if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, body: parsed as T };
+    if (status >= 200 && status < 300) return { status, body: parsed as T };
     const e = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-    const code = res.statusCode === 401 ? ErrorCodes.UNAUTHORIZED : ((e?.code as SidestashError['code'] | undefined) ?? ErrorCodes.CONTROLLER_UNAVAILABLE);
-    throw new SidestashError(code, `controller answered ${res.statusCode}: ${e?.message ?? text.slice(0, 200)}`, { retryable: res.statusCode >= 500 || res.statusCode === 429 });
+    const code = status === 401 ? ErrorCodes.UNAUTHORIZED : ((e?.code as SidestashError['code'] | undefined) ?? ErrorCodes.CONTROLLER_UNAVAILABLE);
+    throw new SidestashError(code, `controller answered ${status}: ${e?.message ?? text.slice(0, 200)}`, { retryable: status >= 500 || status === 429 });
   }
 
   async #retry<T>(fn: () => Promise<T>, opts: RetryOptions): Promise<T> {
@@ -98,7 +98,5 @@ export class ControllerClient {
     await this.#retry(() => this.#call('POST', this.#sessionPath(a, 'result'), r, this.token, signal), { attempts: 12, baseDelayMs: 1000, ...(signal ? { signal } : {}) });
   }
 
-  async close(): Promise<void> {
-    await this.#dispatcher.close();
-  }
+  async close(): Promise<void> {}
 }

@@ -11,23 +11,23 @@ import { openOrInitRepository } from './backup-runner.ts';
 import { startProgram } from './child-process.ts';
 import { writeClientOptionsFile } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
-import { withDatabase } from './database-probe.ts';
+import { runSql } from './database-probe.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 
 export async function runRestore(config: AgentConfig, a: RestoreAssignment, hooks: SessionHooks): Promise<SessionResult> {
   const { signal, log } = hooks;
   const tracker = new ProgressTracker();
-  await withDatabase(a.database, async (query) => {
-    if (a.databaseName) await query(`CREATE DATABASE IF NOT EXISTS \`${a.databaseName.replace(/`/g, '``')}\``);
-  });
-  const repo = await openOrInitRepository(a.repository, signal, false);
-  const snapshot = await findSnapshot(repo, a.snapshot, a.snapshot === 'latest' ? { hostname: a.snapshotHost } : {}, { signal });
-  const file = await findSnapshotFile(repo, snapshot, undefined, { signal });
-  tracker.estimatedTotalBytes = file.sizeBytes;
   const options = await writeClientOptionsFile(config.tmpDir, a.database);
   let bytes = 0;
-  const timer = setInterval(() => hooks.onProgress(tracker.snapshot(bytes, 0)), config.progressIntervalMs);
+  let timer: NodeJS.Timeout | undefined;
   try {
+    // Checks the server and the credentials first; one database is restored into an existing one.
+    await runSql(config.mariadbPath, options.path, a.databaseName ? `CREATE DATABASE IF NOT EXISTS \`${a.databaseName.replace(/`/g, '``')}\`` : 'SELECT 1', signal);
+    const repo = await openOrInitRepository(a.repository, signal, false);
+    const snapshot = await findSnapshot(repo, a.snapshot, a.snapshot === 'latest' ? { hostname: a.snapshotHost } : {}, { signal });
+    const file = await findSnapshotFile(repo, snapshot, undefined, { signal });
+    tracker.estimatedTotalBytes = file.sizeBytes;
+    timer = setInterval(() => hooks.onProgress(tracker.snapshot(bytes, 0)), config.progressIntervalMs);
     // No --binary-mode: it turns off the client's USE tracking that --one-database relies on.
     const args = [`--defaults-extra-file=${options.path}`, ...(a.databaseName ? ['--one-database', a.databaseName] : [])];
     log.info('restoring snapshot', { snapshotId: snapshot.id, path: file.path, bytes: file.sizeBytes, database: a.databaseName ?? '(all)' });

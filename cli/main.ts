@@ -2,10 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import { createLogger } from '../common/log.ts';
-import { apiOptionsFromEnv } from './api-client.ts';
-import { repoCommand } from './repo-command.ts';
-import { applyFiles, describe, get, remove } from './resource-commands.ts';
-import { createRestore, snapshots, triggerBackup, waitForSession } from './session-commands.ts';
+// Commands load their modules on use, so that `sidestash agent` does not carry the CLI's.
 
 export const USAGE = `usage: sidestash COMMAND [options]
   controller                         run the controller (config from SIDESTASH_* environment variables)
@@ -25,7 +22,7 @@ common options: --url (SIDESTASH_URL, default http://127.0.0.1:7480), --token (S
 
 export async function main(argv: string[], signal: AbortSignal): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === 'repo') return repoCommand(rest, signal);
+  if (command === 'repo') return (await import('./repo-command.ts')).repoCommand(rest, signal);
   if (command === 'controller') return (await import('./run-controller.ts')).runController(signal);
   if (command === 'agent') return (await import('./run-agent.ts')).runAgent(signal);
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
@@ -49,6 +46,9 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       database: { type: 'string' },
     },
   });
+  const { apiOptionsFromEnv, api } = await import('./api-client.ts');
+  const { applyFiles, describe, get, plural, remove } = await import('./resource-commands.ts');
+  const { createRestore, snapshots, triggerBackup, waitForSession } = await import('./session-commands.ts');
   const o = apiOptionsFromEnv(values);
   const ns = values.namespace!;
   const print = (s: string): number => {
@@ -78,13 +78,10 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       return values.wait ? waitForSession(o, 'restoresessions', s.metadata.name, ns, signal) : 0;
     }
     case 'cancel': {
-      const { api } = await import('./api-client.ts');
-      const { plural } = await import('./resource-commands.ts');
       await api(o, 'POST', `/api/v1/${plural(positionals[0])}/${encodeURIComponent(positionals[1] ?? '')}/cancel?namespace=${encodeURIComponent(ns)}`);
       return print(`${positionals[0]}/${positionals[1]} cancel requested`);
     }
     case 'wait': {
-      const { plural } = await import('./resource-commands.ts');
       const p = plural(positionals[0]);
       if (p !== 'backupsessions' && p !== 'restoresessions') throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'wait takes a session kind');
       return waitForSession(o, p, positionals[1] ?? '', ns, signal);

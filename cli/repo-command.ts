@@ -76,7 +76,7 @@ export async function repoCommand(argv: string[], signal: AbortSignal): Promise<
   }
   const location = values.repo ?? process.env.RESTIC_REPOSITORY;
   if (!location) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'no repository: set --repo or RESTIC_REPOSITORY');
-  const backend = openBackend(location);
+  const backend = await openBackend(location);
   const pw = await password(values['password-file']);
   const opts = { signal };
   if (command === 'init') {

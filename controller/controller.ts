@@ -77,7 +77,7 @@ export class Controller {
 
   async listSnapshots(namespace: string, name: string, _spec: RepositorySpec, signal: AbortSignal): Promise<Snapshot[]> {
     const access = repositoryAccess(this.store, namespace, name, `Repository ${namespace}/${name}`);
-    const repo = await Repository.open(openBackend(access.location, access.credentials), access.password, { signal });
+    const repo = await Repository.open(await openBackend(access.location, access.credentials), access.password, { signal });
     return listSnapshots(repo, { signal });
   }
 
