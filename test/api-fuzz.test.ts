@@ -48,7 +48,8 @@ it('schemathesis finds no server error and no deviation from the OpenAPI descrip
       '--exclude-checks', 'positive_data_acceptance', '--max-examples', '25', '--seed', '20261124', '--workers', '2', '--no-color',
       // The coverage phase trips a CPython 3.11 AST recursion bug inside schemathesis itself.
       '--phases', 'examples,fuzzing,stateful'],
-    { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SCHEMATHESIS_HOOKS: '' } },
+    // Its cache (.schemathesis/) goes into the temporary directory, not the checkout.
+    { cwd: dir.path, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SCHEMATHESIS_HOOKS: '' } },
   ).catch((err: { stdout?: string; stderr?: string; code?: number }) => ({ stdout: err.stdout ?? '', stderr: err.stderr ?? '', failed: err.code }));
   const out = `${result.stdout}${result.stderr}`;
   if (process.env.SIDESTASH_FUZZ_LOG) await (await import('node:fs/promises')).writeFile(process.env.SIDESTASH_FUZZ_LOG, out);
