@@ -13,7 +13,7 @@ import { startRestServer } from './helpers/rest-server.ts';
 import { restic } from './helpers/restic.ts';
 import { startS3Server } from './helpers/s3-server.ts';
 import { DB_PASSWORD, checksums, createShop } from './helpers/shop-db.ts';
-import { runCli, startAgent, startController, waitForFinished } from './helpers/stack.ts';
+import { runCli, startAgent, startController, waitForFinished, waitForIdle } from './helpers/stack.ts';
 import type { ControllerProc, Proc } from './helpers/stack.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -122,6 +122,8 @@ for (const backendCase of BACKENDS) describe(`end to end (${backendCase.name} re
     const pausedYaml = (await readFile(files[3]!, 'utf8')).replace('spec:\n', 'spec:\n  paused: true\n');
     await writeFile(files[3]!, pausedYaml);
     assert.equal((await runCli(['apply', '-f', files[3]!], env)).code, 0);
+    // A run the schedule started before the pause may still hold the repository lock.
+    await waitForIdle(controller.api, 'backupsessions', 60_000);
 
     const check = await restic(repo.resticRepo, REPO_PASSWORD, ['check', '--read-data'], undefined, repo.resticEnv);
     assert.equal(check.code, 0, check.stderr + check.stdout);

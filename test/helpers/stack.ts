@@ -86,6 +86,18 @@ export async function waitForFinished(o: ApiClientOptions, plural: 'backupsessio
   }
 }
 
+/** Waits until no session of that kind is Pending or Running (e.g. after pausing a schedule). */
+export async function waitForIdle(o: ApiClientOptions, plural: 'backupsessions' | 'restoresessions', timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { items } = await api<{ items: SessionView[] }>(o, 'GET', `/api/v1/${plural}`);
+    const busy = items.filter((s) => s.status?.phase !== 'Succeeded' && s.status?.phase !== 'Failed');
+    if (busy.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`${plural} still busy after ${timeoutMs} ms: ${JSON.stringify(busy.map((s) => [s.metadata.name, s.status?.phase]))}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
