@@ -16,6 +16,7 @@ import type { AgentConfig } from './config.ts';
 import { estimateDataBytes } from './database-probe.ts';
 import { DumpVerifier, dumpArgsKeepComments } from './dump-verifier.ts';
 import { ProgressTracker } from './progress-tracker.ts';
+import { withStdoutBuffer } from './stdbuf.ts';
 
 export interface SessionHooks {
   signal: AbortSignal;
@@ -53,7 +54,8 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     timer = setInterval(report, config.progressIntervalMs);
     const args = [`--defaults-extra-file=${options.path}`, ...a.dumpArgs];
     log.info('starting mariadb-dump', { args: a.dumpArgs, repository: repo.backend.location });
-    const dump = startProgram(config.mariadbDumpPath, args, ['ignore', 'pipe'], signal);
+    const [program, argv] = withStdoutBuffer(config.stdbufPath, config.mariadbDumpPath, args);
+    const dump = startProgram(program, argv, ['ignore', 'pipe'], signal);
     verifier = new DumpVerifier(dump, dumpArgsKeepComments(a.dumpArgs));
     writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`], signal });
     try {

@@ -1,6 +1,7 @@
 // Agent configuration, parsed once at start-up from the environment.
 import { hostname } from 'node:os';
 import { EnvReader } from '../common/config-env.ts';
+import { resolveStdbuf } from './stdbuf.ts';
 
 export interface AgentConfig {
   controllerUrl: string;
@@ -11,6 +12,8 @@ export interface AgentConfig {
   progressIntervalMs: number;
   mariadbDumpPath: string;
   mariadbPath: string;
+  /** coreutils' stdbuf, which gives mariadb-dump a large stdout buffer; absent: run it plainly. */
+  stdbufPath?: string;
   /** Where the short-lived client option files go (tmpfs in Kubernetes). */
   tmpDir: string;
   /** Optional Pushgateway for session metrics. */
@@ -37,6 +40,8 @@ export function parseAgentConfig(env: Record<string, string | undefined> = proce
     mariadbPath: r.string('SIDESTASH_MARIADB', 'mariadb')!,
     tmpDir: r.string('SIDESTASH_TMPDIR', env.TMPDIR ?? '/tmp')!,
   };
+  const stdbuf = resolveStdbuf(r.string('SIDESTASH_STDBUF', 'auto')!, env.PATH);
+  if (stdbuf) config.stdbufPath = stdbuf;
   const pushgateway = r.string('SIDESTASH_PUSHGATEWAY_URL');
   if (pushgateway) config.pushgatewayUrl = pushgateway;
   r.done('agent');

@@ -4,11 +4,14 @@ import { readFile } from 'node:fs/promises';
 import { runBackup } from '../agent/backup-runner.ts';
 import type { AgentConfig } from '../agent/config.ts';
 import { runRestore } from '../agent/restore-runner.ts';
+import { resolveStdbuf } from '../agent/stdbuf.ts';
 import { createLogger } from '../common/log.ts';
 import type { SessionAssignment } from '../common/protocol.ts';
 
 const a = JSON.parse(await readFile(process.argv[2]!, 'utf8')) as SessionAssignment;
 const config: AgentConfig = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'bench', targets: [a.target], progressIntervalMs: 2000, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: process.env.TMPDIR ?? '/tmp' };
+const stdbuf = resolveStdbuf(process.env.SIDESTASH_STDBUF ?? 'auto', process.env.PATH);
+if (stdbuf) config.stdbufPath = stdbuf;
 const hooks = { signal: new AbortController().signal, log: createLogger({ component: 'bench' }, { level: 'warn' }), onProgress: () => {} };
 const result = a.kind === 'BackupSession' ? await runBackup(config, a, hooks) : await runRestore(config, a, hooks);
 process.stdout.write(`${JSON.stringify(result)}\n`);

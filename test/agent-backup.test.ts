@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { runBackup } from '../agent/backup-runner.ts';
 import type { AgentConfig } from '../agent/config.ts';
 import { runRestore } from '../agent/restore-runner.ts';
+import { DUMP_STDOUT_BUFFER, resolveStdbuf } from '../agent/stdbuf.ts';
 import { LocalBackend } from '../common/backend/local/local-backend.ts';
 import { ErrorCodes, isSidestashError } from '../common/errors.ts';
 import { createLogger } from '../common/log.ts';
@@ -38,7 +39,7 @@ describe('agent backup and restore runners', () => {
   /** A mariadb-dump stand-in that records its argv and option file, then runs `body`. */
   async function fakeDump(name: string, body: string): Promise<string> {
     const path = join(dir.path, `${name}.sh`);
-    await writeFile(path, `#!/bin/sh\necho "$@" > ${dir.path}/${name}.argv\nfor a in "$@"; do case "$a" in --defaults-extra-file=*) f="\${a#--defaults-extra-file=}"; stat -c %a "$f" > ${dir.path}/${name}.mode; cp "$f" ${dir.path}/${name}.cnf;; esac; done\n${body}\n`);
+    await writeFile(path, `#!/bin/sh\necho "$@" > ${dir.path}/${name}.argv\nfor a in "$@"; do case "$a" in --defaults-extra-file=*) f="\${a#--defaults-extra-file=}"; stat -c %a "$f" > ${dir.path}/${name}.mode; cp "$f" ${dir.path}/${name}.cnf;; esac; done\necho "$_STDBUF_O" > ${dir.path}/${name}.stdbuf\n${body}\n`);
     await chmod(path, 0o755);
     return path;
   }
@@ -61,8 +62,12 @@ describe('agent backup and restore runners', () => {
     // (--all-databases would include InnoDB statistics, whose timestamps move on their own).
     const dumpArgs = ['--databases', 'shop', 'crm', '--single-transaction', '--skip-dump-date'];
     const a = assignment({ dumpArgs, retentionPolicy: { keepLast: 1, prune: true, dryRun: false } });
-    const first = await runBackup({ ...config, mariadbDumpPath: dump }, a, hooks(progress));
+    // Through coreutils' stdbuf, as the agent runs it wherever stdbuf is installed.
+    const stdbufPath = resolveStdbuf('auto', process.env.PATH);
+    assert.ok(stdbufPath, 'stdbuf (coreutils) is installed');
+    const first = await runBackup({ ...config, mariadbDumpPath: dump, stdbufPath }, a, hooks(progress));
     assert.equal(first.phase, 'Succeeded');
+    assert.equal((await readFile(join(dir.path, 'spy.stdbuf'), 'utf8')).trim(), DUMP_STDOUT_BUFFER, 'mariadb-dump ran with a larger stdout buffer');
     const argv = await readFile(join(dir.path, 'spy.argv'), 'utf8');
     assert.ok(!argv.includes(DB_PASSWORD) && !/--user|--password/.test(argv), argv);
     assert.equal((await readFile(join(dir.path, 'spy.mode'), 'utf8')).trim(), '600');

@@ -12,13 +12,14 @@ export const MIN_CHUNK_BYTES = 512 * 1024;
 export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 const WINDOW_SIZE = 64;
 const SPLIT_MASK = (1 << 20) - 1;
+/** Where the digest's top byte (bits 45..52) starts in its high half. */
+const HI_SHIFT = POLYNOMIAL_DEGREE - 8 - 32;
 
 interface Tables {
   outHi: Int32Array;
   outLo: Int32Array;
   modHi: Int32Array;
   modLo: Int32Array;
-  hiShift: number;
 }
 
 const tableCache = new Map<bigint, Tables>();
@@ -37,7 +38,6 @@ function tablesFor(pol: bigint): Tables {
     outLo: new Int32Array(256),
     modHi: new Int32Array(256),
     modLo: new Int32Array(256),
-    hiShift: k - 8 - 32,
   };
   for (let b = 0; b < 256; b++) {
     let h = appendByte(0n, b, pol);
@@ -52,9 +52,37 @@ function tablesFor(pol: bigint): Tables {
   return t;
 }
 
+/**
+ * Rolls the digest over buf[from..to) with the window being the 64 bytes before each
+ * position; returns the position after the first split point, or -1. `digest` holds the
+ * [hi, lo] halves in and out. A function of its own so V8 optimizes this one loop alone.
+ */
+function scan(buf: Uint8Array, from: number, to: number, t: Tables, digest: Int32Array): number {
+  const { outHi, outLo, modHi, modLo } = t;
+  let hi = digest[0]!;
+  let lo = digest[1]!;
+  let cut = -1;
+  for (let i = from; i < to; i++) {
+    const out = buf[i - WINDOW_SIZE]!;
+    hi ^= outHi[out]!;
+    lo ^= outLo[out]!;
+    const index = (hi >>> HI_SHIFT) & 0xff;
+    hi = ((hi << 8) | (lo >>> 24)) ^ modHi[index]!;
+    lo = ((lo << 8) | buf[i]!) ^ modLo[index]!;
+    if ((lo & SPLIT_MASK) === 0) {
+      cut = i + 1;
+      break;
+    }
+  }
+  digest[0] = hi;
+  digest[1] = lo;
+  return cut;
+}
+
 export class Chunker {
   readonly #t: Tables;
   readonly #window = new Uint8Array(WINDOW_SIZE);
+  readonly #digest = new Int32Array(2);
   #wpos = 0;
   #hi = 0;
   #lo = 0;
@@ -92,7 +120,7 @@ export class Chunker {
     const len = buf.length;
     let pos = 0;
     let partStart = 0;
-    const { outHi, outLo, modHi, modLo, hiShift } = this.#t;
+    const { outHi, outLo, modHi, modLo } = this.#t;
     const win = this.#window;
     while (pos < len) {
       if (this.#pre > 0) {
@@ -118,7 +146,7 @@ export class Chunker {
         wpos = (wpos + 1) & (WINDOW_SIZE - 1);
         hi ^= outHi[out]!;
         lo ^= outLo[out]!;
-        const index = (hi >>> hiShift) & 0xff;
+        const index = (hi >>> HI_SHIFT) & 0xff;
         hi = ((hi << 8) | (lo >>> 24)) ^ modHi[index]!;
         lo = ((lo << 8) | b) ^ modLo[index]!;
         count++;
@@ -128,20 +156,20 @@ export class Chunker {
         }
       }
       if (cut < 0 && i < len) {
-        for (; i < len; i++) {
-          const b = buf[i]!;
-          const out = buf[i - WINDOW_SIZE]!;
-          hi ^= outHi[out]!;
-          lo ^= outLo[out]!;
-          const index = (hi >>> hiShift) & 0xff;
-          hi = ((hi << 8) | (lo >>> 24)) ^ modHi[index]!;
-          lo = ((lo << 8) | b) ^ modLo[index]!;
-          count++;
-          if (count >= MIN_CHUNK_BYTES && ((lo & SPLIT_MASK) === 0 || count >= MAX_CHUNK_BYTES)) {
-            cut = i + 1;
-            break;
-          }
-        }
+        // Steady state: 64 bytes have passed since the minimum-size skip, so the chunk is at
+        // least MIN_CHUNK_BYTES long; only the split mask and the maximum size remain to test,
+        // and the maximum is folded into the loop bound.
+        const start = i;
+        const end = Math.min(len, i + (MAX_CHUNK_BYTES - count));
+        const digest = this.#digest;
+        digest[0] = hi;
+        digest[1] = lo;
+        cut = scan(buf, i, end, this.#t, digest);
+        hi = digest[0]!;
+        lo = digest[1]!;
+        i = cut < 0 ? end : cut;
+        count += i - start;
+        if (cut < 0 && count >= MAX_CHUNK_BYTES) cut = i;
         if (cut < 0) {
           // Keep the last 64 bytes as the window, oldest first.
           win.set(buf.subarray(len - WINDOW_SIZE, len), 0);

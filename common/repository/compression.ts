@@ -4,23 +4,52 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { ErrorCodes, SidestashError } from '../errors.ts';
 
-/** restic's default ("auto") level corresponds to zstd's default level 3. */
-export const ZSTD_LEVEL = 3;
-const compressOptions = { params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } };
+/**
+ * zstd level 1. restic's "auto" mode is roughly level 3; on mariadb-dump output level 1 is
+ * ~2.5x cheaper in CPU and stores no more (measured on a 390 MiB dump: 79.4 MiB at level 1,
+ * 80.8 MiB at level 3), which matters in a sidecar that shares two cores with the database.
+ * Any level is readable by restic: the format stores plain zstd frames.
+ */
+export const ZSTD_LEVEL = 1;
+
+/**
+ * Options for one frame of `n` input bytes: the size is pledged (zstd sizes its tables to it
+ * and records it in the frame header) and the output buffer holds the worst case, so the
+ * thread pool returns the frame in one piece instead of one 16 KiB chunk per round trip.
+ */
+function compressOptions(n: number): zlib.ZstdOptions {
+  return {
+    params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL },
+    pledgedSrcSize: n,
+    chunkSize: Math.max(zlib.constants.Z_MIN_CHUNK, compressBound(n)),
+  };
+}
+
+/** ZSTD_COMPRESSBOUND: the largest frame zstd can make of `n` bytes. */
+function compressBound(n: number): number {
+  return n + (n >>> 8) + (n < 128 * 1024 ? (128 * 1024 - n) >>> 11 : 0) + 64;
+}
+
+/** Decompression output in one piece when the length is known (blobs record it). */
+function decompressOptions(expectedLength: number | undefined): zlib.ZstdOptions {
+  if (expectedLength === undefined) return {};
+  return { maxOutputLength: Math.max(1, expectedLength + 1), chunkSize: Math.max(zlib.constants.Z_MIN_CHUNK, expectedLength + 1) };
+}
+
 const zstdCompressAsync = promisify(zlib.zstdCompress);
 const zstdDecompressAsync = promisify(zlib.zstdDecompress);
 
 export function compressSync(data: Uint8Array): Buffer {
-  return zlib.zstdCompressSync(data, compressOptions);
+  return zlib.zstdCompressSync(data, compressOptions(data.length));
 }
 
 export function compress(data: Uint8Array): Promise<Buffer> {
-  return zstdCompressAsync(data, compressOptions);
+  return zstdCompressAsync(data, compressOptions(data.length));
 }
 
 export function decompressSync(data: Uint8Array, expectedLength: number | undefined, what: string): Buffer {
   try {
-    const out = zlib.zstdDecompressSync(data, expectedLength === undefined ? {} : { maxOutputLength: expectedLength + 1 });
+    const out = zlib.zstdDecompressSync(data, decompressOptions(expectedLength));
     checkLength(out, expectedLength, what);
     return out;
   } catch (err) {
@@ -31,7 +60,7 @@ export function decompressSync(data: Uint8Array, expectedLength: number | undefi
 export async function decompress(data: Uint8Array, expectedLength: number | undefined, what: string): Promise<Buffer> {
   let out: Buffer;
   try {
-    out = await zstdDecompressAsync(data, expectedLength === undefined ? {} : { maxOutputLength: Math.max(1, expectedLength + 1) });
+    out = await zstdDecompressAsync(data, decompressOptions(expectedLength));
   } catch (err) {
     throw decompressError(err, what);
   }
