@@ -4,8 +4,10 @@
 //   restore: sidestash agent  vs  `restic dump | mariadb`
 //   the agent's peak RSS, and how much a second backup after changing ~1% of rows adds.
 // Prints wall times, peak RSS and the ratios the targets are stated in.
-import { readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { writeClientOptionsFile } from '../agent/client-options-file.ts';
 import type { BackupAssignment, RestoreAssignment, SessionResult } from '../common/protocol.ts';
 import { startMariaDB } from '../test/helpers/mariadb.ts';
@@ -13,12 +15,17 @@ import { DB_PASSWORD, DB_USER, createShop } from '../test/helpers/shop-db.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
 import { measure, ratio } from './measure.ts';
 
-/** The agent's environment in its image (Dockerfile): glibc malloc settings that keep RSS honest. */
-const AGENT_IMAGE_ENV = { MALLOC_MMAP_THRESHOLD_: '262144', MALLOC_ARENA_MAX: '2' };
+/** The agent's environment in its image (the Dockerfile's ENV line): glibc malloc and V8 settings. */
+const AGENT_IMAGE_ENV = { MALLOC_MMAP_THRESHOLD_: '262144', MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=1' };
 const mib = Number(process.env.SIDESTASH_BENCH_DB_MIB ?? 1024);
 const ROW_BYTES = 1024;
 const PASSWORD = 'bench-repository-password';
 const dir = await tempDir('sidestash-bench-');
+// The agent as its image runs it: plain JavaScript built by tsc (bench/tsconfig.json adds the
+// session runner to the image's build), not the TypeScript sources through type stripping.
+const built = join(dir.path, 'app', 'dist');
+await promisify(execFile)(join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsc'), ['-p', join(import.meta.dirname, 'tsconfig.json'), '--outDir', built]);
+await symlink(join(import.meta.dirname, '..', 'node_modules'), join(dir.path, 'app', 'node_modules'));
 const db = await startMariaDB({ bufferPoolBytes: 2 * 1024 * 1024 * 1024 });
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 try {
@@ -49,7 +56,7 @@ try {
     const file = join(dir.path, `${a.name}.json`);
     await writeFile(file, JSON.stringify(a));
     const out = join(dir.path, `${a.name}.out`);
-    const m = await measure(`${process.execPath} ${join(import.meta.dirname, 'run-session.ts')} ${file} > ${out}`, AGENT_IMAGE_ENV);
+    const m = await measure(`${process.execPath} ${join(built, 'bench', 'run-session.js')} ${file} > ${out}`, AGENT_IMAGE_ENV);
     return { m, r: JSON.parse(await readFile(out, 'utf8')) as SessionResult };
   };
   const base = { namespace: 'bench', target: 'bench/shop', repositoryName: 'bench', database: { socket: db.socket, username: DB_USER, password: DB_PASSWORD }, repository: { location: `local:${join(dir.path, 'sidestash')}`, password: PASSWORD, credentials: {} }, snapshotHost: 'shop' };

@@ -6,6 +6,12 @@
 //
 // The 53-bit digest is kept as two 32-bit halves (hi: bits 32..60, lo: bits 0..31) so the
 // per-byte loop stays in V8's small-integer arithmetic.
+//
+// Each chunk is assembled in a pooled buffer that starts at 1 MiB and doubles while the chunk
+// grows, and is handed out as a view of it; whoever is done with a chunk gives it back with
+// `release`. Input buffers are copied once and dropped at once, so they die young, and a long
+// stream makes no per-chunk garbage: the agent's memory stays flat.
+import { SizeClassPool } from './buffer-pool.ts';
 import { POLYNOMIAL_DEGREE, degree, polMod } from './polynomial.ts';
 
 export const MIN_CHUNK_BYTES = 512 * 1024;
@@ -79,125 +85,117 @@ function scan(buf: Uint8Array, from: number, to: number, t: Tables, digest: Int3
   return cut;
 }
 
+/** Chunk buffers kept for reuse, in bytes (measured: more only raises the agent's peak RSS). */
+const IDLE_CHUNK_BUFFER_BYTES = 4 * 1024 * 1024;
+const FIRST_CHUNK_BUFFER_BYTES = 1024 * 1024;
+
 export class Chunker {
   readonly #t: Tables;
-  readonly #window = new Uint8Array(WINDOW_SIZE);
   readonly #digest = new Int32Array(2);
-  #wpos = 0;
-  #hi = 0;
-  #lo = 0;
-  #count = 0;
-  #pre = 0;
-  #parts: Buffer[] = [];
+  readonly #pool = new SizeClassPool(FIRST_CHUNK_BUFFER_BYTES, MAX_CHUNK_BYTES, IDLE_CHUNK_BUFFER_BYTES);
+  /** The chunk being assembled, its length, and how much of it has been fingerprinted. */
+  #cur: Buffer | undefined;
+  #len = 0;
+  #scanned = 0;
 
   constructor(polynomial: bigint) {
     this.#t = tablesFor(polynomial);
-    this.#reset();
-  }
-
-  #reset(): void {
-    this.#window.fill(0);
-    // restic slides a single 1 byte into the empty window: digest 1, position 1.
-    this.#window[0] = 1;
-    this.#wpos = 1;
-    this.#hi = 0;
-    this.#lo = 1;
-    this.#count = 0;
-    this.#pre = MIN_CHUNK_BYTES - WINDOW_SIZE;
-    this.#parts = [];
-  }
-
-  #emit(): Buffer {
-    const parts = this.#parts;
-    const chunk = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    this.#reset();
-    return chunk;
   }
 
   /** Feeds bytes; returns the chunks completed by them (often none). */
-  push(buf: Buffer): Buffer[] {
+  push(buf: Uint8Array): Buffer[] {
     const chunks: Buffer[] = [];
-    const len = buf.length;
     let pos = 0;
-    let partStart = 0;
-    const { outHi, outLo, modHi, modLo } = this.#t;
-    const win = this.#window;
-    while (pos < len) {
-      if (this.#pre > 0) {
-        const n = Math.min(this.#pre, len - pos);
-        this.#pre -= n;
-        this.#count += n;
-        pos += n;
-        continue;
-      }
-      let hi = this.#hi;
-      let lo = this.#lo;
-      let wpos = this.#wpos;
-      let count = this.#count;
-      let cut = -1;
-      // The first 64 bytes of this run slide out of the saved window; after that, the byte
-      // leaving the window is simply the one 64 positions back in this buffer.
-      const windowEnd = Math.min(len, pos + WINDOW_SIZE);
-      let i = pos;
-      for (; i < windowEnd; i++) {
-        const b = buf[i]!;
-        const out = win[wpos]!;
-        win[wpos] = b;
-        wpos = (wpos + 1) & (WINDOW_SIZE - 1);
-        hi ^= outHi[out]!;
-        lo ^= outLo[out]!;
-        const index = (hi >>> HI_SHIFT) & 0xff;
-        hi = ((hi << 8) | (lo >>> 24)) ^ modHi[index]!;
-        lo = ((lo << 8) | b) ^ modLo[index]!;
-        count++;
-        if (count >= MIN_CHUNK_BYTES && ((lo & SPLIT_MASK) === 0 || count >= MAX_CHUNK_BYTES)) {
-          cut = i + 1;
-          break;
-        }
-      }
-      if (cut < 0 && i < len) {
-        // Steady state: 64 bytes have passed since the minimum-size skip, so the chunk is at
-        // least MIN_CHUNK_BYTES long; only the split mask and the maximum size remain to test,
-        // and the maximum is folded into the loop bound.
-        const start = i;
-        const end = Math.min(len, i + (MAX_CHUNK_BYTES - count));
-        const digest = this.#digest;
-        digest[0] = hi;
-        digest[1] = lo;
-        cut = scan(buf, i, end, this.#t, digest);
-        hi = digest[0]!;
-        lo = digest[1]!;
-        i = cut < 0 ? end : cut;
-        count += i - start;
-        if (cut < 0 && count >= MAX_CHUNK_BYTES) cut = i;
-        if (cut < 0) {
-          // Keep the last 64 bytes as the window, oldest first.
-          win.set(buf.subarray(len - WINDOW_SIZE, len), 0);
-          wpos = 0;
-        }
-      }
-      if (cut < 0) {
-        this.#hi = hi;
-        this.#lo = lo;
-        this.#wpos = wpos;
-        this.#count = count;
-        pos = len;
-        break;
-      }
-      this.#parts.push(buf.subarray(partStart, cut));
-      chunks.push(this.#emit());
-      partStart = cut;
-      pos = cut;
+    while (pos < buf.length) {
+      let cur = this.#current();
+      if (this.#len === cur.length) cur = this.#grow();
+      const n = Math.min(buf.length - pos, cur.length - this.#len);
+      cur.set(buf.subarray(pos, pos + n), this.#len);
+      this.#len += n;
+      pos += n;
+      // One read can complete a chunk and start the next (or, with large writes, several).
+      for (let cut = this.#scan(); cut >= 0; cut = this.#scan()) chunks.push(this.#cutAt(cut));
     }
-    if (partStart < len) this.#parts.push(buf.subarray(partStart));
     return chunks;
   }
 
   /** The last, possibly short, chunk; undefined when the stream ended on a cut. */
   finish(): Buffer | undefined {
-    if (this.#count === 0 && this.#parts.length === 0) return undefined;
-    const total = this.#parts.reduce((n, p) => n + p.length, 0);
-    if (total === 0) return undefined;
-    return this.#emit();
+    if (this.#len === 0) return undefined;
+    return this.#cutAt(this.#len);
+  }
+
+  /** Gives a chunk's buffer back for reuse once nothing reads the chunk any more. */
+  release(chunk: Buffer): void {
+    this.#pool.release(chunk);
+  }
+
+  /** Moves the chunk into a buffer twice the size (full buffers are below the maximum). */
+  #grow(): Buffer {
+    const cur = this.#cur!;
+    const next = this.#pool.take(cur.length * 2);
+    next.set(cur.subarray(0, this.#len), 0);
+    this.#pool.release(cur);
+    this.#cur = next;
+    return next;
+  }
+
+  #current(rest = 0): Buffer {
+    if (!this.#cur) {
+      this.#cur = this.#pool.take(rest);
+      this.#len = 0;
+      this.#scanned = 0;
+      // restic slides a single 1 byte into the empty window: digest 1.
+      this.#digest[0] = 0;
+      this.#digest[1] = 1;
+    }
+    return this.#cur;
+  }
+
+  /** Hands out cur[0..cut) and moves the bytes after the cut into a fresh buffer. */
+  #cutAt(cut: number): Buffer {
+    const cur = this.#cur!;
+    const rest = this.#len - cut;
+    this.#cur = undefined;
+    if (rest > 0) this.#current(rest).set(cur.subarray(cut, cut + rest), 0);
+    this.#len = rest;
+    return cur.subarray(0, cut);
+  }
+
+  /**
+   * Fingerprints what has arrived of the current chunk; returns the cut position or -1.
+   * Like restic: the first MIN-64 bytes are skipped, the next 64 slide through the reset
+   * window (all zero but for the 1 that went in first, which leaves last), then every byte
+   * leaves the window 64 positions after it entered; the chunk ends where the digest's low
+   * 20 bits are zero, or at the maximum size.
+   */
+  #scan(): number {
+    const cur = this.#cur!;
+    const len = this.#len;
+    let i = Math.max(this.#scanned, MIN_CHUNK_BYTES - WINDOW_SIZE);
+    if (i >= len) {
+      this.#scanned = len;
+      return -1;
+    }
+    const { outHi, outLo, modHi, modLo } = this.#t;
+    const digest = this.#digest;
+    for (; i < MIN_CHUNK_BYTES && i < len; i++) {
+      const out = i === MIN_CHUNK_BYTES - 1 ? 1 : 0;
+      let hi = digest[0]! ^ outHi[out]!;
+      const lo = digest[1]! ^ outLo[out]!;
+      const index = (hi >>> HI_SHIFT) & 0xff;
+      hi = ((hi << 8) | (lo >>> 24)) ^ modHi[index]!;
+      digest[0] = hi;
+      digest[1] = ((lo << 8) | cur[i]!) ^ modLo[index]!;
+    }
+    if (i === MIN_CHUNK_BYTES && this.#scanned < MIN_CHUNK_BYTES && (digest[1]! & SPLIT_MASK) === 0) {
+      this.#scanned = i;
+      return i;
+    }
+    const end = Math.min(len, MAX_CHUNK_BYTES);
+    const cut = i < end ? scan(cur, i, end, this.#t, digest) : -1;
+    if (cut >= 0) return cut;
+    this.#scanned = end;
+    return end === MAX_CHUNK_BYTES ? MAX_CHUNK_BYTES : -1;
   }
 }

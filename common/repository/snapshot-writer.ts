@@ -18,6 +18,7 @@ import type { Repository } from './repository.ts';
 import { encodeTree } from './snapshot.ts';
 import type { SnapshotJson } from './snapshot.ts';
 import { formatTime } from './time.ts';
+import { YoungGarbageCollector } from '../young-gc.ts';
 
 export const PROGRAM_VERSION = 'sidestash 0.1.0';
 
@@ -42,6 +43,8 @@ export class SnapshotWriteStream extends Writable {
   readonly #repo: Repository;
   readonly #options: SnapshotWriteOptions;
   readonly #content: Id[] = [];
+  /** Frees the source's spent Buffers while they are young (see young-gc.ts). */
+  readonly #gc = new YoungGarbageCollector(2 * 1024 * 1024);
   #chunker: Chunker;
   #saver: BlobSaver | undefined;
   #lock: RepositoryLock | undefined;
@@ -84,10 +87,13 @@ export class SnapshotWriteStream extends Writable {
   }
 
   async #saveChunks(chunks: Buffer[]): Promise<void> {
-    for (const chunk of chunks) this.#content.push((await this.#saver!.save('data', chunk)).id);
+    for (const chunk of chunks) this.#content.push((await this.#saver!.save('data', chunk, this.#releaseChunk)).id);
   }
 
+  readonly #releaseChunk = (chunk: Buffer): void => this.#chunker.release(chunk);
+
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#gc.passed(chunk.length);
     this.#sizeBytes += chunk.length;
     this.#saveChunks(this.#chunker.push(chunk)).then(() => callback(), callback);
   }

@@ -1,7 +1,7 @@
 // A throwaway MariaDB for tests: mariadb-install-db into a temporary datadir, mariadbd on a
 // free loopback port and its own socket, stopped by pid (SIGTERM, then SIGKILL) afterwards.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,10 +45,14 @@ export async function startMariaDB(options: { bufferPoolBytes?: number } = {}): 
   const pidFile = join(dir, 'mysqld.pid');
   const port = await freePort();
   const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
-  await execFileAsync('mariadb-install-db', ['--no-defaults', ...asRoot, `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { maxBuffer: 16 * 1024 * 1024 });
+  // Its own temporary directory: servers bootstrapping side by side in a shared /tmp have lost
+  // each other's temporary tables ("Could not remove temporary table ... error: 2").
+  const tmp = join(dir, 'tmp');
+  await mkdir(tmp);
+  await execFileAsync('mariadb-install-db', ['--no-defaults', ...asRoot, `--datadir=${datadir}`, `--tmpdir=${tmp}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { maxBuffer: 16 * 1024 * 1024 });
   const child = spawn(
     process.env.MARIADBD ?? (await which(['mariadbd', '/usr/sbin/mariadbd'])),
-    ['--no-defaults', ...asRoot, `--datadir=${datadir}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${socket}`, `--pid-file=${pidFile}`, `--log-error=${join(dir, 'error.log')}`, `--innodb-buffer-pool-size=${options.bufferPoolBytes ?? 256 * 1024 * 1024}`, '--skip-log-bin', '--innodb-log-file-size=64M'],
+    ['--no-defaults', ...asRoot, `--datadir=${datadir}`, `--tmpdir=${tmp}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${socket}`, `--pid-file=${pidFile}`, `--log-error=${join(dir, 'error.log')}`, `--innodb-buffer-pool-size=${options.bufferPoolBytes ?? 256 * 1024 * 1024}`, '--skip-log-bin', '--innodb-log-file-size=64M'],
     { stdio: 'ignore', detached: false },
   );
   let exited = false;
