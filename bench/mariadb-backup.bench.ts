@@ -13,11 +13,14 @@ import type { BackupAssignment, RestoreAssignment, SessionResult } from '../comm
 import { startMariaDB } from '../test/helpers/mariadb.ts';
 import { DB_PASSWORD, DB_USER, createShop } from '../test/helpers/shop-db.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
-import { measure, ratio } from './measure.ts';
+import { measure, ratio, summarize } from './measure.ts';
+import type { Measurement } from './measure.ts';
 
 /** The agent's environment in its image (the Dockerfile's ENV line): glibc malloc and V8 settings. */
 const AGENT_IMAGE_ENV = { MALLOC_MMAP_THRESHOLD_: '262144', MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=1' };
 const mib = Number(process.env.SIDESTASH_BENCH_DB_MIB ?? 1024);
+/** Timed pipelines run this many times each, interleaved (SIDESTASH_BENCH_RUNS): wall times vary by ~10% from run to run here. */
+const runs = Math.max(1, Number(process.env.SIDESTASH_BENCH_RUNS ?? 3));
 const ROW_BYTES = 1024;
 const PASSWORD = 'bench-repository-password';
 const dir = await tempDir('sidestash-bench-');
@@ -44,50 +47,71 @@ try {
   const dumpArgs = ['--all-databases', '--single-transaction', '--routines', '--events', '--triggers'];
   const dump = `mariadb-dump --defaults-extra-file=${opts.path} ${dumpArgs.join(' ')}`;
 
-  const raw = await measure(`${dump} > /dev/null`);
   await measure(`${dump} | wc -c > ${dir.path}/size`);
   const dumpBytes = Number((await readFile(join(dir.path, 'size'), 'utf8')).trim());
-  const resticRepo = join(dir.path, 'restic');
   const env = { RESTIC_PASSWORD: PASSWORD };
-  await measure(`restic init -q -r ${resticRepo}`, env);
-  const stash = await measure(`${dump} | restic -r ${resticRepo} --no-cache -q backup --stdin --stdin-filename dumpfile.sql`, env);
-
-  const session = async (a: BackupAssignment | RestoreAssignment): Promise<{ m: Awaited<ReturnType<typeof measure>>; r: SessionResult }> => {
+  const session = async (a: BackupAssignment | RestoreAssignment): Promise<{ m: Measurement; r: SessionResult }> => {
     const file = join(dir.path, `${a.name}.json`);
     await writeFile(file, JSON.stringify(a));
     const out = join(dir.path, `${a.name}.out`);
     const m = await measure(`${process.execPath} ${join(built, 'bench', 'run-session.js')} ${file} > ${out}`, AGENT_IMAGE_ENV);
     return { m, r: JSON.parse(await readFile(out, 'utf8')) as SessionResult };
   };
-  const base = { namespace: 'bench', target: 'bench/shop', repositoryName: 'bench', database: { socket: db.socket, username: DB_USER, password: DB_PASSWORD }, repository: { location: `local:${join(dir.path, 'sidestash')}`, password: PASSWORD, credentials: {} }, snapshotHost: 'shop' };
-  const backup = (name: string): BackupAssignment => ({ ...base, kind: 'BackupSession', name, invoker: 'bench', dumpArgs, filename: 'dumpfile.sql' });
-  const first = await session(backup('first'));
+  const base = { namespace: 'bench', target: 'bench/shop', repositoryName: 'bench', database: { socket: db.socket, username: DB_USER, password: DB_PASSWORD }, snapshotHost: 'shop' };
+  const access = (repo: string): BackupAssignment['repository'] => ({ location: `local:${repo}`, password: PASSWORD, credentials: {} });
+  const backup = (name: string, repo: string): BackupAssignment => ({ ...base, repository: access(repo), kind: 'BackupSession', name, invoker: 'bench', dumpArgs, filename: 'dumpfile.sql' });
+
+  // Each backup pipeline `runs` times, interleaved, each into a fresh repository.
+  const raws: Measurement[] = [];
+  const stashes: Measurement[] = [];
+  const firsts: { m: Measurement; r: SessionResult }[] = [];
+  const ourRepo = (i: number): string => join(dir.path, `sidestash-${i}`);
+  const resticRepo = (i: number): string => join(dir.path, `restic-${i}`);
+  for (let i = 0; i < runs; i++) {
+    log(`backup run ${i + 1} of ${runs}...`);
+    raws.push(await measure(`${dump} > /dev/null`));
+    await measure(`restic init -q -r ${resticRepo(i)}`, env);
+    stashes.push(await measure(`${dump} | restic -r ${resticRepo(i)} --no-cache -q backup --stdin --stdin-filename dumpfile.sql`, env));
+    firsts.push(await session(backup(`first-${i}`, ourRepo(i))));
+  }
+  const last = runs - 1;
+  const first = firsts[last]!;
   // 1% of the rows changed, as recent rows usually are: the newest 1%.
   await db.sql(`UPDATE shop.events SET amount = amount + 1, token = SHA2(CONCAT(id, 'changed'), 256) WHERE id > ${Math.floor(rows * 0.99)}`);
-  const second = await session(backup('second'));
+  const second = await session(backup('second', ourRepo(last)));
   // 1% of the rows changed, spread evenly: every chunk of the dump holds a changed row.
   await db.sql(`UPDATE shop.events SET amount = amount + 1, token = SHA2(CONCAT(id, 'again'), 256) WHERE id % 100 = 7`);
-  const third = await session(backup('third'));
+  const third = await session(backup('third', ourRepo(last)));
 
-  await db.sql('DROP DATABASE shop');
-  const restore = await session({ ...base, kind: 'RestoreSession', name: 'restore', snapshot: 'latest' });
-  await db.sql('DROP DATABASE shop');
-  const resticRestore = await measure(`restic -r ${resticRepo} --no-cache dump latest /dumpfile.sql | mariadb --defaults-extra-file=${opts.path}`, env);
+  const restores: Measurement[] = [];
+  const resticRestores: Measurement[] = [];
+  for (let i = 0; i < runs; i++) {
+    log(`restore run ${i + 1} of ${runs}...`);
+    await db.sql('DROP DATABASE shop');
+    restores.push((await session({ ...base, repository: access(ourRepo(last)), kind: 'RestoreSession', name: `restore-${i}`, snapshot: 'latest' })).m);
+    await db.sql('DROP DATABASE shop');
+    resticRestores.push(await measure(`restic -r ${resticRepo(last)} --no-cache dump latest /dumpfile.sql | mariadb --defaults-extra-file=${opts.path}`, env));
+  }
+  const raw = summarize(raws);
+  const stash = summarize(stashes);
+  const ours = summarize(firsts.map((f) => f.m));
+  const restore = { m: summarize(restores) };
+  const resticRestore = summarize(resticRestores);
   await opts.remove();
 
   const line = (name: string, m: { wallSeconds: number; peakRssMiB: number }): string => `${name.padEnd(40)} ${m.wallSeconds.toFixed(2).padStart(7)} s  ${(dumpBytes / 1048576 / m.wallSeconds).toFixed(0).padStart(5)} MiB/s  peak RSS ${m.peakRssMiB.toFixed(0).padStart(5)} MiB\n`;
-  process.stdout.write(`\nMariaDB with ~${mib} MiB of table data; dump of ${(dumpBytes / 1048576).toFixed(0)} MiB; ${process.env.HOSTNAME ?? ''} ${(await import('node:os')).cpus().length} cores\n`);
+  process.stdout.write(`\nMariaDB with ~${mib} MiB of table data; dump of ${(dumpBytes / 1048576).toFixed(0)} MiB; ${(await import('node:os')).cpus().length} cores; median wall time of ${runs} runs, highest peak RSS\n`);
   process.stdout.write(line('raw mariadb-dump > /dev/null', raw));
   process.stdout.write(line("Stash: mariadb-dump | restic backup", stash));
-  process.stdout.write(line('sidestash backup (agent)', first.m));
+  process.stdout.write(line('sidestash backup (agent)', ours));
   process.stdout.write(line('sidestash 2nd backup (newest 1% changed)', second.m));
   process.stdout.write(line('sidestash 3rd backup (every 100th changed)', third.m));
   process.stdout.write(line('restic dump | mariadb', resticRestore));
   process.stdout.write(line('sidestash restore (agent)', restore.m));
-  process.stdout.write(`\nbackup time  sidestash / raw dump:        ${ratio(first.m.wallSeconds, raw.wallSeconds)}x   (target <= 1.10)\n`);
-  process.stdout.write(`backup time  sidestash / Stash pipeline:  ${ratio(first.m.wallSeconds, stash.wallSeconds)}x   (target < 1.00)\n`);
+  process.stdout.write(`\nbackup time  sidestash / raw dump:        ${ratio(ours.wallSeconds, raw.wallSeconds)}x   (target <= 1.10)\n`);
+  process.stdout.write(`backup time  sidestash / Stash pipeline:  ${ratio(ours.wallSeconds, stash.wallSeconds)}x   (target < 1.00)\n`);
   process.stdout.write(`restore time sidestash / restic | mariadb: ${ratio(restore.m.wallSeconds, resticRestore.wallSeconds)}x\n`);
-  process.stdout.write(`agent peak RSS: backup ${first.m.peakRssMiB.toFixed(0)} MiB, restore ${restore.m.peakRssMiB.toFixed(0)} MiB   (target <= 128)\n`);
+  process.stdout.write(`agent peak RSS: backup ${ours.peakRssMiB.toFixed(0)} MiB, restore ${restore.m.peakRssMiB.toFixed(0)} MiB   (target <= 128)\n`);
   const added = (name: string, r: SessionResult): string => `${name} stored ${(r.bytesStored! / 1048576).toFixed(1)} MiB for ${(r.bytesRead! / 1048576).toFixed(0)} MiB dumped (${((100 * r.bytesStored!) / first.r.bytesStored!).toFixed(1)}% of the first backup's ${(first.r.bytesStored! / 1048576).toFixed(0)} MiB)\n`;
   process.stdout.write(added('2nd backup (newest 1% of rows changed)', second.r));
   process.stdout.write(added('3rd backup (every 100th row changed)', third.r));

@@ -26,3 +26,11 @@ export async function measure(command: string, env: Record<string, string> = {})
 export function ratio(a: number, b: number): string {
   return (a / b).toFixed(2);
 }
+
+/** Several runs of one pipeline: the median wall time and the highest peak RSS. */
+export function summarize(runs: readonly Measurement[]): Measurement {
+  const walls = runs.map((r) => r.wallSeconds).sort((a, b) => a - b);
+  const mid = walls.length >> 1;
+  const median = walls.length % 2 === 1 ? walls[mid]! : (walls[mid - 1]! + walls[mid]!) / 2;
+  return { wallSeconds: median, peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)) };
+}
