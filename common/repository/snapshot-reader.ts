@@ -3,10 +3,10 @@
 import { Readable } from 'node:stream';
 import type { CallOptions } from '../backend/backend.ts';
 import { ErrorCodes, SidestashError } from '../errors.ts';
+import { StreamGarbageCollector } from '../gc-on-demand.ts';
 import type { Id } from './ids.ts';
 import type { Repository } from './repository.ts';
 import { loadTree } from './snapshot.ts';
-import { StreamGarbageCollector } from '../gc-on-demand.ts';
 import type { Snapshot, TreeNode } from './snapshot.ts';
 
 export interface SnapshotFile {

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCodes, SidestashError } from '../errors.ts';
+import { StreamGarbageCollector } from '../gc-on-demand.ts';
 import { BlobSaver, saveIndexFiles } from './blob-saver.ts';
 import type { BlobSaverOptions, BlobSaverStats } from './blob-saver.ts';
 import { Chunker } from './chunker.ts';
@@ -18,7 +19,6 @@ import type { Repository } from './repository.ts';
 import { encodeTree } from './snapshot.ts';
 import type { SnapshotJson } from './snapshot.ts';
 import { formatTime } from './time.ts';
-import { StreamGarbageCollector } from '../gc-on-demand.ts';
 
 export const PROGRAM_VERSION = 'sidestash 0.1.0';
 

@@ -75,27 +75,27 @@ export interface SessionView {
 }
 
 /** Polls until a session of `plural` matching `pick` has finished; returns it. */
-export async function waitForFinished(o: ApiClientOptions, plural: 'backupsessions' | 'restoresessions', pick: (s: SessionView) => boolean, timeoutMs: number): Promise<SessionView> {
+/** Polls the sessions of one kind until `check` returns a value, or fails after `timeoutMs`. */
+async function pollSessions<T>(o: ApiClientOptions, plural: 'backupsessions' | 'restoresessions', timeoutMs: number, what: string, check: (items: SessionView[]) => T | undefined): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { items } = await api<{ items: SessionView[] }>(o, 'GET', `/api/v1/${plural}`);
-    const done = items.find((s) => pick(s) && (s.status?.phase === 'Succeeded' || s.status?.phase === 'Failed'));
-    if (done) return done;
-    if (Date.now() > deadline) throw new Error(`no finished ${plural} within ${timeoutMs} ms: ${JSON.stringify(items.map((s) => [s.metadata.name, s.status?.phase]))}`);
+    const result = check(items);
+    if (result !== undefined) return result;
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms: ${JSON.stringify(items.map((s) => [s.metadata.name, s.status?.phase]))}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
+const finished = (s: SessionView): boolean => s.status?.phase === 'Succeeded' || s.status?.phase === 'Failed';
+
+export function waitForFinished(o: ApiClientOptions, plural: 'backupsessions' | 'restoresessions', pick: (s: SessionView) => boolean, timeoutMs: number): Promise<SessionView> {
+  return pollSessions(o, plural, timeoutMs, `no finished ${plural}`, (items) => items.find((s) => pick(s) && finished(s)));
+}
+
 /** Waits until no session of that kind is Pending or Running (e.g. after pausing a schedule). */
 export async function waitForIdle(o: ApiClientOptions, plural: 'backupsessions' | 'restoresessions', timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { items } = await api<{ items: SessionView[] }>(o, 'GET', `/api/v1/${plural}`);
-    const busy = items.filter((s) => s.status?.phase !== 'Succeeded' && s.status?.phase !== 'Failed');
-    if (busy.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`${plural} still busy after ${timeoutMs} ms: ${JSON.stringify(busy.map((s) => [s.metadata.name, s.status?.phase]))}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await pollSessions(o, plural, timeoutMs, `${plural} still busy`, (items) => (items.every(finished) ? true : undefined));
 }
 
 export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
