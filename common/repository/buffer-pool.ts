@@ -1,7 +1,7 @@
-// Equal, reusable buffers: packs are built in them and uploaded from them, chunks are
-// assembled in them, so memory stays flat however long the stream, and the garbage collector
-// sees no churn. Buffers come from Buffer.allocUnsafe: the pages a use never reaches are never
-// touched, so never resident.
+// Reusable buffers: packs are built in them and uploaded from them (BufferPool), chunks are
+// assembled in them (SizeClassPool), so memory stays flat however long the stream, and the
+// garbage collector sees no churn. Buffers come from Buffer.allocUnsafe: the pages a use never
+// reaches are never touched, so never resident.
 
 export class BufferPool {
   readonly sizeBytes: number;
@@ -26,24 +26,12 @@ export class BufferPool {
     return new Promise((resolve) => this.#waiting.push(resolve));
   }
 
-  /** A free buffer, or a new one when none is free (for callers that cannot wait). */
-  take(): Buffer {
-    return this.#free.pop() ?? Buffer.allocUnsafe(this.sizeBytes);
-  }
-
-  /**
-   * Gives a buffer back, or a view from its start (a chunk cut from it). Anything else, and
-   * buffers beyond `max` idle ones, are left to the GC.
-   */
+  /** Gives a buffer back; buffers not from this pool are ignored (left to the GC). */
   release(buffer: Buffer): void {
-    let whole = buffer;
-    if (buffer.length !== this.sizeBytes) {
-      if (buffer.byteOffset !== 0 || buffer.buffer.byteLength !== this.sizeBytes) return;
-      whole = Buffer.from(buffer.buffer, 0, this.sizeBytes);
-    }
+    if (buffer.length !== this.sizeBytes) return;
     const next = this.#waiting.shift();
-    if (next) next(whole);
-    else if (this.#free.length < this.#max) this.#free.push(whole);
+    if (next) next(buffer);
+    else this.#free.push(buffer);
   }
 }
 

@@ -25,7 +25,7 @@ function compressOptions(n: number): zlib.ZstdOptions {
   };
 }
 
-/** ZSTD_COMPRESSBOUND: the largest frame zstd can make of `n` bytes. */
+/** ZSTD_COMPRESSBOUND, the largest frame zstd can make of `n` bytes, with 64 bytes to spare. */
 function compressBound(n: number): number {
   return n + (n >>> 8) + (n < 128 * 1024 ? (128 * 1024 - n) >>> 11 : 0) + 64;
 }
