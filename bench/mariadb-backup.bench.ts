@@ -95,7 +95,7 @@ try {
   const raw = summarize(raws);
   const stash = summarize(stashes);
   const ours = summarize(firsts.map((f) => f.m));
-  const restore = { m: summarize(restores) };
+  const restore = summarize(restores);
   const resticRestore = summarize(resticRestores);
   await opts.remove();
 
@@ -107,11 +107,11 @@ try {
   process.stdout.write(line('sidestash 2nd backup (newest 1% changed)', second.m));
   process.stdout.write(line('sidestash 3rd backup (every 100th changed)', third.m));
   process.stdout.write(line('restic dump | mariadb', resticRestore));
-  process.stdout.write(line('sidestash restore (agent)', restore.m));
+  process.stdout.write(line('sidestash restore (agent)', restore));
   process.stdout.write(`\nbackup time  sidestash / raw dump:        ${ratio(ours.wallSeconds, raw.wallSeconds)}x   (target <= 1.10)\n`);
   process.stdout.write(`backup time  sidestash / Stash pipeline:  ${ratio(ours.wallSeconds, stash.wallSeconds)}x   (target < 1.00)\n`);
-  process.stdout.write(`restore time sidestash / restic | mariadb: ${ratio(restore.m.wallSeconds, resticRestore.wallSeconds)}x\n`);
-  process.stdout.write(`agent peak RSS: backup ${ours.peakRssMiB.toFixed(0)} MiB, restore ${restore.m.peakRssMiB.toFixed(0)} MiB   (target <= 128)\n`);
+  process.stdout.write(`restore time sidestash / restic | mariadb: ${ratio(restore.wallSeconds, resticRestore.wallSeconds)}x\n`);
+  process.stdout.write(`agent peak RSS: backup ${ours.peakRssMiB.toFixed(0)} MiB, restore ${restore.peakRssMiB.toFixed(0)} MiB   (target <= 128)\n`);
   const added = (name: string, r: SessionResult): string => `${name} stored ${(r.bytesStored! / 1048576).toFixed(1)} MiB for ${(r.bytesRead! / 1048576).toFixed(0)} MiB dumped (${((100 * r.bytesStored!) / first.r.bytesStored!).toFixed(1)}% of the first backup's ${(first.r.bytesStored! / 1048576).toFixed(0)} MiB)\n`;
   process.stdout.write(added('2nd backup (newest 1% of rows changed)', second.r));
   process.stdout.write(added('3rd backup (every 100th row changed)', third.r));
