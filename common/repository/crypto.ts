@@ -2,8 +2,8 @@
 // Poly1305-AES MAC over the ciphertext keyed by (k, r) and the IV as nonce.
 // Stored form: IV || ciphertext || MAC.
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Poly1305 } from '@noble/ciphers/_poly1305.js';
 import { ErrorCodes, SidestashError } from '../errors.ts';
+import { poly1305 } from './poly1305.ts';
 
 export const IV_SIZE = 16;
 export const MAC_SIZE = 16;
@@ -19,15 +19,14 @@ export interface MasterKey {
   macR: Uint8Array;
 }
 
-const R_MASK = [0xff, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f];
-
+/** restic's Poly1305-AES: r from the key (clamped by poly1305()), s = AES-128(k, nonce). */
 function macFor(key: MasterKey, nonce: Uint8Array, ciphertext: Uint8Array): Uint8Array {
   const oneTimeKey = new Uint8Array(32);
-  for (let i = 0; i < 16; i++) oneTimeKey[i] = key.macR[i]! & R_MASK[i]!;
+  oneTimeKey.set(key.macR, 0);
   const aes = createCipheriv('aes-128-ecb', key.macK, null);
   aes.setAutoPadding(false);
   oneTimeKey.set(aes.update(nonce), 16);
-  return new Poly1305(oneTimeKey).update(ciphertext).digest();
+  return poly1305(oneTimeKey, ciphertext);
 }
 
 /** Encrypts into a fresh buffer IV || ciphertext || MAC. */
