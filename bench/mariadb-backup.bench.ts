@@ -1,9 +1,11 @@
 // sidestash against the reference pipelines on a generated MariaDB database (1 GiB of table
 // data by default; SIDESTASH_BENCH_DB_MIB to change), all in one run:
-//   backup:  sidestash agent  vs  raw `mariadb-dump > /dev/null`  vs  Stash's `mariadb-dump | restic backup --stdin`
+//   backup:  sidestash agent  vs  raw `mariadb-dump > /dev/null`  vs  Stash's `mariadb-dump | restic backup --stdin`,
+//            and two floors: `mariadb-dump | cat` (the pipe alone) and `mariadb-dump | zstd -1`
+//            (C zstd alone, the least work any compressed backup does after the dump)
 //   restore: sidestash agent  vs  `restic dump | mariadb`
 //   the agent's peak RSS, and how much a second backup after changing ~1% of rows adds.
-// Prints wall times, peak RSS and the ratios the targets are stated in.
+// Prints wall and CPU times, peak RSS and the ratios the targets are stated in.
 import { execFile } from 'node:child_process';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -63,6 +65,8 @@ try {
 
   // Each backup pipeline `runs` times, interleaved, each into a fresh repository.
   const raws: Measurement[] = [];
+  const pipes: Measurement[] = [];
+  const zstds: Measurement[] = [];
   const stashes: Measurement[] = [];
   const firsts: { m: Measurement; r: SessionResult }[] = [];
   const ourRepo = (i: number): string => join(dir.path, `sidestash-${i}`);
@@ -70,6 +74,8 @@ try {
   for (let i = 0; i < runs; i++) {
     log(`backup run ${i + 1} of ${runs}...`);
     raws.push(await measure(`${dump} > /dev/null`));
+    pipes.push(await measure(`${dump} | cat > /dev/null`));
+    zstds.push(await measure(`${dump} | zstd -1 -T1 -q > /dev/null`));
     await measure(`restic init -q -r ${resticRepo(i)}`, env);
     stashes.push(await measure(`${dump} | restic -r ${resticRepo(i)} --no-cache -q backup --stdin --stdin-filename dumpfile.sql`, env));
     firsts.push(await session(backup(`first-${i}`, ourRepo(i))));
@@ -93,15 +99,20 @@ try {
     resticRestores.push(await measure(`restic -r ${resticRepo(last)} --no-cache dump latest /dumpfile.sql | mariadb --defaults-extra-file=${opts.path}`, env));
   }
   const raw = summarize(raws);
+  const pipe = summarize(pipes);
+  const zstd = summarize(zstds);
   const stash = summarize(stashes);
   const ours = summarize(firsts.map((f) => f.m));
   const restore = summarize(restores);
   const resticRestore = summarize(resticRestores);
   await opts.remove();
 
-  const line = (name: string, m: { wallSeconds: number; peakRssMiB: number }): string => `${name.padEnd(40)} ${m.wallSeconds.toFixed(2).padStart(7)} s  ${(dumpBytes / 1048576 / m.wallSeconds).toFixed(0).padStart(5)} MiB/s  peak RSS ${m.peakRssMiB.toFixed(0).padStart(5)} MiB\n`;
-  process.stdout.write(`\nMariaDB with ~${mib} MiB of table data; dump of ${(dumpBytes / 1048576).toFixed(0)} MiB; ${(await import('node:os')).cpus().length} cores; median wall time of ${runs} runs, highest peak RSS\n`);
+  const line = (name: string, m: Measurement): string =>
+    `${name.padEnd(42)} ${m.wallSeconds.toFixed(2).padStart(7)} s  ${(dumpBytes / 1048576 / m.wallSeconds).toFixed(0).padStart(5)} MiB/s  CPU ${m.cpuSeconds.toFixed(1).padStart(5)} s  peak RSS ${m.peakRssMiB.toFixed(0).padStart(5)} MiB\n`;
+  process.stdout.write(`\nMariaDB with ~${mib} MiB of table data; dump of ${(dumpBytes / 1048576).toFixed(0)} MiB; ${(await import('node:os')).cpus().length} cores; median wall and CPU time of ${runs} runs (CPU: the pipeline's processes, not mariadbd), highest peak RSS\n`);
   process.stdout.write(line('raw mariadb-dump > /dev/null', raw));
+  process.stdout.write(line('floor: mariadb-dump | cat > /dev/null', pipe));
+  process.stdout.write(line('floor: mariadb-dump | zstd -1 > /dev/null', zstd));
   process.stdout.write(line("Stash: mariadb-dump | restic backup", stash));
   process.stdout.write(line('sidestash backup (agent)', ours));
   process.stdout.write(line('sidestash 2nd backup (newest 1% changed)', second.m));
@@ -110,6 +121,7 @@ try {
   process.stdout.write(line('sidestash restore (agent)', restore));
   process.stdout.write(`\nbackup time  sidestash / raw dump:        ${ratio(ours.wallSeconds, raw.wallSeconds)}x   (target <= 1.10)\n`);
   process.stdout.write(`backup time  sidestash / Stash pipeline:  ${ratio(ours.wallSeconds, stash.wallSeconds)}x   (target < 1.00)\n`);
+  process.stdout.write(`floors       dump | cat / raw dump:       ${ratio(pipe.wallSeconds, raw.wallSeconds)}x;  dump | zstd -1 / raw dump: ${ratio(zstd.wallSeconds, raw.wallSeconds)}x   (no compressed backup gets below the second here)\n`);
   process.stdout.write(`restore time sidestash / restic | mariadb: ${ratio(restore.wallSeconds, resticRestore.wallSeconds)}x\n`);
   process.stdout.write(`agent peak RSS: backup ${ours.peakRssMiB.toFixed(0)} MiB, restore ${restore.peakRssMiB.toFixed(0)} MiB   (target <= 128)\n`);
   const added = (name: string, r: SessionResult): string => `${name} stored ${(r.bytesStored! / 1048576).toFixed(1)} MiB for ${(r.bytesRead! / 1048576).toFixed(0)} MiB dumped (${((100 * r.bytesStored!) / first.r.bytesStored!).toFixed(1)}% of the first backup's ${(first.r.bytesStored! / 1048576).toFixed(0)} MiB)\n`;

@@ -12,6 +12,7 @@ command -v mariadb-dump >/dev/null 2>&1 || need+=(mariadb-client)
 command -v restic >/dev/null 2>&1 || need+=(restic)
 command -v prometheus-pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgateway)
 [ -x /usr/bin/time ] || need+=(time)  # GNU time: peak RSS in the benchmarks
+command -v zstd >/dev/null 2>&1 || need+=(zstd)  # the benchmark's floor pipeline (mariadb-dump | zstd -1)
 command -v rclone >/dev/null 2>&1 || need+=(rclone)  # `rclone serve restic`: the REST server of the tests
 command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need+=(golang-go)  # builds versitygw below
 sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
