@@ -15,6 +15,7 @@ import type { RetentionPolicy } from '../common/repository/retention.ts';
 import { findSnapshot, listSnapshots } from '../common/repository/snapshot.ts';
 import { createFileReadStream, findSnapshotFile } from '../common/repository/snapshot-reader.ts';
 import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
+import { stdinSource } from './stdin-source.ts';
 
 const USAGE = `usage: sidestash repo COMMAND [options]
   init                                   create a repository
@@ -87,7 +88,7 @@ export async function repoCommand(argv: string[], signal: AbortSignal): Promise<
   const repo = await Repository.open(backend, pw, opts);
   switch (command) {
     case 'backup': {
-      const res = await writeSnapshot(repo, process.stdin, { filename: values['stdin-filename']!, ...(values.host ? { hostname: values.host } : {}), ...(values.tag ? { tags: values.tag } : {}), signal });
+      const res = await writeSnapshot(repo, stdinSource(), { filename: values['stdin-filename']!, ...(values.host ? { hostname: values.host } : {}), ...(values.tag ? { tags: values.tag } : {}), signal });
       out(res);
       return 0;
     }
