@@ -1,8 +1,9 @@
 // sidestash against the reference pipelines on a generated MariaDB database (1 GiB of table
 // data by default; SIDESTASH_BENCH_DB_MIB to change), all in one run:
 //   backup:  sidestash agent  vs  raw `mariadb-dump > /dev/null`  vs  Stash's `mariadb-dump | restic backup --stdin`,
-//            and two floors: `mariadb-dump | cat` (the pipe alone) and `mariadb-dump | zstd -1`
-//            (C zstd alone, the least work any compressed backup does after the dump)
+//            and two floors with the dump's output buffered as the agent buffers it (stdbuf):
+//            `| cat` (the pipe alone) and `| zstd -1` (C zstd alone, the least work any
+//            compressed backup adds to the dump)
 //   restore: sidestash agent  vs  `restic dump | mariadb`
 //   the agent's peak RSS, and how much a second backup after changing ~1% of rows adds.
 // Prints wall and CPU times, peak RSS and the ratios the targets are stated in.
@@ -11,6 +12,7 @@ import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeClientOptionsFile } from '../agent/client-options-file.ts';
+import { DUMP_STDOUT_BUFFER } from '../agent/stdbuf.ts';
 import type { BackupAssignment, RestoreAssignment, SessionResult } from '../common/protocol.ts';
 import { startMariaDB } from '../test/helpers/mariadb.ts';
 import { DB_PASSWORD, DB_USER, createShop } from '../test/helpers/shop-db.ts';
@@ -48,6 +50,7 @@ try {
   const opts = await writeClientOptionsFile(dir.path, { socket: db.socket, username: DB_USER, password: DB_PASSWORD });
   const dumpArgs = ['--all-databases', '--single-transaction', '--routines', '--events', '--triggers'];
   const dump = `mariadb-dump --defaults-extra-file=${opts.path} ${dumpArgs.join(' ')}`;
+  const buffered = `stdbuf -o ${DUMP_STDOUT_BUFFER} ${dump}`;
 
   await measure(`${dump} | wc -c > ${dir.path}/size`);
   const dumpBytes = Number((await readFile(join(dir.path, 'size'), 'utf8')).trim());
@@ -74,8 +77,8 @@ try {
   for (let i = 0; i < runs; i++) {
     log(`backup run ${i + 1} of ${runs}...`);
     raws.push(await measure(`${dump} > /dev/null`));
-    pipes.push(await measure(`${dump} | cat > /dev/null`));
-    zstds.push(await measure(`${dump} | zstd -1 -T1 -q > /dev/null`));
+    pipes.push(await measure(`${buffered} | cat > /dev/null`));
+    zstds.push(await measure(`${buffered} | zstd -1 -T1 -q > /dev/null`));
     await measure(`restic init -q -r ${resticRepo(i)}`, env);
     stashes.push(await measure(`${dump} | restic -r ${resticRepo(i)} --no-cache -q backup --stdin --stdin-filename dumpfile.sql`, env));
     firsts.push(await session(backup(`first-${i}`, ourRepo(i))));
@@ -111,8 +114,8 @@ try {
     `${name.padEnd(42)} ${m.wallSeconds.toFixed(2).padStart(7)} s  ${(dumpBytes / 1048576 / m.wallSeconds).toFixed(0).padStart(5)} MiB/s  CPU ${m.cpuSeconds.toFixed(1).padStart(5)} s  peak RSS ${m.peakRssMiB.toFixed(0).padStart(5)} MiB\n`;
   process.stdout.write(`\nMariaDB with ~${mib} MiB of table data; dump of ${(dumpBytes / 1048576).toFixed(0)} MiB; ${(await import('node:os')).cpus().length} cores; median wall and CPU time of ${runs} runs (CPU: the pipeline's processes, not mariadbd), highest peak RSS\n`);
   process.stdout.write(line('raw mariadb-dump > /dev/null', raw));
-  process.stdout.write(line('floor: mariadb-dump | cat > /dev/null', pipe));
-  process.stdout.write(line('floor: mariadb-dump | zstd -1 > /dev/null', zstd));
+  process.stdout.write(line('floor: stdbuf mariadb-dump | cat', pipe));
+  process.stdout.write(line('floor: stdbuf mariadb-dump | zstd -1', zstd));
   process.stdout.write(line("Stash: mariadb-dump | restic backup", stash));
   process.stdout.write(line('sidestash backup (agent)', ours));
   process.stdout.write(line('sidestash 2nd backup (newest 1% changed)', second.m));
