@@ -2,6 +2,7 @@
 // (cli-progress) and JSON-lines progress otherwise.
 import cliProgress from 'cli-progress';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
+import { isFinalPhase } from '../common/protocol.ts';
 import type { ApiClientOptions } from './api-client.ts';
 import { api } from './api-client.ts';
 import { bytes, table } from './format.ts';
@@ -53,7 +54,7 @@ export async function waitForSession(o: ApiClientOptions, kindPlural: 'backupses
       } else {
         process.stderr.write(`${JSON.stringify({ session: name, phase: payload.phase, bytesDumped: p?.bytesDumped ?? 0, estimatedTotalBytes: p?.estimatedTotalBytes, rateBytesPerSecond: p?.rateBytesPerSecond ?? 0, etaSeconds: p?.etaSeconds })}\n`);
       }
-      if (st.phase === 'Succeeded' || st.phase === 'Failed') {
+      if (isFinalPhase(st.phase)) {
         bar?.stop();
         process.stdout.write(`${kindPlural.slice(0, -1)}/${name} ${st.phase}${st.snapshotId ? ` snapshot ${st.snapshotId.slice(0, 8)}` : ''}${st.bytesRead !== undefined ? ` ${bytes(st.bytesRead)}` : ''}${st.durationSeconds !== undefined ? ` in ${st.durationSeconds.toFixed(1)}s` : ''}${st.error ? `: ${st.error.code}: ${st.error.message}` : ''}\n`);
         return st.phase === 'Succeeded' ? 0 : 1;

@@ -86,8 +86,16 @@ export interface ProgressResponse {
   cancel: boolean;
 }
 
+/** The phases a session ends in. */
+export type FinalPhase = 'Succeeded' | 'Failed';
+
+/** Whether a session in `phase` has ended (no phase yet: it has not). */
+export function isFinalPhase(phase: string | undefined): phase is FinalPhase {
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
 export interface SessionResult {
-  phase: 'Succeeded' | 'Failed';
+  phase: FinalPhase;
   error?: { code: string; message: string };
   snapshotId?: string;
   bytesRead?: number;

@@ -3,6 +3,7 @@
 // agent's own sessions.
 import { randomBytes } from 'node:crypto';
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
+import { isFinalPhase } from '../../common/protocol.ts';
 import type { AgentRegisterRequest, AgentRegistration, SessionProgress, SessionResult } from '../../common/protocol.ts';
 import type { AgentRecord } from '../store/store.ts';
 import type { Controller } from '../controller.ts';
@@ -84,7 +85,7 @@ export function agentRoutes(c: Controller): Route[] {
     route('POST', '/api/v1/agents/:agent/sessions/:kind/:namespace/:name/result', async (ctx) => {
       const agent = authAgent(ctx);
       const r = await json<SessionResult>(ctx);
-      if (r.phase !== 'Succeeded' && r.phase !== 'Failed') throw new SidestashError(ErrorCodes.VALIDATION_FAILED, 'phase: must be Succeeded or Failed');
+      if (!isFinalPhase(r.phase)) throw new SidestashError(ErrorCodes.VALIDATION_FAILED, 'phase: must be Succeeded or Failed');
       const kind = sessionKind(ctx.params.kind!);
       const s = c.sessions.complete(kind, ctx.params.namespace!, ctx.params.name!, agent.name, r);
       sendJson(ctx.res, 200, { phase: (s.status as { phase: string }).phase });

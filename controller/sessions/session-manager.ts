@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
+import { isFinalPhase } from '../../common/protocol.ts';
 import type { SessionAssignment, SessionProgress, SessionResult } from '../../common/protocol.ts';
 import { DEFAULT_BACKUP_HISTORY_LIMIT } from '../resources/types.ts';
 import type { BackupConfigurationSpec, BackupSessionSpec, Resource, RestoreSessionSpec, SessionStatus } from '../resources/types.ts';
@@ -198,7 +199,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     const cfg = this.#store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', ns, configName);
     const limit = cfg?.spec.backupHistoryLimit ?? DEFAULT_BACKUP_HISTORY_LIMIT;
     const finished = this.#sessionsOf('BackupSession')
-      .filter((s) => s.metadata.namespace === ns && (s.spec as BackupSessionSpec).invoker.name === configName && (s.status?.phase === 'Succeeded' || s.status?.phase === 'Failed'))
+      .filter((s) => s.metadata.namespace === ns && (s.spec as BackupSessionSpec).invoker.name === configName && isFinalPhase(s.status?.phase))
       .sort((a, b) => (b.metadata.resourceVersion ?? 0) - (a.metadata.resourceVersion ?? 0));
     for (const s of finished.slice(limit)) this.#store.delete('BackupSession', ns, s.metadata.name);
   }

@@ -3,6 +3,7 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { api } from '../../cli/api-client.ts';
+import { isFinalPhase } from '../../common/protocol.ts';
 import type { ApiClientOptions } from '../../cli/api-client.ts';
 import type { MariaDB } from './mariadb.ts';
 import { DB_PASSWORD, DB_USER } from './shop-db.ts';
@@ -60,6 +61,6 @@ export async function triggerBackup(o: ApiClientOptions): Promise<string> {
 export async function waitForSessionEnd(o: ApiClientOptions, name: string, timeoutMs: number): Promise<SessionView> {
   return waitFor(`session ${name} to finish`, timeoutMs, async () => {
     const s = await getSession(o, name);
-    return s.status?.phase === 'Succeeded' || s.status?.phase === 'Failed' ? s : undefined;
+    return isFinalPhase(s.status?.phase) ? s : undefined;
   });
 }

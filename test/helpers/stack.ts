@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { api } from '../../cli/api-client.ts';
+import { isFinalPhase } from '../../common/protocol.ts';
 import type { ApiClientOptions } from '../../cli/api-client.ts';
 import { freePort } from './mariadb.ts';
 
@@ -87,7 +88,7 @@ async function pollSessions<T>(o: ApiClientOptions, plural: 'backupsessions' | '
   }
 }
 
-const finished = (s: SessionView): boolean => s.status?.phase === 'Succeeded' || s.status?.phase === 'Failed';
+const finished = (s: SessionView): boolean => isFinalPhase(s.status?.phase);
 
 export function waitForFinished(o: ApiClientOptions, plural: 'backupsessions' | 'restoresessions', pick: (s: SessionView) => boolean, timeoutMs: number): Promise<SessionView> {
   return pollSessions(o, plural, timeoutMs, `no finished ${plural}`, (items) => items.find((s) => pick(s) && finished(s)));
