@@ -109,7 +109,7 @@ export function poly1305(key: Uint8Array, message: Uint8Array): Uint8Array {
   r[5] = k3 >>> 14;
   for (let i = 1; i <= 5; i++) r[5 + i] = 20 * r[i]!;
   const h = new Float64Array(6);
-  const full = message.length & ~15;
+  const full = message.length - (message.length % 16); // not `& ~15`: lengths may pass 2^31
   blocks(h, r, new DataView(message.buffer, message.byteOffset, message.byteLength), 0, full, HIBIT);
   if (full < message.length) {
     // The last partial block: its bytes, a 1, zeros, and no 2^128 bit.
