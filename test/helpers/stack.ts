@@ -75,7 +75,6 @@ export interface SessionView {
   status?: { phase?: string; snapshotId?: string; error?: { code: string; message: string }; progress?: Record<string, number>; bytesRead?: number };
 }
 
-/** Polls until a session of `plural` matching `pick` has finished; returns it. */
 /** Polls the sessions of one kind until `check` returns a value, or fails after `timeoutMs`. */
 async function pollSessions<T>(o: ApiClientOptions, plural: 'backupsessions' | 'restoresessions', timeoutMs: number, what: string, check: (items: SessionView[]) => T | undefined): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -90,6 +89,7 @@ async function pollSessions<T>(o: ApiClientOptions, plural: 'backupsessions' | '
 
 const finished = (s: SessionView): boolean => isFinalPhase(s.status?.phase);
 
+/** Polls until a session of `plural` matching `pick` has finished; returns it. */
 export function waitForFinished(o: ApiClientOptions, plural: 'backupsessions' | 'restoresessions', pick: (s: SessionView) => boolean, timeoutMs: number): Promise<SessionView> {
   return pollSessions(o, plural, timeoutMs, `no finished ${plural}`, (items) => items.find((s) => pick(s) && finished(s)));
 }
