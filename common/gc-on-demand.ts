@@ -4,8 +4,8 @@
 // a few hundred MiB left ~50 MiB of dead pipe reads and chunks in the agent's RSS. A young-
 // generation collection every few MiB frees Buffers that die young, at ~0.1 ms each; a full
 // one now and then frees those that lived long enough to be promoted (chunks waiting for
-// compression, blobs waiting for a slow consumer). Where the runtime does not offer V8's
-// gc() (Deno), this is a no-op.
+// compression, blobs waiting for a slow consumer). Node and Deno both let us reach V8's gc()
+// this way; where a runtime does not, this is a no-op.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -28,6 +28,12 @@ function resolve(): Collect | undefined {
   }
 }
 
+/** Whether this runtime lets us run collections (where it does not, collectGarbage is a no-op). */
+export function canCollectGarbage(): boolean {
+  if (collect === null) collect = resolve();
+  return collect !== undefined;
+}
+
 /** Runs a collection now, where the runtime allows it. */
 export function collectGarbage(type: CollectionType): void {
   if (collect === null) collect = resolve();
@@ -38,12 +44,15 @@ export function collectGarbage(type: CollectionType): void {
 export class StreamGarbageCollector {
   readonly #minorEveryBytes: number;
   readonly #majorEveryBytes: number;
+  readonly #collect: (type: CollectionType) => void;
   #sinceMinor = 0;
   #sinceMajor = 0;
 
-  constructor(options: { minorEveryBytes: number; majorEveryBytes: number }) {
+  /** `collect` runs the collections (default: collectGarbage; tests pass a recorder). */
+  constructor(options: { minorEveryBytes: number; majorEveryBytes: number; collect?: (type: CollectionType) => void }) {
     this.#minorEveryBytes = options.minorEveryBytes;
     this.#majorEveryBytes = options.majorEveryBytes;
+    this.#collect = options.collect ?? collectGarbage;
   }
 
   passed(bytes: number): void {
@@ -52,10 +61,10 @@ export class StreamGarbageCollector {
     if (this.#sinceMajor >= this.#majorEveryBytes) {
       this.#sinceMajor = 0;
       this.#sinceMinor = 0;
-      collectGarbage('major');
+      this.#collect('major');
     } else if (this.#sinceMinor >= this.#minorEveryBytes) {
       this.#sinceMinor = 0;
-      collectGarbage('minor');
+      this.#collect('minor');
     }
   }
 }

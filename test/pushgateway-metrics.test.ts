@@ -70,13 +70,14 @@ describe('metrics on the Pushgateway', () => {
     assert.equal(await value('sidestash_session_running', 'shop-db'), 0);
 
     // A failed backup of shop-db: success 0, last success time kept, crm-db untouched.
-    let failed: SessionResult;
-    try {
-      await runBackup(config, a('shop-db', 'wrong'), hooks);
-      throw new Error('expected a failure');
-    } catch (err) {
-      failed = { phase: 'Failed', error: { code: (err as { code: string }).code, message: (err as Error).message }, durationSeconds: 0.1 };
-    }
+    // The failure is captured outside the try, so that a backup that wrongly succeeds fails the test.
+    const failure = await runBackup(config, a('shop-db', 'wrong'), hooks).then(
+      () => undefined,
+      (err: unknown) => err as { code: string; message: string },
+    );
+    assert.ok(failure, 'a backup with a wrong database password must fail');
+    assert.equal(failure.code, 'SIDESTASH_DATABASE_UNAVAILABLE');
+    const failed: SessionResult = { phase: 'Failed', error: { code: failure.code, message: failure.message }, durationSeconds: 0.1 };
     await pusher.sessionFinished(a('shop-db'), failed);
     assert.equal(await value('stash_backup_session_success', 'shop-db'), 0);
     assert.equal(await value('stash_backup_last_success_time_seconds', 'shop-db'), lastSuccess);
