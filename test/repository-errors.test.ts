@@ -64,7 +64,11 @@ describe('repository errors', () => {
     const read = sha256Of(createFileReadStream(reopened, await findSnapshotFile(reopened, snap)));
     await assert.rejects(read, code(ErrorCodes.CORRUPT_PACK));
     const report = await check(reopened, { readData: true });
-    assert.ok(report.errors.length > 0);
+    // Exactly the damaged pack is reported, for its hash, and nothing else.
+    const packId = pack.split('/').pop()!;
+    assert.ok(report.errors.length > 0 && report.errors.every((e) => e.startsWith(`pack ${packId}: `)), report.errors.join('\n'));
+    assert.ok(report.errors.includes(`pack ${packId}: content does not match its name`), report.errors.join('\n'));
+    assert.equal(report.packsRead, report.packs);
     const r = await restic(path, PASSWORD, ['check', '--read-data']);
     assert.notEqual(r.code, 0);
   });
@@ -125,7 +129,16 @@ describe('repository errors', () => {
       const r = await restic(path, PASSWORD, ['check', '--read-data']);
       assert.equal(r.code, 0, `${failAfter}: ${r.stderr}${r.stdout}`);
       const again = await prune(repo);
-      assert.equal(again.packsKept > 0, true);
+      // The interrupted prune left work behind (new packs not yet indexed, or obsolete packs
+      // not yet deleted): the next prune deletes it, and a third finds nothing left to do.
+      assert.ok(again.packsRemoved > 0, `${failAfter}: ${JSON.stringify(again)}`);
+      assert.ok(again.packsKept > 0, `${failAfter}: ${JSON.stringify(again)}`);
+      const third = await prune(repo);
+      assert.deepEqual({ removed: third.packsRemoved, orphans: third.orphanedPacksRemoved, repacked: third.packsRepacked }, { removed: 0, orphans: 0, repacked: 0 }, failAfter);
+      const packDirs = await readdir(join(path, 'data'));
+      let packsOnDisk = 0;
+      for (const d of packDirs) packsOnDisk += (await readdir(join(path, 'data', d))).length;
+      assert.equal(packsOnDisk, third.packsKept, `${failAfter}: every pack on disk is indexed and used`);
       const r2 = await restic(path, PASSWORD, ['check', '--read-data']);
       assert.equal(r2.code, 0, r2.stderr + r2.stdout);
       assert.doesNotMatch(r2.stdout, /not referenced in any index/);
