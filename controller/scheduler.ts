@@ -1,8 +1,10 @@
 // Fires BackupSessions from each BackupConfiguration's cron schedule (croner). Schedules are
 // rebuilt when configurations change; a paused configuration has none. A firing while a
-// session of the same configuration is Pending or Running is skipped (no overlap).
-import { Cron } from 'croner';
+// session of the same configuration is Pending or Running is skipped (no overlap). Time zones
+// and DST: schedule.ts.
+import type { Cron } from 'croner';
 import type { Logger } from '../common/log.ts';
+import { cronFor } from './schedule.ts';
 import type { BackupConfigurationSpec, BackupConfigurationStatus, Resource } from './resources/types.ts';
 import type { SessionManager } from './sessions/session-manager.ts';
 import type { Store } from './store/store.ts';
@@ -32,7 +34,7 @@ export class Scheduler {
       existing?.cron.stop();
       this.#jobs.delete(key);
       if (cfg.spec.paused) continue;
-      const cron = new Cron(cfg.spec.schedule, { protect: true, ...(cfg.spec.timezone ? { timezone: cfg.spec.timezone } : {}) }, () => this.#fire(cfg.metadata.namespace, cfg.metadata.name));
+      const cron = cronFor(cfg.spec, () => this.#fire(cfg.metadata.namespace, cfg.metadata.name));
       this.#jobs.set(key, { cron, specJson });
       this.#recordNext(cfg, cron);
     }

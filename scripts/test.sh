@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 suites=('common/**/*.test.ts' 'cli/**/*.test.ts' 'agent/**/*.test.ts' 'controller/**/*.test.ts' 'test/**/*.test.ts')
 echo "== tsc --noEmit" >&2
 tsc --noEmit -p .
-echo "== node $(node --version)" >&2
-node --test --test-concurrency=2 --test-timeout=1800000 "${suites[@]}" "$@"
+# Node runs the suites in a zone with DST that is not UTC, so that nothing depends on the
+# process's TZ (schedules default to UTC; see controller/schedule.ts); Deno runs them in UTC.
+echo "== node $(node --version), TZ=${SIDESTASH_TEST_TZ:-America/New_York}" >&2
+TZ="${SIDESTASH_TEST_TZ:-America/New_York}" node --test --test-concurrency=2 --test-timeout=1800000 "${suites[@]}" "$@"
 if [ "${SIDESTASH_SKIP_DENO:-}" != "1" ]; then
   echo "== $(deno --version | head -1)" >&2
   # deno test takes directories; the same test files as above.
-  deno test --allow-all --no-check --parallel common agent controller test
+  TZ=UTC deno test --allow-all --no-check --parallel common agent controller test
 fi

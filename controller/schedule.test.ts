@@ -1,0 +1,57 @@
+// Schedules on a table: the documented default zone (UTC, whatever the process TZ) and the
+// DST change days in Europe/Berlin (2026-03-29 02:00 -> 03:00, 2026-10-25 03:00 -> 02:00).
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { nextRunTimes } from './schedule.ts';
+
+const iso = (dates: Date[]): string[] => dates.map((d) => d.toISOString());
+
+const cases: { name: string; schedule: string; timezone?: string; from: string; want: string[] }[] = [
+  {
+    name: 'no timezone: UTC, not the process zone',
+    schedule: '0 3 * * *',
+    from: '2026-06-01T12:00:00Z',
+    want: ['2026-06-02T03:00:00.000Z', '2026-06-03T03:00:00.000Z'],
+  },
+  {
+    name: 'Berlin spring forward: 02:30 does not exist, runs once at 03:00 CEST',
+    schedule: '30 2 * * *',
+    timezone: 'Europe/Berlin',
+    from: '2026-03-28T12:00:00Z',
+    want: ['2026-03-29T01:00:00.000Z', '2026-03-30T00:30:00.000Z'],
+  },
+  {
+    name: 'Berlin fall back: 02:30 occurs twice, runs once at the first (CEST)',
+    schedule: '30 2 * * *',
+    timezone: 'Europe/Berlin',
+    from: '2026-10-24T12:00:00Z',
+    want: ['2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z'],
+  },
+  {
+    name: 'Berlin, a time outside the change keeps its wall-clock time across it',
+    schedule: '0 4 * * *',
+    timezone: 'Europe/Berlin',
+    from: '2026-03-28T12:00:00Z',
+    want: ['2026-03-29T02:00:00.000Z', '2026-03-30T02:00:00.000Z'],
+  },
+  {
+    name: 'an interval job runs at every wall-clock time that exists (spring: 02:xx skipped)',
+    schedule: '0 * * * *',
+    timezone: 'Europe/Berlin',
+    from: '2026-03-28T23:30:00Z',
+    want: ['2026-03-29T00:00:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-29T02:00:00.000Z'],
+  },
+  {
+    name: 'New York spring forward (2026-03-08): 02:30 runs at 03:00 EDT',
+    schedule: '30 2 * * *',
+    timezone: 'America/New_York',
+    from: '2026-03-07T12:00:00Z',
+    want: ['2026-03-08T07:00:00.000Z', '2026-03-09T06:30:00.000Z'],
+  },
+];
+
+for (const c of cases) {
+  it(c.name, () => {
+    assert.deepEqual(iso(nextRunTimes(c, Date.parse(c.from), c.want.length)), c.want);
+  });
+}
