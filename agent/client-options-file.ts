@@ -10,6 +10,9 @@ export function optionValue(v: string): string {
   return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}"`;
 }
 
+/** What the client programs accept in one packet (a row when dumping, a statement when restoring). */
+export const MAX_ALLOWED_PACKET = '1G';
+
 export interface ClientOptionsFile {
   path: string;
   remove(): Promise<void>;
@@ -19,7 +22,10 @@ export async function writeClientOptionsFile(tmpDir: string, db: DatabaseConnect
   const dir = await mkdtemp(join(tmpDir, 'sidestash-'));
   const remove = () => rm(dir, { recursive: true, force: true });
   try {
-    const lines = ['[client]', `user=${optionValue(db.username)}`, `password=${optionValue(db.password)}`];
+    // max-allowed-packet: mariadb-dump and mariadb default to 16 MiB, so a row larger than that
+    // failed the backup (and its INSERT the restore); 1 GiB is the protocol's maximum. The server's
+    // own max_allowed_packet still bounds what it accepts on restore.
+    const lines = ['[client]', `user=${optionValue(db.username)}`, `password=${optionValue(db.password)}`, `max-allowed-packet=${MAX_ALLOWED_PACKET}`];
     if (db.socket) lines.push(`socket=${optionValue(db.socket)}`, 'protocol=socket');
     else {
       lines.push(`host=${optionValue(db.host ?? '127.0.0.1')}`, `port=${db.port ?? 3306}`, 'protocol=tcp');

@@ -38,7 +38,8 @@ function processAlive(pid: number): boolean {
   }
 }
 
-export async function startMariaDB(options: { bufferPoolBytes?: number } = {}): Promise<MariaDB> {
+/** `serverArgs` are added to mariadbd's command line (e.g. --max-allowed-packet=256M). */
+export async function startMariaDB(options: { bufferPoolBytes?: number; serverArgs?: string[] } = {}): Promise<MariaDB> {
   const dir = await mkdtemp(join(process.env.SIDESTASH_TEST_TMP ?? tmpdir(), 'sidestash-mariadb-'));
   const datadir = join(dir, 'data');
   const socket = join(dir, 'mysqld.sock');
@@ -52,7 +53,7 @@ export async function startMariaDB(options: { bufferPoolBytes?: number } = {}): 
   await execFileAsync('mariadb-install-db', ['--no-defaults', ...asRoot, `--datadir=${datadir}`, `--tmpdir=${tmp}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { maxBuffer: 16 * 1024 * 1024 });
   const child = spawn(
     process.env.MARIADBD ?? (await which(['mariadbd', '/usr/sbin/mariadbd'])),
-    ['--no-defaults', ...asRoot, `--datadir=${datadir}`, `--tmpdir=${tmp}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${socket}`, `--pid-file=${pidFile}`, `--log-error=${join(dir, 'error.log')}`, `--innodb-buffer-pool-size=${options.bufferPoolBytes ?? 256 * 1024 * 1024}`, '--skip-log-bin', '--innodb-log-file-size=64M'],
+    ['--no-defaults', ...asRoot, `--datadir=${datadir}`, `--tmpdir=${tmp}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${socket}`, `--pid-file=${pidFile}`, `--log-error=${join(dir, 'error.log')}`, `--innodb-buffer-pool-size=${options.bufferPoolBytes ?? 256 * 1024 * 1024}`, '--skip-log-bin', '--innodb-log-file-size=64M', ...(options.serverArgs ?? [])],
     { stdio: 'ignore', detached: false },
   );
   let exited = false;
