@@ -22,6 +22,9 @@ import type { MariaDB } from './helpers/mariadb.ts';
 import { restic } from './helpers/restic.ts';
 import { DB_PASSWORD, DB_USER, createShop } from './helpers/shop-db.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { api } from '../cli/api-client.ts';
+import { triggerBackup, waitForSessionEnd } from './helpers/scenario.ts';
+import { runCli, startAgent, startController } from './helpers/stack.ts';
 
 const log = createLogger({}, { level: 'error' });
 const REPO_PASSWORD = 'data-loss-guards';
@@ -106,10 +109,13 @@ describe('no silent data loss (real MariaDB)', () => {
   });
 
   it('a dump far smaller than the previous one is stored and flagged, and retention is skipped', async () => {
-    const first = await runBackup(config, backup('shrink', 'team-a', { dumpArgs: ['--databases', 'shop', '--single-transaction', '--skip-dump-date'] }), hooks());
+    await db.sql('CREATE DATABASE ledger; CREATE TABLE ledger.entries (id INT PRIMARY KEY, memo VARCHAR(200)) ENGINE=InnoDB');
+    await db.sql("INSERT INTO ledger.entries SELECT seq, CONCAT('entry ', seq, ' ', REPEAT('x', 100)) FROM seq_1_to_20000", 'ledger');
+    const dumpArgs = ['--databases', 'ledger', '--single-transaction', '--skip-dump-date'];
+    const first = await runBackup(config, backup('shrink', 'team-a', { dumpArgs }), hooks());
     assert.equal(first.suspiciousShrink, undefined);
-    await db.sql('DELETE FROM shop.orders WHERE id > 2000; DELETE FROM shop.customers WHERE id > 500');
-    const second = await runBackup(config, backup('shrink', 'team-a', { dumpArgs: ['--databases', 'shop', '--single-transaction', '--skip-dump-date'] }), hooks());
+    await db.sql('DELETE FROM ledger.entries WHERE id > 2000');
+    const second = await runBackup(config, backup('shrink', 'team-a', { dumpArgs }), hooks());
     assert.equal(second.phase, 'Succeeded');
     assert.ok(second.suspiciousShrink, 'flagged');
     assert.equal(second.suspiciousShrink.previousSnapshotId, first.snapshotId);
@@ -120,8 +126,44 @@ describe('no silent data loss (real MariaDB)', () => {
     assert.equal(second.retention, undefined, 'retention skipped');
     assert.deepEqual(await ids('shrink'), [first.snapshotId!, second.snapshotId!].sort(), 'stored, and the larger backup kept');
     // Disabled per configuration (shrinkGuardPercent 0): the same comparison flags nothing.
-    const third = await runBackup(config, backup('shrink', 'team-a', { dumpArgs: ['--databases', 'shop', '--single-transaction', '--skip-dump-date'], shrinkGuardPercent: 0, retentionPolicy: { keepLast: 2, prune: false, dryRun: true } }), hooks());
+    await db.sql('DELETE FROM ledger.entries WHERE id > 200');
+    const third = await runBackup(config, backup('shrink', 'team-a', { dumpArgs, shrinkGuardPercent: 0, retentionPolicy: { keepLast: 2, prune: false, dryRun: true } }), hooks());
     assert.equal(third.suspiciousShrink, undefined);
     assert.ok(third.retention);
+  });
+
+  it('end to end through the controller and the agent: the flagged session says so, on /metrics and in the CLI', async () => {
+    const controller = await startController(dir.path);
+    const agent = startAgent(dir.path, controller, ['default/shop-db']);
+    try {
+      const repo = join(dir.path, 'e2e-repo');
+      await api(controller.api, 'POST', '/api/v1/apply', [
+        { kind: 'Secret', metadata: { name: 'repo-secret' }, spec: { stringData: { RESTIC_PASSWORD: REPO_PASSWORD } } },
+        { kind: 'Secret', metadata: { name: 'db-secret' }, spec: { stringData: { username: DB_USER, password: DB_PASSWORD } } },
+        { kind: 'Repository', metadata: { name: 'repo' }, spec: { backend: { local: { path: repo }, storageSecretName: 'repo-secret' } } },
+        { kind: 'AppBinding', metadata: { name: 'shop-db' }, spec: { clientConfig: { socket: db.socket }, secret: { name: 'db-secret' } } },
+        { kind: 'BackupConfiguration', metadata: { name: 'shop-backup' }, spec: { schedule: '0 0 1 1 *', repository: { name: 'repo' }, target: { ref: { name: 'shop-db' } }, dumpArgs: ['--all-databases', '--ignore-database=mysql', '--single-transaction'], retentionPolicy: { keepLast: 1, prune: true } } },
+      ]);
+      const first = await waitForSessionEnd(controller.api, await triggerBackup(controller.api), 120_000);
+      assert.equal(first.status?.phase, 'Succeeded', JSON.stringify(first.status));
+      await db.sql('DELETE FROM shop.orders WHERE id > 2000; DELETE FROM shop.customers WHERE id > 500');
+      await new Promise((r) => setTimeout(r, 1100)); // session names carry seconds
+      const second = await waitForSessionEnd(controller.api, await triggerBackup(controller.api), 120_000);
+      const st = second.status as { phase?: string; snapshotId?: string; suspiciousShrink?: { previousSnapshotId: string; percent: number }; retention?: unknown };
+      assert.equal(st.phase, 'Succeeded', JSON.stringify(st));
+      assert.equal(st.suspiciousShrink?.previousSnapshotId, first.status?.snapshotId);
+      assert.ok(st.suspiciousShrink!.percent < 50, JSON.stringify(st.suspiciousShrink));
+      assert.equal(st.retention, undefined, 'retention skipped');
+      const snaps = (await listSnapshots(await Repository.open(new LocalBackend(repo), REPO_PASSWORD))).map((s) => s.id).sort();
+      assert.deepEqual(snaps, [first.status!.snapshotId!, st.snapshotId!].sort(), 'stored, and the previous backup kept');
+      const metrics = await (await fetch(`${controller.url}/metrics`)).text();
+      assert.match(metrics, /sidestash_backup_suspicious_shrink\{namespace="default",invoker="shop-backup"\} 1/);
+      const listed = await runCli(['get', 'backupsessions'], { SIDESTASH_URL: controller.url, SIDESTASH_ADMIN_TOKEN: controller.api.token });
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.match(listed.stdout, /suspicious shrink: the dump is [\d.]+% of the previous one/);
+    } finally {
+      await agent.stop();
+      await controller.stop();
+    }
   });
 });
