@@ -58,7 +58,11 @@ export interface BackupAssignment extends SessionBase {
   invoker: string;
   dumpArgs: string[];
   retentionPolicy?: RetentionPolicy & { prune: boolean; dryRun: boolean };
-  /** Hostname recorded in snapshots (groups retention); Stash uses the target's name. */
+  /**
+   * Hostname recorded in snapshots; Stash uses the target's name. The agent also tags each
+   * snapshot namespace=, target=, invoker= and session=; which snapshots are the target's is
+   * decided by common/repository/snapshot-selector.ts.
+   */
   snapshotHost: string;
   filename: string;
   /** Shrink guard threshold in percent of the previous dump (0: off; absent: the agent's default, 50). */

@@ -233,25 +233,34 @@ describe('controller', () => {
 
   it('a session whose configuration is broken fails alone; the agent still gets the others', async () => {
     await call(base, 'POST', '/api/v1/apply', { kind: 'AppBinding', metadata: { name: 'db2' }, spec: { clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } });
-    // Stored before timeouts were bounded (apply refuses it now): its deadline is past any date.
-    c.store.put({ apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration', metadata: { name: 'broken', namespace: 'default' }, spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db2' } }, timeout: '9999999999999h' } });
+    await call(base, 'POST', '/api/v1/apply', { kind: 'AppBinding', metadata: { name: 'db3' }, spec: { clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } });
+    // Stored before apply checked them (bypassing validation here): a timeout that is no duration,
+    // and one whose deadline lies past any date (it used to make every poll of the agent a 500).
+    const put = (name: string, target: string, timeout: string) => c.store.put({ apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration', metadata: { name, namespace: 'default' }, spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: target } }, timeout } });
+    put('broken', 'db2', 'soon');
+    put('endless', 'db3', '9999999999999h');
     const broken = await call(base, 'POST', '/api/v1/backupconfigurations/broken/trigger');
+    const endless = await call(base, 'POST', '/api/v1/backupconfigurations/endless/trigger');
     const good = await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger');
     assert.equal(good.status, 201, JSON.stringify(good.body));
-    const reg = await call(base, 'POST', '/api/v1/agents/register', { name: 'two-targets', targets: ['default/db2', 'default/db'], version: 't' }, BOOT);
+    const reg = await call(base, 'POST', '/api/v1/agents/register', { name: 'three-targets', targets: ['default/db2', 'default/db3', 'default/db'], version: 't' }, BOOT);
     const token = reg.body.token as string;
-    const next = await call(base, 'GET', '/api/v1/agents/two-targets/sessions/next?waitMs=0', undefined, token);
-    assert.equal(next.status, 200, JSON.stringify(next.body));
-    assert.equal(next.body.name, good.body.metadata.name);
+    const first = await call(base, 'GET', '/api/v1/agents/three-targets/sessions/next?waitMs=0', undefined, token);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(first.body.name, endless.body.metadata.name);
+    assert.ok(first.body.deadlineMs <= Date.now() + 7 * 24 * 3_600_000, 'the timeout is cut to 7 days');
     const failed = await call(base, 'GET', `/api/v1/backupsessions/${broken.body.metadata.name}`);
     assert.equal(failed.body.status.phase, 'Failed');
     assert.equal(failed.body.status.error.code, 'SIDESTASH_INVALID_CONFIG');
-    assert.match(failed.body.status.error.message, /spec\.timeout .*at most 168h/);
+    assert.match(failed.body.status.error.message, /spec\.timeout "soon" is not a duration/);
+    const next = await call(base, 'GET', '/api/v1/agents/three-targets/sessions/next?waitMs=0', undefined, token);
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+    assert.equal(next.body.name, good.body.metadata.name);
     assert.equal(next.body.shrinkGuardPercent, 50);
 
     // The shrink guard's finding is recorded (type-checked) and exposed on /metrics.
     const shrink = { previousSnapshotId: 'c'.repeat(64), previousBytes: 1000, bytes: 10, percent: 1, thresholdPercent: 50 };
-    const path = `/api/v1/agents/two-targets/sessions/BackupSession/default/${next.body.name}/result`;
+    const path = `/api/v1/agents/three-targets/sessions/BackupSession/default/${next.body.name}/result`;
     assert.equal((await call(base, 'POST', path, { phase: 'Succeeded', snapshotId: 'b'.repeat(64), bytesRead: 10, suspiciousShrink: shrink }, token)).status, 200);
     const done = await call(base, 'GET', `/api/v1/backupsessions/${next.body.name}`);
     assert.deepEqual(done.body.status.suspiciousShrink, shrink);

@@ -15,10 +15,15 @@ export function timeoutProblem(text: string): string | undefined {
   return undefined;
 }
 
-/** The session's deadline (epoch ms), undefined without timeout; INVALID_CONFIG when the timeout is not acceptable. */
+/**
+ * The session's deadline (epoch ms), undefined without timeout. A timeout longer than the bound
+ * (stored before apply refused it) is cut to the bound, so that such a configuration still backs
+ * up; one that is not a duration, or under 1s, is INVALID_CONFIG (that session fails alone).
+ */
 export function sessionDeadlineMs(timeout: string | undefined, startedMs: number, owner: string): number | undefined {
   if (timeout === undefined) return undefined;
-  const problem = typeof timeout === 'string' ? (parseDurationMs(timeout) === undefined ? 'is not a duration like 30m or 2h' : timeoutProblem(timeout)) : 'must be a string';
-  if (problem) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `${owner}: spec.timeout ${JSON.stringify(timeout)} ${problem}`);
-  return startedMs + parseDurationMs(timeout)!;
+  const ms = typeof timeout === 'string' ? parseDurationMs(timeout) : undefined;
+  const problem = typeof timeout !== 'string' ? 'must be a string' : ms === undefined ? 'is not a duration like 30m or 2h' : ms < 1000 ? 'must be at least 1s' : undefined;
+  if (problem || ms === undefined) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `${owner}: spec.timeout ${JSON.stringify(timeout)} ${problem}`);
+  return startedMs + Math.min(ms, MAX_SESSION_TIMEOUT_MS);
 }
