@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chooseLatest, parseTargetRef, previousOfConfiguration, retentionCandidates, snapshotOwnership, targetTags } from './snapshot-selector.ts';
+import { chooseLatest, isSessionSnapshot, parseTargetRef, previousOfConfiguration, retentionCandidates, snapshotOwnership, targetTags } from './snapshot-selector.ts';
 import type { SelectableSnapshot, SnapshotOwnership, TargetRef } from './snapshot-selector.ts';
 
 const A: TargetRef = { namespace: 'shop', name: 'db' };
@@ -25,6 +25,14 @@ describe('snapshot selector', () => {
   for (const [name, snap, want] of table) {
     it(name, () => assert.equal(snapshotOwnership(snap, A), want));
   }
+
+  it("recognises a session's own snapshot", () => {
+    const s = own('x', '2026-03-01T00:00:00Z');
+    assert.equal(isSessionSnapshot(s, A, 'nightly-1'), true);
+    assert.equal(isSessionSnapshot(s, A, 'nightly-2'), false);
+    assert.equal(isSessionSnapshot(s, { namespace: 'crm', name: 'db' }, 'nightly-1'), false);
+    assert.equal(isSessionSnapshot({ hostname: 'db', tags: ['invoker=nightly', 'session=nightly-1'] }, A, 'nightly-1'), false, 'legacy snapshots cannot prove their namespace');
+  });
 
   it('parses targets', () => {
     assert.deepEqual(parseTargetRef('shop/db'), A);

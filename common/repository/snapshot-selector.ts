@@ -61,6 +61,11 @@ export function snapshotOwnership(s: Pick<SelectableSnapshot, 'hostname' | 'tags
   return 'other';
 }
 
+/** Whether `s` is the snapshot BackupSession `session` wrote for target `t` (a reported result is checked with this). */
+export function isSessionSnapshot(s: Pick<SelectableSnapshot, 'hostname' | 'tags'>, t: TargetRef, session: string): boolean {
+  return snapshotOwnership(s, t) === 'target' && (s.tags ?? []).includes(`session=${session}`);
+}
+
 /** The snapshots retention may consider for target `t` (legacy ones are never removed). */
 export function retentionCandidates<S extends SelectableSnapshot>(snapshots: readonly S[], t: TargetRef): S[] {
   return snapshots.filter((s) => snapshotOwnership(s, t) === 'target');
