@@ -3,6 +3,8 @@
 import { ErrorCodes, errorMessage, isSidestashError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { SessionAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
+import { MAX_TIMER_MS } from '../common/duration.ts';
+import { setLongTimeout } from '../common/long-timeout.ts';
 import { runtimeName } from '../common/runtime.ts';
 import { runBackup } from './backup-runner.ts';
 import type { AgentConfig } from './config.ts';
@@ -47,7 +49,8 @@ export class SidecarAgent {
     for (let attempt = 1; !signal.aborted; attempt++) {
       try {
         const reg = await this.#client.register({ name: this.#config.name, targets: this.#config.targets, version: AGENT_VERSION }, this.#config.bootstrapToken, signal);
-        this.#heartbeatMs = reg.heartbeatIntervalMs;
+        const hb = reg.heartbeatIntervalMs;
+        this.#heartbeatMs = typeof hb === 'number' && hb >= 1000 && hb <= MAX_TIMER_MS ? hb : 20_000;
         this.#log.info('registered with controller', { controller: this.#config.controllerUrl, targets: this.#config.targets, runtime: runtimeName() });
         return;
       } catch (err) {
@@ -94,8 +97,8 @@ export class SidecarAgent {
     const ac = new AbortController();
     const stop = (): void => ac.abort(agentSignal.reason);
     agentSignal.addEventListener('abort', stop, { once: true });
-    let deadlineTimer: NodeJS.Timeout | undefined;
-    if (a.deadlineMs !== undefined) deadlineTimer = setTimeout(() => ac.abort(new Error('session deadline reached')), Math.max(0, a.deadlineMs - Date.now()));
+    // A deadline beyond a timer's range is waited for in steps (a plain setTimeout would fire at once).
+    const deadlineTimer = typeof a.deadlineMs === 'number' ? setLongTimeout(() => ac.abort(new Error('session deadline reached')), a.deadlineMs - Date.now()) : undefined;
     let sending = false;
     const onProgress = (p: SessionProgress): void => {
       this.#metrics?.progress(a, p);
@@ -124,7 +127,7 @@ export class SidecarAgent {
       log.error('session failed', { code, err: errorMessage(err) });
       result = { phase: 'Failed', error: { code, message: errorMessage(err) }, durationSeconds: (Date.now() - started) / 1000 };
     } finally {
-      clearTimeout(deadlineTimer);
+      deadlineTimer?.clear();
       agentSignal.removeEventListener('abort', stop);
     }
     try {

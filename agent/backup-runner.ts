@@ -17,6 +17,11 @@ import { estimateDataBytes } from './database-probe.ts';
 import { DumpVerifier, dumpArgsKeepComments } from './dump-verifier.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { withStdoutBuffer } from './stdbuf.ts';
+import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
+import { snapshotOwnership, targetTags } from '../common/repository/snapshot-selector.ts';
+import type { TargetRef } from '../common/repository/snapshot-selector.ts';
+import { checkShrink, previousForGuard } from './shrink-check.ts';
+import { targetOf } from './target-snapshots.ts';
 
 export interface SessionHooks {
   signal: AbortSignal;
@@ -38,6 +43,7 @@ export async function openOrInitRepository(access: BackupAssignment['repository'
 
 export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks: SessionHooks): Promise<SessionResult> {
   const { signal, log } = hooks;
+  const target = targetOf(a);
   const tracker = new ProgressTracker();
   const options = await writeClientOptionsFile(config.tmpDir, a.database);
   let writer: SnapshotWriteStream | undefined;
@@ -51,13 +57,14 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     // Locks of backups that were killed (restic unlock): stale ones would block prune.
     const removed = await removeLocks(repo, false, { signal });
     if (removed > 0) log.warn('removed stale repository locks', { removed });
+    const previous = await previousForGuard(repo, a, target, log, signal);
     timer = setInterval(report, config.progressIntervalMs);
     const args = [`--defaults-extra-file=${options.path}`, ...a.dumpArgs];
     log.info('starting mariadb-dump', { args: a.dumpArgs, repository: repo.backend.location });
     const [program, argv] = withStdoutBuffer(config.stdbufPath, config.mariadbDumpPath, args);
     const dump = startProgram(program, argv, ['ignore', 'pipe'], signal);
     verifier = new DumpVerifier(dump, dumpArgsKeepComments(a.dumpArgs));
-    writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`], signal });
+    writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...targetTags(target)], signal });
     try {
       await pipeline(dump.child.stdout!, verifier, writer, { signal });
     } catch (err) {
@@ -76,7 +83,13 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
       bytesStored: result.stats.storedBytes,
       durationSeconds: tracker.elapsedSeconds,
     };
-    if (a.retentionPolicy) out.retention = await applyRetention(repo, a, log, signal);
+    const shrink = checkShrink(a, previous, result.sizeBytes);
+    if (shrink) {
+      out.suspiciousShrink = shrink;
+      log.warn(describeSuspiciousShrink(shrink), { snapshotId: result.snapshotId });
+    } else if (a.retentionPolicy) {
+      out.retention = await applyRetention(repo, a, target, result.snapshotId, log, signal);
+    }
     try {
       out.repositoryStats = await repositoryStats(repo, signal);
     } catch (err) {
@@ -102,10 +115,11 @@ async function repositoryStats(repo: Repository, signal: AbortSignal): Promise<{
   return { sizeBytes, snapshotCount };
 }
 
-async function applyRetention(repo: Repository, a: BackupAssignment, log: Logger, signal: AbortSignal): Promise<NonNullable<SessionResult['retention']>> {
+async function applyRetention(repo: Repository, a: BackupAssignment, target: TargetRef, snapshotId: string, log: Logger, signal: AbortSignal): Promise<NonNullable<SessionResult['retention']>> {
   const { prune: doPrune, dryRun, ...policy } = a.retentionPolicy!;
   try {
-    const d = await forget(repo, policy, { hostname: a.snapshotHost, dryRun, signal });
+    // Only this target's snapshots (never another namespace's, never legacy ones), never the new one.
+    const d = await forget(repo, policy, { select: (s) => snapshotOwnership(s, target) === 'target', protect: [snapshotId], dryRun, signal });
     let pruned = false;
     if (doPrune && !dryRun && d.remove.length > 0) {
       await prune(repo, { signal });

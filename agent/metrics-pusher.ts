@@ -78,6 +78,7 @@ export class MetricsPusher {
           gauge('stash_repository_size_bytes', 'Size of the repository after the last backup', r.repositoryStats.sizeBytes);
           gauge('stash_repository_snapshot_count', 'Snapshots in the repository', r.repositoryStats.snapshotCount);
         }
+        gauge('sidestash_backup_suspicious_shrink', 'Whether the last backup was far smaller than the previous one (stored; retention skipped)', r.suspiciousShrink ? 1 : 0);
         if (r.retention) gauge('stash_repository_snapshot_cleaned', 'Snapshots removed by the retention policy in the last session', r.retention.removed);
       }
     } else {

@@ -13,6 +13,7 @@ import { writeClientOptionsFile } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
 import { runSql } from './database-probe.ts';
 import { ProgressTracker } from './progress-tracker.ts';
+import { latestOfTarget, targetOf } from './target-snapshots.ts';
 
 export async function runRestore(config: AgentConfig, a: RestoreAssignment, hooks: SessionHooks): Promise<SessionResult> {
   const { signal, log } = hooks;
@@ -24,7 +25,7 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     // Checks the server and the credentials first; one database is restored into an existing one.
     await runSql(config.mariadbPath, options.path, a.databaseName ? `CREATE DATABASE IF NOT EXISTS \`${a.databaseName.replace(/`/g, '``')}\`` : 'SELECT 1', signal);
     const repo = await openOrInitRepository(a.repository, signal, false);
-    const snapshot = await findSnapshot(repo, a.snapshot, a.snapshot === 'latest' ? { hostname: a.snapshotHost } : {}, { signal });
+    const snapshot = a.snapshot === 'latest' ? await latestOfTarget(repo, targetOf(a), { signal }) : await findSnapshot(repo, a.snapshot, {}, { signal });
     const file = await findSnapshotFile(repo, snapshot, undefined, { signal });
     tracker.estimatedTotalBytes = file.sizeBytes;
     timer = setInterval(() => hooks.onProgress(tracker.snapshot(bytes, 0)), config.progressIntervalMs);

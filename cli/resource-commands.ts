@@ -5,6 +5,8 @@ import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import type { ApiClientOptions } from './api-client.ts';
 import { api } from './api-client.ts';
 import { age, bytes, table } from './format.ts';
+import type { SuspiciousShrink } from '../common/protocol.ts';
+import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
 
 const ALIASES: Record<string, string> = {
   secret: 'secrets', secrets: 'secrets',
@@ -51,7 +53,7 @@ function row(p: string, i: Item): string[] {
     case 'backupsessions':
     case 'restoresessions': {
       const prog = st.progress as { bytesDumped?: number; etaSeconds?: number } | undefined;
-      return [i.metadata.name, String(st.phase ?? ''), bytes((st.bytesRead as number | undefined) ?? prog?.bytesDumped), String(st.snapshotId ?? '').slice(0, 8) || '-', st.durationSeconds === undefined ? '-' : `${Number(st.durationSeconds).toFixed(1)}s`, age(i.metadata.creationTimestamp), String((st.error as { message?: string } | undefined)?.message ?? '')];
+      return [i.metadata.name, String(st.phase ?? ''), bytes((st.bytesRead as number | undefined) ?? prog?.bytesDumped), String(st.snapshotId ?? '').slice(0, 8) || '-', st.durationSeconds === undefined ? '-' : `${Number(st.durationSeconds).toFixed(1)}s`, age(i.metadata.creationTimestamp), String((st.error as { message?: string } | undefined)?.message ?? (st.suspiciousShrink ? describeSuspiciousShrink(st.suspiciousShrink as SuspiciousShrink) : ''))];
     }
     case 'backupconfigurations':
       return [i.metadata.name, String(i.spec.schedule), String(i.spec.paused ?? false), age(st.lastScheduleTime as string | undefined), String(st.nextScheduleTime ?? '-'), age(i.metadata.creationTimestamp)];
@@ -61,7 +63,7 @@ function row(p: string, i: Item): string[] {
 }
 
 const HEADERS: Record<string, string[]> = {
-  backupsessions: ['NAME', 'PHASE', 'SIZE', 'SNAPSHOT', 'DURATION', 'AGE', 'ERROR'],
+  backupsessions: ['NAME', 'PHASE', 'SIZE', 'SNAPSHOT', 'DURATION', 'AGE', 'MESSAGE'],
   restoresessions: ['NAME', 'PHASE', 'SIZE', 'SNAPSHOT', 'DURATION', 'AGE', 'ERROR'],
   backupconfigurations: ['NAME', 'SCHEDULE', 'PAUSED', 'LAST SCHEDULE', 'NEXT', 'AGE'],
 };

@@ -3,6 +3,8 @@
 import cliProgress from 'cli-progress';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import { isFinalPhase } from '../common/protocol.ts';
+import type { SuspiciousShrink } from '../common/protocol.ts';
+import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
 import type { ApiClientOptions } from './api-client.ts';
 import { api } from './api-client.ts';
 import { bytes, table } from './format.ts';
@@ -10,7 +12,7 @@ import { bytes, table } from './format.ts';
 interface SessionDoc {
   kind: string;
   metadata: { name: string; namespace: string };
-  status?: { phase?: string; progress?: { bytesDumped: number; rateBytesPerSecond: number; estimatedTotalBytes?: number; etaSeconds?: number }; error?: { code: string; message: string }; snapshotId?: string; bytesRead?: number; bytesStored?: number; durationSeconds?: number };
+  status?: { phase?: string; progress?: { bytesDumped: number; rateBytesPerSecond: number; estimatedTotalBytes?: number; etaSeconds?: number }; error?: { code: string; message: string }; snapshotId?: string; bytesRead?: number; bytesStored?: number; durationSeconds?: number; suspiciousShrink?: SuspiciousShrink };
 }
 
 export async function triggerBackup(o: ApiClientOptions, config: string, namespace: string): Promise<SessionDoc> {
@@ -56,7 +58,7 @@ export async function waitForSession(o: ApiClientOptions, kindPlural: 'backupses
       }
       if (isFinalPhase(st.phase)) {
         bar?.stop();
-        process.stdout.write(`${kindPlural.slice(0, -1)}/${name} ${st.phase}${st.snapshotId ? ` snapshot ${st.snapshotId.slice(0, 8)}` : ''}${st.bytesRead !== undefined ? ` ${bytes(st.bytesRead)}` : ''}${st.durationSeconds !== undefined ? ` in ${st.durationSeconds.toFixed(1)}s` : ''}${st.error ? `: ${st.error.code}: ${st.error.message}` : ''}\n`);
+        process.stdout.write(`${kindPlural.slice(0, -1)}/${name} ${st.phase}${st.snapshotId ? ` snapshot ${st.snapshotId.slice(0, 8)}` : ''}${st.bytesRead !== undefined ? ` ${bytes(st.bytesRead)}` : ''}${st.durationSeconds !== undefined ? ` in ${st.durationSeconds.toFixed(1)}s` : ''}${st.error ? `: ${st.error.code}: ${st.error.message}` : ''}${st.suspiciousShrink ? `; ${describeSuspiciousShrink(st.suspiciousShrink)}` : ''}\n`);
         return st.phase === 'Succeeded' ? 0 : 1;
       }
       await new Promise((r) => setTimeout(r, 1000));

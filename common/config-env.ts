@@ -2,7 +2,7 @@
 // collecting every problem so that start-up reports them all at once, each with its variable.
 import { readFileSync } from 'node:fs';
 import { ErrorCodes, SidestashError } from './errors.ts';
-import { parseDurationMs } from './duration.ts';
+import { MAX_TIMER_MS, parseDurationMs } from './duration.ts';
 
 export class EnvReader {
   readonly #env: Record<string, string | undefined>;
@@ -33,11 +33,16 @@ export class EnvReader {
     return v ?? '';
   }
 
-  durationMs(name: string, fallback: string): number {
+  /** A duration in ms, at least 1 ms and at most `maxMs` (default: the longest a timer can wait). */
+  durationMs(name: string, fallback: string, maxMs = MAX_TIMER_MS): number {
     const text = this.string(name, fallback)!;
     const ms = parseDurationMs(text);
     if (ms === undefined || ms <= 0) {
       this.problems.push(`${name}: ${JSON.stringify(text)} is not a duration like 30s, 5m or 1h`);
+      return parseDurationMs(fallback)!;
+    }
+    if (ms > maxMs) {
+      this.problems.push(`${name}: ${JSON.stringify(text)} is too long (at most ${maxMs} ms)`);
       return parseDurationMs(fallback)!;
     }
     return ms;

@@ -58,9 +58,15 @@ export interface BackupAssignment extends SessionBase {
   invoker: string;
   dumpArgs: string[];
   retentionPolicy?: RetentionPolicy & { prune: boolean; dryRun: boolean };
-  /** Hostname recorded in snapshots (groups retention); Stash uses the target's name. */
+  /**
+   * Hostname recorded in snapshots; Stash uses the target's name. The agent also tags each
+   * snapshot namespace=, target=, invoker= and session=; which snapshots are the target's is
+   * decided by common/repository/snapshot-selector.ts.
+   */
   snapshotHost: string;
   filename: string;
+  /** Shrink guard threshold in percent of the previous dump (0: off; absent: the agent's default, 50). */
+  shrinkGuardPercent?: number;
 }
 
 export interface RestoreAssignment extends SessionBase {
@@ -104,4 +110,15 @@ export interface SessionResult {
   retention?: { kept: number; removed: number; pruned: boolean; error?: string };
   /** The repository after the session (backups). */
   repositoryStats?: { sizeBytes: number; snapshotCount: number };
+  /** Set when the shrink guard flagged the backup (it is stored; retention was skipped). */
+  suspiciousShrink?: SuspiciousShrink;
+}
+
+export interface SuspiciousShrink {
+  previousSnapshotId: string;
+  previousBytes: number;
+  bytes: number;
+  /** bytes as a percentage of previousBytes. */
+  percent: number;
+  thresholdPercent: number;
 }

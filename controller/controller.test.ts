@@ -190,4 +190,82 @@ describe('controller', () => {
     assert.match(metrics, /sidestash_sessions\{kind="BackupSession",phase="Running"\} 0/);
     assert.match(metrics, /sidestash_controller_http_requests_total/);
   });
+  it('refuses retention policies that would keep nothing and unbounded timeouts, each with its field path', async () => {
+    const cfg = (spec: Record<string, unknown>, kind = 'BackupConfiguration') => ({
+      kind, metadata: { name: 'guarded' },
+      spec: kind === 'RestoreSession' ? { repository: { name: 'repo' }, target: { ref: { name: 'db' } }, ...spec } : { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } }, ...spec },
+    });
+    const refused: [Record<string, unknown>, string, RegExp, string?][] = [
+      [{ retentionPolicy: { keepTags: ['gold'] } }, 'spec.retentionPolicy', /keepTags alone/],
+      [{ retentionPolicy: { keepLast: 0, keepDaily: 0 } }, 'spec.retentionPolicy', /keeps no snapshot/],
+      [{ retentionPolicy: { name: 'p', prune: true } }, 'spec.retentionPolicy', /keeps no snapshot/],
+      [{ timeout: '169h' }, 'spec.timeout', /at most 168h/],
+      [{ timeout: '9999999999999h' }, 'spec.timeout', /at most 168h/],
+      [{ timeout: '0s' }, 'spec.timeout', /at least 1s/],
+      [{ timeout: '200h' }, 'spec.timeout', /at most 168h/, 'RestoreSession'],
+    ];
+    for (const [spec, field, message, kind] of refused) {
+      const res = await call(base, 'POST', '/api/v1/apply', cfg(spec, kind));
+      assert.equal(res.status, 422, JSON.stringify(spec));
+      assert.deepEqual((res.body.error.errors as { field: string }[]).map((e) => e.field), [field], JSON.stringify(res.body));
+      assert.match(res.body.error.errors[0].message, message);
+    }
+    assert.equal((await call(base, 'GET', '/api/v1/backupconfigurations/guarded')).status, 404);
+    const ok = await call(base, 'POST', '/api/v1/apply', cfg({ timeout: '168h', retentionPolicy: { keepTags: ['gold'], keepLast: 3 }, shrinkGuard: { thresholdPercent: 30 } }));
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal((await call(base, 'DELETE', '/api/v1/backupconfigurations/guarded')).status, 200);
+  });
+
+  it('applies several documents all or nothing: one failing at apply stores none', async () => {
+    const session = { kind: 'BackupSession', metadata: { name: 'pinned-session' }, spec: { invoker: { kind: 'BackupConfiguration', name: 'no-such-config' }, trigger: 'manual' } };
+    assert.equal((await call(base, 'POST', '/api/v1/apply', session)).status, 200);
+    const batch = [
+      { kind: 'Secret', metadata: { name: 'atomic-secret' }, spec: { stringData: { a: 'b' } } },
+      { kind: 'AppBinding', metadata: { name: 'atomic-db' }, spec: { clientConfig: { socket: '/s' }, secret: { name: 'atomic-secret' } } },
+      { ...session, spec: { ...session.spec, trigger: 'schedule' } },
+    ];
+    const res = await call(base, 'POST', '/api/v1/apply', batch);
+    assert.equal(res.status, 409, JSON.stringify(res.body));
+    assert.equal((await call(base, 'GET', '/api/v1/secrets/atomic-secret')).status, 404, 'the earlier documents are not stored');
+    assert.equal((await call(base, 'GET', '/api/v1/appbindings/atomic-db')).status, 404);
+    assert.equal((await call(base, 'DELETE', '/api/v1/backupsessions/pinned-session')).status, 200);
+  });
+
+  it('a session whose configuration is broken fails alone; the agent still gets the others', async () => {
+    await call(base, 'POST', '/api/v1/apply', { kind: 'AppBinding', metadata: { name: 'db2' }, spec: { clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } });
+    await call(base, 'POST', '/api/v1/apply', { kind: 'AppBinding', metadata: { name: 'db3' }, spec: { clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } });
+    // Stored before apply checked them (bypassing validation here): a timeout that is no duration,
+    // and one whose deadline lies past any date (it used to make every poll of the agent a 500).
+    const put = (name: string, target: string, timeout: string) => c.store.put({ apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration', metadata: { name, namespace: 'default' }, spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: target } }, timeout } });
+    put('broken', 'db2', 'soon');
+    put('endless', 'db3', '9999999999999h');
+    const broken = await call(base, 'POST', '/api/v1/backupconfigurations/broken/trigger');
+    const endless = await call(base, 'POST', '/api/v1/backupconfigurations/endless/trigger');
+    const good = await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger');
+    assert.equal(good.status, 201, JSON.stringify(good.body));
+    const reg = await call(base, 'POST', '/api/v1/agents/register', { name: 'three-targets', targets: ['default/db2', 'default/db3', 'default/db'], version: 't' }, BOOT);
+    const token = reg.body.token as string;
+    const first = await call(base, 'GET', '/api/v1/agents/three-targets/sessions/next?waitMs=0', undefined, token);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(first.body.name, endless.body.metadata.name);
+    assert.ok(first.body.deadlineMs <= Date.now() + 7 * 24 * 3_600_000, 'the timeout is cut to 7 days');
+    const failed = await call(base, 'GET', `/api/v1/backupsessions/${broken.body.metadata.name}`);
+    assert.equal(failed.body.status.phase, 'Failed');
+    assert.equal(failed.body.status.error.code, 'SIDESTASH_INVALID_CONFIG');
+    assert.match(failed.body.status.error.message, /spec\.timeout "soon" is not a duration/);
+    const next = await call(base, 'GET', '/api/v1/agents/three-targets/sessions/next?waitMs=0', undefined, token);
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+    assert.equal(next.body.name, good.body.metadata.name);
+    assert.equal(next.body.shrinkGuardPercent, 50);
+
+    // The shrink guard's finding is recorded (type-checked) and exposed on /metrics.
+    const shrink = { previousSnapshotId: 'c'.repeat(64), previousBytes: 1000, bytes: 10, percent: 1, thresholdPercent: 50 };
+    const path = `/api/v1/agents/three-targets/sessions/BackupSession/default/${next.body.name}/result`;
+    assert.equal((await call(base, 'POST', path, { phase: 'Succeeded', snapshotId: 'b'.repeat(64), bytesRead: 10, suspiciousShrink: shrink }, token)).status, 200);
+    const done = await call(base, 'GET', `/api/v1/backupsessions/${next.body.name}`);
+    assert.deepEqual(done.body.status.suspiciousShrink, shrink);
+    assert.equal(done.body.status.retention, undefined);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /sidestash_backup_suspicious_shrink\{namespace="default",invoker="nightly"\} 1/);
+  });
 });

@@ -1,6 +1,6 @@
 // Controller metrics on /metrics (prom-client): sessions by kind and phase, agents, API requests.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { SessionStatus } from './resources/types.ts';
+import type { BackupSessionSpec, Resource, SessionStatus } from './resources/types.ts';
 import type { Store } from './store/store.ts';
 
 export interface ControllerMetrics {
@@ -31,6 +31,19 @@ export function createMetrics(store: Store, agentOnlineMs: number): ControllerMe
     },
   });
   new Gauge({
+    name: 'sidestash_backup_suspicious_shrink',
+    help: 'Whether the last successful backup of a BackupConfiguration was far smaller than the previous one (stored; retention skipped)',
+    labelNames: ['namespace', 'invoker'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [key, s] of latestFinishedBackups(store)) {
+        const [namespace = '', invoker = ''] = key.split('/');
+        this.set({ namespace, invoker }, s.status?.suspiciousShrink ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
     name: 'sidestash_agents_online',
     help: 'Agents that reported within the lease time',
     registers: [registry],
@@ -40,4 +53,16 @@ export function createMetrics(store: Store, agentOnlineMs: number): ControllerMe
     },
   });
   return { registry, httpRequests, httpDuration, sessionsFinished };
+}
+
+/** The newest successful BackupSession of each BackupConfiguration, by "namespace/invoker". */
+function latestFinishedBackups(store: Store): Map<string, Resource<BackupSessionSpec, SessionStatus>> {
+  const out = new Map<string, Resource<BackupSessionSpec, SessionStatus>>();
+  for (const s of store.list<BackupSessionSpec, SessionStatus>('BackupSession')) {
+    if (s.status?.phase !== 'Succeeded') continue;
+    const key = `${s.metadata.namespace}/${s.spec.invoker?.name ?? ''}`;
+    const cur = out.get(key);
+    if (!cur || (s.metadata.resourceVersion ?? 0) > (cur.metadata.resourceVersion ?? 0)) out.set(key, s);
+  }
+  return out;
 }

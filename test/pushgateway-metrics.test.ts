@@ -68,6 +68,12 @@ describe('metrics on the Pushgateway', () => {
     const lastSuccess = (await value('stash_backup_last_success_time_seconds', 'shop-db'))!;
     assert.ok(Math.abs(lastSuccess - Date.now() / 1000) < 60);
     assert.equal(await value('sidestash_session_running', 'shop-db'), 0);
+    assert.equal(await value('sidestash_backup_suspicious_shrink', 'shop-db'), 0);
+    // A backup the shrink guard flagged: stored (success), and marked.
+    const shrink = { previousSnapshotId: 'c'.repeat(64), previousBytes: 100_000, bytes: 10, percent: 0, thresholdPercent: 50 };
+    await pusher.sessionFinished(a('small-db'), { ...ok, suspiciousShrink: shrink });
+    assert.equal(await value('sidestash_backup_suspicious_shrink', 'small-db'), 1);
+    assert.equal(await value('stash_backup_session_success', 'small-db'), 1);
 
     // A failed backup of shop-db: success 0, last success time kept, crm-db untouched.
     // The failure is captured outside the try, so that a backup that wrongly succeeds fails the test.

@@ -47,10 +47,8 @@ export function adminRoutes(c: Controller): Route[] {
       if (errors.length > 0) {
         throw new SidestashError(ErrorCodes.VALIDATION_FAILED, errors.map((e) => `document ${e.document} (${String(e.kind ?? '?')} ${String(e.name ?? '?')}): ${e.field}: ${e.message}`).join('; '), { details: { errors } });
       }
-      const results = docs.map((d) => {
-        const { outcome, resource } = c.resources.apply(d);
-        return { kind: resource.kind, namespace: resource.metadata.namespace, name: resource.metadata.name, outcome };
-      });
+      // ...and stored in one transaction: a document that fails at apply (a conflict) stores none.
+      const results = c.resources.applyAll(docs).map(({ outcome, resource }) => ({ kind: resource.kind, namespace: resource.metadata.namespace, name: resource.metadata.name, outcome }));
       sendJson(res, 200, { results });
     }),
     route('GET', '/api/v1/agents', ({ res }) => {

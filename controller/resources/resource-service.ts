@@ -22,6 +22,21 @@ export class ResourceService {
 
   /** Validates and stores a document; VALIDATION_FAILED lists every problem with its field path. */
   apply(doc: unknown): { outcome: ApplyOutcome; resource: Resource } {
+    return this.applyAll([doc])[0]!;
+  }
+
+  /**
+   * Stores several documents all or nothing: one store transaction, so that a document failing
+   * at apply (e.g. a changed session: CONFLICT) leaves the earlier ones unstored. Change
+   * listeners hear of the stored resources only after the commit.
+   */
+  applyAll(docs: readonly unknown[]): { outcome: ApplyOutcome; resource: Resource }[] {
+    const results = this.#store.transaction(() => docs.map((d) => this.#applyOne(d)));
+    for (const r of results) if (r.outcome !== 'unchanged') this.#onChange(r.resource);
+    return results;
+  }
+
+  #applyOne(doc: unknown): { outcome: ApplyOutcome; resource: Resource } {
     const errors = validateResource(doc);
     if (errors.length > 0) {
       const d = doc as { kind?: unknown; metadata?: { name?: unknown } } | null;
@@ -42,7 +57,6 @@ export class ResourceService {
     if (existing?.status) resource.status = existing.status;
     else if (input.kind === 'BackupSession' || input.kind === 'RestoreSession') resource.status = { phase: 'Pending' };
     const stored = this.#store.put<Record<string, unknown>, Record<string, unknown>>(resource);
-    this.#onChange(stored);
     return { outcome: existing ? 'configured' : 'created', resource: stored };
   }
 

@@ -91,6 +91,8 @@ export const specSchemas: Record<Kind, Schema> = {
       paused: { type: 'boolean' },
       backupHistoryLimit: { type: 'integer', minimum: 0, maximum: 1000 },
       timeout: duration,
+      // A dump under thresholdPercent of the previous one is stored but marked suspicious, and retention is skipped.
+      shrinkGuard: obj({ enabled: { type: 'boolean' }, thresholdPercent: { type: 'integer', minimum: 1, maximum: 100 } }),
     },
     ['schedule', 'repository', 'target'],
   ),

@@ -1,6 +1,7 @@
 // Stash-like resources held by the controller. Every resource is
 // { apiVersion, kind, metadata: { name, namespace }, spec, status }; spec is the user's,
 // status the controller's.
+import type { SuspiciousShrink } from '../../common/protocol.ts';
 import type { RetentionPolicy } from '../../common/repository/retention.ts';
 
 export const API_VERSION = 'sidestash.io/v1';
@@ -75,6 +76,8 @@ export interface BackupConfigurationSpec {
   paused?: boolean;
   backupHistoryLimit?: number;
   timeout?: string;
+  /** Default: enabled, threshold 50 (percent of the previous dump's size). */
+  shrinkGuard?: { enabled?: boolean; thresholdPercent?: number };
 }
 
 export type SessionPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
@@ -104,6 +107,8 @@ export interface SessionStatus {
   error?: { code: string; message: string };
   retention?: { kept: number; removed: number; pruned: boolean; error?: string };
   repositoryStats?: { sizeBytes: number; snapshotCount: number };
+  /** The dump was far smaller than the previous one: stored, retention skipped. */
+  suspiciousShrink?: SuspiciousShrink;
 }
 
 export interface BackupSessionSpec {

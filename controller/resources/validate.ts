@@ -7,6 +7,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { KINDS } from './types.ts';
 import type { BackupConfigurationSpec, Kind, Resource } from './types.ts';
 import { resourceSchema } from './schemas.ts';
+import { safetyErrors } from './safety-rules.ts';
 
 export interface FieldError {
   field: string;
@@ -70,7 +71,7 @@ export function validateResource(doc: unknown): FieldError[] {
   // Meaning is checked too, so that one answer lists every problem; a field the schema already
   // faulted is not reported twice.
   const faulted = new Set(schemaErrors.map((e) => e.field));
-  return dedupe([...schemaErrors, ...semanticErrors(doc as Resource).filter((e) => !faulted.has(e.field))]);
+  return dedupe([...schemaErrors, ...[...semanticErrors(doc as Resource), ...safetyErrors(doc as Resource)].filter((e) => !faulted.has(e.field))]);
 }
 
 function dedupe(errors: FieldError[]): FieldError[] {

@@ -2,7 +2,9 @@
 // connection and credentials (AppBinding + Secret), repository location and secrets.
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
 import type { BackupAssignment, DatabaseConnection, RepositoryAccess, RestoreAssignment } from '../../common/protocol.ts';
-import { parseDurationMs } from '../../common/duration.ts';
+import { DEFAULT_SHRINK_GUARD_PERCENT } from '../../common/shrink-guard.ts';
+import { assignmentRetentionPolicy, retentionPolicyProblem } from '../resources/retention-rules.ts';
+import { sessionDeadlineMs } from '../resources/timeout-rules.ts';
 import { secretValues } from '../resources/resource-service.ts';
 import { DEFAULT_DUMP_ARGS } from '../resources/types.ts';
 import type { AppBindingSpec, BackupConfigurationSpec, BackupSessionSpec, RepositorySpec, Resource, RestoreSessionSpec } from '../resources/types.ts';
@@ -70,14 +72,12 @@ export function backupAssignment(store: Store, session: Resource<BackupSessionSp
     dumpArgs: cfg.spec.dumpArgs ?? DEFAULT_DUMP_ARGS,
     snapshotHost: target,
     filename: 'dumpfile.sql',
+    shrinkGuardPercent: cfg.spec.shrinkGuard?.enabled === false ? 0 : (cfg.spec.shrinkGuard?.thresholdPercent ?? DEFAULT_SHRINK_GUARD_PERCENT),
   };
-  const timeoutMs = cfg.spec.timeout ? parseDurationMs(cfg.spec.timeout) : undefined;
-  if (timeoutMs !== undefined) a.deadlineMs = startedMs + timeoutMs;
-  const rp = cfg.spec.retentionPolicy;
-  if (rp) {
-    const { name: _n, dryRun: _d, keepTags, prune, ...counts } = rp;
-    a.retentionPolicy = { ...counts, ...(keepTags ? { keepTags: [keepTags] } : {}), prune: prune ?? true, dryRun: rp.dryRun ?? false };
-  }
+  const deadlineMs = sessionDeadlineMs(cfg.spec.timeout, startedMs, `BackupConfiguration ${ns}/${cfg.metadata.name}`);
+  if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;
+  // A policy that keeps nothing (stored before apply refused it) is not applied at all.
+  if (cfg.spec.retentionPolicy && !retentionPolicyProblem(cfg.spec.retentionPolicy)) a.retentionPolicy = assignmentRetentionPolicy(cfg.spec.retentionPolicy);
   return a;
 }
 
@@ -97,7 +97,7 @@ export function restoreAssignment(store: Store, session: Resource<RestoreSession
     snapshotHost: target,
   };
   if (session.spec.database) a.databaseName = session.spec.database;
-  const timeoutMs = session.spec.timeout ? parseDurationMs(session.spec.timeout) : undefined;
-  if (timeoutMs !== undefined) a.deadlineMs = startedMs + timeoutMs;
+  const deadlineMs = sessionDeadlineMs(session.spec.timeout, startedMs, by);
+  if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;
   return a;
 }

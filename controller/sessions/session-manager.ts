@@ -10,6 +10,7 @@ import { DEFAULT_BACKUP_HISTORY_LIMIT } from '../resources/types.ts';
 import type { BackupConfigurationSpec, BackupSessionSpec, Resource, RestoreSessionSpec, SessionStatus } from '../resources/types.ts';
 import type { AgentRecord, Store } from '../store/store.ts';
 import { backupAssignment, restoreAssignment } from './assignment.ts';
+import { suspiciousShrinkOf } from './suspicious-shrink.ts';
 
 export type SessionKind = 'BackupSession' | 'RestoreSession';
 type Session = Resource<BackupSessionSpec | RestoreSessionSpec, SessionStatus>;
@@ -86,14 +87,16 @@ export class SessionManager extends EventEmitter<SessionEvents> {
         if (!agent.targets.includes(target)) continue;
         const now = this.#now();
         let assignment: SessionAssignment;
+        let status: SessionStatus;
+        // A session whose resources are broken fails alone, with its reason; the others are still served.
         try {
           assignment = s.kind === 'BackupSession' ? backupAssignment(this.#store, s as Resource<BackupSessionSpec, unknown>, now) : restoreAssignment(this.#store, s as Resource<RestoreSessionSpec, unknown>, now);
+          status = { phase: 'Running', agent: agent.name, startedAt: this.#iso(now), leaseExpiresAt: this.#iso(now + this.#leaseMs) };
+          if (assignment.deadlineMs !== undefined) status.deadline = this.#iso(assignment.deadlineMs);
         } catch (err) {
           this.#finish(s, { phase: 'Failed', error: { code: (err as SidestashError).code ?? ErrorCodes.INVALID_CONFIG, message: errorMessage(err) } });
           continue;
         }
-        const status: SessionStatus = { phase: 'Running', agent: agent.name, startedAt: this.#iso(now), leaseExpiresAt: this.#iso(now + this.#leaseMs) };
-        if (assignment.deadlineMs !== undefined) status.deadline = this.#iso(assignment.deadlineMs);
         this.#save({ ...s, status });
         this.#log.info('session assigned', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, agent: agent.name });
         return assignment;
@@ -142,6 +145,8 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     if (result.retention !== undefined) status.retention = result.retention;
     if (result.repositoryStats !== undefined) status.repositoryStats = result.repositoryStats;
     if (result.error !== undefined) status.error = result.error;
+    const shrink = suspiciousShrinkOf(result);
+    if (shrink) status.suspiciousShrink = shrink;
     const saved = this.#save({ ...s, status });
     this.#log.info('session finished', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, phase: result.phase, error: result.error });
     if (s.kind === 'BackupSession') this.#pruneHistory(s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name);

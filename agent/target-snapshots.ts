@@ -1,0 +1,36 @@
+// The agent's view of its target's snapshots, through the one selection rule of
+// common/repository/snapshot-selector.ts: `latest` for a restore, and the previous dump's size
+// for the shrink guard (read from the repository, which outlives the controller's state).
+import type { CallOptions } from '../common/backend/backend.ts';
+import { ErrorCodes, SidestashError } from '../common/errors.ts';
+import type { Repository } from '../common/repository/repository.ts';
+import { findSnapshotFile } from '../common/repository/snapshot-reader.ts';
+import { chooseLatest, parseTargetRef, previousOfConfiguration } from '../common/repository/snapshot-selector.ts';
+import type { TargetRef } from '../common/repository/snapshot-selector.ts';
+import { listSnapshots } from '../common/repository/snapshot.ts';
+import type { Snapshot } from '../common/repository/snapshot.ts';
+
+/** The assignment's "namespace/name" target; INVALID_CONFIG when it is not of that form. */
+export function targetOf(a: { target: string }): TargetRef {
+  const t = parseTargetRef(a.target);
+  if (!t) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `session target ${JSON.stringify(a.target)} is not "namespace/appbinding"`);
+  return t;
+}
+
+/** The newest snapshot of this target (never another namespace's, never a legacy one). */
+export async function latestOfTarget(repo: Repository, t: TargetRef, options: CallOptions = {}): Promise<Snapshot> {
+  const { latest, legacy } = chooseLatest(await listSnapshots(repo, options), t);
+  if (latest) return latest;
+  const hint = legacy.length > 0
+    ? `; ${legacy.length} snapshot(s) with hostname ${t.name} were written before sidestash recorded namespaces and may be this target's: restore one by id (newest: ${legacy.at(-1)!.id.slice(0, 8)})`
+    : '';
+  throw new SidestashError(ErrorCodes.SNAPSHOT_NOT_FOUND, `no snapshot of ${t.namespace}/${t.name} in the repository${hint}`);
+}
+
+/** The previous dump of this target by the same BackupConfiguration: its snapshot id and size. */
+export async function previousDump(repo: Repository, t: TargetRef, invoker: string, filename: string, options: CallOptions = {}): Promise<{ snapshotId: string; bytes: number } | undefined> {
+  const prev = previousOfConfiguration(await listSnapshots(repo, options), t, invoker);
+  if (!prev) return undefined;
+  const file = await findSnapshotFile(repo, prev, `/${filename}`, options);
+  return { snapshotId: prev.id, bytes: file.sizeBytes };
+}

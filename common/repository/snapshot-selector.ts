@@ -1,0 +1,104 @@
+// Which snapshots of a repository belong to a backup target (an AppBinding "namespace/name"):
+// the one rule that retention, `latest` and the shrink guard all use, so that two namespaces
+// with an AppBinding of the same name writing to one repository never touch each other's
+// snapshots.
+//
+// A snapshot written by sidestash keeps Stash's hostname (the AppBinding's name) and carries
+// the tags `namespace=<ns>`, `target=<ns>/<name>`, `invoker=<BackupConfiguration>` and
+// `session=<BackupSession>`. It belongs to target ns/name when its hostname is <name> and
+// every `target=` tag it has reads `target=<ns>/<name>`.
+//
+// Snapshots written before namespaces were recorded (hostname <name>, tags invoker= and
+// session=, no target= tag) are "legacy": they cannot be told apart between namespaces, so
+// retention never removes them and `latest` never picks them; they are restored by id.
+import { parseTime } from './time.ts';
+
+export interface TargetRef {
+  namespace: string;
+  /** The AppBinding's name; also the snapshots' hostname (as Stash writes it). */
+  name: string;
+}
+
+/** The parts of a snapshot the rule reads. */
+export interface SelectableSnapshot {
+  id: string;
+  time: string;
+  hostname?: string | undefined;
+  tags?: readonly string[] | null | undefined;
+}
+
+export type SnapshotOwnership = 'target' | 'legacy' | 'other';
+
+const TARGET_TAG = 'target=';
+const NAMESPACE_TAG = 'namespace=';
+
+/** "namespace/name" -> TargetRef; undefined when the text is not of that form. */
+export function parseTargetRef(text: string): TargetRef | undefined {
+  const m = /^([^/]+)\/([^/]+)$/.exec(text);
+  return m ? { namespace: m[1]!, name: m[2]! } : undefined;
+}
+
+/** The hostname a target's snapshots carry (Stash-compatible: the AppBinding's name). */
+export function snapshotHostname(t: TargetRef): string {
+  return t.name;
+}
+
+/** The tags that tie a snapshot to its target (added to invoker= and session=). */
+export function targetTags(t: TargetRef): string[] {
+  return [`${NAMESPACE_TAG}${t.namespace}`, `${TARGET_TAG}${t.namespace}/${t.name}`];
+}
+
+/** Whose a snapshot is, seen from target `t`. */
+export function snapshotOwnership(s: Pick<SelectableSnapshot, 'hostname' | 'tags'>, t: TargetRef): SnapshotOwnership {
+  const tags = s.tags ?? [];
+  const targetTagsOf = tags.filter((x) => x.startsWith(TARGET_TAG));
+  if (targetTagsOf.length > 0) {
+    const mine = s.hostname === snapshotHostname(t) && targetTagsOf.every((x) => x === `${TARGET_TAG}${t.namespace}/${t.name}`);
+    const namespaceTags = tags.filter((x) => x.startsWith(NAMESPACE_TAG));
+    return mine && namespaceTags.every((x) => x === `${NAMESPACE_TAG}${t.namespace}`) ? 'target' : 'other';
+  }
+  if (s.hostname === snapshotHostname(t) && tags.some((x) => x.startsWith('session=') || x.startsWith('invoker='))) return 'legacy';
+  return 'other';
+}
+
+/** Whether `s` is the snapshot BackupSession `session` wrote for target `t` (a reported result is checked with this). */
+export function isSessionSnapshot(s: Pick<SelectableSnapshot, 'hostname' | 'tags'>, t: TargetRef, session: string): boolean {
+  return snapshotOwnership(s, t) === 'target' && (s.tags ?? []).includes(`session=${session}`);
+}
+
+/** The snapshots retention may consider for target `t` (legacy ones are never removed). */
+export function retentionCandidates<S extends SelectableSnapshot>(snapshots: readonly S[], t: TargetRef): S[] {
+  return snapshots.filter((s) => snapshotOwnership(s, t) === 'target');
+}
+
+export interface LatestChoice<S> {
+  /** The newest snapshot of the target; undefined when it has none. */
+  latest: S | undefined;
+  /** Legacy snapshots that may be this target's (restorable by id), oldest first. */
+  legacy: S[];
+}
+
+/** `latest` for target `t`: the newest snapshot of this target only; legacy ones are listed, never picked. */
+export function chooseLatest<S extends SelectableSnapshot>(snapshots: readonly S[], t: TargetRef): LatestChoice<S> {
+  const sorted = [...snapshots].sort(byTime);
+  const own = sorted.filter((s) => snapshotOwnership(s, t) === 'target');
+  return { latest: own.at(-1), legacy: sorted.filter((s) => snapshotOwnership(s, t) === 'legacy') };
+}
+
+/**
+ * The snapshot a new backup of `t` by BackupConfiguration `invoker` is compared with (the
+ * shrink guard): the newest snapshot of this target written by the same configuration,
+ * excluding `exceptId` (the new one).
+ */
+export function previousOfConfiguration<S extends SelectableSnapshot>(snapshots: readonly S[], t: TargetRef, invoker: string, exceptId?: string): S | undefined {
+  return [...snapshots]
+    .sort(byTime)
+    .filter((s) => s.id !== exceptId && snapshotOwnership(s, t) === 'target' && (s.tags ?? []).includes(`invoker=${invoker}`))
+    .at(-1);
+}
+
+function byTime(a: SelectableSnapshot, b: SelectableSnapshot): number {
+  const ta = parseTime(a.time);
+  const tb = parseTime(b.time);
+  return (ta?.epochMs ?? 0) - (tb?.epochMs ?? 0) || (ta?.subMsNanos ?? 0) - (tb?.subMsNanos ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
