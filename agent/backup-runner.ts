@@ -2,6 +2,7 @@
 // SnapshotWriteStream, all in one pipeline(), nothing staged on disk; then retention.
 import { pipeline } from 'node:stream/promises';
 import { openBackend } from '../common/backend/open-backend.ts';
+import { requireSafeDumpArgs } from '../common/dump-args.ts';
 import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { BackupAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
@@ -14,7 +15,7 @@ import { startProgram } from './child-process.ts';
 import { writeClientOptionsFile } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
 import { estimateDataBytes } from './database-probe.ts';
-import { DumpVerifier, dumpArgsKeepComments } from './dump-verifier.ts';
+import { DumpVerifier } from './dump-verifier.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { withStdoutBuffer } from './stdbuf.ts';
 
@@ -38,6 +39,9 @@ export async function openOrInitRepository(access: BackupAssignment['repository'
 
 export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks: SessionHooks): Promise<SessionResult> {
   const { signal, log } = hooks;
+  // The agent's own line of defence: arguments off the allow-list fail the session before
+  // anything is written or started, and only the canonical form runs (common/dump-args.ts).
+  const dumpArgs = requireSafeDumpArgs(Array.isArray(a.dumpArgs) ? a.dumpArgs : [a.dumpArgs]);
   const tracker = new ProgressTracker();
   const options = await writeClientOptionsFile(config.tmpDir, a.database);
   let writer: SnapshotWriteStream | undefined;
@@ -52,11 +56,11 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     const removed = await removeLocks(repo, false, { signal });
     if (removed > 0) log.warn('removed stale repository locks', { removed });
     timer = setInterval(report, config.progressIntervalMs);
-    const args = [`--defaults-extra-file=${options.path}`, ...a.dumpArgs];
-    log.info('starting mariadb-dump', { args: a.dumpArgs, repository: repo.backend.location });
+    const args = [`--defaults-extra-file=${options.path}`, ...dumpArgs.args];
+    log.info('starting mariadb-dump', { args: dumpArgs.args, repository: repo.backend.location });
     const [program, argv] = withStdoutBuffer(config.stdbufPath, config.mariadbDumpPath, args);
     const dump = startProgram(program, argv, ['ignore', 'pipe'], signal);
-    verifier = new DumpVerifier(dump, dumpArgsKeepComments(a.dumpArgs));
+    verifier = new DumpVerifier(dump, dumpArgs.endsWithCompletedComment);
     writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`], signal });
     try {
       await pipeline(dump.child.stdout!, verifier, writer, { signal });
