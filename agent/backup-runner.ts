@@ -43,7 +43,7 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
   // anything is written or started, and only the canonical form runs (common/dump-args.ts).
   const dumpArgs = requireSafeDumpArgs(Array.isArray(a.dumpArgs) ? a.dumpArgs : [a.dumpArgs]);
   const tracker = new ProgressTracker();
-  const options = await writeClientOptionsFile(config.tmpDir, a.database);
+  const options = await writeClientOptionsFile(config.tmpDir, a.database, config.name);
   let writer: SnapshotWriteStream | undefined;
   let verifier: DumpVerifier | undefined;
   const report = (): void => hooks.onProgress(tracker.snapshot(verifier?.bytes ?? 0, writer?.stats?.storedBytes ?? 0));

@@ -27,7 +27,7 @@ export const RESTORE_CLIENT_ARGS = ['--binary-mode', '--sandbox', '--local-infil
 export async function runRestore(config: AgentConfig, a: RestoreAssignment, hooks: SessionHooks): Promise<SessionResult> {
   const { signal, log } = hooks;
   const tracker = new ProgressTracker();
-  const options = await writeClientOptionsFile(config.tmpDir, a.database);
+  const options = await writeClientOptionsFile(config.tmpDir, a.database, config.name);
   let bytes = 0;
   let timer: NodeJS.Timeout | undefined;
   try {
