@@ -1,6 +1,7 @@
 // A backup session: mariadb-dump (credentials in a private option file) -> DumpVerifier ->
 // SnapshotWriteStream, all in one pipeline(), nothing staged on disk; then retention.
 import { pipeline } from 'node:stream/promises';
+import { assertSafeRepositoryLocation } from '../common/backend/local/repository-path.ts';
 import { openBackend } from '../common/backend/open-backend.ts';
 import { requireSafeDumpArgs } from '../common/dump-args.ts';
 import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../common/errors.ts';
@@ -28,6 +29,8 @@ export interface SessionHooks {
 
 /** Opens the session's repository, creating it when the location holds none yet. */
 export async function openOrInitRepository(access: BackupAssignment['repository'], signal: AbortSignal, create: boolean): Promise<Repository> {
+  // The controller's rule, enforced here too: no repository in a system directory.
+  assertSafeRepositoryLocation(access.location);
   const backend = await openBackend(access.location, access.credentials);
   try {
     return await Repository.open(backend, access.password, { signal });

@@ -94,6 +94,17 @@ describe('controller', () => {
     assert.equal((await call(base, 'DELETE', '/api/v1/backupconfigurations/dump-args')).status < 300, true);
   });
 
+  it('refuses local repository paths in system directories, not normalised, or with ..', async () => {
+    const repo = (path: string) => ({ kind: 'Repository', metadata: { name: 'sys-repo' }, spec: { backend: { local: { path }, storageSecretName: 'repo-secret' } } });
+    for (const [path, message] of [['/', /itself/], ['/etc/sidestash', /\/etc/], ['/proc/self/cwd', /\/proc/], ['/var/lib/mysql', /\/var\/lib\/mysql/], ['/srv/../etc', /\.\./], ['relative/repo', /absolute/], ['/srv//repo', /normalised/]] as const) {
+      const res = await call(base, 'POST', '/api/v1/apply', repo(path));
+      assert.equal(res.status, 422, path);
+      const errors = res.body.error.errors as { field: string; message: string }[];
+      assert.deepEqual(errors.map((e) => e.field), ['spec.backend.local.path'], path);
+      assert.match(errors[0]!.message, message);
+    }
+  });
+
   it('applies YAML, reports created/unchanged/configured, hides secret values, and 404s', async () => {
     const yaml = (await import('yaml')).stringify;
     const text = resources.map((r) => yaml(r)).join('---\n');

@@ -90,6 +90,15 @@ describe('what the agent refuses', () => {
     assert.deepEqual((await readdir(dir.path)).filter((f) => f.startsWith('sidestash-')), [], 'no option file was written');
   });
 
+  it('opens no local repository in a system directory, though the path never passed the controller', async () => {
+    // Paths where a missing check fails harmlessly too.
+    for (const location of ['local:/dev/null/repo', 'local:/sys/sidestash-none', '/proc/sidestash-none', `local:${dir.path}/r-sys/../r-sys2`]) {
+      const b = { ...backup('r-sys', ['--databases', 'shop']), repository: { location, password: REPO_PASSWORD, credentials: {} } };
+      await assert.rejects(runBackup(config, b, hooks()), (err) => isSidestashError(err, ErrorCodes.INVALID_CONFIG) && /local repository path/.test(err.message), location);
+      await assert.rejects(runRestore(config, { ...restore('r-sys'), repository: b.repository }, hooks()), (err) => isSidestashError(err, ErrorCodes.INVALID_CONFIG), location);
+    }
+  });
+
   it('restores a real dump, which starts with the sandbox line, and one database of it alone', async () => {
     const repo = await Repository.open(new LocalBackend(join(dir.path, 'r-dump')), REPO_PASSWORD);
     const file = await findSnapshotFile(repo, await findSnapshot(repo, 'latest', {}));

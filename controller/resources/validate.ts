@@ -7,6 +7,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { KINDS } from './types.ts';
 import type { BackupConfigurationSpec, Kind, Resource } from './types.ts';
 import { resourceSchema } from './schemas.ts';
+import { localRepositoryPathProblem } from '../../common/backend/local/repository-path.ts';
 import { normaliseDumpArgs } from '../../common/dump-args.ts';
 
 export interface FieldError {
@@ -83,6 +84,12 @@ function dedupe(errors: FieldError[]): FieldError[] {
 
 function semanticErrors(doc: Resource): FieldError[] {
   const errors: FieldError[] = [];
+  if (doc.kind === 'Repository') {
+    // The rule the agent applies too before it opens a local repository.
+    const path = (doc.spec as { backend?: { local?: { path?: unknown } } } | undefined)?.backend?.local?.path;
+    const problem = typeof path === 'string' && path !== '' ? localRepositoryPathProblem(path) : undefined;
+    if (problem) errors.push({ field: 'spec.backend.local.path', message: problem });
+  }
   if (doc.kind === 'BackupConfiguration' && doc.spec && typeof doc.spec === 'object') {
     const spec = doc.spec as unknown as Partial<BackupConfigurationSpec>;
     if (typeof spec.timezone === 'string') {
