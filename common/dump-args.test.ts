@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { normaliseDumpArgs, requireSafeDumpArgs } from './dump-args.ts';
 import { ErrorCodes, isSidestashError } from './errors.ts';
+import { ALLOWED_DUMP_OPTIONS, MARIADB_DUMP_OPTIONS } from './mariadb-dump-options.ts';
 import { whereConditionProblem } from './sql-where.ts';
 
 const ACCEPTED: [string[], string[]][] = [
@@ -69,7 +70,7 @@ const REFUSED: [unknown[], number, RegExp][] = [
   [['--dump-slave'], 0, /--dump-slave/],
   [['--flush-logs'], 0, /--flush-logs/],
   [['-F'], 0, /--flush-logs/],
-  [['--system=users'], 0, /--system/],
+  [['--system=users'], 0, /--system.*restore would apply/],
   [['--xml'], 0, /--xml/],
   [['--force'], 0, /--force/],
   [['--character-sets-dir=/tmp'], 0, /--character-sets-dir/],
@@ -169,6 +170,15 @@ describe('dumpArgs allow-list', () => {
     // And the spellings refused above do reach the forbidden option in the real program.
     for (const spelling of ['--log_e=/tmp/sidestash-x', '--loose-log-err=/tmp/sidestash-x']) {
       assert.ok((await variables([spelling])).some((l) => /^log-error\s+\/tmp\/sidestash-x$/.test(l)), spelling);
+    }
+    // Every allowed on/off option, on and off, in its canonical spelling.
+    for (const [name] of ALLOWED_DUMP_OPTIONS) {
+      const option = MARIADB_DUMP_OPTIONS.find((o) => o.name === name)!;
+      if (option.kind !== 'bool') continue;
+      for (const [given, value] of [[`--${name}`, 'TRUE'], [`--skip-${name.replace(/-/g, '_')}`, 'FALSE']] as const) {
+        const canonical = normaliseDumpArgs([given]).args;
+        assert.ok((await variables(canonical)).some((l) => new RegExp(`^${name}\\s+${value}$`).test(l)), `${given} -> ${canonical.join(' ')}`);
+      }
     }
     for (const ambiguous of ['--d', '--no-d', '--skip-lock']) await assert.rejects(run('mariadb-dump', ['--no-defaults', ambiguous]), /ambiguous option/);
   });

@@ -241,6 +241,9 @@ function refusalReason(name: string): string {
   if (/^(host|port|socket|protocol|user|password|pipe|compress|ssl.*|tls-version)$/.test(name)) return 'the agent sets the connection and credentials itself';
   if (/^(result-file|tab|log-error|character-sets-dir|debug.*|fields-.*|lines-terminated-by|header)$/.test(name)) return 'it writes or reads files';
   if (/^(plugin-dir|default-auth)$/.test(name)) return 'it loads client plugins';
+  if (/^(master-data|dump-slave|delete-master-logs|flush-logs|flush-privileges|apply-slave-statements|gtid|include-master-host-port|galera-info)$/.test(name)) return 'it acts on the server or its replication, or puts replication statements into the dump';
+  if (name === 'system') return 'it puts users, grants or plugins into the dump, which a restore would apply';
+  if (/^(xml|compatible|all-tablespaces)$/.test(name)) return 'the dump would not restore as it is';
   return 'only options a logical backup needs are allowed';
 }
 
