@@ -7,6 +7,7 @@ import { MAX_TIMER_MS } from '../common/duration.ts';
 import { setLongTimeout } from '../common/long-timeout.ts';
 import { runtimeName } from '../common/runtime.ts';
 import { runBackup } from './backup-runner.ts';
+import { removeLeftoverOptionDirs } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
 import type { MetricsPusher } from './metrics-pusher.ts';
@@ -64,6 +65,9 @@ export class SidecarAgent {
 
   /** Runs until the signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
+    // Credentials a killed run left behind in its option files.
+    const leftovers = await removeLeftoverOptionDirs(this.#config.tmpDir, this.#config.name);
+    if (leftovers > 0) this.#log.warn('removed option files left by an earlier run', { removed: leftovers, tmpDir: this.#config.tmpDir });
     await this.#startMetrics();
     await this.#register(signal);
     const heartbeat = setInterval(() => {

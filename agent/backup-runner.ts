@@ -1,7 +1,9 @@
 // A backup session: mariadb-dump (credentials in a private option file) -> DumpVerifier ->
 // SnapshotWriteStream, all in one pipeline(), nothing staged on disk; then retention.
 import { pipeline } from 'node:stream/promises';
+import { assertSafeRepositoryLocation } from '../common/backend/local/repository-path.ts';
 import { openBackend } from '../common/backend/open-backend.ts';
+import { requireSafeDumpArgs } from '../common/dump-args.ts';
 import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { BackupAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
@@ -14,7 +16,7 @@ import { startProgram } from './child-process.ts';
 import { writeClientOptionsFile } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
 import { estimateDataBytes } from './database-probe.ts';
-import { DumpVerifier, dumpArgsKeepComments } from './dump-verifier.ts';
+import { DumpVerifier } from './dump-verifier.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { withStdoutBuffer } from './stdbuf.ts';
 import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
@@ -32,6 +34,8 @@ export interface SessionHooks {
 
 /** Opens the session's repository, creating it when the location holds none yet. */
 export async function openOrInitRepository(access: BackupAssignment['repository'], signal: AbortSignal, create: boolean): Promise<Repository> {
+  // The controller's rule, enforced here too: no repository in a system directory.
+  assertSafeRepositoryLocation(access.location);
   const backend = await openBackend(access.location, access.credentials);
   try {
     return await Repository.open(backend, access.password, { signal });
@@ -43,9 +47,12 @@ export async function openOrInitRepository(access: BackupAssignment['repository'
 
 export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks: SessionHooks): Promise<SessionResult> {
   const { signal, log } = hooks;
+  // The agent's own line of defence: arguments off the allow-list fail the session before
+  // anything is written or started, and only the canonical form runs (common/dump-args.ts).
+  const dumpArgs = requireSafeDumpArgs(Array.isArray(a.dumpArgs) ? a.dumpArgs : [a.dumpArgs]);
   const target = targetOf(a);
   const tracker = new ProgressTracker();
-  const options = await writeClientOptionsFile(config.tmpDir, a.database);
+  const options = await writeClientOptionsFile(config.tmpDir, a.database, config.name);
   let writer: SnapshotWriteStream | undefined;
   let verifier: DumpVerifier | undefined;
   const report = (): void => hooks.onProgress(tracker.snapshot(verifier?.bytes ?? 0, writer?.stats?.storedBytes ?? 0));
@@ -59,11 +66,11 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     if (removed > 0) log.warn('removed stale repository locks', { removed });
     const previous = await previousForGuard(repo, a, target, log, signal);
     timer = setInterval(report, config.progressIntervalMs);
-    const args = [`--defaults-extra-file=${options.path}`, ...a.dumpArgs];
-    log.info('starting mariadb-dump', { args: a.dumpArgs, repository: repo.backend.location });
+    const args = [`--defaults-extra-file=${options.path}`, ...dumpArgs.args];
+    log.info('starting mariadb-dump', { args: dumpArgs.args, repository: repo.backend.location });
     const [program, argv] = withStdoutBuffer(config.stdbufPath, config.mariadbDumpPath, args);
     const dump = startProgram(program, argv, ['ignore', 'pipe'], signal);
-    verifier = new DumpVerifier(dump, dumpArgsKeepComments(a.dumpArgs));
+    verifier = new DumpVerifier(dump, dumpArgs.endsWithCompletedComment);
     writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...targetTags(target)], signal });
     try {
       await pipeline(dump.child.stdout!, verifier, writer, { signal });

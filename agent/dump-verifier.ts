@@ -16,7 +16,7 @@ export class DumpVerifier extends Transform {
   #tail: Buffer = Buffer.alloc(0);
   bytes = 0;
 
-  /** expectMark: false when the dump arguments suppress comments (--skip-comments, --compact). */
+  /** expectMark: false when the dump arguments suppress the closing comment (normaliseDumpArgs().endsWithCompletedComment). */
   constructor(program: RunningProgram, expectMark: boolean) {
     super({ highWaterMark: 1024 * 1024 });
     this.#program = program;
@@ -40,8 +40,4 @@ export class DumpVerifier extends Transform {
       }
     }, cb);
   }
-}
-
-export function dumpArgsKeepComments(args: readonly string[]): boolean {
-  return !args.some((a) => a === '--skip-comments' || a === '--compact' || a === '--comments=0' || a === '--comments=false');
 }

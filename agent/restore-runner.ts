@@ -1,5 +1,5 @@
-// A restore session: snapshot file stream -> mariadb (whole dump, or one database of it with
-// --one-database), credentials in a private option file.
+// A restore session: snapshot file stream -> mariadb (whole dump, or one database of it through
+// OneDatabaseFilter), the client sandboxed, credentials in a private option file.
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { ErrorCodes, SidestashError, errorMessage } from '../common/errors.ts';
@@ -12,13 +12,23 @@ import { startProgram } from './child-process.ts';
 import { writeClientOptionsFile } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
 import { runSql } from './database-probe.ts';
+import { OneDatabaseFilter } from './one-database-filter.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { latestOfTarget, targetOf } from './target-snapshots.ts';
+
+/**
+ * A snapshot is untrusted input (anyone with the repository password can write one), so the
+ * client runs none of its commands: --binary-mode turns off every client command but DELIMITER
+ * and \C (no \! or system, source, tee, pager, edit, connect), --sandbox refuses the ones that
+ * touch files even so, and --local-infile=0 stops LOAD DATA LOCAL INFILE from reading files.
+ * One database of a dump is picked by OneDatabaseFilter (--one-database needs client commands).
+ */
+export const RESTORE_CLIENT_ARGS = ['--binary-mode', '--sandbox', '--local-infile=0'];
 
 export async function runRestore(config: AgentConfig, a: RestoreAssignment, hooks: SessionHooks): Promise<SessionResult> {
   const { signal, log } = hooks;
   const tracker = new ProgressTracker();
-  const options = await writeClientOptionsFile(config.tmpDir, a.database);
+  const options = await writeClientOptionsFile(config.tmpDir, a.database, config.name);
   let bytes = 0;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -29,8 +39,7 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     const file = await findSnapshotFile(repo, snapshot, undefined, { signal });
     tracker.estimatedTotalBytes = file.sizeBytes;
     timer = setInterval(() => hooks.onProgress(tracker.snapshot(bytes, 0)), config.progressIntervalMs);
-    // No --binary-mode: it turns off the client's USE tracking that --one-database relies on.
-    const args = [`--defaults-extra-file=${options.path}`, ...(a.databaseName ? ['--one-database', a.databaseName] : [])];
+    const args = [`--defaults-extra-file=${options.path}`, ...RESTORE_CLIENT_ARGS, ...(a.databaseName ? [`--database=${a.databaseName}`] : [])];
     log.info('restoring snapshot', { snapshotId: snapshot.id, path: file.path, bytes: file.sizeBytes, database: a.databaseName ?? '(all)' });
     const client = startProgram(config.mariadbPath, args, ['pipe', 'ignore'], signal);
     const counter = new Transform({
@@ -41,7 +50,9 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     });
     let streamError: unknown;
     try {
-      await pipeline(createFileReadStream(repo, file, { signal }), counter, client.child.stdin!, { signal });
+      const read = createFileReadStream(repo, file, { signal });
+      if (a.databaseName) await pipeline(read, counter, new OneDatabaseFilter(a.databaseName), client.child.stdin!, { signal });
+      else await pipeline(read, counter, client.child.stdin!, { signal });
     } catch (err) {
       streamError = err;
       client.child.kill('SIGTERM');

@@ -81,6 +81,30 @@ describe('controller', () => {
     assert.equal((await call(base, 'POST', '/api/v1/apply', { kind: 'Pod', metadata: { name: 'x' }, spec: {} })).status, 422);
   });
 
+  it('refuses dump arguments outside the allow-list in any spelling, each with its field path, and takes positional names', async () => {
+    const cfg = (dumpArgs: unknown[]) => ({ kind: 'BackupConfiguration', metadata: { name: 'dump-args' }, spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } }, dumpArgs } });
+    const refused = await call(base, 'POST', '/api/v1/apply', cfg(['--single-transaction', '--res=/etc/passwd', '--log_error', '/etc/cron.d/x', '-T/tmp', '--loose-plugin-dir=/tmp', '--d', '--where=1 INTO OUTFILE "/tmp/x"', '--databases', '-x', 'shop']));
+    assert.equal(refused.status, 422);
+    const errors = refused.body.error.errors as { field: string; message: string }[];
+    assert.deepEqual(errors.map((e) => e.field), ['spec.dumpArgs[1]', 'spec.dumpArgs[2]', 'spec.dumpArgs[4]', 'spec.dumpArgs[5]', 'spec.dumpArgs[6]', 'spec.dumpArgs[7]']);
+    assert.match(errors[0]!.message, /--res \(--result-file\) is not allowed/);
+    assert.match(errors[4]!.message, /ambiguous/);
+    const ok = await call(base, 'POST', '/api/v1/apply', cfg(['--databases', 'shop', 'crm', '--single-transaction', '--where', "status = 'open'"]));
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal((await call(base, 'DELETE', '/api/v1/backupconfigurations/dump-args')).status < 300, true);
+  });
+
+  it('refuses local repository paths in system directories, not normalised, or with ..', async () => {
+    const repo = (path: string) => ({ kind: 'Repository', metadata: { name: 'sys-repo' }, spec: { backend: { local: { path }, storageSecretName: 'repo-secret' } } });
+    for (const [path, message] of [['/', /itself/], ['/etc/sidestash', /\/etc/], ['/proc/self/cwd', /\/proc/], ['/var/lib/mysql', /\/var\/lib\/mysql/], ['/srv/../etc', /\.\./], ['relative/repo', /absolute/], ['/srv//repo', /normalised/]] as const) {
+      const res = await call(base, 'POST', '/api/v1/apply', repo(path));
+      assert.equal(res.status, 422, path);
+      const errors = res.body.error.errors as { field: string; message: string }[];
+      assert.deepEqual(errors.map((e) => e.field), ['spec.backend.local.path'], path);
+      assert.match(errors[0]!.message, message);
+    }
+  });
+
   it('applies YAML, reports created/unchanged/configured, hides secret values, and 404s', async () => {
     const yaml = (await import('yaml')).stringify;
     const text = resources.map((r) => yaml(r)).join('---\n');

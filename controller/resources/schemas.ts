@@ -75,7 +75,8 @@ export const specSchemas: Record<Kind, Schema> = {
       timezone: str({ pattern: '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$' }),
       repository: ref,
       target: targetRef,
-      dumpArgs: { type: 'array', items: { type: 'string', pattern: '^--[a-z]' } },
+      // Each item is checked against mariadb-dump's option table and the allow-list on apply (common/dump-args.ts).
+      dumpArgs: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 4096 } },
       retentionPolicy: obj({
         name: { type: 'string' },
         keepLast: keep,

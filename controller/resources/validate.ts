@@ -1,5 +1,5 @@
 // Validates a resource document: schema (unknown fields rejected) and meaning (cron syntax,
-// time zone, safe dump arguments). Every problem is reported, each with its
+// time zone, dump arguments on the allow-list). Every problem is reported, each with its
 // field path, e.g. "spec.backend.local.path: is required". (Secret data must be base64: the schema says so.)
 import { Cron } from 'croner';
 import { Ajv } from 'ajv';
@@ -8,6 +8,8 @@ import { KINDS } from './types.ts';
 import type { BackupConfigurationSpec, Kind, Resource } from './types.ts';
 import { resourceSchema } from './schemas.ts';
 import { safetyErrors } from './safety-rules.ts';
+import { localRepositoryPathProblem } from '../../common/backend/local/repository-path.ts';
+import { normaliseDumpArgs } from '../../common/dump-args.ts';
 
 export interface FieldError {
   field: string;
@@ -16,9 +18,6 @@ export interface FieldError {
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validators = new Map<Kind, ValidateFunction>(KINDS.map((k) => [k, ajv.compile(resourceSchema(k))]));
-
-/** Options mariadb-dump must not get from a spec: they write files, read other credentials, or redirect the connection. */
-const FORBIDDEN_DUMP_ARGS = ['--result-file', '--tab', '--defaults-file', '--defaults-extra-file', '--defaults-group-suffix', '--no-defaults', '--print-defaults', '--password', '--user', '--host', '--socket', '--port', '--protocol', '--plugin-dir', '--login-path', '--pipe', '--shared-memory-base-name'];
 
 function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
   const out: FieldError[] = [];
@@ -86,6 +85,12 @@ function dedupe(errors: FieldError[]): FieldError[] {
 
 function semanticErrors(doc: Resource): FieldError[] {
   const errors: FieldError[] = [];
+  if (doc.kind === 'Repository') {
+    // The rule the agent applies too before it opens a local repository.
+    const path = (doc.spec as { backend?: { local?: { path?: unknown } } } | undefined)?.backend?.local?.path;
+    const problem = typeof path === 'string' && path !== '' ? localRepositoryPathProblem(path) : undefined;
+    if (problem) errors.push({ field: 'spec.backend.local.path', message: problem });
+  }
   if (doc.kind === 'BackupConfiguration' && doc.spec && typeof doc.spec === 'object') {
     const spec = doc.spec as unknown as Partial<BackupConfigurationSpec>;
     if (typeof spec.timezone === 'string') {
@@ -102,11 +107,10 @@ function semanticErrors(doc: Resource): FieldError[] {
         errors.push({ field: 'spec.schedule', message: `invalid cron expression: ${(err as Error).message}` });
       }
     }
-    (Array.isArray(spec.dumpArgs) ? spec.dumpArgs : []).forEach((arg, i) => {
-      if (typeof arg !== 'string') return;
-      const name = arg.split('=')[0]!;
-      if (FORBIDDEN_DUMP_ARGS.includes(name)) errors.push({ field: `spec.dumpArgs[${i}]`, message: `${name} is not allowed (the agent sets the connection and credentials itself)` });
-    });
+    // The allow-list the agent enforces too (common/dump-args.ts).
+    if (Array.isArray(spec.dumpArgs)) {
+      for (const p of normaliseDumpArgs(spec.dumpArgs).problems) errors.push({ field: `spec.dumpArgs[${p.index}]`, message: p.message });
+    }
   }
   return errors;
 }

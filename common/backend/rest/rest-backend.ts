@@ -5,6 +5,7 @@
 import { Agent, request } from 'undici';
 import { ErrorCodes, SidestashError, isSidestashError, throwIfAborted } from '../../errors.ts';
 import type { Backend, CallOptions, FileHandle, FileInfo, FileType, LoadOptions } from '../backend.ts';
+import { readBounded, remoteExcerpt } from '../remote-excerpt.ts';
 import { DEFAULT_RETRY, networkError, withRetry } from '../retry.ts';
 import type { RetryPolicy } from '../retry.ts';
 
@@ -59,10 +60,12 @@ export class RestBackend implements Backend {
         if (opts.signal?.aborted) throw new SidestashError(ErrorCodes.ABORTED, `${what}: aborted`, { cause: err });
         throw networkError(what, err);
       }
-      const body = method === 'HEAD' ? (await res.body.dump(), Buffer.alloc(0)) : Buffer.from(await res.body.arrayBuffer());
-      if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body };
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      // An error answer is read only up to a bound and shown only as a short, printable excerpt.
+      const body = method === 'HEAD' ? (await res.body.dump(), Buffer.alloc(0)) : ok ? Buffer.from(await res.body.arrayBuffer()) : await readBounded(res.body);
+      if (ok) return { status: res.statusCode, headers: res.headers, body };
       if (res.statusCode === 404) throw new SidestashError(ErrorCodes.BACKEND_NOT_FOUND, `${what}: not found`);
-      throw new SidestashError(ErrorCodes.BACKEND_IO, `${what}: ${res.statusCode} ${body.toString('utf8').slice(0, 200)}`.trim(), { retryable: res.statusCode >= 500 || res.statusCode === 429, details: { status: res.statusCode } });
+      throw new SidestashError(ErrorCodes.BACKEND_IO, `${what}: ${res.statusCode} ${remoteExcerpt(body)}`.trim(), { retryable: res.statusCode >= 500 || res.statusCode === 429, details: { status: res.statusCode } });
     });
   }
 

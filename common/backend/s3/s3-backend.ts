@@ -1,6 +1,7 @@
 // S3 backend (AWS S3, MinIO, Ceph RGW, GCS interoperability, Cloudflare R2, ...): restic's
 // default layout under the prefix, multipart uploads for large packs, retries with backoff.
 import { ErrorCodes, SidestashError, isSidestashError, throwIfAborted } from '../../errors.ts';
+import { remoteExcerpt } from '../remote-excerpt.ts';
 import type { Backend, CallOptions, FileHandle, FileInfo, FileType, LoadOptions } from '../backend.ts';
 import { mapConcurrent } from '../../repository/concurrency.ts';
 import { DEFAULT_RETRY, withRetry } from '../retry.ts';
@@ -78,7 +79,7 @@ export class S3Backend implements Backend {
       const complete = Buffer.from(`<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</ETag></Part>`).join('')}</CompleteMultipartUpload>`);
       const res = await this.#send(`complete upload ${key}`, options.signal, () => this.#client.send({ method: 'POST', key, query: { uploadId }, body: complete, ...signal(options) }));
       // S3 may answer 200 with an error document when completing fails late.
-      if (res.body.toString('utf8').includes('<Error>')) throw new SidestashError(ErrorCodes.BACKEND_IO, `S3 ${key}: completing the upload failed: ${res.body.toString('utf8').slice(0, 300)}`, { retryable: true });
+      if (res.body.toString('utf8').includes('<Error>')) throw new SidestashError(ErrorCodes.BACKEND_IO, `S3 ${key}: completing the upload failed: ${remoteExcerpt(res.body)}`, { retryable: true });
     } catch (err) {
       await this.#client.send({ method: 'DELETE', key, query: { uploadId } }).catch(() => {});
       throw err;

@@ -10,6 +10,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { XMLParser } from 'fast-xml-parser';
 import { ErrorCodes, SidestashError } from '../../errors.ts';
+import { readBounded, remoteExcerpt } from '../remote-excerpt.ts';
 import { networkError } from '../retry.ts';
 import type { S3Config } from './s3-config.ts';
 
@@ -84,13 +85,15 @@ export class S3Client {
       const { response } = await this.#handler.handle(signed as HttpRequest, r.signal ? { abortSignal: r.signal } : {});
       status = response.statusCode;
       resHeaders = response.headers;
-      body = r.method === 'HEAD' ? Buffer.alloc(0) : await readAll(response.body as Readable | undefined);
+      const ok = status >= 200 && status < 300;
+      // An error answer is read only up to a bound and shown only as a short, printable excerpt.
+      body = r.method === 'HEAD' ? Buffer.alloc(0) : ok ? await readAll(response.body as Readable | undefined) : response.body ? await readBounded(response.body as Readable) : Buffer.alloc(0);
     } catch (err) {
       if (r.signal?.aborted) throw new SidestashError(ErrorCodes.ABORTED, `${what}: aborted`, { cause: err });
       throw networkError(what, err);
     }
     if (status >= 200 && status < 300) return { status, headers: resHeaders, body };
-    const e = body.length > 0 ? (xml.parse(body.toString('utf8')) as { Error?: { Code?: string; Message?: string } }).Error : undefined;
+    const e = s3Error(body);
     const detail = `${status}${e?.Code ? ` ${e.Code}` : ''}${e?.Message ? `: ${e.Message}` : ''}`;
     if (status === 404) throw new SidestashError(ErrorCodes.BACKEND_NOT_FOUND, `${what}: ${e?.Code === 'NoSuchBucket' ? 'bucket does not exist' : 'not found'}`, { details: { status, s3Code: e?.Code } });
     const retryable = status >= 500 || status === 429 || e?.Code === 'SlowDown' || e?.Code === 'RequestTimeout';
@@ -100,6 +103,20 @@ export class S3Client {
   async close(): Promise<void> {
     this.#handler.destroy();
   }
+}
+
+/** The Code (a plain word, else none) and Message (an excerpt) of an S3 error answer. */
+function s3Error(body: Buffer): { Code?: string; Message?: string } | undefined {
+  if (body.length === 0) return undefined;
+  let e: { Code?: unknown; Message?: unknown } | undefined;
+  try {
+    e = (xml.parse(body.toString('utf8')) as { Error?: { Code?: unknown; Message?: unknown } }).Error;
+  } catch {
+    e = undefined;
+  }
+  const code = typeof e?.Code === 'string' && /^[A-Za-z0-9.]{1,64}$/.test(e.Code) ? e.Code : undefined;
+  const message = e?.Message !== undefined ? remoteExcerpt(String(e.Message)) : e ? undefined : remoteExcerpt(body);
+  return { ...(code ? { Code: code } : {}), ...(message ? { Message: message } : {}) };
 }
 
 async function readAll(stream: Readable | undefined): Promise<Buffer> {
