@@ -1,6 +1,8 @@
 // Controller configuration, parsed once at start-up from the environment.
 import { dirname } from 'node:path';
 import { EnvReader, parseListen } from '../common/config-env.ts';
+import type { ConfiguredKey } from './store/encryption-key.ts';
+import { decodeKey } from './store/secret-cipher.ts';
 import type { InjectionConfig } from './webhook/injector.ts';
 import type { WebhookConfig } from './webhook/webhook-server.ts';
 
@@ -13,6 +15,8 @@ export interface ControllerConfig {
   /** How long a Running session survives without word from its agent. */
   leaseMs: number;
   sweepIntervalMs: number;
+  /** Seals Secret values at rest; absent: a key file beside the database (controller/store/encryption-key.ts). */
+  secretEncryptionKey?: ConfiguredKey;
   /** The sidecar-injection webhook, when SIDESTASH_WEBHOOK_LISTEN is set. */
   webhook?: WebhookConfig;
 }
@@ -32,6 +36,12 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
     leaseMs: r.durationMs('SIDESTASH_SESSION_LEASE', '60s'),
     sweepIntervalMs: r.durationMs('SIDESTASH_SWEEP_INTERVAL', '5s'),
   };
+  const keyText = r.string('SIDESTASH_ENCRYPTION_KEY');
+  if (keyText !== undefined) {
+    const setting = env.SIDESTASH_ENCRYPTION_KEY_FILE ? `SIDESTASH_ENCRYPTION_KEY_FILE (${env.SIDESTASH_ENCRYPTION_KEY_FILE})` : 'SIDESTASH_ENCRYPTION_KEY';
+    if (decodeKey(keyText)) config.secretEncryptionKey = { text: keyText, setting };
+    else r.problems.push(`${setting}: must be base64 of 32 bytes (e.g. the output of: head -c 32 /dev/urandom | base64)`);
+  }
   const webhookListen = r.string('SIDESTASH_WEBHOOK_LISTEN');
   if (webhookListen) {
     const injection: InjectionConfig = {

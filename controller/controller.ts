@@ -24,6 +24,7 @@ import type { RepositorySpec } from './resources/types.ts';
 import { Scheduler } from './scheduler.ts';
 import { repositoryAccess } from './sessions/assignment.ts';
 import { SessionManager } from './sessions/session-manager.ts';
+import { logStoreOpened } from './store/store-log.ts';
 import { Store } from './store/store.ts';
 import { WebhookServer } from './webhook/webhook-server.ts';
 
@@ -44,7 +45,8 @@ export class Controller {
   constructor(config: ControllerConfig, log: Logger) {
     this.config = config;
     this.log = log;
-    this.store = new Store(config.databasePath);
+    this.store = new Store(config.databasePath, config.secretEncryptionKey ? { encryptionKey: config.secretEncryptionKey } : {});
+    logStoreOpened(this.store, log);
     this.sessions = new SessionManager(this.store, log.child({ component: 'sessions' }), { leaseMs: config.leaseMs });
     this.resources = new ResourceService(this.store, (r) => {
       if (r.kind === 'BackupConfiguration') this.scheduler.sync();
