@@ -43,6 +43,13 @@ export class EnvReader {
     return ms;
   }
 
+  /** A strict boolean: "true" or "false"; unset is false. */
+  flag(name: string): boolean {
+    const v = this.string(name, 'false')!;
+    if (v !== 'true' && v !== 'false') this.problems.push(`${name}: must be "true" or "false", not ${JSON.stringify(v)}`);
+    return v === 'true';
+  }
+
   list(name: string): string[] {
     return (this.string(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   }

@@ -1,6 +1,8 @@
 // Controller configuration, parsed once at start-up from the environment.
 import { dirname } from 'node:path';
 import { EnvReader, parseListen } from '../common/config-env.ts';
+import { parseApiTls } from './api/tls-listener.ts';
+import type { ApiTlsConfig } from './api/tls-listener.ts';
 import type { ConfiguredKey } from './store/encryption-key.ts';
 import { decodeKey } from './store/secret-cipher.ts';
 import type { InjectionConfig } from './webhook/injector.ts';
@@ -8,6 +10,8 @@ import type { WebhookConfig } from './webhook/webhook-server.ts';
 
 export interface ControllerConfig {
   listen: { host: string; port: number };
+  /** HTTPS (given or generated certificate), or plain HTTP with SIDESTASH_INSECURE_HTTP=true. */
+  tls: ApiTlsConfig;
   /** sqlite file of the embedded store. */
   databasePath: string;
   adminToken: string;
@@ -28,9 +32,11 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
   const agentBootstrapToken = r.required('SIDESTASH_AGENT_BOOTSTRAP_TOKEN', 'token agents register with');
   r.check(16, 'SIDESTASH_ADMIN_TOKEN', adminToken);
   r.check(16, 'SIDESTASH_AGENT_BOOTSTRAP_TOKEN', agentBootstrapToken);
+  const databasePath = r.string('SIDESTASH_DB', '.sidestash/controller.db')!;
   const config: ControllerConfig = {
     listen,
-    databasePath: r.string('SIDESTASH_DB', '.sidestash/controller.db')!,
+    tls: parseApiTls(r, dirname(databasePath)),
+    databasePath,
     adminToken,
     agentBootstrapToken,
     leaseMs: r.durationMs('SIDESTASH_SESSION_LEASE', '60s'),
@@ -47,9 +53,11 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
     const injection: InjectionConfig = {
       image: r.required('SIDESTASH_AGENT_IMAGE', 'image of the injected agent'),
       controllerUrl: r.required('SIDESTASH_AGENT_CONTROLLER_URL', 'URL injected agents reach the controller at'),
+      insecureHttp: config.tls.mode === 'insecure-http',
       tokenSecretName: r.string('SIDESTASH_AGENT_TOKEN_SECRET', 'sidestash-agent-token')!,
       nativeSidecar: (r.string('SIDESTASH_NATIVE_SIDECAR', 'true') ?? 'true') === 'true',
     };
+    if (!injection.insecureHttp && injection.controllerUrl.startsWith('http://')) r.problems.push('SIDESTASH_AGENT_CONTROLLER_URL: must be https:// (the API serves HTTPS unless SIDESTASH_INSECURE_HTTP=true)');
     const pull = r.string('SIDESTASH_AGENT_IMAGE_PULL_POLICY');
     if (pull) injection.imagePullPolicy = pull;
     const pgw = r.string('SIDESTASH_AGENT_PUSHGATEWAY_URL');
