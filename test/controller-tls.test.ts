@@ -172,4 +172,7 @@ it('seals the plaintext Secrets of a database written before encryption, and ser
   } finally {
     await c.stop();
   }
+  const wrongKey = await runCli(['controller'], { SIDESTASH_LISTEN: '127.0.0.1:0', SIDESTASH_DB: db, SIDESTASH_ADMIN_TOKEN: 'admin-token-0123456789', SIDESTASH_AGENT_BOOTSTRAP_TOKEN: 'boot-token-0123456789', SIDESTASH_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') });
+  assert.notEqual(wrongKey.code, 0, 'refuses to start with another key');
+  assert.match(wrongKey.stderr, /encrypted with another key than SIDESTASH_ENCRYPTION_KEY/);
 });
