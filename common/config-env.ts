@@ -27,6 +27,11 @@ export class EnvReader {
     return v === undefined || v === '' ? fallback : v;
   }
 
+  /** The raw variable, e.g. the path in a NAME_FILE. */
+  env(name: string): string | undefined {
+    return this.#env[name] || undefined;
+  }
+
   required(name: string, what: string): string {
     const v = this.string(name);
     if (v === undefined) this.problems.push(`${name}: required (${what})`);

@@ -41,6 +41,7 @@ export class Controller {
   readonly #routes: Route[];
   #server: Server | HttpsServer | undefined;
   #sweeper: NodeJS.Timeout | undefined;
+  #stopListener: (() => void) | undefined;
   readonly webhook: WebhookServer | undefined;
 
   constructor(config: ControllerConfig, log: Logger) {
@@ -97,6 +98,7 @@ export class Controller {
     const listener = await createApiServer(this.config.tls, (req, res) => void this.#handle(req, res), this.log);
     if (this.config.webhook && listener.caCert) this.config.webhook.injection.controllerCaCert = listener.caCert;
     this.#server = listener.server;
+    this.#stopListener = listener.stop;
     this.#server.requestTimeout = 0; // long-polls
     this.#server.headersTimeout = 30_000;
     this.#server.listen(this.config.listen.port, this.config.listen.host);
@@ -147,6 +149,7 @@ export class Controller {
 
   async stop(): Promise<void> {
     clearInterval(this.#sweeper);
+    this.#stopListener?.();
     await this.webhook?.stop();
     this.scheduler.stop();
     if (this.#server) {

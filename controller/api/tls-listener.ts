@@ -1,7 +1,7 @@
 // The API listener: HTTPS with a given certificate (SIDESTASH_TLS_CERT_FILE and
-// SIDESTASH_TLS_KEY_FILE, or the PEM inline in SIDESTASH_TLS_CERT / SIDESTASH_TLS_KEY), or
-// with a CA and certificate the controller generates and keeps in its state directory
-// (api-ca.crt is what agents and the CLI trust). Plain HTTP only with
+// SIDESTASH_TLS_KEY_FILE, re-read when they change; or the PEM inline in SIDESTASH_TLS_CERT
+// and SIDESTASH_TLS_KEY), or with a CA and certificate the controller generates and keeps in
+// its state directory (api-ca.crt is what agents and the CLI trust). Plain HTTP only with
 // SIDESTASH_INSECURE_HTTP=true, and then with a warning in the log.
 import { X509Certificate } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
@@ -10,11 +10,12 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import type { EnvReader } from '../../common/config-env.ts';
+import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import { loadOrGenerateTls } from '../webhook/webhook-tls.ts';
+import { loadOrGenerateTls, readTlsFiles } from '../webhook/webhook-tls.ts';
 
 export type ApiTlsConfig =
-  | { mode: 'files'; cert: string; privateKey: string; caCert?: string }
+  | { mode: 'files'; cert: string; privateKey: string; caCert?: string; files?: { certFile: string; keyFile: string } }
   | { mode: 'generated'; dnsNames: string[]; stateDir: string }
   | { mode: 'insecure-http' };
 
@@ -49,7 +50,8 @@ export function parseApiTls(r: EnvReader, stateDir: string): ApiTlsConfig {
     checkPem(r, 'SIDESTASH_TLS_CERT_FILE', cert, 'certificate');
     checkPem(r, 'SIDESTASH_TLS_KEY_FILE', privateKey, 'key');
     if (caCert !== undefined) checkPem(r, 'SIDESTASH_TLS_CA_FILE', caCert, 'certificate');
-    return { mode: 'files', cert, privateKey, ...(caCert ? { caCert } : {}) };
+    const env = { cert: r.env('SIDESTASH_TLS_CERT_FILE'), key: r.env('SIDESTASH_TLS_KEY_FILE') };
+    return { mode: 'files', cert, privateKey, ...(caCert ? { caCert } : {}), ...(env.cert && env.key ? { files: { certFile: env.cert, keyFile: env.key } } : {}) };
   }
   if (caCert !== undefined) r.problems.push('SIDESTASH_TLS_CA_FILE: only with SIDESTASH_TLS_CERT_FILE and SIDESTASH_TLS_KEY_FILE (a generated CA is in the state directory)');
   const dnsNames = r.list('SIDESTASH_TLS_DNS_NAMES');
@@ -63,16 +65,41 @@ export interface ApiListener {
   caCert?: string;
   /** Generated mode: the file holding caCert. */
   caFile?: string;
+  /** Stops reloading certificate files. */
+  stop(): void;
 }
 
-export async function createApiServer(tls: ApiTlsConfig, handler: (req: IncomingMessage, res: ServerResponse) => void, log: Logger): Promise<ApiListener> {
+const RELOAD_INTERVAL_MS = 30_000;
+
+/** Re-reads certificate files when they change (cert-manager renews them in place). */
+function reloadWhenChanged(server: HttpsServer, files: { certFile: string; keyFile: string }, log: Logger, intervalMs: number): () => void {
+  let mtimeMs: number | undefined;
+  void readTlsFiles(files.certFile, files.keyFile).then((f) => (mtimeMs ??= f.mtimeMs), () => undefined);
+  const timer = setInterval(() => {
+    readTlsFiles(files.certFile, files.keyFile)
+      .then((f) => {
+        if (f.mtimeMs === mtimeMs) return;
+        mtimeMs = f.mtimeMs;
+        server.setSecureContext({ cert: f.cert, key: f.key, minVersion: 'TLSv1.2' });
+        log.info('API certificate reloaded', { certFile: files.certFile });
+      })
+      .catch((err: unknown) => log.warn('API certificate reload failed; serving the previous one', { err: errorMessage(err) }));
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export async function createApiServer(tls: ApiTlsConfig, handler: (req: IncomingMessage, res: ServerResponse) => void, log: Logger, options: { reloadIntervalMs?: number } = {}): Promise<ApiListener> {
   if (tls.mode === 'insecure-http') {
     log.warn('SIDESTASH_INSECURE_HTTP=true: the API is served over plain HTTP; tokens and database credentials cross the network unencrypted');
-    return { server: createHttpServer(handler), scheme: 'http' };
+    return { server: createHttpServer(handler), scheme: 'http', stop: () => undefined };
   }
   if (tls.mode === 'files') {
-    return { server: createHttpsServer({ cert: tls.cert, key: tls.privateKey, minVersion: 'TLSv1.2' }, handler), scheme: 'https', ...(tls.caCert ? { caCert: tls.caCert } : {}) };
+    const server = createHttpsServer({ cert: tls.cert, key: tls.privateKey, minVersion: 'TLSv1.2' }, handler);
+    const stop = tls.files ? reloadWhenChanged(server, tls.files, log, options.reloadIntervalMs ?? RELOAD_INTERVAL_MS) : () => undefined;
+    return { server, scheme: 'https', ...(tls.caCert ? { caCert: tls.caCert } : {}), stop };
   }
   const material = await loadOrGenerateTls(tls.stateDir, tls.dnsNames, { prefix: 'api', caName: 'sidestash controller CA' });
-  return { server: createHttpsServer({ cert: material.cert, key: material.key, minVersion: 'TLSv1.2' }, handler), scheme: 'https', caCert: material.caCert!, caFile: join(tls.stateDir, GENERATED_CA_FILE) };
+  const server = createHttpsServer({ cert: material.cert, key: material.key, minVersion: 'TLSv1.2' }, handler);
+  return { server, scheme: 'https', caCert: material.caCert!, caFile: join(tls.stateDir, GENERATED_CA_FILE), stop: () => undefined };
 }
