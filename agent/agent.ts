@@ -29,7 +29,7 @@ export class SidecarAgent {
   constructor(config: AgentConfig, log: Logger) {
     this.#config = config;
     this.#log = log;
-    this.#client = new ControllerClient(config.controllerUrl);
+    this.#client = new ControllerClient(config.controllerUrl, { caCert: config.controllerCaCert });
   }
 
   /** prom-client is loaded only when a Pushgateway is configured. */

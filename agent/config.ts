@@ -1,9 +1,11 @@
 // Agent configuration, parsed once at start-up from the environment.
 import { hostname } from 'node:os';
 import { EnvReader } from '../common/config-env.ts';
+import { parseControllerTls } from './controller-tls.ts';
+import type { ControllerTlsConfig } from './controller-tls.ts';
 import { resolveStdbuf } from './stdbuf.ts';
 
-export interface AgentConfig {
+export interface AgentConfig extends ControllerTlsConfig {
   controllerUrl: string;
   bootstrapToken: string;
   name: string;
@@ -22,7 +24,7 @@ export interface AgentConfig {
 
 export function parseAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
   const r = new EnvReader(env);
-  const controllerUrl = r.required('SIDESTASH_CONTROLLER_URL', 'e.g. http://sidestash-controller:7480');
+  const controllerUrl = r.required('SIDESTASH_CONTROLLER_URL', 'e.g. https://sidestash.sidestash.svc:7480');
   if (controllerUrl && !/^https?:\/\/[^/]+/.test(controllerUrl)) r.problems.push(`SIDESTASH_CONTROLLER_URL: ${JSON.stringify(controllerUrl)} is not an http(s) URL`);
   const bootstrapToken = r.required('SIDESTASH_AGENT_BOOTSTRAP_TOKEN', 'token to register with the controller');
   const name = r.string('SIDESTASH_AGENT_NAME', hostname().toLowerCase())!;
@@ -31,6 +33,7 @@ export function parseAgentConfig(env: Record<string, string | undefined> = proce
   if (targets.length === 0) r.problems.push('SIDESTASH_AGENT_TARGETS: required (comma-separated "namespace/appbinding")');
   for (const t of targets) if (!/^[a-z0-9][-a-z0-9.]*\/[a-z0-9][-a-z0-9.]*$/.test(t)) r.problems.push(`SIDESTASH_AGENT_TARGETS: ${JSON.stringify(t)} is not "namespace/appbinding"`);
   const config: AgentConfig = {
+    ...parseControllerTls(r, env, controllerUrl),
     controllerUrl: controllerUrl.replace(/\/+$/, ''),
     bootstrapToken,
     name,

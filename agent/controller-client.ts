@@ -1,9 +1,12 @@
 // The agent's HTTP client for the controller: the runtime's fetch (Node's is undici, with
-// keep-alive; loading the undici package as well would cost the resident sidecar ~13 MiB).
+// keep-alive; loading the undici package as well would cost the resident sidecar ~13 MiB),
+// trusting the controller's CA when one is configured (common/tls-fetch.ts).
 // Calls that must arrive (progress, results) are retried with backoff on network errors and
 // 5xx; a 401 means the registration is gone and is surfaced as UNAUTHORIZED so the agent
 // registers again.
-import { ErrorCodes, SidestashError, errorMessage } from '../common/errors.ts';
+import { ErrorCodes, SidestashError } from '../common/errors.ts';
+import { fetchErrorMessage, trustingFetch } from '../common/tls-fetch.ts';
+import type { FetchFn } from '../common/tls-fetch.ts';
 import type { AgentRegisterRequest, AgentRegistration, ProgressResponse, SessionAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
 
 export interface RetryOptions {
@@ -14,11 +17,14 @@ export interface RetryOptions {
 
 export class ControllerClient {
   readonly #baseUrl: string;
+  readonly #caCert: string | undefined;
+  #fetch: Promise<FetchFn> | undefined;
   token: string | undefined;
   name: string | undefined;
 
-  constructor(baseUrl: string) {
+  constructor(baseUrl: string, options: { caCert?: string | undefined } = {}) {
     this.#baseUrl = baseUrl;
+    this.#caCert = options.caCert;
   }
 
   async #call<T>(method: 'GET' | 'POST', path: string, body: unknown, auth: string | undefined, signal?: AbortSignal, timeoutMs = 30_000): Promise<{ status: number; body: T | undefined }> {
@@ -26,7 +32,8 @@ export class ControllerClient {
     let text: string;
     try {
       const timeout = AbortSignal.timeout(timeoutMs);
-      const res = await fetch(`${this.#baseUrl}${path}`, {
+      const fetchFn = await (this.#fetch ??= trustingFetch(this.#caCert));
+      const res = await fetchFn(`${this.#baseUrl}${path}`, {
         method,
         headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -36,7 +43,7 @@ export class ControllerClient {
       text = await res.text();
     } catch (err) {
       if (signal?.aborted) throw new SidestashError(ErrorCodes.ABORTED, 'aborted', { cause: err });
-      throw new SidestashError(ErrorCodes.CONTROLLER_UNAVAILABLE, `controller unreachable: ${errorMessage(err)}`, { retryable: true, cause: err });
+      throw new SidestashError(ErrorCodes.CONTROLLER_UNAVAILABLE, `controller unreachable: ${fetchErrorMessage(err)}`, { retryable: true, cause: err });
     }
     if (status === 204) return { status: 204, body: undefined };
     let parsed: unknown;

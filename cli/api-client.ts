@@ -1,29 +1,60 @@
-// The CLI's client for the controller API (admin token).
-import { request } from 'undici';
+// The CLI's client for the controller API (admin token), over HTTPS: the controller's CA
+// from SIDESTASH_CA_FILE (or the system's trust store); http:// only with
+// SIDESTASH_INSECURE_HTTP=true.
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 
 export interface ApiClientOptions {
   url: string;
   token: string;
+  /** PEM of the CA that signed the controller's certificate. */
+  ca?: string;
 }
 
-export function apiOptionsFromEnv(flags: { url?: string | undefined; token?: string | undefined }): ApiClientOptions {
-  const url = flags.url ?? process.env.SIDESTASH_URL ?? 'http://127.0.0.1:7480';
-  const token = flags.token ?? process.env.SIDESTASH_ADMIN_TOKEN;
+export function apiOptionsFromEnv(flags: { url?: string | undefined; token?: string | undefined }, env: Record<string, string | undefined> = process.env): ApiClientOptions {
+  const url = flags.url ?? env.SIDESTASH_URL ?? 'https://127.0.0.1:7480';
+  const token = flags.token ?? env.SIDESTASH_ADMIN_TOKEN;
   if (!token) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'no admin token: set --token or SIDESTASH_ADMIN_TOKEN');
-  return { url: url.replace(/\/+$/, ''), token };
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `--url/SIDESTASH_URL: ${JSON.stringify(url)} is not an https:// URL`);
+  if (url.startsWith('http://') && env.SIDESTASH_INSECURE_HTTP !== 'true') {
+    throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `--url/SIDESTASH_URL: ${url} is plain HTTP, which would send the admin token unencrypted; use https:// (with SIDESTASH_CA_FILE for the controller's CA), or set SIDESTASH_INSECURE_HTTP=true`);
+  }
+  const o: ApiClientOptions = { url: url.replace(/\/+$/, ''), token };
+  const caFile = env.SIDESTASH_CA_FILE;
+  if (caFile) {
+    try {
+      o.ca = readFileSync(caFile, 'utf8');
+    } catch (err) {
+      throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `SIDESTASH_CA_FILE: cannot read ${caFile}: ${(err as Error).message}`);
+    }
+  }
+  return o;
+}
+
+const dispatchers = new Map<string, Dispatcher>();
+
+function dispatcherFor(ca: string | undefined): Dispatcher | undefined {
+  if (!ca) return undefined;
+  let d = dispatchers.get(ca);
+  if (!d) dispatchers.set(ca, (d = new Agent({ connect: { ca } })));
+  return d;
 }
 
 export async function api<T>(o: ApiClientOptions, method: string, path: string, body?: string | object, contentType = 'application/json'): Promise<T> {
   let res;
   try {
+    const dispatcher = dispatcherFor(o.ca);
     res = await request(`${o.url}${path}`, {
       method: method as 'GET',
       headers: { authorization: `Bearer ${o.token}`, 'content-type': contentType },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      ...(dispatcher ? { dispatcher } : {}),
     });
   } catch (err) {
-    throw new SidestashError(ErrorCodes.CONTROLLER_UNAVAILABLE, `cannot reach the controller at ${o.url}: ${(err as Error).message}`, { retryable: true });
+    const code = (err as { code?: string }).code;
+    throw new SidestashError(ErrorCodes.CONTROLLER_UNAVAILABLE, `cannot reach the controller at ${o.url}: ${code ? `${code}: ` : ''}${(err as Error).message}`, { retryable: true });
   }
   const text = await res.body.text();
   const parsed = text ? (JSON.parse(text) as unknown) : undefined;

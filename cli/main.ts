@@ -18,7 +18,9 @@ export const USAGE = `usage: sidestash COMMAND [options]
   wait KIND NAME                     follow a session until it ends
   snapshots REPOSITORY [--json]      list a repository's snapshots
   repo ...                           work on a repository directly (see "sidestash repo --help")
-common options: --url (SIDESTASH_URL, default http://127.0.0.1:7480), --token (SIDESTASH_ADMIN_TOKEN), -n/--namespace`;
+common options: --url (SIDESTASH_URL, default https://127.0.0.1:7480), --token (SIDESTASH_ADMIN_TOKEN), -n/--namespace
+  SIDESTASH_CA_FILE: the CA of the controller's certificate (a generated one is api-ca.crt beside its database)
+  SIDESTASH_INSECURE_HTTP=true: allow an http:// URL (the admin token then crosses the network unencrypted)`;
 
 export async function main(argv: string[], signal: AbortSignal): Promise<number> {
   const [command, ...rest] = argv;

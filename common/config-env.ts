@@ -27,6 +27,11 @@ export class EnvReader {
     return v === undefined || v === '' ? fallback : v;
   }
 
+  /** The raw variable, e.g. the path in a NAME_FILE. */
+  env(name: string): string | undefined {
+    return this.#env[name] || undefined;
+  }
+
   required(name: string, what: string): string {
     const v = this.string(name);
     if (v === undefined) this.problems.push(`${name}: required (${what})`);
@@ -46,6 +51,13 @@ export class EnvReader {
       return parseDurationMs(fallback)!;
     }
     return ms;
+  }
+
+  /** A strict boolean: "true" or "false"; unset is false. */
+  flag(name: string): boolean {
+    const v = this.string(name, 'false')!;
+    if (v !== 'true' && v !== 'false') this.problems.push(`${name}: must be "true" or "false", not ${JSON.stringify(v)}`);
+    return v === 'true';
   }
 
   list(name: string): string[] {

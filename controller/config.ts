@@ -1,11 +1,17 @@
 // Controller configuration, parsed once at start-up from the environment.
 import { dirname } from 'node:path';
 import { EnvReader, parseListen } from '../common/config-env.ts';
+import { parseApiTls } from './api/tls-listener.ts';
+import type { ApiTlsConfig } from './api/tls-listener.ts';
+import type { ConfiguredKey } from './store/encryption-key.ts';
+import { decodeKey } from './store/secret-cipher.ts';
 import type { InjectionConfig } from './webhook/injector.ts';
 import type { WebhookConfig } from './webhook/webhook-server.ts';
 
 export interface ControllerConfig {
   listen: { host: string; port: number };
+  /** HTTPS (given or generated certificate), or plain HTTP with SIDESTASH_INSECURE_HTTP=true. */
+  tls: ApiTlsConfig;
   /** sqlite file of the embedded store. */
   databasePath: string;
   adminToken: string;
@@ -13,6 +19,8 @@ export interface ControllerConfig {
   /** How long a Running session survives without word from its agent. */
   leaseMs: number;
   sweepIntervalMs: number;
+  /** Seals Secret values at rest; absent: a key file beside the database (controller/store/encryption-key.ts). */
+  secretEncryptionKey?: ConfiguredKey;
   /** The sidecar-injection webhook, when SIDESTASH_WEBHOOK_LISTEN is set. */
   webhook?: WebhookConfig;
 }
@@ -24,22 +32,32 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
   const agentBootstrapToken = r.required('SIDESTASH_AGENT_BOOTSTRAP_TOKEN', 'token agents register with');
   r.check(16, 'SIDESTASH_ADMIN_TOKEN', adminToken);
   r.check(16, 'SIDESTASH_AGENT_BOOTSTRAP_TOKEN', agentBootstrapToken);
+  const databasePath = r.string('SIDESTASH_DB', '.sidestash/controller.db')!;
   const config: ControllerConfig = {
     listen,
-    databasePath: r.string('SIDESTASH_DB', '.sidestash/controller.db')!,
+    tls: parseApiTls(r, dirname(databasePath)),
+    databasePath,
     adminToken,
     agentBootstrapToken,
     leaseMs: r.durationMs('SIDESTASH_SESSION_LEASE', '60s'),
     sweepIntervalMs: r.durationMs('SIDESTASH_SWEEP_INTERVAL', '5s'),
   };
+  const keyText = r.string('SIDESTASH_ENCRYPTION_KEY');
+  if (keyText !== undefined) {
+    const setting = env.SIDESTASH_ENCRYPTION_KEY_FILE ? `SIDESTASH_ENCRYPTION_KEY_FILE (${env.SIDESTASH_ENCRYPTION_KEY_FILE})` : 'SIDESTASH_ENCRYPTION_KEY';
+    if (decodeKey(keyText)) config.secretEncryptionKey = { text: keyText, setting };
+    else r.problems.push(`${setting}: must be base64 of 32 bytes (e.g. the output of: head -c 32 /dev/urandom | base64)`);
+  }
   const webhookListen = r.string('SIDESTASH_WEBHOOK_LISTEN');
   if (webhookListen) {
     const injection: InjectionConfig = {
       image: r.required('SIDESTASH_AGENT_IMAGE', 'image of the injected agent'),
       controllerUrl: r.required('SIDESTASH_AGENT_CONTROLLER_URL', 'URL injected agents reach the controller at'),
+      insecureHttp: config.tls.mode === 'insecure-http',
       tokenSecretName: r.string('SIDESTASH_AGENT_TOKEN_SECRET', 'sidestash-agent-token')!,
       nativeSidecar: (r.string('SIDESTASH_NATIVE_SIDECAR', 'true') ?? 'true') === 'true',
     };
+    if (!injection.insecureHttp && injection.controllerUrl.startsWith('http://')) r.problems.push('SIDESTASH_AGENT_CONTROLLER_URL: must be https:// (the API serves HTTPS unless SIDESTASH_INSECURE_HTTP=true)');
     const pull = r.string('SIDESTASH_AGENT_IMAGE_PULL_POLICY');
     if (pull) injection.imagePullPolicy = pull;
     const pgw = r.string('SIDESTASH_AGENT_PUSHGATEWAY_URL');

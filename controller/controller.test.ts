@@ -44,7 +44,7 @@ describe('controller', () => {
   };
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sidestash-controller-'));
-    config = parseControllerConfig({ SIDESTASH_LISTEN: '127.0.0.1:0', SIDESTASH_DB: join(dir, 'c.db'), SIDESTASH_ADMIN_TOKEN: ADMIN, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: BOOT, SIDESTASH_SESSION_LEASE: '1s', SIDESTASH_SWEEP_INTERVAL: '200ms' });
+    config = parseControllerConfig({ SIDESTASH_LISTEN: '127.0.0.1:0', SIDESTASH_DB: join(dir, 'c.db'), SIDESTASH_ADMIN_TOKEN: ADMIN, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: BOOT, SIDESTASH_SESSION_LEASE: '1s', SIDESTASH_SWEEP_INTERVAL: '200ms', SIDESTASH_INSECURE_HTTP: 'true' });
     await start();
   });
   after(async () => {

@@ -1,7 +1,7 @@
 // Wires the controller together: store, resources, sessions, scheduler, metrics, HTTP API.
 import { EventEmitter, once } from 'node:events';
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { openBackend } from '../common/backend/open-backend.ts';
 import { ErrorCodes, SidestashError, errorMessage } from '../common/errors.ts';
@@ -14,6 +14,7 @@ import { agentRoutes } from './api/agent-routes.ts';
 import { bearer, methodNotAllowed, sendError, sendJson, sha256, tokenMatches, unauthorized } from './api/http-util.ts';
 import { runtimeName } from '../common/runtime.ts';
 import { openApiDocument } from './api/openapi.ts';
+import { createApiServer } from './api/tls-listener.ts';
 import { match } from './api/router.ts';
 import type { Route } from './api/router.ts';
 import type { ControllerConfig } from './config.ts';
@@ -24,6 +25,7 @@ import type { RepositorySpec } from './resources/types.ts';
 import { Scheduler } from './scheduler.ts';
 import { repositoryAccess } from './sessions/assignment.ts';
 import { SessionManager } from './sessions/session-manager.ts';
+import { logStoreOpened } from './store/store-log.ts';
 import { Store } from './store/store.ts';
 import { WebhookServer } from './webhook/webhook-server.ts';
 
@@ -37,14 +39,16 @@ export class Controller {
   readonly metrics: ControllerMetrics;
   readonly #changes = new EventEmitter();
   readonly #routes: Route[];
-  #server: Server | undefined;
+  #server: Server | HttpsServer | undefined;
   #sweeper: NodeJS.Timeout | undefined;
+  #stopListener: (() => void) | undefined;
   readonly webhook: WebhookServer | undefined;
 
   constructor(config: ControllerConfig, log: Logger) {
     this.config = config;
     this.log = log;
-    this.store = new Store(config.databasePath);
+    this.store = new Store(config.databasePath, config.secretEncryptionKey ? { encryptionKey: config.secretEncryptionKey } : {});
+    logStoreOpened(this.store, log);
     this.sessions = new SessionManager(this.store, log.child({ component: 'sessions' }), { leaseMs: config.leaseMs });
     this.resources = new ResourceService(this.store, (r) => {
       if (r.kind === 'BackupConfiguration') this.scheduler.sync();
@@ -91,13 +95,16 @@ export class Controller {
         this.log.error('session sweep failed', { err: errorMessage(err) });
       }
     }, this.config.sweepIntervalMs);
-    this.#server = createServer((req, res) => void this.#handle(req, res));
+    const listener = await createApiServer(this.config.tls, (req, res) => void this.#handle(req, res), this.log);
+    if (this.config.webhook && listener.caCert) this.config.webhook.injection.controllerCaCert = listener.caCert;
+    this.#server = listener.server;
+    this.#stopListener = listener.stop;
     this.#server.requestTimeout = 0; // long-polls
     this.#server.headersTimeout = 30_000;
     this.#server.listen(this.config.listen.port, this.config.listen.host);
     await once(this.#server, 'listening');
     const addr = this.#server.address() as AddressInfo;
-    this.log.info('controller listening', { host: addr.address, port: addr.port, database: this.config.databasePath, runtime: runtimeName() });
+    this.log.info('controller listening', { host: addr.address, port: addr.port, scheme: listener.scheme, ...(listener.caFile ? { caFile: listener.caFile } : {}), database: this.config.databasePath, runtime: runtimeName() });
     if (this.webhook) return { host: addr.address, port: addr.port, webhookPort: (await this.webhook.start()).port };
     return { host: addr.address, port: addr.port };
   }
@@ -142,6 +149,7 @@ export class Controller {
 
   async stop(): Promise<void> {
     clearInterval(this.#sweeper);
+    this.#stopListener?.();
     await this.webhook?.stop();
     this.scheduler.stop();
     if (this.#server) {

@@ -32,7 +32,7 @@ try {
   const controller = await startController(state);
   procs.push(controller);
   procs.push(startAgent(state, controller, ['default/shop-db']));
-  const env = { SIDESTASH_URL: controller.url, SIDESTASH_ADMIN_TOKEN: controller.api.token };
+  const env = controller.cliEnv;
   const cli = async (args: string[]): Promise<string> => {
     const r = await runCli(args, env);
     if (r.code !== 0) throw new Error(`sidestash ${args.join(' ')} failed: ${r.stderr}`);
@@ -77,7 +77,7 @@ try {
   if (after !== before) throw new Error(`checksums differ after restore:\n${before}\n${after}`);
   process.stdout.write(after);
   say('restored: every table checksum matches the original');
-  process.stdout.write(`\nThe controller's state and the repository stay in ${state}. Try:\n  RESTIC_PASSWORD_FILE=${passwordFile} restic -r ${repoPath} snapshots\n  RESTIC_PASSWORD_FILE=${passwordFile} node bin/sidestash.ts repo dump latest --repo ${repoPath} | head\n`);
+  process.stdout.write(`\nThe controller's state and the repository stay in ${state}; it served HTTPS with the CA it generated there (${controller.caFile}). Try:\n  RESTIC_PASSWORD_FILE=${passwordFile} restic -r ${repoPath} snapshots\n  RESTIC_PASSWORD_FILE=${passwordFile} node bin/sidestash.ts repo dump latest --repo ${repoPath} | head\n`);
 } finally {
   for (const p of procs.reverse()) await p.stop();
   await db.stop();

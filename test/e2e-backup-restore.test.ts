@@ -109,7 +109,7 @@ for (const backendCase of BACKENDS) describe(`end to end (${backendCase.name} re
 
   it('backs up on schedule, passes restic check, and restores a dropped database', async () => {
     const files = await writeExamples(dir.path, db, repo, '*/2 * * * * *');
-    const env = { SIDESTASH_URL: controller.url, SIDESTASH_ADMIN_TOKEN: controller.api.token };
+    const env = controller.cliEnv;
     const applied = await runCli(['apply', ...files.flatMap((f) => ['-f', f])], env);
     assert.equal(applied.code, 0, applied.stderr);
     assert.match(applied.stdout, /backupconfiguration\/shop-backup created/);

@@ -2,6 +2,7 @@
 // values files, every rendered object validated against the Kubernetes schemas offline.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -68,6 +69,45 @@ describe('helm chart', () => {
     const mwc = cm.find((o) => o.kind === 'MutatingWebhookConfiguration')!;
     assert.match(mwc.metadata.annotations?.['cert-manager.io/inject-ca-from'] ?? '', /^sidestash\/rel-sidestash-webhook$/);
     assert.ok(!cm.some((o) => o.kind === 'ClusterRole'), 'no API access needed with cert-manager');
+  });
+
+  it('serves the API over HTTPS with a chart-generated CA, gives agents an https URL, and keys the at-rest encryption', async () => {
+    const objects = await render(join(CHART, 'ci', 'monitoring-values.yaml'), '1.30.0', ['--set', 'webhook.enabled=true']);
+    const secret = (name: string) => objects.find((o) => o.kind === 'Secret' && o.metadata.name === name) as unknown as { type: string; metadata: { annotations: Record<string, string> }; data: Record<string, string> };
+    const tls = secret('rel-sidestash-api-tls');
+    assert.equal(tls.type, 'kubernetes.io/tls');
+    assert.equal(tls.metadata.annotations['helm.sh/resource-policy'], 'keep');
+    const ca = new X509Certificate(Buffer.from(tls.data['ca.crt']!, 'base64'));
+    const cert = new X509Certificate(Buffer.from(tls.data['tls.crt']!, 'base64'));
+    assert.ok(ca.ca && cert.verify(ca.publicKey), 'the certificate is signed by the CA');
+    for (const host of ['rel-sidestash.sidestash.svc', 'rel-sidestash.sidestash.svc.cluster.local', 'localhost']) assert.ok(cert.checkHost(host), host);
+    assert.ok(cert.checkIP('127.0.0.1'));
+    assert.ok(createPrivateKey(Buffer.from(tls.data['tls.key']!, 'base64').toString()));
+    const enc = secret('rel-sidestash-encryption');
+    assert.equal(enc.metadata.annotations['helm.sh/resource-policy'], 'keep');
+    assert.equal(Buffer.from(Buffer.from(enc.data.key!, 'base64').toString(), 'base64').length, 32, 'base64 of 32 bytes');
+
+    const dep = objects.find((o) => o.kind === 'Deployment') as any;
+    const c = dep.spec.template.spec.containers[0];
+    const env = Object.fromEntries((c.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    assert.equal(env.SIDESTASH_INSECURE_HTTP, undefined);
+    assert.equal(env.SIDESTASH_AGENT_CONTROLLER_URL, 'https://rel-sidestash.sidestash.svc:7480');
+    const mounts = Object.fromEntries((c.volumeMounts as { name: string; mountPath: string }[]).map((m) => [m.name, m.mountPath]));
+    const volumes = Object.fromEntries((dep.spec.template.spec.volumes as { name: string; secret?: { secretName: string } }[]).map((v) => [v.name, v.secret?.secretName]));
+    assert.equal(volumes['api-tls'], 'rel-sidestash-api-tls');
+    assert.equal(volumes['encryption-key'], 'rel-sidestash-encryption');
+    for (const [v, file] of [['api-tls', 'SIDESTASH_TLS_CERT_FILE'], ['api-tls', 'SIDESTASH_TLS_KEY_FILE'], ['api-tls', 'SIDESTASH_TLS_CA_FILE'], ['encryption-key', 'SIDESTASH_ENCRYPTION_KEY_FILE']] as const) {
+      assert.ok(env[file]?.startsWith(`${mounts[v]}/`), `${file}=${env[file]} lies in the ${v} mount`);
+    }
+    for (const p of ['livenessProbe', 'readinessProbe', 'startupProbe']) assert.equal(c[p].httpGet.scheme, 'HTTPS', p);
+    const sm = objects.find((o) => o.kind === 'ServiceMonitor' && o.metadata.name === 'rel-sidestash') as any;
+    assert.equal(sm.spec.endpoints[0].scheme, 'https');
+    assert.deepEqual(sm.spec.endpoints[0].tlsConfig.ca, { secret: { name: 'rel-sidestash-api-tls', key: 'ca.crt' } });
+
+    const given = await render(undefined, '1.30.0', ['--set', 'controller.tls.existingSecret=my-tls', '--set', 'encryption.existingSecret=my-key']);
+    assert.ok(!given.some((o) => o.kind === 'Secret' && /api-tls|encryption/.test(o.metadata.name)), 'no generated Secrets when given');
+    const gvol = Object.fromEntries(((given.find((o) => o.kind === 'Deployment') as any).spec.template.spec.volumes as { name: string; secret?: { secretName: string } }[]).map((v) => [v.name, v.secret?.secretName]));
+    assert.deepEqual([gvol['api-tls'], gvol['encryption-key']], ['my-tls', 'my-key']);
   });
 
   it('refuses invalid values with the field named', async () => {

@@ -2,10 +2,13 @@
 // in one file so that state survives restarts. Writes are single statements or explicit
 // transactions; the controller is the only writer.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { Kind, Resource } from '../resources/types.ts';
+import { prepareDatabaseFiles, tightenDatabaseFiles } from './db-files.ts';
+import { resolveSecretCipher } from './encryption-key.ts';
+import type { ConfiguredKey } from './encryption-key.ts';
+import type { SecretCipher } from './secret-cipher.ts';
+import { SEALED_KIND, sealSecretsAtRest } from './secret-sealing.ts';
 
 export interface AgentRecord {
   name: string;
@@ -29,14 +32,40 @@ CREATE TABLE IF NOT EXISTS agents (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
+export interface StoreOptions {
+  /** The key that seals Secret documents at rest; default: the key file beside the database (encryption-key.ts). */
+  encryptionKey?: ConfiguredKey;
+}
+
 export class Store {
   readonly #db: DatabaseSync;
+  readonly #cipher: SecretCipher;
+  /** For the log: files whose modes could not be tightened, a key file created now, plaintext Secrets sealed now. */
+  readonly opened: { modeProblems: string[]; keyFileCreated?: string; secretsSealed: number };
 
-  constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  constructor(path: string, options: StoreOptions = {}) {
+    const modeProblems = path === ':memory:' ? [] : prepareDatabaseFiles(path);
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
     this.#db.exec(SCHEMA);
+    if (path !== ':memory:') tightenDatabaseFiles(path, modeProblems);
+    try {
+      const { cipher, generatedFile } = resolveSecretCipher(path, options.encryptionKey);
+      this.#cipher = cipher;
+      this.opened = { modeProblems, ...(generatedFile ? { keyFileCreated: generatedFile } : {}), secretsSealed: sealSecretsAtRest(this.#db, cipher) };
+    } catch (err) {
+      this.#db.close();
+      throw err;
+    }
+  }
+
+  /** The stored form of a document: Secrets sealed with their row identity, the rest as JSON. */
+  #encode(kind: string, namespace: string, name: string, json: string): string {
+    return kind === SEALED_KIND ? this.#cipher.seal({ kind, namespace, name }, json) : json;
+  }
+
+  #decode<S, T>(kind: string, namespace: string, name: string, doc: string): Resource<S, T> {
+    return JSON.parse(kind === SEALED_KIND ? this.#cipher.open({ kind, namespace, name }, doc) : doc) as Resource<S, T>;
   }
 
   close(): void {
@@ -63,14 +92,14 @@ export class Store {
 
   get<S, T>(kind: Kind, namespace: string, name: string): Resource<S, T> | undefined {
     const row = this.#db.prepare('SELECT doc FROM resources WHERE kind = ? AND namespace = ? AND name = ?').get(kind, namespace, name) as { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as Resource<S, T>) : undefined;
+    return row ? this.#decode<S, T>(kind, namespace, name, row.doc) : undefined;
   }
 
   list<S, T>(kind: Kind, namespace?: string): Resource<S, T>[] {
     const rows = (namespace === undefined
-      ? this.#db.prepare('SELECT doc FROM resources WHERE kind = ? ORDER BY namespace, name').all(kind)
-      : this.#db.prepare('SELECT doc FROM resources WHERE kind = ? AND namespace = ? ORDER BY name').all(kind, namespace)) as { doc: string }[];
-    return rows.map((r) => JSON.parse(r.doc) as Resource<S, T>);
+      ? this.#db.prepare('SELECT namespace, name, doc FROM resources WHERE kind = ? ORDER BY namespace, name').all(kind)
+      : this.#db.prepare('SELECT namespace, name, doc FROM resources WHERE kind = ? AND namespace = ? ORDER BY name').all(kind, namespace)) as { namespace: string; name: string; doc: string }[];
+    return rows.map((r) => this.#decode<S, T>(kind, r.namespace, r.name, r.doc));
   }
 
   /** Inserts or replaces; assigns uid, creation time and a new resourceVersion. */
@@ -88,7 +117,7 @@ export class Store {
     this.#db
       .prepare(`INSERT INTO resources (kind, namespace, name, doc, resource_version) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT(kind, namespace, name) DO UPDATE SET doc = excluded.doc, resource_version = excluded.resource_version`)
-      .run(doc.kind, doc.metadata.namespace, doc.metadata.name, JSON.stringify(doc), doc.metadata.resourceVersion!);
+      .run(doc.kind, doc.metadata.namespace, doc.metadata.name, this.#encode(doc.kind, doc.metadata.namespace, doc.metadata.name, JSON.stringify(doc)), doc.metadata.resourceVersion!);
     return doc;
   }
 

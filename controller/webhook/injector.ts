@@ -4,6 +4,7 @@
 // (an init container with restartPolicy Always) where the cluster supports it, else a plain
 // container; the MariaDB socket directory is shared through an emptyDir (or a volume the pod
 // already mounts there). A pod that has the agent already is left alone.
+import { controllerTlsEnv } from './agent-tls-env.ts';
 
 export const ANNOTATIONS = {
   inject: 'sidestash.io/inject',
@@ -22,6 +23,10 @@ export interface InjectionConfig {
   imagePullPolicy?: string;
   /** URL the agents reach the controller at. */
   controllerUrl: string;
+  /** PEM of the CA that signed the controller's certificate, given to agents (SIDESTASH_CONTROLLER_CA). */
+  controllerCaCert?: string;
+  /** The controller serves plain HTTP (SIDESTASH_INSECURE_HTTP): agents need the same flag. */
+  insecureHttp?: boolean;
   /** Secret (in the pod's namespace) holding the agent bootstrap token under key "token". */
   tokenSecretName: string;
   nativeSidecar: boolean;
@@ -89,6 +94,7 @@ export function decideInjection(pod: PodLike, namespace: string, config: Injecti
     { name: 'SIDESTASH_AGENT_TARGETS', value: targets.map((t) => `${namespace}/${t}`).join(',') },
     { name: 'SIDESTASH_TMPDIR', value: '/tmp' },
   ];
+  env.push(...controllerTlsEnv(config));
   if (config.pushgatewayUrl) env.push({ name: 'SIDESTASH_PUSHGATEWAY_URL', value: config.pushgatewayUrl });
   const agent: Record<string, unknown> = {
     name: AGENT_CONTAINER,

@@ -24,6 +24,13 @@ it('generates a CA and serving certificate once and keeps them across restarts',
     assert.equal(again.caCert, first.caCert);
     const renamed = await loadOrGenerateTls(dir, ['other.svc']);
     assert.notEqual(renamed.cert, first.cert, 'new names, new certificate');
+    assert.equal(renamed.caCert, first.caCert, 'signed by the kept CA, so clients keep trusting it');
+    assert.ok(new X509Certificate(renamed.cert).verify(ca.publicKey));
+    assert.equal((await stat(join(dir, 'webhook-ca.key'))).mode & 0o777, 0o600);
+    const api = await loadOrGenerateTls(dir, ['localhost'], { prefix: 'api', caName: 'sidestash API CA' });
+    assert.notEqual(api.caCert, first.caCert, 'the API has its own CA');
+    assert.match(new X509Certificate(api.caCert!).subject, /sidestash API CA/);
+    assert.ok(new X509Certificate(api.cert).checkIP('127.0.0.1'));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

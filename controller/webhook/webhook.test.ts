@@ -55,7 +55,7 @@ for (const mode of ['generated', 'files'] as const) {
       dir = await mkdtemp(join(tmpdir(), 'sidestash-webhook-'));
       const env: Record<string, string> = {
         SIDESTASH_LISTEN: '127.0.0.1:0', SIDESTASH_DB: join(dir, 'c.db'), SIDESTASH_ADMIN_TOKEN: 'admin-token-0123456789', SIDESTASH_AGENT_BOOTSTRAP_TOKEN: 'boot-token-0123456789',
-        SIDESTASH_WEBHOOK_LISTEN: '127.0.0.1:0', SIDESTASH_AGENT_IMAGE: 'ghcr.io/sidestash/sidestash:0.1.0', SIDESTASH_AGENT_CONTROLLER_URL: 'http://sidestash.sidestash.svc:7480',
+        SIDESTASH_WEBHOOK_LISTEN: '127.0.0.1:0', SIDESTASH_AGENT_IMAGE: 'ghcr.io/sidestash/sidestash:0.1.0', SIDESTASH_AGENT_CONTROLLER_URL: 'https://sidestash.sidestash.svc:7480',
         SIDESTASH_NATIVE_SIDECAR: mode === 'generated' ? 'true' : 'false', SIDESTASH_AGENT_PUSHGATEWAY_URL: 'http://pgw:9091',
       };
       if (mode === 'files') {
@@ -96,6 +96,9 @@ for (const mode of ['generated', 'files'] as const) {
       assert.equal(env.SIDESTASH_AGENT_TARGETS, 'shop/shop-db');
       assert.deepEqual(env.SIDESTASH_AGENT_BOOTSTRAP_TOKEN, { secretKeyRef: { name: 'sidestash-agent-token', key: 'token' } });
       assert.equal(env.SIDESTASH_PUSHGATEWAY_URL, 'http://pgw:9091');
+      assert.equal(env.SIDESTASH_CONTROLLER_URL, 'https://sidestash.sidestash.svc:7480');
+      assert.equal(env.SIDESTASH_CONTROLLER_CA, await readFile(join(dir, 'api-ca.crt'), 'utf8'), "agents trust the controller's CA");
+      assert.equal(env.SIDESTASH_INSECURE_HTTP, undefined);
       assert.equal(agent.securityContext.readOnlyRootFilesystem, true);
       assert.equal(patched.metadata.annotations['sidestash.io/injected'], 'true');
       // Idempotent: the injected pod is not injected again.

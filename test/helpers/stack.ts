@@ -2,7 +2,7 @@
 // to files in a directory, for end-to-end tests and the demo.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { api } from '../../cli/api-client.ts';
 import { isFinalPhase } from '../../common/protocol.ts';
@@ -35,9 +35,18 @@ export interface ControllerProc extends Proc {
   api: ApiClientOptions;
   url: string;
   bootstrapToken: string;
+  /** The CA file agents and the CLI trust (HTTPS, the default); absent with SIDESTASH_INSECURE_HTTP=true. */
+  caFile?: string;
+  /** SIDESTASH_URL, SIDESTASH_ADMIN_TOKEN and SIDESTASH_CA_FILE (or SIDESTASH_INSECURE_HTTP) for runCli. */
+  cliEnv: Record<string, string>;
 }
 
-export async function startController(dir: string, options: { port?: number; env?: Record<string, string> } = {}): Promise<ControllerProc> {
+/**
+ * Starts the controller over HTTPS with the CA it generates in `dir` (api-ca.crt), or with
+ * options.env's SIDESTASH_TLS_CERT_FILE/KEY_FILE (then options.caFile is their CA), or over
+ * plain HTTP when options.env has SIDESTASH_INSECURE_HTTP=true.
+ */
+export async function startController(dir: string, options: { port?: number; env?: Record<string, string>; caFile?: string } = {}): Promise<ControllerProc> {
   const port = options.port ?? (await freePort());
   const adminToken = 'test-admin-token-0123456789';
   const bootstrapToken = 'test-agent-bootstrap-0123456789';
@@ -46,25 +55,31 @@ export async function startController(dir: string, options: { port?: number; env
     { SIDESTASH_LISTEN: `127.0.0.1:${port}`, SIDESTASH_DB: join(dir, 'controller.db'), SIDESTASH_ADMIN_TOKEN: adminToken, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: bootstrapToken, SIDESTASH_SWEEP_INTERVAL: '1s', ...options.env },
     join(dir, 'controller.log'),
   );
-  const url = `http://127.0.0.1:${port}`;
+  const insecure = options.env?.SIDESTASH_INSECURE_HTTP === 'true';
+  const url = `${insecure ? 'http' : 'https'}://127.0.0.1:${port}`;
+  const caFile = insecure ? undefined : (options.caFile ?? join(dir, 'api-ca.crt'));
+  const o: ApiClientOptions = { url, token: adminToken };
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) break;
+      if (caFile) o.ca = readFileSync(caFile, 'utf8');
+      await api(o, 'GET', '/healthz');
+      break;
     } catch {
       // not up yet
     }
     if (p.child.exitCode !== null || Date.now() > deadline) throw new Error(`controller did not start; see ${p.logFile}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { ...p, url, api: { url, token: adminToken }, bootstrapToken };
+  const cliEnv: Record<string, string> = { SIDESTASH_URL: url, SIDESTASH_ADMIN_TOKEN: adminToken, ...(caFile ? { SIDESTASH_CA_FILE: caFile } : { SIDESTASH_INSECURE_HTTP: 'true' }) };
+  return { ...p, url, api: o, bootstrapToken, ...(caFile ? { caFile } : {}), cliEnv };
 }
 
 export function startAgent(dir: string, controller: ControllerProc, targets: string[], env: Record<string, string> = {}): Proc {
+  const tls: Record<string, string> = controller.caFile ? { SIDESTASH_CONTROLLER_CA_FILE: controller.caFile } : { SIDESTASH_INSECURE_HTTP: 'true' };
   return startProc(
     ['agent'],
-    { SIDESTASH_CONTROLLER_URL: controller.url, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: controller.bootstrapToken, SIDESTASH_AGENT_NAME: 'agent-0', SIDESTASH_AGENT_TARGETS: targets.join(','), SIDESTASH_PROGRESS_INTERVAL: '500ms', ...env },
+    { SIDESTASH_CONTROLLER_URL: controller.url, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: controller.bootstrapToken, SIDESTASH_AGENT_NAME: 'agent-0', SIDESTASH_AGENT_TARGETS: targets.join(','), SIDESTASH_PROGRESS_INTERVAL: '500ms', ...tls, ...env },
     join(dir, 'agent.log'),
   );
 }
