@@ -24,6 +24,7 @@ import { DB_PASSWORD, DB_USER, createShop } from './helpers/shop-db.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { api } from '../cli/api-client.ts';
 import { triggerBackup, waitForSessionEnd } from './helpers/scenario.ts';
+import { Agent as UndiciAgent, fetch as undiciFetch } from 'undici';
 import { runCli, startAgent, startController } from './helpers/stack.ts';
 
 const log = createLogger({}, { level: 'error' });
@@ -156,9 +157,9 @@ describe('no silent data loss (real MariaDB)', () => {
       assert.equal(st.retention, undefined, 'retention skipped');
       const snaps = (await listSnapshots(await Repository.open(new LocalBackend(repo), REPO_PASSWORD))).map((s) => s.id).sort();
       assert.deepEqual(snaps, [first.status!.snapshotId!, st.snapshotId!].sort(), 'stored, and the previous backup kept');
-      const metrics = await (await fetch(`${controller.url}/metrics`)).text();
+      const metrics = await (await undiciFetch(`${controller.url}/metrics`, { dispatcher: new UndiciAgent({ connect: { ca: controller.api.ca! } }) })).text();
       assert.match(metrics, /sidestash_backup_suspicious_shrink\{namespace="default",invoker="shop-backup"\} 1/);
-      const listed = await runCli(['get', 'backupsessions'], { SIDESTASH_URL: controller.url, SIDESTASH_ADMIN_TOKEN: controller.api.token });
+      const listed = await runCli(['get', 'backupsessions'], controller.cliEnv);
       assert.equal(listed.code, 0, listed.stderr);
       assert.match(listed.stdout, /suspicious shrink: the dump is [\d.]+% of the previous one/);
     } finally {
