@@ -1,6 +1,8 @@
 // Controller configuration, parsed once at start-up from the environment.
 import { dirname } from 'node:path';
 import { EnvReader, parseListen } from '../common/config-env.ts';
+import { parseListenerLimits } from './api/listener-limits.ts';
+import type { ListenerLimits } from './api/listener-limits.ts';
 import type { InjectionConfig } from './webhook/injector.ts';
 import type { WebhookConfig } from './webhook/webhook-server.ts';
 
@@ -13,6 +15,8 @@ export interface ControllerConfig {
   /** How long a Running session survives without word from its agent. */
   leaseMs: number;
   sweepIntervalMs: number;
+  /** Timeouts and the connection cap of each listener (API and webhook). */
+  limits: ListenerLimits;
   /** The sidecar-injection webhook, when SIDESTASH_WEBHOOK_LISTEN is set. */
   webhook?: WebhookConfig;
 }
@@ -31,6 +35,7 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
     agentBootstrapToken,
     leaseMs: r.durationMs('SIDESTASH_SESSION_LEASE', '60s'),
     sweepIntervalMs: r.durationMs('SIDESTASH_SWEEP_INTERVAL', '5s'),
+    limits: parseListenerLimits(r),
   };
   const webhookListen = r.string('SIDESTASH_WEBHOOK_LISTEN');
   if (webhookListen) {
@@ -57,6 +62,7 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
       injection,
       dnsNames: r.list('SIDESTASH_WEBHOOK_DNS_NAMES'),
       stateDir: r.string('SIDESTASH_WEBHOOK_STATE_DIR', dirname(config.databasePath))!,
+      limits: config.limits,
     };
     const certFile = r.string('SIDESTASH_WEBHOOK_CERT_FILE');
     const keyFile = r.string('SIDESTASH_WEBHOOK_KEY_FILE');

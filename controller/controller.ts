@@ -2,7 +2,6 @@
 import { EventEmitter, once } from 'node:events';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { openBackend } from '../common/backend/open-backend.ts';
 import { ErrorCodes, SidestashError, errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
@@ -12,6 +11,7 @@ import type { Snapshot } from '../common/repository/snapshot.ts';
 import { adminRoutes } from './api/admin-routes.ts';
 import { agentRoutes } from './api/agent-routes.ts';
 import { bearer, methodNotAllowed, sendError, sendJson, sha256, tokenMatches, unauthorized } from './api/http-util.ts';
+import { applyListenerLimits, listenOn } from './api/listener-limits.ts';
 import { runtimeName } from '../common/runtime.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { match } from './api/router.ts';
@@ -92,11 +92,8 @@ export class Controller {
       }
     }, this.config.sweepIntervalMs);
     this.#server = createServer((req, res) => void this.#handle(req, res));
-    this.#server.requestTimeout = 0; // long-polls
-    this.#server.headersTimeout = 30_000;
-    this.#server.listen(this.config.listen.port, this.config.listen.host);
-    await once(this.#server, 'listening');
-    const addr = this.#server.address() as AddressInfo;
+    applyListenerLimits(this.#server, this.config.limits, this.log, 'api');
+    const addr = await listenOn(this.#server, this.config.listen, this.log, 'api');
     this.log.info('controller listening', { host: addr.address, port: addr.port, database: this.config.databasePath, runtime: runtimeName() });
     if (this.webhook) return { host: addr.address, port: addr.port, webhookPort: (await this.webhook.start()).port };
     return { host: addr.address, port: addr.port };
