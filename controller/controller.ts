@@ -10,7 +10,7 @@ import { listSnapshots } from '../common/repository/snapshot.ts';
 import type { Snapshot } from '../common/repository/snapshot.ts';
 import { adminRoutes } from './api/admin-routes.ts';
 import { agentRoutes } from './api/agent-routes.ts';
-import { bearer, methodNotAllowed, sendError, sendJson, sha256, tokenMatches, unauthorized } from './api/http-util.ts';
+import { bearer, methodNotAllowed, requestUrl, sendError, sendJson, sha256, tokenMatches, unauthorized } from './api/http-util.ts';
 import { applyListenerLimits, listenOn } from './api/listener-limits.ts';
 import { runtimeName } from '../common/runtime.ts';
 import { openApiDocument } from './api/openapi.ts';
@@ -101,7 +101,8 @@ export class Controller {
 
   async #handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
     const started = performance.now();
-    const url = new URL(req.url ?? '/', 'http://controller');
+    const url = requestUrl(req.url);
+    if (!url) return sendError(res, new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'malformed request target'));
     const ac = new AbortController();
     res.on('close', () => ac.abort());
     let routeName = 'unmatched';

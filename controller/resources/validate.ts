@@ -7,6 +7,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { KINDS } from './types.ts';
 import type { BackupConfigurationSpec, Kind, Resource } from './types.ts';
 import { resourceSchema } from './schemas.ts';
+import { secretValueErrors } from './secret-values.ts';
 
 export interface FieldError {
   field: string;
@@ -85,6 +86,7 @@ function dedupe(errors: FieldError[]): FieldError[] {
 
 function semanticErrors(doc: Resource): FieldError[] {
   const errors: FieldError[] = [];
+  if (doc.kind === 'Secret') errors.push(...secretValueErrors(doc.spec));
   if (doc.kind === 'BackupConfiguration' && doc.spec && typeof doc.spec === 'object') {
     const spec = doc.spec as unknown as Partial<BackupConfigurationSpec>;
     if (typeof spec.timezone === 'string') {

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import { readBody, sendError, sendJson } from '../api/http-util.ts';
+import { decodeUtf8, readBody, sendError, sendJson } from '../api/http-util.ts';
 import { decideInjection } from './injector.ts';
 import type { InjectionConfig, PodLike } from './injector.ts';
 
@@ -19,7 +19,7 @@ export async function handleAdmission(req: IncomingMessage, res: ServerResponse,
     if (req.method !== 'POST') throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'POST an AdmissionReview', { details: { status: 405 } });
     let review: AdmissionReview;
     try {
-      review = JSON.parse((await readBody(req, 8 * 1024 * 1024)).toString('utf8')) as AdmissionReview;
+      review = JSON.parse(decodeUtf8(await readBody(req, 8 * 1024 * 1024))) as AdmissionReview;
     } catch (err) {
       if (err instanceof SidestashError) throw err;
       throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'body must be an AdmissionReview (JSON)');
