@@ -6,7 +6,7 @@ import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts
 import type { Logger } from '../../common/log.ts';
 import { decodeUtf8, readBody, sendError, sendJson } from '../api/http-util.ts';
 import { decideInjection } from './injector.ts';
-import type { InjectionConfig, PodLike } from './injector.ts';
+import type { InjectionConfig, InjectionDecision, PodLike } from './injector.ts';
 
 interface AdmissionReview {
   apiVersion?: string;
@@ -30,7 +30,14 @@ export async function handleAdmission(req: IncomingMessage, res: ServerResponse,
     }
     const response: Record<string, unknown> = { uid: r.uid, allowed: true };
     if (r.kind?.kind === 'Pod' && r.operation === 'CREATE' && r.object) {
-      const decision = decideInjection(r.object, r.namespace ?? 'default', config);
+      let decision: InjectionDecision;
+      try {
+        decision = decideInjection(r.object, r.namespace ?? 'default', config);
+      } catch (err) {
+        // A pod of a shape the injector did not expect (the API server validates pods after
+        // mutating webhooks): admitted unchanged, never a webhook failure.
+        decision = { inject: false, reason: 'unexpected pod shape', warnings: [`the pod could not be read: ${errorMessage(err)}`] };
+      }
       const pod = r.object.metadata?.name ?? r.object.metadata?.generateName ?? '?';
       if (decision.inject) {
         response.patchType = 'JSONPatch';
