@@ -4,14 +4,20 @@
 // an INVALID_CONFIG error.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { EnvReader } from '../../common/config-env.ts';
 import { ErrorCodes, isSidestashError } from '../../common/errors.ts';
 import { createLogger } from '../../common/log.ts';
+import { makeTestPki } from '../../test/helpers/tls.ts';
 import { DEFAULT_LISTENER_LIMITS, admitConnection, applyListenerLimits, listenOn, parseListenerLimits } from './listener-limits.ts';
 import type { ListenerLimits } from './listener-limits.ts';
 
@@ -52,11 +58,16 @@ describe('applyListenerLimits on a real server', () => {
       await new Promise((r) => s.close(r));
     }
   });
-  const start = async (limits: Partial<ListenerLimits>, handler: (url: string) => Promise<void> | void = () => {}): Promise<{ port: number; view: { open(): number } }> => {
-    const server = createServer(async (req, res) => {
+  let pkiDir: string | undefined;
+  after(async () => {
+    if (pkiDir) await rm(pkiDir, { recursive: true, force: true });
+  });
+  const start = async (limits: Partial<ListenerLimits>, handler: (url: string) => Promise<void> | void = () => {}, tls?: { cert: string; key: string }): Promise<{ port: number; view: { open(): number } }> => {
+    const respond = async (req: { url?: string | undefined }, res: { end(text: string): void }): Promise<void> => {
       await handler(req.url ?? '/');
       res.end('ok');
-    });
+    };
+    const server = (tls ? createHttpsServer(tls, (req, res) => void respond(req, res)) : createServer((req, res) => void respond(req, res))) as Server;
     servers.push(server);
     const view = applyListenerLimits(server, { ...DEFAULT_LISTENER_LIMITS, ...limits }, quiet, 'test');
     const { port } = await listenOn(server, { host: '127.0.0.1', port: 0 }, quiet, 'test');
@@ -91,7 +102,18 @@ describe('applyListenerLimits on a real server', () => {
     await closed(s);
   });
 
-  it('closes a connection that never completes its headers', async () => {
+  it('over TLS too: a slow request is served, then the idle connection is closed', async () => {
+    pkiDir = await mkdtemp(join(tmpdir(), 'sidestash-limits-'));
+    const pki = await makeTestPki(pkiDir);
+    const { port } = await start({ headersTimeoutMs: 300, requestTimeoutMs: 300, keepAliveTimeoutMs: 60_000, idleTimeoutMs: 10_000 }, (url) => (url === '/slow' ? new Promise((r) => setTimeout(r, 1200)) : undefined), pki);
+    const s = tlsConnect({ port, host: '127.0.0.1', ca: pki.caCert, servername: 'localhost' });
+    s.on('error', () => {});
+    await once(s, 'secureConnect');
+    assert.match(await get(s, '/slow'), /^HTTP\/1.1 200/, 'the slow request is answered');
+    await closed(s);
+  });
+
+  it('closes a connection that never completes its headers', { timeout: 30_000 }, async () => {
     const { port } = await start({ headersTimeoutMs: 300, requestTimeoutMs: 300 });
     const silent = await open(port);
     const trickle = await open(port);
@@ -101,7 +123,7 @@ describe('applyListenerLimits on a real server', () => {
     clearInterval(timer);
   });
 
-  it('over the cap, an idle connection gives way to a new one; when all are busy the new one is closed', async () => {
+  it('over the cap, an idle connection gives way to a new one; when all are busy the new one is closed', { timeout: 30_000 }, async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const { port, view } = await start({ maxConnections: 8, headersTimeoutMs: 60_000, requestTimeoutMs: 60_000 }, (url) => (url === '/wait' ? gate : undefined));

@@ -143,7 +143,8 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     });
   });
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  // First in line, before the application's handler, so that a response ended at once is seen.
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     const t = byPeer.get(peer(req.socket));
     if (!t) return;
     t.busy++;
