@@ -62,8 +62,13 @@ describe('applyListenerLimits on a real server', () => {
   after(async () => {
     if (pkiDir) await rm(pkiDir, { recursive: true, force: true });
   });
-  const start = async (limits: Partial<ListenerLimits>, handler: (url: string) => Promise<void> | void = () => {}, tls?: { cert: string; key: string }): Promise<{ port: number; view: { open(): number } }> => {
-    const respond = async (req: { url?: string | undefined }, res: { end(text: string): void }): Promise<void> => {
+  const start = async (limits: Partial<ListenerLimits>, handler: (url: string) => Promise<void> | void = () => {}, tls?: { cert: string; key: string }, readBody = false): Promise<{ port: number; view: { open(): number } }> => {
+    const respond = async (req: AsyncIterable<unknown> & { url?: string | undefined }, res: { end(text: string): void }): Promise<void> => {
+      try {
+        if (readBody) for await (const _ of req);
+      } catch {
+        return; // the connection was closed mid-body
+      }
       await handler(req.url ?? '/');
       res.end('ok');
     };
@@ -118,9 +123,45 @@ describe('applyListenerLimits on a real server', () => {
     const silent = await open(port);
     const trickle = await open(port);
     trickle.write('GET / HTTP/1.1\r\n');
-    const timer = setInterval(() => trickle.writable && trickle.write('X-Slow: 1\r\n'), 50);
-    await Promise.all([closed(silent), closed(trickle)]);
-    clearInterval(timer);
+    const timer = setInterval(() => {
+      try {
+        if (trickle.writable) trickle.write('X-Slow: 1\r\n');
+      } catch {
+        // closed meanwhile
+      }
+    }, 50);
+    try {
+      await Promise.all([closed(silent), closed(trickle)]);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it('closes a connection whose body trickles in, and keeps one whose handler is slow after the body', { timeout: 30_000 }, async () => {
+    const { port } = await start({ headersTimeoutMs: 5_000, requestTimeoutMs: 400, idleTimeoutMs: 10_000 }, (url) => (url === '/slow' ? new Promise((r) => setTimeout(r, 1200)) : undefined), undefined, true);
+    const trickle = await open(port);
+    trickle.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n');
+    const timer = setInterval(() => {
+      try {
+        if (trickle.writable) trickle.write('x');
+      } catch {
+        // closed meanwhile
+      }
+    }, 50);
+    try {
+      await closed(trickle);
+    } finally {
+      clearInterval(timer);
+    }
+    assert.equal(trickle.bytesRead, 0, 'closed without an answer');
+    // The whole body at once, then a handler slower than the request timeout: answered.
+    const s = await open(port);
+    let text = '';
+    s.on('data', (d: Buffer) => (text += d.toString()));
+    s.write('POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc');
+    while (!text.endsWith('ok') && !s.destroyed) await new Promise((r) => setTimeout(r, 50));
+    assert.match(text, /^HTTP\/1.1 200/);
+    s.destroy();
   });
 
   it('over the cap, an idle connection gives way to a new one; when all are busy the new one is closed', { timeout: 30_000 }, async () => {

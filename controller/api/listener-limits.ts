@@ -17,7 +17,7 @@ export interface ListenerLimits {
   maxConnections: number;
   /** From connecting (or the end of the previous response) to a request's complete headers. */
   headersTimeoutMs: number;
-  /** To receive a whole request, body included. */
+  /** To receive a request's body, counted from its complete headers. */
   requestTimeoutMs: number;
   /** How long an idle keep-alive connection waits for the next request's first byte. */
   keepAliveTimeoutMs: number;
@@ -150,7 +150,11 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     t.busy++;
     clearTimeout(t.timer);
     t.timer = undefined;
+    // A body trickled in too slowly (Node's requestTimeout is only checked every 30 s).
+    const body = setTimeout(() => req.complete || req.socket.destroy(), limits.requestTimeoutMs);
+    body.unref();
     res.once('close', () => {
+      clearTimeout(body);
       t.busy--;
       if (t.busy === 0 && !t.conn.destroyed) arm(t, t.conn);
     });
