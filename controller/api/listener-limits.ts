@@ -13,7 +13,10 @@ import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts
 import type { Logger } from '../../common/log.ts';
 
 export interface ListenerLimits {
-  /** Open connections per listener. */
+  /**
+   * Open connections per listener. Every agent holds one long-poll open on the API listener, so
+   * this must exceed the number of agents (plus room for the admin API and probes).
+   */
   maxConnections: number;
   /** From connecting (or the end of the previous response) to a request's complete headers. */
   headersTimeoutMs: number;
@@ -29,7 +32,7 @@ export interface ListenerLimits {
 export const LONG_POLL_MAX_MS = 30_000;
 
 export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
-  maxConnections: 512,
+  maxConnections: 1024,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 60_000,
   keepAliveTimeoutMs: 5_000,
