@@ -5,6 +5,8 @@ import { parseApiTls } from './api/tls-listener.ts';
 import type { ApiTlsConfig } from './api/tls-listener.ts';
 import type { ConfiguredKey } from './store/encryption-key.ts';
 import { decodeKey } from './store/secret-cipher.ts';
+import { parseListenerLimits } from './api/listener-limits.ts';
+import type { ListenerLimits } from './api/listener-limits.ts';
 import type { InjectionConfig } from './webhook/injector.ts';
 import type { WebhookConfig } from './webhook/webhook-server.ts';
 
@@ -21,6 +23,8 @@ export interface ControllerConfig {
   sweepIntervalMs: number;
   /** Seals Secret values at rest; absent: a key file beside the database (controller/store/encryption-key.ts). */
   secretEncryptionKey?: ConfiguredKey;
+  /** Timeouts and the connection cap of each listener (API and webhook). */
+  limits: ListenerLimits;
   /** The sidecar-injection webhook, when SIDESTASH_WEBHOOK_LISTEN is set. */
   webhook?: WebhookConfig;
 }
@@ -41,6 +45,7 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
     agentBootstrapToken,
     leaseMs: r.durationMs('SIDESTASH_SESSION_LEASE', '60s'),
     sweepIntervalMs: r.durationMs('SIDESTASH_SWEEP_INTERVAL', '5s'),
+    limits: parseListenerLimits(r),
   };
   const keyText = r.string('SIDESTASH_ENCRYPTION_KEY');
   if (keyText !== undefined) {
@@ -75,6 +80,7 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
       injection,
       dnsNames: r.list('SIDESTASH_WEBHOOK_DNS_NAMES'),
       stateDir: r.string('SIDESTASH_WEBHOOK_STATE_DIR', dirname(config.databasePath))!,
+      limits: config.limits,
     };
     const certFile = r.string('SIDESTASH_WEBHOOK_CERT_FILE');
     const keyFile = r.string('SIDESTASH_WEBHOOK_KEY_FILE');

@@ -105,6 +105,43 @@ describe('controller', () => {
     }
   });
 
+  it('answers malformed paths, request targets, bodies and YAML bombs with 400, and refuses Secret values that are not text', async () => {
+    for (const path of ['/api/v1/secrets/%zz', '/api/v1/secrets/%', '/api/v1/secrets/%C3%28']) {
+      const res = await call(base, 'GET', path);
+      assert.equal(res.status, 400, path);
+      assert.equal(res.body.error.code, 'SIDESTASH_INVALID_ARGUMENT');
+    }
+    // Request targets that are no URL: on the old code "//" threw outside the handler's try (an
+    // unhandled rejection that ends the process); now a 404 (the path "//"), and "*" or a broken
+    // absolute URL a 400.
+    const { connect } = await import('node:net');
+    const raw = (line: string): Promise<string> =>
+      new Promise<string>((resolve) => {
+        const s = connect(Number(new URL(base).port), '127.0.0.1', () => s.end(`${line}\r\nHost: x\r\nConnection: close\r\n\r\n`));
+        let text = '';
+        s.on('data', (d: Buffer) => (text += d.toString()));
+        s.on('close', () => resolve(text));
+        s.on('error', () => resolve(text));
+      });
+    assert.match(await raw('GET // HTTP/1.1'), /^HTTP\/1\.1 404/);
+    assert.match(await raw('OPTIONS * HTTP/1.1'), /^HTTP\/1\.1 400/);
+    assert.match(await raw('GET http://[ HTTP/1.1'), /^HTTP\/1\.1 400/);
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    const levels = ['a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]'];
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    const bomb = await call(base, 'POST', '/api/v1/apply', `${levels.join('\n')}\n`, ADMIN, 'application/yaml');
+    assert.equal(bomb.status, 400);
+    assert.match(bomb.body.error.message, /aliases expand too much/);
+    const notUtf8 = await fetch(`${base}/api/v1/apply`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/yaml' }, body: Buffer.concat([Buffer.from('kind: Secret\nmetadata: {name: s}\nspec: {stringData: {password: "a'), Buffer.from([0xff]), Buffer.from('"}}\n')]) });
+    assert.equal(notUtf8.status, 400);
+    assert.match(((await notUtf8.json()) as { error: { message: string } }).error.message, /not valid UTF-8/);
+    // Secret values are text: bytes that are not UTF-8, or an unpaired surrogate, are refused with their field, not altered.
+    const secret = await call(base, 'POST', '/api/v1/apply', '{"kind":"Secret","metadata":{"name":"bin"},"spec":{"data":{"password":"' + Buffer.from([0x70, 0xff, 0x77]).toString('base64') + '","username":"' + Buffer.from('ü').toString('base64') + '"},"stringData":{"other":"\\ud800"}}}');
+    assert.equal(secret.status, 422);
+    assert.deepEqual((secret.body.error.errors as { field: string }[]).map((e) => e.field).sort(), ['spec.data.password', 'spec.stringData.other']);
+    assert.equal((await call(base, 'GET', '/api/v1/secrets/bin')).status, 404, 'nothing stored');
+  });
+
   it('applies YAML, reports created/unchanged/configured, hides secret values, and 404s', async () => {
     const yaml = (await import('yaml')).stringify;
     const text = resources.map((r) => yaml(r)).join('---\n');

@@ -2,7 +2,6 @@
 import { EventEmitter, once } from 'node:events';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { openBackend } from '../common/backend/open-backend.ts';
 import { ErrorCodes, SidestashError, errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
@@ -11,7 +10,8 @@ import { listSnapshots } from '../common/repository/snapshot.ts';
 import type { Snapshot } from '../common/repository/snapshot.ts';
 import { adminRoutes } from './api/admin-routes.ts';
 import { agentRoutes } from './api/agent-routes.ts';
-import { bearer, methodNotAllowed, sendError, sendJson, sha256, tokenMatches, unauthorized } from './api/http-util.ts';
+import { bearer, methodNotAllowed, requestUrl, sendError, sendJson, sha256, tokenMatches, unauthorized } from './api/http-util.ts';
+import { applyListenerLimits, listenOn } from './api/listener-limits.ts';
 import { runtimeName } from '../common/runtime.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { createApiServer } from './api/tls-listener.ts';
@@ -99,11 +99,8 @@ export class Controller {
     if (this.config.webhook && listener.caCert) this.config.webhook.injection.controllerCaCert = listener.caCert;
     this.#server = listener.server;
     this.#stopListener = listener.stop;
-    this.#server.requestTimeout = 0; // long-polls
-    this.#server.headersTimeout = 30_000;
-    this.#server.listen(this.config.listen.port, this.config.listen.host);
-    await once(this.#server, 'listening');
-    const addr = this.#server.address() as AddressInfo;
+    applyListenerLimits(this.#server, this.config.limits, this.log, 'api');
+    const addr = await listenOn(this.#server, this.config.listen, this.log, 'api');
     this.log.info('controller listening', { host: addr.address, port: addr.port, scheme: listener.scheme, ...(listener.caFile ? { caFile: listener.caFile } : {}), database: this.config.databasePath, runtime: runtimeName() });
     if (this.webhook) return { host: addr.address, port: addr.port, webhookPort: (await this.webhook.start()).port };
     return { host: addr.address, port: addr.port };
@@ -111,7 +108,8 @@ export class Controller {
 
   async #handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
     const started = performance.now();
-    const url = new URL(req.url ?? '/', 'http://controller');
+    const url = requestUrl(req.url);
+    if (!url) return sendError(res, new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'malformed request target'));
     const ac = new AbortController();
     res.on('close', () => ac.abort());
     let routeName = 'unmatched';

@@ -7,7 +7,7 @@ import { isFinalPhase } from '../../common/protocol.ts';
 import type { AgentRegisterRequest, AgentRegistration, SessionProgress, SessionResult } from '../../common/protocol.ts';
 import type { AgentRecord } from '../store/store.ts';
 import type { Controller } from '../controller.ts';
-import { bearer, readBody, sendJson, sha256, tokenMatches, unauthorized } from './http-util.ts';
+import { bearer, decodeUtf8, readBody, sendJson, sha256, tokenMatches, unauthorized } from './http-util.ts';
 import { route } from './router.ts';
 import type { RequestContext, Route } from './router.ts';
 
@@ -15,9 +15,9 @@ const MAX_WAIT_MS = 30_000;
 const TARGET_PATTERN = /^[a-z0-9][-a-z0-9.]*\/[a-z0-9][-a-z0-9.]*$/;
 
 async function json<T>(ctx: RequestContext): Promise<T> {
-  const body = await readBody(ctx.req);
+  const text = decodeUtf8(await readBody(ctx.req));
   try {
-    return JSON.parse(body.toString('utf8')) as T;
+    return JSON.parse(text) as T;
   } catch {
     throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'request body must be JSON');
   }

@@ -2,8 +2,8 @@
 // with stable codes, bearer-token checks.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseAllDocuments } from 'yaml';
 import { ErrorCodes, SidestashError, isSidestashError } from '../../common/errors.ts';
+import { parseYamlDocuments } from './yaml-documents.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -18,9 +18,29 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   return Buffer.concat(parts);
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A body as text; bytes that are not UTF-8 are refused (400), never replaced with U+FFFD. */
+export function decodeUtf8(body: Uint8Array): string {
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'request body is not valid UTF-8');
+  }
+}
+
+/** The request target as a URL (origin-form "/p?q" or absolute-form); undefined when malformed. */
+export function requestUrl(target: string | undefined): URL | undefined {
+  try {
+    return target === undefined || target.startsWith('/') ? new URL(`http://controller${target ?? '/'}`) : new URL(target);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses a JSON or YAML body (one or more documents). */
 export function parseDocuments(body: Buffer, contentType: string | undefined): unknown[] {
-  const text = body.toString('utf8');
+  const text = decodeUtf8(body);
   if (text.trim() === '') throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'request body is empty');
   const isJson = (contentType ?? '').includes('json') || /^\s*[[{]/.test(text);
   let docs: unknown[];
@@ -32,14 +52,7 @@ export function parseDocuments(body: Buffer, contentType: string | undefined): u
       throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `invalid JSON: ${(err as Error).message}`);
     }
   } else {
-    const parsed = parseAllDocuments(text, { uniqueKeys: true });
-    const list = Array.isArray(parsed) ? parsed : [parsed];
-    docs = [];
-    for (const [i, d] of list.entries()) {
-      if (d.errors.length > 0) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `invalid YAML in document ${i + 1}: ${d.errors[0]!.message}`);
-      const value = d.toJS({ maxAliasCount: 100 }) as unknown;
-      if (value !== null && value !== undefined) docs.push(value);
-    }
+    docs = parseYamlDocuments(text);
   }
   const all = docs.flatMap((d) => (d && typeof d === 'object' && (d as { kind?: unknown }).kind === 'List' && Array.isArray((d as { items?: unknown }).items) ? (d as { items: unknown[] }).items : [d]));
   if (all.length === 0) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'the request holds no documents');

@@ -1,5 +1,6 @@
 // A minimal router: method + path pattern with named groups -> handler.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCodes, SidestashError } from '../../common/errors.ts';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -37,8 +38,17 @@ export function match(routes: readonly Route[], method: string, pathname: string
       continue;
     }
     const params: Record<string, string> = {};
-    for (const [k, v] of Object.entries(m.groups ?? {})) params[k] = decodeURIComponent(v);
+    for (const [k, v] of Object.entries(m.groups ?? {})) params[k] = decodeParam(v);
     return { route: r, params };
   }
   return allow.length > 0 ? { allow: [...new Set(allow)] } : undefined;
+}
+
+/** A percent-decoded path segment; a malformed escape (%zz, %, an invalid UTF-8 sequence) is a 400. */
+function decodeParam(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `malformed percent-escape in path segment ${JSON.stringify(segment.slice(0, 100))}`);
+  }
 }

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.ts';
 import { API_VERSION } from './types.ts';
 import type { Kind, Resource } from './types.ts';
 import { validateResource } from './validate.ts';
+import { decodeSecretValue } from './secret-values.ts';
 
 export const DEFAULT_NAMESPACE = 'default';
 const REDACTED = '[REDACTED]';
@@ -92,7 +93,7 @@ export function publicView(r: Resource): Resource {
 export function secretValues(r: Resource): Record<string, string> {
   const spec = r.spec as { data?: Record<string, string>; stringData?: Record<string, string> };
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(spec.data ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  for (const [k, v] of Object.entries(spec.data ?? {})) out[k] = decodeSecretValue(v, `${r.metadata.namespace}/${r.metadata.name}`, k);
   Object.assign(out, spec.stringData ?? {});
   return out;
 }

@@ -10,6 +10,7 @@ import { resourceSchema } from './schemas.ts';
 import { safetyErrors } from './safety-rules.ts';
 import { localRepositoryPathProblem } from '../../common/backend/local/repository-path.ts';
 import { normaliseDumpArgs } from '../../common/dump-args.ts';
+import { secretValueErrors } from './secret-values.ts';
 
 export interface FieldError {
   field: string;
@@ -91,6 +92,7 @@ function semanticErrors(doc: Resource): FieldError[] {
     const problem = typeof path === 'string' && path !== '' ? localRepositoryPathProblem(path) : undefined;
     if (problem) errors.push({ field: 'spec.backend.local.path', message: problem });
   }
+  if (doc.kind === 'Secret') errors.push(...secretValueErrors(doc.spec));
   if (doc.kind === 'BackupConfiguration' && doc.spec && typeof doc.spec === 'object') {
     const spec = doc.spec as unknown as Partial<BackupConfigurationSpec>;
     if (typeof spec.timezone === 'string') {

@@ -4,9 +4,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import { readBody, sendError, sendJson } from '../api/http-util.ts';
+import { decodeUtf8, readBody, sendError, sendJson } from '../api/http-util.ts';
 import { decideInjection } from './injector.ts';
-import type { InjectionConfig, PodLike } from './injector.ts';
+import type { InjectionConfig, InjectionDecision, PodLike } from './injector.ts';
 
 interface AdmissionReview {
   apiVersion?: string;
@@ -19,7 +19,7 @@ export async function handleAdmission(req: IncomingMessage, res: ServerResponse,
     if (req.method !== 'POST') throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'POST an AdmissionReview', { details: { status: 405 } });
     let review: AdmissionReview;
     try {
-      review = JSON.parse((await readBody(req, 8 * 1024 * 1024)).toString('utf8')) as AdmissionReview;
+      review = JSON.parse(decodeUtf8(await readBody(req, 8 * 1024 * 1024))) as AdmissionReview;
     } catch (err) {
       if (err instanceof SidestashError) throw err;
       throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'body must be an AdmissionReview (JSON)');
@@ -30,7 +30,14 @@ export async function handleAdmission(req: IncomingMessage, res: ServerResponse,
     }
     const response: Record<string, unknown> = { uid: r.uid, allowed: true };
     if (r.kind?.kind === 'Pod' && r.operation === 'CREATE' && r.object) {
-      const decision = decideInjection(r.object, r.namespace ?? 'default', config);
+      let decision: InjectionDecision;
+      try {
+        decision = decideInjection(r.object, r.namespace ?? 'default', config);
+      } catch (err) {
+        // A pod of a shape the injector did not expect (the API server validates pods after
+        // mutating webhooks): admitted unchanged, never a webhook failure.
+        decision = { inject: false, reason: 'unexpected pod shape', warnings: [`the pod could not be read: ${errorMessage(err)}`] };
+      }
       const pod = r.object.metadata?.name ?? r.object.metadata?.generateName ?? '?';
       if (decision.inject) {
         response.patchType = 'JSONPatch';

@@ -3,8 +3,12 @@
 // and name their AppBinding(s) with sidestash.io/target. The agent becomes a native sidecar
 // (an init container with restartPolicy Always) where the cluster supports it, else a plain
 // container; the MariaDB socket directory is shared through an emptyDir (or a volume the pod
-// already mounts there). A pod that has the agent already is left alone.
+// already mounts there). A pod that has the agent already is left alone. The patched pod is
+// always one the API server accepts: volume names the pod already uses are not reused, a
+// mount path a container has is not mounted twice; a bad annotation means no injection and a
+// warning, never a broken pod.
 import { controllerTlsEnv } from './agent-tls-env.ts';
+import { sameMountPath, socketDirProblem } from './socket-dir.ts';
 
 export const ANNOTATIONS = {
   inject: 'sidestash.io/inject',
@@ -38,7 +42,7 @@ export type JsonPatchOp = { op: 'add' | 'replace'; path: string; value: unknown 
 
 interface Container {
   name: string;
-  volumeMounts?: { name: string; mountPath: string }[];
+  volumeMounts?: { name: string; mountPath: string; subPath?: string; subPathExpr?: string }[];
   [k: string]: unknown;
 }
 
@@ -66,12 +70,23 @@ export function decideInjection(pod: PodLike, namespace: string, config: Injecti
   const dbIndex = (spec.containers ?? []).findIndex((c) => c.name === dbName);
   if (dbIndex < 0) warnings.push(`${ANNOTATIONS.databaseContainer}: no container named ${JSON.stringify(dbName)}`);
   const socketDir = ann[ANNOTATIONS.socketDir] ?? '/run/mysqld';
-  if (!socketDir.startsWith('/')) warnings.push(`${ANNOTATIONS.socketDir}: must be an absolute path`);
+  const dirProblem = typeof socketDir === 'string' ? socketDirProblem(socketDir) : 'must be a string';
+  if (dirProblem) warnings.push(`${ANNOTATIONS.socketDir}: ${JSON.stringify(socketDir).slice(0, 100)} ${dirProblem}`);
   if (warnings.length > 0) return { inject: false, reason: 'invalid annotations', warnings };
 
   const db = spec.containers![dbIndex]!;
-  const existingMount = db.volumeMounts?.find((m) => m.mountPath.replace(/\/+$/, '') === socketDir.replace(/\/+$/, ''));
-  const socketVolume = existingMount?.name ?? SOCKET_VOLUME;
+  const existingMount = db.volumeMounts?.find((m) => sameMountPath(m.mountPath, socketDir));
+  // Names of the pod's own volumes are never taken over: sidestash-socket-1 if need be.
+  const usedNames = new Set((spec.volumes ?? []).map((v) => v.name));
+  const freeName = (base: string): string => {
+    let name = base;
+    for (let i = 1; usedNames.has(name); i++) name = `${base}-${i}`;
+    usedNames.add(name);
+    return name;
+  };
+  const socketVolume = existingMount?.name ?? freeName(SOCKET_VOLUME);
+  // A socket directory of /tmp serves as the agent's /tmp too: one mount per path.
+  const tmpVolume = sameMountPath(socketDir, '/tmp') ? undefined : freeName(TMP_VOLUME);
   const patch: JsonPatchOp[] = [];
   const appendTo = (path: string, exists: boolean, value: unknown): void => {
     patch.push(exists ? { op: 'add', path: `${path}/-`, value } : { op: 'add', path, value: [value] });
@@ -82,10 +97,14 @@ export function decideInjection(pod: PodLike, namespace: string, config: Injecti
     volumesExist = true;
   };
   if (!existingMount) {
-    addVolume({ name: SOCKET_VOLUME, emptyDir: {} });
-    appendTo(`/spec/containers/${dbIndex}/volumeMounts`, db.volumeMounts !== undefined, { name: SOCKET_VOLUME, mountPath: socketDir });
+    addVolume({ name: socketVolume, emptyDir: {} });
+    appendTo(`/spec/containers/${dbIndex}/volumeMounts`, db.volumeMounts !== undefined, { name: socketVolume, mountPath: socketDir });
   }
-  addVolume({ name: TMP_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } });
+  if (tmpVolume) addVolume({ name: tmpVolume, emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } });
+  // The agent sees the socket directory as the database does (same volume, same subPath).
+  const socketMount: Record<string, unknown> = { name: socketVolume, mountPath: socketDir };
+  if (typeof existingMount?.subPath === 'string') socketMount.subPath = existingMount.subPath;
+  if (typeof existingMount?.subPathExpr === 'string') socketMount.subPathExpr = existingMount.subPathExpr;
 
   const env: Record<string, unknown>[] = [
     { name: 'SIDESTASH_CONTROLLER_URL', value: config.controllerUrl },
@@ -102,10 +121,7 @@ export function decideInjection(pod: PodLike, namespace: string, config: Injecti
     imagePullPolicy: config.imagePullPolicy ?? 'IfNotPresent',
     args: ['agent'],
     env,
-    volumeMounts: [
-      { name: socketVolume, mountPath: socketDir },
-      { name: TMP_VOLUME, mountPath: '/tmp' },
-    ],
+    volumeMounts: [socketMount, ...(tmpVolume ? [{ name: tmpVolume, mountPath: '/tmp' }] : [])],
     resources: config.resources ?? { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
     securityContext: {
       allowPrivilegeEscalation: false,

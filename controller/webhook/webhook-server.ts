@@ -1,12 +1,12 @@
 // The HTTPS listener of the admission webhook (Kubernetes calls webhooks over TLS only).
 // Certificate files are re-read when they change (cert-manager renews them in place).
-import { once } from 'node:events';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { sendJson } from '../api/http-util.ts';
+import { DEFAULT_LISTENER_LIMITS, applyListenerLimits, listenOn } from '../api/listener-limits.ts';
+import type { ListenerLimits } from '../api/listener-limits.ts';
 import { handleAdmission } from './admission.ts';
 import type { InjectionConfig } from './injector.ts';
 import { inClusterAccess, publishCaBundle } from './ca-bundle-publisher.ts';
@@ -24,6 +24,8 @@ export interface WebhookConfig {
   stateDir: string;
   /** Generated mode: the MutatingWebhookConfiguration whose caBundle the controller keeps current. */
   configurationName?: string;
+  /** Timeouts and connection cap (the controller's SIDESTASH_* limits). */
+  limits?: ListenerLimits;
 }
 
 export class WebhookServer {
@@ -78,10 +80,9 @@ export class WebhookServer {
       }, 30_000);
       this.#reload.unref();
     }
-    server.listen(c.listen.port, c.listen.host);
-    await once(server, 'listening');
+    applyListenerLimits(server, c.limits ?? DEFAULT_LISTENER_LIMITS, this.#log, 'webhook');
+    const { port } = await listenOn(server, c.listen, this.#log, 'webhook');
     this.#server = server;
-    const port = (server.address() as AddressInfo).port;
     this.#log.info('webhook listening', { port, tls: c.certFile ? 'files' : 'generated' });
     return { port };
   }

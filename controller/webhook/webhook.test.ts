@@ -13,6 +13,7 @@ import { validateKube } from '../../test/helpers/kube-validate.ts';
 import { makeTestPki } from '../../test/helpers/tls.ts';
 import { parseControllerConfig } from '../config.ts';
 import { Controller } from '../controller.ts';
+import { socketDirProblem } from './socket-dir.ts';
 
 const quiet = createLogger({}, { level: 'error' });
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'charts', 'sidestash', 'examples', 'mariadb-deployment.yaml');
@@ -44,6 +45,14 @@ function applyPatch(pod: any, response: any): any {
   const ops = JSON.parse(Buffer.from(response.patch, 'base64').toString()) as fastJsonPatch.Operation[];
   return fastJsonPatch.applyPatch(structuredClone(pod), ops, true).newDocument;
 }
+
+/** socket-dir values the webhook refuses: relative, not normalised, system directories, odd characters. */
+const BAD_SOCKET_DIRS = ['run/mysqld', '/', '/etc', '/etc/mysql', '/proc/self', '/usr/lib', '/dev', '/var', '/run', '/var/run/secrets/kubernetes.io', '/run/../etc', '/run//mysqld', '/run/./mysqld', '/run/mysqld/', '/run/my sqld', '/run/mysqld\n', 'C:\\mysql', '/run/mysqld:ro', ''];
+
+describe('socketDirProblem', () => {
+  for (const dir of BAD_SOCKET_DIRS) it(`refuses ${JSON.stringify(dir)}`, () => assert.ok(socketDirProblem(dir)));
+  for (const dir of ['/run/mysqld', '/var/run/mysqld', '/tmp', '/tmp/mysql', '/opt/bitnami/mariadb/tmp', '/var/lib/mysql']) it(`accepts ${dir}`, () => assert.equal(socketDirProblem(dir), undefined));
+});
 
 for (const mode of ['generated', 'files'] as const) {
   describe(`sidecar injection webhook (${mode} TLS)`, () => {
@@ -133,6 +142,65 @@ for (const mode of ['generated', 'files'] as const) {
       const agent = [...patched.spec.initContainers, ...patched.spec.containers].find((c: any) => c.name === 'sidestash-agent');
       assert.ok(agent.volumeMounts.some((m: any) => m.name === 'run'));
       assert.equal(patched.spec.initContainers[0].name, 'init-perms');
+    });
+
+    it('refuses a bad socket-dir annotation with a warning: no injection, never a broken pod', async () => {
+      for (const [i, dir] of BAD_SOCKET_DIRS.entries()) {
+        const pod = await examplePod();
+        pod.metadata.annotations['sidestash.io/socket-dir'] = dir;
+        const res = await post(port, ca, review(pod, `uid-dir-${i}`));
+        assert.equal(res.json.response.allowed, true, dir);
+        assert.equal(res.json.response.patch, undefined, `${JSON.stringify(dir)} must not be injected`);
+        assert.equal(res.json.response.warnings.length, 1, dir);
+        assert.match(res.json.response.warnings[0], /sidestash\.io\/socket-dir/);
+      }
+    });
+
+    it('never reuses the pod\'s volume names or mounts a path twice, and the result is a valid Pod', async () => {
+      const inject = async (pod: any, uid: string): Promise<{ patched: any; agent: any; db: any }> => {
+        const patched = applyPatch(pod, (await post(port, ca, review(pod, uid))).json.response);
+        await validateKube(patched);
+        const agent = [...(patched.spec.initContainers ?? []), ...patched.spec.containers].find((c: any) => c.name === 'sidestash-agent');
+        return { patched, agent, db: patched.spec.containers[0] };
+      };
+      // The pod already has volumes with the injector's names, for its own purposes.
+      const named = await examplePod();
+      named.spec.volumes.push({ name: 'sidestash-socket', configMap: { name: 'x' } }, { name: 'sidestash-tmp', secret: { secretName: 'y' } });
+      named.spec.containers[0].volumeMounts.push({ name: 'sidestash-socket', mountPath: '/etc/x' }, { name: 'sidestash-tmp', mountPath: '/etc/y' });
+      const a = await inject(named, 'uid-n1');
+      const socket = a.db.volumeMounts.find((m: any) => m.mountPath === '/run/mysqld');
+      assert.equal(socket.name, 'sidestash-socket-1');
+      assert.deepEqual(a.agent.volumeMounts.map((m: any) => `${m.name}:${m.mountPath}`), ['sidestash-socket-1:/run/mysqld', 'sidestash-tmp-1:/tmp']);
+      assert.ok(a.patched.spec.volumes.find((v: any) => v.name === 'sidestash-socket').configMap, 'the pod\'s own volume is untouched');
+      // The socket directory is /tmp, which the database already mounts: reused, and the agent mounts /tmp once.
+      const tmp = await examplePod();
+      tmp.metadata.annotations['sidestash.io/socket-dir'] = '/tmp';
+      tmp.spec.volumes.push({ name: 'scratch', emptyDir: {} });
+      tmp.spec.containers[0].volumeMounts.push({ name: 'scratch', mountPath: '/tmp/' });
+      const b = await inject(tmp, 'uid-n2');
+      assert.deepEqual(b.agent.volumeMounts.map((m: any) => `${m.name}:${m.mountPath}`), ['scratch:/tmp']);
+      assert.equal(b.db.volumeMounts.length, 2, 'the database container is unchanged');
+      assert.equal(b.patched.spec.volumes.length, 2, 'no volume added');
+      // /tmp not mounted yet: one new volume, at /tmp in both containers.
+      const tmp2 = await examplePod();
+      tmp2.metadata.annotations['sidestash.io/socket-dir'] = '/tmp';
+      const c = await inject(tmp2, 'uid-n3');
+      assert.deepEqual(c.agent.volumeMounts.map((m: any) => `${m.name}:${m.mountPath}`), ['sidestash-socket:/tmp']);
+      // A mount of the socket directory through a subPath: the agent sees the same directory.
+      const sub = await examplePod();
+      sub.spec.containers[0].volumeMounts.push({ name: 'data', mountPath: '/run/mysqld/', subPath: 'run' });
+      const d = await inject(sub, 'uid-n4');
+      assert.deepEqual(d.agent.volumeMounts[0], { name: 'data', mountPath: '/run/mysqld', subPath: 'run' });
+    });
+
+    it('admits a pod of an unexpected shape unchanged, with a warning, instead of failing the webhook', async () => {
+      const pod = await examplePod();
+      pod.spec.containers[0].volumeMounts = [{ name: 'data', mountPath: 42 }];
+      const res = await post(port, ca, review(pod, 'uid-shape'));
+      assert.equal(res.status, 200);
+      assert.equal(res.json.response.allowed, true);
+      assert.equal(res.json.response.patch, undefined);
+      assert.equal(res.json.response.warnings.length, 1);
     });
 
     it('answers malformed reviews with 400', async () => {

@@ -1,0 +1,188 @@
+// Limits every listener of the controller applies (the API and the webhook): how long a new
+// or idle connection may take to send a request's headers, how long the whole request may
+// take, how long a keep-alive connection waits for the next request, how long a connection
+// may sit silent while a request is served, and how many connections may be open at once.
+// Over the cap a new connection displaces the oldest connection that is serving no request
+// (idle keep-alive, or still sending headers: a slowloris); only when every connection is
+// busy is the new one closed at once. So idle or half-open connections never starve /healthz.
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { EnvReader } from '../../common/config-env.ts';
+import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+
+export interface ListenerLimits {
+  /**
+   * Open connections per listener. Every agent holds one long-poll open on the API listener, so
+   * this must exceed the number of agents (plus room for the admin API and probes).
+   */
+  maxConnections: number;
+  /** From connecting (or the end of the previous response) to a request's complete headers. */
+  headersTimeoutMs: number;
+  /** To receive a request's body, counted from its complete headers. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection waits for the next request's first byte. */
+  keepAliveTimeoutMs: number;
+  /** Silence (no byte either way) allowed while a request is served; above the agents' long-poll. */
+  idleTimeoutMs: number;
+}
+
+/** The agents' long-poll (GET .../sessions/next) holds a request silent for up to this long. */
+export const LONG_POLL_MAX_MS = 30_000;
+
+export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
+  maxConnections: 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 90_000,
+};
+
+/** SIDESTASH_MAX_CONNECTIONS, SIDESTASH_HEADERS_TIMEOUT, ...: problems go to the reader's list. */
+export function parseListenerLimits(r: EnvReader): ListenerLimits {
+  const d = DEFAULT_LISTENER_LIMITS;
+  const max = r.string('SIDESTASH_MAX_CONNECTIONS', String(d.maxConnections))!;
+  let maxConnections = Number(max);
+  if (!/^\d+$/.test(max) || maxConnections < 8 || maxConnections > 65_536) {
+    r.problems.push(`SIDESTASH_MAX_CONNECTIONS: ${JSON.stringify(max)} is not a whole number from 8 to 65536`);
+    maxConnections = d.maxConnections;
+  }
+  const secs = (ms: number): string => `${ms / 1000}s`;
+  const limits: ListenerLimits = {
+    maxConnections,
+    headersTimeoutMs: r.durationMs('SIDESTASH_HEADERS_TIMEOUT', secs(d.headersTimeoutMs)),
+    requestTimeoutMs: r.durationMs('SIDESTASH_REQUEST_TIMEOUT', secs(d.requestTimeoutMs)),
+    keepAliveTimeoutMs: r.durationMs('SIDESTASH_KEEP_ALIVE_TIMEOUT', secs(d.keepAliveTimeoutMs)),
+    idleTimeoutMs: r.durationMs('SIDESTASH_IDLE_TIMEOUT', secs(d.idleTimeoutMs)),
+  };
+  r.problems.push(...listenerLimitProblems(limits));
+  return limits;
+}
+
+/** What is inconsistent in a set of limits (empty when they are usable). */
+export function listenerLimitProblems(l: ListenerLimits): string[] {
+  const out: string[] = [];
+  const day = 24 * 3_600_000; // timers overflow past 2^31 ms; nothing here needs a day
+  for (const [name, ms] of [['SIDESTASH_HEADERS_TIMEOUT', l.headersTimeoutMs], ['SIDESTASH_REQUEST_TIMEOUT', l.requestTimeoutMs], ['SIDESTASH_KEEP_ALIVE_TIMEOUT', l.keepAliveTimeoutMs], ['SIDESTASH_IDLE_TIMEOUT', l.idleTimeoutMs]] as const) {
+    if (ms > day) out.push(`${name}: at most 24h`);
+  }
+  if (l.headersTimeoutMs > l.requestTimeoutMs) out.push('SIDESTASH_HEADERS_TIMEOUT: must not exceed SIDESTASH_REQUEST_TIMEOUT');
+  if (l.idleTimeoutMs <= LONG_POLL_MAX_MS) out.push(`SIDESTASH_IDLE_TIMEOUT: must exceed the agents' ${LONG_POLL_MAX_MS / 1000}s long-poll`);
+  return out;
+}
+
+export interface OpenConnection<T> {
+  conn: T;
+  /** Requests being served on it. */
+  busy: number;
+}
+
+export type Admission<T> = { accept: true; evict?: T } | { accept: false };
+
+/**
+ * Whether a new connection may open when `open` (oldest first) are open: yes under the cap;
+ * at the cap, yes in place of the oldest connection that serves no request; else no.
+ */
+export function admitConnection<T>(open: Iterable<OpenConnection<T>>, openCount: number, maxConnections: number): Admission<T> {
+  if (openCount < maxConnections) return { accept: true };
+  for (const c of open) if (c.busy === 0) return { accept: true, evict: c.conn };
+  return { accept: false };
+}
+
+interface Tracked extends OpenConnection<Socket> {
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Applies `limits` to a server before it listens; returns a counter view for tests and logs. */
+export function applyListenerLimits(server: HttpServer | HttpsServer, limits: ListenerLimits, log: Logger, listener: string): { open(): number } {
+  // Node's own timers, as a second line (they are checked only every connectionsCheckingInterval).
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  const open = new Map<Socket, Tracked>();
+  // An https request's socket is the TLS socket over the accepted one: both have the peer's address.
+  const byPeer = new Map<string, Tracked>();
+  const peer = (s: Socket): string => `${s.remoteAddress}|${s.remotePort}`;
+  let evicted = 0;
+  let refused = 0;
+  let lastReport = 0;
+  const report = (): void => {
+    const now = Date.now();
+    if (now - lastReport < 10_000) return;
+    lastReport = now;
+    log.warn('connection limit reached', { listener, maxConnections: limits.maxConnections, evictedIdle: evicted, refused });
+  };
+  const arm = (t: Tracked, socket: Socket): void => {
+    clearTimeout(t.timer);
+    // No complete request headers in time: a silent or trickling (slowloris) connection.
+    t.timer = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
+    t.timer.unref();
+  };
+
+  server.on('connection', (socket: Socket) => {
+    const verdict = admitConnection(open.values(), open.size, limits.maxConnections);
+    if (!verdict.accept) {
+      refused++;
+      report();
+      socket.destroy();
+      return;
+    }
+    if (verdict.evict) {
+      evicted++;
+      report();
+      verdict.evict.destroy();
+    }
+    const key = peer(socket);
+    const t: Tracked = { conn: socket, busy: 0, timer: undefined };
+    open.set(socket, t);
+    byPeer.set(key, t);
+    arm(t, socket);
+    socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
+    socket.once('close', () => {
+      clearTimeout(t.timer);
+      open.delete(socket);
+      if (byPeer.get(key) === t) byPeer.delete(key);
+    });
+  });
+
+  // First in line, before the application's handler, so that a response ended at once is seen.
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    const t = byPeer.get(peer(req.socket));
+    if (!t) return;
+    t.busy++;
+    clearTimeout(t.timer);
+    t.timer = undefined;
+    // A body trickled in too slowly (Node's requestTimeout is only checked every 30 s).
+    const body = setTimeout(() => req.complete || req.socket.destroy(), limits.requestTimeoutMs);
+    body.unref();
+    res.once('close', () => {
+      clearTimeout(body);
+      t.busy--;
+      if (t.busy === 0 && !t.conn.destroyed) arm(t, t.conn);
+    });
+  });
+
+  return { open: () => open.size };
+}
+
+/** Starts listening; a port in use (or any listen error) rejects with INVALID_CONFIG naming the listener. */
+export async function listenOn(server: HttpServer | HttpsServer, at: { host: string; port: number }, log: Logger, listener: string): Promise<AddressInfo> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : err.code === 'EACCES' ? 'permission denied' : errorMessage(err);
+      reject(new SidestashError(ErrorCodes.INVALID_CONFIG, `${listener} cannot listen on ${at.host}:${at.port}: ${why}`, { cause: err, details: { listener, host: at.host, port: at.port, errno: err.code } }));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(at.port, at.host);
+  });
+  // Later errors (e.g. EMFILE on accept) are logged; the listener keeps serving.
+  server.on('error', (err: Error) => log.error('listener error', { listener, err: errorMessage(err) }));
+  return server.address() as AddressInfo;
+}

@@ -1,0 +1,152 @@
+// The real controller process under abuse: hundreds of silent and slowloris connections on the
+// API and the webhook listener never stop /healthz from answering, and the server closes them
+// after the header timeout; a port in use makes `sidestash controller` exit non-zero at once
+// with a JSON-lines error, for the API and for the webhook port.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
+import { connect, createServer } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Server, Socket } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from './helpers/mariadb.ts';
+import { startController } from './helpers/stack.ts';
+import type { ControllerProc } from './helpers/stack.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const CLI = join(import.meta.dirname, '..', 'bin', 'sidestash.ts');
+const SILENT = 150;
+const SLOWLORIS = 100;
+
+function webhookEnv(port: number, dir: string): Record<string, string> {
+  return {
+    SIDESTASH_WEBHOOK_LISTEN: `127.0.0.1:${port}`, SIDESTASH_WEBHOOK_DNS_NAMES: 'localhost', SIDESTASH_WEBHOOK_STATE_DIR: dir,
+    SIDESTASH_AGENT_IMAGE: 'ghcr.io/sidestash/sidestash:0.1.0', SIDESTASH_AGENT_CONTROLLER_URL: 'https://sidestash:7480',
+  };
+}
+
+/**
+ * Opens `n` TCP connections that say nothing at all (on the TLS port: no handshake either), and
+ * `m` that send a request's headers a line at a time, never the blank line (slowloris; on the
+ * TLS port after a completed handshake).
+ */
+async function flood(port: number, n: number, m: number, tls: boolean): Promise<{ sockets: Socket[]; stop(): void }> {
+  const silent: Socket[] = [];
+  const slow: Socket[] = [];
+  for (let i = 0; i < n; i++) silent.push(connect(port, '127.0.0.1'));
+  for (let i = 0; i < m; i++) slow.push(tls ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : connect(port, '127.0.0.1'));
+  const sockets = [...silent, ...slow];
+  for (const s of sockets) s.on('error', () => {});
+  await Promise.all([...silent.map((s) => once(s, 'connect').catch(() => {})), ...slow.map((s) => once(s, tls ? 'secureConnect' : 'connect').catch(() => {}))]);
+  const write = (s: Socket, text: string): void => {
+    try {
+      if (s.writable) s.write(text);
+    } catch {
+      // closed by the server meanwhile
+    }
+  };
+  for (const s of slow) write(s, 'GET /healthz HTTP/1.1\r\nHost: x\r\n');
+  const timer = setInterval(() => {
+    for (const s of slow) write(s, 'X-Slow: 1\r\n');
+  }, 200);
+  return { sockets, stop: () => clearInterval(timer) };
+}
+
+function healthz(port: number, tls: boolean): Promise<number> {
+  if (!tls) return fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status);
+  return new Promise((resolve, reject) => {
+    const req = httpsGet({ host: '127.0.0.1', port, path: '/healthz', rejectUnauthorized: false, timeout: 5000, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error('healthz timed out')));
+    req.on('error', reject);
+  });
+}
+
+describe('the controller under a connection flood', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let controller: ControllerProc;
+  let webhookPort: number;
+  before(async () => {
+    dir = await tempDir();
+    webhookPort = await freePort();
+    controller = await startController(dir.path, { env: { SIDESTASH_MAX_CONNECTIONS: '64', SIDESTASH_HEADERS_TIMEOUT: '2s', SIDESTASH_KEEP_ALIVE_TIMEOUT: '1s', ...webhookEnv(webhookPort, dir.path) } });
+  });
+  after(async () => {
+    await controller?.stop();
+    await dir?.cleanup();
+  });
+
+  for (const listener of ['api', 'webhook'] as const) {
+    it(`${listener}: /healthz answers through ${SILENT + SLOWLORIS} idle and slowloris connections, which the server closes`, { timeout: 60_000 }, async () => {
+      // Both listeners serve HTTPS (the API unless SIDESTASH_INSECURE_HTTP=true).
+      const tls = new URL(controller.url).protocol === 'https:' || listener === 'webhook';
+      const port = listener === 'webhook' ? webhookPort : Number(new URL(controller.url).port);
+      const attack = await flood(port, SILENT, SLOWLORIS, tls);
+      try {
+        for (let i = 0; i < 5; i++) assert.equal(await healthz(port, tls), 200);
+        // Every attacking connection is closed by the server: evicted over the cap of 64, or
+        // after the 2 s header timeout. None is closed by this side. (The test's timeout bounds it.)
+        await Promise.all(attack.sockets.map((s) => (s.destroyed ? undefined : once(s, 'close'))));
+        assert.equal(await healthz(port, tls), 200);
+      } finally {
+        attack.stop();
+        for (const s of attack.sockets) s.destroy();
+      }
+      assert.equal(controller.child.exitCode, null, 'the controller is still running');
+      const log = await readFile(controller.logFile, 'utf8');
+      assert.match(log, new RegExp(`"msg":"connection limit reached".*"listener":"${listener}"`));
+    });
+  }
+});
+
+/** Runs `sidestash controller` and waits at most 20 s for it to exit (killed after that). */
+async function runController(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, 'controller'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const [code] = (await once(child, 'close')) as [number | null];
+  clearTimeout(timer);
+  return { code, stderr };
+}
+
+describe('a port in use', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let squatter: Server;
+  let taken: number;
+  before(async () => {
+    dir = await tempDir();
+    squatter = createServer();
+    squatter.listen(0, '127.0.0.1');
+    await once(squatter, 'listening');
+    taken = (squatter.address() as { port: number }).port;
+  });
+  after(async () => {
+    squatter?.close();
+    await dir?.cleanup();
+  });
+  const base = (apiPort: number): Record<string, string> => ({
+    SIDESTASH_LISTEN: `127.0.0.1:${apiPort}`, SIDESTASH_DB: join(dir.path, 'c.db'), SIDESTASH_ADMIN_TOKEN: 'admin-token-0123456789', SIDESTASH_AGENT_BOOTSTRAP_TOKEN: 'boot-token-0123456789',
+  });
+
+  it('the API port: the controller exits non-zero with a JSON-lines error', { timeout: 30_000 }, async () => {
+    const { code, stderr } = await runController(base(taken));
+    assert.equal(code, 1, stderr);
+    const line = stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string; code?: string }).find((l) => l.level === 'error');
+    assert.equal(line?.code, 'SIDESTASH_INVALID_CONFIG');
+    assert.match(line!.msg, new RegExp(`api cannot listen on 127\\.0\\.0\\.1:${taken}: the address is already in use`));
+  });
+
+  it('the webhook port: the controller exits non-zero with a JSON-lines error', { timeout: 30_000 }, async () => {
+    const { code, stderr } = await runController({ ...base(await freePort()), ...webhookEnv(taken, dir.path) });
+    assert.equal(code, 1, stderr);
+    const line = stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string; code?: string }).find((l) => l.level === 'error');
+    assert.equal(line?.code, 'SIDESTASH_INVALID_CONFIG');
+    assert.match(line!.msg, new RegExp(`webhook cannot listen on 127\\.0\\.0\\.1:${taken}: the address is already in use`));
+  });
+});
