@@ -46,9 +46,9 @@ export class SidecarAgent {
   async #register(signal: AbortSignal): Promise<void> {
     for (let attempt = 1; !signal.aborted; attempt++) {
       try {
-        const reg = await this.#client.register({ name: this.#config.name, targets: this.#config.targets, version: AGENT_VERSION }, this.#config.bootstrapToken, signal);
+        const reg = await this.#client.register({ name: this.#config.name, namespace: this.#config.namespace, targets: this.#config.targets, version: AGENT_VERSION }, this.#config.bootstrapToken, signal);
         this.#heartbeatMs = reg.heartbeatIntervalMs;
-        this.#log.info('registered with controller', { controller: this.#config.controllerUrl, targets: this.#config.targets, runtime: runtimeName() });
+        this.#log.info('registered with controller', { controller: this.#config.controllerUrl, agent: `${reg.namespace}/${reg.name}`, targets: reg.targets, runtime: runtimeName() });
         return;
       } catch (err) {
         if (signal.aborted) return;

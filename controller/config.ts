@@ -1,6 +1,8 @@
 // Controller configuration, parsed once at start-up from the environment.
 import { dirname } from 'node:path';
 import { EnvReader, parseListen } from '../common/config-env.ts';
+import { readConfiguredAgentTokens } from './agents/configured-tokens.ts';
+import type { ConfiguredAgentToken } from './agents/configured-tokens.ts';
 import type { InjectionConfig } from './webhook/injector.ts';
 import type { WebhookConfig } from './webhook/webhook-server.ts';
 
@@ -9,7 +11,8 @@ export interface ControllerConfig {
   /** sqlite file of the embedded store. */
   databasePath: string;
   adminToken: string;
-  agentBootstrapToken: string;
+  /** Enrolment tokens from the environment and SIDESTASH_AGENT_TOKENS_FILE (API-issued ones live in the store). */
+  agentTokens: ConfiguredAgentToken[];
   /** How long a Running session survives without word from its agent. */
   leaseMs: number;
   sweepIntervalMs: number;
@@ -21,14 +24,12 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
   const r = new EnvReader(env);
   const listen = parseListen(r.string('SIDESTASH_LISTEN', '127.0.0.1:7480')!, r.problems, 'SIDESTASH_LISTEN');
   const adminToken = r.required('SIDESTASH_ADMIN_TOKEN', 'bearer token for the API');
-  const agentBootstrapToken = r.required('SIDESTASH_AGENT_BOOTSTRAP_TOKEN', 'token agents register with');
   r.check(16, 'SIDESTASH_ADMIN_TOKEN', adminToken);
-  r.check(16, 'SIDESTASH_AGENT_BOOTSTRAP_TOKEN', agentBootstrapToken);
   const config: ControllerConfig = {
     listen,
     databasePath: r.string('SIDESTASH_DB', '.sidestash/controller.db')!,
     adminToken,
-    agentBootstrapToken,
+    agentTokens: readConfiguredAgentTokens(r),
     leaseMs: r.durationMs('SIDESTASH_SESSION_LEASE', '60s'),
     sweepIntervalMs: r.durationMs('SIDESTASH_SWEEP_INTERVAL', '5s'),
   };

@@ -116,6 +116,11 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     return s;
   }
 
+  /** The session, if it is Running and assigned to `agent`: else NOT_FOUND, FORBIDDEN or CONFLICT. */
+  runningSession(kind: SessionKind, ns: string, name: string, agent: string): Session {
+    return this.#running(kind, ns, name, agent);
+  }
+
   /** Records progress and renews the lease; returns whether the agent should cancel. */
   progress(kind: SessionKind, ns: string, name: string, agent: string, p: SessionProgress): { cancel: boolean } {
     return this.#store.transaction(() => {
