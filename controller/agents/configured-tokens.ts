@@ -18,7 +18,7 @@ export interface ConfiguredAgentToken {
   source: 'env' | 'file';
 }
 
-const ID = /^[a-z0-9][-a-z0-9.]{0,62}$/;
+const ID = /^[a-z0-9][-a-z0-9.]{0,79}$/;
 
 /** Parses the tokens file: a JSON list of {id, namespace, targets?, sha256}; problems named by entry. */
 export function parseAgentTokensFile(text: string, where: string, problems: string[]): ConfiguredAgentToken[] {
@@ -52,6 +52,10 @@ export function parseAgentTokensFile(text: string, where: string, problems: stri
       problems.push(`${at}.id: ${JSON.stringify(id)} appears twice`);
       continue;
     }
+    if (out.some((t) => t.tokenSha256 === sha256)) {
+      problems.push(`${at}.sha256: the same token is listed twice (each scope needs its own token)`);
+      continue;
+    }
     out.push({ id: id as string, namespace: namespace as string, ...(targets ? { targets: targets as string[] } : {}), tokenSha256: sha256 as string, source: 'file' });
   }
   return out;
@@ -77,7 +81,7 @@ export function readConfiguredAgentTokens(r: EnvReader): ConfiguredAgentToken[] 
     }
     if (text !== undefined) {
       for (const t of parseAgentTokensFile(text, 'SIDESTASH_AGENT_TOKENS_FILE', r.problems)) {
-        if (tokens.some((x) => x.id === t.id)) r.problems.push(`SIDESTASH_AGENT_TOKENS_FILE: id ${JSON.stringify(t.id)} is taken`);
+        if (tokens.some((x) => x.id === t.id || x.tokenSha256 === t.tokenSha256)) r.problems.push(`SIDESTASH_AGENT_TOKENS_FILE: entry ${JSON.stringify(t.id)} repeats the id or the token of SIDESTASH_AGENT_BOOTSTRAP_TOKEN`);
         else tokens.push(t);
       }
     }
