@@ -33,7 +33,10 @@ export function parseAgentConfig(env: Record<string, string | undefined> = proce
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) r.problems.push(`SIDESTASH_AGENT_NAMESPACE: ${JSON.stringify(namespace)} is not a namespace name`);
   const targets = r.list('SIDESTASH_AGENT_TARGETS');
   if (targets.length === 0) r.problems.push('SIDESTASH_AGENT_TARGETS: required (comma-separated "namespace/appbinding")');
-  for (const t of targets) if (!/^[a-z0-9][-a-z0-9.]*\/[a-z0-9][-a-z0-9.]*$/.test(t)) r.problems.push(`SIDESTASH_AGENT_TARGETS: ${JSON.stringify(t)} is not "namespace/appbinding"`);
+  for (const t of targets) {
+    if (!/^[a-z0-9][-a-z0-9.]*\/[a-z0-9][-a-z0-9.]*$/.test(t)) r.problems.push(`SIDESTASH_AGENT_TARGETS: ${JSON.stringify(t)} is not "namespace/appbinding"`);
+    else if (!t.startsWith(`${namespace}/`)) r.problems.push(`SIDESTASH_AGENT_TARGETS: ${JSON.stringify(t)} is not in the agent's namespace ${JSON.stringify(namespace)} (SIDESTASH_AGENT_NAMESPACE); an agent serves its own namespace's AppBindings`);
+  }
   const config: AgentConfig = {
     controllerUrl: controllerUrl.replace(/\/+$/, ''),
     bootstrapToken,

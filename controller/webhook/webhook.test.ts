@@ -95,6 +95,9 @@ for (const mode of ['generated', 'files'] as const) {
       const env = Object.fromEntries(agent.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
       assert.equal(env.SIDESTASH_AGENT_TARGETS, 'shop/shop-db');
       assert.deepEqual(env.SIDESTASH_AGENT_BOOTSTRAP_TOKEN, { secretKeyRef: { name: 'sidestash-agent-token', key: 'token' } });
+      // Identity namespace/name from the pod itself; the namespace's own token is scoped to it.
+      assert.deepEqual(env.SIDESTASH_AGENT_NAME, { fieldRef: { fieldPath: 'metadata.name' } });
+      assert.deepEqual(env.SIDESTASH_AGENT_NAMESPACE, { fieldRef: { fieldPath: 'metadata.namespace' } });
       assert.equal(env.SIDESTASH_PUSHGATEWAY_URL, 'http://pgw:9091');
       assert.equal(agent.securityContext.readOnlyRootFilesystem, true);
       assert.equal(patched.metadata.annotations['sidestash.io/injected'], 'true');
