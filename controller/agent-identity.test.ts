@@ -106,8 +106,9 @@ describe('agent identity bound to targets', () => {
     const ok = await register('crm', 'crm-0', ['crm/db'], CRM_DB);
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.deepEqual(ok.body.targets, ['crm/db']);
-    const agents = (await call('GET', '/api/v1/agents')).body.items as { name: string; targets: string[] }[];
+    const agents = (await call('GET', '/api/v1/agents')).body.items as { name: string; targets: string[]; enrolledWith: string }[];
     assert.deepEqual(agents.find((a) => a.name === 'crm/crm-0')?.targets, ['crm/db']);
+    assert.equal(agents.find((a) => a.name === 'crm/crm-0')?.enrolledWith, 'token:crm-db');
   });
 
   let defaultToken = '';

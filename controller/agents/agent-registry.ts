@@ -61,6 +61,8 @@ export class AgentRegistry {
     this.#store = store;
     this.#db = store.db;
     this.#db.exec('CREATE TABLE IF NOT EXISTS agent_enrolments (agent TEXT PRIMARY KEY, credential_id TEXT NOT NULL)');
+    // Agents registered before identities were namespace/name can never authenticate again.
+    this.#db.exec("DELETE FROM agents WHERE instr(name, '/') = 0");
     this.#sessions = sessions;
     this.#auth = auth;
     this.#leaseMs = leaseMs;
@@ -90,13 +92,18 @@ export class AgentRegistry {
     return { name: r.name, namespace: r.namespace, targets, token, heartbeatIntervalMs: Math.floor(this.#leaseMs / 3), leaseMs: this.#leaseMs };
   }
 
+  /** The credential that enrolled agent "namespace/name" (e.g. "token:at-…"), for listings. */
+  credentialOf(key: string): string | undefined {
+    return (this.#db.prepare('SELECT credential_id FROM agent_enrolments WHERE agent = ?').get(key) as { credential_id: string } | undefined)?.credential_id;
+  }
+
   /** The agent namespace/name, if the request carries its agent token and its credential is still valid. */
   authenticate(req: IncomingMessage, namespace: string, name: string, nowMs = Date.now()): AgentRecord {
     const key = agentKey({ namespace, name });
     const agent = this.#store.getAgent(key);
     const presented = bearerToken(req);
     if (!agent || !presented || !timingSafeEqual(Buffer.from(sha256(presented), 'hex'), Buffer.from(agent.tokenSha256, 'hex'))) throw unauthorized('a valid agent token is required');
-    const credential = (this.#db.prepare('SELECT credential_id FROM agent_enrolments WHERE agent = ?').get(key) as { credential_id: string } | undefined)?.credential_id;
+    const credential = this.credentialOf(key);
     if (!credential || !this.#auth.isActive(credential)) throw unauthorized(`the credential agent ${key} enrolled with is no longer valid; register again`);
     this.#store.touchAgent(key, new Date(nowMs).toISOString());
     return agent;
