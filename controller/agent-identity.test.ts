@@ -13,6 +13,7 @@ import { openBackend } from '../common/backend/open-backend.ts';
 import { createLogger } from '../common/log.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
+import { runCli } from '../test/helpers/stack.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
 import { parseControllerConfig } from './config.ts';
 import { Controller } from './controller.ts';
@@ -169,6 +170,23 @@ describe('agent identity bound to targets', () => {
     assert.equal((await call('GET', agentPath('default', 'edge-1', '/sessions/next?waitMs=0'), undefined, reg.body.token)).status, 401, 'agents it enrolled lose access');
     assert.equal((await call('DELETE', '/api/v1/agenttokens/bootstrap')).status, 409, 'configured tokens are removed from the configuration');
     assert.equal((await call('DELETE', '/api/v1/agenttokens/at-nothing')).status, 404);
+  });
+
+  it('issues, lists and revokes enrolment tokens from the CLI', async () => {
+    const env = { SIDESTASH_URL: base, SIDESTASH_ADMIN_TOKEN: ADMIN };
+    const created = await runCli(['agenttoken', 'create', '-n', 'shop', '--targets', 'db', '--description', 'cli test'], env);
+    assert.equal(created.code, 0, created.stderr);
+    const [, id, token] = /agenttoken\/(at-[0-9a-f]+) created for shop\/db\n.*\n(\S+)\n$/.exec(created.stdout) ?? [];
+    assert.ok(id && token, created.stdout);
+    assert.equal((await register('shop', 'cli-0', ['shop/db'], token)).status, 200, 'the printed token enrols');
+    const list = await runCli(['agenttoken', 'list'], env);
+    assert.match(list.stdout, new RegExp(`${id}\\s+shop\\s+db\\s+api`));
+    assert.ok(!list.stdout.includes(token));
+    assert.equal((await runCli(['agenttoken', 'revoke', id], env)).code, 0);
+    assert.equal((await register('shop', 'cli-1', ['shop/db'], token)).status, 401);
+    const wrong = await runCli(['agenttoken', 'create', '-n', 'Bad_NS'], env);
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /namespace/);
   });
 
   it('fails a backup reported Succeeded with a snapshot that does not exist', async () => {
