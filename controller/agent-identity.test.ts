@@ -242,6 +242,26 @@ describe('agent identity bound to targets', () => {
     }
   });
 
+  it('answers 503 and keeps the session alive when the repository cannot be reached to check a result', async () => {
+    const docs = [
+      { kind: 'Repository', metadata: { name: 'down', namespace: 'default' }, spec: { backend: { rest: { url: 'http://127.0.0.1:9/' }, storageSecretName: 'repo-secret' } } },
+      { kind: 'BackupConfiguration', metadata: { name: 'offline', namespace: 'default' }, spec: { schedule: '0 3 * * *', repository: { name: 'down' }, target: { ref: { name: 'db' } } } },
+    ];
+    assert.equal((await call('POST', '/api/v1/apply', docs)).status, 200);
+    assert.equal((await call('POST', '/api/v1/backupconfigurations/offline/trigger?namespace=default')).status, 201);
+    const next = await call('GET', agentPath('default', 'mariadb-0', '/sessions/next?waitMs=0'), undefined, defaultToken);
+    assert.equal(next.body.invoker, 'offline');
+    const before = (await session('default', next.body.name)).status.leaseExpiresAt as string;
+    await new Promise((r) => setTimeout(r, 20));
+    const r = await call('POST', resultPath('default', 'mariadb-0', next.body.name), { phase: 'Succeeded', snapshotId: randomBytes(32).toString('hex') }, defaultToken);
+    assert.equal(r.status, 503, JSON.stringify(r.body));
+    assert.equal(r.body.error.retryable, true);
+    const s = await session('default', next.body.name);
+    assert.equal(s.status.phase, 'Running', 'the agent will send it again');
+    assert.ok(Date.parse(s.status.leaseExpiresAt) > Date.parse(before), 'lease renewed');
+    assert.equal((await call('POST', resultPath('default', 'mariadb-0', next.body.name), { phase: 'Failed', error: { code: 'SIDESTASH_BACKEND_IO', message: 'down' } }, defaultToken)).status, 200);
+  });
+
   it('refuses type-confused reports with the field named, and GET of the session still works', async () => {
     await nextSecond();
     const name = await claimBackup('default', 'mariadb-0', defaultToken);

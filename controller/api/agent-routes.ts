@@ -3,7 +3,7 @@
 // token and may touch only the agent's own sessions. Reports are type-checked, and a reported
 // success is checked against the repository before it is recorded.
 import { AGENT_ROUTES } from '../../common/agent-paths.ts';
-import { ErrorCodes, SidestashError } from '../../common/errors.ts';
+import { ErrorCodes, SidestashError, isSidestashError } from '../../common/errors.ts';
 import type { Controller } from '../controller.ts';
 import { parseProgress, parseResult } from '../agents/agent-reports.ts';
 import { checkReportedResult } from '../agents/result-check.ts';
@@ -67,7 +67,14 @@ export function agentRoutes(c: Controller): Route[] {
       const { namespace, name } = ctx.params as { namespace: string; name: string };
       // Refused before any repository access when the session is not this agent's, or not Running.
       const session = c.sessions.runningSession(kind, namespace, name, agent.name) as Resource<BackupSessionSpec | RestoreSessionSpec, unknown>;
-      const checked = await checkReportedResult(c.store, session, reported, ctx.signal);
+      let checked;
+      try {
+        checked = await checkReportedResult(c.store, session, reported, ctx.signal);
+      } catch (err) {
+        // The repository cannot be reached now: the agent sends the result again; keep its session alive meanwhile.
+        if (isSidestashError(err) && err.retryable) c.sessions.renewLease(kind, namespace, name, agent.name);
+        throw err;
+      }
       const s = c.sessions.complete(kind, namespace, name, agent.name, checked.result);
       if (checked.rejected) {
         c.log.warn('agent result rejected', { agent: agent.name, session: `${namespace}/${name}`, kind, reason: checked.rejected.message });

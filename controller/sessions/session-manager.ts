@@ -121,6 +121,14 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     return this.#running(kind, ns, name, agent);
   }
 
+  /** Renews the lease of a Running session of `agent` (its result could not be checked yet, and will come again). */
+  renewLease(kind: SessionKind, ns: string, name: string, agent: string): void {
+    this.#store.transaction(() => {
+      const s = this.#running(kind, ns, name, agent);
+      this.#save({ ...s, status: { ...s.status!, leaseExpiresAt: this.#iso(this.#now() + this.#leaseMs) } });
+    });
+  }
+
   /** Records progress and renews the lease; returns whether the agent should cancel. */
   progress(kind: SessionKind, ns: string, name: string, agent: string, p: SessionProgress): { cancel: boolean } {
     return this.#store.transaction(() => {
