@@ -85,6 +85,7 @@ export class SidecarAgent {
       }
     } finally {
       clearInterval(heartbeat);
+      await this.#client.deregister().catch((err: unknown) => this.#log.warn('could not deregister; the controller frees the name after a lease period', { err: errorMessage(err) }));
       await this.#client.close();
     }
   }

@@ -82,6 +82,13 @@ export class ControllerClient {
     await this.#call('POST', agentPaths.heartbeat(this.#id()), {}, this.token, signal);
   }
 
+  /** Gives the agent's name back (on a clean stop), so that the next start registers at once. */
+  async deregister(timeoutMs = 3000): Promise<void> {
+    if (!this.token) return;
+    await this.#call('POST', agentPaths.deregister(this.#id()), {}, this.token, undefined, timeoutMs);
+    this.token = undefined;
+  }
+
   /** Long-polls for the next session; undefined when none came within waitMs. */
   async nextSession(waitMs: number, signal?: AbortSignal): Promise<SessionAssignment | undefined> {
     const { body } = await this.#call<SessionAssignment>('GET', agentPaths.next(this.#id(), waitMs), undefined, this.token, signal, waitMs + 30_000);

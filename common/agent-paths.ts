@@ -7,6 +7,7 @@ import { API_PREFIX } from './protocol.ts';
 export const AGENT_ROUTES = {
   register: `${API_PREFIX}/agents/register`,
   heartbeat: `${API_PREFIX}/agents/:agentNamespace/:agent/heartbeat`,
+  deregister: `${API_PREFIX}/agents/:agentNamespace/:agent/deregister`,
   next: `${API_PREFIX}/agents/:agentNamespace/:agent/sessions/next`,
   progress: `${API_PREFIX}/agents/:agentNamespace/:agent/sessions/:kind/:namespace/:name/progress`,
   result: `${API_PREFIX}/agents/:agentNamespace/:agent/sessions/:kind/:namespace/:name/result`,
@@ -34,6 +35,7 @@ const sessionBase = (a: AgentId, s: SessionRef): string => `${agentBase(a)}/sess
 export const agentPaths = {
   register: (): string => AGENT_ROUTES.register,
   heartbeat: (a: AgentId): string => `${agentBase(a)}/heartbeat`,
+  deregister: (a: AgentId): string => `${agentBase(a)}/deregister`,
   next: (a: AgentId, waitMs: number): string => `${agentBase(a)}/sessions/next?waitMs=${Math.max(0, Math.floor(waitMs))}`,
   progress: (a: AgentId, s: SessionRef): string => `${sessionBase(a, s)}/progress`,
   result: (a: AgentId, s: SessionRef): string => `${sessionBase(a, s)}/result`,

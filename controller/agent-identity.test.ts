@@ -129,6 +129,15 @@ describe('agent identity bound to targets', () => {
     assert.equal((await call('POST', agentPath('default', 'mariadb-0', '/heartbeat'), {}, defaultToken)).status, 200);
   });
 
+  it('frees the name of an agent that deregisters (a clean stop), and only for its own token', async () => {
+    const reg = await register('default', 'stopping-0', ['default/db'], BOOT);
+    assert.equal((await call('POST', agentPath('default', 'stopping-0', '/deregister'), {}, defaultToken)).status, 401);
+    assert.equal((await register('default', 'stopping-0', ['default/db'], BOOT)).status, 409);
+    assert.equal((await call('POST', agentPath('default', 'stopping-0', '/deregister'), {}, reg.body.token)).status, 200);
+    assert.equal((await call('POST', agentPath('default', 'stopping-0', '/heartbeat'), {}, reg.body.token)).status, 401);
+    assert.equal((await register('default', 'stopping-0', ['default/db'], BOOT)).status, 200, 'the name is free at once');
+  });
+
   let shopToken = '';
   it('keeps two pods of the same name in two namespaces apart: both work, each gets its own namespace\'s sessions', async () => {
     const shop = await register('shop', 'mariadb-0', ['shop/db'], SHOP);

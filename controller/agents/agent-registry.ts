@@ -92,6 +92,14 @@ export class AgentRegistry {
     return { name: r.name, namespace: r.namespace, targets, token, heartbeatIntervalMs: Math.floor(this.#leaseMs / 3), leaseMs: this.#leaseMs };
   }
 
+  /** An agent that stops cleanly gives its name back: a restart then registers at once. */
+  deregister(agent: AgentRecord): void {
+    this.#sessions.failSessionsOfAgent(agent.name, `agent ${agent.name} stopped while the session was running`);
+    this.#db.prepare('DELETE FROM agents WHERE name = ?').run(agent.name);
+    this.#db.prepare('DELETE FROM agent_enrolments WHERE agent = ?').run(agent.name);
+    this.#log.info('agent deregistered', { agent: agent.name });
+  }
+
   /** The credential that enrolled agent "namespace/name" (e.g. "token:at-…"), for listings. */
   credentialOf(key: string): string | undefined {
     return (this.#db.prepare('SELECT credential_id FROM agent_enrolments WHERE agent = ?').get(key) as { credential_id: string } | undefined)?.credential_id;

@@ -40,6 +40,10 @@ export function agentRoutes(c: Controller): Route[] {
       authAgent(ctx);
       sendJson(ctx.res, 200, { ok: true });
     }),
+    route('POST', AGENT_ROUTES.deregister, (ctx) => {
+      c.agents.deregister(authAgent(ctx));
+      sendJson(ctx.res, 200, { ok: true });
+    }),
     route('GET', AGENT_ROUTES.next, async (ctx) => {
       const agent = authAgent(ctx);
       const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, Number(ctx.query.get('waitMs') ?? 0) || 0));
