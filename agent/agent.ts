@@ -49,10 +49,10 @@ export class SidecarAgent {
   async #register(signal: AbortSignal): Promise<void> {
     for (let attempt = 1; !signal.aborted; attempt++) {
       try {
-        const reg = await this.#client.register({ name: this.#config.name, targets: this.#config.targets, version: AGENT_VERSION }, this.#config.bootstrapToken, signal);
+        const reg = await this.#client.register({ name: this.#config.name, namespace: this.#config.namespace, targets: this.#config.targets, version: AGENT_VERSION }, this.#config.bootstrapToken, signal);
         const hb = reg.heartbeatIntervalMs;
         this.#heartbeatMs = typeof hb === 'number' && hb >= 1000 && hb <= MAX_TIMER_MS ? hb : 20_000;
-        this.#log.info('registered with controller', { controller: this.#config.controllerUrl, targets: this.#config.targets, runtime: runtimeName() });
+        this.#log.info('registered with controller', { controller: this.#config.controllerUrl, agent: `${reg.namespace}/${reg.name}`, targets: reg.targets, runtime: runtimeName() });
         return;
       } catch (err) {
         if (signal.aborted) return;
@@ -92,6 +92,7 @@ export class SidecarAgent {
       }
     } finally {
       clearInterval(heartbeat);
+      await this.#client.deregister().catch((err: unknown) => this.#log.warn('could not deregister; the controller frees the name after a lease period', { err: errorMessage(err) }));
       await this.#client.close();
     }
   }

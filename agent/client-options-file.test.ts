@@ -61,7 +61,7 @@ describe('client option files', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as { port: number }).port;
     await new Promise((resolve) => closed.close(resolve));
-    const config: AgentConfig = { controllerUrl: `http://127.0.0.1:${port}`, bootstrapToken: 'x', name: 'agent-a', targets: ['default/db'], progressIntervalMs: 50, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: tmp };
+    const config: AgentConfig = { controllerUrl: `http://127.0.0.1:${port}`, bootstrapToken: 'x', name: 'agent-a', namespace: 'default', targets: ['default/db'], progressIntervalMs: 50, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: tmp };
     const ac = new AbortController();
     const lines: string[] = [];
     const log = createLogger({}, { level: 'warn', write: (line: string) => lines.push(line) });

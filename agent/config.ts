@@ -9,6 +9,8 @@ export interface AgentConfig extends ControllerTlsConfig {
   controllerUrl: string;
   bootstrapToken: string;
   name: string;
+  /** The agent's namespace (SIDESTASH_AGENT_NAMESPACE; the webhook sets the pod's); identity is namespace/name. */
+  namespace: string;
   /** AppBindings served, "namespace/name". */
   targets: string[];
   progressIntervalMs: number;
@@ -29,14 +31,20 @@ export function parseAgentConfig(env: Record<string, string | undefined> = proce
   const bootstrapToken = r.required('SIDESTASH_AGENT_BOOTSTRAP_TOKEN', 'token to register with the controller');
   const name = r.string('SIDESTASH_AGENT_NAME', hostname().toLowerCase())!;
   if (!/^[a-z0-9][-a-z0-9.]{0,252}$/.test(name)) r.problems.push(`SIDESTASH_AGENT_NAME: ${JSON.stringify(name)} must be a lowercase DNS name`);
+  const namespace = r.string('SIDESTASH_AGENT_NAMESPACE', 'default')!;
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) r.problems.push(`SIDESTASH_AGENT_NAMESPACE: ${JSON.stringify(namespace)} is not a namespace name`);
   const targets = r.list('SIDESTASH_AGENT_TARGETS');
   if (targets.length === 0) r.problems.push('SIDESTASH_AGENT_TARGETS: required (comma-separated "namespace/appbinding")');
-  for (const t of targets) if (!/^[a-z0-9][-a-z0-9.]*\/[a-z0-9][-a-z0-9.]*$/.test(t)) r.problems.push(`SIDESTASH_AGENT_TARGETS: ${JSON.stringify(t)} is not "namespace/appbinding"`);
+  for (const t of targets) {
+    if (!/^[a-z0-9][-a-z0-9.]*\/[a-z0-9][-a-z0-9.]*$/.test(t)) r.problems.push(`SIDESTASH_AGENT_TARGETS: ${JSON.stringify(t)} is not "namespace/appbinding"`);
+    else if (!t.startsWith(`${namespace}/`)) r.problems.push(`SIDESTASH_AGENT_TARGETS: ${JSON.stringify(t)} is not in the agent's namespace ${JSON.stringify(namespace)} (SIDESTASH_AGENT_NAMESPACE); an agent serves its own namespace's AppBindings`);
+  }
   const config: AgentConfig = {
     ...parseControllerTls(r, env, controllerUrl),
     controllerUrl: controllerUrl.replace(/\/+$/, ''),
     bootstrapToken,
     name,
+    namespace,
     targets,
     progressIntervalMs: r.durationMs('SIDESTASH_PROGRESS_INTERVAL', '2s'),
     mariadbDumpPath: r.string('SIDESTASH_MARIADB_DUMP', 'mariadb-dump')!,

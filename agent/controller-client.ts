@@ -4,6 +4,8 @@
 // Calls that must arrive (progress, results) are retried with backoff on network errors and
 // 5xx; a 401 means the registration is gone and is surfaced as UNAUTHORIZED so the agent
 // registers again.
+import { agentPaths } from '../common/agent-paths.ts';
+import type { AgentId } from '../common/agent-paths.ts';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import { fetchErrorMessage, trustingFetch } from '../common/tls-fetch.ts';
 import type { FetchFn } from '../common/tls-fetch.ts';
@@ -20,7 +22,7 @@ export class ControllerClient {
   readonly #caCert: string | undefined;
   #fetch: Promise<FetchFn> | undefined;
   token: string | undefined;
-  name: string | undefined;
+  agent: AgentId | undefined;
 
   constructor(baseUrl: string, options: { caCert?: string | undefined } = {}) {
     this.#baseUrl = baseUrl;
@@ -71,38 +73,42 @@ export class ControllerClient {
     }
   }
 
-  async register(req: AgentRegisterRequest, bootstrapToken: string, signal?: AbortSignal): Promise<AgentRegistration> {
-    const { body } = await this.#call<AgentRegistration>('POST', '/api/v1/agents/register', req, bootstrapToken, signal);
+  /** Registers; a re-registration presents the current agent token, so the controller knows it is the same agent. */
+  async register(req: Omit<AgentRegisterRequest, 'currentToken'>, enrolmentToken: string, signal?: AbortSignal): Promise<AgentRegistration> {
+    const { body } = await this.#call<AgentRegistration>('POST', agentPaths.register(), { ...req, ...(this.token ? { currentToken: this.token } : {}) }, enrolmentToken, signal);
     this.token = body!.token;
-    this.name = body!.name;
+    this.agent = { namespace: body!.namespace, name: body!.name };
     return body!;
   }
 
-  #agentPath(rest: string): string {
-    return `/api/v1/agents/${encodeURIComponent(this.name ?? '')}${rest}`;
+  #id(): AgentId {
+    return this.agent ?? { namespace: '-', name: '-' };
   }
 
   async heartbeat(signal?: AbortSignal): Promise<void> {
-    await this.#call('POST', this.#agentPath('/heartbeat'), {}, this.token, signal);
+    await this.#call('POST', agentPaths.heartbeat(this.#id()), {}, this.token, signal);
+  }
+
+  /** Gives the agent's name back (on a clean stop), so that the next start registers at once. */
+  async deregister(timeoutMs = 3000): Promise<void> {
+    if (!this.token) return;
+    await this.#call('POST', agentPaths.deregister(this.#id()), {}, this.token, undefined, timeoutMs);
+    this.token = undefined;
   }
 
   /** Long-polls for the next session; undefined when none came within waitMs. */
   async nextSession(waitMs: number, signal?: AbortSignal): Promise<SessionAssignment | undefined> {
-    const { body } = await this.#call<SessionAssignment>('GET', this.#agentPath(`/sessions/next?waitMs=${waitMs}`), undefined, this.token, signal, waitMs + 30_000);
+    const { body } = await this.#call<SessionAssignment>('GET', agentPaths.next(this.#id(), waitMs), undefined, this.token, signal, waitMs + 30_000);
     return body;
   }
 
-  #sessionPath(a: SessionAssignment, what: string): string {
-    return this.#agentPath(`/sessions/${a.kind}/${encodeURIComponent(a.namespace)}/${encodeURIComponent(a.name)}/${what}`);
-  }
-
   async progress(a: SessionAssignment, p: SessionProgress, signal?: AbortSignal): Promise<ProgressResponse> {
-    const { body } = await this.#retry(() => this.#call<ProgressResponse>('POST', this.#sessionPath(a, 'progress'), p, this.token, signal), { attempts: 3, baseDelayMs: 500, ...(signal ? { signal } : {}) });
+    const { body } = await this.#retry(() => this.#call<ProgressResponse>('POST', agentPaths.progress(this.#id(), a), p, this.token, signal), { attempts: 3, baseDelayMs: 500, ...(signal ? { signal } : {}) });
     return body ?? { cancel: false };
   }
 
   async result(a: SessionAssignment, r: SessionResult, signal?: AbortSignal): Promise<void> {
-    await this.#retry(() => this.#call('POST', this.#sessionPath(a, 'result'), r, this.token, signal), { attempts: 12, baseDelayMs: 1000, ...(signal ? { signal } : {}) });
+    await this.#retry(() => this.#call('POST', agentPaths.result(this.#id(), a), r, this.token, signal), { attempts: 12, baseDelayMs: 1000, ...(signal ? { signal } : {}) });
   }
 
   async close(): Promise<void> {}

@@ -9,7 +9,7 @@ import { createLogger } from '../common/log.ts';
 import type { SessionAssignment } from '../common/protocol.ts';
 
 const a = JSON.parse(await readFile(process.argv[2]!, 'utf8')) as SessionAssignment;
-const config: AgentConfig = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'bench', targets: [a.target], progressIntervalMs: 2000, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: process.env.TMPDIR ?? '/tmp' };
+const config: AgentConfig = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'bench', namespace: 'default', targets: [a.target], progressIntervalMs: 2000, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: process.env.TMPDIR ?? '/tmp' };
 const stdbuf = resolveStdbuf(process.env.SIDESTASH_STDBUF ?? 'auto', process.env.PATH);
 if (stdbuf) config.stdbufPath = stdbuf;
 const hooks = { signal: new AbortController().signal, log: createLogger({ component: 'bench' }, { level: 'warn' }), onProgress: () => {} };

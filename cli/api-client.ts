@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
+import { stripTerminalControls } from '../common/terminal-text.ts';
 
 export interface ApiClientOptions {
   url: string;
@@ -60,7 +61,7 @@ export async function api<T>(o: ApiClientOptions, method: string, path: string, 
   const parsed = text ? (JSON.parse(text) as unknown) : undefined;
   if (res.statusCode >= 400) {
     const e = (parsed as { error?: { code?: string; message?: string; errors?: unknown } } | undefined)?.error;
-    throw new SidestashError((e?.code as SidestashError['code'] | undefined) ?? ErrorCodes.CONTROLLER_UNAVAILABLE, e?.message ?? `HTTP ${res.statusCode}`, { details: { status: res.statusCode, ...(e?.errors ? { errors: e.errors } : {}) } });
+    throw new SidestashError((e?.code as SidestashError['code'] | undefined) ?? ErrorCodes.CONTROLLER_UNAVAILABLE, stripTerminalControls(typeof e?.message === 'string' ? e.message : `HTTP ${res.statusCode}`), { details: { status: res.statusCode, ...(e?.errors ? { errors: e.errors } : {}) } });
   }
   return parsed as T;
 }

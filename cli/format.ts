@@ -1,5 +1,14 @@
-// Plain-text tables and sizes for the CLI.
-export function table(headers: string[], rows: string[][]): string {
+// Plain-text tables and sizes for the CLI. Cells come from the server: escape sequences and
+// control characters in them are removed before they reach a terminal.
+import { stripTerminalControls } from '../common/terminal-text.ts';
+
+/** Server text made safe for a terminal (and single-line for a table cell). */
+export function terminalText(s: string): string {
+  return stripTerminalControls(s);
+}
+
+export function table(headers: string[], cells: string[][]): string {
+  const rows = cells.map((r) => r.map((c) => terminalText(c).replace(/[\n\t]/g, ' ')));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import { createLogger } from '../common/log.ts';
+import { stripTerminalControls } from '../common/terminal-text.ts';
 // Commands load their modules on use, so that `sidestash agent` does not carry the CLI's.
 
 export const USAGE = `usage: sidestash COMMAND [options]
@@ -17,6 +18,9 @@ export const USAGE = `usage: sidestash COMMAND [options]
   cancel KIND NAME                   cancel a session
   wait KIND NAME                     follow a session until it ends
   snapshots REPOSITORY [--json]      list a repository's snapshots
+  agenttoken create -n NS [--targets A,B] [--description TEXT]
+                                     issue an agent enrolment token scoped to namespace NS (shown once)
+  agenttoken list | revoke ID        list enrolment tokens, or revoke one (its agents lose access)
   repo ...                           work on a repository directly (see "sidestash repo --help")
 common options: --url (SIDESTASH_URL, default https://127.0.0.1:7480), --token (SIDESTASH_ADMIN_TOKEN), -n/--namespace
   SIDESTASH_CA_FILE: the CA of the controller's certificate (a generated one is api-ca.crt beside its database)
@@ -46,6 +50,8 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       target: { type: 'string' },
       snapshot: { type: 'string', default: 'latest' },
       database: { type: 'string' },
+      targets: { type: 'string' },
+      description: { type: 'string' },
     },
   });
   const { apiOptionsFromEnv, api } = await import('./api-client.ts');
@@ -53,8 +59,9 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
   const { createRestore, snapshots, triggerBackup, waitForSession } = await import('./session-commands.ts');
   const o = apiOptionsFromEnv(values);
   const ns = values.namespace!;
+  // What the server sends may hold terminal escape sequences: never pass them to the terminal.
   const print = (s: string): number => {
-    process.stdout.write(`${s}\n`);
+    process.stdout.write(`${stripTerminalControls(s)}\n`);
     return 0;
   };
   switch (command) {
@@ -91,6 +98,11 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     case 'snapshots':
       if (!positionals[0]) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'snapshots needs REPOSITORY');
       return print(await snapshots(o, positionals[0], ns, values.json ?? false));
+    case 'agenttoken':
+    case 'agenttokens': {
+      const { agentTokenCommand } = await import('./agent-token-commands.ts');
+      return print(await agentTokenCommand(o, positionals, { namespace: ns, targets: values.targets, description: values.description, output: values.output }));
+    }
     default:
       createLogger({ component: 'cli' }).debug('unknown command', { command });
       throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `unknown command ${JSON.stringify(command)}\n${USAGE}`);

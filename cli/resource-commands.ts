@@ -71,9 +71,9 @@ const HEADERS: Record<string, string[]> = {
 export async function get(o: ApiClientOptions, kind: string | undefined, name: string | undefined, namespace: string, output: string | undefined): Promise<string> {
   const p = plural(kind);
   if (p === 'agents') {
-    const res = await api<{ items: { name: string; targets: string[]; lastSeenAt: string; version: string }[] }>(o, 'GET', '/api/v1/agents');
+    const res = await api<{ items: { name: string; targets: string[]; lastSeenAt: string; version: string; enrolledWith?: string | null }[] }>(o, 'GET', '/api/v1/agents');
     if (output === 'json') return JSON.stringify(res.items, null, 2);
-    return table(['NAME', 'TARGETS', 'VERSION', 'LAST SEEN'], res.items.map((a) => [a.name, a.targets.join(','), a.version, age(a.lastSeenAt)]));
+    return table(['NAME', 'TARGETS', 'VERSION', 'LAST SEEN', 'ENROLLED WITH'], res.items.map((a) => [a.name, a.targets.join(','), a.version, age(a.lastSeenAt), a.enrolledWith ?? '-']));
   }
   const q = `?namespace=${encodeURIComponent(namespace)}`;
   const items = name ? [await api<Item>(o, 'GET', `/api/v1/${p}/${encodeURIComponent(name)}${q}`)] : (await api<{ items: Item[] }>(o, 'GET', `/api/v1/${p}${q}`)).items;

@@ -7,7 +7,7 @@ import type { SuspiciousShrink } from '../common/protocol.ts';
 import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
 import type { ApiClientOptions } from './api-client.ts';
 import { api } from './api-client.ts';
-import { bytes, table } from './format.ts';
+import { bytes, table, terminalText } from './format.ts';
 
 interface SessionDoc {
   kind: string;
@@ -45,7 +45,7 @@ export async function waitForSession(o: ApiClientOptions, kindPlural: 'backupses
       const st = s.status ?? {};
       const p = st.progress;
       const total = Math.max(p?.estimatedTotalBytes ?? 0, p?.bytesDumped ?? 0, 1);
-      const payload = { name, phase: st.phase ?? 'Pending', done: bytes(p?.bytesDumped ?? 0), total: bytes(p?.estimatedTotalBytes), rate: bytes(p?.rateBytesPerSecond ?? 0), etaText: p?.etaSeconds === undefined ? '-' : `${p.etaSeconds}s` };
+      const payload = { name, phase: terminalText(String(st.phase ?? 'Pending')), done: bytes(p?.bytesDumped ?? 0), total: bytes(p?.estimatedTotalBytes), rate: bytes(p?.rateBytesPerSecond ?? 0), etaText: p?.etaSeconds === undefined ? '-' : `${p.etaSeconds}s` };
       if (bar) {
         if (!started) bar.start(total, p?.bytesDumped ?? 0, payload);
         else {
@@ -58,7 +58,7 @@ export async function waitForSession(o: ApiClientOptions, kindPlural: 'backupses
       }
       if (isFinalPhase(st.phase)) {
         bar?.stop();
-        process.stdout.write(`${kindPlural.slice(0, -1)}/${name} ${st.phase}${st.snapshotId ? ` snapshot ${st.snapshotId.slice(0, 8)}` : ''}${st.bytesRead !== undefined ? ` ${bytes(st.bytesRead)}` : ''}${st.durationSeconds !== undefined ? ` in ${st.durationSeconds.toFixed(1)}s` : ''}${st.error ? `: ${st.error.code}: ${st.error.message}` : ''}${st.suspiciousShrink ? `; ${describeSuspiciousShrink(st.suspiciousShrink)}` : ''}\n`);
+        process.stdout.write(terminalText(`${kindPlural.slice(0, -1)}/${name} ${st.phase}${st.snapshotId ? ` snapshot ${st.snapshotId.slice(0, 8)}` : ''}${typeof st.bytesRead === 'number' ? ` ${bytes(st.bytesRead)}` : ''}${typeof st.durationSeconds === 'number' ? ` in ${st.durationSeconds.toFixed(1)}s` : ''}${st.error ? `: ${st.error.code}: ${st.error.message}` : ''}${st.suspiciousShrink ? `; ${describeSuspiciousShrink(st.suspiciousShrink)}` : ''}\n`));
         return st.phase === 'Succeeded' ? 0 : 1;
       }
       await new Promise((r) => setTimeout(r, 1000));

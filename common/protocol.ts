@@ -1,21 +1,29 @@
-// The controller-agent protocol (JSON over HTTP), shared by both sides.
-// Agent: POST /api/v1/agents/register (bootstrap token) -> AgentRegistration (agent token);
-// then with the agent token: GET /api/v1/agents/{name}/sessions/next?waitMs=N (long-poll,
-// 204 when nothing), POST /api/v1/agents/{name}/sessions/{kind}/{ns}/{name}/progress and
-// .../result, POST /api/v1/agents/{name}/heartbeat.
+// The controller-agent protocol (JSON over HTTP), shared by both sides; the paths are in
+// agent-paths.ts. Agent: POST register (enrolment token) -> AgentRegistration (agent token);
+// then with the agent token: long-poll for the next session (204 when nothing), progress and
+// result of its sessions, heartbeat. The controller decides what an agent may serve: the
+// granted targets come back in the registration.
 import type { RetentionPolicy } from './repository/retention.ts';
 
 export const API_PREFIX = '/api/v1';
 
 export interface AgentRegisterRequest {
+  /** The agent's name, unique in its namespace (the pod's name in Kubernetes). */
   name: string;
-  /** AppBindings this agent serves, as "namespace/name". */
+  /** The agent's namespace; the enrolment token must be scoped to it. */
+  namespace: string;
+  /** AppBindings this agent asks to serve, as "namespace/name"; each must be in the token's scope. */
   targets: string[];
   version: string;
+  /** The agent token of this agent's current registration, when it re-registers. */
+  currentToken?: string;
 }
 
 export interface AgentRegistration {
   name: string;
+  namespace: string;
+  /** The targets the controller granted (what the agent will be given sessions for). */
+  targets: string[];
   token: string;
   heartbeatIntervalMs: number;
   leaseMs: number;

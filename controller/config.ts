@@ -7,6 +7,8 @@ import type { ConfiguredKey } from './store/encryption-key.ts';
 import { decodeKey } from './store/secret-cipher.ts';
 import { parseListenerLimits } from './api/listener-limits.ts';
 import type { ListenerLimits } from './api/listener-limits.ts';
+import { readConfiguredAgentTokens } from './agents/configured-tokens.ts';
+import type { ConfiguredAgentToken } from './agents/configured-tokens.ts';
 import type { InjectionConfig } from './webhook/injector.ts';
 import type { WebhookConfig } from './webhook/webhook-server.ts';
 
@@ -17,7 +19,8 @@ export interface ControllerConfig {
   /** sqlite file of the embedded store. */
   databasePath: string;
   adminToken: string;
-  agentBootstrapToken: string;
+  /** Enrolment tokens from the environment and SIDESTASH_AGENT_TOKENS_FILE (API-issued ones live in the store). */
+  agentTokens: ConfiguredAgentToken[];
   /** How long a Running session survives without word from its agent. */
   leaseMs: number;
   sweepIntervalMs: number;
@@ -33,16 +36,14 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
   const r = new EnvReader(env);
   const listen = parseListen(r.string('SIDESTASH_LISTEN', '127.0.0.1:7480')!, r.problems, 'SIDESTASH_LISTEN');
   const adminToken = r.required('SIDESTASH_ADMIN_TOKEN', 'bearer token for the API');
-  const agentBootstrapToken = r.required('SIDESTASH_AGENT_BOOTSTRAP_TOKEN', 'token agents register with');
   r.check(16, 'SIDESTASH_ADMIN_TOKEN', adminToken);
-  r.check(16, 'SIDESTASH_AGENT_BOOTSTRAP_TOKEN', agentBootstrapToken);
   const databasePath = r.string('SIDESTASH_DB', '.sidestash/controller.db')!;
   const config: ControllerConfig = {
     listen,
     tls: parseApiTls(r, dirname(databasePath)),
     databasePath,
     adminToken,
-    agentBootstrapToken,
+    agentTokens: readConfiguredAgentTokens(r),
     leaseMs: r.durationMs('SIDESTASH_SESSION_LEASE', '60s'),
     sweepIntervalMs: r.durationMs('SIDESTASH_SWEEP_INTERVAL', '5s'),
     limits: parseListenerLimits(r),

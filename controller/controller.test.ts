@@ -2,10 +2,15 @@
 // leases, overlap, history limit, agent isolation, metrics.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { openBackend } from '../common/backend/open-backend.ts';
 import { createLogger } from '../common/log.ts';
+import { Repository } from '../common/repository/repository.ts';
+import { targetTags } from '../common/repository/snapshot-selector.ts';
+import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
 import type { ControllerConfig } from './config.ts';
 import { parseControllerConfig } from './config.ts';
 import { Controller } from './controller.ts';
@@ -27,7 +32,7 @@ async function call(base: string, method: string, path: string, body?: unknown, 
 const resources = [
   { kind: 'Secret', metadata: { name: 'repo-secret' }, spec: { stringData: { RESTIC_PASSWORD: 'pw' } } },
   { kind: 'Secret', metadata: { name: 'db-secret' }, spec: { data: { username: Buffer.from('u').toString('base64'), password: Buffer.from('topsecret').toString('base64') } } },
-  { kind: 'Repository', metadata: { name: 'repo' }, spec: { backend: { local: { path: '/tmp/x' }, storageSecretName: 'repo-secret' } } },
+  { kind: 'Repository', metadata: { name: 'repo' }, spec: { backend: { local: { path: 'REPO_PATH' }, storageSecretName: 'repo-secret' } } },
   { kind: 'AppBinding', metadata: { name: 'db' }, spec: { clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } },
   { kind: 'BackupConfiguration', metadata: { name: 'nightly' }, spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } }, backupHistoryLimit: 2 } },
 ];
@@ -37,6 +42,7 @@ describe('controller', () => {
   let config: ControllerConfig;
   let c: Controller;
   let base: string;
+  let repo: Repository;
   const start = async (overrides: Partial<ControllerConfig> = {}): Promise<void> => {
     c = new Controller({ ...config, ...overrides }, quiet);
     const { port } = await c.start();
@@ -44,6 +50,8 @@ describe('controller', () => {
   };
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sidestash-controller-'));
+    repo = await Repository.init(await openBackend(`local:${join(dir, 'repo')}`), 'pw', { scrypt: { N: 1024, r: 8, p: 1 } });
+    (resources[2]!.spec as { backend: { local: { path: string } } }).backend.local.path = join(dir, 'repo');
     config = parseControllerConfig({ SIDESTASH_LISTEN: '127.0.0.1:0', SIDESTASH_DB: join(dir, 'c.db'), SIDESTASH_ADMIN_TOKEN: ADMIN, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: BOOT, SIDESTASH_SESSION_LEASE: '1s', SIDESTASH_SWEEP_INTERVAL: '200ms', SIDESTASH_INSECURE_HTTP: 'true' });
     await start();
   });
@@ -54,7 +62,9 @@ describe('controller', () => {
 
   it('reports every configuration problem at once', () => {
     assert.throws(() => parseControllerConfig({ SIDESTASH_LISTEN: 'nope', SIDESTASH_SESSION_LEASE: 'soon' }), (err: Error) =>
-      ['SIDESTASH_LISTEN', 'SIDESTASH_ADMIN_TOKEN', 'SIDESTASH_AGENT_BOOTSTRAP_TOKEN', 'SIDESTASH_SESSION_LEASE'].every((v) => err.message.includes(v)));
+      ['SIDESTASH_LISTEN', 'SIDESTASH_ADMIN_TOKEN', 'SIDESTASH_SESSION_LEASE'].every((v) => err.message.includes(v)));
+    assert.throws(() => parseControllerConfig({ SIDESTASH_ADMIN_TOKEN: ADMIN, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: 'short', SIDESTASH_AGENT_BOOTSTRAP_NAMESPACE: 'Not_NS', SIDESTASH_AGENT_TOKENS_FILE: join(dir, 'missing.json') }), (err: Error) =>
+      ['SIDESTASH_AGENT_BOOTSTRAP_TOKEN', 'SIDESTASH_AGENT_BOOTSTRAP_NAMESPACE', 'SIDESTASH_AGENT_TOKENS_FILE'].every((v) => err.message.includes(v)));
   });
 
   it('refuses requests without the admin token', async () => {
@@ -161,32 +171,33 @@ describe('controller', () => {
   });
 
   it('hands sessions only to the agent serving the target, renews leases, and fails lost sessions', async () => {
-    const reg = await call(base, 'POST', '/api/v1/agents/register', { name: 'a1', targets: ['default/db'], version: 't' }, BOOT);
+    const reg = await call(base, 'POST', '/api/v1/agents/register', { name: 'a1', namespace: 'default', targets: ['default/db'], version: 't' }, BOOT);
     assert.equal(reg.status, 200);
-    const other = await call(base, 'POST', '/api/v1/agents/register', { name: 'a2', targets: ['default/other'], version: 't' }, BOOT);
-    assert.equal((await call(base, 'POST', '/api/v1/agents/register', { name: 'a3', targets: ['x'] }, ADMIN)).status, 401);
+    const other = await call(base, 'POST', '/api/v1/agents/register', { name: 'a2', namespace: 'default', targets: ['default/other'], version: 't' }, BOOT);
+    assert.equal((await call(base, 'POST', '/api/v1/agents/register', { name: 'a3', namespace: 'default', targets: ['default/x'] }, ADMIN)).status, 401);
+    assert.equal((await call(base, 'POST', '/api/v1/agents/register', { name: 'a3', namespace: 'default', targets: ['x'] }, BOOT)).status, 422);
     const t1 = reg.body.token as string;
     const t2 = other.body.token as string;
 
     const trig = await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger');
     assert.equal(trig.status, 201);
     assert.equal((await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger')).status, 409, 'no overlapping sessions');
-    assert.equal((await call(base, 'GET', '/api/v1/agents/a2/sessions/next?waitMs=0', undefined, t2)).status, 204);
-    assert.equal((await call(base, 'GET', '/api/v1/agents/a1/sessions/next?waitMs=0', undefined, t2)).status, 401, 'a token is good for its own agent only');
+    assert.equal((await call(base, 'GET', '/api/v1/agents/default/a2/sessions/next?waitMs=0', undefined, t2)).status, 204);
+    assert.equal((await call(base, 'GET', '/api/v1/agents/default/a1/sessions/next?waitMs=0', undefined, t2)).status, 401, 'a token is good for its own agent only');
     for (const path of ['/api/v1/secrets', '/api/v1/secrets/db-secret', '/api/v1/backupsessions', '/api/v1/repositories/repo/snapshots']) {
       assert.equal((await call(base, 'GET', path, undefined, t1)).status, 401, `an agent token does not open ${path}`);
     }
     assert.equal((await call(base, 'POST', '/api/v1/apply', resources[0], BOOT)).status, 401, 'nor does the bootstrap token');
-    const next = await call(base, 'GET', '/api/v1/agents/a1/sessions/next?waitMs=0', undefined, t1);
+    const next = await call(base, 'GET', '/api/v1/agents/default/a1/sessions/next?waitMs=0', undefined, t1);
     assert.equal(next.status, 200);
     assert.equal(next.body.kind, 'BackupSession');
     assert.equal(next.body.database.password, 'topsecret');
     assert.equal(next.body.repository.password, 'pw');
     const name = next.body.name as string;
-    const prog = `/api/v1/agents/a2/sessions/BackupSession/default/${name}/progress`;
+    const prog = `/api/v1/agents/default/a2/sessions/BackupSession/default/${name}/progress`;
     assert.equal((await call(base, 'POST', prog, { bytesDumped: 1, bytesStored: 1, rateBytesPerSecond: 1 }, t2)).status, 403, "another agent's session");
     for (let i = 0; i < 3; i++) {
-      const p = await call(base, 'POST', `/api/v1/agents/a1/sessions/BackupSession/default/${name}/progress`, { bytesDumped: 100 * i, bytesStored: 50 * i, rateBytesPerSecond: 10, estimatedTotalBytes: 1000, etaSeconds: 5 }, t1);
+      const p = await call(base, 'POST', `/api/v1/agents/default/a1/sessions/BackupSession/default/${name}/progress`, { bytesDumped: 100 * i, bytesStored: 50 * i, rateBytesPerSecond: 10, estimatedTotalBytes: 1000, etaSeconds: 5 }, t1);
       assert.equal(p.status, 200);
       assert.equal(p.body.cancel, false);
       await new Promise((r) => setTimeout(r, 500));
@@ -198,11 +209,11 @@ describe('controller', () => {
     const lost = await call(base, 'GET', `/api/v1/backupsessions/${name}`);
     assert.equal(lost.body.status.phase, 'Failed');
     assert.equal(lost.body.status.error.code, 'SIDESTASH_AGENT_LOST');
-    assert.equal((await call(base, 'POST', `/api/v1/agents/a1/sessions/BackupSession/default/${name}/result`, { phase: 'Succeeded' }, t1)).status, 409);
+    assert.equal((await call(base, 'POST', `/api/v1/agents/default/a1/sessions/BackupSession/default/${name}/result`, { phase: 'Succeeded' }, t1)).status, 409);
   });
 
   it('passes a cancel request to the running agent and fails pending sessions at once', async () => {
-    const reg = await call(base, 'POST', '/api/v1/agents/register', { name: 'a1', targets: ['default/db'], version: 't' }, BOOT);
+    const reg = await call(base, 'POST', '/api/v1/agents/register', { name: 'a4', namespace: 'default', targets: ['default/db'], version: 't' }, BOOT);
     const token = reg.body.token as string;
     const pending = await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger');
     const cancelledPending = await call(base, 'POST', `/api/v1/backupsessions/${pending.body.metadata.name}/cancel`);
@@ -210,8 +221,8 @@ describe('controller', () => {
     assert.equal(cancelledPending.body.status.error.code, 'SIDESTASH_SESSION_CANCELLED');
     await new Promise((r) => setTimeout(r, 1100));
     await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger');
-    const next = await call(base, 'GET', '/api/v1/agents/a1/sessions/next?waitMs=1000', undefined, token);
-    const path = `/api/v1/agents/a1/sessions/BackupSession/default/${next.body.name}`;
+    const next = await call(base, 'GET', '/api/v1/agents/default/a4/sessions/next?waitMs=1000', undefined, token);
+    const path = `/api/v1/agents/default/a4/sessions/BackupSession/default/${next.body.name}`;
     assert.equal((await call(base, 'POST', `/api/v1/backupsessions/${next.body.name}/cancel`)).body.status.cancelRequested, true);
     const p = await call(base, 'POST', `${path}/progress`, { bytesDumped: 1, bytesStored: 1, rateBytesPerSecond: 1 }, token);
     assert.equal(p.body.cancel, true);
@@ -221,13 +232,14 @@ describe('controller', () => {
   });
 
   it('keeps state across restarts and prunes session history to the limit', async () => {
-    const reg = await call(base, 'POST', '/api/v1/agents/register', { name: 'a1', targets: ['default/db'], version: 't' }, BOOT);
+    const reg = await call(base, 'POST', '/api/v1/agents/register', { name: 'a5', namespace: 'default', targets: ['default/db'], version: 't' }, BOOT);
     const token = reg.body.token as string;
     for (let i = 0; i < 3; i++) {
       await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger');
-      const next = await call(base, 'GET', '/api/v1/agents/a1/sessions/next?waitMs=1000', undefined, token);
+      const next = await call(base, 'GET', '/api/v1/agents/default/a5/sessions/next?waitMs=1000', undefined, token);
       assert.equal(next.status, 200);
-      const done = await call(base, 'POST', `/api/v1/agents/a1/sessions/BackupSession/default/${next.body.name}/result`, { phase: 'Succeeded', snapshotId: 'a'.repeat(64), bytesRead: 10 }, token);
+      const { snapshotId } = await writeSnapshot(repo, Readable.from([Buffer.from('-- dump\n')]), { filename: 'dumpfile.sql', hostname: 'db', tags: [`session=${next.body.name}`, ...targetTags({ namespace: 'default', name: 'db' })] });
+      const done = await call(base, 'POST', `/api/v1/agents/default/a5/sessions/BackupSession/default/${next.body.name}/result`, { phase: 'Succeeded', snapshotId, bytesRead: 10 }, token);
       assert.equal(done.status, 200);
       await new Promise((r) => setTimeout(r, 1100)); // session names carry seconds
     }
@@ -235,11 +247,11 @@ describe('controller', () => {
     assert.equal(sessions.length, 2, 'backupHistoryLimit 2');
     // A session left Running by an agent that dies with the controller.
     await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger');
-    const orphan = await call(base, 'GET', '/api/v1/agents/a1/sessions/next?waitMs=1000', undefined, token);
+    const orphan = await call(base, 'GET', '/api/v1/agents/default/a5/sessions/next?waitMs=1000', undefined, token);
     await c.stop();
     await start();
     assert.equal((await call(base, 'GET', '/api/v1/repositories/repo')).status, 200);
-    assert.equal((await call(base, 'GET', '/api/v1/agents/a1/sessions/next?waitMs=0', undefined, token)).status, 204, 'agent tokens survive restarts');
+    assert.equal((await call(base, 'GET', '/api/v1/agents/default/a5/sessions/next?waitMs=0', undefined, token)).status, 204, 'agent tokens survive restarts');
     await new Promise((r) => setTimeout(r, 1500));
     const after = await call(base, 'GET', `/api/v1/backupsessions/${orphan.body.name}`);
     assert.equal(after.body.status.phase, 'Failed');
@@ -304,9 +316,9 @@ describe('controller', () => {
     const endless = await call(base, 'POST', '/api/v1/backupconfigurations/endless/trigger');
     const good = await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger');
     assert.equal(good.status, 201, JSON.stringify(good.body));
-    const reg = await call(base, 'POST', '/api/v1/agents/register', { name: 'three-targets', targets: ['default/db2', 'default/db3', 'default/db'], version: 't' }, BOOT);
+    const reg = await call(base, 'POST', '/api/v1/agents/register', { name: 'three-targets', namespace: 'default', targets: ['default/db2', 'default/db3', 'default/db'], version: 't' }, BOOT);
     const token = reg.body.token as string;
-    const first = await call(base, 'GET', '/api/v1/agents/three-targets/sessions/next?waitMs=0', undefined, token);
+    const first = await call(base, 'GET', '/api/v1/agents/default/three-targets/sessions/next?waitMs=0', undefined, token);
     assert.equal(first.status, 200, JSON.stringify(first.body));
     assert.equal(first.body.name, endless.body.metadata.name);
     assert.ok(first.body.deadlineMs <= Date.now() + 7 * 24 * 3_600_000, 'the timeout is cut to 7 days');
@@ -314,15 +326,17 @@ describe('controller', () => {
     assert.equal(failed.body.status.phase, 'Failed');
     assert.equal(failed.body.status.error.code, 'SIDESTASH_INVALID_CONFIG');
     assert.match(failed.body.status.error.message, /spec\.timeout "soon" is not a duration/);
-    const next = await call(base, 'GET', '/api/v1/agents/three-targets/sessions/next?waitMs=0', undefined, token);
+    const next = await call(base, 'GET', '/api/v1/agents/default/three-targets/sessions/next?waitMs=0', undefined, token);
     assert.equal(next.status, 200, JSON.stringify(next.body));
     assert.equal(next.body.name, good.body.metadata.name);
     assert.equal(next.body.shrinkGuardPercent, 50);
 
     // The shrink guard's finding is recorded (type-checked) and exposed on /metrics.
     const shrink = { previousSnapshotId: 'c'.repeat(64), previousBytes: 1000, bytes: 10, percent: 1, thresholdPercent: 50 };
-    const path = `/api/v1/agents/three-targets/sessions/BackupSession/default/${next.body.name}/result`;
-    assert.equal((await call(base, 'POST', path, { phase: 'Succeeded', snapshotId: 'b'.repeat(64), bytesRead: 10, suspiciousShrink: shrink }, token)).status, 200);
+    const path = `/api/v1/agents/default/three-targets/sessions/BackupSession/default/${next.body.name}/result`;
+    const { snapshotId } = await writeSnapshot(repo, Readable.from([Buffer.from('-- small dump\n')]), { filename: 'dumpfile.sql', hostname: 'db', tags: [`session=${next.body.name}`, ...targetTags({ namespace: 'default', name: 'db' })] });
+    const reported = await call(base, 'POST', path, { phase: 'Succeeded', snapshotId, bytesRead: 10, suspiciousShrink: shrink }, token);
+    assert.equal(reported.status, 200, JSON.stringify(reported.body));
     const done = await call(base, 'GET', `/api/v1/backupsessions/${next.body.name}`);
     assert.deepEqual(done.body.status.suspiciousShrink, shrink);
     assert.equal(done.body.status.retention, undefined);

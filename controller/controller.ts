@@ -10,6 +10,9 @@ import { listSnapshots } from '../common/repository/snapshot.ts';
 import type { Snapshot } from '../common/repository/snapshot.ts';
 import { adminRoutes } from './api/admin-routes.ts';
 import { agentRoutes } from './api/agent-routes.ts';
+import { agentTokenRoutes } from './api/agent-token-routes.ts';
+import { AgentRegistry } from './agents/agent-registry.ts';
+import { EnrolmentTokens } from './agents/enrolment-tokens.ts';
 import { bearer, methodNotAllowed, requestUrl, sendError, sendJson, sha256, tokenMatches, unauthorized } from './api/http-util.ts';
 import { applyListenerLimits, listenOn } from './api/listener-limits.ts';
 import { runtimeName } from '../common/runtime.ts';
@@ -37,6 +40,8 @@ export class Controller {
   readonly sessions: SessionManager;
   readonly scheduler: Scheduler;
   readonly metrics: ControllerMetrics;
+  readonly agentTokens: EnrolmentTokens;
+  readonly agents: AgentRegistry;
   readonly #changes = new EventEmitter();
   readonly #routes: Route[];
   #server: Server | HttpsServer | undefined;
@@ -59,7 +64,9 @@ export class Controller {
     this.sessions.on('changed', () => this.#changes.emit('change'));
     this.sessions.on('finished', (s) => this.metrics.sessionsFinished.inc({ kind: s.kind, phase: s.status?.phase ?? 'Failed' }));
     this.#changes.setMaxListeners(0);
-    this.#routes = [...agentRoutes(this), ...adminRoutes(this)];
+    this.agentTokens = new EnrolmentTokens(this.store, config.agentTokens, log.child({ component: 'agents' }));
+    this.agents = new AgentRegistry(this.store, this.sessions, this.agentTokens, config.leaseMs, log.child({ component: 'agents' }));
+    this.#routes = [...agentRoutes(this), ...agentTokenRoutes(this), ...adminRoutes(this)];
     if (config.webhook) this.webhook = new WebhookServer(config.webhook, log.child({ component: 'webhook' }));
   }
 

@@ -61,6 +61,8 @@ try {
   const trig = spawnSync(process.execPath, [join(root, 'bin', 'sidestash.ts'), 'backup', 'trigger', 'shop-backup', '--wait'], { env: { ...process.env, ...env }, stdio: 'inherit' });
   if (trig.status !== 0) throw new Error('backup failed');
   await cli(['get', 'backupsessions']);
+  // The agent is default/agent-0, enrolled with SIDESTASH_AGENT_BOOTSTRAP_TOKEN (scoped to namespace "default").
+  await cli(['get', 'agents']);
   await cli(['snapshots', 'shop-repo']);
 
   say(`restic check --read-data on ${repoPath} (the real restic CLI)`);

@@ -48,7 +48,7 @@ describe('agent backup and restore runners', () => {
     dir = await tempDir();
     db = await startMariaDB();
     await createShop(db, 40_000);
-    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', targets: ['default/db'], progressIntervalMs: 50, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
+    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', namespace: 'default', targets: ['default/db'], progressIntervalMs: 50, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
   });
   after(async () => {
     await db.stop();

@@ -64,7 +64,7 @@ describe('what the agent refuses', () => {
     await db.sql("CREATE DATABASE untrusted; CREATE TABLE untrusted.log (x TEXT); SET GLOBAL local_infile = 1;");
     await writeFile(join(dir.path, 'secret.txt'), 'the contents of a file on the database host\n');
     await writeFile(join(dir.path, 'sourced.sql'), "INSERT INTO untrusted.log VALUES ('sourced');\n");
-    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', targets: ['default/db'], progressIntervalMs: 50, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
+    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', namespace: 'default', targets: ['default/db'], progressIntervalMs: 50, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
   });
   after(async () => {
     await db.stop();

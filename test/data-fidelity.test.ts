@@ -78,7 +78,7 @@ describe('data fidelity through backup and restore', () => {
     await createShop(db, 10);
     await createFidelity(db);
     original = await checksums(db);
-    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', targets: ['default/db'], progressIntervalMs: 1000, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
+    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', namespace: 'default', targets: ['default/db'], progressIntervalMs: 1000, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
   });
   after(async () => {
     await db.stop();

@@ -56,7 +56,7 @@ describe('no silent data loss (real MariaDB)', () => {
     dir = await tempDir();
     db = await startMariaDB();
     await createShop(db, 40_000);
-    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', targets: [], progressIntervalMs: 1000, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
+    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', namespace: 'default', targets: [], progressIntervalMs: 1000, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
   });
   after(async () => {
     await db.stop();

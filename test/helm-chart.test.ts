@@ -56,8 +56,36 @@ describe('helm chart', () => {
     assert.deepEqual(webhook.webhooks[0]!.admissionReviewVersions, ['v1']);
     const env = Object.fromEntries((c.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
     assert.equal(env.SIDESTASH_NATIVE_SIDECAR, 'true');
-    const tokens = objects.filter((o) => o.kind === 'Secret').map((o) => (o as unknown as { data: Record<string, string> }).data);
-    assert.equal(tokens.find((d) => d.token)!.token, tokens.find((d) => d['agent-bootstrap-token'])!['agent-bootstrap-token'], 'agents get the controller bootstrap token');
+    assert.ok(!('SIDESTASH_AGENT_BOOTSTRAP_TOKEN' in env), 'no single token for every namespace');
+  });
+
+  it('gives each agent namespace its own enrolment token, which the controller knows by hash and scope', async () => {
+    const objects = await render(undefined, '1.30.0', ['--set', 'agent.namespaces={default,shop}']);
+    const secrets = objects.filter((o) => o.kind === 'Secret') as unknown as { metadata: { name: string; namespace: string }; data?: Record<string, string>; stringData?: Record<string, string> }[];
+    const tokens = new Map(secrets.filter((s) => s.data?.token).map((s) => [s.metadata.namespace, Buffer.from(s.data!.token!, 'base64').toString()]));
+    assert.deepEqual([...tokens.keys()].sort(), ['default', 'shop']);
+    assert.notEqual(tokens.get('default'), tokens.get('shop'), 'one token per namespace');
+    assert.ok(!secrets.some((s) => s.data?.['agent-bootstrap-token']), 'no shared bootstrap token');
+    const enrolment = secrets.find((s) => s.stringData?.['tokens.json'])!;
+    assert.equal(enrolment.metadata.namespace, 'sidestash');
+    const { parseAgentTokensFile } = await import('../controller/agents/configured-tokens.ts');
+    const problems: string[] = [];
+    const entries = parseAgentTokensFile(enrolment.stringData!['tokens.json']!, 'tokens.json', problems);
+    assert.deepEqual(problems, []);
+    const { createHash } = await import('node:crypto');
+    for (const ns of ['default', 'shop']) {
+      const e = entries.find((x) => x.namespace === ns)!;
+      assert.equal(e.tokenSha256, createHash('sha256').update(tokens.get(ns)!).digest('hex'), `${ns}: the file holds the hash of that namespace's token`);
+      assert.equal(e.targets, undefined);
+    }
+    assert.ok(!enrolment.stringData!['tokens.json']!.includes(tokens.get('default')!), 'the controller gets hashes, not tokens');
+    const dep = objects.find((o) => o.kind === 'Deployment') as any;
+    const c = dep.spec.template.spec.containers[0];
+    const file = (c.env as { name: string; value?: string }[]).find((e) => e.name === 'SIDESTASH_AGENT_TOKENS_FILE')!.value!;
+    const mount = (c.volumeMounts as { name: string; mountPath: string }[]).find((m) => file.startsWith(`${m.mountPath}/`))!;
+    const volume = (dep.spec.template.spec.volumes as { name: string; secret?: { secretName: string } }[]).find((v) => v.name === mount.name)!;
+    assert.equal(volume.secret?.secretName, enrolment.metadata.name);
+    assert.ok(dep.spec.template.metadata.annotations['checksum/agent-enrolment'], 'the controller restarts when the tokens change');
   });
 
   it('uses a plain container before Kubernetes 1.29 and cert-manager when asked', async () => {

@@ -34,7 +34,7 @@ describe('TLS to MariaDB', () => {
     otherCa = (await makeTestPki(join(dir.path, 'other'))).caCert;
     db = await startMariaDB({ serverArgs: [`--ssl-cert=${pki.certFile}`, `--ssl-key=${pki.keyFile}`, `--ssl-ca=${join(dir.path, 'pki', 'ca.crt')}`] });
     await createShop(db, 2000);
-    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', targets: ['default/db'], progressIntervalMs: 1000, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
+    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', namespace: 'default', targets: ['default/db'], progressIntervalMs: 1000, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
   });
   after(async () => {
     await db.stop();

@@ -34,7 +34,7 @@ describe('metrics on the Pushgateway', () => {
   });
 
   it('records a success, then a failure, per target', async () => {
-    const config: AgentConfig = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', targets: ['default/shop-db'], progressIntervalMs: 100, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
+    const config: AgentConfig = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', namespace: 'default', targets: ['default/shop-db'], progressIntervalMs: 100, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
     const a = (host: string, password = DB_PASSWORD): BackupAssignment => ({
       kind: 'BackupSession', namespace: 'default', name: `${host}-1`, invoker: `${host}-backup`, target: `default/${host}`, repositoryName: 'shop-repo',
       database: { socket: db.socket, username: DB_USER, password },

@@ -1,23 +1,25 @@
-// The agent side of the API. Registration takes the bootstrap token and returns a per-agent
-// token (stored hashed); every other call needs that agent token and may touch only the
-// agent's own sessions.
-import { randomBytes } from 'node:crypto';
-import { ErrorCodes, SidestashError } from '../../common/errors.ts';
-import { isFinalPhase } from '../../common/protocol.ts';
-import type { AgentRegisterRequest, AgentRegistration, SessionProgress, SessionResult } from '../../common/protocol.ts';
-import type { AgentRecord } from '../store/store.ts';
+// The agent side of the API (paths in common/agent-paths.ts). Registration takes an enrolment
+// credential and returns a per-agent token (stored hashed); every other call needs that agent
+// token and may touch only the agent's own sessions. Reports are type-checked, and a reported
+// success is checked against the repository before it is recorded.
+import { AGENT_ROUTES } from '../../common/agent-paths.ts';
+import { ErrorCodes, SidestashError, isSidestashError } from '../../common/errors.ts';
 import type { Controller } from '../controller.ts';
-import { bearer, decodeUtf8, readBody, sendJson, sha256, tokenMatches, unauthorized } from './http-util.ts';
+import { parseProgress, parseResult } from '../agents/agent-reports.ts';
+import { checkReportedResult } from '../agents/result-check.ts';
+import type { BackupSessionSpec, Resource, RestoreSessionSpec } from '../resources/types.ts';
+import type { AgentRecord } from '../store/store.ts';
+import { decodeUtf8, readBody, sendJson } from './http-util.ts';
 import { route } from './router.ts';
 import type { RequestContext, Route } from './router.ts';
 
 const MAX_WAIT_MS = 30_000;
-const TARGET_PATTERN = /^[a-z0-9][-a-z0-9.]*\/[a-z0-9][-a-z0-9.]*$/;
+const MAX_REPORT_BYTES = 64 * 1024;
 
-async function json<T>(ctx: RequestContext): Promise<T> {
-  const text = decodeUtf8(await readBody(ctx.req));
+async function json(ctx: RequestContext): Promise<unknown> {
+  const text = decodeUtf8(await readBody(ctx.req, MAX_REPORT_BYTES));
   try {
-    return JSON.parse(text) as T;
+    return JSON.parse(text) as unknown;
   } catch {
     throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'request body must be JSON');
   }
@@ -29,33 +31,20 @@ function sessionKind(k: string): 'BackupSession' | 'RestoreSession' {
 }
 
 export function agentRoutes(c: Controller): Route[] {
-  const authAgent = (ctx: RequestContext): AgentRecord => {
-    const agent = c.store.getAgent(ctx.params.agent!);
-    if (!agent || !tokenMatches(bearer(ctx.req), agent.tokenSha256)) throw unauthorized('a valid agent token is required');
-    c.store.touchAgent(agent.name, new Date().toISOString());
-    return agent;
-  };
+  const authAgent = (ctx: RequestContext): AgentRecord => c.agents.authenticate(ctx.req, ctx.params.agentNamespace!, ctx.params.agent!);
   return [
-    route('POST', '/api/v1/agents/register', async (ctx) => {
-      if (!tokenMatches(bearer(ctx.req), sha256(c.config.agentBootstrapToken))) throw unauthorized('a valid agent bootstrap token is required');
-      const r = await json<Partial<AgentRegisterRequest>>(ctx);
-      const problems: string[] = [];
-      if (typeof r.name !== 'string' || !/^[a-z0-9][-a-z0-9.]{0,252}$/.test(r.name)) problems.push('name: must be a lowercase DNS name');
-      if (!Array.isArray(r.targets) || r.targets.length === 0 || !r.targets.every((t) => typeof t === 'string' && TARGET_PATTERN.test(t))) problems.push('targets: must be a non-empty list of "namespace/appbinding"');
-      if (problems.length > 0) throw new SidestashError(ErrorCodes.VALIDATION_FAILED, problems.join('; '), { details: { errors: problems } });
-      const token = randomBytes(32).toString('base64url');
-      const now = new Date().toISOString();
-      // Whatever an earlier process of this agent was running cannot finish any more.
-      c.sessions.failSessionsOfAgent(r.name!, `agent ${r.name} restarted while the session was running`);
-      c.store.putAgent({ name: r.name!, tokenSha256: sha256(token), targets: r.targets!, version: typeof r.version === 'string' ? r.version : 'unknown', registeredAt: now, lastSeenAt: now });
-      const reply: AgentRegistration = { name: r.name!, token, heartbeatIntervalMs: Math.floor(c.config.leaseMs / 3), leaseMs: c.config.leaseMs };
-      sendJson(ctx.res, 200, reply);
+    route('POST', AGENT_ROUTES.register, async (ctx) => {
+      sendJson(ctx.res, 200, await c.agents.register(ctx.req, await json(ctx)));
     }),
-    route('POST', '/api/v1/agents/:agent/heartbeat', (ctx) => {
+    route('POST', AGENT_ROUTES.heartbeat, (ctx) => {
       authAgent(ctx);
       sendJson(ctx.res, 200, { ok: true });
     }),
-    route('GET', '/api/v1/agents/:agent/sessions/next', async (ctx) => {
+    route('POST', AGENT_ROUTES.deregister, (ctx) => {
+      c.agents.deregister(authAgent(ctx));
+      sendJson(ctx.res, 200, { ok: true });
+    }),
+    route('GET', AGENT_ROUTES.next, async (ctx) => {
       const agent = authAgent(ctx);
       const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, Number(ctx.query.get('waitMs') ?? 0) || 0));
       const deadline = Date.now() + waitMs;
@@ -70,24 +59,31 @@ export function agentRoutes(c: Controller): Route[] {
       }
       ctx.res.writeHead(204).end();
     }),
-    route('POST', '/api/v1/agents/:agent/sessions/:kind/:namespace/:name/progress', async (ctx) => {
+    route('POST', AGENT_ROUTES.progress, async (ctx) => {
       const agent = authAgent(ctx);
-      const p = await json<SessionProgress>(ctx);
-      const nums = ['bytesDumped', 'bytesStored', 'rateBytesPerSecond'] as const;
-      if (!nums.every((k) => typeof p[k] === 'number' && Number.isFinite(p[k]) && p[k] >= 0)) {
-        throw new SidestashError(ErrorCodes.VALIDATION_FAILED, `progress needs non-negative numbers ${nums.join(', ')}`);
-      }
-      const progress: SessionProgress = { bytesDumped: p.bytesDumped, bytesStored: p.bytesStored, rateBytesPerSecond: p.rateBytesPerSecond };
-      if (typeof p.estimatedTotalBytes === 'number') progress.estimatedTotalBytes = p.estimatedTotalBytes;
-      if (typeof p.etaSeconds === 'number') progress.etaSeconds = p.etaSeconds;
+      const progress = parseProgress(await json(ctx));
       sendJson(ctx.res, 200, c.sessions.progress(sessionKind(ctx.params.kind!), ctx.params.namespace!, ctx.params.name!, agent.name, progress));
     }),
-    route('POST', '/api/v1/agents/:agent/sessions/:kind/:namespace/:name/result', async (ctx) => {
+    route('POST', AGENT_ROUTES.result, async (ctx) => {
       const agent = authAgent(ctx);
-      const r = await json<SessionResult>(ctx);
-      if (!isFinalPhase(r.phase)) throw new SidestashError(ErrorCodes.VALIDATION_FAILED, 'phase: must be Succeeded or Failed');
+      const reported = parseResult(await json(ctx));
       const kind = sessionKind(ctx.params.kind!);
-      const s = c.sessions.complete(kind, ctx.params.namespace!, ctx.params.name!, agent.name, r);
+      const { namespace, name } = ctx.params as { namespace: string; name: string };
+      // Refused before any repository access when the session is not this agent's, or not Running.
+      const session = c.sessions.runningSession(kind, namespace, name, agent.name) as Resource<BackupSessionSpec | RestoreSessionSpec, unknown>;
+      let checked;
+      try {
+        checked = await checkReportedResult(c.store, session, reported, ctx.signal);
+      } catch (err) {
+        // The repository cannot be reached now: the agent sends the result again; keep its session alive meanwhile.
+        if (isSidestashError(err) && err.retryable) c.sessions.renewLease(kind, namespace, name, agent.name);
+        throw err;
+      }
+      const s = c.sessions.complete(kind, namespace, name, agent.name, checked.result);
+      if (checked.rejected) {
+        c.log.warn('agent result rejected', { agent: agent.name, session: `${namespace}/${name}`, kind, reason: checked.rejected.message });
+        throw checked.rejected;
+      }
       sendJson(ctx.res, 200, { phase: (s.status as { phase: string }).phase });
     }),
   ];

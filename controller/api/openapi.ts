@@ -35,6 +35,23 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
     '/api/v1/agents': { get: { operationId: 'listAgents', responses: { '200': ok('Agents'), ...common } } },
+    '/api/v1/agenttokens': {
+      get: { operationId: 'listAgentTokens', summary: 'Agent enrolment tokens (configured and issued), without the tokens', responses: { '200': ok('Agent tokens', { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/AgentToken' } } } }), ...common } },
+      post: {
+        operationId: 'issueAgentToken',
+        summary: 'Issue an enrolment token scoped to one namespace (optionally to named AppBindings); the token is in this answer only',
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/AgentTokenRequest' } } } },
+        responses: { '201': ok('Issued', { allOf: [{ $ref: '#/components/schemas/AgentToken' }, { type: 'object', required: ['token'], properties: { token: { type: 'string' } } }] }), ...common, '413': err('Body too large'), '422': err('Invalid request, every problem with its field') },
+      },
+    },
+    '/api/v1/agenttokens/{id}': {
+      delete: {
+        operationId: 'revokeAgentToken',
+        summary: 'Revoke an issued token; agents enrolled with it lose access',
+        parameters: [{ name: 'id', in: 'path', required: true, example: 'at-000000000000', schema: { type: 'string' } }],
+        responses: { '200': ok('Revoked', { $ref: '#/components/schemas/AgentToken' }), ...common, '404': err('Not found'), '409': err('A configured token (environment or file) cannot be revoked here') },
+      },
+    },
   };
   for (const kind of KINDS) {
     const plural = PLURALS[kind];
@@ -52,6 +69,21 @@ export function openApiDocument(): Record<string, unknown> {
   paths['/api/v1/repositories/{name}/snapshots'] = { get: { operationId: 'listSnapshots', parameters: [nameParam(EXAMPLE_NAMES.Repository!), nsParam], responses: { '200': ok('Snapshots'), ...common, '404': err('Not found'), '409': err('The repository refers to a missing or unusable secret'), '502': err('The repository could not be opened'), '500': err('The backend failed') } } };
   const schemas: Record<string, unknown> = { Error: errorBody, Resource: { oneOf: KINDS.map((k) => ({ $ref: `#/components/schemas/${k}` })) } };
   for (const k of KINDS) schemas[k] = resourceSchema(k);
+  schemas.AgentTokenRequest = {
+    type: 'object',
+    required: ['namespace'],
+    additionalProperties: false,
+    properties: {
+      namespace: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' },
+      targets: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$' } },
+      description: { type: 'string', maxLength: 256 },
+    },
+  };
+  schemas.AgentToken = {
+    type: 'object',
+    required: ['id', 'namespace', 'source'],
+    properties: { id: { type: 'string' }, namespace: { type: 'string' }, targets: { type: 'array', items: { type: 'string' } }, description: { type: 'string' }, source: { enum: ['api', 'env', 'file'] }, createdAt: { type: 'string' }, revokedAt: { type: 'string' } },
+  };
   // Secret values never leave the controller: reads show each key with the value [REDACTED].
   schemas.SecretView = {
     type: 'object',
@@ -60,7 +92,7 @@ export function openApiDocument(): Record<string, unknown> {
   };
   return {
     openapi: '3.1.0',
-    info: { title: 'sidestash controller API', version: '1', description: 'Stash-like resources for MariaDB backup and restore. Agents use /api/v1/agents/... with their own tokens.' },
+    info: { title: 'sidestash controller API', version: '1', description: 'Stash-like resources for MariaDB backup and restore. Agents use /api/v1/agents/... with their own tokens (enrolment tokens to register, then a per-agent token).' },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas },

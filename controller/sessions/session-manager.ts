@@ -119,6 +119,19 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     return s;
   }
 
+  /** The session, if it is Running and assigned to `agent`: else NOT_FOUND, FORBIDDEN or CONFLICT. */
+  runningSession(kind: SessionKind, ns: string, name: string, agent: string): Session {
+    return this.#running(kind, ns, name, agent);
+  }
+
+  /** Renews the lease of a Running session of `agent` (its result could not be checked yet, and will come again). */
+  renewLease(kind: SessionKind, ns: string, name: string, agent: string): void {
+    this.#store.transaction(() => {
+      const s = this.#running(kind, ns, name, agent);
+      this.#save({ ...s, status: { ...s.status!, leaseExpiresAt: this.#iso(this.#now() + this.#leaseMs) } });
+    });
+  }
+
   /** Records progress and renews the lease; returns whether the agent should cancel. */
   progress(kind: SessionKind, ns: string, name: string, agent: string, p: SessionProgress): { cancel: boolean } {
     return this.#store.transaction(() => {

@@ -72,6 +72,11 @@ export class Store {
     this.#db.close();
   }
 
+  /** The database, for modules that keep their own tables here (controller/agents). */
+  get db(): DatabaseSync {
+    return this.#db;
+  }
+
   #nextVersion(): number {
     const row = this.#db.prepare(`INSERT INTO meta (key, value) VALUES ('resourceVersion', '1')
       ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`).get() as { value: string | number };

@@ -31,7 +31,7 @@ export interface InjectionConfig {
   controllerCaCert?: string;
   /** The controller serves plain HTTP (SIDESTASH_INSECURE_HTTP): agents need the same flag. */
   insecureHttp?: boolean;
-  /** Secret (in the pod's namespace) holding the agent bootstrap token under key "token". */
+  /** Secret (in the pod's namespace) holding that namespace's agent enrolment token under key "token". */
   tokenSecretName: string;
   nativeSidecar: boolean;
   pushgatewayUrl?: string;
@@ -110,6 +110,8 @@ export function decideInjection(pod: PodLike, namespace: string, config: Injecti
     { name: 'SIDESTASH_CONTROLLER_URL', value: config.controllerUrl },
     { name: 'SIDESTASH_AGENT_BOOTSTRAP_TOKEN', valueFrom: { secretKeyRef: { name: config.tokenSecretName, key: 'token' } } },
     { name: 'SIDESTASH_AGENT_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    // Identity is namespace/name; the namespace's enrolment token is scoped to it.
+    { name: 'SIDESTASH_AGENT_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     { name: 'SIDESTASH_AGENT_TARGETS', value: targets.map((t) => `${namespace}/${t}`).join(',') },
     { name: 'SIDESTASH_TMPDIR', value: '/tmp' },
   ];

@@ -104,6 +104,9 @@ for (const mode of ['generated', 'files'] as const) {
       const env = Object.fromEntries(agent.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
       assert.equal(env.SIDESTASH_AGENT_TARGETS, 'shop/shop-db');
       assert.deepEqual(env.SIDESTASH_AGENT_BOOTSTRAP_TOKEN, { secretKeyRef: { name: 'sidestash-agent-token', key: 'token' } });
+      // Identity namespace/name from the pod itself; the namespace's own token is scoped to it.
+      assert.deepEqual(env.SIDESTASH_AGENT_NAME, { fieldRef: { fieldPath: 'metadata.name' } });
+      assert.deepEqual(env.SIDESTASH_AGENT_NAMESPACE, { fieldRef: { fieldPath: 'metadata.namespace' } });
       assert.equal(env.SIDESTASH_PUSHGATEWAY_URL, 'http://pgw:9091');
       assert.equal(env.SIDESTASH_CONTROLLER_URL, 'https://sidestash.sidestash.svc:7480');
       assert.equal(env.SIDESTASH_CONTROLLER_CA, await readFile(join(dir, 'api-ca.crt'), 'utf8'), "agents trust the controller's CA");

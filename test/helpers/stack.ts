@@ -34,6 +34,7 @@ function startProc(args: string[], env: Record<string, string>, logFile: string)
 export interface ControllerProc extends Proc {
   api: ApiClientOptions;
   url: string;
+  /** SIDESTASH_AGENT_BOOTSTRAP_TOKEN: an enrolment token scoped to namespace "default". */
   bootstrapToken: string;
   /** The CA file agents and the CLI trust (HTTPS, the default); absent with SIDESTASH_INSECURE_HTTP=true. */
   caFile?: string;
@@ -75,11 +76,17 @@ export async function startController(dir: string, options: { port?: number; env
   return { ...p, url, api: o, bootstrapToken, ...(caFile ? { caFile } : {}), cliEnv };
 }
 
+/**
+ * Starts an agent named agent-0 in the namespace of its targets ("default" for the edge set-up),
+ * enrolled with the controller's bootstrap token (scoped to namespace "default"); pass
+ * SIDESTASH_AGENT_BOOTSTRAP_TOKEN in `env` for a token of another namespace.
+ */
 export function startAgent(dir: string, controller: ControllerProc, targets: string[], env: Record<string, string> = {}): Proc {
   const tls: Record<string, string> = controller.caFile ? { SIDESTASH_CONTROLLER_CA_FILE: controller.caFile } : { SIDESTASH_INSECURE_HTTP: 'true' };
+  const namespace = targets[0]?.split('/')[0] ?? 'default';
   return startProc(
     ['agent'],
-    { SIDESTASH_CONTROLLER_URL: controller.url, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: controller.bootstrapToken, SIDESTASH_AGENT_NAME: 'agent-0', SIDESTASH_AGENT_TARGETS: targets.join(','), SIDESTASH_PROGRESS_INTERVAL: '500ms', ...tls, ...env },
+    { SIDESTASH_CONTROLLER_URL: controller.url, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: controller.bootstrapToken, SIDESTASH_AGENT_NAME: 'agent-0', SIDESTASH_AGENT_NAMESPACE: namespace, SIDESTASH_AGENT_TARGETS: targets.join(','), SIDESTASH_PROGRESS_INTERVAL: '500ms', ...tls, ...env },
     join(dir, 'agent.log'),
   );
 }

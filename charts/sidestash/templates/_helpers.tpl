@@ -82,3 +82,45 @@ once per render and memoized in .Values so every template sees the same value.
 {{- end -}}
 {{- index $root.Values $memo -}}
 {{- end -}}
+
+{{/*
+The enrolment token of one agent namespace (dict "root" $ "namespace" ns): its own random
+value, kept from the namespace's existing token Secret on upgrades (unless that still holds
+the single shared token of chart versions before per-namespace tokens, which is replaced),
+memoized in .Values so every template sees the same value.
+*/}}
+{{- define "sidestash.agentToken" -}}
+{{- $root := .root -}}
+{{- $ns := .namespace -}}
+{{- $memo := printf "__agent_token_%s" $ns -}}
+{{- if not (hasKey $root.Values $memo) -}}
+{{- $legacy := "" -}}
+{{- $auth := lookup "v1" "Secret" $root.Release.Namespace (include "sidestash.authSecret" $root) -}}
+{{- if and $auth $auth.data (hasKey $auth.data "agent-bootstrap-token") -}}
+{{- $legacy = index $auth.data "agent-bootstrap-token" | b64dec -}}
+{{- end -}}
+{{- $existing := lookup "v1" "Secret" $ns (include "sidestash.agentTokenSecret" $root) -}}
+{{- $value := "" -}}
+{{- if and $existing $existing.data (hasKey $existing.data "token") -}}
+{{- $value = index $existing.data "token" | b64dec -}}
+{{- end -}}
+{{- if or (eq $value "") (eq $value $legacy) -}}
+{{- $value = randAlphaNum 48 -}}
+{{- end -}}
+{{- $_ := set $root.Values $memo $value -}}
+{{- end -}}
+{{- index $root.Values $memo -}}
+{{- end -}}
+
+{{- define "sidestash.agentEnrolmentSecret" -}}
+{{- printf "%s-agent-enrolment" (include "sidestash.fullname" .) -}}
+{{- end -}}
+
+{{/* The controller's SIDESTASH_AGENT_TOKENS_FILE: per agent namespace, its token's SHA-256. */}}
+{{- define "sidestash.agentTokensJson" -}}
+{{- $list := list -}}
+{{- range $ns := .Values.agent.namespaces -}}
+{{- $list = append $list (dict "id" (printf "chart-%s" $ns) "namespace" $ns "sha256" (include "sidestash.agentToken" (dict "root" $ "namespace" $ns) | sha256sum)) -}}
+{{- end -}}
+{{- toJson $list -}}
+{{- end -}}

@@ -1,0 +1,75 @@
+// The controller checks a reported success before it records it, against the repository
+// itself: a Succeeded backup names a snapshot that exists and belongs to the session (host and
+// session tag, snapshot-membership.ts); a Succeeded restore names a snapshot that exists and is
+// the one the RestoreSession asked for (its id prefix, or the target's host for "latest").
+// A result that fails the check fails the session with RESULT_REJECTED; when the repository
+// cannot be reached right now, the report is answered 503 so the agent sends it again.
+import { openBackend } from '../../common/backend/open-backend.ts';
+import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../../common/errors.ts';
+import type { SessionAssignment, SessionResult } from '../../common/protocol.ts';
+import { Repository } from '../../common/repository/repository.ts';
+import { loadSnapshot } from '../../common/repository/snapshot.ts';
+import type { Snapshot } from '../../common/repository/snapshot.ts';
+import type { BackupSessionSpec, Resource, RestoreSessionSpec } from '../resources/types.ts';
+import { backupAssignment, restoreAssignment } from '../sessions/assignment.ts';
+import { snapshotBelongsToSession, snapshotBelongsToTarget } from '../sessions/snapshot-membership.ts';
+import type { Store } from '../store/store.ts';
+
+export type CheckedResult = { result: SessionResult; rejected?: undefined } | { result: SessionResult; rejected: SidestashError };
+
+function rejection(result: SessionResult, message: string): CheckedResult {
+  const error = new SidestashError(ErrorCodes.RESULT_REJECTED, message, { details: { status: 422 } });
+  const failed: SessionResult = { ...result, phase: 'Failed', error: { code: ErrorCodes.RESULT_REJECTED, message } };
+  delete failed.snapshotId;
+  return { result: failed, rejected: error };
+}
+
+function unavailable(err: unknown): SidestashError {
+  return new SidestashError(ErrorCodes.BACKEND_IO, `cannot check the reported snapshot now: ${errorMessage(err)}`, { retryable: true, cause: err, details: { status: 503 } });
+}
+
+async function snapshotOf(a: SessionAssignment, id: string, signal: AbortSignal): Promise<Snapshot | string> {
+  let repo: Repository;
+  try {
+    repo = await Repository.open(await openBackend(a.repository.location, a.repository.credentials), a.repository.password, { signal });
+  } catch (err) {
+    if (isSidestashError(err) && err.retryable) throw unavailable(err);
+    return `the controller cannot open repository ${a.repositoryName} to check it: ${errorMessage(err)}`;
+  }
+  try {
+    return await loadSnapshot(repo, id, { signal });
+  } catch (err) {
+    if (isSidestashError(err, ErrorCodes.BACKEND_NOT_FOUND)) return `snapshot ${id} does not exist in repository ${a.repositoryName}`;
+    if (isSidestashError(err) && err.retryable) throw unavailable(err);
+    return `snapshot ${id} in repository ${a.repositoryName} cannot be read: ${errorMessage(err)}`;
+  }
+}
+
+export async function checkReportedResult(store: Store, session: Resource<BackupSessionSpec | RestoreSessionSpec, unknown>, result: SessionResult, signal: AbortSignal): Promise<CheckedResult> {
+  if (result.phase !== 'Succeeded') return { result };
+  const what = `${session.kind} ${session.metadata.namespace}/${session.metadata.name}`;
+  if (result.snapshotId === undefined) return rejection(result, `the agent reported ${what} Succeeded without a snapshotId`);
+  let a: SessionAssignment;
+  try {
+    a = session.kind === 'BackupSession'
+      ? backupAssignment(store, session as Resource<BackupSessionSpec, unknown>, Date.now())
+      : restoreAssignment(store, session as Resource<RestoreSessionSpec, unknown>, Date.now());
+  } catch (err) {
+    return rejection(result, `cannot check the result of ${what}: ${errorMessage(err)}`);
+  }
+  const snap = await snapshotOf(a, result.snapshotId, signal);
+  if (typeof snap === 'string') return rejection(result, `the agent reported ${what} Succeeded, but ${snap}`);
+  const labels = `host ${JSON.stringify(snap.hostname ?? '')}, tags ${JSON.stringify(snap.tags ?? [])}`;
+  if (a.kind === 'BackupSession') {
+    if (!snapshotBelongsToSession(snap, { snapshotHost: a.snapshotHost, name: a.name, target: a.target })) {
+      return rejection(result, `the agent reported snapshot ${snap.id} for ${what}, but it was not written by this session (${labels}; expected host ${JSON.stringify(a.snapshotHost)}, tags "target=${a.target}" and "session=${a.name}")`);
+    }
+  } else if (a.snapshot === 'latest') {
+    if (!snapshotBelongsToTarget(snap, { snapshotHost: a.snapshotHost, target: a.target })) {
+      return rejection(result, `the agent restored snapshot ${snap.id} for ${what}, but it is not one of target ${a.target}'s snapshots (${labels})`);
+    }
+  } else if (!snap.id.startsWith(a.snapshot)) {
+    return rejection(result, `the agent restored snapshot ${snap.id} for ${what}, but the session asked for ${a.snapshot}`);
+  }
+  return { result };
+}
