@@ -58,6 +58,8 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
       client.child.kill('SIGTERM');
     }
     const { code, signal: killedBy } = await client.exited;
+    // Cancelled or past its deadline: the documented code, whatever the killed client said.
+    if (signal.aborted) throw new SidestashError(ErrorCodes.SESSION_CANCELLED, `restore stopped after ${bytes} bytes: ${errorMessage(signal.reason)}`, { cause: streamError });
     if (code !== 0) {
       throw new SidestashError(ErrorCodes.RESTORE_FAILED, `mariadb ${killedBy ? `was killed by ${killedBy}` : `exited with code ${code}`}: ${client.stderrTail() || errorMessage(streamError)}`, { cause: streamError });
     }

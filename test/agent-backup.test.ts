@@ -23,6 +23,12 @@ import { tempDir } from './helpers/tmp.ts';
 const log = createLogger({}, { level: 'error' });
 const REPO_PASSWORD = 'agent-test-repository';
 
+/** A database big enough that a restore is still streaming after its first progress report. */
+async function createBig(db: MariaDB): Promise<void> {
+  await db.sql('CREATE DATABASE big; CREATE TABLE big.t (id INT PRIMARY KEY, v VARCHAR(200)) ENGINE=InnoDB;');
+  await db.sql('INSERT INTO t SELECT seq, REPEAT(MD5(seq), 6) FROM seq_1_to_200000;', 'big');
+}
+
 describe('agent backup and restore runners', () => {
   let dir: { path: string; cleanup: () => Promise<void> };
   let db: MariaDB;
@@ -106,16 +112,59 @@ describe('agent backup and restore runners', () => {
     assert.deepEqual(await readdir(dir.path).then((f) => f.filter((x) => x === 'r-cred')), []);
   });
 
-  it('restores over TCP with a cancelled session leaving the database as it was', async () => {
+  it('restores over TCP', async () => {
     const before = await checksums(db);
     await db.sql('DROP DATABASE shop');
     const tcp = { host: '127.0.0.1', port: db.port, username: DB_USER, password: DB_PASSWORD };
     const r = await runRestore(config, { kind: 'RestoreSession', namespace: 'default', name: 'r', target: 'default/db', repositoryName: 'repo', database: tcp, repository: { location: `local:${join(dir.path, 'repo')}`, password: REPO_PASSWORD, credentials: {} }, snapshot: 'latest', snapshotHost: 'db' }, hooks());
     assert.equal(r.phase, 'Succeeded');
     assert.equal(await checksums(db), before);
-    const ac = new AbortController();
-    ac.abort(new Error('cancelled by the controller'));
-    await assert.rejects(runBackup(config, assignment({}, 'r-cancel'), { signal: ac.signal, log, onProgress: () => {} }));
     assert.equal(await checksums(db), before);
+  });
+
+  it('a backup cancelled mid-stream ends SESSION_CANCELLED: no snapshot, no lock, no option file, no process left', async () => {
+    // The real dump's first 256 KiB, then the program blocks (as a dump of a big table would).
+    const slow = await fakeDump('slow', `echo $$ > ${dir.path}/slow.pid\nmariadb-dump "$@" | head -c 262144\nexec sleep 60`);
+    const ac = new AbortController();
+    const progress: SessionProgress[] = [];
+    const running = runBackup({ ...config, mariadbDumpPath: slow }, assignment({ dumpArgs: ['--databases', 'shop', '--single-transaction'] }, 'r-cancel'), {
+      signal: ac.signal, log, onProgress: (p) => {
+        progress.push(p);
+        if (p.bytesDumped >= 262144 && !ac.signal.aborted) ac.abort(new Error('cancelled by the controller'));
+      },
+    });
+    await assert.rejects(running, (err) => isSidestashError(err, ErrorCodes.SESSION_CANCELLED) && /cancelled by the controller/.test(err.message));
+    assert.ok(progress.some((p) => p.bytesDumped >= 262144), 'it was cancelled mid-stream, not before it started');
+    assert.deepEqual(await snapshotsIn('r-cancel'), []);
+    assert.deepEqual(await readdir(join(dir.path, 'r-cancel', 'locks')), [], 'the lock is released');
+    assert.deepEqual((await readdir(dir.path)).filter((f) => f.startsWith('sidestash-')), [], 'option file removed');
+    const pid = Number((await readFile(join(dir.path, 'slow.pid'), 'utf8')).trim());
+    assert.throws(() => process.kill(pid, 0), 'the dump program is gone');
+    const chk = await restic(join(dir.path, 'r-cancel'), REPO_PASSWORD, ['check']);
+    assert.equal(chk.code, 0, chk.stderr + chk.stdout);
+  });
+
+  it('a restore cancelled mid-stream ends SESSION_CANCELLED and leaves no client running', async () => {
+    await createBig(db);
+    const stored = await runBackup(config, assignment({ dumpArgs: ['--databases', 'big', '--single-transaction'] }, 'r-big'), hooks());
+    await db.sql('DROP DATABASE big');
+    const ac = new AbortController();
+    const restore = { kind: 'RestoreSession' as const, namespace: 'default', name: 'r-cancel', target: 'default/db', repositoryName: 'r-big', database: { socket: db.socket, username: DB_USER, password: DB_PASSWORD }, repository: { location: `local:${join(dir.path, 'r-big')}`, password: REPO_PASSWORD, credentials: {} }, snapshot: stored.snapshotId!, snapshotHost: 'db' };
+    const progress: SessionProgress[] = [];
+    const running = runRestore({ ...config, progressIntervalMs: 20 }, restore, {
+      signal: ac.signal, log, onProgress: (p) => {
+        progress.push(p);
+        if (p.bytesDumped > 0 && !ac.signal.aborted) ac.abort(new Error('cancelled by the controller'));
+      },
+    });
+    await assert.rejects(running, (err) => isSidestashError(err, ErrorCodes.SESSION_CANCELLED) && /restore stopped after \d+ bytes/.test(err.message));
+    const last = progress.at(-1)!;
+    assert.ok(last.bytesDumped > 0 && last.bytesDumped < stored.bytesRead!, `stopped mid-stream: ${last.bytesDumped} of ${stored.bytesRead}`);
+    // The client process has exited; the server drops its connection once it notices (a statement
+    // in flight finishes or is aborted first), so this waits a bounded while for that.
+    const clients = async (): Promise<string> => (await db.sql("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND (DB = 'big' OR INFO LIKE '%big%')")).trim();
+    for (let i = 0; i < 100 && (await clients()) !== '0'; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await clients(), '0', 'the restore client is gone');
+    assert.deepEqual(await readdir(join(dir.path, 'r-big', 'locks')), [], 'the shared lock is released');
   });
 });
