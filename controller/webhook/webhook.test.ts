@@ -117,6 +117,19 @@ for (const mode of ['generated', 'files'] as const) {
       const again = await post(port, ca, review(patched, 'uid-2'));
       assert.equal(again.json.response.allowed, true);
       assert.equal(again.json.response.patch, undefined);
+      // Each mark alone prevents a second injection: the agent container without the annotation
+      // (e.g. added by hand) and the annotation without the container (deleting either check in
+      // the injector fails one of these).
+      const containerOnly = structuredClone(patched);
+      delete containerOnly.metadata.annotations['sidestash.io/injected'];
+      const annotationOnly = structuredClone(patched);
+      annotationOnly.spec.containers = annotationOnly.spec.containers.filter((c: any) => c.name !== 'sidestash-agent');
+      annotationOnly.spec.initContainers = (annotationOnly.spec.initContainers ?? []).filter((c: any) => c.name !== 'sidestash-agent');
+      for (const [what, pod] of [['container only', containerOnly], ['annotation only', annotationOnly]] as const) {
+        const res = await post(port, ca, review(pod, `uid-${what}`));
+        assert.equal(res.json.response.allowed, true, what);
+        assert.equal(res.json.response.patch, undefined, `${what}: not injected again`);
+      }
     });
 
     it('leaves other pods alone and warns about bad annotations without blocking', async () => {
