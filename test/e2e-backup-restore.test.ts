@@ -154,7 +154,12 @@ for (const backendCase of BACKENDS) describe(`end to end (${backendCase.name} re
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, new RegExp(backup.status!.snapshotId!.slice(0, 8)));
     const sessions = await runCli(['get', 'backupsessions'], env);
-    assert.match(sessions.stdout, /Succeeded/);
+    assert.equal(sessions.code, 0, sessions.stderr);
+    // The row of the session we checked, not just any "Succeeded" on the screen.
+    const row = sessions.stdout.split('\n').find((l) => l.split(/\s+/)[0] === backup.metadata.name);
+    assert.ok(row, `${backup.metadata.name} listed in:\n${sessions.stdout}`);
+    assert.match(row, /\bSucceeded\b/);
+    assert.doesNotMatch(sessions.stdout, /\bFailed\b/, 'no session failed');
     const secrets = await runCli(['get', 'secrets', 'shop-db-auth', '-o', 'json'], env);
     assert.ok(!secrets.stdout.includes(DB_PASSWORD) && secrets.stdout.includes('[REDACTED]'));
     const agentLog = await readFile(agent.logFile, 'utf8');
