@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { api } from '../cli/api-client.ts';
 import { LocalBackend } from '../common/backend/local/local-backend.ts';
+import { openBackend } from '../common/backend/open-backend.ts';
+import { prune } from '../common/repository/prune.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { listSnapshots } from '../common/repository/snapshot.ts';
 import { startFaultyProxy } from './helpers/faulty-proxy.ts';
@@ -70,6 +72,10 @@ describe('faults', () => {
     const ok = await waitForSessionEnd(controller.api, next, 60_000);
     assert.equal(ok.status?.phase, 'Succeeded', JSON.stringify(ok.status));
     assert.equal(await snapshotCount(repo), 1);
+    // The dead agent's lock was removed (and the new backup released its own).
+    const after = await restic(repo, REPO_PASSWORD, ['list', 'locks', '--no-lock']);
+    assert.equal(after.code, 0, after.stderr);
+    assert.equal(after.stdout.trim(), '', 'no lock left behind');
     await resticCheckOk(repo);
     await agent2.stop();
     await controller.stop();
@@ -121,13 +127,27 @@ describe('faults', () => {
       const resticRepo = `s3:${s3.endpoint}/faults/shop`;
       const env = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
       await resticCheckOk(resticRepo, env);
-      proxy.decide = () => ({ kind: 'status', status: 500 });
+      // From the second data pack on, every upload fails: the backend breaks mid-upload, after
+      // the repository was opened, locked and the first pack stored (not at the first request).
+      let packs = 0;
+      proxy.decide = (req) => {
+        if (req.method !== 'PUT' || !/\/data\//.test(req.url ?? '')) return undefined;
+        packs++;
+        return packs >= 2 ? { kind: 'status', status: 500 } : undefined;
+      };
       const bad = await triggerBackup(controller.api);
       const failed = await waitForSessionEnd(controller.api, bad, 120_000);
       assert.equal(failed.status?.phase, 'Failed');
       assert.equal(failed.status?.error?.code, 'SIDESTASH_BACKEND_IO');
       assert.match(failed.status?.error?.message ?? '', /giving up after \d+ attempts/);
+      assert.ok(packs >= 2, `the first pack was stored before the failures: ${packs} pack uploads`);
       proxy.decide = () => undefined;
+      // No lock is left behind by the failed session, and the next prune removes its orphaned pack.
+      const locks = await restic(resticRepo, REPO_PASSWORD, ['list', 'locks', '--no-lock'], undefined, env);
+      assert.equal(locks.stdout.trim(), '', 'no lock left behind');
+      const stored = await Repository.open(await openBackend(resticRepo, env), REPO_PASSWORD);
+      const pruned = await prune(stored);
+      assert.ok(pruned.orphanedPacksRemoved >= 1, `the failed session's pack is removed by the next prune: ${JSON.stringify(pruned)}`);
       const snaps = JSON.parse((await restic(resticRepo, REPO_PASSWORD, ['snapshots', '--json'], undefined, env)).stdout) as unknown[];
       assert.equal(snaps.length, 1);
       await resticCheckOk(resticRepo, env);
@@ -166,12 +186,16 @@ describe('faults', () => {
     assert.match(denied.error?.message ?? '', /Access denied/);
     assert.equal(await snapshotCount(repo), 2);
     await applyScenario(controller.api, { db, repository: { local: { path: repo } }, retention: { keepLast: 1, prune: true } });
+    // Positive control: the same policy after a successful backup does remove snapshots.
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await run()).phase, 'Succeeded');
+    assert.equal(await snapshotCount(repo), 1, 'keepLast 1 ran after the success');
     await db.stop();
     await new Promise((r) => setTimeout(r, 1100));
     const down = await run();
     assert.equal(down.phase, 'Failed');
     assert.equal(down.error?.code, 'SIDESTASH_DATABASE_UNAVAILABLE');
-    assert.equal(await snapshotCount(repo), 2);
+    assert.equal(await snapshotCount(repo), 1);
     await resticCheckOk(repo);
     await agent.stop();
     await controller.stop();
