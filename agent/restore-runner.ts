@@ -4,8 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { ErrorCodes, SidestashError, errorMessage } from '../common/errors.ts';
 import type { RestoreAssignment, SessionResult } from '../common/protocol.ts';
-import { findSnapshot } from '../common/repository/snapshot.ts';
-import { createFileReadStream, findSnapshotFile } from '../common/repository/snapshot-reader.ts';
+import { openSnapshotFileStream } from '../common/repository/snapshot-reader.ts';
+import type { OpenSnapshotFile } from '../common/repository/snapshot-reader.ts';
 import type { SessionHooks } from './backup-runner.ts';
 import { openOrInitRepository } from './backup-runner.ts';
 import { startProgram } from './child-process.ts';
@@ -20,12 +20,14 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
   const options = await writeClientOptionsFile(config.tmpDir, a.database);
   let bytes = 0;
   let timer: NodeJS.Timeout | undefined;
+  let opened: OpenSnapshotFile | undefined;
   try {
     // Checks the server and the credentials first; one database is restored into an existing one.
     await runSql(config.mariadbPath, options.path, a.databaseName ? `CREATE DATABASE IF NOT EXISTS \`${a.databaseName.replace(/`/g, '``')}\`` : 'SELECT 1', signal);
     const repo = await openOrInitRepository(a.repository, signal, false);
-    const snapshot = await findSnapshot(repo, a.snapshot, a.snapshot === 'latest' ? { hostname: a.snapshotHost } : {}, { signal });
-    const file = await findSnapshotFile(repo, snapshot, undefined, { signal });
+    // Under a shared lock until the stream closes (restic's restore takes one): no prune runs meanwhile.
+    opened = await openSnapshotFileStream(repo, a.snapshot, { filter: a.snapshot === 'latest' ? { hostname: a.snapshotHost } : {}, signal });
+    const { snapshot, file } = opened;
     tracker.estimatedTotalBytes = file.sizeBytes;
     timer = setInterval(() => hooks.onProgress(tracker.snapshot(bytes, 0)), config.progressIntervalMs);
     // No --binary-mode: it turns off the client's USE tracking that --one-database relies on.
@@ -40,7 +42,7 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     });
     let streamError: unknown;
     try {
-      await pipeline(createFileReadStream(repo, file, { signal }), counter, client.child.stdin!, { signal });
+      await pipeline(opened.stream, counter, client.child.stdin!, { signal });
     } catch (err) {
       streamError = err;
       client.child.kill('SIGTERM');
@@ -54,6 +56,7 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     return { phase: 'Succeeded', snapshotId: snapshot.id, bytesRead: bytes, durationSeconds: tracker.elapsedSeconds };
   } finally {
     clearInterval(timer);
+    await opened?.close();
     await options.remove();
   }
 }

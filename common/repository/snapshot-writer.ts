@@ -15,6 +15,7 @@ import type { BlobSaverOptions, BlobSaverStats } from './blob-saver.ts';
 import { Chunker } from './chunker.ts';
 import type { Id } from './ids.ts';
 import { RepositoryLock } from './lock.ts';
+import type { LockOptions } from './lock.ts';
 import type { Repository } from './repository.ts';
 import { encodeTree } from './snapshot.ts';
 import type { SnapshotJson } from './snapshot.ts';
@@ -30,6 +31,8 @@ export interface SnapshotWriteOptions extends Omit<BlobSaverOptions, 'signal'> {
   parent?: Id;
   time?: Date;
   signal?: AbortSignal;
+  /** Clock and refresh schedule of the repository lock (tests). */
+  lock?: Omit<LockOptions, 'signal'>;
 }
 
 export interface SnapshotWriteResult {
@@ -80,11 +83,13 @@ export class SnapshotWriteStream extends Writable {
 
   override _construct(callback: (error?: Error | null) => void): void {
     const signalOpt = this.#options.signal ? { signal: this.#options.signal } : {};
-    RepositoryLock.acquire(this.#repo, false, signalOpt)
+    RepositoryLock.acquire(this.#repo, false, { ...this.#options.lock, ...signalOpt })
       .then(async (lock) => {
         this.#lock = lock;
+        // A lost lock stops the backup: a prune elsewhere may delete the packs it writes.
+        lock.signal.addEventListener('abort', () => this.destroy(lock.signal.reason as Error), { once: true });
         const index = await this.#repo.index(signalOpt);
-        const { filename: _f, hostname: _h, tags: _t, parent: _p, time: _time, ...saverOptions } = this.#options;
+        const { filename: _f, hostname: _h, tags: _t, parent: _p, time: _time, lock: _l, ...saverOptions } = this.#options;
         this.#saver = new BlobSaver(this.#repo, index, saverOptions);
         callback();
       })
@@ -153,6 +158,7 @@ export class SnapshotWriteStream extends Writable {
     };
     if (this.#options.parent) snapshot.parent = this.#options.parent;
     if (this.#options.tags?.length) snapshot.tags = [...this.#options.tags];
+    if (this.#lock!.signal.aborted) throw this.#lock!.signal.reason;
     const snapshotId = await this.#repo.saveJson('snapshots', snapshot, signal ? { signal } : {});
     this.result = { snapshotId, treeId, sizeBytes: this.#sizeBytes, stats: saver.stats };
   }
