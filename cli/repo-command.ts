@@ -35,32 +35,41 @@ function out(json: unknown): void {
   process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
 }
 
+function parseRepoArgs(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        repo: { type: 'string', short: 'r' },
+        'repository-file': { type: 'string' },
+        'password-file': { type: 'string', short: 'p' },
+        'password-command': { type: 'string' },
+        'stdin-filename': { type: 'string', default: 'dumpfile.sql' },
+        host: { type: 'string' },
+        tag: { type: 'string', multiple: true },
+        'keep-last': { type: 'string' },
+        'keep-hourly': { type: 'string' },
+        'keep-daily': { type: 'string' },
+        'keep-weekly': { type: 'string' },
+        'keep-monthly': { type: 'string' },
+        'keep-yearly': { type: 'string' },
+        'keep-tag': { type: 'string', multiple: true },
+        prune: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        'read-data': { type: 'boolean' },
+        'remove-all': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    // node's parseArgs errors (unknown option, missing value) are usage errors: exit code 2.
+    throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `${(err as Error).message}\n${USAGE}`, { cause: err });
+  }
+}
+
 export async function repoCommand(argv: string[], signal: AbortSignal): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      repo: { type: 'string', short: 'r' },
-      'repository-file': { type: 'string' },
-      'password-file': { type: 'string', short: 'p' },
-      'password-command': { type: 'string' },
-      'stdin-filename': { type: 'string', default: 'dumpfile.sql' },
-      host: { type: 'string' },
-      tag: { type: 'string', multiple: true },
-      'keep-last': { type: 'string' },
-      'keep-hourly': { type: 'string' },
-      'keep-daily': { type: 'string' },
-      'keep-weekly': { type: 'string' },
-      'keep-monthly': { type: 'string' },
-      'keep-yearly': { type: 'string' },
-      'keep-tag': { type: 'string', multiple: true },
-      prune: { type: 'boolean' },
-      'dry-run': { type: 'boolean' },
-      'read-data': { type: 'boolean' },
-      'remove-all': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, positionals } = parseRepoArgs(argv);
   const [command, ...rest] = positionals;
   if (values.help || !command) {
     process.stdout.write(`${USAGE}\n`);
