@@ -28,6 +28,8 @@ interface Run {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+const running = new Set<ChildProcess>();
+
 /** `sidestash repo ARGS` with only the given RESTIC_* variables set. */
 function sidestash(args: string[], env: Record<string, string>, stdio: ('pipe' | 'ignore')[] = ['ignore', 'pipe', 'pipe'], collectStdout = true): Run {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('RESTIC_')));
@@ -36,7 +38,13 @@ function sidestash(args: string[], env: Record<string, string>, stdio: ('pipe' |
   let err = '';
   if (collectStdout) child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  running.add(child);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
+  );
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
@@ -49,7 +57,11 @@ describe('restic-exact locks and credentials, real processes', () => {
   before(async () => {
     dir = await tempDir();
   });
-  after(() => dir.cleanup());
+  after(async () => {
+    // A failed assertion must not leave a blocked dump behind.
+    for (const child of running) child.kill('SIGKILL');
+    await dir.cleanup();
+  });
 
   it('restic unlock (SIGHUP to a same-host lock holder) neither kills a running sidestash backup nor removes its lock', async () => {
     const path = join(dir.path, 'sighup');

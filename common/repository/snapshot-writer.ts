@@ -12,6 +12,7 @@ import { ErrorCodes, SidestashError } from '../errors.ts';
 import { StreamGarbageCollector } from '../gc-on-demand.ts';
 import { BlobSaver, saveIndexFiles } from './blob-saver.ts';
 import type { BlobSaverOptions, BlobSaverStats } from './blob-saver.ts';
+import { backupSummary } from './snapshot-summary.ts';
 import { Chunker } from './chunker.ts';
 import type { Id } from './ids.ts';
 import { RepositoryLock } from './lock.ts';
@@ -142,6 +143,7 @@ export class SnapshotWriteStream extends Writable {
         },
       ],
     });
+    const dataStats = { ...saver.stats };
     const { id: treeId } = await saver.save('tree', tree);
     const packs = await saver.flush();
     const signal = this.#options.signal;
@@ -158,6 +160,7 @@ export class SnapshotWriteStream extends Writable {
     };
     if (this.#options.parent) snapshot.parent = this.#options.parent;
     if (this.#options.tags?.length) snapshot.tags = [...this.#options.tags];
+    snapshot.summary = backupSummary(time, formatTime(new Date()), this.#sizeBytes, dataStats, saver.stats);
     if (this.#lock!.signal.aborted) throw this.#lock!.signal.reason;
     const snapshotId = await this.#repo.saveJson('snapshots', snapshot, signal ? { signal } : {});
     this.result = { snapshotId, treeId, sizeBytes: this.#sizeBytes, stats: saver.stats };
