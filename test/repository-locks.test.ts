@@ -40,6 +40,16 @@ function flakyBackend(path: string): { backend: Backend; fail(on: boolean): void
   return { backend, fail: (on) => (failing = on) };
 }
 
+/** Runs fn with the event loop kept alive: a held lock's timer does not (it is unref'd), and Deno ends a test whose loop is empty. */
+async function keepingAlive<T>(fn: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => {}, 1000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 async function lockFiles(path: string): Promise<string[]> {
   return readdir(join(path, 'locks'));
 }
@@ -121,12 +131,14 @@ describe('repository locks', () => {
     const { backend, fail } = flakyBackend(path);
     const repo = await Repository.open(backend, PASSWORD);
     let clock = Date.now();
-    const err = await withLock(repo, true, { now: () => clock, checkEveryMs: 5 }, async (signal) => {
-      fail(true);
-      clock += 23 * MINUTE;
-      if (!signal.aborted) await once(signal, 'abort');
-      throwIfAborted(signal);
-    }).catch((e: unknown) => e);
+    const err = await keepingAlive(() =>
+      withLock(repo, true, { now: () => clock, checkEveryMs: 5 }, async (signal) => {
+        fail(true);
+        clock += 23 * MINUTE;
+        if (!signal.aborted) await once(signal, 'abort');
+        throwIfAborted(signal);
+      }).catch((e: unknown) => e),
+    );
     fail(false);
     assert.ok(isSidestashError(err, ErrorCodes.LOCK_LOST), String(err));
     assert.equal((err as SidestashError).retryable, true);
@@ -144,7 +156,7 @@ describe('repository locks', () => {
     await new Promise<void>((resolve, reject) => writer.write(Buffer.alloc(MiB, 1), (e) => (e ? reject(e) : resolve())));
     fail(true);
     clock += 23 * MINUTE;
-    const err = await errored;
+    const err = await keepingAlive(() => errored);
     if (!writer.closed) await once(writer, 'close');
     fail(false);
     assert.ok(isSidestashError(err, ErrorCodes.LOCK_LOST), String(err));
@@ -171,7 +183,7 @@ describe('repository locks', () => {
     const lost = await openSnapshotFileStream(repo2, 'latest', { lock: { now: () => clock, checkEveryMs: 5 }, prefetch: 1 });
     fail(true);
     clock += 23 * MINUTE;
-    const err = await sha256Of(lost.stream).catch((e: unknown) => e);
+    const err = await keepingAlive(() => sha256Of(lost.stream).catch((e: unknown) => e));
     fail(false);
     assert.ok(isSidestashError(err, ErrorCodes.LOCK_LOST), String(err));
     await lost.close();

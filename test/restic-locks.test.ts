@@ -91,7 +91,6 @@ describe('restic-exact locks and credentials, real processes', () => {
     await writeSnapshot(repo, blockStream(blocks), { filename: 'dumpfile.sql' });
     // A consumer that reads nothing yet: the dump blocks on a full pipe, lock held.
     const dump = sidestash(['dump', 'latest'], { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD }, ['ignore', 'pipe', 'pipe'], false);
-    dump.child.stdout!.pause();
     await waitFor('the dump to hold its lock', 60_000, async () => ((await lockCount(path)) > 0 ? true : undefined));
     const resticPrune = await restic(path, PASSWORD, ['prune']);
     assert.notEqual(resticPrune.code, 0, resticPrune.stdout);
