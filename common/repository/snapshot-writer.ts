@@ -164,6 +164,11 @@ export class SnapshotWriteStream extends Writable {
     if (this.#lock!.signal.aborted) throw this.#lock!.signal.reason;
     const snapshotId = await this.#repo.saveJson('snapshots', snapshot, signal ? { signal } : {});
     this.result = { snapshotId, treeId, sizeBytes: this.#sizeBytes, stats: saver.stats };
+    // Released before 'finish', so that whoever awaited the pipeline can take an exclusive
+    // lock (retention) at once; _destroy releases it on failure.
+    const lock = this.#lock!;
+    this.#lock = undefined;
+    await lock.release();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
