@@ -165,10 +165,11 @@ export class SnapshotWriteStream extends Writable {
     const snapshotId = await this.#repo.saveJson('snapshots', snapshot, signal ? { signal } : {});
     this.result = { snapshotId, treeId, sizeBytes: this.#sizeBytes, stats: saver.stats };
     // Released before 'finish', so that whoever awaited the pipeline can take an exclusive
-    // lock (retention) at once; _destroy releases it on failure.
+    // lock (retention) at once; _destroy releases it on failure. The snapshot is stored: a
+    // lock file that cannot be removed now does not fail the backup (it becomes stale).
     const lock = this.#lock!;
     this.#lock = undefined;
-    await lock.release();
+    await lock.release().catch(() => {});
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
