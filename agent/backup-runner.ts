@@ -61,7 +61,8 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     // Fails fast, with a clear error, when the database is down or the credentials are wrong.
     tracker.estimatedTotalBytes = await estimateDataBytes(config.mariadbPath, options.path, signal);
     const repo = await openOrInitRepository(a.repository, signal, true);
-    // Locks of backups that were killed (restic unlock): stale ones would block prune.
+    // Locks of backups that were killed (restic unlock): stale ones would block prune. Stale
+    // by lock-staleness.ts: 30 minutes old, or provably dead in this PID namespace.
     const removed = await removeLocks(repo, false, { signal });
     if (removed > 0) log.warn('removed stale repository locks', { removed });
     const previous = await previousForGuard(repo, a, target, log, signal);

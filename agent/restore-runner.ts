@@ -4,8 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { ErrorCodes, SidestashError, errorMessage } from '../common/errors.ts';
 import type { RestoreAssignment, SessionResult } from '../common/protocol.ts';
-import { findSnapshot } from '../common/repository/snapshot.ts';
-import { createFileReadStream, findSnapshotFile } from '../common/repository/snapshot-reader.ts';
+import { openSnapshotFileStream } from '../common/repository/snapshot-reader.ts';
+import type { OpenSnapshotFile } from '../common/repository/snapshot-reader.ts';
 import type { SessionHooks } from './backup-runner.ts';
 import { openOrInitRepository } from './backup-runner.ts';
 import { startProgram } from './child-process.ts';
@@ -31,12 +31,15 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
   const options = await writeClientOptionsFile(config.tmpDir, a.database, config.name);
   let bytes = 0;
   let timer: NodeJS.Timeout | undefined;
+  let opened: OpenSnapshotFile | undefined;
   try {
     // Checks the server and the credentials first; one database is restored into an existing one.
     await runSql(config.mariadbPath, options.path, a.databaseName ? `CREATE DATABASE IF NOT EXISTS \`${a.databaseName.replace(/`/g, '``')}\`` : 'SELECT 1', signal);
     const repo = await openOrInitRepository(a.repository, signal, false);
-    const snapshot = a.snapshot === 'latest' ? await latestOfTarget(repo, targetOf(a), { signal }) : await findSnapshot(repo, a.snapshot, {}, { signal });
-    const file = await findSnapshotFile(repo, snapshot, undefined, { signal });
+    // Under a shared lock until the stream closes (restic's restore takes one): no prune runs
+    // meanwhile. "latest" is the target's own newest snapshot (common/repository/snapshot-selector.ts).
+    opened = await openSnapshotFileStream(repo, a.snapshot, { ...(a.snapshot === 'latest' ? { choose: (r, s) => latestOfTarget(r, targetOf(a), { signal: s }) } : {}), signal });
+    const { snapshot, file } = opened;
     tracker.estimatedTotalBytes = file.sizeBytes;
     timer = setInterval(() => hooks.onProgress(tracker.snapshot(bytes, 0)), config.progressIntervalMs);
     const args = [`--defaults-extra-file=${options.path}`, ...RESTORE_CLIENT_ARGS, ...(a.databaseName ? [`--database=${a.databaseName}`] : [])];
@@ -50,9 +53,8 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     });
     let streamError: unknown;
     try {
-      const read = createFileReadStream(repo, file, { signal });
-      if (a.databaseName) await pipeline(read, counter, new OneDatabaseFilter(a.databaseName), client.child.stdin!, { signal });
-      else await pipeline(read, counter, client.child.stdin!, { signal });
+      if (a.databaseName) await pipeline(opened.stream, counter, new OneDatabaseFilter(a.databaseName), client.child.stdin!, { signal });
+      else await pipeline(opened.stream, counter, client.child.stdin!, { signal });
     } catch (err) {
       streamError = err;
       client.child.kill('SIGTERM');
@@ -68,6 +70,7 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     return { phase: 'Succeeded', snapshotId: snapshot.id, bytesRead: bytes, durationSeconds: tracker.elapsedSeconds };
   } finally {
     clearInterval(timer);
+    await opened?.close();
     await options.remove();
   }
 }

@@ -4,6 +4,11 @@ import { isSidestashError } from '../common/errors.ts';
 import { createLogger } from '../common/log.ts';
 import { main } from '../cli/main.ts';
 
+// restic decides whether a lock's holder on this host still lives by sending it SIGHUP, and
+// ignores SIGHUP itself; so does every sidestash process (CLI, agent, controller), or a
+// `restic unlock` would kill a running backup. Handling the signal replaces the default
+// action (terminate); a closed terminal still ends an interactive command through EPIPE.
+process.on('SIGHUP', () => {});
 const ac = new AbortController();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => ac.abort(new Error(`received ${sig}`)));
 try {

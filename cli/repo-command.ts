@@ -1,7 +1,7 @@
 // `sidestash repo ...`: restic-like commands on a repository, for operators and scripts.
-// Location: --repo or RESTIC_REPOSITORY; password: --password-file, RESTIC_PASSWORD_FILE
-// or RESTIC_PASSWORD (Stash's storage-secret key names).
-import { readFile } from 'node:fs/promises';
+// Location and password as restic resolves them (repo-credentials.ts): --repo /
+// RESTIC_REPOSITORY or --repository-file / RESTIC_REPOSITORY_FILE; --password-command /
+// RESTIC_PASSWORD_COMMAND, --password-file / RESTIC_PASSWORD_FILE or RESTIC_PASSWORD.
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { openBackend } from '../common/backend/open-backend.ts';
@@ -12,9 +12,10 @@ import { removeLocks } from '../common/repository/lock.ts';
 import { prune } from '../common/repository/prune.ts';
 import { Repository } from '../common/repository/repository.ts';
 import type { RetentionPolicy } from '../common/repository/retention.ts';
-import { findSnapshot, listSnapshots } from '../common/repository/snapshot.ts';
-import { createFileReadStream, findSnapshotFile } from '../common/repository/snapshot-reader.ts';
+import { listSnapshots } from '../common/repository/snapshot.ts';
+import { openSnapshotFileStream } from '../common/repository/snapshot-reader.ts';
 import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
+import { parseKeepCount, resolvePassword, resolveRepository } from './repo-credentials.ts';
 import { stdinSource } from './stdin-source.ts';
 
 const USAGE = `usage: sidestash repo COMMAND [options]
@@ -26,59 +27,58 @@ const USAGE = `usage: sidestash repo COMMAND [options]
   prune                                  remove unreferenced data
   check [--read-data]                    verify structure (and every pack with --read-data)
   unlock [--remove-all]                  remove stale locks
-common options: --repo LOCATION (or RESTIC_REPOSITORY), --password-file FILE (or RESTIC_PASSWORD_FILE, RESTIC_PASSWORD)`;
-
-async function password(file: string | undefined): Promise<string> {
-  const path = file ?? process.env.RESTIC_PASSWORD_FILE;
-  if (path) return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
-  if (process.env.RESTIC_PASSWORD !== undefined) return process.env.RESTIC_PASSWORD;
-  throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'no password: set --password-file, RESTIC_PASSWORD_FILE or RESTIC_PASSWORD');
-}
+  (N: a count or "unlimited")
+common options: --repo LOCATION (or RESTIC_REPOSITORY), --repository-file FILE (or RESTIC_REPOSITORY_FILE),
+  --password-file FILE (or RESTIC_PASSWORD_FILE), --password-command COMMAND (or RESTIC_PASSWORD_COMMAND), RESTIC_PASSWORD`;
 
 function out(json: unknown): void {
   process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
 }
 
-function count(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < -1) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `${flag} must be an integer >= -1`);
-  return n;
+function parseRepoArgs(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        repo: { type: 'string', short: 'r' },
+        'repository-file': { type: 'string' },
+        'password-file': { type: 'string', short: 'p' },
+        'password-command': { type: 'string' },
+        'stdin-filename': { type: 'string', default: 'dumpfile.sql' },
+        host: { type: 'string' },
+        tag: { type: 'string', multiple: true },
+        'keep-last': { type: 'string' },
+        'keep-hourly': { type: 'string' },
+        'keep-daily': { type: 'string' },
+        'keep-weekly': { type: 'string' },
+        'keep-monthly': { type: 'string' },
+        'keep-yearly': { type: 'string' },
+        'keep-tag': { type: 'string', multiple: true },
+        prune: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        'read-data': { type: 'boolean' },
+        'remove-all': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    // node's parseArgs errors (unknown option, missing value) are usage errors: exit code 2.
+    throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `${(err as Error).message}\n${USAGE}`, { cause: err });
+  }
 }
 
 export async function repoCommand(argv: string[], signal: AbortSignal): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      repo: { type: 'string', short: 'r' },
-      'password-file': { type: 'string' },
-      'stdin-filename': { type: 'string', default: 'dumpfile.sql' },
-      host: { type: 'string' },
-      tag: { type: 'string', multiple: true },
-      'keep-last': { type: 'string' },
-      'keep-hourly': { type: 'string' },
-      'keep-daily': { type: 'string' },
-      'keep-weekly': { type: 'string' },
-      'keep-monthly': { type: 'string' },
-      'keep-yearly': { type: 'string' },
-      'keep-tag': { type: 'string', multiple: true },
-      prune: { type: 'boolean' },
-      'dry-run': { type: 'boolean' },
-      'read-data': { type: 'boolean' },
-      'remove-all': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, positionals } = parseRepoArgs(argv);
   const [command, ...rest] = positionals;
   if (values.help || !command) {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
-  const location = values.repo ?? process.env.RESTIC_REPOSITORY;
-  if (!location) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'no repository: set --repo or RESTIC_REPOSITORY');
+  const flags = { repo: values.repo, repositoryFile: values['repository-file'], passwordFile: values['password-file'], passwordCommand: values['password-command'] };
+  const location = await resolveRepository(flags);
+  const pw = await resolvePassword(flags, process.env, signal);
   const backend = await openBackend(location);
-  const pw = await password(values['password-file']);
   const opts = { signal };
   if (command === 'init') {
     const repo = await Repository.init(backend, pw, opts);
@@ -93,9 +93,13 @@ export async function repoCommand(argv: string[], signal: AbortSignal): Promise<
       return 0;
     }
     case 'dump': {
-      const snap = await findSnapshot(repo, rest[0] ?? 'latest', {}, opts);
-      const file = await findSnapshotFile(repo, snap, rest[1], opts);
-      await pipeline(createFileReadStream(repo, file, opts), process.stdout, opts);
+      // Under a shared lock until the last byte is out, as restic's dump.
+      const opened = await openSnapshotFileStream(repo, rest[0] ?? 'latest', { ...(rest[1] !== undefined ? { path: rest[1] } : {}), ...opts });
+      try {
+        await pipeline(opened.stream, process.stdout, opts);
+      } finally {
+        await opened.close();
+      }
       return 0;
     }
     case 'snapshots':
@@ -105,7 +109,7 @@ export async function repoCommand(argv: string[], signal: AbortSignal): Promise<
       const policy: RetentionPolicy = {};
       const map = [['keep-last', 'keepLast'], ['keep-hourly', 'keepHourly'], ['keep-daily', 'keepDaily'], ['keep-weekly', 'keepWeekly'], ['keep-monthly', 'keepMonthly'], ['keep-yearly', 'keepYearly']] as const;
       for (const [flag, key] of map) {
-        const n = count(values[flag], `--${flag}`);
+        const n = parseKeepCount(values[flag], `--${flag}`);
         if (n !== undefined) policy[key] = n;
       }
       if (values['keep-tag']) policy.keepTags = values['keep-tag'].map((t) => t.split(','));

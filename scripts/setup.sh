@@ -40,6 +40,18 @@ if [ ! -x .tools/bin/helm ]; then
   PATH="$PATH:/usr/local/go/bin" GOBIN="$PWD/.tools/bin" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
 fi
 
+# restic 0.19.1 next to Debian's 0.14: the tests check that `restic rewrite` and `restic repair
+# snapshots` (newer than 0.14) leave our snapshots alone. Built from the Go module proxy.
+RESTIC_NEW_VERSION=0.19.1
+if [ ! -x ".tools/bin/restic-$RESTIC_NEW_VERSION" ]; then
+  echo "setup: go install restic@v$RESTIC_NEW_VERSION" >&2
+  mkdir -p .tools/bin
+  gobin=$(mktemp -d)
+  PATH="$PATH:/usr/local/go/bin" GOSUMDB=off GOBIN="$gobin" go install "github.com/restic/restic/cmd/restic@v$RESTIC_NEW_VERSION" >&2
+  mv "$gobin/restic" ".tools/bin/restic-$RESTIC_NEW_VERSION"
+  rmdir "$gobin"
+fi
+
 # schemathesis (PyPI), which fuzzes the controller's OpenAPI description in the tests.
 SCHEMATHESIS_VERSION=4.32.5
 if [ ! -x .tools/venv/bin/schemathesis ]; then

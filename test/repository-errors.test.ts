@@ -85,17 +85,20 @@ describe('repository errors', () => {
     assert.ok(report.warnings.length > 0);
   });
 
-  it('an exclusive lock refuses other locks (REPOSITORY_LOCKED, retryable); stale locks are ignored and removable', async () => {
+  it('an exclusive lock refuses other locks (REPOSITORY_LOCKED, retryable); as in restic, a stale lock still refuses until unlock removes it', async () => {
     const path = join(dir.path, 'locked');
     const repo = await Repository.init(new LocalBackend(path), PASSWORD, fastKdf);
     const lock = await RepositoryLock.acquire(repo, true);
     await assert.rejects(writeSnapshot(repo, Readable.from([Buffer.from('x')]), { filename: 'd.sql' }), (err) => code(ErrorCodes.REPOSITORY_LOCKED)(err) && (err as { retryable: boolean }).retryable);
     await assert.rejects(prune(repo), code(ErrorCodes.REPOSITORY_LOCKED));
     await lock.release();
-    // A lock left by a process that no longer exists on this host is stale.
-    await repo.saveJson('locks', { time: new Date().toISOString(), exclusive: true, hostname: (await import('node:os')).hostname(), username: 'x', pid: 2 ** 22 + 1, uid: 0, gid: 0 });
-    await writeSnapshot(repo, Readable.from([Buffer.from('x')]), { filename: 'd.sql' });
+    // A lock 31 minutes old is stale: it still refuses (restic never ignores a lock), unlock removes it.
+    const old = new Date(Date.now() - 31 * 60_000).toISOString();
+    await repo.saveJson('locks', { time: old, exclusive: true, hostname: (await import('node:os')).hostname(), username: 'x', pid: 2 ** 22 + 1 });
+    await assert.rejects(writeSnapshot(repo, Readable.from([Buffer.from('x')]), { filename: 'd.sql' }), (err) => code(ErrorCodes.REPOSITORY_LOCKED)(err) && (err as { details: { stale: boolean } }).details.stale);
     assert.equal(await removeLocks(repo), 1);
+    assert.deepEqual(await readdir(join(path, 'locks')), []);
+    await writeSnapshot(repo, Readable.from([Buffer.from('x')]), { filename: 'd.sql' });
     assert.deepEqual(await readdir(join(path, 'locks')), []);
   });
 

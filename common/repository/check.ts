@@ -37,7 +37,9 @@ function expectedPackSize(blobs: readonly PackedBlob[]): number {
 
 export async function check(repo: Repository, options: CheckOptions = {}): Promise<CheckReport> {
   const signalOpt = options.signal ? { signal: options.signal } : {};
-  return withLock(repo, false, signalOpt, async () => {
+  return withLock(repo, false, signalOpt, async (lockSignal) => {
+    const signalOpt = { signal: lockSignal };
+    options = { ...options, signal: lockSignal };
     const report: CheckReport = { errors: [], warnings: [], snapshots: 0, packs: 0, blobs: 0, packsRead: 0 };
     repo.dropIndexCache();
     let index: MasterIndex;

@@ -1,5 +1,6 @@
 // forget: remove the snapshots a retention policy does not keep (restic forget).
 import type { CallOptions } from '../backend/backend.ts';
+import { throwIfAborted } from '../errors.ts';
 import { withLock } from './lock.ts';
 import type { Repository } from './repository.ts';
 import { applyPolicyGrouped } from './retention.ts';
@@ -20,14 +21,18 @@ export interface ForgetOptions extends CallOptions {
 
 export async function forget(repo: Repository, policy: RetentionPolicy, options: ForgetOptions = {}): Promise<RetentionDecision<Snapshot>> {
   const signalOpt = options.signal ? { signal: options.signal } : {};
-  const run = async (): Promise<RetentionDecision<Snapshot>> => {
+  const run = async (signal?: AbortSignal): Promise<RetentionDecision<Snapshot>> => {
+    const signalOpt = signal ? { signal } : {};
     const all = await listSnapshots(repo, signalOpt);
     const considered = all.filter((s) => (options.hostname === undefined || s.hostname === options.hostname) && (options.select?.(s) ?? true));
     const decision = protectSnapshots(applyPolicyGrouped(considered, policy), options.protect ?? []);
     if (!options.dryRun) {
-      for (const s of decision.remove) await repo.backend.remove({ type: 'snapshots', name: s.id }, signalOpt);
+      for (const s of decision.remove) {
+        throwIfAborted(signal);
+        await repo.backend.remove({ type: 'snapshots', name: s.id }, signalOpt);
+      }
     }
     return decision;
   };
-  return options.dryRun ? run() : withLock(repo, true, signalOpt, run);
+  return options.dryRun ? run(options.signal) : withLock(repo, true, signalOpt, run);
 }

@@ -32,7 +32,10 @@ export interface PruneResult {
 
 export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
   const signalOpt = options.signal ? { signal: options.signal } : {};
-  return withLock(repo, true, signalOpt, async () => {
+  return withLock(repo, true, signalOpt, async (lockSignal) => {
+    // Aborts with the caller's signal or when the lock is lost (checked before each delete).
+    const signalOpt = { signal: lockSignal };
+    options = { ...options, signal: lockSignal };
     repo.dropIndexCache();
     const index = await repo.index(signalOpt);
     const used = await collectUsedBlobs(repo, await listSnapshots(repo, signalOpt), {}, signalOpt);
@@ -95,10 +98,16 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
     await saveIndexFiles(repo, [...keep, ...written], options.signal, oldIndexFiles);
     await options.afterStep?.('index');
     // 3. old index files
-    for (const id of oldIndexFiles) await repo.backend.remove({ type: 'index', name: id }, signalOpt);
+    for (const id of oldIndexFiles) {
+      throwIfAborted(lockSignal);
+      await repo.backend.remove({ type: 'index', name: id }, signalOpt);
+    }
     await options.afterStep?.('remove-index');
     // 4. obsolete packs
-    for (const id of [...removePacks, ...repack.map((p) => p.packId)]) await repo.backend.remove({ type: 'data', name: id }, signalOpt);
+    for (const id of [...removePacks, ...repack.map((p) => p.packId)]) {
+      throwIfAborted(lockSignal);
+      await repo.backend.remove({ type: 'data', name: id }, signalOpt);
+    }
     await options.afterStep?.('remove-packs');
     repo.dropIndexCache();
     return result;

@@ -1,13 +1,18 @@
 // Reads one file of a snapshot back as a Node stream (like `restic dump`), fetching a few
 // blobs ahead of the consumer and no more: Readable.from pulls only as fast as it is read.
+// Dump and restore go through openSnapshotFileStream, which holds a shared lock (as restic's
+// dump and restore do) from finding the snapshot until the stream closes, so that no prune
+// (restic's or ours, both exclusive) deletes packs under a running restore.
 import { Readable } from 'node:stream';
 import type { CallOptions } from '../backend/backend.ts';
 import { ErrorCodes, SidestashError } from '../errors.ts';
 import { StreamGarbageCollector } from '../gc-on-demand.ts';
+import { RepositoryLock } from './lock.ts';
+import type { LockOptions } from './lock.ts';
 import type { Id } from './ids.ts';
 import type { Repository } from './repository.ts';
-import { loadTree } from './snapshot.ts';
-import type { Snapshot, TreeNode } from './snapshot.ts';
+import { findSnapshot, loadTree } from './snapshot.ts';
+import type { Snapshot, SnapshotFilter, TreeNode } from './snapshot.ts';
 
 export interface SnapshotFile {
   node: TreeNode;
@@ -81,4 +86,56 @@ export function createFileReadStream(repo: Repository, file: SnapshotFile, optio
     }
   }
   return Readable.from(blobs(), { objectMode: false, ...signalOpt });
+}
+
+export interface OpenSnapshotFileOptions extends ReadStreamOptions {
+  /** Snapshot filter for "latest". */
+  filter?: SnapshotFilter;
+  /** Chooses the snapshot instead of `ref` and `filter` (e.g. the agent's target rule for "latest"); runs under the lock. */
+  choose?: (repo: Repository, signal: AbortSignal) => Promise<Snapshot>;
+  /** File inside the snapshot; without it the snapshot must hold exactly one file. */
+  path?: string;
+  /** Clock and refresh schedule of the repository lock (tests). */
+  lock?: Omit<LockOptions, 'signal'>;
+}
+
+export interface OpenSnapshotFile {
+  snapshot: Snapshot;
+  file: SnapshotFile;
+  /** The file's content; the shared lock is held until it closes. */
+  stream: Readable;
+  /** Destroys the stream if still open and waits until the lock is released. */
+  close(): Promise<void>;
+}
+
+/**
+ * Takes a shared lock, finds the snapshot (id prefix or "latest") and its file, and returns
+ * the file's stream. A lost lock destroys the stream with SIDESTASH_LOCK_LOST.
+ */
+export async function openSnapshotFileStream(repo: Repository, ref: string, options: OpenSnapshotFileOptions = {}): Promise<OpenSnapshotFile> {
+  const lock = await RepositoryLock.acquire(repo, false, { ...options.lock, ...(options.signal ? { signal: options.signal } : {}) });
+  const signal = options.signal ? AbortSignal.any([options.signal, lock.signal]) : lock.signal;
+  try {
+    const snapshot = options.choose ? await options.choose(repo, signal) : await findSnapshot(repo, ref, options.filter ?? {}, { signal });
+    const file = await findSnapshotFile(repo, snapshot, options.path, { signal });
+    const stream = createFileReadStream(repo, file, { ...(options.prefetch ? { prefetch: options.prefetch } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    const onLost = (): void => {
+      stream.destroy(lock.signal.reason as Error);
+    };
+    lock.signal.addEventListener('abort', onLost, { once: true });
+    const released = new Promise<void>((resolve) => {
+      stream.once('close', () => {
+        lock.signal.removeEventListener('abort', onLost);
+        lock.release().then(resolve, () => resolve());
+      });
+    });
+    const close = async (): Promise<void> => {
+      if (!stream.destroyed) stream.destroy();
+      await released;
+    };
+    return { snapshot, file, stream, close };
+  } catch (err) {
+    await lock.release().catch(() => {});
+    throw lock.signal.aborted ? lock.signal.reason : err;
+  }
 }

@@ -12,9 +12,11 @@ import { ErrorCodes, SidestashError } from '../errors.ts';
 import { StreamGarbageCollector } from '../gc-on-demand.ts';
 import { BlobSaver, saveIndexFiles } from './blob-saver.ts';
 import type { BlobSaverOptions, BlobSaverStats } from './blob-saver.ts';
+import { backupSummary } from './snapshot-summary.ts';
 import { Chunker } from './chunker.ts';
 import type { Id } from './ids.ts';
 import { RepositoryLock } from './lock.ts';
+import type { LockOptions } from './lock.ts';
 import type { Repository } from './repository.ts';
 import { encodeTree } from './snapshot.ts';
 import type { SnapshotJson } from './snapshot.ts';
@@ -30,6 +32,8 @@ export interface SnapshotWriteOptions extends Omit<BlobSaverOptions, 'signal'> {
   parent?: Id;
   time?: Date;
   signal?: AbortSignal;
+  /** Clock and refresh schedule of the repository lock (tests). */
+  lock?: Omit<LockOptions, 'signal'>;
 }
 
 export interface SnapshotWriteResult {
@@ -80,11 +84,13 @@ export class SnapshotWriteStream extends Writable {
 
   override _construct(callback: (error?: Error | null) => void): void {
     const signalOpt = this.#options.signal ? { signal: this.#options.signal } : {};
-    RepositoryLock.acquire(this.#repo, false, signalOpt)
+    RepositoryLock.acquire(this.#repo, false, { ...this.#options.lock, ...signalOpt })
       .then(async (lock) => {
         this.#lock = lock;
+        // A lost lock stops the backup: a prune elsewhere may delete the packs it writes.
+        lock.signal.addEventListener('abort', () => this.destroy(lock.signal.reason as Error), { once: true });
         const index = await this.#repo.index(signalOpt);
-        const { filename: _f, hostname: _h, tags: _t, parent: _p, time: _time, ...saverOptions } = this.#options;
+        const { filename: _f, hostname: _h, tags: _t, parent: _p, time: _time, lock: _l, ...saverOptions } = this.#options;
         this.#saver = new BlobSaver(this.#repo, index, saverOptions);
         callback();
       })
@@ -137,6 +143,7 @@ export class SnapshotWriteStream extends Writable {
         },
       ],
     });
+    const dataStats = { ...saver.stats };
     const { id: treeId } = await saver.save('tree', tree);
     const packs = await saver.flush();
     const signal = this.#options.signal;
@@ -153,8 +160,16 @@ export class SnapshotWriteStream extends Writable {
     };
     if (this.#options.parent) snapshot.parent = this.#options.parent;
     if (this.#options.tags?.length) snapshot.tags = [...this.#options.tags];
+    snapshot.summary = backupSummary(time, formatTime(new Date()), this.#sizeBytes, dataStats, saver.stats);
+    if (this.#lock!.signal.aborted) throw this.#lock!.signal.reason;
     const snapshotId = await this.#repo.saveJson('snapshots', snapshot, signal ? { signal } : {});
     this.result = { snapshotId, treeId, sizeBytes: this.#sizeBytes, stats: saver.stats };
+    // Released before 'finish', so that whoever awaited the pipeline can take an exclusive
+    // lock (retention) at once; _destroy releases it on failure. The snapshot is stored: a
+    // lock file that cannot be removed now does not fail the backup (it becomes stale).
+    const lock = this.#lock!;
+    this.#lock = undefined;
+    await lock.release().catch(() => {});
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

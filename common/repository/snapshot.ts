@@ -6,6 +6,8 @@ import { resolvePrefix } from './ids.ts';
 import type { Id } from './ids.ts';
 import type { Repository } from './repository.ts';
 import { parseTime } from './time.ts';
+import { encodeCanonicalTree } from './tree-json.ts';
+import type { SnapshotSummary } from './snapshot-summary.ts';
 
 export interface SnapshotJson {
   time: string;
@@ -19,6 +21,8 @@ export interface SnapshotJson {
   tags?: string[] | null;
   original?: Id;
   program_version?: string;
+  /** restic >= 0.17: statistics of the backup (snapshot-summary.ts). */
+  summary?: SnapshotSummary;
 }
 
 export interface Snapshot extends SnapshotJson {
@@ -44,9 +48,9 @@ export interface TreeJson {
   nodes: TreeNode[];
 }
 
-/** restic stores trees as JSON followed by a newline. */
+/** restic's canonical tree JSON followed by a newline (tree-json.ts): a tree's id is its hash. */
 export function encodeTree(tree: TreeJson): Buffer {
-  return Buffer.from(`${JSON.stringify(tree)}\n`);
+  return encodeCanonicalTree(tree.nodes);
 }
 
 export function decodeTree(bytes: Uint8Array, id: Id): TreeJson {

@@ -1,22 +1,37 @@
-// Timestamps as restic writes them: RFC 3339 with nanoseconds and the local UTC offset,
-// e.g. 2026-11-24T23:01:02.123456789+01:00. The offset matters: retention buckets
-// (day, week, ...) are computed in the zone the snapshot was taken in, as restic does.
+// Timestamps as restic writes them: Go's RFC 3339 with nanoseconds (time.RFC3339Nano) and the
+// local UTC offset, e.g. 2026-11-24T23:01:02.123456789+01:00: trailing zeros of the fraction
+// trimmed (no dot when it is zero), "Z" for a zero offset. The exact form matters in tree
+// blobs, whose id is the hash of their JSON (tree-json.ts). The offset matters: retention
+// buckets (day, week, ...) are computed in the zone the snapshot was taken in, as restic does.
 
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
 }
 
-export function formatTime(date: Date, nanos?: number): string {
-  const offsetMin = -date.getTimezoneOffset();
-  const local = new Date(date.getTime() + offsetMin * 60_000);
+/** Go's time.Format(time.RFC3339Nano) of an instant shown at a UTC offset. */
+export function formatZoned(epochMs: number, nanosOfSecond: number, offsetMin: number): string {
+  const local = new Date(epochMs + offsetMin * 60_000);
   const sign = offsetMin >= 0 ? '+' : '-';
   const abs = Math.abs(offsetMin);
-  const frac = nanos ?? date.getUTCMilliseconds() * 1_000_000;
+  const frac = pad(nanosOfSecond, 9).replace(/0+$/, '');
   return (
     `${pad(local.getUTCFullYear(), 4)}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}` +
     `T${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}` +
-    `.${pad(frac, 9)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
+    `${frac ? `.${frac}` : ''}${offsetMin === 0 ? 'Z' : `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`}`
   );
+}
+
+/** A date in this process's zone, as restic writes time.Now(). */
+export function formatTime(date: Date, nanos?: number): string {
+  return formatZoned(date.getTime(), nanos ?? date.getUTCMilliseconds() * 1_000_000, -date.getTimezoneOffset());
+}
+
+/** An RFC 3339 time re-written in Go's canonical form, keeping its offset; undefined when malformed. */
+export function canonicalTime(s: string): string | undefined {
+  const t = parseTime(s);
+  if (!t) return undefined;
+  const msOfSecond = ((t.epochMs % 1000) + 1000) % 1000;
+  return formatZoned(t.epochMs, msOfSecond * 1_000_000 + t.subMsNanos, t.offsetMin);
 }
 
 export interface ZonedTime {

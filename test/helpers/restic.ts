@@ -1,6 +1,7 @@
 // The real restic CLI, as the independent checker of our repositories.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -10,9 +11,17 @@ export interface ResticResult {
   stderr: string;
 }
 
+/** restic 0.19.1, built by scripts/setup.sh next to Debian's 0.14 (`restic` on PATH). */
+export const RESTIC_0_19 = join(import.meta.dirname, '..', '..', '.tools', 'bin', 'restic-0.19.1');
+
 /** Runs restic on a local repository. With `stdin`, that stream is piped in. */
 export async function restic(repo: string, password: string, args: string[], stdin?: Readable, env: Record<string, string> = {}): Promise<ResticResult> {
-  const child = spawn('restic', ['-r', repo, '--no-cache', ...args], {
+  return runRestic('restic', repo, password, args, stdin, env);
+}
+
+/** Runs the given restic binary on a local repository. */
+export async function runRestic(bin: string, repo: string, password: string, args: string[], stdin?: Readable, env: Record<string, string> = {}): Promise<ResticResult> {
+  const child = spawn(bin, ['-r', repo, '--no-cache', ...args], {
     env: { ...process.env, ...env, RESTIC_PASSWORD: password },
     stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,9 @@
 // Local-directory backend, in restic's "default" layout so that `restic -r DIR` reads it:
 // config, keys/, locks/, snapshots/, index/, data/00..ff/. Files are written to a
 // temporary name, fsynced and renamed, so a crash never leaves a partial file under a real name.
+// Permissions as restic's (backend/util.DeriveModesFromFileInfo): files 0400 and directories
+// 0700, or, when the config file is group-readable (an administrator's chmod g+r, for a backup
+// reader group), files 0440 and directories 0770 less the umask; decided once per backend.
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,25 +11,45 @@ import { ErrorCodes, SidestashError, throwIfAborted } from '../../errors.ts';
 import { FILE_TYPES } from '../backend.ts';
 import type { Backend, CallOptions, FileHandle, FileInfo, FileType, LoadOptions } from '../backend.ts';
 
-const DIR_MODE = 0o700;
-const FILE_MODE = 0o400;
+interface Modes {
+  dir: number;
+  file: number;
+}
+
+const DEFAULT_MODES: Modes = { dir: 0o700, file: 0o600 };
+const GROUP_MODES: Modes = { dir: 0o770, file: 0o660 };
+
+/** restic's rule: group-readable config, group-readable repository. */
+export function deriveModes(configMode: number | undefined): Modes {
+  return configMode !== undefined && (configMode & 0o040) !== 0 ? GROUP_MODES : DEFAULT_MODES;
+}
 
 export class LocalBackend implements Backend {
   readonly location: string;
   readonly #root: string;
+  #modes: Promise<Modes> | undefined;
 
   constructor(root: string) {
     this.#root = root;
     this.location = `local:${root}`;
   }
 
+  #getModes(): Promise<Modes> {
+    this.#modes ??= stat(join(this.#root, 'config')).then(
+      (st) => deriveModes(st.mode),
+      () => DEFAULT_MODES,
+    );
+    return this.#modes;
+  }
+
   async create(): Promise<void> {
+    const { dir: dirMode } = await this.#getModes();
     for (const type of FILE_TYPES) {
       if (type === 'config') continue;
-      await mkdir(join(this.#root, type), { recursive: true, mode: DIR_MODE });
+      await mkdir(join(this.#root, type), { recursive: true, mode: dirMode });
     }
     for (let i = 0; i < 256; i++) {
-      await mkdir(join(this.#root, 'data', i.toString(16).padStart(2, '0')), { recursive: true, mode: DIR_MODE });
+      await mkdir(join(this.#root, 'data', i.toString(16).padStart(2, '0')), { recursive: true, mode: dirMode });
     }
   }
 
@@ -48,12 +71,14 @@ export class LocalBackend implements Backend {
         () => { throw new SidestashError(ErrorCodes.BACKEND_IO, `${handle.type}/${handle.name} already exists`); },
         (err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err; },
       );
-      if (handle.type === 'data') await mkdir(join(this.#root, 'data', handle.name.slice(0, 2)), { recursive: true, mode: DIR_MODE });
+      const modes = await this.#getModes();
+      if (handle.type === 'data') await mkdir(join(this.#root, 'data', handle.name.slice(0, 2)), { recursive: true, mode: modes.dir });
       const file = await open(tmp, 'wx', 0o600);
       try {
         await file.writeFile(data);
         await file.sync();
-        await file.chmod(FILE_MODE);
+        // read-only, as restic marks its files (not subject to the umask)
+        await file.chmod(modes.file & ~0o222);
       } finally {
         await file.close();
       }
