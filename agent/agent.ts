@@ -9,6 +9,7 @@ import { runtimeName } from '../common/runtime.ts';
 import { runBackup } from './backup-runner.ts';
 import { removeLeftoverOptionDirs } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
+import { agentIdentity } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
 import type { MetricsPusher } from './metrics-pusher.ts';
 import { runRestore } from './restore-runner.ts';
@@ -66,7 +67,7 @@ export class SidecarAgent {
   /** Runs until the signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
     // Credentials a killed run left behind in its option files.
-    const leftovers = await removeLeftoverOptionDirs(this.#config.tmpDir, this.#config.name);
+    const leftovers = await removeLeftoverOptionDirs(this.#config.tmpDir, agentIdentity(this.#config));
     if (leftovers > 0) this.#log.warn('removed option files left by an earlier run', { removed: leftovers, tmpDir: this.#config.tmpDir });
     await this.#startMetrics();
     await this.#register(signal);

@@ -15,6 +15,7 @@ import { SnapshotWriteStream } from '../common/repository/snapshot-writer.ts';
 import { startProgram } from './child-process.ts';
 import { writeClientOptionsFile } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
+import { agentIdentity } from './config.ts';
 import { estimateDataBytes } from './database-probe.ts';
 import { DumpVerifier } from './dump-verifier.ts';
 import { ProgressTracker } from './progress-tracker.ts';
@@ -52,7 +53,7 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
   const dumpArgs = requireSafeDumpArgs(Array.isArray(a.dumpArgs) ? a.dumpArgs : [a.dumpArgs]);
   const target = targetOf(a);
   const tracker = new ProgressTracker();
-  const options = await writeClientOptionsFile(config.tmpDir, a.database, config.name);
+  const options = await writeClientOptionsFile(config.tmpDir, a.database, agentIdentity(config));
   let writer: SnapshotWriteStream | undefined;
   let verifier: DumpVerifier | undefined;
   const report = (): void => hooks.onProgress(tracker.snapshot(verifier?.bytes ?? 0, writer?.stats?.storedBytes ?? 0));

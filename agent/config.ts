@@ -58,3 +58,8 @@ export function parseAgentConfig(env: Record<string, string | undefined> = proce
   r.done('agent');
   return config;
 }
+
+/** The agent's identity, "namespace/name" (unique per namespace; what the controller knows it by). */
+export function agentIdentity(config: Pick<AgentConfig, 'namespace' | 'name'>): string {
+  return `${config.namespace}/${config.name}`;
+}

@@ -11,6 +11,7 @@ import { openOrInitRepository } from './backup-runner.ts';
 import { startProgram } from './child-process.ts';
 import { writeClientOptionsFile } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
+import { agentIdentity } from './config.ts';
 import { runSql } from './database-probe.ts';
 import { OneDatabaseFilter } from './one-database-filter.ts';
 import { ProgressTracker } from './progress-tracker.ts';
@@ -28,7 +29,7 @@ export const RESTORE_CLIENT_ARGS = ['--binary-mode', '--sandbox', '--local-infil
 export async function runRestore(config: AgentConfig, a: RestoreAssignment, hooks: SessionHooks): Promise<SessionResult> {
   const { signal, log } = hooks;
   const tracker = new ProgressTracker();
-  const options = await writeClientOptionsFile(config.tmpDir, a.database, config.name);
+  const options = await writeClientOptionsFile(config.tmpDir, a.database, agentIdentity(config));
   let bytes = 0;
   let timer: NodeJS.Timeout | undefined;
   let opened: OpenSnapshotFile | undefined;

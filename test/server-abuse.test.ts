@@ -104,6 +104,45 @@ describe('the controller under a connection flood', () => {
   }
 });
 
+describe('unauthenticated request bodies', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let controller: ControllerProc;
+  before(async () => {
+    dir = await tempDir();
+    controller = await startController(dir.path, { env: { SIDESTASH_MAX_CONNECTIONS: '16' } });
+  });
+  after(async () => {
+    await controller?.stop();
+    await dir?.cleanup();
+  });
+
+  it('a registration without a token is refused before its body is read, so trickled bodies cannot hold the connection cap', { timeout: 60_000 }, async () => {
+    const port = Number(new URL(controller.url).port);
+    // Twice the cap of connections, each announcing a 60 KB registration body and sending one byte a second.
+    const sockets: Socket[] = [];
+    for (let i = 0; i < 32; i++) sockets.push(tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }));
+    for (const s of sockets) s.on('error', () => {});
+    await Promise.all(sockets.map((s) => once(s, 'secureConnect').catch(() => {})));
+    const answers = sockets.map((s) => {
+      let text = '';
+      s.on('data', (d: Buffer) => (text += d.toString()));
+      return () => text;
+    });
+    for (const s of sockets) s.write('POST /api/v1/agents/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{');
+    const timer = setInterval(() => {
+      for (const s of sockets) if (s.writable) s.write(' ');
+    }, 1000);
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      for (let i = 0; i < 5; i++) assert.equal(await healthz(port, true), 200);
+      assert.ok(answers.some((a) => /^HTTP\/1\.1 401/.test(a())), 'refused at once, without waiting for the body');
+    } finally {
+      clearInterval(timer);
+      for (const s of sockets) s.destroy();
+    }
+  });
+});
+
 /** Runs `sidestash controller` and waits at most 20 s for it to exit (killed after that). */
 async function runController(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [CLI, 'controller'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -69,10 +69,15 @@ export class AgentRegistry {
     this.#log = log;
   }
 
-  async register(req: IncomingMessage, body: unknown, nowMs = Date.now()): Promise<AgentRegistration> {
+  /**
+   * `readBody` is called only once the enrolment token is accepted: an unauthenticated client
+   * never gets to hold a connection busy by trickling a body (it would count as in use
+   * against the listener's connection cap).
+   */
+  async register(req: IncomingMessage, readBody: () => Promise<unknown>, nowMs = Date.now()): Promise<AgentRegistration> {
     const scope = await this.#auth.authenticate(req);
     if (!scope) throw unauthorized('a valid agent enrolment token is required');
-    const r = parseRegisterBody(body);
+    const r = parseRegisterBody(await readBody());
     const targets = grantTargets(scope, r.namespace, r.targets);
     const key = agentKey(r);
     // No await from here on: the decision and the write happen together.

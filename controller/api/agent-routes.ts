@@ -34,7 +34,7 @@ export function agentRoutes(c: Controller): Route[] {
   const authAgent = (ctx: RequestContext): AgentRecord => c.agents.authenticate(ctx.req, ctx.params.agentNamespace!, ctx.params.agent!);
   return [
     route('POST', AGENT_ROUTES.register, async (ctx) => {
-      sendJson(ctx.res, 200, await c.agents.register(ctx.req, await json(ctx)));
+      sendJson(ctx.res, 200, await c.agents.register(ctx.req, () => json(ctx)));
     }),
     route('POST', AGENT_ROUTES.heartbeat, (ctx) => {
       authAgent(ctx);

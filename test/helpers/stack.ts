@@ -2,7 +2,7 @@
 // to files in a directory, for end-to-end tests and the demo.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { api } from '../../cli/api-client.ts';
 import { isFinalPhase } from '../../common/protocol.ts';
@@ -81,12 +81,18 @@ export async function startController(dir: string, options: { port?: number; env
  * enrolled with the controller's bootstrap token (scoped to namespace "default"); pass
  * SIDESTASH_AGENT_BOOTSTRAP_TOKEN in `env` for a token of another namespace.
  */
+let agentCount = 0;
+
 export function startAgent(dir: string, controller: ControllerProc, targets: string[], env: Record<string, string> = {}): Proc {
   const tls: Record<string, string> = controller.caFile ? { SIDESTASH_CONTROLLER_CA_FILE: controller.caFile } : { SIDESTASH_INSECURE_HTTP: 'true' };
   const namespace = targets[0]?.split('/')[0] ?? 'default';
+  // Its own temporary directory: agents of concurrent test files share a name, and each removes
+  // its name's leftover option files when it starts.
+  const tmpDir = join(dir, `agent-tmp-${++agentCount}`);
+  mkdirSync(tmpDir, { recursive: true });
   return startProc(
     ['agent'],
-    { SIDESTASH_CONTROLLER_URL: controller.url, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: controller.bootstrapToken, SIDESTASH_AGENT_NAME: 'agent-0', SIDESTASH_AGENT_NAMESPACE: namespace, SIDESTASH_AGENT_TARGETS: targets.join(','), SIDESTASH_PROGRESS_INTERVAL: '500ms', ...tls, ...env },
+    { SIDESTASH_CONTROLLER_URL: controller.url, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: controller.bootstrapToken, SIDESTASH_AGENT_NAME: 'agent-0', SIDESTASH_AGENT_NAMESPACE: namespace, SIDESTASH_AGENT_TARGETS: targets.join(','), SIDESTASH_PROGRESS_INTERVAL: '500ms', SIDESTASH_TMPDIR: tmpDir, ...tls, ...env },
     join(dir, 'agent.log'),
   );
 }
