@@ -30,8 +30,34 @@ export interface ScryptParams {
 /** 32 MiB of scrypt memory: hard to brute-force, and cheap enough for a sidecar with a small memory limit. */
 export const DEFAULT_SCRYPT: ScryptParams = { N: 1 << 15, r: 8, p: 1 };
 
+/**
+ * Bounds on a key file's scrypt parameters. A key file is plain JSON that anyone who can write
+ * to the repository's storage can add (no password needed), and the controller and agents try
+ * every key file: unbounded parameters let such a file take gigabytes of memory or minutes of
+ * CPU from them (N = 2^22 took 4 GiB and 17 s). restic calibrates its keys to 60 MiB and half a
+ * second, so these bounds leave room for keys made on much faster machines.
+ */
+export const SCRYPT_LIMITS = { maxN: 1 << 20, maxR: 32, maxP: 16, maxMemoryBytes: 256 * 1024 * 1024, maxWork: 1 << 22 } as const;
+
+/** Why a key file's scrypt parameters are refused; undefined when they are within bounds. */
+export function scryptParamsProblem(params: { N: unknown; r: unknown; p: unknown }, saltBytes: number): string | undefined {
+  const { N, r, p } = params;
+  if (!Number.isSafeInteger(N) || !Number.isSafeInteger(r) || !Number.isSafeInteger(p)) return 'N, r and p must be integers';
+  const n = N as number;
+  const rr = r as number;
+  const pp = p as number;
+  if (n < 2 || n > SCRYPT_LIMITS.maxN || (n & (n - 1)) !== 0) return `N must be a power of two from 2 to ${SCRYPT_LIMITS.maxN}, not ${n}`;
+  if (rr < 1 || rr > SCRYPT_LIMITS.maxR) return `r must be from 1 to ${SCRYPT_LIMITS.maxR}, not ${rr}`;
+  if (pp < 1 || pp > SCRYPT_LIMITS.maxP) return `p must be from 1 to ${SCRYPT_LIMITS.maxP}, not ${pp}`;
+  if (128 * n * rr > SCRYPT_LIMITS.maxMemoryBytes) return `N and r ask for ${(128 * n * rr) / 2 ** 20} MiB, more than ${SCRYPT_LIMITS.maxMemoryBytes / 2 ** 20} MiB`;
+  if (n * rr * pp > SCRYPT_LIMITS.maxWork) return `N·r·p = ${n * rr * pp} is more work than ${SCRYPT_LIMITS.maxWork}`;
+  if (saltBytes < 16 || saltBytes > 1024) return `the salt has ${saltBytes} bytes (16 to 1024 expected)`;
+  return undefined;
+}
+
 function deriveKey(password: string, salt: Uint8Array, params: ScryptParams): Promise<MasterKey> {
-  const maxmem = 128 * params.N * params.r * params.p + 64 * 1024 * 1024;
+  // The memory scrypt needs (128·N·r, plus 128·r·p) with headroom; parameters are bounded above.
+  const maxmem = 128 * params.N * params.r + 128 * params.r * params.p + 16 * 1024 * 1024;
   return new Promise((resolve, reject) => {
     scrypt(password, salt, 64, { N: params.N, r: params.r, p: params.p, maxmem }, (err, buf) => {
       if (err) {
@@ -81,10 +107,13 @@ export async function openKeyFile(bytes: Uint8Array, password: string, name: str
   } catch (err) {
     throw new SidestashError(ErrorCodes.CORRUPT_FILE, `key ${name}: not JSON`, { cause: err });
   }
-  if (json.kdf !== 'scrypt' || !Number.isInteger(json.N) || !Number.isInteger(json.r) || !Number.isInteger(json.p)) {
-    throw new SidestashError(ErrorCodes.UNSUPPORTED_REPOSITORY, `key ${name}: unsupported KDF ${JSON.stringify(json.kdf)}`);
+  if (json === null || typeof json !== 'object' || json.kdf !== 'scrypt') {
+    throw new SidestashError(ErrorCodes.UNSUPPORTED_REPOSITORY, `key ${name}: unsupported KDF ${JSON.stringify((json as { kdf?: unknown } | null)?.kdf)}`);
   }
-  const userKey = await deriveKey(password, Buffer.from(json.salt, 'base64'), json);
+  const salt = Buffer.from(typeof json.salt === 'string' ? json.salt : '', 'base64');
+  const problem = scryptParamsProblem(json, salt.length);
+  if (problem) throw new SidestashError(ErrorCodes.UNSUPPORTED_REPOSITORY, `key ${name}: scrypt parameters refused: ${problem}`);
+  const userKey = await deriveKey(password, salt, json);
   let plaintext: Buffer;
   try {
     plaintext = decrypt(userKey, Buffer.from(json.data, 'base64'), `key ${name}`);

@@ -79,16 +79,20 @@ export class Repository {
       throw new SidestashError(ErrorCodes.NOT_A_REPOSITORY, `${backend.location}: no key files found`);
     }
     let key: MasterKey | undefined;
+    const skipped: string[] = [];
     for (const name of keyNames.sort().slice(0, MAX_KEYS_TRIED)) {
       throwIfAborted(options.signal);
       try {
         key = await openKeyFile(await backend.load({ type: 'keys', name }, options), password, name);
         break;
       } catch (err) {
-        if (!isSidestashError(err, ErrorCodes.WRONG_PASSWORD)) throw err;
+        // A key file whose KDF or parameters we refuse (anyone who can write to the storage can
+        // add one) is passed over like a key of another password, not a reason to stop looking.
+        if (isSidestashError(err, ErrorCodes.UNSUPPORTED_REPOSITORY)) skipped.push(err.message);
+        else if (!isSidestashError(err, ErrorCodes.WRONG_PASSWORD)) throw err;
       }
     }
-    if (!key) throw new SidestashError(ErrorCodes.WRONG_PASSWORD, 'wrong password or no key found');
+    if (!key) throw new SidestashError(ErrorCodes.WRONG_PASSWORD, `wrong password or no key found${skipped.length > 0 ? ` (passed over: ${skipped.join('; ')})` : ''}`);
     const json = decodeUnpacked(key, 'config', 'config', configBytes) as { version?: unknown; id?: unknown; chunker_polynomial?: unknown };
     if (json.version !== 1 && json.version !== 2) {
       throw new SidestashError(ErrorCodes.UNSUPPORTED_REPOSITORY, `repository format version ${String(json.version)} is not supported`);
