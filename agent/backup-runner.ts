@@ -21,7 +21,7 @@ import { DumpVerifier } from './dump-verifier.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { withStdoutBuffer } from './stdbuf.ts';
 import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
-import { snapshotOwnership, targetTags } from '../common/repository/snapshot-selector.ts';
+import { isConfigurationSnapshot, targetTags } from '../common/repository/snapshot-selector.ts';
 import type { TargetRef } from '../common/repository/snapshot-selector.ts';
 import { checkShrink, previousForGuard } from './shrink-check.ts';
 import { targetOf } from './target-snapshots.ts';
@@ -128,7 +128,7 @@ async function applyRetention(repo: Repository, a: BackupAssignment, target: Tar
   const { prune: doPrune, dryRun, ...policy } = a.retentionPolicy!;
   try {
     // Only this target's snapshots (never another namespace's, never legacy ones), never the new one.
-    const d = await forget(repo, policy, { select: (s) => snapshotOwnership(s, target) === 'target', protect: [snapshotId], dryRun, signal });
+    const d = await forget(repo, policy, { select: (s) => isConfigurationSnapshot(s, target, a.invoker), protect: [snapshotId], dryRun, signal });
     let pruned = false;
     if (doPrune && !dryRun && d.remove.length > 0) {
       await prune(repo, { signal });

@@ -19,8 +19,12 @@ export function targetOf(a: { target: string }): TargetRef {
 
 /** The newest snapshot of this target (never another namespace's, never a legacy one). */
 export async function latestOfTarget(repo: Repository, t: TargetRef, options: CallOptions = {}): Promise<Snapshot> {
-  const { latest, legacy } = chooseLatest(await listSnapshots(repo, options), t);
+  const { latest, legacy, ambiguous } = chooseLatest(await listSnapshots(repo, options), t);
   if (latest) return latest;
+  if (ambiguous) {
+    const each = ambiguous.map((c) => `${c.invoker || '(none)'}: ${c.snapshot.id.slice(0, 8)}`).join(', ');
+    throw new SidestashError(ErrorCodes.SNAPSHOT_NOT_FOUND, `"latest" is ambiguous for ${t.namespace}/${t.name}: its snapshots were written by ${ambiguous.length} BackupConfigurations, which may dump different things; name the snapshot to restore (newest of each: ${each})`);
+  }
   const hint = legacy.length > 0
     ? `; ${legacy.length} snapshot(s) with hostname ${t.name} were written before sidestash recorded namespaces and may be this target's: restore one by id (newest: ${legacy.at(-1)!.id.slice(0, 8)})`
     : '';

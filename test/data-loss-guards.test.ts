@@ -97,11 +97,28 @@ describe('no silent data loss (real MariaDB)', () => {
     assert.equal(chk.code, 0, chk.stderr + chk.stdout);
   });
 
+  it("two configurations of one target (full daily, schema hourly) keep each other's snapshots, and latest refuses to guess between them", async () => {
+    const { retentionPolicy: _none, ...fullDaily } = backup('two-configs', 'default', { invoker: 'full' });
+    const full = await runBackup(config, fullDaily, hooks());
+    const schemaArgs = ['--databases', 'crm', '--no-data', '--skip-dump-date'];
+    for (let i = 0; i < 3; i++) {
+      const r = await runBackup(config, backup('two-configs', 'default', { invoker: 'schema', dumpArgs: schemaArgs, shrinkGuardPercent: 0 }), hooks());
+      assert.equal(r.retention?.removed, i === 0 ? 0 : 1, 'schema keeps its last one');
+    }
+    const left = await listSnapshots(await open('two-configs'));
+    assert.ok(left.some((x) => x.id === full.snapshotId), "the schema configuration's keepLast 1 never removes the full dump");
+    assert.equal(left.length, 2);
+    // latest would have been the schema-only dump, whose DROP TABLE lines empty every table.
+    await assert.rejects(runRestore(config, restore('two-configs', 'default'), hooks()), (err) => isSidestashError(err, ErrorCodes.SNAPSHOT_NOT_FOUND) && /"latest" is ambiguous.*full: /.test(err.message));
+    const byId = await runRestore(config, restore('two-configs', 'default', full.snapshotId!.slice(0, 12)), hooks());
+    assert.equal(byId.snapshotId, full.snapshotId);
+  });
+
   it('retention never removes the snapshot the session just wrote', async () => {
     const repo = await Repository.init(new LocalBackend(join(dir.path, 'skew')), REPO_PASSWORD);
     // Written by a writer whose clock runs a day ahead: keep-last 1 alone would keep it and drop the new one.
     const ahead = await writeSnapshot(repo, Readable.from([Buffer.from('-- ahead\n')]), {
-      filename: 'dumpfile.sql', hostname: 'db', tags: ['invoker=other', 'session=other-1', ...targetTags({ namespace: 'team-a', name: 'db' })], time: new Date(Date.now() + 86_400_000),
+      filename: 'dumpfile.sql', hostname: 'db', tags: ['invoker=cfg', 'session=cfg-ahead', ...targetTags({ namespace: 'team-a', name: 'db' })], time: new Date(Date.now() + 86_400_000),
     });
     const r = await runBackup(config, backup('skew', 'team-a'), hooks());
     assert.equal(r.phase, 'Succeeded');

@@ -49,15 +49,25 @@ describe('snapshot selector', () => {
   ];
 
   it('latest is the newest of this namespace and target, never another namespace nor a legacy snapshot', () => {
-    const { latest, legacy } = chooseLatest(snaps, A);
+    const single = snaps.filter((x) => x.id !== 'a2');
+    const { latest, legacy, ambiguous } = chooseLatest(single, A);
     assert.equal(latest?.id, 'a3');
-    assert.deepEqual(legacy.map((s) => s.id), ['l1']);
-    assert.equal(chooseLatest(snaps, { namespace: 'crm', name: 'db' }).latest?.id, 'b2');
-    assert.equal(chooseLatest(snaps, { namespace: 'other', name: 'db' }).latest, undefined);
+    assert.equal(ambiguous, undefined);
+    assert.deepEqual(legacy.map((x) => x.id), ['l1']);
+    assert.equal(chooseLatest(single, { namespace: 'crm', name: 'db' }).latest?.id, 'b2');
+    assert.equal(chooseLatest(single, { namespace: 'other', name: 'db' }).latest, undefined);
   });
 
-  it('retention considers only this target', () => {
-    assert.deepEqual(retentionCandidates(snaps, A).map((s) => s.id).sort(), ['a1', 'a2', 'a3']);
+  it('latest is not chosen when two configurations back up the target (a schema-only dump must not pass for the data)', () => {
+    const { latest, ambiguous } = chooseLatest(snaps, A);
+    assert.equal(latest, undefined);
+    assert.deepEqual(ambiguous?.map((c) => [c.invoker, c.snapshot.id]), [['nightly', 'a3'], ['hourly', 'a2']]);
+  });
+
+  it("retention considers only this target's snapshots of the same configuration", () => {
+    assert.deepEqual(retentionCandidates(snaps, A, 'nightly').map((x) => x.id).sort(), ['a1', 'a3']);
+    assert.deepEqual(retentionCandidates(snaps, A, 'hourly').map((x) => x.id), ['a2']);
+    assert.deepEqual(retentionCandidates(snaps, { namespace: 'crm', name: 'db' }, 'nightly').map((x) => x.id).sort(), ['b1', 'b2']);
   });
 
   it('the previous dump is the newest of the same configuration and target', () => {

@@ -66,23 +66,51 @@ export function isSessionSnapshot(s: Pick<SelectableSnapshot, 'hostname' | 'tags
   return snapshotOwnership(s, t) === 'target' && (s.tags ?? []).includes(`session=${session}`);
 }
 
-/** The snapshots retention may consider for target `t` (legacy ones are never removed). */
-export function retentionCandidates<S extends SelectableSnapshot>(snapshots: readonly S[], t: TargetRef): S[] {
-  return snapshots.filter((s) => snapshotOwnership(s, t) === 'target');
+/** Whether `s` is one of target `t`'s snapshots written by BackupConfiguration `invoker`. */
+export function isConfigurationSnapshot(s: Pick<SelectableSnapshot, 'hostname' | 'tags'>, t: TargetRef, invoker: string): boolean {
+  return snapshotOwnership(s, t) === 'target' && (s.tags ?? []).includes(`invoker=${invoker}`);
+}
+
+/**
+ * The snapshots a BackupConfiguration's retention may consider: its own, of its target (legacy
+ * ones are never removed). Several configurations may back up one target into one repository
+ * (a full dump daily, the schema hourly): each one's policy applies to its own snapshots only,
+ * as every dump has the same path and restic's host+paths grouping would mix them.
+ */
+export function retentionCandidates<S extends SelectableSnapshot>(snapshots: readonly S[], t: TargetRef, invoker: string): S[] {
+  return snapshots.filter((s) => isConfigurationSnapshot(s, t, invoker));
+}
+
+/** The BackupConfiguration (invoker= tag) that wrote a snapshot, if it says. */
+export function invokerOf(s: Pick<SelectableSnapshot, 'tags'>): string | undefined {
+  return (s.tags ?? []).find((x) => x.startsWith('invoker='))?.slice('invoker='.length);
 }
 
 export interface LatestChoice<S> {
-  /** The newest snapshot of the target; undefined when it has none. */
+  /** The newest snapshot of the target; undefined when it has none, or when `ambiguous` is set. */
   latest: S | undefined;
   /** Legacy snapshots that may be this target's (restorable by id), oldest first. */
   legacy: S[];
+  /**
+   * Set when the target's snapshots were written by more than one BackupConfiguration: the
+   * newest of each, newest first. `latest` is then not chosen: the configurations may dump
+   * different things (a schema-only dump restored as "latest" empties every table).
+   */
+  ambiguous?: { invoker: string; snapshot: S }[];
 }
 
 /** `latest` for target `t`: the newest snapshot of this target only; legacy ones are listed, never picked. */
 export function chooseLatest<S extends SelectableSnapshot>(snapshots: readonly S[], t: TargetRef): LatestChoice<S> {
   const sorted = [...snapshots].sort(byTime);
   const own = sorted.filter((s) => snapshotOwnership(s, t) === 'target');
-  return { latest: own.at(-1), legacy: sorted.filter((s) => snapshotOwnership(s, t) === 'legacy') };
+  const legacy = sorted.filter((s) => snapshotOwnership(s, t) === 'legacy');
+  const newestBy = new Map<string, S>();
+  for (const s of own) newestBy.set(invokerOf(s) ?? '', s);
+  if (newestBy.size > 1) {
+    const ambiguous = [...newestBy].map(([invoker, snapshot]) => ({ invoker, snapshot })).sort((a, b) => byTime(b.snapshot, a.snapshot));
+    return { latest: undefined, legacy, ambiguous };
+  }
+  return { latest: own.at(-1), legacy };
 }
 
 /**
