@@ -21,7 +21,7 @@ import { DumpVerifier } from './dump-verifier.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { withStdoutBuffer } from './stdbuf.ts';
 import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
-import { isConfigurationSnapshot, targetTags } from '../common/repository/snapshot-selector.ts';
+import { SUSPICIOUS_SHRINK_TAG, isConfigurationSnapshot, targetTags } from '../common/repository/snapshot-selector.ts';
 import type { TargetRef } from '../common/repository/snapshot-selector.ts';
 import { checkShrink, previousForGuard } from './shrink-check.ts';
 import { targetOf } from './target-snapshots.ts';
@@ -73,7 +73,9 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     const [program, argv] = withStdoutBuffer(config.stdbufPath, config.mariadbDumpPath, args);
     const dump = startProgram(program, argv, ['ignore', 'pipe'], signal);
     verifier = new DumpVerifier(dump, dumpArgs.endsWithCompletedComment);
-    writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...targetTags(target)], signal });
+    // A dump the shrink guard flags is stored with a mark, so that it never becomes the baseline.
+    const finalTags = (bytes: number): string[] => (previous !== 'unreadable' && checkShrink(a, previous, bytes) ? [SUSPICIOUS_SHRINK_TAG] : []);
+    writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...targetTags(target)], finalTags, signal });
     try {
       await pipeline(dump.child.stdout!, verifier, writer, { signal });
     } catch (err) {
@@ -92,10 +94,14 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
       bytesStored: result.stats.storedBytes,
       durationSeconds: tracker.elapsedSeconds,
     };
-    const shrink = checkShrink(a, previous, result.sizeBytes);
+    const shrink = previous === 'unreadable' ? undefined : checkShrink(a, previous, result.sizeBytes);
     if (shrink) {
       out.suspiciousShrink = shrink;
       log.warn(describeSuspiciousShrink(shrink), { snapshotId: result.snapshotId });
+    } else if (previous === 'unreadable' && a.retentionPolicy) {
+      // The guard could not compare: retention, which deletes, waits for a run that can.
+      out.retention = { kept: 0, removed: 0, pruned: false, error: 'skipped: the shrink guard could not read the previous snapshot of this configuration' };
+      log.warn('retention skipped: the shrink guard could not read the previous snapshot');
     } else if (a.retentionPolicy) {
       out.retention = await applyRetention(repo, a, target, result.snapshotId, log, signal);
     }

@@ -19,15 +19,19 @@ export function guardPercent(a: BackupAssignment): number {
   return typeof p === 'number' && Number.isFinite(p) && p >= 0 && p <= 100 ? p : DEFAULT_SHRINK_GUARD_PERCENT;
 }
 
-/** The previous dump, or undefined when the guard is off, there is none, or it cannot be read (logged). */
-export async function previousForGuard(repo: Repository, a: BackupAssignment, t: TargetRef, log: Logger, signal: AbortSignal): Promise<PreviousDump | undefined> {
+/**
+ * The previous dump (the newest of the configuration not itself flagged), undefined when the
+ * guard is off or there is none, 'unreadable' when it cannot be read (logged; the caller then
+ * skips retention).
+ */
+export async function previousForGuard(repo: Repository, a: BackupAssignment, t: TargetRef, log: Logger, signal: AbortSignal): Promise<PreviousDump | 'unreadable' | undefined> {
   if (guardPercent(a) === 0) return undefined;
   try {
     return await previousDump(repo, t, a.invoker, a.filename, { signal });
   } catch (err) {
     if (signal.aborted) throw err;
-    log.warn('shrink guard: cannot read the previous snapshot; this backup is not compared', { err: errorMessage(err) });
-    return undefined;
+    log.warn('shrink guard: cannot read the previous snapshot; this backup is not compared and retention is skipped', { err: errorMessage(err) });
+    return 'unreadable';
   }
 }
 

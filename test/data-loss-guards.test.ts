@@ -143,11 +143,23 @@ describe('no silent data loss (real MariaDB)', () => {
     assert.ok(second.suspiciousShrink.percent < 50, JSON.stringify(second.suspiciousShrink));
     assert.equal(second.retention, undefined, 'retention skipped');
     assert.deepEqual(await ids('shrink'), [first.snapshotId!, second.snapshotId!].sort(), 'stored, and the larger backup kept');
-    // Disabled per configuration (shrinkGuardPercent 0): the same comparison flags nothing.
+    const flagged = (await listSnapshots(await open('shrink'))).find((x) => x.id === second.snapshotId)!;
+    assert.ok(flagged.tags?.includes('sidestash.io/suspicious-shrink'), 'the flagged snapshot carries the mark');
+    // Sticky: the next equally small dump is compared with the last unflagged one, so it is
+    // flagged too and retention (keepLast 1) still does not remove the large backup.
+    const again = await runBackup(config, backup('shrink', 'team-a', { dumpArgs }), hooks());
+    assert.equal(again.suspiciousShrink?.previousSnapshotId, first.snapshotId, 'compared with the last unflagged dump');
+    assert.equal(again.retention, undefined);
+    assert.ok((await ids('shrink')).includes(first.snapshotId!), 'the large backup is still there');
+    // Accepted by one run with the guard off (shrinkGuardPercent 0): stored unmarked, it is the
+    // new baseline, and the next run of the same size is not flagged.
     await db.sql('DELETE FROM ledger.entries WHERE id > 200');
-    const third = await runBackup(config, backup('shrink', 'team-a', { dumpArgs, shrinkGuardPercent: 0, retentionPolicy: { keepLast: 2, prune: false, dryRun: true } }), hooks());
-    assert.equal(third.suspiciousShrink, undefined);
-    assert.ok(third.retention);
+    const accepted = await runBackup(config, backup('shrink', 'team-a', { dumpArgs, shrinkGuardPercent: 0, retentionPolicy: { keepLast: 2, prune: false, dryRun: true } }), hooks());
+    assert.equal(accepted.suspiciousShrink, undefined);
+    assert.ok(accepted.retention);
+    const after = await runBackup(config, backup('shrink', 'team-a', { dumpArgs, retentionPolicy: { keepLast: 10, prune: false, dryRun: true } }), hooks());
+    assert.equal(after.suspiciousShrink, undefined, 'compared with the accepted dump');
+    assert.ok(after.retention);
   });
 
   it('end to end through the controller and the agent: the flagged session says so, on /metrics and in the CLI', async () => {

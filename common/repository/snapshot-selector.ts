@@ -121,9 +121,16 @@ export function chooseLatest<S extends SelectableSnapshot>(snapshots: readonly S
 export function previousOfConfiguration<S extends SelectableSnapshot>(snapshots: readonly S[], t: TargetRef, invoker: string, exceptId?: string): S | undefined {
   return [...snapshots]
     .sort(byTime)
-    .filter((s) => s.id !== exceptId && snapshotOwnership(s, t) === 'target' && (s.tags ?? []).includes(`invoker=${invoker}`))
+    .filter((s) => s.id !== exceptId && isConfigurationSnapshot(s, t, invoker) && !(s.tags ?? []).includes(SUSPICIOUS_SHRINK_TAG))
     .at(-1);
 }
+
+/**
+ * Marks a snapshot the shrink guard flagged. Such a snapshot is never the baseline of the next
+ * comparison, so a second equally small dump is flagged too (and retention stays off) until the
+ * shrink is accepted by a run with the guard off, whose snapshot carries no mark.
+ */
+export const SUSPICIOUS_SHRINK_TAG = 'sidestash.io/suspicious-shrink';
 
 function byTime(a: SelectableSnapshot, b: SelectableSnapshot): number {
   const ta = parseTime(a.time);

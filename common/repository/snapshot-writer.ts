@@ -29,6 +29,8 @@ export interface SnapshotWriteOptions extends Omit<BlobSaverOptions, 'signal'> {
   filename: string;
   hostname?: string;
   tags?: string[];
+  /** More tags, decided once the whole file is read (its size known), just before the snapshot is saved. */
+  finalTags?: (sizeBytes: number) => string[];
   parent?: Id;
   time?: Date;
   signal?: AbortSignal;
@@ -90,7 +92,7 @@ export class SnapshotWriteStream extends Writable {
         // A lost lock stops the backup: a prune elsewhere may delete the packs it writes.
         lock.signal.addEventListener('abort', () => this.destroy(lock.signal.reason as Error), { once: true });
         const index = await this.#repo.index(signalOpt);
-        const { filename: _f, hostname: _h, tags: _t, parent: _p, time: _time, lock: _l, ...saverOptions } = this.#options;
+        const { filename: _f, hostname: _h, tags: _t, finalTags: _ft, parent: _p, time: _time, lock: _l, ...saverOptions } = this.#options;
         this.#saver = new BlobSaver(this.#repo, index, saverOptions);
         callback();
       })
@@ -159,7 +161,8 @@ export class SnapshotWriteStream extends Writable {
       program_version: PROGRAM_VERSION,
     };
     if (this.#options.parent) snapshot.parent = this.#options.parent;
-    if (this.#options.tags?.length) snapshot.tags = [...this.#options.tags];
+    const tags = [...(this.#options.tags ?? []), ...(this.#options.finalTags?.(this.#sizeBytes) ?? [])];
+    if (tags.length > 0) snapshot.tags = tags;
     snapshot.summary = backupSummary(time, formatTime(new Date()), this.#sizeBytes, dataStats, saver.stats);
     if (this.#lock!.signal.aborted) throw this.#lock!.signal.reason;
     const snapshotId = await this.#repo.saveJson('snapshots', snapshot, signal ? { signal } : {});
