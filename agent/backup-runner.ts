@@ -21,7 +21,7 @@ import { DumpVerifier } from './dump-verifier.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { withStdoutBuffer } from './stdbuf.ts';
 import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
-import { SUSPICIOUS_SHRINK_TAG, isConfigurationSnapshot, targetTags } from '../common/repository/snapshot-selector.ts';
+import { SESSION_UID_TAG, SUSPICIOUS_SHRINK_TAG, isConfigurationSnapshot, targetTags } from '../common/repository/snapshot-selector.ts';
 import type { TargetRef } from '../common/repository/snapshot-selector.ts';
 import { checkShrink, previousForGuard } from './shrink-check.ts';
 import { targetOf } from './target-snapshots.ts';
@@ -75,7 +75,7 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     verifier = new DumpVerifier(dump, dumpArgs.endsWithCompletedComment);
     // A dump the shrink guard flags is stored with a mark, so that it never becomes the baseline.
     const finalTags = (bytes: number): string[] => (previous !== 'unreadable' && checkShrink(a, previous, bytes) ? [SUSPICIOUS_SHRINK_TAG] : []);
-    writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...targetTags(target)], finalTags, signal });
+    writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...(a.sessionUid ? [`${SESSION_UID_TAG}${a.sessionUid}`] : []), ...targetTags(target)], finalTags, signal });
     try {
       await pipeline(dump.child.stdout!, verifier, writer, { signal });
     } catch (err) {

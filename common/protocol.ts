@@ -73,6 +73,11 @@ export interface BackupAssignment extends SessionBase {
    */
   snapshotHost: string;
   filename: string;
+  /**
+   * The BackupSession's uid: the snapshot is tagged `session-uid=<uid>`, so that a session
+   * deleted and created again under the same name cannot be proven by the old one's snapshot.
+   */
+  sessionUid?: string;
   /** Shrink guard threshold in percent of the previous dump (0: off; absent: the agent's default, 50). */
   shrinkGuardPercent?: number;
 }

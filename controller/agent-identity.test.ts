@@ -53,8 +53,13 @@ describe('agent identity bound to targets', () => {
   };
   const resultPath = (ns: string, agent: string, session: string, kind = 'BackupSession'): string => agentPath(ns, agent, `/sessions/${kind}/${ns}/${session}/result`);
   /** A snapshot as the agent of `ns`/`hostname` writes it (hostname, target tags, session tag). */
-  const snapshotFor = async (hostname: string, session: string, ns = 'default'): Promise<string> =>
-    (await writeSnapshot(repo, Readable.from([Buffer.from(`-- dump of ${session}\n`)]), { filename: 'dumpfile.sql', hostname, tags: ['invoker=nightly', `session=${session}`, ...targetTags({ namespace: ns, name: hostname })] })).snapshotId;
+  const snapshotFor = async (hostname: string, session: string, ns = 'default'): Promise<string> => {
+    // The session's uid, as its assignment gives it to the agent (when the session exists).
+    const existing = await call('GET', `/api/v1/backupsessions/${session}?namespace=${ns}`);
+    const uid = existing.status === 200 ? [`session-uid=${existing.body.metadata.uid as string}`] : [];
+    const tags = ['invoker=nightly', `session=${session}`, ...uid, ...targetTags({ namespace: ns, name: hostname })];
+    return (await writeSnapshot(repo, Readable.from([Buffer.from(`-- dump of ${session}\n`)]), { filename: 'dumpfile.sql', hostname, tags })).snapshotId;
+  };
   const session = async (ns: string, name: string, plural = 'backupsessions'): Promise<any> => {
     const r = await call('GET', `/api/v1/${plural}/${name}?namespace=${ns}`);
     assert.equal(r.status, 200, 'GET of the session never fails');
@@ -198,6 +203,25 @@ describe('agent identity bound to targets', () => {
     const wrong = await runCli(['agenttoken', 'create', '-n', 'Bad_NS'], env);
     assert.notEqual(wrong.code, 0);
     assert.match(wrong.stderr, /namespace/);
+  });
+
+  it('fails a backup proven by the snapshot of an earlier session of the same name (deleted and created again)', async () => {
+    const fixed = { kind: 'BackupSession', metadata: { name: 'fixed-name', namespace: 'default' }, spec: { invoker: { kind: 'BackupConfiguration', name: 'nightly' }, trigger: 'manual' } };
+    assert.equal((await call('POST', '/api/v1/apply', fixed)).status, 200);
+    const first = await call('GET', agentPath('default', 'mariadb-0', '/sessions/next?waitMs=0'), undefined, defaultToken);
+    assert.equal(first.body.name, 'fixed-name');
+    assert.match(first.body.sessionUid, /^[0-9a-f-]{36}$/, 'the assignment carries the session uid');
+    const old = await snapshotFor('db', 'fixed-name');
+    assert.equal((await call('POST', resultPath('default', 'mariadb-0', 'fixed-name'), { phase: 'Succeeded', snapshotId: old }, defaultToken)).status, 200);
+    assert.equal((await call('DELETE', '/api/v1/backupsessions/fixed-name?namespace=default')).status, 200);
+    assert.equal((await call('POST', '/api/v1/apply', fixed)).status, 200);
+    const again = await call('GET', agentPath('default', 'mariadb-0', '/sessions/next?waitMs=0'), undefined, defaultToken);
+    assert.equal(again.body.name, 'fixed-name');
+    assert.notEqual(again.body.sessionUid, first.body.sessionUid);
+    const r = await call('POST', resultPath('default', 'mariadb-0', 'fixed-name'), { phase: 'Succeeded', snapshotId: old }, defaultToken);
+    assert.equal(r.status, 422, JSON.stringify(r.body));
+    assert.match((await session('default', 'fixed-name')).status.error.message, /not written by this session.*session-uid=/);
+    assert.equal((await call('DELETE', '/api/v1/backupsessions/fixed-name?namespace=default')).status, 200);
   });
 
   it('fails a backup reported Succeeded with a snapshot that does not exist', async () => {

@@ -238,7 +238,7 @@ describe('controller', () => {
       await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger');
       const next = await call(base, 'GET', '/api/v1/agents/default/a5/sessions/next?waitMs=1000', undefined, token);
       assert.equal(next.status, 200);
-      const { snapshotId } = await writeSnapshot(repo, Readable.from([Buffer.from('-- dump\n')]), { filename: 'dumpfile.sql', hostname: 'db', tags: [`session=${next.body.name}`, ...targetTags({ namespace: 'default', name: 'db' })] });
+      const { snapshotId } = await writeSnapshot(repo, Readable.from([Buffer.from('-- dump\n')]), { filename: 'dumpfile.sql', hostname: 'db', tags: [`session=${next.body.name}`, `session-uid=${next.body.sessionUid}`, ...targetTags({ namespace: 'default', name: 'db' })] });
       const done = await call(base, 'POST', `/api/v1/agents/default/a5/sessions/BackupSession/default/${next.body.name}/result`, { phase: 'Succeeded', snapshotId, bytesRead: 10 }, token);
       assert.equal(done.status, 200);
       await new Promise((r) => setTimeout(r, 1100)); // session names carry seconds
@@ -334,7 +334,7 @@ describe('controller', () => {
     // The shrink guard's finding is recorded (type-checked) and exposed on /metrics.
     const shrink = { previousSnapshotId: 'c'.repeat(64), previousBytes: 1000, bytes: 10, percent: 1, thresholdPercent: 50 };
     const path = `/api/v1/agents/default/three-targets/sessions/BackupSession/default/${next.body.name}/result`;
-    const { snapshotId } = await writeSnapshot(repo, Readable.from([Buffer.from('-- small dump\n')]), { filename: 'dumpfile.sql', hostname: 'db', tags: [`session=${next.body.name}`, ...targetTags({ namespace: 'default', name: 'db' })] });
+    const { snapshotId } = await writeSnapshot(repo, Readable.from([Buffer.from('-- small dump\n')]), { filename: 'dumpfile.sql', hostname: 'db', tags: [`session=${next.body.name}`, `session-uid=${next.body.sessionUid}`, ...targetTags({ namespace: 'default', name: 'db' })] });
     const reported = await call(base, 'POST', path, { phase: 'Succeeded', snapshotId, bytesRead: 10, suspiciousShrink: shrink }, token);
     assert.equal(reported.status, 200, JSON.stringify(reported.body));
     const done = await call(base, 'GET', `/api/v1/backupsessions/${next.body.name}`);

@@ -61,9 +61,17 @@ export function snapshotOwnership(s: Pick<SelectableSnapshot, 'hostname' | 'tags
   return 'other';
 }
 
-/** Whether `s` is the snapshot BackupSession `session` wrote for target `t` (a reported result is checked with this). */
-export function isSessionSnapshot(s: Pick<SelectableSnapshot, 'hostname' | 'tags'>, t: TargetRef, session: string): boolean {
-  return snapshotOwnership(s, t) === 'target' && (s.tags ?? []).includes(`session=${session}`);
+/** Tag prefix of the BackupSession's uid (a session created again under an old name has another). */
+export const SESSION_UID_TAG = 'session-uid=';
+
+/**
+ * Whether `s` is the snapshot BackupSession `session` wrote for target `t` (a reported result is
+ * checked with this): its target, its `session=` name and, when the session has a uid, its
+ * `session-uid=` tag.
+ */
+export function isSessionSnapshot(s: Pick<SelectableSnapshot, 'hostname' | 'tags'>, t: TargetRef, session: string, sessionUid?: string): boolean {
+  const tags = s.tags ?? [];
+  return snapshotOwnership(s, t) === 'target' && tags.includes(`session=${session}`) && (sessionUid === undefined || tags.includes(`${SESSION_UID_TAG}${sessionUid}`));
 }
 
 /** Whether `s` is one of target `t`'s snapshots written by BackupConfiguration `invoker`. */

@@ -61,8 +61,8 @@ export async function checkReportedResult(store: Store, session: Resource<Backup
   if (typeof snap === 'string') return rejection(result, `the agent reported ${what} Succeeded, but ${snap}`);
   const labels = `host ${JSON.stringify(snap.hostname ?? '')}, tags ${JSON.stringify(snap.tags ?? [])}`;
   if (a.kind === 'BackupSession') {
-    if (!snapshotBelongsToSession(snap, { snapshotHost: a.snapshotHost, name: a.name, target: a.target })) {
-      return rejection(result, `the agent reported snapshot ${snap.id} for ${what}, but it was not written by this session (${labels}; expected host ${JSON.stringify(a.snapshotHost)}, tags "target=${a.target}" and "session=${a.name}")`);
+    if (!snapshotBelongsToSession(snap, { snapshotHost: a.snapshotHost, name: a.name, target: a.target, sessionUid: a.sessionUid })) {
+      return rejection(result, `the agent reported snapshot ${snap.id} for ${what}, but it was not written by this session (${labels}; expected host ${JSON.stringify(a.snapshotHost)}, tags "target=${a.target}", "session=${a.name}"${a.sessionUid ? ` and "session-uid=${a.sessionUid}"` : ''})`);
     }
   } else if (a.snapshot === 'latest') {
     if (!snapshotBelongsToTarget(snap, { snapshotHost: a.snapshotHost, target: a.target })) {

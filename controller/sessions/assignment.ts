@@ -72,6 +72,7 @@ export function backupAssignment(store: Store, session: Resource<BackupSessionSp
     dumpArgs: cfg.spec.dumpArgs ?? DEFAULT_DUMP_ARGS,
     snapshotHost: target,
     filename: 'dumpfile.sql',
+    ...(session.metadata.uid ? { sessionUid: session.metadata.uid } : {}),
     shrinkGuardPercent: cfg.spec.shrinkGuard?.enabled === false ? 0 : (cfg.spec.shrinkGuard?.thresholdPercent ?? DEFAULT_SHRINK_GUARD_PERCENT),
   };
   const deadlineMs = sessionDeadlineMs(cfg.spec.timeout, startedMs, `BackupConfiguration ${ns}/${cfg.metadata.name}`);

@@ -9,11 +9,12 @@ type SnapshotLabels = Pick<SnapshotJson, 'hostname' | 'tags'>;
 
 /**
  * Whether a snapshot was written by a backup session: the host its assignment named, the
- * session's target (namespace and AppBinding) and its `session=<name>` tag.
+ * session's target (namespace and AppBinding), its `session=<name>` tag and, when the session
+ * has a uid, its `session-uid=<uid>` tag.
  */
-export function snapshotBelongsToSession(snapshot: SnapshotLabels, session: { snapshotHost: string; name: string; target: string }): boolean {
+export function snapshotBelongsToSession(snapshot: SnapshotLabels, session: { snapshotHost: string; name: string; target: string; sessionUid?: string | undefined }): boolean {
   const t = parseTargetRef(session.target);
-  return t !== undefined && snapshot.hostname === session.snapshotHost && isSessionSnapshot(snapshot, t, session.name);
+  return t !== undefined && snapshot.hostname === session.snapshotHost && isSessionSnapshot(snapshot, t, session.name, session.sessionUid);
 }
 
 /** Whether "latest" for a restore's target could have resolved to this snapshot (one of the target's own). */
