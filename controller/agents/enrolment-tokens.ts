@@ -100,7 +100,7 @@ export class EnrolmentTokens implements AgentAuthenticator {
     const hash = sha256(token);
     let found: AgentScope | undefined;
     for (const t of this.#configured) {
-      if (sameHash(hash, t.tokenSha256) && !found) found = { namespace: t.namespace, ...(t.targets ? { targets: t.targets } : {}), credentialId: `token:${t.id}` };
+      if (sameHash(hash, t.tokenSha256) && !found) found = { namespace: t.namespace, ...(t.targets ? { targets: t.targets } : {}), credentialId: configuredCredentialId(t) };
     }
     if (found) return found;
     const r = this.#db.prepare('SELECT * FROM agent_tokens WHERE token_sha256 = ? AND revoked_at IS NULL').get(hash) as Record<string, string | null> | undefined;
@@ -112,8 +112,17 @@ export class EnrolmentTokens implements AgentAuthenticator {
   isActive(credentialId: string): boolean {
     if (!credentialId.startsWith('token:')) return false;
     const id = credentialId.slice('token:'.length);
-    if (this.#configured.some((t) => t.id === id)) return true;
+    // A configured token is active while the same token with the same scope is configured: a
+    // changed hash, namespace or target list under the same id cuts off what the old one enrolled.
+    if (this.#configured.some((t) => configuredCredentialId(t) === credentialId)) return true;
+    if (this.#configured.some((t) => id.startsWith(`${t.id}@`))) return false;
     const v = this.#get(id);
     return v !== undefined && v.revokedAt === undefined;
   }
+}
+
+/** A configured token's credential: its id, bound to its hash and scope. */
+function configuredCredentialId(t: { id: string; tokenSha256: string; namespace: string; targets?: readonly string[] | undefined }): string {
+  const fingerprint = sha256(JSON.stringify([t.tokenSha256, t.namespace, t.targets ?? null])).slice(0, 16);
+  return `token:${t.id}@${fingerprint}`;
 }

@@ -52,7 +52,7 @@ export function adminRoutes(c: Controller): Route[] {
       sendJson(res, 200, { results });
     }),
     route('GET', '/api/v1/agents', ({ res }) => {
-      sendJson(res, 200, { items: c.store.listAgents().map(({ tokenSha256: _t, ...a }) => ({ ...a, enrolledWith: c.agents.credentialOf(a.name) ?? null })) });
+      sendJson(res, 200, { items: c.store.listAgents().map(({ tokenSha256: _t, ...a }) => ({ ...a, enrolledWith: c.agents.credentialOf(a.name)?.replace(/@[0-9a-f]+$/, '') ?? null })) });
     }),
     route('GET', `/api/v1/${ANY_KIND}`, ({ res, params, query }) => {
       const kind = kindOf(params.plural!);
