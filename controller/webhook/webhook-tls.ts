@@ -3,7 +3,7 @@
 // in its state directory, so restarts keep the CA that the MutatingWebhookConfiguration (or
 // the agents) trust.
 import { webcrypto } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
@@ -115,10 +115,12 @@ export async function loadOrGenerateTls(dir: string, dnsNames: string[], options
   }
   const tls = await generateWebhookTls(dnsNames, 3650, { ...(options.caName ? { caName: options.caName } : {}), ...(keep ? { ca: keep } : {}) });
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(files.caKey, tls.caKey, { mode: 0o600 });
-  await writeFile(files.key, tls.key, { mode: 0o600 });
-  await writeFile(files.cert, tls.cert, { mode: 0o600 });
-  await writeFile(files.caCert, tls.caCert!, { mode: 0o600 });
+  // writeFile's mode applies only to a file it creates: an existing (e.g. older, looser) file
+  // keeps its mode unless it is set again.
+  for (const [path, text] of [[files.caKey, tls.caKey], [files.key, tls.key], [files.cert, tls.cert], [files.caCert, tls.caCert!]] as const) {
+    await writeFile(path, text, { mode: 0o600 });
+    await chmod(path, 0o600);
+  }
   return { cert: tls.cert, key: tls.key, caCert: tls.caCert! };
 }
 
