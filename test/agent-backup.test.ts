@@ -18,6 +18,7 @@ import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
 import { restic } from './helpers/restic.ts';
 import { DB_PASSWORD, DB_USER, checksums, createShop } from './helpers/shop-db.ts';
+import { testAgentConfig } from './helpers/agent-config.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const log = createLogger({}, { level: 'error' });
@@ -54,7 +55,7 @@ describe('agent backup and restore runners', () => {
     dir = await tempDir();
     db = await startMariaDB();
     await createShop(db, 40_000);
-    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', namespace: 'default', targets: ['default/db'], progressIntervalMs: 50, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
+    config = testAgentConfig(dir.path, { progressIntervalMs: 50 });
   });
   after(async () => {
     await db.stop();

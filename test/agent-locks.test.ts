@@ -19,6 +19,7 @@ import type { MariaDB } from './helpers/mariadb.ts';
 import { restic } from './helpers/restic.ts';
 import { waitFor } from './helpers/scenario.ts';
 import { DB_PASSWORD, DB_USER, checksums, createShop } from './helpers/shop-db.ts';
+import { testAgentConfig } from './helpers/agent-config.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const log = createLogger({}, { level: 'error' });
@@ -44,7 +45,7 @@ describe('agent runners and repository locks', () => {
     db = await startMariaDB();
     // Enough rows that a restore's stream outgrows the pipe buffers and blocks on a waiting client.
     await createShop(db, 40_000);
-    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', namespace: 'default', targets: ['default/db'], progressIntervalMs: 50, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
+    config = testAgentConfig(dir.path, { progressIntervalMs: 50 });
   });
   after(async () => {
     await db.stop();

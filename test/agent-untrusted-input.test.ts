@@ -22,6 +22,7 @@ import { SnapshotWriteStream } from '../common/repository/snapshot-writer.ts';
 import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
 import { DB_PASSWORD, DB_USER, checksums, createShop } from './helpers/shop-db.ts';
+import { testAgentConfig } from './helpers/agent-config.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const log = createLogger({}, { level: 'error' });
@@ -64,7 +65,7 @@ describe('what the agent refuses', () => {
     await db.sql("CREATE DATABASE untrusted; CREATE TABLE untrusted.log (x TEXT); SET GLOBAL local_infile = 1;");
     await writeFile(join(dir.path, 'secret.txt'), 'the contents of a file on the database host\n');
     await writeFile(join(dir.path, 'sourced.sql'), "INSERT INTO untrusted.log VALUES ('sourced');\n");
-    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', namespace: 'default', targets: ['default/db'], progressIntervalMs: 50, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
+    config = testAgentConfig(dir.path, { progressIntervalMs: 50 });
   });
   after(async () => {
     await db.stop();

@@ -15,6 +15,7 @@ import type { BackupAssignment, RestoreAssignment } from '../common/protocol.ts'
 import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
 import { DB_PASSWORD, DB_USER, createShop } from './helpers/shop-db.ts';
+import { testAgentConfig } from './helpers/agent-config.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const log = createLogger({}, { level: 'error' });
@@ -86,7 +87,7 @@ describe('data fidelity through backup and restore', () => {
     await createShop(db, 10);
     await createFidelity(db);
     original = await checksums(db);
-    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', namespace: 'default', targets: ['default/db'], progressIntervalMs: 1000, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
+    config = testAgentConfig(dir.path);
   });
   after(async () => {
     await db.stop();

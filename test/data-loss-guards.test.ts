@@ -21,6 +21,7 @@ import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
 import { restic } from './helpers/restic.ts';
 import { DB_PASSWORD, DB_USER, createShop } from './helpers/shop-db.ts';
+import { testAgentConfig } from './helpers/agent-config.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { api } from '../cli/api-client.ts';
 import { triggerBackup, waitForSessionEnd } from './helpers/scenario.ts';
@@ -56,7 +57,7 @@ describe('no silent data loss (real MariaDB)', () => {
     dir = await tempDir();
     db = await startMariaDB();
     await createShop(db, 40_000);
-    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', namespace: 'default', targets: [], progressIntervalMs: 1000, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
+    config = testAgentConfig(dir.path, { targets: [] });
   });
   after(async () => {
     await db.stop();

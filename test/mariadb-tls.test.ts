@@ -16,6 +16,7 @@ import type { MariaDB } from './helpers/mariadb.ts';
 import { DB_PASSWORD, DB_USER, checksums, createShop } from './helpers/shop-db.ts';
 import { makeTestPki } from './helpers/tls.ts';
 import type { TestPki } from './helpers/tls.ts';
+import { testAgentConfig } from './helpers/agent-config.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const log = createLogger({}, { level: 'error' });
@@ -34,7 +35,7 @@ describe('TLS to MariaDB', () => {
     otherCa = (await makeTestPki(join(dir.path, 'other'))).caCert;
     db = await startMariaDB({ serverArgs: [`--ssl-cert=${pki.certFile}`, `--ssl-key=${pki.keyFile}`, `--ssl-ca=${join(dir.path, 'pki', 'ca.crt')}`] });
     await createShop(db, 2000);
-    config = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', namespace: 'default', targets: ['default/db'], progressIntervalMs: 1000, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
+    config = testAgentConfig(dir.path);
   });
   after(async () => {
     await db.stop();

@@ -13,6 +13,7 @@ import type { MariaDB } from './helpers/mariadb.ts';
 import { startPushgateway } from './helpers/pushgateway.ts';
 import type { Pushgateway } from './helpers/pushgateway.ts';
 import { DB_PASSWORD, DB_USER, createShop } from './helpers/shop-db.ts';
+import { testAgentConfig } from './helpers/agent-config.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const log = createLogger({}, { level: 'error' });
@@ -34,7 +35,7 @@ describe('metrics on the Pushgateway', () => {
   });
 
   it('records a success, then a failure, per target', async () => {
-    const config: AgentConfig = { controllerUrl: 'http://unused', bootstrapToken: 'x', name: 'a', namespace: 'default', targets: ['default/shop-db'], progressIntervalMs: 100, mariadbDumpPath: 'mariadb-dump', mariadbPath: 'mariadb', tmpDir: dir.path };
+    const config: AgentConfig = testAgentConfig(dir.path, { targets: ['default/shop-db'], progressIntervalMs: 100 });
     const a = (host: string, password = DB_PASSWORD): BackupAssignment => ({
       kind: 'BackupSession', namespace: 'default', name: `${host}-1`, invoker: `${host}-backup`, target: `default/${host}`, repositoryName: 'shop-repo',
       database: { socket: db.socket, username: DB_USER, password },
