@@ -55,7 +55,8 @@ describe('client option files', () => {
   it('the agent removes them when it starts', async () => {
     const tmp = join(dir.path, 'agent');
     await mkdir(tmp);
-    const killed = join(await writeClientOptionsFile(tmp, db, 'agent-a').then((f) => f.path), '..');
+    // Left by a killed agent of the same identity (namespace/name).
+    const killed = join(await writeClientOptionsFile(tmp, db, 'default/agent-a').then((f) => f.path), '..');
     // A controller that is not there: the agent keeps trying to register until it is stopped.
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
