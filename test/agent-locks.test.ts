@@ -76,8 +76,14 @@ describe('agent runners and repository locks', () => {
     await chmod(client, 0o755);
     const a: RestoreAssignment = { kind: 'RestoreSession', namespace: 'default', name: 'r', target: 'default/db', repositoryName: 'restore-lock', database: { socket: db.socket, username: DB_USER, password: DB_PASSWORD }, repository: repoAccess('restore-lock'), snapshot: 'latest', snapshotHost: 'db' };
     const restoring = runRestore({ ...config, mariadbPath: client }, a, hooks());
+    // A restore that ends (or fails) before its lock is seen says so, with its own error.
+    const endedEarly = restoring.then(
+      (r) => Promise.reject(new Error(`the restore ended (${r.phase}) before its lock was seen`)),
+      (err: unknown) => Promise.reject(err),
+    );
+    endedEarly.catch(() => {});
     try {
-      await waitFor('the restore to hold its lock', 60_000, async () => ((await lockFiles('restore-lock')).length > 0 ? true : undefined));
+      await Promise.race([waitFor('the restore to hold its lock', 60_000, async () => ((await lockFiles('restore-lock')).length > 0 ? true : undefined)), endedEarly]);
       const prune = await restic(join(dir.path, 'restore-lock'), REPO_PASSWORD, ['prune']);
       assert.notEqual(prune.code, 0, prune.stdout);
       assert.match(prune.stderr, /locked/);
