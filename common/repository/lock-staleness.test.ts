@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { STALE_LOCK_MS, currentPidNamespace, isStaleLock, processExists } from './lock-staleness.ts';
+import { STALE_LOCK_MS, currentPidNamespace, isStaleLock, lockHostname, processExists } from './lock-staleness.ts';
 import type { LockHost, LockJson } from './lock-staleness.ts';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
@@ -17,6 +17,8 @@ describe('lock staleness (restic\'s 30 minutes; the PID only within our own PID 
     ['fresh, same host, dead pid, another PID namespace', lock(1000, { pid_namespace: 'x/pid:[1]' }), here, false],
     ['fresh, same host, dead pid, our PID namespace', lock(1000, { pid_namespace: NS }), here, true],
     ['fresh, same host, live pid, our PID namespace', lock(1000, { pid: 7, pid_namespace: NS }), here, false],
+    ['fresh, as sidestash writes it here (host/pid ns), dead pid', lock(1000, { hostname: 'mariadb-0/pid:[4026531836]', pid_namespace: NS }), here, true],
+    ['fresh, as sidestash writes it in another PID namespace, dead pid', lock(1000, { hostname: 'mariadb-0/pid:[1]', pid_namespace: 'x/pid:[1]' }), here, false],
     ['fresh, other host, dead pid, same namespace string', lock(1000, { hostname: 'mariadb-1', pid_namespace: NS }), here, false],
     ['fresh, our namespace, but we cannot read ours', lock(1000, { pid_namespace: NS }), { ...here, pidNamespace: undefined }, false],
     ['exactly 30 minutes old', lock(STALE_LOCK_MS), here, false],
@@ -31,6 +33,11 @@ describe('lock staleness (restic\'s 30 minutes; the PID only within our own PID 
       assert.equal(isStaleLock(l, host, NOW), stale);
     });
   }
+
+  it('lockHostname: the host name and the PID namespace, or the bare host name when unknown', () => {
+    assert.equal(lockHostname(here), 'mariadb-0/pid:[4026531836]');
+    assert.equal(lockHostname({ hostname: 'mariadb-0', pidNamespace: undefined }), 'mariadb-0');
+  });
 
   it('processExists: this process lives, a pid beyond pid_max does not, 0 and negatives never count as dead', () => {
     assert.equal(processExists(process.pid), true);

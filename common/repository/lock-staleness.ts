@@ -67,11 +67,25 @@ export function currentLockHost(): LockHost {
   return cachedHost;
 }
 
+/**
+ * The hostname sidestash writes into its locks: the host name and, where known, the PID
+ * namespace (`mariadb-0/pid:[4026532845]`). restic judges a lock of "its own" hostname by
+ * signalling the PID, which from another container of the pod (same host name, other PID
+ * namespace) finds nothing and takes the live lock for stale: `restic unlock` would remove it
+ * and `restic prune` ignore it. With a hostname no restic process has, restic judges
+ * sidestash's locks by age only, and a held lock is refreshed long before 30 minutes.
+ */
+export function lockHostname(host: Pick<LockHost, 'hostname' | 'pidNamespace'>): string {
+  const ns = host.pidNamespace?.split('/').at(-1);
+  return ns ? `${host.hostname}/${ns}` : host.hostname;
+}
+
 /** The rule above, as a pure function of the lock, who judges, and the time. */
 export function isStaleLock(lock: LockJson, host: LockHost, nowMs: number): boolean {
   const t = typeof lock.time === 'string' ? parseTime(lock.time) : undefined;
   if (!t) return false;
   if (nowMs - t.epochMs > STALE_LOCK_MS) return true;
-  const sameNamespace = lock.hostname === host.hostname && host.pidNamespace !== undefined && lock.pid_namespace === host.pidNamespace;
+  const sameHost = lock.hostname === host.hostname || lock.hostname === lockHostname(host);
+  const sameNamespace = sameHost && host.pidNamespace !== undefined && lock.pid_namespace === host.pidNamespace;
   return sameNamespace && typeof lock.pid === 'number' && !host.processExists(lock.pid);
 }

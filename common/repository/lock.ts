@@ -12,7 +12,7 @@ import { userInfo } from 'node:os';
 import type { CallOptions } from '../backend/backend.ts';
 import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../errors.ts';
 import type { Id } from './ids.ts';
-import { STALE_LOCK_MS, currentLockHost, isStaleLock } from './lock-staleness.ts';
+import { STALE_LOCK_MS, currentLockHost, isStaleLock, lockHostname } from './lock-staleness.ts';
 import type { LockHost, LockJson } from './lock-staleness.ts';
 import type { Repository } from './repository.ts';
 import { formatTime } from './time.ts';
@@ -43,7 +43,7 @@ function newLockJson(exclusive: boolean, nowMs: number): LockJson {
   } catch {
     // arbitrary uid without a passwd entry
   }
-  const json: LockJson = { time: formatTime(new Date(nowMs)), exclusive, hostname: host.hostname, username, pid: process.pid };
+  const json: LockJson = { time: formatTime(new Date(nowMs)), exclusive, hostname: lockHostname(host), username, pid: process.pid };
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   if (uid !== 0) json.uid = uid;

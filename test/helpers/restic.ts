@@ -20,8 +20,15 @@ export async function restic(repo: string, password: string, args: string[], std
 }
 
 /** Runs the given restic binary on a local repository. */
-export async function runRestic(bin: string, repo: string, password: string, args: string[], stdin?: Readable, env: Record<string, string> = {}): Promise<ResticResult> {
-  const child = spawn(bin, ['-r', repo, '--no-cache', ...args], {
+/** restic run through a wrapper command (e.g. `unshare --pid --fork --mount-proc`). */
+export async function resticIn(wrapper: readonly string[], repo: string, password: string, args: string[], stdin?: Readable, env: Record<string, string> = {}): Promise<ResticResult> {
+  return runRestic([...wrapper, 'restic'], repo, password, args, stdin, env);
+}
+
+/** `bin` is the program, or a wrapper command line ending in it. */
+export async function runRestic(bin: string | readonly string[], repo: string, password: string, args: string[], stdin?: Readable, env: Record<string, string> = {}): Promise<ResticResult> {
+  const [program, ...before] = typeof bin === 'string' ? [bin] : bin;
+  const child = spawn(program!, [...before, '-r', repo, '--no-cache', ...args], {
     env: { ...process.env, ...env, RESTIC_PASSWORD: password },
     stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
