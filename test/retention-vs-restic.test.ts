@@ -87,7 +87,7 @@ function plan(): Planned[] {
   const offsets = [0, 60, 120, -300, -240, 330, 765, -570, 840, -720];
   const gapsMs = [17 * 60_000, 50 * 60_000, 3 * 3_600_000, 11 * 3_600_000, 86_400_000, 2.5 * 86_400_000, 6 * 86_400_000, 23 * 86_400_000];
   const out: Planned[] = [];
-  const used = new Set<number>();
+  const used = new Set<string>();
   let t = Date.UTC(2026, 5, 20, 12, 0, 0);
   const tagsFor = (i: number): string[] | undefined => {
     const tags: string[] = [];
@@ -98,8 +98,8 @@ function plan(): Planned[] {
     return tags.length > 0 ? [...new Set(tags)] : undefined;
   };
   const push = (epochMs: number, nanos: number, offsetMin: number, hostname: string, paths: string[], tags: string[] | undefined): void => {
-    while (used.has(epochMs)) epochMs += 1; // restic orders equal times by listing order: none here
-    used.add(epochMs);
+    while (used.has(`${epochMs}.${nanos}`)) epochMs += 1; // restic orders equal times by listing order: none here
+    used.add(`${epochMs}.${nanos}`);
     const p: Planned = { time: formatZoned(epochMs, (epochMs % 1000) * 1_000_000 + nanos, offsetMin), hostname, paths };
     if (tags) p.tags = tags;
     out.push(p);
@@ -120,7 +120,7 @@ function plan(): Planned[] {
   edges.forEach(([iso, off], i) => push(Date.parse(iso), 0, off, 'shop-db', ['/dumpfile.sql'], ['invoker=shop-backup', ...(tagsFor(i + 1) ?? [])]));
   // Two snapshots within one millisecond: ordered by their nanoseconds.
   push(Date.parse('2027-01-05T10:00:00.123Z'), 456_789, 60, 'shop-db', ['/dumpfile.sql'], ['invoker=shop-backup']);
-  push(Date.parse('2027-01-05T10:00:00.123Z') + 1, 0, 60, 'shop-db', ['/dumpfile.sql'], ['invoker=shop-backup']);
+  push(Date.parse('2027-01-05T10:00:00.123Z'), 456_788, 60, 'shop-db', ['/dumpfile.sql'], ['invoker=shop-backup', 'gold']);
   // Stash's own snapshots in the same repository: host-0, no tags; a group of its own.
   let s = Date.UTC(2026, 4, 1, 1, 0, 0);
   for (let i = 0; i < 40; i++) {

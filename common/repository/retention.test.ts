@@ -74,6 +74,15 @@ const cases: { name: string; policy: RetentionPolicy; input: RetentionSnapshot[]
     ],
     keep: ['d', 'c', 'a'],
   },
+  {
+    name: 'times within one millisecond are ordered by their nanoseconds, whatever the input order',
+    policy: { keepLast: 1 },
+    input: [
+      { id: 'earlier', time: '2027-01-05T10:00:00.123456788Z' },
+      { id: 'later', time: '2027-01-05T11:00:00.123456789+01:00' },
+    ],
+    keep: ['later'],
+  },
   { name: 'nothing to decide', policy: { keepLast: 1 }, input: [], keep: [] },
 ];
 
