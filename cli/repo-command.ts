@@ -11,6 +11,7 @@ import { forget } from '../common/repository/forget.ts';
 import { removeLocks } from '../common/repository/lock.ts';
 import { prune } from '../common/repository/prune.ts';
 import { Repository } from '../common/repository/repository.ts';
+import { parseTagList } from '../common/repository/retention.ts';
 import type { RetentionPolicy } from '../common/repository/retention.ts';
 import { listSnapshots } from '../common/repository/snapshot.ts';
 import { openSnapshotFileStream } from '../common/repository/snapshot-reader.ts';
@@ -112,7 +113,7 @@ export async function repoCommand(argv: string[], signal: AbortSignal): Promise<
         const n = parseKeepCount(values[flag], `--${flag}`);
         if (n !== undefined) policy[key] = n;
       }
-      if (values['keep-tag']) policy.keepTags = values['keep-tag'].map((t) => t.split(','));
+      if (values['keep-tag']) policy.keepTags = values['keep-tag'].map(parseTagList);
       const d = await forget(repo, policy, { ...opts, dryRun: values['dry-run'] ?? false });
       out({ keep: d.keep.map((s) => ({ id: s.id, time: s.time, reasons: d.reasons.get(s.id) })), remove: d.remove.map((s) => ({ id: s.id, time: s.time })) });
       if (values.prune && !values['dry-run']) out(await prune(repo, opts));

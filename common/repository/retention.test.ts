@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyPolicy, applyPolicyGrouped } from './retention.ts';
+import { applyPolicy, applyPolicyGrouped, parseTagList } from './retention.ts';
 import type { RetentionPolicy, RetentionSnapshot } from './retention.ts';
 
 function snaps(times: string[], extra: Partial<RetentionSnapshot> = {}): RetentionSnapshot[] {
@@ -51,6 +51,38 @@ const cases: { name: string; policy: RetentionPolicy; input: RetentionSnapshot[]
     ],
     keep: ['c', 'a'],
   },
+  {
+    name: 'several tag lists: a snapshot with all tags of any one list is kept',
+    policy: { keepLast: 1, keepTags: [['gold'], ['silver', 'pinned']] },
+    input: [
+      { id: 'a', time: '2026-01-01T00:00:00Z', tags: ['silver'] },
+      { id: 'b', time: '2026-01-02T00:00:00Z', tags: ['pinned', 'silver'] },
+      { id: 'c', time: '2026-01-03T00:00:00Z', tags: ['gold'] },
+      { id: 'd', time: '2026-01-04T00:00:00Z', tags: ['x'] },
+    ],
+    keep: ['d', 'c', 'b'],
+  },
+  {
+    // restic's HasTags: an empty tag matches a snapshot without tags (Stash's own), and no tagged one.
+    name: 'an empty tag keeps untagged snapshots only',
+    policy: { keepLast: 1, keepTags: [[''], ['gold', '', 'silver']] },
+    input: [
+      { id: 'a', time: '2026-01-01T00:00:00Z', tags: null },
+      { id: 'b', time: '2026-01-02T00:00:00Z', tags: ['gold', 'silver'] },
+      { id: 'c', time: '2026-01-03T00:00:00Z' },
+      { id: 'd', time: '2026-01-04T00:00:00Z', tags: ['x'] },
+    ],
+    keep: ['d', 'c', 'a'],
+  },
+  {
+    name: 'times within one millisecond are ordered by their nanoseconds, whatever the input order',
+    policy: { keepLast: 1 },
+    input: [
+      { id: 'earlier', time: '2027-01-05T10:00:00.123456788Z' },
+      { id: 'later', time: '2027-01-05T11:00:00.123456789+01:00' },
+    ],
+    keep: ['later'],
+  },
   { name: 'nothing to decide', policy: { keepLast: 1 }, input: [], keep: [] },
 ];
 
@@ -63,6 +95,21 @@ describe('retention policy (restic ApplyPolicy)', () => {
       for (const s of d.keep) assert.ok(d.reasons.get(s.id)?.length);
     });
   }
+
+  it('gives restic\'s reasons: tag lists as restic prints them, "oldest" for a snapshot kept only as the oldest', () => {
+    const d = applyPolicy(snaps(['2026-01-01T00:00:00Z', '2026-01-01T05:00:00Z', '2026-01-02T00:00:00Z'], { tags: ['silver', 'pinned'] }), {
+      keepDaily: 5, keepLast: 1, keepTags: [['silver', 'pinned']],
+    });
+    assert.deepEqual(d.reasons.get('s2'), ['has tags [silver, pinned]', 'last snapshot', 'daily snapshot']);
+    assert.deepEqual(d.reasons.get('s1'), ['has tags [silver, pinned]', 'daily snapshot']);
+    assert.deepEqual(d.reasons.get('s0'), ['has tags [silver, pinned]', 'oldest daily snapshot']);
+  });
+
+  it('parses a --keep-tag value as restic does', () => {
+    assert.deepEqual(parseTagList(' a , b'), ['a', 'b']);
+    assert.deepEqual(parseTagList('a,,b'), ['a', '', 'b']);
+    assert.deepEqual(parseTagList(''), ['']);
+  });
 
   it('groups by host and paths', () => {
     const a = snaps(['2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z'], { hostname: 'a' }).map((s) => ({ ...s, id: `a${s.id}` }));

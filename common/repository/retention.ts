@@ -2,8 +2,9 @@
 // newest first; each keep-* rule is a bucket that keeps a snapshot when its time falls in a
 // new hour/day/ISO week/month/year (in the zone the snapshot recorded) while the rule has
 // counts left; -1 means unlimited; when a rule still has counts left at the oldest snapshot,
-// that one is kept too. Tags keep without counting. Groups by host and paths, as restic's
-// default --group-by host,paths.
+// that one is kept too. Tags keep without counting, matched as restic's Snapshot.HasTags.
+// Groups by host and paths, as restic's default --group-by host,paths. Reasons are restic's
+// words. test/retention-vs-restic.test.ts compares every decision with restic 0.14 and 0.19.1.
 import type { ZonedTime } from './time.ts';
 import { isoWeek, localFields, parseTime } from './time.ts';
 
@@ -14,7 +15,7 @@ export interface RetentionPolicy {
   keepWeekly?: number;
   keepMonthly?: number;
   keepYearly?: number;
-  /** Keep every snapshot that has all tags of at least one of these lists. */
+  /** Keep every snapshot that has all tags of at least one of these lists (see parseTagList). */
   keepTags?: string[][];
   /**
    * restic >= 0.16 also keeps the oldest snapshot of a group while a rule still has counts
@@ -50,6 +51,23 @@ const buckers: [keyof RetentionPolicy, Bucker, string][] = [
   ['keepYearly', (t) => localFields(t).year, 'yearly snapshot'],
 ];
 
+/**
+ * One --keep-tag value as restic reads it (splitTagList): split at commas, white space trimmed,
+ * empty entries kept. An empty tag matches a snapshot without tags, and no tagged snapshot.
+ */
+export function parseTagList(value: string): string[] {
+  return value.split(',').map((t) => t.trim());
+}
+
+/** restic's Snapshot.HasTags, including its rule for the empty tag. */
+function hasTags(snapshotTags: readonly string[], list: readonly string[]): boolean {
+  for (const tag of list) {
+    if (tag === '' && snapshotTags.length === 0) return true;
+    if (!snapshotTags.includes(tag)) return false;
+  }
+  return true;
+}
+
 export function isEmptyPolicy(p: RetentionPolicy): boolean {
   return !p.keepTags?.length && buckers.every(([k]) => !p[k]);
 }
@@ -74,15 +92,15 @@ export function applyPolicy<S extends RetentionSnapshot>(snapshots: readonly S[]
   list.forEach((cur, nr) => {
     const why: string[] = [];
     for (const tags of policy.keepTags ?? []) {
-      if (tags.every((t) => (cur.tags ?? []).includes(t))) why.push(`has tags [${tags.join(' ')}]`);
+      if (hasTags(cur.tags ?? [], tags)) why.push(`has tags [${tags.join(', ')}]`);
     }
     for (const b of buckets) {
       if (b.count > 0 || (b.count === -1 && keepOldest)) {
         const val = b.bucker(times.get(cur)!, nr);
         if (val !== b.last || (keepOldest && nr === list.length - 1)) {
+          why.push(val === b.last ? `oldest ${b.reason}` : b.reason);
           b.last = val;
           if (b.count > 0) b.count--;
-          why.push(b.reason);
         }
       }
     }

@@ -24,9 +24,13 @@ describe('retention policy rules', () => {
     });
   }
 
-  it('passes one keep-tag list per keepTags entry (keep snapshots having ANY entry), as Stash does', () => {
+  it('passes one keep-tag list per keepTags entry (keep snapshots having ANY entry), as Stash does; prune only when set', () => {
     assert.deepEqual(assignmentRetentionPolicy({ keepLast: 2, keepTags: ['gold', 'silver,pinned'], name: 'p' }), {
-      keepLast: 2, keepTags: [['gold'], ['silver', 'pinned']], prune: true, dryRun: false,
+      keepLast: 2, keepTags: [['gold'], ['silver', 'pinned']], prune: false, dryRun: false,
+    });
+    // restic's splitTagList: white space trimmed, empty tags kept (an empty tag matches only untagged snapshots).
+    assert.deepEqual(assignmentRetentionPolicy({ keepLast: 1, keepTags: [' silver , pinned ', 'gold,,silver', ''], prune: true }), {
+      keepLast: 1, keepTags: [['silver', 'pinned'], ['gold', '', 'silver'], ['']], prune: true, dryRun: false,
     });
     assert.deepEqual(assignmentRetentionPolicy({ keepDaily: 7, prune: false, dryRun: true }), { keepDaily: 7, prune: false, dryRun: true });
   });

@@ -1,5 +1,6 @@
 // A BackupConfiguration's retentionPolicy: refused at apply time when it would keep nothing
 // of the target, and turned into the policy the agent applies (Stash's keepTags semantics).
+import { parseTagList } from '../../common/repository/retention.ts';
 import type { RetentionPolicy } from '../../common/repository/retention.ts';
 import type { RetentionPolicySpec } from './types.ts';
 
@@ -25,10 +26,11 @@ export function retentionPolicyProblem(rp: Partial<RetentionPolicySpec> | undefi
 /**
  * The policy the agent applies. Stash passes one restic --keep-tag per keepTags entry, and
  * restic keeps a snapshot that has all tags of ANY one flag (a flag's value may list several,
- * comma-separated): so each entry is its own list.
+ * comma-separated): so each entry is its own list. `prune` is false unless set, as in Stash
+ * (its CRD requires the field; Go's zero value is false, and Stash adds --prune only when true).
  */
 export function assignmentRetentionPolicy(rp: RetentionPolicySpec): RetentionPolicy & { prune: boolean; dryRun: boolean } {
   const { name: _n, dryRun, keepTags, prune, ...counts } = rp;
-  const tagLists = (keepTags ?? []).map((t) => t.split(',').map((x) => x.trim()).filter(Boolean)).filter((l) => l.length > 0);
-  return { ...counts, ...(tagLists.length > 0 ? { keepTags: tagLists } : {}), prune: prune ?? true, dryRun: dryRun ?? false };
+  const tagLists = (keepTags ?? []).map(parseTagList);
+  return { ...counts, ...(tagLists.length > 0 ? { keepTags: tagLists } : {}), prune: prune ?? false, dryRun: dryRun ?? false };
 }
