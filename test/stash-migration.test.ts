@@ -12,7 +12,7 @@ import type { MariaDB } from './helpers/mariadb.ts';
 import { restic } from './helpers/restic.ts';
 import { REPO_PASSWORD, applyScenario, triggerBackup, waitForSessionEnd } from './helpers/scenario.ts';
 import { checksums, createShop } from './helpers/shop-db.ts';
-import { startAgent, startController, waitForFinished } from './helpers/stack.ts';
+import { runCli, startAgent, startController, waitForFinished } from './helpers/stack.ts';
 import type { ControllerProc, Proc, SessionView } from './helpers/stack.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -125,7 +125,11 @@ describe('migration from Stash: restore a Stash-written repository, then back up
     assert.equal(own.status?.phase, 'Succeeded', JSON.stringify(own.status));
     assert.equal(own.status?.snapshotId, backup.status?.snapshotId);
     assert.equal(await checksums(db), atSidestash);
-    const again = await restoreSession('from-stash-again', { sourceHost: 'host-0' });
+    // (through the CLI this time)
+    const cli = await runCli(['restore', '--repository', 'repo', '--target', 'shop-db', '--source-host', 'host-0', '--wait'], controller.cliEnv);
+    assert.equal(cli.code, 0, cli.stdout + cli.stderr);
+    const again = await waitForFinished(controller.api, 'restoresessions', (s) => s.metadata.name.startsWith('restore-shop-db-'), 10_000);
+    assert.equal(again.spec.sourceHost, 'host-0');
     assert.equal(again.status?.snapshotId, stashNew, JSON.stringify(again.status));
     assert.equal(await checksums(db), atStashNew);
   });
