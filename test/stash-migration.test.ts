@@ -1,15 +1,17 @@
 // Migration from Stash, with real processes: a repository filled the way Stash's MariaDB addon
 // fills it (mariadb-dump --all-databases | restic 0.14 backup --stdin --stdin-filename
-// dumpfile.sql --host host-0, no tags), restored through the real controller and agent with a
-// RestoreSession naming the Stash host, then backed up on by sidestash into the same repository.
+// dumpfile.sql --host host-0, no tags) in an S3 bucket under Stash's prefix, restored through the
+// real controller and agent with a RestoreSession naming the Stash host, then backed up on by
+// sidestash into the same repository.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { api } from '../cli/api-client.ts';
 import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
 import { restic } from './helpers/restic.ts';
+import { startS3Server } from './helpers/s3-server.ts';
+import type { S3Server } from './helpers/s3-server.ts';
 import { REPO_PASSWORD, applyScenario, triggerBackup, waitForSessionEnd } from './helpers/scenario.ts';
 import { checksums, createShop } from './helpers/shop-db.ts';
 import { runCli, startAgent, startController, waitForFinished } from './helpers/stack.ts';
@@ -24,15 +26,15 @@ interface ResticSnapshot {
 }
 
 /** What Stash's backup-mariadb runs: the dump piped into restic 0.14 under host `host`. */
-async function stashBackup(db: MariaDB, repo: string, host: string): Promise<string> {
+async function stashBackup(db: MariaDB, repo: string, env: Record<string, string>, host: string): Promise<string> {
   const dump = spawn('mariadb-dump', ['--no-defaults', '-uroot', `--socket=${db.socket}`, '--all-databases'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const dumped = new Promise<number>((resolve) => dump.on('close', (code) => resolve(code ?? -1)));
-  const r = await restic(repo, REPO_PASSWORD, ['backup', '--stdin', '--stdin-filename', 'dumpfile.sql', '--host', host, '--quiet', '--json'], dump.stdout);
+  const r = await restic(repo, REPO_PASSWORD, ['backup', '--stdin', '--stdin-filename', 'dumpfile.sql', '--host', host, '--quiet', '--json'], dump.stdout, env);
   assert.equal(await dumped, 0, 'mariadb-dump');
   assert.equal(r.code, 0, r.stderr);
   // restic 0.14's summary gives the short id.
   const short = (JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { snapshot_id: string }).snapshot_id;
-  const listed = JSON.parse((await restic(repo, REPO_PASSWORD, ['snapshots', '--json'])).stdout) as ResticSnapshot[];
+  const listed = JSON.parse((await restic(repo, REPO_PASSWORD, ['snapshots', '--json'], undefined, env)).stdout) as ResticSnapshot[];
   return listed.find((s) => s.id.startsWith(short))!.id;
 }
 
@@ -41,10 +43,16 @@ describe('migration from Stash: restore a Stash-written repository, then back up
   let db: MariaDB;
   let controller: ControllerProc;
   let agent: Proc;
+  let s3: S3Server;
   let repo: string;
+  let env: Record<string, string>;
   before(async () => {
     dir = await tempDir();
-    repo = join(dir.path, 'stash-bucket', 'demo', 'mariadb', 'sample-mariadb');
+    s3 = await startS3Server();
+    // Stash's Repository: spec.backend.s3 {endpoint, bucket: stash-testing, prefix: /demo/mariadb/sample-mariadb};
+    // its restic URL is s3:<endpoint>/<bucket joined with prefix>.
+    repo = `s3:${s3.endpoint}/stash-testing/demo/mariadb/sample-mariadb`;
+    env = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
     db = await startMariaDB();
     await createShop(db, 4_000);
     controller = await startController(dir.path);
@@ -54,6 +62,7 @@ describe('migration from Stash: restore a Stash-written repository, then back up
     await agent?.stop();
     await controller?.stop();
     await db?.stop();
+    await s3?.stop();
     await dir?.cleanup();
   });
 
@@ -64,19 +73,20 @@ describe('migration from Stash: restore a Stash-written repository, then back up
 
   it('restores the newest Stash snapshot of host-0, refuses to guess without sourceHost, and backs up on into the same repository', async () => {
     // Stash's repository: two backups of host-0 (the newer after a change), and one of an alias.
-    const init = await restic(repo, REPO_PASSWORD, ['init']);
+    const init = await restic(repo, REPO_PASSWORD, ['init'], undefined, env);
     assert.equal(init.code, 0, init.stderr);
-    const stashOld = await stashBackup(db, repo, 'host-0');
+    const stashOld = await stashBackup(db, repo, env, 'host-0');
     await db.sql("UPDATE crm.contacts SET phone = 'second backup' WHERE id = 2; DELETE FROM shop.orders WHERE id % 7 = 0;");
-    const stashNew = await stashBackup(db, repo, 'host-0');
+    const stashNew = await stashBackup(db, repo, env, 'host-0');
     const atStashNew = await checksums(db);
     await db.sql("UPDATE crm.contacts SET phone = 'alias backup' WHERE id = 2;");
-    const aliasSnap = await stashBackup(db, repo, 'sample-mariadb-alias');
-    const stashSnaps = JSON.parse((await restic(repo, REPO_PASSWORD, ['snapshots', '--json'])).stdout) as ResticSnapshot[];
+    const aliasSnap = await stashBackup(db, repo, env, 'sample-mariadb-alias');
+    const stashSnaps = JSON.parse((await restic(repo, REPO_PASSWORD, ['snapshots', '--json'], undefined, env)).stdout) as ResticSnapshot[];
     assert.deepEqual(stashSnaps.map((s) => [s.hostname, s.paths, s.tags ?? []]), [['host-0', ['/dumpfile.sql'], []], ['host-0', ['/dumpfile.sql'], []], ['sample-mariadb-alias', ['/dumpfile.sql'], []]], 'what Stash writes');
 
-    // Point a Repository at the old bucket (the Stash storage Secret's RESTIC_PASSWORD).
-    await applyScenario(controller.api, { db, repository: { local: { path: repo } } });
+    // Point a Repository at the old bucket: Stash's bucket and prefix as they were, and its storage
+    // Secret's keys (RESTIC_PASSWORD, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
+    await applyScenario(controller.api, { db, repository: { s3: { endpoint: s3.endpoint, bucket: 'stash-testing', prefix: '/demo/mariadb/sample-mariadb', region: 'us-east-1' } }, repoSecret: env });
     await db.sql("UPDATE crm.contacts SET phone = 'after the last backup' WHERE id = 2;");
     const live = await checksums(db);
 
@@ -111,9 +121,9 @@ describe('migration from Stash: restore a Stash-written repository, then back up
     const session = await triggerBackup(controller.api);
     const backup = await waitForSessionEnd(controller.api, session, 60_000);
     assert.equal(backup.status?.phase, 'Succeeded', JSON.stringify(backup.status));
-    const check = await restic(repo, REPO_PASSWORD, ['check', '--read-data']);
+    const check = await restic(repo, REPO_PASSWORD, ['check', '--read-data'], undefined, env);
     assert.equal(check.code, 0, check.stderr + check.stdout);
-    const all = JSON.parse((await restic(repo, REPO_PASSWORD, ['snapshots', '--json'])).stdout) as ResticSnapshot[];
+    const all = JSON.parse((await restic(repo, REPO_PASSWORD, ['snapshots', '--json'], undefined, env)).stdout) as ResticSnapshot[];
     assert.deepEqual(all.map((s) => s.id).sort(), [stashOld, stashNew, aliasSnap, backup.status!.snapshotId!].sort(), "restic 0.14 sees Stash's and sidestash's snapshots");
     const mine = all.find((s) => s.id === backup.status?.snapshotId)!;
     assert.equal(mine.hostname, 'shop-db');
