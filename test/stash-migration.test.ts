@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { api } from '../cli/api-client.ts';
 import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
-import { restic } from './helpers/restic.ts';
+import { RESTIC_0_19, restic, runRestic } from './helpers/restic.ts';
 import { startS3Server } from './helpers/s3-server.ts';
 import type { S3Server } from './helpers/s3-server.ts';
 import { REPO_PASSWORD, applyScenario, triggerBackup, waitForSessionEnd } from './helpers/scenario.ts';
@@ -25,14 +25,14 @@ interface ResticSnapshot {
   tags?: string[];
 }
 
-/** What Stash's backup-mariadb runs: the dump piped into restic 0.14 under host `host`. */
-async function stashBackup(db: MariaDB, repo: string, env: Record<string, string>, host: string): Promise<string> {
+/** What Stash's backup-mariadb runs: the dump piped into restic (`bin`) under host `host`. */
+async function stashBackup(db: MariaDB, repo: string, env: Record<string, string>, host: string, bin = 'restic'): Promise<string> {
   const dump = spawn('mariadb-dump', ['--no-defaults', '-uroot', `--socket=${db.socket}`, '--all-databases'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const dumped = new Promise<number>((resolve) => dump.on('close', (code) => resolve(code ?? -1)));
-  const r = await restic(repo, REPO_PASSWORD, ['backup', '--stdin', '--stdin-filename', 'dumpfile.sql', '--host', host, '--quiet', '--json'], dump.stdout, env);
+  const r = await runRestic(bin, repo, REPO_PASSWORD, ['backup', '--stdin', '--stdin-filename', 'dumpfile.sql', '--host', host, '--quiet', '--json'], dump.stdout, env);
   assert.equal(await dumped, 0, 'mariadb-dump');
   assert.equal(r.code, 0, r.stderr);
-  // restic 0.14's summary gives the short id.
+  // restic 0.14's summary gives the short id, 0.19's the full one.
   const short = (JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { snapshot_id: string }).snapshot_id;
   const listed = JSON.parse((await restic(repo, REPO_PASSWORD, ['snapshots', '--json'], undefined, env)).stdout) as ResticSnapshot[];
   return listed.find((s) => s.id.startsWith(short))!.id;
@@ -72,12 +72,14 @@ describe('migration from Stash: restore a Stash-written repository, then back up
   };
 
   it('restores the newest Stash snapshot of host-0, refuses to guess without sourceHost, and backs up on into the same repository', async () => {
-    // Stash's repository: two backups of host-0 (the newer after a change), and one of an alias.
-    const init = await restic(repo, REPO_PASSWORD, ['init'], undefined, env);
+    // Stash's repository, years old: created by an older restic (format version 1), two backups of
+    // host-0 (the newer after a change, by the restic 0.18 of today's Stash images, here 0.19.1),
+    // and one of an alias.
+    const init = await restic(repo, REPO_PASSWORD, ['init', '--repository-version', '1'], undefined, env);
     assert.equal(init.code, 0, init.stderr);
     const stashOld = await stashBackup(db, repo, env, 'host-0');
     await db.sql("UPDATE crm.contacts SET phone = 'second backup' WHERE id = 2; DELETE FROM shop.orders WHERE id % 7 = 0;");
-    const stashNew = await stashBackup(db, repo, env, 'host-0');
+    const stashNew = await stashBackup(db, repo, env, 'host-0', RESTIC_0_19);
     const atStashNew = await checksums(db);
     await db.sql("UPDATE crm.contacts SET phone = 'alias backup' WHERE id = 2;");
     const aliasSnap = await stashBackup(db, repo, env, 'sample-mariadb-alias');
@@ -121,8 +123,12 @@ describe('migration from Stash: restore a Stash-written repository, then back up
     const session = await triggerBackup(controller.api);
     const backup = await waitForSessionEnd(controller.api, session, 60_000);
     assert.equal(backup.status?.phase, 'Succeeded', JSON.stringify(backup.status));
-    const check = await restic(repo, REPO_PASSWORD, ['check', '--read-data'], undefined, env);
-    assert.equal(check.code, 0, check.stderr + check.stdout);
+    for (const bin of ['restic', RESTIC_0_19]) {
+      const check = await runRestic(bin, repo, REPO_PASSWORD, ['check', '--read-data'], undefined, env);
+      assert.equal(check.code, 0, `${bin}: ${check.stderr}${check.stdout}`);
+    }
+    const config = await runRestic(RESTIC_0_19, repo, REPO_PASSWORD, ['cat', 'config'], undefined, env);
+    assert.equal((JSON.parse(config.stdout) as { version: number }).version, 1, 'still format version 1');
     const all = JSON.parse((await restic(repo, REPO_PASSWORD, ['snapshots', '--json'], undefined, env)).stdout) as ResticSnapshot[];
     assert.deepEqual(all.map((s) => s.id).sort(), [stashOld, stashNew, aliasSnap, backup.status!.snapshotId!].sort(), "restic 0.14 sees Stash's and sidestash's snapshots");
     const mine = all.find((s) => s.id === backup.status?.snapshotId)!;

@@ -3,7 +3,8 @@
 // with an AppBinding of the same name writing to one repository never touch each other's
 // snapshots.
 //
-// A snapshot written by sidestash keeps Stash's hostname (the AppBinding's name) and carries
+// A snapshot written by sidestash has the AppBinding's name as hostname (Stash itself writes
+// `host-0`, or the target's alias, for an AppBinding: see the source-host rule below) and carries
 // the tags `namespace=<ns>`, `target=<ns>/<name>`, `invoker=<BackupConfiguration>` and
 // `session=<BackupSession>`. It belongs to target ns/name when its hostname is <name> and
 // every `target=` tag it has reads `target=<ns>/<name>`.
@@ -15,7 +16,7 @@ import { parseTime } from './time.ts';
 
 export interface TargetRef {
   namespace: string;
-  /** The AppBinding's name; also the snapshots' hostname (as Stash writes it). */
+  /** The AppBinding's name; also the hostname of the snapshots sidestash writes. */
   name: string;
 }
 
@@ -40,7 +41,7 @@ export function parseTargetRef(text: string): TargetRef | undefined {
   return m ? { namespace: m[1]!, name: m[2]! } : undefined;
 }
 
-/** The hostname a target's snapshots carry (Stash-compatible: the AppBinding's name). */
+/** The hostname a target's snapshots carry: the AppBinding's name. */
 export function snapshotHostname(t: TargetRef): string {
   return t.name;
 }
