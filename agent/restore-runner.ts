@@ -15,7 +15,8 @@ import { agentIdentity } from './config.ts';
 import { runSql } from './database-probe.ts';
 import { OneDatabaseFilter } from './one-database-filter.ts';
 import { ProgressTracker } from './progress-tracker.ts';
-import { latestOfTarget, targetOf } from './target-snapshots.ts';
+import { latestOfSourceHost, latestOfTarget, targetOf } from './target-snapshots.ts';
+import { STASH_DUMP_PATH } from '../common/repository/snapshot-selector.ts';
 
 /**
  * A snapshot is untrusted input (anyone with the repository password can write one), so the
@@ -39,7 +40,11 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     const repo = await openOrInitRepository(a.repository, signal, false);
     // Under a shared lock until the stream closes (restic's restore takes one): no prune runs
     // meanwhile. "latest" is the target's own newest snapshot (common/repository/snapshot-selector.ts).
-    opened = await openSnapshotFileStream(repo, a.snapshot, { ...(a.snapshot === 'latest' ? { choose: (r, s) => latestOfTarget(r, targetOf(a), { signal: s }) } : {}), signal });
+    // With sourceHost, "latest" is the newest snapshot Stash wrote for that host (migration).
+    const latest = a.sourceHost === undefined
+      ? { choose: (r: typeof repo, s: AbortSignal) => latestOfTarget(r, targetOf(a), { signal: s }) }
+      : { choose: (r: typeof repo, s: AbortSignal) => latestOfSourceHost(r, a.sourceHost!, { signal: s }), path: STASH_DUMP_PATH };
+    opened = await openSnapshotFileStream(repo, a.snapshot, { ...(a.snapshot === 'latest' ? latest : {}), signal });
     const { snapshot, file } = opened;
     tracker.estimatedTotalBytes = file.sizeBytes;
     timer = setInterval(() => hooks.onProgress(tracker.snapshot(bytes, 0)), config.progressIntervalMs);

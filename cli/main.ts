@@ -14,7 +14,8 @@ export const USAGE = `usage: sidestash COMMAND [options]
   describe KIND NAME                 show one resource in full
   delete KIND NAME                   delete a resource
   backup trigger CONFIG [--wait]     start a backup now; --wait shows its progress until it ends
-  restore --repository R --target APPBINDING [--snapshot ID|latest] [--database DB] [--wait]
+  restore --repository R --target APPBINDING [--snapshot ID|latest] [--source-host HOST] [--database DB] [--wait]
+                                     --source-host: latest of the snapshots Stash wrote for HOST (e.g. host-0)
   cancel KIND NAME                   cancel a session
   wait KIND NAME                     follow a session until it ends
   snapshots REPOSITORY [--json]      list a repository's snapshots
@@ -50,6 +51,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       target: { type: 'string' },
       snapshot: { type: 'string', default: 'latest' },
       database: { type: 'string' },
+      'source-host': { type: 'string' },
       targets: { type: 'string' },
       description: { type: 'string' },
     },
@@ -82,7 +84,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     }
     case 'restore': {
       if (!values.repository || !values.target) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'restore needs --repository and --target');
-      const s = await createRestore(o, { repository: values.repository, target: values.target, snapshot: values.snapshot!, database: values.database, namespace: ns });
+      const s = await createRestore(o, { repository: values.repository, target: values.target, snapshot: values.snapshot!, database: values.database, sourceHost: values['source-host'], namespace: ns });
       print(`restoresession/${s.metadata.name} created`);
       return values.wait ? waitForSession(o, 'restoresessions', s.metadata.name, ns, signal) : 0;
     }

@@ -19,13 +19,13 @@ export async function triggerBackup(o: ApiClientOptions, config: string, namespa
   return api<SessionDoc>(o, 'POST', `/api/v1/backupconfigurations/${encodeURIComponent(config)}/trigger?namespace=${encodeURIComponent(namespace)}`);
 }
 
-export async function createRestore(o: ApiClientOptions, opts: { repository: string; target: string; snapshot: string; database?: string | undefined; namespace: string }): Promise<SessionDoc> {
+export async function createRestore(o: ApiClientOptions, opts: { repository: string; target: string; snapshot: string; database?: string | undefined; sourceHost?: string | undefined; namespace: string }): Promise<SessionDoc> {
   const name = `restore-${opts.target}-${Math.floor(Date.now() / 1000)}`;
   const doc = {
     apiVersion: 'sidestash.io/v1',
     kind: 'RestoreSession',
     metadata: { name, namespace: opts.namespace },
-    spec: { repository: { name: opts.repository }, target: { ref: { kind: 'AppBinding', name: opts.target } }, snapshot: opts.snapshot, ...(opts.database ? { database: opts.database } : {}) },
+    spec: { repository: { name: opts.repository }, target: { ref: { kind: 'AppBinding', name: opts.target } }, snapshot: opts.snapshot, ...(opts.sourceHost ? { sourceHost: opts.sourceHost } : {}), ...(opts.database ? { database: opts.database } : {}) },
   };
   await api(o, 'POST', '/api/v1/apply', doc);
   return api<SessionDoc>(o, 'GET', `/api/v1/restoresessions/${name}?namespace=${encodeURIComponent(opts.namespace)}`);

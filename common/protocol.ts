@@ -86,6 +86,11 @@ export interface RestoreAssignment extends SessionBase {
   kind: 'RestoreSession';
   snapshot: string;
   snapshotHost: string;
+  /**
+   * With `latest`: restore the newest snapshot another tool (Stash) wrote with this hostname
+   * (common/repository/snapshot-selector.ts, isSourceHostSnapshot) instead of the target's own.
+   */
+  sourceHost?: string;
   /** Restore only this database from the dump. */
   databaseName?: string;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chooseLatest, isSessionSnapshot, parseTargetRef, previousOfConfiguration, retentionCandidates, snapshotOwnership, targetTags } from './snapshot-selector.ts';
+import { chooseLatest, chooseLatestOfSourceHost, isSessionSnapshot, isSourceHostSnapshot, sourceHostsOf, parseTargetRef, previousOfConfiguration, retentionCandidates, snapshotOwnership, targetTags } from './snapshot-selector.ts';
 import type { SelectableSnapshot, SnapshotOwnership, TargetRef } from './snapshot-selector.ts';
 
 const A: TargetRef = { namespace: 'shop', name: 'db' };
@@ -75,5 +75,54 @@ describe('snapshot selector', () => {
     assert.equal(previousOfConfiguration(snaps, A, 'nightly', 'a3')?.id, 'a1');
     assert.equal(previousOfConfiguration(snaps, A, 'hourly')?.id, 'a2');
     assert.equal(previousOfConfiguration(snaps, A, 'weekly'), undefined);
+  });
+});
+
+describe('source host (snapshots Stash wrote)', () => {
+  const stash = (id: string, time: string, hostname = 'host-0', extra: Partial<SelectableSnapshot> = {}): SelectableSnapshot => ({ id, time, hostname, tags: null, paths: ['/dumpfile.sql'], ...extra });
+  const table: [string, SelectableSnapshot, boolean][] = [
+    ['Stash: host-0, /dumpfile.sql, no tags', stash('s', 't'), true],
+    ['Stash with an empty tag list', stash('s', 't', 'host-0', { tags: [] }), true],
+    ['Stash with a user tag', stash('s', 't', 'host-0', { tags: ['manual'] }), true],
+    ['other host', stash('s', 't', 'host-1'), false],
+    ['no hostname', { id: 's', time: 't', paths: ['/dumpfile.sql'] }, false],
+    ['other file', stash('s', 't', 'host-0', { paths: ['/stdin'] }), false],
+    ['two paths', stash('s', 't', 'host-0', { paths: ['/dumpfile.sql', '/etc'] }), false],
+    ['no paths', stash('s', 't', 'host-0', { paths: [] }), false],
+    ["sidestash's own (target tags), hostname host-0", stash('s', 't', 'host-0', { tags: ['invoker=n', 'session=s', 'namespace=shop', 'target=shop/host-0'] }), false],
+    ['sidestash legacy (session/invoker only)', stash('s', 't', 'host-0', { tags: ['invoker=n', 'session=s'] }), false],
+    ['only a session-uid tag', stash('s', 't', 'host-0', { tags: ['session-uid=1'] }), false],
+    ['only the shrink mark', stash('s', 't', 'host-0', { tags: ['sidestash.io/suspicious-shrink'] }), false],
+    ['only a namespace tag', stash('s', 't', 'host-0', { tags: ['namespace=shop'] }), false],
+  ];
+  for (const [name, snap, want] of table) {
+    it(name, () => assert.equal(isSourceHostSnapshot(snap, 'host-0'), want));
+  }
+
+  const repo = [
+    stash('h1', '2026-03-01T00:00:00Z'),
+    stash('h2', '2026-03-02T00:00:00Z'),
+    stash('x1', '2026-03-05T00:00:00Z', 'app-1'),
+    // sidestash backing up on (and another target) in the same repository, newer than Stash's
+    own('a1', '2026-03-03T00:00:00Z', 'shop', 'host-0'),
+    own('b1', '2026-03-04T00:00:00Z', 'crm', 'db'),
+    stash('h3', '2026-03-02T12:00:00+02:00'), // 10:00Z: newer than h2, listed out of order
+  ];
+
+  it("latest of a source host is its newest Stash dump, never sidestash's newer snapshots", () => {
+    assert.equal(chooseLatestOfSourceHost(repo, 'host-0')?.id, 'h3');
+    assert.equal(chooseLatestOfSourceHost(repo, 'app-1')?.id, 'x1');
+    assert.equal(chooseLatestOfSourceHost(repo, 'db'), undefined);
+    assert.equal(chooseLatestOfSourceHost([], 'host-0'), undefined);
+  });
+
+  it("a source host's snapshots are nobody's target: latest of a target never picks them", () => {
+    assert.equal(chooseLatest(repo, { namespace: 'shop', name: 'host-0' }).latest?.id, 'a1');
+    assert.equal(chooseLatest([stash('h1', '2026-03-01T00:00:00Z')], { namespace: 'shop', name: 'host-0' }).latest, undefined);
+  });
+
+  it('lists the source hosts found, newest first, with counts', () => {
+    assert.deepEqual(sourceHostsOf(repo).map((h) => [h.host, h.count, h.newest.id]), [['app-1', 1, 'x1'], ['host-0', 3, 'h3']]);
+    assert.deepEqual(sourceHostsOf([own('a1', '2026-03-03T00:00:00Z')]), []);
   });
 });

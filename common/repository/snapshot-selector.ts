@@ -3,7 +3,8 @@
 // with an AppBinding of the same name writing to one repository never touch each other's
 // snapshots.
 //
-// A snapshot written by sidestash keeps Stash's hostname (the AppBinding's name) and carries
+// A snapshot written by sidestash has the AppBinding's name as hostname (Stash itself writes
+// `host-0`, or the target's alias, for an AppBinding: see the source-host rule below) and carries
 // the tags `namespace=<ns>`, `target=<ns>/<name>`, `invoker=<BackupConfiguration>` and
 // `session=<BackupSession>`. It belongs to target ns/name when its hostname is <name> and
 // every `target=` tag it has reads `target=<ns>/<name>`.
@@ -15,7 +16,7 @@ import { parseTime } from './time.ts';
 
 export interface TargetRef {
   namespace: string;
-  /** The AppBinding's name; also the snapshots' hostname (as Stash writes it). */
+  /** The AppBinding's name; also the hostname of the snapshots sidestash writes. */
   name: string;
 }
 
@@ -25,6 +26,8 @@ export interface SelectableSnapshot {
   time: string;
   hostname?: string | undefined;
   tags?: readonly string[] | null | undefined;
+  /** The backed-up paths (only the source-host rule below reads them). */
+  paths?: readonly string[] | undefined;
 }
 
 export type SnapshotOwnership = 'target' | 'legacy' | 'other';
@@ -38,7 +41,7 @@ export function parseTargetRef(text: string): TargetRef | undefined {
   return m ? { namespace: m[1]!, name: m[2]! } : undefined;
 }
 
-/** The hostname a target's snapshots carry (Stash-compatible: the AppBinding's name). */
+/** The hostname a target's snapshots carry: the AppBinding's name. */
 export function snapshotHostname(t: TargetRef): string {
   return t.name;
 }
@@ -139,6 +142,51 @@ export function previousOfConfiguration<S extends SelectableSnapshot>(snapshots:
  * shrink is accepted by a run with the guard off, whose snapshot carries no mark.
  */
 export const SUSPICIOUS_SHRINK_TAG = 'sidestash.io/suspicious-shrink';
+
+// --- Snapshots another tool wrote: a RestoreSession's `sourceHost` (migration from Stash) ---
+//
+// Stash's MariaDB and MySQL addons back up with `mysqldump ... | restic backup --stdin
+// --stdin-filename dumpfile.sql --host <host>`, where the host is the target's alias or, by
+// default, `host-0`, and add no tags. Those snapshots are nobody's target here, so `latest`
+// never picks them; a RestoreSession names the host with `sourceHost` (Stash's
+// `rules[].sourceHost`), and `latest` is then the newest snapshot with that hostname that holds
+// only /dumpfile.sql and carries none of sidestash's tags (so sidestash's own snapshots, of this
+// target or another, are never mixed in).
+
+/** The one path of a Stash MariaDB/MySQL logical backup. */
+export const STASH_DUMP_PATH = '/dumpfile.sql';
+
+const SIDESTASH_TAG_PREFIXES = [TARGET_TAG, NAMESPACE_TAG, 'invoker=', 'session=', SESSION_UID_TAG, 'sidestash.io/'];
+
+/** Whether a snapshot carries any tag sidestash writes (it is then sidestash's, never a source host's). */
+export function hasSidestashTags(s: Pick<SelectableSnapshot, 'tags'>): boolean {
+  return (s.tags ?? []).some((x) => SIDESTASH_TAG_PREFIXES.some((p) => x.startsWith(p)));
+}
+
+/** Whether `s` is a logical backup of source host `host` as Stash writes it. */
+export function isSourceHostSnapshot(s: Pick<SelectableSnapshot, 'hostname' | 'tags' | 'paths'>, host: string): boolean {
+  const paths = s.paths ?? [];
+  return s.hostname === host && paths.length === 1 && paths[0] === STASH_DUMP_PATH && !hasSidestashTags(s);
+}
+
+/** `latest` of a source host: the newest of its snapshots (isSourceHostSnapshot). */
+export function chooseLatestOfSourceHost<S extends SelectableSnapshot>(snapshots: readonly S[], host: string): S | undefined {
+  return [...snapshots].sort(byTime).filter((s) => isSourceHostSnapshot(s, host)).at(-1);
+}
+
+/**
+ * The hosts whose snapshots a `sourceHost` could select (Stash-written logical backups), each
+ * with its count and newest snapshot, newest host first: what a refused `latest` names.
+ */
+export function sourceHostsOf<S extends SelectableSnapshot>(snapshots: readonly S[]): { host: string; count: number; newest: S }[] {
+  const byHost = new Map<string, { host: string; count: number; newest: S }>();
+  for (const s of [...snapshots].sort(byTime)) {
+    if (s.hostname === undefined || !isSourceHostSnapshot(s, s.hostname)) continue;
+    const h = byHost.get(s.hostname);
+    byHost.set(s.hostname, { host: s.hostname, count: (h?.count ?? 0) + 1, newest: s });
+  }
+  return [...byHost.values()].sort((a, b) => byTime(b.newest, a.newest));
+}
 
 function byTime(a: SelectableSnapshot, b: SelectableSnapshot): number {
   const ta = parseTime(a.time);

@@ -65,8 +65,9 @@ export async function checkReportedResult(store: Store, session: Resource<Backup
       return rejection(result, `the agent reported snapshot ${snap.id} for ${what}, but it was not written by this session (${labels}; expected host ${JSON.stringify(a.snapshotHost)}, tags "target=${a.target}", "session=${a.name}"${a.sessionUid ? ` and "session-uid=${a.sessionUid}"` : ''})`);
     }
   } else if (a.snapshot === 'latest') {
-    if (!snapshotBelongsToTarget(snap, { snapshotHost: a.snapshotHost, target: a.target })) {
-      return rejection(result, `the agent restored snapshot ${snap.id} for ${what}, but it is not one of target ${a.target}'s snapshots (${labels})`);
+    if (!snapshotBelongsToTarget(snap, { snapshotHost: a.snapshotHost, target: a.target, sourceHost: a.sourceHost })) {
+      const whose = a.sourceHost === undefined ? `one of target ${a.target}'s snapshots` : `a snapshot of source host ${JSON.stringify(a.sourceHost)} (hostname ${JSON.stringify(a.sourceHost)}, the one path /dumpfile.sql, no sidestash tags)`;
+      return rejection(result, `the agent restored snapshot ${snap.id} for ${what}, but it is not ${whose} (${labels}, paths ${JSON.stringify(snap.paths ?? [])})`);
     }
   } else if (!snap.id.startsWith(a.snapshot)) {
     return rejection(result, `the agent restored snapshot ${snap.id} for ${what}, but the session asked for ${a.snapshot}`);

@@ -1,6 +1,7 @@
 // Checks of meaning that keep a careless spec from losing data or breaking sessions:
 // retention policies that would keep nothing, and unbounded timeouts. Each with its field path.
 import type { FieldError } from './validate.ts';
+import { restoreSessionErrors } from './restore-rules.ts';
 import { retentionPolicyProblem } from './retention-rules.ts';
 import { timeoutProblem } from './timeout-rules.ts';
 import type { Resource } from './types.ts';
@@ -17,5 +18,6 @@ export function safetyErrors(doc: Resource): FieldError[] {
     const problem = timeoutProblem(spec.timeout);
     if (problem) errors.push({ field: 'spec.timeout', message: problem });
   }
+  if (doc.kind === 'RestoreSession') errors.push(...restoreSessionErrors(spec as Parameters<typeof restoreSessionErrors>[0]));
   return errors;
 }

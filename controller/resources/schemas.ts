@@ -106,6 +106,8 @@ export const specSchemas: Record<Kind, Schema> = {
       repository: ref,
       target: targetRef,
       snapshot: str({ pattern: '^(latest|[0-9a-f]{4,64})$' }),
+      // A restic hostname as Stash writes them (host-0, an alias, alias-<ordinal>, a node name); only with latest (restore-rules.ts).
+      sourceHost: str({ pattern: '^[A-Za-z0-9]([-A-Za-z0-9._]{0,251}[A-Za-z0-9])?$', maxLength: 253 }),
       database: str({ pattern: '^[A-Za-z0-9_$]{1,64}$' }),
       timeout: duration,
     },

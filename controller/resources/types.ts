@@ -120,6 +120,8 @@ export interface RestoreSessionSpec {
   repository: { name: string };
   target: { ref: { kind?: 'AppBinding'; name: string } };
   snapshot?: string;
+  /** With `latest`: the hostname of the Stash-written snapshots to restore (Stash's rules[].sourceHost, e.g. host-0). */
+  sourceHost?: string;
   database?: string;
   timeout?: string;
 }

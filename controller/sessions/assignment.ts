@@ -98,6 +98,7 @@ export function restoreAssignment(store: Store, session: Resource<RestoreSession
     snapshotHost: target,
   };
   if (session.spec.database) a.databaseName = session.spec.database;
+  if (session.spec.sourceHost) a.sourceHost = session.spec.sourceHost;
   const deadlineMs = sessionDeadlineMs(session.spec.timeout, startedMs, by);
   if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;
   return a;

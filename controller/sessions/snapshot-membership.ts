@@ -2,10 +2,10 @@
 // rule itself (hostname plus namespace=/target= tags) lives in one place,
 // common/repository/snapshot-selector.ts, which the agent's retention and `latest` use too;
 // this file only applies it to what a session's assignment says.
-import { isSessionSnapshot, parseTargetRef, snapshotOwnership } from '../../common/repository/snapshot-selector.ts';
+import { isSessionSnapshot, isSourceHostSnapshot, parseTargetRef, snapshotOwnership } from '../../common/repository/snapshot-selector.ts';
 import type { SnapshotJson } from '../../common/repository/snapshot.ts';
 
-type SnapshotLabels = Pick<SnapshotJson, 'hostname' | 'tags'>;
+type SnapshotLabels = Pick<SnapshotJson, 'hostname' | 'tags'> & Partial<Pick<SnapshotJson, 'paths'>>;
 
 /**
  * Whether a snapshot was written by a backup session: the host its assignment named, the
@@ -17,8 +17,12 @@ export function snapshotBelongsToSession(snapshot: SnapshotLabels, session: { sn
   return t !== undefined && snapshot.hostname === session.snapshotHost && isSessionSnapshot(snapshot, t, session.name, session.sessionUid);
 }
 
-/** Whether "latest" for a restore's target could have resolved to this snapshot (one of the target's own). */
-export function snapshotBelongsToTarget(snapshot: SnapshotLabels, restore: { snapshotHost: string; target: string }): boolean {
+/**
+ * Whether "latest" for a restore could have resolved to this snapshot: one of the target's own,
+ * or, when the restore names a sourceHost, a Stash-written dump of that host.
+ */
+export function snapshotBelongsToTarget(snapshot: SnapshotLabels, restore: { snapshotHost: string; target: string; sourceHost?: string | undefined }): boolean {
+  if (restore.sourceHost !== undefined) return isSourceHostSnapshot(snapshot, restore.sourceHost);
   const t = parseTargetRef(restore.target);
   return t !== undefined && snapshot.hostname === restore.snapshotHost && snapshotOwnership(snapshot, t) === 'target';
 }
