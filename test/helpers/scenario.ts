@@ -66,6 +66,35 @@ export async function slowDump(dir: string, seconds: number): Promise<string> {
 }
 
 /**
+ * A `mariadb` client that runs statements given with -e (the agent's probes) as the real one
+ * does, but reads only the first 300 kB of a restore's input and then stalls up to `seconds`
+ * (ended, as slowDump's stall, by SIGTERM or by its agent being gone), then fails.
+ */
+export async function slowRestoreClient(dir: string, seconds: number): Promise<string> {
+  const path = join(dir, 'slow-restore.sh');
+  await writeFile(
+    path,
+    [
+      '#!/bin/sh',
+      `export SIDESTASH_TEST_DIR='${dir}'`,
+      'for a in "$@"; do [ "$a" = -e ] && exec mariadb "$@"; done',
+      "trap 'exit 143' TERM INT",
+      'head -c 300000 > /dev/null',
+      `n=${Math.ceil(seconds * 5)}`,
+      'while [ $n -gt 0 ]; do',
+      '  kill -0 $PPID 2>/dev/null || exit 1',
+      '  sleep 0.2',
+      '  n=$((n - 1))',
+      'done',
+      'exit 1',
+      '',
+    ].join('\n'),
+  );
+  await chmod(path, 0o755);
+  return path;
+}
+
+/**
  * Processes whose command line mentions `dir` (mariadb-dump/mariadb run by an agent whose
  * SIDESTASH_TMPDIR, its option files, lies under `dir`) or that slowDump(dir) started, orphans
  * included (marked by SIDESTASH_TEST_DIR in their environment). Linux (/proc).
