@@ -65,6 +65,8 @@ export async function startController(dir: string, options: { port?: number; env
     );
     const port = await listeningPort(p, logFile, logStart, deadline);
     if (port === 'in use') {
+      // With port 0 the API cannot collide: another listener's port (e.g. the webhook's) is taken.
+      if (options.port === undefined) throw new Error(`controller could not listen: an address is in use; see ${logFile}`);
       if (Date.now() > deadline) throw new Error(`controller could not listen on port ${options.port} within 20 s; see ${logFile}`);
       await new Promise((r) => setTimeout(r, 100));
       continue;
