@@ -1,6 +1,6 @@
 // The agent's main loop: register, heartbeat, take one session at a time, run it with
 // progress reports (which also carry the controller's cancel requests), report the result.
-import { ErrorCodes, errorMessage, isSidestashError } from '../common/errors.ts';
+import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { SessionAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
 import { MAX_TIMER_MS } from '../common/duration.ts';
@@ -104,7 +104,7 @@ export class SidecarAgent {
     const stop = (): void => ac.abort(agentSignal.reason);
     agentSignal.addEventListener('abort', stop, { once: true });
     // A deadline beyond a timer's range is waited for in steps (a plain setTimeout would fire at once).
-    const deadlineTimer = typeof a.deadlineMs === 'number' ? setLongTimeout(() => ac.abort(new Error('session deadline reached')), a.deadlineMs - Date.now()) : undefined;
+    const deadlineTimer = typeof a.deadlineMs === 'number' ? setLongTimeout(() => ac.abort(new SidestashError(ErrorCodes.SESSION_TIMEOUT, 'session deadline reached')), a.deadlineMs - Date.now()) : undefined;
     let sending = false;
     const onProgress = (p: SessionProgress): void => {
       this.#metrics?.progress(a, p);
@@ -129,7 +129,9 @@ export class SidecarAgent {
       const hooks = { signal: ac.signal, log, onProgress };
       result = a.kind === 'BackupSession' ? await runBackup(this.#config, a, hooks) : await runRestore(this.#config, a, hooks);
     } catch (err) {
-      const code = ac.signal.aborted && !isSidestashError(err) ? ErrorCodes.SESSION_CANCELLED : isSidestashError(err) ? err.code : 'SIDESTASH_INTERNAL';
+      const stopped = ac.signal.aborted && !isSidestashError(err) ? ErrorCodes.SESSION_CANCELLED : isSidestashError(err) ? err.code : 'SIDESTASH_INTERNAL';
+      // Stopped by its own deadline: the documented timeout code, not a user's cancel.
+      const code = stopped === ErrorCodes.SESSION_CANCELLED && isSidestashError(ac.signal.reason, ErrorCodes.SESSION_TIMEOUT) ? ErrorCodes.SESSION_TIMEOUT : stopped;
       log.error('session failed', { code, err: errorMessage(err) });
       result = { phase: 'Failed', error: { code, message: errorMessage(err) }, durationSeconds: (Date.now() - started) / 1000 };
     } finally {

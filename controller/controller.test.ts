@@ -29,6 +29,17 @@ async function call(base: string, method: string, path: string, body?: unknown, 
   return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
 }
 
+/** Polls `probe` until it returns a value; fails after 20 s (a bound, not a duration under test). */
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const resources = [
   { kind: 'Secret', metadata: { name: 'repo-secret' }, spec: { stringData: { RESTIC_PASSWORD: 'pw' } } },
   { kind: 'Secret', metadata: { name: 'db-secret' }, spec: { data: { username: Buffer.from('u').toString('base64'), password: Buffer.from('topsecret').toString('base64') } } },
@@ -200,13 +211,16 @@ describe('controller', () => {
       const p = await call(base, 'POST', `/api/v1/agents/default/a1/sessions/BackupSession/default/${name}/progress`, { bytesDumped: 100 * i, bytesStored: 50 * i, rateBytesPerSecond: 10, estimatedTotalBytes: 1000, etaSeconds: 5 }, t1);
       assert.equal(p.status, 200);
       assert.equal(p.body.cancel, false);
-      await new Promise((r) => setTimeout(r, 500));
     }
     const running = await call(base, 'GET', `/api/v1/backupsessions/${name}`);
     assert.equal(running.body.status.phase, 'Running', 'progress keeps the lease alive');
     assert.equal(running.body.status.progress.etaSeconds, 5);
-    await new Promise((r) => setTimeout(r, 1800));
-    const lost = await call(base, 'GET', `/api/v1/backupsessions/${name}`);
+    // Lease renewal and expiry at exact instants: controller/sessions/session-manager.test.ts. Here,
+    // once: the running controller's sweep fails a silent agent's session (lease 1s).
+    const lost = await until(`session ${name} to fail`, async () => {
+      const s = await call(base, 'GET', `/api/v1/backupsessions/${name}`);
+      return s.body.status.phase === 'Running' ? undefined : s;
+    });
     assert.equal(lost.body.status.phase, 'Failed');
     assert.equal(lost.body.status.error.code, 'SIDESTASH_AGENT_LOST');
     assert.equal((await call(base, 'POST', `/api/v1/agents/default/a1/sessions/BackupSession/default/${name}/result`, { phase: 'Succeeded' }, t1)).status, 409);
@@ -219,7 +233,6 @@ describe('controller', () => {
     const cancelledPending = await call(base, 'POST', `/api/v1/backupsessions/${pending.body.metadata.name}/cancel`);
     assert.equal(cancelledPending.body.status.phase, 'Failed');
     assert.equal(cancelledPending.body.status.error.code, 'SIDESTASH_SESSION_CANCELLED');
-    await new Promise((r) => setTimeout(r, 1100));
     await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger');
     const next = await call(base, 'GET', '/api/v1/agents/default/a4/sessions/next?waitMs=1000', undefined, token);
     const path = `/api/v1/agents/default/a4/sessions/BackupSession/default/${next.body.name}`;
@@ -228,7 +241,6 @@ describe('controller', () => {
     assert.equal(p.body.cancel, true);
     assert.equal((await call(base, 'POST', `${path}/result`, { phase: 'Failed', error: { code: 'SIDESTASH_SESSION_CANCELLED', message: 'cancelled' } }, token)).status, 200);
     assert.equal((await call(base, 'POST', `/api/v1/backupsessions/${next.body.name}/cancel`)).status, 409);
-    await new Promise((r) => setTimeout(r, 1100));
   });
 
   it('keeps state across restarts and prunes session history to the limit', async () => {
@@ -241,7 +253,6 @@ describe('controller', () => {
       const { snapshotId } = await writeSnapshot(repo, Readable.from([Buffer.from('-- dump\n')]), { filename: 'dumpfile.sql', hostname: 'db', tags: [`session=${next.body.name}`, `session-uid=${next.body.sessionUid}`, ...targetTags({ namespace: 'default', name: 'db' })] });
       const done = await call(base, 'POST', `/api/v1/agents/default/a5/sessions/BackupSession/default/${next.body.name}/result`, { phase: 'Succeeded', snapshotId, bytesRead: 10 }, token);
       assert.equal(done.status, 200);
-      await new Promise((r) => setTimeout(r, 1100)); // session names carry seconds
     }
     const sessions = (await call(base, 'GET', '/api/v1/backupsessions')).body.items as { status: { phase: string } }[];
     assert.equal(sessions.length, 2, 'backupHistoryLimit 2');
@@ -252,8 +263,10 @@ describe('controller', () => {
     await start();
     assert.equal((await call(base, 'GET', '/api/v1/repositories/repo')).status, 200);
     assert.equal((await call(base, 'GET', '/api/v1/agents/default/a5/sessions/next?waitMs=0', undefined, token)).status, 204, 'agent tokens survive restarts');
-    await new Promise((r) => setTimeout(r, 1500));
-    const after = await call(base, 'GET', `/api/v1/backupsessions/${orphan.body.name}`);
+    const after = await until(`the orphaned session ${orphan.body.name} to fail`, async () => {
+      const s = await call(base, 'GET', `/api/v1/backupsessions/${orphan.body.name}`);
+      return s.body.status.phase === 'Running' ? undefined : s;
+    });
     assert.equal(after.body.status.phase, 'Failed');
     assert.equal(after.body.status.error.code, 'SIDESTASH_AGENT_LOST');
     const metrics = await (await fetch(`${base}/metrics`)).text();

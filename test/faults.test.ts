@@ -11,11 +11,11 @@ import { prune } from '../common/repository/prune.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { listSnapshots } from '../common/repository/snapshot.ts';
 import { startFaultyProxy } from './helpers/faulty-proxy.ts';
-import { freePort, startMariaDB } from './helpers/mariadb.ts';
+import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
 import { restic } from './helpers/restic.ts';
 import { startS3Server } from './helpers/s3-server.ts';
-import { REPO_PASSWORD, applyScenario, getSession, slowDump, triggerBackup, waitFor, waitForSessionEnd } from './helpers/scenario.ts';
+import { REPO_PASSWORD, applyScenario, assertNoProcessesUnder, getSession, processesUnder, slowDump, triggerBackup, waitFor, waitForSessionEnd } from './helpers/scenario.ts';
 import { createShop } from './helpers/shop-db.ts';
 import { startAgent, startController } from './helpers/stack.ts';
 import type { Proc } from './helpers/stack.ts';
@@ -42,7 +42,9 @@ describe('faults', () => {
   after(async () => {
     for (const p of procs) await p.stop();
     await db?.stop();
+    const left = dir ? await processesUnder(dir.path) : [];
     await dir?.cleanup();
+    assert.deepEqual(left, [], 'no process outlives the tests');
   });
 
   it('an agent killed mid-backup leaves no snapshot, its session fails, and the next run succeeds', async () => {
@@ -58,6 +60,8 @@ describe('faults', () => {
     const name = await triggerBackup(controller.api);
     await waitFor('the backup to be under way', 30_000, async () => ((await getSession(controller.api, name)).status?.progress?.bytesDumped ?? 0) > 0 || undefined);
     await agent.kill();
+    // The killed agent's dump does not outlive it (it stops when its agent is gone).
+    await assertNoProcessesUnder(d);
     const failed = await waitForSessionEnd(controller.api, name, 30_000);
     assert.equal(failed.status?.phase, 'Failed');
     assert.equal(failed.status?.error?.code, 'SIDESTASH_AGENT_LOST');
@@ -86,15 +90,15 @@ describe('faults', () => {
     const { mkdir } = await import('node:fs/promises');
     await mkdir(d, { recursive: true });
     const repo = join(d, 'repo');
-    const port = await freePort();
-    const controller = await startController(d, { port });
+    const controller = await startController(d);
+    const port = Number(new URL(controller.url).port);
     await applyScenario(controller.api, { db, repository: { local: { path: repo } } });
     const agent = startAgent(d, controller, ['default/shop-db'], { SIDESTASH_MARIADB_DUMP: await slowDump(d, 6) });
     procs.push(agent);
     const name = await triggerBackup(controller.api);
     await waitFor('the backup to be under way', 30_000, async () => ((await getSession(controller.api, name)).status?.progress?.bytesDumped ?? 0) > 0 || undefined);
     await controller.kill();
-    await new Promise((r) => setTimeout(r, 1500));
+    // The same URL for the agent: startController retries while the port is still taken.
     const again = await startController(d, { port });
     procs.push(again);
     const done = await waitForSessionEnd(again.api, name, 90_000);

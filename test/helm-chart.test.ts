@@ -7,6 +7,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { parseControllerConfig } from '../controller/config.ts';
+import { AGENT_CONTAINER, decideInjection } from '../controller/webhook/injector.ts';
 import { CRD_KINDS, parseManifests, toolPath, validateKube } from './helpers/kube-validate.ts';
 import type { KubeObject } from './helpers/kube-validate.ts';
 
@@ -88,10 +90,38 @@ describe('helm chart', () => {
     assert.ok(dep.spec.template.metadata.annotations['checksum/agent-enrolment'], 'the controller restarts when the tokens change');
   });
 
-  it('uses a plain container before Kubernetes 1.29 and cert-manager when asked', async () => {
-    const old = await render(undefined, '1.27.0');
-    const env = (old.find((o) => o.kind === 'Deployment') as any).spec.template.spec.containers[0].env as { name: string; value?: string }[];
-    assert.equal(env.find((e) => e.name === 'SIDESTASH_NATIVE_SIDECAR')!.value, 'false');
+  // Native sidecars (restartPolicy: Always init containers) are beta and on by default from 1.29;
+  // in 1.28 they are alpha behind the SidecarContainers feature gate, so "auto" must not use them.
+  // The rendered controller's webhook settings go through the controller's own configuration
+  // parser and injector: the test sees the agent container the cluster would get.
+  for (const [kubeVersion, native] of [['1.27.0', false], ['1.28.0', false], ['1.28.15', false], ['1.29.0', true], ['v1.29.0-eks-1', true], ['1.30.0', true]] as const) {
+    it(`injects the agent ${native ? 'as a native sidecar' : 'as a plain container'} on Kubernetes ${kubeVersion}`, async () => {
+      const objects = await render(undefined, kubeVersion, ['--set', 'webhook.enabled=true']);
+      const env = (objects.find((o) => o.kind === 'Deployment') as any).spec.template.spec.containers[0].env as { name: string; value?: string }[];
+      assert.equal(env.find((e) => e.name === 'SIDESTASH_NATIVE_SIDECAR')?.value, String(native));
+      // The webhook's settings as rendered (files and secret references are not needed by the injector).
+      const webhookEnv = Object.fromEntries(env.filter((e) => e.value !== undefined && /^SIDESTASH_(AGENT_|WEBHOOK_|NATIVE_SIDECAR$)/.test(e.name) && !e.name.endsWith('_FILE')).map((e) => [e.name, e.value]));
+      const config = parseControllerConfig({ ...webhookEnv, SIDESTASH_ADMIN_TOKEN: 'chart-test-admin-token-0123' });
+      assert.ok(config.webhook, 'the chart enables the webhook');
+      const pod = { metadata: { name: 'db-0', annotations: { 'sidestash.io/inject': 'true', 'sidestash.io/target': 'shop-db' } }, spec: { containers: [{ name: 'mariadb' }] } };
+      const decision = decideInjection(pod, 'shop', config.webhook.injection);
+      assert.ok(decision.inject, JSON.stringify(decision));
+      const containerOf = (value: unknown): { name?: string; restartPolicy?: string } => (Array.isArray(value) ? value[0] : value) ?? {};
+      const added = decision.patch.filter((op) => containerOf(op.value).name === AGENT_CONTAINER);
+      assert.equal(added.length, 1, JSON.stringify(decision.patch));
+      const op = added[0]!;
+      const agent = containerOf(op.value);
+      if (native) {
+        assert.equal(op.path, '/spec/initContainers', 'a native sidecar is an init container');
+        assert.equal(agent.restartPolicy, 'Always');
+      } else {
+        assert.equal(op.path, '/spec/containers/-', 'a plain container next to the database');
+        assert.equal(agent.restartPolicy, undefined);
+      }
+    });
+  }
+
+  it('uses cert-manager when asked', async () => {
     const cm = await render(join(CHART, 'ci', 'cert-manager-values.yaml'), '1.30.0');
     assert.ok(cm.some((o) => o.kind === 'Certificate'));
     const mwc = cm.find((o) => o.kind === 'MutatingWebhookConfiguration')!;

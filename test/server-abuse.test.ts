@@ -12,7 +12,6 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from './helpers/mariadb.ts';
 import { startController } from './helpers/stack.ts';
 import type { ControllerProc } from './helpers/stack.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -73,8 +72,17 @@ describe('the controller under a connection flood', () => {
   let webhookPort: number;
   before(async () => {
     dir = await tempDir();
-    webhookPort = await freePort();
-    controller = await startController(dir.path, { env: { SIDESTASH_MAX_CONNECTIONS: '64', SIDESTASH_HEADERS_TIMEOUT: '2s', SIDESTASH_KEEP_ALIVE_TIMEOUT: '1s', ...webhookEnv(webhookPort, dir.path) } });
+    // Port 0: the webhook's port is read from its "webhook listening" log line.
+    controller = await startController(dir.path, { env: { SIDESTASH_MAX_CONNECTIONS: '64', SIDESTASH_HEADERS_TIMEOUT: '2s', SIDESTASH_KEEP_ALIVE_TIMEOUT: '1s', ...webhookEnv(0, dir.path) } });
+    for (const deadline = Date.now() + 20_000; ; await new Promise((r) => setTimeout(r, 50))) {
+      const line = (await readFile(controller.logFile, 'utf8')).split('\n').find((l) => l.includes('"webhook listening"'));
+      if (line) {
+        webhookPort = (JSON.parse(line) as { port: number }).port;
+        break;
+      }
+      assert.ok(Date.now() < deadline, `the webhook never logged its port; see ${controller.logFile}`);
+    }
+    assert.ok(webhookPort > 0);
   });
   after(async () => {
     await controller?.stop();
@@ -182,7 +190,7 @@ describe('a port in use', () => {
   });
 
   it('the webhook port: the controller exits non-zero with a JSON-lines error', { timeout: 30_000 }, async () => {
-    const { code, stderr } = await runController({ ...base(await freePort()), ...webhookEnv(taken, dir.path) });
+    const { code, stderr } = await runController({ ...base(0), ...webhookEnv(taken, dir.path) });
     assert.equal(code, 1, stderr);
     const line = stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string; code?: string }).find((l) => l.level === 'error');
     assert.equal(line?.code, 'SIDESTASH_INVALID_CONFIG');

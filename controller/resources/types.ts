@@ -100,6 +100,8 @@ export interface SessionStatus {
   leaseExpiresAt?: string;
   deadline?: string;
   cancelRequested?: boolean;
+  /** Why the agent was asked to stop: through the API, or because the deadline (`timeout`) passed. */
+  cancelReason?: 'requested' | 'timeout';
   progress?: SessionProgressStatus;
   snapshotId?: string;
   bytesRead?: number;

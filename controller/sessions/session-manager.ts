@@ -11,6 +11,7 @@ import type { BackupConfigurationSpec, BackupSessionSpec, Resource, RestoreSessi
 import type { AgentRecord, Store } from '../store/store.ts';
 import { backupAssignment, restoreAssignment } from './assignment.ts';
 import { suspiciousShrinkOf } from './suspicious-shrink.ts';
+import { resultAfterCancel } from './timeout-outcome.ts';
 
 export type SessionKind = 'BackupSession' | 'RestoreSession';
 type Session = Resource<BackupSessionSpec | RestoreSessionSpec, SessionStatus>;
@@ -144,7 +145,10 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   }
 
   complete(kind: SessionKind, ns: string, name: string, agent: string, result: SessionResult): Session {
-    return this.#store.transaction(() => this.#finish(this.#running(kind, ns, name, agent), result));
+    return this.#store.transaction(() => {
+      const s = this.#running(kind, ns, name, agent);
+      return this.#finish(s, resultAfterCancel(s.status!, result));
+    });
   }
 
   #finish(s: Session, result: SessionResult): Session {
@@ -174,7 +178,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
       if (!s) throw new SidestashError(ErrorCodes.NOT_FOUND, `${kind} ${ns}/${name} not found`);
       if (s.status?.phase === 'Pending') return this.#finish(s, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'cancelled before it started' } });
       if (s.status?.phase !== 'Running') throw new SidestashError(ErrorCodes.CONFLICT, `${kind} ${ns}/${name} has already finished`);
-      return this.#save({ ...s, status: { ...s.status, cancelRequested: true } });
+      return this.#save({ ...s, status: { ...s.status, cancelRequested: true, cancelReason: s.status.cancelReason ?? 'requested' } });
     });
   }
 
@@ -194,7 +198,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
             if (Date.parse(st.deadline) + this.#graceMs < now) {
               this.#finish(cur, { phase: 'Failed', error: { code: ErrorCodes.SESSION_TIMEOUT, message: `session did not finish before its deadline ${st.deadline}` } });
             } else if (!st.cancelRequested) {
-              this.#save({ ...cur, status: { ...st, cancelRequested: true } });
+              this.#save({ ...cur, status: { ...st, cancelRequested: true, cancelReason: 'timeout' } });
             }
           }
         });

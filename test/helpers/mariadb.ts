@@ -1,7 +1,8 @@
 // A throwaway MariaDB for tests: mariadb-install-db into a temporary datadir, mariadbd on a
 // free loopback port and its own socket, stopped by pid (SIGTERM, then SIGKILL) afterwards.
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,47 +45,66 @@ export async function startMariaDB(options: { bufferPoolBytes?: number; serverAr
   const datadir = join(dir, 'data');
   const socket = join(dir, 'mysqld.sock');
   const pidFile = join(dir, 'mysqld.pid');
-  const port = await freePort();
   const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
   // Its own temporary directory: servers bootstrapping side by side in a shared /tmp have lost
   // each other's temporary tables ("Could not remove temporary table ... error: 2").
   const tmp = join(dir, 'tmp');
   await mkdir(tmp);
   await execFileAsync('mariadb-install-db', ['--no-defaults', ...asRoot, `--datadir=${datadir}`, `--tmpdir=${tmp}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { maxBuffer: 16 * 1024 * 1024 });
-  const child = spawn(
-    process.env.MARIADBD ?? (await which(['mariadbd', '/usr/sbin/mariadbd'])),
-    ['--no-defaults', ...asRoot, `--datadir=${datadir}`, `--tmpdir=${tmp}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${socket}`, `--pid-file=${pidFile}`, `--log-error=${join(dir, 'error.log')}`, `--innodb-buffer-pool-size=${options.bufferPoolBytes ?? 256 * 1024 * 1024}`, '--skip-log-bin', '--innodb-log-file-size=64M', ...(options.serverArgs ?? [])],
-    { stdio: 'ignore', detached: false },
-  );
-  let exited = false;
-  child.on('exit', () => (exited = true));
   const sql = async (statements: string, database?: string): Promise<string> => {
     const { stdout } = await execFileAsync('mariadb', ['--no-defaults', '-uroot', `--socket=${socket}`, '-N', '-B', ...(database ? [database] : []), '-e', statements], { maxBuffer: 64 * 1024 * 1024 });
     return stdout;
   };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (exited) throw new Error(`mariadbd exited during start-up; see ${join(dir, 'error.log')}: ${await readFile(join(dir, 'error.log'), 'utf8').catch(() => '')}`);
-    try {
-      await execFileAsync('mariadb-admin', ['--no-defaults', '-uroot', `--socket=${socket}`, 'ping']);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`mariadbd did not start within 60 s; see ${join(dir, 'error.log')}`);
-      await new Promise((r) => setTimeout(r, 100));
+  const mariadbd = process.env.MARIADBD ?? (await which(['mariadbd', '/usr/sbin/mariadbd']));
+  const errorLog = join(dir, 'error.log');
+  // mariadbd cannot bind port 0 and report it: a port picked here may be taken by another test's
+  // server before mariadbd binds it; mariadbd then exits ("Address already in use") and is
+  // started again on another port. Ready is a ping over its own socket, so never another server.
+  let port = 0;
+  let child: ChildProcess | undefined;
+  let exited = false;
+  for (let attempt = 1; !child; attempt++) {
+    port = await freePort();
+    const logStart = await stat(errorLog).then((st) => st.size, () => 0);
+    const started = spawn(
+      mariadbd,
+      ['--no-defaults', ...asRoot, `--datadir=${datadir}`, `--tmpdir=${tmp}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${socket}`, `--pid-file=${pidFile}`, `--log-error=${errorLog}`, `--innodb-buffer-pool-size=${options.bufferPoolBytes ?? 256 * 1024 * 1024}`, '--skip-log-bin', '--innodb-log-file-size=64M', ...(options.serverArgs ?? [])],
+      { stdio: 'ignore', detached: false },
+    );
+    exited = false;
+    const exit = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+    started.once('exit', () => (exited = true));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (exited) {
+        await exit;
+        const log = (await readFile(errorLog).catch(() => Buffer.alloc(0))).subarray(logStart).toString('utf8');
+        if (/already in use|Bind on TCP\/IP port/i.test(log) && attempt < 5) break;
+        throw new Error(`mariadbd exited during start-up; see ${errorLog}: ${log}`);
+      }
+      try {
+        await execFileAsync('mariadb-admin', ['--no-defaults', '-uroot', `--socket=${socket}`, 'ping']);
+        child = started;
+        break;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`mariadbd did not start within 60 s; see ${errorLog}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
   }
+  const server = child;
   return {
     port,
     socket,
     dir,
     sql,
     async stop() {
-      const pid = child.pid;
+      const pid = server.pid;
       if (pid !== undefined && !exited) {
-        child.kill('SIGTERM');
+        server.kill('SIGTERM');
         const until = Date.now() + 30_000;
         while (!exited && processAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-        if (!exited && processAlive(pid)) child.kill('SIGKILL');
+        if (!exited && processAlive(pid)) server.kill('SIGKILL');
       }
       await rm(dir, { recursive: true, force: true });
     },

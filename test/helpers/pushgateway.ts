@@ -2,8 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './mariadb.ts';
-import { startServerProcess } from './server-process.ts';
+import { startServerOnFreePort } from './server-process.ts';
 
 export interface Pushgateway {
   url: string;
@@ -14,9 +13,8 @@ export interface Pushgateway {
 
 export async function startPushgateway(): Promise<Pushgateway> {
   const dir = await mkdtemp(join(tmpdir(), 'sidestash-pgw-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const proc = await startServerProcess('prometheus-pushgateway', [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${join(dir, 'data')}`], async () => (await fetch(`${url}/-/ready`)).ok, 'prometheus-pushgateway');
+  const proc = await startServerOnFreePort('prometheus-pushgateway', (port) => [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${join(dir, 'data')}`], async (port) => (await fetch(`http://127.0.0.1:${port}/-/ready`)).ok, 'prometheus-pushgateway');
+  const url = `http://127.0.0.1:${proc.port}`;
   return {
     url,
     async scrape(metric) {

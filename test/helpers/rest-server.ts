@@ -3,8 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './mariadb.ts';
-import { startServerProcess } from './server-process.ts';
+import { startServerOnFreePort } from './server-process.ts';
 
 export interface RestServer {
   url: string;
@@ -16,11 +15,10 @@ export interface RestServer {
 
 export async function startRestServer(): Promise<RestServer> {
   const dir = await mkdtemp(join(process.env.SIDESTASH_TEST_TMP ?? tmpdir(), 'sidestash-rest-'));
-  const port = await freePort();
   const username = 'restic';
   const password = 'rest-test-password';
-  const url = `http://127.0.0.1:${port}`;
-  const proc = await startServerProcess('rclone', ['serve', 'restic', '--addr', `127.0.0.1:${port}`, '--user', username, '--pass', password, dir], async () => (await fetch(`${url}/`)) !== undefined, 'rclone serve restic');
+  const proc = await startServerOnFreePort('rclone', (port) => ['serve', 'restic', '--addr', `127.0.0.1:${port}`, '--user', username, '--pass', password, dir], async (port) => (await fetch(`http://127.0.0.1:${port}/`)) !== undefined, 'rclone serve restic');
+  const url = `http://127.0.0.1:${proc.port}`;
   return {
     url, username, password, dir,
     async stop() {

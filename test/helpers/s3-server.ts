@@ -5,8 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './mariadb.ts';
-import { startServerProcess } from './server-process.ts';
+import { startServerOnFreePort } from './server-process.ts';
 
 export interface S3Server {
   endpoint: string;
@@ -24,12 +23,10 @@ export function versitygwPath(): string {
 
 export async function startS3Server(tls?: { certFile: string; keyFile: string }): Promise<S3Server> {
   const dir = await mkdtemp(join(process.env.SIDESTASH_TEST_TMP ?? tmpdir(), 'sidestash-s3-'));
-  const port = await freePort();
   const accessKeyId = 'sidestash-test-key';
   const secretAccessKey = 'sidestash-test-secret-0123456789';
   const tlsArgs = tls ? ['--cert', tls.certFile, '--key', tls.keyFile] : [];
-  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-  const listening = (): Promise<boolean> =>
+  const listening = (port: number): Promise<boolean> =>
     new Promise((resolve) => {
       const s = connect(port, '127.0.0.1');
       s.once('connect', () => {
@@ -38,7 +35,8 @@ export async function startS3Server(tls?: { certFile: string; keyFile: string })
       });
       s.once('error', () => resolve(false));
     });
-  const proc = await startServerProcess(versitygwPath(), ['--access', accessKeyId, '--secret', secretAccessKey, '--port', `127.0.0.1:${port}`, ...tlsArgs, 'posix', dir], listening, 'versitygw');
+  const proc = await startServerOnFreePort(versitygwPath(), (port) => ['--access', accessKeyId, '--secret', secretAccessKey, '--port', `127.0.0.1:${port}`, ...tlsArgs, 'posix', dir], listening, 'versitygw');
+  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${proc.port}`;
   return {
     endpoint,
     accessKeyId,

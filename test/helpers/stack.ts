@@ -2,12 +2,11 @@
 // to files in a directory, for end-to-end tests and the demo.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { api } from '../../cli/api-client.ts';
 import { isFinalPhase } from '../../common/protocol.ts';
 import type { ApiClientOptions } from '../../cli/api-client.ts';
-import { freePort } from './mariadb.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'sidestash.ts');
 
@@ -48,32 +47,75 @@ export interface ControllerProc extends Proc {
  * plain HTTP when options.env has SIDESTASH_INSECURE_HTTP=true.
  */
 export async function startController(dir: string, options: { port?: number; env?: Record<string, string>; caFile?: string } = {}): Promise<ControllerProc> {
-  const port = options.port ?? (await freePort());
   const adminToken = 'test-admin-token-0123456789';
   const bootstrapToken = 'test-agent-bootstrap-0123456789';
-  const p = startProc(
-    ['controller'],
-    { SIDESTASH_LISTEN: `127.0.0.1:${port}`, SIDESTASH_DB: join(dir, 'controller.db'), SIDESTASH_ADMIN_TOKEN: adminToken, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: bootstrapToken, SIDESTASH_SWEEP_INTERVAL: '1s', ...options.env },
-    join(dir, 'controller.log'),
-  );
+  const logFile = join(dir, 'controller.log');
   const insecure = options.env?.SIDESTASH_INSECURE_HTTP === 'true';
-  const url = `${insecure ? 'http' : 'https'}://127.0.0.1:${port}`;
   const caFile = insecure ? undefined : (options.caFile ?? join(dir, 'api-ca.crt'));
-  const o: ApiClientOptions = { url, token: adminToken };
+  // Port 0 by default: the kernel picks a free port and the controller logs it (no check-then-use
+  // race with concurrent test files). A given port (a restart on the same URL) is retried while
+  // it is still in use, e.g. by a killed controller's socket not yet closed.
   const deadline = Date.now() + 20_000;
   for (;;) {
-    try {
-      if (caFile) o.ca = readFileSync(caFile, 'utf8');
-      await api(o, 'GET', '/healthz');
-      break;
-    } catch {
-      // not up yet
+    const logStart = logSize(logFile);
+    const p = startProc(
+      ['controller'],
+      { SIDESTASH_LISTEN: `127.0.0.1:${options.port ?? 0}`, SIDESTASH_DB: join(dir, 'controller.db'), SIDESTASH_ADMIN_TOKEN: adminToken, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: bootstrapToken, SIDESTASH_SWEEP_INTERVAL: '1s', ...options.env },
+      logFile,
+    );
+    const port = await listeningPort(p, logFile, logStart, deadline);
+    if (port === 'in use') {
+      // With port 0 the API cannot collide: another listener's port (e.g. the webhook's) is taken.
+      if (options.port === undefined) throw new Error(`controller could not listen: an address is in use; see ${logFile}`);
+      if (Date.now() > deadline) throw new Error(`controller could not listen on port ${options.port} within 20 s; see ${logFile}`);
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
     }
-    if (p.child.exitCode !== null || Date.now() > deadline) throw new Error(`controller did not start; see ${p.logFile}`);
-    await new Promise((r) => setTimeout(r, 100));
+    const url = `${insecure ? 'http' : 'https'}://127.0.0.1:${port}`;
+    const o: ApiClientOptions = { url, token: adminToken };
+    for (;;) {
+      try {
+        if (caFile) o.ca = readFileSync(caFile, 'utf8');
+        await api(o, 'GET', '/healthz');
+        break;
+      } catch {
+        // not up yet
+      }
+      if (p.child.exitCode !== null || Date.now() > deadline) throw new Error(`controller did not start; see ${p.logFile}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const cliEnv: Record<string, string> = { SIDESTASH_URL: url, SIDESTASH_ADMIN_TOKEN: adminToken, ...(caFile ? { SIDESTASH_CA_FILE: caFile } : { SIDESTASH_INSECURE_HTTP: 'true' }) };
+    return { ...p, url, api: o, bootstrapToken, ...(caFile ? { caFile } : {}), cliEnv };
   }
-  const cliEnv: Record<string, string> = { SIDESTASH_URL: url, SIDESTASH_ADMIN_TOKEN: adminToken, ...(caFile ? { SIDESTASH_CA_FILE: caFile } : { SIDESTASH_INSECURE_HTTP: 'true' }) };
-  return { ...p, url, api: o, bootstrapToken, ...(caFile ? { caFile } : {}), cliEnv };
+}
+
+function logSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The port from the controller's "controller listening" log line written after `from`, or
+ * 'in use' when it exited because the address is taken; throws on any other exit.
+ */
+async function listeningPort(p: Proc, logFile: string, from: number, deadline: number): Promise<number | 'in use'> {
+  for (;;) {
+    const text = readFileSync(logFile).subarray(from).toString('utf8');
+    for (const line of text.split('\n')) {
+      if (!line.includes('"controller listening"')) continue;
+      const port = (JSON.parse(line) as { port?: unknown }).port;
+      if (typeof port === 'number') return port;
+    }
+    if (p.child.exitCode !== null || p.child.signalCode !== null) {
+      if (text.includes('EADDRINUSE') || text.includes('already in use')) return 'in use';
+      throw new Error(`controller exited during start-up; see ${logFile}: ${text.slice(-2000)}`);
+    }
+    if (Date.now() > deadline) throw new Error(`controller did not start within 20 s; see ${logFile}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /**

@@ -1,0 +1,175 @@
+// SessionManager with an injected clock and an in-memory store: leases, deadlines, cancels and
+// session names, decided at exact instants instead of wall-clock sleeps.
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { ErrorCodes, isSidestashError } from '../../common/errors.ts';
+import { createLogger } from '../../common/log.ts';
+import type { SessionResult } from '../../common/protocol.ts';
+import type { SessionStatus } from '../resources/types.ts';
+import type { AgentRecord } from '../store/store.ts';
+import { Store } from '../store/store.ts';
+import { SessionManager } from './session-manager.ts';
+import { resultAfterCancel } from './timeout-outcome.ts';
+
+const LEASE_MS = 60_000;
+const GRACE_MS = 30_000;
+const T0 = Date.parse('2026-03-01T10:00:00Z');
+const agent: AgentRecord = { name: 'default/agent-0', tokenSha256: 'x', targets: ['default/db'], version: 't', registeredAt: '', lastSeenAt: '' };
+const progress = { bytesDumped: 1, bytesStored: 1, rateBytesPerSecond: 1 };
+
+function setUp(timeout?: string): { store: Store; sessions: SessionManager; clock: { now: number } } {
+  const store = new Store(':memory:');
+  const meta = (name: string) => ({ name, namespace: 'default' });
+  for (const doc of [
+    { kind: 'Secret', metadata: meta('repo-secret'), spec: { stringData: { RESTIC_PASSWORD: 'pw' } } },
+    { kind: 'Secret', metadata: meta('db-secret'), spec: { stringData: { username: 'u', password: 'p' } } },
+    { kind: 'Repository', metadata: meta('repo'), spec: { backend: { local: { path: '/tmp/repo' }, storageSecretName: 'repo-secret' } } },
+    { kind: 'AppBinding', metadata: meta('db'), spec: { clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } },
+    { kind: 'BackupConfiguration', metadata: meta('nightly'), spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } }, ...(timeout ? { timeout } : {}) } },
+  ]) {
+    store.put({ apiVersion: 'sidestash.io/v1', ...doc } as Parameters<Store['put']>[0]);
+  }
+  const clock = { now: T0 };
+  const sessions = new SessionManager(store, createLogger({}, { level: 'error' }), { leaseMs: LEASE_MS, cancelGraceMs: GRACE_MS, now: () => clock.now });
+  return { store, sessions, clock };
+}
+
+describe('SessionManager (injected clock)', () => {
+  let s: ReturnType<typeof setUp>;
+  const status = (name: string): SessionStatus => (s.store.get('BackupSession', 'default', name)!.status ?? { phase: 'Pending' }) as SessionStatus;
+  const start = (): string => {
+    const created = s.sessions.createBackupSession('default', 'nightly', 'manual')!;
+    const a = s.sessions.claimNext(agent);
+    assert.equal(a?.name, created.metadata.name);
+    return created.metadata.name;
+  };
+
+  describe('leases', () => {
+    beforeEach(() => (s = setUp()));
+
+    it('a Running session whose agent keeps reporting is never failed; one that stops is failed AGENT_LOST exactly after its lease', () => {
+      const name = start();
+      assert.equal(status(name).leaseExpiresAt, new Date(T0 + LEASE_MS).toISOString());
+      // Progress every 50 s renews the lease: sweeps in between never fail it, for well past one lease.
+      for (let i = 1; i <= 5; i++) {
+        s.clock.now = T0 + i * 50_000;
+        s.sessions.sweep();
+        assert.equal(status(name).phase, 'Running', `sweep at ${i * 50} s`);
+        assert.deepEqual(s.sessions.progress('BackupSession', 'default', name, agent.name, progress), { cancel: false });
+      }
+      const lastReport = T0 + 250_000;
+      s.clock.now = lastReport + LEASE_MS; // the lease ends at this instant, not before
+      s.sessions.sweep();
+      assert.equal(status(name).phase, 'Running');
+      s.clock.now = lastReport + LEASE_MS + 1;
+      s.sessions.sweep();
+      assert.equal(status(name).phase, 'Failed');
+      assert.equal(status(name).error?.code, ErrorCodes.AGENT_LOST);
+      assert.equal(status(name).leaseExpiresAt, undefined);
+      // The lost agent's late result is refused: the session stays as the sweep left it.
+      assert.throws(() => s.sessions.complete('BackupSession', 'default', name, agent.name, { phase: 'Succeeded' }), (err) => isSidestashError(err, ErrorCodes.CONFLICT));
+      assert.equal(status(name).phase, 'Failed');
+    });
+
+    it('renewLease (a result to be checked later) keeps the session alive like progress does', () => {
+      const name = start();
+      s.clock.now = T0 + LEASE_MS - 1;
+      s.sessions.renewLease('BackupSession', 'default', name, agent.name);
+      s.clock.now = T0 + 2 * LEASE_MS - 2;
+      s.sessions.sweep();
+      assert.equal(status(name).phase, 'Running');
+      s.clock.now = T0 + 2 * LEASE_MS;
+      s.sessions.sweep();
+      assert.equal(status(name).error?.code, ErrorCodes.AGENT_LOST);
+    });
+
+    it('sessions created in the same second get distinct names, and a configuration never runs twice at once', () => {
+      const first = start();
+      assert.equal(s.sessions.createBackupSession('default', 'nightly', 'manual'), undefined, 'no overlap');
+      s.sessions.complete('BackupSession', 'default', first, agent.name, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } });
+      const second = s.sessions.createBackupSession('default', 'nightly', 'manual')!.metadata.name;
+      assert.notEqual(second, first);
+      assert.equal(second, `${first}-1`);
+    });
+  });
+
+  describe('cancel and deadlines', () => {
+    it('a Pending session cancelled fails at once with SESSION_CANCELLED; a finished one cannot be cancelled', () => {
+      s = setUp();
+      const name = s.sessions.createBackupSession('default', 'nightly', 'manual')!.metadata.name;
+      assert.equal(s.sessions.cancel('BackupSession', 'default', name).status?.error?.code, ErrorCodes.SESSION_CANCELLED);
+      assert.throws(() => s.sessions.cancel('BackupSession', 'default', name), (err) => isSidestashError(err, ErrorCodes.CONFLICT));
+    });
+
+    it('a Running session cancelled through the API is told so by its next progress and ends SESSION_CANCELLED, even past its deadline', () => {
+      s = setUp('10m');
+      const name = start();
+      s.clock.now = T0 + 1000;
+      s.sessions.cancel('BackupSession', 'default', name);
+      assert.equal(status(name).cancelReason, 'requested');
+      assert.deepEqual(s.sessions.progress('BackupSession', 'default', name, agent.name, progress), { cancel: true });
+      s.clock.now = T0 + 10 * 60_000 - 1; // still streaming, its lease renewed
+      s.sessions.progress('BackupSession', 'default', name, agent.name, progress);
+      s.clock.now = T0 + 10 * 60_000 + 1; // the deadline passes before the agent reports
+      s.sessions.sweep();
+      assert.equal(status(name).cancelReason, 'requested', 'the deadline does not rewrite a user cancel');
+      const done = s.sessions.complete('BackupSession', 'default', name, agent.name, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'backup stopped: cancelled by the controller' } });
+      assert.equal(done.status?.error?.code, ErrorCodes.SESSION_CANCELLED);
+    });
+
+    it('at its deadline a Running session is asked to cancel; the agent stopping it ends SESSION_TIMEOUT', () => {
+      s = setUp('30s');
+      const name = start();
+      assert.equal(status(name).deadline, new Date(T0 + 30_000).toISOString());
+      s.clock.now = T0 + 30_000;
+      s.sessions.sweep();
+      assert.equal(status(name).cancelRequested, undefined, 'not before the deadline has passed');
+      s.clock.now = T0 + 30_001;
+      s.sessions.sweep();
+      assert.equal(status(name).cancelRequested, true);
+      assert.equal(status(name).cancelReason, 'timeout');
+      assert.deepEqual(s.sessions.progress('BackupSession', 'default', name, agent.name, progress), { cancel: true });
+      const done = s.sessions.complete('BackupSession', 'default', name, agent.name, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'backup stopped: cancelled by the controller' } });
+      assert.equal(done.status?.phase, 'Failed');
+      assert.equal(done.status?.error?.code, ErrorCodes.SESSION_TIMEOUT);
+      assert.match(done.status?.error?.message ?? '', /deadline 2026-03-01T10:00:30.000Z: backup stopped/);
+    });
+
+    it('an agent that does not stop within the grace period is failed SESSION_TIMEOUT by the controller', () => {
+      s = setUp('30s');
+      const name = start();
+      s.clock.now = T0 + 30_001;
+      s.sessions.sweep();
+      // The agent keeps renewing its lease but never stops.
+      s.clock.now = T0 + 30_000 + GRACE_MS;
+      s.sessions.progress('BackupSession', 'default', name, agent.name, progress);
+      s.sessions.sweep();
+      assert.equal(status(name).phase, 'Running', 'the grace period has not run out');
+      s.clock.now = T0 + 30_000 + GRACE_MS + 1;
+      s.sessions.sweep();
+      assert.equal(status(name).phase, 'Failed');
+      assert.equal(status(name).error?.code, ErrorCodes.SESSION_TIMEOUT);
+      assert.throws(() => s.sessions.complete('BackupSession', 'default', name, agent.name, { phase: 'Succeeded' }), (err) => isSidestashError(err, ErrorCodes.CONFLICT));
+    });
+  });
+});
+
+describe('resultAfterCancel', () => {
+  const cancelled: SessionResult = { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'backup stopped' } };
+  const table: [string, Pick<SessionStatus, 'cancelReason' | 'deadline'>, SessionResult, string | undefined][] = [
+    ['cancelled at the deadline', { cancelReason: 'timeout', deadline: 'D' }, cancelled, ErrorCodes.SESSION_TIMEOUT],
+    ['cancelled by a user', { cancelReason: 'requested', deadline: 'D' }, cancelled, ErrorCodes.SESSION_CANCELLED],
+    ['no cancel asked (the agent stopped on its own)', {}, cancelled, ErrorCodes.SESSION_CANCELLED],
+    ['the agent already said timeout', { cancelReason: 'timeout' }, { phase: 'Failed', error: { code: ErrorCodes.SESSION_TIMEOUT, message: 'x' } }, ErrorCodes.SESSION_TIMEOUT],
+    ['another failure at the deadline', { cancelReason: 'timeout' }, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } }, 'SIDESTASH_DUMP_FAILED'],
+    ['a success that raced the deadline', { cancelReason: 'timeout' }, { phase: 'Succeeded', snapshotId: 'abc' }, undefined],
+  ];
+  for (const [what, status, result, code] of table) {
+    it(what, () => {
+      const out = resultAfterCancel(status, result);
+      assert.equal(out.error?.code, code);
+      assert.equal(out.phase, result.phase);
+      assert.equal(out.snapshotId, result.snapshotId);
+    });
+  }
+});
