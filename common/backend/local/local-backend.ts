@@ -180,5 +180,6 @@ function wrapIoError(err: unknown, handle: FileHandle): unknown {
     return new SidestashError(ErrorCodes.BACKEND_NOT_FOUND, `${handle.type}/${handle.name} not found`, { cause: err });
   }
   const retryable = errno === 'EAGAIN' || errno === 'EBUSY' || errno === 'EMFILE' || errno === 'ENFILE';
-  return new SidestashError(ErrorCodes.BACKEND_IO, `${handle.type}/${handle.name}: ${(err as Error).message}`, { cause: err, retryable });
+  // ENOSPC, EDQUOT, EROFS, EACCES: not retryable; the errno is kept for callers and logs.
+  return new SidestashError(ErrorCodes.BACKEND_IO, `${handle.type}/${handle.name}: ${(err as Error).message}`, { cause: err, retryable, ...(errno ? { details: { errno } } : {}) });
 }
