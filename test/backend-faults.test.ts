@@ -135,6 +135,38 @@ describe('S3 multipart upload failing mid-backup', () => {
       await repo.backend.close();
     });
   }
+  it('a backup cancelled during a multipart upload aborts the upload and releases its lock', async () => {
+    const bucket = 'multipart-cancel';
+    const repo = await Repository.init(s3(bucket, 'proxy', MULTIPART), PASSWORD, fastKdf);
+    const cancel = new AbortController();
+    const uploadIds: string[] = [];
+    // The second pack's parts are held back a little; the backup is cancelled while they are on the way.
+    proxy.decide = (req) => {
+      const q = query(req);
+      const uploadId = q.get('uploadId');
+      if (req.method !== 'PUT' || !uploadId || !q.get('partNumber')) return undefined;
+      if (!uploadIds.includes(uploadId)) uploadIds.push(uploadId);
+      if (uploadIds.indexOf(uploadId) === 0) return undefined;
+      cancel.abort(new Error('cancelled by the test'));
+      return { kind: 'delay', ms: 200 };
+    };
+    try {
+      await assert.rejects(writeSnapshot(repo, incompressible(40 * MiB), { filename: 'dumpfile.sql', signal: cancel.signal }), (err) => {
+        // pipeline() rejects with its AbortError, whose cause is the cancellation's reason.
+        assert.equal((err as Error).name, 'AbortError', String(err));
+        assert.match(String((err as Error).cause), /cancelled by the test/);
+        return true;
+      });
+    } finally {
+      proxy.decide = () => undefined;
+    }
+    assert.ok(uploadIds.length >= 2, 'cancelled during the second upload');
+    assert.deepEqual(await listSnapshots(repo), []);
+    assert.deepEqual(await names(repo.backend, 'locks'), [], 'the lock is released');
+    assert.equal(await openUploads(bucket), 0, 'the cancelled multipart upload is aborted');
+    await resticCheckOk(bucket);
+    await repo.backend.close();
+  });
 });
 
 describe('S3 answers that are not what they seem', () => {
