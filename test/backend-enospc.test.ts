@@ -5,10 +5,8 @@
 // backup succeeds.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { LocalBackend } from '../common/backend/local/local-backend.ts';
@@ -17,18 +15,12 @@ import { prune } from '../common/repository/prune.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { listSnapshots } from '../common/repository/snapshot.ts';
 import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
+import { MiB, incompressible } from './helpers/backend-faults.ts';
 import { restic } from './helpers/restic.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const run = promisify(execFile);
 const PASSWORD = 'pw-enospc';
-const MiB = 1024 * 1024;
-
-function incompressible(sizeBytes: number): Readable {
-  return Readable.from((function* () {
-    for (let done = 0; done < sizeBytes; done += MiB) yield randomBytes(Math.min(MiB, sizeBytes - done));
-  })());
-}
 
 /** Every file under dir, as paths relative to it. */
 async function filesUnder(dir: string): Promise<string[]> {

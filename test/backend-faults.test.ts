@@ -1,34 +1,28 @@
-// Backend failures in the middle of an upload, against real servers (versitygw for S3,
-// `rclone serve restic` for REST) behind test/helpers/faulty-proxy.ts: a multipart part that
-// keeps failing, HTTP 429 with Retry-After, a 200 answer carrying an S3 <Error>, a lost answer,
-// and listings over 1,000 keys. A failed backup leaves no snapshot, no lock and no multipart
+// S3 failures in the middle of an upload, against a real server (versitygw) behind
+// test/helpers/faulty-proxy.ts: a multipart part that keeps failing, a cancelled multipart
+// upload, a 200 answer carrying an <Error>, a lost answer, HTTP 429 with Retry-After, listings
+// over 1,000 keys (the REST backend's: backend-faults-rest.test.ts). A failed backup leaves no snapshot, no lock and no multipart
 // upload; `restic check` passes and the next prune removes the orphaned packs.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { RestBackend } from '../common/backend/rest/rest-backend.ts';
 import type { RetryPolicy } from '../common/backend/retry.ts';
 import { S3Backend } from '../common/backend/s3/s3-backend.ts';
 import { S3Client, xml } from '../common/backend/s3/s3-client.ts';
 import { parseS3Location } from '../common/backend/s3/s3-config.ts';
-import type { Backend, FileType } from '../common/backend/backend.ts';
 import { ErrorCodes, isSidestashError } from '../common/errors.ts';
 import { prune } from '../common/repository/prune.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { listSnapshots } from '../common/repository/snapshot.ts';
 import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
+import { MiB, incompressible, names, query, saveMany, throttledOnce } from './helpers/backend-faults.ts';
 import { startFaultyProxy } from './helpers/faulty-proxy.ts';
 import type { FaultyProxy } from './helpers/faulty-proxy.ts';
-import { startRestServer } from './helpers/rest-server.ts';
-import type { RestServer } from './helpers/rest-server.ts';
 import { restic } from './helpers/restic.ts';
 import { startS3Server } from './helpers/s3-server.ts';
 import type { S3Server } from './helpers/s3-server.ts';
 
 const PASSWORD = 'pw-backend-faults';
-const MiB = 1024 * 1024;
 const fastKdf = { scrypt: { N: 1024, r: 8, p: 1 } };
 const FAST: RetryPolicy = { attempts: 4, baseDelayMs: 10, maxDelayMs: 50 };
 /** Objects from 6 MiB are uploaded in 5 MiB parts, so every 8 MiB data pack is a multipart upload. */
@@ -41,22 +35,8 @@ const creds = (): Record<string, string> => ({ AWS_ACCESS_KEY_ID: server.accessK
 const s3 = (bucket: string, via: 'proxy' | 'direct' = 'proxy', extra: Record<string, string> = {}): S3Backend =>
   new S3Backend(parseS3Location(`s3:${via === 'proxy' ? proxy.url : server.endpoint}/${bucket}`, { ...creds(), ...extra }), FAST);
 
-function query(req: IncomingMessage): URLSearchParams {
-  return new URL(req.url ?? '/', 'http://proxy').searchParams;
-}
 
-/** Incompressible bytes, so that packs fill as the sizes say. */
-function incompressible(sizeBytes: number): Readable {
-  return Readable.from((function* () {
-    for (let done = 0; done < sizeBytes; done += MiB) yield randomBytes(Math.min(MiB, sizeBytes - done));
-  })());
-}
 
-async function names(b: Backend, type: FileType): Promise<string[]> {
-  const out: string[] = [];
-  for await (const f of b.list(type)) out.push(f.name);
-  return out.sort();
-}
 
 /** Multipart uploads started and neither completed nor aborted (asked of the server, not the proxy). */
 async function openUploads(bucket: string): Promise<number> {
@@ -238,83 +218,20 @@ describe('S3 answers that are not what they seem', () => {
   });
 });
 
-describe('HTTP 429 with Retry-After', () => {
-  /** Saves through `b` while the first upload answers 429 Retry-After: 1; returns the wait before the retry. */
-  async function throttledOnce(b: Backend, isUpload: (req: IncomingMessage) => boolean): Promise<number> {
-    let throttledAt: number | undefined;
-    let retriedAt: number | undefined;
-    proxy.decide = (req) => {
-      if (!isUpload(req)) return undefined;
-      if (throttledAt === undefined) {
-        throttledAt = Date.now();
-        return { kind: 'status', status: 429, headers: { 'retry-after': '1' }, body: '<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>' };
-      }
-      retriedAt ??= Date.now();
-      return undefined;
-    };
-    const data = randomBytes(64 * 1024);
-    const name = randomBytes(32).toString('hex');
-    try {
-      await b.save({ type: 'data', name }, data);
-    } finally {
-      proxy.decide = () => undefined;
-    }
-    assert.ok(Buffer.from(await b.load({ type: 'data', name })).equals(data));
-    assert.ok(throttledAt !== undefined && retriedAt !== undefined, 'throttled once, then retried');
-    return retriedAt - throttledAt;
-  }
 
+describe('HTTP 429 with Retry-After', () => {
   it('S3: is retried after the server\'s Retry-After, then succeeds', async () => {
     const b = s3('throttled');
     await b.create();
-    const waitedMs = await throttledOnce(b, (req) => req.method === 'PUT' && /\/data\//.test(req.url ?? ''));
+    const waitedMs = await throttledOnce(proxy, b, (req) => req.method === 'PUT' && /\/data\//.test(req.url ?? ''));
     // The policy alone would wait 5-10 ms; setTimeout may fire a millisecond early.
     assert.ok(waitedMs >= 990, `waited ${waitedMs} ms before the retry`);
     await b.close();
   });
 
-  describe('REST', () => {
-    let rest: RestServer;
-    let restProxy: FaultyProxy;
-    before(async () => {
-      rest = await startRestServer();
-      restProxy = await startFaultyProxy(rest.url);
-    });
-    after(async () => {
-      await restProxy?.stop();
-      await rest?.stop();
-    });
-
-    it('is retried after the server\'s Retry-After, then succeeds', async () => {
-      const b = new RestBackend(`rest:${restProxy.url}/throttled/`, { REST_SERVER_USERNAME: rest.username, REST_SERVER_PASSWORD: rest.password }, FAST);
-      await b.create();
-      const saved = proxy;
-      proxy = restProxy;
-      try {
-        const waitedMs = await throttledOnce(b, (req) => req.method === 'POST' && /\/data\//.test(req.url ?? ''));
-        assert.ok(waitedMs >= 990, `waited ${waitedMs} ms before the retry`);
-      } finally {
-        proxy = saved;
-      }
-      await b.close();
-    });
-
-    it('lists more than 1,000 files of a type', async () => {
-      const b = new RestBackend(`rest:${rest.url}/many/`, { REST_SERVER_USERNAME: rest.username, REST_SERVER_PASSWORD: rest.password });
-      await b.create();
-      const ids = await saveMany(b, 1100);
-      assert.deepEqual(await names(b, 'data'), ids);
-      await b.close();
-    });
-  });
 });
 
-/** Saves `count` small data files, 16 at a time; returns their names, sorted. */
-async function saveMany(b: Backend, count: number): Promise<string[]> {
-  const ids = Array.from({ length: count }, () => randomBytes(32).toString('hex'));
-  for (let i = 0; i < ids.length; i += 16) await Promise.all(ids.slice(i, i + 16).map((id) => b.save({ type: 'data', name: id }, Buffer.from(id))));
-  return ids.sort();
-}
+
 
 describe('S3 listings over 1,000 keys', () => {
   it('list() follows continuation tokens and returns every file', async () => {
