@@ -10,6 +10,8 @@ import { S3Client, xml } from './s3-client.ts';
 import type { S3Config } from './s3-config.ts';
 
 const PART_CONCURRENCY = 2;
+/** How long a failed or cancelled multipart upload's abort is tried. */
+const ABORT_UPLOAD_MS = 30_000;
 
 export class S3Backend implements Backend {
   readonly location: string;
@@ -104,9 +106,13 @@ export class S3Backend implements Backend {
     }
   }
 
-  /** Aborts a multipart upload, retried (even after the caller's signal fired), so its parts do not stay behind. */
+  /**
+   * Aborts a multipart upload, retried (even after the caller's signal fired) so that its parts
+   * do not stay behind, for at most ABORT_UPLOAD_MS (a cancelled backup ends promptly).
+   */
   async #abortUpload(key: string, uploadId: string): Promise<void> {
-    await withRetry(`abort upload ${key}`, this.#retry, undefined, () => this.#client.send({ method: 'DELETE', key, query: { uploadId } })).catch(() => {
+    const deadline = AbortSignal.timeout(ABORT_UPLOAD_MS);
+    await withRetry(`abort upload ${key}`, this.#retry, deadline, () => this.#client.send({ method: 'DELETE', key, query: { uploadId }, signal: deadline })).catch(() => {
       // Gone already (404), or the parts stay until a bucket lifecycle rule
       // (AbortIncompleteMultipartUpload) removes them; the upload's own error is what counts.
     });
