@@ -185,6 +185,37 @@ export class S3Backend implements Backend {
     }
   }
 
+  /** Aborts this repository's multipart uploads started more than olderThanMs ago (interrupted saves). */
+  async removeLeftovers(olderThanMs: number, options: CallOptions = {}): Promise<number> {
+    const base = this.#client.config.prefix ? `${this.#client.config.prefix}/` : '';
+    const ours = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(config|(keys|locks|snapshots|index)/[0-9a-zA-Z._-]+|data/[0-9a-zA-Z._-]{2}/[0-9a-zA-Z._-]+)$`);
+    const before = Date.now() - olderThanMs;
+    const stale: { key: string; uploadId: string }[] = [];
+    let marker: { key: string; uploadId: string } | undefined;
+    do {
+      const query: Record<string, string> = { uploads: '', prefix: base };
+      if (marker) Object.assign(query, { 'key-marker': marker.key, 'upload-id-marker': marker.uploadId });
+      const res = await this.#send(`list uploads ${base}`, options.signal, () => this.#client.send({ method: 'GET', key: '', query, ...signal(options) }));
+      type Upload = { Key?: string; UploadId?: string; Initiated?: string };
+      const parsed = (xml.parse(res.body.toString('utf8')) as { ListMultipartUploadsResult?: { Upload?: Upload | Upload[]; IsTruncated?: string; NextKeyMarker?: string; NextUploadIdMarker?: string } }).ListMultipartUploadsResult;
+      for (const u of [parsed?.Upload ?? []].flat()) {
+        const initiated = Date.parse(u.Initiated ?? '');
+        if (u.Key && u.UploadId && ours.test(u.Key) && initiated < before) stale.push({ key: u.Key, uploadId: u.UploadId });
+      }
+      const next = parsed?.IsTruncated === 'true' && parsed.NextKeyMarker ? { key: parsed.NextKeyMarker, uploadId: parsed.NextUploadIdMarker ?? '' } : undefined;
+      marker = next && (next.key !== marker?.key || next.uploadId !== marker?.uploadId) ? next : undefined;
+    } while (marker);
+    for (const u of stale) {
+      throwIfAborted(options.signal);
+      try {
+        await this.#send(`abort upload ${u.key}`, options.signal, () => this.#client.send({ method: 'DELETE', key: u.key, query: { uploadId: u.uploadId }, ...signal(options) }));
+      } catch (err) {
+        if (!isSidestashError(err, ErrorCodes.BACKEND_NOT_FOUND)) throw err;
+      }
+    }
+    return stale.length;
+  }
+
   async close(): Promise<void> {
     await this.#client.close();
   }
