@@ -46,5 +46,11 @@ export interface Backend {
   list(type: FileType, options?: CallOptions): AsyncIterable<FileInfo>;
   /** Removes a file; removing a missing file is not an error. */
   remove(handle: FileHandle, options?: CallOptions): Promise<void>;
+  /**
+   * Removes what saves that never finished left behind (a killed process's temporary files,
+   * multipart uploads never completed nor aborted) once older than olderThanMs; returns how
+   * many. prune calls it under its exclusive lock. Optional: backends without leftovers omit it.
+   */
+  removeLeftovers?(olderThanMs: number, options?: CallOptions): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,15 +1,42 @@
 // Retries with exponential backoff and jitter for backend calls whose errors say `retryable`
 // (5xx, throttling, connection resets). Bodies are in-memory buffers, so every retry resends
-// the whole request.
+// the whole request. A server's Retry-After (429, 503; carried as details.retryAfterMs) is
+// honoured up to maxRetryAfterMs: the next try waits at least that long.
 import { ErrorCodes, SidestashError, abortError, isSidestashError } from '../errors.ts';
 
 export interface RetryPolicy {
   attempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /** The longest Retry-After honoured (a longer one waits this long); default 30 s. */
+  maxRetryAfterMs?: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 200, maxDelayMs: 10_000 };
+export const DEFAULT_MAX_RETRY_AFTER_MS = 30_000;
+
+/**
+ * A Retry-After header (RFC 9110: delay-seconds or an HTTP-date) as milliseconds from nowMs;
+ * undefined when absent or not understood. A date in the past means 0.
+ */
+export function parseRetryAfterMs(value: string | string[] | undefined, nowMs: number): number | undefined {
+  const v = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!v) return undefined;
+  if (/^\d{1,9}$/.test(v)) return Number(v) * 1000;
+  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(v)) return undefined;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/**
+ * How long to wait before try `attempt + 1`: exponential backoff with jitter (`random` in
+ * [0, 1)), but at least the server's Retry-After, capped at maxRetryAfterMs.
+ */
+export function retryDelayMs(attempt: number, policy: RetryPolicy, retryAfterMs: number | undefined, random: number): number {
+  const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + random / 2);
+  if (retryAfterMs === undefined) return backoff;
+  return Math.max(backoff, Math.min(retryAfterMs, policy.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS));
+}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -38,8 +65,8 @@ export async function withRetry<T>(what: string, policy: RetryPolicy, signal: Ab
         }
         throw err;
       }
-      const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
-      await sleep(delay, signal);
+      const retryAfterMs = typeof err.details.retryAfterMs === 'number' ? err.details.retryAfterMs : undefined;
+      await sleep(retryDelayMs(attempt, policy, retryAfterMs, Math.random()), signal);
     }
   }
 }

@@ -14,6 +14,9 @@ import type { Repository } from './repository.ts';
 import { listSnapshots } from './snapshot.ts';
 import { collectUsedBlobs } from './tree-walk.ts';
 
+/** Leftovers of unfinished saves older than this are removed by prune. */
+export const LEFTOVER_AGE_MS = 60 * 60 * 1000;
+
 export interface PruneOptions extends CallOptions {
   dryRun?: boolean;
   /** Hook for crash tests: called after each step with its name. */
@@ -26,6 +29,10 @@ export interface PruneResult {
   packsRepacked: number;
   packsWritten: number;
   orphanedPacksRemoved: number;
+  /** Leftovers of saves that never finished (temporary files, multipart uploads) removed. */
+  leftoversRemoved: number;
+  /** Why leftovers could not be removed (the prune itself went on). */
+  leftoversError?: string;
   bytesRemoved: number;
   blobsRemoved: number;
 }
@@ -48,7 +55,7 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
     const onDisk = new Map<Id, number>();
     for await (const f of repo.backend.list('data', signalOpt)) onDisk.set(f.name, f.sizeBytes);
 
-    const result: PruneResult = { packsKept: 0, packsRemoved: 0, packsRepacked: 0, packsWritten: 0, orphanedPacksRemoved: 0, bytesRemoved: 0, blobsRemoved: 0 };
+    const result: PruneResult = { packsKept: 0, packsRemoved: 0, packsRepacked: 0, packsWritten: 0, orphanedPacksRemoved: 0, leftoversRemoved: 0, bytesRemoved: 0, blobsRemoved: 0 };
     const keep: PackEntry[] = [];
     const repack: PackEntry[] = [];
     const removePacks = new Set<Id>();
@@ -80,6 +87,16 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
     result.packsRepacked = repack.length;
     result.packsRemoved = removePacks.size + repack.length;
     for (const id of [...removePacks, ...repack.map((p) => p.packId)]) result.bytesRemoved += onDisk.get(id) ?? 0;
+    // Under the exclusive lock no save is under way; an hour's margin spares a clock skewed
+    // writer. Best effort: a server without ListMultipartUploads does not stop the prune.
+    if (!options.dryRun && repo.backend.removeLeftovers) {
+      try {
+        result.leftoversRemoved = await repo.backend.removeLeftovers(LEFTOVER_AGE_MS, signalOpt);
+      } catch (err) {
+        throwIfAborted(lockSignal);
+        result.leftoversError = err instanceof Error ? err.message : String(err);
+      }
+    }
     if (options.dryRun || (removePacks.size === 0 && repack.length === 0 && index.files.size <= 1)) return result;
 
     // 1. repack

@@ -1,11 +1,17 @@
 // An HTTP proxy for fault tests: forwards to an upstream server, keeping the Host header (so
 // SigV4 signatures stay valid), and injects failures decided per request: a status code, a
-// connection reset, or a delay.
+// connection reset, a delay, or a lost answer (forwarded, then the connection reset).
 import { createServer, request } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = { kind: 'status'; status: number; body?: string } | { kind: 'reset' } | { kind: 'delay'; ms: number } | undefined;
+export type Fault =
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
+  | { kind: 'reset' }
+  | { kind: 'delay'; ms: number }
+  /** The request reaches the server; its answer is lost (the client's connection is reset). */
+  | { kind: 'lose-answer' }
+  | undefined;
 
 export interface FaultyProxy {
   url: string;
@@ -29,11 +35,16 @@ export async function startFaultyProxy(upstream: string): Promise<FaultyProxy> {
     }
     if (fault?.kind === 'status') {
       req.resume();
-      req.on('end', () => res.writeHead(fault.status, { 'content-type': 'application/xml' }).end(fault.body ?? `<Error><Code>InternalError</Code><Message>injected ${fault.status}</Message></Error>`));
+      req.on('end', () => res.writeHead(fault.status, { 'content-type': 'application/xml', ...fault.headers }).end(fault.body ?? `<Error><Code>InternalError</Code><Message>injected ${fault.status}</Message></Error>`));
       return;
     }
     const forward = (): void => {
       const up = request({ hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+        if (fault?.kind === 'lose-answer') {
+          upRes.resume();
+          upRes.on('end', () => req.socket.destroy());
+          return;
+        }
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         upRes.pipe(res);
       });

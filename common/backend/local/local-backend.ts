@@ -161,6 +161,27 @@ export class LocalBackend implements Backend {
     }
   }
 
+  async removeLeftovers(olderThanMs: number, options: CallOptions = {}): Promise<number> {
+    const dirs = ['', ...FILE_TYPES.filter((t) => t !== 'config' && t !== 'data'), ...(await readdirOrEmpty(join(this.#root, 'data'))).map((d) => join('data', d))];
+    const before = Date.now() - olderThanMs;
+    let removed = 0;
+    for (const dir of dirs) {
+      for (const name of await readdirOrEmpty(join(this.#root, dir))) {
+        throwIfAborted(options.signal);
+        if (!/^[0-9a-zA-Z._-]+\.tmp-[0-9a-f]{12}$/.test(name)) continue;
+        const path = join(this.#root, dir, name);
+        try {
+          if ((await stat(path)).mtimeMs >= before) continue;
+          await unlink(path);
+          removed++;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw wrapIoError(err, { type: 'data', name });
+        }
+      }
+    }
+    return removed;
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -180,5 +201,6 @@ function wrapIoError(err: unknown, handle: FileHandle): unknown {
     return new SidestashError(ErrorCodes.BACKEND_NOT_FOUND, `${handle.type}/${handle.name} not found`, { cause: err });
   }
   const retryable = errno === 'EAGAIN' || errno === 'EBUSY' || errno === 'EMFILE' || errno === 'ENFILE';
-  return new SidestashError(ErrorCodes.BACKEND_IO, `${handle.type}/${handle.name}: ${(err as Error).message}`, { cause: err, retryable });
+  // ENOSPC, EDQUOT, EROFS, EACCES: not retryable; the errno is kept for callers and logs.
+  return new SidestashError(ErrorCodes.BACKEND_IO, `${handle.type}/${handle.name}: ${(err as Error).message}`, { cause: err, retryable, ...(errno ? { details: { errno } } : {}) });
 }

@@ -6,7 +6,7 @@ import { Agent, request } from 'undici';
 import { ErrorCodes, SidestashError, isSidestashError, throwIfAborted } from '../../errors.ts';
 import type { Backend, CallOptions, FileHandle, FileInfo, FileType, LoadOptions } from '../backend.ts';
 import { readBounded, remoteExcerpt } from '../remote-excerpt.ts';
-import { DEFAULT_RETRY, networkError, withRetry } from '../retry.ts';
+import { DEFAULT_RETRY, networkError, parseRetryAfterMs, withRetry } from '../retry.ts';
 import type { RetryPolicy } from '../retry.ts';
 
 const V2 = 'application/vnd.x.restic.rest.v2';
@@ -65,7 +65,8 @@ export class RestBackend implements Backend {
       const body = method === 'HEAD' ? (await res.body.dump(), Buffer.alloc(0)) : ok ? Buffer.from(await res.body.arrayBuffer()) : await readBounded(res.body);
       if (ok) return { status: res.statusCode, headers: res.headers, body };
       if (res.statusCode === 404) throw new SidestashError(ErrorCodes.BACKEND_NOT_FOUND, `${what}: not found`);
-      throw new SidestashError(ErrorCodes.BACKEND_IO, `${what}: ${res.statusCode} ${remoteExcerpt(body)}`.trim(), { retryable: res.statusCode >= 500 || res.statusCode === 429, details: { status: res.statusCode } });
+      const retryAfterMs = parseRetryAfterMs(res.headers['retry-after'], Date.now());
+      throw new SidestashError(ErrorCodes.BACKEND_IO, `${what}: ${res.statusCode} ${remoteExcerpt(body)}`.trim(), { retryable: res.statusCode >= 500 || res.statusCode === 429, details: { status: res.statusCode, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) } });
     });
   }
 

@@ -10,6 +10,8 @@ import { S3Client, xml } from './s3-client.ts';
 import type { S3Config } from './s3-config.ts';
 
 const PART_CONCURRENCY = 2;
+/** How long a failed or cancelled multipart upload's abort is tried. */
+const ABORT_UPLOAD_MS = 30_000;
 
 export class S3Backend implements Backend {
   readonly location: string;
@@ -67,6 +69,8 @@ export class S3Backend implements Backend {
     const size = this.#client.config.partSizeBytes;
     const parts = Array.from({ length: Math.ceil(data.length / size) }, (_, i) => i);
     try {
+      // After a failed part no other starts, and the upload is aborted (below) only once the
+      // parts in flight have settled, so that no part lands after the abort.
       const etags = await mapConcurrent(parts, PART_CONCURRENCY, async (i) => {
         const body = data.subarray(i * size, Math.min(data.length, (i + 1) * size));
         const res = await this.#send(`upload part ${i + 1} of ${key}`, options.signal, () =>
@@ -77,12 +81,49 @@ export class S3Backend implements Backend {
         return etag;
       });
       const complete = Buffer.from(`<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</ETag></Part>`).join('')}</CompleteMultipartUpload>`);
-      const res = await this.#send(`complete upload ${key}`, options.signal, () => this.#client.send({ method: 'POST', key, query: { uploadId }, body: complete, ...signal(options) }));
-      // S3 may answer 200 with an error document when completing fails late.
-      if (res.body.toString('utf8').includes('<Error>')) throw new SidestashError(ErrorCodes.BACKEND_IO, `S3 ${key}: completing the upload failed: ${remoteExcerpt(res.body)}`, { retryable: true });
+      let sent = 0;
+      try {
+        await this.#send(`complete upload ${key}`, options.signal, async () => {
+          sent++;
+          const res = await this.#client.send({ method: 'POST', key, query: { uploadId }, body: complete, ...signal(options) });
+          // S3 may answer 200 with an error document when completing fails late (it may have
+          // sent the status and whitespace before it knew): a failure, tried again.
+          const answer = completeAnswer(res.body);
+          if (answer.failure) throw new SidestashError(ErrorCodes.BACKEND_IO, `S3 POST ${key}: completing the upload failed: 200 ${answer.failure}`, { retryable: true, details: { status: res.status } });
+          // No result document (a server that sends none): the object must be there, whole.
+          if (!answer.completed && (await this.#sizeOf(key, options)) !== data.length) {
+            throw new SidestashError(ErrorCodes.BACKEND_IO, `S3 POST ${key}: completing the upload answered 200 without a result, and the object is not there whole`, { retryable: true });
+          }
+        });
+      } catch (err) {
+        // An earlier try may have completed the upload and lost only its answer: the upload id
+        // is then gone and the object is there, whole.
+        if (!(sent > 1 && isSidestashError(err, ErrorCodes.BACKEND_NOT_FOUND) && (await this.#sizeOf(key, options)) === data.length)) throw err;
+      }
     } catch (err) {
-      await this.#client.send({ method: 'DELETE', key, query: { uploadId } }).catch(() => {});
+      await this.#abortUpload(key, uploadId);
       throw err;
+    }
+  }
+
+  /**
+   * Aborts a multipart upload, retried (even after the caller's signal fired) so that its parts
+   * do not stay behind, for at most ABORT_UPLOAD_MS (a cancelled backup ends promptly).
+   */
+  async #abortUpload(key: string, uploadId: string): Promise<void> {
+    const deadline = AbortSignal.timeout(ABORT_UPLOAD_MS);
+    await withRetry(`abort upload ${key}`, this.#retry, deadline, () => this.#client.send({ method: 'DELETE', key, query: { uploadId }, signal: deadline })).catch(() => {
+      // Gone already (404), or the parts stay until a bucket lifecycle rule
+      // (AbortIncompleteMultipartUpload) removes them; the upload's own error is what counts.
+    });
+  }
+
+  async #sizeOf(key: string, options: CallOptions): Promise<number | undefined> {
+    try {
+      const res = await this.#send(`head ${key}`, options.signal, () => this.#client.send({ method: 'HEAD', key, ...signal(options) }));
+      return Number(res.headers['content-length'] ?? -1);
+    } catch {
+      return undefined;
     }
   }
 
@@ -129,6 +170,9 @@ export class S3Backend implements Backend {
         if (type === 'config' ? c.Key === prefix : name.length > 0) yield { name, sizeBytes: Number(c.Size) };
       }
       token = parsed?.IsTruncated === 'true' ? parsed.NextContinuationToken : undefined;
+      // A truncated listing without a way on would silently hide files (prune would then
+      // miss orphans, check would miss packs).
+      if (parsed?.IsTruncated === 'true' && !token) throw new SidestashError(ErrorCodes.BACKEND_IO, `S3 list ${prefix}: the listing is truncated but has no continuation token`);
     } while (token);
   }
 
@@ -141,9 +185,57 @@ export class S3Backend implements Backend {
     }
   }
 
+  /** Aborts this repository's multipart uploads started more than olderThanMs ago (interrupted saves). */
+  async removeLeftovers(olderThanMs: number, options: CallOptions = {}): Promise<number> {
+    const base = this.#client.config.prefix ? `${this.#client.config.prefix}/` : '';
+    const ours = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(config|(keys|locks|snapshots|index)/[0-9a-zA-Z._-]+|data/[0-9a-zA-Z._-]{2}/[0-9a-zA-Z._-]+)$`);
+    const before = Date.now() - olderThanMs;
+    const stale: { key: string; uploadId: string }[] = [];
+    let marker: { key: string; uploadId: string } | undefined;
+    do {
+      const query: Record<string, string> = { uploads: '', prefix: base };
+      if (marker) Object.assign(query, { 'key-marker': marker.key, 'upload-id-marker': marker.uploadId });
+      const res = await this.#send(`list uploads ${base}`, options.signal, () => this.#client.send({ method: 'GET', key: '', query, ...signal(options) }));
+      type Upload = { Key?: string; UploadId?: string; Initiated?: string };
+      const parsed = (xml.parse(res.body.toString('utf8')) as { ListMultipartUploadsResult?: { Upload?: Upload | Upload[]; IsTruncated?: string; NextKeyMarker?: string; NextUploadIdMarker?: string } }).ListMultipartUploadsResult;
+      for (const u of [parsed?.Upload ?? []].flat()) {
+        const initiated = Date.parse(u.Initiated ?? '');
+        if (u.Key && u.UploadId && ours.test(u.Key) && initiated < before) stale.push({ key: u.Key, uploadId: u.UploadId });
+      }
+      const next = parsed?.IsTruncated === 'true' && parsed.NextKeyMarker ? { key: parsed.NextKeyMarker, uploadId: parsed.NextUploadIdMarker ?? '' } : undefined;
+      marker = next && (next.key !== marker?.key || next.uploadId !== marker?.uploadId) ? next : undefined;
+    } while (marker);
+    for (const u of stale) {
+      throwIfAborted(options.signal);
+      try {
+        await this.#send(`abort upload ${u.key}`, options.signal, () => this.#client.send({ method: 'DELETE', key: u.key, query: { uploadId: u.uploadId }, ...signal(options) }));
+      } catch (err) {
+        if (!isSidestashError(err, ErrorCodes.BACKEND_NOT_FOUND)) throw err;
+      }
+    }
+    return stale.length;
+  }
+
   async close(): Promise<void> {
     await this.#client.close();
   }
+}
+
+/** What an S3 answer of 200 to CompleteMultipartUpload says: an error document, a result, or neither. */
+export function completeAnswer(body: Buffer): { failure?: string; completed: boolean } {
+  const text = body.toString('utf8');
+  if (text.trim() === '') return { completed: false };
+  let doc: { Error?: { Code?: unknown; Message?: unknown }; CompleteMultipartUploadResult?: unknown };
+  try {
+    doc = xml.parse(text) as typeof doc;
+  } catch {
+    return { failure: `unreadable answer: ${remoteExcerpt(body)}`, completed: false };
+  }
+  if (doc.Error !== undefined) {
+    const code = typeof doc.Error?.Code === 'string' && /^[A-Za-z0-9.]{1,64}$/.test(doc.Error.Code) ? doc.Error.Code : 'Error';
+    return { failure: `${code}${doc.Error?.Message !== undefined ? `: ${remoteExcerpt(String(doc.Error.Message))}` : ''}`, completed: false };
+  }
+  return { completed: doc.CompleteMultipartUploadResult !== undefined };
 }
 
 function signal(o: CallOptions): { signal?: AbortSignal } {

@@ -1,6 +1,6 @@
 // Signed S3 requests: SigV4 (@smithy/signature-v4) over @smithy/node-http-handler with
 // keep-alive agents and an optional custom CA. Error responses become coded errors:
-// 404 BACKEND_NOT_FOUND, 5xx/429/SlowDown retryable, others not.
+// 404 BACKEND_NOT_FOUND, 5xx/429/SlowDown retryable (after the server's Retry-After), others not.
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
@@ -11,7 +11,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { XMLParser } from 'fast-xml-parser';
 import { ErrorCodes, SidestashError } from '../../errors.ts';
 import { readBounded, remoteExcerpt } from '../remote-excerpt.ts';
-import { networkError } from '../retry.ts';
+import { networkError, parseRetryAfterMs } from '../retry.ts';
 import type { S3Config } from './s3-config.ts';
 
 export interface S3Response {
@@ -97,7 +97,8 @@ export class S3Client {
     const detail = `${status}${e?.Code ? ` ${e.Code}` : ''}${e?.Message ? `: ${e.Message}` : ''}`;
     if (status === 404) throw new SidestashError(ErrorCodes.BACKEND_NOT_FOUND, `${what}: ${e?.Code === 'NoSuchBucket' ? 'bucket does not exist' : 'not found'}`, { details: { status, s3Code: e?.Code } });
     const retryable = status >= 500 || status === 429 || e?.Code === 'SlowDown' || e?.Code === 'RequestTimeout';
-    throw new SidestashError(ErrorCodes.BACKEND_IO, `${what}: ${detail}`, { retryable, details: { status, s3Code: e?.Code } });
+    const retryAfterMs = parseRetryAfterMs(resHeaders['retry-after'], Date.now());
+    throw new SidestashError(ErrorCodes.BACKEND_IO, `${what}: ${detail}`, { retryable, details: { status, s3Code: e?.Code, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) } });
   }
 
   async close(): Promise<void> {
