@@ -5,7 +5,6 @@
 // with SIDESTASH_SESSION_CANCELLED. Each time: no snapshot, no restic lock, no process left.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
