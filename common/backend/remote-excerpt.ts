@@ -3,6 +3,8 @@
 // terminal escape sequences, line breaks or bidirectional/format characters (which could
 // rewrite what an operator's terminal or log viewer shows), whitespace collapsed.
 
+import { stripTerminalControls } from '../terminal-text.ts';
+
 /** Characters of a remote answer an error message may carry. */
 export const REMOTE_EXCERPT_CHARS = 200;
 /** Bytes of an error answer read at most (the rest is discarded). */
@@ -11,9 +13,9 @@ export const ERROR_BODY_BYTES = 64 * 1024;
 /** A short, single-line, printable excerpt of remote text. */
 export function remoteExcerpt(text: string | Uint8Array, maxChars = REMOTE_EXCERPT_CHARS): string {
   const s = typeof text === 'string' ? text.slice(0, maxChars * 8) : Buffer.from(text.subarray(0, maxChars * 8)).toString('utf8');
-  const clean = s
-    .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, ' ') // CSI sequences
-    .replace(/\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)?/g, ' ') // OSC sequences (titles, links)
+  // Escape sequences by the one rule (terminal-text.ts), then every other control, format,
+  // line-separator or private character becomes a space.
+  const clean = stripTerminalControls(s)
     .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}]+/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim();
