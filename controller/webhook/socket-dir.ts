@@ -3,11 +3,12 @@
 // user who can create a pod writes it), and an emptyDir mounted over /etc or /usr hides the
 // image's files, over /proc or /dev breaks the container, over /var/run/secrets hides the
 // ServiceAccount token. So: an allow-list of characters, absolute and normalised, and never a
-// system directory. (Repository paths follow the same idea; the lead may merge the two.)
+// system directory (common/system-paths.ts, shared with repository paths).
 import { posix } from 'node:path';
+import { OS_TREES, treeHolding } from '../../common/system-paths.ts';
 
 /** Directories that are never a socket directory, nor is anything below them. */
-const SYSTEM_TREES = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/sbin', '/sys', '/usr', '/run/secrets', '/var/run/secrets'];
+const SYSTEM_TREES = [...OS_TREES, '/run/secrets', '/var/run/secrets'];
 /** Directories that are not a socket directory themselves (their subdirectories may be). */
 const SYSTEM_DIRS = ['/', '/home', '/media', '/mnt', '/opt', '/root', '/run', '/srv', '/var', '/var/lib', '/var/log', '/var/run'];
 const SAFE_CHARS = /^[A-Za-z0-9._/-]+$/;
@@ -19,7 +20,7 @@ export function socketDirProblem(dir: string): string | undefined {
   if (!SAFE_CHARS.test(dir)) return 'may hold only letters, digits, ".", "_", "-" and "/"';
   if (!dir.startsWith('/')) return 'must be an absolute path';
   if (posix.normalize(dir) !== dir || (dir.length > 1 && dir.endsWith('/'))) return `must be normalised (no ".", "..", "//" or trailing "/"), e.g. ${JSON.stringify(posix.normalize(dir).replace(/(.)\/+$/, '$1'))}`;
-  if (SYSTEM_DIRS.includes(dir) || SYSTEM_TREES.some((t) => dir === t || dir.startsWith(`${t}/`))) return `${dir} is a system directory; use a directory of its own such as /run/mysqld`;
+  if (SYSTEM_DIRS.includes(dir) || treeHolding(dir, SYSTEM_TREES) !== undefined) return `${dir} is a system directory; use a directory of its own such as /run/mysqld`;
   return undefined;
 }
 

@@ -14,8 +14,9 @@
 // The CLI takes any path: its user chooses locations on their own machine.
 import { posix } from 'node:path';
 import { ErrorCodes, SidestashError } from '../../errors.ts';
+import { OS_TREES, treeHolding } from '../../system-paths.ts';
 
-const SYSTEM_TREES = ['/proc', '/sys', '/dev', '/etc', '/boot', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/run', '/var/run', '/root', '/var/lib/mysql'];
+const SYSTEM_TREES = [...OS_TREES, '/run', '/var/run', '/root', '/var/lib/mysql'];
 const PARENT_DIRECTORIES = ['/', '/home', '/mnt', '/media', '/opt', '/srv', '/tmp', '/var', '/var/lib', '/var/tmp'];
 const SEGMENT = /^[A-Za-z0-9_+@=,:-][A-Za-z0-9._+@=,:-]*$/;
 
@@ -26,7 +27,7 @@ export function localRepositoryPathProblem(path: string): string | undefined {
   const segments = path.split('/').slice(1);
   if (segments.includes('..') || segments.includes('.')) return 'must not contain "." or ".." segments';
   if (path !== '/' && (posix.normalize(path) !== path || path.endsWith('/'))) return `must be normalised (${JSON.stringify(posix.normalize(path).replace(/(.)\/$/, '$1'))})`;
-  const tree = SYSTEM_TREES.find((t) => path === t || path.startsWith(`${t}/`));
+  const tree = treeHolding(path, SYSTEM_TREES);
   if (tree) return `must not be inside the system directory ${tree}`;
   if (PARENT_DIRECTORIES.includes(path)) return `must not be ${path} itself: use a directory inside it`;
   const bad = segments.find((s) => !SEGMENT.test(s));
