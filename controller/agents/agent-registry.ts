@@ -4,7 +4,8 @@
 // records the granted targets, issues a per-agent token (stored hashed) and remembers which
 // credential enrolled the agent, so that revoking the credential cuts the agent off.
 // A live agent's name is not taken over (decideRegistration).
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../api/http-util.ts';
 import type { IncomingMessage } from 'node:http';
 import type { DatabaseSync } from 'node:sqlite';
 import { agentKey } from '../../common/agent-paths.ts';
@@ -18,7 +19,6 @@ import { AGENT_NAME_PATTERN, APPBINDING_PATTERN, NAMESPACE_PATTERN, decideRegist
 import type { AgentAuthenticator } from './agent-scope.ts';
 import { bearerToken } from './enrolment-tokens.ts';
 
-const sha256 = (t: string): string => createHash('sha256').update(t).digest('hex');
 const MAX_TARGETS = 64;
 
 interface RegisterBody {

@@ -5,7 +5,7 @@
 // A token for every namespace exists only when that variable is "*", and is warned about.
 import { readFileSync } from 'node:fs';
 import type { EnvReader } from '../../common/config-env.ts';
-import { createHash } from 'node:crypto';
+import { sha256 } from '../api/http-util.ts';
 import { ALL_NAMESPACES, APPBINDING_PATTERN, NAMESPACE_PATTERN } from './agent-scope.ts';
 
 export interface ConfiguredAgentToken {
@@ -69,7 +69,7 @@ export function readConfiguredAgentTokens(r: EnvReader): ConfiguredAgentToken[] 
   if (!(NAMESPACE_PATTERN.test(namespace) || namespace === ALL_NAMESPACES)) r.problems.push(`SIDESTASH_AGENT_BOOTSTRAP_NAMESPACE: ${JSON.stringify(namespace)} is not a namespace name (or "*" for every namespace)`);
   if (bootstrap !== undefined) {
     r.check(16, 'SIDESTASH_AGENT_BOOTSTRAP_TOKEN', bootstrap);
-    tokens.push({ id: 'bootstrap', namespace, tokenSha256: createHash('sha256').update(bootstrap).digest('hex'), source: 'env' });
+    tokens.push({ id: 'bootstrap', namespace, tokenSha256: sha256(bootstrap), source: 'env' });
   }
   const file = r.string('SIDESTASH_AGENT_TOKENS_FILE');
   if (file !== undefined) {

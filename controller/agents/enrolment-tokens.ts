@@ -2,7 +2,8 @@
 // admin API are stored hashed (SHA-256; the token is shown once), each scoped to a namespace
 // and optionally to named AppBindings, and can be revoked; configured tokens (chart file,
 // edge bootstrap variable) join them.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../api/http-util.ts';
 import type { IncomingMessage } from 'node:http';
 import type { DatabaseSync } from 'node:sqlite';
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
@@ -29,7 +30,6 @@ CREATE TABLE IF NOT EXISTS agent_tokens (
 );
 `;
 
-const sha256 = (t: string): string => createHash('sha256').update(t).digest('hex');
 
 function sameHash(a: string, b: string): boolean {
   return a.length === b.length && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
