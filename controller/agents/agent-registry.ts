@@ -5,7 +5,7 @@
 // credential enrolled the agent, so that revoking the credential cuts the agent off.
 // A live agent's name is not taken over (decideRegistration).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { sha256 } from '../api/http-util.ts';
+import { bearer, sha256 } from '../api/http-util.ts';
 import type { IncomingMessage } from 'node:http';
 import type { DatabaseSync } from 'node:sqlite';
 import { agentKey } from '../../common/agent-paths.ts';
@@ -17,7 +17,6 @@ import type { SessionManager } from '../sessions/session-manager.ts';
 import type { AgentRecord, Store } from '../store/store.ts';
 import { AGENT_NAME_PATTERN, APPBINDING_PATTERN, NAMESPACE_PATTERN, decideRegistration, grantTargets } from './agent-scope.ts';
 import type { AgentAuthenticator } from './agent-scope.ts';
-import { bearerToken } from './enrolment-tokens.ts';
 
 const MAX_TARGETS = 64;
 
@@ -114,7 +113,7 @@ export class AgentRegistry {
   authenticate(req: IncomingMessage, namespace: string, name: string, nowMs = Date.now()): AgentRecord {
     const key = agentKey({ namespace, name });
     const agent = this.#store.getAgent(key);
-    const presented = bearerToken(req);
+    const presented = bearer(req);
     if (!agent || !presented || !timingSafeEqual(Buffer.from(sha256(presented), 'hex'), Buffer.from(agent.tokenSha256, 'hex'))) throw unauthorized('a valid agent token is required');
     const credential = this.credentialOf(key);
     if (!credential || !this.#auth.isActive(credential)) throw unauthorized(`the credential agent ${key} enrolled with is no longer valid; register again`);

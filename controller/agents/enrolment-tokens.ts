@@ -3,7 +3,7 @@
 // and optionally to named AppBindings, and can be revoked; configured tokens (chart file,
 // edge bootstrap variable) join them.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { sha256 } from '../api/http-util.ts';
+import { bearer, sha256 } from '../api/http-util.ts';
 import type { IncomingMessage } from 'node:http';
 import type { DatabaseSync } from 'node:sqlite';
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
@@ -33,11 +33,6 @@ CREATE TABLE IF NOT EXISTS agent_tokens (
 
 function sameHash(a: string, b: string): boolean {
   return a.length === b.length && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
-}
-
-export function bearerToken(req: IncomingMessage): string | undefined {
-  const h = req.headers.authorization;
-  return h?.startsWith('Bearer ') ? h.slice(7).trim() || undefined : undefined;
 }
 
 export class EnrolmentTokens implements AgentAuthenticator {
@@ -95,7 +90,7 @@ export class EnrolmentTokens implements AgentAuthenticator {
   }
 
   async authenticate(req: IncomingMessage): Promise<AgentScope | undefined> {
-    const token = bearerToken(req);
+    const token = bearer(req);
     if (!token) return undefined;
     const hash = sha256(token);
     let found: AgentScope | undefined;

@@ -98,10 +98,10 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** The bearer token of a request, or undefined. */
+/** The bearer token of a request, or undefined (also for an empty one). */
 export function bearer(req: IncomingMessage): string | undefined {
   const h = req.headers.authorization;
-  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+  return h?.startsWith('Bearer ') ? h.slice(7).trim() || undefined : undefined;
 }
 
 export function tokenMatches(presented: string | undefined, expectedSha256: string): boolean {
