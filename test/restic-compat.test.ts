@@ -80,7 +80,10 @@ describe('restic compatibility', () => {
 
   it('a second, 1% different 200 MiB stream adds under 10% new data', async () => {
     const path = `${dir.path}/dedup`;
-    const repo = await Repository.init(new LocalBackend(path), PASSWORD, fastKdf);
+    // A pinned polynomial (restic's chunker test polynomial): with a random one the cut points,
+    // and so the share of new chunks around the four changed places, vary from run to run
+    // (10.4% was seen once), and the bound is about this data, not about luck.
+    const repo = await Repository.init(new LocalBackend(path), PASSWORD, { ...fastKdf, chunkerPolynomial: 0x3da3358b4dc173n });
     const base = plan('dedup', 200 * MiB);
     const first = await writeSnapshot(repo, blockStream(base), { filename: 'dumpfile.sql' });
     const changed = mutate(base, 0.01);

@@ -25,6 +25,8 @@ export interface RepositoryConfig {
 
 export interface InitOptions extends CallOptions {
   scrypt?: ScryptParams;
+  /** The content-defined chunker's polynomial (default: a random irreducible one, as restic); tests pin it for reproducible cut points. */
+  chunkerPolynomial?: bigint;
 }
 
 /** restic tries at most this many key files before giving up. */
@@ -54,7 +56,7 @@ export class Repository {
     }
     await backend.create(options);
     const key = randomMasterKey();
-    const config: RepositoryConfig = { version: 2, id: randomBytes(32).toString('hex'), chunkerPolynomial: randomPolynomial() };
+    const config: RepositoryConfig = { version: 2, id: randomBytes(32).toString('hex'), chunkerPolynomial: options.chunkerPolynomial ?? randomPolynomial() };
     const keyFile = await createKeyFile(password, key, options.scrypt ?? DEFAULT_SCRYPT);
     await backend.save({ type: 'keys', name: keyFile.id }, keyFile.bytes, options);
     const configJson = { version: config.version, id: config.id, chunker_polynomial: config.chunkerPolynomial.toString(16) };
