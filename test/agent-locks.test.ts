@@ -3,7 +3,7 @@
 // (never a fresh lock of a neighbouring container whose PID is not visible here), and a
 // restore holds a shared lock that restic's prune respects.
 import assert from 'node:assert/strict';
-import { chmod, readdir, writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +14,7 @@ import { LocalBackend } from '../common/backend/local/local-backend.ts';
 import { createLogger } from '../common/log.ts';
 import type { BackupAssignment, RestoreAssignment } from '../common/protocol.ts';
 import { Repository } from '../common/repository/repository.ts';
+import { heldLocks, lockEntries } from './helpers/locks.ts';
 import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
 import { restic } from './helpers/restic.ts';
@@ -38,7 +39,7 @@ describe('agent runners and repository locks', () => {
     repository: repoAccess(repo), dumpArgs: ['--databases', 'shop', 'crm', '--single-transaction'], snapshotHost: 'db', filename: 'dumpfile.sql', ...over,
   });
   const hooks = () => ({ signal: new AbortController().signal, log, onProgress: () => {} });
-  const lockFiles = (repo: string) => readdir(join(dir.path, repo, 'locks'));
+  const lockFiles = (repo: string) => lockEntries(join(dir.path, repo));
 
   before(async () => {
     dir = await tempDir();
@@ -83,7 +84,7 @@ describe('agent runners and repository locks', () => {
     );
     endedEarly.catch(() => {});
     try {
-      await Promise.race([waitFor('the restore to hold its lock', 60_000, async () => ((await lockFiles('restore-lock')).length > 0 ? true : undefined)), endedEarly]);
+      await Promise.race([waitFor('the restore to hold its lock', 60_000, async () => ((await heldLocks(join(dir.path, 'restore-lock'))).length > 0 ? true : undefined)), endedEarly]);
       const prune = await restic(join(dir.path, 'restore-lock'), REPO_PASSWORD, ['prune']);
       assert.notEqual(prune.code, 0, prune.stdout);
       assert.match(prune.stderr, /locked/);

@@ -14,6 +14,7 @@ import { RepositoryLock } from '../common/repository/lock.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
 import { blockStream, plan } from './helpers/data.ts';
+import { heldLocks } from './helpers/locks.ts';
 import { restic, resticIn, sha256Of } from './helpers/restic.ts';
 import { waitFor } from './helpers/scenario.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -72,7 +73,7 @@ describe('restic-exact locks and credentials, real processes', () => {
     const blocks = plan('sighup', 4 * MiB);
     const data = Buffer.concat(await blockStream(blocks).toArray());
     run.child.stdin!.write(data.subarray(0, MiB));
-    await waitFor('the backup to hold its lock', 60_000, async () => ((await lockCount(path)) > 0 ? true : undefined));
+    await waitFor('the backup to hold its lock', 60_000, async () => ((await heldLocks(path)).length > 0 ? true : undefined));
     const unlock = await restic(path, PASSWORD, ['unlock']);
     assert.equal(unlock.code, 0, unlock.stderr);
     assert.equal(await lockCount(path), 1, 'the live backup\'s lock stays');
@@ -127,7 +128,7 @@ describe('restic-exact locks and credentials, real processes', () => {
     await writeSnapshot(repo, blockStream(blocks), { filename: 'dumpfile.sql' });
     // A consumer that reads nothing yet: the dump blocks on a full pipe, lock held.
     const dump = sidestash(['dump', 'latest'], { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD }, ['ignore', 'pipe', 'pipe'], false);
-    await waitFor('the dump to hold its lock', 60_000, async () => ((await lockCount(path)) > 0 ? true : undefined));
+    await waitFor('the dump to hold its lock', 60_000, async () => ((await heldLocks(path)).length > 0 ? true : undefined));
     const resticPrune = await restic(path, PASSWORD, ['prune']);
     assert.notEqual(resticPrune.code, 0, resticPrune.stdout);
     assert.match(resticPrune.stderr, /locked/);

@@ -15,6 +15,7 @@ import type { BackupAssignment } from '../common/protocol.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { listSnapshots } from '../common/repository/snapshot.ts';
 import { testAgentConfig } from './helpers/agent-config.ts';
+import { heldLocks } from './helpers/locks.ts';
 import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
 import { restic } from './helpers/restic.ts';
@@ -62,7 +63,7 @@ describe('two targets sharing one repository', () => {
     await chmod(slow, 0o755);
     const crmRunning = runBackup({ ...config, mariadbDumpPath: slow }, backup('crm-db'), hooks());
     try {
-      await waitFor('crm-db to hold its lock', 30_000, async () => ((await readdir(join(repoPath(), 'locks'))).length > 0 ? true : undefined));
+      await waitFor('crm-db to hold its lock', 30_000, async () => ((await heldLocks(repoPath())).length > 0 ? true : undefined));
       // shop-db backs up meanwhile: its snapshot is stored, its keepLast 1 cannot run under crm-db's lock.
       const shop2 = await runBackup(config, backup('shop-db'), hooks());
       assert.equal(shop2.phase, 'Succeeded');
