@@ -11,7 +11,6 @@ import { removeLeftoverOptionDirs } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
 import { agentIdentity } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
-import type { MetricsPusher } from './metrics-pusher.ts';
 import { runRestore } from './restore-runner.ts';
 
 export const AGENT_VERSION = '0.1.0';
@@ -24,7 +23,6 @@ export class SidecarAgent {
   readonly #log: Logger;
   readonly #client: ControllerClient;
   readonly #observers: SessionObserver[] = [];
-  #metrics: MetricsPusher | undefined;
   #heartbeatMs = 20_000;
 
   constructor(config: AgentConfig, log: Logger) {
@@ -33,16 +31,7 @@ export class SidecarAgent {
     this.#client = new ControllerClient(config.controllerUrl, { caCert: config.controllerCaCert });
   }
 
-  /** prom-client is loaded only when a Pushgateway is configured. */
-  async #startMetrics(): Promise<void> {
-    if (!this.#config.pushgatewayUrl || this.#metrics) return;
-    const { MetricsPusher } = await import('./metrics-pusher.ts');
-    const pusher = new MetricsPusher(this.#config.pushgatewayUrl, this.#log.child({ component: 'metrics' }));
-    this.#metrics = pusher;
-    this.onSessionFinished((a, r) => pusher.sessionFinished(a, r));
-  }
-
-  /** Called after each session with its result (metrics pushing hooks in here). */
+  /** Called after each session with its result. */
   onSessionFinished(observer: SessionObserver): void {
     this.#observers.push(observer);
   }
@@ -69,7 +58,9 @@ export class SidecarAgent {
     // Credentials a killed run left behind in its option files.
     const leftovers = await removeLeftoverOptionDirs(this.#config.tmpDir, agentIdentity(this.#config));
     if (leftovers > 0) this.#log.warn('removed option files left by an earlier run', { removed: leftovers, tmpDir: this.#config.tmpDir });
-    await this.#startMetrics();
+    if (this.#config.ignoredPushgatewayUrl) {
+      this.#log.warn('SIDESTASH_PUSHGATEWAY_URL is ignored: the controller pushes session metrics now (set SIDESTASH_PUSHGATEWAY_URL on the controller)', { pushgateway: this.#config.ignoredPushgatewayUrl });
+    }
     await this.#register(signal);
     const heartbeat = setInterval(() => {
       this.#client.heartbeat(signal).catch((err: unknown) => this.#log.warn('heartbeat failed', { err: errorMessage(err) }));
@@ -107,7 +98,6 @@ export class SidecarAgent {
     const deadlineTimer = typeof a.deadlineMs === 'number' ? setLongTimeout(() => ac.abort(new SidestashError(ErrorCodes.SESSION_TIMEOUT, 'session deadline reached')), a.deadlineMs - Date.now()) : undefined;
     let sending = false;
     const onProgress = (p: SessionProgress): void => {
-      this.#metrics?.progress(a, p);
       if (sending) return;
       sending = true;
       this.#client

@@ -23,7 +23,8 @@ import { withStdoutBuffer } from './stdbuf.ts';
 import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
 import { SESSION_UID_TAG, SUSPICIOUS_SHRINK_TAG, isConfigurationSnapshot, targetTags } from '../common/repository/snapshot-selector.ts';
 import type { TargetRef } from '../common/repository/snapshot-selector.ts';
-import { checkShrink, previousForGuard } from './shrink-check.ts';
+import { fileCounts, hadPreviousDump } from './file-counts.ts';
+import { checkShrink, guardPercent, previousForGuard } from './shrink-check.ts';
 import { targetOf } from './target-snapshots.ts';
 
 export interface SessionHooks {
@@ -67,6 +68,8 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     const removed = await removeLocks(repo, false, { signal });
     if (removed > 0) log.warn('removed stale repository locks', { removed });
     const previous = await previousForGuard(repo, a, target, log, signal);
+    // Looked up before this dump's snapshot exists.
+    const hadPrevious = await hadPreviousDump(repo, a, target, previous, guardPercent(a) !== 0, log, signal);
     timer = setInterval(report, config.progressIntervalMs);
     const args = [`--defaults-extra-file=${options.path}`, ...dumpArgs.args];
     log.info('starting mariadb-dump', { args: dumpArgs.args, repository: repo.backend.location });
@@ -76,6 +79,7 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     // A dump the shrink guard flags is stored with a mark, so that it never becomes the baseline.
     const finalTags = (bytes: number): string[] => (previous !== 'unreadable' && checkShrink(a, previous, bytes) ? [SUSPICIOUS_SHRINK_TAG] : []);
     writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...(a.sessionUid ? [`${SESSION_UID_TAG}${a.sessionUid}`] : []), ...targetTags(target)], finalTags, signal });
+    const processingStartMs = performance.now();
     try {
       await pipeline(dump.child.stdout!, verifier, writer, { signal });
     } catch (err) {
@@ -84,6 +88,7 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
       if (signal.aborted && !isSidestashError(err, ErrorCodes.DUMP_FAILED)) throw new SidestashError(ErrorCodes.SESSION_CANCELLED, `backup stopped: ${errorMessage(signal.reason)}`, { cause: err });
       throw err;
     }
+    const processingSeconds = (performance.now() - processingStartMs) / 1000;
     report();
     const result = writer.result!;
     log.info('snapshot stored', { snapshotId: result.snapshotId, bytes: result.sizeBytes, newBytes: result.stats.newBlobBytes, storedBytes: result.stats.storedBytes });
@@ -93,7 +98,9 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
       bytesRead: result.sizeBytes,
       bytesStored: result.stats.storedBytes,
       durationSeconds: tracker.elapsedSeconds,
+      processingSeconds,
     };
+    if (hadPrevious !== undefined) out.files = fileCounts(hadPrevious);
     const shrink = previous === 'unreadable' ? undefined : checkShrink(a, previous, result.sizeBytes);
     if (shrink) {
       out.suspiciousShrink = shrink;

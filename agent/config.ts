@@ -20,8 +20,8 @@ export interface AgentConfig extends ControllerTlsConfig {
   stdbufPath?: string;
   /** Where the short-lived client option files go (tmpfs in Kubernetes). */
   tmpDir: string;
-  /** Optional Pushgateway for session metrics. */
-  pushgatewayUrl?: string;
+  /** SIDESTASH_PUSHGATEWAY_URL, which agents no longer use (the controller pushes): warned about. */
+  ignoredPushgatewayUrl?: string;
 }
 
 export function parseAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
@@ -54,7 +54,7 @@ export function parseAgentConfig(env: Record<string, string | undefined> = proce
   const stdbuf = resolveStdbuf(r.string('SIDESTASH_STDBUF', 'auto')!, env.PATH);
   if (stdbuf) config.stdbufPath = stdbuf;
   const pushgateway = r.string('SIDESTASH_PUSHGATEWAY_URL');
-  if (pushgateway) config.pushgatewayUrl = pushgateway;
+  if (pushgateway) config.ignoredPushgatewayUrl = pushgateway;
   r.done('agent');
   return config;
 }

@@ -41,6 +41,9 @@ export const ErrorCodes = {
   INVALID_CONFIG: 'SIDESTASH_INVALID_CONFIG',
   ABORTED: 'SIDESTASH_ABORTED',
   SUBPROCESS_FAILED: 'SIDESTASH_SUBPROCESS_FAILED',
+  // observability
+  /** The Pushgateway refused or did not answer a push or delete. */
+  METRICS_PUSH_FAILED: 'SIDESTASH_METRICS_PUSH_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

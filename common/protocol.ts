@@ -130,6 +130,10 @@ export interface SessionResult {
   repositoryStats?: { sizeBytes: number; snapshotCount: number };
   /** Set when the shrink guard flagged the backup (it is stored; retention was skipped). */
   suspiciousShrink?: SuspiciousShrink;
+  /** Seconds spent dumping and storing only (no probe, retention, statistics or check). */
+  processingSeconds?: number;
+  /** The dump file as restic counts files against the configuration's previous snapshot. */
+  files?: { new: number; modified: number; unmodified: number };
 }
 
 export interface SuspiciousShrink {

@@ -30,6 +30,10 @@ export interface ControllerConfig {
   limits: ListenerLimits;
   /** The sidecar-injection webhook, when SIDESTASH_WEBHOOK_LISTEN is set. */
   webhook?: WebhookConfig;
+  /** The Pushgateway the controller pushes session metrics to (controller/pushgateway/). */
+  pushgatewayUrl?: string;
+  /** Settings read but no longer used, for a warning at start-up. */
+  deprecated: string[];
 }
 
 export function parseControllerConfig(env: Record<string, string | undefined> = process.env): ControllerConfig {
@@ -47,7 +51,26 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
     leaseMs: r.durationMs('SIDESTASH_SESSION_LEASE', '60s'),
     sweepIntervalMs: r.durationMs('SIDESTASH_SWEEP_INTERVAL', '5s'),
     limits: parseListenerLimits(r),
+    deprecated: [],
   };
+  const pushgateway = r.string('SIDESTASH_PUSHGATEWAY_URL');
+  const agentPushgateway = r.string('SIDESTASH_AGENT_PUSHGATEWAY_URL');
+  if (agentPushgateway !== undefined) {
+    config.deprecated.push('SIDESTASH_AGENT_PUSHGATEWAY_URL: agents no longer push metrics; the controller does' + (pushgateway === undefined ? ', to this URL (set SIDESTASH_PUSHGATEWAY_URL instead)' : ' (to SIDESTASH_PUSHGATEWAY_URL)'));
+  }
+  const pgwUrl = pushgateway ?? agentPushgateway;
+  if (pgwUrl !== undefined && pgwUrl !== '') {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(pgwUrl);
+    } catch {
+      // reported below
+    }
+    const setting = pushgateway === undefined ? 'SIDESTASH_AGENT_PUSHGATEWAY_URL' : 'SIDESTASH_PUSHGATEWAY_URL';
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.username || parsed.password || parsed.search || parsed.hash) {
+      r.problems.push(`${setting}: must be an http:// or https:// URL without credentials, query or fragment (e.g. http://pushgateway:9091)`);
+    } else config.pushgatewayUrl = pgwUrl;
+  }
   const keyText = r.string('SIDESTASH_ENCRYPTION_KEY');
   if (keyText !== undefined) {
     const setting = env.SIDESTASH_ENCRYPTION_KEY_FILE ? `SIDESTASH_ENCRYPTION_KEY_FILE (${env.SIDESTASH_ENCRYPTION_KEY_FILE})` : 'SIDESTASH_ENCRYPTION_KEY';
@@ -66,8 +89,6 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
     if (!injection.insecureHttp && injection.controllerUrl.startsWith('http://')) r.problems.push('SIDESTASH_AGENT_CONTROLLER_URL: must be https:// (the API serves HTTPS unless SIDESTASH_INSECURE_HTTP=true)');
     const pull = r.string('SIDESTASH_AGENT_IMAGE_PULL_POLICY');
     if (pull) injection.imagePullPolicy = pull;
-    const pgw = r.string('SIDESTASH_AGENT_PUSHGATEWAY_URL');
-    if (pgw) injection.pushgatewayUrl = pgw;
     const resources = r.string('SIDESTASH_AGENT_RESOURCES');
     if (resources) {
       try {

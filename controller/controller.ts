@@ -25,6 +25,9 @@ import { createMetrics } from './metrics.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { ResourceService } from './resources/resource-service.ts';
 import type { RepositorySpec } from './resources/types.ts';
+import { PushgatewayClient } from './pushgateway/pushgateway-client.ts';
+import { PushgatewayPublisher } from './pushgateway/publisher.ts';
+import type { AnySession } from './pushgateway/session-facts.ts';
 import { Scheduler } from './scheduler.ts';
 import { repositoryAccess } from './sessions/assignment.ts';
 import { SessionManager } from './sessions/session-manager.ts';
@@ -48,6 +51,8 @@ export class Controller {
   #sweeper: NodeJS.Timeout | undefined;
   #stopListener: (() => void) | undefined;
   readonly webhook: WebhookServer | undefined;
+  /** Pushes session metrics when SIDESTASH_PUSHGATEWAY_URL is set. */
+  readonly pushgateway: PushgatewayPublisher | undefined;
 
   constructor(config: ControllerConfig, log: Logger) {
     this.config = config;
@@ -57,12 +62,20 @@ export class Controller {
     this.sessions = new SessionManager(this.store, log.child({ component: 'sessions' }), { leaseMs: config.leaseMs });
     this.resources = new ResourceService(this.store, (r) => {
       if (r.kind === 'BackupConfiguration') this.scheduler.sync();
+      const deleted = !this.store.get(r.kind, r.metadata.namespace, r.metadata.name);
+      if (deleted && (r.kind === 'BackupConfiguration' || r.kind === 'RestoreSession')) this.pushgateway?.invokerDeleted(r.kind, r.metadata.namespace, r.metadata.name);
       this.#changes.emit('change');
     });
     this.scheduler = new Scheduler(this.store, this.sessions, log.child({ component: 'scheduler' }));
     this.metrics = createMetrics(this.store, config.leaseMs);
     this.sessions.on('changed', () => this.#changes.emit('change'));
     this.sessions.on('finished', (s) => this.metrics.sessionsFinished.inc({ kind: s.kind, phase: s.status?.phase ?? 'Failed' }));
+    if (config.pushgatewayUrl) {
+      const publisher = new PushgatewayPublisher(new PushgatewayClient(config.pushgatewayUrl), this.store, log.child({ component: 'pushgateway' }));
+      this.pushgateway = publisher;
+      this.sessions.on('finished', (s) => publisher.sessionFinished(s as AnySession));
+      this.sessions.on('progress', (s) => publisher.sessionProgress(s as AnySession));
+    }
     this.#changes.setMaxListeners(0);
     this.agentTokens = new EnrolmentTokens(this.store, config.agentTokens, log.child({ component: 'agents' }));
     this.agents = new AgentRegistry(this.store, this.sessions, this.agentTokens, config.leaseMs, log.child({ component: 'agents' }));
@@ -93,15 +106,19 @@ export class Controller {
   }
 
   async start(): Promise<{ host: string; port: number; webhookPort?: number }> {
+    for (const setting of this.config.deprecated) this.log.warn(`deprecated setting: ${setting}`);
     this.sessions.sweep();
     this.scheduler.sync();
+    this.pushgateway?.reconcile();
     this.#sweeper = setInterval(() => {
       try {
         this.sessions.sweep();
+        this.pushgateway?.reconcile();
       } catch (err) {
         this.log.error('session sweep failed', { err: errorMessage(err) });
       }
     }, this.config.sweepIntervalMs);
+    if (this.config.pushgatewayUrl) this.log.info('pushing session metrics', { pushgateway: this.config.pushgatewayUrl });
     const listener = await createApiServer(this.config.tls, (req, res) => void this.#handle(req, res), this.log);
     if (this.config.webhook && listener.caCert) this.config.webhook.injection.controllerCaCert = listener.caCert;
     this.#server = listener.server;
@@ -157,6 +174,7 @@ export class Controller {
     this.#stopListener?.();
     await this.webhook?.stop();
     this.scheduler.stop();
+    await this.pushgateway?.stop();
     if (this.#server) {
       this.#server.closeAllConnections();
       await new Promise<void>((resolve) => this.#server!.close(() => resolve()));

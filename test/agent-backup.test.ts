@@ -85,6 +85,9 @@ describe('agent backup and restore runners', () => {
     assert.ok(progress.some((p) => p.estimatedTotalBytes! > p.bytesDumped && p.etaSeconds !== undefined && p.rateBytesPerSecond > 0), JSON.stringify(progress));
     const second = await runBackup(config, assignment({ dumpArgs, retentionPolicy: { keepLast: 1, prune: true, dryRun: false } }), hooks());
     assert.deepEqual(second.retention, { kept: 1, removed: 1, pruned: true });
+    // Stash's file counts (restic's for a stdin backup) and the time spent on the data alone.
+    assert.deepEqual([first.files, second.files], [{ new: 1, modified: 0, unmodified: 0 }, { new: 0, modified: 1, unmodified: 0 }]);
+    for (const r of [first, second]) assert.ok(r.processingSeconds! > 0 && r.processingSeconds! <= r.durationSeconds!, JSON.stringify(r));
     // Every data chunk is already stored: the second backup adds only its tree.
     assert.ok(second.bytesStored! < first.bytesStored! / 20, `the second dump deduplicates: ${second.bytesStored} of ${first.bytesStored} bytes`);
     const snaps = await snapshotsIn('repo');

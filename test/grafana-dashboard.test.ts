@@ -1,11 +1,13 @@
 // The Grafana dashboard: valid JSON, a datasource variable used by every panel and query, and
-// only metric names that the agent really pushes.
+// only metric names that sidestash really produces: the controller's pushes (Stash's metrics,
+// live progress) and its /metrics.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { it } from 'node:test';
+import { metricNamesProduced } from './helpers/metric-names.ts';
 
-const PUSHED = await readFile(join(import.meta.dirname, '..', 'agent', 'metrics-pusher.ts'), 'utf8');
+const PRODUCED = await metricNamesProduced();
 
 it('the dashboard queries only pushed metrics through the datasource variable', async () => {
   const dash = JSON.parse(await readFile(join(import.meta.dirname, '..', 'charts', 'sidestash', 'dashboards', 'sidestash.json'), 'utf8')) as {
@@ -23,7 +25,7 @@ it('the dashboard queries only pushed metrics through the datasource variable', 
     assert.ok(p.gridPos);
     for (const t of p.targets) {
       assert.equal(t.datasource.uid, '${datasource}');
-      for (const metric of t.expr.match(/\b(stash|sidestash)_[a-z_]+\b/g) ?? []) assert.ok(PUSHED.includes(`'${metric}'`), `${metric} is pushed by the agent`);
+      for (const metric of t.expr.match(/\b(stash|sidestash)_[a-z_]+\b/g) ?? []) assert.ok(PRODUCED.has(metric), `${metric} is produced by sidestash`);
     }
     ids.add((p as unknown as { id: number }).id);
   }

@@ -121,6 +121,17 @@ describe('helm chart', () => {
     });
   }
 
+  it('gives the controller the Pushgateway (metrics.pushgatewayUrl, or the deprecated agent.pushgatewayUrl); agents get none', async () => {
+    const envOf = (objects: KubeObject[]): Record<string, string | undefined> =>
+      Object.fromEntries(((objects.find((o) => o.kind === 'Deployment') as any).spec.template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    const current = envOf(await render(join(CHART, 'ci', 'monitoring-values.yaml'), '1.30.0', ['--set', 'webhook.enabled=true']));
+    assert.equal(current.SIDESTASH_PUSHGATEWAY_URL, 'http://prometheus-pushgateway.monitoring.svc:9091');
+    assert.equal(current.SIDESTASH_AGENT_PUSHGATEWAY_URL, undefined);
+    const deprecated = envOf(await render(join(CHART, 'ci', 'cert-manager-values.yaml'), '1.30.0'));
+    assert.equal(deprecated.SIDESTASH_PUSHGATEWAY_URL, 'http://pushgateway.monitoring.svc:9091');
+    assert.equal(envOf(await render(undefined, '1.30.0')).SIDESTASH_PUSHGATEWAY_URL, undefined);
+  });
+
   it('uses cert-manager when asked', async () => {
     const cm = await render(join(CHART, 'ci', 'cert-manager-values.yaml'), '1.30.0');
     assert.ok(cm.some((o) => o.kind === 'Certificate'));

@@ -1,94 +1,150 @@
-// After a backup and after a failed backup, the real Pushgateway holds Stash's metrics with
-// the right values; two targets do not overwrite each other.
+// The controller pushes Stash's metrics to a real Pushgateway for every terminal phase,
+// whoever decides it: an agent's report, a lease expiry (dead agent), a refused configuration.
+// Two configurations on one target keep their own groups; live progress goes while a session
+// runs and is deleted at its end; deleting an invoker deletes its groups; a restart or a
+// Pushgateway outage never leaves an older outcome showing. (In-process controller; sessions
+// driven through its SessionManager as an agent would, the Pushgateway behind a fault proxy.)
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runBackup } from '../agent/backup-runner.ts';
-import type { AgentConfig } from '../agent/config.ts';
-import { MetricsPusher } from '../agent/metrics-pusher.ts';
 import { createLogger } from '../common/log.ts';
-import type { BackupAssignment, SessionResult } from '../common/protocol.ts';
-import { startMariaDB } from './helpers/mariadb.ts';
-import type { MariaDB } from './helpers/mariadb.ts';
+import { parseControllerConfig } from '../controller/config.ts';
+import type { ControllerConfig } from '../controller/config.ts';
+import { Controller } from '../controller/controller.ts';
+import type { AgentRecord } from '../controller/store/store.ts';
+import { startFaultyProxy } from './helpers/faulty-proxy.ts';
+import type { FaultyProxy } from './helpers/faulty-proxy.ts';
 import { startPushgateway } from './helpers/pushgateway.ts';
 import type { Pushgateway } from './helpers/pushgateway.ts';
-import { DB_PASSWORD, DB_USER, createShop } from './helpers/shop-db.ts';
-import { testAgentConfig } from './helpers/agent-config.ts';
-import { tempDir } from './helpers/tmp.ts';
 
-const log = createLogger({}, { level: 'error' });
+const quiet = createLogger({}, { level: 'error' });
+const ADMIN = 'admin-token-0123456789abcdef';
+const SNAP = 'a'.repeat(64);
 
-describe('metrics on the Pushgateway', () => {
-  let dir: { path: string; cleanup: () => Promise<void> };
-  let db: MariaDB;
+const resources = (repoPath: string) => [
+  { kind: 'Secret', metadata: { name: 'repo-secret' }, spec: { stringData: { RESTIC_PASSWORD: 'pw' } } },
+  { kind: 'Secret', metadata: { name: 'db-secret' }, spec: { stringData: { username: 'u', password: 'p' } } },
+  { kind: 'Repository', metadata: { name: 'repo' }, spec: { backend: { local: { path: repoPath }, storageSecretName: 'repo-secret' } } },
+  { kind: 'AppBinding', metadata: { name: 'db' }, spec: { type: 'kubedb.com/mariadb', clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } },
+  { kind: 'BackupConfiguration', metadata: { name: 'nightly' }, spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } } },
+  { kind: 'BackupConfiguration', metadata: { name: 'hourly' }, spec: { schedule: '0 * * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } } },
+];
+
+describe('session metrics on a real Pushgateway, pushed by the controller', () => {
+  let dir: string;
   let pgw: Pushgateway;
+  let proxy: FaultyProxy;
+  let config: ControllerConfig;
+  let c: Controller;
+  const agent = (): AgentRecord => ({ name: 'default/agent', tokenSha256: '', targets: ['default/db'], version: 't', registeredAt: new Date().toISOString(), lastSeenAt: new Date().toISOString() });
+  const startController = async (): Promise<void> => {
+    c = new Controller(config, quiet);
+    await c.start();
+  };
+  const job = (name: string) => async (metric: string) => (await pgw.scrape(metric)).filter((s) => s.labels.job === name);
+  const nightly = job('backupconfiguration-default-nightly');
+  const hourly = job('backupconfiguration-default-hourly');
+  const runBackup = async (configName: string, result: Parameters<Controller['sessions']['complete']>[4], progress?: () => Promise<void>): Promise<void> => {
+    const s = c.sessions.createBackupSession('default', configName, 'manual')!;
+    const a = c.sessions.claimNext(agent());
+    assert.equal(a?.name, s.metadata.name);
+    if (progress) await progress();
+    c.sessions.complete('BackupSession', 'default', s.metadata.name, 'default/agent', result);
+    await c.pushgateway!.idle();
+  };
+
   before(async () => {
-    dir = await tempDir();
-    db = await startMariaDB();
-    await createShop(db, 10_000);
+    dir = await mkdtemp(join(tmpdir(), 'sidestash-pgw-metrics-'));
     pgw = await startPushgateway();
+    proxy = await startFaultyProxy(pgw.url);
+    config = parseControllerConfig({
+      SIDESTASH_LISTEN: '127.0.0.1:0', SIDESTASH_DB: join(dir, 'c.db'), SIDESTASH_ADMIN_TOKEN: ADMIN, SIDESTASH_INSECURE_HTTP: 'true',
+      SIDESTASH_SESSION_LEASE: '60s', SIDESTASH_SWEEP_INTERVAL: '100ms', SIDESTASH_PUSHGATEWAY_URL: proxy.url,
+    });
+    await startController();
+    c.resources.applyAll(resources(join(dir, 'repo')));
   });
   after(async () => {
-    await pgw.stop();
-    await db.stop();
-    await dir.cleanup();
+    await c?.stop();
+    await proxy?.stop();
+    await pgw?.stop();
+    await rm(dir, { recursive: true, force: true });
   });
 
-  it('records a success, then a failure, per target', async () => {
-    const config: AgentConfig = testAgentConfig(dir.path, { targets: ['default/shop-db'], progressIntervalMs: 100 });
-    const a = (host: string, password = DB_PASSWORD): BackupAssignment => ({
-      kind: 'BackupSession', namespace: 'default', name: `${host}-1`, invoker: `${host}-backup`, target: `default/${host}`, repositoryName: 'shop-repo',
-      database: { socket: db.socket, username: DB_USER, password },
-      repository: { location: `local:${join(dir.path, 'repo')}`, password: 'pw', credentials: {} },
-      dumpArgs: ['--databases', 'shop'], snapshotHost: host, filename: 'dumpfile.sql',
+  it('a success and a failure of two configurations on one target: each in its own Stash job, with Stash\'s labels', async () => {
+    let progressSeen: { labels: Record<string, string>; value: number }[] = [];
+    await runBackup('nightly', { phase: 'Succeeded', snapshotId: SNAP, bytesRead: 1000, bytesStored: 300, durationSeconds: 2, processingSeconds: 1.5, files: { new: 1, modified: 0, unmodified: 0 }, repositoryStats: { sizeBytes: 4096, snapshotCount: 1 } }, async () => {
+      const s = c.store.list('BackupSession').find((x) => (x.status as { phase?: string })?.phase === 'Running')!;
+      c.sessions.progress('BackupSession', 'default', s.metadata.name, 'default/agent', { bytesDumped: 600, bytesStored: 200, rateBytesPerSecond: 300, etaSeconds: 2 });
+      await c.pushgateway!.idle();
+      progressSeen = await pgw.scrape('sidestash_session_progress_bytes');
     });
-    const pusher = new MetricsPusher(pgw.url, log);
-    // Live progress while a session runs.
-    pusher.progress(a('shop-db'), { bytesDumped: 1234, bytesStored: 100, rateBytesPerSecond: 617, etaSeconds: 9 });
-    for (let i = 0; i < 50 && (await pgw.scrape('sidestash_session_progress_bytes')).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal((await pgw.scrape('sidestash_session_progress_bytes'))[0]?.value, 1234);
-    assert.equal((await pgw.scrape('sidestash_session_running'))[0]?.value, 1);
-    assert.equal((await pgw.scrape('sidestash_session_rate_bytes_per_second'))[0]?.value, 617);
-    const hooks = { signal: new AbortController().signal, log, onProgress: () => {} };
-    const ok = await runBackup(config, a('shop-db'), hooks);
-    await pusher.sessionFinished(a('shop-db'), ok);
-    const other = await runBackup(config, a('crm-db'), hooks);
-    await pusher.sessionFinished(a('crm-db'), other);
+    assert.deepEqual(progressSeen.map((s) => [s.labels.job, s.labels.namespace, s.labels.invoker_kind, s.labels.invoker_name, s.labels.name, s.value]), [['sidestash-progress', 'default', 'BackupConfiguration', 'nightly', 'db', 600]], 'live progress while it ran');
+    assert.deepEqual(await pgw.scrape('sidestash_session_progress_bytes'), [], 'progress deleted at the end');
+    await runBackup('hourly', { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'mariadb-dump exited with code 2' } });
 
-    const value = async (metric: string, host: string): Promise<number | undefined> => (await pgw.scrape(metric)).find((s) => s.labels.hostname === host)?.value;
-    const success = (await pgw.scrape('stash_backup_session_success')).find((s) => s.labels.hostname === 'shop-db')!;
-    assert.equal(success.value, 1);
-    assert.deepEqual(
-      { invoker_kind: success.labels.invoker_kind, invoker_name: success.labels.invoker_name, namespace: success.labels.namespace, repository: success.labels.repository, kind: success.labels.kind, name: success.labels.name, driver: success.labels.driver },
-      { invoker_kind: 'BackupConfiguration', invoker_name: 'shop-db-backup', namespace: 'default', repository: 'shop-repo', kind: 'AppBinding', name: 'shop-db', driver: 'Restic' },
-    );
-    assert.equal(await value('stash_backup_host_data_size_bytes', 'shop-db'), ok.bytesRead);
-    assert.equal(await value('stash_backup_host_data_uploaded_bytes', 'shop-db'), ok.bytesStored);
-    assert.equal(await value('stash_repository_snapshot_count', 'crm-db'), 2);
-    assert.ok((await value('stash_repository_size_bytes', 'crm-db'))! > 10_000);
-    const lastSuccess = (await value('stash_backup_last_success_time_seconds', 'shop-db'))!;
-    assert.ok(Math.abs(lastSuccess - Date.now() / 1000) < 60);
-    assert.equal(await value('sidestash_session_running', 'shop-db'), 0);
-    assert.equal(await value('sidestash_backup_suspicious_shrink', 'shop-db'), 0);
-    // A backup the shrink guard flagged: stored (success), and marked.
-    const shrink = { previousSnapshotId: 'c'.repeat(64), previousBytes: 100_000, bytes: 10, percent: 0, thresholdPercent: 50 };
-    await pusher.sessionFinished(a('small-db'), { ...ok, suspiciousShrink: shrink });
-    assert.equal(await value('sidestash_backup_suspicious_shrink', 'small-db'), 1);
-    assert.equal(await value('stash_backup_session_success', 'small-db'), 1);
+    const [ok] = await nightly('stash_backup_session_success');
+    assert.equal(ok?.value, 1);
+    const { instance: _i, ...labels } = ok!.labels;
+    assert.deepEqual(labels, { job: 'backupconfiguration-default-nightly', invoker_kind: 'BackupConfiguration', invoker_name: 'nightly', namespace: 'default', driver: 'Restic', repository: 'repo' });
+    assert.deepEqual((await nightly('stash_backup_host_backup_success')).map((s) => [s.labels.kind, s.labels.group, s.labels.name, s.labels.hostname, s.value]), [['mariadb', 'kubedb.com', 'db', 'host-0', 1]]);
+    assert.equal((await nightly('stash_backup_host_data_size_bytes'))[0]?.value, 1000);
+    assert.equal((await nightly('stash_backup_host_data_processing_time_seconds'))[0]?.value, 1.5);
+    assert.equal((await nightly('stash_backup_host_files_new'))[0]?.value, 1);
+    assert.equal((await nightly('stash_appscode_com_backupsession_success'))[0]?.value, 1, 'Stash\'s newer names too');
+    assert.deepEqual((await nightly('stash_repository_size_bytes')).map((s) => [s.labels.name, s.labels.backend, s.value]), [['repo', 'local', 4096]]);
+    assert.equal((await hourly('stash_backup_session_success'))[0]?.value, 0, 'the failing configuration shows its failure');
+    assert.deepEqual(await hourly('stash_backup_last_success_time_seconds'), [], 'and no success it never had');
+  });
 
-    // A failed backup of shop-db: success 0, last success time kept, crm-db untouched.
-    // The failure is captured outside the try, so that a backup that wrongly succeeds fails the test.
-    const failure = await runBackup(config, a('shop-db', 'wrong'), hooks).then(
-      () => undefined,
-      (err: unknown) => err as { code: string; message: string },
-    );
-    assert.ok(failure, 'a backup with a wrong database password must fail');
-    assert.equal(failure.code, 'SIDESTASH_DATABASE_UNAVAILABLE');
-    const failed: SessionResult = { phase: 'Failed', error: { code: failure.code, message: failure.message }, durationSeconds: 0.1 };
-    await pusher.sessionFinished(a('shop-db'), failed);
-    assert.equal(await value('stash_backup_session_success', 'shop-db'), 0);
-    assert.equal(await value('stash_backup_last_success_time_seconds', 'shop-db'), lastSuccess);
-    assert.equal(await value('stash_backup_session_success', 'crm-db'), 1);
-    assert.equal(await value('stash_backup_host_data_size_bytes', 'crm-db'), other.bytesRead);
+  it('a session the controller fails (lease expired: the agent died) is pushed as a failure, and the last success time stays', async () => {
+    const before = (await nightly('stash_backup_last_success_time_seconds'))[0]?.value;
+    assert.ok(before !== undefined);
+    const s = c.sessions.createBackupSession('default', 'nightly', 'schedule')!;
+    c.sessions.claimNext(agent());
+    c.sessions.progress('BackupSession', 'default', s.metadata.name, 'default/agent', { bytesDumped: 10, bytesStored: 0, rateBytesPerSecond: 5 });
+    // The agent is gone: its lease runs out (moved into the past rather than waited for).
+    const cur = c.store.get('BackupSession', 'default', s.metadata.name)!;
+    c.store.put({ ...cur, status: { ...(cur.status as object), leaseExpiresAt: new Date(Date.now() - 1000).toISOString() } });
+    c.sessions.sweep();
+    assert.equal((c.store.get('BackupSession', 'default', s.metadata.name)!.status as { phase: string }).phase, 'Failed');
+    await c.pushgateway!.idle();
+    assert.equal((await nightly('stash_backup_session_success'))[0]?.value, 0);
+    assert.equal((await nightly('stash_backup_last_success_time_seconds'))[0]?.value, before);
+    assert.deepEqual(await pgw.scrape('sidestash_session_running'), [], 'no "running" series left by the dead agent');
+  });
+
+  it('a session refused at claim (its Secret deleted) is pushed as a failure', async () => {
+    await runBackup('nightly', { phase: 'Succeeded', snapshotId: SNAP, bytesRead: 1, bytesStored: 1 });
+    assert.equal((await nightly('stash_backup_session_success'))[0]?.value, 1);
+    c.resources.delete('Secret', 'default', 'repo-secret');
+    c.sessions.createBackupSession('default', 'nightly', 'manual');
+    assert.equal(c.sessions.claimNext(agent()), undefined);
+    await c.pushgateway!.idle();
+    assert.equal((await nightly('stash_backup_session_success'))[0]?.value, 0);
+    c.resources.applyAll(resources(join(dir, 'repo')).slice(0, 1));
+  });
+
+  it('an outage: 503s are retried; after a restart the newest outcome is pushed again', async () => {
+    proxy.decide = (_req, n) => (n % 2 === 1 ? { kind: 'status', status: 503, body: 'busy' } : undefined);
+    await runBackup('hourly', { phase: 'Succeeded', snapshotId: SNAP, bytesRead: 5, bytesStored: 5 });
+    assert.equal((await hourly('stash_backup_session_success'))[0]?.value, 1, 'pushed through the 503s');
+    proxy.decide = () => undefined;
+    // The Pushgateway loses the group (restarted without persistence); so does the controller.
+    await fetch(`${pgw.url}/metrics/job/backupconfiguration-default-hourly`, { method: 'DELETE' });
+    await c.stop();
+    await startController();
+    await c.pushgateway!.idle();
+    assert.equal((await hourly('stash_backup_session_success'))[0]?.value, 1, 'the newest outcome is back');
+  });
+
+  it('deleting a configuration deletes its groups', async () => {
+    assert.notDeepEqual(await hourly('stash_backup_session_success'), []);
+    c.resources.delete('BackupConfiguration', 'default', 'hourly');
+    await c.pushgateway!.idle();
+    assert.deepEqual(await hourly('stash_backup_session_success'), []);
+    assert.notDeepEqual(await nightly('stash_backup_session_success'), [], 'the other configuration keeps its own');
   });
 });

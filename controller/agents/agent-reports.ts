@@ -77,7 +77,7 @@ export function parseResult(body: unknown): SessionResult {
     if (typeof b.snapshotId === 'string' && SNAPSHOT_ID.test(b.snapshotId)) out.snapshotId = b.snapshotId;
     else f.errors.push({ field: 'snapshotId', message: 'must be a 64-digit lowercase hex snapshot id' });
   }
-  for (const k of ['bytesRead', 'bytesStored', 'durationSeconds'] as const) {
+  for (const k of ['bytesRead', 'bytesStored', 'durationSeconds', 'processingSeconds'] as const) {
     if (b[k] !== undefined) {
       const v = f.number(b[k], k);
       if (v !== undefined) out[k] = v;
@@ -100,6 +100,13 @@ export function parseResult(body: unknown): SessionResult {
   if (b.repositoryStats !== undefined) {
     const s = f.object(b.repositoryStats, 'repositoryStats');
     if (s) out.repositoryStats = { sizeBytes: f.number(s.sizeBytes, 'repositoryStats.sizeBytes', true) ?? 0, snapshotCount: f.number(s.snapshotCount, 'repositoryStats.snapshotCount', true) ?? 0 };
+  }
+  if (b.files !== undefined) {
+    const o = f.object(b.files, 'files');
+    if (o) {
+      const counts = { new: f.number(o.new, 'files.new', true), modified: f.number(o.modified, 'files.modified', true), unmodified: f.number(o.unmodified, 'files.unmodified', true) };
+      if (counts.new !== undefined && counts.modified !== undefined && counts.unmodified !== undefined) out.files = { new: counts.new, modified: counts.modified, unmodified: counts.unmodified };
+    }
   }
   if (b.suspiciousShrink !== undefined && out.phase === 'Succeeded') {
     // The shrink guard's finding (agent/shrink-check.ts), checked field by field.

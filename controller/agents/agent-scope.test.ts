@@ -97,6 +97,9 @@ describe('agent reports', () => {
     ['progress that is not an object', () => parseProgress([1]), ['body', 'bytesDumped', 'bytesStored', 'rateBytesPerSecond']],
     ['good result', () => parseResult({ phase: 'Succeeded', snapshotId: H, bytesRead: 1, retention: { kept: 1, removed: 0, pruned: true }, repositoryStats: { sizeBytes: 1, snapshotCount: 1 } }), []],
     ['result phase and id', () => parseResult({ phase: 'Done', snapshotId: 'abc' }), ['phase', 'snapshotId']],
+    ['good processing time and file counts', () => parseResult({ phase: 'Succeeded', processingSeconds: 1.5, files: { new: 0, modified: 1, unmodified: 0 } }), []],
+    ['processing time and file counts of the wrong types', () => parseResult({ phase: 'Succeeded', processingSeconds: -1, files: { new: 1.5, modified: '1', unmodified: null } }), ['files.modified', 'files.new', 'files.unmodified', 'processingSeconds']],
+    ['file counts that are not an object', () => parseResult({ phase: 'Succeeded', files: [1, 0, 0] }), ['files']],
     ['result nested types', () => parseResult({ phase: 'Failed', error: { code: 'lower', message: {} }, retention: { kept: 1.5, removed: 0, pruned: 1 }, repositoryStats: { sizeBytes: '1', snapshotCount: 1 } }), ['error.code', 'error.message', 'repositoryStats.sizeBytes', 'retention.kept', 'retention.pruned']],
   ];
   for (const [what, fn, expected] of cases) it(what, () => assert.deepEqual(fields(fn), expected));

@@ -111,6 +111,10 @@ export interface SessionStatus {
   repositoryStats?: { sizeBytes: number; snapshotCount: number };
   /** The dump was far smaller than the previous one: stored, retention skipped. */
   suspiciousShrink?: SuspiciousShrink;
+  /** Seconds spent dumping and storing (backups), as the agent measured them. */
+  processingSeconds?: number;
+  /** The dump file against the configuration's previous snapshot (restic's file counts). */
+  files?: { new: number; modified: number; unmodified: number };
 }
 
 export interface BackupSessionSpec {

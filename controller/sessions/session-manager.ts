@@ -25,6 +25,8 @@ export interface SessionManagerOptions {
 
 export interface SessionEvents {
   finished: [session: Session];
+  /** An agent's progress report was recorded. */
+  progress: [session: Session];
   changed: [];
 }
 
@@ -139,7 +141,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
       const s = this.#running(kind, ns, name, agent);
       const now = this.#now();
       const status: SessionStatus = { ...s.status!, leaseExpiresAt: this.#iso(now + this.#leaseMs), progress: { ...p, updatedAt: this.#iso(now) } };
-      this.#save({ ...s, status });
+      this.emit('progress', this.#save({ ...s, status }));
       return { cancel: status.cancelRequested === true };
     });
   }
@@ -162,6 +164,8 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     if (result.retention !== undefined) status.retention = result.retention;
     if (result.repositoryStats !== undefined) status.repositoryStats = result.repositoryStats;
     if (result.error !== undefined) status.error = result.error;
+    if (result.processingSeconds !== undefined) status.processingSeconds = result.processingSeconds;
+    if (result.files !== undefined) status.files = result.files;
     const shrink = suspiciousShrinkOf(result);
     if (shrink) status.suspiciousShrink = shrink;
     const saved = this.#save({ ...s, status });

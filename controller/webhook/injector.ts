@@ -34,7 +34,6 @@ export interface InjectionConfig {
   /** Secret (in the pod's namespace) holding that namespace's agent enrolment token under key "token". */
   tokenSecretName: string;
   nativeSidecar: boolean;
-  pushgatewayUrl?: string;
   resources?: Record<string, unknown>;
 }
 
@@ -116,7 +115,6 @@ export function decideInjection(pod: PodLike, namespace: string, config: Injecti
     { name: 'SIDESTASH_TMPDIR', value: '/tmp' },
   ];
   env.push(...controllerTlsEnv(config));
-  if (config.pushgatewayUrl) env.push({ name: 'SIDESTASH_PUSHGATEWAY_URL', value: config.pushgatewayUrl });
   const agent: Record<string, unknown> = {
     name: AGENT_CONTAINER,
     image: config.image,

@@ -65,7 +65,7 @@ for (const mode of ['generated', 'files'] as const) {
       const env: Record<string, string> = {
         SIDESTASH_LISTEN: '127.0.0.1:0', SIDESTASH_DB: join(dir, 'c.db'), SIDESTASH_ADMIN_TOKEN: 'admin-token-0123456789', SIDESTASH_AGENT_BOOTSTRAP_TOKEN: 'boot-token-0123456789',
         SIDESTASH_WEBHOOK_LISTEN: '127.0.0.1:0', SIDESTASH_AGENT_IMAGE: 'ghcr.io/sidestash/sidestash:0.1.0', SIDESTASH_AGENT_CONTROLLER_URL: 'https://sidestash.sidestash.svc:7480',
-        SIDESTASH_NATIVE_SIDECAR: mode === 'generated' ? 'true' : 'false', SIDESTASH_AGENT_PUSHGATEWAY_URL: 'http://pgw:9091',
+        SIDESTASH_NATIVE_SIDECAR: mode === 'generated' ? 'true' : 'false', SIDESTASH_PUSHGATEWAY_URL: 'http://pgw:9091',
       };
       if (mode === 'files') {
         const pki = await makeTestPki(dir);
@@ -107,7 +107,7 @@ for (const mode of ['generated', 'files'] as const) {
       // Identity namespace/name from the pod itself; the namespace's own token is scoped to it.
       assert.deepEqual(env.SIDESTASH_AGENT_NAME, { fieldRef: { fieldPath: 'metadata.name' } });
       assert.deepEqual(env.SIDESTASH_AGENT_NAMESPACE, { fieldRef: { fieldPath: 'metadata.namespace' } });
-      assert.equal(env.SIDESTASH_PUSHGATEWAY_URL, 'http://pgw:9091');
+      assert.equal(env.SIDESTASH_PUSHGATEWAY_URL, undefined, 'agents push no metrics: the controller does');
       assert.equal(env.SIDESTASH_CONTROLLER_URL, 'https://sidestash.sidestash.svc:7480');
       assert.equal(env.SIDESTASH_CONTROLLER_CA, await readFile(join(dir, 'api-ca.crt'), 'utf8'), "agents trust the controller's CA");
       assert.equal(env.SIDESTASH_INSECURE_HTTP, undefined);

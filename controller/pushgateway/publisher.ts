@@ -1,0 +1,188 @@
+// The controller's Pushgateway publisher: the one writer of session metrics, so that whoever
+// decides a session's end (its agent, a lease expiry, a deadline, a refused configuration, no
+// agent at all) the same Stash metrics go out, and a dead agent's sessions are reported too.
+// - a finished session: its invoker's Stash group gets the session's metrics (POST), its
+//   live-progress group is deleted;
+// - a progress report: the invoker's progress group is replaced, at most every progressEveryMs;
+// - a deleted BackupConfiguration or RestoreSession: both its groups are deleted;
+// - reconcile() (every sweep): the newest finished session of each invoker is pushed once
+//   per controller process, and again until a push succeeds, so that neither a restart nor a
+//   Pushgateway outage leaves an older outcome showing.
+// Operations on one group run in order (a delete never overtakes the push before it).
+import { errorMessage, isSidestashError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import type { BackupConfigurationSpec, BackupSessionSpec } from '../resources/types.ts';
+import type { Store } from '../store/store.ts';
+import { renderExposition } from './exposition.ts';
+import { PROGRESS_JOB, progressGrouping, progressSamples } from './progress-metrics.ts';
+import type { PushgatewayClient } from './pushgateway-client.ts';
+import { invokerOf, sessionFacts } from './session-facts.ts';
+import type { AnySession } from './session-facts.ts';
+import { stashJobName, stashMetrics } from './stash-metrics.ts';
+import type { SessionKind } from './stash-metrics.ts';
+
+export interface PublisherOptions {
+  /** Minimum time between two progress pushes of one invoker (default 5 s). */
+  progressEveryMs?: number;
+}
+
+const sessionKey = (s: AnySession): string => `${s.kind}/${s.metadata.namespace}/${s.metadata.name}/${s.metadata.uid ?? ''}/${s.status?.finishedAt ?? ''}`;
+
+export class PushgatewayPublisher {
+  readonly #client: PushgatewayClient;
+  readonly #store: Store;
+  readonly #log: Logger;
+  readonly #progressEveryMs: number;
+  readonly #stop = new AbortController();
+  /** Per group: the tail of its queue of operations. */
+  readonly #queues = new Map<string, Promise<void>>();
+  /** Per Stash job: the session whose metrics the group holds (pushed by this process). */
+  readonly #pushed = new Map<string, string>();
+  readonly #pushing = new Set<string>();
+  /** Per progress group: when it was last pushed, and a trailing push waiting for its turn. */
+  readonly #progress = new Map<string, { lastMs: number; timer?: NodeJS.Timeout | undefined; ended: boolean }>();
+
+  constructor(client: PushgatewayClient, store: Store, log: Logger, options: PublisherOptions = {}) {
+    this.#client = client;
+    this.#store = store;
+    this.#log = log;
+    this.#progressEveryMs = options.progressEveryMs ?? 5000;
+  }
+
+  #enqueue(group: string, what: string, op: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    const next = (this.#queues.get(group) ?? Promise.resolve())
+      .then(() => op(this.#stop.signal))
+      .catch((err: unknown) => {
+        if (this.#stop.signal.aborted) return;
+        this.#log.warn('pushgateway: failed', { pushgateway: this.#client.url, group, what, code: isSidestashError(err) ? err.code : undefined, err: errorMessage(err) });
+        throw err;
+      });
+    const tail = next.catch(() => {});
+    this.#queues.set(group, tail);
+    void tail.then(() => {
+      if (this.#queues.get(group) === tail) this.#queues.delete(group);
+    });
+    return next;
+  }
+
+  /** Pushes a finished session's Stash metrics and deletes its progress group. */
+  sessionFinished(s: AnySession): void {
+    const inv = invokerOf(this.#store, s);
+    if (!inv) return;
+    const grouping = progressGrouping(inv);
+    const pkey = JSON.stringify(grouping);
+    const p = this.#progress.get(pkey);
+    if (p) {
+      clearTimeout(p.timer);
+      p.ended = true;
+    }
+    void this.#enqueue(`${PROGRESS_JOB}${pkey}`, 'delete progress', (signal) => this.#client.deleteGroup(PROGRESS_JOB, grouping, signal))
+      .then(() => {
+        if (this.#progress.get(pkey) === p) this.#progress.delete(pkey);
+      })
+      .catch(() => {});
+    this.#pushFinal(s);
+  }
+
+  #pushFinal(s: AnySession): void {
+    const facts = sessionFacts(this.#store, s);
+    if (!facts) return;
+    const job = stashJobName(facts.kind, facts.namespace, facts.invokerName);
+    const key = sessionKey(s);
+    this.#pushing.add(job);
+    void this.#enqueue(job, `push ${s.kind} ${s.metadata.namespace}/${s.metadata.name} (${facts.phase})`, async (signal) => {
+      // The invoker may have been deleted while this waited: push nothing for it then.
+      if (!sessionFacts(this.#store, s)) return;
+      await this.#client.pushAdd(job, {}, await renderExposition(stashMetrics(facts)), signal);
+      this.#pushed.set(job, key);
+    })
+      .catch(() => {})
+      .finally(() => this.#pushing.delete(job));
+  }
+
+  /** A progress report of a Running session: its invoker's progress group, throttled. */
+  sessionProgress(s: AnySession): void {
+    const inv = invokerOf(this.#store, s);
+    const progress = s.status?.progress;
+    if (!inv || !progress || s.status?.phase !== 'Running') return;
+    const grouping = progressGrouping(inv);
+    const pkey = JSON.stringify(grouping);
+    const state = this.#progress.get(pkey) ?? { lastMs: 0, ended: false };
+    if (state.ended) state.ended = false; // a new session of the same invoker
+    this.#progress.set(pkey, state);
+    clearTimeout(state.timer);
+    const push = (): void => {
+      state.timer = undefined;
+      if (state.ended) return;
+      state.lastMs = Date.now();
+      // The newest report at the time of the push.
+      const cur = this.#store.get(s.kind, s.metadata.namespace, s.metadata.name) as AnySession | undefined;
+      if (cur?.status?.phase !== 'Running' || !cur.status.progress) return;
+      const samples = progressSamples(inv, cur.metadata.name, cur.status.progress);
+      void this.#enqueue(`${PROGRESS_JOB}${pkey}`, 'push progress', async (signal) => {
+        if (state.ended) return;
+        await this.#client.pushAdd(PROGRESS_JOB, grouping, await renderExposition(samples), signal);
+      }).catch(() => {});
+    };
+    const waitMs = state.lastMs + this.#progressEveryMs - Date.now();
+    if (waitMs <= 0) push();
+    else {
+      state.timer = setTimeout(push, waitMs);
+      state.timer.unref?.();
+    }
+  }
+
+  /** A BackupConfiguration or RestoreSession was deleted: its groups go too. */
+  invokerDeleted(kind: 'BackupConfiguration' | 'RestoreSession', namespace: string, name: string): void {
+    const sessionKind: SessionKind = kind === 'BackupConfiguration' ? 'BackupSession' : 'RestoreSession';
+    const job = stashJobName(sessionKind, namespace, name);
+    const grouping = progressGrouping({ kind: sessionKind, namespace, invokerName: name });
+    const pkey = JSON.stringify(grouping);
+    const p = this.#progress.get(pkey);
+    if (p) {
+      clearTimeout(p.timer);
+      p.ended = true;
+    }
+    this.#pushed.delete(job);
+    void this.#enqueue(job, `delete ${kind} ${namespace}/${name}`, (signal) => this.#client.deleteGroup(job, {}, signal)).catch(() => {});
+    void this.#enqueue(`${PROGRESS_JOB}${pkey}`, 'delete progress', (signal) => this.#client.deleteGroup(PROGRESS_JOB, grouping, signal)).catch(() => {});
+  }
+
+  /** Pushes each invoker's newest finished session unless this process already has. */
+  reconcile(): void {
+    const newest = new Map<string, AnySession>();
+    const consider = (job: string, s: AnySession): void => {
+      const cur = newest.get(job);
+      if (!cur || (s.status?.finishedAt ?? '') > (cur.status?.finishedAt ?? '')) newest.set(job, s);
+    };
+    for (const s of this.#store.list('BackupSession') as AnySession[]) {
+      if (s.status?.phase !== 'Succeeded' && s.status?.phase !== 'Failed') continue;
+      const cfg = this.#store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name);
+      if (cfg) consider(stashJobName('BackupSession', s.metadata.namespace, cfg.metadata.name), s);
+    }
+    for (const s of this.#store.list('RestoreSession') as AnySession[]) {
+      if (s.status?.phase === 'Succeeded' || s.status?.phase === 'Failed') consider(stashJobName('RestoreSession', s.metadata.namespace, s.metadata.name), s);
+    }
+    for (const [job, s] of newest) {
+      if (this.#pushed.get(job) === sessionKey(s) || this.#pushing.has(job)) continue;
+      this.#pushFinal(s);
+    }
+  }
+
+  /** Resolves when every queued operation has run (tests; shutdown). */
+  async idle(): Promise<void> {
+    while (this.#queues.size > 0) await Promise.all([...this.#queues.values()]);
+  }
+
+  /** Waits up to timeoutMs for queued operations, then abandons the rest. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    for (const p of this.#progress.values()) clearTimeout(p.timer);
+    const timer = setTimeout(() => this.#stop.abort(), timeoutMs);
+    try {
+      await this.idle();
+    } finally {
+      clearTimeout(timer);
+      this.#stop.abort();
+    }
+  }
+}
