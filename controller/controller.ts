@@ -54,8 +54,9 @@ export class Controller {
     this.log = log;
     this.store = new Store(config.databasePath, config.secretEncryptionKey ? { encryptionKey: config.secretEncryptionKey } : {});
     logStoreOpened(this.store, log);
-    this.sessions = new SessionManager(this.store, log.child({ component: 'sessions' }), { leaseMs: config.leaseMs });
-    this.resources = new ResourceService(this.store, (r) => {
+    this.sessions = new SessionManager(this.store, log.child({ component: 'sessions' }), { leaseMs: config.leaseMs, pendingTimeoutMs: config.pendingTimeoutMs });
+    this.resources = new ResourceService(this.store, (r, change) => {
+      if (r.kind === 'BackupConfiguration' && change === 'deleted') this.sessions.endSessionsOf(r.metadata.namespace, r.metadata.name);
       if (r.kind === 'BackupConfiguration') this.scheduler.sync();
       this.#changes.emit('change');
     });
