@@ -18,6 +18,8 @@ export function createMetrics(store: Store, agentOnlineMs: number, now: () => nu
   const httpRequests = new Counter({ name: 'sidestash_controller_http_requests_total', help: 'API requests by method, route and status code', labelNames: ['method', 'route', 'code'] as const, registers: [registry] });
   const httpDuration = new Histogram({ name: 'sidestash_controller_http_request_duration_seconds', help: 'API request duration', labelNames: ['method', 'route'] as const, buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60], registers: [registry] });
   const sessionsFinished = new Counter({ name: 'sidestash_sessions_finished_total', help: 'Sessions that finished, by kind and phase', labelNames: ['kind', 'phase'] as const, registers: [registry] });
+  // Present from the start (0), so that increase() sees the first finish of each kind and phase.
+  for (const kind of ['BackupSession', 'RestoreSession']) for (const phase of ['Succeeded', 'Failed']) sessionsFinished.inc({ kind, phase }, 0);
   new Gauge({
     name: 'sidestash_sessions',
     help: 'Sessions currently stored, by kind and phase',
