@@ -27,6 +27,7 @@ import { ResourceService } from './resources/resource-service.ts';
 import type { RepositorySpec } from './resources/types.ts';
 import { Scheduler } from './scheduler.ts';
 import { repositoryAccess } from './sessions/assignment.ts';
+import { backfillConfigurationStatus } from './sessions/configuration-backfill.ts';
 import { SessionManager } from './sessions/session-manager.ts';
 import { logStoreOpened } from './store/store-log.ts';
 import { Store } from './store/store.ts';
@@ -94,6 +95,8 @@ export class Controller {
   }
 
   async start(): Promise<{ host: string; port: number; webhookPort?: number }> {
+    const backfilled = backfillConfigurationStatus(this.store);
+    if (backfilled > 0) this.log.info('configuration outcomes rebuilt from session history', { configurations: backfilled });
     this.sessions.sweep();
     this.scheduler.sync();
     this.#sweeper = setInterval(() => {

@@ -250,7 +250,6 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   /** Fails sessions whose agent is gone, whose deadline passed, or that no agent serves. Called periodically. */
   sweep(): void {
     const now = this.#now();
-    this.#sweepPending(now);
     for (const kind of ['BackupSession', 'RestoreSession'] as const) {
       for (const s of this.#sessionsOf(kind)) {
         if (s.status?.phase !== 'Running') continue;
@@ -270,6 +269,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
         });
       }
     }
+    this.#sweepPending(now);
   }
 
   /** An agent (re)registered: whatever it was running is lost. */
