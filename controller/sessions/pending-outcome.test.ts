@@ -9,7 +9,7 @@ const T0 = Date.parse('2026-03-01T10:00:00Z');
 const MIN = 60_000;
 const iso = (ms: number): string => new Date(ms).toISOString();
 const agent = (targets: string[], lastSeenMs: number, name = 'default/agent-0') => ({ name, targets, lastSeenAt: iso(lastSeenMs) });
-const base: PendingInput = { target: 'default/db', createdAtMs: T0, agents: [], nowMs: T0, onlineMs: MIN, timeoutMs: 5 * MIN };
+const base: PendingInput = { target: 'default/db', createdAtMs: T0, watchingSinceMs: T0 - 60 * MIN, agents: [], nowMs: T0, onlineMs: MIN, timeoutMs: 5 * MIN };
 
 describe('pendingOutcome', () => {
   const table: [string, Partial<PendingInput>, 'wait' | 'fail', boolean?][] = [
@@ -25,6 +25,8 @@ describe('pendingOutcome', () => {
     ['an agent that deregistered 2 minutes ago is remembered', { nowMs: T0 + 20 * MIN, rememberedServedAtMs: T0 + 18 * MIN }, 'wait'],
     ['an agent remembered 6 minutes ago', { nowMs: T0 + 20 * MIN, rememberedServedAtMs: T0 + 14 * MIN }, 'fail'],
     ['a session created after the agent went quiet counts from its creation', { createdAtMs: T0 + 10 * MIN, nowMs: T0 + 14 * MIN, agents: [agent(['default/db'], T0)] }, 'wait'],
+    ['a controller restarted 4 minutes ago gives an old session the rest of the timeout', { createdAtMs: T0 - 600 * MIN, watchingSinceMs: T0 - 4 * MIN, agents: [agent(['default/db'], T0 - 600 * MIN)] }, 'wait'],
+    ['a controller restarted 6 minutes ago', { createdAtMs: T0 - 600 * MIN, watchingSinceMs: T0 - 6 * MIN }, 'fail'],
     ['an unparseable lastSeenAt is ignored', { nowMs: T0 + 6 * MIN, agents: [{ name: 'default/a', targets: ['default/db'], lastSeenAt: 'garbage' }] }, 'fail'],
     ['its configuration does not exist, within the timeout', { target: undefined, missing: 'BackupConfiguration default/gone', nowMs: T0 + MIN }, 'wait'],
     ['its configuration does not exist, past the timeout', { target: undefined, missing: 'BackupConfiguration default/gone', nowMs: T0 + 6 * MIN, agents: [agent(['default/db'], T0 + 6 * MIN)] }, 'fail'],

@@ -1,7 +1,9 @@
 // Whether a Pending session has waited too long for an agent. A session waits while no ONLINE
 // agent (one whose lastSeenAt lies within the lease, as on /metrics) serves its target, for at
 // most the pending timeout (SIDESTASH_PENDING_TIMEOUT), counted from the session's creation or
-// from the last time an online agent served its target, whichever is later; then it fails with
+// from the last time an online agent served its target, whichever is later (and never from
+// before this controller process started: while the controller was down no agent could report,
+// so a restart gives the agents the whole timeout to come back); then it fails with
 // SIDESTASH_NO_AGENT, so that it neither hangs nor blocks its configuration's schedule.
 //
 // A busy agent that is online keeps its queue: it long-polls and reports progress, so it stays
@@ -19,6 +21,8 @@ export interface PendingInput {
   agents: readonly Pick<AgentRecord, 'name' | 'targets' | 'lastSeenAt'>[];
   /** The last time this process saw an online agent serving the target (survives an agent's deregistration). */
   rememberedServedAtMs?: number;
+  /** When this controller process started watching (agents could not report before). */
+  watchingSinceMs: number;
   nowMs: number;
   /** An agent is online while now - lastSeenAt < onlineMs (the session lease). */
   onlineMs: number;
@@ -34,7 +38,7 @@ export function pendingOutcome(p: PendingInput): PendingOutcome {
   const seenMs = serving.map((a) => Date.parse(a.lastSeenAt)).filter((ms) => Number.isFinite(ms));
   if (seenMs.some((ms) => p.nowMs - ms < p.onlineMs)) return { action: 'wait', served: true };
   // An agent that has gone quiet served the target up to its last report.
-  const since = Math.max(p.createdAtMs, p.rememberedServedAtMs ?? -Infinity, ...seenMs);
+  const since = Math.max(p.createdAtMs, p.watchingSinceMs, p.rememberedServedAtMs ?? -Infinity, ...seenMs);
   if (!(p.nowMs - since > p.timeoutMs)) return { action: 'wait', served: false };
   const waited = `${Math.round(p.timeoutMs / 1000)}s`;
   const message = p.target === undefined

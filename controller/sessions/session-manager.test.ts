@@ -199,6 +199,20 @@ describe('SessionManager: pending timeout, deleted configurations, configuration
     assert.equal(session(name).error?.code, ErrorCodes.NO_AGENT);
   });
 
+  it('after a controller restart the agents get the whole timeout to come back, however old the session', () => {
+    const name = pending();
+    const restartAt = T0 + 3_600_000; // the controller was down for an hour
+    s.clock.now = restartAt;
+    const restarted = new SessionManager(s.store, createLogger({}, { level: 'error' }), { leaseMs: LEASE_MS, pendingTimeoutMs: PENDING_MS, now: () => s.clock.now });
+    restarted.sweep();
+    s.clock.now = restartAt + PENDING_MS;
+    restarted.sweep();
+    assert.equal(session(name).phase, 'Pending');
+    s.clock.now = restartAt + PENDING_MS + 1;
+    restarted.sweep();
+    assert.equal(session(name).error?.code, ErrorCodes.NO_AGENT);
+  });
+
   it('an agent that comes back within the timeout claims the session', () => {
     const name = pending();
     s.clock.now = T0 + PENDING_MS - 1;

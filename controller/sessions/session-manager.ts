@@ -45,6 +45,8 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   readonly #now: () => number;
   /** Target "namespace/appbinding" -> the last sweep that saw an online agent serving it. */
   readonly #servedAt = new Map<string, number>();
+  /** When this manager (the controller process) started: no agent could report before. */
+  readonly #watchingSinceMs: number;
 
   constructor(store: Store, log: Logger, options: SessionManagerOptions) {
     super();
@@ -54,6 +56,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     this.#graceMs = options.cancelGraceMs ?? 60_000;
     this.#pendingTimeoutMs = options.pendingTimeoutMs ?? 5 * 60_000;
     this.#now = options.now ?? Date.now;
+    this.#watchingSinceMs = this.#now();
   }
 
   #iso(ms = this.#now()): string {
@@ -96,7 +99,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
         .filter((s) => s.status?.phase === 'Pending')
         .sort((a, b) => (a.metadata.resourceVersion ?? 0) - (b.metadata.resourceVersion ?? 0));
       for (const s of pending) {
-        const target = `${s.metadata.namespace}/${this.#targetOf(s)}`;
+        const target = `${s.metadata.namespace}/${this.#resolvedTarget(s) ?? ''}`;
         if (!agent.targets.includes(target)) continue;
         const now = this.#now();
         let assignment: SessionAssignment;
@@ -116,10 +119,6 @@ export class SessionManager extends EventEmitter<SessionEvents> {
       }
       return undefined;
     });
-  }
-
-  #targetOf(s: Session): string {
-    return this.#resolvedTarget(s) ?? '';
   }
 
   /** The session's AppBinding name; undefined when its BackupConfiguration does not exist. */
@@ -229,14 +228,14 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     for (const kind of ['BackupSession', 'RestoreSession'] as const) {
       for (const s of this.#sessionsOf(kind)) {
         if (s.status?.phase !== 'Pending') continue;
-        const name = this.#resolvedTarget(s);
-        const target = name === undefined ? undefined : `${s.metadata.namespace}/${name}`;
+        const appBinding = this.#resolvedTarget(s);
+        const target = appBinding === undefined ? undefined : `${s.metadata.namespace}/${appBinding}`;
         const createdAtMs = Date.parse(s.metadata.creationTimestamp ?? '');
         const remembered = target === undefined ? undefined : this.#servedAt.get(target);
         const outcome = pendingOutcome({
-          target, missing: `BackupConfiguration ${s.metadata.namespace}/${(s.spec as BackupSessionSpec).invoker?.name}`,
-          createdAtMs: Number.isFinite(createdAtMs) ? createdAtMs : 0, agents, ...(remembered === undefined ? {} : { rememberedServedAtMs: remembered }),
-          nowMs: now, onlineMs: this.#leaseMs, timeoutMs: this.#pendingTimeoutMs,
+          target, createdAtMs: Number.isFinite(createdAtMs) ? createdAtMs : 0, watchingSinceMs: this.#watchingSinceMs, agents, nowMs: now, onlineMs: this.#leaseMs, timeoutMs: this.#pendingTimeoutMs,
+          ...(remembered === undefined ? {} : { rememberedServedAtMs: remembered }),
+          ...(target === undefined ? { missing: `BackupConfiguration ${s.metadata.namespace}/${(s.spec as BackupSessionSpec).invoker.name}` } : {}),
         });
         if (outcome.action !== 'fail') continue;
         this.#store.transaction(() => {
