@@ -52,6 +52,10 @@ describe('pending sessions end (controller process)', () => {
     const listed = await runCli(['get', 'backupsessions'], controller.cliEnv);
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, new RegExp(`${failed.metadata.name} +Failed .*no agent serves target default/lonely-db`));
+    const configs = await runCli(['get', 'backupconfigurations'], controller.cliEnv);
+    assert.equal(configs.code, 0, configs.stderr);
+    assert.match(configs.stdout, /LAST PHASE +FAILURES +LAST SUCCESS/);
+    assert.match(configs.stdout, /^lonely +\*\/2 \* \* \* \* \* +true +Failed +[1-9]\d* +- /m, 'the failure shows, and there never was a success');
     const metrics = await (await undiciFetch(`${controller.url}/metrics`, { dispatcher: new UndiciAgent({ connect: { ca: controller.api.ca! } }) })).text();
     assert.match(metrics, /sidestash_backup_last_phase\{namespace="default",configuration="lonely",target="lonely-db",phase="Failed"\} 1/);
     assert.match(metrics, /sidestash_backup_consecutive_failures\{namespace="default",configuration="lonely",target="lonely-db"\} [1-9]/);
