@@ -56,7 +56,7 @@ function row(p: string, i: Item): string[] {
       return [i.metadata.name, String(st.phase ?? ''), bytes((st.bytesRead as number | undefined) ?? prog?.bytesDumped), String(st.snapshotId ?? '').slice(0, 8) || '-', st.durationSeconds === undefined ? '-' : `${Number(st.durationSeconds).toFixed(1)}s`, age(i.metadata.creationTimestamp), String((st.error as { message?: string } | undefined)?.message ?? (st.suspiciousShrink ? describeSuspiciousShrink(st.suspiciousShrink as SuspiciousShrink) : ''))];
     }
     case 'backupconfigurations':
-      return [i.metadata.name, String(i.spec.schedule), String(i.spec.paused ?? false), age(st.lastScheduleTime as string | undefined), String(st.nextScheduleTime ?? '-'), age(i.metadata.creationTimestamp)];
+      return [i.metadata.name, String(i.spec.schedule), String(i.spec.paused ?? false), String(st.lastFinishedPhase ?? '-'), String(st.consecutiveFailures ?? 0), age(st.lastSuccessTime as string | undefined), age(st.lastScheduleTime as string | undefined), String(st.nextScheduleTime ?? '-'), age(i.metadata.creationTimestamp)];
     default:
       return [i.metadata.name, age(i.metadata.creationTimestamp)];
   }
@@ -65,7 +65,7 @@ function row(p: string, i: Item): string[] {
 const HEADERS: Record<string, string[]> = {
   backupsessions: ['NAME', 'PHASE', 'SIZE', 'SNAPSHOT', 'DURATION', 'AGE', 'MESSAGE'],
   restoresessions: ['NAME', 'PHASE', 'SIZE', 'SNAPSHOT', 'DURATION', 'AGE', 'ERROR'],
-  backupconfigurations: ['NAME', 'SCHEDULE', 'PAUSED', 'LAST SCHEDULE', 'NEXT', 'AGE'],
+  backupconfigurations: ['NAME', 'SCHEDULE', 'PAUSED', 'LAST PHASE', 'FAILURES', 'LAST SUCCESS', 'LAST SCHEDULE', 'NEXT', 'AGE'],
 };
 
 export async function get(o: ApiClientOptions, kind: string | undefined, name: string | undefined, namespace: string, output: string | undefined): Promise<string> {

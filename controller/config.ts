@@ -24,6 +24,8 @@ export interface ControllerConfig {
   /** How long a Running session survives without word from its agent. */
   leaseMs: number;
   sweepIntervalMs: number;
+  /** How long a Pending session waits while no online agent serves its target (then SIDESTASH_NO_AGENT). */
+  pendingTimeoutMs: number;
   /** Seals Secret values at rest; absent: a key file beside the database (controller/store/encryption-key.ts). */
   secretEncryptionKey?: ConfiguredKey;
   /** Timeouts and the connection cap of each listener (API and webhook). */
@@ -50,6 +52,7 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
     agentTokens: readConfiguredAgentTokens(r),
     leaseMs: r.durationMs('SIDESTASH_SESSION_LEASE', '60s'),
     sweepIntervalMs: r.durationMs('SIDESTASH_SWEEP_INTERVAL', '5s'),
+    pendingTimeoutMs: r.durationMs('SIDESTASH_PENDING_TIMEOUT', '5m'),
     limits: parseListenerLimits(r),
     deprecated: [],
   };

@@ -72,8 +72,9 @@ describe('controller', () => {
   });
 
   it('reports every configuration problem at once', () => {
-    assert.throws(() => parseControllerConfig({ SIDESTASH_LISTEN: 'nope', SIDESTASH_SESSION_LEASE: 'soon' }), (err: Error) =>
-      ['SIDESTASH_LISTEN', 'SIDESTASH_ADMIN_TOKEN', 'SIDESTASH_SESSION_LEASE'].every((v) => err.message.includes(v)));
+    assert.throws(() => parseControllerConfig({ SIDESTASH_LISTEN: 'nope', SIDESTASH_SESSION_LEASE: 'soon', SIDESTASH_PENDING_TIMEOUT: '5 minutes' }), (err: Error) =>
+      ['SIDESTASH_LISTEN', 'SIDESTASH_ADMIN_TOKEN', 'SIDESTASH_SESSION_LEASE', 'SIDESTASH_PENDING_TIMEOUT'].every((v) => err.message.includes(v)));
+    assert.equal(parseControllerConfig({ SIDESTASH_ADMIN_TOKEN: ADMIN, SIDESTASH_INSECURE_HTTP: 'true' }).pendingTimeoutMs, 5 * 60_000, 'SIDESTASH_PENDING_TIMEOUT defaults to 5m');
     assert.throws(() => parseControllerConfig({ SIDESTASH_ADMIN_TOKEN: ADMIN, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: 'short', SIDESTASH_AGENT_BOOTSTRAP_NAMESPACE: 'Not_NS', SIDESTASH_AGENT_TOKENS_FILE: join(dir, 'missing.json') }), (err: Error) =>
       ['SIDESTASH_AGENT_BOOTSTRAP_TOKEN', 'SIDESTASH_AGENT_BOOTSTRAP_NAMESPACE', 'SIDESTASH_AGENT_TOKENS_FILE'].every((v) => err.message.includes(v)));
   });
@@ -354,6 +355,6 @@ describe('controller', () => {
     assert.deepEqual(done.body.status.suspiciousShrink, shrink);
     assert.equal(done.body.status.retention, undefined);
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    assert.match(metrics, /sidestash_backup_suspicious_shrink\{namespace="default",invoker="nightly"\} 1/);
+    assert.match(metrics, /sidestash_backup_suspicious_shrink\{namespace="default",configuration="nightly",target="db"\} 1/);
   });
 });

@@ -30,6 +30,7 @@ import { PushgatewayPublisher } from './pushgateway/publisher.ts';
 import type { AnySession } from './pushgateway/session-facts.ts';
 import { Scheduler } from './scheduler.ts';
 import { repositoryAccess } from './sessions/assignment.ts';
+import { backfillConfigurationStatus } from './sessions/configuration-backfill.ts';
 import { SessionManager } from './sessions/session-manager.ts';
 import { logStoreOpened } from './store/store-log.ts';
 import { Store } from './store/store.ts';
@@ -59,11 +60,11 @@ export class Controller {
     this.log = log;
     this.store = new Store(config.databasePath, config.secretEncryptionKey ? { encryptionKey: config.secretEncryptionKey } : {});
     logStoreOpened(this.store, log);
-    this.sessions = new SessionManager(this.store, log.child({ component: 'sessions' }), { leaseMs: config.leaseMs });
-    this.resources = new ResourceService(this.store, (r) => {
+    this.sessions = new SessionManager(this.store, log.child({ component: 'sessions' }), { leaseMs: config.leaseMs, pendingTimeoutMs: config.pendingTimeoutMs });
+    this.resources = new ResourceService(this.store, (r, change) => {
+      if (r.kind === 'BackupConfiguration' && change === 'deleted') this.sessions.endSessionsOf(r.metadata.namespace, r.metadata.name);
       if (r.kind === 'BackupConfiguration') this.scheduler.sync();
-      const deleted = !this.store.get(r.kind, r.metadata.namespace, r.metadata.name);
-      if (deleted && (r.kind === 'BackupConfiguration' || r.kind === 'RestoreSession')) this.pushgateway?.invokerDeleted(r.kind, r.metadata.namespace, r.metadata.name);
+      if (change === 'deleted' && (r.kind === 'BackupConfiguration' || r.kind === 'RestoreSession')) this.pushgateway?.invokerDeleted(r.kind, r.metadata.namespace, r.metadata.name);
       this.#changes.emit('change');
     });
     this.scheduler = new Scheduler(this.store, this.sessions, log.child({ component: 'scheduler' }));
@@ -107,6 +108,8 @@ export class Controller {
 
   async start(): Promise<{ host: string; port: number; webhookPort?: number }> {
     for (const setting of this.config.deprecated) this.log.warn(`deprecated setting: ${setting}`);
+    const backfilled = backfillConfigurationStatus(this.store);
+    if (backfilled > 0) this.log.info('configuration outcomes rebuilt from session history', { configurations: backfilled });
     this.sessions.sweep();
     this.scheduler.sync();
     this.pushgateway?.reconcile();

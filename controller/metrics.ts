@@ -1,6 +1,8 @@
-// Controller metrics on /metrics (prom-client): sessions by kind and phase, agents, API requests.
+// Controller metrics on /metrics (prom-client): sessions by kind and phase, agents, API requests,
+// and the per-configuration, repository, session-age and per-agent gauges of metrics/store-gauges.ts.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { BackupSessionSpec, Resource, SessionStatus } from './resources/types.ts';
+import { registerStoreGauges } from './metrics/store-gauges.ts';
+import type { SessionStatus } from './resources/types.ts';
 import type { Store } from './store/store.ts';
 
 export interface ControllerMetrics {
@@ -10,12 +12,14 @@ export interface ControllerMetrics {
   sessionsFinished: Counter<'kind' | 'phase'>;
 }
 
-export function createMetrics(store: Store, agentOnlineMs: number): ControllerMetrics {
+export function createMetrics(store: Store, agentOnlineMs: number, now: () => number = Date.now): ControllerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sidestash_controller_' });
   const httpRequests = new Counter({ name: 'sidestash_controller_http_requests_total', help: 'API requests by method, route and status code', labelNames: ['method', 'route', 'code'] as const, registers: [registry] });
   const httpDuration = new Histogram({ name: 'sidestash_controller_http_request_duration_seconds', help: 'API request duration', labelNames: ['method', 'route'] as const, buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60], registers: [registry] });
   const sessionsFinished = new Counter({ name: 'sidestash_sessions_finished_total', help: 'Sessions that finished, by kind and phase', labelNames: ['kind', 'phase'] as const, registers: [registry] });
+  // Present from the start (0), so that increase() sees the first finish of each kind and phase.
+  for (const kind of ['BackupSession', 'RestoreSession']) for (const phase of ['Succeeded', 'Failed']) sessionsFinished.inc({ kind, phase }, 0);
   new Gauge({
     name: 'sidestash_sessions',
     help: 'Sessions currently stored, by kind and phase',
@@ -31,38 +35,14 @@ export function createMetrics(store: Store, agentOnlineMs: number): ControllerMe
     },
   });
   new Gauge({
-    name: 'sidestash_backup_suspicious_shrink',
-    help: 'Whether the last successful backup of a BackupConfiguration was far smaller than the previous one (stored; retention skipped)',
-    labelNames: ['namespace', 'invoker'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [key, s] of latestFinishedBackups(store)) {
-        const [namespace = '', invoker = ''] = key.split('/');
-        this.set({ namespace, invoker }, s.status?.suspiciousShrink ? 1 : 0);
-      }
-    },
-  });
-  new Gauge({
     name: 'sidestash_agents_online',
     help: 'Agents that reported within the lease time',
     registers: [registry],
     collect() {
-      const now = Date.now();
-      this.set(store.listAgents().filter((a) => now - Date.parse(a.lastSeenAt) < agentOnlineMs).length);
+      const nowMs = now();
+      this.set(store.listAgents().filter((a) => nowMs - Date.parse(a.lastSeenAt) < agentOnlineMs).length);
     },
   });
+  registerStoreGauges(registry, store, agentOnlineMs, now);
   return { registry, httpRequests, httpDuration, sessionsFinished };
-}
-
-/** The newest successful BackupSession of each BackupConfiguration, by "namespace/invoker". */
-function latestFinishedBackups(store: Store): Map<string, Resource<BackupSessionSpec, SessionStatus>> {
-  const out = new Map<string, Resource<BackupSessionSpec, SessionStatus>>();
-  for (const s of store.list<BackupSessionSpec, SessionStatus>('BackupSession')) {
-    if (s.status?.phase !== 'Succeeded') continue;
-    const key = `${s.metadata.namespace}/${s.spec.invoker?.name ?? ''}`;
-    const cur = out.get(key);
-    if (!cur || (s.metadata.resourceVersion ?? 0) > (cur.metadata.resourceVersion ?? 0)) out.set(key, s);
-  }
-  return out;
 }

@@ -188,7 +188,7 @@ describe('no silent data loss (real MariaDB)', () => {
       const snaps = (await listSnapshots(await Repository.open(new LocalBackend(repo), REPO_PASSWORD))).map((s) => s.id).sort();
       assert.deepEqual(snaps, [first.status!.snapshotId!, st.snapshotId!].sort(), 'stored, and the previous backup kept');
       const metrics = await (await undiciFetch(`${controller.url}/metrics`, { dispatcher: new UndiciAgent({ connect: { ca: controller.api.ca! } }) })).text();
-      assert.match(metrics, /sidestash_backup_suspicious_shrink\{namespace="default",invoker="shop-backup"\} 1/);
+      assert.match(metrics, /sidestash_backup_suspicious_shrink\{namespace="default",configuration="shop-backup",target="shop-db"\} 1/);
       const listed = await runCli(['get', 'backupsessions'], controller.cliEnv);
       assert.equal(listed.code, 0, listed.stderr);
       assert.match(listed.stdout, /suspicious shrink: the dump is [\d.]+% of the previous one/);

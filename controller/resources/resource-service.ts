@@ -11,12 +11,14 @@ export const DEFAULT_NAMESPACE = 'default';
 const REDACTED = '[REDACTED]';
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+/** What happened to a resource, for change listeners. */
+export type ResourceChange = 'applied' | 'deleted';
 
 export class ResourceService {
   readonly #store: Store;
-  readonly #onChange: (r: Resource) => void;
+  readonly #onChange: (r: Resource, change: ResourceChange) => void;
 
-  constructor(store: Store, onChange: (r: Resource) => void = () => {}) {
+  constructor(store: Store, onChange: (r: Resource, change: ResourceChange) => void = () => {}) {
     this.#store = store;
     this.#onChange = onChange;
   }
@@ -33,7 +35,7 @@ export class ResourceService {
    */
   applyAll(docs: readonly unknown[]): { outcome: ApplyOutcome; resource: Resource }[] {
     const results = this.#store.transaction(() => docs.map((d) => this.#applyOne(d)));
-    for (const r of results) if (r.outcome !== 'unchanged') this.#onChange(r.resource);
+    for (const r of results) if (r.outcome !== 'unchanged') this.#onChange(r.resource, 'applied');
     return results;
   }
 
@@ -77,7 +79,7 @@ export class ResourceService {
       throw new SidestashError(ErrorCodes.CONFLICT, `${kind} ${namespace}/${name} is running; cancel it first`);
     }
     this.#store.delete(kind, namespace, name);
-    this.#onChange(r);
+    this.#onChange(r, 'deleted');
   }
 }
 

@@ -100,8 +100,8 @@ export interface SessionStatus {
   leaseExpiresAt?: string;
   deadline?: string;
   cancelRequested?: boolean;
-  /** Why the agent was asked to stop: through the API, or because the deadline (`timeout`) passed. */
-  cancelReason?: 'requested' | 'timeout';
+  /** Why the agent was asked to stop: through the API, because the deadline (`timeout`) passed, or because its BackupConfiguration was deleted. */
+  cancelReason?: 'requested' | 'timeout' | 'deleted';
   progress?: SessionProgressStatus;
   snapshotId?: string;
   bytesRead?: number;
@@ -137,6 +137,17 @@ export interface BackupConfigurationStatus {
   nextScheduleTime?: string;
   lastSessionName?: string;
   skippedOverlaps?: number;
+  /** Set when one of its BackupSessions reaches a terminal phase (sessions/configuration-outcome.ts); kept when history is pruned. */
+  lastFinishedPhase?: 'Succeeded' | 'Failed';
+  lastFinishedSession?: string;
+  /** The newest finished session's running time (0 when it never started). */
+  lastDurationSeconds?: number;
+  /** finishedAt of the newest successful session. */
+  lastSuccessTime?: string;
+  /** Failed sessions since the last success. */
+  consecutiveFailures?: number;
+  /** The newest successful session's shrink-guard finding; absent when it had none. */
+  suspiciousShrink?: SuspiciousShrink;
 }
 
 export const DEFAULT_DUMP_ARGS = ['--all-databases', '--single-transaction', '--routines', '--events', '--triggers'];

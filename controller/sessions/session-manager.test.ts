@@ -5,7 +5,8 @@ import { beforeEach, describe, it } from 'node:test';
 import { ErrorCodes, isSidestashError } from '../../common/errors.ts';
 import { createLogger } from '../../common/log.ts';
 import type { SessionResult } from '../../common/protocol.ts';
-import type { SessionStatus } from '../resources/types.ts';
+import type { BackupConfigurationStatus, SessionStatus } from '../resources/types.ts';
+import { Scheduler } from '../scheduler.ts';
 import type { AgentRecord } from '../store/store.ts';
 import { Store } from '../store/store.ts';
 import { SessionManager } from './session-manager.ts';
@@ -13,6 +14,7 @@ import { resultAfterCancel } from './timeout-outcome.ts';
 
 const LEASE_MS = 60_000;
 const GRACE_MS = 30_000;
+const PENDING_MS = 5 * 60_000;
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 const agent: AgentRecord = { name: 'default/agent-0', tokenSha256: 'x', targets: ['default/db'], version: 't', registeredAt: '', lastSeenAt: '' };
 const progress = { bytesDumped: 1, bytesStored: 1, rateBytesPerSecond: 1 };
@@ -30,7 +32,7 @@ function setUp(timeout?: string): { store: Store; sessions: SessionManager; cloc
     store.put({ apiVersion: 'sidestash.io/v1', ...doc } as Parameters<Store['put']>[0]);
   }
   const clock = { now: T0 };
-  const sessions = new SessionManager(store, createLogger({}, { level: 'error' }), { leaseMs: LEASE_MS, cancelGraceMs: GRACE_MS, now: () => clock.now });
+  const sessions = new SessionManager(store, createLogger({}, { level: 'error' }), { leaseMs: LEASE_MS, cancelGraceMs: GRACE_MS, pendingTimeoutMs: PENDING_MS, now: () => clock.now });
   return { store, sessions, clock };
 }
 
@@ -154,6 +156,118 @@ describe('SessionManager (injected clock)', () => {
   });
 });
 
+describe('SessionManager: pending timeout, deleted configurations, configuration status', () => {
+  let s: ReturnType<typeof setUp>;
+  beforeEach(() => (s = setUp()));
+  const session = (name: string): SessionStatus => (s.store.get('BackupSession', 'default', name)!.status ?? { phase: 'Pending' }) as SessionStatus;
+  const config = (name = 'nightly'): BackupConfigurationStatus => (s.store.get('BackupConfiguration', 'default', name)!.status ?? {}) as BackupConfigurationStatus;
+  const online = (at: number): void => s.store.putAgent({ ...agent, lastSeenAt: new Date(at).toISOString() });
+  const pending = (): string => s.sessions.createBackupSession('default', 'nightly', 'schedule')!.metadata.name;
+
+  it('a Pending session no agent serves fails SIDESTASH_NO_AGENT just after the timeout, and no longer blocks the schedule', () => {
+    const name = pending();
+    s.clock.now = T0 + PENDING_MS;
+    s.sessions.sweep();
+    assert.equal(session(name).phase, 'Pending', 'not before the timeout has passed');
+    assert.equal(s.sessions.createBackupSession('default', 'nightly', 'schedule'), undefined, 'a Pending session blocks the next run');
+    s.clock.now = T0 + PENDING_MS + 1;
+    s.sessions.sweep();
+    assert.equal(session(name).phase, 'Failed');
+    assert.equal(session(name).error?.code, ErrorCodes.NO_AGENT);
+    assert.match(session(name).error?.message ?? '', /no agent serves target default\/db/);
+    assert.ok(s.sessions.createBackupSession('default', 'nightly', 'schedule'), 'the next run is created');
+    assert.equal(config().lastFinishedPhase, 'Failed');
+    assert.equal(config().consecutiveFailures, 1);
+    assert.equal(config().lastDurationSeconds, 0);
+  });
+
+  it('an online agent keeps the queue however long; once it is gone the wait counts from when it was last seen serving', () => {
+    const name = pending();
+    for (let m = 1; m <= 60; m++) {
+      s.clock.now = T0 + m * 60_000;
+      online(s.clock.now); // the busy agent keeps reporting on its other session
+      s.sessions.sweep();
+    }
+    assert.equal(session(name).phase, 'Pending', 'an hour behind a busy, online agent');
+    const lastSeen = s.clock.now;
+    s.store.db.prepare('DELETE FROM agents WHERE name = ?').run(agent.name); // it deregisters (its record is gone)
+    s.clock.now = lastSeen + PENDING_MS;
+    s.sessions.sweep();
+    assert.equal(session(name).phase, 'Pending', 'remembered: the restarted agent gets the whole timeout to come back');
+    s.clock.now = lastSeen + PENDING_MS + 1;
+    s.sessions.sweep();
+    assert.equal(session(name).error?.code, ErrorCodes.NO_AGENT);
+  });
+
+  it('after a controller restart the agents get the whole timeout to come back, however old the session', () => {
+    const name = pending();
+    const restartAt = T0 + 3_600_000; // the controller was down for an hour
+    s.clock.now = restartAt;
+    const restarted = new SessionManager(s.store, createLogger({}, { level: 'error' }), { leaseMs: LEASE_MS, pendingTimeoutMs: PENDING_MS, now: () => s.clock.now });
+    restarted.sweep();
+    s.clock.now = restartAt + PENDING_MS;
+    restarted.sweep();
+    assert.equal(session(name).phase, 'Pending');
+    s.clock.now = restartAt + PENDING_MS + 1;
+    restarted.sweep();
+    assert.equal(session(name).error?.code, ErrorCodes.NO_AGENT);
+  });
+
+  it('an agent that comes back within the timeout claims the session', () => {
+    const name = pending();
+    s.clock.now = T0 + PENDING_MS - 1;
+    online(s.clock.now);
+    s.sessions.sweep();
+    assert.equal(s.sessions.claimNext(agent)?.name, name);
+  });
+
+  it('deleting the configuration fails its Pending session at once and asks its Running one to stop (SESSION_CANCELLED, saying why)', () => {
+    s.store.put({ apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration', metadata: { name: 'weekly', namespace: 'default' }, spec: { schedule: '0 3 * * 0', repository: { name: 'repo' }, target: { ref: { name: 'db' } } } });
+    const running = s.sessions.createBackupSession('default', 'weekly', 'manual')!.metadata.name;
+    assert.equal(s.sessions.claimNext(agent)?.name, running);
+    const waiting = s.sessions.createBackupSession('default', 'weekly', 'manual');
+    assert.equal(waiting, undefined, 'no overlap');
+    const other = pending();
+    // A Pending session of weekly (stored as the API would), besides the Running one.
+    s.store.put({ apiVersion: 'sidestash.io/v1', kind: 'BackupSession', metadata: { name: 'weekly-queued', namespace: 'default' }, spec: { invoker: { kind: 'BackupConfiguration', name: 'weekly' }, trigger: 'manual' }, status: { phase: 'Pending' } });
+    s.store.delete('BackupConfiguration', 'default', 'weekly');
+    s.sessions.endSessionsOf('default', 'weekly');
+    assert.equal(session('weekly-queued').phase, 'Failed');
+    assert.equal(session('weekly-queued').error?.code, ErrorCodes.SESSION_CANCELLED);
+    assert.match(session('weekly-queued').error?.message ?? '', /its BackupConfiguration was deleted/);
+    assert.equal(session(running).cancelReason, 'deleted');
+    assert.deepEqual(s.sessions.progress('BackupSession', 'default', running, agent.name, progress), { cancel: true });
+    const done = s.sessions.complete('BackupSession', 'default', running, agent.name, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'backup stopped: cancelled by the controller' } });
+    assert.equal(done.status?.error?.code, ErrorCodes.SESSION_CANCELLED);
+    assert.match(done.status?.error?.message ?? '', /^its BackupConfiguration was deleted: backup stopped/);
+    assert.equal(session(other).phase, 'Pending', "another configuration's session is left alone");
+  });
+
+  it('the outcome lives on the configuration: kept when the sessions are pruned and when the scheduler records its next run', () => {
+    const first = pending();
+    s.sessions.claimNext(agent);
+    s.clock.now = T0 + 42_000;
+    s.sessions.complete('BackupSession', 'default', first, agent.name, { phase: 'Succeeded', snapshotId: 'a'.repeat(64) });
+    const successAt = new Date(T0 + 42_000).toISOString();
+    assert.deepEqual({ ...config() }, { lastFinishedPhase: 'Succeeded', lastFinishedSession: first, lastDurationSeconds: 42, lastSuccessTime: successAt, consecutiveFailures: 0 });
+    for (let i = 1; i <= 6; i++) {
+      s.clock.now = T0 + i * 3_600_000;
+      const name = pending();
+      s.sessions.claimNext(agent);
+      s.sessions.complete('BackupSession', 'default', name, agent.name, { phase: 'Failed', error: { code: ErrorCodes.DUMP_FAILED, message: 'x' } });
+    }
+    assert.equal(s.store.get('BackupSession', 'default', first), undefined, 'the success was pruned from history (limit 5)');
+    const scheduler = new Scheduler(s.store, s.sessions, createLogger({}, { level: 'error' }));
+    scheduler.sync(); // records nextScheduleTime on the status
+    scheduler.stop();
+    const st = config();
+    assert.ok(st.nextScheduleTime);
+    assert.equal(st.lastSuccessTime, successAt);
+    assert.equal(st.lastFinishedPhase, 'Failed');
+    assert.equal(st.consecutiveFailures, 6);
+  });
+});
+
 describe('resultAfterCancel', () => {
   const cancelled: SessionResult = { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'backup stopped' } };
   const table: [string, Pick<SessionStatus, 'cancelReason' | 'deadline'>, SessionResult, string | undefined][] = [
@@ -163,6 +277,8 @@ describe('resultAfterCancel', () => {
     ['the agent already said timeout', { cancelReason: 'timeout' }, { phase: 'Failed', error: { code: ErrorCodes.SESSION_TIMEOUT, message: 'x' } }, ErrorCodes.SESSION_TIMEOUT],
     ['another failure at the deadline', { cancelReason: 'timeout' }, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } }, 'SIDESTASH_DUMP_FAILED'],
     ['a success that raced the deadline', { cancelReason: 'timeout' }, { phase: 'Succeeded', snapshotId: 'abc' }, undefined],
+    ['cancelled because its configuration was deleted', { cancelReason: 'deleted' }, cancelled, ErrorCodes.SESSION_CANCELLED],
+    ['a success that raced the deletion', { cancelReason: 'deleted' }, { phase: 'Succeeded', snapshotId: 'abc' }, undefined],
   ];
   for (const [what, status, result, code] of table) {
     it(what, () => {

@@ -1,17 +1,23 @@
 // Session lifecycle: Pending -> Running (claimed by an agent, under a lease) -> Succeeded or
 // Failed. A Running session whose agent stops renewing the lease is failed (AGENT_LOST),
 // one past its deadline is cancelled and then failed (SESSION_TIMEOUT): none stays Running.
+// A Pending session that no online agent serves fails after the pending timeout (NO_AGENT,
+// pending-outcome.ts); the sessions of a deleted BackupConfiguration end (endSessionsOf).
+// Every terminal transition goes through #finish, which emits 'finished' and records the
+// outcome on the BackupConfiguration's status (configuration-outcome.ts).
 import { EventEmitter } from 'node:events';
 import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { isFinalPhase } from '../../common/protocol.ts';
 import type { SessionAssignment, SessionProgress, SessionResult } from '../../common/protocol.ts';
 import { DEFAULT_BACKUP_HISTORY_LIMIT } from '../resources/types.ts';
-import type { BackupConfigurationSpec, BackupSessionSpec, Resource, RestoreSessionSpec, SessionStatus } from '../resources/types.ts';
+import type { BackupConfigurationSpec, BackupConfigurationStatus, BackupSessionSpec, Resource, RestoreSessionSpec, SessionStatus } from '../resources/types.ts';
 import type { AgentRecord, Store } from '../store/store.ts';
 import { backupAssignment, restoreAssignment } from './assignment.ts';
+import { configurationStatusAfter } from './configuration-outcome.ts';
+import { pendingOutcome } from './pending-outcome.ts';
 import { suspiciousShrinkOf } from './suspicious-shrink.ts';
-import { resultAfterCancel } from './timeout-outcome.ts';
+import { DELETED_CONFIGURATION_MESSAGE, resultAfterCancel } from './timeout-outcome.ts';
 
 export type SessionKind = 'BackupSession' | 'RestoreSession';
 type Session = Resource<BackupSessionSpec | RestoreSessionSpec, SessionStatus>;
@@ -20,6 +26,8 @@ export interface SessionManagerOptions {
   leaseMs: number;
   /** After a deadline, how long the agent gets to stop before the session is failed anyway. */
   cancelGraceMs?: number;
+  /** How long a Pending session waits while no online agent serves its target (default 5 minutes). */
+  pendingTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -35,7 +43,12 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   readonly #log: Logger;
   readonly #leaseMs: number;
   readonly #graceMs: number;
+  readonly #pendingTimeoutMs: number;
   readonly #now: () => number;
+  /** Target "namespace/appbinding" -> the last sweep that saw an online agent serving it. */
+  readonly #servedAt = new Map<string, number>();
+  /** When this manager (the controller process) started: no agent could report before. */
+  readonly #watchingSinceMs: number;
 
   constructor(store: Store, log: Logger, options: SessionManagerOptions) {
     super();
@@ -43,7 +56,9 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     this.#log = log;
     this.#leaseMs = options.leaseMs;
     this.#graceMs = options.cancelGraceMs ?? 60_000;
+    this.#pendingTimeoutMs = options.pendingTimeoutMs ?? 5 * 60_000;
     this.#now = options.now ?? Date.now;
+    this.#watchingSinceMs = this.#now();
   }
 
   #iso(ms = this.#now()): string {
@@ -72,7 +87,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
       return this.#save({
         apiVersion: 'sidestash.io/v1',
         kind: 'BackupSession',
-        metadata: { name, namespace, labels: { 'sidestash.io/invoker': configName } },
+        metadata: { name, namespace, labels: { 'sidestash.io/invoker': configName }, creationTimestamp: this.#iso() },
         spec: { invoker: { kind: 'BackupConfiguration', name: configName }, trigger },
         status: { phase: 'Pending' },
       });
@@ -86,7 +101,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
         .filter((s) => s.status?.phase === 'Pending')
         .sort((a, b) => (a.metadata.resourceVersion ?? 0) - (b.metadata.resourceVersion ?? 0));
       for (const s of pending) {
-        const target = `${s.metadata.namespace}/${this.#targetOf(s)}`;
+        const target = `${s.metadata.namespace}/${this.#resolvedTarget(s) ?? ''}`;
         if (!agent.targets.includes(target)) continue;
         const now = this.#now();
         let assignment: SessionAssignment;
@@ -108,10 +123,11 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     });
   }
 
-  #targetOf(s: Session): string {
+  /** The session's AppBinding name; undefined when its BackupConfiguration does not exist. */
+  #resolvedTarget(s: Session): string | undefined {
     if (s.kind === 'RestoreSession') return (s.spec as RestoreSessionSpec).target.ref.name;
     const cfg = this.#store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name);
-    return cfg?.spec.target.ref.name ?? '';
+    return cfg?.spec.target.ref.name;
   }
 
   #running(kind: SessionKind, ns: string, name: string, agent: string): Session {
@@ -170,7 +186,10 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     if (shrink) status.suspiciousShrink = shrink;
     const saved = this.#save({ ...s, status });
     this.#log.info('session finished', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, phase: result.phase, error: result.error });
-    if (s.kind === 'BackupSession') this.#pruneHistory(s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name);
+    if (s.kind === 'BackupSession') {
+      this.#recordOnConfiguration(saved);
+      this.#pruneHistory(s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name);
+    }
     this.emit('finished', saved);
     return saved;
   }
@@ -186,7 +205,52 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     });
   }
 
-  /** Fails sessions whose agent is gone or whose deadline passed. Called periodically. */
+  #recordOnConfiguration(s: Session): void {
+    const cfg = this.#store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name);
+    if (cfg) this.#store.put({ ...cfg, status: configurationStatusAfter(cfg.status, { name: s.metadata.name, status: s.status! }) });
+  }
+
+  /**
+   * A BackupConfiguration was deleted: its Pending sessions fail at once (SESSION_CANCELLED), its
+   * Running ones are asked to stop (cancelReason 'deleted'; they end SESSION_CANCELLED too).
+   */
+  endSessionsOf(ns: string, configName: string): void {
+    for (const s of this.#sessionsOf('BackupSession')) {
+      if (s.metadata.namespace !== ns || (s.spec as BackupSessionSpec).invoker.name !== configName) continue;
+      this.#store.transaction(() => {
+        const cur = this.#store.get('BackupSession', ns, s.metadata.name) as Session | undefined;
+        if (cur?.status?.phase === 'Pending') this.#finish(cur, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: `${DELETED_CONFIGURATION_MESSAGE} before the session started` } });
+        else if (cur?.status?.phase === 'Running' && !cur.status.cancelRequested) this.#save({ ...cur, status: { ...cur.status, cancelRequested: true, cancelReason: 'deleted' } });
+      });
+    }
+  }
+
+  /** Fails Pending sessions no online agent serves (pending-outcome.ts). */
+  #sweepPending(now: number): void {
+    const agents = this.#store.listAgents();
+    for (const a of agents) if (now - Date.parse(a.lastSeenAt) < this.#leaseMs) for (const t of a.targets) this.#servedAt.set(t, now);
+    for (const kind of ['BackupSession', 'RestoreSession'] as const) {
+      for (const s of this.#sessionsOf(kind)) {
+        if (s.status?.phase !== 'Pending') continue;
+        const appBinding = this.#resolvedTarget(s);
+        const target = appBinding === undefined ? undefined : `${s.metadata.namespace}/${appBinding}`;
+        const createdAtMs = Date.parse(s.metadata.creationTimestamp ?? '');
+        const remembered = target === undefined ? undefined : this.#servedAt.get(target);
+        const outcome = pendingOutcome({
+          target, createdAtMs: Number.isFinite(createdAtMs) ? createdAtMs : 0, watchingSinceMs: this.#watchingSinceMs, agents, nowMs: now, onlineMs: this.#leaseMs, timeoutMs: this.#pendingTimeoutMs,
+          ...(remembered === undefined ? {} : { rememberedServedAtMs: remembered }),
+          ...(target === undefined ? { missing: `BackupConfiguration ${s.metadata.namespace}/${(s.spec as BackupSessionSpec).invoker.name}` } : {}),
+        });
+        if (outcome.action !== 'fail') continue;
+        this.#store.transaction(() => {
+          const cur = this.#store.get(kind, s.metadata.namespace, s.metadata.name) as Session | undefined;
+          if (cur?.status?.phase === 'Pending') this.#finish(cur, { phase: 'Failed', error: outcome.error });
+        });
+      }
+    }
+  }
+
+  /** Fails sessions whose agent is gone, whose deadline passed, or that no agent serves. Called periodically. */
   sweep(): void {
     const now = this.#now();
     for (const kind of ['BackupSession', 'RestoreSession'] as const) {
@@ -208,6 +272,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
         });
       }
     }
+    this.#sweepPending(now);
   }
 
   /** An agent (re)registered: whatever it was running is lost. */

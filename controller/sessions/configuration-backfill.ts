@@ -1,0 +1,34 @@
+// Configurations stored before their status recorded session outcomes (an upgrade): the outcome
+// is rebuilt once, at start-up, from the finished sessions still in history (oldest first,
+// through the same configurationStatusAfter), so that /metrics and the too-old alert do not take
+// a configuration with recent successes for one that never ran. Failures older than the history
+// limit are not counted: consecutiveFailures is then a lower bound.
+import { isFinalPhase } from '../../common/protocol.ts';
+import type { BackupConfigurationSpec, BackupConfigurationStatus, BackupSessionSpec, SessionStatus } from '../resources/types.ts';
+import type { Store } from '../store/store.ts';
+import { configurationStatusAfter } from './configuration-outcome.ts';
+import type { FinishedSession } from './configuration-outcome.ts';
+
+/** The status after replaying `history` (any order; sorted by finishedAt here). */
+export function statusFromHistory(status: BackupConfigurationStatus | undefined, history: readonly FinishedSession[]): BackupConfigurationStatus {
+  const ordered = [...history].filter((s) => isFinalPhase(s.status.phase)).sort((a, b) => (a.status.finishedAt ?? '').localeCompare(b.status.finishedAt ?? ''));
+  return ordered.reduce<BackupConfigurationStatus>((st, s) => configurationStatusAfter(st, s), { ...(status ?? {}) });
+}
+
+/** Fills in the outcome of every configuration that has none yet but finished sessions; returns how many. */
+export function backfillConfigurationStatus(store: Store): number {
+  let filled = 0;
+  store.transaction(() => {
+    const sessions = store.list<BackupSessionSpec, SessionStatus>('BackupSession');
+    for (const cfg of store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration')) {
+      if (cfg.status?.lastFinishedPhase !== undefined) continue;
+      const history = sessions
+        .filter((s) => s.metadata.namespace === cfg.metadata.namespace && s.spec.invoker?.name === cfg.metadata.name && isFinalPhase(s.status?.phase))
+        .map((s) => ({ name: s.metadata.name, status: s.status! }));
+      if (history.length === 0) continue;
+      store.put({ ...cfg, status: statusFromHistory(cfg.status, history) });
+      filled++;
+    }
+  });
+  return filled;
+}
