@@ -10,6 +10,7 @@ import { DEFAULT_BACKUP_HISTORY_LIMIT } from '../resources/types.ts';
 import type { BackupConfigurationSpec, BackupSessionSpec, Resource, RestoreSessionSpec, SessionStatus } from '../resources/types.ts';
 import type { AgentRecord, Store } from '../store/store.ts';
 import { backupAssignment, restoreAssignment } from './assignment.ts';
+import { recordRepositoryIntegrity } from './repository-integrity.ts';
 import { suspiciousShrinkOf } from './suspicious-shrink.ts';
 import { resultAfterCancel } from './timeout-outcome.ts';
 
@@ -164,6 +165,10 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     if (result.error !== undefined) status.error = result.error;
     const shrink = suspiciousShrinkOf(result);
     if (shrink) status.suspiciousShrink = shrink;
+    if (result.integrity !== undefined && result.phase === 'Succeeded' && s.kind === 'BackupSession') {
+      status.integrity = result.integrity;
+      recordRepositoryIntegrity(this.#store, s as Resource<BackupSessionSpec, unknown>, result.integrity, this.#iso(now));
+    }
     const saved = this.#save({ ...s, status });
     this.#log.info('session finished', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, phase: result.phase, error: result.error });
     if (s.kind === 'BackupSession') this.#pruneHistory(s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name);
