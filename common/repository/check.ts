@@ -20,8 +20,6 @@ export interface CheckOptions extends CallOptions {
   readData?: boolean;
   /** restic's "n/m" or "x%" (read-data-subset.ts); not together with readData. */
   readDataSubset?: string;
-  /** Chooses the packs of an "x%" subset (tests); default Math.random. */
-  random?: () => number;
 }
 
 export interface CheckReport {
@@ -107,7 +105,7 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
     if (options.readData || subset) {
       // As restic, the subset is taken from the packs the index lists (missing ones are reported above).
       const packs = index.packs();
-      const toRead = subset ? selectPacks(packs.keys(), subset, options.random) : [...packs.keys()];
+      const toRead = subset ? selectPacks(packs.keys(), subset) : [...packs.keys()];
       for (const packId of toRead) {
         throwIfAborted(options.signal);
         if (!onDisk.has(packId)) continue;
