@@ -96,6 +96,8 @@ export interface RepositoryStatus {
   integrity?: { ok: boolean; checkedAt: string; readDataSubset?: string; session: string; errors?: string[] };
   /** When a check last read pack data (a subset or all of it). */
   lastReadDataCheckAt?: string;
+  /** A running backup session was asked to read pack data: others sharing the repository are not, meanwhile. */
+  readDataCheckPending?: { session: string; since: string };
 }
 
 export type SessionPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';

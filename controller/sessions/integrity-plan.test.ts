@@ -24,6 +24,11 @@ describe('which check a backup session gets', () => {
     ['a metadata failure: read all data too', undefined, { lastReadDataCheckAt: ago(1), integrity: { ok: false, checkedAt: ago(1), session: 's-1' } }, { readDataSubset: '100%' }],
     ['a read time in the future (clock set back): due', undefined, { lastReadDataCheckAt: ago(-5) }, { readDataSubset: '5%' }],
     ['an unreadable read time: due', undefined, { lastReadDataCheckAt: 'yesterday' }, { readDataSubset: '5%' }],
+    ['another session is reading now: metadata only', undefined, { readDataCheckPending: { session: 'other-1', since: ago(2) } }, {}],
+    ['another session is reading now, after a failure: metadata only', undefined, { readDataCheckPending: { session: 'other-1', since: ago(2) }, integrity: { ok: false, checkedAt: ago(3), session: 's-1' } }, {}],
+    ['a pending read 24h old (its session long gone): due', undefined, { readDataCheckPending: { session: 'other-1', since: ago(24) } }, { readDataSubset: '5%' }],
+    ['a pending read dated in the future: ignored', undefined, { readDataCheckPending: { session: 'other-1', since: ago(-1) } }, { readDataSubset: '5%' }],
+    ['a pending read with an unreadable time: ignored', undefined, { readDataCheckPending: { session: 'other-1', since: 'soon' } }, { readDataSubset: '5%' }],
     ['a stored subset apply would refuse: metadata only', { readDataSubset: '0/3' }, undefined, {}],
     ['a stored interval apply would refuse: metadata only', { readDataInterval: 'weekly' }, undefined, {}],
   ];

@@ -78,6 +78,32 @@ describe('integrity checks of backup sessions', () => {
     assert.deepEqual(claim('hourly').integrityCheck, {});
   });
 
+  it('configurations on the same schedule: one reads, the others (claimed while it runs) do not; its end, however it ends, releases the read', () => {
+    const first = claim('nightly');
+    assert.deepEqual(first.integrityCheck, { readDataSubset: '5%' });
+    assert.deepEqual(repoStatus()?.readDataCheckPending, { session: first.name, since: new Date(T0).toISOString() });
+    const second = claim('hourly');
+    assert.deepEqual(second.integrityCheck, {}, 'the repository is being read by the first');
+    // The reading session is lost (its agent stops reporting): the read is no longer pending and was not done.
+    s.clock.now = T0 + 10 * 60_000;
+    s.sessions.sweep();
+    assert.equal(sessionStatus(first.name).phase, 'Failed');
+    assert.equal(repoStatus()?.readDataCheckPending, undefined);
+    assert.equal(repoStatus()?.lastReadDataCheckAt, undefined);
+    const third = claim('nightly');
+    assert.deepEqual(third.integrityCheck, { readDataSubset: '5%' }, 'still due');
+    finish(third, integrity(third, true));
+    assert.equal(repoStatus()?.readDataCheckPending, undefined);
+    assert.equal(repoStatus()?.lastReadDataCheckAt, new Date(s.clock.now).toISOString());
+  });
+
+  it('a reading session whose configuration is deleted still releases the read', () => {
+    const first = claim('nightly');
+    s.store.delete('BackupConfiguration', 'default', 'nightly');
+    finish(first, integrity(first, true));
+    assert.equal(repoStatus()?.readDataCheckPending, undefined);
+  });
+
   it('a configuration with the check disabled gets none', () => {
     assert.equal(claim('unchecked').integrityCheck, undefined);
   });
@@ -99,6 +125,6 @@ describe('integrity checks of backup sessions', () => {
     const first = claim('nightly');
     finish(first, integrity(first, true), 'Failed');
     assert.equal(sessionStatus(first.name).integrity, undefined);
-    assert.equal(repoStatus(), undefined);
+    assert.deepEqual(repoStatus(), {}, 'no check and no read recorded; the pending read released');
   });
 });

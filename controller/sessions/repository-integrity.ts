@@ -31,6 +31,22 @@ export function repositoryStatusAfterCheck(current: RepositoryStatus | undefined
   return next;
 }
 
+/** A claimed session will read pack data of the Repository: others are not asked to meanwhile (in the caller's transaction). */
+export function markReadDataCheckPending(store: Store, namespace: string, repository: string, session: string, nowIso: string): void {
+  const repo = store.get<unknown, RepositoryStatus>('Repository', namespace, repository);
+  if (repo) store.put({ ...repo, status: { ...(repo.status ?? {}), readDataCheckPending: { session, since: nowIso } } });
+}
+
+/** A backup session ended, however: the read it was asked for, if any, is no longer pending. */
+export function clearReadDataCheckPending(store: Store, namespace: string, session: string): void {
+  for (const repo of store.list<unknown, RepositoryStatus>('Repository', namespace)) {
+    if (repo.status?.readDataCheckPending?.session !== session) continue;
+    const status = { ...repo.status };
+    delete status.readDataCheckPending;
+    store.put({ ...repo, status });
+  }
+}
+
 /** Stores the check of a finished BackupSession on the Repository of its configuration (in the caller's transaction). */
 export function recordRepositoryIntegrity(store: Store, session: Resource<BackupSessionSpec, unknown>, result: IntegrityResult, nowIso: string): void {
   const ns = session.metadata.namespace;

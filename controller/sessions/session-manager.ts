@@ -10,7 +10,7 @@ import { DEFAULT_BACKUP_HISTORY_LIMIT } from '../resources/types.ts';
 import type { BackupConfigurationSpec, BackupSessionSpec, Resource, RestoreSessionSpec, SessionStatus } from '../resources/types.ts';
 import type { AgentRecord, Store } from '../store/store.ts';
 import { backupAssignment, restoreAssignment } from './assignment.ts';
-import { recordRepositoryIntegrity } from './repository-integrity.ts';
+import { clearReadDataCheckPending, markReadDataCheckPending, recordRepositoryIntegrity } from './repository-integrity.ts';
 import { suspiciousShrinkOf } from './suspicious-shrink.ts';
 import { resultAfterCancel } from './timeout-outcome.ts';
 
@@ -100,6 +100,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
           continue;
         }
         this.#save({ ...s, status });
+        if (assignment.kind === 'BackupSession' && assignment.integrityCheck?.readDataSubset !== undefined) markReadDataCheckPending(this.#store, s.metadata.namespace, assignment.repositoryName, s.metadata.name, this.#iso(now));
         this.#log.info('session assigned', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, agent: agent.name });
         return assignment;
       }
@@ -165,6 +166,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     if (result.error !== undefined) status.error = result.error;
     const shrink = suspiciousShrinkOf(result);
     if (shrink) status.suspiciousShrink = shrink;
+    if (s.kind === 'BackupSession') clearReadDataCheckPending(this.#store, s.metadata.namespace, s.metadata.name);
     if (result.integrity !== undefined && result.phase === 'Succeeded' && s.kind === 'BackupSession') {
       status.integrity = result.integrity;
       recordRepositoryIntegrity(this.#store, s as Resource<BackupSessionSpec, unknown>, result.integrity, this.#iso(now));
