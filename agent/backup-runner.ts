@@ -25,6 +25,7 @@ import { SESSION_UID_TAG, SUSPICIOUS_SHRINK_TAG, isConfigurationSnapshot, target
 import type { TargetRef } from '../common/repository/snapshot-selector.ts';
 import { fileCounts, hadPreviousDump } from './file-counts.ts';
 import { checkShrink, guardPercent, previousForGuard } from './shrink-check.ts';
+import { runIntegrityCheck } from './integrity-check.ts';
 import { targetOf } from './target-snapshots.ts';
 
 export interface SessionHooks {
@@ -111,6 +112,10 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
       log.warn('retention skipped: the shrink guard could not read the previous snapshot');
     } else if (a.retentionPolicy) {
       out.retention = await applyRetention(repo, a, target, result.snapshotId, log, signal);
+    }
+    if (a.integrityCheck) {
+      const integrity = await runIntegrityCheck(repo, a.integrityCheck, log, signal);
+      if (integrity) out.integrity = integrity;
     }
     try {
       out.repositoryStats = await repositoryStats(repo, signal);

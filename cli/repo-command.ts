@@ -26,7 +26,7 @@ const USAGE = `usage: sidestash repo COMMAND [options]
   snapshots                              list snapshots (JSON)
   forget --keep-last N --keep-hourly N --keep-daily N --keep-weekly N --keep-monthly N --keep-yearly N [--keep-tag T] [--prune] [--dry-run]
   prune                                  remove unreferenced data
-  check [--read-data]                    verify structure (and every pack with --read-data)
+  check [--read-data | --read-data-subset n/m|x%]   verify structure (and every pack, or a subset of them)
   unlock [--remove-all]                  remove stale locks
   (N: a count or "unlimited")
 common options: --repo LOCATION (or RESTIC_REPOSITORY), --repository-file FILE (or RESTIC_REPOSITORY_FILE),
@@ -59,6 +59,7 @@ function parseRepoArgs(argv: string[]) {
         prune: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
         'read-data': { type: 'boolean' },
+        'read-data-subset': { type: 'string' },
         'remove-all': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -123,7 +124,8 @@ export async function repoCommand(argv: string[], signal: AbortSignal): Promise<
       out(await prune(repo, { ...opts, dryRun: values['dry-run'] ?? false }));
       return 0;
     case 'check': {
-      const report = await check(repo, { ...opts, readData: values['read-data'] ?? false });
+      const subset = values['read-data-subset'];
+      const report = await check(repo, { ...opts, readData: values['read-data'] ?? false, ...(subset !== undefined ? { readDataSubset: subset } : {}) });
       out(report);
       return report.errors.length === 0 ? 0 : 1;
     }

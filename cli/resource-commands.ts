@@ -7,6 +7,7 @@ import { api } from './api-client.ts';
 import { age, bytes, table } from './format.ts';
 import type { SuspiciousShrink } from '../common/protocol.ts';
 import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
+import { REPOSITORY_HEADERS, integrityCell, integrityMessage, repositoryRow } from './integrity-cells.ts';
 
 const ALIASES: Record<string, string> = {
   secret: 'secrets', secrets: 'secrets',
@@ -53,8 +54,13 @@ function row(p: string, i: Item): string[] {
     case 'backupsessions':
     case 'restoresessions': {
       const prog = st.progress as { bytesDumped?: number; etaSeconds?: number } | undefined;
-      return [i.metadata.name, String(st.phase ?? ''), bytes((st.bytesRead as number | undefined) ?? prog?.bytesDumped), String(st.snapshotId ?? '').slice(0, 8) || '-', st.durationSeconds === undefined ? '-' : `${Number(st.durationSeconds).toFixed(1)}s`, age(i.metadata.creationTimestamp), String((st.error as { message?: string } | undefined)?.message ?? (st.suspiciousShrink ? describeSuspiciousShrink(st.suspiciousShrink as SuspiciousShrink) : ''))];
+      const cells = [i.metadata.name, String(st.phase ?? ''), bytes((st.bytesRead as number | undefined) ?? prog?.bytesDumped), String(st.snapshotId ?? '').slice(0, 8) || '-', st.durationSeconds === undefined ? '-' : `${Number(st.durationSeconds).toFixed(1)}s`, age(i.metadata.creationTimestamp), String((st.error as { message?: string } | undefined)?.message ?? (st.suspiciousShrink ? describeSuspiciousShrink(st.suspiciousShrink as SuspiciousShrink) : (integrityMessage(st.integrity) ?? '')))];
+      // Backups show their repository check before AGE.
+      if (p === 'backupsessions') cells.splice(5, 0, integrityCell(st.integrity));
+      return cells;
     }
+    case 'repositories':
+      return repositoryRow(i.metadata.name, i.metadata.creationTimestamp, i.status);
     case 'backupconfigurations':
       return [i.metadata.name, String(i.spec.schedule), String(i.spec.paused ?? false), String(st.lastFinishedPhase ?? '-'), String(st.consecutiveFailures ?? 0), age(st.lastSuccessTime as string | undefined), age(st.lastScheduleTime as string | undefined), String(st.nextScheduleTime ?? '-'), age(i.metadata.creationTimestamp)];
     default:
@@ -63,7 +69,8 @@ function row(p: string, i: Item): string[] {
 }
 
 const HEADERS: Record<string, string[]> = {
-  backupsessions: ['NAME', 'PHASE', 'SIZE', 'SNAPSHOT', 'DURATION', 'AGE', 'MESSAGE'],
+  backupsessions: ['NAME', 'PHASE', 'SIZE', 'SNAPSHOT', 'DURATION', 'INTEGRITY', 'AGE', 'MESSAGE'],
+  repositories: REPOSITORY_HEADERS,
   restoresessions: ['NAME', 'PHASE', 'SIZE', 'SNAPSHOT', 'DURATION', 'AGE', 'ERROR'],
   backupconfigurations: ['NAME', 'SCHEDULE', 'PAUSED', 'LAST PHASE', 'FAILURES', 'LAST SUCCESS', 'LAST SCHEDULE', 'NEXT', 'AGE'],
 };

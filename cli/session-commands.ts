@@ -8,11 +8,12 @@ import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
 import type { ApiClientOptions } from './api-client.ts';
 import { api } from './api-client.ts';
 import { bytes, table, terminalText } from './format.ts';
+import { integrityCell, integrityMessage } from './integrity-cells.ts';
 
 interface SessionDoc {
   kind: string;
   metadata: { name: string; namespace: string };
-  status?: { phase?: string; progress?: { bytesDumped: number; rateBytesPerSecond: number; estimatedTotalBytes?: number; etaSeconds?: number }; error?: { code: string; message: string }; snapshotId?: string; bytesRead?: number; bytesStored?: number; durationSeconds?: number; suspiciousShrink?: SuspiciousShrink };
+  status?: { phase?: string; progress?: { bytesDumped: number; rateBytesPerSecond: number; estimatedTotalBytes?: number; etaSeconds?: number }; error?: { code: string; message: string }; snapshotId?: string; bytesRead?: number; bytesStored?: number; durationSeconds?: number; suspiciousShrink?: SuspiciousShrink; integrity?: unknown };
 }
 
 export async function triggerBackup(o: ApiClientOptions, config: string, namespace: string): Promise<SessionDoc> {
@@ -58,7 +59,7 @@ export async function waitForSession(o: ApiClientOptions, kindPlural: 'backupses
       }
       if (isFinalPhase(st.phase)) {
         bar?.stop();
-        process.stdout.write(terminalText(`${kindPlural.slice(0, -1)}/${name} ${st.phase}${st.snapshotId ? ` snapshot ${st.snapshotId.slice(0, 8)}` : ''}${typeof st.bytesRead === 'number' ? ` ${bytes(st.bytesRead)}` : ''}${typeof st.durationSeconds === 'number' ? ` in ${st.durationSeconds.toFixed(1)}s` : ''}${st.error ? `: ${st.error.code}: ${st.error.message}` : ''}${st.suspiciousShrink ? `; ${describeSuspiciousShrink(st.suspiciousShrink)}` : ''}\n`));
+        process.stdout.write(terminalText(`${kindPlural.slice(0, -1)}/${name} ${st.phase}${st.snapshotId ? ` snapshot ${st.snapshotId.slice(0, 8)}` : ''}${typeof st.bytesRead === 'number' ? ` ${bytes(st.bytesRead)}` : ''}${typeof st.durationSeconds === 'number' ? ` in ${st.durationSeconds.toFixed(1)}s` : ''}${st.error ? `: ${st.error.code}: ${st.error.message}` : ''}${st.suspiciousShrink ? `; ${describeSuspiciousShrink(st.suspiciousShrink)}` : ''}${st.integrity ? `; ${integrityMessage(st.integrity) ?? `repository check ${integrityCell(st.integrity)}`}` : ''}\n`));
         return st.phase === 'Succeeded' ? 0 : 1;
       }
       await new Promise((r) => setTimeout(r, 1000));

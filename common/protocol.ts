@@ -80,6 +80,12 @@ export interface BackupAssignment extends SessionBase {
   sessionUid?: string;
   /** Shrink guard threshold in percent of the previous dump (0: off; absent: the agent's default, 50). */
   shrinkGuardPercent?: number;
+  /** Check the repository after the backup: absent, no check; {}, metadata; with readDataSubset also that subset of packs ("n/m" or "x%"). */
+  integrityCheck?: IntegrityCheckAssignment;
+}
+
+export interface IntegrityCheckAssignment {
+  readDataSubset?: string;
 }
 
 export interface RestoreAssignment extends SessionBase {
@@ -134,7 +140,21 @@ export interface SessionResult {
   processingSeconds?: number;
   /** The dump file as restic counts files against the configuration's previous snapshot. */
   files?: { new: number; modified: number; unmodified: number };
+  /** The repository check after the backup (absent: none ran). */
+  integrity?: IntegrityResult;
 }
+
+/** A repository check's outcome; errors: at most MAX_INTEGRITY_ERRORS, each at most MAX_INTEGRITY_ERROR_CHARS. */
+export interface IntegrityResult {
+  ok: boolean;
+  checkedAt: string;
+  /** The subset of pack data read ("n/m" or "x%"); absent: a metadata check. */
+  readDataSubset?: string;
+  errors: string[];
+}
+
+export const MAX_INTEGRITY_ERRORS = 20;
+export const MAX_INTEGRITY_ERROR_CHARS = 500;
 
 export interface SuspiciousShrink {
   previousSnapshotId: string;

@@ -1,7 +1,7 @@
-// check: verify the repository's structure and, with readData, every byte of every pack
-// (restic check [--read-data]). Problems are collected, not thrown, so one run reports all.
+// check: verify the repository's structure and, with readData, every byte of every pack, or
+// with readDataSubset those of a subset (restic check [--read-data | --read-data-subset n/m|x%]). Problems are collected, not thrown, so one run reports all.
 import type { CallOptions } from '../backend/backend.ts';
-import { errorMessage, throwIfAborted } from '../errors.ts';
+import { ErrorCodes, SidestashError, errorMessage, throwIfAborted } from '../errors.ts';
 import { decompress } from './compression.ts';
 import { CRYPTO_OVERHEAD, decrypt } from './crypto.ts';
 import { sha256Hex } from './ids.ts';
@@ -10,6 +10,7 @@ import { withLock } from './lock.ts';
 import { MasterIndex } from './master-index.ts';
 import { readHeaderFromPack } from './pack.ts';
 import type { PackedBlob } from './pack.ts';
+import { parseReadDataSubset, selectPacks } from './read-data-subset.ts';
 import type { Repository } from './repository.ts';
 import { listSnapshots } from './snapshot.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -17,6 +18,8 @@ import { collectUsedBlobs } from './tree-walk.ts';
 
 export interface CheckOptions extends CallOptions {
   readData?: boolean;
+  /** restic's "n/m" or "x%" (read-data-subset.ts); not together with readData. */
+  readDataSubset?: string;
 }
 
 export interface CheckReport {
@@ -36,6 +39,9 @@ function expectedPackSize(blobs: readonly PackedBlob[]): number {
 }
 
 export async function check(repo: Repository, options: CheckOptions = {}): Promise<CheckReport> {
+  // Refused before the lock is taken, as restic refuses its flags.
+  if (options.readData && options.readDataSubset !== undefined) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'read all data or a subset of it, not both');
+  const subset = options.readDataSubset === undefined ? undefined : parseReadDataSubset(options.readDataSubset);
   const signalOpt = options.signal ? { signal: options.signal } : {};
   return withLock(repo, false, signalOpt, async (lockSignal) => {
     const signalOpt = { signal: lockSignal };
@@ -96,12 +102,15 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
       signalOpt,
     );
 
-    if (options.readData) {
-      for (const [packId, indexed] of index.packs()) {
+    if (options.readData || subset) {
+      // As restic, the subset is taken from the packs the index lists (missing ones are reported above).
+      const packs = index.packs();
+      const toRead = subset ? selectPacks(packs.keys(), subset) : [...packs.keys()];
+      for (const packId of toRead) {
         throwIfAborted(options.signal);
         if (!onDisk.has(packId)) continue;
         report.packsRead++;
-        for (const e of await checkPack(repo, packId, indexed)) report.errors.push(`pack ${packId}: ${e}`);
+        for (const e of await checkPack(repo, packId, packs.get(packId)!, signalOpt)) report.errors.push(`pack ${packId}: ${e}`);
       }
     }
     return report;
@@ -109,9 +118,9 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
 }
 
 /** Reads a whole pack and verifies its hash, header, index agreement and every blob. */
-export async function checkPack(repo: Repository, packId: Id, indexed: readonly PackedBlob[]): Promise<string[]> {
+export async function checkPack(repo: Repository, packId: Id, indexed: readonly PackedBlob[], options: CallOptions = {}): Promise<string[]> {
   const errors: string[] = [];
-  const bytes = await repo.backend.load({ type: 'data', name: packId });
+  const bytes = await repo.backend.load({ type: 'data', name: packId }, options);
   if (sha256Hex(bytes) !== packId) errors.push('content does not match its name');
   let header: PackedBlob[];
   try {

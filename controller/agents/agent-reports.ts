@@ -4,13 +4,16 @@
 // terminal escape sequences and control characters removed before they are stored.
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
 import { suspiciousShrinkOf } from '../sessions/suspicious-shrink.ts';
-import type { SessionProgress, SessionResult } from '../../common/protocol.ts';
+import { MAX_INTEGRITY_ERROR_CHARS, MAX_INTEGRITY_ERRORS } from '../../common/protocol.ts';
+import type { IntegrityResult, SessionProgress, SessionResult } from '../../common/protocol.ts';
+import { readDataSubsetProblem } from '../../common/repository/read-data-subset.ts';
 import { stripTerminalControls } from '../../common/terminal-text.ts';
 
 export const MAX_MESSAGE_CHARS = 4096;
 const MAX_NUMBER = Number.MAX_SAFE_INTEGER;
 const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 const SNAPSHOT_ID = /^[0-9a-f]{64}$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 class Fields {
   readonly errors: { field: string; message: string }[] = [];
@@ -114,6 +117,39 @@ export function parseResult(body: unknown): SessionResult {
     if (shrink) out.suspiciousShrink = shrink;
     else f.errors.push({ field: 'suspiciousShrink', message: 'must be {previousSnapshotId, previousBytes, bytes, percent, thresholdPercent} with a 64-digit snapshot id and non-negative numbers' });
   }
+  if (b.integrity !== undefined && out.phase === 'Succeeded') {
+    const integrity = parseIntegrity(f, b.integrity);
+    if (integrity) out.integrity = integrity;
+  }
   if (f.errors.length > 0) f.fail('result');
   return out;
+}
+
+/**
+ * The repository check after a backup. Wrong types are refused; the error list is cut to its
+ * first MAX_INTEGRITY_ERRORS entries and each entry to MAX_INTEGRITY_ERROR_CHARS (the agent
+ * sends no more; a longer list loses nothing a user needs to see that the check failed).
+ */
+function parseIntegrity(f: Fields, v: unknown): IntegrityResult | undefined {
+  const r = f.object(v, 'integrity');
+  if (!r) return undefined;
+  const before = f.errors.length;
+  if (typeof r.ok !== 'boolean') f.errors.push({ field: 'integrity.ok', message: `must be a boolean, got ${describe(r.ok)}` });
+  const at = typeof r.checkedAt === 'string' && ISO_TIME.test(r.checkedAt) ? Date.parse(r.checkedAt) : NaN;
+  if (!Number.isFinite(at)) f.errors.push({ field: 'integrity.checkedAt', message: 'must be a time like 2026-01-31T23:59:59Z' });
+  if (r.readDataSubset !== undefined && readDataSubsetProblem(r.readDataSubset)) f.errors.push({ field: 'integrity.readDataSubset', message: 'must be "n/m" or "x%" as in --read-data-subset' });
+  const errors: string[] = [];
+  if (!Array.isArray(r.errors)) f.errors.push({ field: 'integrity.errors', message: `must be a list of strings, got ${describe(r.errors)}` });
+  else {
+    r.errors.forEach((e: unknown, i: number) => {
+      if (typeof e !== 'string') f.errors.push({ field: `integrity.errors[${i}]`, message: `must be a string, got ${describe(e)}` });
+      else if (i < MAX_INTEGRITY_ERRORS) {
+        const text = stripTerminalControls(e);
+        errors.push(text.length > MAX_INTEGRITY_ERROR_CHARS ? `${text.slice(0, MAX_INTEGRITY_ERROR_CHARS - 1)}…` : text);
+      }
+    });
+    if (r.ok === true && r.errors.length > 0) f.errors.push({ field: 'integrity.errors', message: 'must be empty when ok is true' });
+  }
+  if (f.errors.length > before) return undefined;
+  return { ok: r.ok as boolean, checkedAt: new Date(at).toISOString(), ...(r.readDataSubset !== undefined ? { readDataSubset: r.readDataSubset as string } : {}), errors };
 }

@@ -94,6 +94,8 @@ export const specSchemas: Record<Kind, Schema> = {
       timeout: duration,
       // A dump under thresholdPercent of the previous one is stored but marked suspicious, and retention is skipped.
       shrinkGuard: obj({ enabled: { type: 'boolean' }, thresholdPercent: { type: 'integer', minimum: 1, maximum: 100 } }),
+      // readDataSubset's meaning ("n/m" or "x%") is checked on apply (integrity-rules.ts).
+      integrityCheck: obj({ enabled: { type: 'boolean' }, readDataSubset: { type: 'string', maxLength: 32 }, readDataInterval: duration }),
     },
     ['schedule', 'repository', 'target'],
   ),

@@ -1,7 +1,7 @@
 // Stash-like resources held by the controller. Every resource is
 // { apiVersion, kind, metadata: { name, namespace }, spec, status }; spec is the user's,
 // status the controller's.
-import type { SuspiciousShrink } from '../../common/protocol.ts';
+import type { IntegrityResult, SuspiciousShrink } from '../../common/protocol.ts';
 import type { RetentionPolicy } from '../../common/repository/retention.ts';
 
 export const API_VERSION = 'sidestash.io/v1';
@@ -78,6 +78,26 @@ export interface BackupConfigurationSpec {
   timeout?: string;
   /** Default: enabled, threshold 50 (percent of the previous dump's size). */
   shrinkGuard?: { enabled?: boolean; thresholdPercent?: number };
+  /** Repository check after each successful backup (integrity-rules.ts has the defaults). */
+  integrityCheck?: IntegrityCheckSpec;
+}
+
+export interface IntegrityCheckSpec {
+  /** Default true: a metadata check after each successful backup. */
+  enabled?: boolean;
+  /** restic's "n/m" or "x%": the pack data a read-data check reads. Default "5%". */
+  readDataSubset?: string;
+  /** How often a backup's check also reads that subset, per Repository ("0s": every check). Default "168h". */
+  readDataInterval?: string;
+}
+
+export interface RepositoryStatus {
+  /** The newest check of the repository (see controller/sessions/repository-integrity.ts). */
+  integrity?: { ok: boolean; checkedAt: string; readDataSubset?: string; session: string; errors?: string[] };
+  /** When a check last read pack data (a subset or all of it). */
+  lastReadDataCheckAt?: string;
+  /** A running backup session was asked to read pack data: others sharing the repository are not, meanwhile. */
+  readDataCheckPending?: { session: string; since: string };
 }
 
 export type SessionPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
@@ -115,6 +135,8 @@ export interface SessionStatus {
   processingSeconds?: number;
   /** The dump file against the configuration's previous snapshot (restic's file counts). */
   files?: { new: number; modified: number; unmodified: number };
+  /** The repository check after the backup. */
+  integrity?: IntegrityResult;
 }
 
 export interface BackupSessionSpec {

@@ -11,6 +11,7 @@ import { safetyErrors } from './safety-rules.ts';
 import { localRepositoryPathProblem } from '../../common/backend/local/repository-path.ts';
 import { normaliseDumpArgs } from '../../common/dump-args.ts';
 import { secretValueErrors } from './secret-values.ts';
+import { integrityCheckErrors } from './integrity-rules.ts';
 
 export interface FieldError {
   field: string;
@@ -113,6 +114,7 @@ function semanticErrors(doc: Resource): FieldError[] {
     if (Array.isArray(spec.dumpArgs)) {
       for (const p of normaliseDumpArgs(spec.dumpArgs).problems) errors.push({ field: `spec.dumpArgs[${p.index}]`, message: p.message });
     }
+    errors.push(...integrityCheckErrors(spec));
   }
   return errors;
 }

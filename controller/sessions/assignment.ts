@@ -7,8 +7,9 @@ import { assignmentRetentionPolicy, retentionPolicyProblem } from '../resources/
 import { sessionDeadlineMs } from '../resources/timeout-rules.ts';
 import { secretValues } from '../resources/resource-service.ts';
 import { DEFAULT_DUMP_ARGS } from '../resources/types.ts';
-import type { AppBindingSpec, BackupConfigurationSpec, BackupSessionSpec, RepositorySpec, Resource, RestoreSessionSpec } from '../resources/types.ts';
+import type { AppBindingSpec, BackupConfigurationSpec, BackupSessionSpec, RepositorySpec, RepositoryStatus, Resource, RestoreSessionSpec } from '../resources/types.ts';
 import type { Store } from '../store/store.ts';
+import { integrityCheckPlan } from './integrity-plan.ts';
 
 function need<S>(store: Store, kind: 'Secret' | 'Repository' | 'AppBinding' | 'BackupConfiguration', ns: string, name: string, by: string): Resource<S> {
   const r = store.get<S, unknown>(kind, ns, name);
@@ -79,6 +80,8 @@ export function backupAssignment(store: Store, session: Resource<BackupSessionSp
   if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;
   // A policy that keeps nothing (stored before apply refused it) is not applied at all.
   if (cfg.spec.retentionPolicy && !retentionPolicyProblem(cfg.spec.retentionPolicy)) a.retentionPolicy = assignmentRetentionPolicy(cfg.spec.retentionPolicy);
+  const integrityCheck = integrityCheckPlan(cfg.spec.integrityCheck, store.get<unknown, RepositoryStatus>('Repository', ns, a.repositoryName)?.status, startedMs);
+  if (integrityCheck) a.integrityCheck = integrityCheck;
   return a;
 }
 

@@ -16,6 +16,7 @@ import type { AgentRecord, Store } from '../store/store.ts';
 import { backupAssignment, restoreAssignment } from './assignment.ts';
 import { configurationStatusAfter } from './configuration-outcome.ts';
 import { pendingOutcome } from './pending-outcome.ts';
+import { clearReadDataCheckPending, markReadDataCheckPending, recordRepositoryIntegrity } from './repository-integrity.ts';
 import { suspiciousShrinkOf } from './suspicious-shrink.ts';
 import { DELETED_CONFIGURATION_MESSAGE, resultAfterCancel } from './timeout-outcome.ts';
 
@@ -116,6 +117,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
           continue;
         }
         this.#save({ ...s, status });
+        if (assignment.kind === 'BackupSession' && assignment.integrityCheck?.readDataSubset !== undefined) markReadDataCheckPending(this.#store, s.metadata.namespace, assignment.repositoryName, s.metadata.name, this.#iso(now));
         this.#log.info('session assigned', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, agent: agent.name });
         return assignment;
       }
@@ -184,6 +186,11 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     if (result.files !== undefined) status.files = result.files;
     const shrink = suspiciousShrinkOf(result);
     if (shrink) status.suspiciousShrink = shrink;
+    if (s.kind === 'BackupSession') clearReadDataCheckPending(this.#store, s.metadata.namespace, s.metadata.name);
+    if (result.integrity !== undefined && result.phase === 'Succeeded' && s.kind === 'BackupSession') {
+      status.integrity = result.integrity;
+      recordRepositoryIntegrity(this.#store, s as Resource<BackupSessionSpec, unknown>, result.integrity, this.#iso(now));
+    }
     const saved = this.#save({ ...s, status });
     this.#log.info('session finished', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, phase: result.phase, error: result.error });
     if (s.kind === 'BackupSession') {

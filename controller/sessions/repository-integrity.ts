@@ -1,0 +1,57 @@
+// Records a backup session's repository check on its Repository's status: the newest result,
+// and when pack data was last read (the read-data schedule, integrity-plan.ts). A failure is
+// kept until a check that could have found it passes: any check clears a metadata failure
+// (every check reads all metadata), only a check of all the data clears a failure found by
+// reading data (a passing random 5% may simply have missed the damaged pack).
+import type { IntegrityResult } from '../../common/protocol.ts';
+import { parseReadDataSubset } from '../../common/repository/read-data-subset.ts';
+import type { BackupConfigurationSpec, BackupSessionSpec, RepositoryStatus, Resource } from '../resources/types.ts';
+import type { Store } from '../store/store.ts';
+
+function readsAllData(subset: string | undefined): boolean {
+  if (subset === undefined) return false;
+  try {
+    const s = parseReadDataSubset(subset);
+    return s.kind === 'bucket' ? s.totalBuckets === 1 : s.percent === 100;
+  } catch {
+    return false;
+  }
+}
+
+/** The Repository status after `result`, the check of `session` that finished at `nowIso`. */
+export function repositoryStatusAfterCheck(current: RepositoryStatus | undefined, result: IntegrityResult, session: string, nowIso: string): RepositoryStatus {
+  const next: RepositoryStatus = { ...(current ?? {}) };
+  // The controller's clock, not the agent's: the schedule must not move with an agent's clock.
+  if (result.readDataSubset !== undefined) next.lastReadDataCheckAt = nowIso;
+  const prev = current?.integrity;
+  const keepFailure = result.ok && prev?.ok === false && prev.readDataSubset !== undefined && !readsAllData(result.readDataSubset);
+  if (!keepFailure) {
+    next.integrity = { ok: result.ok, checkedAt: result.checkedAt, session, ...(result.readDataSubset !== undefined ? { readDataSubset: result.readDataSubset } : {}), ...(result.errors.length > 0 ? { errors: result.errors } : {}) };
+  }
+  return next;
+}
+
+/** A claimed session will read pack data of the Repository: others are not asked to meanwhile (in the caller's transaction). */
+export function markReadDataCheckPending(store: Store, namespace: string, repository: string, session: string, nowIso: string): void {
+  const repo = store.get<unknown, RepositoryStatus>('Repository', namespace, repository);
+  if (repo) store.put({ ...repo, status: { ...(repo.status ?? {}), readDataCheckPending: { session, since: nowIso } } });
+}
+
+/** A backup session ended, however: the read it was asked for, if any, is no longer pending. */
+export function clearReadDataCheckPending(store: Store, namespace: string, session: string): void {
+  for (const repo of store.list<unknown, RepositoryStatus>('Repository', namespace)) {
+    if (repo.status?.readDataCheckPending?.session !== session) continue;
+    const status = { ...repo.status };
+    delete status.readDataCheckPending;
+    store.put({ ...repo, status });
+  }
+}
+
+/** Stores the check of a finished BackupSession on the Repository of its configuration (in the caller's transaction). */
+export function recordRepositoryIntegrity(store: Store, session: Resource<BackupSessionSpec, unknown>, result: IntegrityResult, nowIso: string): void {
+  const ns = session.metadata.namespace;
+  const cfg = store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', ns, session.spec.invoker.name);
+  const repo = cfg && store.get<unknown, RepositoryStatus>('Repository', ns, cfg.spec.repository.name);
+  if (!repo) return;
+  store.put({ ...repo, status: repositoryStatusAfterCheck(repo.status, result, session.metadata.name, nowIso) });
+}
