@@ -75,7 +75,7 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
 
   it('a success and a failure of two configurations on one target: each in its own Stash job, with Stash\'s labels', async () => {
     let progressSeen: { labels: Record<string, string>; value: number }[] = [];
-    await runBackup('nightly', { phase: 'Succeeded', snapshotId: SNAP, bytesRead: 1000, bytesStored: 300, durationSeconds: 2, processingSeconds: 1.5, files: { new: 1, modified: 0, unmodified: 0 }, repositoryStats: { sizeBytes: 4096, snapshotCount: 1 } }, async () => {
+    await runBackup('nightly', { phase: 'Succeeded', snapshotId: SNAP, bytesRead: 1000, bytesStored: 300, durationSeconds: 2, processingSeconds: 1.5, files: { new: 1, modified: 0, unmodified: 0 }, repositoryStats: { sizeBytes: 4096, snapshotCount: 1 }, integrity: { ok: true, checkedAt: new Date().toISOString(), errors: [] } }, async () => {
       const s = c.store.list('BackupSession').find((x) => (x.status as { phase?: string })?.phase === 'Running')!;
       c.sessions.progress('BackupSession', 'default', s.metadata.name, 'default/agent', { bytesDumped: 600, bytesStored: 200, rateBytesPerSecond: 300, etaSeconds: 2 });
       await c.pushgateway!.idle();
@@ -95,6 +95,7 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
     assert.equal((await nightly('stash_backup_host_files_new'))[0]?.value, 1);
     assert.equal((await nightly('stash_appscode_com_backupsession_success'))[0]?.value, 1, 'Stash\'s newer names too');
     assert.deepEqual((await nightly('stash_repository_size_bytes')).map((s) => [s.labels.name, s.labels.backend, s.value]), [['repo', 'local', 4096]]);
+    assert.deepEqual((await nightly('stash_repository_integrity')).map((s) => s.value), [1]);
     assert.equal((await hourly('stash_backup_session_success'))[0]?.value, 0, 'the failing configuration shows its failure');
     assert.deepEqual(await hourly('stash_backup_last_success_time_seconds'), [], 'and no success it never had');
   });
@@ -125,6 +126,13 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
     await c.pushgateway!.idle();
     assert.equal((await nightly('stash_backup_session_success'))[0]?.value, 0);
     c.resources.applyAll(resources(join(dir, 'repo')).slice(0, 1));
+  });
+
+  it('a failed integrity check is pushed as stash_repository_integrity 0 on a backup that succeeded', async () => {
+    await runBackup('nightly', { phase: 'Succeeded', snapshotId: SNAP, bytesRead: 1, bytesStored: 1, integrity: { ok: false, checkedAt: new Date().toISOString(), readDataSubset: '100%', errors: ['pack 1234: checksum mismatch'] } });
+    assert.equal((await nightly('stash_backup_session_success'))[0]?.value, 1);
+    assert.deepEqual((await nightly('stash_repository_integrity')).map((s) => s.value), [0]);
+    assert.deepEqual((await nightly('stash_appscode_com_repository_integrity')).map((s) => s.value), [0]);
   });
 
   it('an outage: 503s are retried; after a restart the newest outcome is pushed again', async () => {
