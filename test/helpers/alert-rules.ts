@@ -9,7 +9,7 @@ export interface AlertRule {
   group: string;
   alert: string;
   expr: string;
-  for?: string;
+  for?: string | undefined;
   labels: Record<string, string>;
   annotations: Record<string, string>;
 }
