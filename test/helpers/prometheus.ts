@@ -62,7 +62,12 @@ export interface Prometheus {
   alerts(): Promise<ActiveAlert[]>;
   /** /api/v1/targets: the active targets. */
   targets(): Promise<TargetState[]>;
-  /** Waits until every target is up and was scraped after `since` (default now), then until the rules were evaluated after that scrape. */
+  /**
+   * Waits until every target is up and was scraped after `since` (default now), then until the
+   * rules were evaluated after that scrape; throws at once when a target scraped after `since`
+   * is down (with its error). Prometheus applies its targets only every 5 s after start, so the
+   * first call takes about that long.
+   */
   waitForScrape(since?: Date, timeoutMs?: number): Promise<void>;
   /** Polls `check` (every 200 ms) until it returns a value other than undefined. */
   waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
@@ -158,8 +163,11 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
       let last: TargetState[] = [];
       await waitFor('every target scraped and up', async () => {
         last = await prom.targets();
+        const down = last.filter((t) => t.health === 'down' && Date.parse(t.lastScrape) > since.getTime());
+        if (down.length > 0) throw new Error(`Prometheus: targets down: ${down.map((t) => `${t.scrapeUrl} ${t.health} ${t.lastError}`).join('; ')}`);
         return last.length === options.targets.length && last.every((t) => t.health === 'up' && Date.parse(t.lastScrape) > since.getTime()) ? true : undefined;
       }, timeoutMs).catch((err: Error) => {
+        if (err.message.includes('targets down')) throw err;
         throw new Error(`${err.message}: ${last.map((t) => `${t.scrapeUrl} ${t.health} ${t.lastError}`).join('; ')}`);
       });
       if (rules.length === 0) return;
