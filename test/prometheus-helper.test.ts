@@ -1,8 +1,9 @@
 // The real-Prometheus test helper itself: it scrapes an HTTPS target through the given CA and
 // bearer token, reports a target it cannot scrape (an unknown CA) by its error, and turns a
-// PromQL error into a thrown error (which the dashboard and alert tests rely on).
+// PromQL error into a thrown error (which the dashboard and alert tests rely on), and can make
+// alerts fire at once (forOverride).
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -33,7 +34,9 @@ describe('test helper: a real Prometheus', () => {
 
   it('scrapes an HTTPS target with a CA and a bearer token, reports one without the CA as down, and throws on a PromQL error', async () => {
     // One Prometheus (they take 5 s to scrape first): the same server as two jobs, with and without the CA.
-    const prom = await startPrometheus({ targets: [{ job: 'controller', url, caFile: join(dir.path, 'ca.crt'), serverName: 'localhost', bearerToken: 's3cret' }, { job: 'no-ca', url, bearerToken: 's3cret' }] });
+    const rules = join(dir.path, 'test.rules.yaml');
+    await writeFile(rules, 'groups:\n  - name: t\n    rules:\n      - alert: TestValueHigh\n        expr: sidestash_test_value > 40\n        for: 1h\n        annotations: {summary: "value {{ $value }}"}\n');
+    const prom = await startPrometheus({ targets: [{ job: 'controller', url, caFile: join(dir.path, 'ca.crt'), serverName: 'localhost', bearerToken: 's3cret' }, { job: 'no-ca', url, bearerToken: 's3cret' }], ruleFiles: [rules], forOverride: '0s' });
     try {
       await assert.rejects(prom.waitForScrape(), /targets down: https:\/\/127\.0\.0\.1:\d+\/metrics down .*certificate/);
       // The other job may be scraped a moment later.
@@ -45,7 +48,8 @@ describe('test helper: a real Prometheus', () => {
       assert.deepEqual(await prom.query('sidestash_test_value'), [{ metric: { __name__: 'sidestash_test_value', a: 'b', job: 'controller', instance: new URL(url).host }, value: 42 }]);
       assert.deepEqual(await prom.query('1 + 1'), [{ metric: {}, value: 2 }]);
       await assert.rejects(prom.query('max by (a) (sidestash_test_value'), /bad_data/);
-      assert.deepEqual(await prom.alerts(), []);
+      const alerts = await prom.waitFor('the alert', async () => ((await prom.alerts()).length > 0 ? prom.alerts() : undefined));
+      assert.deepEqual(alerts.map((a) => [a.labels.alertname, a.labels.a, a.state, a.annotations.summary]), [['TestValueHigh', 'b', 'firing', 'value 42']], 'for: 1h overridden to 0s');
     } finally {
       await prom.stop();
     }

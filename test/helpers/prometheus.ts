@@ -2,9 +2,9 @@
 // configuration with the given scrape targets (the Pushgateway with honor_labels, the
 // controller over HTTP or HTTPS), 1 s scrape and rule-evaluation intervals, optional rule
 // files; and helpers for its HTTP API.
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { startServerOnFreePort } from './server-process.ts';
 import { tempDir } from './tmp.ts';
 
@@ -26,6 +26,8 @@ export interface PrometheusOptions {
   targets: ScrapeTarget[];
   /** Rule files, copied into Prometheus's directory. */
   ruleFiles?: string[];
+  /** Replaces every alerting rule's `for:` in the copies (e.g. '0s': alerts fire at their first evaluation). */
+  forOverride?: string;
   scrapeIntervalS?: number;
   evaluationIntervalS?: number;
 }
@@ -109,7 +111,12 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   await mkdir(join(dir.path, 'rules'));
   for (const [i, file] of (options.ruleFiles ?? []).entries()) {
     const to = join(dir.path, 'rules', `${i}-${basename(file)}`);
-    await copyFile(file, to);
+    if (options.forOverride === undefined) await copyFile(file, to);
+    else {
+      const doc = parse(await readFile(file, 'utf8')) as { groups: { rules: { alert?: string; for?: string }[] }[] };
+      for (const r of doc.groups.flatMap((g) => g.rules)) if (r.alert) r.for = options.forOverride;
+      await writeFile(to, stringify(doc));
+    }
     rules.push(to);
   }
   const config = {
