@@ -71,6 +71,8 @@ describe('alert rules', () => {
     ['the succeeding neighbour on the same target alerts', 'sidestash_backup_last_phase{phase="Failed"}) == 1', 'sidestash_backup_last_phase) == 1'],
     ['one success hides a failure on the same target', 'max by (namespace, configuration, target) (sidestash_backup_last_phase{phase="Failed"}) == 1', 'max by (namespace, configuration, target) (sidestash_backup_last_phase{phase="Failed"}) == 1 unless on (namespace, target) max by (namespace, target) (sidestash_backup_last_phase{phase="Succeeded"}) == 1'],
     ['a 20 h grace period', '+ 7200)', '+ 72000)'],
+    ['no grace period', '+ 7200)', '+ 0)'],
+    ['a paused configuration with a period alerts as too old', '(max by (namespace, configuration, target) (sidestash_backup_schedule_period_seconds) + 7200)\n  unless on (namespace, configuration, target)\n  (max by (namespace, configuration, target) (sidestash_backup_paused) == 1)', '(max by (namespace, configuration, target) (sidestash_backup_schedule_period_seconds) + 7200)'],
     ['a configuration without a success never alerts', '          or\n          max by (namespace, configuration, target) (sidestash_backup_configuration_created_timestamp_seconds)\n', ''],
     ['a stale pushed integrity failure overrides the controller', '\n    unless on (namespace, repository) sidestash_repository_integrity', ''],
     ['stuck Pending after 30m', '{phase="Pending"}) > 900', '{phase="Pending"}) > 1800'],
