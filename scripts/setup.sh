@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian 12 machine: the system tools the tests and the demo
-# use (MariaDB server and client, restic, Prometheus Pushgateway) and the npm dependencies,
+# use (MariaDB server and client, restic, Prometheus and its Pushgateway) and the npm dependencies,
 # Node 24 among them (the `node` package), which npm scripts put first on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,9 @@ command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
 command -v mariadb-dump >/dev/null 2>&1 || need+=(mariadb-client)
 command -v restic >/dev/null 2>&1 || need+=(restic)
 command -v prometheus-pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgateway)
+# Prometheus 2.42 and promtool: the alert rules' unit tests and the dashboard/alert queries
+# evaluated by a real Prometheus (test/helpers/prometheus.ts).
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need+=(prometheus)
 [ -x /usr/bin/time ] || need+=(time)  # GNU time: peak RSS in the benchmarks
 command -v zstd >/dev/null 2>&1 || need+=(zstd)  # the benchmark's floor pipeline (mariadb-dump | zstd -1)
 command -v rclone >/dev/null 2>&1 || need+=(rclone)  # `rclone serve restic`: the REST server of the tests
@@ -21,7 +24,11 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -q >&2
   # policy-rc.d-less images would start the packaged services; the tests start their own.
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}" >&2
-  for svc in mariadb prometheus-pushgateway; do $sudo service "$svc" stop >/dev/null 2>&1 || true; done
+  for svc in mariadb prometheus-pushgateway prometheus; do
+    $sudo service "$svc" stop >/dev/null 2>&1 || true
+    # Not started at boot either (where systemd runs); the tests never use the packaged services.
+    $sudo systemctl disable "$svc" >/dev/null 2>&1 || true
+  done
 fi
 
 # A real S3 server for the tests: Versity S3 Gateway (Apache 2.0), built from the Go module proxy.

@@ -11,7 +11,7 @@ export interface KubeObject {
 }
 
 /** Kinds of CRDs outside the core API (validated by their owners' tooling, not here). */
-export const CRD_KINDS = new Set(['ServiceMonitor', 'Certificate', 'Issuer']);
+export const CRD_KINDS = new Set(['ServiceMonitor', 'PrometheusRule', 'Certificate', 'Issuer']);
 
 export function parseManifests(text: string): KubeObject[] {
   return parseAllDocuments(text)
