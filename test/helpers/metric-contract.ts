@@ -13,9 +13,13 @@ const STASH_LEGACY = [
   'stash_restore_target_host_count_total', 'stash_restore_host_restore_success', 'stash_restore_host_restore_duration_seconds',
 ];
 
-/** Stash's second name for a legacy metric (stash_backup_x → stash_appscode_com_backupsession_x, …). */
+/**
+ * Stash's second name for a legacy metric (stash_backup_x → stash_appscode_com_backupsession_x, …);
+ * the session-level ones lose their "session_" (stash_backup_session_success →
+ * stash_appscode_com_backupsession_success), as in Stash's pkg/metrics.
+ */
 export function stashNewName(legacy: string): string {
-  return legacy.replace(/^stash_backup_/, 'stash_appscode_com_backupsession_').replace(/^stash_restore_/, 'stash_appscode_com_restoresession_').replace(/^stash_repository_/, 'stash_appscode_com_repository_');
+  return legacy.replace(/^stash_(backup|restore)_session_/, 'stash_$1_').replace(/^stash_backup_/, 'stash_appscode_com_backupsession_').replace(/^stash_restore_/, 'stash_appscode_com_restoresession_').replace(/^stash_repository_/, 'stash_appscode_com_repository_');
 }
 
 export const PUSHED_METRICS: readonly string[] = [
