@@ -68,7 +68,10 @@ if [ ! -x .tools/venv/bin/schemathesis ]; then
 fi
 
 stamp=node_modules/.setup-stamp
-if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+if [ -L node_modules ]; then
+  # A worktree sharing another checkout's node_modules: npm ci would empty the shared directory.
+  echo "setup: node_modules is a link to $(readlink node_modules); not reinstalling it" >&2
+elif [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
   echo "setup: npm ci" >&2
   npm ci --no-audit --no-fund >&2
   touch "$stamp"
