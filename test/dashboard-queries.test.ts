@@ -91,14 +91,18 @@ describe('dashboard queries and alert expressions on a real Prometheus', () => {
       ruleFiles: [ALERT_RULES_FILE],
     });
 
-    // Backups: nightly succeeded (repository 5000 bytes); later hourly succeeded after a prune
-    // (3000 bytes), then failed (a failure pushes only the success gauges).
-    await push(pgw, stashJobPath('BackupConfiguration', 'demo', 'nightly'), stashBackupPush({ namespace: 'demo', configuration: 'nightly', repository: 'repo', target: 'db', success: true, durationS: 42, finishedAtS: nowS - HOUR, sizeBytes: 10_000, uploadedBytes: 400, repositorySizeBytes: 5000, snapshotCount: 7, integrity: true }));
-    await push(pgw, stashJobPath('BackupConfiguration', 'demo', 'hourly'), stashBackupPush({ namespace: 'demo', configuration: 'hourly', repository: 'repo', target: 'db', success: true, durationS: 3, finishedAtS: nowS - 30 * HOUR, sizeBytes: 9_000, uploadedBytes: 300, repositorySizeBytes: 3000, snapshotCount: 4 }));
-    await push(pgw, stashJobPath('BackupConfiguration', 'demo', 'hourly'), stashBackupPush({ namespace: 'demo', configuration: 'hourly', repository: 'repo', target: 'db', success: false }));
-    // Restores of the same target: the older succeeded, the newer failed.
-    await push(pgw, stashJobPath('RestoreSession', 'demo', 'restore-old'), stashRestorePush({ namespace: 'demo', restoreSession: 'restore-old', repository: 'repo', target: 'db', success: true, durationS: 12 }));
-    await push(pgw, stashJobPath('RestoreSession', 'demo', 'restore-new'), stashRestorePush({ namespace: 'demo', restoreSession: 'restore-new', repository: 'repo', target: 'db', success: false }));
+    // Backups of one repository: hourly succeeded 30 h ago (5000 bytes) and has failed since
+    // (a failure pushes only the success gauges, and the last success time); nightly succeeded
+    // 1 h ago, after a prune (3000 bytes). Pushed in the other order, as a controller's re-push
+    // after a restart may do: the newest measurement is the newest success's, whatever the
+    // push times say.
+    await push(pgw, stashJobPath('BackupConfiguration', 'demo', 'nightly'), stashBackupPush({ namespace: 'demo', configuration: 'nightly', repository: 'repo', target: 'db', success: true, durationS: 42, finishedAtS: nowS - HOUR, sizeBytes: 10_000, uploadedBytes: 400, repositorySizeBytes: 3000, snapshotCount: 4, integrity: true }));
+    await push(pgw, stashJobPath('BackupConfiguration', 'demo', 'hourly'), stashBackupPush({ namespace: 'demo', configuration: 'hourly', repository: 'repo', target: 'db', success: true, durationS: 3, finishedAtS: nowS - 30 * HOUR, sizeBytes: 9_000, uploadedBytes: 300, repositorySizeBytes: 5000, snapshotCount: 7 }));
+    await push(pgw, stashJobPath('BackupConfiguration', 'demo', 'hourly'), stashBackupPush({ namespace: 'demo', configuration: 'hourly', repository: 'repo', target: 'db', success: false, finishedAtS: nowS - 60, lastSuccessS: nowS - 30 * HOUR }));
+    // Restores of the same target: the older succeeded, the newer failed. Pushed newest first
+    // (a re-push after a restart goes in name order): the newest is chosen by when it ended.
+    await push(pgw, stashJobPath('RestoreSession', 'demo', 'restore-new'), stashRestorePush({ namespace: 'demo', restoreSession: 'restore-new', repository: 'repo', target: 'db', success: false, finishedAtS: nowS - HOUR }));
+    await push(pgw, stashJobPath('RestoreSession', 'demo', 'restore-old'), stashRestorePush({ namespace: 'demo', restoreSession: 'restore-old', repository: 'repo', target: 'db', success: true, durationS: 12, finishedAtS: nowS - 2 * HOUR }));
     // Live progress: a session whose agent was killed (its group stays), then, 2 s later, a running one.
     const killed = progressPush({ namespace: 'demo', invokerKind: 'BackupConfiguration', invokerName: 'hourly', session: 'hourly-31', target: 'db', repository: 'repo', progressBytes: 100, storedBytes: 10, rateBytesPerSecond: 50, etaSeconds: 30 });
     await push(pgw, killed.path, killed.samples);
@@ -171,6 +175,10 @@ describe('dashboard queries and alert expressions on a real Prometheus', () => {
     assert.deepEqual(await naive('max by (namespace, name) (stash_backup_target_success)', 'namespace', 'name'), { 'demo/db': 1 }, 'a max over configurations looks green');
     assert.deepEqual(await naive('max by (namespace, name) (stash_restore_target_success)', 'namespace', 'name'), { 'demo/db': 1 }, 'a max over restores looks green');
     assert.deepEqual(await naive('max by (namespace, name) (stash_repository_size_bytes)', 'namespace', 'name'), { 'demo/repo': 5000 }, 'a max over pushes keeps the old size');
+    const byPushTime = (metric: string, job: string, label: string) =>
+      `topk by (namespace) (1, max by (job, namespace, ${label}) (${metric}) * 0 + on (job) group_left max by (job) (push_time_seconds{job=~"${job}-.+"}))`;
+    assert.deepEqual(Object.keys(await naive(byPushTime('stash_restore_target_success', 'restoresession', 'invoker_name'), 'invoker_name')), ['restore-old'], 'the newest push is not the newest restore');
+    assert.deepEqual(Object.keys(await naive(byPushTime('stash_repository_size_bytes', 'backupconfiguration', 'invoker_name'), 'invoker_name')), ['hourly'], 'nor the newest measurement');
     assert.deepEqual(Object.keys(await naive('sidestash_session_progress_bytes', 'session')).sort(), ['hourly-31', 'nightly-9'], 'without the filter the killed session shows');
   });
 

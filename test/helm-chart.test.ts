@@ -172,6 +172,9 @@ describe('helm chart', () => {
     const sm = objects.find((o) => o.kind === 'ServiceMonitor' && o.metadata.name === 'rel-sidestash') as any;
     assert.equal(sm.spec.endpoints[0].scheme, 'https');
     assert.deepEqual(sm.spec.endpoints[0].tlsConfig.ca, { secret: { name: 'rel-sidestash-api-tls', key: 'ca.crt' } });
+    // The controller's `namespace` label is its configurations' (alerts group by it), not the
+    // scraped Service's, which the Operator would otherwise put there.
+    assert.equal(sm.spec.endpoints[0].honorLabels, true);
 
     const given = await render(undefined, '1.30.0', ['--set', 'controller.tls.existingSecret=my-tls', '--set', 'encryption.existingSecret=my-key']);
     assert.ok(!given.some((o) => o.kind === 'Secret' && /api-tls|encryption/.test(o.metadata.name)), 'no generated Secrets when given');

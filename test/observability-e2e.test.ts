@@ -71,7 +71,7 @@ describe('observability end to end: controller, agents, Pushgateway and Promethe
     await createShop(db, 2000);
     pgw = await startPushgateway();
     controller = await startController(dir.path, {
-      env: { SIDESTASH_PUSHGATEWAY_URL: pgw.url, SIDESTASH_SESSION_LEASE: '3s', SIDESTASH_PENDING_TIMEOUT: '10s', SIDESTASH_SWEEP_INTERVAL: '500ms' },
+      env: { SIDESTASH_PUSHGATEWAY_URL: pgw.url, SIDESTASH_SESSION_LEASE: '3s', SIDESTASH_PENDING_TIMEOUT: '30s', SIDESTASH_SWEEP_INTERVAL: '500ms' },
     });
     const app = (name: string) => ({ kind: 'AppBinding', metadata: { name }, spec: { type: 'kubedb.com/mariadb', clientConfig: { socket: db.socket }, secret: { name: 'db-secret' } } });
     const config = (name: string, target: string, dumpArgs: string[]) => ({ kind: 'BackupConfiguration', metadata: { name }, spec: { schedule: '0 0 1 1 *', repository: { name: 'repo' }, target: { ref: { name: target } }, dumpArgs } });

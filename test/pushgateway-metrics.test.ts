@@ -148,10 +148,17 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
     assert.equal((await hourly('stash_backup_session_success'))[0]?.value, 1, 'the newest outcome is back');
   });
 
-  it('deleting a configuration deletes its groups', async () => {
+  it('deleting a configuration deletes its groups, retried until the Pushgateway confirms it', async () => {
     assert.notDeepEqual(await hourly('stash_backup_session_success'), []);
+    // The Pushgateway refuses the deletes for a while (a refusal that is no use retrying at once).
+    let refused = 0;
+    proxy.decide = (req) => (req.method === 'DELETE' && refused++ < 2 ? { kind: 'status', status: 400, body: 'not now' } : undefined);
     c.resources.delete('BackupConfiguration', 'default', 'hourly');
     await c.pushgateway!.idle();
+    assert.ok(refused >= 2, 'the first deletes were refused');
+    // The sweep (every 100 ms here) tries again.
+    for (let i = 0; i < 100 && (await hourly('stash_backup_session_success')).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    proxy.decide = () => undefined;
     assert.deepEqual(await hourly('stash_backup_session_success'), []);
     assert.notDeepEqual(await nightly('stash_backup_session_success'), [], 'the other configuration keeps its own');
   });

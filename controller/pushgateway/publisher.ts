@@ -6,16 +6,16 @@
 // - a progress report: the invoker's progress group is replaced, at most every progressEveryMs;
 // - a deleted BackupConfiguration or RestoreSession: both its groups are deleted;
 // - reconcile() (every sweep): the newest finished session of each invoker is pushed once
-//   per controller process, and again until a push succeeds, so that neither a restart nor a
-//   Pushgateway outage leaves an older outcome showing.
+//   per controller process, and again until a push succeeds, and deletes are retried until the
+//   Pushgateway confirms them, so that neither a restart nor an outage leaves an older outcome
+//   or a deleted invoker's group showing (a delete lost to a restart is not retried).
 // Operations on one group run in order (a delete never overtakes the push before it).
 import { errorMessage, isSidestashError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import type { BackupConfigurationSpec, BackupSessionSpec } from '../resources/types.ts';
 import type { Store } from '../store/store.ts';
 import { renderExposition } from './exposition.ts';
 import { PROGRESS_JOB, progressGrouping, progressSamples } from './progress-metrics.ts';
-import type { PushgatewayClient } from './pushgateway-client.ts';
+import type { Grouping, PushgatewayClient } from './pushgateway-client.ts';
 import { invokerOf, sessionFacts } from './session-facts.ts';
 import type { AnySession } from './session-facts.ts';
 import { stashJobName, stashMetrics } from './stash-metrics.ts';
@@ -39,6 +39,8 @@ export class PushgatewayPublisher {
   /** Per Stash job: the session whose metrics the group holds (pushed by this process). */
   readonly #pushed = new Map<string, string>();
   readonly #pushing = new Set<string>();
+  /** Deletes the Pushgateway has not confirmed yet, by group: reconcile() retries them. */
+  readonly #pendingDeletes = new Map<string, { job: string; grouping: Grouping; what: string; inFlight: boolean }>();
   /** Per progress group: when it was last pushed, and a trailing push waiting for its turn. */
   readonly #progress = new Map<string, { lastMs: number; timer?: NodeJS.Timeout | undefined; ended: boolean }>();
 
@@ -65,6 +67,30 @@ export class PushgatewayPublisher {
     return next;
   }
 
+  /** Deletes a group, and keeps trying (reconcile) until the Pushgateway confirms it. */
+  #deleteGroup(group: string, job: string, grouping: Grouping, what: string): Promise<void> {
+    const entry = { job, grouping, what, inFlight: true };
+    this.#pendingDeletes.set(group, entry);
+    return this.#runDelete(group, entry);
+  }
+
+  #runDelete(group: string, entry: { job: string; grouping: Grouping; what: string; inFlight: boolean }): Promise<void> {
+    entry.inFlight = true;
+    return this.#enqueue(group, entry.what, (signal) => this.#client.deleteGroup(entry.job, entry.grouping, signal))
+      .then(() => {
+        if (this.#pendingDeletes.get(group) === entry) this.#pendingDeletes.delete(group);
+      })
+      .finally(() => {
+        entry.inFlight = false;
+      });
+  }
+
+  /** A newer push to the group supersedes a delete still waiting to be retried. */
+  #supersedeDelete(group: string): void {
+    const pending = this.#pendingDeletes.get(group);
+    if (pending && !pending.inFlight) this.#pendingDeletes.delete(group);
+  }
+
   /** Pushes a finished session's Stash metrics and deletes its progress group. */
   sessionFinished(s: AnySession): void {
     const inv = invokerOf(this.#store, s);
@@ -76,7 +102,7 @@ export class PushgatewayPublisher {
       clearTimeout(p.timer);
       p.ended = true;
     }
-    void this.#enqueue(`${PROGRESS_JOB}${pkey}`, 'delete progress', (signal) => this.#client.deleteGroup(PROGRESS_JOB, grouping, signal))
+    void this.#deleteGroup(`${PROGRESS_JOB}${pkey}`, PROGRESS_JOB, grouping, 'delete progress')
       .then(() => {
         if (this.#progress.get(pkey) === p) this.#progress.delete(pkey);
       })
@@ -90,6 +116,7 @@ export class PushgatewayPublisher {
     const job = stashJobName(facts.kind, facts.namespace, facts.invokerName);
     const key = sessionKey(s);
     this.#pushing.add(job);
+    this.#supersedeDelete(job);
     void this.#enqueue(job, `push ${s.kind} ${s.metadata.namespace}/${s.metadata.name} (${facts.phase})`, async (signal) => {
       // The invoker may have been deleted while this waited: push nothing for it then.
       if (!sessionFacts(this.#store, s)) return;
@@ -119,6 +146,7 @@ export class PushgatewayPublisher {
       const cur = this.#store.get(s.kind, s.metadata.namespace, s.metadata.name) as AnySession | undefined;
       if (cur?.status?.phase !== 'Running' || !cur.status.progress) return;
       const samples = progressSamples(inv, cur.metadata.name, cur.status.progress);
+      this.#supersedeDelete(`${PROGRESS_JOB}${pkey}`);
       void this.#enqueue(`${PROGRESS_JOB}${pkey}`, 'push progress', async (signal) => {
         if (state.ended) return;
         await this.#client.pushAdd(PROGRESS_JOB, grouping, await renderExposition(samples), signal);
@@ -144,8 +172,8 @@ export class PushgatewayPublisher {
       p.ended = true;
     }
     this.#pushed.delete(job);
-    void this.#enqueue(job, `delete ${kind} ${namespace}/${name}`, (signal) => this.#client.deleteGroup(job, {}, signal)).catch(() => {});
-    void this.#enqueue(`${PROGRESS_JOB}${pkey}`, 'delete progress', (signal) => this.#client.deleteGroup(PROGRESS_JOB, grouping, signal)).catch(() => {});
+    void this.#deleteGroup(job, job, {}, `delete ${kind} ${namespace}/${name}`).catch(() => {});
+    void this.#deleteGroup(`${PROGRESS_JOB}${pkey}`, PROGRESS_JOB, grouping, 'delete progress').catch(() => {});
   }
 
   /** Pushes each invoker's newest finished session unless this process already has. */
@@ -157,8 +185,8 @@ export class PushgatewayPublisher {
     };
     for (const s of this.#store.list('BackupSession') as AnySession[]) {
       if (s.status?.phase !== 'Succeeded' && s.status?.phase !== 'Failed') continue;
-      const cfg = this.#store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name);
-      if (cfg) consider(stashJobName('BackupSession', s.metadata.namespace, cfg.metadata.name), s);
+      const inv = invokerOf(this.#store, s);
+      if (inv) consider(stashJobName('BackupSession', inv.namespace, inv.invokerName), s);
     }
     for (const s of this.#store.list('RestoreSession') as AnySession[]) {
       if (s.status?.phase === 'Succeeded' || s.status?.phase === 'Failed') consider(stashJobName('RestoreSession', s.metadata.namespace, s.metadata.name), s);
@@ -167,6 +195,7 @@ export class PushgatewayPublisher {
       if (this.#pushed.get(job) === sessionKey(s) || this.#pushing.has(job)) continue;
       this.#pushFinal(s);
     }
+    for (const [group, entry] of this.#pendingDeletes) if (!entry.inFlight) void this.#runDelete(group, entry).catch(() => {});
   }
 
   /** Resolves when every queued operation has run (tests; shutdown). */

@@ -1,7 +1,8 @@
 // What the Pushgateway needs to know of a session, read from the store: its invoker, target
 // AppBinding and Repository. Undefined when the invoker is gone (a deleted BackupConfiguration's
 // groups are deleted, never pushed again).
-import type { AppBindingSpec, BackupConfigurationSpec, BackupSessionSpec, RepositorySpec, Resource, RestoreSessionSpec, SessionStatus } from '../resources/types.ts';
+import { configurationOf } from '../sessions/invoker-of.ts';
+import type { AppBindingSpec, BackupSessionSpec, RepositorySpec, Resource, RestoreSessionSpec, SessionStatus } from '../resources/types.ts';
 import type { Store } from '../store/store.ts';
 import type { SessionFacts, SessionKind } from './stash-metrics.ts';
 
@@ -22,7 +23,8 @@ export function invokerOf(store: Store, s: AnySession): InvokerRef | undefined {
     return { kind: 'RestoreSession', namespace: ns, invokerName: s.metadata.name, targetName: spec.target.ref.name, repositoryName: spec.repository.name };
   }
   const name = (s.spec as BackupSessionSpec).invoker.name;
-  const cfg = store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', ns, name);
+  // A configuration recreated under the same name is not this session's.
+  const cfg = configurationOf(store, s);
   if (!cfg) return undefined;
   return { kind: 'BackupSession', namespace: ns, invokerName: name, targetName: cfg.spec.target.ref.name, repositoryName: cfg.spec.repository.name };
 }

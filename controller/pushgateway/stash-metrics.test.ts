@@ -53,12 +53,14 @@ describe('stashMetrics', () => {
     }
     assert.ok(value(m, 'stash_appscode_com_backupsession_success').length === 1, 'Stash\'s newer session name');
     assert.deepEqual(value(m, 'sidestash_backup_suspicious_shrink').map((s) => s.value), [0]);
-    assert.equal(m.length, table.length * 2 + 1, 'nothing else is pushed');
+    assert.deepEqual(value(m, 'sidestash_session_finished_timestamp_seconds').map((s) => [s.labels, s.value]), [[session, 1_700_000_000]]);
+    assert.equal(m.length, table.length * 2 + 2, 'nothing else is pushed');
   });
 
   it('a failed backup pushes only the success gauges (0), so the group keeps its last success', () => {
     const m = stashMetrics({ ...backup, phase: 'Failed' });
     assert.deepEqual(m.map((s) => `${s.name}=${s.value}`).sort(), [
+      'sidestash_session_finished_timestamp_seconds=1700000000',
       'stash_appscode_com_backupsession_host_backup_success=0', 'stash_appscode_com_backupsession_success=0', 'stash_appscode_com_backupsession_target_success=0',
       'stash_backup_host_backup_success=0', 'stash_backup_session_success=0', 'stash_backup_target_success=0',
     ]);
@@ -89,7 +91,7 @@ describe('stashMetrics', () => {
     const restore: SessionFacts = { ...backup, kind: 'RestoreSession', invokerName: 'sample-mariadb-restore' };
     const ok = stashMetrics(restore);
     assert.deepEqual([...new Set(ok.map((s) => s.name))].sort(), [
-      'stash_appscode_com_restoresession_duration_seconds', 'stash_appscode_com_restoresession_host_restore_duration_seconds', 'stash_appscode_com_restoresession_host_restore_success',
+      'sidestash_session_finished_timestamp_seconds', 'stash_appscode_com_restoresession_duration_seconds', 'stash_appscode_com_restoresession_host_restore_duration_seconds', 'stash_appscode_com_restoresession_host_restore_success',
       'stash_appscode_com_restoresession_success', 'stash_appscode_com_restoresession_target_count_total', 'stash_appscode_com_restoresession_target_host_count_total', 'stash_appscode_com_restoresession_target_success',
       'stash_restore_host_restore_duration_seconds', 'stash_restore_host_restore_success', 'stash_restore_session_duration_seconds', 'stash_restore_session_success',
       'stash_restore_target_count_total', 'stash_restore_target_host_count_total', 'stash_restore_target_success',
@@ -98,7 +100,7 @@ describe('stashMetrics', () => {
     assert.equal(value(ok, 'stash_restore_host_restore_duration_seconds')[0]!.value, 30);
     const failed = stashMetrics({ ...restore, phase: 'Failed', lastSuccessAtSeconds: 1 });
     assert.deepEqual([...new Set(failed.map((s) => `${s.name}=${s.value}`))].sort(), [
-      'stash_appscode_com_restoresession_host_restore_success=0', 'stash_appscode_com_restoresession_success=0', 'stash_appscode_com_restoresession_target_success=0',
+      'sidestash_session_finished_timestamp_seconds=1700000000', 'stash_appscode_com_restoresession_host_restore_success=0', 'stash_appscode_com_restoresession_success=0', 'stash_appscode_com_restoresession_target_success=0',
       'stash_restore_host_restore_success=0', 'stash_restore_session_success=0', 'stash_restore_target_success=0',
     ]);
   });

@@ -46,6 +46,7 @@ export interface Sample {
 }
 
 export const STASH_HOSTNAME = 'host-0';
+export const FINISHED_METRIC = 'sidestash_session_finished_timestamp_seconds';
 
 /** Stash's job name: `<invoker kind>-<namespace>-<name>` in lower case. */
 export function stashJobName(kind: SessionKind, namespace: string, invokerName: string): string {
@@ -87,6 +88,9 @@ export function stashMetrics(f: SessionFacts): Sample[] {
   const emit: Emit = (legacy, current, help, labels, value) => {
     out.push({ name: legacy, help, labels, value }, { name: current, help, labels, value });
   };
+  // sidestash's own, in every group: when the session ended. The group's push_time_seconds is
+  // when it was last pushed, which a re-push after a restart changes; this does not.
+  out.push({ name: FINISHED_METRIC, help: 'When the session whose outcome this group holds ended (Unix time)', labels: sessionLabels(f), value: f.finishedAtSeconds });
   if (f.kind === 'BackupSession') backupMetrics(f, emit, out);
   else restoreMetrics(f, emit);
   return out;

@@ -100,7 +100,7 @@ export const specSchemas: Record<Kind, Schema> = {
     ['schedule', 'repository', 'target'],
   ),
   BackupSession: obj(
-    { invoker: obj({ apiVersion: str(), kind: { const: 'BackupConfiguration' }, name: str() }, ['kind', 'name']), trigger: { enum: ['schedule', 'manual'] } },
+    { invoker: obj({ apiVersion: str(), kind: { const: 'BackupConfiguration' }, name: str(), uid: str() }, ['kind', 'name']), trigger: { enum: ['schedule', 'manual'] } },
     ['invoker'],
   ),
   RestoreSession: obj(

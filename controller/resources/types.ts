@@ -140,7 +140,8 @@ export interface SessionStatus {
 }
 
 export interface BackupSessionSpec {
-  invoker: { kind: 'BackupConfiguration'; name: string };
+  /** uid: the configuration the controller created the session for (controller/sessions/invoker-of.ts). */
+  invoker: { kind: 'BackupConfiguration'; name: string; uid?: string };
   trigger?: 'schedule' | 'manual';
 }
 

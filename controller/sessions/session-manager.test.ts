@@ -243,6 +243,24 @@ describe('SessionManager: pending timeout, deleted configurations, configuration
     assert.equal(session(other).phase, 'Pending', "another configuration's session is left alone");
   });
 
+  it('a configuration deleted and created again under the same name does not inherit its predecessor\'s session', () => {
+    const running = s.sessions.createBackupSession('default', 'nightly', 'manual')!.metadata.name;
+    assert.equal(s.sessions.claimNext(agent)?.name, running);
+    const oldUid = s.store.get('BackupConfiguration', 'default', 'nightly')!.metadata.uid;
+    assert.equal((s.store.get('BackupSession', 'default', running)!.spec as { invoker: { uid?: string } }).invoker.uid, oldUid, 'the session names its configuration by uid');
+    s.store.delete('BackupConfiguration', 'default', 'nightly');
+    s.sessions.endSessionsOf('default', 'nightly');
+    // Re-applied (a GitOps sync), now for another target.
+    s.store.put({ apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration', metadata: { name: 'nightly', namespace: 'default' }, spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db2' } } } });
+    assert.notEqual(s.store.get('BackupConfiguration', 'default', 'nightly')!.metadata.uid, oldUid);
+    const fresh = s.sessions.createBackupSession('default', 'nightly', 'manual');
+    assert.ok(fresh, 'the predecessor\'s Running session does not block the new configuration');
+    // The old backup ends (it did not hear of the cancel): nothing of it lands on the new configuration.
+    s.sessions.complete('BackupSession', 'default', running, agent.name, { phase: 'Succeeded', snapshotId: 'a'.repeat(64) });
+    assert.deepEqual(config(), {}, 'no success the new configuration never had');
+    assert.equal(session(fresh.metadata.name).phase, 'Pending');
+  });
+
   it('the outcome lives on the configuration: kept when the sessions are pruned and when the scheduler records its next run', () => {
     const first = pending();
     s.sessions.claimNext(agent);

@@ -15,6 +15,7 @@ import type { BackupConfigurationSpec, BackupConfigurationStatus, BackupSessionS
 import type { AgentRecord, Store } from '../store/store.ts';
 import { backupAssignment, restoreAssignment } from './assignment.ts';
 import { configurationStatusAfter } from './configuration-outcome.ts';
+import { configurationOf, isSessionOf } from './invoker-of.ts';
 import { pendingOutcome } from './pending-outcome.ts';
 import { clearReadDataCheckPending, markReadDataCheckPending, recordRepositoryIntegrity } from './repository-integrity.ts';
 import { suspiciousShrinkOf } from './suspicious-shrink.ts';
@@ -79,8 +80,10 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   /** Creates a BackupSession unless one of the configuration is Pending or Running (no overlap). */
   createBackupSession(namespace: string, configName: string, trigger: 'schedule' | 'manual'): Session | undefined {
     return this.#store.transaction(() => {
+      const cfg = this.#store.get('BackupConfiguration', namespace, configName);
+      // A predecessor of the same name still running does not block this configuration.
       const active = this.#sessionsOf('BackupSession').find(
-        (s) => s.metadata.namespace === namespace && (s.spec as BackupSessionSpec).invoker.name === configName && (s.status?.phase === 'Pending' || s.status?.phase === 'Running'),
+        (s) => s.metadata.namespace === namespace && (s.spec as BackupSessionSpec).invoker.name === configName && (s.status?.phase === 'Pending' || s.status?.phase === 'Running') && (!cfg || isSessionOf(s, cfg)),
       );
       if (active) return undefined;
       let name = `${configName}-${Math.floor(this.#now() / 1000)}`;
@@ -89,7 +92,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
         apiVersion: 'sidestash.io/v1',
         kind: 'BackupSession',
         metadata: { name, namespace, labels: { 'sidestash.io/invoker': configName }, creationTimestamp: this.#iso() },
-        spec: { invoker: { kind: 'BackupConfiguration', name: configName }, trigger },
+        spec: { invoker: { kind: 'BackupConfiguration', name: configName, ...(cfg?.metadata.uid ? { uid: cfg.metadata.uid } : {}) }, trigger },
         status: { phase: 'Pending' },
       });
     });
@@ -128,8 +131,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   /** The session's AppBinding name; undefined when its BackupConfiguration does not exist. */
   #resolvedTarget(s: Session): string | undefined {
     if (s.kind === 'RestoreSession') return (s.spec as RestoreSessionSpec).target.ref.name;
-    const cfg = this.#store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name);
-    return cfg?.spec.target.ref.name;
+    return configurationOf(this.#store, s)?.spec.target.ref.name;
   }
 
   #running(kind: SessionKind, ns: string, name: string, agent: string): Session {
@@ -213,7 +215,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   }
 
   #recordOnConfiguration(s: Session): void {
-    const cfg = this.#store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name);
+    const cfg = configurationOf<BackupConfigurationStatus>(this.#store, s);
     if (cfg) this.#store.put({ ...cfg, status: configurationStatusAfter(cfg.status, { name: s.metadata.name, status: s.status! }) });
   }
 

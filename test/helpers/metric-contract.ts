@@ -2,6 +2,9 @@
 // dashboards and alerts use only real metrics, and builders of contract-shaped samples in the
 // Prometheus text format for tests that push or serve them.
 
+import { stashMetrics } from '../../controller/pushgateway/stash-metrics.ts';
+import type { SessionFacts } from '../../controller/pushgateway/stash-metrics.ts';
+
 /** Stash's metrics, pushed (POST /metrics/job/<job>) by the controller, under both names. */
 const STASH_LEGACY = [
   'stash_backup_session_success', 'stash_backup_session_duration_seconds', 'stash_backup_target_count_total', 'stash_backup_last_success_time_seconds',
@@ -25,6 +28,7 @@ export function stashNewName(legacy: string): string {
 export const PUSHED_METRICS: readonly string[] = [
   ...STASH_LEGACY, ...STASH_LEGACY.map(stashNewName), 'sidestash_backup_suspicious_shrink',
   // live progress (job sidestash-progress)
+  'sidestash_session_finished_timestamp_seconds',
   'sidestash_session_running', 'sidestash_session_progress_bytes', 'sidestash_session_stored_bytes', 'sidestash_session_rate_bytes_per_second', 'sidestash_session_eta_seconds',
   // the Pushgateway's own, per group
   'push_time_seconds', 'push_failure_time_seconds',
@@ -77,9 +81,12 @@ export function stashBackupPush(o: {
   repository: string;
   target: string;
   success: boolean;
+  /** When the session ended (default: now). */
+  finishedAtS?: number;
+  /** With a failure: the configuration's last success, which the controller pushes along. */
+  lastSuccessS?: number;
   /** On success: */
   durationS?: number;
-  finishedAtS?: number;
   sizeBytes?: number;
   uploadedBytes?: number;
   filesNew?: number;
@@ -88,66 +95,33 @@ export function stashBackupPush(o: {
   integrity?: boolean;
   backend?: string;
 }): Sample[] {
-  const session: Labels = { invoker_kind: 'BackupConfiguration', invoker_name: o.configuration, namespace: o.namespace, driver: 'Restic', repository: o.repository };
-  const target: Labels = { ...session, kind: 'mariadb', name: o.target };
-  const host: Labels = { ...target, hostname: 'host-0' };
-  const repo: Labels = { ...session, name: o.repository, namespace: o.namespace, backend: o.backend ?? 'local' };
-  const ok = o.success ? 1 : 0;
-  const out: Sample[] = [
-    { name: 'stash_backup_session_success', labels: session, value: ok },
-    { name: 'stash_backup_target_success', labels: target, value: ok },
-    { name: 'stash_backup_host_backup_success', labels: host, value: ok },
-  ];
-  if (o.success) {
-    out.push(
-      { name: 'stash_backup_session_duration_seconds', labels: session, value: o.durationS ?? 1 },
-      { name: 'stash_backup_target_count_total', labels: session, value: 1 },
-      { name: 'stash_backup_last_success_time_seconds', labels: session, value: o.finishedAtS ?? 0 },
-      { name: 'stash_backup_target_host_count_total', labels: target, value: 1 },
-      { name: 'stash_backup_target_last_success_time_seconds', labels: target, value: o.finishedAtS ?? 0 },
-      { name: 'stash_backup_host_backup_duration_seconds', labels: host, value: o.durationS ?? 1 },
-      { name: 'stash_backup_host_data_size_bytes', labels: host, value: o.sizeBytes ?? 0 },
-      { name: 'stash_backup_host_data_uploaded_bytes', labels: host, value: o.uploadedBytes ?? 0 },
-      { name: 'stash_backup_host_data_processing_time_seconds', labels: host, value: o.durationS ?? 1 },
-      { name: 'stash_backup_host_files_total', labels: host, value: 1 },
-      { name: 'stash_backup_host_files_new', labels: host, value: o.filesNew ?? 1 },
-      { name: 'stash_backup_host_files_modified', labels: host, value: 0 },
-      { name: 'stash_backup_host_files_unmodified', labels: host, value: 0 },
-      { name: 'stash_repository_size_bytes', labels: repo, value: o.repositorySizeBytes ?? 0 },
-      { name: 'stash_repository_snapshot_count', labels: repo, value: o.snapshotCount ?? 1 },
-      { name: 'stash_repository_snapshot_cleaned', labels: repo, value: 0 },
-      { name: 'sidestash_backup_suspicious_shrink', labels: host, value: 0 },
-    );
-    if (o.integrity !== undefined) out.push({ name: 'stash_repository_integrity', labels: repo, value: o.integrity ? 1 : 0 });
-  }
-  return withNewNames(out);
+  // Built by the controller's own code (controller/pushgateway/stash-metrics.ts), not a copy of it.
+  const facts: SessionFacts = {
+    kind: 'BackupSession', namespace: o.namespace, invokerName: o.configuration,
+    repository: { name: o.repository, namespace: o.namespace, backend: o.backend ?? 'local' },
+    target: { name: o.target }, phase: o.success ? 'Succeeded' : 'Failed',
+    sessionSeconds: o.durationS ?? 1, hostSeconds: o.durationS ?? 1, processingSeconds: o.durationS ?? 1,
+    finishedAtSeconds: o.finishedAtS ?? Date.now() / 1000,
+    bytesRead: o.sizeBytes ?? 0, bytesStored: o.uploadedBytes ?? 0,
+    files: (o.filesNew ?? 1) > 0 ? { new: 1, modified: 0, unmodified: 0 } : { new: 0, modified: 1, unmodified: 0 },
+    snapshotsRemoved: 0, repositoryStats: { sizeBytes: o.repositorySizeBytes ?? 0, snapshotCount: o.snapshotCount ?? 1 },
+    ...(o.integrity === undefined ? {} : { integrityOk: o.integrity }),
+    ...(o.lastSuccessS === undefined ? {} : { lastSuccessAtSeconds: o.lastSuccessS }),
+  };
+  return stashMetrics(facts).map(({ name, labels, value }) => ({ name, labels, value }));
 }
 
 /** Stash's push of one restore session's end. */
-export function stashRestorePush(o: { namespace: string; restoreSession: string; repository: string; target: string; success: boolean; durationS?: number }): Sample[] {
-  const session: Labels = { invoker_kind: 'RestoreSession', invoker_name: o.restoreSession, namespace: o.namespace, driver: 'Restic', repository: o.repository };
-  const target: Labels = { ...session, kind: 'mariadb', name: o.target };
-  const host: Labels = { ...target, hostname: 'host-0' };
-  const ok = o.success ? 1 : 0;
-  const out: Sample[] = [
-    { name: 'stash_restore_session_success', labels: session, value: ok },
-    { name: 'stash_restore_target_success', labels: target, value: ok },
-    { name: 'stash_restore_host_restore_success', labels: host, value: ok },
-  ];
-  if (o.success) {
-    out.push(
-      { name: 'stash_restore_session_duration_seconds', labels: session, value: o.durationS ?? 1 },
-      { name: 'stash_restore_target_count_total', labels: session, value: 1 },
-      { name: 'stash_restore_target_host_count_total', labels: target, value: 1 },
-      { name: 'stash_restore_host_restore_duration_seconds', labels: host, value: o.durationS ?? 1 },
-    );
-  }
-  return withNewNames(out);
+export function stashRestorePush(o: { namespace: string; restoreSession: string; repository: string; target: string; success: boolean; durationS?: number; finishedAtS?: number }): Sample[] {
+  const facts: SessionFacts = {
+    kind: 'RestoreSession', namespace: o.namespace, invokerName: o.restoreSession,
+    repository: { name: o.repository, namespace: o.namespace, backend: 'local' },
+    target: { name: o.target }, phase: o.success ? 'Succeeded' : 'Failed',
+    sessionSeconds: o.durationS ?? 1, hostSeconds: o.durationS ?? 1, finishedAtSeconds: o.finishedAtS ?? Date.now() / 1000,
+  };
+  return stashMetrics(facts).map(({ name, labels, value }) => ({ name, labels, value }));
 }
 
-function withNewNames(samples: Sample[]): Sample[] {
-  return [...samples, ...samples.filter((s) => s.name.startsWith('stash_')).map((s) => ({ ...s, name: stashNewName(s.name) }))];
-}
 
 /** The Pushgateway path of a Stash job: /metrics/job/<invoker-kind>-<namespace>-<name>, lower case. */
 export function stashJobPath(kind: 'BackupConfiguration' | 'RestoreSession', namespace: string, name: string): string {
