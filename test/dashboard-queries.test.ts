@@ -205,6 +205,7 @@ describe('dashboard queries and alert expressions on a real Prometheus', () => {
     SidestashSessionStuckPending: ['BackupSession'],
     SidestashSessionStuckRunning: [],
     SidestashAgentMissing: ['shop/shop-db-0'],
+    SidestashControllerMetricsAbsent: [],
   };
   const key = (labels: Record<string, string>): string => ['namespace', 'configuration', 'repository', 'name', 'target', 'kind'].filter((l) => labels[l] !== undefined).map((l) => labels[l]).join('/');
 
