@@ -58,6 +58,7 @@ describe('helm chart', () => {
     assert.deepEqual(webhook.webhooks[0]!.admissionReviewVersions, ['v1']);
     const env = Object.fromEntries((c.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
     assert.equal(env.SIDESTASH_NATIVE_SIDECAR, 'true');
+    assert.equal(env.SIDESTASH_PENDING_TIMEOUT, '5m');
     assert.ok(!('SIDESTASH_AGENT_BOOTSTRAP_TOKEN' in env), 'no single token for every namespace');
   });
 
