@@ -12,7 +12,7 @@ export const USAGE = `usage: sidestash COMMAND [options]
   get KIND [NAME] [-o json|yaml]     list resources (secrets, repositories, appbindings, backupconfigurations,
                                      backupsessions, restoresessions, agents)
   describe KIND NAME                 show one resource in full
-  delete KIND NAME                   delete a resource
+  delete KIND NAME [--force]         delete a resource; --force: a Secret or Repository others still use
   backup trigger CONFIG [--wait]     start a backup now; --wait shows its progress until it ends
   restore --repository R --target APPBINDING [--snapshot ID|latest] [--source-host HOST] [--database DB] [--wait]
                                      --source-host: latest of the snapshots Stash wrote for HOST (e.g. host-0)
@@ -54,6 +54,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       'source-host': { type: 'string' },
       targets: { type: 'string' },
       description: { type: 'string' },
+      force: { type: 'boolean' },
     },
   });
   const { apiOptionsFromEnv, api } = await import('./api-client.ts');
@@ -75,7 +76,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     case 'describe':
       return print(await describe(o, positionals[0], positionals[1], ns));
     case 'delete':
-      return print(await remove(o, positionals[0], positionals[1], ns));
+      return print(await remove(o, positionals[0], positionals[1], ns, values.force ?? false));
     case 'backup': {
       if (positionals[0] !== 'trigger' || !positionals[1]) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'usage: sidestash backup trigger CONFIG [--wait]');
       const s = await triggerBackup(o, positionals[1], ns);

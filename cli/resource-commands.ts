@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import type { ApiClientOptions } from './api-client.ts';
 import { api } from './api-client.ts';
+import { stripTerminalControls } from '../common/terminal-text.ts';
 import { age, bytes, table } from './format.ts';
 import type { SuspiciousShrink } from '../common/protocol.ts';
 import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
@@ -36,10 +37,17 @@ export async function applyFiles(o: ApiClientOptions, files: string[]): Promise<
   const out: string[] = [];
   for (const f of files) {
     const text = f === '-' ? await readStdin() : await readFile(f, 'utf8');
-    const res = await api<{ results: { kind: string; name: string; outcome: string }[] }>(o, 'POST', '/api/v1/apply', text, f.endsWith('.json') ? 'application/json' : 'application/yaml');
+    const res = await api<{ results: { kind: string; name: string; outcome: string }[]; warnings?: unknown }>(o, 'POST', '/api/v1/apply', text, f.endsWith('.json') ? 'application/json' : 'application/yaml');
+    printWarnings(res.warnings);
     for (const r of res.results) out.push(`${r.kind.toLowerCase()}/${r.name} ${r.outcome}`);
   }
   return out.join('\n');
+}
+
+/** The controller's warnings, as kubectl prints them: "Warning: ..." on stderr. */
+function printWarnings(warnings: unknown): void {
+  if (!Array.isArray(warnings)) return;
+  for (const w of warnings) if (typeof w === 'string') process.stderr.write(`Warning: ${stripTerminalControls(w)}\n`);
 }
 
 async function readStdin(): Promise<string> {
@@ -95,9 +103,11 @@ export async function describe(o: ApiClientOptions, kind: string | undefined, na
   return stringify(item);
 }
 
-export async function remove(o: ApiClientOptions, kind: string | undefined, name: string | undefined, namespace: string): Promise<string> {
+/** Deletes a resource; `force` deletes a Secret or Repository that others still name. */
+export async function remove(o: ApiClientOptions, kind: string | undefined, name: string | undefined, namespace: string, force = false): Promise<string> {
   if (!name) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'delete needs KIND NAME');
   const p = plural(kind);
-  await api(o, 'DELETE', `/api/v1/${p}/${encodeURIComponent(name)}?namespace=${encodeURIComponent(namespace)}`);
+  const res = await api<{ warnings?: unknown }>(o, 'DELETE', `/api/v1/${p}/${encodeURIComponent(name)}?namespace=${encodeURIComponent(namespace)}${force ? '&force=true' : ''}`);
+  printWarnings(res?.warnings);
   return `${p}/${name} deleted`;
 }

@@ -111,6 +111,7 @@ export class Controller {
     const backfilled = backfillConfigurationStatus(this.store);
     if (backfilled > 0) this.log.info('configuration outcomes rebuilt from session history', { configurations: backfilled });
     this.sessions.sweep();
+    this.resources.refreshReferences();
     this.scheduler.sync();
     this.pushgateway?.reconcile();
     this.#sweeper = setInterval(() => {

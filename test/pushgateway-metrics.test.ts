@@ -120,7 +120,7 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
   it('a session refused at claim (its Secret deleted) is pushed as a failure', async () => {
     await runBackup('nightly', { phase: 'Succeeded', snapshotId: SNAP, bytesRead: 1, bytesStored: 1 });
     assert.equal((await nightly('stash_backup_session_success'))[0]?.value, 1);
-    c.resources.delete('Secret', 'default', 'repo-secret');
+    c.resources.delete('Secret', 'default', 'repo-secret', { force: true });
     c.sessions.createBackupSession('default', 'nightly', 'manual');
     assert.equal(c.sessions.claimNext(agent()), undefined);
     await c.pushgateway!.idle();

@@ -9,6 +9,7 @@ import { parseDocuments, readBody, sendJson } from './http-util.ts';
 import { route } from './router.ts';
 import type { Route } from './router.ts';
 import { validateResource } from '../resources/validate.ts';
+import { setWarnings } from './warning-header.ts';
 
 const KIND_BY_PLURAL = new Map<string, Kind>(KINDS.map((k) => [PLURALS[k], k]));
 const ANY_KIND = `:plural(${KINDS.map((k) => PLURALS[k]).join('|')})`;
@@ -27,6 +28,14 @@ function ns(query: URLSearchParams): string {
   const v = query.get('namespace') ?? DEFAULT_NAMESPACE;
   if (!NAMESPACE.test(v)) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `namespace ${JSON.stringify(v)} is not a valid namespace name`);
   return v;
+}
+
+/** ?force=true (or ?force): delete a Secret or Repository that others still name. */
+function force(query: URLSearchParams): boolean {
+  const v = query.get('force');
+  if (v === null || v === 'false') return false;
+  if (v === '' || v === 'true') return true;
+  throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `force ${JSON.stringify(v)} must be true or false`);
 }
 
 /** The {name} path parameter, checked like metadata.name. */
@@ -48,8 +57,12 @@ export function adminRoutes(c: Controller): Route[] {
         throw new SidestashError(ErrorCodes.VALIDATION_FAILED, errors.map((e) => `document ${e.document} (${String(e.kind ?? '?')} ${String(e.name ?? '?')}): ${e.field}: ${e.message}`).join('; '), { details: { errors } });
       }
       // ...and stored in one transaction: a document that fails at apply (a conflict) stores none.
-      const results = c.resources.applyAll(docs).map(({ outcome, resource }) => ({ kind: resource.kind, namespace: resource.metadata.namespace, name: resource.metadata.name, outcome }));
-      sendJson(res, 200, { results });
+      // References to objects not there (yet) are warnings, as objects may come in any order.
+      const applied = c.resources.applyAll(docs);
+      const results = applied.map(({ outcome, resource, warnings }) => ({ kind: resource.kind, namespace: resource.metadata.namespace, name: resource.metadata.name, outcome, ...(warnings.length > 0 ? { warnings } : {}) }));
+      const warnings = [...new Set(applied.flatMap((r) => r.warnings))];
+      setWarnings(res, warnings);
+      sendJson(res, 200, { results, ...(warnings.length > 0 ? { warnings } : {}) });
     }),
     route('GET', '/api/v1/agents', ({ res }) => {
       sendJson(res, 200, { items: c.store.listAgents().map(({ tokenSha256: _t, ...a }) => ({ ...a, enrolledWith: c.agents.credentialOf(a.name)?.replace(/@[0-9a-f]+$/, '') ?? null })) });
@@ -63,8 +76,9 @@ export function adminRoutes(c: Controller): Route[] {
       sendJson(res, 200, publicView(c.resources.get(kindOf(params.plural!), ns(query), nameOf(params))));
     }),
     route('DELETE', `/api/v1/${ANY_KIND}/:name`, ({ res, params, query }) => {
-      c.resources.delete(kindOf(params.plural!), ns(query), nameOf(params));
-      sendJson(res, 200, { deleted: true });
+      const { warnings } = c.resources.delete(kindOf(params.plural!), ns(query), nameOf(params), { force: force(query) });
+      setWarnings(res, warnings);
+      sendJson(res, 200, { deleted: true, ...(warnings.length > 0 ? { warnings } : {}) });
     }),
     route('POST', '/api/v1/backupconfigurations/:name/trigger', ({ res, params, query }) => {
       const namespace = ns(query);

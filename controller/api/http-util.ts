@@ -89,7 +89,7 @@ export function sendError(res: ServerResponse, err: unknown): void {
   const status = statusFor(err);
   if (isSidestashError(err) && Array.isArray(err.details.allow)) res.setHeader('allow', (err.details.allow as string[]).join(', '));
   const body = isSidestashError(err)
-    ? { error: { code: err.code, message: err.message, retryable: err.retryable, ...(Array.isArray(err.details.errors) ? { errors: err.details.errors } : {}) } }
+    ? { error: { code: err.code, message: err.message, retryable: err.retryable, ...(Array.isArray(err.details.errors) ? { errors: err.details.errors } : {}), ...(Array.isArray(err.details.users) ? { users: err.details.users } : {}) } }
     : { error: { code: 'SIDESTASH_INTERNAL', message: 'internal error', retryable: true } };
   sendJson(res, status, body);
 }

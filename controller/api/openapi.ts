@@ -24,14 +24,14 @@ export function openApiDocument(): Record<string, unknown> {
       post: {
         operationId: 'apply',
         summary: 'Create or update resources (all are validated before any is stored)',
-        description: 'The body is one resource or a list of them, as JSON; YAML (one or more documents, content type application/yaml) is accepted too.',
+        description: 'The body is one resource or a list of them, as JSON; YAML (one or more documents, content type application/yaml) is accepted too. A reference to a Secret, Repository or AppBinding that does not exist is no error (objects may arrive in any order): the answer lists it in warnings (also as Warning: 299 headers), and the resource in status.missingReferences.',
         requestBody: {
           required: true,
           content: {
             'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/Resource' }, { type: 'array', items: { $ref: '#/components/schemas/Resource' }, minItems: 1, maxItems: 50 }] } },
           },
         },
-        responses: { '200': ok('Applied', { type: 'object', properties: { results: { type: 'array' } } }), ...common, '409': err('Conflict'), '413': err('Body too large'), '422': err('Invalid documents, every problem with its field path') },
+        responses: { '200': ok('Applied', { type: 'object', properties: { results: { type: 'array' }, warnings: { type: 'array', items: { type: 'string' } } } }), ...common, '409': err('Conflict'), '413': err('Body too large'), '422': err('Invalid documents, every problem with its field path') },
       },
     },
     '/api/v1/agents': { get: { operationId: 'listAgents', responses: { '200': ok('Agents'), ...common } } },
@@ -59,7 +59,11 @@ export function openApiDocument(): Record<string, unknown> {
     paths[`/api/v1/${plural}/{name}`] = {
       parameters: [nameParam(EXAMPLE_NAMES[kind]!), nsParam],
       get: { operationId: `get${kind}`, responses: { '200': ok(kind, { $ref: `#/components/schemas/${kind === 'Secret' ? 'SecretView' : kind}` }), ...common, '404': err('Not found') } },
-      delete: { operationId: `delete${kind}`, responses: { '200': ok('Deleted'), ...common, '404': err('Not found'), '409': err('Running sessions cannot be deleted') } },
+      delete: {
+        operationId: `delete${kind}`,
+        ...(kind === 'Secret' || kind === 'Repository' ? { parameters: [{ name: 'force', in: 'query', required: false, description: 'Delete even while other resources name it (they show it in status.missingReferences)', schema: { type: 'boolean' } }] } : {}),
+        responses: { '200': ok('Deleted'), ...common, '404': err('Not found'), '409': err(kind === 'Secret' || kind === 'Repository' ? 'In use (the message and details.users list the users); see force' : 'Running sessions cannot be deleted') },
+      },
     };
   }
   paths['/api/v1/backupconfigurations/{name}/trigger'] = { post: { operationId: 'triggerBackup', parameters: [nameParam(EXAMPLE_NAMES.BackupConfiguration!), nsParam], responses: { '201': ok('BackupSession created'), ...common, '404': err('Not found'), '409': err('A session is pending or running') } } };

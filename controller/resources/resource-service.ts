@@ -6,11 +6,19 @@ import { API_VERSION } from './types.ts';
 import type { Kind, Resource } from './types.ts';
 import { validateResource } from './validate.ts';
 import { decodeSecretValue } from './secret-values.ts';
+import { missingReferencesIn, referenceUsers, refreshMissingReferences } from './reference-status.ts';
+import { referenceWarnings } from './references.ts';
 
 export const DEFAULT_NAMESPACE = 'default';
 const REDACTED = '[REDACTED]';
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+/** What apply did with one document; warnings name references to objects that do not exist (yet). */
+export interface ApplyResult {
+  outcome: ApplyOutcome;
+  resource: Resource;
+  warnings: string[];
+}
 /** What happened to a resource, for change listeners. */
 export type ResourceChange = 'applied' | 'deleted';
 
@@ -24,17 +32,25 @@ export class ResourceService {
   }
 
   /** Validates and stores a document; VALIDATION_FAILED lists every problem with its field path. */
-  apply(doc: unknown): { outcome: ApplyOutcome; resource: Resource } {
+  apply(doc: unknown): ApplyResult {
     return this.applyAll([doc])[0]!;
   }
 
   /**
    * Stores several documents all or nothing: one store transaction, so that a document failing
    * at apply (e.g. a changed session: CONFLICT) leaves the earlier ones unstored. Change
-   * listeners hear of the stored resources only after the commit.
+   * listeners hear of the stored resources only after the commit. References are resolved
+   * once all documents are stored, so their order does not matter.
    */
-  applyAll(docs: readonly unknown[]): { outcome: ApplyOutcome; resource: Resource }[] {
-    const results = this.#store.transaction(() => docs.map((d) => this.#applyOne(d)));
+  applyAll(docs: readonly unknown[]): ApplyResult[] {
+    const results = this.#store.transaction(() => {
+      const applied = docs.map((d) => this.#applyOne(d));
+      for (const ns of new Set(applied.map((r) => r.resource.metadata.namespace))) refreshMissingReferences(this.#store, ns);
+      return applied.map(({ outcome, resource }) => {
+        const current = this.#store.get<Record<string, unknown>, Record<string, unknown>>(resource.kind, resource.metadata.namespace, resource.metadata.name) ?? resource;
+        return { outcome, resource: current, warnings: referenceWarnings(current, missingReferencesIn(this.#store, current)) };
+      });
+    });
     for (const r of results) if (r.outcome !== 'unchanged') this.#onChange(r.resource, 'applied');
     return results;
   }
@@ -73,13 +89,32 @@ export class ResourceService {
     return this.#store.list(kind, namespace);
   }
 
-  delete(kind: Kind, namespace: string, name: string): void {
+  /**
+   * Deletes a resource. A Secret or Repository that others name is refused (CONFLICT, with
+   * details.users) unless `force`; forced, the answer's warnings name whom it leaves broken.
+   */
+  delete(kind: Kind, namespace: string, name: string, options: { force?: boolean } = {}): { warnings: string[] } {
     const r = this.get(kind, namespace, name);
     if ((kind === 'BackupSession' || kind === 'RestoreSession') && (r.status as { phase?: string } | undefined)?.phase === 'Running') {
       throw new SidestashError(ErrorCodes.CONFLICT, `${kind} ${namespace}/${name} is running; cancel it first`);
     }
-    this.#store.delete(kind, namespace, name);
+    const warnings = this.#store.transaction(() => {
+      const users = kind === 'Secret' || kind === 'Repository' ? referenceUsers(this.#store, kind, namespace, name) : [];
+      const named = users.map((u) => `${u.kind} ${u.namespace}/${u.name} (${u.field})`);
+      if (users.length > 0 && !options.force) {
+        throw new SidestashError(ErrorCodes.CONFLICT, `${kind} ${namespace}/${name} is in use by ${named.join(', ')}; delete or change those first, or force the delete (--force; API: ?force=true)`, { details: { users } });
+      }
+      this.#store.delete(kind, namespace, name);
+      refreshMissingReferences(this.#store, namespace);
+      return users.length > 0 ? [`${kind} ${namespace}/${name} was in use by ${named.join(', ')}; their sessions fail until it is created again`] : [];
+    });
     this.#onChange(r, 'deleted');
+    return { warnings };
+  }
+
+  /** Brings every status.missingReferences up to date (at start: the store may predate them). */
+  refreshReferences(): number {
+    return this.#store.transaction(() => refreshMissingReferences(this.#store));
   }
 }
 
