@@ -11,6 +11,8 @@ import { removeLeftoverOptionDirs } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
 import { agentIdentity } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
+import { retryPlan } from './controller-retry.ts';
+import type { RetryPlan } from './controller-retry.ts';
 import { runRestore } from './restore-runner.ts';
 
 export const AGENT_VERSION = '0.1.0';
@@ -37,7 +39,7 @@ export class SidecarAgent {
   }
 
   async #register(signal: AbortSignal): Promise<void> {
-    for (let attempt = 1; !signal.aborted; attempt++) {
+    for (let failures = 1; !signal.aborted; failures++) {
       try {
         const reg = await this.#client.register({ name: this.#config.name, namespace: this.#config.namespace, targets: this.#config.targets, version: AGENT_VERSION }, this.#config.bootstrapToken, signal);
         const hb = reg.heartbeatIntervalMs;
@@ -46,11 +48,27 @@ export class SidecarAgent {
         return;
       } catch (err) {
         if (signal.aborted) return;
-        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
-        this.#log.warn('registration failed; retrying', { err: errorMessage(err), code: isSidestashError(err) ? err.code : undefined, retryInMs: delay });
-        await sleep(delay, signal);
+        const plan = this.#logRetry('registration failed; retrying', err, failures);
+        await sleep(plan.delayMs, signal);
       }
     }
+  }
+
+  /** Logs a failed call to the controller with its URL, cause and what to check; returns how long to wait. */
+  #logRetry(msg: string, err: unknown, failures: number): RetryPlan {
+    const plan = retryPlan(err, failures);
+    const details = isSidestashError(err) ? err.details : {};
+    this.#log[plan.level](msg, {
+      url: typeof details.url === 'string' ? details.url : this.#config.controllerUrl,
+      ...(typeof details.cause === 'string' ? { cause: details.cause } : {}),
+      ...(typeof details.status === 'number' ? { status: details.status } : {}),
+      err: errorMessage(err),
+      code: isSidestashError(err) ? err.code : undefined,
+      attempt: failures,
+      retryInMs: plan.delayMs,
+      ...(plan.hint ? { hint: plan.hint } : {}),
+    });
+    return plan;
   }
 
   /** Runs until the signal aborts. */
@@ -66,18 +84,20 @@ export class SidecarAgent {
       this.#client.heartbeat(signal).catch((err: unknown) => this.#log.warn('heartbeat failed', { err: errorMessage(err) }));
     }, this.#heartbeatMs);
     try {
+      let pollFailures = 0;
       while (!signal.aborted) {
         let assignment: SessionAssignment | undefined;
         try {
           assignment = await this.#client.nextSession(POLL_WAIT_MS, signal);
+          pollFailures = 0;
         } catch (err) {
           if (signal.aborted) break;
           if (isSidestashError(err, ErrorCodes.UNAUTHORIZED)) {
             await this.#register(signal);
             continue;
           }
-          this.#log.warn('polling the controller failed', { err: errorMessage(err) });
-          await sleep(2000, signal);
+          const plan = this.#logRetry('polling the controller failed', err, ++pollFailures);
+          await sleep(plan.delayMs, signal);
           continue;
         }
         if (assignment) await this.#runSession(assignment, signal);

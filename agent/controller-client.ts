@@ -7,7 +7,8 @@
 import { agentPaths } from '../common/agent-paths.ts';
 import type { AgentId } from '../common/agent-paths.ts';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
-import { fetchErrorMessage, trustingFetch } from '../common/tls-fetch.ts';
+import { describeFetchFailure } from '../common/fetch-failure.ts';
+import { trustingFetch } from '../common/tls-fetch.ts';
 import type { FetchFn } from '../common/tls-fetch.ts';
 import type { AgentRegisterRequest, AgentRegistration, ProgressResponse, SessionAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
 
@@ -32,10 +33,11 @@ export class ControllerClient {
   async #call<T>(method: 'GET' | 'POST', path: string, body: unknown, auth: string | undefined, signal?: AbortSignal, timeoutMs = 30_000): Promise<{ status: number; body: T | undefined }> {
     let status: number;
     let text: string;
+    const url = `${this.#baseUrl}${path}`;
     try {
       const timeout = AbortSignal.timeout(timeoutMs);
       const fetchFn = await (this.#fetch ??= trustingFetch(this.#caCert));
-      const res = await fetchFn(`${this.#baseUrl}${path}`, {
+      const res = await fetchFn(url, {
         method,
         headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -45,7 +47,13 @@ export class ControllerClient {
       text = await res.text();
     } catch (err) {
       if (signal?.aborted) throw new SidestashError(ErrorCodes.ABORTED, 'aborted', { cause: err });
-      throw new SidestashError(ErrorCodes.CONTROLLER_UNAVAILABLE, `controller unreachable: ${fetchErrorMessage(err)}`, { retryable: true, cause: err });
+      // The URL and the cause (DNS, refused, TLS with its reason, timeout) from the cause chain.
+      const failure = describeFetchFailure(err, { timeoutMs });
+      throw new SidestashError(ErrorCodes.CONTROLLER_UNAVAILABLE, `cannot reach the controller at ${url}: ${failure.reason}`, {
+        retryable: true,
+        cause: err,
+        details: { url, cause: failure.kind, ...(failure.code ? { causeCode: failure.code } : {}) },
+      });
     }
     if (status === 204) return { status: 204, body: undefined };
     let parsed: unknown;
@@ -56,8 +64,8 @@ export class ControllerClient {
     }
     if (status >= 200 && status < 300) return { status, body: parsed as T };
     const e = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-    const code = status === 401 ? ErrorCodes.UNAUTHORIZED : ((e?.code as SidestashError['code'] | undefined) ?? ErrorCodes.CONTROLLER_UNAVAILABLE);
-    throw new SidestashError(code, `controller answered ${status}: ${e?.message ?? text.slice(0, 200)}`, { retryable: status >= 500 || status === 429 });
+    const code = status === 401 ? ErrorCodes.UNAUTHORIZED : status === 403 ? ErrorCodes.FORBIDDEN : ((e?.code as SidestashError['code'] | undefined) ?? ErrorCodes.CONTROLLER_UNAVAILABLE);
+    throw new SidestashError(code, `the controller at ${url} answered ${status}: ${e?.message ?? text.slice(0, 200)}`, { retryable: status >= 500 || status === 429, details: { url, status } });
   }
 
   async #retry<T>(fn: () => Promise<T>, opts: RetryOptions): Promise<T> {

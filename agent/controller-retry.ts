@@ -1,0 +1,46 @@
+// How the agent waits after a failed call to the controller (registration or polling), and
+// how loudly it says so: a pure plan, tested on a table.
+// - The controller refused the token (401/403): a configuration error that waiting rarely
+//   fixes, so an error that backs off exponentially from 5 s to 5 minutes.
+// - The controller is unreachable (DNS, refused, timeout, 5xx): a warning, backing off from
+//   1 s to 30 s, so that the agent is back soon after the controller is; a TLS failure is an
+//   error (a certificate the agent does not trust is configuration too) on that schedule.
+import { ErrorCodes, isSidestashError } from '../common/errors.ts';
+import type { FetchFailureKind } from '../common/fetch-failure.ts';
+
+export const AUTH_RETRY_BASE_MS = 5_000;
+export const AUTH_RETRY_MAX_MS = 5 * 60_000;
+export const UNREACHABLE_RETRY_BASE_MS = 1_000;
+export const UNREACHABLE_RETRY_MAX_MS = 30_000;
+
+export interface RetryPlan {
+  level: 'warn' | 'error';
+  delayMs: number;
+  /** What to check, for the log line. */
+  hint?: string;
+}
+
+const HINTS: Partial<Record<FetchFailureKind, string>> = {
+  dns: 'check the host name in SIDESTASH_CONTROLLER_URL',
+  refused: 'is the controller running and listening at SIDESTASH_CONTROLLER_URL?',
+  tls: "trust the controller's CA with SIDESTASH_CONTROLLER_CA_FILE (a generated one is api-ca.crt beside the controller's database), or check the host name in SIDESTASH_CONTROLLER_URL against its certificate",
+  timeout: 'the controller did not answer in time: check the network between agent and controller',
+  unreachable: 'check the network between agent and controller',
+};
+
+function backoff(baseMs: number, maxMs: number, failures: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(failures, 1) - 1, 20));
+}
+
+/** The plan after the `failures`-th consecutive failure (1 for the first). */
+export function retryPlan(err: unknown, failures: number): RetryPlan {
+  if (isSidestashError(err, ErrorCodes.UNAUTHORIZED) || isSidestashError(err, ErrorCodes.FORBIDDEN)) {
+    const hint = err.code === ErrorCodes.UNAUTHORIZED
+      ? "the controller does not accept this agent's token: check SIDESTASH_AGENT_BOOTSTRAP_TOKEN against the controller's enrolment tokens (sidestash agenttoken list)"
+      : "the enrolment token does not allow this agent's namespace or targets";
+    return { level: 'error', delayMs: backoff(AUTH_RETRY_BASE_MS, AUTH_RETRY_MAX_MS, failures), hint };
+  }
+  const kind = isSidestashError(err, ErrorCodes.CONTROLLER_UNAVAILABLE) ? (err.details.cause as FetchFailureKind | undefined) : undefined;
+  const hint = kind ? HINTS[kind] : undefined;
+  return { level: kind === 'tls' ? 'error' : 'warn', delayMs: backoff(UNREACHABLE_RETRY_BASE_MS, UNREACHABLE_RETRY_MAX_MS, failures), ...(hint ? { hint } : {}) };
+}
