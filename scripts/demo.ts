@@ -4,7 +4,9 @@
 // repository, then the database dropped and brought back by a RestoreSession, and verified.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import { localRepositoryPathProblem } from '../common/backend/local/repository-path.ts';
 import { startMariaDB } from '../test/helpers/mariadb.ts';
 import { restic } from '../test/helpers/restic.ts';
 import { DB_PASSWORD, checksums, createShop } from '../test/helpers/shop-db.ts';
@@ -12,7 +14,10 @@ import { runCli, startAgent, startController } from '../test/helpers/stack.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const state = join(root, '.sidestash');
-const repoPath = join(state, 'repository');
+// Not inside .sidestash/: the controller refuses repository paths with hidden (dot) segments.
+// Beside the checkout, or in the temporary directory when the checkout's own path has one.
+const repoPath = [join(root, 'sidestash-demo-repository'), join(tmpdir(), `sidestash-demo-repository-${userInfo().uid}`)].find((p) => localRepositoryPathProblem(p) === undefined);
+if (!repoPath) throw new Error(`no usable place for the demo repository: ${localRepositoryPathProblem(join(tmpdir(), 'sidestash-demo-repository'))}`);
 const say = (s: string): void => void process.stdout.write(`\n==> ${s}\n`);
 
 await mkdir(state, { recursive: true, mode: 0o700 });
@@ -79,7 +84,7 @@ try {
   if (after !== before) throw new Error(`checksums differ after restore:\n${before}\n${after}`);
   process.stdout.write(after);
   say('restored: every table checksum matches the original');
-  process.stdout.write(`\nThe controller's state and the repository stay in ${state}; it served HTTPS with the CA it generated there (${controller.caFile}). Try:\n  RESTIC_PASSWORD_FILE=${passwordFile} restic -r ${repoPath} snapshots\n  RESTIC_PASSWORD_FILE=${passwordFile} node bin/sidestash.ts repo dump latest --repo ${repoPath} | head\n`);
+  process.stdout.write(`\nThe controller's state stays in ${state}, the repository in ${repoPath}; it served HTTPS with the CA it generated there (${controller.caFile}). Try:\n  RESTIC_PASSWORD_FILE=${passwordFile} restic -r ${repoPath} snapshots\n  RESTIC_PASSWORD_FILE=${passwordFile} npx sidestash repo dump latest --repo ${repoPath} | head\n`);
 } finally {
   for (const p of procs.reverse()) await p.stop();
   await db.stop();
