@@ -13,8 +13,10 @@ export const USAGE = `usage: sidestash COMMAND [options]
                                      backupsessions, restoresessions, agents)
   describe KIND NAME                 show one resource in full
   delete KIND NAME                   delete a resource
-  backup trigger CONFIG [--wait]     start a backup now; --wait shows its progress until it ends
-  restore --repository R --target APPBINDING [--snapshot ID|latest] [--source-host HOST] [--database DB] [--wait]
+  backup trigger CONFIG [--name NAME] [--wait]
+                                     start a backup now; --wait shows its progress until it ends
+  restore --repository R --target APPBINDING [--snapshot ID|latest] [--source-host HOST] [--database DB] [--name NAME] [--wait]
+                                     --name: the session's name (default: restore-TARGET- and 5 random characters)
                                      --source-host: latest of the snapshots Stash wrote for HOST (e.g. host-0)
   cancel KIND NAME                   cancel a session
   wait KIND NAME                     follow a session until it ends
@@ -54,6 +56,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       'source-host': { type: 'string' },
       targets: { type: 'string' },
       description: { type: 'string' },
+      name: { type: 'string' },
     },
   });
   const { apiOptionsFromEnv, api } = await import('./api-client.ts');
@@ -78,13 +81,13 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       return print(await remove(o, positionals[0], positionals[1], ns));
     case 'backup': {
       if (positionals[0] !== 'trigger' || !positionals[1]) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'usage: sidestash backup trigger CONFIG [--wait]');
-      const s = await triggerBackup(o, positionals[1], ns);
+      const s = await triggerBackup(o, positionals[1], ns, values.name);
       print(`backupsession/${s.metadata.name} created`);
       return values.wait ? waitForSession(o, 'backupsessions', s.metadata.name, ns, signal) : 0;
     }
     case 'restore': {
       if (!values.repository || !values.target) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'restore needs --repository and --target');
-      const s = await createRestore(o, { repository: values.repository, target: values.target, snapshot: values.snapshot!, database: values.database, sourceHost: values['source-host'], namespace: ns });
+      const s = await createRestore(o, { repository: values.repository, target: values.target, snapshot: values.snapshot!, database: values.database, sourceHost: values['source-host'], namespace: ns, name: values.name });
       print(`restoresession/${s.metadata.name} created`);
       return values.wait ? waitForSession(o, 'restoresessions', s.metadata.name, ns, signal) : 0;
     }

@@ -69,7 +69,8 @@ export function adminRoutes(c: Controller): Route[] {
     route('POST', '/api/v1/backupconfigurations/:name/trigger', ({ res, params, query }) => {
       const namespace = ns(query);
       c.resources.get('BackupConfiguration', namespace, nameOf(params));
-      const session = c.sessions.createBackupSession(namespace, nameOf(params), 'manual');
+      // ?name= names the session (a taken name: CONFLICT); without it, generateName's rule.
+      const session = c.sessions.createBackupSession(namespace, nameOf(params), 'manual', query.has('name') ? nameOf({ name: query.get('name')! }) : undefined);
       if (!session) throw new SidestashError(ErrorCodes.CONFLICT, `a session of BackupConfiguration ${namespace}/${params.name} is already pending or running`, { retryable: true });
       sendJson(res, 201, session);
     }),

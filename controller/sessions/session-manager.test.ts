@@ -91,7 +91,23 @@ describe('SessionManager (injected clock)', () => {
       s.sessions.complete('BackupSession', 'default', first, agent.name, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } });
       const second = s.sessions.createBackupSession('default', 'nightly', 'manual')!.metadata.name;
       assert.notEqual(second, first);
-      assert.equal(second, `${first}-1`);
+      for (const n of [first, second]) assert.match(n, /^nightly-[bcdfghjklmnpqrstvwxz2456789]{5}$/, 'generateName: the configuration and 5 random characters');
+      s.sessions.complete('BackupSession', 'default', s.sessions.claimNext(agent)!.name, agent.name, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } });
+      // An explicit name is used as given; a taken one is refused, and creates nothing.
+      assert.equal(s.sessions.createBackupSession('default', 'nightly', 'manual', 'by-hand')!.metadata.name, 'by-hand');
+      s.sessions.complete('BackupSession', 'default', s.sessions.claimNext(agent)!.name, agent.name, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } });
+      const count = s.store.list('BackupSession').length;
+      assert.throws(() => s.sessions.createBackupSession('default', 'nightly', 'manual', first), (err) => isSidestashError(err, ErrorCodes.CONFLICT) && err.message.includes(first));
+      assert.equal(s.store.list('BackupSession').length, count);
+    });
+
+    it('a long configuration name is cut so that session names stay DNS labels', () => {
+      s = setUp();
+      const long = `n${'x'.repeat(62)}`;
+      s.store.put({ ...s.store.get('BackupConfiguration', 'default', 'nightly')!, metadata: { name: long, namespace: 'default' } });
+      const name = s.sessions.createBackupSession('default', long, 'manual')!.metadata.name;
+      assert.equal(name.length, 63);
+      assert.ok(name.startsWith(long.slice(0, 58)), name);
     });
   });
 

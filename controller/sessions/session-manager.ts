@@ -7,6 +7,7 @@
 // outcome on the BackupConfiguration's status (configuration-outcome.ts).
 import { EventEmitter } from 'node:events';
 import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
+import { freeName } from '../../common/generate-name.ts';
 import type { Logger } from '../../common/log.ts';
 import { isFinalPhase } from '../../common/protocol.ts';
 import type { SessionAssignment, SessionProgress, SessionResult } from '../../common/protocol.ts';
@@ -77,8 +78,11 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     return this.#store.list(kind) as Session[];
   }
 
-  /** Creates a BackupSession unless one of the configuration is Pending or Running (no overlap). */
-  createBackupSession(namespace: string, configName: string, trigger: 'schedule' | 'manual'): Session | undefined {
+  /**
+   * Creates a BackupSession unless one of the configuration is Pending or Running (no overlap),
+   * named `name` (CONFLICT when taken) or `<configuration>-<5 random characters>` (generate-name.ts).
+   */
+  createBackupSession(namespace: string, configName: string, trigger: 'schedule' | 'manual', name?: string): Session | undefined {
     return this.#store.transaction(() => {
       const cfg = this.#store.get('BackupConfiguration', namespace, configName);
       // A predecessor of the same name still running does not block this configuration.
@@ -86,12 +90,12 @@ export class SessionManager extends EventEmitter<SessionEvents> {
         (s) => s.metadata.namespace === namespace && (s.spec as BackupSessionSpec).invoker.name === configName && (s.status?.phase === 'Pending' || s.status?.phase === 'Running') && (!cfg || isSessionOf(s, cfg)),
       );
       if (active) return undefined;
-      let name = `${configName}-${Math.floor(this.#now() / 1000)}`;
-      for (let i = 1; this.#store.get('BackupSession', namespace, name); i++) name = `${configName}-${Math.floor(this.#now() / 1000)}-${i}`;
+      const taken = (n: string): boolean => this.#store.get('BackupSession', namespace, n) !== undefined;
+      if (name !== undefined && taken(name)) throw new SidestashError(ErrorCodes.CONFLICT, `BackupSession ${namespace}/${name} already exists; choose another name or leave it out`);
       return this.#save({
         apiVersion: 'sidestash.io/v1',
         kind: 'BackupSession',
-        metadata: { name, namespace, labels: { 'sidestash.io/invoker': configName }, creationTimestamp: this.#iso() },
+        metadata: { name: name ?? freeName(`${configName}-`, taken), namespace, labels: { 'sidestash.io/invoker': configName }, creationTimestamp: this.#iso() },
         spec: { invoker: { kind: 'BackupConfiguration', name: configName, ...(cfg?.metadata.uid ? { uid: cfg.metadata.uid } : {}) }, trigger },
         status: { phase: 'Pending' },
       });
