@@ -14,7 +14,7 @@ import { integrityCell, integrityMessage } from './integrity-cells.ts';
 interface SessionDoc {
   kind: string;
   metadata: { name: string; namespace: string };
-  status?: { phase?: string; progress?: { bytesDumped: number; rateBytesPerSecond: number; estimatedTotalBytes?: number; etaSeconds?: number }; error?: { code: string; message: string }; snapshotId?: string; bytesRead?: number; bytesStored?: number; durationSeconds?: number; suspiciousShrink?: SuspiciousShrink; integrity?: unknown };
+  status?: { phase?: string; reason?: string; message?: string; progress?: { bytesDumped: number; rateBytesPerSecond: number; estimatedTotalBytes?: number; etaSeconds?: number }; error?: { code: string; message: string }; snapshotId?: string; bytesRead?: number; bytesStored?: number; durationSeconds?: number; suspiciousShrink?: SuspiciousShrink; integrity?: unknown };
 }
 
 export async function triggerBackup(o: ApiClientOptions, config: string, namespace: string, name?: string): Promise<SessionDoc> {
@@ -100,7 +100,7 @@ async function followSession(o: ApiClientOptions, kindPlural: 'backupsessions' |
         }
         started = true;
       } else {
-        process.stderr.write(`${JSON.stringify({ session: name, phase: payload.phase, bytesDumped: p?.bytesDumped ?? 0, estimatedTotalBytes: p?.estimatedTotalBytes, rateBytesPerSecond: p?.rateBytesPerSecond ?? 0, etaSeconds: p?.etaSeconds })}\n`);
+        process.stderr.write(`${JSON.stringify({ session: name, phase: payload.phase, bytesDumped: p?.bytesDumped ?? 0, estimatedTotalBytes: p?.estimatedTotalBytes, rateBytesPerSecond: p?.rateBytesPerSecond ?? 0, etaSeconds: p?.etaSeconds, ...(st.phase === 'Pending' && st.message ? { reason: st.reason, message: terminalText(st.message) } : {}) })}\n`);
       }
       if (isFinalPhase(st.phase)) {
         bar?.stop();

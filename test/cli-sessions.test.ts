@@ -2,7 +2,7 @@
 // and MariaDB: a restore of a database the snapshot does not contain fails and names those it
 // does; restores started in the same second get distinct names; --name names a session (a taken
 // one is refused); Ctrl-C on --wait leaves the session running, says how to follow or cancel it,
-// and exits 130.
+// and exits 130; a Pending session says why it waits.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -139,7 +139,15 @@ describe('session commands (CLI, controller, agent, MariaDB)', () => {
       child.kill('SIGINT');
       assert.equal(await exited, 130, stdout + stderr);
       assert.match(stderr, new RegExp(`stopped waiting; ${kind}/${name} keeps running\\n  follow it:  sidestash wait ${kind} ${name}\\n  cancel it:  sidestash cancel ${kind} ${name}\\n`));
-      assert.equal((await session('restoresessions', name)).status?.phase, 'Pending', 'the session goes on');
+      const pending = await session('restoresessions', name);
+      assert.equal(pending.status?.phase, 'Pending', 'the session goes on');
+      // ...and says why it waits: in its status, in `get`, and on the --wait progress lines.
+      assert.equal((pending.status as { reason?: string }).reason, 'NoAgent');
+      assert.match(stderr, /"phase":"Pending",.*"reason":"NoAgent","message":"no agent serves default\/idle-db/);
+      const listed = await runCli(['get', 'restoresessions'], env);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.match(listed.stdout, /^NAME +PHASE .* MESSAGE$/m);
+      assert.match(listed.stdout, new RegExp(`^${name} +Pending .* no agent serves default/idle-db \\(none has it in SIDESTASH_AGENT_TARGETS\\)$`, 'm'));
       // The commands printed work as printed.
       const cancel = await runCli(['cancel', kind, name], env);
       assert.equal(cancel.code, 0, cancel.stderr);

@@ -57,10 +57,10 @@ export function adminRoutes(c: Controller): Route[] {
     route('GET', `/api/v1/${ANY_KIND}`, ({ res, params, query }) => {
       const kind = kindOf(params.plural!);
       const namespace = query.has('namespace') ? ns(query) : undefined;
-      sendJson(res, 200, { items: c.resources.list(kind, namespace).map(publicView) });
+      sendJson(res, 200, { items: c.sessions.withPendingReasons(c.resources.list(kind, namespace)).map(publicView) });
     }),
     route('GET', `/api/v1/${ANY_KIND}/:name`, ({ res, params, query }) => {
-      sendJson(res, 200, publicView(c.resources.get(kindOf(params.plural!), ns(query), nameOf(params))));
+      sendJson(res, 200, publicView(c.sessions.withPendingReasons([c.resources.get(kindOf(params.plural!), ns(query), nameOf(params))])[0]!));
     }),
     route('DELETE', `/api/v1/${ANY_KIND}/:name`, ({ res, params, query }) => {
       c.resources.delete(kindOf(params.plural!), ns(query), nameOf(params));

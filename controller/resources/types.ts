@@ -113,6 +113,9 @@ export interface SessionProgressStatus {
 
 export interface SessionStatus {
   phase: SessionPhase;
+  /** Pending only, computed when read (sessions/pending-reason.ts): why it waits, as a code and in words. */
+  reason?: string;
+  message?: string;
   agent?: string;
   startedAt?: string;
   finishedAt?: string;

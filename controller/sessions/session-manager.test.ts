@@ -111,6 +111,34 @@ describe('SessionManager (injected clock)', () => {
     });
   });
 
+  describe('why a Pending session waits', () => {
+    it('reads the reason from the store each time, writes nothing, and a claimed session no longer has one', () => {
+      s = setUp();
+      const restore = (name: string) => s.store.put({ apiVersion: 'sidestash.io/v1', kind: 'RestoreSession', metadata: { name, namespace: 'default' }, spec: { repository: { name: 'repo' }, target: { ref: { name: 'db' } } }, status: { phase: 'Pending' } });
+      const backup = s.sessions.createBackupSession('default', 'nightly', 'manual')!;
+      const why = (r: { kind: string } = s.store.get('BackupSession', 'default', backup.metadata.name)!) => (s.sessions.withPendingReasons([r as Parameters<SessionManager['withPendingReasons']>[0][number]])[0]!.status as unknown as SessionStatus);
+      assert.deepEqual([why().reason, why().message], ['NoAgent', 'no agent serves default/db (none has it in SIDESTASH_AGENT_TARGETS)']);
+      const version = s.store.get('BackupSession', 'default', backup.metadata.name)!.metadata.resourceVersion;
+      s.store.putAgent({ ...agent, lastSeenAt: new Date(T0 - LEASE_MS).toISOString() });
+      assert.equal(why().reason, 'AgentOffline');
+      s.store.putAgent({ ...agent, lastSeenAt: new Date(T0).toISOString() });
+      assert.deepEqual([why().reason, why().message], ['WaitingForAgent', 'waiting for agent default/agent-0 to take it']);
+      const queued = restore('after');
+      assert.deepEqual([why(queued).reason, why(queued).message], ['Queued', `queued behind backupsession default/${backup.metadata.name}`]);
+      assert.equal(s.store.get('BackupSession', 'default', backup.metadata.name)!.metadata.resourceVersion, version, 'nothing was written');
+      assert.equal(s.sessions.claimNext(agent)?.name, backup.metadata.name, 'the queue order holds');
+      assert.deepEqual([why(queued).reason, why(queued).message], ['AgentBusy', `agent default/agent-0 is busy with backupsession default/${backup.metadata.name}`]);
+      const running = why();
+      assert.equal(running.phase, 'Running');
+      assert.equal(running.reason, undefined);
+      assert.equal(running.message, undefined);
+      // A session whose configuration is gone says so.
+      s.store.delete('BackupConfiguration', 'default', 'nightly');
+      const orphan = s.store.put({ ...backup, metadata: { name: 'orphan', namespace: 'default' }, status: { phase: 'Pending' } });
+      assert.deepEqual([why(orphan).reason, why(orphan).message], ['TargetMissing', 'BackupConfiguration default/nightly does not exist']);
+    });
+  });
+
   describe('cancel and deadlines', () => {
     it('a Pending session cancelled fails at once with SESSION_CANCELLED; a finished one cannot be cancelled', () => {
       s = setUp();

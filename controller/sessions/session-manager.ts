@@ -18,6 +18,7 @@ import { backupAssignment, restoreAssignment } from './assignment.ts';
 import { configurationStatusAfter } from './configuration-outcome.ts';
 import { configurationOf, isSessionOf } from './invoker-of.ts';
 import { pendingOutcome } from './pending-outcome.ts';
+import { pendingReason } from './pending-reason.ts';
 import { clearReadDataCheckPending, markReadDataCheckPending, recordRepositoryIntegrity } from './repository-integrity.ts';
 import { suspiciousShrinkOf } from './suspicious-shrink.ts';
 import { DELETED_CONFIGURATION_MESSAGE, resultAfterCancel } from './timeout-outcome.ts';
@@ -205,6 +206,35 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     }
     this.emit('finished', saved);
     return saved;
+  }
+
+  /**
+   * The sessions among `items`, Pending ones with status.reason and status.message saying why
+   * they wait (pending-reason.ts), computed from the store now; nothing is written.
+   */
+  withPendingReasons<T extends Resource>(items: readonly T[]): T[] {
+    if (!items.some((r) => (r.kind === 'BackupSession' || r.kind === 'RestoreSession') && (r.status as SessionStatus | undefined)?.phase === 'Pending')) return [...items];
+    const agents = this.#store.listAgents();
+    const all = [...this.#sessionsOf('BackupSession'), ...this.#sessionsOf('RestoreSession')];
+    const refOf = (s: Session) => ({ kind: s.kind as SessionKind, namespace: s.metadata.namespace, name: s.metadata.name });
+    const running = all.filter((s) => s.status?.phase === 'Running' && s.status.agent !== undefined).map((s) => ({ ...refOf(s), agent: s.status!.agent! }));
+    // The claim queue: oldest resourceVersion first (claimNext).
+    const pending = all.filter((s) => s.status?.phase === 'Pending').sort((a, b) => (a.metadata.resourceVersion ?? 0) - (b.metadata.resourceVersion ?? 0)).map((s) => ({ s, target: this.#resolvedTarget(s) }));
+    const now = this.#now();
+    return items.map((r) => {
+      if (r.kind !== 'BackupSession' && r.kind !== 'RestoreSession') return r;
+      const s = r as unknown as Session;
+      if (s.status?.phase !== 'Pending') return r;
+      const appBinding = this.#resolvedTarget(s);
+      const mine = pending.findIndex((p) => p.s.kind === s.kind && p.s.metadata.namespace === s.metadata.namespace && p.s.metadata.name === s.metadata.name);
+      const ahead = pending.slice(0, Math.max(mine, 0)).filter((p) => p.target !== undefined && p.target === appBinding && p.s.metadata.namespace === s.metadata.namespace).map((p) => refOf(p.s));
+      const why = pendingReason({
+        target: appBinding === undefined ? undefined : `${s.metadata.namespace}/${appBinding}`,
+        ...(appBinding === undefined ? { missing: `BackupConfiguration ${s.metadata.namespace}/${(s.spec as BackupSessionSpec).invoker.name}` } : {}),
+        agents, running, ahead, nowMs: now, onlineMs: this.#leaseMs,
+      });
+      return { ...r, status: { ...s.status, reason: why.reason, message: why.message } };
+    });
   }
 
   /** Asks a session to stop: Pending ones fail at once, Running ones when the agent hears of it. */
