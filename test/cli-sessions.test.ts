@@ -136,7 +136,8 @@ describe('session commands (CLI, controller, agent, MariaDB)', () => {
         if (/"phase":"Pending"/.test(stderr)) resolve();
       }));
       name ??= createdName(stdout, kind);
-      child.kill('SIGINT');
+      // As a terminal's Ctrl-C does (process.kill: Deno's child.kill would report the exit as the signal's, not the code).
+      process.kill(child.pid!, 'SIGINT');
       assert.equal(await exited, 130, stdout + stderr);
       assert.match(stderr, new RegExp(`stopped waiting; ${kind}/${name} keeps running\\n  follow it:  sidestash wait ${kind} ${name}\\n  cancel it:  sidestash cancel ${kind} ${name}\\n`));
       const pending = await session('restoresessions', name);
