@@ -1,5 +1,5 @@
-// Session names as Kubernetes' generateName makes them: the prefix, cut so that the whole stays
-// a DNS label (at most 63 characters), and 5 random characters from the alphabet Kubernetes
+// Session names as Kubernetes' generateName makes them: the prefix, cut so that the whole has at
+// most 63 characters (a DNS label when the prefix has no dots), and 5 random characters from the alphabet Kubernetes
 // uses (no vowels, no 0/1/3: no words, nothing to misread). 27^5 (14 million) names per prefix:
 // a collision is rare, and the store refuses one, so callers try again.
 import { randomInt } from 'node:crypto';
