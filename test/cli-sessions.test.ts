@@ -154,7 +154,7 @@ describe('session commands (CLI, controller, agent, MariaDB)', () => {
       assert.equal(cancel.code, 0, cancel.stderr);
       const waited = await runCli(['wait', kind, name], env);
       assert.equal(waited.code, 1);
-      assert.match(waited.stdout, /Failed: SIDESTASH_SESSION_CANCELLED/);
+      assert.match(waited.stdout, new RegExp(`^${kind}/${name} Cancelled: SIDESTASH_SESSION_CANCELLED: cancelled before it started$`, 'm'));
     });
   }
 });

@@ -100,7 +100,7 @@ export interface RepositoryStatus {
   readDataCheckPending?: { session: string; since: string };
 }
 
-export type SessionPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+export type SessionPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Cancelled';
 
 export interface SessionProgressStatus {
   bytesDumped: number;
@@ -164,7 +164,7 @@ export interface BackupConfigurationStatus {
   lastSessionName?: string;
   skippedOverlaps?: number;
   /** Set when one of its BackupSessions reaches a terminal phase (sessions/configuration-outcome.ts); kept when history is pruned. */
-  lastFinishedPhase?: 'Succeeded' | 'Failed';
+  lastFinishedPhase?: 'Succeeded' | 'Failed' | 'Cancelled';
   lastFinishedSession?: string;
   /** The newest finished session's running time (0 when it never started). */
   lastDurationSeconds?: number;

@@ -140,14 +140,17 @@ describe('SessionManager (injected clock)', () => {
   });
 
   describe('cancel and deadlines', () => {
-    it('a Pending session cancelled fails at once with SESSION_CANCELLED; a finished one cannot be cancelled', () => {
+    it('a Pending session cancelled ends Cancelled at once (SESSION_CANCELLED); a finished one cannot be cancelled', () => {
       s = setUp();
       const name = s.sessions.createBackupSession('default', 'nightly', 'manual')!.metadata.name;
-      assert.equal(s.sessions.cancel('BackupSession', 'default', name).status?.error?.code, ErrorCodes.SESSION_CANCELLED);
+      const ended = s.sessions.cancel('BackupSession', 'default', name).status;
+      assert.equal(ended?.phase, 'Cancelled');
+      assert.equal(ended?.error?.code, ErrorCodes.SESSION_CANCELLED);
+      assert.deepEqual({ ...s.store.get('BackupConfiguration', 'default', 'nightly')!.status as BackupConfigurationStatus }, { lastFinishedPhase: 'Cancelled', lastFinishedSession: name, lastDurationSeconds: 0 }, 'neither a success nor a failure');
       assert.throws(() => s.sessions.cancel('BackupSession', 'default', name), (err) => isSidestashError(err, ErrorCodes.CONFLICT));
     });
 
-    it('a Running session cancelled through the API is told so by its next progress and ends SESSION_CANCELLED, even past its deadline', () => {
+    it('a Running session cancelled through the API is told so by its next progress and ends Cancelled (SESSION_CANCELLED), even past its deadline', () => {
       s = setUp('10m');
       const name = start();
       s.clock.now = T0 + 1000;
@@ -160,6 +163,7 @@ describe('SessionManager (injected clock)', () => {
       s.sessions.sweep();
       assert.equal(status(name).cancelReason, 'requested', 'the deadline does not rewrite a user cancel');
       const done = s.sessions.complete('BackupSession', 'default', name, agent.name, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'backup stopped: cancelled by the controller' } });
+      assert.equal(done.status?.phase, 'Cancelled');
       assert.equal(done.status?.error?.code, ErrorCodes.SESSION_CANCELLED);
     });
 
@@ -265,7 +269,7 @@ describe('SessionManager: pending timeout, deleted configurations, configuration
     assert.equal(s.sessions.claimNext(agent)?.name, name);
   });
 
-  it('deleting the configuration fails its Pending session at once and asks its Running one to stop (SESSION_CANCELLED, saying why)', () => {
+  it('deleting the configuration ends its Pending session Cancelled at once and asks its Running one to stop (SESSION_CANCELLED, saying why)', () => {
     s.store.put({ apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration', metadata: { name: 'weekly', namespace: 'default' }, spec: { schedule: '0 3 * * 0', repository: { name: 'repo' }, target: { ref: { name: 'db' } } } });
     const running = s.sessions.createBackupSession('default', 'weekly', 'manual')!.metadata.name;
     assert.equal(s.sessions.claimNext(agent)?.name, running);
@@ -276,12 +280,13 @@ describe('SessionManager: pending timeout, deleted configurations, configuration
     s.store.put({ apiVersion: 'sidestash.io/v1', kind: 'BackupSession', metadata: { name: 'weekly-queued', namespace: 'default' }, spec: { invoker: { kind: 'BackupConfiguration', name: 'weekly' }, trigger: 'manual' }, status: { phase: 'Pending' } });
     s.store.delete('BackupConfiguration', 'default', 'weekly');
     s.sessions.endSessionsOf('default', 'weekly');
-    assert.equal(session('weekly-queued').phase, 'Failed');
+    assert.equal(session('weekly-queued').phase, 'Cancelled');
     assert.equal(session('weekly-queued').error?.code, ErrorCodes.SESSION_CANCELLED);
     assert.match(session('weekly-queued').error?.message ?? '', /its BackupConfiguration was deleted/);
     assert.equal(session(running).cancelReason, 'deleted');
     assert.deepEqual(s.sessions.progress('BackupSession', 'default', running, agent.name, progress), { cancel: true });
     const done = s.sessions.complete('BackupSession', 'default', running, agent.name, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'backup stopped: cancelled by the controller' } });
+    assert.equal(done.status?.phase, 'Cancelled');
     assert.equal(done.status?.error?.code, ErrorCodes.SESSION_CANCELLED);
     assert.match(done.status?.error?.message ?? '', /^its BackupConfiguration was deleted: backup stopped/);
     assert.equal(session(other).phase, 'Pending', "another configuration's session is left alone");
@@ -332,21 +337,23 @@ describe('SessionManager: pending timeout, deleted configurations, configuration
 
 describe('resultAfterCancel', () => {
   const cancelled: SessionResult = { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'backup stopped' } };
-  const table: [string, Pick<SessionStatus, 'cancelReason' | 'deadline'>, SessionResult, string | undefined][] = [
-    ['cancelled at the deadline', { cancelReason: 'timeout', deadline: 'D' }, cancelled, ErrorCodes.SESSION_TIMEOUT],
-    ['cancelled by a user', { cancelReason: 'requested', deadline: 'D' }, cancelled, ErrorCodes.SESSION_CANCELLED],
-    ['no cancel asked (the agent stopped on its own)', {}, cancelled, ErrorCodes.SESSION_CANCELLED],
-    ['the agent already said timeout', { cancelReason: 'timeout' }, { phase: 'Failed', error: { code: ErrorCodes.SESSION_TIMEOUT, message: 'x' } }, ErrorCodes.SESSION_TIMEOUT],
-    ['another failure at the deadline', { cancelReason: 'timeout' }, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } }, 'SIDESTASH_DUMP_FAILED'],
-    ['a success that raced the deadline', { cancelReason: 'timeout' }, { phase: 'Succeeded', snapshotId: 'abc' }, undefined],
-    ['cancelled because its configuration was deleted', { cancelReason: 'deleted' }, cancelled, ErrorCodes.SESSION_CANCELLED],
-    ['a success that raced the deletion', { cancelReason: 'deleted' }, { phase: 'Succeeded', snapshotId: 'abc' }, undefined],
+  const table: [string, Pick<SessionStatus, 'cancelReason' | 'deadline'>, SessionResult, string | undefined, SessionResult['phase']][] = [
+    ['cancelled at the deadline', { cancelReason: 'timeout', deadline: 'D' }, cancelled, ErrorCodes.SESSION_TIMEOUT, 'Failed'],
+    ['cancelled by a user', { cancelReason: 'requested', deadline: 'D' }, cancelled, ErrorCodes.SESSION_CANCELLED, 'Cancelled'],
+    ['no cancel asked (the agent stopped on its own)', {}, cancelled, ErrorCodes.SESSION_CANCELLED, 'Failed'],
+    ['the agent already said timeout', { cancelReason: 'timeout' }, { phase: 'Failed', error: { code: ErrorCodes.SESSION_TIMEOUT, message: 'x' } }, ErrorCodes.SESSION_TIMEOUT, 'Failed'],
+    ['another failure at the deadline', { cancelReason: 'timeout' }, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } }, 'SIDESTASH_DUMP_FAILED', 'Failed'],
+    ['another failure after a user cancel', { cancelReason: 'requested' }, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } }, 'SIDESTASH_DUMP_FAILED', 'Failed'],
+    ['a success that raced the deadline', { cancelReason: 'timeout' }, { phase: 'Succeeded', snapshotId: 'abc' }, undefined, 'Succeeded'],
+    ['a success that raced a user cancel', { cancelReason: 'requested' }, { phase: 'Succeeded', snapshotId: 'abc' }, undefined, 'Succeeded'],
+    ['cancelled because its configuration was deleted', { cancelReason: 'deleted' }, cancelled, ErrorCodes.SESSION_CANCELLED, 'Cancelled'],
+    ['a success that raced the deletion', { cancelReason: 'deleted' }, { phase: 'Succeeded', snapshotId: 'abc' }, undefined, 'Succeeded'],
   ];
-  for (const [what, status, result, code] of table) {
+  for (const [what, status, result, code, phase] of table) {
     it(what, () => {
       const out = resultAfterCancel(status, result);
       assert.equal(out.error?.code, code);
-      assert.equal(out.phase, result.phase);
+      assert.equal(out.phase, phase);
       assert.equal(out.snapshotId, result.snapshotId);
     });
   }

@@ -1,5 +1,5 @@
-// Session lifecycle: Pending -> Running (claimed by an agent, under a lease) -> Succeeded or
-// Failed. A Running session whose agent stops renewing the lease is failed (AGENT_LOST),
+// Session lifecycle: Pending -> Running (claimed by an agent, under a lease) -> Succeeded,
+// Failed or Cancelled (stopped on request: a cancel, its BackupConfiguration deleted). A Running session whose agent stops renewing the lease is failed (AGENT_LOST),
 // one past its deadline is cancelled and then failed (SESSION_TIMEOUT): none stays Running.
 // A Pending session that no online agent serves fails after the pending timeout (NO_AGENT,
 // pending-outcome.ts); the sessions of a deleted BackupConfiguration end (endSessionsOf).
@@ -242,7 +242,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     return this.#store.transaction(() => {
       const s = this.#store.get(kind, ns, name) as Session | undefined;
       if (!s) throw new SidestashError(ErrorCodes.NOT_FOUND, `${kind} ${ns}/${name} not found`);
-      if (s.status?.phase === 'Pending') return this.#finish(s, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'cancelled before it started' } });
+      if (s.status?.phase === 'Pending') return this.#finish(s, { phase: 'Cancelled', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'cancelled before it started' } });
       if (s.status?.phase !== 'Running') throw new SidestashError(ErrorCodes.CONFLICT, `${kind} ${ns}/${name} has already finished`);
       return this.#save({ ...s, status: { ...s.status, cancelRequested: true, cancelReason: s.status.cancelReason ?? 'requested' } });
     });
@@ -254,15 +254,15 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   }
 
   /**
-   * A BackupConfiguration was deleted: its Pending sessions fail at once (SESSION_CANCELLED), its
-   * Running ones are asked to stop (cancelReason 'deleted'; they end SESSION_CANCELLED too).
+   * A BackupConfiguration was deleted: its Pending sessions end Cancelled at once (SESSION_CANCELLED),
+   * its Running ones are asked to stop (cancelReason 'deleted'; they end Cancelled too).
    */
   endSessionsOf(ns: string, configName: string): void {
     for (const s of this.#sessionsOf('BackupSession')) {
       if (s.metadata.namespace !== ns || (s.spec as BackupSessionSpec).invoker.name !== configName) continue;
       this.#store.transaction(() => {
         const cur = this.#store.get('BackupSession', ns, s.metadata.name) as Session | undefined;
-        if (cur?.status?.phase === 'Pending') this.#finish(cur, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: `${DELETED_CONFIGURATION_MESSAGE} before the session started` } });
+        if (cur?.status?.phase === 'Pending') this.#finish(cur, { phase: 'Cancelled', error: { code: ErrorCodes.SESSION_CANCELLED, message: `${DELETED_CONFIGURATION_MESSAGE} before the session started` } });
         else if (cur?.status?.phase === 'Running' && !cur.status.cancelRequested) this.#save({ ...cur, status: { ...cur.status, cancelRequested: true, cancelReason: 'deleted' } });
       });
     }
