@@ -39,7 +39,10 @@ describe('session commands (CLI, controller, agent, MariaDB)', () => {
     env = controller.cliEnv;
     await applyScenario(controller.api, { db, repository: { local: { path: join(dir.path, 'repo') } } });
     // A target no agent serves: its sessions stay Pending.
-    await api(controller.api, 'POST', '/api/v1/apply', { kind: 'AppBinding', metadata: { name: 'idle-db' }, spec: { clientConfig: { socket: db.socket }, secret: { name: 'db-secret' } } });
+    await api(controller.api, 'POST', '/api/v1/apply', [
+      { kind: 'AppBinding', metadata: { name: 'idle-db' }, spec: { clientConfig: { socket: db.socket }, secret: { name: 'db-secret' } } },
+      { kind: 'BackupConfiguration', metadata: { name: 'idle-backup' }, spec: { schedule: '0 0 1 1 *', repository: { name: 'repo' }, target: { ref: { name: 'idle-db' } } } },
+    ]);
     agent = startAgent(dir.path, controller, ['default/shop-db']);
     const backup = await runCli(['backup', 'trigger', 'shop-backup', '--wait'], env);
     assert.equal(backup.code, 0, backup.stderr + backup.stdout);
@@ -116,6 +119,7 @@ describe('session commands (CLI, controller, agent, MariaDB)', () => {
   for (const [what, args, kind] of [
     ['restore --wait', ['restore', '--repository', 'repo', '--target', 'idle-db', '--wait'], 'restoresession'],
     ['wait', [], 'restoresession'],
+    ['backup trigger --wait', ['backup', 'trigger', 'idle-backup', '--wait'], 'backupsession'],
   ] as const) {
     it(`Ctrl-C on ${what} leaves the session running, says how to follow and cancel it, and exits 130`, async () => {
       let argv: string[] = [...args];
@@ -140,12 +144,12 @@ describe('session commands (CLI, controller, agent, MariaDB)', () => {
       process.kill(child.pid!, 'SIGINT');
       assert.equal(await exited, 130, stdout + stderr);
       assert.match(stderr, new RegExp(`stopped waiting; ${kind}/${name} keeps running\\n  follow it:  sidestash wait ${kind} ${name}\\n  cancel it:  sidestash cancel ${kind} ${name}\\n`));
-      const pending = await session('restoresessions', name);
+      const pending = await session(`${kind}s`, name);
       assert.equal(pending.status?.phase, 'Pending', 'the session goes on');
       // ...and says why it waits: in its status, in `get`, and on the --wait progress lines.
       assert.equal((pending.status as { reason?: string }).reason, 'NoAgent');
       assert.match(stderr, /"phase":"Pending",.*"reason":"NoAgent","message":"no agent serves default\/idle-db/);
-      const listed = await runCli(['get', 'restoresessions'], env);
+      const listed = await runCli(['get', `${kind}s`], env);
       assert.equal(listed.code, 0, listed.stderr);
       assert.match(listed.stdout, /^NAME +PHASE .* MESSAGE$/m);
       assert.match(listed.stdout, new RegExp(`^${name} +Pending .* no agent serves default/idle-db \\(none has it in SIDESTASH_AGENT_TARGETS\\)$`, 'm'));
