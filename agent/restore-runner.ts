@@ -1,14 +1,17 @@
 // A restore session: snapshot file stream -> mariadb (whole dump, or one database of it through
-// OneDatabaseFilter), the client sandboxed, credentials in a private option file.
+// OneDatabaseFilter), the client sandboxed, credentials in a private option file. The client
+// starts with the first byte to restore, so a database not in the snapshot changes nothing.
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { ErrorCodes, SidestashError, errorMessage } from '../common/errors.ts';
+import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../common/errors.ts';
 import type { RestoreAssignment, SessionResult } from '../common/protocol.ts';
 import { openSnapshotFileStream } from '../common/repository/snapshot-reader.ts';
 import type { OpenSnapshotFile } from '../common/repository/snapshot-reader.ts';
 import type { SessionHooks } from './backup-runner.ts';
 import { openOrInitRepository } from './backup-runner.ts';
 import { startProgram } from './child-process.ts';
+import type { RunningProgram } from './child-process.ts';
+import { DeferredWritable } from './deferred-writable.ts';
 import { writeClientOptionsFile } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
 import { agentIdentity } from './config.ts';
@@ -35,8 +38,8 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
   let timer: NodeJS.Timeout | undefined;
   let opened: OpenSnapshotFile | undefined;
   try {
-    // Checks the server and the credentials first; one database is restored into an existing one.
-    await runSql(config.mariadbPath, options.path, a.databaseName ? `CREATE DATABASE IF NOT EXISTS \`${a.databaseName.replace(/`/g, '``')}\`` : 'SELECT 1', signal);
+    // Checks the server and the credentials first.
+    await runSql(config.mariadbPath, options.path, 'SELECT 1', signal);
     const repo = await openOrInitRepository(a.repository, signal, false);
     // Under a shared lock until the stream closes (restic's restore takes one): no prune runs
     // meanwhile. "latest" is the target's own newest snapshot (common/repository/snapshot-selector.ts).
@@ -50,7 +53,14 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     timer = setInterval(() => hooks.onProgress(tracker.snapshot(bytes, 0)), config.progressIntervalMs);
     const args = [`--defaults-extra-file=${options.path}`, ...RESTORE_CLIENT_ARGS, ...(a.databaseName ? [`--database=${a.databaseName}`] : [])];
     log.info('restoring snapshot', { snapshotId: snapshot.id, path: file.path, bytes: file.sizeBytes, database: a.databaseName ?? '(all)' });
-    const client = startProgram(config.mariadbPath, args, ['pipe', 'ignore'], signal);
+    // The client starts, and one database is created to restore into, with the first byte that
+    // passes: a database the snapshot does not contain (OneDatabaseFilter) changes nothing.
+    let client: RunningProgram | undefined;
+    const input = new DeferredWritable(async () => {
+      if (a.databaseName) await runSql(config.mariadbPath, options.path, `CREATE DATABASE IF NOT EXISTS \`${a.databaseName.replace(/`/g, '``')}\``, signal);
+      client = startProgram(config.mariadbPath, args, ['pipe', 'ignore'], signal);
+      return client.child.stdin!;
+    });
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         bytes += chunk.length;
@@ -59,17 +69,20 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     });
     let streamError: unknown;
     try {
-      if (a.databaseName) await pipeline(opened.stream, counter, new OneDatabaseFilter(a.databaseName), client.child.stdin!, { signal });
-      else await pipeline(opened.stream, counter, client.child.stdin!, { signal });
+      if (a.databaseName) await pipeline(opened.stream, counter, new OneDatabaseFilter(a.databaseName), input, { signal });
+      else await pipeline(opened.stream, counter, input, { signal });
     } catch (err) {
       streamError = err;
-      client.child.kill('SIGTERM');
+      client?.child.kill('SIGTERM');
     }
-    const { code, signal: killedBy } = await client.exited;
+    const exit = client ? await client.exited : undefined;
     // Cancelled or past its deadline: the documented code, whatever the killed client said.
     if (signal.aborted) throw new SidestashError(ErrorCodes.SESSION_CANCELLED, `restore stopped after ${bytes} bytes: ${errorMessage(signal.reason)}`, { cause: streamError });
-    if (code !== 0) {
-      throw new SidestashError(ErrorCodes.RESTORE_FAILED, `mariadb ${killedBy ? `was killed by ${killedBy}` : `exited with code ${code}`}: ${client.stderrTail() || errorMessage(streamError)}`, { cause: streamError });
+    if (isSidestashError(streamError, ErrorCodes.NOT_IN_SNAPSHOT)) {
+      throw new SidestashError(ErrorCodes.NOT_IN_SNAPSHOT, `snapshot ${snapshot.id.slice(0, 8)}: ${streamError.message}${client ? '' : ' (nothing was restored)'}`, { details: { ...streamError.details, snapshotId: snapshot.id } });
+    }
+    if (client && exit && exit.code !== 0) {
+      throw new SidestashError(ErrorCodes.RESTORE_FAILED, `mariadb ${exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`}: ${client.stderrTail() || errorMessage(streamError)}`, { cause: streamError });
     }
     if (streamError) throw streamError;
     hooks.onProgress(tracker.snapshot(bytes, 0));

@@ -13,8 +13,10 @@ export const USAGE = `usage: sidestash COMMAND [options]
                                      backupsessions, restoresessions, agents)
   describe KIND NAME                 show one resource in full
   delete KIND NAME [--force]         delete a resource; --force: a Secret or Repository others still use
-  backup trigger CONFIG [--wait]     start a backup now; --wait shows its progress until it ends
-  restore --repository R --target APPBINDING [--snapshot ID|latest] [--source-host HOST] [--database DB] [--wait]
+  backup trigger CONFIG [--name NAME] [--wait]
+                                     start a backup now; --wait shows its progress until it ends
+  restore --repository R --target APPBINDING [--snapshot ID|latest] [--source-host HOST] [--database DB] [--name NAME] [--wait]
+                                     --name: the session's name (default: restore-TARGET- and 5 random characters)
                                      --source-host: latest of the snapshots Stash wrote for HOST (e.g. host-0)
   cancel KIND NAME                   cancel a session
   wait KIND NAME                     follow a session until it ends
@@ -55,6 +57,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       targets: { type: 'string' },
       description: { type: 'string' },
       force: { type: 'boolean' },
+      name: { type: 'string' },
     },
   });
   const { apiOptionsFromEnv, api } = await import('./api-client.ts');
@@ -79,13 +82,13 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       return print(await remove(o, positionals[0], positionals[1], ns, values.force ?? false));
     case 'backup': {
       if (positionals[0] !== 'trigger' || !positionals[1]) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'usage: sidestash backup trigger CONFIG [--wait]');
-      const s = await triggerBackup(o, positionals[1], ns);
+      const s = await triggerBackup(o, positionals[1], ns, values.name);
       print(`backupsession/${s.metadata.name} created`);
       return values.wait ? waitForSession(o, 'backupsessions', s.metadata.name, ns, signal) : 0;
     }
     case 'restore': {
       if (!values.repository || !values.target) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'restore needs --repository and --target');
-      const s = await createRestore(o, { repository: values.repository, target: values.target, snapshot: values.snapshot!, database: values.database, sourceHost: values['source-host'], namespace: ns });
+      const s = await createRestore(o, { repository: values.repository, target: values.target, snapshot: values.snapshot!, database: values.database, sourceHost: values['source-host'], namespace: ns, name: values.name });
       print(`restoresession/${s.metadata.name} created`);
       return values.wait ? waitForSession(o, 'restoresessions', s.metadata.name, ns, signal) : 0;
     }

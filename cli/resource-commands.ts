@@ -62,7 +62,7 @@ function row(p: string, i: Item): string[] {
     case 'backupsessions':
     case 'restoresessions': {
       const prog = st.progress as { bytesDumped?: number; etaSeconds?: number } | undefined;
-      const cells = [i.metadata.name, String(st.phase ?? ''), bytes((st.bytesRead as number | undefined) ?? prog?.bytesDumped), String(st.snapshotId ?? '').slice(0, 8) || '-', st.durationSeconds === undefined ? '-' : `${Number(st.durationSeconds).toFixed(1)}s`, age(i.metadata.creationTimestamp), String((st.error as { message?: string } | undefined)?.message ?? (st.suspiciousShrink ? describeSuspiciousShrink(st.suspiciousShrink as SuspiciousShrink) : (integrityMessage(st.integrity) ?? '')))];
+      const cells = [i.metadata.name, String(st.phase ?? ''), bytes((st.bytesRead as number | undefined) ?? prog?.bytesDumped), String(st.snapshotId ?? '').slice(0, 8) || '-', st.durationSeconds === undefined ? '-' : `${Number(st.durationSeconds).toFixed(1)}s`, age(i.metadata.creationTimestamp), String((st.error as { message?: string } | undefined)?.message ?? (st.phase === 'Pending' && typeof st.message === 'string' ? st.message : undefined) ?? (st.suspiciousShrink ? describeSuspiciousShrink(st.suspiciousShrink as SuspiciousShrink) : (integrityMessage(st.integrity) ?? '')))];
       // Backups show their repository check before AGE.
       if (p === 'backupsessions') cells.splice(5, 0, integrityCell(st.integrity));
       return cells;
@@ -79,7 +79,7 @@ function row(p: string, i: Item): string[] {
 const HEADERS: Record<string, string[]> = {
   backupsessions: ['NAME', 'PHASE', 'SIZE', 'SNAPSHOT', 'DURATION', 'INTEGRITY', 'AGE', 'MESSAGE'],
   repositories: REPOSITORY_HEADERS,
-  restoresessions: ['NAME', 'PHASE', 'SIZE', 'SNAPSHOT', 'DURATION', 'AGE', 'ERROR'],
+  restoresessions: ['NAME', 'PHASE', 'SIZE', 'SNAPSHOT', 'DURATION', 'AGE', 'MESSAGE'],
   backupconfigurations: ['NAME', 'SCHEDULE', 'PAUSED', 'LAST PHASE', 'FAILURES', 'LAST SUCCESS', 'LAST SCHEDULE', 'NEXT', 'AGE'],
 };
 

@@ -34,6 +34,8 @@ export const ErrorCodes = {
   DUMP_FAILED: 'SIDESTASH_DUMP_FAILED',
   DUMP_ARGS_REFUSED: 'SIDESTASH_DUMP_ARGS_REFUSED',
   RESTORE_FAILED: 'SIDESTASH_RESTORE_FAILED',
+  /** A restore asked for a database the snapshot does not contain (details: database, databases). */
+  NOT_IN_SNAPSHOT: 'SIDESTASH_NOT_IN_SNAPSHOT',
   DATABASE_UNAVAILABLE: 'SIDESTASH_DATABASE_UNAVAILABLE',
   CONTROLLER_UNAVAILABLE: 'SIDESTASH_CONTROLLER_UNAVAILABLE',
   /** An agent reported a result the controller could not confirm (e.g. a snapshot not in the repository). */

@@ -116,12 +116,12 @@ export interface ProgressResponse {
   cancel: boolean;
 }
 
-/** The phases a session ends in. */
-export type FinalPhase = 'Succeeded' | 'Failed';
+/** The phases a session ends in. Cancelled: stopped on request (a cancel, a deleted BackupConfiguration); agents report Succeeded or Failed only. */
+export type FinalPhase = 'Succeeded' | 'Failed' | 'Cancelled';
 
 /** Whether a session in `phase` has ended (no phase yet: it has not). */
 export function isFinalPhase(phase: string | undefined): phase is FinalPhase {
-  return phase === 'Succeeded' || phase === 'Failed';
+  return phase === 'Succeeded' || phase === 'Failed' || phase === 'Cancelled';
 }
 
 export interface SessionResult {

@@ -227,12 +227,12 @@ describe('controller', () => {
     assert.equal((await call(base, 'POST', `/api/v1/agents/default/a1/sessions/BackupSession/default/${name}/result`, { phase: 'Succeeded' }, t1)).status, 409);
   });
 
-  it('passes a cancel request to the running agent and fails pending sessions at once', async () => {
+  it('passes a cancel request to the running agent and ends pending sessions Cancelled at once', async () => {
     const reg = await call(base, 'POST', '/api/v1/agents/register', { name: 'a4', namespace: 'default', targets: ['default/db'], version: 't' }, BOOT);
     const token = reg.body.token as string;
     const pending = await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger');
     const cancelledPending = await call(base, 'POST', `/api/v1/backupsessions/${pending.body.metadata.name}/cancel`);
-    assert.equal(cancelledPending.body.status.phase, 'Failed');
+    assert.equal(cancelledPending.body.status.phase, 'Cancelled');
     assert.equal(cancelledPending.body.status.error.code, 'SIDESTASH_SESSION_CANCELLED');
     await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger');
     const next = await call(base, 'GET', '/api/v1/agents/default/a4/sessions/next?waitMs=1000', undefined, token);
@@ -241,6 +241,7 @@ describe('controller', () => {
     const p = await call(base, 'POST', `${path}/progress`, { bytesDumped: 1, bytesStored: 1, rateBytesPerSecond: 1 }, token);
     assert.equal(p.body.cancel, true);
     assert.equal((await call(base, 'POST', `${path}/result`, { phase: 'Failed', error: { code: 'SIDESTASH_SESSION_CANCELLED', message: 'cancelled' } }, token)).status, 200);
+    assert.equal((await call(base, 'GET', `/api/v1/backupsessions/${next.body.name}`)).body.status.phase, 'Cancelled', 'the agent reports Failed; the cancel asked for makes it Cancelled');
     assert.equal((await call(base, 'POST', `/api/v1/backupsessions/${next.body.name}/cancel`)).status, 409);
   });
 

@@ -19,7 +19,7 @@ export function createMetrics(store: Store, agentOnlineMs: number, now: () => nu
   const httpDuration = new Histogram({ name: 'sidestash_controller_http_request_duration_seconds', help: 'API request duration', labelNames: ['method', 'route'] as const, buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60], registers: [registry] });
   const sessionsFinished = new Counter({ name: 'sidestash_sessions_finished_total', help: 'Sessions that finished, by kind and phase', labelNames: ['kind', 'phase'] as const, registers: [registry] });
   // Present from the start (0), so that increase() sees the first finish of each kind and phase.
-  for (const kind of ['BackupSession', 'RestoreSession']) for (const phase of ['Succeeded', 'Failed']) sessionsFinished.inc({ kind, phase }, 0);
+  for (const kind of ['BackupSession', 'RestoreSession']) for (const phase of ['Succeeded', 'Failed', 'Cancelled']) sessionsFinished.inc({ kind, phase }, 0);
   new Gauge({
     name: 'sidestash_sessions',
     help: 'Sessions currently stored, by kind and phase',
@@ -30,7 +30,7 @@ export function createMetrics(store: Store, agentOnlineMs: number, now: () => nu
       for (const kind of ['BackupSession', 'RestoreSession'] as const) {
         const counts = new Map<string, number>();
         for (const s of store.list<unknown, SessionStatus>(kind)) counts.set(s.status?.phase ?? 'Pending', (counts.get(s.status?.phase ?? 'Pending') ?? 0) + 1);
-        for (const phase of ['Pending', 'Running', 'Succeeded', 'Failed']) this.set({ kind, phase }, counts.get(phase) ?? 0);
+        for (const phase of ['Pending', 'Running', 'Succeeded', 'Failed', 'Cancelled']) this.set({ kind, phase }, counts.get(phase) ?? 0);
       }
     },
   });

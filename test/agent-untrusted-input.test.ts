@@ -123,6 +123,28 @@ describe('what the agent refuses', () => {
     assert.equal(await checksums(db), before);
   });
 
+  it('refuses a database the snapshot does not contain, naming those it does, having run nothing but a connection check', async () => {
+    // A client that logs every run: the only one may be the credentials check before the restore.
+    const spy = join(dir.path, 'client-spy.sh');
+    await writeFile(spy, `#!/bin/sh\nfor a in "$@"; do case "$a" in --defaults-extra-file=*) ;; *) printf '%s ' "$a" >> ${dir.path}/client-spy.log;; esac; done\necho >> ${dir.path}/client-spy.log\nexec mariadb "$@"\n`);
+    await chmod(spy, 0o755);
+    const before = await checksums(db);
+    const databases = await db.sql('SHOW DATABASES');
+    await assert.rejects(runRestore({ ...config, mariadbPath: spy }, restore('r-dump', 'nosuchdb'), hooks()), (err) => {
+      assert.ok(isSidestashError(err, ErrorCodes.NOT_IN_SNAPSHOT), String(err));
+      assert.match(err.message, /^snapshot [0-9a-f]{8}: database "nosuchdb" is not in the snapshot; it contains "shop", "crm" \(nothing was restored\)$/);
+      assert.deepEqual(err.details.databases, ['shop', 'crm']);
+      return true;
+    });
+    assert.deepEqual((await readFile(join(dir.path, 'client-spy.log'), 'utf8')).trim().split('\n'), ['--batch --skip-column-names --connect-timeout=10 -e SELECT 1']);
+    assert.equal(await db.sql('SHOW DATABASES'), databases, 'no database was created');
+    assert.equal(await checksums(db), before);
+    // The same client restores a database the snapshot has.
+    await db.sql('DROP DATABASE shop');
+    assert.equal((await runRestore({ ...config, mariadbPath: spy }, restore('r-dump', 'shop'), hooks())).phase, 'Succeeded');
+    assert.equal(await checksums(db), before);
+  });
+
   const COMMANDS: [string, string, RegExp][] = [
     ['shell', '\\! touch MARKER', /Unknown command '\\!'/],
     ['system', 'system touch MARKER', /syntax/],

@@ -68,6 +68,7 @@ describe('alert rules', () => {
   // Each mutant breaks one behaviour the alerts promise; the unit tests must notice every one.
   const mutants: [string, string, string][] = [
     ['a paused configuration alerts on failure', 'max by (namespace, configuration, target) (sidestash_backup_last_phase{phase="Failed"}) == 1\n  unless on (namespace, configuration, target)\n  (max by (namespace, configuration, target) (sidestash_backup_paused) == 1)', 'max by (namespace, configuration, target) (sidestash_backup_last_phase{phase="Failed"}) == 1'],
+    ['a cancelled backup alerts as failed', 'sidestash_backup_last_phase{phase="Failed"}) == 1', 'sidestash_backup_last_phase{phase!="Succeeded"}) == 1'],
     ['the succeeding neighbour on the same target alerts', 'sidestash_backup_last_phase{phase="Failed"}) == 1', 'sidestash_backup_last_phase) == 1'],
     ['one success hides a failure on the same target', 'max by (namespace, configuration, target) (sidestash_backup_last_phase{phase="Failed"}) == 1', 'max by (namespace, configuration, target) (sidestash_backup_last_phase{phase="Failed"}) == 1 unless on (namespace, target) max by (namespace, target) (sidestash_backup_last_phase{phase="Succeeded"}) == 1'],
     ['a 20 h grace period', '+ 7200)', '+ 72000)'],

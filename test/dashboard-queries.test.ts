@@ -25,14 +25,15 @@ const DAY = 24 * HOUR;
 /** The controller's /metrics for the fixture, as the contract shapes them. */
 function controllerMetrics(nowS: number): string {
   const s: ContractSample[] = [];
-  const cfg = (namespace: string, configuration: string, target: string, o: { createdS: number; periodS?: number; paused?: boolean; lastSuccessS?: number; lastPhase?: 'Succeeded' | 'Failed'; durationS?: number; failures: number }) => {
+  const cfg = (namespace: string, configuration: string, target: string, o: { createdS: number; periodS?: number; paused?: boolean; lastSuccessS?: number; lastPhase?: 'Succeeded' | 'Failed' | 'Cancelled'; durationS?: number; failures: number; legacyPhases?: boolean }) => {
     const l = { namespace, configuration, target };
     s.push({ name: 'sidestash_backup_configuration_created_timestamp_seconds', labels: l, value: o.createdS });
     if (o.periodS !== undefined) s.push({ name: 'sidestash_backup_schedule_period_seconds', labels: l, value: o.periodS });
     s.push({ name: 'sidestash_backup_paused', labels: l, value: o.paused ? 1 : 0 });
     if (o.lastSuccessS !== undefined) s.push({ name: 'sidestash_backup_last_success_timestamp_seconds', labels: l, value: o.lastSuccessS });
     if (o.lastPhase) {
-      for (const phase of ['Succeeded', 'Failed']) s.push({ name: 'sidestash_backup_last_phase', labels: { ...l, phase }, value: phase === o.lastPhase ? 1 : 0 });
+      // legacyPhases: as a controller from before the Cancelled phase exported it.
+      for (const phase of o.legacyPhases ? ['Succeeded', 'Failed'] : ['Succeeded', 'Failed', 'Cancelled']) s.push({ name: 'sidestash_backup_last_phase', labels: { ...l, phase }, value: phase === o.lastPhase ? 1 : 0 });
       s.push({ name: 'sidestash_backup_last_duration_seconds', labels: l, value: o.durationS ?? 0 });
     }
     s.push({ name: 'sidestash_backup_consecutive_failures', labels: l, value: o.failures });
@@ -42,7 +43,9 @@ function controllerMetrics(nowS: number): string {
   cfg('demo', 'nightly', 'db', { createdS: nowS - 10 * DAY, periodS: DAY, lastSuccessS: nowS - HOUR, lastPhase: 'Succeeded', durationS: 42, failures: 0 });
   cfg('demo', 'hourly', 'db', { createdS: nowS - 10 * DAY, periodS: HOUR, lastSuccessS: nowS - 30 * HOUR, lastPhase: 'Failed', durationS: 3, failures: 30 });
   // Paused after failures, long ago: no alert. Fresh: created a minute ago, nothing finished yet.
-  cfg('shop', 'paused', 'shop-db', { createdS: nowS - 60 * DAY, paused: true, lastSuccessS: nowS - 40 * DAY, lastPhase: 'Failed', durationS: 5, failures: 2 });
+  cfg('shop', 'paused', 'shop-db', { createdS: nowS - 60 * DAY, paused: true, lastSuccessS: nowS - 40 * DAY, lastPhase: 'Failed', durationS: 5, failures: 2, legacyPhases: true });
+  // Its newest session was cancelled: neither a success nor a failure, and no alert.
+  cfg('shop', 'stopped', 'shop-db', { createdS: nowS - 10 * DAY, periodS: DAY, lastSuccessS: nowS - 2 * HOUR, lastPhase: 'Cancelled', durationS: 7, failures: 0 });
   cfg('shop', 'fresh', 'shop-db', { createdS: nowS - 60, periodS: DAY, failures: 0 });
   s.push({ name: 'sidestash_repository_integrity', labels: { namespace: 'demo', repository: 'repo' }, value: 1 });
   s.push({ name: 'sidestash_repository_integrity', labels: { namespace: 'shop', repository: 'shop-repo' }, value: 0 });
@@ -134,7 +137,7 @@ describe('dashboard queries and alert expressions on a real Prometheus', () => {
 
   it("the dashboard's variables list the namespaces and configurations", async () => {
     const vars = Object.fromEntries(await Promise.all(variableQueries(dashboard).map(async (v) => [v.name, (await prom.query(v.expr, evalS)).map((s) => s.metric[v.label]).sort()] as const)));
-    assert.deepEqual(vars, { namespace: ['demo', 'shop'], configuration: ['fresh', 'hourly', 'nightly', 'paused'] });
+    assert.deepEqual(vars, { namespace: ['demo', 'shop'], configuration: ['fresh', 'hourly', 'nightly', 'paused', 'stopped'] });
   });
 
   const panel = (title: string, refId: string): DashboardQuery => {
@@ -145,12 +148,12 @@ describe('dashboard queries and alert expressions on a real Prometheus', () => {
   const show = async (title: string, refId: string, ...labels: string[]) => byLabels(await prom.query(panel(title, refId).expr, evalS), ...labels);
 
   it('shows one line per configuration: the failing one failed while the other succeeded on the same target', async () => {
-    assert.deepEqual(await show('Backup configurations', 'A', 'namespace', 'configuration', 'target'), { 'demo/nightly/db': (nowS - 10 * DAY) * 1000, 'demo/hourly/db': (nowS - 10 * DAY) * 1000, 'shop/paused/shop-db': (nowS - 60 * DAY) * 1000, 'shop/fresh/shop-db': (nowS - 60) * 1000 }, 'created: one line per configuration, never-finished ones included');
-    assert.deepEqual(await show('Backup configurations', 'B', 'configuration'), { nightly: 0, hourly: 1, paused: 1 }, 'last phase Failed');
-    assert.deepEqual(await show('Backup configurations', 'C', 'configuration'), { nightly: (nowS - HOUR) * 1000, hourly: (nowS - 30 * HOUR) * 1000, paused: (nowS - 40 * DAY) * 1000 }, 'last success (ms for dateTimeFromNow)');
-    assert.deepEqual(await show('Backup configurations', 'D', 'configuration'), { nightly: evalS - nowS + HOUR, hourly: evalS - nowS + 30 * HOUR, paused: evalS - nowS + 40 * DAY });
-    assert.deepEqual(await show('Backup configurations', 'E', 'configuration'), { nightly: 0, hourly: 30, paused: 2, fresh: 0 });
-    assert.deepEqual(await show('Consecutive failures', 'A', 'configuration'), { nightly: 0, hourly: 30, paused: 2, fresh: 0 });
+    assert.deepEqual(await show('Backup configurations', 'A', 'namespace', 'configuration', 'target'), { 'demo/nightly/db': (nowS - 10 * DAY) * 1000, 'demo/hourly/db': (nowS - 10 * DAY) * 1000, 'shop/paused/shop-db': (nowS - 60 * DAY) * 1000, 'shop/fresh/shop-db': (nowS - 60) * 1000, 'shop/stopped/shop-db': (nowS - 10 * DAY) * 1000 }, 'created: one line per configuration, never-finished ones included');
+    assert.deepEqual(await show('Backup configurations', 'B', 'configuration'), { nightly: 0, hourly: 1, paused: 1, stopped: 2 }, 'last phase: 0 Succeeded, 1 Failed (also from a controller without the Cancelled series), 2 Cancelled');
+    assert.deepEqual(await show('Backup configurations', 'C', 'configuration'), { nightly: (nowS - HOUR) * 1000, hourly: (nowS - 30 * HOUR) * 1000, paused: (nowS - 40 * DAY) * 1000, stopped: (nowS - 2 * HOUR) * 1000 }, 'last success (ms for dateTimeFromNow)');
+    assert.deepEqual(await show('Backup configurations', 'D', 'configuration'), { nightly: evalS - nowS + HOUR, hourly: evalS - nowS + 30 * HOUR, paused: evalS - nowS + 40 * DAY, stopped: evalS - nowS + 2 * HOUR });
+    assert.deepEqual(await show('Backup configurations', 'E', 'configuration'), { nightly: 0, hourly: 30, paused: 2, fresh: 0, stopped: 0 });
+    assert.deepEqual(await show('Consecutive failures', 'A', 'configuration'), { nightly: 0, hourly: 30, paused: 2, fresh: 0, stopped: 0 });
     // Stash's metrics: hourly's failure keeps its last success time (POST), and shows failed.
     assert.deepEqual(await show('Stash backup metrics per BackupConfiguration', 'A', 'namespace', 'invoker_name', 'name'), { 'demo/nightly/db': 1, 'demo/hourly/db': 0 });
     assert.deepEqual(await show('Stash backup metrics per BackupConfiguration', 'B', 'invoker_name'), { nightly: (nowS - HOUR) * 1000, hourly: (nowS - 30 * HOUR) * 1000 });

@@ -1,6 +1,6 @@
 // Sessions never hang, through the real controller process: a scheduled BackupSession whose
 // target no agent serves fails with SIDESTASH_NO_AGENT after SIDESTASH_PENDING_TIMEOUT and the
-// schedule creates the next one; deleting a BackupConfiguration fails its Pending session at
+// schedule creates the next one; deleting a BackupConfiguration ends its Pending session (Cancelled) at
 // once (its target served by an online agent, so only the deletion can end it), and `get` says why.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -62,7 +62,7 @@ describe('pending sessions end (controller process)', () => {
     assert.match(metrics, /sidestash_backup_paused\{namespace="default",configuration="lonely",target="lonely-db"\} 1/);
   });
 
-  it('deleting a BackupConfiguration fails its Pending session at once, and `get` shows why', async () => {
+  it('deleting a BackupConfiguration ends its Pending session Cancelled at once, and `get` shows why', async () => {
     // An online agent serves the target but never polls: the session waits, and no timeout ends it.
     const reg = await api<{ token: string }>({ ...controller.api, token: controller.bootstrapToken }, 'POST', '/api/v1/agents/register', { name: 'quiet', namespace: 'default', targets: ['default/served-db'], version: 't' });
     assert.ok(reg.token);
@@ -72,11 +72,11 @@ describe('pending sessions end (controller process)', () => {
     assert.equal((await api<SessionView>(controller.api, 'GET', `/api/v1/backupsessions/${name}`)).status?.phase, 'Pending');
     await api(controller.api, 'DELETE', '/api/v1/backupconfigurations/doomed');
     const ended = await api<SessionView>(controller.api, 'GET', `/api/v1/backupsessions/${name}`);
-    assert.equal(ended.status?.phase, 'Failed', 'failed by the deletion itself, not by a later sweep');
+    assert.equal(ended.status?.phase, 'Cancelled', 'ended by the deletion itself, not by a later sweep');
     assert.equal(ended.status?.error?.code, ErrorCodes.SESSION_CANCELLED);
     assert.match(ended.status?.error?.message ?? '', /its BackupConfiguration was deleted/);
     const listed = await runCli(['get', 'backupsessions', name], controller.cliEnv);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, /Failed .*its BackupConfiguration was deleted/);
+    assert.match(listed.stdout, /Cancelled .*its BackupConfiguration was deleted/);
   });
 });

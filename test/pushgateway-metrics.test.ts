@@ -117,6 +117,18 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
     assert.deepEqual(await pgw.scrape('sidestash_session_running'), [], 'no "running" series left by the dead agent');
   });
 
+  it('a cancelled session is pushed as no success (Stash knows no Cancelled phase), and the last success time stays', async () => {
+    await runBackup('nightly', { phase: 'Succeeded', snapshotId: SNAP, bytesRead: 1, bytesStored: 1 });
+    assert.equal((await nightly('stash_backup_session_success'))[0]?.value, 1);
+    const before = (await nightly('stash_backup_last_success_time_seconds'))[0]?.value;
+    assert.ok(before !== undefined);
+    const s = c.sessions.createBackupSession('default', 'nightly', 'manual')!;
+    assert.equal(c.sessions.cancel('BackupSession', 'default', s.metadata.name).status?.phase, 'Cancelled');
+    await c.pushgateway!.idle();
+    assert.equal((await nightly('stash_backup_session_success'))[0]?.value, 0);
+    assert.equal((await nightly('stash_backup_last_success_time_seconds'))[0]?.value, before);
+  });
+
   it('a session refused at claim (its Secret deleted) is pushed as a failure', async () => {
     await runBackup('nightly', { phase: 'Succeeded', snapshotId: SNAP, bytesRead: 1, bytesStored: 1 });
     assert.equal((await nightly('stash_backup_session_success'))[0]?.value, 1);

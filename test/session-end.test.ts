@@ -1,8 +1,8 @@
 // Sessions end as documented, end to end through the real controller and agent processes: a
-// BackupSession cancelled through the API while mariadb-dump is streaming fails with
+// BackupSession cancelled through the API while mariadb-dump is streaming ends Cancelled with
 // SIDESTASH_SESSION_CANCELLED, one whose configuration's `timeout` passes mid-dump fails with
-// SIDESTASH_SESSION_TIMEOUT, and a RestoreSession cancelled while the client is reading fails
-// with SIDESTASH_SESSION_CANCELLED. Each time: no snapshot, no restic lock, no process left.
+// SIDESTASH_SESSION_TIMEOUT, and a RestoreSession cancelled while the client is reading ends
+// Cancelled with SIDESTASH_SESSION_CANCELLED. Each time: no snapshot, no restic lock, no process left.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { api } from '../cli/api-client.ts';
 import { LocalBackend } from '../common/backend/local/local-backend.ts';
+import { isFinalPhase } from '../common/protocol.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { listSnapshots } from '../common/repository/snapshot.ts';
 import { targetTags } from '../common/repository/snapshot-selector.ts';
@@ -71,13 +72,13 @@ describe('sessions end as documented (controller and agent processes)', () => {
     return name;
   }
 
-  it('a BackupSession cancelled through the API mid-dump fails with SIDESTASH_SESSION_CANCELLED and leaves nothing behind', async () => {
+  it('a BackupSession cancelled through the API mid-dump ends Cancelled (SIDESTASH_SESSION_CANCELLED) and leaves nothing behind', async () => {
     const name = await startStalledBackup();
     const requested = await api<{ status: { phase: string; cancelRequested?: boolean } }>(controller.api, 'POST', `/api/v1/backupsessions/${name}/cancel`);
     assert.equal(requested.status.phase, 'Running', 'a running session stops when its agent hears of the cancel');
     assert.equal(requested.status.cancelRequested, true);
     const ended = await waitForSessionEnd(controller.api, name, 60_000);
-    assert.equal(ended.status?.phase, 'Failed');
+    assert.equal(ended.status?.phase, 'Cancelled');
     assert.equal(ended.status?.error?.code, 'SIDESTASH_SESSION_CANCELLED', JSON.stringify(ended.status));
     assert.equal(ended.status?.snapshotId, undefined);
     await assertNothingLeft();
@@ -96,7 +97,7 @@ describe('sessions end as documented (controller and agent processes)', () => {
     await assertNothingLeft();
   });
 
-  it('a RestoreSession cancelled through the API mid-stream fails with SIDESTASH_SESSION_CANCELLED and leaves no client or lock behind', async () => {
+  it('a RestoreSession cancelled through the API mid-stream ends Cancelled (SIDESTASH_SESSION_CANCELLED) and leaves no client or lock behind', async () => {
     // A real dump of the database, stored as one of the target's snapshots (the agent's dumps stall).
     const { stdout: dump } = await promisify(execFile)('mariadb-dump', ['--no-defaults', '-uroot', `--socket=${db.socket}`, '--all-databases', '--single-transaction'], { maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' });
     assert.ok(dump.length > 1_000_000, `a dump larger than the client reads before stalling (${dump.length} bytes)`);
@@ -114,9 +115,9 @@ describe('sessions end as documented (controller and agent processes)', () => {
     assert.equal(requested.status.cancelRequested, true);
     const ended = await waitFor('the restore to end', 60_000, async () => {
       const s = await api<{ status?: { phase?: string; error?: { code: string } } }>(controller.api, 'GET', path);
-      return s.status?.phase === 'Failed' || s.status?.phase === 'Succeeded' ? s : undefined;
+      return isFinalPhase(s.status?.phase) ? s : undefined;
     });
-    assert.equal(ended.status?.phase, 'Failed');
+    assert.equal(ended.status?.phase, 'Cancelled');
     assert.equal(ended.status?.error?.code, 'SIDESTASH_SESSION_CANCELLED', JSON.stringify(ended.status));
     const locks = await restic(repo, REPO_PASSWORD, ['list', 'locks', '--no-lock']);
     assert.equal(locks.code, 0, locks.stderr);

@@ -70,10 +70,10 @@ export function adminRoutes(c: Controller): Route[] {
     route('GET', `/api/v1/${ANY_KIND}`, ({ res, params, query }) => {
       const kind = kindOf(params.plural!);
       const namespace = query.has('namespace') ? ns(query) : undefined;
-      sendJson(res, 200, { items: c.resources.list(kind, namespace).map(publicView) });
+      sendJson(res, 200, { items: c.sessions.withPendingReasons(c.resources.list(kind, namespace)).map(publicView) });
     }),
     route('GET', `/api/v1/${ANY_KIND}/:name`, ({ res, params, query }) => {
-      sendJson(res, 200, publicView(c.resources.get(kindOf(params.plural!), ns(query), nameOf(params))));
+      sendJson(res, 200, publicView(c.sessions.withPendingReasons([c.resources.get(kindOf(params.plural!), ns(query), nameOf(params))])[0]!));
     }),
     route('DELETE', `/api/v1/${ANY_KIND}/:name`, ({ res, params, query }) => {
       const { warnings } = c.resources.delete(kindOf(params.plural!), ns(query), nameOf(params), { force: force(query) });
@@ -83,7 +83,8 @@ export function adminRoutes(c: Controller): Route[] {
     route('POST', '/api/v1/backupconfigurations/:name/trigger', ({ res, params, query }) => {
       const namespace = ns(query);
       c.resources.get('BackupConfiguration', namespace, nameOf(params));
-      const session = c.sessions.createBackupSession(namespace, nameOf(params), 'manual');
+      // ?name= names the session (a taken name: CONFLICT); without it, generateName's rule.
+      const session = c.sessions.createBackupSession(namespace, nameOf(params), 'manual', query.has('name') ? nameOf({ name: query.get('name')! }) : undefined);
       if (!session) throw new SidestashError(ErrorCodes.CONFLICT, `a session of BackupConfiguration ${namespace}/${params.name} is already pending or running`, { retryable: true });
       sendJson(res, 201, session);
     }),

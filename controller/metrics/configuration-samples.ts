@@ -16,7 +16,7 @@ export interface ConfigurationSample {
   /** Absent until the first success. */
   lastSuccessTimestampSeconds?: number;
   /** Absent before the first finished session. */
-  lastPhase?: 'Succeeded' | 'Failed';
+  lastPhase?: 'Succeeded' | 'Failed' | 'Cancelled';
   lastDurationSeconds?: number;
   consecutiveFailures: number;
   createdTimestampSeconds?: number;
@@ -52,7 +52,7 @@ export function configurationSample(cfg: Resource<BackupConfigurationSpec, Backu
   };
   const lastSuccess = seconds(st.lastSuccessTime);
   if (lastSuccess !== undefined) out.lastSuccessTimestampSeconds = lastSuccess;
-  if (st.lastFinishedPhase === 'Succeeded' || st.lastFinishedPhase === 'Failed') {
+  if (st.lastFinishedPhase === 'Succeeded' || st.lastFinishedPhase === 'Failed' || st.lastFinishedPhase === 'Cancelled') {
     out.lastPhase = st.lastFinishedPhase;
     out.lastDurationSeconds = st.lastDurationSeconds ?? 0;
   }

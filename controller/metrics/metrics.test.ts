@@ -96,6 +96,7 @@ describe('controller /metrics', () => {
       ['sidestash_backup_last_duration_seconds', nightly, undefined],
       ['sidestash_backup_last_phase', { ...nightly, phase: 'Succeeded' }, undefined],
       ['sidestash_backup_last_phase', { ...nightly, phase: 'Failed' }, undefined],
+      ['sidestash_backup_last_phase', { ...nightly, phase: 'Cancelled' }, undefined],
     ];
     for (const [name, labels, v] of want) assert.equal(await value(name, labels), v, name);
   });
@@ -109,11 +110,29 @@ describe('controller /metrics', () => {
     const want: [string, Labels, number | undefined][] = [
       ['sidestash_backup_last_phase', { ...nightly, phase: 'Failed' }, 1],
       ['sidestash_backup_last_phase', { ...nightly, phase: 'Succeeded' }, 0],
+      ['sidestash_backup_last_phase', { ...nightly, phase: 'Cancelled' }, 0],
       ['sidestash_backup_consecutive_failures', nightly, 1],
       ['sidestash_backup_last_success_timestamp_seconds', nightly, successAt],
       ['sidestash_backup_last_duration_seconds', nightly, 4],
     ];
     for (const [name, labels, v] of want) assert.equal(await value(name, labels), v, name);
+  });
+
+  it('a cancelled backup: last_phase Cancelled=1, neither a failure nor a success; counted as Cancelled', async () => {
+    config('nightly', 'db');
+    backup('nightly', 'Failed', 4);
+    const successAt = undefined;
+    const name = sessions.createBackupSession('default', 'nightly', 'manual')!.metadata.name;
+    sessions.cancel('BackupSession', 'default', name);
+    const want: [string, Labels, number | undefined][] = [
+      ['sidestash_backup_last_phase', { ...nightly, phase: 'Cancelled' }, 1],
+      ['sidestash_backup_last_phase', { ...nightly, phase: 'Failed' }, 0],
+      ['sidestash_backup_last_phase', { ...nightly, phase: 'Succeeded' }, 0],
+      ['sidestash_backup_consecutive_failures', nightly, 1],
+      ['sidestash_backup_last_success_timestamp_seconds', nightly, successAt],
+      ['sidestash_sessions', { kind: 'BackupSession', phase: 'Cancelled' }, 1],
+    ];
+    for (const [metric, labels, v] of want) assert.equal(await value(metric, labels), v, `${metric} ${JSON.stringify(labels)}`);
   });
 
   it('each configuration has its own row: one failing beside another succeeding on the same target', async () => {
@@ -202,6 +221,6 @@ describe('controller /metrics', () => {
   });
 
   it('the finished-sessions counter starts at 0 for each kind and phase', async () => {
-    for (const kind of ['BackupSession', 'RestoreSession']) for (const phase of ['Succeeded', 'Failed']) assert.equal(await value('sidestash_sessions_finished_total', { kind, phase }), 0);
+    for (const kind of ['BackupSession', 'RestoreSession']) for (const phase of ['Succeeded', 'Failed', 'Cancelled']) assert.equal(await value('sidestash_sessions_finished_total', { kind, phase }), 0);
   });
 });

@@ -37,14 +37,14 @@ export function registerStoreGauges(registry: Registry, store: Store, agentOnlin
   perConfiguration('sidestash_backup_suspicious_shrink', "Whether a BackupConfiguration's newest successful backup was far smaller than the previous one (stored; retention skipped)", (s) => (s.suspiciousShrink ? 1 : 0));
   new Gauge({
     name: 'sidestash_backup_last_phase',
-    help: 'Phase of the newest finished BackupSession of a BackupConfiguration: 1 for its phase, 0 for the other (absent before the first finish)',
+    help: 'Phase of the newest finished BackupSession of a BackupConfiguration (Succeeded, Failed or Cancelled): 1 for its phase, 0 for the others (absent before the first finish)',
     labelNames: [...CONFIG_LABELS, 'phase'] as const,
     registers: [registry],
     collect() {
       this.reset();
       for (const s of samples()) {
         if (s.lastPhase === undefined) continue;
-        for (const phase of ['Succeeded', 'Failed'] as const) this.set({ ...s.labels, phase }, s.lastPhase === phase ? 1 : 0);
+        for (const phase of ['Succeeded', 'Failed', 'Cancelled'] as const) this.set({ ...s.labels, phase }, s.lastPhase === phase ? 1 : 0);
       }
     },
   });

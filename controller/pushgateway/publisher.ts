@@ -12,6 +12,7 @@
 // Operations on one group run in order (a delete never overtakes the push before it).
 import { errorMessage, isSidestashError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
+import { isFinalPhase } from '../../common/protocol.ts';
 import type { Store } from '../store/store.ts';
 import { renderExposition } from './exposition.ts';
 import { PROGRESS_JOB, progressGrouping, progressSamples } from './progress-metrics.ts';
@@ -184,12 +185,12 @@ export class PushgatewayPublisher {
       if (!cur || (s.status?.finishedAt ?? '') > (cur.status?.finishedAt ?? '')) newest.set(job, s);
     };
     for (const s of this.#store.list('BackupSession') as AnySession[]) {
-      if (s.status?.phase !== 'Succeeded' && s.status?.phase !== 'Failed') continue;
+      if (!isFinalPhase(s.status?.phase)) continue;
       const inv = invokerOf(this.#store, s);
       if (inv) consider(stashJobName('BackupSession', inv.namespace, inv.invokerName), s);
     }
     for (const s of this.#store.list('RestoreSession') as AnySession[]) {
-      if (s.status?.phase === 'Succeeded' || s.status?.phase === 'Failed') consider(stashJobName('RestoreSession', s.metadata.namespace, s.metadata.name), s);
+      if (isFinalPhase(s.status?.phase)) consider(stashJobName('RestoreSession', s.metadata.namespace, s.metadata.name), s);
     }
     for (const [job, s] of newest) {
       if (this.#pushed.get(job) === sessionKey(s) || this.#pushing.has(job)) continue;

@@ -46,7 +46,7 @@ const seconds = (iso: string | undefined): number | undefined => {
 /** The facts of a finished session; undefined while it runs or when its invoker is gone. */
 export function sessionFacts(store: Store, s: AnySession): SessionFacts | undefined {
   const st = s.status;
-  if (st?.phase !== 'Succeeded' && st?.phase !== 'Failed') return undefined;
+  if (st?.phase !== 'Succeeded' && st?.phase !== 'Failed' && st?.phase !== 'Cancelled') return undefined;
   const inv = invokerOf(store, s);
   if (!inv) return undefined;
   const ns = s.metadata.namespace;
@@ -61,12 +61,13 @@ export function sessionFacts(store: Store, s: AnySession): SessionFacts | undefi
     invokerName: inv.invokerName,
     repository: repositoryFacts(repo?.spec, inv.repositoryName, ns),
     target: { name: inv.targetName, ...(app?.spec.type ? { type: app.spec.type } : {}) },
-    phase: st.phase,
+    // Stash knows success and failure only: a cancelled session is not a success (*_success 0).
+    phase: st.phase === 'Succeeded' ? 'Succeeded' : 'Failed',
     sessionSeconds: Math.max(0, finished - created),
     finishedAtSeconds: finished,
   };
   const lastSuccessAt = seconds(lastSuccess);
-  if (lastSuccessAt !== undefined && st.phase === 'Failed') f.lastSuccessAtSeconds = lastSuccessAt;
+  if (lastSuccessAt !== undefined && st.phase !== 'Succeeded') f.lastSuccessAtSeconds = lastSuccessAt;
   if (st.durationSeconds !== undefined) f.hostSeconds = st.durationSeconds;
   if (st.processingSeconds !== undefined) f.processingSeconds = st.processingSeconds;
   if (st.bytesRead !== undefined) f.bytesRead = st.bytesRead;

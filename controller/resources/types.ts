@@ -100,7 +100,7 @@ export interface RepositoryStatus {
   readDataCheckPending?: { session: string; since: string };
 }
 
-export type SessionPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+export type SessionPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Cancelled';
 
 export interface SessionProgressStatus {
   bytesDumped: number;
@@ -113,6 +113,9 @@ export interface SessionProgressStatus {
 
 export interface SessionStatus {
   phase: SessionPhase;
+  /** Pending only, computed when read (sessions/pending-reason.ts): why it waits, as a code and in words. */
+  reason?: string;
+  message?: string;
   agent?: string;
   startedAt?: string;
   finishedAt?: string;
@@ -161,7 +164,7 @@ export interface BackupConfigurationStatus {
   lastSessionName?: string;
   skippedOverlaps?: number;
   /** Set when one of its BackupSessions reaches a terminal phase (sessions/configuration-outcome.ts); kept when history is pruned. */
-  lastFinishedPhase?: 'Succeeded' | 'Failed';
+  lastFinishedPhase?: 'Succeeded' | 'Failed' | 'Cancelled';
   lastFinishedSession?: string;
   /** The newest finished session's running time (0 when it never started). */
   lastDurationSeconds?: number;

@@ -1,5 +1,6 @@
 // What a finished BackupSession leaves on its BackupConfiguration's status: the newest finished
-// phase, session and duration, the last success time and the failures since. These live on the
+// phase (Succeeded, Failed or Cancelled), session and duration, the last success time and the
+// failures since (a cancelled session is not one). These live on the
 // configuration, not in session history, so that pruning old sessions loses none of it (the
 // controller's /metrics and alerts read them).
 import type { BackupConfigurationStatus, SessionStatus } from '../resources/types.ts';
@@ -13,7 +14,7 @@ export interface FinishedSession {
 export function configurationStatusAfter(status: BackupConfigurationStatus | undefined, session: FinishedSession): BackupConfigurationStatus {
   const out: BackupConfigurationStatus = { ...(status ?? {}) };
   const phase = session.status.phase;
-  if (phase !== 'Succeeded' && phase !== 'Failed') return out;
+  if (phase !== 'Succeeded' && phase !== 'Failed' && phase !== 'Cancelled') return out;
   out.lastFinishedPhase = phase;
   out.lastFinishedSession = session.name;
   out.lastDurationSeconds = session.status.durationSeconds ?? 0;
@@ -22,8 +23,9 @@ export function configurationStatusAfter(status: BackupConfigurationStatus | und
     out.consecutiveFailures = 0;
     if (session.status.suspiciousShrink) out.suspiciousShrink = session.status.suspiciousShrink;
     else delete out.suspiciousShrink;
-  } else {
+  } else if (phase === 'Failed') {
     out.consecutiveFailures = (out.consecutiveFailures ?? 0) + 1;
   }
+  // Cancelled (stopped on request) is neither: the last success and the failure count stay.
   return out;
 }

@@ -91,19 +91,66 @@ describe('SessionManager (injected clock)', () => {
       s.sessions.complete('BackupSession', 'default', first, agent.name, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } });
       const second = s.sessions.createBackupSession('default', 'nightly', 'manual')!.metadata.name;
       assert.notEqual(second, first);
-      assert.equal(second, `${first}-1`);
+      for (const n of [first, second]) assert.match(n, /^nightly-[bcdfghjklmnpqrstvwxz2456789]{5}$/, 'generateName: the configuration and 5 random characters');
+      s.sessions.complete('BackupSession', 'default', s.sessions.claimNext(agent)!.name, agent.name, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } });
+      // An explicit name is used as given; a taken one is refused, and creates nothing.
+      assert.equal(s.sessions.createBackupSession('default', 'nightly', 'manual', 'by-hand')!.metadata.name, 'by-hand');
+      s.sessions.complete('BackupSession', 'default', s.sessions.claimNext(agent)!.name, agent.name, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } });
+      const count = s.store.list('BackupSession').length;
+      assert.throws(() => s.sessions.createBackupSession('default', 'nightly', 'manual', first), (err) => isSidestashError(err, ErrorCodes.CONFLICT) && err.message.includes(first));
+      assert.equal(s.store.list('BackupSession').length, count);
+    });
+
+    it('a long configuration name is cut so that session names stay DNS labels', () => {
+      s = setUp();
+      const long = `n${'x'.repeat(62)}`;
+      s.store.put({ ...s.store.get('BackupConfiguration', 'default', 'nightly')!, metadata: { name: long, namespace: 'default' } });
+      const name = s.sessions.createBackupSession('default', long, 'manual')!.metadata.name;
+      assert.equal(name.length, 63);
+      assert.ok(name.startsWith(long.slice(0, 58)), name);
+    });
+  });
+
+  describe('why a Pending session waits', () => {
+    it('reads the reason from the store each time, writes nothing, and a claimed session no longer has one', () => {
+      s = setUp();
+      const restore = (name: string) => s.store.put({ apiVersion: 'sidestash.io/v1', kind: 'RestoreSession', metadata: { name, namespace: 'default' }, spec: { repository: { name: 'repo' }, target: { ref: { name: 'db' } } }, status: { phase: 'Pending' } });
+      const backup = s.sessions.createBackupSession('default', 'nightly', 'manual')!;
+      const why = (r: { kind: string } = s.store.get('BackupSession', 'default', backup.metadata.name)!) => (s.sessions.withPendingReasons([r as Parameters<SessionManager['withPendingReasons']>[0][number]])[0]!.status as unknown as SessionStatus);
+      assert.deepEqual([why().reason, why().message], ['NoAgent', 'no agent serves default/db (none has it in SIDESTASH_AGENT_TARGETS)']);
+      const version = s.store.get('BackupSession', 'default', backup.metadata.name)!.metadata.resourceVersion;
+      s.store.putAgent({ ...agent, lastSeenAt: new Date(T0 - LEASE_MS).toISOString() });
+      assert.equal(why().reason, 'AgentOffline');
+      s.store.putAgent({ ...agent, lastSeenAt: new Date(T0).toISOString() });
+      assert.deepEqual([why().reason, why().message], ['WaitingForAgent', 'waiting for agent default/agent-0 to take it']);
+      const queued = restore('after');
+      assert.deepEqual([why(queued).reason, why(queued).message], ['Queued', `queued behind backupsession default/${backup.metadata.name}`]);
+      assert.equal(s.store.get('BackupSession', 'default', backup.metadata.name)!.metadata.resourceVersion, version, 'nothing was written');
+      assert.equal(s.sessions.claimNext(agent)?.name, backup.metadata.name, 'the queue order holds');
+      assert.deepEqual([why(queued).reason, why(queued).message], ['AgentBusy', `agent default/agent-0 is busy with backupsession default/${backup.metadata.name}`]);
+      const running = why();
+      assert.equal(running.phase, 'Running');
+      assert.equal(running.reason, undefined);
+      assert.equal(running.message, undefined);
+      // A session whose configuration is gone says so.
+      s.store.delete('BackupConfiguration', 'default', 'nightly');
+      const orphan = s.store.put({ ...backup, metadata: { name: 'orphan', namespace: 'default' }, status: { phase: 'Pending' } });
+      assert.deepEqual([why(orphan).reason, why(orphan).message], ['TargetMissing', 'BackupConfiguration default/nightly does not exist']);
     });
   });
 
   describe('cancel and deadlines', () => {
-    it('a Pending session cancelled fails at once with SESSION_CANCELLED; a finished one cannot be cancelled', () => {
+    it('a Pending session cancelled ends Cancelled at once (SESSION_CANCELLED); a finished one cannot be cancelled', () => {
       s = setUp();
       const name = s.sessions.createBackupSession('default', 'nightly', 'manual')!.metadata.name;
-      assert.equal(s.sessions.cancel('BackupSession', 'default', name).status?.error?.code, ErrorCodes.SESSION_CANCELLED);
+      const ended = s.sessions.cancel('BackupSession', 'default', name).status;
+      assert.equal(ended?.phase, 'Cancelled');
+      assert.equal(ended?.error?.code, ErrorCodes.SESSION_CANCELLED);
+      assert.deepEqual({ ...s.store.get('BackupConfiguration', 'default', 'nightly')!.status as BackupConfigurationStatus }, { lastFinishedPhase: 'Cancelled', lastFinishedSession: name, lastDurationSeconds: 0 }, 'neither a success nor a failure');
       assert.throws(() => s.sessions.cancel('BackupSession', 'default', name), (err) => isSidestashError(err, ErrorCodes.CONFLICT));
     });
 
-    it('a Running session cancelled through the API is told so by its next progress and ends SESSION_CANCELLED, even past its deadline', () => {
+    it('a Running session cancelled through the API is told so by its next progress and ends Cancelled (SESSION_CANCELLED), even past its deadline', () => {
       s = setUp('10m');
       const name = start();
       s.clock.now = T0 + 1000;
@@ -116,6 +163,7 @@ describe('SessionManager (injected clock)', () => {
       s.sessions.sweep();
       assert.equal(status(name).cancelReason, 'requested', 'the deadline does not rewrite a user cancel');
       const done = s.sessions.complete('BackupSession', 'default', name, agent.name, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'backup stopped: cancelled by the controller' } });
+      assert.equal(done.status?.phase, 'Cancelled');
       assert.equal(done.status?.error?.code, ErrorCodes.SESSION_CANCELLED);
     });
 
@@ -221,7 +269,7 @@ describe('SessionManager: pending timeout, deleted configurations, configuration
     assert.equal(s.sessions.claimNext(agent)?.name, name);
   });
 
-  it('deleting the configuration fails its Pending session at once and asks its Running one to stop (SESSION_CANCELLED, saying why)', () => {
+  it('deleting the configuration ends its Pending session Cancelled at once and asks its Running one to stop (SESSION_CANCELLED, saying why)', () => {
     s.store.put({ apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration', metadata: { name: 'weekly', namespace: 'default' }, spec: { schedule: '0 3 * * 0', repository: { name: 'repo' }, target: { ref: { name: 'db' } } } });
     const running = s.sessions.createBackupSession('default', 'weekly', 'manual')!.metadata.name;
     assert.equal(s.sessions.claimNext(agent)?.name, running);
@@ -232,12 +280,13 @@ describe('SessionManager: pending timeout, deleted configurations, configuration
     s.store.put({ apiVersion: 'sidestash.io/v1', kind: 'BackupSession', metadata: { name: 'weekly-queued', namespace: 'default' }, spec: { invoker: { kind: 'BackupConfiguration', name: 'weekly' }, trigger: 'manual' }, status: { phase: 'Pending' } });
     s.store.delete('BackupConfiguration', 'default', 'weekly');
     s.sessions.endSessionsOf('default', 'weekly');
-    assert.equal(session('weekly-queued').phase, 'Failed');
+    assert.equal(session('weekly-queued').phase, 'Cancelled');
     assert.equal(session('weekly-queued').error?.code, ErrorCodes.SESSION_CANCELLED);
     assert.match(session('weekly-queued').error?.message ?? '', /its BackupConfiguration was deleted/);
     assert.equal(session(running).cancelReason, 'deleted');
     assert.deepEqual(s.sessions.progress('BackupSession', 'default', running, agent.name, progress), { cancel: true });
     const done = s.sessions.complete('BackupSession', 'default', running, agent.name, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'backup stopped: cancelled by the controller' } });
+    assert.equal(done.status?.phase, 'Cancelled');
     assert.equal(done.status?.error?.code, ErrorCodes.SESSION_CANCELLED);
     assert.match(done.status?.error?.message ?? '', /^its BackupConfiguration was deleted: backup stopped/);
     assert.equal(session(other).phase, 'Pending', "another configuration's session is left alone");
@@ -288,21 +337,23 @@ describe('SessionManager: pending timeout, deleted configurations, configuration
 
 describe('resultAfterCancel', () => {
   const cancelled: SessionResult = { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'backup stopped' } };
-  const table: [string, Pick<SessionStatus, 'cancelReason' | 'deadline'>, SessionResult, string | undefined][] = [
-    ['cancelled at the deadline', { cancelReason: 'timeout', deadline: 'D' }, cancelled, ErrorCodes.SESSION_TIMEOUT],
-    ['cancelled by a user', { cancelReason: 'requested', deadline: 'D' }, cancelled, ErrorCodes.SESSION_CANCELLED],
-    ['no cancel asked (the agent stopped on its own)', {}, cancelled, ErrorCodes.SESSION_CANCELLED],
-    ['the agent already said timeout', { cancelReason: 'timeout' }, { phase: 'Failed', error: { code: ErrorCodes.SESSION_TIMEOUT, message: 'x' } }, ErrorCodes.SESSION_TIMEOUT],
-    ['another failure at the deadline', { cancelReason: 'timeout' }, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } }, 'SIDESTASH_DUMP_FAILED'],
-    ['a success that raced the deadline', { cancelReason: 'timeout' }, { phase: 'Succeeded', snapshotId: 'abc' }, undefined],
-    ['cancelled because its configuration was deleted', { cancelReason: 'deleted' }, cancelled, ErrorCodes.SESSION_CANCELLED],
-    ['a success that raced the deletion', { cancelReason: 'deleted' }, { phase: 'Succeeded', snapshotId: 'abc' }, undefined],
+  const table: [string, Pick<SessionStatus, 'cancelReason' | 'deadline'>, SessionResult, string | undefined, SessionResult['phase']][] = [
+    ['cancelled at the deadline', { cancelReason: 'timeout', deadline: 'D' }, cancelled, ErrorCodes.SESSION_TIMEOUT, 'Failed'],
+    ['cancelled by a user', { cancelReason: 'requested', deadline: 'D' }, cancelled, ErrorCodes.SESSION_CANCELLED, 'Cancelled'],
+    ['no cancel asked (the agent stopped on its own)', {}, cancelled, ErrorCodes.SESSION_CANCELLED, 'Failed'],
+    ['the agent already said timeout', { cancelReason: 'timeout' }, { phase: 'Failed', error: { code: ErrorCodes.SESSION_TIMEOUT, message: 'x' } }, ErrorCodes.SESSION_TIMEOUT, 'Failed'],
+    ['another failure at the deadline', { cancelReason: 'timeout' }, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } }, 'SIDESTASH_DUMP_FAILED', 'Failed'],
+    ['another failure after a user cancel', { cancelReason: 'requested' }, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } }, 'SIDESTASH_DUMP_FAILED', 'Failed'],
+    ['a success that raced the deadline', { cancelReason: 'timeout' }, { phase: 'Succeeded', snapshotId: 'abc' }, undefined, 'Succeeded'],
+    ['a success that raced a user cancel', { cancelReason: 'requested' }, { phase: 'Succeeded', snapshotId: 'abc' }, undefined, 'Succeeded'],
+    ['cancelled because its configuration was deleted', { cancelReason: 'deleted' }, cancelled, ErrorCodes.SESSION_CANCELLED, 'Cancelled'],
+    ['a success that raced the deletion', { cancelReason: 'deleted' }, { phase: 'Succeeded', snapshotId: 'abc' }, undefined, 'Succeeded'],
   ];
-  for (const [what, status, result, code] of table) {
+  for (const [what, status, result, code, phase] of table) {
     it(what, () => {
       const out = resultAfterCancel(status, result);
       assert.equal(out.error?.code, code);
-      assert.equal(out.phase, result.phase);
+      assert.equal(out.phase, phase);
       assert.equal(out.snapshotId, result.snapshotId);
     });
   }

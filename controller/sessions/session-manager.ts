@@ -1,5 +1,5 @@
-// Session lifecycle: Pending -> Running (claimed by an agent, under a lease) -> Succeeded or
-// Failed. A Running session whose agent stops renewing the lease is failed (AGENT_LOST),
+// Session lifecycle: Pending -> Running (claimed by an agent, under a lease) -> Succeeded,
+// Failed or Cancelled (stopped on request: a cancel, its BackupConfiguration deleted). A Running session whose agent stops renewing the lease is failed (AGENT_LOST),
 // one past its deadline is cancelled and then failed (SESSION_TIMEOUT): none stays Running.
 // A Pending session that no online agent serves fails after the pending timeout (NO_AGENT,
 // pending-outcome.ts); the sessions of a deleted BackupConfiguration end (endSessionsOf).
@@ -7,6 +7,7 @@
 // outcome on the BackupConfiguration's status (configuration-outcome.ts).
 import { EventEmitter } from 'node:events';
 import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
+import { freeName } from '../../common/generate-name.ts';
 import type { Logger } from '../../common/log.ts';
 import { isFinalPhase } from '../../common/protocol.ts';
 import type { SessionAssignment, SessionProgress, SessionResult } from '../../common/protocol.ts';
@@ -17,6 +18,7 @@ import { backupAssignment, restoreAssignment } from './assignment.ts';
 import { configurationStatusAfter } from './configuration-outcome.ts';
 import { configurationOf, isSessionOf } from './invoker-of.ts';
 import { pendingOutcome } from './pending-outcome.ts';
+import { pendingReason } from './pending-reason.ts';
 import { clearReadDataCheckPending, markReadDataCheckPending, recordRepositoryIntegrity } from './repository-integrity.ts';
 import { suspiciousShrinkOf } from './suspicious-shrink.ts';
 import { DELETED_CONFIGURATION_MESSAGE, resultAfterCancel } from './timeout-outcome.ts';
@@ -77,8 +79,11 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     return this.#store.list(kind) as Session[];
   }
 
-  /** Creates a BackupSession unless one of the configuration is Pending or Running (no overlap). */
-  createBackupSession(namespace: string, configName: string, trigger: 'schedule' | 'manual'): Session | undefined {
+  /**
+   * Creates a BackupSession unless one of the configuration is Pending or Running (no overlap),
+   * named `name` (CONFLICT when taken) or `<configuration>-<5 random characters>` (generate-name.ts).
+   */
+  createBackupSession(namespace: string, configName: string, trigger: 'schedule' | 'manual', name?: string): Session | undefined {
     return this.#store.transaction(() => {
       const cfg = this.#store.get('BackupConfiguration', namespace, configName);
       // A predecessor of the same name still running does not block this configuration.
@@ -86,12 +91,12 @@ export class SessionManager extends EventEmitter<SessionEvents> {
         (s) => s.metadata.namespace === namespace && (s.spec as BackupSessionSpec).invoker.name === configName && (s.status?.phase === 'Pending' || s.status?.phase === 'Running') && (!cfg || isSessionOf(s, cfg)),
       );
       if (active) return undefined;
-      let name = `${configName}-${Math.floor(this.#now() / 1000)}`;
-      for (let i = 1; this.#store.get('BackupSession', namespace, name); i++) name = `${configName}-${Math.floor(this.#now() / 1000)}-${i}`;
+      const taken = (n: string): boolean => this.#store.get('BackupSession', namespace, n) !== undefined;
+      if (name !== undefined && taken(name)) throw new SidestashError(ErrorCodes.CONFLICT, `BackupSession ${namespace}/${name} already exists; choose another name or leave it out`);
       return this.#save({
         apiVersion: 'sidestash.io/v1',
         kind: 'BackupSession',
-        metadata: { name, namespace, labels: { 'sidestash.io/invoker': configName }, creationTimestamp: this.#iso() },
+        metadata: { name: name ?? freeName(`${configName}-`, taken), namespace, labels: { 'sidestash.io/invoker': configName }, creationTimestamp: this.#iso() },
         spec: { invoker: { kind: 'BackupConfiguration', name: configName, ...(cfg?.metadata.uid ? { uid: cfg.metadata.uid } : {}) }, trigger },
         status: { phase: 'Pending' },
       });
@@ -203,12 +208,41 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     return saved;
   }
 
+  /**
+   * The sessions among `items`, Pending ones with status.reason and status.message saying why
+   * they wait (pending-reason.ts), computed from the store now; nothing is written.
+   */
+  withPendingReasons<T extends Resource>(items: readonly T[]): T[] {
+    if (!items.some((r) => (r.kind === 'BackupSession' || r.kind === 'RestoreSession') && (r.status as SessionStatus | undefined)?.phase === 'Pending')) return [...items];
+    const agents = this.#store.listAgents();
+    const all = [...this.#sessionsOf('BackupSession'), ...this.#sessionsOf('RestoreSession')];
+    const refOf = (s: Session) => ({ kind: s.kind as SessionKind, namespace: s.metadata.namespace, name: s.metadata.name });
+    const running = all.filter((s) => s.status?.phase === 'Running' && s.status.agent !== undefined).map((s) => ({ ...refOf(s), agent: s.status!.agent! }));
+    // The claim queue: oldest resourceVersion first (claimNext).
+    const pending = all.filter((s) => s.status?.phase === 'Pending').sort((a, b) => (a.metadata.resourceVersion ?? 0) - (b.metadata.resourceVersion ?? 0)).map((s) => ({ s, target: this.#resolvedTarget(s) }));
+    const now = this.#now();
+    return items.map((r) => {
+      if (r.kind !== 'BackupSession' && r.kind !== 'RestoreSession') return r;
+      const s = r as unknown as Session;
+      if (s.status?.phase !== 'Pending') return r;
+      const appBinding = this.#resolvedTarget(s);
+      const mine = pending.findIndex((p) => p.s.kind === s.kind && p.s.metadata.namespace === s.metadata.namespace && p.s.metadata.name === s.metadata.name);
+      const ahead = pending.slice(0, Math.max(mine, 0)).filter((p) => p.target !== undefined && p.target === appBinding && p.s.metadata.namespace === s.metadata.namespace).map((p) => refOf(p.s));
+      const why = pendingReason({
+        target: appBinding === undefined ? undefined : `${s.metadata.namespace}/${appBinding}`,
+        ...(appBinding === undefined ? { missing: `BackupConfiguration ${s.metadata.namespace}/${(s.spec as BackupSessionSpec).invoker.name}` } : {}),
+        agents, running, ahead, nowMs: now, onlineMs: this.#leaseMs,
+      });
+      return { ...r, status: { ...s.status, reason: why.reason, message: why.message } };
+    });
+  }
+
   /** Asks a session to stop: Pending ones fail at once, Running ones when the agent hears of it. */
   cancel(kind: SessionKind, ns: string, name: string): Session {
     return this.#store.transaction(() => {
       const s = this.#store.get(kind, ns, name) as Session | undefined;
       if (!s) throw new SidestashError(ErrorCodes.NOT_FOUND, `${kind} ${ns}/${name} not found`);
-      if (s.status?.phase === 'Pending') return this.#finish(s, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'cancelled before it started' } });
+      if (s.status?.phase === 'Pending') return this.#finish(s, { phase: 'Cancelled', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'cancelled before it started' } });
       if (s.status?.phase !== 'Running') throw new SidestashError(ErrorCodes.CONFLICT, `${kind} ${ns}/${name} has already finished`);
       return this.#save({ ...s, status: { ...s.status, cancelRequested: true, cancelReason: s.status.cancelReason ?? 'requested' } });
     });
@@ -220,15 +254,15 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   }
 
   /**
-   * A BackupConfiguration was deleted: its Pending sessions fail at once (SESSION_CANCELLED), its
-   * Running ones are asked to stop (cancelReason 'deleted'; they end SESSION_CANCELLED too).
+   * A BackupConfiguration was deleted: its Pending sessions end Cancelled at once (SESSION_CANCELLED),
+   * its Running ones are asked to stop (cancelReason 'deleted'; they end Cancelled too).
    */
   endSessionsOf(ns: string, configName: string): void {
     for (const s of this.#sessionsOf('BackupSession')) {
       if (s.metadata.namespace !== ns || (s.spec as BackupSessionSpec).invoker.name !== configName) continue;
       this.#store.transaction(() => {
         const cur = this.#store.get('BackupSession', ns, s.metadata.name) as Session | undefined;
-        if (cur?.status?.phase === 'Pending') this.#finish(cur, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: `${DELETED_CONFIGURATION_MESSAGE} before the session started` } });
+        if (cur?.status?.phase === 'Pending') this.#finish(cur, { phase: 'Cancelled', error: { code: ErrorCodes.SESSION_CANCELLED, message: `${DELETED_CONFIGURATION_MESSAGE} before the session started` } });
         else if (cur?.status?.phase === 'Running' && !cur.status.cancelRequested) this.#save({ ...cur, status: { ...cur.status, cancelRequested: true, cancelReason: 'deleted' } });
       });
     }
