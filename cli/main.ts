@@ -9,11 +9,15 @@ export const USAGE = `usage: sidestash COMMAND [options]
   controller                         run the controller (config from SIDESTASH_* environment variables)
   agent                              run the agent sidecar (config from SIDESTASH_* environment variables)
   apply -f FILE [-f FILE]...         create or update resources from YAML/JSON files ("-" for stdin)
-  get KIND [NAME] [-o json|yaml]     list resources (secrets, repositories, appbindings, backupconfigurations,
-                                     backupsessions, restoresessions, agents)
+  get KIND [NAME] [-o wide|yaml|json|name|jsonpath=TEMPLATE] [-l SELECTOR] [-A] [-w]
+                                     list resources (secrets, repositories, appbindings, backupconfigurations,
+                                     backupsessions, restoresessions, agents); -A all namespaces, -w watch
   describe KIND NAME                 show one resource in full
-  delete KIND NAME                   delete a resource
-  backup trigger CONFIG [--wait]     start a backup now; --wait shows its progress until it ends
+  delete KIND NAME | -f FILE         delete a resource, or those a file's documents name [--ignore-not-found]
+  pause CONFIG | resume CONFIG       stop or restart a BackupConfiguration's schedule (spec.paused)
+  backup trigger CONFIG [--wait] [--force]
+                                     start a backup now; --wait shows its progress until it ends;
+                                     --force: even when the configuration is paused
   restore --repository R --target APPBINDING [--snapshot ID|latest] [--source-host HOST] [--database DB] [--wait]
                                      --source-host: latest of the snapshots Stash wrote for HOST (e.g. host-0)
   cancel KIND NAME                   cancel a session
@@ -45,6 +49,11 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       namespace: { type: 'string', short: 'n', default: 'default' },
       filename: { type: 'string', short: 'f', multiple: true },
       output: { type: 'string', short: 'o' },
+      selector: { type: 'string', short: 'l' },
+      'all-namespaces': { type: 'boolean', short: 'A' },
+      watch: { type: 'boolean', short: 'w' },
+      force: { type: 'boolean' },
+      'ignore-not-found': { type: 'boolean' },
       wait: { type: 'boolean' },
       json: { type: 'boolean' },
       repository: { type: 'string' },
@@ -57,7 +66,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     },
   });
   const { apiOptionsFromEnv, api } = await import('./api-client.ts');
-  const { applyFiles, describe, get, plural, remove } = await import('./resource-commands.ts');
+  const { applyFiles, describe, plural, remove } = await import('./resource-commands.ts');
   const { createRestore, snapshots, triggerBackup, waitForSession } = await import('./session-commands.ts');
   const o = apiOptionsFromEnv(values);
   const ns = values.namespace!;
@@ -70,14 +79,30 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     case 'apply':
       if (!values.filename?.length) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'apply needs -f FILE');
       return print(await applyFiles(o, values.filename));
-    case 'get':
-      return print(await get(o, positionals[0], positionals[1], ns, values.output));
+    case 'get': {
+      const { getCommand, parseOutputFormat, watchCommand } = await import('./get-command.ts');
+      const g = { plural: plural(positionals[0]), name: positionals[1], namespace: ns, allNamespaces: values['all-namespaces'] ?? false, selector: values.selector, output: parseOutputFormat(values.output) };
+      if (g.name && (g.allNamespaces || g.selector)) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'get KIND NAME takes neither -A nor -l');
+      if (!values.watch) return print(await getCommand(o, g));
+      await watchCommand(o, g, (s) => process.stdout.write(stripTerminalControls(s.slice(0, -1)) + '\n'), signal);
+      return 130;
+    }
     case 'describe':
       return print(await describe(o, positionals[0], positionals[1], ns));
     case 'delete':
+      if (values.filename?.length) {
+        if (positionals.length > 0) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'delete takes either KIND NAME or -f FILE');
+        const { deleteFiles } = await import('./delete-files.ts');
+        await deleteFiles(o, values.filename, ns, values['ignore-not-found'] ?? false, print);
+        return 0;
+      }
       return print(await remove(o, positionals[0], positionals[1], ns));
+    case 'pause':
+    case 'resume':
+      return print(await (await import('./pause-commands.ts')).setPaused(o, positionals[0], ns, command === 'pause'));
     case 'backup': {
-      if (positionals[0] !== 'trigger' || !positionals[1]) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'usage: sidestash backup trigger CONFIG [--wait]');
+      if (positionals[0] !== 'trigger' || !positionals[1]) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'usage: sidestash backup trigger CONFIG [--wait] [--force]');
+      await (await import('./pause-commands.ts')).checkTriggerAllowed(o, positionals[1], ns, values.force ?? false);
       const s = await triggerBackup(o, positionals[1], ns);
       print(`backupsession/${s.metadata.name} created`);
       return values.wait ? waitForSession(o, 'backupsessions', s.metadata.name, ns, signal) : 0;
