@@ -12,7 +12,7 @@ export const USAGE = `usage: sidestash COMMAND [options]
   get KIND [NAME] [-o wide|yaml|json|name|jsonpath=TEMPLATE] [-l SELECTOR] [-A] [-w]
                                      list resources (secrets, repositories, appbindings, backupconfigurations,
                                      backupsessions, restoresessions, agents); -A all namespaces, -w watch
-  describe KIND NAME                 show one resource in full
+  describe KIND NAME                 show one resource for people: state, related sessions, serving agent, events
   delete KIND NAME | -f FILE         delete a resource, or those a file's documents name [--ignore-not-found]
   pause CONFIG | resume CONFIG       stop or restart a BackupConfiguration's schedule (spec.paused)
   backup trigger CONFIG [--wait] [--force]
@@ -66,7 +66,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     },
   });
   const { apiOptionsFromEnv, api } = await import('./api-client.ts');
-  const { applyFiles, describe, plural, remove } = await import('./resource-commands.ts');
+  const { applyFiles, plural, remove } = await import('./resource-commands.ts');
   const { createRestore, snapshots, triggerBackup, waitForSession } = await import('./session-commands.ts');
   const o = apiOptionsFromEnv(values);
   const ns = values.namespace!;
@@ -88,7 +88,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       return 130;
     }
     case 'describe':
-      return print(await describe(o, positionals[0], positionals[1], ns));
+      return print(await (await import('./describe-command.ts')).describeCommand(o, plural(positionals[0]), positionals[1], ns));
     case 'delete':
       if (values.filename?.length) {
         if (positionals.length > 0) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'delete takes either KIND NAME or -f FILE');

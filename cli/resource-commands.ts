@@ -1,6 +1,5 @@
-// apply -f, get, describe, delete: kubectl-like commands against the controller.
+// apply -f and delete KIND NAME against the controller, and the names of resource kinds (plural).
 import { readFile } from 'node:fs/promises';
-import { stringify } from 'yaml';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import type { ApiClientOptions } from './api-client.ts';
 import { api } from './api-client.ts';
@@ -21,13 +20,6 @@ export function plural(kind: string | undefined): string {
   return p;
 }
 
-interface Item {
-  kind: string;
-  metadata: { name: string; namespace: string; creationTimestamp?: string };
-  spec: Record<string, unknown>;
-  status?: Record<string, unknown>;
-}
-
 export async function applyFiles(o: ApiClientOptions, files: string[]): Promise<string> {
   const out: string[] = [];
   for (const f of files) {
@@ -42,12 +34,6 @@ async function readStdin(): Promise<string> {
   const parts: Buffer[] = [];
   for await (const c of process.stdin) parts.push(c as Buffer);
   return Buffer.concat(parts).toString('utf8');
-}
-
-export async function describe(o: ApiClientOptions, kind: string | undefined, name: string | undefined, namespace: string): Promise<string> {
-  if (!name) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'describe needs KIND NAME');
-  const item = await api<Item>(o, 'GET', `/api/v1/${plural(kind)}/${encodeURIComponent(name)}?namespace=${encodeURIComponent(namespace)}`);
-  return stringify(item);
 }
 
 export async function remove(o: ApiClientOptions, kind: string | undefined, name: string | undefined, namespace: string): Promise<string> {

@@ -100,6 +100,25 @@ describe('get, pause, resume and delete -f through the CLI process', () => {
     assert.equal((await cli('get', 'agents', '-n', 'team-a')).stdout.trim(), '', 'agents of another namespace only');
   });
 
+  it('describe: human state, the configuration\'s sessions, the serving agent and events', async () => {
+    const d = await cli('describe', 'backupconfiguration', 'shop-backup');
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /^Name: +shop-backup$/m);
+    assert.match(d.stdout, /^Last success: +\S+Z \((\d+s ago|now)\)$/m);
+    assert.match(d.stdout, /^Next run: +\S+Z \(in \d+d\)$/m);
+    assert.match(d.stdout, /^Recent sessions:\n +NAME +PHASE +SIZE +DURATION +AGE\n +shop-backup-\S+ +Succeeded +\d+(\.\d)? (KiB|MiB) +\d/m);
+    assert.match(d.stdout, /^Serving agent:\n +NAMESPACE .*\n +default +agent-0 +online /m);
+    assert.match(d.stdout, /^ +Normal +Started +\S+( ago)? +backupsession\/shop-backup-\S+ +on agent default\/agent-0$/m);
+    assert.match(d.stdout, /^ +Normal +Succeeded +.* +snapshot [0-9a-f]{8}, /m);
+    const repo = await cli('describe', 'repository', 'repo');
+    assert.match(repo.stdout, /^Size: +\d+(\.\d)? (KiB|MiB)$/m);
+    assert.match(repo.stdout, /^Snapshots: +[12]$/m);
+    assert.match(repo.stdout, /^Recent sessions:\n.*\n +shop-backup-/m);
+    const secret = await cli('describe', 'secret', 'repo-secret');
+    assert.match(secret.stdout, /^Keys: +RESTIC_PASSWORD$/m);
+    assert.equal((await cli('describe', 'backupconfiguration')).code, 2);
+  });
+
   it('-o wide, yaml, json, name and jsonpath; an unknown -o is a usage error', async () => {
     assert.match((await cli('get', 'bc', '-o', 'wide')).stdout, /^NAME .* AGE +REPOSITORY +TARGET +TIMEZONE +LAST SCHEDULE +LAST SESSION$/m);
     const yaml = parse((await cli('get', 'bc', '-o', 'yaml')).stdout) as { kind: string; items: { metadata: { name: string } }[] };
