@@ -71,6 +71,7 @@ describe('get, pause, resume and delete -f through the CLI process', () => {
     const forced = await cli('backup', 'trigger', 'shop-backup', '--force', '--wait');
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /^backupsession\/shop-backup-\S+ created\n/);
+    assert.match(forced.stdout, /\nAdded to the repository: [\d.]+ (B|KiB|MiB) \([\d.]+ (B|KiB|MiB) stored\)\n$/, 'restic\'s closing line, from the snapshot\'s summary');
 
     assert.equal((await cli('resume', 'shop-backup')).stdout, 'backupconfiguration/shop-backup resumed\n');
     assert.equal((await cli('resume', 'shop-backup')).stdout, 'backupconfiguration/shop-backup already running on its schedule\n');
@@ -204,5 +205,34 @@ describe('get, pause, resume and delete -f through the CLI process', () => {
       child.kill('SIGKILL');
       await cli('resume', 'shop-backup');
     }
+  });
+
+  it('--wait on a terminal: a progress bar in human sizes that ends at 100%, and what was added to the repository', async () => {
+    // A pseudo-terminal (util-linux script) for the CLI, as a person runs it.
+    const onTerminal = (args: string[]): Promise<string> =>
+      new Promise((resolve) => {
+        const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+        const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, ...controller.cliEnv, COLUMNS: '200' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('close', () => resolve(out));
+      });
+    const clean = (s: string): string[] => s.replace(/\u001b(\[[0-9;?]*[A-Za-z]|[78])/g, '\n').split(/[\r\n]+/).map((l) => l.trim()).filter(Boolean);
+    const size = '\\d+(\\.\\d)? (B|KiB|MiB)';
+
+    const backup = clean(await onTerminal(['backup', 'trigger', 'shop-backup', '--wait']));
+    const bars = backup.filter((l) => l.includes(' | '));
+    assert.ok(bars.length > 0, backup.join('\n'));
+    for (const l of bars) assert.match(l, new RegExp(`^shop-backup-\\S+ (Pending|Running|Succeeded) \\[.*\\] (\\d+%|--%) \\| ${size} of (${size}|\\?) \\| ${size}/s \\| ETA (\\d+s|-)$`), l);
+    assert.ok(!bars.some((l) => / of 1 B /.test(l)), 'never a total of 1');
+    const last = bars.at(-1)!;
+    const m = new RegExp(`Succeeded \\[.*\\] 100% \\| (${size}) of (${size}) \\|`).exec(last);
+    assert.ok(m && m[1] === m[4], `ends full, at the dump's size: ${last}`);
+    assert.ok(backup.some((l) => /^Added to the repository: [\d.]+ (B|KiB|MiB) \([\d.]+ (B|KiB|MiB) stored\)$/.test(l)), backup.join('\n'));
+
+    const restore = clean(await onTerminal(['restore', '--repository', 'repo', '--target', 'shop-db', '--wait']));
+    const rlast = restore.filter((l) => l.includes(' | ')).at(-1) ?? '';
+    const rm = new RegExp(`^restore-shop-db-\\S+ Succeeded \\[.*\\] 100% \\| (${size}) of (${size}) \\|`).exec(rlast);
+    assert.ok(rm && rm[1] === rm[4], `${restore.join('\n')}`);
   });
 });
