@@ -199,7 +199,8 @@ describe('get, pause, resume and delete -f through the CLI process', () => {
       await cli('pause', 'shop-backup');
       await until('the paused row', () => /^shop-backup +0 0 1 1 \* +true .* paused /m.test(out));
       assert.equal(out.match(/^NAME /gm)?.length, 1, 'the header once');
-      child.kill('SIGINT');
+      // process.kill: Deno's ChildProcess.kill('SIGINT') does not deliver a SIGINT the child can handle.
+      process.kill(child.pid!, 'SIGINT');
       assert.equal(await exited, 130);
     } finally {
       child.kill('SIGKILL');
@@ -211,7 +212,9 @@ describe('get, pause, resume and delete -f through the CLI process', () => {
     // A pseudo-terminal (util-linux script) for the CLI, as a person runs it.
     const onTerminal = (args: string[]): Promise<string> =>
       new Promise((resolve) => {
-        const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+        // Under Deno, `deno FILE` would ask for permissions on the terminal: run it as the suite does.
+        const runtime = (process.versions as Record<string, string | undefined>).deno ? [process.execPath, 'run', '--allow-all', CLI] : [process.execPath, CLI];
+        const command = [...runtime, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
         const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, ...controller.cliEnv, COLUMNS: '200' }, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
