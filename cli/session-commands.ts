@@ -7,7 +7,9 @@ import type { SuspiciousShrink } from '../common/protocol.ts';
 import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
 import type { ApiClientOptions } from './api-client.ts';
 import { api } from './api-client.ts';
-import { bytes, table, terminalText } from './format.ts';
+import { bytes, terminalText } from './format.ts';
+import type { Snapshot } from '../common/repository/snapshot.ts';
+import { snapshotsTable } from './restic-text.ts';
 import { integrityCell, integrityMessage } from './integrity-cells.ts';
 import { addedLine, progressView } from './progress-view.ts';
 
@@ -98,7 +100,9 @@ async function snapshotSummary(o: ApiClientOptions, s: SessionDoc, namespace: st
 }
 
 export async function snapshots(o: ApiClientOptions, repository: string, namespace: string, json: boolean): Promise<string> {
-  const res = await api<{ items: { id: string; time: string; hostname?: string; tags?: string[] | null; paths: string[] }[] }>(o, 'GET', `/api/v1/repositories/${encodeURIComponent(repository)}/snapshots?namespace=${encodeURIComponent(namespace)}`);
+  const res = await api<{ items: Snapshot[] }>(o, 'GET', `/api/v1/repositories/${encodeURIComponent(repository)}/snapshots?namespace=${encodeURIComponent(namespace)}`);
   if (json) return JSON.stringify(res.items, null, 2);
-  return table(['ID', 'TIME', 'HOST', 'TAGS', 'PATHS'], res.items.map((s) => [s.id.slice(0, 8), s.time.replace(/\.\d+/, ''), s.hostname ?? '', (s.tags ?? []).join(','), s.paths.join(',')]));
+  // The same table as `sidestash repo snapshots` (restic's), from what the controller read.
+  const items = Array.isArray(res.items) ? res.items.filter((x) => x && typeof x.id === 'string' && typeof x.time === 'string' && Array.isArray(x.paths)) : [];
+  return snapshotsTable(items);
 }
