@@ -83,8 +83,12 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       const { getCommand, parseOutputFormat, watchCommand } = await import('./get-command.ts');
       const g = { plural: plural(positionals[0]), name: positionals[1], namespace: ns, allNamespaces: values['all-namespaces'] ?? false, selector: values.selector, output: parseOutputFormat(values.output) };
       if (g.name && (g.allNamespaces || g.selector)) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'get KIND NAME takes neither -A nor -l');
-      if (!values.watch) return print(await getCommand(o, g));
-      await watchCommand(o, g, (s) => process.stdout.write(stripTerminalControls(s.slice(0, -1)) + '\n'), signal);
+      if (!values.watch) {
+        const text = await getCommand(o, g);
+        // Nothing found: stdout stays empty (the note went to stderr), as kubectl's.
+        return text === '' ? 0 : print(text);
+      }
+      await watchCommand(o, g, (s) => process.stdout.write(stripTerminalControls(s)), signal);
       return 130;
     }
     case 'describe':

@@ -101,7 +101,9 @@ describe('get, pause, resume and delete -f through the CLI process', () => {
     assert.match(agents.stdout, /^NAME +STATUS +LAST SEEN +VERSION +TARGETS$/m);
     assert.match(rowOf(agents.stdout, 'agent-0'), /^agent-0 +online +(\d+s ago|now) +\S+ +default\/shop-db$/);
     assert.match((await cli('get', 'agents', '-A')).stdout, /^default +agent-0 +online /m);
-    assert.equal((await cli('get', 'agents', '-n', 'team-a')).stdout.trim(), '', 'agents of another namespace only');
+    const none = await cli('get', 'agents', '-n', 'team-a');
+    assert.equal(none.stdout, '', 'agents of another namespace only');
+    assert.match(none.stderr, /No resources found in team-a namespace/);
   });
 
   it('describe: human state, the configuration\'s sessions, the serving agent and events', async () => {
