@@ -1,6 +1,7 @@
 // Plain-text tables and sizes for the CLI. Cells come from the server: escape sequences and
 // control characters in them are removed before they reach a terminal.
 import { stripTerminalControls } from '../common/terminal-text.ts';
+import { shortDuration } from './relative-time.ts';
 
 /** Server text made safe for a terminal (and single-line for a table cell). */
 export function terminalText(s: string): string {
@@ -26,11 +27,8 @@ export function bytes(n: number | undefined): string {
   return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
+/** kubectl's AGE: how long ago, without "ago" ("45s", "3h", "2d"); "-" when absent. */
 export function age(iso: string | undefined, nowMs = Date.now()): string {
   if (!iso) return '-';
-  const s = Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000));
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  if (s < 172800) return `${Math.round(s / 3600)}h`;
-  return `${Math.round(s / 86400)}d`;
+  return shortDuration((nowMs - Date.parse(iso)) / 1000);
 }

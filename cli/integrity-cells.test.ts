@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { integrityCell, integrityMessage, repositoryRow } from './integrity-cells.ts';
-
-const NOW = Date.parse('2026-06-10T12:00:00Z');
+import { integrityCell, integrityMessage } from './integrity-cells.ts';
 
 describe('how get shows a repository check', () => {
   const table: [string, unknown, string, string | undefined][] = [
@@ -22,9 +20,4 @@ describe('how get shows a repository check', () => {
     });
   }
 
-  it('a Repository row: integrity, when checked, when data was last read', () => {
-    const row = repositoryRow('repo', '2026-06-01T12:00:00Z', { integrity: { ok: false, checkedAt: '2026-06-10T11:00:00Z', readDataSubset: '100%', session: 's', errors: ['pack 1: bad'] }, lastReadDataCheckAt: '2026-06-10T11:00:00Z' }, NOW);
-    assert.deepEqual(row, ['repo', 'FAILED (100%)', '60m', '60m', '9d', 'repository check failed: pack 1: bad']);
-    assert.deepEqual(repositoryRow('fresh', '2026-06-10T11:59:00Z', undefined, NOW), ['fresh', '-', '-', '-', '60s', '']);
-  });
 });

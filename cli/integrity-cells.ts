@@ -1,8 +1,6 @@
 // How `get` shows a repository check (BackupSession status.integrity, Repository
 // status.integrity): "ok" or "FAILED", with the pack data subset it read, "-" when none ran.
 // The values come from the server: anything not of the expected shape shows as "-".
-import { age } from './format.ts';
-
 interface Integrity {
   ok: boolean;
   checkedAt?: string;
@@ -31,12 +29,3 @@ export function integrityMessage(v: unknown): string | undefined {
   if (errors.length === 0) return 'repository check failed';
   return `repository check failed: ${errors[0]}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ''}`;
 }
-
-/** A Repository row: NAME, INTEGRITY, CHECKED, DATA READ, AGE, MESSAGE. */
-export function repositoryRow(name: string, created: string | undefined, status: Record<string, unknown> | undefined, nowMs = Date.now()): string[] {
-  const i = integrityOf(status?.integrity);
-  const lastRead = typeof status?.lastReadDataCheckAt === 'string' ? status.lastReadDataCheckAt : undefined;
-  return [name, integrityCell(i), age(typeof i?.checkedAt === 'string' ? i.checkedAt : undefined, nowMs), age(lastRead, nowMs), age(created, nowMs), integrityMessage(i) ?? ''];
-}
-
-export const REPOSITORY_HEADERS = ['NAME', 'INTEGRITY', 'CHECKED', 'DATA READ', 'AGE', 'MESSAGE'];

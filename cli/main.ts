@@ -9,12 +9,17 @@ export const USAGE = `usage: sidestash COMMAND [options]
   controller                         run the controller (config from SIDESTASH_* environment variables)
   agent                              run the agent sidecar (config from SIDESTASH_* environment variables)
   apply -f FILE [-f FILE]...         create or update resources from YAML/JSON files ("-" for stdin)
-  get KIND [NAME] [-o json|yaml]     list resources (secrets, repositories, appbindings, backupconfigurations,
-                                     backupsessions, restoresessions, agents)
-  describe KIND NAME                 show one resource in full
-  delete KIND NAME [--force]         delete a resource; --force: a Secret or Repository others still use
-  backup trigger CONFIG [--name NAME] [--wait]
-                                     start a backup now; --wait shows its progress until it ends
+  get KIND [NAME] [-o wide|yaml|json|name|jsonpath=TEMPLATE] [-l SELECTOR] [-A] [-w]
+                                     list resources (secrets, repositories, appbindings, backupconfigurations,
+                                     backupsessions, restoresessions, agents); -A all namespaces, -w watch
+  describe KIND NAME                 show one resource for people: state, related sessions, serving agent, events
+  delete KIND NAME [--force] | -f FILE
+                                     delete a resource, or those a file's documents name [--ignore-not-found];
+                                     --force: a Secret or Repository others still use
+  pause CONFIG | resume CONFIG       stop or restart a BackupConfiguration's schedule (spec.paused)
+  backup trigger CONFIG [--name NAME] [--wait] [--force]
+                                     start a backup now; --wait shows its progress until it ends;
+                                     --force: even when the configuration is paused
   restore --repository R --target APPBINDING [--snapshot ID|latest] [--source-host HOST] [--database DB] [--name NAME] [--wait]
                                      --name: the session's name (default: restore-TARGET- and 5 random characters)
                                      --source-host: latest of the snapshots Stash wrote for HOST (e.g. host-0)
@@ -47,6 +52,11 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       namespace: { type: 'string', short: 'n', default: 'default' },
       filename: { type: 'string', short: 'f', multiple: true },
       output: { type: 'string', short: 'o' },
+      selector: { type: 'string', short: 'l' },
+      'all-namespaces': { type: 'boolean', short: 'A' },
+      watch: { type: 'boolean', short: 'w' },
+      force: { type: 'boolean' },
+      'ignore-not-found': { type: 'boolean' },
       wait: { type: 'boolean' },
       json: { type: 'boolean' },
       repository: { type: 'string' },
@@ -56,12 +66,11 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       'source-host': { type: 'string' },
       targets: { type: 'string' },
       description: { type: 'string' },
-      force: { type: 'boolean' },
       name: { type: 'string' },
     },
   });
   const { apiOptionsFromEnv, api } = await import('./api-client.ts');
-  const { applyFiles, describe, get, plural, remove } = await import('./resource-commands.ts');
+  const { applyFiles, plural, remove } = await import('./resource-commands.ts');
   const { createRestore, snapshots, triggerBackup, waitForSession } = await import('./session-commands.ts');
   const o = apiOptionsFromEnv(values);
   const ns = values.namespace!;
@@ -74,14 +83,34 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     case 'apply':
       if (!values.filename?.length) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'apply needs -f FILE');
       return print(await applyFiles(o, values.filename));
-    case 'get':
-      return print(await get(o, positionals[0], positionals[1], ns, values.output));
+    case 'get': {
+      const { getCommand, parseOutputFormat, watchCommand } = await import('./get-command.ts');
+      const g = { plural: plural(positionals[0]), name: positionals[1], namespace: ns, allNamespaces: values['all-namespaces'] ?? false, selector: values.selector, output: parseOutputFormat(values.output) };
+      if (g.name && (g.allNamespaces || g.selector)) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'get KIND NAME takes neither -A nor -l');
+      if (!values.watch) {
+        const text = await getCommand(o, g);
+        // Nothing found: stdout stays empty (the note went to stderr), as kubectl's.
+        return text === '' ? 0 : print(text);
+      }
+      await watchCommand(o, g, (s) => process.stdout.write(stripTerminalControls(s)), signal);
+      return 130;
+    }
     case 'describe':
-      return print(await describe(o, positionals[0], positionals[1], ns));
+      return print(await (await import('./describe-command.ts')).describeCommand(o, plural(positionals[0]), positionals[1], ns));
     case 'delete':
+      if (values.filename?.length) {
+        if (positionals.length > 0) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'delete takes either KIND NAME or -f FILE');
+        const { deleteFiles } = await import('./delete-files.ts');
+        await deleteFiles(o, values.filename, ns, values['ignore-not-found'] ?? false, print);
+        return 0;
+      }
       return print(await remove(o, positionals[0], positionals[1], ns, values.force ?? false));
+    case 'pause':
+    case 'resume':
+      return print(await (await import('./pause-commands.ts')).setPaused(o, positionals[0], ns, command === 'pause'));
     case 'backup': {
-      if (positionals[0] !== 'trigger' || !positionals[1]) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'usage: sidestash backup trigger CONFIG [--wait]');
+      if (positionals[0] !== 'trigger' || !positionals[1]) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'usage: sidestash backup trigger CONFIG [--name NAME] [--wait] [--force]');
+      await (await import('./pause-commands.ts')).checkTriggerAllowed(o, positionals[1], ns, values.force ?? false);
       const s = await triggerBackup(o, positionals[1], ns, values.name);
       print(`backupsession/${s.metadata.name} created`);
       return values.wait ? waitForSession(o, 'backupsessions', s.metadata.name, ns, signal) : 0;

@@ -13,7 +13,6 @@ import { prune } from '../common/repository/prune.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { parseTagList } from '../common/repository/retention.ts';
 import type { RetentionPolicy } from '../common/repository/retention.ts';
-import { listSnapshots } from '../common/repository/snapshot.ts';
 import { openSnapshotFileStream } from '../common/repository/snapshot-reader.ts';
 import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
 import { parseKeepCount, resolvePassword, resolveRepository } from './repo-credentials.ts';
@@ -23,7 +22,11 @@ const USAGE = `usage: sidestash repo COMMAND [options]
   init                                   create a repository
   backup --stdin-filename NAME [--host H] [--tag T]...   store standard input as a snapshot
   dump SNAPSHOT|latest [PATH]            write a file of a snapshot to standard output
-  snapshots                              list snapshots (JSON)
+  snapshots [--json]                     list snapshots (a table; JSON with --json)
+  stats [SNAPSHOT...] [--mode restore-size|raw-data] [--json]   sizes, as restic stats
+  ls SNAPSHOT|latest [-l] [--json]       list the files of a snapshot
+  key list [--json] | key add --new-password-file FILE | key remove ID   the repository's keys (passwords)
+  version                                print the version (needs no repository)
   forget --keep-last N --keep-hourly N --keep-daily N --keep-weekly N --keep-monthly N --keep-yearly N [--keep-tag T] [--prune] [--dry-run]
   prune                                  remove unreferenced data
   check [--read-data | --read-data-subset n/m|x%]   verify structure (and every pack, or a subset of them)
@@ -62,6 +65,10 @@ function parseRepoArgs(argv: string[]) {
         'read-data-subset': { type: 'string' },
         'remove-all': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' },
+        mode: { type: 'string' },
+        long: { type: 'boolean', short: 'l' },
+        'new-password-file': { type: 'string' },
       },
     });
   } catch (err) {
@@ -77,6 +84,13 @@ export async function repoCommand(argv: string[], signal: AbortSignal): Promise<
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
+  const inspect = await import('./repo-inspect-commands.ts');
+  const write = (s: string): void => void process.stdout.write(`${s}\n`);
+  if (command === 'version') {
+    write(values.json ? JSON.stringify({ version: inspect.versionText() }) : inspect.versionText());
+    return 0;
+  }
+  const iflags = { json: values.json ?? false, long: values.long ?? false, mode: values.mode, newPasswordFile: values['new-password-file'] };
   const flags = { repo: values.repo, repositoryFile: values['repository-file'], passwordFile: values['password-file'], passwordCommand: values['password-command'] };
   const location = await resolveRepository(flags);
   const pw = await resolvePassword(flags, process.env, signal);
@@ -105,7 +119,16 @@ export async function repoCommand(argv: string[], signal: AbortSignal): Promise<
       return 0;
     }
     case 'snapshots':
-      out(await listSnapshots(repo, opts));
+      await inspect.snapshotsCommand(repo, iflags, write, signal);
+      return 0;
+    case 'stats':
+      await inspect.statsCommand(repo, rest, iflags, write, signal);
+      return 0;
+    case 'ls':
+      await inspect.lsCommand(repo, rest[0], iflags, write, signal);
+      return 0;
+    case 'key':
+      await inspect.keyCommand(repo, rest, iflags, write, signal);
       return 0;
     case 'forget': {
       const policy: RetentionPolicy = {};

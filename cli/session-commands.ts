@@ -8,12 +8,16 @@ import type { SuspiciousShrink } from '../common/protocol.ts';
 import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
 import type { ApiClientOptions } from './api-client.ts';
 import { api } from './api-client.ts';
-import { bytes, table, terminalText } from './format.ts';
+import { bytes, terminalText } from './format.ts';
+import type { Snapshot } from '../common/repository/snapshot.ts';
+import { snapshotsTable } from './restic-text.ts';
 import { integrityCell, integrityMessage } from './integrity-cells.ts';
+import { addedLine, progressView } from './progress-view.ts';
 
 interface SessionDoc {
   kind: string;
   metadata: { name: string; namespace: string };
+  spec?: Record<string, unknown>;
   status?: { phase?: string; reason?: string; message?: string; progress?: { bytesDumped: number; rateBytesPerSecond: number; estimatedTotalBytes?: number; etaSeconds?: number }; error?: { code: string; message: string }; snapshotId?: string; bytesRead?: number; bytesStored?: number; durationSeconds?: number; suspiciousShrink?: SuspiciousShrink; integrity?: unknown };
 }
 
@@ -82,21 +86,23 @@ async function followSession(o: ApiClientOptions, kindPlural: 'backupsessions' |
   };
   const tty = process.stderr.isTTY;
   const bar = tty
-    ? new cliProgress.SingleBar({ format: '{name} {phase} [{bar}] {percentage}% | {done} of {total} | {rate}/s | ETA {etaText}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar({ format: '{name} {phase} [{bar}] {pct} | {done} of {totalText} | {rate} | ETA {etaText}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
     : undefined;
   let started = false;
+  let lastEstimate: number | undefined;
   try {
     for (;;) {
       const s = await orAbort(api<SessionDoc>(o, 'GET', `/api/v1/${kindPlural}/${encodeURIComponent(name)}?namespace=${encodeURIComponent(namespace)}`));
       const st = s.status ?? {};
       const p = st.progress;
-      const total = Math.max(p?.estimatedTotalBytes ?? 0, p?.bytesDumped ?? 0, 1);
-      const payload = { name, phase: terminalText(String(st.phase ?? 'Pending')), done: bytes(p?.bytesDumped ?? 0), total: bytes(p?.estimatedTotalBytes), rate: bytes(p?.rateBytesPerSecond ?? 0), etaText: p?.etaSeconds === undefined ? '-' : `${p.etaSeconds}s` };
+      const view = progressView(st, lastEstimate);
+      if (typeof p?.estimatedTotalBytes === 'number' && p.estimatedTotalBytes > (lastEstimate ?? 0)) lastEstimate = p.estimatedTotalBytes;
+      const payload = { name, phase: terminalText(String(st.phase ?? 'Pending')), pct: view.percent, done: view.done, totalText: view.totalText, rate: view.rate, etaText: view.eta };
       if (bar) {
-        if (!started) bar.start(total, p?.bytesDumped ?? 0, payload);
+        if (!started) bar.start(view.total, view.value, payload);
         else {
-          bar.setTotal(total);
-          bar.update(p?.bytesDumped ?? 0, payload);
+          bar.setTotal(view.total);
+          bar.update(view.value, payload);
         }
         started = true;
       } else {
@@ -105,6 +111,10 @@ async function followSession(o: ApiClientOptions, kindPlural: 'backupsessions' |
       if (isFinalPhase(st.phase)) {
         bar?.stop();
         process.stdout.write(terminalText(`${kindPlural.slice(0, -1)}/${name} ${st.phase}${st.snapshotId ? ` snapshot ${st.snapshotId.slice(0, 8)}` : ''}${typeof st.bytesRead === 'number' ? ` ${bytes(st.bytesRead)}` : ''}${typeof st.durationSeconds === 'number' ? ` in ${st.durationSeconds.toFixed(1)}s` : ''}${st.error ? `: ${st.error.code}: ${st.error.message}` : ''}${st.suspiciousShrink ? `; ${describeSuspiciousShrink(st.suspiciousShrink)}` : ''}${st.integrity ? `; ${integrityMessage(st.integrity) ?? `repository check ${integrityCell(st.integrity)}`}` : ''}\n`));
+        if (kindPlural === 'backupsessions' && st.phase === 'Succeeded') {
+          const line = addedLine(await orAbort(snapshotSummary(o, s, namespace)), st.bytesStored);
+          if (line) process.stdout.write(`${line}\n`);
+        }
         return st.phase === 'Succeeded' ? 0 : 1;
       }
       await orAbort(new Promise((r) => setTimeout(r, 1000)));
@@ -114,8 +124,30 @@ async function followSession(o: ApiClientOptions, kindPlural: 'backupsessions' |
   }
 }
 
+/**
+ * The summary of a backup's snapshot (restic's data_added, data_added_packed), read through the
+ * controller; undefined when it cannot be read (the line then says only what was stored).
+ */
+async function snapshotSummary(o: ApiClientOptions, s: SessionDoc, namespace: string): Promise<{ data_added?: unknown; data_added_packed?: unknown } | undefined> {
+  const id = s.status?.snapshotId;
+  const config = (s.spec as { invoker?: { name?: unknown } } | undefined)?.invoker?.name;
+  if (!id || typeof config !== 'string') return undefined;
+  try {
+    const q = `?namespace=${encodeURIComponent(namespace)}`;
+    const cfg = await api<{ spec?: { repository?: { name?: unknown } } }>(o, 'GET', `/api/v1/backupconfigurations/${encodeURIComponent(config)}${q}`);
+    const repo = cfg.spec?.repository?.name;
+    if (typeof repo !== 'string') return undefined;
+    const { items } = await api<{ items: { id: string; summary?: { data_added?: unknown; data_added_packed?: unknown } }[] }>(o, 'GET', `/api/v1/repositories/${encodeURIComponent(repo)}/snapshots${q}`);
+    return items.find((x) => x.id === id)?.summary;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function snapshots(o: ApiClientOptions, repository: string, namespace: string, json: boolean): Promise<string> {
-  const res = await api<{ items: { id: string; time: string; hostname?: string; tags?: string[] | null; paths: string[] }[] }>(o, 'GET', `/api/v1/repositories/${encodeURIComponent(repository)}/snapshots?namespace=${encodeURIComponent(namespace)}`);
+  const res = await api<{ items: Snapshot[] }>(o, 'GET', `/api/v1/repositories/${encodeURIComponent(repository)}/snapshots?namespace=${encodeURIComponent(namespace)}`);
   if (json) return JSON.stringify(res.items, null, 2);
-  return table(['ID', 'TIME', 'HOST', 'TAGS', 'PATHS'], res.items.map((s) => [s.id.slice(0, 8), s.time.replace(/\.\d+/, ''), s.hostname ?? '', (s.tags ?? []).join(','), s.paths.join(',')]));
+  // The same table as `sidestash repo snapshots` (restic's), from what the controller read.
+  const items = Array.isArray(res.items) ? res.items.filter((x) => x && typeof x.id === 'string' && typeof x.time === 'string' && Array.isArray(x.paths)) : [];
+  return snapshotsTable(items);
 }

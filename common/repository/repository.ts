@@ -37,12 +37,15 @@ export class Repository {
   readonly backend: Backend;
   readonly key: MasterKey;
   readonly config: RepositoryConfig;
+  /** The key file (keys/<id>) the password opened: restic's "current" key. */
+  readonly keyId: Id;
   #index: MasterIndex | undefined;
 
-  private constructor(backend: Backend, key: MasterKey, config: RepositoryConfig) {
+  private constructor(backend: Backend, key: MasterKey, config: RepositoryConfig, keyId: Id) {
     this.backend = backend;
     this.key = key;
     this.config = config;
+    this.keyId = keyId;
   }
 
   get compression(): boolean {
@@ -61,7 +64,7 @@ export class Repository {
     await backend.save({ type: 'keys', name: keyFile.id }, keyFile.bytes, options);
     const configJson = { version: config.version, id: config.id, chunker_polynomial: config.chunkerPolynomial.toString(16) };
     await backend.save({ type: 'config', name: 'config' }, encodeUnpacked(key, 'config', configJson, 2), options);
-    return new Repository(backend, key, config);
+    return new Repository(backend, key, config, keyFile.id);
   }
 
   /** Opens an existing repository. NOT_A_REPOSITORY, WRONG_PASSWORD or UNSUPPORTED_REPOSITORY on failure. */
@@ -81,11 +84,13 @@ export class Repository {
       throw new SidestashError(ErrorCodes.NOT_A_REPOSITORY, `${backend.location}: no key files found`);
     }
     let key: MasterKey | undefined;
+    let keyId = '';
     const skipped: string[] = [];
     for (const name of keyNames.sort().slice(0, MAX_KEYS_TRIED)) {
       throwIfAborted(options.signal);
       try {
         key = await openKeyFile(await backend.load({ type: 'keys', name }, options), password, name);
+        keyId = name;
         break;
       } catch (err) {
         // A key file whose KDF or parameters we refuse (anyone who can write to the storage can
@@ -100,7 +105,7 @@ export class Repository {
       throw new SidestashError(ErrorCodes.UNSUPPORTED_REPOSITORY, `repository format version ${String(json.version)} is not supported`);
     }
     if (typeof json.id !== 'string') throw new SidestashError(ErrorCodes.CORRUPT_FILE, 'config: missing id');
-    return new Repository(backend, key, { version: json.version, id: json.id, chunkerPolynomial: parsePolynomial(json.chunker_polynomial) });
+    return new Repository(backend, key, { version: json.version, id: json.id, chunkerPolynomial: parsePolynomial(json.chunker_polynomial) }, keyId);
   }
 
   /** Encrypts (and compresses) a JSON document and stores it under the hash of its bytes. */

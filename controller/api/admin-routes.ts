@@ -1,6 +1,7 @@
 // The user-facing API: apply, list, get, delete resources; trigger and cancel sessions;
 // list a repository's snapshots. Requires the admin token.
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
+import { matchesLabels, parseLabelSelector } from '../../common/label-selector.ts';
 import { KINDS, PLURALS } from '../resources/types.ts';
 import type { Kind, RepositorySpec } from '../resources/types.ts';
 import { DEFAULT_NAMESPACE, publicView } from '../resources/resource-service.ts';
@@ -65,12 +66,16 @@ export function adminRoutes(c: Controller): Route[] {
       sendJson(res, 200, { results, ...(warnings.length > 0 ? { warnings } : {}) });
     }),
     route('GET', '/api/v1/agents', ({ res }) => {
-      sendJson(res, 200, { items: c.store.listAgents().map(({ tokenSha256: _t, ...a }) => ({ ...a, enrolledWith: c.agents.credentialOf(a.name)?.replace(/@[0-9a-f]+$/, '') ?? null })) });
+      // online: reported within the lease, as sidestash_agent_online and the Pending sweep decide.
+      const nowMs = Date.now();
+      sendJson(res, 200, { items: c.store.listAgents().map(({ tokenSha256: _t, ...a }) => ({ ...a, online: nowMs - Date.parse(a.lastSeenAt) < c.config.leaseMs, enrolledWith: c.agents.credentialOf(a.name)?.replace(/@[0-9a-f]+$/, '') ?? null })) });
     }),
     route('GET', `/api/v1/${ANY_KIND}`, ({ res, params, query }) => {
       const kind = kindOf(params.plural!);
       const namespace = query.has('namespace') ? ns(query) : undefined;
-      sendJson(res, 200, { items: c.sessions.withPendingReasons(c.resources.list(kind, namespace)).map(publicView) });
+      // ?labelSelector=: Kubernetes' syntax (common/label-selector.ts), filtered here.
+      const selector = parseLabelSelector(query.get('labelSelector') ?? '');
+      sendJson(res, 200, { items: c.sessions.withPendingReasons(c.resources.list(kind, namespace).filter((r) => matchesLabels(selector, r.metadata.labels))).map(publicView) });
     }),
     route('GET', `/api/v1/${ANY_KIND}/:name`, ({ res, params, query }) => {
       sendJson(res, 200, publicView(c.sessions.withPendingReasons([c.resources.get(kindOf(params.plural!), ns(query), nameOf(params))])[0]!));

@@ -17,6 +17,7 @@ import type { AgentRecord, Store } from '../store/store.ts';
 import { backupAssignment, restoreAssignment } from './assignment.ts';
 import { configurationStatusAfter } from './configuration-outcome.ts';
 import { configurationOf, isSessionOf } from './invoker-of.ts';
+import { recordRepositoryBackup } from './repository-stats.ts';
 import { pendingOutcome } from './pending-outcome.ts';
 import { pendingReason } from './pending-reason.ts';
 import { clearReadDataCheckPending, markReadDataCheckPending, recordRepositoryIntegrity } from './repository-integrity.ts';
@@ -201,6 +202,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     const saved = this.#save({ ...s, status });
     this.#log.info('session finished', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, phase: result.phase, error: result.error });
     if (s.kind === 'BackupSession') {
+      recordRepositoryBackup(this.#store, saved as Resource<BackupSessionSpec, SessionStatus>);
       this.#recordOnConfiguration(saved);
       this.#pruneHistory(s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name);
     }
