@@ -4,6 +4,7 @@
 // RESTIC_PASSWORD_COMMAND, --password-file / RESTIC_PASSWORD_FILE or RESTIC_PASSWORD.
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import type { Backend } from '../common/backend/backend.ts';
 import { openBackend } from '../common/backend/open-backend.ts';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import { check } from '../common/repository/check.ts';
@@ -16,6 +17,7 @@ import type { RetentionPolicy } from '../common/repository/retention.ts';
 import { listSnapshots } from '../common/repository/snapshot.ts';
 import { openSnapshotFileStream } from '../common/repository/snapshot-reader.ts';
 import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
+import { backendCredentials } from './repo-backend-env.ts';
 import { parseKeepCount, resolvePassword, resolveRepository } from './repo-credentials.ts';
 import { stdinSource } from './stdin-source.ts';
 
@@ -30,7 +32,11 @@ const USAGE = `usage: sidestash repo COMMAND [options]
   unlock [--remove-all]                  remove stale locks
   (N: a count or "unlimited")
 common options: --repo LOCATION (or RESTIC_REPOSITORY), --repository-file FILE (or RESTIC_REPOSITORY_FILE),
-  --password-file FILE (or RESTIC_PASSWORD_FILE), --password-command COMMAND (or RESTIC_PASSWORD_COMMAND), RESTIC_PASSWORD`;
+  --password-file FILE (or RESTIC_PASSWORD_FILE), --password-command COMMAND (or RESTIC_PASSWORD_COMMAND), RESTIC_PASSWORD,
+  --cacert FILE (or RESTIC_CACERT), -o s3.region=R, -o s3.bucket-lookup=auto|dns|path
+storage credentials as restic reads them: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+  AWS_DEFAULT_REGION, AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE (s3:); user:pass in the URL or
+  RESTIC_REST_USERNAME, RESTIC_REST_PASSWORD (rest:)`;
 
 function out(json: unknown): void {
   process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
@@ -46,6 +52,8 @@ function parseRepoArgs(argv: string[]) {
         'repository-file': { type: 'string' },
         'password-file': { type: 'string', short: 'p' },
         'password-command': { type: 'string' },
+        cacert: { type: 'string', multiple: true },
+        option: { type: 'string', short: 'o', multiple: true },
         'stdin-filename': { type: 'string', default: 'dumpfile.sql' },
         host: { type: 'string' },
         tag: { type: 'string', multiple: true },
@@ -80,7 +88,17 @@ export async function repoCommand(argv: string[], signal: AbortSignal): Promise<
   const flags = { repo: values.repo, repositoryFile: values['repository-file'], passwordFile: values['password-file'], passwordCommand: values['password-command'] };
   const location = await resolveRepository(flags);
   const pw = await resolvePassword(flags, process.env, signal);
-  const backend = await openBackend(location);
+  const backend = await openBackend(location, await backendCredentials(location, { cacert: values.cacert, options: values.option }));
+  try {
+    return await runVerb(command, rest, values, backend, pw, signal);
+  } finally {
+    await backend.close();
+  }
+}
+
+type RepoValues = ReturnType<typeof parseRepoArgs>['values'];
+
+async function runVerb(command: string, rest: string[], values: RepoValues, backend: Backend, pw: string, signal: AbortSignal): Promise<number> {
   const opts = { signal };
   if (command === 'init') {
     const repo = await Repository.init(backend, pw, opts);
