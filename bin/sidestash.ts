@@ -1,8 +1,12 @@
 #!/usr/bin/env node
-// The sidestash command line. Errors: one JSON line on stderr with the error's code.
-import { isSidestashError } from '../common/errors.ts';
-import { createLogger } from '../common/log.ts';
+// The sidestash command line. An error ends it with one report on stderr (plain text on a
+// terminal, a JSON line otherwise; --log-format json|text chooses) and the exit status of
+// cli/exit-codes.ts.
 import { main } from '../cli/main.ts';
+import { exitCodeFor } from '../cli/exit-codes.ts';
+import { chooseLogFormat, extractLogFormat } from '../cli/log-format.ts';
+import type { LogFormat } from '../cli/log-format.ts';
+import { reportError } from '../cli/report-error.ts';
 
 // restic decides whether a lock's holder on this host still lives by sending it SIGHUP, and
 // ignores SIGHUP itself; so does every sidestash process (CLI, agent, controller), or a
@@ -10,11 +14,19 @@ import { main } from '../cli/main.ts';
 // action (terminate); a closed terminal still ends an interactive command through EPIPE.
 process.on('SIGHUP', () => {});
 const ac = new AbortController();
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => ac.abort(new Error(`received ${sig}`)));
+let interrupted: 'SIGINT' | 'SIGTERM' | undefined;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    interrupted ??= sig;
+    ac.abort(new Error(`received ${sig}`));
+  });
+}
+let argv = process.argv.slice(2);
+let logFormat: LogFormat | undefined;
 try {
-  process.exitCode = await main(process.argv.slice(2), ac.signal);
+  ({ argv, logFormat } = extractLogFormat(argv));
+  process.exitCode = await main(argv, ac.signal);
 } catch (err) {
-  const log = createLogger({ component: 'cli' });
-  log.error(err instanceof Error ? err.message : String(err), isSidestashError(err) ? { code: err.code, retryable: err.retryable } : {});
-  process.exitCode = isSidestashError(err) && err.code === 'SIDESTASH_INVALID_ARGUMENT' ? 2 : 1;
+  reportError(err, chooseLogFormat(logFormat, process.stderr.isTTY === true));
+  process.exitCode = exitCodeFor(err, { repoCommand: argv[0] === 'repo', interrupted });
 }
