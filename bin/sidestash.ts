@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The sidestash command line. An error ends it with one report on stderr (plain text on a
 // terminal, a JSON line otherwise; --log-format json|text chooses) and the exit status of
-// cli/exit-codes.ts.
+// cli/exit-codes.ts. A reader that closes standard output early (`| head`) ends it quietly, with 0.
+import { isBrokenPipe, watchStdoutClosed } from '../cli/broken-pipe.ts';
 import { main } from '../cli/main.ts';
 import { exitCodeFor } from '../cli/exit-codes.ts';
 import { chooseLogFormat, extractLogFormat } from '../cli/log-format.ts';
@@ -21,12 +22,18 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     ac.abort(new Error(`received ${sig}`));
   });
 }
+const stdout = watchStdoutClosed(process.stdout, () => ac.abort(new Error('standard output closed')));
 let argv = process.argv.slice(2);
 let logFormat: LogFormat | undefined;
 try {
   ({ argv, logFormat } = extractLogFormat(argv));
   process.exitCode = await main(argv, ac.signal);
 } catch (err) {
-  reportError(err, chooseLogFormat(logFormat, process.stderr.isTTY === true));
-  process.exitCode = exitCodeFor(err, { repoCommand: argv[0] === 'repo', interrupted });
+  // `... | head`: the reader has what it wanted; the command stopped because of that, quietly.
+  if (stdout.closed() || isBrokenPipe(err)) {
+    process.exitCode = 0;
+  } else {
+    reportError(err, chooseLogFormat(logFormat, process.stderr.isTTY === true));
+    process.exitCode = exitCodeFor(err, { repoCommand: argv[0] === 'repo', interrupted });
+  }
 }

@@ -1,14 +1,15 @@
 // The CLI's exit status through the real process: 0, 1, 2 (usage), 130 (SIGINT), and restic's
 // 10 (no repository), 11 (failed to lock) and 12 (wrong password) for `sidestash repo`.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LocalBackend } from '../common/backend/local/local-backend.ts';
 import { RepositoryLock } from '../common/repository/lock.ts';
 import { Repository } from '../common/repository/repository.ts';
-import { CLI, cleanEnv, runCliProcess } from './helpers/cli-process.ts';
+import { CLI, cleanEnv, runCliProcess, shellQuote } from './helpers/cli-process.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const PASSWORD = 'exit-codes-password';
@@ -21,6 +22,9 @@ before(async () => {
   repoPath = join(tmp.path, 'repo');
   assert.equal((await runCliProcess(['repo', 'init'], { env: env() })).code, 0);
   assert.equal((await runCliProcess(['repo', 'backup', '--stdin-filename', 'a.sql'], { env: env(), input: 'data\n' })).code, 0);
+  // Far more than a pipe holds, so that dump is still writing when the reader goes.
+  const big = Buffer.from(`${'INSERT INTO t VALUES (1, "row");\n'.repeat(1 << 20)}`);
+  assert.equal((await runCliProcess(['repo', 'backup', '--stdin-filename', 'big.sql'], { env: env(), input: big })).code, 0);
 });
 after(() => tmp?.cleanup());
 
@@ -85,6 +89,18 @@ describe('exit codes', () => {
     child.kill('SIGINT');
     assert.equal(await exited, 130, stderr);
     child.stdin.destroy();
+    assert.deepEqual(await readdir(join(repoPath, 'locks')), []);
+  });
+});
+
+describe('a reader that closes the pipe early', () => {
+  it('`repo dump latest big.sql | head -c 100` ends quietly with 0 and leaves no lock', async () => {
+    const cmd = `${[process.execPath, CLI, 'repo', 'dump', 'latest', 'big.sql'].map(shellQuote).join(' ')} 2>"$ERR" | head -c 100; echo "$?:\${PIPESTATUS[0]}"`;
+    const errFile = join(tmp.path, 'dump.err');
+    const { stdout } = await promisify(execFile)('bash', ['-c', cmd], { env: cleanEnv({ ...env(), ERR: errFile }) });
+    assert.equal(stdout.slice(0, 100), 'INSERT INTO t VALUES (1, "row");\n'.repeat(4).slice(0, 100));
+    assert.equal(stdout.slice(100).trim(), '0:0', 'head and sidestash both exit 0');
+    assert.equal(await readFile(errFile, 'utf8'), '', 'nothing on stderr');
     assert.deepEqual(await readdir(join(repoPath, 'locks')), []);
   });
 });
