@@ -36,7 +36,9 @@ export function formatErrorText(err: unknown): string {
   const problems = problemsOf(err);
   // A validation error's message repeats its problems on one line; they are listed below instead.
   const headline = problems.length > 0 && isSidestashError(err) && typeof err.details.summary === 'string' ? err.details.summary : problems.length > 0 ? `${problems.length === 1 ? 'a problem was' : `${problems.length} problems were`} found` : errorMessage(err);
-  const lines = [`error: ${stripTerminalControls(headline)}${code}`];
+  // The code ends the first line; further lines of the message (a hint, a usage) follow it.
+  const [first, ...more] = stripTerminalControls(headline).split('\n');
+  const lines = [`error: ${first}${code}`, ...more];
   let lastPlace: string | undefined;
   for (const p of problems) {
     const place = problemPlace(p);

@@ -1,5 +1,4 @@
 // apply -f, get, describe, delete: kubectl-like commands against the controller.
-import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import type { ApiClientOptions } from './api-client.ts';
@@ -32,14 +31,9 @@ interface Item {
   status?: Record<string, unknown>;
 }
 
+/** All files in one request: all or nothing (apply-files.ts). */
 export async function applyFiles(o: ApiClientOptions, files: string[]): Promise<string> {
-  const out: string[] = [];
-  for (const f of files) {
-    const text = f === '-' ? await readStdin() : await readFile(f, 'utf8');
-    const res = await api<{ results: { kind: string; name: string; outcome: string }[] }>(o, 'POST', '/api/v1/apply', text, f.endsWith('.json') ? 'application/json' : 'application/yaml');
-    for (const r of res.results) out.push(`${r.kind.toLowerCase()}/${r.name} ${r.outcome}`);
-  }
-  return out.join('\n');
+  return (await import('./apply-files.ts')).applyFiles(o, files, readStdin);
 }
 
 async function readStdin(): Promise<string> {
