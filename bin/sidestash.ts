@@ -37,3 +37,6 @@ try {
     process.exitCode = exitCodeFor(err, { repoCommand: argv[0] === 'repo', interrupted });
   }
 }
+// An interrupted command has released what it held (its finally blocks ran): it ends now, even
+// where an open standard input would keep the runtime alive (Deno reads it until end of file).
+if (interrupted) process.exit();

@@ -35,6 +35,15 @@ export function runCliProcess(args: string[], options: { env?: Record<string, st
   });
 }
 
+/**
+ * The command line that runs the CLI in this runtime, for a shell or `script` (spawn of
+ * process.execPath is translated by Deno itself; a command line in a shell is not).
+ */
+export function cliCommandLine(): string[] {
+  const deno = (globalThis as { Deno?: unknown }).Deno !== undefined;
+  return deno ? [process.execPath, 'run', '-A', '--unstable-bare-node-builtins', '--unstable-detect-cjs', CLI] : [process.execPath, CLI];
+}
+
 /** A shell-quoted word. */
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -45,7 +54,7 @@ export function shellQuote(s: string): string {
  * terminal, so `output` is what a person sees (with the terminal's \r\n line ends).
  */
 export function runCliOnTerminal(args: string[], options: { env?: Record<string, string> } = {}): Promise<{ code: number; output: string }> {
-  const cmd = [process.execPath, CLI, ...args].map(shellQuote).join(' ');
+  const cmd = [...cliCommandLine(), ...args].map(shellQuote).join(' ');
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
