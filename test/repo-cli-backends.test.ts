@@ -81,8 +81,10 @@ describe('sidestash repo on S3, credentials from the environment as restic reads
     const file = join(tmp.path, 'aws-credentials');
     await writeFile(file, `[default]\naws_access_key_id = wrong\naws_secret_access_key = wrong\n\n[backup]\naws_access_key_id = ${s3.accessKeyId}\naws_secret_access_key = ${s3.secretAccessKey}\n`);
     ok(await repo(location, { AWS_SHARED_CREDENTIALS_FILE: file, AWS_PROFILE: 'backup' })(['snapshots']), 'snapshots with AWS_PROFILE');
+    // The default profile's key is unknown to the server: an error, not "no repository" (exit 10).
     const wrongProfile = await repo(location, { AWS_SHARED_CREDENTIALS_FILE: file })(['snapshots']);
     assert.equal(wrongProfile.code, 1, wrongProfile.stderr);
+    assert.doesNotMatch(wrongProfile.stderr, /NOT_A_REPOSITORY/);
     const missing = await repo(location, { AWS_SHARED_CREDENTIALS_FILE: file, AWS_PROFILE: 'nosuch' })(['snapshots']);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /no profile \\"nosuch\\"/);
