@@ -1,8 +1,12 @@
 // Dispatches `sidestash COMMAND ...`.
 import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { didYouMean } from '../common/did-you-mean.ts';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import { createLogger } from '../common/log.ts';
 import { stripTerminalControls } from '../common/terminal-text.ts';
+import { COMMAND_NAMES } from './command-help.ts';
+import { fromParseArgsError, optionNames, usageError } from './usage-error.ts';
 // Commands load their modules on use, so that `sidestash agent` does not carry the CLI's.
 
 export const USAGE = `usage: sidestash COMMAND [options]
@@ -30,45 +34,56 @@ export const USAGE = `usage: sidestash COMMAND [options]
                                      issue an agent enrolment token scoped to namespace NS (shown once)
   agenttoken list | revoke ID        list enrolment tokens, or revoke one (its agents lose access)
   repo ...                           work on a repository directly (see "sidestash repo --help")
+  version                            print the version (also --version)
+  completion bash|zsh                print a shell completion script
+  help [COMMAND]                     this text, or a command's usage (also COMMAND --help)
 common options: --url (SIDESTASH_URL, default https://127.0.0.1:7480), --token (SIDESTASH_ADMIN_TOKEN), -n/--namespace
   SIDESTASH_CA_FILE: the CA of the controller's certificate (a generated one is api-ca.crt beside its database)
-  SIDESTASH_INSECURE_HTTP=true: allow an http:// URL (the admin token then crosses the network unencrypted)`;
+  SIDESTASH_INSECURE_HTTP=true: allow an http:// URL (the admin token then crosses the network unencrypted)
+  --log-format json|text: how errors are written (default: text on a terminal, JSON lines otherwise)`;
+
+const OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  namespace: { type: 'string', short: 'n', default: 'default' },
+  filename: { type: 'string', short: 'f', multiple: true },
+  output: { type: 'string', short: 'o' },
+  selector: { type: 'string', short: 'l' },
+  'all-namespaces': { type: 'boolean', short: 'A' },
+  watch: { type: 'boolean', short: 'w' },
+  force: { type: 'boolean' },
+  'ignore-not-found': { type: 'boolean' },
+  name: { type: 'string' },
+  wait: { type: 'boolean' },
+  json: { type: 'boolean' },
+  repository: { type: 'string' },
+  target: { type: 'string' },
+  snapshot: { type: 'string', default: 'latest' },
+  database: { type: 'string' },
+  'source-host': { type: 'string' },
+  targets: { type: 'string' },
+  description: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+function parseCommandArgs(args: string[], command: string) {
+  try {
+    return parseArgs({ args, allowPositionals: true, options: OPTIONS });
+  } catch (err) {
+    // Unknown options and missing values are usage errors (exit status 2), with a suggestion.
+    throw fromParseArgsError(err, optionNames(OPTIONS), `sidestash ${command}`);
+  }
+}
 
 export async function main(argv: string[], signal: AbortSignal): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'repo') return (await import('./repo-command.ts')).repoCommand(rest, signal);
+  // Help, version and completion: no token, no server, nothing started.
+  const local = await (await import('./local-commands.ts')).localCommand(argv, USAGE);
+  if (local !== undefined) return local;
   if (command === 'controller') return (await import('./run-controller.ts')).runController(signal);
   if (command === 'agent') return (await import('./run-agent.ts')).runAgent(signal);
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(`${USAGE}\n`);
-    return command === undefined ? 2 : 0;
-  }
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      url: { type: 'string' },
-      token: { type: 'string' },
-      namespace: { type: 'string', short: 'n', default: 'default' },
-      filename: { type: 'string', short: 'f', multiple: true },
-      output: { type: 'string', short: 'o' },
-      selector: { type: 'string', short: 'l' },
-      'all-namespaces': { type: 'boolean', short: 'A' },
-      watch: { type: 'boolean', short: 'w' },
-      force: { type: 'boolean' },
-      'ignore-not-found': { type: 'boolean' },
-      wait: { type: 'boolean' },
-      json: { type: 'boolean' },
-      repository: { type: 'string' },
-      target: { type: 'string' },
-      snapshot: { type: 'string', default: 'latest' },
-      database: { type: 'string' },
-      'source-host': { type: 'string' },
-      targets: { type: 'string' },
-      description: { type: 'string' },
-      name: { type: 'string' },
-    },
-  });
+  if (command === undefined) return 2;
+  const { values, positionals } = parseCommandArgs(rest, command);
   const { apiOptionsFromEnv, api } = await import('./api-client.ts');
   const { applyFiles, plural, remove } = await import('./resource-commands.ts');
   const { createRestore, snapshots, triggerBackup, waitForSession } = await import('./session-commands.ts');
@@ -140,6 +155,6 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     }
     default:
       createLogger({ component: 'cli' }).debug('unknown command', { command });
-      throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `unknown command ${JSON.stringify(command)}\n${USAGE}`);
+      throw usageError(`unknown command ${JSON.stringify(command)}${didYouMean(command, COMMAND_NAMES)}`, 'sidestash');
   }
 }

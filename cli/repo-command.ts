@@ -4,6 +4,8 @@
 // RESTIC_PASSWORD_COMMAND, --password-file / RESTIC_PASSWORD_FILE or RESTIC_PASSWORD.
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import type { Backend } from '../common/backend/backend.ts';
 import { openBackend } from '../common/backend/open-backend.ts';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import { check } from '../common/repository/check.ts';
@@ -15,87 +17,98 @@ import { parseTagList } from '../common/repository/retention.ts';
 import type { RetentionPolicy } from '../common/repository/retention.ts';
 import { openSnapshotFileStream } from '../common/repository/snapshot-reader.ts';
 import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
+import { backendCredentials } from './repo-backend-env.ts';
 import { parseKeepCount, resolvePassword, resolveRepository } from './repo-credentials.ts';
+import { REPO_USAGE as USAGE, REPO_VERBS } from './repo-help.ts';
 import { stdinSource } from './stdin-source.ts';
+import { didYouMean } from '../common/did-you-mean.ts';
+import { fromParseArgsError, optionNames, usageError, wantsHelp } from './usage-error.ts';
 
-const USAGE = `usage: sidestash repo COMMAND [options]
-  init                                   create a repository
-  backup --stdin-filename NAME [--host H] [--tag T]...   store standard input as a snapshot
-  dump SNAPSHOT|latest [PATH]            write a file of a snapshot to standard output
-  snapshots [--json]                     list snapshots (a table; JSON with --json)
-  stats [SNAPSHOT...] [--mode restore-size|raw-data] [--json]   sizes, as restic stats
-  ls SNAPSHOT|latest [-l] [--json]       list the files of a snapshot
-  key list [--json] | key add --new-password-file FILE | key remove ID   the repository's keys (passwords)
-  version                                print the version (needs no repository)
-  forget --keep-last N --keep-hourly N --keep-daily N --keep-weekly N --keep-monthly N --keep-yearly N [--keep-tag T] [--prune] [--dry-run]
-  prune                                  remove unreferenced data
-  check [--read-data | --read-data-subset n/m|x%]   verify structure (and every pack, or a subset of them)
-  unlock [--remove-all]                  remove stale locks
-  (N: a count or "unlimited")
-common options: --repo LOCATION (or RESTIC_REPOSITORY), --repository-file FILE (or RESTIC_REPOSITORY_FILE),
-  --password-file FILE (or RESTIC_PASSWORD_FILE), --password-command COMMAND (or RESTIC_PASSWORD_COMMAND), RESTIC_PASSWORD`;
 
 function out(json: unknown): void {
   process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
 }
 
+const REPO_OPTIONS = {
+  repo: { type: 'string', short: 'r' },
+  'repository-file': { type: 'string' },
+  'password-file': { type: 'string', short: 'p' },
+  'password-command': { type: 'string' },
+  cacert: { type: 'string', multiple: true },
+  option: { type: 'string', short: 'o', multiple: true },
+  'stdin-filename': { type: 'string', default: 'dumpfile.sql' },
+  host: { type: 'string' },
+  tag: { type: 'string', multiple: true },
+  'keep-last': { type: 'string' },
+  'keep-hourly': { type: 'string' },
+  'keep-daily': { type: 'string' },
+  'keep-weekly': { type: 'string' },
+  'keep-monthly': { type: 'string' },
+  'keep-yearly': { type: 'string' },
+  'keep-tag': { type: 'string', multiple: true },
+  prune: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  'read-data': { type: 'boolean' },
+  'read-data-subset': { type: 'string' },
+  'remove-all': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  mode: { type: 'string' },
+  long: { type: 'boolean', short: 'l' },
+  'new-password-file': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
 function parseRepoArgs(argv: string[]) {
   try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        repo: { type: 'string', short: 'r' },
-        'repository-file': { type: 'string' },
-        'password-file': { type: 'string', short: 'p' },
-        'password-command': { type: 'string' },
-        'stdin-filename': { type: 'string', default: 'dumpfile.sql' },
-        host: { type: 'string' },
-        tag: { type: 'string', multiple: true },
-        'keep-last': { type: 'string' },
-        'keep-hourly': { type: 'string' },
-        'keep-daily': { type: 'string' },
-        'keep-weekly': { type: 'string' },
-        'keep-monthly': { type: 'string' },
-        'keep-yearly': { type: 'string' },
-        'keep-tag': { type: 'string', multiple: true },
-        prune: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        'read-data': { type: 'boolean' },
-        'read-data-subset': { type: 'string' },
-        'remove-all': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        json: { type: 'boolean' },
-        mode: { type: 'string' },
-        long: { type: 'boolean', short: 'l' },
-        'new-password-file': { type: 'string' },
-      },
-    });
+    return parseArgs({ args: argv, allowPositionals: true, options: REPO_OPTIONS });
   } catch (err) {
     // node's parseArgs errors (unknown option, missing value) are usage errors: exit code 2.
-    throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `${(err as Error).message}\n${USAGE}`, { cause: err });
+    throw fromParseArgsError(err, optionNames(REPO_OPTIONS), 'sidestash repo');
   }
 }
 
+/** `sidestash repo [VERB] --help`: that verb's usage (or the list), without opening anything. */
+function repoHelp(argv: string[]): string {
+  const verb = argv.find((a) => !a.startsWith('-') && REPO_VERBS[a] !== undefined);
+  return verb ? `${REPO_VERBS[verb]!.usage}\nrepository, password and storage options: see "sidestash repo --help"` : USAGE;
+}
+
 export async function repoCommand(argv: string[], signal: AbortSignal): Promise<number> {
-  const { values, positionals } = parseRepoArgs(argv);
-  const [command, ...rest] = positionals;
-  if (values.help || !command) {
-    process.stdout.write(`${USAGE}\n`);
-    return command ? 0 : 2;
-  }
-  const inspect = await import('./repo-inspect-commands.ts');
-  const write = (s: string): void => void process.stdout.write(`${s}\n`);
-  if (command === 'version') {
-    write(values.json ? JSON.stringify({ version: inspect.versionText() }) : inspect.versionText());
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${repoHelp(argv)}\n`);
     return 0;
   }
-  const iflags = { json: values.json ?? false, long: values.long ?? false, mode: values.mode, newPasswordFile: values['new-password-file'] };
+  const { values, positionals } = parseRepoArgs(argv);
+  const [command, ...rest] = positionals;
+  if (!command) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  if (REPO_VERBS[command] === undefined) throw usageError(`unknown command ${JSON.stringify(command)} for "sidestash repo"${didYouMean(command, Object.keys(REPO_VERBS))}`, 'sidestash repo');
+  const inspect = await import('./repo-inspect-commands.ts');
+  if (command === 'version') {
+    const v = inspect.versionText();
+    process.stdout.write(`${values.json ? JSON.stringify({ version: v }) : v}\n`);
+    return 0;
+  }
   const flags = { repo: values.repo, repositoryFile: values['repository-file'], passwordFile: values['password-file'], passwordCommand: values['password-command'] };
   const location = await resolveRepository(flags);
   const pw = await resolvePassword(flags, process.env, signal);
-  const backend = await openBackend(location);
+  const backend = await openBackend(location, await backendCredentials(location, { cacert: values.cacert, options: values.option }));
+  try {
+    return await runVerb(command, rest, values, backend, pw, signal);
+  } finally {
+    await backend.close();
+  }
+}
+
+type RepoValues = ReturnType<typeof parseRepoArgs>['values'];
+
+async function runVerb(command: string, rest: string[], values: RepoValues, backend: Backend, pw: string, signal: AbortSignal): Promise<number> {
   const opts = { signal };
+  const inspect = await import('./repo-inspect-commands.ts');
+  const write = (s: string): void => void process.stdout.write(`${s}\n`);
+  const iflags = { json: values.json ?? false, long: values.long ?? false, mode: values.mode, newPasswordFile: values['new-password-file'] };
   if (command === 'init') {
     const repo = await Repository.init(backend, pw, opts);
     out({ id: repo.config.id, location: backend.location });

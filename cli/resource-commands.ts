@@ -1,5 +1,4 @@
 // apply -f and delete KIND NAME against the controller, and the names of resource kinds (plural).
-import { readFile } from 'node:fs/promises';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import { stripTerminalControls } from '../common/terminal-text.ts';
 import type { ApiClientOptions } from './api-client.ts';
@@ -21,15 +20,9 @@ export function plural(kind: string | undefined): string {
   return p;
 }
 
+/** All files in one request: all or nothing (apply-files.ts); the controller's warnings go to stderr. */
 export async function applyFiles(o: ApiClientOptions, files: string[]): Promise<string> {
-  const out: string[] = [];
-  for (const f of files) {
-    const text = f === '-' ? await readStdin() : await readFile(f, 'utf8');
-    const res = await api<{ results: { kind: string; name: string; outcome: string }[]; warnings?: unknown }>(o, 'POST', '/api/v1/apply', text, f.endsWith('.json') ? 'application/json' : 'application/yaml');
-    printWarnings(res.warnings);
-    for (const r of res.results) out.push(`${r.kind.toLowerCase()}/${r.name} ${r.outcome}`);
-  }
-  return out.join('\n');
+  return (await import('./apply-files.ts')).applyFiles(o, files, readStdin, printWarnings);
 }
 
 /** The controller's warnings, as kubectl prints them: "Warning: ..." on stderr. */

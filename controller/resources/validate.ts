@@ -12,13 +12,17 @@ import { localRepositoryPathProblem } from '../../common/backend/local/repositor
 import { normaliseDumpArgs } from '../../common/dump-args.ts';
 import { secretValueErrors } from './secret-values.ts';
 import { integrityCheckErrors } from './integrity-rules.ts';
+import { didYouMean } from '../../common/did-you-mean.ts';
+import { patternMessage } from './pattern-messages.ts';
+import { scheduleProblem } from './schedule-message.ts';
 
 export interface FieldError {
   field: string;
   message: string;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// verbose: errors carry the failing value and schema (for human messages and suggestions).
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validators = new Map<Kind, ValidateFunction>(KINDS.map((k) => [k, ajv.compile(resourceSchema(k))]));
 
 function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
@@ -34,9 +38,16 @@ function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
     }
     let field = path(e.instancePath);
     let message = e.message ?? 'is invalid';
+    if (e.keyword === 'propertyNames') continue; // its 'pattern' error names the key
     if (e.keyword === 'additionalProperties') {
-      field = join(field, String((e.params as { additionalProperty: string }).additionalProperty));
-      message = 'unknown field';
+      const unknown = String((e.params as { additionalProperty: string }).additionalProperty);
+      field = join(field, unknown);
+      message = unknownFieldMessage(unknown, (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties);
+    } else if (e.keyword === 'pattern') {
+      // Never the regular expression: what the value must be, in words (pattern-messages.ts).
+      const key = (e as { propertyName?: string }).propertyName;
+      if (key !== undefined) field = join(field, key);
+      message = `${key !== undefined ? 'key ' : ''}${patternMessage(String((e.params as { pattern: string }).pattern), key ?? e.data)}`;
     } else if (e.keyword === 'required') {
       const missing = String((e.params as { missingProperty: string }).missingProperty);
       // anyOf/oneOf branches report their own 'required'; the summary above covers them.
@@ -49,6 +60,13 @@ function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
     out.push({ field: field || '(document)', message });
   }
   return out;
+}
+
+/** "unknown field", with the closest known field names or, when none is close, the known ones. */
+function unknownFieldMessage(name: string, properties: Record<string, unknown> | undefined): string {
+  const known = Object.keys(properties ?? {});
+  if (known.length === 0) return 'unknown field';
+  return `unknown field${didYouMean(name, known) || ` (known fields: ${known.join(', ')})`}`;
 }
 
 function path(instancePath: string): string {
@@ -107,7 +125,7 @@ function semanticErrors(doc: Resource): FieldError[] {
       try {
         new Cron(spec.schedule, { paused: true, ...(typeof spec.timezone === 'string' && errors.length === 0 ? { timezone: spec.timezone } : {}) });
       } catch (err) {
-        errors.push({ field: 'spec.schedule', message: `invalid cron expression: ${(err as Error).message}` });
+        errors.push({ field: 'spec.schedule', message: scheduleProblem(spec.schedule, (err as Error).message) });
       }
     }
     // The allow-list the agent enforces too (common/dump-args.ts).

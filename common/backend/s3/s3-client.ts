@@ -32,6 +32,8 @@ export interface S3Request {
 
 export const xml = new XMLParser({ ignoreAttributes: true, parseTagValue: false, isArray: (name) => name === 'Contents' || name === 'Part' });
 
+const NOT_FOUND_CODES = new Set(['NoSuchKey', 'NoSuchBucket', 'NoSuchUpload', 'NotFound']);
+
 export class S3Client {
   readonly config: S3Config;
   readonly #signer: SignatureV4;
@@ -95,7 +97,9 @@ export class S3Client {
     if (status >= 200 && status < 300) return { status, headers: resHeaders, body };
     const e = s3Error(body);
     const detail = `${status}${e?.Code ? ` ${e.Code}` : ''}${e?.Message ? `: ${e.Message}` : ''}`;
-    if (status === 404) throw new SidestashError(ErrorCodes.BACKEND_NOT_FOUND, `${what}: ${e?.Code === 'NoSuchBucket' ? 'bucket does not exist' : 'not found'}`, { details: { status, s3Code: e?.Code } });
+    // A 404 means "not found" only for a missing object or bucket (or a HEAD, which has no body):
+    // versitygw answers an unknown access key with 404 too, which is no missing repository.
+    if (status === 404 && (e?.Code === undefined || NOT_FOUND_CODES.has(e.Code))) throw new SidestashError(ErrorCodes.BACKEND_NOT_FOUND, `${what}: ${e?.Code === 'NoSuchBucket' ? 'bucket does not exist' : 'not found'}`, { details: { status, s3Code: e?.Code } });
     const retryable = status >= 500 || status === 429 || e?.Code === 'SlowDown' || e?.Code === 'RequestTimeout';
     const retryAfterMs = parseRetryAfterMs(resHeaders['retry-after'], Date.now());
     throw new SidestashError(ErrorCodes.BACKEND_IO, `${what}: ${detail}`, { retryable, details: { status, s3Code: e?.Code, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) } });

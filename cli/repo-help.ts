@@ -1,0 +1,40 @@
+// The usage of `sidestash repo` and of each of its verbs (`sidestash repo VERB --help`).
+
+export const REPO_COMMON = `common options: --repo/-r LOCATION (or RESTIC_REPOSITORY), --repository-file FILE (or RESTIC_REPOSITORY_FILE),
+  --password-file/-p FILE (or RESTIC_PASSWORD_FILE), --password-command COMMAND (or RESTIC_PASSWORD_COMMAND), RESTIC_PASSWORD,
+  --cacert FILE (or RESTIC_CACERT), -o s3.region=R, -o s3.bucket-lookup=auto|dns|path
+storage credentials as restic reads them: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+  AWS_DEFAULT_REGION, AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE (s3:); user:pass in the URL or
+  RESTIC_REST_USERNAME, RESTIC_REST_PASSWORD (rest:)
+exit status: 0 done, 1 failed, 2 usage error, 10 no repository, 11 failed to lock, 12 wrong password, 130 interrupted`;
+
+export interface RepoVerb {
+  /** One line for the list in "sidestash repo --help". */
+  line: string;
+  usage: string;
+  options: string[];
+}
+
+const KEEP = ['--keep-last', '--keep-hourly', '--keep-daily', '--keep-weekly', '--keep-monthly', '--keep-yearly', '--keep-tag'];
+
+export const REPO_VERBS: Record<string, RepoVerb> = {
+  init: { line: 'init                                   create a repository', usage: 'usage: sidestash repo init\n  create a repository at the location', options: [] },
+  backup: { line: 'backup --stdin-filename NAME [--host H] [--tag T]...   store standard input as a snapshot', usage: 'usage: sidestash repo backup [--stdin-filename NAME] [--host HOST] [--tag TAG]...\n  store standard input as a snapshot of one file NAME (default dumpfile.sql)', options: ['--stdin-filename', '--host', '--tag'] },
+  dump: { line: 'dump SNAPSHOT|latest [PATH]            write a file of a snapshot to standard output', usage: 'usage: sidestash repo dump SNAPSHOT|latest [PATH]\n  write a file of a snapshot to standard output (PATH may be left out when the snapshot holds one file)', options: [] },
+  snapshots: { line: 'snapshots [--json]                     list snapshots (a table; JSON with --json)', usage: 'usage: sidestash repo snapshots [--json]\n  list the snapshots, as restic does (a table; JSON with --json)', options: ['--json'] },
+  stats: { line: 'stats [SNAPSHOT...] [--mode restore-size|raw-data] [--json]   sizes, as restic stats', usage: 'usage: sidestash repo stats [SNAPSHOT...] [--mode restore-size|raw-data] [--json]\n  the sizes restic stats reports', options: ['--mode', '--json'] },
+  ls: { line: 'ls SNAPSHOT|latest [-l] [--json]       list the files of a snapshot', usage: 'usage: sidestash repo ls SNAPSHOT|latest [-l] [--json]\n  list the files of a snapshot, as restic ls', options: ['--long', '-l', '--json'] },
+  key: { line: 'key list [--json] | key add --new-password-file FILE | key remove ID   the keys (passwords)', usage: 'usage: sidestash repo key list [--json]\n       sidestash repo key add --new-password-file FILE   (or RESTIC_NEW_PASSWORD)\n       sidestash repo key remove ID   (a unique prefix; never the key in use)\n  the repository\'s keys, as restic key', options: ['--json', '--new-password-file'] },
+  version: { line: 'version                                print the version (needs no repository)', usage: 'usage: sidestash repo version\n  print the version (needs no repository)', options: ['--json'] },
+  forget: { line: 'forget --keep-last N --keep-hourly N --keep-daily N --keep-weekly N --keep-monthly N --keep-yearly N [--keep-tag T] [--prune] [--dry-run]', usage: 'usage: sidestash repo forget [--keep-last N] [--keep-hourly N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--keep-yearly N] [--keep-tag T]... [--prune] [--dry-run]\n  remove the snapshots the policy does not keep (N: a count or "unlimited"); --prune then removes their data', options: [...KEEP, '--prune', '--dry-run'] },
+  prune: { line: 'prune                                  remove unreferenced data', usage: 'usage: sidestash repo prune [--dry-run]\n  remove the data no snapshot references', options: ['--dry-run'] },
+  check: { line: 'check [--read-data | --read-data-subset n/m|x%]   verify structure (and every pack, or a subset of them)', usage: 'usage: sidestash repo check [--read-data | --read-data-subset n/m|x%]\n  verify the repository\'s structure, and with --read-data every pack (or a subset of them)', options: ['--read-data', '--read-data-subset'] },
+  unlock: { line: 'unlock [--remove-all]                  remove stale locks', usage: 'usage: sidestash repo unlock [--remove-all]\n  remove stale locks (--remove-all: every lock)', options: ['--remove-all'] },
+};
+
+export const REPO_USAGE = `usage: sidestash repo COMMAND [options]
+${Object.values(REPO_VERBS).map((v) => `  ${v.line}`).join('\n')}
+  (N: a count or "unlimited")
+${REPO_COMMON}`;
+
+export const REPO_COMMON_OPTIONS = ['--repo', '-r', '--repository-file', '--password-file', '-p', '--password-command', '--cacert', '-o'];
