@@ -54,7 +54,7 @@ after(async () => {
 async function secretNames(): Promise<string[]> {
   const r = await runCliProcess(['get', 'secrets', '-o', 'json'], { env: controller.cliEnv });
   assert.equal(r.code, 0, r.stderr);
-  return (JSON.parse(r.stdout) as { metadata: { name: string } }[]).map((s) => s.metadata.name).sort();
+  return (JSON.parse(r.stdout) as { items: { metadata: { name: string } }[] }).items.map((s) => s.metadata.name).sort();
 }
 
 describe('multi-file apply', () => {

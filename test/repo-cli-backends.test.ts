@@ -52,7 +52,7 @@ async function everyVerb(run: ReturnType<typeof repo>): Promise<string[]> {
   assert.match(init.id, /^[0-9a-f]{64}$/);
   const first = JSON.parse(ok(await run(['backup', '--stdin-filename', 'db.sql', '--host', 'h1', '--tag', 't1'], 'first dump\n'), 'backup').stdout) as { snapshotId: string };
   const second = JSON.parse(ok(await run(['backup', '--stdin-filename', 'db.sql', '--host', 'h1'], 'second dump\n'), 'backup 2').stdout) as { snapshotId: string };
-  const snaps = JSON.parse(ok(await run(['snapshots']), 'snapshots').stdout) as { id: string }[];
+  const snaps = JSON.parse(ok(await run(['snapshots', '--json']), 'snapshots').stdout) as { id: string }[];
   assert.deepEqual(snaps.map((s) => s.id).sort(), [first.snapshotId, second.snapshotId].sort());
   assert.equal(ok(await run(['dump', 'latest', 'db.sql']), 'dump').stdout, 'second dump\n');
   assert.equal(ok(await run(['dump', first.snapshotId.slice(0, 8), 'db.sql']), 'dump by id').stdout, 'first dump\n');
