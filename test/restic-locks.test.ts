@@ -133,7 +133,7 @@ describe('restic-exact locks and credentials, real processes', () => {
     assert.notEqual(resticPrune.code, 0, resticPrune.stdout);
     assert.match(resticPrune.stderr, /locked/);
     const ourPrune = sidestash(['prune'], { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD });
-    assert.equal((await ourPrune.exited).code, 1);
+    assert.equal((await ourPrune.exited).code, 11, 'restic\'s exit status for "failed to lock"');
     assert.match(ourPrune.stderr(), /SIDESTASH_REPOSITORY_LOCKED/);
     const got = await sha256Of(dump.child.stdout!);
     assert.equal((await dump.exited).code, 0, dump.stderr());

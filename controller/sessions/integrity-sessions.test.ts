@@ -56,7 +56,8 @@ describe('integrity checks of backup sessions', () => {
     const result = integrity(first, true);
     finish(first, result);
     assert.deepEqual(sessionStatus(first.name).integrity, result);
-    assert.deepEqual(repoStatus(), { lastReadDataCheckAt: new Date(T0).toISOString(), integrity: { ok: true, checkedAt: result.checkedAt, readDataSubset: '5%', session: first.name } });
+    // (The Repository's status also records its last backup: controller/sessions/repository-stats.ts.)
+    assert.deepEqual(repoStatus(), { lastReadDataCheckAt: new Date(T0).toISOString(), integrity: { ok: true, checkedAt: result.checkedAt, readDataSubset: '5%', session: first.name }, lastBackupTime: new Date(T0).toISOString(), lastBackupSession: first.name });
 
     s.clock.now = T0 + 167 * HOUR;
     const second = claim('nightly');
