@@ -17,6 +17,8 @@ command -v prometheus-pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgatew
 [ -x /usr/bin/time ] || need+=(time)  # GNU time: peak RSS in the benchmarks
 command -v zstd >/dev/null 2>&1 || need+=(zstd)  # the benchmark's floor pipeline (mariadb-dump | zstd -1)
 command -v rclone >/dev/null 2>&1 || need+=(rclone)  # `rclone serve restic`: the REST server of the tests
+command -v zsh >/dev/null 2>&1 || need+=(zsh)  # checks the zsh completion script (zsh -n)
+command -v script >/dev/null 2>&1 || need+=(bsdutils)  # a pseudo-terminal for the CLI's terminal tests
 command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need+=(golang-go)  # builds versitygw below
 sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
 if [ ${#need[@]} -gt 0 ]; then
