@@ -163,7 +163,7 @@ describe('repository locks', () => {
     assert.deepEqual(await listSnapshots(repo), []);
   });
 
-  it('a dump holds a shared lock until its stream closes: prune is refused meanwhile, and a lost lock ends the stream with LOCK_LOST', async () => {
+  it('a dump holds a shared lock until it is closed, past its last byte: prune is refused meanwhile, and a lost lock ends the stream with LOCK_LOST', async () => {
     const path = join(dir.path, 'reader');
     const repo = await Repository.init(new LocalBackend(path), PASSWORD, fastKdf);
     const blocks = plan('reader', 6 * MiB);
@@ -173,6 +173,9 @@ describe('repository locks', () => {
     await assert.rejects(prune(repo), (err) => isSidestashError(err, ErrorCodes.REPOSITORY_LOCKED));
     const got = await sha256Of(opened.stream);
     assert.equal(got.sha256, (await sha256Of(blockStream(blocks))).sha256);
+    // Read to the end is not done: the consumer (a restore's client) may still be applying it.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await lockFiles(path)).length, 1, 'held until close()');
     await opened.close();
     assert.deepEqual(await lockFiles(path), []);
     await prune(repo);

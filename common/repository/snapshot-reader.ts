@@ -102,9 +102,14 @@ export interface OpenSnapshotFileOptions extends ReadStreamOptions {
 export interface OpenSnapshotFile {
   snapshot: Snapshot;
   file: SnapshotFile;
-  /** The file's content; the shared lock is held until it closes. */
+  /** The file's content. */
   stream: Readable;
-  /** Destroys the stream if still open and waits until the lock is released. */
+  /**
+   * Destroys the stream if still open and releases the shared lock, which is held until then:
+   * for a restore, until its client has applied the last byte (restic holds its lock for the
+   * whole command), not only until the last byte was read, which a few chunks in the
+   * pipeline's buffers reach long before.
+   */
   close(): Promise<void>;
 }
 
@@ -123,15 +128,16 @@ export async function openSnapshotFileStream(repo: Repository, ref: string, opti
       stream.destroy(lock.signal.reason as Error);
     };
     lock.signal.addEventListener('abort', onLost, { once: true });
-    const released = new Promise<void>((resolve) => {
-      stream.once('close', () => {
+    const streamClosed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+    let released: Promise<void> | undefined;
+    const close = (): Promise<void> => {
+      released ??= (async () => {
+        if (!stream.destroyed) stream.destroy();
+        await streamClosed;
         lock.signal.removeEventListener('abort', onLost);
-        lock.release().then(resolve, () => resolve());
-      });
-    });
-    const close = async (): Promise<void> => {
-      if (!stream.destroyed) stream.destroy();
-      await released;
+        await lock.release().catch(() => {});
+      })();
+      return released;
     };
     return { snapshot, file, stream, close };
   } catch (err) {
