@@ -14,8 +14,10 @@ import { ControllerClient } from './controller-client.ts';
 import { retryPlan } from './controller-retry.ts';
 import type { RetryPlan } from './controller-retry.ts';
 import { runRestore } from './restore-runner.ts';
+import { SIDESTASH_VERSION } from '../common/version.ts';
 
-export const AGENT_VERSION = '0.1.0';
+/** The agent reports the product's version (common/version.ts). */
+export const AGENT_VERSION = SIDESTASH_VERSION;
 const POLL_WAIT_MS = 20_000;
 
 export type SessionObserver = (a: SessionAssignment, result: SessionResult) => void | Promise<void>;

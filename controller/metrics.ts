@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { registerStoreGauges } from './metrics/store-gauges.ts';
 import type { SessionStatus } from './resources/types.ts';
 import type { Store } from './store/store.ts';
+import { isAgentOnline } from './agents/agent-online.ts';
 
 export interface ControllerMetrics {
   registry: Registry;
@@ -40,7 +41,7 @@ export function createMetrics(store: Store, agentOnlineMs: number, now: () => nu
     registers: [registry],
     collect() {
       const nowMs = now();
-      this.set(store.listAgents().filter((a) => nowMs - Date.parse(a.lastSeenAt) < agentOnlineMs).length);
+      this.set(store.listAgents().filter((a) => isAgentOnline(a, nowMs, agentOnlineMs)).length);
     },
   });
   registerStoreGauges(registry, store, agentOnlineMs, now);

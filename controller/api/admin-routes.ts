@@ -11,6 +11,7 @@ import { route } from './router.ts';
 import type { Route } from './router.ts';
 import { validateResource } from '../resources/validate.ts';
 import { setWarnings } from './warning-header.ts';
+import { isAgentOnline } from '../agents/agent-online.ts';
 
 const KIND_BY_PLURAL = new Map<string, Kind>(KINDS.map((k) => [PLURALS[k], k]));
 const ANY_KIND = `:plural(${KINDS.map((k) => PLURALS[k]).join('|')})`;
@@ -68,7 +69,7 @@ export function adminRoutes(c: Controller): Route[] {
     route('GET', '/api/v1/agents', ({ res }) => {
       // online: reported within the lease, as sidestash_agent_online and the Pending sweep decide.
       const nowMs = Date.now();
-      sendJson(res, 200, { items: c.store.listAgents().map(({ tokenSha256: _t, ...a }) => ({ ...a, online: nowMs - Date.parse(a.lastSeenAt) < c.config.leaseMs, enrolledWith: c.agents.credentialOf(a.name)?.replace(/@[0-9a-f]+$/, '') ?? null })) });
+      sendJson(res, 200, { items: c.store.listAgents().map(({ tokenSha256: _t, ...a }) => ({ ...a, online: isAgentOnline(a, nowMs, c.config.leaseMs), enrolledWith: c.agents.credentialOf(a.name)?.replace(/@[0-9a-f]+$/, '') ?? null })) });
     }),
     route('GET', `/api/v1/${ANY_KIND}`, ({ res, params, query }) => {
       const kind = kindOf(params.plural!);

@@ -8,6 +8,7 @@ import type { Store } from '../store/store.ts';
 import { configurationSample } from './configuration-samples.ts';
 import type { ConfigurationSample } from './configuration-samples.ts';
 import { SESSION_KINDS, WAITING_PHASES, oldestSessionAges } from './session-ages.ts';
+import { isAgentOnline } from '../agents/agent-online.ts';
 
 const CONFIG_LABELS = ['namespace', 'configuration', 'target'] as const;
 
@@ -81,7 +82,7 @@ export function registerStoreGauges(registry: Registry, store: Store, agentOnlin
       const nowMs = now();
       for (const a of store.listAgents()) {
         const slash = a.name.indexOf('/');
-        this.set({ namespace: a.name.slice(0, Math.max(0, slash)), name: a.name.slice(slash + 1), version: a.version }, nowMs - Date.parse(a.lastSeenAt) < agentOnlineMs ? 1 : 0);
+        this.set({ namespace: a.name.slice(0, Math.max(0, slash)), name: a.name.slice(slash + 1), version: a.version }, isAgentOnline(a, nowMs, agentOnlineMs) ? 1 : 0);
       }
     },
   });

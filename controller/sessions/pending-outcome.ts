@@ -11,6 +11,7 @@
 // one runs (their own deadline starts only once they are claimed).
 import { ErrorCodes } from '../../common/errors.ts';
 import type { AgentRecord } from '../store/store.ts';
+import { isAgentOnline } from '../agents/agent-online.ts';
 
 export interface PendingInput {
   /** "namespace/appbinding"; undefined when the session's BackupConfiguration does not exist. */
@@ -36,7 +37,7 @@ export type PendingOutcome =
 export function pendingOutcome(p: PendingInput): PendingOutcome {
   const serving = p.target === undefined ? [] : p.agents.filter((a) => a.targets.includes(p.target!));
   const seenMs = serving.map((a) => Date.parse(a.lastSeenAt)).filter((ms) => Number.isFinite(ms));
-  if (seenMs.some((ms) => p.nowMs - ms < p.onlineMs)) return { action: 'wait', served: true };
+  if (serving.some((a) => isAgentOnline(a, p.nowMs, p.onlineMs))) return { action: 'wait', served: true };
   // An agent that has gone quiet served the target up to its last report.
   const since = Math.max(p.createdAtMs, p.watchingSinceMs, p.rememberedServedAtMs ?? -Infinity, ...seenMs);
   if (!(p.nowMs - since > p.timeoutMs)) return { action: 'wait', served: false };

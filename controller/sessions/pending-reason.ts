@@ -7,6 +7,7 @@
 // agent takes it at its next poll. (A paused BackupConfiguration holds nothing back: it only
 // stops its schedule, so it is no reason for a session to wait.)
 import type { AgentRecord } from '../store/store.ts';
+import { isAgentOnline } from '../agents/agent-online.ts';
 
 export type PendingReasonCode = 'TargetMissing' | 'NoAgent' | 'AgentOffline' | 'AgentBusy' | 'Queued' | 'WaitingForAgent';
 
@@ -42,7 +43,7 @@ export function pendingReason(p: PendingReasonInput): PendingReason {
   if (p.target === undefined) return { reason: 'TargetMissing', message: `${p.missing ?? 'its target'} does not exist` };
   const serving = p.agents.filter((a) => a.targets.includes(p.target!));
   if (serving.length === 0) return { reason: 'NoAgent', message: `no agent serves ${p.target} (none has it in SIDESTASH_AGENT_TARGETS)` };
-  const online = serving.filter((a) => p.nowMs - Date.parse(a.lastSeenAt) < p.onlineMs);
+  const online = serving.filter((a) => isAgentOnline(a, p.nowMs, p.onlineMs));
   if (online.length === 0) return { reason: 'AgentOffline', message: `no online agent serves ${p.target} (${serving.map((a) => `agent ${a.name} last seen ${a.lastSeenAt}`).join(', ')})` };
   const busy = online.map((a) => ({ agent: a.name, session: p.running.find((r) => r.agent === a.name) }));
   if (busy.every((b) => b.session !== undefined)) {

@@ -23,6 +23,7 @@ import { pendingReason } from './pending-reason.ts';
 import { clearReadDataCheckPending, markReadDataCheckPending, recordRepositoryIntegrity } from './repository-integrity.ts';
 import { suspiciousShrinkOf } from './suspicious-shrink.ts';
 import { DELETED_CONFIGURATION_MESSAGE, resultAfterCancel } from './timeout-outcome.ts';
+import { isAgentOnline } from '../agents/agent-online.ts';
 
 export type SessionKind = 'BackupSession' | 'RestoreSession';
 type Session = Resource<BackupSessionSpec | RestoreSessionSpec, SessionStatus>;
@@ -273,7 +274,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   /** Fails Pending sessions no online agent serves (pending-outcome.ts). */
   #sweepPending(now: number): void {
     const agents = this.#store.listAgents();
-    for (const a of agents) if (now - Date.parse(a.lastSeenAt) < this.#leaseMs) for (const t of a.targets) this.#servedAt.set(t, now);
+    for (const a of agents) if (isAgentOnline(a, now, this.#leaseMs)) for (const t of a.targets) this.#servedAt.set(t, now);
     for (const kind of ['BackupSession', 'RestoreSession'] as const) {
       for (const s of this.#sessionsOf(kind)) {
         if (s.status?.phase !== 'Pending') continue;
