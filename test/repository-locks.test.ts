@@ -166,7 +166,7 @@ describe('repository locks', () => {
   it('a dump holds a shared lock until it is closed, past its last byte: prune is refused meanwhile, and a lost lock ends the stream with LOCK_LOST', async () => {
     const path = join(dir.path, 'reader');
     const repo = await Repository.init(new LocalBackend(path), PASSWORD, fastKdf);
-    const blocks = plan('reader', 6 * MiB);
+    const blocks = plan('reader', 24 * MiB);
     await writeSnapshot(repo, blockStream(blocks), { filename: 'dumpfile.sql' });
     const opened = await openSnapshotFileStream(repo, 'latest');
     assert.equal((await lockFiles(path)).length, 1);
