@@ -49,6 +49,13 @@ if [ ! -x .tools/bin/helm ]; then
   PATH="$PATH:/usr/local/go/bin" GOBIN="$PWD/.tools/bin" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
 fi
 
+# A real Kubernetes control plane (kube-apiserver, kube-controller-manager, kubectl, etcd) for
+# the Kubernetes-mode tests, built from the Go module proxy into .tools/kube/bin (~6 min cold).
+if [ ! -f .tools/kube/bin/.built-v1.34.2-etcd-v3.6.16 ]; then
+  echo "setup: building kube-apiserver, kube-controller-manager, kubectl v1.34.2 and etcd v3.6.16 (some minutes)" >&2
+  bash scripts/kube-build.sh >&2
+fi
+
 # restic 0.19.1 next to Debian's 0.14: the tests check that `restic rewrite` and `restic repair
 # snapshots` (newer than 0.14) leave our snapshots alone. Built from the Go module proxy.
 RESTIC_NEW_VERSION=0.19.1
