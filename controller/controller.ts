@@ -63,7 +63,7 @@ export class Controller {
     this.sessions = new SessionManager(this.store, log.child({ component: 'sessions' }), { leaseMs: config.leaseMs, pendingTimeoutMs: config.pendingTimeoutMs });
     this.resources = new ResourceService(this.store, (r, change) => {
       if (change === 'deleted' && (r.kind === 'BackupConfiguration' || r.kind === 'RestoreSession')) void this.pushgateway?.invokerDeleted(r.kind, r.metadata.namespace, r.metadata.name);
-      if (r.kind === 'BackupConfiguration') void this.#configurationChanged(r.metadata.namespace, r.metadata.name, change);
+      if (r.kind === 'BackupConfiguration') return this.#configurationChanged(r.metadata.namespace, r.metadata.name, change);
     });
     // Every stored write wakes the long-polls (waitForChange).
     this.store.watch(() => this.#changes.emit('change'));

@@ -34,9 +34,9 @@ const keyOf = (r: Pick<Resource, 'kind' | 'metadata'>): string => `${r.kind}/${r
 
 export class ResourceService {
   readonly #store: ResourceStore;
-  readonly #onChange: (r: Resource, change: ResourceChange) => void;
+  readonly #onChange: (r: Resource, change: ResourceChange) => Promise<void> | void;
 
-  constructor(store: ResourceStore, onChange: (r: Resource, change: ResourceChange) => void = () => {}) {
+  constructor(store: ResourceStore, onChange: (r: Resource, change: ResourceChange) => Promise<void> | void = () => {}) {
     this.#store = store;
     this.#onChange = onChange;
   }
@@ -51,7 +51,7 @@ export class ResourceService {
    * unchanged; a changed session: CONFLICT) before anything is written, then the writes go to
    * the store as one batch (applyBatch): all or nothing where the store can (sqlite), in order
    * up to the first failure where it cannot (Kubernetes, as kubectl apply). Change listeners hear
-   * of the stored resources afterwards. References are resolved once all documents are stored,
+   * of the stored resources afterwards (and are awaited). References are resolved once all documents are stored,
    * so their order does not matter.
    */
   async applyAll(docs: readonly unknown[]): Promise<ApplyResult[]> {
@@ -66,7 +66,7 @@ export class ResourceService {
       const current = (await this.#store.get<Record<string, unknown>, Record<string, unknown>>(resource.kind, resource.metadata.namespace, resource.metadata.name)) ?? resource;
       results.push({ outcome, resource: current, warnings: referenceWarnings(current, await missingReferencesIn(this.#store, current)) });
     }
-    for (const r of results) if (r.outcome !== 'unchanged') this.#onChange(r.resource, 'applied');
+    for (const r of results) if (r.outcome !== 'unchanged') await this.#onChange(r.resource, 'applied');
     return results;
   }
 
@@ -137,7 +137,7 @@ export class ResourceService {
       return { r, warnings: users.length > 0 ? [`${kind} ${namespace}/${name} was in use by ${named.join(', ')}; their sessions fail until it is created again`] : [] };
     });
     await refreshMissingReferences(this.#store, namespace);
-    this.#onChange(r, 'deleted');
+    await this.#onChange(r, 'deleted');
     return { warnings };
   }
 

@@ -56,7 +56,6 @@ export interface SessionEvents {
   finished: [session: Session];
   /** An agent's progress report was recorded. */
   progress: [session: Session];
-  changed: [];
 }
 
 export class SessionManager extends EventEmitter<SessionEvents> {
@@ -90,9 +89,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
 
   /** Writes a session's status with the version it was read at (CONFLICT, retryable, when stale). */
   async #setStatus(s: Session, status: SessionStatus): Promise<Session> {
-    const saved = await this.store.updateStatus({ ...s, status }, { ifVersion: s.metadata.resourceVersion! });
-    this.emit('changed');
-    return saved;
+    return this.store.updateStatus({ ...s, status }, { ifVersion: s.metadata.resourceVersion! });
   }
 
   /** Reads the session and lets `decide` act on it; decided again on fresh state when another write came first. */
@@ -127,7 +124,6 @@ export class SessionManager extends EventEmitter<SessionEvents> {
           spec: { invoker: { kind: 'BackupConfiguration', name: configName, ...(cfg?.metadata.uid ? { uid: cfg.metadata.uid } : {}) }, trigger },
           status: { phase: 'Pending' },
         })) as Session;
-        this.emit('changed');
         return saved;
       } catch (err) {
         // Created meanwhile by another writer (another replica's scheduled run, say).
