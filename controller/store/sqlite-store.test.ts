@@ -2,7 +2,7 @@
 // and on a file (sealed Secrets, reopened), plus what only sqlite promises: versions survive a
 // reopen, and documents written before versions were strings read back with string versions.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,9 +13,12 @@ const KEY = { text: Buffer.alloc(32, 7).toString('base64'), setting: 'a test key
 
 resourceStoreContract('sqlite (in memory)', async () => new SqliteStore(':memory:', { encryptionKey: KEY }));
 
-describe('sqlite store on a file', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'sidestash-sqlite-store-'));
-  after(() => rm(dir, { recursive: true, force: true }));
+// The directory is made before the suites are declared: a describe callback that awaits
+// declares its tests too late for Deno's node:test.
+const dir = mkdtempSync(join(tmpdir(), 'sidestash-sqlite-store-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('sqlite store on a file', () => {
   let n = 0;
   resourceStoreContract('sqlite (file)', async () => new SqliteStore(join(dir, `c${++n}.db`), { encryptionKey: KEY }));
 
