@@ -35,8 +35,7 @@ import { withPendingReasons } from './pending-reasons.ts';
 import { clearReadDataCheckPending, markReadDataCheckPending, recordRepositoryIntegrity } from './repository-integrity.ts';
 import { sessionsBeyondHistory } from './session-history.ts';
 import { sweepPending, sweepRunning } from './session-sweeps.ts';
-import { resultAfterCancel } from './timeout-outcome.ts';
-import { DELETED_CONFIGURATION_MESSAGE } from './timeout-outcome.ts';
+import { DELETED_CONFIGURATION_MESSAGE, resultAfterCancel } from './timeout-outcome.ts';
 
 export type SessionKind = 'BackupSession' | 'RestoreSession';
 export type Session = Resource<BackupSessionSpec | RestoreSessionSpec, SessionStatus>;
