@@ -1,6 +1,7 @@
 // The controller in-process: validation, HTTP status codes, persistence across restarts,
 // leases, overlap, history limit, agent isolation, metrics.
 import assert from 'node:assert/strict';
+import { upsert } from './store/upsert.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
@@ -71,11 +72,11 @@ describe('controller', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('reports every configuration problem at once', () => {
-    assert.throws(() => parseControllerConfig({ SIDESTASH_LISTEN: 'nope', SIDESTASH_SESSION_LEASE: 'soon', SIDESTASH_PENDING_TIMEOUT: '5 minutes' }), (err: Error) =>
+  it('reports every configuration problem at once', async () => {
+    await assert.rejects(async () => parseControllerConfig({ SIDESTASH_LISTEN: 'nope', SIDESTASH_SESSION_LEASE: 'soon', SIDESTASH_PENDING_TIMEOUT: '5 minutes' }), (err: Error) =>
       ['SIDESTASH_LISTEN', 'SIDESTASH_ADMIN_TOKEN', 'SIDESTASH_SESSION_LEASE', 'SIDESTASH_PENDING_TIMEOUT'].every((v) => err.message.includes(v)));
     assert.equal(parseControllerConfig({ SIDESTASH_ADMIN_TOKEN: ADMIN, SIDESTASH_INSECURE_HTTP: 'true' }).pendingTimeoutMs, 5 * 60_000, 'SIDESTASH_PENDING_TIMEOUT defaults to 5m');
-    assert.throws(() => parseControllerConfig({ SIDESTASH_ADMIN_TOKEN: ADMIN, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: 'short', SIDESTASH_AGENT_BOOTSTRAP_NAMESPACE: 'Not_NS', SIDESTASH_AGENT_TOKENS_FILE: join(dir, 'missing.json') }), (err: Error) =>
+    await assert.rejects(async () => parseControllerConfig({ SIDESTASH_ADMIN_TOKEN: ADMIN, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: 'short', SIDESTASH_AGENT_BOOTSTRAP_NAMESPACE: 'Not_NS', SIDESTASH_AGENT_TOKENS_FILE: join(dir, 'missing.json') }), (err: Error) =>
       ['SIDESTASH_AGENT_BOOTSTRAP_TOKEN', 'SIDESTASH_AGENT_BOOTSTRAP_NAMESPACE', 'SIDESTASH_AGENT_TOKENS_FILE'].every((v) => err.message.includes(v)));
   });
 
@@ -324,9 +325,9 @@ describe('controller', () => {
     await call(base, 'POST', '/api/v1/apply', { kind: 'AppBinding', metadata: { name: 'db3' }, spec: { clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } });
     // Stored before apply checked them (bypassing validation here): a timeout that is no duration,
     // and one whose deadline lies past any date (it used to make every poll of the agent a 500).
-    const put = (name: string, target: string, timeout: string) => c.store.put({ apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration', metadata: { name, namespace: 'default' }, spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: target } }, timeout } });
-    put('broken', 'db2', 'soon');
-    put('endless', 'db3', '9999999999999h');
+    const put = async (name: string, target: string, timeout: string) => (await upsert(c.store, { apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration', metadata: { name, namespace: 'default' }, spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: target } }, timeout } }));
+    await put('broken', 'db2', 'soon');
+    await put('endless', 'db3', '9999999999999h');
     const broken = await call(base, 'POST', '/api/v1/backupconfigurations/broken/trigger');
     const endless = await call(base, 'POST', '/api/v1/backupconfigurations/endless/trigger');
     const good = await call(base, 'POST', '/api/v1/backupconfigurations/nightly/trigger');

@@ -62,26 +62,35 @@ export class Controller {
     logStoreOpened(this.store, log);
     this.sessions = new SessionManager(this.store, log.child({ component: 'sessions' }), { leaseMs: config.leaseMs, pendingTimeoutMs: config.pendingTimeoutMs });
     this.resources = new ResourceService(this.store, (r, change) => {
-      if (r.kind === 'BackupConfiguration' && change === 'deleted') this.sessions.endSessionsOf(r.metadata.namespace, r.metadata.name);
-      if (r.kind === 'BackupConfiguration') this.scheduler.sync();
-      if (change === 'deleted' && (r.kind === 'BackupConfiguration' || r.kind === 'RestoreSession')) this.pushgateway?.invokerDeleted(r.kind, r.metadata.namespace, r.metadata.name);
-      this.#changes.emit('change');
+      if (change === 'deleted' && (r.kind === 'BackupConfiguration' || r.kind === 'RestoreSession')) void this.pushgateway?.invokerDeleted(r.kind, r.metadata.namespace, r.metadata.name);
+      if (r.kind === 'BackupConfiguration') return this.#configurationChanged(r.metadata.namespace, r.metadata.name, change);
     });
+    // Every stored write wakes the long-polls (waitForChange).
+    this.store.watch(() => this.#changes.emit('change'));
     this.scheduler = new Scheduler(this.store, this.sessions, log.child({ component: 'scheduler' }));
     this.metrics = createMetrics(this.store, config.leaseMs);
-    this.sessions.on('changed', () => this.#changes.emit('change'));
     this.sessions.on('finished', (s) => this.metrics.sessionsFinished.inc({ kind: s.kind, phase: s.status?.phase ?? 'Failed' }));
     if (config.pushgatewayUrl) {
       const publisher = new PushgatewayPublisher(new PushgatewayClient(config.pushgatewayUrl), this.store, log.child({ component: 'pushgateway' }));
       this.pushgateway = publisher;
-      this.sessions.on('finished', (s) => publisher.sessionFinished(s as AnySession));
-      this.sessions.on('progress', (s) => publisher.sessionProgress(s as AnySession));
+      this.sessions.on('finished', (s) => void publisher.sessionFinished(s as AnySession));
+      this.sessions.on('progress', (s) => void publisher.sessionProgress(s as AnySession));
     }
     this.#changes.setMaxListeners(0);
     this.agentTokens = new EnrolmentTokens(this.store, config.agentTokens, log.child({ component: 'agents' }));
     this.agents = new AgentRegistry(this.store, this.sessions, this.agentTokens, config.leaseMs, log.child({ component: 'agents' }));
     this.#routes = [...agentRoutes(this), ...agentTokenRoutes(this), ...adminRoutes(this)];
     if (config.webhook) this.webhook = new WebhookServer(config.webhook, log.child({ component: 'webhook' }));
+  }
+
+  /** A BackupConfiguration was applied or deleted: its schedule follows; deleted, its sessions end. */
+  async #configurationChanged(namespace: string, name: string, change: 'applied' | 'deleted'): Promise<void> {
+    try {
+      if (change === 'deleted') await this.sessions.endSessionsOf(namespace, name);
+      await this.scheduler.sync();
+    } catch (err) {
+      this.log.error('applying a BackupConfiguration change failed', { configuration: `${namespace}/${name}`, err: errorMessage(err) });
+    }
   }
 
   /** Resolves after the next change to sessions or resources, or after timeoutMs. */
@@ -101,26 +110,33 @@ export class Controller {
   }
 
   async listSnapshots(namespace: string, name: string, _spec: RepositorySpec, signal: AbortSignal): Promise<Snapshot[]> {
-    const access = repositoryAccess(this.store, namespace, name, `Repository ${namespace}/${name}`);
+    const access = await repositoryAccess(this.store, namespace, name, `Repository ${namespace}/${name}`);
     const repo = await Repository.open(await openBackend(access.location, access.credentials), access.password, { signal });
     return listSnapshots(repo, { signal });
   }
 
   async start(): Promise<{ host: string; port: number; webhookPort?: number }> {
     for (const setting of this.config.deprecated) this.log.warn(`deprecated setting: ${setting}`);
-    const backfilled = backfillConfigurationStatus(this.store);
+    const backfilled = await backfillConfigurationStatus(this.store);
     if (backfilled > 0) this.log.info('configuration outcomes rebuilt from session history', { configurations: backfilled });
-    this.sessions.sweep();
-    this.resources.refreshReferences();
-    this.scheduler.sync();
-    this.pushgateway?.reconcile();
+    await this.sessions.sweep();
+    await this.resources.refreshReferences();
+    await this.scheduler.sync();
+    void this.pushgateway?.reconcile();
+    let sweeping = false;
     this.#sweeper = setInterval(() => {
-      try {
-        this.sessions.sweep();
-        this.pushgateway?.reconcile();
-      } catch (err) {
-        this.log.error('session sweep failed', { err: errorMessage(err) });
-      }
+      if (sweeping) return; // the previous sweep is still running
+      sweeping = true;
+      void (async () => {
+        try {
+          await this.sessions.sweep();
+          await this.pushgateway?.reconcile();
+        } catch (err) {
+          this.log.error('session sweep failed', { err: errorMessage(err) });
+        } finally {
+          sweeping = false;
+        }
+      })();
     }, this.config.sweepIntervalMs);
     if (this.config.pushgatewayUrl) this.log.info('pushing session metrics', { pushgateway: this.config.pushgatewayUrl });
     const listener = await createApiServer(this.config.tls, (req, res) => void this.#handle(req, res), this.log);

@@ -3,7 +3,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { registerStoreGauges } from './metrics/store-gauges.ts';
 import type { SessionStatus } from './resources/types.ts';
-import type { Store } from './store/store.ts';
+import type { AgentDirectory } from './store/agent-directory.ts';
+import type { ResourceStore } from './store/resource-store.ts';
 import { isAgentOnline } from './agents/agent-online.ts';
 
 export interface ControllerMetrics {
@@ -13,7 +14,7 @@ export interface ControllerMetrics {
   sessionsFinished: Counter<'kind' | 'phase'>;
 }
 
-export function createMetrics(store: Store, agentOnlineMs: number, now: () => number = Date.now): ControllerMetrics {
+export function createMetrics(store: ResourceStore & AgentDirectory, agentOnlineMs: number, now: () => number = Date.now): ControllerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sidestash_controller_' });
   const httpRequests = new Counter({ name: 'sidestash_controller_http_requests_total', help: 'API requests by method, route and status code', labelNames: ['method', 'route', 'code'] as const, registers: [registry] });
@@ -26,11 +27,12 @@ export function createMetrics(store: Store, agentOnlineMs: number, now: () => nu
     help: 'Sessions currently stored, by kind and phase',
     labelNames: ['kind', 'phase'] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const lists = { BackupSession: await store.list<unknown, SessionStatus>('BackupSession'), RestoreSession: await store.list<unknown, SessionStatus>('RestoreSession') };
       this.reset();
       for (const kind of ['BackupSession', 'RestoreSession'] as const) {
         const counts = new Map<string, number>();
-        for (const s of store.list<unknown, SessionStatus>(kind)) counts.set(s.status?.phase ?? 'Pending', (counts.get(s.status?.phase ?? 'Pending') ?? 0) + 1);
+        for (const s of lists[kind]) counts.set(s.status?.phase ?? 'Pending', (counts.get(s.status?.phase ?? 'Pending') ?? 0) + 1);
         for (const phase of ['Pending', 'Running', 'Succeeded', 'Failed', 'Cancelled']) this.set({ kind, phase }, counts.get(phase) ?? 0);
       }
     },
@@ -39,7 +41,7 @@ export function createMetrics(store: Store, agentOnlineMs: number, now: () => nu
     name: 'sidestash_agents_online',
     help: 'Agents that reported within the lease time',
     registers: [registry],
-    collect() {
+    async collect() {
       const nowMs = now();
       this.set(store.listAgents().filter((a) => isAgentOnline(a, nowMs, agentOnlineMs)).length);
     },

@@ -37,3 +37,13 @@ export function nextRunTimes(spec: ScheduleSpec, fromMs: number, count: number):
     cron.stop();
   }
 }
+
+/** The scheduled time of a firing noticed at `firedAtMs`: the latest firing time not after it (timers run late, never early). */
+export function scheduledRunAt(spec: ScheduleSpec, firedAtMs: number): number {
+  const cron = cronFor(spec);
+  try {
+    return cron.previousRuns(1, new Date(firedAtMs + 1))[0]?.getTime() ?? firedAtMs;
+  } finally {
+    cron.stop();
+  }
+}

@@ -1,29 +1,34 @@
 // Fires BackupSessions from each BackupConfiguration's cron schedule (croner). Schedules are
 // rebuilt when configurations change; a paused configuration has none. A firing while a
-// session of the same configuration is Pending or Running is skipped (no overlap). Time zones
-// and DST: schedule.ts.
+// session of the same configuration is Pending or Running is skipped (no overlap). A scheduled
+// session is named after its configuration and scheduled time (scheduled-name.ts): the same
+// run created twice (two replicas around a failover) conflicts instead of running twice.
+// Time zones and DST: schedule.ts.
 import type { Cron } from 'croner';
+import { ErrorCodes, isSidestashError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
-import { cronFor } from './schedule.ts';
+import { cronFor, scheduledRunAt } from './schedule.ts';
 import type { BackupConfigurationSpec, BackupConfigurationStatus, Resource } from './resources/types.ts';
+import { scheduledSessionName } from './sessions/scheduled-name.ts';
 import type { SessionManager } from './sessions/session-manager.ts';
-import type { Store } from './store/store.ts';
+import type { ResourceStore } from './store/resource-store.ts';
+import { retryOnConflict } from './store/retry-on-conflict.ts';
 
 export class Scheduler {
-  readonly #store: Store;
+  readonly #store: ResourceStore;
   readonly #sessions: SessionManager;
   readonly #log: Logger;
   readonly #jobs = new Map<string, { cron: Cron; specJson: string }>();
 
-  constructor(store: Store, sessions: SessionManager, log: Logger) {
+  constructor(store: ResourceStore, sessions: SessionManager, log: Logger) {
     this.#store = store;
     this.#sessions = sessions;
     this.#log = log;
   }
 
   /** (Re)builds the schedules from the stored configurations. */
-  sync(): void {
-    const configs = this.#store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration');
+  async sync(): Promise<void> {
+    const configs = await this.#store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration');
     const seen = new Set<string>();
     for (const cfg of configs) {
       const key = `${cfg.metadata.namespace}/${cfg.metadata.name}`;
@@ -36,7 +41,7 @@ export class Scheduler {
       if (cfg.spec.paused) continue;
       const cron = cronFor(cfg.spec, () => this.#fire(cfg.metadata.namespace, cfg.metadata.name));
       this.#jobs.set(key, { cron, specJson });
-      this.#recordNext(cfg, cron);
+      await this.#recordNext(cfg, cron);
     }
     for (const [key, job] of this.#jobs) {
       if (!seen.has(key)) {
@@ -46,30 +51,45 @@ export class Scheduler {
     }
   }
 
-  #recordNext(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, cron: Cron, fired?: { at: string; session?: string; skipped?: boolean }): void {
-    const cur = this.#store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', cfg.metadata.namespace, cfg.metadata.name);
-    if (!cur) return;
-    const status: BackupConfigurationStatus = { ...(cur.status ?? {}) };
-    const next = cron.nextRun();
-    if (next) status.nextScheduleTime = next.toISOString();
-    if (fired) {
-      status.lastScheduleTime = fired.at;
-      if (fired.session) status.lastSessionName = fired.session;
-      if (fired.skipped) status.skippedOverlaps = (status.skippedOverlaps ?? 0) + 1;
-    }
-    this.#store.put({ ...cur, status });
+  async #recordNext(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, cron: Cron, fired?: { at: string; session?: string; skipped?: boolean }): Promise<void> {
+    await retryOnConflict(async () => {
+      const cur = await this.#store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', cfg.metadata.namespace, cfg.metadata.name);
+      if (!cur) return;
+      const status: BackupConfigurationStatus = { ...(cur.status ?? {}) };
+      const next = cron.nextRun();
+      if (next) status.nextScheduleTime = next.toISOString();
+      if (fired) {
+        status.lastScheduleTime = fired.at;
+        if (fired.session) status.lastSessionName = fired.session;
+        if (fired.skipped) status.skippedOverlaps = (status.skippedOverlaps ?? 0) + 1;
+      }
+      await this.#store.updateStatus({ ...cur, status }, { ifVersion: cur.metadata.resourceVersion! });
+    });
   }
 
-  #fire(namespace: string, name: string): void {
+  async #fire(namespace: string, name: string): Promise<void> {
     const key = `${namespace}/${name}`;
     const job = this.#jobs.get(key);
-    const cfg = this.#store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', namespace, name);
-    if (!job || !cfg || cfg.spec.paused) return;
     try {
-      const session = this.#sessions.createBackupSession(namespace, name, 'schedule');
+      const cfg = await this.#store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', namespace, name);
+      if (!job || !cfg || cfg.spec.paused) return;
+      const firedAtMs = Date.now();
+      const sessionName = scheduledSessionName(name, scheduledRunAt(cfg.spec, firedAtMs));
+      if (await this.#store.get('BackupSession', namespace, sessionName)) {
+        this.#log.info('scheduled backup session already created (by another controller)', { configuration: key, session: sessionName });
+        return;
+      }
+      let session;
+      try {
+        session = await this.#sessions.createBackupSession(namespace, name, 'schedule', sessionName);
+      } catch (err) {
+        if (!isSidestashError(err, ErrorCodes.CONFLICT)) throw err;
+        this.#log.info('scheduled backup session already created (by another controller)', { configuration: key, session: sessionName });
+        return;
+      }
       if (session) this.#log.info('scheduled backup session created', { configuration: key, session: session.metadata.name });
       else this.#log.warn('schedule fired while a session is still active; skipped', { configuration: key });
-      this.#recordNext(cfg, job.cron, { at: new Date().toISOString(), ...(session ? { session: session.metadata.name } : { skipped: true }) });
+      await this.#recordNext(cfg, job.cron, { at: new Date(firedAtMs).toISOString(), ...(session ? { session: session.metadata.name } : { skipped: true }) });
     } catch (err) {
       this.#log.error('scheduling failed', { configuration: key, err });
     }

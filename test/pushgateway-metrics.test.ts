@@ -5,6 +5,7 @@
 // Pushgateway outage never leaves an older outcome showing. (In-process controller; sessions
 // driven through its SessionManager as an agent would, the Pushgateway behind a fault proxy.)
 import assert from 'node:assert/strict';
+import { upsert } from '../controller/store/upsert.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,11 +48,11 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
   const nightly = job('backupconfiguration-default-nightly');
   const hourly = job('backupconfiguration-default-hourly');
   const runBackup = async (configName: string, result: Parameters<Controller['sessions']['complete']>[4], progress?: () => Promise<void>): Promise<void> => {
-    const s = c.sessions.createBackupSession('default', configName, 'manual')!;
-    const a = c.sessions.claimNext(agent());
+    const s = (await c.sessions.createBackupSession('default', configName, 'manual'))!;
+    const a = (await c.sessions.claimNext(agent()));
     assert.equal(a?.name, s.metadata.name);
     if (progress) await progress();
-    c.sessions.complete('BackupSession', 'default', s.metadata.name, 'default/agent', result);
+    (await c.sessions.complete('BackupSession', 'default', s.metadata.name, 'default/agent', result));
     await c.pushgateway!.idle();
   };
 
@@ -64,7 +65,7 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
       SIDESTASH_SESSION_LEASE: '60s', SIDESTASH_SWEEP_INTERVAL: '100ms', SIDESTASH_PUSHGATEWAY_URL: proxy.url,
     });
     await startController();
-    c.resources.applyAll(resources(join(dir, 'repo')));
+    (await c.resources.applyAll(resources(join(dir, 'repo'))));
   });
   after(async () => {
     await c?.stop();
@@ -76,8 +77,8 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
   it('a success and a failure of two configurations on one target: each in its own Stash job, with Stash\'s labels', async () => {
     let progressSeen: { labels: Record<string, string>; value: number }[] = [];
     await runBackup('nightly', { phase: 'Succeeded', snapshotId: SNAP, bytesRead: 1000, bytesStored: 300, durationSeconds: 2, processingSeconds: 1.5, files: { new: 1, modified: 0, unmodified: 0 }, repositoryStats: { sizeBytes: 4096, snapshotCount: 1 }, integrity: { ok: true, checkedAt: new Date().toISOString(), errors: [] } }, async () => {
-      const s = c.store.list('BackupSession').find((x) => (x.status as { phase?: string })?.phase === 'Running')!;
-      c.sessions.progress('BackupSession', 'default', s.metadata.name, 'default/agent', { bytesDumped: 600, bytesStored: 200, rateBytesPerSecond: 300, etaSeconds: 2 });
+      const s = (await c.store.list('BackupSession')).find((x) => (x.status as { phase?: string })?.phase === 'Running')!;
+      (await c.sessions.progress('BackupSession', 'default', s.metadata.name, 'default/agent', { bytesDumped: 600, bytesStored: 200, rateBytesPerSecond: 300, etaSeconds: 2 }));
       await c.pushgateway!.idle();
       progressSeen = await pgw.scrape('sidestash_session_progress_bytes');
     });
@@ -103,14 +104,14 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
   it('a session the controller fails (lease expired: the agent died) is pushed as a failure, and the last success time stays', async () => {
     const before = (await nightly('stash_backup_last_success_time_seconds'))[0]?.value;
     assert.ok(before !== undefined);
-    const s = c.sessions.createBackupSession('default', 'nightly', 'schedule')!;
-    c.sessions.claimNext(agent());
-    c.sessions.progress('BackupSession', 'default', s.metadata.name, 'default/agent', { bytesDumped: 10, bytesStored: 0, rateBytesPerSecond: 5 });
+    const s = (await c.sessions.createBackupSession('default', 'nightly', 'schedule'))!;
+    (await c.sessions.claimNext(agent()));
+    (await c.sessions.progress('BackupSession', 'default', s.metadata.name, 'default/agent', { bytesDumped: 10, bytesStored: 0, rateBytesPerSecond: 5 }));
     // The agent is gone: its lease runs out (moved into the past rather than waited for).
-    const cur = c.store.get('BackupSession', 'default', s.metadata.name)!;
-    c.store.put({ ...cur, status: { ...(cur.status as object), leaseExpiresAt: new Date(Date.now() - 1000).toISOString() } });
-    c.sessions.sweep();
-    assert.equal((c.store.get('BackupSession', 'default', s.metadata.name)!.status as { phase: string }).phase, 'Failed');
+    const cur = (await c.store.get('BackupSession', 'default', s.metadata.name))!;
+    (await upsert(c.store, { ...cur, status: { ...(cur.status as object), leaseExpiresAt: new Date(Date.now() - 1000).toISOString() } }));
+    (await c.sessions.sweep());
+    assert.equal(((await c.store.get('BackupSession', 'default', s.metadata.name))!.status as { phase: string }).phase, 'Failed');
     await c.pushgateway!.idle();
     assert.equal((await nightly('stash_backup_session_success'))[0]?.value, 0);
     assert.equal((await nightly('stash_backup_last_success_time_seconds'))[0]?.value, before);
@@ -122,8 +123,8 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
     assert.equal((await nightly('stash_backup_session_success'))[0]?.value, 1);
     const before = (await nightly('stash_backup_last_success_time_seconds'))[0]?.value;
     assert.ok(before !== undefined);
-    const s = c.sessions.createBackupSession('default', 'nightly', 'manual')!;
-    assert.equal(c.sessions.cancel('BackupSession', 'default', s.metadata.name).status?.phase, 'Cancelled');
+    const s = (await c.sessions.createBackupSession('default', 'nightly', 'manual'))!;
+    assert.equal((await c.sessions.cancel('BackupSession', 'default', s.metadata.name)).status?.phase, 'Cancelled');
     await c.pushgateway!.idle();
     assert.equal((await nightly('stash_backup_session_success'))[0]?.value, 0);
     assert.equal((await nightly('stash_backup_last_success_time_seconds'))[0]?.value, before);
@@ -132,12 +133,12 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
   it('a session refused at claim (its Secret deleted) is pushed as a failure', async () => {
     await runBackup('nightly', { phase: 'Succeeded', snapshotId: SNAP, bytesRead: 1, bytesStored: 1 });
     assert.equal((await nightly('stash_backup_session_success'))[0]?.value, 1);
-    c.resources.delete('Secret', 'default', 'repo-secret', { force: true });
-    c.sessions.createBackupSession('default', 'nightly', 'manual');
-    assert.equal(c.sessions.claimNext(agent()), undefined);
+    (await c.resources.delete('Secret', 'default', 'repo-secret', { force: true }));
+    (await c.sessions.createBackupSession('default', 'nightly', 'manual'));
+    assert.equal((await c.sessions.claimNext(agent())), undefined);
     await c.pushgateway!.idle();
     assert.equal((await nightly('stash_backup_session_success'))[0]?.value, 0);
-    c.resources.applyAll(resources(join(dir, 'repo')).slice(0, 1));
+    (await c.resources.applyAll(resources(join(dir, 'repo')).slice(0, 1)));
   });
 
   it('a failed integrity check is pushed as stash_repository_integrity 0 on a backup that succeeded', async () => {
@@ -165,7 +166,7 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
     // The Pushgateway refuses the deletes for a while (a refusal that is no use retrying at once).
     let refused = 0;
     proxy.decide = (req) => (req.method === 'DELETE' && refused++ < 2 ? { kind: 'status', status: 400, body: 'not now' } : undefined);
-    c.resources.delete('BackupConfiguration', 'default', 'hourly');
+    (await c.resources.delete('BackupConfiguration', 'default', 'hourly'));
     await c.pushgateway!.idle();
     assert.ok(refused >= 2, 'the first deletes were refused');
     // The sweep (every 100 ms here) tries again.

@@ -14,7 +14,8 @@ import type { Logger } from '../../common/log.ts';
 import type { AgentRegistration } from '../../common/protocol.ts';
 import { stripTerminalControls } from '../../common/terminal-text.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
-import type { AgentRecord, Store } from '../store/store.ts';
+import type { AgentRecord } from '../store/agent-directory.ts';
+import type { SqliteStore } from '../store/sqlite-store.ts';
 import { AGENT_NAME_PATTERN, APPBINDING_PATTERN, NAMESPACE_PATTERN, decideRegistration, grantTargets } from './agent-scope.ts';
 import type { AgentAuthenticator } from './agent-scope.ts';
 
@@ -49,14 +50,14 @@ function unauthorized(message: string): SidestashError {
 }
 
 export class AgentRegistry {
-  readonly #store: Store;
+  readonly #store: SqliteStore;
   readonly #db: DatabaseSync;
   readonly #sessions: SessionManager;
   readonly #auth: AgentAuthenticator;
   readonly #leaseMs: number;
   readonly #log: Logger;
 
-  constructor(store: Store, sessions: SessionManager, auth: AgentAuthenticator, leaseMs: number, log: Logger) {
+  constructor(store: SqliteStore, sessions: SessionManager, auth: AgentAuthenticator, leaseMs: number, log: Logger) {
     this.#store = store;
     this.#db = store.db;
     this.#db.exec('CREATE TABLE IF NOT EXISTS agent_enrolments (agent TEXT PRIMARY KEY, credential_id TEXT NOT NULL)');
@@ -79,26 +80,27 @@ export class AgentRegistry {
     const r = parseRegisterBody(await readBody());
     const targets = grantTargets(scope, r.namespace, r.targets);
     const key = agentKey(r);
-    // No await from here on: the decision and the write happen together.
+    // No await from the decision to the agent's write: they happen together.
     const existing = this.#store.getAgent(key);
     const decision = decideRegistration(existing, r.currentToken === undefined ? undefined : sha256(r.currentToken), nowMs, this.#leaseMs);
     if (!decision.allow) {
       this.#log.warn('agent registration refused', { agent: key, credential: scope.credentialId, reason: decision.reason });
       throw new SidestashError(ErrorCodes.CONFLICT, `agent ${key}: ${decision.reason}`);
     }
-    // Whatever an earlier process of this agent was running cannot finish any more.
-    if (existing) this.#sessions.failSessionsOfAgent(key, `agent ${key} registered again while the session was running`);
     const token = randomBytes(32).toString('base64url');
     const now = new Date(nowMs).toISOString();
     this.#store.putAgent({ name: key, tokenSha256: sha256(token), targets, version: r.version, registeredAt: now, lastSeenAt: now });
     this.#db.prepare('INSERT INTO agent_enrolments (agent, credential_id) VALUES (?, ?) ON CONFLICT(agent) DO UPDATE SET credential_id = excluded.credential_id').run(key, scope.credentialId);
+    // Whatever an earlier process of this agent was running cannot finish any more (the new one
+    // holds its token only once this returns, so it has claimed nothing yet).
+    if (existing) await this.#sessions.failSessionsOfAgent(key, `agent ${key} registered again while the session was running`);
     this.#log.info('agent registered', { agent: key, targets, credential: scope.credentialId, how: decision.why });
     return { name: r.name, namespace: r.namespace, targets, token, heartbeatIntervalMs: Math.floor(this.#leaseMs / 3), leaseMs: this.#leaseMs };
   }
 
   /** An agent that stops cleanly gives its name back: a restart then registers at once. */
-  deregister(agent: AgentRecord): void {
-    this.#sessions.failSessionsOfAgent(agent.name, `agent ${agent.name} stopped while the session was running`);
+  async deregister(agent: AgentRecord): Promise<void> {
+    await this.#sessions.failSessionsOfAgent(agent.name, `agent ${agent.name} stopped while the session was running`);
     this.#db.prepare('DELETE FROM agents WHERE name = ?').run(agent.name);
     this.#db.prepare('DELETE FROM agent_enrolments WHERE agent = ?').run(agent.name);
     this.#log.info('agent deregistered', { agent: agent.name });

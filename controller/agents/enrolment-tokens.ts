@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { DatabaseSync } from 'node:sqlite';
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import type { Store } from '../store/store.ts';
+import type { SqliteStore } from '../store/sqlite-store.ts';
 import { ALL_NAMESPACES } from './agent-scope.ts';
 import type { AgentAuthenticator, AgentScope } from './agent-scope.ts';
 import type { ConfiguredAgentToken } from './configured-tokens.ts';
@@ -39,7 +39,7 @@ export class EnrolmentTokens implements AgentAuthenticator {
   readonly #db: DatabaseSync;
   readonly #configured: readonly ConfiguredAgentToken[];
 
-  constructor(store: Store, configured: readonly ConfiguredAgentToken[], log: Logger) {
+  constructor(store: SqliteStore, configured: readonly ConfiguredAgentToken[], log: Logger) {
     this.#db = store.db;
     this.#db.exec(SCHEMA);
     this.#configured = configured;

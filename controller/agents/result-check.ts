@@ -13,7 +13,7 @@ import type { Snapshot } from '../../common/repository/snapshot.ts';
 import type { BackupSessionSpec, Resource, RestoreSessionSpec } from '../resources/types.ts';
 import { backupAssignment, restoreAssignment } from '../sessions/assignment.ts';
 import { snapshotBelongsToSession, snapshotBelongsToTarget } from '../sessions/snapshot-membership.ts';
-import type { Store } from '../store/store.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
 
 export type CheckedResult = { result: SessionResult; rejected?: undefined } | { result: SessionResult; rejected: SidestashError };
 
@@ -45,15 +45,15 @@ async function snapshotOf(a: SessionAssignment, id: string, signal: AbortSignal)
   }
 }
 
-export async function checkReportedResult(store: Store, session: Resource<BackupSessionSpec | RestoreSessionSpec, unknown>, result: SessionResult, signal: AbortSignal): Promise<CheckedResult> {
+export async function checkReportedResult(store: ResourceStore, session: Resource<BackupSessionSpec | RestoreSessionSpec, unknown>, result: SessionResult, signal: AbortSignal): Promise<CheckedResult> {
   if (result.phase !== 'Succeeded') return { result };
   const what = `${session.kind} ${session.metadata.namespace}/${session.metadata.name}`;
   if (result.snapshotId === undefined) return rejection(result, `the agent reported ${what} Succeeded without a snapshotId`);
   let a: SessionAssignment;
   try {
     a = session.kind === 'BackupSession'
-      ? backupAssignment(store, session as Resource<BackupSessionSpec, unknown>, Date.now())
-      : restoreAssignment(store, session as Resource<RestoreSessionSpec, unknown>, Date.now());
+      ? await backupAssignment(store, session as Resource<BackupSessionSpec, unknown>, Date.now())
+      : await restoreAssignment(store, session as Resource<RestoreSessionSpec, unknown>, Date.now());
   } catch (err) {
     return rejection(result, `cannot check the result of ${what}: ${errorMessage(err)}`);
   }

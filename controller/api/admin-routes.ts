@@ -1,7 +1,6 @@
 // The user-facing API: apply, list, get, delete resources; trigger and cancel sessions;
 // list a repository's snapshots. Requires the admin token.
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
-import { matchesLabels, parseLabelSelector } from '../../common/label-selector.ts';
 import { KINDS, PLURALS } from '../resources/types.ts';
 import type { Kind, RepositorySpec } from '../resources/types.ts';
 import { DEFAULT_NAMESPACE, publicView } from '../resources/resource-service.ts';
@@ -58,9 +57,10 @@ export function adminRoutes(c: Controller): Route[] {
       if (errors.length > 0) {
         throw new SidestashError(ErrorCodes.VALIDATION_FAILED, errors.map((e) => `document ${e.document} (${String(e.kind ?? '?')} ${String(e.name ?? '?')}): ${e.field}: ${e.message}`).join('; '), { details: { errors } });
       }
-      // ...and stored in one transaction: a document that fails at apply (a conflict) stores none.
+      // ...and stored as one batch: a document that fails at apply (a conflict) stores none where the
+      // store writes batches atomically (sqlite; resource-store.ts).
       // References to objects not there (yet) are warnings, as objects may come in any order.
-      const applied = c.resources.applyAll(docs);
+      const applied = await c.resources.applyAll(docs);
       const results = applied.map(({ outcome, resource, warnings }) => ({ kind: resource.kind, namespace: resource.metadata.namespace, name: resource.metadata.name, outcome, ...(warnings.length > 0 ? { warnings } : {}) }));
       const warnings = [...new Set(applied.flatMap((r) => r.warnings))];
       setWarnings(res, warnings);
@@ -71,36 +71,37 @@ export function adminRoutes(c: Controller): Route[] {
       const nowMs = Date.now();
       sendJson(res, 200, { items: c.store.listAgents().map(({ tokenSha256: _t, ...a }) => ({ ...a, online: isAgentOnline(a, nowMs, c.config.leaseMs), enrolledWith: c.agents.credentialOf(a.name)?.replace(/@[0-9a-f]+$/, '') ?? null })) });
     }),
-    route('GET', `/api/v1/${ANY_KIND}`, ({ res, params, query }) => {
+    route('GET', `/api/v1/${ANY_KIND}`, async ({ res, params, query }) => {
       const kind = kindOf(params.plural!);
       const namespace = query.has('namespace') ? ns(query) : undefined;
-      // ?labelSelector=: Kubernetes' syntax (common/label-selector.ts), filtered here.
-      const selector = parseLabelSelector(query.get('labelSelector') ?? '');
-      sendJson(res, 200, { items: c.sessions.withPendingReasons(c.resources.list(kind, namespace).filter((r) => matchesLabels(selector, r.metadata.labels))).map(publicView) });
+      // ?labelSelector=: Kubernetes' syntax (common/label-selector.ts), filtered by the store.
+      const labelSelector = query.get('labelSelector') ?? '';
+      const items = await c.resources.list(kind, { ...(namespace === undefined ? {} : { namespace }), ...(labelSelector === '' ? {} : { labelSelector }) });
+      sendJson(res, 200, { items: (await c.sessions.withPendingReasons(items)).map(publicView) });
     }),
-    route('GET', `/api/v1/${ANY_KIND}/:name`, ({ res, params, query }) => {
-      sendJson(res, 200, publicView(c.sessions.withPendingReasons([c.resources.get(kindOf(params.plural!), ns(query), nameOf(params))])[0]!));
+    route('GET', `/api/v1/${ANY_KIND}/:name`, async ({ res, params, query }) => {
+      sendJson(res, 200, publicView((await c.sessions.withPendingReasons([await c.resources.get(kindOf(params.plural!), ns(query), nameOf(params))]))[0]!));
     }),
-    route('DELETE', `/api/v1/${ANY_KIND}/:name`, ({ res, params, query }) => {
-      const { warnings } = c.resources.delete(kindOf(params.plural!), ns(query), nameOf(params), { force: force(query) });
+    route('DELETE', `/api/v1/${ANY_KIND}/:name`, async ({ res, params, query }) => {
+      const { warnings } = await c.resources.delete(kindOf(params.plural!), ns(query), nameOf(params), { force: force(query) });
       setWarnings(res, warnings);
       sendJson(res, 200, { deleted: true, ...(warnings.length > 0 ? { warnings } : {}) });
     }),
-    route('POST', '/api/v1/backupconfigurations/:name/trigger', ({ res, params, query }) => {
+    route('POST', '/api/v1/backupconfigurations/:name/trigger', async ({ res, params, query }) => {
       const namespace = ns(query);
-      c.resources.get('BackupConfiguration', namespace, nameOf(params));
+      await c.resources.get('BackupConfiguration', namespace, nameOf(params));
       // ?name= names the session (a taken name: CONFLICT); without it, generateName's rule.
-      const session = c.sessions.createBackupSession(namespace, nameOf(params), 'manual', query.has('name') ? nameOf({ name: query.get('name')! }) : undefined);
+      const session = await c.sessions.createBackupSession(namespace, nameOf(params), 'manual', query.has('name') ? nameOf({ name: query.get('name')! }) : undefined);
       if (!session) throw new SidestashError(ErrorCodes.CONFLICT, `a session of BackupConfiguration ${namespace}/${params.name} is already pending or running`, { retryable: true });
       sendJson(res, 201, session);
     }),
-    route('POST', `/api/v1/${SESSION_KIND}/:name/cancel`, ({ res, params, query }) => {
+    route('POST', `/api/v1/${SESSION_KIND}/:name/cancel`, async ({ res, params, query }) => {
       const kind = kindOf(params.plural!);
       if (kind !== 'BackupSession' && kind !== 'RestoreSession') throw new SidestashError(ErrorCodes.NOT_FOUND, 'only sessions can be cancelled');
-      sendJson(res, 200, c.sessions.cancel(kind, ns(query), nameOf(params)));
+      sendJson(res, 200, await c.sessions.cancel(kind, ns(query), nameOf(params)));
     }),
     route('GET', '/api/v1/repositories/:name/snapshots', async ({ res, params, query, signal }) => {
-      const repo = c.resources.get('Repository', ns(query), nameOf(params));
+      const repo = await c.resources.get('Repository', ns(query), nameOf(params));
       sendJson(res, 200, { items: await c.listSnapshots(ns(query), repo.metadata.name, repo.spec as unknown as RepositorySpec, signal) });
     }),
   ];

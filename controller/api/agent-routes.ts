@@ -40,8 +40,8 @@ export function agentRoutes(c: Controller): Route[] {
       authAgent(ctx);
       sendJson(ctx.res, 200, { ok: true });
     }),
-    route('POST', AGENT_ROUTES.deregister, (ctx) => {
-      c.agents.deregister(authAgent(ctx));
+    route('POST', AGENT_ROUTES.deregister, async (ctx) => {
+      await c.agents.deregister(authAgent(ctx));
       sendJson(ctx.res, 200, { ok: true });
     }),
     route('GET', AGENT_ROUTES.next, async (ctx) => {
@@ -49,7 +49,7 @@ export function agentRoutes(c: Controller): Route[] {
       const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, Number(ctx.query.get('waitMs') ?? 0) || 0));
       const deadline = Date.now() + waitMs;
       for (;;) {
-        const assignment = c.sessions.claimNext(agent);
+        const assignment = await c.sessions.claimNext(agent);
         if (assignment) {
           sendJson(ctx.res, 200, assignment);
           return;
@@ -62,7 +62,7 @@ export function agentRoutes(c: Controller): Route[] {
     route('POST', AGENT_ROUTES.progress, async (ctx) => {
       const agent = authAgent(ctx);
       const progress = parseProgress(await json(ctx));
-      sendJson(ctx.res, 200, c.sessions.progress(sessionKind(ctx.params.kind!), ctx.params.namespace!, ctx.params.name!, agent.name, progress));
+      sendJson(ctx.res, 200, await c.sessions.progress(sessionKind(ctx.params.kind!), ctx.params.namespace!, ctx.params.name!, agent.name, progress));
     }),
     route('POST', AGENT_ROUTES.result, async (ctx) => {
       const agent = authAgent(ctx);
@@ -70,16 +70,16 @@ export function agentRoutes(c: Controller): Route[] {
       const kind = sessionKind(ctx.params.kind!);
       const { namespace, name } = ctx.params as { namespace: string; name: string };
       // Refused before any repository access when the session is not this agent's, or not Running.
-      const session = c.sessions.runningSession(kind, namespace, name, agent.name) as Resource<BackupSessionSpec | RestoreSessionSpec, unknown>;
+      const session = (await c.sessions.runningSession(kind, namespace, name, agent.name)) as Resource<BackupSessionSpec | RestoreSessionSpec, unknown>;
       let checked;
       try {
         checked = await checkReportedResult(c.store, session, reported, ctx.signal);
       } catch (err) {
         // The repository cannot be reached now: the agent sends the result again; keep its session alive meanwhile.
-        if (isSidestashError(err) && err.retryable) c.sessions.renewLease(kind, namespace, name, agent.name);
+        if (isSidestashError(err) && err.retryable) await c.sessions.renewLease(kind, namespace, name, agent.name);
         throw err;
       }
-      const s = c.sessions.complete(kind, namespace, name, agent.name, checked.result);
+      const s = await c.sessions.complete(kind, namespace, name, agent.name, checked.result);
       if (checked.rejected) {
         c.log.warn('agent result rejected', { agent: agent.name, session: `${namespace}/${name}`, kind, reason: checked.rejected.message });
         throw checked.rejected;

@@ -1,6 +1,7 @@
 // The controller's /metrics text on tables of store states: sessions driven through the
 // SessionManager with an injected clock, then the registry scraped and parsed sample by sample.
 import assert from 'node:assert/strict';
+import { upsert } from '../store/upsert.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,17 +47,17 @@ describe('controller /metrics', () => {
     assert.ok(found.length <= 1, `one sample of ${name} ${JSON.stringify(labels)}`);
     return found[0]?.value;
   };
-  const put = (kind: string, name: string, spec: Record<string, unknown>, status?: Record<string, unknown>): void => {
-    store.put({ apiVersion: 'sidestash.io/v1', kind: kind as 'Repository', metadata: { name, namespace: 'default', creationTimestamp: iso(T0) }, spec, ...(status ? { status } : {}) });
+  const put = async (kind: string, name: string, spec: Record<string, unknown>, status?: Record<string, unknown>): Promise<void> => {
+    (await upsert(store, { apiVersion: 'sidestash.io/v1', kind: kind as 'Repository', metadata: { name, namespace: 'default', creationTimestamp: iso(T0) }, spec, ...(status ? { status } : {}) }));
   };
-  const config = (name: string, target: string, spec: Partial<BackupConfigurationSpec> = {}): void => put('BackupConfiguration', name, { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: target } }, ...spec });
+  const config = (name: string, target: string, spec: Partial<BackupConfigurationSpec> = {}): Promise<void> => put('BackupConfiguration', name, { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: target } }, ...spec });
   /** Runs one backup of `cfg` to the end at the clock's time, lasting `seconds`. */
-  const backup = (cfg: string, phase: 'Succeeded' | 'Failed', seconds = 10, extra: Record<string, unknown> = {}): string => {
-    const name = sessions.createBackupSession('default', cfg, 'schedule')!.metadata.name;
+  const backup = async (cfg: string, phase: 'Succeeded' | 'Failed', seconds = 10, extra: Record<string, unknown> = {}): Promise<string> => {
+    const name = (await sessions.createBackupSession('default', cfg, 'schedule'))!.metadata.name;
     store.putAgent({ ...agent, lastSeenAt: iso(clock.now) });
-    assert.equal(sessions.claimNext({ ...agent, targets: agent.targets })?.name, name);
+    assert.equal((await sessions.claimNext({ ...agent, targets: agent.targets }))?.name, name);
     clock.now += seconds * 1000;
-    sessions.complete('BackupSession', 'default', name, agent.name, phase === 'Succeeded' ? { phase, snapshotId: 'a'.repeat(64), ...extra } : { phase, error: { code: ErrorCodes.DUMP_FAILED, message: 'x' } });
+    (await sessions.complete('BackupSession', 'default', name, agent.name, phase === 'Succeeded' ? { phase, snapshotId: 'a'.repeat(64), ...extra } : { phase, error: { code: ErrorCodes.DUMP_FAILED, message: 'x' } }));
     return name;
   };
 
@@ -68,24 +69,24 @@ describe('controller /metrics', () => {
     await rm(dir, { recursive: true, force: true });
   });
   let n = 0;
-  beforeEach(() => {
+  beforeEach(async () => {
     store?.close();
     store = new Store(join(dir, `c-${++n}.db`));
     clock.now = T0;
     sessions = new SessionManager(store, createLogger({}, { level: 'error' }), { leaseMs: LEASE_MS, now: () => clock.now });
     const { registry } = createMetrics(store, LEASE_MS, () => clock.now);
     scrape = async () => parse(await registry.metrics());
-    put('Secret', 'repo-secret', { stringData: { RESTIC_PASSWORD: 'pw' } });
-    put('Secret', 'db-secret', { stringData: { username: 'u', password: 'p' } });
-    put('Repository', 'repo', { backend: { local: { path: '/tmp/repo' }, storageSecretName: 'repo-secret' } });
-    put('AppBinding', 'db', { clientConfig: { socket: '/s' }, secret: { name: 'db-secret' } });
-    put('AppBinding', 'db2', { clientConfig: { socket: '/s' }, secret: { name: 'db-secret' } });
+    await put('Secret', 'repo-secret', { stringData: { RESTIC_PASSWORD: 'pw' } });
+    await put('Secret', 'db-secret', { stringData: { username: 'u', password: 'p' } });
+    await put('Repository', 'repo', { backend: { local: { path: '/tmp/repo' }, storageSecretName: 'repo-secret' } });
+    await put('AppBinding', 'db', { clientConfig: { socket: '/s' }, secret: { name: 'db-secret' } });
+    await put('AppBinding', 'db2', { clientConfig: { socket: '/s' }, secret: { name: 'db-secret' } });
   });
 
   const nightly = { namespace: 'default', configuration: 'nightly', target: 'db' };
 
   it('a configuration that never ran: created, period, not paused, no failures; no last phase, duration or success', async () => {
-    config('nightly', 'db');
+    await config('nightly', 'db');
     const want: [string, Labels, number | undefined][] = [
       ['sidestash_backup_configuration_created_timestamp_seconds', nightly, T0 / 1000],
       ['sidestash_backup_schedule_period_seconds', nightly, 86_400],
@@ -102,11 +103,11 @@ describe('controller /metrics', () => {
   });
 
   it('a failure after a success: last_phase Failed=1, consecutive_failures 1, the old success time, the failure\'s duration', async () => {
-    config('nightly', 'db');
-    backup('nightly', 'Succeeded', 30);
+    await config('nightly', 'db');
+    await backup('nightly', 'Succeeded', 30);
     const successAt = clock.now / 1000;
     clock.now += 86_400_000;
-    backup('nightly', 'Failed', 4);
+    await backup('nightly', 'Failed', 4);
     const want: [string, Labels, number | undefined][] = [
       ['sidestash_backup_last_phase', { ...nightly, phase: 'Failed' }, 1],
       ['sidestash_backup_last_phase', { ...nightly, phase: 'Succeeded' }, 0],
@@ -119,11 +120,11 @@ describe('controller /metrics', () => {
   });
 
   it('a cancelled backup: last_phase Cancelled=1, neither a failure nor a success; counted as Cancelled', async () => {
-    config('nightly', 'db');
-    backup('nightly', 'Failed', 4);
+    await config('nightly', 'db');
+    await backup('nightly', 'Failed', 4);
     const successAt = undefined;
-    const name = sessions.createBackupSession('default', 'nightly', 'manual')!.metadata.name;
-    sessions.cancel('BackupSession', 'default', name);
+    const name = (await sessions.createBackupSession('default', 'nightly', 'manual'))!.metadata.name;
+    (await sessions.cancel('BackupSession', 'default', name));
     const want: [string, Labels, number | undefined][] = [
       ['sidestash_backup_last_phase', { ...nightly, phase: 'Cancelled' }, 1],
       ['sidestash_backup_last_phase', { ...nightly, phase: 'Failed' }, 0],
@@ -136,10 +137,10 @@ describe('controller /metrics', () => {
   });
 
   it('each configuration has its own row: one failing beside another succeeding on the same target', async () => {
-    config('nightly', 'db');
-    config('schema-only', 'db', { schedule: '0 */6 * * *' });
-    backup('nightly', 'Failed');
-    backup('schema-only', 'Succeeded');
+    await config('nightly', 'db');
+    await config('schema-only', 'db', { schedule: '0 */6 * * *' });
+    await backup('nightly', 'Failed');
+    await backup('schema-only', 'Succeeded');
     const schema = { namespace: 'default', configuration: 'schema-only', target: 'db' };
     assert.equal(await value('sidestash_backup_last_phase', { ...nightly, phase: 'Failed' }), 1);
     assert.equal(await value('sidestash_backup_last_phase', { ...schema, phase: 'Failed' }), 0);
@@ -148,33 +149,33 @@ describe('controller /metrics', () => {
   });
 
   it('the values do not change when old sessions are pruned from history', async () => {
-    config('nightly', 'db');
-    const flagged = backup('nightly', 'Succeeded', 30, { suspiciousShrink: shrink });
-    backup('nightly', 'Failed', 5);
+    await config('nightly', 'db');
+    const flagged = await backup('nightly', 'Succeeded', 30, { suspiciousShrink: shrink });
+    await backup('nightly', 'Failed', 5);
     const perConfiguration = async (): Promise<Sample[]> => (await scrape()).filter((s) => s.name.startsWith('sidestash_backup_'));
     const before = await perConfiguration();
     assert.equal(before.find((s) => s.name === 'sidestash_backup_suspicious_shrink')?.value, 1);
     // Every finished session is pruned (as #pruneHistory does to old ones): the metrics stay.
-    for (const s of store.list('BackupSession')) store.delete('BackupSession', 'default', s.metadata.name);
-    assert.equal(store.get('BackupSession', 'default', flagged), undefined);
+    for (const s of (await store.list('BackupSession'))) (await store.delete('BackupSession', 'default', s.metadata.name));
+    assert.equal((await store.get('BackupSession', 'default', flagged)), undefined);
     assert.deepEqual(await perConfiguration(), before);
     // And the history limit itself (5) drops the success after five more failures: still its time.
-    for (let i = 0; i < 5; i++) backup('nightly', 'Failed', 5);
+    for (let i = 0; i < 5; i++) await backup('nightly', 'Failed', 5);
     assert.equal(await value('sidestash_backup_consecutive_failures', nightly), 6);
     assert.equal(await value('sidestash_backup_last_success_timestamp_seconds', nightly), before.find((s) => s.name === 'sidestash_backup_last_success_timestamp_seconds')?.value);
   });
 
   it('a later success without a shrink clears suspicious_shrink; a failure does not', async () => {
-    config('nightly', 'db');
-    backup('nightly', 'Succeeded', 1, { suspiciousShrink: shrink });
-    backup('nightly', 'Failed');
+    await config('nightly', 'db');
+    await backup('nightly', 'Succeeded', 1, { suspiciousShrink: shrink });
+    await backup('nightly', 'Failed');
     assert.equal(await value('sidestash_backup_suspicious_shrink', nightly), 1);
-    backup('nightly', 'Succeeded');
+    await backup('nightly', 'Succeeded');
     assert.equal(await value('sidestash_backup_suspicious_shrink', nightly), 0);
   });
 
   it('a paused configuration: paused 1, no schedule period', async () => {
-    config('nightly', 'db', { paused: true });
+    await config('nightly', 'db', { paused: true });
     assert.equal(await value('sidestash_backup_paused', nightly), 1);
     assert.equal(await value('sidestash_backup_schedule_period_seconds', nightly), undefined);
   });
@@ -186,23 +187,23 @@ describe('controller /metrics', () => {
       ['checked-bad', { integrity: { ok: false, checkedAt: iso(T0), session: 's', errors: ['pack x: wrong hash'] } }, 0],
       ['garbage', { integrity: { ok: 'yes' } }, undefined],
     ];
-    for (const [name, status] of table) put('Repository', name, { backend: { local: { path: '/r' }, storageSecretName: 'repo-secret' } }, status);
+    for (const [name, status] of table) await put('Repository', name, { backend: { local: { path: '/r' }, storageSecretName: 'repo-secret' } }, status);
     for (const [name, , v] of table) assert.equal(await value('sidestash_repository_integrity', { namespace: 'default', repository: name }), v, name);
   });
 
   it('oldest Pending (since creation) and Running (since start) age per kind; 0 when none', async () => {
-    config('nightly', 'db');
-    config('other', 'db2');
+    await config('nightly', 'db');
+    await config('other', 'db2');
     const age = (kind: string, phase: string) => value('sidestash_session_oldest_age_seconds', { kind, phase });
     assert.equal(await age('BackupSession', 'Pending'), 0);
-    sessions.createBackupSession('default', 'nightly', 'schedule');
+    (await sessions.createBackupSession('default', 'nightly', 'schedule'));
     clock.now = T0 + 30_000;
-    sessions.createBackupSession('default', 'other', 'schedule');
+    (await sessions.createBackupSession('default', 'other', 'schedule'));
     clock.now = T0 + 90_000;
     assert.equal(await age('BackupSession', 'Pending'), 90);
     assert.equal(await age('BackupSession', 'Running'), 0);
     store.putAgent({ ...agent, lastSeenAt: iso(clock.now) });
-    sessions.claimNext(agent); // the older one starts now
+    (await sessions.claimNext(agent)); // the older one starts now
     clock.now = T0 + 100_000;
     assert.equal(await age('BackupSession', 'Running'), 10);
     assert.equal(await age('BackupSession', 'Pending'), 70);

@@ -4,7 +4,8 @@
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { BackupConfigurationSpec, BackupConfigurationStatus, SessionStatus } from '../resources/types.ts';
-import type { Store } from '../store/store.ts';
+import type { AgentDirectory } from '../store/agent-directory.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
 import { configurationSample } from './configuration-samples.ts';
 import type { ConfigurationSample } from './configuration-samples.ts';
 import { SESSION_KINDS, WAITING_PHASES, oldestSessionAges } from './session-ages.ts';
@@ -12,17 +13,18 @@ import { isAgentOnline } from '../agents/agent-online.ts';
 
 const CONFIG_LABELS = ['namespace', 'configuration', 'target'] as const;
 
-export function registerStoreGauges(registry: Registry, store: Store, agentOnlineMs: number, now: () => number): void {
-  const samples = (): ConfigurationSample[] => {
+export function registerStoreGauges(registry: Registry, store: ResourceStore & AgentDirectory, agentOnlineMs: number, now: () => number): void {
+  const samples = async (): Promise<ConfigurationSample[]> => {
     const nowMs = now();
-    return store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration').map((c) => configurationSample(c, nowMs));
+    return (await store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration')).map((c) => configurationSample(c, nowMs));
   };
   const perConfiguration = (name: string, help: string, value: (s: ConfigurationSample) => number | undefined): void => {
     new Gauge({
       name, help, labelNames: CONFIG_LABELS, registers: [registry],
-      collect() {
+      async collect() {
+        const all = await samples();
         this.reset();
-        for (const s of samples()) {
+        for (const s of all) {
           const v = value(s);
           if (v !== undefined) this.set({ ...s.labels }, v);
         }
@@ -41,9 +43,10 @@ export function registerStoreGauges(registry: Registry, store: Store, agentOnlin
     help: 'Phase of the newest finished BackupSession of a BackupConfiguration (Succeeded, Failed or Cancelled): 1 for its phase, 0 for the others (absent before the first finish)',
     labelNames: [...CONFIG_LABELS, 'phase'] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const all = await samples();
       this.reset();
-      for (const s of samples()) {
+      for (const s of all) {
         if (s.lastPhase === undefined) continue;
         for (const phase of ['Succeeded', 'Failed', 'Cancelled'] as const) this.set({ ...s.labels, phase }, s.lastPhase === phase ? 1 : 0);
       }
@@ -54,9 +57,10 @@ export function registerStoreGauges(registry: Registry, store: Store, agentOnlin
     help: "Result of the Repository's newest integrity check: 1 passed, 0 failed (absent until a check ran)",
     labelNames: ['namespace', 'repository'] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const repositories = await store.list<unknown, { integrity?: { ok?: unknown } }>('Repository');
       this.reset();
-      for (const r of store.list<unknown, { integrity?: { ok?: unknown } }>('Repository')) {
+      for (const r of repositories) {
         const ok = r.status?.integrity?.ok;
         if (typeof ok === 'boolean') this.set({ namespace: r.metadata.namespace, repository: r.metadata.name }, ok ? 1 : 0);
       }
@@ -67,8 +71,8 @@ export function registerStoreGauges(registry: Registry, store: Store, agentOnlin
     help: 'Age of the oldest Pending (since creation) and of the oldest Running (since its start) session, by kind; 0 when none',
     labelNames: ['kind', 'phase'] as const,
     registers: [registry],
-    collect() {
-      const ages = oldestSessionAges(SESSION_KINDS.flatMap((k) => store.list<unknown, SessionStatus>(k)), now());
+    async collect() {
+      const ages = oldestSessionAges((await Promise.all(SESSION_KINDS.map((k) => store.list<unknown, SessionStatus>(k)))).flat(), now());
       for (const kind of SESSION_KINDS) for (const phase of WAITING_PHASES) this.set({ kind, phase }, ages[kind][phase]);
     },
   });
@@ -77,7 +81,7 @@ export function registerStoreGauges(registry: Registry, store: Store, agentOnlin
     help: 'Whether a registered agent reported within the lease time (1) or not (0)',
     labelNames: ['namespace', 'name', 'version'] as const,
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
       const nowMs = now();
       for (const a of store.listAgents()) {

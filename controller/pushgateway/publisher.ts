@@ -9,11 +9,13 @@
 //   per controller process, and again until a push succeeds, and deletes are retried until the
 //   Pushgateway confirms them, so that neither a restart nor an outage leaves an older outcome
 //   or a deleted invoker's group showing (a delete lost to a restart is not retried).
-// Operations on one group run in order (a delete never overtakes the push before it).
+// Operations on one group run in order (a delete never overtakes the push before it); the
+// calls themselves are handled one after another, in the order they came, as each reads the
+// store (async) before it queues anything.
 import { errorMessage, isSidestashError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { isFinalPhase } from '../../common/protocol.ts';
-import type { Store } from '../store/store.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
 import { renderExposition } from './exposition.ts';
 import { PROGRESS_JOB, progressGrouping, progressSamples } from './progress-metrics.ts';
 import type { Grouping, PushgatewayClient } from './pushgateway-client.ts';
@@ -31,7 +33,7 @@ const sessionKey = (s: AnySession): string => `${s.kind}/${s.metadata.namespace}
 
 export class PushgatewayPublisher {
   readonly #client: PushgatewayClient;
-  readonly #store: Store;
+  readonly #store: ResourceStore;
   readonly #log: Logger;
   readonly #progressEveryMs: number;
   readonly #stop = new AbortController();
@@ -44,12 +46,20 @@ export class PushgatewayPublisher {
   readonly #pendingDeletes = new Map<string, { job: string; grouping: Grouping; what: string; inFlight: boolean }>();
   /** Per progress group: when it was last pushed, and a trailing push waiting for its turn. */
   readonly #progress = new Map<string, { lastMs: number; timer?: NodeJS.Timeout | undefined; ended: boolean }>();
+  /** The calls (sessionFinished, sessionProgress, invokerDeleted, reconcile), handled in order. */
+  #calls: Promise<void> = Promise.resolve();
 
-  constructor(client: PushgatewayClient, store: Store, log: Logger, options: PublisherOptions = {}) {
+  constructor(client: PushgatewayClient, store: ResourceStore, log: Logger, options: PublisherOptions = {}) {
     this.#client = client;
     this.#store = store;
     this.#log = log;
     this.#progressEveryMs = options.progressEveryMs ?? 5000;
+  }
+
+  #inOrder(fn: () => Promise<void> | void): Promise<void> {
+    const next = this.#calls.then(fn).catch((err: unknown) => this.#log.warn('pushgateway: failed', { pushgateway: this.#client.url, err: errorMessage(err) }));
+    this.#calls = next;
+    return next;
   }
 
   #enqueue(group: string, what: string, op: (signal: AbortSignal) => Promise<void>): Promise<void> {
@@ -93,8 +103,12 @@ export class PushgatewayPublisher {
   }
 
   /** Pushes a finished session's Stash metrics and deletes its progress group. */
-  sessionFinished(s: AnySession): void {
-    const inv = invokerOf(this.#store, s);
+  sessionFinished(s: AnySession): Promise<void> {
+    return this.#inOrder(() => this.#sessionFinished(s));
+  }
+
+  async #sessionFinished(s: AnySession): Promise<void> {
+    const inv = await invokerOf(this.#store, s);
     if (!inv) return;
     const grouping = progressGrouping(inv);
     const pkey = JSON.stringify(grouping);
@@ -108,11 +122,11 @@ export class PushgatewayPublisher {
         if (this.#progress.get(pkey) === p) this.#progress.delete(pkey);
       })
       .catch(() => {});
-    this.#pushFinal(s);
+    await this.#pushFinal(s);
   }
 
-  #pushFinal(s: AnySession): void {
-    const facts = sessionFacts(this.#store, s);
+  async #pushFinal(s: AnySession): Promise<void> {
+    const facts = await sessionFacts(this.#store, s);
     if (!facts) return;
     const job = stashJobName(facts.kind, facts.namespace, facts.invokerName);
     const key = sessionKey(s);
@@ -120,7 +134,7 @@ export class PushgatewayPublisher {
     this.#supersedeDelete(job);
     void this.#enqueue(job, `push ${s.kind} ${s.metadata.namespace}/${s.metadata.name} (${facts.phase})`, async (signal) => {
       // The invoker may have been deleted while this waited: push nothing for it then.
-      if (!sessionFacts(this.#store, s)) return;
+      if (!(await sessionFacts(this.#store, s))) return;
       await this.#client.pushAdd(job, {}, await renderExposition(stashMetrics(facts)), signal);
       this.#pushed.set(job, key);
     })
@@ -129,8 +143,12 @@ export class PushgatewayPublisher {
   }
 
   /** A progress report of a Running session: its invoker's progress group, throttled. */
-  sessionProgress(s: AnySession): void {
-    const inv = invokerOf(this.#store, s);
+  sessionProgress(s: AnySession): Promise<void> {
+    return this.#inOrder(() => this.#sessionProgress(s));
+  }
+
+  async #sessionProgress(s: AnySession): Promise<void> {
+    const inv = await invokerOf(this.#store, s);
     const progress = s.status?.progress;
     if (!inv || !progress || s.status?.phase !== 'Running') return;
     const grouping = progressGrouping(inv);
@@ -139,12 +157,13 @@ export class PushgatewayPublisher {
     if (state.ended) state.ended = false; // a new session of the same invoker
     this.#progress.set(pkey, state);
     clearTimeout(state.timer);
-    const push = (): void => {
+    const push = async (): Promise<void> => {
       state.timer = undefined;
       if (state.ended) return;
       state.lastMs = Date.now();
       // The newest report at the time of the push.
-      const cur = this.#store.get(s.kind, s.metadata.namespace, s.metadata.name) as AnySession | undefined;
+      const cur = (await this.#store.get(s.kind, s.metadata.namespace, s.metadata.name)) as AnySession | undefined;
+      if (state.ended) return;
       if (cur?.status?.phase !== 'Running' || !cur.status.progress) return;
       const samples = progressSamples(inv, cur.metadata.name, cur.status.progress);
       this.#supersedeDelete(`${PROGRESS_JOB}${pkey}`);
@@ -154,15 +173,19 @@ export class PushgatewayPublisher {
       }).catch(() => {});
     };
     const waitMs = state.lastMs + this.#progressEveryMs - Date.now();
-    if (waitMs <= 0) push();
+    if (waitMs <= 0) await push();
     else {
-      state.timer = setTimeout(push, waitMs);
+      state.timer = setTimeout(() => void this.#inOrder(push), waitMs);
       state.timer.unref?.();
     }
   }
 
   /** A BackupConfiguration or RestoreSession was deleted: its groups go too. */
-  invokerDeleted(kind: 'BackupConfiguration' | 'RestoreSession', namespace: string, name: string): void {
+  invokerDeleted(kind: 'BackupConfiguration' | 'RestoreSession', namespace: string, name: string): Promise<void> {
+    return this.#inOrder(() => this.#invokerDeleted(kind, namespace, name));
+  }
+
+  #invokerDeleted(kind: 'BackupConfiguration' | 'RestoreSession', namespace: string, name: string): void {
     const sessionKind: SessionKind = kind === 'BackupConfiguration' ? 'BackupSession' : 'RestoreSession';
     const job = stashJobName(sessionKind, namespace, name);
     const grouping = progressGrouping({ kind: sessionKind, namespace, invokerName: name });
@@ -178,29 +201,34 @@ export class PushgatewayPublisher {
   }
 
   /** Pushes each invoker's newest finished session unless this process already has. */
-  reconcile(): void {
+  reconcile(): Promise<void> {
+    return this.#inOrder(() => this.#reconcile());
+  }
+
+  async #reconcile(): Promise<void> {
     const newest = new Map<string, AnySession>();
     const consider = (job: string, s: AnySession): void => {
       const cur = newest.get(job);
       if (!cur || (s.status?.finishedAt ?? '') > (cur.status?.finishedAt ?? '')) newest.set(job, s);
     };
-    for (const s of this.#store.list('BackupSession') as AnySession[]) {
+    for (const s of (await this.#store.list('BackupSession')) as AnySession[]) {
       if (!isFinalPhase(s.status?.phase)) continue;
-      const inv = invokerOf(this.#store, s);
+      const inv = await invokerOf(this.#store, s);
       if (inv) consider(stashJobName('BackupSession', inv.namespace, inv.invokerName), s);
     }
-    for (const s of this.#store.list('RestoreSession') as AnySession[]) {
+    for (const s of (await this.#store.list('RestoreSession')) as AnySession[]) {
       if (isFinalPhase(s.status?.phase)) consider(stashJobName('RestoreSession', s.metadata.namespace, s.metadata.name), s);
     }
     for (const [job, s] of newest) {
       if (this.#pushed.get(job) === sessionKey(s) || this.#pushing.has(job)) continue;
-      this.#pushFinal(s);
+      await this.#pushFinal(s);
     }
     for (const [group, entry] of this.#pendingDeletes) if (!entry.inFlight) void this.#runDelete(group, entry).catch(() => {});
   }
 
   /** Resolves when every queued operation has run (tests; shutdown). */
   async idle(): Promise<void> {
+    await this.#calls;
     while (this.#queues.size > 0) await Promise.all([...this.#queues.values()]);
   }
 

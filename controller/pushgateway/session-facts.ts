@@ -3,7 +3,7 @@
 // groups are deleted, never pushed again).
 import { configurationOf } from '../sessions/invoker-of.ts';
 import type { AppBindingSpec, BackupSessionSpec, RepositorySpec, Resource, RestoreSessionSpec, SessionStatus } from '../resources/types.ts';
-import type { Store } from '../store/store.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
 import type { SessionFacts, SessionKind } from './stash-metrics.ts';
 
 export type AnySession = Resource<BackupSessionSpec | RestoreSessionSpec, SessionStatus>;
@@ -16,7 +16,7 @@ export interface InvokerRef {
   repositoryName: string;
 }
 
-export function invokerOf(store: Store, s: AnySession): InvokerRef | undefined {
+export async function invokerOf(store: ResourceStore, s: AnySession): Promise<InvokerRef | undefined> {
   const ns = s.metadata.namespace;
   if (s.kind === 'RestoreSession') {
     const spec = s.spec as RestoreSessionSpec;
@@ -24,7 +24,7 @@ export function invokerOf(store: Store, s: AnySession): InvokerRef | undefined {
   }
   const name = (s.spec as BackupSessionSpec).invoker.name;
   // A configuration recreated under the same name is not this session's.
-  const cfg = configurationOf(store, s);
+  const cfg = await configurationOf(store, s);
   if (!cfg) return undefined;
   return { kind: 'BackupSession', namespace: ns, invokerName: name, targetName: cfg.spec.target.ref.name, repositoryName: cfg.spec.repository.name };
 }
@@ -44,15 +44,15 @@ const seconds = (iso: string | undefined): number | undefined => {
 };
 
 /** The facts of a finished session; undefined while it runs or when its invoker is gone. */
-export function sessionFacts(store: Store, s: AnySession): SessionFacts | undefined {
+export async function sessionFacts(store: ResourceStore, s: AnySession): Promise<SessionFacts | undefined> {
   const st = s.status;
   if (st?.phase !== 'Succeeded' && st?.phase !== 'Failed' && st?.phase !== 'Cancelled') return undefined;
-  const inv = invokerOf(store, s);
+  const inv = await invokerOf(store, s);
   if (!inv) return undefined;
   const ns = s.metadata.namespace;
-  const lastSuccess = inv.kind === 'BackupSession' ? (store.get<unknown, { lastSuccessTime?: string }>('BackupConfiguration', ns, inv.invokerName)?.status?.lastSuccessTime) : undefined;
-  const repo = store.get<RepositorySpec, unknown>('Repository', ns, inv.repositoryName);
-  const app = store.get<AppBindingSpec, unknown>('AppBinding', ns, inv.targetName);
+  const lastSuccess = inv.kind === 'BackupSession' ? (await store.get<unknown, { lastSuccessTime?: string }>('BackupConfiguration', ns, inv.invokerName))?.status?.lastSuccessTime : undefined;
+  const repo = await store.get<RepositorySpec, unknown>('Repository', ns, inv.repositoryName);
+  const app = await store.get<AppBindingSpec, unknown>('AppBinding', ns, inv.targetName);
   const finished = seconds(st.finishedAt) ?? Date.now() / 1000;
   const created = seconds(s.metadata.creationTimestamp) ?? seconds(st.startedAt) ?? finished;
   const f: SessionFacts = {

@@ -1,7 +1,8 @@
 // Create, update, read and delete resources, with validation and Kubernetes-like rules:
 // the spec is the user's, the status the controller's; sessions are immutable once created.
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
-import type { Store } from '../store/store.ts';
+import type { BatchWrite, ResourceStore } from '../store/resource-store.ts';
+import { retryOnConflict } from '../store/retry-on-conflict.ts';
 import { API_VERSION } from './types.ts';
 import type { Kind, Resource } from './types.ts';
 import { validateResource } from './validate.ts';
@@ -22,99 +23,127 @@ export interface ApplyResult {
 /** What happened to a resource, for change listeners. */
 export type ResourceChange = 'applied' | 'deleted';
 
-export class ResourceService {
-  readonly #store: Store;
-  readonly #onChange: (r: Resource, change: ResourceChange) => void;
+/** One document's plan: what apply will do with it. */
+interface Planned {
+  outcome: ApplyOutcome;
+  key: string;
+  resource: Resource;
+}
 
-  constructor(store: Store, onChange: (r: Resource, change: ResourceChange) => void = () => {}) {
+const keyOf = (r: Pick<Resource, 'kind' | 'metadata'>): string => `${r.kind}/${r.metadata.namespace}/${r.metadata.name}`;
+
+export class ResourceService {
+  readonly #store: ResourceStore;
+  readonly #onChange: (r: Resource, change: ResourceChange) => Promise<void> | void;
+
+  constructor(store: ResourceStore, onChange: (r: Resource, change: ResourceChange) => Promise<void> | void = () => {}) {
     this.#store = store;
     this.#onChange = onChange;
   }
 
   /** Validates and stores a document; VALIDATION_FAILED lists every problem with its field path. */
-  apply(doc: unknown): ApplyResult {
-    return this.applyAll([doc])[0]!;
+  async apply(doc: unknown): Promise<ApplyResult> {
+    return (await this.applyAll([doc]))[0]!;
   }
 
   /**
-   * Stores several documents all or nothing: one store transaction, so that a document failing
-   * at apply (e.g. a changed session: CONFLICT) leaves the earlier ones unstored. Change
-   * listeners hear of the stored resources only after the commit. References are resolved
-   * once all documents are stored, so their order does not matter.
+   * Stores several documents: every one is validated and planned (created, configured or
+   * unchanged; a changed session: CONFLICT) before anything is written, then the writes go to
+   * the store as one batch (applyBatch): all or nothing where the store can (sqlite), in order
+   * up to the first failure where it cannot (Kubernetes, as kubectl apply). Change listeners hear
+   * of the stored resources afterwards (and are awaited). References are resolved once all documents are stored,
+   * so their order does not matter.
    */
-  applyAll(docs: readonly unknown[]): ApplyResult[] {
-    const results = this.#store.transaction(() => {
-      const applied = docs.map((d) => this.#applyOne(d));
-      for (const ns of new Set(applied.map((r) => r.resource.metadata.namespace))) refreshMissingReferences(this.#store, ns);
-      return applied.map(({ outcome, resource }) => {
-        const current = this.#store.get<Record<string, unknown>, Record<string, unknown>>(resource.kind, resource.metadata.namespace, resource.metadata.name) ?? resource;
-        return { outcome, resource: current, warnings: referenceWarnings(current, missingReferencesIn(this.#store, current)) };
-      });
-    });
-    for (const r of results) if (r.outcome !== 'unchanged') this.#onChange(r.resource, 'applied');
+  async applyAll(docs: readonly unknown[]): Promise<ApplyResult[]> {
+    for (const d of docs) this.#validate(d);
+    const planned: Planned[] = [];
+    const writes = new Map<string, BatchWrite>();
+    for (const d of docs) planned.push(await this.#plan(d as Resource, planned, writes));
+    await this.#store.applyBatch([...writes.values()]);
+    for (const ns of new Set(planned.map((p) => p.resource.metadata.namespace))) await refreshMissingReferences(this.#store, ns);
+    const results: ApplyResult[] = [];
+    for (const { outcome, resource } of planned) {
+      const current = (await this.#store.get<Record<string, unknown>, Record<string, unknown>>(resource.kind, resource.metadata.namespace, resource.metadata.name)) ?? resource;
+      results.push({ outcome, resource: current, warnings: referenceWarnings(current, await missingReferencesIn(this.#store, current)) });
+    }
+    for (const r of results) if (r.outcome !== 'unchanged') await this.#onChange(r.resource, 'applied');
     return results;
   }
 
-  #applyOne(doc: unknown): { outcome: ApplyOutcome; resource: Resource } {
+  #validate(doc: unknown): void {
     const errors = validateResource(doc);
     if (errors.length > 0) {
       const d = doc as { kind?: unknown; metadata?: { name?: unknown } } | null;
       const what = `${typeof d?.kind === 'string' ? d.kind : 'resource'}${typeof d?.metadata?.name === 'string' ? ` ${d.metadata.name}` : ''}`;
       throw new SidestashError(ErrorCodes.VALIDATION_FAILED, `${what} is invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, { details: { errors } });
     }
-    const input = doc as Resource;
+  }
+
+  /** Decides what to do with `input` against the store and the documents before it (`writes`: one per object, the last document wins). */
+  async #plan(input: Resource, earlier: readonly Planned[], writes: Map<string, BatchWrite>): Promise<Planned> {
     const namespace = input.metadata.namespace ?? DEFAULT_NAMESPACE;
-    const existing = this.#store.get<Record<string, unknown>, Record<string, unknown>>(input.kind, namespace, input.metadata.name);
     const metadata = { name: input.metadata.name, namespace, ...(input.metadata.labels ? { labels: input.metadata.labels } : {}) };
+    const key = keyOf({ kind: input.kind, metadata });
+    const before = [...earlier].reverse().find((p) => p.key === key)?.resource;
+    const existing = before ?? (await this.#store.get<Record<string, unknown>, Record<string, unknown>>(input.kind, namespace, input.metadata.name));
     if (existing && JSON.stringify(existing.spec) === JSON.stringify(input.spec) && JSON.stringify(existing.metadata.labels) === JSON.stringify(metadata.labels)) {
-      return { outcome: 'unchanged', resource: existing };
+      return { outcome: 'unchanged', key, resource: existing };
     }
     if (existing && (input.kind === 'BackupSession' || input.kind === 'RestoreSession')) {
       throw new SidestashError(ErrorCodes.CONFLICT, `${input.kind} ${namespace}/${input.metadata.name} already exists and sessions cannot be changed; create a new one`);
     }
     const resource: Resource = { apiVersion: API_VERSION, kind: input.kind, metadata, spec: input.spec };
-    if (existing?.status) resource.status = existing.status;
-    else if (input.kind === 'BackupSession' || input.kind === 'RestoreSession') resource.status = { phase: 'Pending' };
-    const stored = this.#store.put<Record<string, unknown>, Record<string, unknown>>(resource);
-    return { outcome: existing ? 'configured' : 'created', resource: stored };
+    const earlierWrite = writes.get(key);
+    if (earlierWrite) {
+      // The same object twice in one apply: the later document replaces the earlier one's write.
+      writes.set(key, { ...earlierWrite, resource: { ...earlierWrite.resource, metadata, spec: input.spec } });
+    } else if (existing) {
+      writes.set(key, { op: 'update', resource: { ...resource, metadata: { ...metadata, ...(existing.metadata.resourceVersion ? { resourceVersion: existing.metadata.resourceVersion } : {}) } }, ifVersion: existing.metadata.resourceVersion! });
+    } else {
+      if (input.kind === 'BackupSession' || input.kind === 'RestoreSession') resource.status = { phase: 'Pending' };
+      writes.set(key, { op: 'create', resource });
+    }
+    return { outcome: existing ? 'configured' : 'created', key, resource: existing ? { ...existing, metadata: { ...existing.metadata, ...metadata }, spec: input.spec } : resource };
   }
 
-  get(kind: Kind, namespace: string, name: string): Resource {
-    const r = this.#store.get<Record<string, unknown>, Record<string, unknown>>(kind, namespace, name);
+  async get(kind: Kind, namespace: string, name: string): Promise<Resource> {
+    const r = await this.#store.get<Record<string, unknown>, Record<string, unknown>>(kind, namespace, name);
     if (!r) throw new SidestashError(ErrorCodes.NOT_FOUND, `${kind} ${namespace}/${name} not found`);
     return r;
   }
 
-  list(kind: Kind, namespace?: string): Resource[] {
-    return this.#store.list(kind, namespace);
+  list(kind: Kind, options: { namespace?: string; labelSelector?: string } = {}): Promise<Resource[]> {
+    return this.#store.list(kind, options);
   }
 
   /**
    * Deletes a resource. A Secret or Repository that others name is refused (CONFLICT, with
    * details.users) unless `force`; forced, the answer's warnings name whom it leaves broken.
+   * The delete names the version the check read (a change meanwhile: checked again); a
+   * referrer applied between the check and the delete shows the reference as missing.
    */
-  delete(kind: Kind, namespace: string, name: string, options: { force?: boolean } = {}): { warnings: string[] } {
-    const r = this.get(kind, namespace, name);
-    if ((kind === 'BackupSession' || kind === 'RestoreSession') && (r.status as { phase?: string } | undefined)?.phase === 'Running') {
-      throw new SidestashError(ErrorCodes.CONFLICT, `${kind} ${namespace}/${name} is running; cancel it first`);
-    }
-    const warnings = this.#store.transaction(() => {
-      const users = kind === 'Secret' || kind === 'Repository' ? referenceUsers(this.#store, kind, namespace, name) : [];
+  async delete(kind: Kind, namespace: string, name: string, options: { force?: boolean } = {}): Promise<{ warnings: string[] }> {
+    const { r, warnings } = await retryOnConflict(async () => {
+      const r = await this.get(kind, namespace, name);
+      if ((kind === 'BackupSession' || kind === 'RestoreSession') && (r.status as { phase?: string } | undefined)?.phase === 'Running') {
+        throw new SidestashError(ErrorCodes.CONFLICT, `${kind} ${namespace}/${name} is running; cancel it first`);
+      }
+      const users = kind === 'Secret' || kind === 'Repository' ? await referenceUsers(this.#store, kind, namespace, name) : [];
       const named = users.map((u) => `${u.kind} ${u.namespace}/${u.name} (${u.field})`);
       if (users.length > 0 && !options.force) {
         throw new SidestashError(ErrorCodes.CONFLICT, `${kind} ${namespace}/${name} is in use by ${named.join(', ')}; delete or change those first, or force the delete (--force; API: ?force=true)`, { details: { users } });
       }
-      this.#store.delete(kind, namespace, name);
-      refreshMissingReferences(this.#store, namespace);
-      return users.length > 0 ? [`${kind} ${namespace}/${name} was in use by ${named.join(', ')}; their sessions fail until it is created again`] : [];
+      if (!(await this.#store.delete(kind, namespace, name, { ifVersion: r.metadata.resourceVersion! }))) throw new SidestashError(ErrorCodes.NOT_FOUND, `${kind} ${namespace}/${name} not found`);
+      return { r, warnings: users.length > 0 ? [`${kind} ${namespace}/${name} was in use by ${named.join(', ')}; their sessions fail until it is created again`] : [] };
     });
-    this.#onChange(r, 'deleted');
+    await refreshMissingReferences(this.#store, namespace);
+    await this.#onChange(r, 'deleted');
     return { warnings };
   }
 
   /** Brings every status.missingReferences up to date (at start: the store may predate them). */
-  refreshReferences(): number {
-    return this.#store.transaction(() => refreshMissingReferences(this.#store));
+  refreshReferences(): Promise<number> {
+    return refreshMissingReferences(this.#store);
   }
 }
 

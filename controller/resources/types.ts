@@ -23,7 +23,8 @@ export interface Metadata {
   name: string;
   namespace: string;
   uid?: string;
-  resourceVersion?: number;
+  /** Opaque (controller/store/resource-store.ts): compared for equality only. */
+  resourceVersion?: string;
   creationTimestamp?: string;
   labels?: Record<string, string>;
 }

@@ -8,22 +8,22 @@ import { sessionDeadlineMs } from '../resources/timeout-rules.ts';
 import { secretValues } from '../resources/resource-service.ts';
 import { DEFAULT_DUMP_ARGS } from '../resources/types.ts';
 import type { AppBindingSpec, BackupConfigurationSpec, BackupSessionSpec, RepositorySpec, RepositoryStatus, Resource, RestoreSessionSpec } from '../resources/types.ts';
-import type { Store } from '../store/store.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
 import { integrityCheckPlan } from './integrity-plan.ts';
 
-function need<S>(store: Store, kind: 'Secret' | 'Repository' | 'AppBinding' | 'BackupConfiguration', ns: string, name: string, by: string): Resource<S> {
-  const r = store.get<S, unknown>(kind, ns, name);
+async function need<S>(store: ResourceStore, kind: 'Secret' | 'Repository' | 'AppBinding' | 'BackupConfiguration', ns: string, name: string, by: string): Promise<Resource<S>> {
+  const r = await store.get<S, unknown>(kind, ns, name);
   if (!r) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `${by} refers to ${kind} ${ns}/${name}, which does not exist`);
   return r as Resource<S>;
 }
 
-function secret(store: Store, ns: string, name: string, by: string): Record<string, string> {
-  return secretValues(need(store, 'Secret', ns, name, by));
+async function secret(store: ResourceStore, ns: string, name: string, by: string): Promise<Record<string, string>> {
+  return secretValues(await need(store, 'Secret', ns, name, by));
 }
 
-export function databaseConnection(store: Store, ns: string, appBindingName: string, by: string): DatabaseConnection {
-  const ab = need<AppBindingSpec>(store, 'AppBinding', ns, appBindingName, by);
-  const creds = secret(store, ns, ab.spec.secret.name, `AppBinding ${ns}/${appBindingName}`);
+export async function databaseConnection(store: ResourceStore, ns: string, appBindingName: string, by: string): Promise<DatabaseConnection> {
+  const ab = await need<AppBindingSpec>(store, 'AppBinding', ns, appBindingName, by);
+  const creds = await secret(store, ns, ab.spec.secret.name, `AppBinding ${ns}/${appBindingName}`);
   if (!creds.username || creds.password === undefined) {
     throw new SidestashError(ErrorCodes.INVALID_CONFIG, `Secret ${ns}/${ab.spec.secret.name} needs keys "username" and "password" for AppBinding ${appBindingName}`);
   }
@@ -32,7 +32,7 @@ export function databaseConnection(store: Store, ns: string, appBindingName: str
   if (ab.spec.clientConfig.host) conn.host = ab.spec.clientConfig.host;
   if (ab.spec.clientConfig.port) conn.port = ab.spec.clientConfig.port;
   if (ab.spec.tls) {
-    const ca = secret(store, ns, ab.spec.tls.caSecretName, `AppBinding ${ns}/${appBindingName}`)['ca.crt'];
+    const ca = (await secret(store, ns, ab.spec.tls.caSecretName, `AppBinding ${ns}/${appBindingName}`))['ca.crt'];
     if (!ca) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `Secret ${ns}/${ab.spec.tls.caSecretName} needs key "ca.crt"`);
     conn.caCert = ca;
   }
@@ -46,9 +46,9 @@ export function repositoryLocation(spec: RepositorySpec): string {
   return `rest:${b.rest!.url}`;
 }
 
-export function repositoryAccess(store: Store, ns: string, repoName: string, by: string): RepositoryAccess {
-  const repo = need<RepositorySpec>(store, 'Repository', ns, repoName, by);
-  const values = secret(store, ns, repo.spec.backend.storageSecretName, `Repository ${ns}/${repoName}`);
+export async function repositoryAccess(store: ResourceStore, ns: string, repoName: string, by: string): Promise<RepositoryAccess> {
+  const repo = await need<RepositorySpec>(store, 'Repository', ns, repoName, by);
+  const values = await secret(store, ns, repo.spec.backend.storageSecretName, `Repository ${ns}/${repoName}`);
   const { RESTIC_PASSWORD: password, ...credentials } = values;
   if (!password) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `Secret ${ns}/${repo.spec.backend.storageSecretName} needs key "RESTIC_PASSWORD"`);
   if (repo.spec.backend.s3?.region && !credentials.AWS_REGION) credentials.AWS_REGION = repo.spec.backend.s3.region;
@@ -56,10 +56,10 @@ export function repositoryAccess(store: Store, ns: string, repoName: string, by:
   return { location: repositoryLocation(repo.spec), password, credentials };
 }
 
-export function backupAssignment(store: Store, session: Resource<BackupSessionSpec, unknown>, startedMs: number): BackupAssignment {
+export async function backupAssignment(store: ResourceStore, session: Resource<BackupSessionSpec, unknown>, startedMs: number): Promise<BackupAssignment> {
   const ns = session.metadata.namespace;
   const by = `BackupSession ${ns}/${session.metadata.name}`;
-  const cfg = need<BackupConfigurationSpec>(store, 'BackupConfiguration', ns, session.spec.invoker.name, by);
+  const cfg = await need<BackupConfigurationSpec>(store, 'BackupConfiguration', ns, session.spec.invoker.name, by);
   const target = cfg.spec.target.ref.name;
   const a: BackupAssignment = {
     kind: 'BackupSession',
@@ -68,8 +68,8 @@ export function backupAssignment(store: Store, session: Resource<BackupSessionSp
     invoker: cfg.metadata.name,
     target: `${ns}/${target}`,
     repositoryName: cfg.spec.repository.name,
-    database: databaseConnection(store, ns, target, `BackupConfiguration ${ns}/${cfg.metadata.name}`),
-    repository: repositoryAccess(store, ns, cfg.spec.repository.name, `BackupConfiguration ${ns}/${cfg.metadata.name}`),
+    database: await databaseConnection(store, ns, target, `BackupConfiguration ${ns}/${cfg.metadata.name}`),
+    repository: await repositoryAccess(store, ns, cfg.spec.repository.name, `BackupConfiguration ${ns}/${cfg.metadata.name}`),
     dumpArgs: cfg.spec.dumpArgs ?? DEFAULT_DUMP_ARGS,
     snapshotHost: target,
     filename: 'dumpfile.sql',
@@ -80,12 +80,12 @@ export function backupAssignment(store: Store, session: Resource<BackupSessionSp
   if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;
   // A policy that keeps nothing (stored before apply refused it) is not applied at all.
   if (cfg.spec.retentionPolicy && !retentionPolicyProblem(cfg.spec.retentionPolicy)) a.retentionPolicy = assignmentRetentionPolicy(cfg.spec.retentionPolicy);
-  const integrityCheck = integrityCheckPlan(cfg.spec.integrityCheck, store.get<unknown, RepositoryStatus>('Repository', ns, a.repositoryName)?.status, startedMs);
+  const integrityCheck = integrityCheckPlan(cfg.spec.integrityCheck, (await store.get<unknown, RepositoryStatus>('Repository', ns, a.repositoryName))?.status, startedMs);
   if (integrityCheck) a.integrityCheck = integrityCheck;
   return a;
 }
 
-export function restoreAssignment(store: Store, session: Resource<RestoreSessionSpec, unknown>, startedMs: number): RestoreAssignment {
+export async function restoreAssignment(store: ResourceStore, session: Resource<RestoreSessionSpec, unknown>, startedMs: number): Promise<RestoreAssignment> {
   const ns = session.metadata.namespace;
   const by = `RestoreSession ${ns}/${session.metadata.name}`;
   const target = session.spec.target.ref.name;
@@ -95,8 +95,8 @@ export function restoreAssignment(store: Store, session: Resource<RestoreSession
     name: session.metadata.name,
     target: `${ns}/${target}`,
     repositoryName: session.spec.repository.name,
-    database: databaseConnection(store, ns, target, by),
-    repository: repositoryAccess(store, ns, session.spec.repository.name, by),
+    database: await databaseConnection(store, ns, target, by),
+    repository: await repositoryAccess(store, ns, session.spec.repository.name, by),
     snapshot: session.spec.snapshot ?? 'latest',
     snapshotHost: target,
   };

@@ -5,7 +5,8 @@
 // limit are not counted: consecutiveFailures is then a lower bound.
 import { isFinalPhase } from '../../common/protocol.ts';
 import type { BackupConfigurationSpec, BackupConfigurationStatus, BackupSessionSpec, SessionStatus } from '../resources/types.ts';
-import type { Store } from '../store/store.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
+import { retryOnConflict } from '../store/retry-on-conflict.ts';
 import { configurationStatusAfter } from './configuration-outcome.ts';
 import type { FinishedSession } from './configuration-outcome.ts';
 
@@ -15,20 +16,22 @@ export function statusFromHistory(status: BackupConfigurationStatus | undefined,
   return ordered.reduce<BackupConfigurationStatus>((st, s) => configurationStatusAfter(st, s), { ...(status ?? {}) });
 }
 
-/** Fills in the outcome of every configuration that has none yet but finished sessions; returns how many. */
-export function backfillConfigurationStatus(store: Store): number {
+/** Fills in the outcome of every configuration that has none yet but finished sessions (a status write each); returns how many. */
+export async function backfillConfigurationStatus(store: ResourceStore): Promise<number> {
   let filled = 0;
-  store.transaction(() => {
-    const sessions = store.list<BackupSessionSpec, SessionStatus>('BackupSession');
-    for (const cfg of store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration')) {
-      if (cfg.status?.lastFinishedPhase !== undefined) continue;
+  const sessions = await store.list<BackupSessionSpec, SessionStatus>('BackupSession');
+  for (const listed of await store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration')) {
+    const wrote = await retryOnConflict(async () => {
+      const cfg = await store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', listed.metadata.namespace, listed.metadata.name);
+      if (!cfg || cfg.status?.lastFinishedPhase !== undefined) return false;
       const history = sessions
         .filter((s) => s.metadata.namespace === cfg.metadata.namespace && s.spec.invoker?.name === cfg.metadata.name && isFinalPhase(s.status?.phase))
         .map((s) => ({ name: s.metadata.name, status: s.status! }));
-      if (history.length === 0) continue;
-      store.put({ ...cfg, status: statusFromHistory(cfg.status, history) });
-      filled++;
-    }
-  });
+      if (history.length === 0) return false;
+      await store.updateStatus({ ...cfg, status: statusFromHistory(cfg.status, history) }, { ifVersion: cfg.metadata.resourceVersion! });
+      return true;
+    });
+    if (wrote) filled++;
+  }
   return filled;
 }

@@ -1,12 +1,12 @@
 // Why a Pending session waits, for its status (status.reason, status.message) and `get`:
 // computed from store state whenever a session is read, so it is never stale and writes nothing
-// (a write would also move the session back in the claim queue, which follows resourceVersion).
+// (the claim queue, claim-queue.ts, is in creation order).
 // In order: its target cannot be resolved; no agent serves the target; none of those is online
 // (pending-outcome.ts then fails it after the pending timeout); every online one is busy with
 // another session; an older Pending session of the same target goes first; else an online
 // agent takes it at its next poll. (A paused BackupConfiguration holds nothing back: it only
 // stops its schedule, so it is no reason for a session to wait.)
-import type { AgentRecord } from '../store/store.ts';
+import type { AgentRecord } from '../store/agent-directory.ts';
 import { isAgentOnline } from '../agents/agent-online.ts';
 
 export type PendingReasonCode = 'TargetMissing' | 'NoAgent' | 'AgentOffline' | 'AgentBusy' | 'Queued' | 'WaitingForAgent';

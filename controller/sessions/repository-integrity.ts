@@ -6,7 +6,8 @@
 import type { IntegrityResult } from '../../common/protocol.ts';
 import { parseReadDataSubset } from '../../common/repository/read-data-subset.ts';
 import type { BackupConfigurationSpec, BackupSessionSpec, RepositoryStatus, Resource } from '../resources/types.ts';
-import type { Store } from '../store/store.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
+import { retryOnConflict } from '../store/retry-on-conflict.ts';
 
 function readsAllData(subset: string | undefined): boolean {
   if (subset === undefined) return false;
@@ -31,27 +32,35 @@ export function repositoryStatusAfterCheck(current: RepositoryStatus | undefined
   return next;
 }
 
-/** A claimed session will read pack data of the Repository: others are not asked to meanwhile (in the caller's transaction). */
-export function markReadDataCheckPending(store: Store, namespace: string, repository: string, session: string, nowIso: string): void {
-  const repo = store.get<unknown, RepositoryStatus>('Repository', namespace, repository);
-  if (repo) store.put({ ...repo, status: { ...(repo.status ?? {}), readDataCheckPending: { session, since: nowIso } } });
+/** A claimed session will read pack data of the Repository: others are not asked to meanwhile. */
+export async function markReadDataCheckPending(store: ResourceStore, namespace: string, repository: string, session: string, nowIso: string): Promise<void> {
+  await retryOnConflict(async () => {
+    const repo = await store.get<unknown, RepositoryStatus>('Repository', namespace, repository);
+    if (repo) await store.updateStatus({ ...repo, status: { ...(repo.status ?? {}), readDataCheckPending: { session, since: nowIso } } }, { ifVersion: repo.metadata.resourceVersion! });
+  });
 }
 
 /** A backup session ended, however: the read it was asked for, if any, is no longer pending. */
-export function clearReadDataCheckPending(store: Store, namespace: string, session: string): void {
-  for (const repo of store.list<unknown, RepositoryStatus>('Repository', namespace)) {
-    if (repo.status?.readDataCheckPending?.session !== session) continue;
-    const status = { ...repo.status };
-    delete status.readDataCheckPending;
-    store.put({ ...repo, status });
+export async function clearReadDataCheckPending(store: ResourceStore, namespace: string, session: string): Promise<void> {
+  for (const listed of await store.list<unknown, RepositoryStatus>('Repository', { namespace })) {
+    if (listed.status?.readDataCheckPending?.session !== session) continue;
+    await retryOnConflict(async () => {
+      const repo = await store.get<unknown, RepositoryStatus>('Repository', namespace, listed.metadata.name);
+      if (repo?.status?.readDataCheckPending?.session !== session) return;
+      const status = { ...repo.status };
+      delete status.readDataCheckPending;
+      await store.updateStatus({ ...repo, status }, { ifVersion: repo.metadata.resourceVersion! });
+    });
   }
 }
 
-/** Stores the check of a finished BackupSession on the Repository of its configuration (in the caller's transaction). */
-export function recordRepositoryIntegrity(store: Store, session: Resource<BackupSessionSpec, unknown>, result: IntegrityResult, nowIso: string): void {
+/** Stores the check of a finished BackupSession on the Repository of its configuration. */
+export async function recordRepositoryIntegrity(store: ResourceStore, session: Resource<BackupSessionSpec, unknown>, result: IntegrityResult, nowIso: string): Promise<void> {
   const ns = session.metadata.namespace;
-  const cfg = store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', ns, session.spec.invoker.name);
-  const repo = cfg && store.get<unknown, RepositoryStatus>('Repository', ns, cfg.spec.repository.name);
-  if (!repo) return;
-  store.put({ ...repo, status: repositoryStatusAfterCheck(repo.status, result, session.metadata.name, nowIso) });
+  await retryOnConflict(async () => {
+    const cfg = await store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', ns, session.spec.invoker.name);
+    const repo = cfg && (await store.get<unknown, RepositoryStatus>('Repository', ns, cfg.spec.repository.name));
+    if (!repo) return;
+    await store.updateStatus({ ...repo, status: repositoryStatusAfterCheck(repo.status, result, session.metadata.name, nowIso) }, { ifVersion: repo.metadata.resourceVersion! });
+  });
 }

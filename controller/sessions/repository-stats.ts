@@ -4,7 +4,8 @@
 // repository outside the controller (restic forget, `sidestash repo forget`) show at the next
 // backup.
 import type { BackupSessionSpec, RepositoryStatus, Resource, SessionStatus } from '../resources/types.ts';
-import type { Store } from '../store/store.ts';
+import type { ResourceStore } from '../store/resource-store.ts';
+import { retryOnConflict } from '../store/retry-on-conflict.ts';
 import { configurationOf } from './invoker-of.ts';
 
 export interface RepositoryBackupStats {
@@ -24,11 +25,14 @@ export function repositoryStatusAfterBackup(current: (RepositoryStatus & Reposit
   return next;
 }
 
-/** Records a Succeeded BackupSession on its configuration's Repository (in the caller's transaction). */
-export function recordRepositoryBackup(store: Store, session: Resource<BackupSessionSpec, SessionStatus>): void {
-  if (session.status?.phase !== 'Succeeded' || !session.status.finishedAt) return;
-  const cfg = configurationOf(store, session);
-  const repo = cfg && store.get<unknown, RepositoryStatus & RepositoryBackupStats>('Repository', session.metadata.namespace, cfg.spec.repository.name);
-  if (!repo) return;
-  store.put({ ...repo, status: repositoryStatusAfterBackup(repo.status, session.metadata.name, session.status, session.status.finishedAt) });
+/** Records a Succeeded BackupSession on its configuration's Repository (a status write, retried on conflict). */
+export async function recordRepositoryBackup(store: ResourceStore, session: Resource<BackupSessionSpec, SessionStatus>): Promise<void> {
+  const st = session.status;
+  if (st?.phase !== 'Succeeded' || !st.finishedAt) return;
+  await retryOnConflict(async () => {
+    const cfg = await configurationOf(store, session);
+    const repo = cfg && (await store.get<unknown, RepositoryStatus & RepositoryBackupStats>('Repository', session.metadata.namespace, cfg.spec.repository.name));
+    if (!repo) return;
+    await store.updateStatus({ ...repo, status: repositoryStatusAfterBackup(repo.status, session.metadata.name, st, st.finishedAt!) }, { ifVersion: repo.metadata.resourceVersion! });
+  });
 }

@@ -1,6 +1,7 @@
 // The state database at rest: private file modes whatever the umask, Secret documents sealed
 // with the configured key, databases of earlier versions sealed on opening, wrong keys refused.
 import assert from 'node:assert/strict';
+import { upsert } from './upsert.ts';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,13 +21,13 @@ before(async () => (dir = await tempDir('sidestash-store-')));
 after(() => dir.cleanup());
 
 describe('state database files', () => {
-  it('are created 0700 (directory) and 0600 (db, -wal, -shm, key) even with umask 000', () => {
+  it('are created 0700 (directory) and 0600 (db, -wal, -shm, key) even with umask 000', async () => {
     const old = process.umask(0);
     let store: Store | undefined;
     try {
       const db = join(dir.path, 'umask', 'state', 'controller.db');
       store = new Store(db);
-      store.put(secret('s', 'pw'));
+      (await upsert(store, secret('s', 'pw')));
       assert.ok(existsSync(`${db}-wal`) && existsSync(`${db}-shm`), 'WAL mode files exist while open');
       assert.deepEqual([db, `${db}-wal`, `${db}-shm`, join(dir.path, 'umask', 'state', 'encryption.key')].map(mode), ['600', '600', '600', '600']);
       assert.equal(mode(join(dir.path, 'umask', 'state')), '700');
@@ -37,7 +38,7 @@ describe('state database files', () => {
     }
   });
 
-  it('are tightened on opening when an earlier run left them looser', () => {
+  it('are tightened on opening when an earlier run left them looser', async () => {
     const d = join(dir.path, 'loose');
     mkdirSync(d, { mode: 0o755 });
     chmodSync(d, 0o755);
@@ -57,14 +58,14 @@ describe('state database files', () => {
 });
 
 describe('Secrets at rest', () => {
-  it('are sealed in the file and read back through the store', () => {
+  it('are sealed in the file and read back through the store', async () => {
     const db = join(dir.path, 'sealed', 'c.db');
     const key = keyOf();
     const store = new Store(db, { encryptionKey: key });
-    store.put(secret('db-creds', 'marker-pw-7c1f'));
-    store.put({ apiVersion: 'sidestash.io/v1', kind: 'Repository', metadata: { name: 'r', namespace: 'default' }, spec: { backend: { local: { path: '/b' }, storageSecretName: 'db-creds' } } });
-    assert.equal((store.get<{ stringData: Record<string, string> }, unknown>('Secret', 'default', 'db-creds'))!.spec.stringData.password, 'marker-pw-7c1f');
-    assert.equal(store.list('Secret').length, 1);
+    (await upsert(store, secret('db-creds', 'marker-pw-7c1f')));
+    (await upsert(store, { apiVersion: 'sidestash.io/v1', kind: 'Repository', metadata: { name: 'r', namespace: 'default' }, spec: { backend: { local: { path: '/b' }, storageSecretName: 'db-creds' } } }));
+    assert.equal((await store.get<{ stringData: Record<string, string> }, unknown>('Secret', 'default', 'db-creds'))!.spec.stringData.password, 'marker-pw-7c1f');
+    assert.equal((await store.list('Secret')).length, 1);
     store.close();
     for (const f of [db, `${db}-wal`]) if (existsSync(f)) assert.ok(!readFileSync(f).includes('marker-pw-7c1f'), `${f} holds the plaintext`);
     const raw = new DatabaseSync(db);
@@ -74,11 +75,11 @@ describe('Secrets at rest', () => {
     assert.equal(JSON.parse(rows.find((r) => r.kind === 'Repository')!.doc).kind, 'Repository', 'other kinds stay JSON');
     const again = new Store(db, { encryptionKey: key });
     assert.equal(again.opened.secretsSealed, 0);
-    assert.equal((again.get<{ stringData: Record<string, string> }, unknown>('Secret', 'default', 'db-creds'))!.spec.stringData.password, 'marker-pw-7c1f');
+    assert.equal((await again.get<{ stringData: Record<string, string> }, unknown>('Secret', 'default', 'db-creds'))!.spec.stringData.password, 'marker-pw-7c1f');
     again.close();
   });
 
-  it('refuses to open with another key, naming the setting', () => {
+  it('refuses to open with another key, naming the setting', async () => {
     const db = join(dir.path, 'wrongkey', 'c.db');
     new Store(db, { encryptionKey: keyOf() }).close();
     assert.throws(
@@ -87,27 +88,27 @@ describe('Secrets at rest', () => {
     );
   });
 
-  it('keeps a generated key file beside the database and uses it on the next start', () => {
+  it('keeps a generated key file beside the database and uses it on the next start', async () => {
     const db = join(dir.path, 'keyfile', 'c.db');
     const first = new Store(db);
     assert.equal(first.opened.keyFileCreated, join(dir.path, 'keyfile', 'encryption.key'));
-    first.put(secret('s', 'pw-keyfile'));
+    await upsert(first, secret('s', 'pw-keyfile'));
     first.close();
     const second = new Store(db);
     assert.equal(second.opened.keyFileCreated, undefined);
-    assert.equal(second.get<{ stringData: Record<string, string> }, unknown>('Secret', 'default', 's')!.spec.stringData.password, 'pw-keyfile');
+    assert.equal((await second.get<{ stringData: Record<string, string> }, unknown>('Secret', 'default', 's'))!.spec.stringData.password, 'pw-keyfile');
     second.close();
     writeFileSync(join(dir.path, 'keyfile', 'encryption.key'), randomBytes(32).toString('base64'));
-    assert.throws(() => new Store(db), /encrypted with another key than the key file/);
+    await assert.rejects(async () => new Store(db), /encrypted with another key than the key file/);
   });
 
-  it('cannot be swapped between rows: a ciphertext moved to another Secret fails to open', () => {
+  it('cannot be swapped between rows: a ciphertext moved to another Secret fails to open', async () => {
     const db = join(dir.path, 'swap', 'c.db');
     const key = keyOf();
     const store = new Store(db, { encryptionKey: key });
-    store.put(secret('a', 'pw-a'));
-    store.put(secret('b', 'pw-b'));
-    store.put(secret('a', 'pw-a-prod', 'prod'));
+    (await upsert(store, secret('a', 'pw-a')));
+    (await upsert(store, secret('b', 'pw-b')));
+    (await upsert(store, secret('a', 'pw-a-prod', 'prod')));
     store.close();
     const raw = new DatabaseSync(db);
     const docA = (raw.prepare("SELECT doc FROM resources WHERE kind = 'Secret' AND namespace = 'default' AND name = 'a'").get() as { doc: string }).doc;
@@ -116,16 +117,16 @@ describe('Secrets at rest', () => {
     raw.close();
     const reopened = new Store(db, { encryptionKey: key });
     try {
-      assert.equal(reopened.get<{ stringData: Record<string, string> }, unknown>('Secret', 'default', 'a')!.spec.stringData.password, 'pw-a');
+      assert.equal((await reopened.get<{ stringData: Record<string, string> }, unknown>('Secret', 'default', 'a'))!.spec.stringData.password, 'pw-a');
       for (const [ns, name] of [['default', 'b'], ['prod', 'a']] as const) {
-        assert.throws(() => reopened.get('Secret', ns, name), (err: unknown) => isSidestashError(err, 'SIDESTASH_CORRUPT_FILE') && err.message.includes(`${ns}/${name}`));
+        await assert.rejects(async () => reopened.get('Secret', ns, name), (err: unknown) => isSidestashError(err, 'SIDESTASH_CORRUPT_FILE') && err.message.includes(`${ns}/${name}`));
       }
     } finally {
       reopened.close();
     }
   });
 
-  it('written in plaintext by an earlier version are sealed on opening and scrubbed from the file', () => {
+  it('written in plaintext by an earlier version are sealed on opening and scrubbed from the file', async () => {
     const db = join(dir.path, 'legacy', 'c.db');
     mkdirSync(join(dir.path, 'legacy'));
     // The schema and writes of the version before encryption, with raw sqlite.
@@ -137,7 +138,7 @@ describe('Secrets at rest', () => {
     const insert = old.prepare('INSERT INTO resources (kind, namespace, name, doc, resource_version) VALUES (?, ?, ?, ?, ?)');
     for (let i = 0; i < 3; i++) {
       const s = secret(`legacy-${i}`, `legacy-plaintext-pw-${i}`, i === 2 ? 'prod' : 'default');
-      s.metadata.resourceVersion = i + 1;
+      s.metadata.resourceVersion = String(i + 1);
       insert.run('Secret', s.metadata.namespace, s.metadata.name, JSON.stringify(s), i + 1);
     }
     insert.run('AppBinding', 'default', 'shop', JSON.stringify({ apiVersion: 'sidestash.io/v1', kind: 'AppBinding', metadata: { name: 'shop', namespace: 'default', resourceVersion: 4 }, spec: { clientConfig: { socket: '/s' }, secret: { name: 'legacy-0' } } }), 4);
@@ -150,16 +151,16 @@ describe('Secrets at rest', () => {
     try {
       assert.equal(store.opened.secretsSealed, 3);
       for (const f of [db, `${db}-wal`, `${db}-shm`]) if (existsSync(f)) assert.ok(!readFileSync(f).includes('legacy-plaintext-pw'), `${f} still holds plaintext`);
-      assert.deepEqual(store.list<{ stringData: Record<string, string> }, unknown>('Secret').map((s) => [s.metadata.namespace, s.spec.stringData.password]), [['default', 'legacy-plaintext-pw-0'], ['default', 'legacy-plaintext-pw-1'], ['prod', 'legacy-plaintext-pw-2']]);
-      assert.equal(store.get('AppBinding', 'default', 'shop')!.metadata.resourceVersion, 4);
-      const updated = store.put(secret('legacy-1', 'new-pw'));
-      assert.equal(updated.metadata.resourceVersion, 5);
+      assert.deepEqual((await store.list<{ stringData: Record<string, string> }, unknown>('Secret')).map((s) => [s.metadata.namespace, s.spec.stringData.password]), [['default', 'legacy-plaintext-pw-0'], ['default', 'legacy-plaintext-pw-1'], ['prod', 'legacy-plaintext-pw-2']]);
+      assert.equal((await store.get('AppBinding', 'default', 'shop'))!.metadata.resourceVersion, '4', 'versions are strings now (opaque, as in Kubernetes)');
+      const updated = (await upsert(store, secret('legacy-1', 'new-pw')));
+      assert.equal(updated.metadata.resourceVersion, '5');
     } finally {
       store.close();
     }
     const again = new Store(db, { encryptionKey: key });
     assert.equal(again.opened.secretsSealed, 0);
-    assert.equal(again.get<{ stringData: Record<string, string> }, unknown>('Secret', 'default', 'legacy-1')!.spec.stringData.password, 'new-pw');
+    assert.equal((await again.get<{ stringData: Record<string, string> }, unknown>('Secret', 'default', 'legacy-1'))!.spec.stringData.password, 'new-pw');
     again.close();
   });
 });
