@@ -217,6 +217,7 @@ describe('controller', () => {
     const running = await call(base, 'GET', `/api/v1/backupsessions/${name}`);
     assert.equal(running.body.status.phase, 'Running', 'progress keeps the lease alive');
     assert.equal(running.body.status.progress.etaSeconds, 5);
+    assert.equal(running.body.status.progress.percent, 20, 'the last report: 200 of an estimated 1000 bytes (for kubectl get)');
     // Lease renewal and expiry at exact instants: controller/sessions/session-manager.test.ts. Here,
     // once: the running controller's sweep fails a silent agent's session (lease 1s).
     const lost = await until(`session ${name} to fail`, async () => {

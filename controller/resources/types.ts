@@ -110,6 +110,8 @@ export interface SessionProgressStatus {
   estimatedTotalBytes?: number;
   etaSeconds?: number;
   updatedAt: string;
+  /** 0-99 while running (of the estimate), 100 once Succeeded (progress-percent.ts); for printer columns. */
+  percent?: number;
 }
 
 export interface SessionStatus {

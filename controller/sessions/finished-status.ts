@@ -19,5 +19,10 @@ export function finishedStatus(current: SessionStatus | undefined, kind: string,
   const shrink = suspiciousShrinkOf(result);
   if (shrink) status.suspiciousShrink = shrink;
   if (result.integrity !== undefined && result.phase === 'Succeeded' && kind === 'BackupSession') status.integrity = result.integrity;
+  // 100% once Succeeded (and only then), also for a session that ended before its first report.
+  if (result.phase === 'Succeeded') {
+    const done = result.bytesRead ?? status.progress?.bytesDumped ?? 0;
+    status.progress = { ...(status.progress ?? { bytesDumped: done, bytesStored: result.bytesStored ?? 0, rateBytesPerSecond: status.durationSeconds ? done / status.durationSeconds : 0 }), updatedAt: status.finishedAt!, percent: 100 };
+  }
   return status;
 }

@@ -28,6 +28,7 @@ import { backupAssignment, restoreAssignment } from './assignment.ts';
 import { AsyncMutex } from './async-mutex.ts';
 import { claimQueue } from './claim-queue.ts';
 import { configurationStatusAfter } from './configuration-outcome.ts';
+import { runningPercent } from './progress-percent.ts';
 import { finishedStatus } from './finished-status.ts';
 import { configurationOf, isSessionOf, sessionTarget } from './invoker-of.ts';
 import { recordRepositoryBackup } from './repository-stats.ts';
@@ -196,7 +197,8 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     const saved = await this.withSession(kind, ns, name, async (cur) => {
       const s = this.#checkRunning(cur, kind, ns, name, agent);
       const now = this.now();
-      return this.#setStatus(s, { ...s.status!, leaseExpiresAt: this.#iso(now + this.leaseMs), progress: { ...p, updatedAt: this.#iso(now) } });
+      const percent = runningPercent(p);
+      return this.#setStatus(s, { ...s.status!, leaseExpiresAt: this.#iso(now + this.leaseMs), progress: { ...p, updatedAt: this.#iso(now), ...(percent === undefined ? {} : { percent }) } });
     });
     this.emit('progress', saved);
     return { cancel: saved.status?.cancelRequested === true };
