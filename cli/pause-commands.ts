@@ -1,14 +1,14 @@
 // `pause CONFIG` / `resume CONFIG`: sets a BackupConfiguration's spec.paused (Stash's
 // `kubectl stash pause/resume`); and the check that a manual trigger of a paused
 // configuration is meant (--force).
-import { ErrorCodes, SidestashError } from '../common/errors.ts';
+import { ErrorCodes, SidestashError, isSidestashError } from '../common/errors.ts';
 import type { ApiClientOptions } from './api-client.ts';
 import { api } from './api-client.ts';
 
 interface Configuration {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; resourceVersion?: string };
   spec: Record<string, unknown>;
 }
 
@@ -20,16 +20,25 @@ export function withPaused(cfg: Configuration, paused: boolean): Configuration |
   const spec = { ...cfg.spec };
   if (paused) spec.paused = true;
   else delete spec.paused;
-  return { apiVersion: cfg.apiVersion, kind: cfg.kind, metadata: { name: cfg.metadata.name, namespace: cfg.metadata.namespace, ...(cfg.metadata.labels ? { labels: cfg.metadata.labels } : {}) }, spec };
+  // The version read: the controller refuses the write if the configuration changed since (CONFLICT).
+  const m = cfg.metadata;
+  return { apiVersion: cfg.apiVersion, kind: cfg.kind, metadata: { name: m.name, namespace: m.namespace, ...(m.labels ? { labels: m.labels } : {}), ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}) }, spec };
 }
 
 export async function setPaused(o: ApiClientOptions, name: string | undefined, namespace: string, paused: boolean): Promise<string> {
   if (!name) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `usage: sidestash ${paused ? 'pause' : 'resume'} CONFIG`);
-  const cfg = await api<Configuration>(o, 'GET', path(name, namespace));
-  const doc = withPaused(cfg, paused);
-  if (!doc) return `backupconfiguration/${name} already ${paused ? 'paused' : 'running on its schedule'}`;
-  await api(o, 'POST', '/api/v1/apply', doc);
-  return `backupconfiguration/${name} ${paused ? 'paused' : 'resumed'}`;
+  // Read, change, write over the version read; a change by someone else meanwhile: read again.
+  for (let attempt = 1; ; attempt++) {
+    const cfg = await api<Configuration>(o, 'GET', path(name, namespace));
+    const doc = withPaused(cfg, paused);
+    if (!doc) return `backupconfiguration/${name} already ${paused ? 'paused' : 'running on its schedule'}`;
+    try {
+      await api(o, 'POST', '/api/v1/apply', doc);
+      return `backupconfiguration/${name} ${paused ? 'paused' : 'resumed'}`;
+    } catch (err) {
+      if (!isSidestashError(err, ErrorCodes.CONFLICT) || attempt >= 5) throw err;
+    }
+  }
 }
 
 /** Refuses (usage error, exit 2) a manual trigger of a paused configuration without --force. */

@@ -30,6 +30,22 @@ interface Planned {
   resource: Resource;
 }
 
+/**
+ * A document that carries metadata.resourceVersion is applied only over that version, as the
+ * Kubernetes API server does (a read-modify-write such as `sidestash pause` loses no concurrent
+ * change): another version is CONFLICT (retryable: read again), and a version for an object
+ * that does not exist is refused. Without one, apply writes over whatever is stored.
+ */
+function checkVersionPrecondition(input: Resource, existing: Resource | undefined, inThisApply: boolean): void {
+  const wanted = input.metadata.resourceVersion as unknown;
+  if (wanted === undefined || wanted === null || wanted === '' || inThisApply) return;
+  const what = `${input.kind} ${input.metadata.namespace ?? DEFAULT_NAMESPACE}/${input.metadata.name}`;
+  if (!existing) throw new SidestashError(ErrorCodes.NOT_FOUND, `${what} does not exist, so it cannot be applied over resourceVersion ${JSON.stringify(String(wanted))}; leave metadata.resourceVersion out to create it`);
+  if (String(wanted) !== String(existing.metadata.resourceVersion)) {
+    throw new SidestashError(ErrorCodes.CONFLICT, `${what} has been modified (resourceVersion ${JSON.stringify(String(existing.metadata.resourceVersion))}, the document names ${JSON.stringify(String(wanted))}); read it again and apply your change to the latest version`, { retryable: true });
+  }
+}
+
 const keyOf = (r: Pick<Resource, 'kind' | 'metadata'>): string => `${r.kind}/${r.metadata.namespace}/${r.metadata.name}`;
 
 export class ResourceService {
@@ -86,6 +102,7 @@ export class ResourceService {
     const key = keyOf({ kind: input.kind, metadata });
     const before = [...earlier].reverse().find((p) => p.key === key)?.resource;
     const existing = before ?? (await this.#store.get<Record<string, unknown>, Record<string, unknown>>(input.kind, namespace, input.metadata.name));
+    checkVersionPrecondition(input, existing, before !== undefined);
     if (existing && JSON.stringify(existing.spec) === JSON.stringify(input.spec) && JSON.stringify(existing.metadata.labels) === JSON.stringify(metadata.labels)) {
       return { outcome: 'unchanged', key, resource: existing };
     }

@@ -1,0 +1,42 @@
+// apply over a named resourceVersion: the Kubernetes precondition that keeps read-modify-write
+// (sidestash pause/resume, an edited `get -o yaml`) from losing a change made meanwhile.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { isSidestashError } from '../../common/errors.ts';
+import { SqliteStore } from '../store/sqlite-store.ts';
+import { ResourceService } from './resource-service.ts';
+
+const secret = (value: string, resourceVersion?: string) => ({
+  apiVersion: 'sidestash.io/v1',
+  kind: 'Secret',
+  metadata: { name: 's', namespace: 'default', ...(resourceVersion === undefined ? {} : { resourceVersion }) },
+  spec: { stringData: { k: value } },
+});
+
+describe('apply with metadata.resourceVersion', () => {
+  const store = new SqliteStore(':memory:', { encryptionKey: { text: Buffer.alloc(32, 7).toString('base64'), setting: 'a test key' } });
+  after(() => store.close());
+  const service = new ResourceService(store);
+  const stored = async () => (await store.get('Secret', 'default', 's'))!;
+
+  it('is refused for an object that does not exist (nothing is created)', async () => {
+    await assert.rejects(service.apply(secret('a', '7')), (e) => isSidestashError(e, 'SIDESTASH_NOT_FOUND'));
+    assert.equal(await store.get('Secret', 'default', 's'), undefined);
+  });
+
+  it('writes over the version named, and refuses (CONFLICT, retryable) a version that changed since', async () => {
+    await service.apply(secret('a'));
+    const v1 = (await stored()).metadata.resourceVersion!;
+    await service.apply(secret('b', v1));
+    const v2 = (await stored()).metadata.resourceVersion!;
+    assert.notEqual(v2, v1);
+    await assert.rejects(service.apply(secret('c', v1)), (e) => isSidestashError(e, 'SIDESTASH_CONFLICT') && (e as { retryable?: boolean }).retryable === true);
+    assert.deepEqual((await stored()).spec, { stringData: { k: 'b' } }, 'the stale write changed nothing');
+    assert.equal((await stored()).metadata.resourceVersion, v2);
+  });
+
+  it('without a version, apply writes over whatever is stored', async () => {
+    await service.apply(secret('d'));
+    assert.deepEqual((await stored()).spec, { stringData: { k: 'd' } });
+  });
+});
