@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { specSchemas } from '../controller/resources/schemas.ts';
-import { CRD_KINDS, crdFiles, crdObject } from '../scripts/crds/crd-manifests.ts';
+import { SIDESTASH_CRD_KINDS, crdFiles, crdObject } from '../scripts/crds/crd-manifests.ts';
 import { toStructural } from '../scripts/crds/structural-schema.ts';
 import type { Schema } from '../scripts/crds/structural-schema.ts';
 import { CRD_DIR, staleCrdFiles } from '../scripts/generate-crds.ts';
@@ -45,8 +45,8 @@ describe('generated CRDs', () => {
       const items = s.items ? paths(s.items as Schema, `${at}[]`) : [];
       return [...own, ...items];
     };
-    assert.deepEqual(CRD_KINDS, ['Repository', 'AppBinding', 'BackupConfiguration', 'BackupSession', 'RestoreSession']);
-    for (const kind of CRD_KINDS) {
+    assert.deepEqual(SIDESTASH_CRD_KINDS, ['Repository', 'AppBinding', 'BackupConfiguration', 'BackupSession', 'RestoreSession']);
+    for (const kind of SIDESTASH_CRD_KINDS) {
       const crd = parse(crdFiles().get(`${(crdObject(kind).object.metadata as { name: string }).name}.yaml`)!) as any;
       const spec = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec as Schema;
       assert.deepEqual(paths(spec, 'spec'), paths(specSchemas[kind] as Schema, 'spec'), kind);

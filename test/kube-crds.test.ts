@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { validateResource } from '../controller/resources/validate.ts';
-import { CRD_KINDS, PRINTER_COLUMNS, SHORT_NAMES } from '../scripts/crds/crd-manifests.ts';
+import { SIDESTASH_CRD_KINDS, PRINTER_COLUMNS, SHORT_NAMES } from '../scripts/crds/crd-manifests.ts';
 import { startKubeApiServer } from './helpers/kube-apiserver.ts';
 import type { KubeApiServer } from './helpers/kube-apiserver.ts';
 
@@ -43,7 +43,7 @@ describe('CRDs on a real API server', () => {
   it('installs one Established CRD per kind, with a status subresource and the sidestash category', async () => {
     const list = JSON.parse(await kube.kubectlOk(['get', 'crd', '-o', 'json'])) as { items: any[] };
     const ours = list.items.filter((c) => c.spec.group === 'sidestash.io');
-    assert.deepEqual(ours.map((c) => c.spec.names.kind).sort(), [...CRD_KINDS].sort());
+    assert.deepEqual(ours.map((c) => c.spec.names.kind).sort(), [...SIDESTASH_CRD_KINDS].sort());
     for (const c of ours) {
       assert.ok(c.status.conditions.some((x: any) => x.type === 'Established' && x.status === 'True'), c.metadata.name);
       assert.ok(c.status.conditions.some((x: any) => x.type === 'NamesAccepted' && x.status === 'True'), `${c.metadata.name}: names accepted`);

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { publishCaBundle } from '../controller/webhook/ca-bundle-publisher.ts';
 import { AGENT_CONTAINER, ANNOTATIONS } from '../controller/webhook/injector.ts';
-import { CRD_KINDS } from '../scripts/crds/crd-manifests.ts';
+import { SIDESTASH_CRD_KINDS } from '../scripts/crds/crd-manifests.ts';
 import { chartControllerEnv } from './helpers/chart-controller.ts';
 import { startKubeApiServer } from './helpers/kube-apiserver.ts';
 import type { KubeApiServer, KubectlResult } from './helpers/kube-apiserver.ts';
@@ -69,6 +69,8 @@ describe('helm install into a real API server', () => {
     assert.match((await helm(['list', '-n', RELEASE_NS, '-a'])).stdout, /sidestash\s.*\sfailed\s/);
     const u = await helm(['uninstall', RELEASE, '-n', RELEASE_NS]);
     assert.equal(u.code, 0, u.stderr);
+    // Helm installed crds/ before failing, and never deletes them: custom resources outlive a release.
+    assert.equal((await kube.kubectl(['get', 'crd', 'backupsessions.sidestash.io'])).code, 0);
   });
 
   it("installs with the README's command once the namespace exists: CRDs first, then every object of the release", async () => {
@@ -79,7 +81,7 @@ describe('helm install into a real API server', () => {
 
     await kube.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/component=crd']);
     const crds = (await getJson(['get', 'crd'])).items.filter((c: any) => c.spec.group === 'sidestash.io').map((c: any) => c.spec.names.kind);
-    assert.deepEqual(crds.sort(), [...CRD_KINDS].sort());
+    assert.deepEqual(crds.sort(), [...SIDESTASH_CRD_KINDS].sort());
 
     // Every object of the manifest Helm applied is in the API server.
     const manifest = parseAllDocuments((await helm(['get', 'manifest', RELEASE, '-n', RELEASE_NS])).stdout).map((d) => d.toJS()).filter(Boolean) as { kind: string; apiVersion: string; metadata: { name: string; namespace?: string } }[];
