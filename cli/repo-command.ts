@@ -58,9 +58,28 @@ const REPO_OPTIONS = {
   'new-password-file': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
+/**
+ * `--keep-last -1` as restic (pflag) reads it: a value option takes the next word even when it
+ * starts with a dash, which node's parseArgs refuses as ambiguous. Only a negative integer after
+ * a --keep-* option is joined (`--keep-last=-1`); parseKeepCount then accepts -1 and refuses others.
+ */
+function joinNegativeKeepCounts(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return [...out, ...argv.slice(i)];
+    const next = argv[i + 1];
+    if (/^--keep-(last|hourly|daily|weekly|monthly|yearly)$/.test(a) && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 function parseRepoArgs(argv: string[]) {
   try {
-    return parseArgs({ args: argv, allowPositionals: true, options: REPO_OPTIONS });
+    return parseArgs({ args: joinNegativeKeepCounts(argv), allowPositionals: true, options: REPO_OPTIONS });
   } catch (err) {
     // node's parseArgs errors (unknown option, missing value) are usage errors: exit code 2.
     throw fromParseArgsError(err, optionNames(REPO_OPTIONS), 'sidestash repo');
