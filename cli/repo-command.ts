@@ -20,6 +20,7 @@ import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
 import { backendCredentials } from './repo-backend-env.ts';
 import { parseKeepCount, resolvePassword, resolveRepository } from './repo-credentials.ts';
 import { REPO_USAGE as USAGE, REPO_VERBS } from './repo-help.ts';
+import { commandSource } from './stdin-command-source.ts';
 import { stdinSource } from './stdin-source.ts';
 import { didYouMean } from '../common/did-you-mean.ts';
 import { fromParseArgsError, optionNames, usageError, wantsHelp } from './usage-error.ts';
@@ -37,6 +38,7 @@ const REPO_OPTIONS = {
   cacert: { type: 'string', multiple: true },
   option: { type: 'string', short: 'o', multiple: true },
   'stdin-filename': { type: 'string', default: 'dumpfile.sql' },
+  'stdin-from-command': { type: 'boolean' },
   host: { type: 'string' },
   tag: { type: 'string', multiple: true },
   'keep-last': { type: 'string' },
@@ -136,7 +138,8 @@ async function runVerb(command: string, rest: string[], values: RepoValues, back
   const repo = await Repository.open(backend, pw, opts);
   switch (command) {
     case 'backup': {
-      const res = await writeSnapshot(repo, stdinSource(), { filename: values['stdin-filename']!, ...(values.host ? { hostname: values.host } : {}), ...(values.tag ? { tags: values.tag } : {}), signal });
+      const source = values['stdin-from-command'] ? commandSource(rest, signal) : stdinSource();
+      const res = await writeSnapshot(repo, source, { filename: values['stdin-filename']!, ...(values.host ? { hostname: values.host } : {}), ...(values.tag ? { tags: values.tag } : {}), signal });
       out(res);
       return 0;
     }
