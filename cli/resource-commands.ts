@@ -46,6 +46,8 @@ async function readStdin(): Promise<string> {
 export async function remove(o: ApiClientOptions, kind: string | undefined, name: string | undefined, namespace: string, force = false): Promise<string> {
   if (!name) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'delete needs KIND NAME');
   const p = plural(kind);
+  // The API has no such route: without this, "no route for /api/v1/agents/NAME".
+  if (p === 'agents') throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'delete does not take agents: an agent deregisters when it stops; to keep one out, revoke its enrolment token ("sidestash agenttoken revoke ID")');
   const res = await api<{ warnings?: unknown }>(o, 'DELETE', `/api/v1/${p}/${encodeURIComponent(name)}?namespace=${encodeURIComponent(namespace)}${force ? '&force=true' : ''}`);
   printWarnings(res?.warnings);
   return `${singular(p)}/${name} deleted`;
