@@ -37,7 +37,7 @@ function sourceHostHint(all: readonly Snapshot[]): string {
   const hosts = sourceHostsOf(all);
   if (hosts.length === 0) return '';
   const each = hosts.map((h) => `${JSON.stringify(h.host)} (${h.count}, newest ${h.newest.id.slice(0, 8)} of ${h.newest.time})`).join(', ');
-  return `; it holds ${hosts.reduce((n, h) => n + h.count, 0)} snapshot(s) of ${STASH_DUMP_PATH} not written by sidestash (as Stash writes them), with hostname ${each}: set spec.sourceHost to the host to restore its newest (Stash's default host is "host-0"), or name the snapshot by id`;
+  return `; it holds ${hosts.reduce((n, h) => n + h.count, 0)} snapshot(s) of ${STASH_DUMP_PATH} not written by sidestash (as Stash writes them), with hostname ${each}: set spec.sourceHost (the CLI: restore --source-host HOST) to the host to restore its newest (Stash's default host is "host-0"), or name the snapshot by id`;
 }
 
 /** `latest` of a RestoreSession's sourceHost: the newest Stash-written dump of that host. */

@@ -11,7 +11,9 @@ const API_OPTIONS = ['--url', '--token', '-n', '--namespace', '--log-format', '-
 function wordsFor(name: string): { first: string[]; later: string[] } {
   const c = COMMANDS[name]!;
   const options = [...(c.options ?? []), ...(c.api ? API_OPTIONS : ['--help'])];
-  if (['get', 'describe', 'delete'].includes(name)) return { first: KINDS, later: options };
+  if (name === 'get') return { first: KINDS, later: options };
+  // describe and delete refuse agents (describe-command.ts, resource-commands.ts).
+  if (name === 'describe' || name === 'delete') return { first: KINDS.filter((k) => k !== 'agents'), later: options };
   if (name === 'cancel' || name === 'wait') return { first: ['backupsession', 'restoresession'], later: options };
   if (name === 'completion') return { first: ['bash', 'zsh'], later: [] };
   if (name === 'help') return { first: Object.keys(COMMANDS), later: [] };

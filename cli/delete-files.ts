@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { ErrorCodes, SidestashError, isSidestashError } from '../common/errors.ts';
 import type { ApiClientOptions } from './api-client.ts';
 import { api } from './api-client.ts';
-import { plural } from './resource-commands.ts';
+import { plural, singular } from './resource-commands.ts';
 
 export interface PlannedDelete {
   plural: string;
@@ -57,7 +57,7 @@ export async function deleteFiles(o: ApiClientOptions, files: string[], namespac
   for (const d of planned) {
     try {
       await api(o, 'DELETE', `/api/v1/${d.plural}/${encodeURIComponent(d.name)}?namespace=${encodeURIComponent(d.namespace)}`);
-      write(`${d.plural}/${d.name} deleted`);
+      write(`${singular(d.plural)}/${d.name} deleted`);
     } catch (err) {
       if (ignoreNotFound && isSidestashError(err, ErrorCodes.NOT_FOUND)) continue;
       failures.push(`${d.origin} (${d.plural}/${d.name}): ${(err as Error).message}`);

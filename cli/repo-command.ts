@@ -20,6 +20,7 @@ import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
 import { backendCredentials } from './repo-backend-env.ts';
 import { parseKeepCount, resolvePassword, resolveRepository } from './repo-credentials.ts';
 import { REPO_USAGE as USAGE, REPO_VERBS } from './repo-help.ts';
+import { commandSource } from './stdin-command-source.ts';
 import { stdinSource } from './stdin-source.ts';
 import { didYouMean } from '../common/did-you-mean.ts';
 import { fromParseArgsError, optionNames, usageError, wantsHelp } from './usage-error.ts';
@@ -37,6 +38,7 @@ const REPO_OPTIONS = {
   cacert: { type: 'string', multiple: true },
   option: { type: 'string', short: 'o', multiple: true },
   'stdin-filename': { type: 'string', default: 'dumpfile.sql' },
+  'stdin-from-command': { type: 'boolean' },
   host: { type: 'string' },
   tag: { type: 'string', multiple: true },
   'keep-last': { type: 'string' },
@@ -58,9 +60,28 @@ const REPO_OPTIONS = {
   'new-password-file': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
+/**
+ * `--keep-last -1` as restic (pflag) reads it: a value option takes the next word even when it
+ * starts with a dash, which node's parseArgs refuses as ambiguous. Only a negative integer after
+ * a --keep-* option is joined (`--keep-last=-1`); parseKeepCount then accepts -1 and refuses others.
+ */
+function joinNegativeKeepCounts(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return [...out, ...argv.slice(i)];
+    const next = argv[i + 1];
+    if (/^--keep-(last|hourly|daily|weekly|monthly|yearly)$/.test(a) && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 function parseRepoArgs(argv: string[]) {
   try {
-    return parseArgs({ args: argv, allowPositionals: true, options: REPO_OPTIONS });
+    return parseArgs({ args: joinNegativeKeepCounts(argv), allowPositionals: true, options: REPO_OPTIONS });
   } catch (err) {
     // node's parseArgs errors (unknown option, missing value) are usage errors: exit code 2.
     throw fromParseArgsError(err, optionNames(REPO_OPTIONS), 'sidestash repo');
@@ -117,7 +138,8 @@ async function runVerb(command: string, rest: string[], values: RepoValues, back
   const repo = await Repository.open(backend, pw, opts);
   switch (command) {
     case 'backup': {
-      const res = await writeSnapshot(repo, stdinSource(), { filename: values['stdin-filename']!, ...(values.host ? { hostname: values.host } : {}), ...(values.tag ? { tags: values.tag } : {}), signal });
+      const source = values['stdin-from-command'] ? commandSource(rest, signal) : stdinSource();
+      const res = await writeSnapshot(repo, source, { filename: values['stdin-filename']!, ...(values.host ? { hostname: values.host } : {}), ...(values.tag ? { tags: values.tag } : {}), signal });
       out(res);
       return 0;
     }

@@ -20,6 +20,11 @@ export function plural(kind: string | undefined): string {
   return p;
 }
 
+/** The kind as apply and `get -o name` print it (`repository/NAME`): the plural's singular. */
+export function singular(pluralName: string): string {
+  return pluralName === 'repositories' ? 'repository' : pluralName.replace(/s$/, '');
+}
+
 /** All files in one request: all or nothing (apply-files.ts); the controller's warnings go to stderr. */
 export async function applyFiles(o: ApiClientOptions, files: string[]): Promise<string> {
   return (await import('./apply-files.ts')).applyFiles(o, files, readStdin, printWarnings);
@@ -41,7 +46,9 @@ async function readStdin(): Promise<string> {
 export async function remove(o: ApiClientOptions, kind: string | undefined, name: string | undefined, namespace: string, force = false): Promise<string> {
   if (!name) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'delete needs KIND NAME');
   const p = plural(kind);
+  // The API has no such route: without this, "no route for /api/v1/agents/NAME".
+  if (p === 'agents') throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'delete does not take agents: an agent deregisters when it stops; to keep one out, revoke its enrolment token ("sidestash agenttoken revoke ID")');
   const res = await api<{ warnings?: unknown }>(o, 'DELETE', `/api/v1/${p}/${encodeURIComponent(name)}?namespace=${encodeURIComponent(namespace)}${force ? '&force=true' : ''}`);
   printWarnings(res?.warnings);
-  return `${p}/${name} deleted`;
+  return `${singular(p)}/${name} deleted`;
 }

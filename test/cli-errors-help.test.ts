@@ -174,6 +174,21 @@ describe('help, version and completion need no token and no server', () => {
     assert.equal(connections, 0, 'no command connected to a server');
   });
 
+  it('describe and delete refuse agents before contacting the server; completion does not offer them there', async () => {
+    for (const verb of ['describe', 'delete']) {
+      const r = await runCliProcess([verb, 'agent', 'edge-1'], { env });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`${verb} does not take agents`));
+    }
+    assert.equal(connections, 0, 'refused before any request');
+    const script = await runCliProcess(['completion', 'bash'], {});
+    await writeFile(file('kinds.bash'), script.stdout);
+    const complete = async (...words: string[]) => (await promisify(execFile)('bash', ['-c', `source ${JSON.stringify(file('kinds.bash'))}; COMP_WORDS=(${words.join(' ')}); COMP_CWORD=${words.length - 1}; _sidestash; echo "\${COMPREPLY[*]}"`])).stdout.trim();
+    assert.equal(await complete('sidestash', 'get', 'a'), 'appbindings agents');
+    assert.equal(await complete('sidestash', 'describe', 'a'), 'appbindings');
+    assert.equal(await complete('sidestash', 'delete', 'a'), 'appbindings');
+  });
+
   it('`controller --help` and `agent --help` start nothing (no configuration needed)', async () => {
     for (const c of ['controller', 'agent']) {
       const r = await runCliProcess([c, '--help'], { env: { SIDESTASH_LISTEN: 'nowhere' } });

@@ -181,7 +181,7 @@ describe('get, pause, resume and delete -f through the CLI process', () => {
 
     const deleted = await cli('delete', '-f', file);
     assert.equal(deleted.code, 0, deleted.stderr);
-    assert.equal(deleted.stdout, 'secrets/extra-1 deleted\nsecrets/extra-2 deleted\n');
+    assert.equal(deleted.stdout, 'secret/extra-1 deleted\nsecret/extra-2 deleted\n');
     assert.doesNotMatch((await cli('get', 'secrets', '-A', '-o', 'name')).stdout, /extra-/);
     const again = await cli('delete', '-f', file);
     assert.equal(again.code, 1);

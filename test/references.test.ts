@@ -146,7 +146,7 @@ describe('references between resources (controller process, API and CLI)', () =>
   it('--force (CLI) and ?force=true (API) delete what is in use, warn, and the users show it missing', async () => {
     const cli = await runCli(['delete', 'repository', 'late-repo', '--force'], controller.cliEnv);
     assert.equal(cli.code, 0, cli.stderr);
-    assert.equal(cli.stdout.trim(), 'repositories/late-repo deleted');
+    assert.equal(cli.stdout.trim(), 'repository/late-repo deleted');
     assert.equal(cli.stderr.trim(), 'Warning: Repository default/late-repo was in use by BackupConfiguration default/early (spec.repository.name), RestoreSession default/restore-pending (spec.repository.name); their sessions fail until it is created again');
     assert.deepEqual(await missing('backupconfigurations', 'early'), [{ kind: 'Repository', name: 'late-repo', field: 'spec.repository.name' }]);
     assert.deepEqual(await missing('restoresessions', 'restore-pending'), [{ kind: 'Repository', name: 'late-repo', field: 'spec.repository.name' }, { kind: 'AppBinding', name: 'other-db', field: 'spec.target.ref.name' }]);

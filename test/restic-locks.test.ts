@@ -143,7 +143,7 @@ describe('restic-exact locks and credentials, real processes', () => {
     assert.equal(after.code, 0, after.stderr);
   });
 
-  it('password files, RESTIC_PASSWORD_COMMAND and RESTIC_REPOSITORY_FILE are read as restic reads them; --keep-* takes "unlimited"', async () => {
+  it('password files, RESTIC_PASSWORD_COMMAND and RESTIC_REPOSITORY_FILE are read as restic reads them; --keep-* takes "unlimited" and -1 (also as its own word)', async () => {
     const path = join(dir.path, 'creds');
     await Repository.init(new LocalBackend(path), PASSWORD, fastKdf);
     const pwFile = join(dir.path, 'pw');
@@ -176,6 +176,16 @@ describe('restic-exact locks and credentials, real processes', () => {
     const forget = sidestash(['forget', '--keep-last', 'unlimited', '--keep-daily', '1'], { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD });
     assert.equal((await forget.exited).code, 0, forget.stderr());
     assert.deepEqual((JSON.parse(forget.stdout()) as { remove: unknown[] }).remove, []);
+    // -1 as its own word, as restic (pflag) takes it and README.md writes it.
+    const minusOne = ['forget', '--keep-last', '-1', '--keep-daily', '1', '--dry-run'];
+    const byRestic = await restic(path, PASSWORD, minusOne);
+    assert.equal(byRestic.code, 0, byRestic.stderr);
+    const spaced = sidestash(minusOne, { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD });
+    assert.equal((await spaced.exited).code, 0, spaced.stderr());
+    assert.deepEqual((JSON.parse(spaced.stdout()) as { remove: unknown[] }).remove, []);
+    const minusTwo = sidestash(['forget', '--keep-last', '-2', '--dry-run'], { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD });
+    assert.equal((await minusTwo.exited).code, 2);
+    assert.match(minusTwo.stderr(), /--keep-last must be a non-negative integer or \\"unlimited\\", not \\"-2\\"/);
     for (const bad of ['-2', '', '1.5', '0x10', 'all']) {
       const run = sidestash(['forget', `--keep-last=${bad}`, '--dry-run'], { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD });
       assert.equal((await run.exited).code, 2, `--keep-last ${JSON.stringify(bad)}`);

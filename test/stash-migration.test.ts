@@ -100,7 +100,7 @@ describe('migration from Stash: restore a Stash-written repository, then back up
     assert.match(message, /no snapshot of default\/shop-db/);
     assert.match(message, /"sample-mariadb-alias" \(1, newest [0-9a-f]{8}/);
     assert.match(message, new RegExp(`"host-0" \\(2, newest ${stashNew.slice(0, 8)}`));
-    assert.match(message, /set spec\.sourceHost/);
+    assert.match(message, /set spec\.sourceHost \(the CLI: restore --source-host HOST\) to the host/);
     assert.equal(await checksums(db), live, 'a refused restore changes nothing');
 
     // sourceHost goes with latest only: refused on apply.
