@@ -32,7 +32,9 @@ const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.cre
  */
 export const SHORT_NAMES: Record<CrdKind, string[]> = {
   Repository: ['repo'],
-  AppBinding: [],
+  AppBinding: [
+    "spec.clientConfig: sidestash's socket/host/port or Stash's service/url, not both; service.namespace only the AppBinding's own; a url's port at most 65535 (stash-spelling.ts)",
+  ],
   BackupConfiguration: ['bc'],
   BackupSession: ['bs'],
   RestoreSession: ['restore'],
@@ -93,7 +95,9 @@ export const NOT_IN_CRD_SCHEMA: Record<'all' | CrdKind, string[]> = {
     'unknown fields: the API server prunes them; kubectl (--validate=strict, its default) and server-side apply refuse them with the field path',
   ],
   Repository: ['spec.backend.local.path: plain, absolute, normalised, outside system trees (common/backend/local/repository-path.ts)'],
-  AppBinding: [],
+  AppBinding: [
+    "spec.clientConfig: sidestash's socket/host/port or Stash's service/url, not both; service.namespace only the AppBinding's own; a url's port at most 65535 (stash-spelling.ts)",
+  ],
   BackupConfiguration: [
     'spec.schedule: cron fields and values (croner); spec.timezone: a time zone the runtime knows',
     "spec.dumpArgs: each option against mariadb-dump's table and the allow-list (common/dump-args.ts)",
@@ -102,7 +106,9 @@ export const NOT_IN_CRD_SCHEMA: Record<'all' | CrdKind, string[]> = {
     'spec.integrityCheck.readDataSubset: "n/m" or "x%" (integrity-rules.ts)',
   ],
   BackupSession: [],
-  RestoreSession: ['spec.sourceHost: only with snapshot latest (restore-rules.ts)', 'spec.timeout: at least 1s and at most 168h (timeout-rules.ts)'],
+  RestoreSession: [
+    "spec.target.rules (Stash's spelling) or spec.snapshot/spec.sourceHost, not both (stash-spelling.ts)",
+    'spec.sourceHost, spec.target.rules[0].sourceHost: only with snapshot latest (stash-spelling.ts)', 'spec.timeout: at least 1s and at most 168h (timeout-rules.ts)'],
 };
 
 function lowerFirst(s: string): string {
