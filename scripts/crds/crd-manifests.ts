@@ -32,9 +32,7 @@ const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.cre
  */
 export const SHORT_NAMES: Record<CrdKind, string[]> = {
   Repository: ['repo'],
-  AppBinding: [
-    "spec.clientConfig: sidestash's socket/host/port or Stash's service/url, not both; service.namespace only the AppBinding's own; a url's port at most 65535 (stash-spelling.ts)",
-  ],
+  AppBinding: [],
   BackupConfiguration: ['bc'],
   BackupSession: ['bs'],
   RestoreSession: ['restore'],
@@ -108,7 +106,9 @@ export const NOT_IN_CRD_SCHEMA: Record<'all' | CrdKind, string[]> = {
   BackupSession: [],
   RestoreSession: [
     "spec.target.rules (Stash's spelling) or spec.snapshot/spec.sourceHost, not both (stash-spelling.ts)",
-    'spec.sourceHost, spec.target.rules[0].sourceHost: only with snapshot latest (stash-spelling.ts)', 'spec.timeout: at least 1s and at most 168h (timeout-rules.ts)'],
+    'spec.sourceHost, spec.target.rules[0].sourceHost: only with snapshot latest (stash-spelling.ts)',
+    'spec.timeout: at least 1s and at most 168h (timeout-rules.ts)',
+  ],
 };
 
 function lowerFirst(s: string): string {
