@@ -122,6 +122,8 @@ export const specSchemas: Record<Kind, Schema> = {
       // readDataSubset's meaning ("n/m" or "x%") is checked on apply (integrity-rules.ts).
       integrityCheck: obj({ enabled: { type: 'boolean' }, readDataSubset: { type: 'string', maxLength: 32 }, readDataInterval: duration }),
       task: task(BACKUP_TASK_PATTERN),
+      // Stash's spelling of timeout (stash-spelling.ts).
+      timeOut: duration,
     },
     ['schedule', 'repository', 'target'],
   ),
@@ -149,6 +151,7 @@ export const specSchemas: Record<Kind, Schema> = {
       database: str({ pattern: '^[A-Za-z0-9_$]{1,64}$' }),
       timeout: duration,
       task: task(RESTORE_TASK_PATTERN),
+      timeOut: duration,
     },
     ['repository', 'target'],
   ),

@@ -2,7 +2,7 @@
 // validation accepts Stash's fields and refuses what sidestash cannot honour, naming the field.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { appBindingAddress, parseDatabaseUrl, restoreSelection, s3EndpointUrl } from './stash-spelling.ts';
+import { appBindingAddress, parseDatabaseUrl, restoreSelection, s3EndpointUrl, sessionTimeout } from './stash-spelling.ts';
 import { validateResource } from './validate.ts';
 
 describe('parseDatabaseUrl', () => {
@@ -105,6 +105,22 @@ describe('s3EndpointUrl', () => {
   for (const [endpoint, want] of table) it(endpoint, () => assert.equal(s3EndpointUrl(endpoint), want));
 });
 
+describe('sessionTimeout', () => {
+  const table: [string, Record<string, unknown>, { timeout?: unknown; field: string } | undefined][] = [
+    ['none', {}, { timeout: undefined, field: 'spec.timeout' }],
+    ["sidestash's timeout", { timeout: '2h' }, { timeout: '2h', field: 'spec.timeout' }],
+    ["Stash's timeOut (a Go duration)", { timeOut: '1h30m0s' }, { timeout: '1h30m0s', field: 'spec.timeOut' }],
+    ['both', { timeout: '2h', timeOut: '2h' }, undefined],
+  ];
+  for (const [name, spec, want] of table) {
+    it(name, () => {
+      const r = sessionTimeout(spec);
+      if (want) assert.deepEqual(r, { ...want, problems: [] });
+      else assert.deepEqual(r.problems, [{ field: 'spec.timeOut', message: "set sidestash's spec.timeout or Stash's spec.timeOut, not both" }]);
+    });
+  }
+});
+
 const doc = (kind: string, spec: Record<string, unknown>): unknown => ({ apiVersion: 'sidestash.io/v1', kind, metadata: { name: 'x', namespace: 'shop' }, spec });
 const config = (extra: Record<string, unknown>): unknown => doc('BackupConfiguration', { schedule: '0 1 * * *', repository: { name: 'repo' }, target: { ref: { kind: 'AppBinding', name: 'db' } }, ...extra });
 const restore = (extra: Record<string, unknown>): unknown => doc('RestoreSession', { repository: { name: 'repo' }, target: { ref: { kind: 'AppBinding', name: 'db' } }, ...extra });
@@ -120,6 +136,12 @@ describe("the HTTP API's validation of Stash's fields", () => {
     ['a postgres backup task', config({ task: { name: 'postgres-backup-14.0' } }), /^spec\.task\.name: must be one of Stash's MariaDB or MySQL backup tasks.*"postgres-backup-14\.0" is a postgres task/],
     ['a restore task in a BackupConfiguration', config({ task: { name: 'mariadb-restore-10.5.8' } }), /^spec\.task\.name: must be one of Stash's MariaDB or MySQL backup tasks/],
     ["a task's params (not honoured: use spec.dumpArgs)", config({ task: { name: 'mariadb-backup-10.5.8', params: [{ name: 'args', value: '--databases shop' }] } }), /^spec\.task\.params: unknown field/],
+    ["Stash's timeOut", config({ timeOut: '1h30m0s' }), undefined],
+    ["Stash's timeOut in a RestoreSession", restore({ timeOut: '30m' }), undefined],
+    ["Stash's timeOut under 1s", config({ timeOut: '500ms' }), /^spec\.timeOut: must be at least 1s/],
+    ["Stash's timeOut over 7 days", restore({ timeOut: '200h' }), /^spec\.timeOut: must be at most 168h/],
+    ["Stash's timeOut not a duration", config({ timeOut: '2 hours' }), /^spec\.timeOut: must be a duration/],
+    ['timeout and timeOut', config({ timeout: '2h', timeOut: '2h' }), /^spec\.timeOut: set sidestash's spec\.timeout or Stash's spec\.timeOut, not both/],
     ['a MariaDB restore task', restore({ task: { name: 'mariadb-restore-10.5.8' } }), undefined],
     ['a backup task in a RestoreSession', restore({ task: { name: 'mariadb-backup-10.5.8' } }), /^spec\.task\.name: must be one of Stash's MariaDB or MySQL restore tasks/],
     ["Stash's invoker group", session({ apiGroup: 'stash.appscode.com' }), undefined],

@@ -10,6 +10,7 @@
 //   most one snapshot (latest when none), as spec.snapshot and spec.sourceHost.
 // - Repository spec.backend.s3.endpoint without a scheme (Stash: s3.amazonaws.com): https, as
 //   restic reads `s3:host/bucket`.
+// - spec.timeOut (BackupConfiguration, RestoreSession): spec.timeout.
 // - spec.task (BackupConfiguration, RestoreSession) and BackupSession spec.invoker.apiGroup are
 //   accepted by the schema (only MariaDB/MySQL tasks) and mean nothing here: sidestash runs
 //   mariadb-dump itself. Their patterns are below, with the schemas' other Stash fields.
@@ -135,6 +136,17 @@ export function restoreSelection(spec: unknown): { selection?: SnapshotSelection
 /** Why a RestoreSession takes one rule, and one snapshot: also the schema's descriptions, which its maxItems' message quotes. */
 export const ONE_RULE = "at most one rule: sidestash restores one database from one snapshot (Stash's rules per targetHosts are for workloads with several hosts)";
 export const ONE_SNAPSHOT = 'at most one snapshot (none: latest): a database is restored from one dump, as Stash passes one snapshot to restic dump';
+
+/**
+ * A session's time limit from sidestash's spec.timeout or Stash's spec.timeOut (BackupConfiguration,
+ * RestoreSession; a Go duration such as 2h or 1h30m0s, which the schema's duration pattern takes),
+ * with the field it came from.
+ */
+export function sessionTimeout(spec: unknown): { timeout?: unknown; field: string; problems: FieldError[] } {
+  const s = isObject(spec) ? spec : {};
+  if (has(s, 'timeout') && has(s, 'timeOut')) return { field: 'spec.timeOut', problems: [{ field: 'spec.timeOut', message: "set sidestash's spec.timeout or Stash's spec.timeOut, not both" }] };
+  return has(s, 'timeOut') ? { timeout: s.timeOut, field: 'spec.timeOut', problems: [] } : { timeout: s.timeout, field: 'spec.timeout', problems: [] };
+}
 
 /** The S3 endpoint as a URL: Stash's endpoint without a scheme (s3.amazonaws.com) is https. */
 export function s3EndpointUrl(endpoint: string): string {

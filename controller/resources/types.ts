@@ -92,6 +92,8 @@ export interface BackupConfigurationSpec {
   integrityCheck?: IntegrityCheckSpec;
   /** Stash's Task (a MariaDB/MySQL one): accepted and ignored. */
   task?: { name?: string };
+  /** Stash's spelling of `timeout` (read through stash-spelling.ts's sessionTimeout). */
+  timeOut?: string;
 }
 
 export interface IntegrityCheckSpec {
@@ -173,6 +175,8 @@ export interface RestoreSessionSpec {
   timeout?: string;
   /** Stash's Task (a MariaDB/MySQL one): accepted and ignored. */
   task?: { name?: string };
+  /** Stash's spelling of `timeout` (read through stash-spelling.ts's sessionTimeout). */
+  timeOut?: string;
 }
 
 export interface BackupConfigurationStatus {

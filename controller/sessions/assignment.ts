@@ -9,7 +9,7 @@ import { secretValues } from '../resources/resource-service.ts';
 import { DEFAULT_DUMP_ARGS } from '../resources/types.ts';
 import type { AppBindingSpec, BackupConfigurationSpec, BackupSessionSpec, RepositorySpec, RepositoryStatus, Resource, RestoreSessionSpec } from '../resources/types.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
-import { appBindingAddress, restoreSelection, s3EndpointUrl } from '../resources/stash-spelling.ts';
+import { appBindingAddress, restoreSelection, s3EndpointUrl, sessionTimeout } from '../resources/stash-spelling.ts';
 import type { DatabaseAddress } from '../resources/stash-spelling.ts';
 import { integrityCheckPlan } from './integrity-plan.ts';
 
@@ -43,6 +43,13 @@ function address(ab: Resource<AppBindingSpec>, ns: string, name: string): Databa
   const { address: a, problems } = appBindingAddress(ab.spec.clientConfig, ns);
   if (!a) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `AppBinding ${ns}/${name}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
   return a;
+}
+
+/** spec.timeout or Stash's spec.timeOut (stash-spelling.ts); both at once fail the session. */
+function timeoutOf(spec: BackupConfigurationSpec | RestoreSessionSpec, owner: string): string | undefined {
+  const { timeout, problems } = sessionTimeout(spec);
+  if (problems.length > 0) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `${owner}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
+  return timeout as string | undefined;
 }
 
 export function repositoryLocation(spec: RepositorySpec): string {
@@ -82,7 +89,7 @@ export async function backupAssignment(store: ResourceStore, session: Resource<B
     ...(session.metadata.uid ? { sessionUid: session.metadata.uid } : {}),
     shrinkGuardPercent: cfg.spec.shrinkGuard?.enabled === false ? 0 : (cfg.spec.shrinkGuard?.thresholdPercent ?? DEFAULT_SHRINK_GUARD_PERCENT),
   };
-  const deadlineMs = sessionDeadlineMs(cfg.spec.timeout, startedMs, `BackupConfiguration ${ns}/${cfg.metadata.name}`);
+  const deadlineMs = sessionDeadlineMs(timeoutOf(cfg.spec, `BackupConfiguration ${ns}/${cfg.metadata.name}`), startedMs, `BackupConfiguration ${ns}/${cfg.metadata.name}`);
   if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;
   // A policy that keeps nothing (stored before apply refused it) is not applied at all.
   if (cfg.spec.retentionPolicy && !retentionPolicyProblem(cfg.spec.retentionPolicy)) a.retentionPolicy = assignmentRetentionPolicy(cfg.spec.retentionPolicy);
@@ -111,7 +118,7 @@ export async function restoreAssignment(store: ResourceStore, session: Resource<
   };
   if (session.spec.database) a.databaseName = session.spec.database;
   if (selection.sourceHost) a.sourceHost = selection.sourceHost;
-  const deadlineMs = sessionDeadlineMs(session.spec.timeout, startedMs, by);
+  const deadlineMs = sessionDeadlineMs(timeoutOf(session.spec, by), startedMs, by);
   if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;
   return a;
 }

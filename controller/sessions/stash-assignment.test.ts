@@ -24,7 +24,7 @@ before(async () => {
     { kind: 'AppBinding', metadata: meta('by-url'), spec: { clientConfig: { url: 'tcp(db.example.com:3307)/' }, secret: { name: 'sample-mariadb-auth' } } },
     // As the API server stores it: its schema cannot refuse both spellings at once.
     { kind: 'AppBinding', metadata: meta('both'), spec: { clientConfig: { host: 'db', service: { name: 'sample-mariadb' } }, secret: { name: 'sample-mariadb-auth' } } },
-    { kind: 'BackupConfiguration', metadata: meta('sample-mariadb-backup'), spec: { schedule: '*/5 * * * *', task: { name: 'mariadb-backup-10.5.8' }, repository: { name: 's3-repo' }, target: { ref: { apiVersion: 'appcatalog.appscode.com/v1alpha1', kind: 'AppBinding', name: 'sample-mariadb' } }, retentionPolicy: { name: 'keep-last-5', keepLast: 5, prune: true } } },
+    { kind: 'BackupConfiguration', metadata: meta('sample-mariadb-backup'), spec: { schedule: '*/5 * * * *', task: { name: 'mariadb-backup-10.5.8' }, repository: { name: 's3-repo' }, target: { ref: { apiVersion: 'appcatalog.appscode.com/v1alpha1', kind: 'AppBinding', name: 'sample-mariadb' } }, retentionPolicy: { name: 'keep-last-5', keepLast: 5, prune: true }, timeOut: '1h30m0s' } },
   ]) await upsert(store, { apiVersion: 'sidestash.io/v1', ...doc } as Resource);
 });
 
@@ -42,6 +42,7 @@ describe("Stash's spelling in the session assignment", () => {
     assert.deepEqual({ host: a.database.host, port: a.database.port, socket: a.database.socket }, { host: 'sample-mariadb.shop.svc', port: 3306, socket: undefined });
     assert.equal(a.repository.location, 's3:https://s3.amazonaws.com/stash-demo/mariadb/sample-mariadb');
     assert.equal(a.invoker, 'sample-mariadb-backup');
+    assert.equal(a.deadlineMs, T0 + 90 * 60_000, "Stash's timeOut is the session's time limit");
     assert.deepEqual(a.dumpArgs, ['--all-databases', '--single-transaction', '--routines', '--events', '--triggers'], 'the task is ignored: the default dump');
   });
 
@@ -63,6 +64,7 @@ describe("Stash's spelling in the session assignment", () => {
     ['both spellings of the snapshot', restoreSession('sample-mariadb', { snapshot: 'latest' }, [{ snapshots: ['latest'] }]), /RestoreSession shop\/sample-mariadb-restore: spec\.target\.rules: set the snapshot with sidestash's spec\.snapshot or with Stash's spec\.target\.rules, not both/],
     ['two rules', restoreSession('sample-mariadb', {}, [{ snapshots: ['latest'] }, { snapshots: ['abcd1234'] }]), /spec\.target\.rules: must hold at most one rule/],
     ['a source host with an id', restoreSession('sample-mariadb', {}, [{ sourceHost: 'host-0', snapshots: ['abcd1234'] }]), /spec\.target\.rules\[0\]\.sourceHost: sourceHost selects the newest snapshot of a host/],
+    ['both timeout and timeOut', restoreSession('sample-mariadb', { timeout: '1h', timeOut: '1h' }), /RestoreSession shop\/sample-mariadb-restore: spec\.timeOut: set sidestash's spec\.timeout or Stash's spec\.timeOut, not both/],
     ['both spellings of the address', restoreSession('both', {}, [{ snapshots: ['latest'] }]), /AppBinding shop\/both: spec\.clientConfig: set sidestash's host or Stash's service, not both/],
   ];
   for (const [name, session, message] of refused) {

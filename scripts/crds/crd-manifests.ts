@@ -100,14 +100,14 @@ export const NOT_IN_CRD_SCHEMA: Record<'all' | CrdKind, string[]> = {
     'spec.schedule: cron fields and values (croner); spec.timezone: a time zone the runtime knows',
     "spec.dumpArgs: each option against mariadb-dump's table and the allow-list (common/dump-args.ts)",
     'spec.retentionPolicy: a policy that would keep nothing (retention-rules.ts)',
-    'spec.timeout: at least 1s and at most 168h (timeout-rules.ts)',
+    'spec.timeout (or spec.timeOut, not both): at least 1s and at most 168h (timeout-rules.ts)',
     'spec.integrityCheck.readDataSubset: "n/m" or "x%" (integrity-rules.ts)',
   ],
   BackupSession: [],
   RestoreSession: [
     "spec.target.rules (Stash's spelling) or spec.snapshot/spec.sourceHost, not both (stash-spelling.ts)",
     'spec.sourceHost, spec.target.rules[0].sourceHost: only with snapshot latest (stash-spelling.ts)',
-    'spec.timeout: at least 1s and at most 168h (timeout-rules.ts)',
+    'spec.timeout (or spec.timeOut, not both): at least 1s and at most 168h (timeout-rules.ts)',
   ],
 };
 
