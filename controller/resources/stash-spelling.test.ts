@@ -176,3 +176,25 @@ describe("the HTTP API's validation of Stash's fields", () => {
     });
   }
 });
+
+describe("Stash's fields sidestash does not take: the HTTP API says why", () => {
+  const table: [string, unknown, string, RegExp][] = [
+    ['task params', config({ task: { name: 'mariadb-backup-10.5.8', params: [{ name: 'args', value: '--databases shop' }] } }), 'spec.task.params', /^unknown field: Stash's task params are not taken; give mariadb-dump's options as spec\.dumpArgs/],
+    ['runtimeSettings', config({ runtimeSettings: { container: {} } }), 'spec.runtimeSettings', /^unknown field: sidestash streams the dump through its agent sidecar/],
+    ['interimVolumeTemplate', restore({ interimVolumeTemplate: {} }), 'spec.interimVolumeTemplate', /agent sidecar/],
+    ["a rule's paths", restore({ target: { ref: { name: 'db' }, rules: [{ paths: ['/x'] }] } }), 'spec.target.rules[0].paths', /^unknown field: a database dump is restored whole/],
+    ['a target alias', config({ target: { alias: 'db', ref: { name: 'db' } } }), 'spec.target.alias', /sourceHost/],
+    ["an AppBinding's caBundle", app({ host: 'db', caBundle: 'LS0t' }), 'spec.clientConfig.caBundle', /spec\.tls\.caSecretName/],
+    ['insecureTLS', doc('Repository', { backend: { s3: { endpoint: 's3.amazonaws.com', bucket: 'b', insecureTLS: true }, storageSecretName: 's' } }), 'spec.backend.s3.insecureTLS', /CA_CERT_DATA/],
+    ['a gcs backend', doc('Repository', { backend: { gcs: { bucket: 'b' }, storageSecretName: 's' } }), 'spec.backend.gcs', /^unknown field: this Stash backend is not supported/],
+    // Any other unknown field: the closest known one, as before.
+    ['a typo', config({ schedulle: '0 1 * * *' }), 'spec.schedulle', /^unknown field.*schedule/],
+  ];
+  for (const [name, d, field, want] of table) {
+    it(name, () => {
+      const e = validateResource(d).find((x) => x.field === field);
+      assert.ok(e, JSON.stringify(validateResource(d)));
+      assert.match(e.message, want);
+    });
+  }
+});

@@ -16,6 +16,7 @@ import { didYouMean } from '../../common/did-you-mean.ts';
 import { patternMessage } from './pattern-messages.ts';
 import { scheduleProblem } from './schedule-message.ts';
 import { appBindingAddress } from './stash-spelling.ts';
+import { stashFieldHint } from './stash-field-hints.ts';
 
 export interface FieldError {
   field: string;
@@ -43,7 +44,7 @@ function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
     if (e.keyword === 'additionalProperties') {
       const unknown = String((e.params as { additionalProperty: string }).additionalProperty);
       field = join(field, unknown);
-      message = unknownFieldMessage(unknown, (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties);
+      message = stashFieldHint(field) ?? unknownFieldMessage(unknown, (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties);
     } else if (e.keyword === 'pattern') {
       // Never the regular expression: what the value must be, in words (pattern-messages.ts).
       const key = (e as { propertyName?: string }).propertyName;
