@@ -193,6 +193,17 @@ describe('kubectl get', () => {
     assert.equal(row![4], 'Succeeded');
   });
 
+  it("shows the snapshot and source host of a RestoreSession in Stash's spelling with -o wide", async () => {
+    const stash = { apiVersion: 'sidestash.io/v1', kind: 'RestoreSession', metadata: { name: 'stash-rules' }, spec: { repository: { name: 'shop-repo' }, target: { ref: { kind: 'AppBinding', name: 'shop-db' }, rules: [{ sourceHost: 'host-0', snapshots: ['latest'] }] } } };
+    await kube.kubectlOk(['apply', '-n', NS, '-f', '-'], { input: JSON.stringify(stash) });
+    const [head, row] = parseTable(await kube.kubectlOk(['-n', NS, 'get', 'restoresessions', 'stash-rules', '-o', 'wide']));
+    const cell = (name: string): string | undefined => row![head!.indexOf(name)];
+    assert.equal(cell('SNAPSHOT'), '', 'spec.snapshot is not set');
+    assert.equal(cell('RULE-SNAPSHOT'), 'latest');
+    assert.equal(cell('SOURCE-HOST'), 'host-0');
+    await kube.kubectlOk(['-n', NS, 'delete', 'restoresessions.sidestash.io', 'stash-rules']);
+  });
+
   it('lists every kind under the sidestash category', async () => {
     const restore = { apiVersion: 'sidestash.io/v1', kind: 'RestoreSession', metadata: { name: 'shop-restore' }, spec: { repository: { name: 'shop-repo' }, target: { ref: { kind: 'AppBinding', name: 'shop-db' } }, snapshot: 'latest' } };
     await kube.kubectlOk(['apply', '-n', NS, '-f', '-'], { input: JSON.stringify(restore) });

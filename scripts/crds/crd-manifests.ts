@@ -77,6 +77,8 @@ export const PRINTER_COLUMNS: Record<CrdKind, PrinterColumn[]> = {
     { name: 'Snapshot', type: 'string', jsonPath: '.spec.snapshot' },
     { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
     { name: 'Progress', type: 'number', jsonPath: '.status.progress.percent', description: 'percent of the snapshot restored' },
+    { name: 'Rule-Snapshot', type: 'string', jsonPath: '.spec.target.rules[0].snapshots[0]', description: "Stash's spelling of the snapshot (spec.target.rules)", priority: 1 },
+    { name: 'Source-Host', type: 'string', jsonPath: '.spec.target.rules[0].sourceHost', description: "Stash's spelling of the source host (spec.target.rules)", priority: 1 },
     { name: 'Duration', type: 'number', jsonPath: '.status.durationSeconds', description: 'seconds' },
     { name: 'Message', type: 'string', jsonPath: '.status.message', priority: 1 },
     age,
