@@ -3,7 +3,7 @@
 // derived from the sessions (session-events.ts). Pure: the caller fetches the related objects.
 import { stringify } from 'yaml';
 import { bytes, table } from './format.ts';
-import { agentTable, backendCell, phaseCell } from './get-tables.ts';
+import { addressCell, agentTable, backendCell, phaseCell, requestedSnapshot } from './get-tables.ts';
 import type { ListedAgent } from './get-tables.ts';
 import { integrityCell, integrityMessage } from './integrity-cells.ts';
 import { relativeTime } from './relative-time.ts';
@@ -81,7 +81,7 @@ function statusFields(item: DescribedItem, nowMs: number): [string, string | und
       return [
         ...(item.kind === 'BackupSession'
           ? ([['Configuration', str(obj(spec.invoker).name)], ['Trigger', str(spec.trigger)]] as [string, string | undefined][])
-          : ([['Repository', str(obj(spec.repository).name)], ['Target', str(obj(obj(spec.target).ref).name)], ['Snapshot asked', str(spec.snapshot) ?? 'latest'], ['Database', str(spec.database) ?? '(all)']] as [string, string | undefined][])),
+          : ([['Repository', str(obj(spec.repository).name)], ['Target', str(obj(obj(spec.target).ref).name)], ['Snapshot asked', requestedSnapshot(spec) ?? '-'], ['Database', str(spec.database) ?? '(all)']] as [string, string | undefined][])),
         ['Phase', phaseCell(st)],
         ['Error', str(e.message) ? `${str(e.code) ?? ''}: ${str(e.message)}` : undefined],
         ['Agent', str(st.agent) ?? '-'],
@@ -98,9 +98,8 @@ function statusFields(item: DescribedItem, nowMs: number): [string, string | und
       ];
     }
     case 'AppBinding': {
-      const cc = obj(spec.clientConfig);
       return [
-        ['Address', str(cc.socket) ?? (str(cc.host) ? `${str(cc.host)}:${num(cc.port) ?? 3306}` : '-')],
+        ['Address', addressCell(spec, item.metadata.namespace) ?? '-'],
         ['Credentials', str(obj(spec.secret).name)],
         ['TLS CA', str(obj(spec.tls).caSecretName)],
       ];

@@ -55,6 +55,14 @@ describe('get backupsessions and restoresessions', () => {
     const r: ListedItem = { metadata: md('restore-db-1', 30), spec: { repository: { name: 'repo' }, target: { ref: { name: 'db' } }, snapshot: 'latest' }, status: { phase: 'Running', progress: { bytesDumped: 2048 } } };
     assert.deepEqual(resourceTable('restoresessions', [r], plain).rows[0], ['restore-db-1', 'Running', 'db', 'repo', 'latest', '2.0 KiB', '-', '30s', '']);
   });
+
+  it("a restore session in Stash's spelling shows the snapshot of its rule", () => {
+    const r = (rules: unknown): ListedItem => ({ metadata: md('restore-db-2', 30), spec: { repository: { name: 'repo' }, target: { ref: { name: 'db' }, rules } } });
+    const cell = (item: ListedItem): string | undefined => resourceTable('restoresessions', [item], plain).rows[0]![4];
+    assert.equal(cell(r([{ snapshots: ['4c1d0e9a'] }])), '4c1d0e9a');
+    assert.equal(cell(r([{ sourceHost: 'host-0' }])), 'latest');
+    assert.equal(cell(r([{ snapshots: ['a1b2c3d4'] }, { snapshots: ['b1b2c3d4'] }])), '-', 'two rules: refused when it runs, so no snapshot');
+  });
 });
 
 describe('get repositories', () => {
@@ -86,4 +94,24 @@ describe('get agents', () => {
     assert.deepEqual(wide.headers, ['NAMESPACE', 'NAME', 'STATUS', 'LAST SEEN', 'VERSION', 'TARGETS', 'ENROLLED WITH', 'REGISTERED']);
     assert.deepEqual(wide.rows[0], ['default', 'agent-0', 'online', '5s ago', '0.1.0', 'default/db', 'bootstrap', '3d ago']);
   });
+});
+
+describe('get appbindings', () => {
+  const ab = (clientConfig: unknown, namespace = 'shop'): ListedItem => ({ metadata: md('db', 60, namespace), spec: { type: 'kubedb.com/mariadb', clientConfig, secret: { name: 'db-auth' } } });
+  const table: [string, ListedItem, string][] = [
+    ['a socket', ab({ socket: '/run/mysqld/mysqld.sock' }), '/run/mysqld/mysqld.sock'],
+    ['host and port', ab({ host: 'db.example.com', port: 3307 }), 'db.example.com:3307'],
+    ['a host, the default port', ab({ host: 'db' }), 'db:3306'],
+    ["KubeDB's service and url: the service's address in the AppBinding's namespace", ab({ service: { name: 'sample-mariadb', path: '/', port: 3306, scheme: 'mysql' }, url: 'tcp(sample-mariadb.demo.svc:3306)/' }), 'sample-mariadb.shop.svc:3306'],
+    ['a url', ab({ url: 'tcp(db.example.com:3310)/' }), 'db.example.com:3310'],
+    ['both spellings (refused when it runs)', ab({ host: 'db', url: 'tcp(db:3306)/' }), '-'],
+    ['of the wrong type', ab('db:3306'), '-'],
+  ];
+  for (const [name, item, address] of table) {
+    it(name, () => {
+      const t = resourceTable('appbindings', [item], plain);
+      assert.deepEqual(t.headers, ['NAME', 'TYPE', 'ADDRESS', 'SECRET', 'AGE']);
+      assert.deepEqual(t.rows[0], ['db', 'kubedb.com/mariadb', address, 'db-auth', '60s']);
+    });
+  }
 });

@@ -2,10 +2,22 @@
 // kind, `-o wide` adds columns, `-A` adds NAMESPACE first. Every value comes from the server and
 // is read defensively: a field of another type shows as "-".
 import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
+import { appBindingAddress, restoreSelection } from '../controller/resources/stash-spelling.ts';
 import type { SuspiciousShrink } from '../common/protocol.ts';
 import { age, bytes } from './format.ts';
 import { integrityCell, integrityMessage } from './integrity-cells.ts';
 import { relativeTime } from './relative-time.ts';
+
+/** An AppBinding's database address in either spelling (socket/host/port or Stash's service/url), as the controller reads it. */
+export function addressCell(spec: Record<string, unknown>, namespace: string | undefined): string | undefined {
+  const a = appBindingAddress(spec.clientConfig, namespace ?? 'default').address;
+  return a?.socket ?? (a?.host ? `${a.host}:${a.port ?? 3306}` : undefined);
+}
+
+/** The snapshot a RestoreSession asks for (spec.snapshot or Stash's spec.target.rules). */
+export function requestedSnapshot(spec: Record<string, unknown>): string | undefined {
+  return restoreSelection(spec).selection?.snapshot;
+}
 
 export interface ListedItem {
   kind?: string;
@@ -122,7 +134,7 @@ const COLUMNS: Record<string, Columns> = {
       const st = obj(i.status);
       const spec = obj(i.spec);
       return {
-        cells: [phaseCell(st), str(obj(obj(spec.target).ref).name) ?? '-', str(obj(spec.repository).name) ?? '-', str(st.snapshotId)?.slice(0, 8) ?? str(spec.snapshot) ?? '-', bytes(num(st.bytesRead) ?? num(obj(st.progress).bytesDumped)), durationCell(st.durationSeconds), age(i.metadata.creationTimestamp, nowMs), sessionMessage(st)],
+        cells: [phaseCell(st), str(obj(obj(spec.target).ref).name) ?? '-', str(obj(spec.repository).name) ?? '-', str(st.snapshotId)?.slice(0, 8) ?? requestedSnapshot(spec) ?? '-', bytes(num(st.bytesRead) ?? num(obj(st.progress).bytesDumped)), durationCell(st.durationSeconds), age(i.metadata.creationTimestamp, nowMs), sessionMessage(st)],
         wide: [str(spec.database) ?? '(all)', str(st.agent) ?? '-', relativeTime(str(st.startedAt), nowMs), relativeTime(str(st.finishedAt), nowMs)],
       };
     },
@@ -144,8 +156,7 @@ const COLUMNS: Record<string, Columns> = {
     wide: ['TLS CA'],
     cells(i, nowMs) {
       const spec = obj(i.spec);
-      const cc = obj(spec.clientConfig);
-      const address = str(cc.socket) ?? (str(cc.host) ? `${str(cc.host)}:${num(cc.port) ?? 3306}` : '-');
+      const address = addressCell(spec, i.metadata.namespace) ?? '-';
       return { cells: [str(spec.type) ?? '-', address, str(obj(spec.secret).name) ?? '-', age(i.metadata.creationTimestamp, nowMs)], wide: [str(obj(spec.tls).caSecretName) ?? '-'] };
     },
   },

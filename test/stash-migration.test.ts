@@ -78,6 +78,7 @@ describe('migration from Stash: restore a Stash-written repository, then back up
     const init = await restic(repo, REPO_PASSWORD, ['init', '--repository-version', '1'], undefined, env);
     assert.equal(init.code, 0, init.stderr);
     const stashOld = await stashBackup(db, repo, env, 'host-0');
+    const atStashOld = await checksums(db);
     await db.sql("UPDATE crm.contacts SET phone = 'second backup' WHERE id = 2; DELETE FROM shop.orders WHERE id % 7 = 0;");
     const stashNew = await stashBackup(db, repo, env, 'host-0', RESTIC_0_19);
     const atStashNew = await checksums(db);
@@ -148,5 +149,22 @@ describe('migration from Stash: restore a Stash-written repository, then back up
     assert.equal(again.spec.sourceHost, 'host-0');
     assert.equal(again.status?.snapshotId, stashNew, JSON.stringify(again.status));
     assert.equal(await checksums(db), atStashNew);
+
+    // Stash's spelling, end to end (controller/resources/stash-spelling.ts): the AppBinding's address
+    // as KubeDB's url, the RestoreSession's snapshot as Stash's rules, with its Task (ignored).
+    await api(controller.api, 'POST', '/api/v1/apply', { kind: 'AppBinding', metadata: { name: 'shop-db' }, spec: { clientConfig: { url: `tcp(127.0.0.1:${db.port})/` }, secret: { name: 'db-secret' }, type: 'kubedb.com/mariadb', version: '10.5.8' } });
+    const stashRule = (name: string, rule: Record<string, unknown>): Promise<SessionView> => restoreSession(name, { task: { name: 'mariadb-restore-10.5.8' }, target: { ref: { apiVersion: 'appcatalog.appscode.com/v1alpha1', kind: 'AppBinding', name: 'shop-db' }, rules: [rule] } });
+    await db.sql('DROP DATABASE crm;');
+    const byHost = await stashRule('stash-rule-host', { sourceHost: 'host-0', snapshots: ['latest'] });
+    assert.equal(byHost.status?.phase, 'Succeeded', JSON.stringify(byHost.status));
+    assert.equal(byHost.status?.snapshotId, stashNew, "the newest of Stash's host-0");
+    assert.equal(await checksums(db), atStashNew);
+    const byId = await stashRule('stash-rule-id', { snapshots: [stashOld.slice(0, 8)] });
+    assert.equal(byId.status?.phase, 'Succeeded', JSON.stringify(byId.status));
+    assert.equal(byId.status?.snapshotId, stashOld);
+    assert.equal(await checksums(db), atStashOld);
+    const ownByRule = await stashRule('stash-rule-latest', { snapshots: ['latest'] });
+    assert.equal(ownByRule.status?.snapshotId, backup.status?.snapshotId, "latest without sourceHost: the target's own newest, as spec.snapshot latest");
+    assert.equal(await checksums(db), atSidestash);
   });
 });

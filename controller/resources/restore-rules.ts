@@ -1,11 +1,11 @@
 // Checks of meaning for a RestoreSession spec that its schema cannot say: `sourceHost` selects
-// the newest snapshot of a host, so it goes with `latest` only (a snapshot id is one snapshot).
+// the newest snapshot of a host, so it goes with `latest` only (a snapshot id is one snapshot);
+// Stash's spec.target.rules is one rule with one snapshot, never together with spec.snapshot or
+// spec.sourceHost. The rules are stash-spelling.ts's restoreSelection, which the controller
+// applies when it reads the spec too.
 import type { FieldError } from './validate.ts';
+import { restoreSelection } from './stash-spelling.ts';
 
-export function restoreSessionErrors(spec: { snapshot?: unknown; sourceHost?: unknown }): FieldError[] {
-  if (typeof spec.sourceHost !== 'string') return [];
-  if (spec.snapshot !== undefined && spec.snapshot !== 'latest') {
-    return [{ field: 'spec.sourceHost', message: `sourceHost selects the newest snapshot of a host and so goes with snapshot "latest"; snapshot ${JSON.stringify(spec.snapshot)} names one snapshot already: remove one of the two` }];
-  }
-  return [];
+export function restoreSessionErrors(spec: unknown): FieldError[] {
+  return restoreSelection(spec).problems;
 }

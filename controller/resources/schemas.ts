@@ -1,5 +1,6 @@
 // JSON Schemas of each kind's spec: unknown fields are rejected everywhere.
 import type { Kind } from './types.ts';
+import { BACKUP_TASK_PATTERN, DATABASE_URL_PATTERN, DNS_LABEL_PATTERN, ONE_RULE, ONE_SNAPSHOT, RESTORE_TASK_PATTERN, S3_ENDPOINT_PATTERN } from './stash-spelling.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -16,6 +17,11 @@ const keep: Schema = { type: 'integer', minimum: -1 };
 const ref = obj({ name: str() }, ['name']);
 const targetRef = obj({ ref: obj({ apiVersion: str(), kind: { const: 'AppBinding' }, name: str() }, ['name']) }, ['ref']);
 const duration: Schema = { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$' };
+const snapshotId = str({ pattern: '^(latest|[0-9a-f]{4,64})$' });
+// A restic hostname as Stash writes them (host-0, an alias, alias-<ordinal>, a node name); only with latest (stash-spelling.ts).
+const sourceHost = str({ pattern: '^[A-Za-z0-9]([-A-Za-z0-9._]{0,251}[A-Za-z0-9])?$', maxLength: 253 });
+// Stash's spec.task: accepted for Stash's MariaDB/MySQL tasks only, and ignored (sidestash runs mariadb-dump itself).
+const task = (pattern: string): Schema => obj({ name: str({ pattern }) });
 
 /** Kubernetes Secret key names. */
 const SECRET_KEY: Schema = { type: 'string', pattern: '^[-._a-zA-Z0-9]{1,253}$' };
@@ -45,7 +51,8 @@ export const specSchemas: Record<Kind, Schema> = {
       backend: obj(
         {
           local: obj({ path: str() }, ['path']),
-          s3: obj({ endpoint: str({ pattern: '^https?://' }), bucket: str(), prefix: { type: 'string' }, region: str(), bucketLookup: { enum: ['auto', 'path', 'dns'] } }, ['endpoint', 'bucket']),
+          // Without a scheme (Stash's s3.amazonaws.com): https (stash-spelling.ts).
+          s3: obj({ endpoint: str({ pattern: S3_ENDPOINT_PATTERN }), bucket: str(), prefix: { type: 'string' }, region: str(), bucketLookup: { enum: ['auto', 'path', 'dns'] } }, ['endpoint', 'bucket']),
           rest: obj({ url: str({ pattern: '^https?://' }) }, ['url']),
           storageSecretName: str(),
         },
@@ -58,13 +65,31 @@ export const specSchemas: Record<Kind, Schema> = {
   AppBinding: obj(
     {
       type: { type: 'string' },
+      // sidestash's socket or host/port, or Stash's service or url (KubeDB writes both): stash-spelling.ts.
       clientConfig: obj(
-        { socket: str(), host: str(), port: { type: 'integer', minimum: 1, maximum: 65535 } },
+        {
+          socket: str(),
+          host: str(),
+          port: { type: 'integer', minimum: 1, maximum: 65535 },
+          service: obj(
+            {
+              name: str({ pattern: DNS_LABEL_PATTERN, maxLength: 63 }),
+              namespace: str({ pattern: DNS_LABEL_PATTERN, maxLength: 63 }),
+              port: { type: 'integer', minimum: 1, maximum: 65535 },
+              scheme: { enum: ['mysql', 'mariadb', 'tcp'] },
+              path: { enum: ['/', ''] },
+            },
+            ['name'],
+          ),
+          url: str({ pattern: DATABASE_URL_PATTERN, maxLength: 300 }),
+        },
         [],
-        { anyOf: [{ required: ['socket'] }, { required: ['host'] }] },
+        { anyOf: [{ required: ['socket'] }, { required: ['host'] }, { required: ['service'] }, { required: ['url'] }] },
       ),
       secret: ref,
       tls: obj({ caSecretName: str() }, ['caSecretName']),
+      // Informational, as in Stash (the server's version, e.g. 10.5.8).
+      version: { type: 'string', maxLength: 64 },
     },
     ['clientConfig', 'secret'],
   ),
@@ -96,22 +121,37 @@ export const specSchemas: Record<Kind, Schema> = {
       shrinkGuard: obj({ enabled: { type: 'boolean' }, thresholdPercent: { type: 'integer', minimum: 1, maximum: 100 } }),
       // readDataSubset's meaning ("n/m" or "x%") is checked on apply (integrity-rules.ts).
       integrityCheck: obj({ enabled: { type: 'boolean' }, readDataSubset: { type: 'string', maxLength: 32 }, readDataInterval: duration }),
+      task: task(BACKUP_TASK_PATTERN),
+      // Stash's spelling of timeout (stash-spelling.ts).
+      timeOut: duration,
     },
     ['schedule', 'repository', 'target'],
   ),
   BackupSession: obj(
-    { invoker: obj({ apiVersion: str(), kind: { const: 'BackupConfiguration' }, name: str(), uid: str() }, ['kind', 'name']), trigger: { enum: ['schedule', 'manual'] } },
+    {
+      // apiGroup: Stash's spelling of the group; either names sidestash's BackupConfiguration.
+      invoker: obj({ apiGroup: { enum: ['stash.appscode.com', 'sidestash.io'] }, apiVersion: str(), kind: { const: 'BackupConfiguration' }, name: str(), uid: str() }, ['kind', 'name']),
+      trigger: { enum: ['schedule', 'manual'] },
+    },
     ['invoker'],
   ),
   RestoreSession: obj(
     {
       repository: ref,
-      target: targetRef,
-      snapshot: str({ pattern: '^(latest|[0-9a-f]{4,64})$' }),
-      // A restic hostname as Stash writes them (host-0, an alias, alias-<ordinal>, a node name); only with latest (restore-rules.ts).
-      sourceHost: str({ pattern: '^[A-Za-z0-9]([-A-Za-z0-9._]{0,251}[A-Za-z0-9])?$', maxLength: 253 }),
+      // rules: Stash's spelling of snapshot and sourceHost, one rule with at most one snapshot (stash-spelling.ts).
+      target: obj(
+        {
+          ...(targetRef.properties as Record<string, Schema>),
+          rules: { type: 'array', maxItems: 1, description: ONE_RULE, items: obj({ snapshots: { type: 'array', maxItems: 1, description: ONE_SNAPSHOT, items: snapshotId }, sourceHost }) },
+        },
+        ['ref'],
+      ),
+      snapshot: snapshotId,
+      sourceHost,
       database: str({ pattern: '^[A-Za-z0-9_$]{1,64}$' }),
       timeout: duration,
+      task: task(RESTORE_TASK_PATTERN),
+      timeOut: duration,
     },
     ['repository', 'target'],
   ),

@@ -55,9 +55,18 @@ export interface RepositorySpec {
 
 export interface AppBindingSpec {
   type?: string;
-  clientConfig: { socket?: string; host?: string; port?: number };
+  /** sidestash's socket or host/port, or Stash's service or url: read through stash-spelling.ts's appBindingAddress. */
+  clientConfig: {
+    socket?: string;
+    host?: string;
+    port?: number;
+    service?: { name: string; namespace?: string; port?: number; scheme?: 'mysql' | 'mariadb' | 'tcp'; path?: '/' | '' };
+    url?: string;
+  };
   secret: { name: string };
   tls?: { caSecretName: string };
+  /** Informational (Stash's AppBinding has it). */
+  version?: string;
 }
 
 export interface RetentionPolicySpec extends Omit<RetentionPolicy, 'keepTags' | 'keepOldestWithCountsLeft'> {
@@ -81,6 +90,10 @@ export interface BackupConfigurationSpec {
   shrinkGuard?: { enabled?: boolean; thresholdPercent?: number };
   /** Repository check after each successful backup (integrity-rules.ts has the defaults). */
   integrityCheck?: IntegrityCheckSpec;
+  /** Stash's Task (a MariaDB/MySQL one): accepted and ignored. */
+  task?: { name?: string };
+  /** Stash's spelling of `timeout` (read through stash-spelling.ts's sessionTimeout). */
+  timeOut?: string;
 }
 
 export interface IntegrityCheckSpec {
@@ -147,18 +160,23 @@ export interface SessionStatus {
 
 export interface BackupSessionSpec {
   /** uid: the configuration the controller created the session for (controller/sessions/invoker-of.ts). */
-  invoker: { kind: 'BackupConfiguration'; name: string; uid?: string };
+  invoker: { apiGroup?: 'stash.appscode.com' | 'sidestash.io'; kind: 'BackupConfiguration'; name: string; uid?: string };
   trigger?: 'schedule' | 'manual';
 }
 
 export interface RestoreSessionSpec {
   repository: { name: string };
-  target: { ref: { kind?: 'AppBinding'; name: string } };
+  /** rules: Stash's spelling of snapshot and sourceHost; read through stash-spelling.ts's restoreSelection. */
+  target: { ref: { kind?: 'AppBinding'; name: string }; rules?: { snapshots?: string[]; sourceHost?: string }[] };
   snapshot?: string;
   /** With `latest`: the hostname of the Stash-written snapshots to restore (Stash's rules[].sourceHost, e.g. host-0). */
   sourceHost?: string;
   database?: string;
   timeout?: string;
+  /** Stash's Task (a MariaDB/MySQL one): accepted and ignored. */
+  task?: { name?: string };
+  /** Stash's spelling of `timeout` (read through stash-spelling.ts's sessionTimeout). */
+  timeOut?: string;
 }
 
 export interface BackupConfigurationStatus {

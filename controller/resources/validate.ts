@@ -15,6 +15,8 @@ import { integrityCheckErrors } from './integrity-rules.ts';
 import { didYouMean } from '../../common/did-you-mean.ts';
 import { patternMessage } from './pattern-messages.ts';
 import { scheduleProblem } from './schedule-message.ts';
+import { appBindingAddress } from './stash-spelling.ts';
+import { stashFieldHint } from './stash-field-hints.ts';
 
 export interface FieldError {
   field: string;
@@ -32,7 +34,7 @@ function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
       if (e.keyword === 'oneOf' && Array.isArray((e.params as { passingSchemas?: unknown }).passingSchemas)) {
         out.push({ field: path(e.instancePath), message: 'set exactly one backend (local, s3 or rest), not several' });
       } else if (e.keyword !== 'if') {
-        out.push({ field: path(e.instancePath), message: e.keyword === 'oneOf' ? 'set exactly one backend: local, s3 or rest' : 'set socket or host' });
+        out.push({ field: path(e.instancePath), message: e.keyword === 'oneOf' ? 'set exactly one backend: local, s3 or rest' : "set socket or host, or Stash's service or url" });
       }
       continue;
     }
@@ -42,7 +44,7 @@ function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
     if (e.keyword === 'additionalProperties') {
       const unknown = String((e.params as { additionalProperty: string }).additionalProperty);
       field = join(field, unknown);
-      message = unknownFieldMessage(unknown, (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties);
+      message = stashFieldHint(field) ?? unknownFieldMessage(unknown, (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties);
     } else if (e.keyword === 'pattern') {
       // Never the regular expression: what the value must be, in words (pattern-messages.ts).
       const key = (e as { propertyName?: string }).propertyName;
@@ -54,6 +56,9 @@ function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
       if (e.schemaPath.includes('Of/')) continue;
       field = join(field, missing);
       message = 'is required';
+    } else if (e.keyword === 'maxItems' && typeof (e.parentSchema as { description?: unknown } | undefined)?.description === 'string') {
+      // A limit with its reason (stash-spelling.ts: one restore rule, one snapshot).
+      message = `must hold ${(e.parentSchema as { description: string }).description}`;
     } else if (e.keyword === 'const' || e.keyword === 'enum') {
       message = `must be ${JSON.stringify((e.params as { allowedValue?: unknown; allowedValues?: unknown }).allowedValue ?? (e.params as { allowedValues?: unknown }).allowedValues)}`;
     }
@@ -112,6 +117,11 @@ function semanticErrors(doc: Resource): FieldError[] {
     if (problem) errors.push({ field: 'spec.backend.local.path', message: problem });
   }
   if (doc.kind === 'Secret') errors.push(...secretValueErrors(doc.spec));
+  if (doc.kind === 'AppBinding') {
+    // Stash's service/url or sidestash's socket/host (stash-spelling.ts); the API's default namespace when none is given.
+    const ns = (doc.metadata as { namespace?: unknown } | undefined)?.namespace;
+    errors.push(...appBindingAddress((doc.spec as { clientConfig?: unknown } | undefined)?.clientConfig, typeof ns === 'string' ? ns : 'default').problems);
+  }
   if (doc.kind === 'BackupConfiguration' && doc.spec && typeof doc.spec === 'object') {
     const spec = doc.spec as unknown as Partial<BackupConfigurationSpec>;
     if (typeof spec.timezone === 'string') {

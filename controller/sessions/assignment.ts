@@ -9,6 +9,8 @@ import { secretValues } from '../resources/resource-service.ts';
 import { DEFAULT_DUMP_ARGS } from '../resources/types.ts';
 import type { AppBindingSpec, BackupConfigurationSpec, BackupSessionSpec, RepositorySpec, RepositoryStatus, Resource, RestoreSessionSpec } from '../resources/types.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
+import { appBindingAddress, restoreSelection, s3EndpointUrl, sessionTimeout } from '../resources/stash-spelling.ts';
+import type { DatabaseAddress } from '../resources/stash-spelling.ts';
 import { integrityCheckPlan } from './integrity-plan.ts';
 
 async function need<S>(store: ResourceStore, kind: 'Secret' | 'Repository' | 'AppBinding' | 'BackupConfiguration', ns: string, name: string, by: string): Promise<Resource<S>> {
@@ -27,10 +29,7 @@ export async function databaseConnection(store: ResourceStore, ns: string, appBi
   if (!creds.username || creds.password === undefined) {
     throw new SidestashError(ErrorCodes.INVALID_CONFIG, `Secret ${ns}/${ab.spec.secret.name} needs keys "username" and "password" for AppBinding ${appBindingName}`);
   }
-  const conn: DatabaseConnection = { username: creds.username, password: creds.password };
-  if (ab.spec.clientConfig.socket) conn.socket = ab.spec.clientConfig.socket;
-  if (ab.spec.clientConfig.host) conn.host = ab.spec.clientConfig.host;
-  if (ab.spec.clientConfig.port) conn.port = ab.spec.clientConfig.port;
+  const conn: DatabaseConnection = { username: creds.username, password: creds.password, ...address(ab, ns, appBindingName) };
   if (ab.spec.tls) {
     const ca = (await secret(store, ns, ab.spec.tls.caSecretName, `AppBinding ${ns}/${appBindingName}`))['ca.crt'];
     if (!ca) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `Secret ${ns}/${ab.spec.tls.caSecretName} needs key "ca.crt"`);
@@ -39,10 +38,24 @@ export async function databaseConnection(store: ResourceStore, ns: string, appBi
   return conn;
 }
 
+/** sidestash's or Stash's spelling of the address (stash-spelling.ts); a spec stored without the HTTP API's checks (Kubernetes) is refused here. */
+function address(ab: Resource<AppBindingSpec>, ns: string, name: string): DatabaseAddress {
+  const { address: a, problems } = appBindingAddress(ab.spec.clientConfig, ns);
+  if (!a) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `AppBinding ${ns}/${name}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
+  return a;
+}
+
+/** spec.timeout or Stash's spec.timeOut (stash-spelling.ts); both at once fail the session. */
+function timeoutOf(spec: BackupConfigurationSpec | RestoreSessionSpec, owner: string): string | undefined {
+  const { timeout, problems } = sessionTimeout(spec);
+  if (problems.length > 0) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `${owner}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
+  return timeout as string | undefined;
+}
+
 export function repositoryLocation(spec: RepositorySpec): string {
   const b = spec.backend;
   if (b.local) return `local:${b.local.path}`;
-  if (b.s3) return `s3:${b.s3.endpoint.replace(/\/$/, '')}/${b.s3.bucket}${b.s3.prefix ? `/${b.s3.prefix.replace(/^\/+/, '')}` : ''}`;
+  if (b.s3) return `s3:${s3EndpointUrl(b.s3.endpoint).replace(/\/$/, '')}/${b.s3.bucket}${b.s3.prefix ? `/${b.s3.prefix.replace(/^\/+/, '')}` : ''}`;
   return `rest:${b.rest!.url}`;
 }
 
@@ -76,7 +89,7 @@ export async function backupAssignment(store: ResourceStore, session: Resource<B
     ...(session.metadata.uid ? { sessionUid: session.metadata.uid } : {}),
     shrinkGuardPercent: cfg.spec.shrinkGuard?.enabled === false ? 0 : (cfg.spec.shrinkGuard?.thresholdPercent ?? DEFAULT_SHRINK_GUARD_PERCENT),
   };
-  const deadlineMs = sessionDeadlineMs(cfg.spec.timeout, startedMs, `BackupConfiguration ${ns}/${cfg.metadata.name}`);
+  const deadlineMs = sessionDeadlineMs(timeoutOf(cfg.spec, `BackupConfiguration ${ns}/${cfg.metadata.name}`), startedMs, `BackupConfiguration ${ns}/${cfg.metadata.name}`);
   if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;
   // A policy that keeps nothing (stored before apply refused it) is not applied at all.
   if (cfg.spec.retentionPolicy && !retentionPolicyProblem(cfg.spec.retentionPolicy)) a.retentionPolicy = assignmentRetentionPolicy(cfg.spec.retentionPolicy);
@@ -89,6 +102,9 @@ export async function restoreAssignment(store: ResourceStore, session: Resource<
   const ns = session.metadata.namespace;
   const by = `RestoreSession ${ns}/${session.metadata.name}`;
   const target = session.spec.target.ref.name;
+  // spec.snapshot/sourceHost or Stash's spec.target.rules (stash-spelling.ts).
+  const { selection, problems } = restoreSelection(session.spec);
+  if (!selection) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `${by}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
   const a: RestoreAssignment = {
     kind: 'RestoreSession',
     namespace: ns,
@@ -97,12 +113,12 @@ export async function restoreAssignment(store: ResourceStore, session: Resource<
     repositoryName: session.spec.repository.name,
     database: await databaseConnection(store, ns, target, by),
     repository: await repositoryAccess(store, ns, session.spec.repository.name, by),
-    snapshot: session.spec.snapshot ?? 'latest',
+    snapshot: selection.snapshot,
     snapshotHost: target,
   };
   if (session.spec.database) a.databaseName = session.spec.database;
-  if (session.spec.sourceHost) a.sourceHost = session.spec.sourceHost;
-  const deadlineMs = sessionDeadlineMs(session.spec.timeout, startedMs, by);
+  if (selection.sourceHost) a.sourceHost = selection.sourceHost;
+  const deadlineMs = sessionDeadlineMs(timeoutOf(session.spec, by), startedMs, by);
   if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;
   return a;
 }

@@ -77,6 +77,8 @@ export const PRINTER_COLUMNS: Record<CrdKind, PrinterColumn[]> = {
     { name: 'Snapshot', type: 'string', jsonPath: '.spec.snapshot' },
     { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
     { name: 'Progress', type: 'number', jsonPath: '.status.progress.percent', description: 'percent of the snapshot restored' },
+    { name: 'Rule-Snapshot', type: 'string', jsonPath: '.spec.target.rules[0].snapshots[0]', description: "Stash's spelling of the snapshot (spec.target.rules)", priority: 1 },
+    { name: 'Source-Host', type: 'string', jsonPath: '.spec.target.rules[0].sourceHost', description: "Stash's spelling of the source host (spec.target.rules)", priority: 1 },
     { name: 'Duration', type: 'number', jsonPath: '.status.durationSeconds', description: 'seconds' },
     { name: 'Message', type: 'string', jsonPath: '.status.message', priority: 1 },
     age,
@@ -93,16 +95,22 @@ export const NOT_IN_CRD_SCHEMA: Record<'all' | CrdKind, string[]> = {
     'unknown fields: the API server prunes them; kubectl (--validate=strict, its default) and server-side apply refuse them with the field path',
   ],
   Repository: ['spec.backend.local.path: plain, absolute, normalised, outside system trees (common/backend/local/repository-path.ts)'],
-  AppBinding: [],
+  AppBinding: [
+    "spec.clientConfig: sidestash's socket/host/port or Stash's service/url, not both; service.namespace only the AppBinding's own; a url's port at most 65535 (stash-spelling.ts)",
+  ],
   BackupConfiguration: [
     'spec.schedule: cron fields and values (croner); spec.timezone: a time zone the runtime knows',
     "spec.dumpArgs: each option against mariadb-dump's table and the allow-list (common/dump-args.ts)",
     'spec.retentionPolicy: a policy that would keep nothing (retention-rules.ts)',
-    'spec.timeout: at least 1s and at most 168h (timeout-rules.ts)',
+    'spec.timeout (or spec.timeOut, not both): at least 1s and at most 168h (timeout-rules.ts)',
     'spec.integrityCheck.readDataSubset: "n/m" or "x%" (integrity-rules.ts)',
   ],
   BackupSession: [],
-  RestoreSession: ['spec.sourceHost: only with snapshot latest (restore-rules.ts)', 'spec.timeout: at least 1s and at most 168h (timeout-rules.ts)'],
+  RestoreSession: [
+    "spec.target.rules (Stash's spelling) or spec.snapshot/spec.sourceHost, not both (stash-spelling.ts)",
+    'spec.sourceHost, spec.target.rules[0].sourceHost: only with snapshot latest (stash-spelling.ts)',
+    'spec.timeout (or spec.timeOut, not both): at least 1s and at most 168h (timeout-rules.ts)',
+  ],
 };
 
 function lowerFirst(s: string): string {

@@ -13,7 +13,7 @@ export interface Converted {
 }
 
 /** Keywords copied as they are (the API server checks them). */
-const KEPT = new Set(['type', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems', 'enum']);
+const KEPT = new Set(['type', 'description', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems', 'enum']);
 /** Keywords converted below. */
 const CONVERTED = new Set(['properties', 'required', 'additionalProperties', 'items', 'const', 'oneOf', 'anyOf', 'propertyNames']);
 
