@@ -40,6 +40,11 @@ export const ErrorCodes = {
   CONTROLLER_UNAVAILABLE: 'SIDESTASH_CONTROLLER_UNAVAILABLE',
   /** An agent reported a result the controller could not confirm (e.g. a snapshot not in the repository). */
   RESULT_REJECTED: 'SIDESTASH_RESULT_REJECTED',
+  // Kubernetes mode
+  /** The Kubernetes API server did not answer, or answered 5xx/429 (retryable). */
+  KUBE_UNAVAILABLE: 'SIDESTASH_KUBE_UNAVAILABLE',
+  /** 410 Gone: a list or watch from a resourceVersion the API server no longer has; list again. */
+  RESOURCE_EXPIRED: 'SIDESTASH_RESOURCE_EXPIRED',
   // general
   INVALID_ARGUMENT: 'SIDESTASH_INVALID_ARGUMENT',
   INVALID_CONFIG: 'SIDESTASH_INVALID_CONFIG',

@@ -38,7 +38,8 @@ export function retryDelayMs(attempt: number, policy: RetryPolicy, retryAfterMs:
   return Math.max(backoff, Math.min(retryAfterMs, policy.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS));
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits ms; rejects with ABORTED when the signal aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
     const t = setTimeout(() => {

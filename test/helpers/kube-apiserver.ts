@@ -37,6 +37,8 @@ export interface KubeApiServer {
   serviceCidr: string;
   /** The service-account signing key pair (PEM files), for tests that mint tokens. */
   serviceAccountKeyFile: string;
+  /** etcd's client URL (http://127.0.0.1:PORT), e.g. for a test that compacts its history. */
+  etcdUrl: string;
   dir: string;
   /** Runs the built kubectl against this server. */
   kubectl(args: string[], options?: { input?: string }): Promise<KubectlResult>;
@@ -50,6 +52,8 @@ export interface KubeApiServer {
 export interface KubeApiServerOptions {
   /** Also run kube-controller-manager (Deployments get Pods, namespaces get their default ServiceAccount). */
   withControllerManager?: boolean;
+  /** More kube-apiserver flags, e.g. ['--watch-cache-sizes=configmaps#0'] for watches served by etcd. */
+  apiServerArgs?: string[];
 }
 
 const run = (file: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<KubectlResult> =>
@@ -166,7 +170,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         `--client-ca-file=${caFile}`, `--token-auth-file=${join(pki, 'tokens.csv')}`, '--authorization-mode=RBAC',
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local', `--service-account-key-file=${join(pki, 'sa.pub')}`,
         `--service-account-signing-key-file=${join(pki, 'sa.key')}`, `--service-cluster-ip-range=${serviceCidr}`, '--allow-privileged=true',
-        '--endpoint-reconciler-type=none', `--cert-dir=${join(pki, 'generated')}`, '--v=1',
+        '--endpoint-reconciler-type=none', `--cert-dir=${join(pki, 'generated')}`, '--v=1', ...(options.apiServerArgs ?? []),
       ], join(dir, 'kube-apiserver.log'));
       const ready = async () => (await (await undiciFetch(`${url}/readyz`, { headers: { authorization: `Bearer ${token}` }, dispatcher })).text()) === 'ok';
       if (await waitFor('kube-apiserver', apiserver, ready, join(dir, 'kube-apiserver.log'), 120_000)) break;
@@ -186,7 +190,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       }
     }
     return {
-      url, token, caCert, caFile, kubeconfig, serviceCidr, dir, serviceAccountKeyFile: join(pki, 'sa.key'),
+      url, token, caCert, caFile, kubeconfig, serviceCidr, dir, serviceAccountKeyFile: join(pki, 'sa.key'), etcdUrl: `http://127.0.0.1:${etcdPort}`,
       kubectl,
       async kubectlOk(args, o) {
         const r = await kubectl(args, o);
