@@ -11,8 +11,14 @@ import { readConfiguredAgentTokens } from './agents/configured-tokens.ts';
 import type { ConfiguredAgentToken } from './agents/configured-tokens.ts';
 import type { InjectionConfig } from './webhook/injector.ts';
 import type { WebhookConfig } from './webhook/webhook-server.ts';
+import { parseKubernetesMode, parseStoreMode } from './kubernetes/kubernetes-mode-config.ts';
+import type { KubernetesModeConfig, StoreMode } from './kubernetes/kubernetes-mode-config.ts';
 
 export interface ControllerConfig {
+  /** SIDESTASH_STORE: the embedded sqlite file (default) or the Kubernetes API server. */
+  store: StoreMode;
+  /** Kubernetes mode's connection, namespaces, leader election (store: 'kubernetes' only). */
+  kubernetes?: KubernetesModeConfig;
   listen: { host: string; port: number };
   /** HTTPS (given or generated certificate), or plain HTTP with SIDESTASH_INSECURE_HTTP=true. */
   tls: ApiTlsConfig;
@@ -44,12 +50,17 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
   const adminToken = r.required('SIDESTASH_ADMIN_TOKEN', 'bearer token for the API');
   r.check(16, 'SIDESTASH_ADMIN_TOKEN', adminToken);
   const databasePath = r.string('SIDESTASH_DB', '.sidestash/controller.db')!;
+  const store = parseStoreMode(r);
+  const kubernetes = store === 'kubernetes' ? parseKubernetesMode(r, env) : undefined;
   const config: ControllerConfig = {
+    store,
+    ...(kubernetes ? { kubernetes } : {}),
     listen,
     tls: parseApiTls(r, dirname(databasePath)),
     databasePath,
     adminToken,
-    agentTokens: readConfiguredAgentTokens(r),
+    // Kubernetes mode: agents present ServiceAccount tokens (kubernetes-mode-config.ts refuses these variables).
+    agentTokens: store === 'sqlite' ? readConfiguredAgentTokens(r) : [],
     leaseMs: r.durationMs('SIDESTASH_SESSION_LEASE', '60s'),
     sweepIntervalMs: r.durationMs('SIDESTASH_SWEEP_INTERVAL', '5s'),
     pendingTimeoutMs: r.durationMs('SIDESTASH_PENDING_TIMEOUT', '5m'),
@@ -88,6 +99,7 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
       insecureHttp: config.tls.mode === 'insecure-http',
       tokenSecretName: r.string('SIDESTASH_AGENT_TOKEN_SECRET', 'sidestash-agent-token')!,
       nativeSidecar: (r.string('SIDESTASH_NATIVE_SIDECAR', 'true') ?? 'true') === 'true',
+      ...(store === 'kubernetes' ? { serviceAccountToken: true } : {}),
     };
     if (!injection.insecureHttp && injection.controllerUrl.startsWith('http://')) r.problems.push('SIDESTASH_AGENT_CONTROLLER_URL: must be https:// (the API serves HTTPS unless SIDESTASH_INSECURE_HTTP=true)');
     const pull = r.string('SIDESTASH_AGENT_IMAGE_PULL_POLICY');

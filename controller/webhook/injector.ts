@@ -33,6 +33,8 @@ export interface InjectionConfig {
   insecureHttp?: boolean;
   /** Secret (in the pod's namespace) holding that namespace's agent enrolment token under key "token". */
   tokenSecretName: string;
+  /** Kubernetes mode: the agent authenticates with a projected ServiceAccount token (audience sidestash) instead. */
+  serviceAccountToken?: boolean;
   nativeSidecar: boolean;
   resources?: Record<string, unknown>;
 }
