@@ -28,6 +28,7 @@ export class SidecarAgent {
   readonly #client: ControllerClient;
   readonly #observers: SessionObserver[] = [];
   #heartbeatMs = 20_000;
+  #registering: Promise<void> | undefined;
 
   constructor(config: AgentConfig, log: Logger) {
     this.#config = config;
@@ -53,6 +54,27 @@ export class SidecarAgent {
         const plan = this.#logRetry('registration failed; retrying', err, failures);
         await sleep(plan.delayMs, signal);
       }
+    }
+  }
+
+  /**
+   * Registers again, once however many calls ask at the same time: the controller no longer
+   * knows this agent (401: a new leader after a failover, or its credential's re-verification is
+   * due). The agent presents its current agent token, so a running session stays its own.
+   */
+  #reregister(signal: AbortSignal): Promise<void> {
+    return (this.#registering ??= this.#register(signal).finally(() => (this.#registering = undefined)));
+  }
+
+  /** A failed progress report or heartbeat: register again on 401; a replica that does not lead is no news. */
+  #callFailed(what: string, err: unknown, signal: AbortSignal, log: Logger): void {
+    if (isSidestashError(err, ErrorCodes.UNAUTHORIZED)) {
+      log.info(`${what}: the controller asks this agent to register again`);
+      void this.#reregister(signal);
+    } else if (isSidestashError(err, ErrorCodes.NOT_LEADER)) {
+      log.debug(`${what}: reached a controller replica that does not lead`, { err: errorMessage(err) });
+    } else {
+      log.warn(`${what} failed`, { err: errorMessage(err) });
     }
   }
 
@@ -83,7 +105,7 @@ export class SidecarAgent {
     }
     await this.#register(signal);
     const heartbeat = setInterval(() => {
-      this.#client.heartbeat(signal).catch((err: unknown) => this.#log.warn('heartbeat failed', { err: errorMessage(err) }));
+      this.#client.heartbeat(signal).catch((err: unknown) => this.#callFailed('heartbeat', err, signal, this.#log));
     }, this.#heartbeatMs);
     try {
       let pollFailures = 0;
@@ -95,7 +117,7 @@ export class SidecarAgent {
         } catch (err) {
           if (signal.aborted) break;
           if (isSidestashError(err, ErrorCodes.UNAUTHORIZED)) {
-            await this.#register(signal);
+            await this.#reregister(signal);
             continue;
           }
           const plan = this.#logRetry('polling the controller failed', err, ++pollFailures);
@@ -130,7 +152,7 @@ export class SidecarAgent {
             ac.abort(new Error('cancelled by the controller'));
           }
         })
-        .catch((err: unknown) => log.warn('progress report failed', { err: errorMessage(err) }))
+        .catch((err: unknown) => this.#callFailed('progress report', err, agentSignal, log))
         .finally(() => (sending = false));
     };
     let result: SessionResult;
@@ -151,7 +173,17 @@ export class SidecarAgent {
       agentSignal.removeEventListener('abort', stop);
     }
     try {
-      await this.#client.result(a, result, agentSignal);
+      // A controller that no longer knows this agent (a new leader) hears the result after the agent registers again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#client.result(a, result, agentSignal);
+          break;
+        } catch (err) {
+          if (!isSidestashError(err, ErrorCodes.UNAUTHORIZED) || attempt >= 3 || agentSignal.aborted) throw err;
+          log.info('reporting the result: the controller asks this agent to register again');
+          await this.#reregister(agentSignal);
+        }
+      }
       log.info('session finished', { phase: result.phase, snapshotId: result.snapshotId });
     } catch (err) {
       log.error('could not report the session result', { err: errorMessage(err) });

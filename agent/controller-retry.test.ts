@@ -34,4 +34,9 @@ describe('retryPlan', () => {
     // A 5xx answer: a warning on the same schedule.
     assert.deepEqual(retryPlan(new SidestashError(ErrorCodes.CONTROLLER_UNAVAILABLE, 'answered 503', { retryable: true }), 2), { level: 'warn', delayMs: 2_000 });
   });
+
+  it('a replica that does not lead: again each second, said once per streak (info), then debug', () => {
+    const notLeader = new SidestashError(ErrorCodes.NOT_LEADER, 'x', { retryable: true });
+    assert.deepEqual([1, 2, 10].map((n) => [retryPlan(notLeader, n).level, retryPlan(notLeader, n).delayMs]), [['info', 1_000], ['debug', 1_000], ['debug', 1_000]]);
+  });
 });

@@ -12,9 +12,10 @@ export const AUTH_RETRY_BASE_MS = 5_000;
 export const AUTH_RETRY_MAX_MS = 5 * 60_000;
 export const UNREACHABLE_RETRY_BASE_MS = 1_000;
 export const UNREACHABLE_RETRY_MAX_MS = 30_000;
+export const NOT_LEADER_RETRY_MS = 1_000;
 
 export interface RetryPlan {
-  level: 'warn' | 'error';
+  level: 'debug' | 'info' | 'warn' | 'error';
   delayMs: number;
   /** What to check, for the log line. */
   hint?: string;
@@ -40,6 +41,9 @@ export function retryPlan(err: unknown, failures: number): RetryPlan {
       : "the enrolment token does not allow this agent's namespace or targets";
     return { level: 'error', delayMs: backoff(AUTH_RETRY_BASE_MS, AUTH_RETRY_MAX_MS, failures), hint };
   }
+  // A controller replica that does not lead (Kubernetes mode): the leader is elected within a
+  // lease duration; call again each second (its Retry-After), saying so once per streak.
+  if (isSidestashError(err, ErrorCodes.NOT_LEADER)) return { level: failures === 1 ? 'info' : 'debug', delayMs: NOT_LEADER_RETRY_MS, hint: 'the call reached a controller replica that does not lead; the next call goes to another one' };
   const kind = isSidestashError(err, ErrorCodes.CONTROLLER_UNAVAILABLE) ? (err.details.cause as FetchFailureKind | undefined) : undefined;
   const hint = kind ? HINTS[kind] : undefined;
   return { level: kind === 'tls' ? 'error' : 'warn', delayMs: backoff(UNREACHABLE_RETRY_BASE_MS, UNREACHABLE_RETRY_MAX_MS, failures), ...(hint ? { hint } : {}) };

@@ -45,6 +45,8 @@ export const ErrorCodes = {
   KUBE_UNAVAILABLE: 'SIDESTASH_KUBE_UNAVAILABLE',
   /** 410 Gone: a list or watch from a resourceVersion the API server no longer has; list again. */
   RESOURCE_EXPIRED: 'SIDESTASH_RESOURCE_EXPIRED',
+  /** An agent call reached a controller replica that does not hold the leader Lease (503, retryable: call again). */
+  NOT_LEADER: 'SIDESTASH_NOT_LEADER',
   // general
   INVALID_ARGUMENT: 'SIDESTASH_INVALID_ARGUMENT',
   INVALID_CONFIG: 'SIDESTASH_INVALID_CONFIG',

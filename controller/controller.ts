@@ -30,16 +30,39 @@ import { PushgatewayPublisher } from './pushgateway/publisher.ts';
 import type { AnySession } from './pushgateway/session-facts.ts';
 import { Scheduler } from './scheduler.ts';
 import { repositoryAccess } from './sessions/assignment.ts';
-import { backfillConfigurationStatus } from './sessions/configuration-backfill.ts';
 import { SessionManager } from './sessions/session-manager.ts';
+import type { SessionStore } from './sessions/session-manager.ts';
 import { logStoreOpened } from './store/store-log.ts';
 import { Store } from './store/store.ts';
+import { CombinedStore } from './store/combined-store.ts';
+import type { ResourceStore } from './store/resource-store.ts';
+import type { AgentAuthenticator } from './agents/agent-scope.ts';
+import { ServiceAccountAuthenticator } from './kubernetes/service-account-identity.ts';
+import type { KubeClient } from './kubernetes/kube-client.ts';
+import { LeaderElector } from './kubernetes/leader-elector.ts';
+import { EventRecorder } from './kubernetes/event-recorder.ts';
+import { runLeaderWork } from './leader-work.ts';
+import { notLeader, setNotLeaderHeaders } from './api/not-leader.ts';
+import { isSidestashError } from '../common/errors.ts';
+
+/** Kubernetes mode's parts, built from config.kubernetes (kubernetes/kubernetes-parts.ts). */
+export interface KubernetesParts {
+  client: KubeClient;
+  /** The resources on the API server; start() lists and watches until its signal aborts and resolves once the first lists are in. */
+  store: ResourceStore & { start(signal: AbortSignal): Promise<void> };
+}
 import { WebhookServer } from './webhook/webhook-server.ts';
 
 export class Controller {
   readonly config: ControllerConfig;
   readonly log: Logger;
-  readonly store: Store;
+  readonly store: SessionStore;
+  /** The sqlite file (sqlite mode), or the in-memory agent directory of Kubernetes mode. */
+  readonly local: Store;
+  /** Kubernetes mode only. */
+  readonly kube: (KubernetesParts & { elector: LeaderElector; events: EventRecorder }) | undefined;
+  readonly #stopping = new AbortController();
+  #electing: Promise<void> | undefined;
   readonly resources: ResourceService;
   readonly sessions: SessionManager;
   readonly scheduler: Scheduler;
@@ -49,21 +72,37 @@ export class Controller {
   readonly #changes = new EventEmitter();
   readonly #routes: Route[];
   #server: Server | HttpsServer | undefined;
-  #sweeper: NodeJS.Timeout | undefined;
   #stopListener: (() => void) | undefined;
   readonly webhook: WebhookServer | undefined;
   /** Pushes session metrics when SIDESTASH_PUSHGATEWAY_URL is set. */
   readonly pushgateway: PushgatewayPublisher | undefined;
 
-  constructor(config: ControllerConfig, log: Logger) {
+  constructor(config: ControllerConfig, log: Logger, kube?: KubernetesParts) {
     this.config = config;
     this.log = log;
-    this.store = new Store(config.databasePath, config.secretEncryptionKey ? { encryptionKey: config.secretEncryptionKey } : {});
-    logStoreOpened(this.store, log);
+    if (config.store === 'kubernetes') {
+      if (!kube || !config.kubernetes) throw new SidestashError(ErrorCodes.INVALID_CONFIG, 'SIDESTASH_STORE=kubernetes: the controller was started without its Kubernetes client and store');
+      // Agents (and enrolment tokens, unused in this mode) live in memory on the leader: combined-store.ts.
+      this.local = new Store(':memory:');
+      this.store = new CombinedStore(kube.store, this.local);
+      const le = config.kubernetes.leaderElection;
+      const elector = new LeaderElector(kube.client, {
+        namespace: le.namespace, name: le.name, identity: le.identity, leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs,
+        onStartedLeading: (signal) => void this.#leaderWork(signal).catch((err: unknown) => this.log.error('leader work failed', { err: errorMessage(err) })),
+        log: log.child({ component: 'leader-election', lease: `${le.namespace}/${le.name}`, identity: le.identity }),
+      });
+      this.kube = { ...kube, elector, events: new EventRecorder(kube.client, { component: 'sidestash-controller', instance: le.identity, log: log.child({ component: 'events' }) }) };
+    } else {
+      this.local = new Store(config.databasePath, config.secretEncryptionKey ? { encryptionKey: config.secretEncryptionKey } : {});
+      this.store = this.local;
+      this.kube = undefined;
+      logStoreOpened(this.local, log);
+    }
     this.sessions = new SessionManager(this.store, log.child({ component: 'sessions' }), { leaseMs: config.leaseMs, pendingTimeoutMs: config.pendingTimeoutMs });
     this.resources = new ResourceService(this.store, (r, change) => {
       if (change === 'deleted' && (r.kind === 'BackupConfiguration' || r.kind === 'RestoreSession')) void this.pushgateway?.invokerDeleted(r.kind, r.metadata.namespace, r.metadata.name);
-      if (r.kind === 'BackupConfiguration') return this.#configurationChanged(r.metadata.namespace, r.metadata.name, change);
+      // Kubernetes mode: the leader hears of every change from the store's watch (leader-work.ts).
+      if (r.kind === 'BackupConfiguration' && !this.kube) return this.#configurationChanged(r.metadata.namespace, r.metadata.name, change);
     });
     // Every stored write wakes the long-polls (waitForChange).
     this.store.watch(() => this.#changes.emit('change'));
@@ -73,21 +112,39 @@ export class Controller {
     if (config.pushgatewayUrl) {
       const publisher = new PushgatewayPublisher(new PushgatewayClient(config.pushgatewayUrl), this.store, log.child({ component: 'pushgateway' }));
       this.pushgateway = publisher;
-      this.sessions.on('finished', (s) => void publisher.sessionFinished(s as AnySession));
+      this.sessions.on('finished', (s) => {
+        if (this.isLeader) void publisher.sessionFinished(s as AnySession);
+      });
       this.sessions.on('progress', (s) => void publisher.sessionProgress(s as AnySession));
     }
     this.#changes.setMaxListeners(0);
-    this.agentTokens = new EnrolmentTokens(this.store, config.agentTokens, log.child({ component: 'agents' }));
-    this.agents = new AgentRegistry(this.store, this.sessions, this.agentTokens, config.leaseMs, log.child({ component: 'agents' }));
+    this.agentTokens = new EnrolmentTokens(this.local, config.agentTokens, log.child({ component: 'agents' }));
+    const authenticator: AgentAuthenticator = this.kube ? new ServiceAccountAuthenticator(this.kube.client, { log: log.child({ component: 'agent-identity' }) }) : this.agentTokens;
+    this.agents = new AgentRegistry(this.local, this.sessions, authenticator, config.leaseMs, log.child({ component: 'agents' }));
     this.#routes = [...agentRoutes(this), ...agentTokenRoutes(this), ...adminRoutes(this)];
     if (config.webhook) this.webhook = new WebhookServer(config.webhook, log.child({ component: 'webhook' }));
   }
 
-  /** A BackupConfiguration was applied or deleted: its schedule follows; deleted, its sessions end. */
+  /** Whether this replica does the leader's work (always in sqlite mode). */
+  get isLeader(): boolean {
+    return this.kube ? this.kube.elector.leading : !this.#stopping.signal.aborted;
+  }
+
+  #leaderWork(signal: AbortSignal): Promise<void> {
+    const le = this.config.kubernetes?.leaderElection;
+    return runLeaderWork(this, signal, {
+      sweepIntervalMs: this.config.sweepIntervalMs,
+      ...(le ? { kubernetes: { catchUpWindowMs: Math.max(60_000, 2 * le.leaseDurationMs), onConfigurationChanged: (ns, name, change) => this.#configurationChanged(ns, name, change) } } : {}),
+    });
+  }
+
+  /** A BackupConfiguration was applied or deleted: its schedule follows; deleted, its sessions end. Leader only. */
   async #configurationChanged(namespace: string, name: string, change: 'applied' | 'deleted'): Promise<void> {
+    if (!this.isLeader) return;
     try {
       if (change === 'deleted') await this.sessions.endSessionsOf(namespace, name);
       await this.scheduler.sync();
+      if (!this.isLeader) this.scheduler.stop();
     } catch (err) {
       this.log.error('applying a BackupConfiguration change failed', { configuration: `${namespace}/${name}`, err: errorMessage(err) });
     }
@@ -117,27 +174,14 @@ export class Controller {
 
   async start(): Promise<{ host: string; port: number; webhookPort?: number }> {
     for (const setting of this.config.deprecated) this.log.warn(`deprecated setting: ${setting}`);
-    const backfilled = await backfillConfigurationStatus(this.store);
-    if (backfilled > 0) this.log.info('configuration outcomes rebuilt from session history', { configurations: backfilled });
-    await this.sessions.sweep();
-    await this.resources.refreshReferences();
-    await this.scheduler.sync();
-    void this.pushgateway?.reconcile();
-    let sweeping = false;
-    this.#sweeper = setInterval(() => {
-      if (sweeping) return; // the previous sweep is still running
-      sweeping = true;
-      void (async () => {
-        try {
-          await this.sessions.sweep();
-          await this.pushgateway?.reconcile();
-        } catch (err) {
-          this.log.error('session sweep failed', { err: errorMessage(err) });
-        } finally {
-          sweeping = false;
-        }
-      })();
-    }, this.config.sweepIntervalMs);
+    if (this.kube) {
+      // The resources first (the leader's work reads them), then the campaign for the Lease.
+      await this.kube.store.start(this.#stopping.signal);
+      this.#electing = this.kube.elector.run(this.#stopping.signal);
+      this.log.info('Kubernetes mode', { server: this.kube.client.connection.server, source: this.kube.client.connection.source, namespaces: this.config.kubernetes!.watchNamespaces.length ? this.config.kubernetes!.watchNamespaces : 'all', identity: this.kube.elector.identity });
+    } else {
+      await this.#leaderWork(this.#stopping.signal);
+    }
     if (this.config.pushgatewayUrl) this.log.info('pushing session metrics', { pushgateway: this.config.pushgatewayUrl });
     const listener = await createApiServer(this.config.tls, (req, res) => void this.#handle(req, res), this.log);
     if (this.config.webhook && listener.caCert) this.config.webhook.injection.controllerCaCert = listener.caCert;
@@ -177,11 +221,16 @@ export class Controller {
         routeName = m.route.name;
         const isAgentRoute = m.route.name.startsWith('/api/v1/agents/') ;
         if (!isAgentRoute && !tokenMatches(bearer(req), sha256(this.config.adminToken))) throw unauthorized();
+        // Only the leader creates and assigns sessions (not-leader.ts); the admin API works on every replica.
+        if (isAgentRoute && !this.isLeader) throw notLeader(this.kube?.elector.holder ?? '');
         await m.route.handler({ req, res, params: m.params, query: url.searchParams, signal: ac.signal });
       }
     } catch (err) {
       if (!(err instanceof SidestashError)) this.log.error('request failed', { method: req.method, path: url.pathname, err: errorMessage(err) });
-      if (!res.headersSent) sendError(res, err);
+      if (!res.headersSent) {
+        if (isSidestashError(err, ErrorCodes.NOT_LEADER)) setNotLeaderHeaders(res);
+        sendError(res, err);
+      }
       else res.destroy();
     } finally {
       this.metrics.httpRequests.inc({ method: req.method ?? '', route: routeName, code: String(res.statusCode) });
@@ -190,7 +239,10 @@ export class Controller {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#sweeper);
+    // Leader work stops first (synchronously, on the abort), then the Lease is released.
+    this.#stopping.abort();
+    await this.#electing;
+    await this.kube?.events.flush();
     this.#stopListener?.();
     await this.webhook?.stop();
     this.scheduler.stop();
@@ -200,5 +252,6 @@ export class Controller {
       await new Promise<void>((resolve) => this.#server!.close(() => resolve()));
     }
     this.store.close();
+    if (this.kube) this.local.close();
   }
 }

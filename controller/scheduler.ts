@@ -9,6 +9,7 @@ import { ErrorCodes, isSidestashError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { cronFor, scheduledRunAt } from './schedule.ts';
 import type { BackupConfigurationSpec, BackupConfigurationStatus, Resource } from './resources/types.ts';
+import { isMissedRun } from './sessions/missed-run.ts';
 import { scheduledSessionName } from './sessions/scheduled-name.ts';
 import type { SessionManager } from './sessions/session-manager.ts';
 import type { ResourceStore } from './store/resource-store.ts';
@@ -67,14 +68,31 @@ export class Scheduler {
     });
   }
 
-  async #fire(namespace: string, name: string): Promise<void> {
+  /**
+   * A new leader's catch-up (missed-run.ts): the latest scheduled run of each configuration that
+   * fell within `windowMs` before now and was not fired is fired now, under its scheduled name.
+   */
+  async catchUp(windowMs: number, nowMs = Date.now()): Promise<void> {
+    const configs = await this.#store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration');
+    for (const cfg of configs) {
+      if (cfg.spec.paused || !this.#jobs.has(`${cfg.metadata.namespace}/${cfg.metadata.name}`)) continue;
+      const scheduledMs = scheduledRunAt(cfg.spec, nowMs);
+      const last = cfg.status?.lastScheduleTime === undefined ? undefined : Date.parse(cfg.status.lastScheduleTime);
+      const created = cfg.metadata.creationTimestamp === undefined ? undefined : Date.parse(cfg.metadata.creationTimestamp);
+      if (!isMissedRun({ scheduledMs, nowMs, windowMs, ...(last === undefined ? {} : { lastScheduleMs: last }), ...(created === undefined ? {} : { createdMs: created }) })) continue;
+      this.#log.info('catching up a scheduled run missed while no controller led', { configuration: `${cfg.metadata.namespace}/${cfg.metadata.name}`, scheduledAt: new Date(scheduledMs).toISOString() });
+      await this.#fire(cfg.metadata.namespace, cfg.metadata.name, scheduledMs);
+    }
+  }
+
+  async #fire(namespace: string, name: string, scheduledMs?: number): Promise<void> {
     const key = `${namespace}/${name}`;
     const job = this.#jobs.get(key);
     try {
       const cfg = await this.#store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', namespace, name);
       if (!job || !cfg || cfg.spec.paused) return;
       const firedAtMs = Date.now();
-      const sessionName = scheduledSessionName(name, scheduledRunAt(cfg.spec, firedAtMs));
+      const sessionName = scheduledSessionName(name, scheduledMs ?? scheduledRunAt(cfg.spec, firedAtMs));
       if (await this.#store.get('BackupSession', namespace, sessionName)) {
         this.#log.info('scheduled backup session already created (by another controller)', { configuration: key, session: sessionName });
         return;

@@ -92,8 +92,10 @@ export class AgentRegistry {
     this.#store.putAgent({ name: key, tokenSha256: sha256(token), targets, version: r.version, registeredAt: now, lastSeenAt: now });
     this.#db.prepare('INSERT INTO agent_enrolments (agent, credential_id) VALUES (?, ?) ON CONFLICT(agent) DO UPDATE SET credential_id = excluded.credential_id').run(key, scope.credentialId);
     // Whatever an earlier process of this agent was running cannot finish any more (the new one
-    // holds its token only once this returns, so it has claimed nothing yet).
-    if (existing) await this.#sessions.failSessionsOfAgent(key, `agent ${key} registered again while the session was running`);
+    // holds its token only once this returns, so it has claimed nothing yet). The same process
+    // (it presented its current agent token: its credential expired, or a new leader asked it to
+    // register) keeps its sessions and reports them.
+    if (existing && decision.why !== 'same-agent') await this.#sessions.failSessionsOfAgent(key, `agent ${key} registered again while the session was running`);
     this.#log.info('agent registered', { agent: key, targets, credential: scope.credentialId, how: decision.why });
     return { name: r.name, namespace: r.namespace, targets, token, heartbeatIntervalMs: Math.floor(this.#leaseMs / 3), leaseMs: this.#leaseMs };
   }

@@ -11,6 +11,7 @@ import type { BackupSessionSpec, Resource, RestoreSessionSpec } from '../resourc
 import type { AgentRecord } from '../store/store.ts';
 import { decodeUtf8, readBody, sendJson } from './http-util.ts';
 import { route } from './router.ts';
+import { notLeader } from './not-leader.ts';
 import type { RequestContext, Route } from './router.ts';
 
 const MAX_WAIT_MS = 30_000;
@@ -49,6 +50,8 @@ export function agentRoutes(c: Controller): Route[] {
       const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, Number(ctx.query.get('waitMs') ?? 0) || 0));
       const deadline = Date.now() + waitMs;
       for (;;) {
+        // A replica that stopped leading while this poll waited assigns nothing (not-leader.ts).
+        if (!c.isLeader) throw notLeader(c.kube?.elector.holder ?? '');
         const assignment = await c.sessions.claimNext(agent);
         if (assignment) {
           sendJson(ctx.res, 200, assignment);

@@ -14,7 +14,7 @@ import type { Resource } from './types.ts';
 
 const res = (kind: Resource['kind'], name: string, spec: Record<string, unknown>, extra: Partial<Resource> = {}, namespace = 'default'): Resource => ({ apiVersion: 'sidestash.io/v1', kind, metadata: { name, namespace }, spec, ...extra });
 const cfg = (name: string, namespace = 'default') => res('BackupConfiguration', name, { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } }, {}, namespace);
-const missingOf = async (store: Store, kind: Resource['kind'], name: string, namespace = 'default'): Promise<unknown> => ((await store.get(kind, namespace, name))?.status as { missingReferences?: unknown } | undefined)?.missingReferences;
+const missingOf = async (store: Pick<Store, 'get'>, kind: Resource['kind'], name: string, namespace = 'default'): Promise<unknown> => ((await store.get(kind, namespace, name))?.status as { missingReferences?: unknown } | undefined)?.missingReferences;
 
 describe('refreshMissingReferences', () => {
   let dir: { path: string; cleanup: () => Promise<void> };

@@ -67,8 +67,8 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   readonly now: () => number;
   /** Target "namespace/appbinding" -> the last sweep that saw an online agent serving it. */
   readonly servedAt = new Map<string, number>();
-  /** When this manager (the controller process) started: no agent could report before. */
-  readonly watchingSinceMs: number;
+  /** When this manager (the controller process, or in Kubernetes mode its leadership) started: no agent could report to it before. */
+  watchingSinceMs: number;
   /** Creating and claiming, one at a time in this process (see the header). */
   readonly #queue = new AsyncMutex();
 

@@ -1,0 +1,102 @@
+// Leader-only work in Kubernetes mode, on a real API server's Lease: two controllers (in this
+// process) campaign on one coordination.k8s.io/v1 Lease; only the holder runs the scheduler (a
+// BackupConfiguration gets its nextScheduleTime only there) and serves the agent protocol (the
+// other answers 503 SIDESTASH_NOT_LEADER, Retry-After 1, Connection: close); the HTTP API works
+// on both. When the leader stops, the other takes over at once (the Lease is released) and starts
+// the leader's work. The resource store here is each controller's own sqlite file (the Kubernetes
+// store has its own tests): what is under test is the election's gate.
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { createLogger } from '../common/log.ts';
+import { parseControllerConfig } from '../controller/config.ts';
+import { Controller } from '../controller/controller.ts';
+import { KubeClient } from '../controller/kubernetes/kube-client.ts';
+import { SqliteStore } from '../controller/store/sqlite-store.ts';
+import { startKubeApiServer } from './helpers/kube-apiserver.ts';
+import type { KubeApiServer } from './helpers/kube-apiserver.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const quiet = createLogger({}, { level: 'error' });
+const ADMIN = 'admin-token-0123456789abcdef';
+
+function call(base: string, method: string, path: string, body?: unknown, token = ADMIN): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text ? JSON.parse(text) : undefined }));
+    });
+    req.on('error', reject).end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const CONFIG = { kind: 'BackupConfiguration', metadata: { name: 'nightly', namespace: 'shop' }, spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } } };
+
+describe('Kubernetes mode: leader-only work on a real Lease', () => {
+  let kube: KubeApiServer;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  const replicas: { c: Controller; base: string; name: string }[] = [];
+
+  before(async () => {
+    kube = await startKubeApiServer();
+    dir = await tempDir('sidestash-kube-leader-');
+    for (const name of ['replica-a', 'replica-b']) {
+      const config = parseControllerConfig({
+        SIDESTASH_STORE: 'kubernetes', SIDESTASH_KUBECONFIG: kube.kubeconfig, POD_NAME: name, SIDESTASH_LEADER_ELECTION_NAMESPACE: 'default',
+        SIDESTASH_LEADER_ELECTION_LEASE: '4s', SIDESTASH_LEADER_ELECTION_RENEW_DEADLINE: '3s', SIDESTASH_LEADER_ELECTION_RETRY_PERIOD: '500ms',
+        SIDESTASH_LISTEN: '127.0.0.1:0', SIDESTASH_ADMIN_TOKEN: ADMIN, SIDESTASH_INSECURE_HTTP: 'true', SIDESTASH_DB: `${dir.path}/${name}.db`, SIDESTASH_SWEEP_INTERVAL: '200ms',
+      });
+      const store = Object.assign(new SqliteStore(`${dir.path}/${name}-resources.db`), { start: async (): Promise<void> => {} });
+      const c = new Controller(config, quiet, { client: new KubeClient(config.kubernetes!.connection), store });
+      const { port } = await c.start();
+      replicas.push({ c, base: `http://127.0.0.1:${port}`, name });
+    }
+  });
+  after(async () => {
+    for (const r of replicas) await r.c.stop().catch(() => {});
+    await kube?.stop();
+    await dir?.cleanup();
+  });
+
+  it('only the Lease holder schedules and serves agents; the API works on both; the other takes over when it stops', async () => {
+    const leader = await until('a leader', () => {
+      const leading = replicas.filter((r) => r.c.isLeader);
+      return leading.length === 1 ? leading[0] : undefined;
+    });
+    const follower = replicas.find((r) => r !== leader)!;
+    const lease = await kube.request('GET', '/apis/coordination.k8s.io/v1/namespaces/default/leases/sidestash-controller');
+    assert.match(lease.body.spec.holderIdentity, new RegExp(`^${leader.name}_`));
+    await until('the follower to see the holder', () => (follower.c.kube!.elector.holder === lease.body.spec.holderIdentity ? true : undefined));
+
+    for (const r of replicas) assert.equal((await call(r.base, 'POST', '/api/v1/apply', CONFIG)).status, 200, `apply on ${r.name}`);
+    const next = await until('the leader to schedule', async () => (await call(leader.base, 'GET', '/api/v1/backupconfigurations/nightly?namespace=shop')).body.status?.nextScheduleTime);
+    assert.ok(Date.parse(next) > Date.now());
+    assert.equal((await call(follower.base, 'GET', '/api/v1/backupconfigurations/nightly?namespace=shop')).body.status?.nextScheduleTime, undefined, 'a follower does not schedule');
+
+    const refused = await call(follower.base, 'POST', '/api/v1/agents/register', { name: 'a', namespace: 'shop', targets: ['shop/db'] }, 'some-token');
+    assert.equal(refused.status, 503);
+    assert.equal(refused.body.error.code, 'SIDESTASH_NOT_LEADER');
+    assert.equal(refused.body.error.retryable, true);
+    assert.equal(refused.headers['retry-after'], '1');
+    assert.equal(refused.headers.connection, 'close');
+    assert.match(refused.body.error.message, new RegExp(leader.name));
+    assert.equal((await call(follower.base, 'POST', '/api/v1/agents/shop/a/heartbeat', {}, 'x')).status, 503, 'every agent path');
+    assert.equal((await call(leader.base, 'POST', '/api/v1/agents/register', { name: 'a', namespace: 'shop', targets: ['shop/db'] }, 'not-a-token')).status, 401, 'the leader checks the token');
+
+    await leader.c.stop();
+    replicas.splice(replicas.indexOf(leader), 1);
+    await until('the follower to take over', () => (follower.c.isLeader ? true : undefined));
+    await until('the new leader to schedule', async () => (await call(follower.base, 'GET', '/api/v1/backupconfigurations/nightly?namespace=shop')).body.status?.nextScheduleTime);
+    assert.equal((await call(follower.base, 'POST', '/api/v1/agents/register', { name: 'a', namespace: 'shop', targets: ['shop/db'] }, 'not-a-token')).status, 401, 'now it serves agents');
+  });
+});
