@@ -14,6 +14,7 @@ import { ControllerClient } from './controller-client.ts';
 import { retryPlan } from './controller-retry.ts';
 import type { RetryPlan } from './controller-retry.ts';
 import { runRestore } from './restore-runner.ts';
+import { registrationToken } from './registration-token.ts';
 import { SIDESTASH_VERSION } from '../common/version.ts';
 
 /** The agent reports the product's version (common/version.ts). */
@@ -44,7 +45,8 @@ export class SidecarAgent {
   async #register(signal: AbortSignal): Promise<void> {
     for (let failures = 1; !signal.aborted; failures++) {
       try {
-        const reg = await this.#client.register({ name: this.#config.name, namespace: this.#config.namespace, targets: this.#config.targets, version: AGENT_VERSION }, this.#config.bootstrapToken, signal);
+        const credential = await registrationToken(this.#config);
+        const reg = await this.#client.register({ name: this.#config.name, namespace: this.#config.namespace, targets: this.#config.targets, version: AGENT_VERSION }, credential, signal);
         const hb = reg.heartbeatIntervalMs;
         this.#heartbeatMs = typeof hb === 'number' && hb >= 1000 && hb <= MAX_TIMER_MS ? hb : 20_000;
         this.#log.info('registered with controller', { controller: this.#config.controllerUrl, agent: `${reg.namespace}/${reg.name}`, targets: reg.targets, runtime: runtimeName() });
@@ -80,7 +82,7 @@ export class SidecarAgent {
 
   /** Logs a failed call to the controller with its URL, cause and what to check; returns how long to wait. */
   #logRetry(msg: string, err: unknown, failures: number): RetryPlan {
-    const plan = retryPlan(err, failures);
+    const plan = retryPlan(err, failures, this.#config.tokenFile === undefined ? 'enrolment-token' : 'service-account');
     const details = isSidestashError(err) ? err.details : {};
     this.#log[plan.level](msg, {
       url: typeof details.url === 'string' ? details.url : this.#config.controllerUrl,

@@ -4,10 +4,14 @@ import { EnvReader } from '../common/config-env.ts';
 import { parseControllerTls } from './controller-tls.ts';
 import type { ControllerTlsConfig } from './controller-tls.ts';
 import { resolveStdbuf } from './stdbuf.ts';
+import { tokenFileProblem } from './registration-token.ts';
 
 export interface AgentConfig extends ControllerTlsConfig {
   controllerUrl: string;
+  /** SIDESTASH_AGENT_BOOTSTRAP_TOKEN (sqlite mode); '' when tokenFile is set. */
   bootstrapToken: string;
+  /** SIDESTASH_AGENT_TOKEN_FILE (Kubernetes mode): a projected ServiceAccount token, re-read on every registration (the kubelet rotates it). */
+  tokenFile?: string;
   name: string;
   /** The agent's namespace (SIDESTASH_AGENT_NAMESPACE; the webhook sets the pod's); identity is namespace/name. */
   namespace: string;
@@ -28,7 +32,14 @@ export function parseAgentConfig(env: Record<string, string | undefined> = proce
   const r = new EnvReader(env);
   const controllerUrl = r.required('SIDESTASH_CONTROLLER_URL', 'e.g. https://sidestash.sidestash.svc:7480');
   if (controllerUrl && !/^https?:\/\/[^/]+/.test(controllerUrl)) r.problems.push(`SIDESTASH_CONTROLLER_URL: ${JSON.stringify(controllerUrl)} is not an http(s) URL`);
-  const bootstrapToken = r.required('SIDESTASH_AGENT_BOOTSTRAP_TOKEN', 'token to register with the controller');
+  const tokenFile = r.env('SIDESTASH_AGENT_TOKEN_FILE');
+  const hasBootstrap = r.env('SIDESTASH_AGENT_BOOTSTRAP_TOKEN') !== undefined || r.env('SIDESTASH_AGENT_BOOTSTRAP_TOKEN_FILE') !== undefined;
+  let bootstrapToken = '';
+  if (tokenFile !== undefined && hasBootstrap) r.problems.push('SIDESTASH_AGENT_TOKEN_FILE and SIDESTASH_AGENT_BOOTSTRAP_TOKEN: set one (the ServiceAccount token file in Kubernetes mode, the enrolment token in sqlite mode), not both');
+  else if (tokenFile !== undefined) {
+    const problem = tokenFileProblem(tokenFile);
+    if (problem) r.problems.push(`SIDESTASH_AGENT_TOKEN_FILE: ${problem}`);
+  } else bootstrapToken = r.required('SIDESTASH_AGENT_BOOTSTRAP_TOKEN', 'token to register with the controller; or SIDESTASH_AGENT_TOKEN_FILE in Kubernetes mode');
   const name = r.string('SIDESTASH_AGENT_NAME', hostname().toLowerCase())!;
   if (!/^[a-z0-9][-a-z0-9.]{0,252}$/.test(name)) r.problems.push(`SIDESTASH_AGENT_NAME: ${JSON.stringify(name)} must be a lowercase DNS name`);
   const namespace = r.string('SIDESTASH_AGENT_NAMESPACE', 'default')!;
@@ -43,6 +54,7 @@ export function parseAgentConfig(env: Record<string, string | undefined> = proce
     ...parseControllerTls(r, env, controllerUrl),
     controllerUrl: controllerUrl.replace(/\/+$/, ''),
     bootstrapToken,
+    ...(tokenFile !== undefined ? { tokenFile } : {}),
     name,
     namespace,
     targets,

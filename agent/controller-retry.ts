@@ -34,11 +34,13 @@ function backoff(baseMs: number, maxMs: number, failures: number): number {
 }
 
 /** The plan after the `failures`-th consecutive failure (1 for the first). */
-export function retryPlan(err: unknown, failures: number): RetryPlan {
+export function retryPlan(err: unknown, failures: number, credential: 'enrolment-token' | 'service-account' = 'enrolment-token'): RetryPlan {
+  if (isSidestashError(err, ErrorCodes.INVALID_CONFIG)) return { level: 'error', delayMs: backoff(UNREACHABLE_RETRY_BASE_MS, UNREACHABLE_RETRY_MAX_MS, failures), hint: 'the projected ServiceAccount token (volume sidestash-token) is missing or empty' };
   if (isSidestashError(err, ErrorCodes.UNAUTHORIZED) || isSidestashError(err, ErrorCodes.FORBIDDEN)) {
+    const sa = credential === 'service-account';
     const hint = err.code === ErrorCodes.UNAUTHORIZED
-      ? "the controller does not accept this agent's token: check SIDESTASH_AGENT_BOOTSTRAP_TOKEN against the controller's enrolment tokens (sidestash agenttoken list)"
-      : "the enrolment token does not allow this agent's namespace or targets";
+      ? (sa ? "the controller does not accept this pod's ServiceAccount token (SIDESTASH_AGENT_TOKEN_FILE): it must be a projected token for audience sidestash, of this running pod, which must carry the sidestash.io/target annotation" : "the controller does not accept this agent's token: check SIDESTASH_AGENT_BOOTSTRAP_TOKEN against the controller's enrolment tokens (sidestash agenttoken list)")
+      : (sa ? "this pod's sidestash.io/target annotation does not name these AppBindings (SIDESTASH_AGENT_TARGETS), or the agent's name is not its pod's" : "the enrolment token does not allow this agent's namespace or targets");
     return { level: 'error', delayMs: backoff(AUTH_RETRY_BASE_MS, AUTH_RETRY_MAX_MS, failures), hint };
   }
   // A controller replica that does not lead (Kubernetes mode): the leader is elected within a

@@ -99,4 +99,38 @@ describe('Kubernetes mode: leader-only work on a real Lease', () => {
     await until('the new leader to schedule', async () => (await call(follower.base, 'GET', '/api/v1/backupconfigurations/nightly?namespace=shop')).body.status?.nextScheduleTime);
     assert.equal((await call(follower.base, 'POST', '/api/v1/agents/register', { name: 'a', namespace: 'shop', targets: ['shop/db'] }, 'not-a-token')).status, 401, 'now it serves agents');
   });
+
+  it('agents authenticate with their pod\'s projected ServiceAccount token: own namespace, annotated AppBindings, the pod\'s name', async () => {
+    const leader = await until('a leader', () => replicas.find((r) => r.c.isLeader));
+    await kube.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'mariadb', namespace: 'shop' } },
+    ] }) });
+    const pod = (name: string, annotations: Record<string, string>): unknown => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'shop', annotations }, spec: { serviceAccountName: 'mariadb', containers: [{ name: 'mariadb', image: 'mariadb:11' }] } });
+    await kube.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [pod('mariadb-0', { 'sidestash.io/target': 'db' }), pod('plain-0', {})] }) });
+    const token = async (podName: string, audience = 'sidestash'): Promise<string> => (await kube.kubectlOk(['create', 'token', 'mariadb', '-n', 'shop', '--audience', audience, '--bound-object-kind', 'Pod', '--bound-object-name', podName])).trim();
+    const sa = await token('mariadb-0');
+    const register = (body: Record<string, unknown>, t = sa): ReturnType<typeof call> => call(leader.base, 'POST', '/api/v1/agents/register', { name: 'mariadb-0', namespace: 'shop', targets: ['shop/db'], version: 't', ...body }, t);
+
+    const refusals: [string, Record<string, unknown>, string, number, RegExp][] = [
+      ['another pod\'s name', { name: 'mariadb-1' }, sa, 403, /must register under that name/],
+      ['an AppBinding the pod is not annotated for', { targets: ['shop/other'] }, sa, 403, /outside/],
+      ['another namespace', { namespace: 'crm', targets: ['crm/db'] }, sa, 403, /not "crm"/],
+      ['a token for another audience', {}, await token('mariadb-0', 'other'), 401, /./],
+      ['a pod without the annotation', { name: 'plain-0' }, await token('plain-0'), 401, /./],
+      ['not a token', {}, 'garbage', 401, /./],
+    ];
+    for (const [what, body, t, status, message] of refusals) {
+      const res = await register(body, t);
+      assert.equal(res.status, status, `${what}: ${JSON.stringify(res.body)}`);
+      assert.match(res.body.error.message, message, what);
+    }
+    const ok = await register({});
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.deepEqual(ok.body.targets, ['shop/db']);
+    assert.equal((await call(leader.base, 'POST', '/api/v1/agents/shop/mariadb-0/heartbeat', {}, ok.body.token)).status, 200);
+    const agents = (await call(leader.base, 'GET', '/api/v1/agents')).body.items;
+    assert.deepEqual(agents.map((a: any) => a.name), ['shop/mariadb-0']);
+    assert.match(agents[0].enrolledWith, /^serviceaccount:shop\/mariadb-0@/);
+  });
 });

@@ -16,7 +16,7 @@ import { stripTerminalControls } from '../../common/terminal-text.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 import type { AgentRecord } from '../store/agent-directory.ts';
 import type { SqliteStore } from '../store/sqlite-store.ts';
-import { AGENT_NAME_PATTERN, APPBINDING_PATTERN, NAMESPACE_PATTERN, decideRegistration, grantTargets } from './agent-scope.ts';
+import { AGENT_NAME_PATTERN, APPBINDING_PATTERN, NAMESPACE_PATTERN, checkAgentName, decideRegistration, grantTargets } from './agent-scope.ts';
 import type { AgentAuthenticator } from './agent-scope.ts';
 
 const MAX_TARGETS = 64;
@@ -79,6 +79,7 @@ export class AgentRegistry {
     if (!scope) throw unauthorized('a valid agent enrolment token is required');
     const r = parseRegisterBody(await readBody());
     const targets = grantTargets(scope, r.namespace, r.targets);
+    checkAgentName(scope, r.name);
     const key = agentKey(r);
     // No await from the decision to the agent's write: they happen together.
     const existing = this.#store.getAgent(key);

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { EnvReader } from '../../common/config-env.ts';
 import { isSidestashError } from '../../common/errors.ts';
 import { parseProgress, parseResult } from './agent-reports.ts';
-import { ALL_NAMESPACES, decideRegistration, grantTargets } from './agent-scope.ts';
+import { ALL_NAMESPACES, checkAgentName, decideRegistration, grantTargets } from './agent-scope.ts';
 import type { AgentScope } from './agent-scope.ts';
 import { parseAgentTokensFile, readConfiguredAgentTokens } from './configured-tokens.ts';
 
@@ -30,6 +30,15 @@ describe('grantTargets', () => {
       else assert.deepEqual(grantTargets(scope, agentNs, requested), expected);
     });
   }
+});
+
+describe('checkAgentName', () => {
+  it('a pod\'s credential registers only under the pod\'s name', () => {
+    const pod: AgentScope = { namespace: 'shop', targets: ['db'], credentialId: 'serviceaccount:shop/mariadb-0@u', name: 'mariadb-0' };
+    assert.doesNotThrow(() => checkAgentName(pod, 'mariadb-0'));
+    assert.throws(() => checkAgentName(pod, 'mariadb-1'), (e: Error) => isSidestashError(e, 'SIDESTASH_FORBIDDEN') && /pod "mariadb-0"'s/.test(e.message));
+  });
+  it('an enrolment token (no name) allows any', () => assert.doesNotThrow(() => checkAgentName({ namespace: 'shop', credentialId: 't' }, 'anything')));
 });
 
 describe('decideRegistration', () => {

@@ -15,6 +15,15 @@ export interface AgentScope {
   targets?: string[];
   /** Which credential granted the scope; agents enrolled with it lose access when it is revoked. */
   credentialId: string;
+  /** The one name the agent may register under (Kubernetes mode: its pod's); undefined: any. */
+  name?: string;
+}
+
+/** FORBIDDEN unless the scope lets an agent register as `name`. */
+export function checkAgentName(scope: AgentScope, name: string): void {
+  if (scope.name !== undefined && scope.name !== name) {
+    throw new SidestashError(ErrorCodes.FORBIDDEN, `the credential is pod ${JSON.stringify(scope.name)}'s: the agent must register under that name, not ${JSON.stringify(name)} (SIDESTASH_AGENT_NAME is the pod's name)`);
+  }
 }
 
 /**

@@ -124,7 +124,7 @@ export class ServiceAccountAuthenticator implements AgentAuthenticator {
       const nowMs = Date.now();
       this.#verified.set(credentialId, nowMs);
       if (this.#verified.size > 10_000) for (const [k, at] of this.#verified) if (nowMs - at >= this.#reverifyMs) this.#verified.delete(k);
-      return { namespace: id.namespace, targets: id.targets, credentialId };
+      return { namespace: id.namespace, targets: id.targets, credentialId, name: id.pod };
     } catch (err) {
       if (isSidestashError(err, ErrorCodes.UNAUTHORIZED) || isSidestashError(err, ErrorCodes.FORBIDDEN)) {
         this.#log.warn('agent token refused', { reason: errorMessage(err) });

@@ -21,6 +21,11 @@ export const ANNOTATIONS = {
 export const AGENT_CONTAINER = 'sidestash-agent';
 const SOCKET_VOLUME = 'sidestash-socket';
 const TMP_VOLUME = 'sidestash-tmp';
+const TOKEN_VOLUME = 'sidestash-token';
+/** Where the injected agent finds its projected ServiceAccount token (Kubernetes mode). */
+export const AGENT_TOKEN_DIR = '/var/run/secrets/sidestash.io/serviceaccount';
+export const AGENT_TOKEN_AUDIENCE = 'sidestash';
+export const AGENT_TOKEN_EXPIRATION_S = 3600;
 
 export interface InjectionConfig {
   image: string;
@@ -102,6 +107,9 @@ export function decideInjection(pod: PodLike, namespace: string, config: Injecti
     appendTo(`/spec/containers/${dbIndex}/volumeMounts`, db.volumeMounts !== undefined, { name: socketVolume, mountPath: socketDir });
   }
   if (tmpVolume) addVolume({ name: tmpVolume, emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } });
+  // Kubernetes mode: a token for audience sidestash, bound to this pod, rotated by the kubelet.
+  const tokenVolume = config.serviceAccountToken ? freeName(TOKEN_VOLUME) : undefined;
+  if (tokenVolume) addVolume({ name: tokenVolume, projected: { sources: [{ serviceAccountToken: { audience: AGENT_TOKEN_AUDIENCE, expirationSeconds: AGENT_TOKEN_EXPIRATION_S, path: 'token' } }] } });
   // The agent sees the socket directory as the database does (same volume, same subPath).
   const socketMount: Record<string, unknown> = { name: socketVolume, mountPath: socketDir };
   if (typeof existingMount?.subPath === 'string') socketMount.subPath = existingMount.subPath;
@@ -109,7 +117,9 @@ export function decideInjection(pod: PodLike, namespace: string, config: Injecti
 
   const env: Record<string, unknown>[] = [
     { name: 'SIDESTASH_CONTROLLER_URL', value: config.controllerUrl },
-    { name: 'SIDESTASH_AGENT_BOOTSTRAP_TOKEN', valueFrom: { secretKeyRef: { name: config.tokenSecretName, key: 'token' } } },
+    tokenVolume
+      ? { name: 'SIDESTASH_AGENT_TOKEN_FILE', value: `${AGENT_TOKEN_DIR}/token` }
+      : { name: 'SIDESTASH_AGENT_BOOTSTRAP_TOKEN', valueFrom: { secretKeyRef: { name: config.tokenSecretName, key: 'token' } } },
     { name: 'SIDESTASH_AGENT_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     // Identity is namespace/name; the namespace's enrolment token is scoped to it.
     { name: 'SIDESTASH_AGENT_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
@@ -123,7 +133,7 @@ export function decideInjection(pod: PodLike, namespace: string, config: Injecti
     imagePullPolicy: config.imagePullPolicy ?? 'IfNotPresent',
     args: ['agent'],
     env,
-    volumeMounts: [socketMount, ...(tmpVolume ? [{ name: tmpVolume, mountPath: '/tmp' }] : [])],
+    volumeMounts: [socketMount, ...(tmpVolume ? [{ name: tmpVolume, mountPath: '/tmp' }] : []), ...(tokenVolume ? [{ name: tokenVolume, mountPath: AGENT_TOKEN_DIR, readOnly: true }] : [])],
     resources: config.resources ?? { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
     securityContext: {
       allowPrivilegeEscalation: false,
