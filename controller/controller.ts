@@ -42,6 +42,7 @@ import type { KubeClient } from './kubernetes/kube-client.ts';
 import { LeaderElector } from './kubernetes/leader-elector.ts';
 import { EventRecorder } from './kubernetes/event-recorder.ts';
 import { runLeaderWork } from './leader-work.ts';
+import { recordSessionEvents } from './kubernetes/session-events.ts';
 import { notLeader, setNotLeaderHeaders } from './api/not-leader.ts';
 import { isSidestashError } from '../common/errors.ts';
 
@@ -99,6 +100,8 @@ export class Controller {
       logStoreOpened(this.local, log);
     }
     this.sessions = new SessionManager(this.store, log.child({ component: 'sessions' }), { leaseMs: config.leaseMs, pendingTimeoutMs: config.pendingTimeoutMs });
+    // Kubernetes mode: session starts and ends as Events for kubectl describe (never blocking).
+    if (this.kube) recordSessionEvents(this.sessions, this.store, this.kube.events, log.child({ component: 'events' }));
     this.resources = new ResourceService(this.store, (r, change) => {
       if (change === 'deleted' && (r.kind === 'BackupConfiguration' || r.kind === 'RestoreSession')) void this.pushgateway?.invokerDeleted(r.kind, r.metadata.namespace, r.metadata.name);
       // Kubernetes mode: the leader hears of every change from the store's watch (leader-work.ts).

@@ -49,12 +49,13 @@ describe('Kubernetes mode: leader-only work on a real Lease', () => {
 
   before(async () => {
     kube = await startKubeApiServer();
+    await kube.kubectlOk(['create', 'namespace', 'shop']);
     dir = await tempDir('sidestash-kube-leader-');
     for (const name of ['replica-a', 'replica-b']) {
       const config = parseControllerConfig({
         SIDESTASH_STORE: 'kubernetes', SIDESTASH_KUBECONFIG: kube.kubeconfig, POD_NAME: name, SIDESTASH_LEADER_ELECTION_NAMESPACE: 'default',
         SIDESTASH_LEADER_ELECTION_LEASE: '4s', SIDESTASH_LEADER_ELECTION_RENEW_DEADLINE: '3s', SIDESTASH_LEADER_ELECTION_RETRY_PERIOD: '500ms',
-        SIDESTASH_LISTEN: '127.0.0.1:0', SIDESTASH_ADMIN_TOKEN: ADMIN, SIDESTASH_INSECURE_HTTP: 'true', SIDESTASH_DB: `${dir.path}/${name}.db`, SIDESTASH_SWEEP_INTERVAL: '200ms',
+        SIDESTASH_LISTEN: '127.0.0.1:0', SIDESTASH_ADMIN_TOKEN: ADMIN, SIDESTASH_INSECURE_HTTP: 'true', SIDESTASH_DB: `${dir.path}/${name}.db`, SIDESTASH_SWEEP_INTERVAL: '200ms', SIDESTASH_PENDING_TIMEOUT: '1s',
       });
       const store = Object.assign(new SqliteStore(`${dir.path}/${name}-resources.db`), { start: async (): Promise<void> => {} });
       const c = new Controller(config, quiet, { client: new KubeClient(config.kubernetes!.connection), store });
@@ -100,10 +101,28 @@ describe('Kubernetes mode: leader-only work on a real Lease', () => {
     assert.equal((await call(follower.base, 'POST', '/api/v1/agents/register', { name: 'a', namespace: 'shop', targets: ['shop/db'] }, 'not-a-token')).status, 401, 'now it serves agents');
   });
 
+  it('a session that no agent serves fails with Warning Events on it and on its configuration', async () => {
+    const leader = await until('a leader', () => replicas.find((r) => r.c.isLeader));
+    const triggered = await call(leader.base, 'POST', '/api/v1/backupconfigurations/nightly/trigger?namespace=shop');
+    assert.equal(triggered.status, 201, JSON.stringify(triggered.body));
+    const name = triggered.body.metadata.name as string;
+    const events = async (): Promise<any[]> => (await kube.request('GET', '/api/v1/namespaces/shop/events')).body.items ?? [];
+    const noAgent = await until('the NoAgent events', async () => {
+      const found = (await events()).filter((e) => e.reason === 'NoAgent' || e.reason === 'SessionNoAgent');
+      return found.length === 2 ? found : undefined;
+    });
+    const onSession = noAgent.find((e) => e.reason === 'NoAgent');
+    assert.deepEqual([onSession.type, onSession.involvedObject.kind, onSession.involvedObject.name, onSession.involvedObject.apiVersion], ['Warning', 'BackupSession', name, 'sidestash.io/v1']);
+    assert.match(onSession.message, /^SIDESTASH_NO_AGENT: /);
+    assert.equal(onSession.involvedObject.uid, triggered.body.metadata.uid, 'kubectl describe finds Events by uid');
+    const onConfig = noAgent.find((e) => e.reason === 'SessionNoAgent');
+    assert.deepEqual([onConfig.type, onConfig.involvedObject.kind, onConfig.involvedObject.name], ['Warning', 'BackupConfiguration', 'nightly']);
+    assert.equal(onConfig.source.component, 'sidestash-controller');
+  });
+
   it('agents authenticate with their pod\'s projected ServiceAccount token: own namespace, annotated AppBindings, the pod\'s name', async () => {
     const leader = await until('a leader', () => replicas.find((r) => r.c.isLeader));
     await kube.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'mariadb', namespace: 'shop' } },
     ] }) });
     const pod = (name: string, annotations: Record<string, string>): unknown => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'shop', annotations }, spec: { serviceAccountName: 'mariadb', containers: [{ name: 'mariadb', image: 'mariadb:11' }] } });

@@ -53,6 +53,8 @@ export interface SessionManagerOptions {
 }
 
 export interface SessionEvents {
+  /** An agent claimed the session (Pending -> Running). */
+  started: [session: Session];
   finished: [session: Session];
   /** An agent's progress report was recorded. */
   progress: [session: Session];
@@ -153,7 +155,9 @@ export class SessionManager extends EventEmitter<SessionEvents> {
           continue;
         }
         // The swap Pending -> Running: a session changed since it was read (claimed, cancelled) is skipped.
-        if (!(await this.#unlessChanged(this.#setStatus(s, status)))) continue;
+        const claimed = await this.#unlessChanged(this.#setStatus(s, status));
+        if (!claimed) continue;
+        this.emit('started', claimed);
         if (assignment.kind === 'BackupSession' && assignment.integrityCheck?.readDataSubset !== undefined) await markReadDataCheckPending(this.store, s.metadata.namespace, assignment.repositoryName, s.metadata.name, this.#iso(now));
         this.#log.info('session assigned', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, agent: agent.name });
         return assignment;
