@@ -5,13 +5,15 @@
 // (onStartedLeading) and stops synchronously when it aborts, before the Lease is released.
 // A new leader in Kubernetes mode also hears of BackupConfiguration changes from the store's
 // watch (kubectl apply reaches no replica's HTTP API) and catches up a scheduled run missed
-// while no replica led (missed-run.ts).
+// while no replica led (missed-run.ts), and adopts sessions kubectl created without a status
+// (session-adoption.ts).
 import { errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { PushgatewayPublisher } from './pushgateway/publisher.ts';
 import type { ResourceService } from './resources/resource-service.ts';
 import type { Scheduler } from './scheduler.ts';
 import { backfillConfigurationStatus } from './sessions/configuration-backfill.ts';
+import { adoptSession, adoptSessions, needsAdoption } from './sessions/session-adoption.ts';
 import type { SessionManager, SessionStore } from './sessions/session-manager.ts';
 
 export interface LeaderWorkHost {
@@ -54,7 +56,11 @@ export async function runLeaderWork(c: LeaderWorkHost, signal: AbortSignal, o: L
   }, o.sweepIntervalMs);
   const unwatch = o.kubernetes
     ? c.store.watch((e) => {
-      if (e.resource.kind !== 'BackupConfiguration' || signal.aborted) return;
+      if (signal.aborted) return;
+      if (e.type !== 'DELETED' && needsAdoption(e.resource)) {
+        void adoptSession(c.store, e.resource).catch((err: unknown) => c.log.warn('could not adopt a session created through the API server', { session: `${e.resource.metadata.namespace}/${e.resource.metadata.name}`, err: errorMessage(err) }));
+      }
+      if (e.resource.kind !== 'BackupConfiguration') return;
       void o.kubernetes!.onConfigurationChanged(e.resource.metadata.namespace, e.resource.metadata.name, e.type === 'DELETED' ? 'deleted' : 'applied');
     })
     : undefined;
@@ -67,6 +73,10 @@ export async function runLeaderWork(c: LeaderWorkHost, signal: AbortSignal, o: L
   signal.addEventListener('abort', stop, { once: true });
   if (o.kubernetes) c.sessions.watchingSinceMs = Date.now();
   try {
+    if (o.kubernetes) {
+      const adopted = await adoptSessions(c.store);
+      if (adopted > 0) c.log.info('sessions created through the API server adopted (Pending)', { sessions: adopted });
+    }
     const backfilled = await backfillConfigurationStatus(c.store);
     if (backfilled > 0) c.log.info('configuration outcomes rebuilt from session history', { configurations: backfilled });
     await c.sessions.sweep();
