@@ -60,7 +60,8 @@ export async function startController(dir: string, options: { port?: number; env
     const logStart = logSize(logFile);
     const p = startProc(
       ['controller'],
-      { SIDESTASH_LISTEN: `127.0.0.1:${options.port ?? 0}`, SIDESTASH_DB: join(dir, 'controller.db'), SIDESTASH_ADMIN_TOKEN: adminToken, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: bootstrapToken, SIDESTASH_SWEEP_INTERVAL: '1s', ...options.env },
+      // Kubernetes mode (env SIDESTASH_STORE=kubernetes, SIDESTASH_KUBECONFIG): agents use ServiceAccount tokens, no bootstrap token.
+      { SIDESTASH_LISTEN: `127.0.0.1:${options.port ?? 0}`, SIDESTASH_DB: join(dir, 'controller.db'), SIDESTASH_ADMIN_TOKEN: adminToken, ...(options.env?.SIDESTASH_STORE === 'kubernetes' ? {} : { SIDESTASH_AGENT_BOOTSTRAP_TOKEN: bootstrapToken }), SIDESTASH_SWEEP_INTERVAL: '1s', ...options.env },
       logFile,
     );
     const port = await listeningPort(p, logFile, logStart, deadline);
@@ -134,7 +135,7 @@ export function startAgent(dir: string, controller: ControllerProc, targets: str
   mkdirSync(tmpDir, { recursive: true });
   return startProc(
     ['agent'],
-    { SIDESTASH_CONTROLLER_URL: controller.url, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: controller.bootstrapToken, SIDESTASH_AGENT_NAME: 'agent-0', SIDESTASH_AGENT_NAMESPACE: namespace, SIDESTASH_AGENT_TARGETS: targets.join(','), SIDESTASH_PROGRESS_INTERVAL: '500ms', SIDESTASH_TMPDIR: tmpDir, ...tls, ...env },
+    { SIDESTASH_CONTROLLER_URL: controller.url, ...(env.SIDESTASH_AGENT_TOKEN_FILE ? {} : { SIDESTASH_AGENT_BOOTSTRAP_TOKEN: controller.bootstrapToken }), SIDESTASH_AGENT_NAME: 'agent-0', SIDESTASH_AGENT_NAMESPACE: namespace, SIDESTASH_AGENT_TARGETS: targets.join(','), SIDESTASH_PROGRESS_INTERVAL: '500ms', SIDESTASH_TMPDIR: tmpDir, ...tls, ...env },
     join(dir, 'agent.log'),
   );
 }
