@@ -10,7 +10,9 @@
 // The contract's documents have free-form specs ({ n: 1 }), so the CRDs applied here are the
 // chart's (charts/sidestash/crds: group, names, scope, status subresource) with the schema of
 // spec and status opened (x-kubernetes-preserve-unknown-fields): the contract is about storage,
-// the schemas are test/kube-crds.test.ts's. Watches are served from etcd (--watch-cache=false),
+// the schemas are test/kube-crds.test.ts's. The last suite then applies the chart's own CRDs:
+// the examples applied with kubectl read back as valid documents, and a document the schema
+// refuses is VALIDATION_FAILED with its field path. Watches are served from etcd (--watch-cache=false),
 // so that compacting etcd expires a resourceVersion at once (the 410 test).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -29,6 +31,7 @@ import type { ResourceEvent } from '../controller/store/resource-store.ts';
 import { isStaleVersion } from '../controller/store/retry-on-conflict.ts';
 import { PLURALS } from '../controller/resources/types.ts';
 import type { Kind, Resource } from '../controller/resources/types.ts';
+import { validateResource } from '../controller/resources/validate.ts';
 import { startKubeApiServer } from './helpers/kube-apiserver.ts';
 import type { KubeApiServer } from './helpers/kube-apiserver.ts';
 import { waitFor } from './helpers/scenario.ts';
@@ -277,5 +280,52 @@ describe('kubernetes store after 410 Gone', () => {
     const written = await store.update({ ...kept, spec: { v: 5 } }, { ifVersion: kept.metadata.resourceVersion! });
     assert.deepEqual(await store.get('AppBinding', 'gone', 'keep'), written);
     store.close();
+  });
+});
+
+// Last in this file: the open CRDs are replaced by the chart's own (same names), so that the
+// server's schema validation and the examples of examples/kubernetes/ meet the store.
+describe('kubernetes store with the chart’s CRDs', () => {
+  let store: KubernetesStore;
+  const invalidRepo = (name: string): Resource => ({ apiVersion: 'sidestash.io/v1', kind: 'Repository', metadata: { name, namespace: 'shop' }, spec: { backend: { local: { path: '/var/backups/x' } } } });
+  before(async () => {
+    await kube.kubectlOk(['apply', '-f', CRD_DIR]);
+    await kube.kubectlOk(['create', 'namespace', 'shop']);
+    store = await newStore({ namespaces: ['shop'] });
+    // A CRD's new schema takes effect shortly after the update: wait until the server refuses.
+    await waitFor('the chart’s schemas to be in force', 60_000, async () => {
+      try {
+        await store.create(invalidRepo('probe'));
+        await store.delete('Repository', 'shop', 'probe');
+        return undefined;
+      } catch (err) {
+        return isSidestashError(err, ErrorCodes.VALIDATION_FAILED) ? true : undefined;
+      }
+    });
+    await kube.kubectlOk(['apply', '-n', 'shop', '-f', fileURLToPath(new URL('../examples/kubernetes/', import.meta.url))]);
+  });
+
+  it('the examples applied with kubectl read back as documents the HTTP API’s validation accepts, Secrets included', async () => {
+    for (const [kind, name] of [['Repository', 'shop-repo'], ['AppBinding', 'shop-db'], ['BackupConfiguration', 'shop-backup'], ['Secret', 'shop-repo-secret'], ['Secret', 'shop-db-auth']] as const) {
+      const doc = await waitFor(`${kind} ${name} in the store`, 30_000, async () => store.get(kind, 'shop', name));
+      assert.deepEqual(validateResource(doc), [], `${kind} ${name}`);
+    }
+    const auth = (await store.get<{ data: Record<string, string> }>('Secret', 'shop', 'shop-db-auth'))!;
+    assert.deepEqual(Object.keys(auth.spec.data).sort(), ['password', 'username']);
+    assert.equal(Buffer.from(auth.spec.data.username!, 'base64').toString(), 'sidestash');
+  });
+
+  it('a document the CRD schema refuses is VALIDATION_FAILED with the field path, and nothing is stored', async () => {
+    await assert.rejects(store.create(invalidRepo('no-secret')), (e) => {
+      assert.ok(isSidestashError(e, ErrorCodes.VALIDATION_FAILED), String(e));
+      assert.ok((e.details.errors as { field: string }[]).some((x) => x.field === 'spec.backend.storageSecretName'), JSON.stringify(e.details.errors));
+      return true;
+    });
+    assert.equal((await kube.request('GET', '/apis/sidestash.io/v1/namespaces/shop/repositories/no-secret')).status, 404);
+    // A valid one with a status: both writes pass the schemas (the status one included).
+    const ok = await store.create({ apiVersion: 'sidestash.io/v1', kind: 'BackupSession', metadata: { name: 'manual-1', namespace: 'shop' },
+      spec: { invoker: { apiGroup: 'sidestash.io', kind: 'BackupConfiguration', name: 'shop-backup' } }, status: { phase: 'Pending' } });
+    assert.deepEqual(ok.status, { phase: 'Pending' });
+    assert.deepEqual(validateResource(ok), []);
   });
 });
