@@ -66,7 +66,7 @@ test('a write from a stale resourceVersion is CONFLICT (reason Conflict), the ob
 test('creating an existing name is CONFLICT with reason AlreadyExists; a missing object NOT_FOUND', async () => {
   await client.create<ConfigMap>(ConfigMaps, { metadata: { name: 'twice', namespace: 'k3' } });
   await rejectsWith(client.create<ConfigMap>(ConfigMaps, { metadata: { name: 'twice', namespace: 'k3' } }), ErrorCodes.CONFLICT, (err) => assert.equal(err.details.reason, 'AlreadyExists'));
-  await rejectsWith(client.get(ConfigMaps, 'k3', 'nothing-here'), ErrorCodes.NOT_FOUND, (err) => assert.equal(err.details.status, 404));
+  await rejectsWith(client.get(ConfigMaps, 'k3', 'nothing-here'), ErrorCodes.NOT_FOUND, (err) => assert.equal(err.details.kubeStatus, 404));
 });
 
 test('an invalid object is VALIDATION_FAILED with the field paths of its causes', async () => {

@@ -28,6 +28,7 @@ let cutter: TcpCutter;
 let direct: KubeClient;
 let viaCutter: KubeClient;
 const stop = new AbortController();
+const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
 before(async () => {
   kube = await startKubeApiServer({ apiServerArgs: ['--watch-cache-sizes=configmaps#0'] });
   cutter = await startTcpCutter(kube.url);
@@ -73,7 +74,7 @@ test('the cache lists what exists, then sees creates, updates and deletes made w
 test('a dropped watch connection resumes from its resourceVersion: nothing made meanwhile is lost, no re-list', async () => {
   await kube.kubectlOk(['create', 'namespace', 'dropped']);
   await kube.kubectlOk(['-n', 'dropped', 'create', 'secret', 'generic', 'old', '--from-literal=v=0']);
-  const informer = new Informer<Obj>(viaCutter, { type: Secrets, namespace: 'dropped', signal: stop.signal, backoff: { attempts: Infinity, baseDelayMs: 100, maxDelayMs: 500 } });
+  const informer = new Informer<Obj>(viaCutter, { type: Secrets, namespace: 'dropped', signal: stop.signal, log: quiet, backoff: { attempts: Infinity, baseDelayMs: 100, maxDelayMs: 500 } });
   const seen = record(informer);
   await informer.synced();
   await waitFor('the watch to be open', 30_000, async () => (informer.stats.watches >= 1 ? true : undefined));
@@ -102,7 +103,7 @@ async function compactEtcd(): Promise<number> {
 test('410 Gone after a compaction: the informer lists again and ends equal to the server, deletions included', async () => {
   await kube.kubectlOk(['create', 'namespace', 'gone']);
   for (const n of ['keep', 'change', 'remove']) await kube.kubectlOk(['-n', 'gone', 'create', 'configmap', n, '--from-literal=v=0']);
-  const informer = new Informer<Obj>(viaCutter, { type: ConfigMaps, namespace: 'gone', signal: stop.signal, backoff: { attempts: Infinity, baseDelayMs: 100, maxDelayMs: 500 } });
+  const informer = new Informer<Obj>(viaCutter, { type: ConfigMaps, namespace: 'gone', signal: stop.signal, log: quiet, backoff: { attempts: Infinity, baseDelayMs: 100, maxDelayMs: 500 } });
   const seen = record(informer);
   await informer.synced();
   await waitFor('the watch to be open', 30_000, async () => (informer.stats.watches >= 1 ? true : undefined));
@@ -128,7 +129,7 @@ test('410 Gone after a compaction: the informer lists again and ends equal to th
 
 test('a listener that throws does not stop the others or the cache', async () => {
   await kube.kubectlOk(['create', 'namespace', 'throws']);
-  const informer = new Informer<Obj>(direct, { type: ConfigMaps, namespace: 'throws', signal: stop.signal, log: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } } });
+  const informer = new Informer<Obj>(direct, { type: ConfigMaps, namespace: 'throws', signal: stop.signal, log: quiet });
   informer.on(() => {
     throw new Error('listener bug');
   });
@@ -146,8 +147,25 @@ test('aborting the signal ends the informer; synced() of one stopped before its 
   ac.abort();
   await informer.done;
   const unreachable = new KubeClient({ ...loadKubeConnection({ SIDESTASH_KUBECONFIG: kube.kubeconfig }), server: 'https://127.0.0.1:1' });
-  const never = new Informer<Obj>(unreachable, { type: ConfigMaps, signal: AbortSignal.abort(), log: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } } });
+  const never = new Informer<Obj>(unreachable, { type: ConfigMaps, signal: AbortSignal.abort(), log: quiet });
   await assert.rejects(never.synced());
   await never.done;
   await unreachable.close();
+});
+
+// Last in the file: it restarts the file's API server.
+test('the API server killed and started again: the informer reconnects and ends equal to the server, changes after the restart included', async () => {
+  await kube.kubectlOk(['create', 'namespace', 'restart']);
+  await kube.kubectlOk(['-n', 'restart', 'create', 'secret', 'generic', 'before', '--from-literal=v=0']);
+  const informer = new Informer<Obj>(direct, { type: Secrets, namespace: 'restart', signal: stop.signal, log: quiet, backoff: { attempts: Infinity, baseDelayMs: 200, maxDelayMs: 1000 } });
+  const seen = record(informer);
+  await informer.synced();
+  await waitFor('the watch to be open', 30_000, async () => (informer.stats.watches >= 1 ? true : undefined));
+  await kube.restartApiServer();
+  await kube.kubectlOk(['-n', 'restart', 'create', 'secret', 'generic', 'after', '--from-literal=v=1']);
+  await kube.kubectlOk(['-n', 'restart', 'delete', 'secret', 'before']);
+  await waitFor('the informer to catch up', 60_000, async () => (informer.get('restart', 'before') === undefined && informer.get('restart', 'after') ? true : undefined));
+  assert.ok(informer.stats.failures + informer.stats.expired >= 1, 'it noticed the restart');
+  assert.deepEqual(cacheState(informer, 'restart'), await serverState(Secrets, 'restart'));
+  assert.deepEqual(seen, ['ADDED before=MA==', 'ADDED after=MQ==', 'DELETED before=MA==']);
 });

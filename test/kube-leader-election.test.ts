@@ -4,8 +4,14 @@
 // duration and not before; a leader cut off from the API server steps down at its renew deadline
 // and says so, before another takes over. Every candidate's leading intervals are recorded and
 // must never overlap; the Lease itself is watched throughout (its holder history).
+// Two candidates run as processes of their own (test/helpers/elector-process.ts), to be killed
+// with SIGKILL and frozen with SIGSTOP.
 // Durations are shortened (lease 6 s, renew deadline 4 s, retry 0.5 s) to keep the file short.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { ErrorCodes } from '../common/errors.ts';
 import { Informer } from '../controller/kubernetes/informer.ts';
@@ -39,7 +45,16 @@ before(async () => {
   cutClient = new KubeClient({ ...conn, server: cutter.url }, { requestTimeoutMs: 2000 });
   await kube.kubectlOk(['create', 'namespace', NS]);
 });
+const children: ChildProcess[] = [];
 after(async () => {
+  for (const c of children) {
+    if (c.exitCode !== null || c.signalCode !== null) continue;
+    try {
+      process.kill(c.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   stopAll.abort();
   await cutClient?.close();
   await client?.close();
@@ -189,4 +204,62 @@ test('a stale write to the Lease is refused: two candidates cannot both acquire 
   await client.replace<Lease>(Leases, { ...seen, spec: { ...seen.spec, holderIdentity: 'x' } });
   await assert.rejects(client.replace<Lease>(Leases, { ...seen, spec: { ...seen.spec, holderIdentity: 'y' } }), (err: { code?: string }) => err.code === ErrorCodes.CONFLICT);
   assert.equal((await client.get<Lease>(Leases, NS, 'race')).spec?.holderIdentity, 'x');
+});
+
+const ELECTOR = fileURLToPath(new URL('./helpers/elector-process.ts', import.meta.url));
+
+/** A candidate in a process of its own; `lines` are what it reported (started/stopped). */
+function electorProcess(lease: string, id: string) {
+  const child = spawn(process.execPath, [ELECTOR, kube.kubeconfig, NS, lease, id, String(LEASE_MS), String(RENEW_DEADLINE_MS), String(RETRY_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const lines: { event: string; reason?: string; atMs: number }[] = [];
+  createInterface({ input: child.stdout! }).on('line', (l) => lines.push(JSON.parse(l)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, lines, exited, saw: (event: string) => lines.some((l) => l.event === event) };
+}
+
+test('a leader process killed with SIGKILL is replaced after the lease duration, not before', async () => {
+  const e = election('kill9');
+  await e.watch.synced();
+  const victim = electorProcess('kill9', 'victim');
+  await waitFor('the process to lead', 60_000, async () => (victim.saw('started') ? true : undefined));
+  const second = e.add('second');
+  await waitFor('second to see the process lead', 30_000, async () => (second.elector.holder === 'victim' ? true : undefined));
+  process.kill(victim.child.pid!, 'SIGKILL');
+  await victim.exited;
+  await waitFor('second to lead', 30_000, async () => (second.elector.leading ? true : undefined));
+  const lastRenew = Date.parse(e.history.filter((h) => h.holder === 'victim').at(-1)!.renewTime!);
+  const acquired = Date.parse((await client.get<Lease>(Leases, NS, 'kill9')).spec!.acquireTime!);
+  assert.ok(acquired - lastRenew >= LEASE_MS, `taken over ${acquired - lastRenew} ms after the last renewal`);
+  assert.deepEqual(e.assertNoOverlap(), ['victim', 'second']);
+  second.stop.abort();
+  await second.done;
+});
+
+test('a frozen leader (SIGSTOP) is replaced after the lease duration; thawed, it steps down and never writes the Lease again', async () => {
+  const e = election('frozen');
+  await e.watch.synced();
+  const frozen = electorProcess('frozen', 'frozen');
+  await waitFor('the process to lead', 60_000, async () => (frozen.saw('started') ? true : undefined));
+  const other = e.add('other');
+  await waitFor('other to see the process lead', 30_000, async () => (other.elector.holder === 'frozen' ? true : undefined));
+  process.kill(frozen.child.pid!, 'SIGSTOP');
+  await waitFor('other to lead', 30_000, async () => (other.elector.leading ? true : undefined));
+  const lastRenew = Date.parse(e.history.filter((h) => h.holder === 'frozen').at(-1)!.renewTime!);
+  assert.ok(e.intervals[0]!.startMs - lastRenew >= LEASE_MS, 'not before the lease duration');
+  // Deno's ChildProcess.kill refuses signals to a stopped child: the process-wide kill works on both.
+  process.kill(frozen.child.pid!, 'SIGCONT');
+  await waitFor('the thawed process to step down', 30_000, async () => (frozen.saw('stopped') ? true : undefined));
+  const stopped = frozen.lines.find((l) => l.event === 'stopped')!;
+  assert.ok(stopped.reason === 'renew-deadline' || stopped.reason === 'lost-lease', `it said why: ${stopped.reason}`);
+  const renewalsBefore = renewals(e.history, 'other');
+  await waitFor('three more renewals by other', 30_000, async () => (renewals(e.history, 'other') >= renewalsBefore + 3 ? true : undefined));
+  const sinceTakeover = e.history.slice(e.history.findIndex((h) => h.holder === 'other'));
+  assert.deepEqual([...new Set(sinceTakeover.map((h) => h.holder))], ['other'], 'the thawed process never wrote the Lease');
+  assert.equal(frozen.lines.filter((l) => l.event === 'started').length, 1, 'and never led again');
+  assert.equal(other.elector.leading, true);
+  process.kill(frozen.child.pid!, 'SIGTERM');
+  await frozen.exited;
+  other.stop.abort();
+  await other.done;
 });

@@ -77,6 +77,8 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.NOT_A_REPOSITORY]: 502,
   // A resource refers to one that is missing or unusable: a conflict with the stored state.
   [ErrorCodes.INVALID_CONFIG]: 409,
+  // Kubernetes mode: the API server (the store) did not answer.
+  [ErrorCodes.KUBE_UNAVAILABLE]: 503,
 };
 
 export function statusFor(err: unknown): number {

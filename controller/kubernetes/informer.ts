@@ -16,7 +16,7 @@ export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 /** `previous`: the cached object a MODIFIED or DELETED replaces (for DELETED after a re-list, the last one known). */
 export type InformerListener<T extends KubeObject> = (type: InformerEventType, object: T, previous: T | undefined) => void;
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubeObject = KubeObject> {
   type: ResourceType;
   /** undefined: all namespaces. */
   namespace?: string;
@@ -28,6 +28,11 @@ export interface InformerOptions {
   /** The server ends each watch after this long; default random in [300, 600) as client-go. */
   watchTimeoutSeconds?: number;
   log?: Logger;
+  /**
+   * Applied to every object before it is cached or heard of (client-go's SetTransform), e.g. to
+   * keep no Secret values in memory: the cache and the listeners see only what it returns.
+   */
+  transform?: (object: T) => T;
 }
 
 export const INFORMER_BACKOFF: RetryPolicy = { attempts: Infinity, baseDelayMs: 200, maxDelayMs: 30_000 };
@@ -47,7 +52,7 @@ export interface InformerStats {
 
 export class Informer<T extends KubeObject> {
   readonly #client: KubeClient;
-  readonly #options: InformerOptions;
+  readonly #options: InformerOptions<T>;
   readonly #log: Logger;
   readonly #cache = new Map<string, T>();
   readonly #listeners = new Set<InformerListener<T>>();
@@ -59,7 +64,7 @@ export class Informer<T extends KubeObject> {
   /** Settles when the loop has ended (after the signal aborted). */
   readonly done: Promise<void>;
 
-  constructor(client: KubeClient, options: InformerOptions) {
+  constructor(client: KubeClient, options: InformerOptions<T>) {
     this.#client = client;
     this.#options = options;
     this.#log = options.log ?? createLogger({ component: 'informer', resource: options.type.plural });
@@ -110,7 +115,9 @@ export class Informer<T extends KubeObject> {
   /** A fresh list replaces the cache; what changed meanwhile becomes events. */
   #replace(items: T[]): void {
     const seen = new Set<string>();
-    for (const item of items) {
+    const transform = this.#options.transform;
+    for (const raw of items) {
+      const item = transform ? transform(raw) : raw;
       const key = objectKey(item);
       seen.add(key);
       const old = this.#cache.get(key);
@@ -125,7 +132,8 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  #apply(type: InformerEventType, object: T): void {
+  #apply(type: InformerEventType, raw: T): void {
+    const object = this.#options.transform ? this.#options.transform(raw) : raw;
     const key = objectKey(object);
     const old = this.#cache.get(key);
     if (type === 'DELETED') {

@@ -7,7 +7,7 @@
 // (kube-errors.ts). Retrying is the caller's decision (withRetry, common/backend/retry.ts).
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
-import { abortError, throwIfAborted } from '../../common/errors.ts';
+import { ErrorCodes, SidestashError, abortError, throwIfAborted } from '../../common/errors.ts';
 import { SIDESTASH_VERSION } from '../../common/version.ts';
 import { kubeError, kubeNetworkError, asStatus } from './kube-errors.ts';
 import type { KubeConnection } from './kube-config.ts';
@@ -133,7 +133,12 @@ export class KubeClient {
       if (options.signal?.aborted) throw abortError(options.signal);
       throw kubeNetworkError(`${method} ${path}`, err);
     }
-    return (text === '' ? undefined : JSON.parse(text)) as T;
+    if (text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new SidestashError(ErrorCodes.KUBE_UNAVAILABLE, `${method} ${path}: HTTP ${res.statusCode} with a body that is not JSON`, { retryable: true });
+    }
   }
 
   async get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<T> {

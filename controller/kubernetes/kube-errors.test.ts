@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCodes } from '../../common/errors.ts';
+import { statusFor } from '../api/http-util.ts';
 import { kubeError, kubeNetworkError } from './kube-errors.ts';
 
 const status = (code: number, reason: string, extra: Record<string, unknown> = {}) => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `m ${reason}`, reason, code, ...extra });
@@ -23,7 +24,7 @@ test('HTTP statuses from the API server map onto stable codes with retryable set
     const err = kubeError('GET /x', http, body);
     assert.equal(err.code, code, `${http}`);
     assert.equal(err.retryable, retryable, `${http}`);
-    assert.equal(err.details.status, http);
+    assert.equal(err.details.kubeStatus, http);
   }
   assert.equal(kubeError('x', 409, status(409, 'AlreadyExists')).details.reason, 'AlreadyExists');
 });
@@ -45,4 +46,14 @@ test('no answer: retryable, except a certificate the CA does not vouch for', () 
   assert.equal(kubeNetworkError('x', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })).retryable, true);
   assert.equal(kubeNetworkError('x', Object.assign(new Error('self-signed'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' })).retryable, false);
   assert.equal(kubeNetworkError('x', new Error('other')).code, ErrorCodes.KUBE_UNAVAILABLE);
+});
+
+test("the API server's status is not the status the HTTP API answers with (details.status would be)", () => {
+  // controller/api/http-util.ts statusFor answers with details.status when set: a 401 of the
+  // controller's own credentials must not become the CLI user's 401.
+  assert.equal(kubeError('x', 401, status(401, 'Unauthorized')).details.status, undefined);
+  // An API server that does not answer is the HTTP API's 503 (retryable), a stale write its 409.
+  assert.equal(statusFor(kubeError('x', 503, 'busy')), 503);
+  assert.equal(statusFor(kubeNetworkError('x', new Error('refused'))), 503);
+  assert.equal(statusFor(kubeError('x', 409, status(409, 'Conflict'))), 409);
 });

@@ -39,7 +39,8 @@ function codeFor(status: number): { code: ErrorCode; retryable: boolean } {
 }
 
 /**
- * An HTTP status and body from the API server as an error. details: status (HTTP), reason
+ * An HTTP status and body from the API server as an error. details: kubeStatus (the API
+ * server's HTTP status; not `status`, which the HTTP API would answer its own client with), reason
  * (the Status reason, e.g. AlreadyExists vs Conflict for a 409), causes ({field, reason,
  * message}, 422), retryAfterMs (for the retry layer). A 409 Conflict (stale resourceVersion) is
  * not retryable as is: the caller reads again and decides again.
@@ -59,7 +60,7 @@ export function kubeError(what: string, httpStatus: number, body: unknown, retry
   return new SidestashError(code, message, {
     retryable,
     details: {
-      status: httpStatus,
+      kubeStatus: httpStatus,
       ...(status?.reason ? { reason: status.reason } : {}),
       ...(causes.length > 0 ? { causes } : {}),
       ...(retryAfterSeconds !== undefined && retryable ? { retryAfterMs: retryAfterSeconds * 1000 } : {}),

@@ -19,8 +19,8 @@ describe('apply with metadata.resourceVersion', () => {
   const service = new ResourceService(store);
   const stored = async () => (await store.get('Secret', 'default', 's'))!;
 
-  it('is refused for an object that does not exist (nothing is created)', async () => {
-    await assert.rejects(service.apply(secret('a', '7')), (e) => isSidestashError(e, 'SIDESTASH_NOT_FOUND'));
+  it('is refused for an object that does not exist (CONFLICT, not retryable; nothing is created)', async () => {
+    await assert.rejects(service.apply(secret('a', '7')), (e) => isSidestashError(e, 'SIDESTASH_CONFLICT') && (e as { retryable?: boolean }).retryable === false);
     assert.equal(await store.get('Secret', 'default', 's'), undefined);
   });
 
@@ -33,6 +33,13 @@ describe('apply with metadata.resourceVersion', () => {
     await assert.rejects(service.apply(secret('c', v1)), (e) => isSidestashError(e, 'SIDESTASH_CONFLICT') && (e as { retryable?: boolean }).retryable === true);
     assert.deepEqual((await stored()).spec, { stringData: { k: 'b' } }, 'the stale write changed nothing');
     assert.equal((await stored()).metadata.resourceVersion, v2);
+  });
+
+  it('a resourceVersion that is not a short string or integer is a validation error', async () => {
+    for (const bad of [{ a: 1 }, [1], 'x y', 'x'.repeat(65), true]) {
+      await assert.rejects(service.apply({ ...secret('z'), metadata: { name: 's', namespace: 'default', resourceVersion: bad } }), (e) => isSidestashError(e, 'SIDESTASH_VALIDATION_FAILED'), JSON.stringify(bad));
+    }
+    assert.deepEqual((await stored()).spec, { stringData: { k: 'b' } });
   });
 
   it('without a version, apply writes over whatever is stored', async () => {

@@ -34,13 +34,13 @@ interface Planned {
  * A document that carries metadata.resourceVersion is applied only over that version, as the
  * Kubernetes API server does (a read-modify-write such as `sidestash pause` loses no concurrent
  * change): another version is CONFLICT (retryable: read again), and a version for an object
- * that does not exist is refused. Without one, apply writes over whatever is stored.
+ * that does not exist is CONFLICT too (not retryable: the precondition cannot hold). Without one, apply writes over whatever is stored.
  */
 function checkVersionPrecondition(input: Resource, existing: Resource | undefined, inThisApply: boolean): void {
   const wanted = input.metadata.resourceVersion as unknown;
   if (wanted === undefined || wanted === null || wanted === '' || inThisApply) return;
   const what = `${input.kind} ${input.metadata.namespace ?? DEFAULT_NAMESPACE}/${input.metadata.name}`;
-  if (!existing) throw new SidestashError(ErrorCodes.NOT_FOUND, `${what} does not exist, so it cannot be applied over resourceVersion ${JSON.stringify(String(wanted))}; leave metadata.resourceVersion out to create it`);
+  if (!existing) throw new SidestashError(ErrorCodes.CONFLICT, `${what} does not exist, so it cannot be applied over resourceVersion ${JSON.stringify(String(wanted))}; leave metadata.resourceVersion out to create it`);
   if (String(wanted) !== String(existing.metadata.resourceVersion)) {
     throw new SidestashError(ErrorCodes.CONFLICT, `${what} has been modified (resourceVersion ${JSON.stringify(String(existing.metadata.resourceVersion))}, the document names ${JSON.stringify(String(wanted))}); read it again and apply your change to the latest version`, { retryable: true });
   }

@@ -35,7 +35,8 @@ export const metadataSchema: Schema = obj(
     labels: stringMap,
     annotations: stringMap,
     uid: { type: 'string' },
-    resourceVersion: {},
+    // Opaque, as in Kubernetes (a string; numbers from older versions' output are read as their digits).
+    resourceVersion: { type: ['string', 'integer'], maxLength: 64, pattern: '^[0-9A-Za-z._-]*$' },
     creationTimestamp: { type: 'string' },
   },
   ['name'],

@@ -44,6 +44,8 @@ export interface KubeApiServer {
   kubectl(args: string[], options?: { input?: string }): Promise<KubectlResult>;
   /** Runs kubectl and throws with its stderr unless it exits 0; returns stdout. */
   kubectlOk(args: string[], options?: { input?: string }): Promise<string>;
+  /** Kills kube-apiserver (SIGKILL) and starts it again on the same port and etcd: every connection to it drops. */
+  restartApiServer(): Promise<void>;
   /** A request to the API server as the admin; JSON in and out. */
   request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
@@ -121,7 +123,14 @@ async function waitFor(what: string, proc: Started, check: () => Promise<boolean
 async function stopProcess(p: Started | undefined): Promise<void> {
   if (!p || p.hasExited()) return;
   p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+  // process.kill, not child.kill: Deno's ChildProcess.kill sends nothing after a first kill.
+  const timer = setTimeout(() => {
+    try {
+      if (!p.hasExited()) process.kill(p.child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, 10_000);
   await p.exited;
   clearTimeout(timer);
 }
@@ -161,19 +170,21 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       if (attempt >= 5) throw new Error(`etcd did not start; its log: ${join(dir, 'etcd.log')}`);
     }
     let url = '';
+    let apiPort = 0;
+    const launchApiServer = (port: number): Started => startProcess('kube-apiserver', [
+      `--etcd-servers=http://127.0.0.1:${etcdPort}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${port}`,
+      `--tls-cert-file=${join(pki, 'apiserver.crt')}`, `--tls-private-key-file=${join(pki, 'apiserver.key')}`,
+      `--client-ca-file=${caFile}`, `--token-auth-file=${join(pki, 'tokens.csv')}`, '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local', `--service-account-key-file=${join(pki, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(pki, 'sa.key')}`, `--service-cluster-ip-range=${serviceCidr}`, '--allow-privileged=true',
+      '--endpoint-reconciler-type=none', `--cert-dir=${join(pki, 'generated')}`, '--v=1', ...(options.apiServerArgs ?? []),
+    ], join(dir, 'kube-apiserver.log'));
+    const apiServerReady = async () => (await (await undiciFetch(`${url}/readyz`, { headers: { authorization: `Bearer ${token}` }, dispatcher })).text()) === 'ok';
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      url = `https://127.0.0.1:${port}`;
-      apiserver = startProcess('kube-apiserver', [
-        `--etcd-servers=http://127.0.0.1:${etcdPort}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${port}`,
-        `--tls-cert-file=${join(pki, 'apiserver.crt')}`, `--tls-private-key-file=${join(pki, 'apiserver.key')}`,
-        `--client-ca-file=${caFile}`, `--token-auth-file=${join(pki, 'tokens.csv')}`, '--authorization-mode=RBAC',
-        '--service-account-issuer=https://kubernetes.default.svc.cluster.local', `--service-account-key-file=${join(pki, 'sa.pub')}`,
-        `--service-account-signing-key-file=${join(pki, 'sa.key')}`, `--service-cluster-ip-range=${serviceCidr}`, '--allow-privileged=true',
-        '--endpoint-reconciler-type=none', `--cert-dir=${join(pki, 'generated')}`, '--v=1', ...(options.apiServerArgs ?? []),
-      ], join(dir, 'kube-apiserver.log'));
-      const ready = async () => (await (await undiciFetch(`${url}/readyz`, { headers: { authorization: `Bearer ${token}` }, dispatcher })).text()) === 'ok';
-      if (await waitFor('kube-apiserver', apiserver, ready, join(dir, 'kube-apiserver.log'), 120_000)) break;
+      apiPort = await freePort();
+      url = `https://127.0.0.1:${apiPort}`;
+      apiserver = launchApiServer(apiPort);
+      if (await waitFor('kube-apiserver', apiserver, apiServerReady, join(dir, 'kube-apiserver.log'), 120_000)) break;
       if (attempt >= 5) throw new Error(`kube-apiserver did not start; its log: ${join(dir, 'kube-apiserver.log')}`);
     }
     const kubeconfig = join(dir, 'kubeconfig');
@@ -207,6 +218,15 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         let parsed: unknown = text;
         try { parsed = JSON.parse(text); } catch { /* not JSON */ }
         return { status: res.status, body: parsed };
+      },
+      async restartApiServer() {
+        // As a crash: SIGKILL (a SIGTERM'd kube-apiserver drains open requests for up to a minute).
+        if (apiserver && !apiserver.hasExited()) process.kill(apiserver.child.pid!, 'SIGKILL');
+        await apiserver?.exited;
+        apiserver = launchApiServer(apiPort);
+        if (!(await waitFor('kube-apiserver', apiserver, apiServerReady, join(dir, 'kube-apiserver.log'), 120_000))) {
+          throw new Error(`kube-apiserver did not start again on port ${apiPort}; its log: ${join(dir, 'kube-apiserver.log')}`);
+        }
       },
       async stop() {
         await stopAll();

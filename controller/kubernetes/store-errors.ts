@@ -1,0 +1,28 @@
+// The API server's refusals as the resource store's errors (controller/store/resource-store.ts):
+// kube-errors.ts maps every 409 to CONFLICT, not retryable; the store tells them apart by the
+// Status reason: Conflict (a stale resourceVersion, a failed delete precondition) is retryable
+// (read again, decide again: retry-on-conflict.ts), AlreadyExists (the name is taken) is not.
+// A 422 (Invalid: the CRD's schema, a label the server refuses) is VALIDATION_FAILED with
+// details.errors [{ field, message }], the shape the HTTP API reports its own field errors in.
+import { ErrorCodes, isSidestashError, SidestashError } from '../../common/errors.ts';
+
+interface Cause {
+  field?: string;
+  reason?: string;
+  message?: string;
+}
+
+export function storeError(err: unknown): unknown {
+  if (!isSidestashError(err)) return err;
+  if (err.code === ErrorCodes.CONFLICT) {
+    const stale = err.details.reason !== 'AlreadyExists';
+    if (stale === err.retryable) return err;
+    return new SidestashError(ErrorCodes.CONFLICT, err.message, { retryable: stale, details: err.details, cause: err });
+  }
+  if (err.code === ErrorCodes.VALIDATION_FAILED) {
+    const causes = (Array.isArray(err.details.causes) ? err.details.causes : []) as Cause[];
+    const errors = causes.map((c) => ({ field: c.field ?? '', message: c.message ?? c.reason ?? 'invalid' }));
+    return new SidestashError(ErrorCodes.VALIDATION_FAILED, err.message, { retryable: false, details: { ...err.details, errors }, cause: err });
+  }
+  return err;
+}
