@@ -2,6 +2,7 @@
 import { createLogger } from '../common/log.ts';
 import { parseControllerConfig } from '../controller/config.ts';
 import { Controller } from '../controller/controller.ts';
+import { kubernetesParts } from '../controller/kubernetes/kubernetes-parts.ts';
 import { controllerStartError } from './controller-start-error.ts';
 
 export async function runController(signal: AbortSignal): Promise<number> {
@@ -10,7 +11,8 @@ export async function runController(signal: AbortSignal): Promise<number> {
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   let controller: Controller;
   try {
-    controller = new Controller(config, log);
+    // Kubernetes mode (SIDESTASH_STORE=kubernetes): the API server's client and the store on it.
+    controller = new Controller(config, log, kubernetesParts(config, log));
   } catch (err) {
     throw controllerStartError(err, config.databasePath, uid);
   }

@@ -13,7 +13,7 @@ import type { PushgatewayPublisher } from './pushgateway/publisher.ts';
 import type { ResourceService } from './resources/resource-service.ts';
 import type { Scheduler } from './scheduler.ts';
 import { backfillConfigurationStatus } from './sessions/configuration-backfill.ts';
-import { adoptSession, adoptSessions, needsAdoption } from './sessions/session-adoption.ts';
+import { AdoptionQueue } from './sessions/session-adoption.ts';
 import type { SessionManager, SessionStore } from './sessions/session-manager.ts';
 
 export interface LeaderWorkHost {
@@ -54,11 +54,12 @@ export async function runLeaderWork(c: LeaderWorkHost, signal: AbortSignal, o: L
     sweeping = true;
     void tick().finally(() => (sweeping = false));
   }, o.sweepIntervalMs);
+  const adoption = o.kubernetes ? new AdoptionQueue(c.store, signal) : undefined;
   const unwatch = o.kubernetes
     ? c.store.watch((e) => {
       if (signal.aborted) return;
-      if (e.type !== 'DELETED' && needsAdoption(e.resource)) {
-        void adoptSession(c.store, e.resource).catch((err: unknown) => c.log.warn('could not adopt a session created through the API server', { session: `${e.resource.metadata.namespace}/${e.resource.metadata.name}`, err: errorMessage(err) }));
+      if (e.type !== 'DELETED') {
+        void adoption!.consider(e.resource).catch((err: unknown) => c.log.warn('could not adopt a session created through the API server', { session: `${e.resource.metadata.namespace}/${e.resource.metadata.name}`, err: errorMessage(err) }));
       }
       if (e.resource.kind !== 'BackupConfiguration') return;
       void o.kubernetes!.onConfigurationChanged(e.resource.metadata.namespace, e.resource.metadata.name, e.type === 'DELETED' ? 'deleted' : 'applied');
@@ -73,9 +74,10 @@ export async function runLeaderWork(c: LeaderWorkHost, signal: AbortSignal, o: L
   signal.addEventListener('abort', stop, { once: true });
   if (o.kubernetes) c.sessions.watchingSinceMs = Date.now();
   try {
-    if (o.kubernetes) {
-      const adopted = await adoptSessions(c.store);
-      if (adopted > 0) c.log.info('sessions created through the API server adopted (Pending)', { sessions: adopted });
+    if (adoption) {
+      void adoption.considerAll().then((adopted) => {
+        if (adopted > 0) c.log.info('sessions created through the API server adopted (Pending)', { sessions: adopted });
+      }, (err: unknown) => c.log.warn('could not adopt sessions created through the API server', { err: errorMessage(err) }));
     }
     const backfilled = await backfillConfigurationStatus(c.store);
     if (backfilled > 0) c.log.info('configuration outcomes rebuilt from session history', { configurations: backfilled });
