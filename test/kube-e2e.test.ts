@@ -133,7 +133,7 @@ describe('Kubernetes mode end to end: kubectl only, two controllers, failover', 
     await db?.stop();
     await kube?.stop();
     // SIDESTASH_TEST_KEEP=1 keeps the logs and applied YAML for a failing run.
-    if (process.env.SIDESTASH_TEST_KEEP === "1") console.log(`kept ${dir?.path}`);
+    if (process.env.SIDESTASH_TEST_KEEP === '1') console.log(`kept ${dir?.path}`);
     else await dir?.cleanup();
   });
 
