@@ -342,4 +342,17 @@ describe('agent identity bound to targets', () => {
     assert.equal((await session('shop', name)).status.phase, 'Running');
     assert.equal((await call('POST', resultPath('shop', 'mariadb-0', name), { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } }, shopToken)).status, 200);
   });
+
+  it('an agent that registers again with its current token (a new leader, its credential re-verified) keeps its running session', async () => {
+    const first = await register('shop', 'rereg-0', ['shop/db'], SHOP);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const name = await claimBackup('shop', 'rereg-0', first.body.token);
+    const again = await register('shop', 'rereg-0', ['shop/db'], SHOP, { currentToken: first.body.token });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    const running = await session('shop', name);
+    assert.deepEqual([running.status.phase, running.status.agent], ['Running', 'shop/rereg-0'], 'the same process: its session stays its own');
+    const reported = await call('POST', resultPath('shop', 'rereg-0', name), { phase: 'Succeeded', snapshotId: await snapshotFor('db', name, 'shop') }, again.body.token);
+    assert.equal(reported.status, 200, JSON.stringify(reported.body));
+    assert.equal((await session('shop', name)).status.phase, 'Succeeded');
+  });
 });
