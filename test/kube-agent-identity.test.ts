@@ -60,7 +60,7 @@ test("a pod's token grants the AppBindings its annotation names, in its own name
   const uid = JSON.parse(await kube.kubectlOk(['-n', 'shop', 'get', 'pod', 'db-0', '-o', 'json'])).metadata.uid;
   assert.deepEqual(id, { namespace: 'shop', serviceAccount: 'default', pod: 'db-0', podUid: uid, targets: ['shop-db', 'shop-reports'] });
   const scope = await auth.authenticate(req(t));
-  assert.deepEqual(scope, { namespace: 'shop', targets: ['shop-db', 'shop-reports'], credentialId: `serviceaccount:shop/db-0@${uid}` });
+  assert.deepEqual(scope, { namespace: 'shop', targets: ['shop-db', 'shop-reports'], credentialId: `serviceaccount:shop/db-0@${uid}`, name: 'db-0' }, 'the scope is bound to the pod: the agent registers under its name');
   assert.equal(auth.isActive(scope!.credentialId), true);
   assert.equal(auth.isActive(`serviceaccount:shop/db-0@another-uid`), false);
   assert.deepEqual(grantTargets(scope!, 'shop', ['shop/shop-db']), ['shop/shop-db']);
