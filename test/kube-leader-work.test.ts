@@ -148,6 +148,9 @@ describe('Kubernetes mode: leader-only work on a real Lease', () => {
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.deepEqual(ok.body.targets, ['shop/db']);
     assert.equal((await call(leader.base, 'POST', '/api/v1/agents/shop/mariadb-0/heartbeat', {}, ok.body.token)).status, 200);
+    const issue = await call(leader.base, 'POST', '/api/v1/agenttokens', { namespace: 'shop' });
+    assert.equal(issue.status, 409, 'no enrolment tokens in Kubernetes mode');
+    assert.match(issue.body.error.message, /ServiceAccount token/);
     const agents = (await call(leader.base, 'GET', '/api/v1/agents')).body.items;
     assert.deepEqual(agents.map((a: any) => a.name), ['shop/mariadb-0']);
     assert.match(agents[0].enrolledWith, /^serviceaccount:shop\/mariadb-0@/);

@@ -38,6 +38,8 @@ export function parseAgentTokenRequest(body: unknown): AgentTokenRequest {
 export function agentTokenRoutes(c: Controller): Route[] {
   return [
     route('POST', AGENT_TOKENS_PATH, async ({ req, res }) => {
+      // Kubernetes mode has no enrolment tokens: a token issued here would enrol no one.
+      if (c.kube) throw new SidestashError(ErrorCodes.INVALID_CONFIG, 'SIDESTASH_STORE=kubernetes: agents authenticate with their pod\'s projected ServiceAccount token (audience sidestash, SIDESTASH_AGENT_TOKEN_FILE); enrolment tokens are for the sqlite mode');
       let body: unknown;
       try {
         body = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8'));
