@@ -95,7 +95,7 @@ describe('Kubernetes mode end to end: kubectl only, two controllers, failover', 
   before(async () => {
     dir = await tempDir('sidestash-kube-e2e-');
     [kube, db] = await Promise.all([startKubeApiServer(), startMariaDB()]);
-    await createShop(db, 200_000);
+    await createShop(db, 50_000);
     before0 = await checksums(db);
     await kubectl('apply', '-f', join(ROOT, 'charts', 'sidestash', 'crds'));
     await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/component=crd');
@@ -112,10 +112,25 @@ describe('Kubernetes mode end to end: kubectl only, two controllers, failover', 
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'shop-db' } },
       { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'shop-db-0', annotations: { 'sidestash.io/target': 'shop-db' } }, spec: { serviceAccountName: 'shop-db', containers: [{ name: 'mariadb', image: 'mariadb:11' }] } },
     ] }) });
+    // mariadb-dump, its output passed on in 8 parts over about 2.4 s: every session is still
+    // running, and reporting progress, when the test looks at it or kills the leader, however fast
+    // this machine dumps. The bytes and the exit status are mariadb-dump's.
+    const slowDump = join(dir.path, 'slow-mariadb-dump');
+    await writeFile(slowDump, [
+      '#!/bin/sh',
+      'out=$(mktemp)',
+      'mariadb-dump "$@" > "$out"',
+      'rc=$?',
+      'chunk=$(( $(wc -c < "$out") / 8 + 1 ))',
+      'for i in 0 1 2 3 4 5 6 7; do dd if="$out" bs=$chunk skip=$i count=1 2>/dev/null; sleep 0.3; done',
+      'rm -f "$out"',
+      'exit $rc',
+      '',
+    ].join('\n'), { mode: 0o755 });
     const tokenFile = join(dir.path, 'sa-token');
     await writeFile(tokenFile, await kubectl('create', 'token', 'shop-db', '-n', NS, '--audience', 'sidestash', '--bound-object-kind', 'Pod', '--bound-object-name', 'shop-db-0', '--duration', '1h'));
     agent = startAgent(dir.path, controllers.get('controller-a')!, [`${NS}/shop-db`], {
-      SIDESTASH_CONTROLLER_URL: proxy.url, SIDESTASH_CONTROLLER_CA_FILE: caFile, SIDESTASH_AGENT_TOKEN_FILE: tokenFile, SIDESTASH_AGENT_NAME: 'shop-db-0',
+      SIDESTASH_CONTROLLER_URL: proxy.url, SIDESTASH_CONTROLLER_CA_FILE: caFile, SIDESTASH_AGENT_TOKEN_FILE: tokenFile, SIDESTASH_AGENT_NAME: 'shop-db-0', SIDESTASH_MARIADB_DUMP: slowDump,
     });
     // The user's resources, from examples/kubernetes/.
     await applyExample('secrets.yaml', (d) => {
@@ -140,9 +155,13 @@ describe('Kubernetes mode end to end: kubectl only, two controllers, failover', 
   it('backs up (kubectl get shows the progress, then Succeeded) and restores, with Events in kubectl describe', async () => {
     await applyDoc(instantBackup('instant-1'));
     // The progress column while it runs: NAME INVOKER PHASE PROGRESS ...
+    const rows: string[] = [];
     const runningRow = await until('a Running row with progress', async () => {
       const row = (await kubectl('-n', NS, 'get', 'backupsessions', 'instant-1', '--no-headers')).trim();
+      rows.push(row);
       return /^instant-1\s+shop-backup\s+Running\s+\d+\s/.test(row) ? row : undefined;
+    }, 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}; rows seen: ${[...new Set(rows)].join(' | ')}`);
     });
     assert.ok(runningRow);
     const done = await finished('backupsessions', 'instant-1');
@@ -167,12 +186,16 @@ describe('Kubernetes mode end to end: kubectl only, two controllers, failover', 
 
   it('kill -9 of the leader mid-session: the session finishes through the new leader', async () => {
     await applyDoc(instantBackup('instant-2'));
-    await until('instant-2 running with progress', async () => ((await getJson('backupsessions', 'instant-2').catch(() => undefined))?.status?.progress ? true : undefined));
+    await until('instant-2 running with progress', async () => {
+      const st = (await getJson('backupsessions', 'instant-2').catch(() => undefined))?.status;
+      return st?.phase === 'Running' && st.progress?.bytesDumped > 0 ? true : undefined;
+    });
     const killed = await leaderPod();
     assert.ok(controllers.has(killed), `the Lease names ${killed}`);
     const port = Number(new URL(controllers.get(killed)!.url).port);
     await controllers.get(killed)!.kill();
     controllers.delete(killed);
+    assert.equal(await phaseOf('backupsessions', 'instant-2'), 'Running', 'killed mid-session');
     const done = await finished('backupsessions', 'instant-2');
     assert.equal(done.status.phase, 'Succeeded', JSON.stringify(done.status));
     assert.equal(done.status.agent, `${NS}/shop-db-0`);
