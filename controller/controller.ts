@@ -1,9 +1,12 @@
-// Wires the controller together: store, resources, sessions, scheduler, metrics, HTTP API.
+// Wires the controller together: store, resources, sessions, scheduler, metrics, HTTP API. In
+// Kubernetes mode (SIDESTASH_STORE=kubernetes) the store is the API server, registered agents are
+// kept in memory, the leader-only work (leader-work.ts) runs while this replica holds the Lease,
+// and agent calls on a replica that does not lead answer NOT_LEADER (api/not-leader.ts).
 import { EventEmitter, once } from 'node:events';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { openBackend } from '../common/backend/open-backend.ts';
-import { ErrorCodes, SidestashError, errorMessage } from '../common/errors.ts';
+import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { listSnapshots } from '../common/repository/snapshot.ts';
@@ -44,7 +47,7 @@ import { EventRecorder } from './kubernetes/event-recorder.ts';
 import { runLeaderWork } from './leader-work.ts';
 import { recordSessionEvents } from './kubernetes/session-events.ts';
 import { notLeader, setNotLeaderHeaders } from './api/not-leader.ts';
-import { isSidestashError } from '../common/errors.ts';
+import { WebhookServer } from './webhook/webhook-server.ts';
 
 /** Kubernetes mode's parts, built from config.kubernetes (kubernetes/kubernetes-parts.ts). */
 export interface KubernetesParts {
@@ -52,7 +55,6 @@ export interface KubernetesParts {
   /** The resources on the API server; start() lists and watches until its signal aborts and resolves once the first lists are in. */
   store: ResourceStore & { start(signal: AbortSignal): Promise<void> };
 }
-import { WebhookServer } from './webhook/webhook-server.ts';
 
 export class Controller {
   readonly config: ControllerConfig;
