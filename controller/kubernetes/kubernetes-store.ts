@@ -2,9 +2,10 @@
 // keeps the resources, as the CRDs sidestash.io/v1 and core v1 Secrets (store-mapping.ts).
 // - Reads come from watch caches (informer.ts), one per kind and served namespace (all
 //   namespaces when `namespaces` is not given); start() lists and watches and resolves once
-//   every cache is synced; reads wait for that. Secrets are the exception: their cache keeps
-//   metadata only (no value is ever held by the store), and get/list of a Secret ask the server,
-//   so that values are read only when the controller needs them and copied nowhere.
+//   every cache is synced; reads wait for that. Secrets are the exception: their informer lists
+//   and watches metadata only (PartialObjectMetadata: no value crosses the wire or sits in the
+//   cache), and get/list of a Secret ask the server, so that values are read only when the
+//   controller needs them and copied nowhere.
 // - Writes go to the server with the caller's resourceVersion as precondition: update replaces
 //   the main resource (the server keeps the status), updateStatus writes /status (the server
 //   keeps spec and metadata), delete sends a resourceVersion precondition. A write returns
@@ -31,7 +32,7 @@ import { Informer, objectKey } from './informer.ts';
 import type { InformerEventType, InformerStats } from './informer.ts';
 import type { KubeClient } from './kube-client.ts';
 import { storeError } from './store-errors.ts';
-import { resourceTypeOf, toNewObject, toResource, toStatusObject, toUpdatedObject, withoutSecretValues } from './store-mapping.ts';
+import { resourceTypeOf, toNewObject, toResource, toStatusObject, toUpdatedObject } from './store-mapping.ts';
 import type { StoredObject } from './store-mapping.ts';
 import { WriteVisibility } from './write-visibility.ts';
 
@@ -86,7 +87,7 @@ export class KubernetesStore implements ResourceStore {
         const informer = new Informer<StoredObject>(this.#client, {
           type: resourceTypeOf(kind), signal: stop, log: this.#log.child({ kind, ...(namespace ? { namespace } : {}) }),
           ...(namespace ? { namespace } : {}),
-          ...(kind === 'Secret' ? { transform: withoutSecretValues } : {}),
+          ...(kind === 'Secret' ? { metadataOnly: true } : {}),
           ...(this.#options.informerBackoff ? { backoff: this.#options.informerBackoff } : {}),
         });
         informer.on((type, object, previous) => this.#heard(kind, type, object, previous));

@@ -133,12 +133,3 @@ export function toStatusObject(resource: AnyResource, ifVersion: string): Stored
     status: (resource.status ?? {}) as Record<string, unknown>,
   };
 }
-
-/**
- * A Secret as the Secret informer keeps it: metadata only, never a value (nor a key name), so
- * that the cache holds no copy of any Secret; values are read from the server when needed.
- */
-export function withoutSecretValues(object: StoredObject): StoredObject {
-  const { data: _data, stringData: _stringData, ...rest } = object;
-  return rest;
-}
