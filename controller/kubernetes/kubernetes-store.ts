@@ -31,6 +31,7 @@ import type { BatchWrite, ListOptions, Precondition, ResourceListener, ResourceS
 import { Informer, objectKey } from './informer.ts';
 import type { InformerEventType, InformerStats } from './informer.ts';
 import type { KubeClient } from './kube-client.ts';
+import { isValidNamespace } from './resource-type.ts';
 import { storeError } from './store-errors.ts';
 import { resourceTypeOf, toNewObject, toResource, toStatusObject, toUpdatedObject } from './store-mapping.ts';
 import type { StoredObject } from './store-mapping.ts';
@@ -40,7 +41,11 @@ type AnyResource = Resource<unknown, unknown>;
 
 export interface KubernetesStoreOptions {
   client: KubeClient;
-  /** The namespaces this store serves; all namespaces when absent. */
+  /**
+   * The namespaces this store serves (reads, writes and watches); all namespaces when absent or
+   * empty. With a list, the controller needs RBAC only in those namespaces (Roles, not a
+   * ClusterRole), Secrets included. INVALID_CONFIG for a name that is not a namespace name.
+   */
   namespaces?: readonly string[];
   log?: Logger;
   /** How long a write waits for its own watch event before it returns anyway; default 10 s. */
@@ -72,7 +77,9 @@ export class KubernetesStore implements ResourceStore {
   constructor(options: KubernetesStoreOptions) {
     this.#options = options;
     this.#client = options.client;
-    this.#namespaces = options.namespaces && options.namespaces.length > 0 ? [...new Set(options.namespaces)] : undefined;
+    const bad = (options.namespaces ?? []).filter((ns) => !isValidNamespace(ns));
+    if (bad.length > 0) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `namespaces: not a Kubernetes namespace name: ${bad.map((ns) => JSON.stringify(ns)).join(', ')}`);
+    this.#namespaces = options.namespaces && options.namespaces.length > 0 ? [...new Set(options.namespaces)].sort() : undefined;
     this.#log = options.log ?? createLogger({ component: 'kubernetes-store' });
     this.#visibility = new WriteVisibility(options.writeVisibleTimeoutMs ?? 10_000);
   }
