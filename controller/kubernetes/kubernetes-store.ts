@@ -32,8 +32,8 @@ import { Informer, objectKey } from './informer.ts';
 import type { InformerEventType, InformerStats } from './informer.ts';
 import type { KubeClient } from './kube-client.ts';
 import { isValidNamespace } from './resource-type.ts';
-import { storeError } from './store-errors.ts';
-import { resourceTypeOf, toNewObject, toResource, toStatusObject, toUpdatedObject } from './store-mapping.ts';
+import { staleVersion, storeError } from './store-errors.ts';
+import { byNamespaceThenName, resourceTypeOf, toNewObject, toResource, toStatusObject, toUpdatedObject } from './store-mapping.ts';
 import type { StoredObject } from './store-mapping.ts';
 import { WriteVisibility } from './write-visibility.ts';
 
@@ -55,12 +55,6 @@ export interface KubernetesStoreOptions {
 }
 
 const keyOf = (kind: Kind, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
-const byNamespaceThenName = (a: AnyResource, b: AnyResource): number =>
-  a.metadata.namespace < b.metadata.namespace ? -1 : a.metadata.namespace > b.metadata.namespace ? 1 : a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
-
-function staleVersion(kind: Kind, namespace: string, name: string, ifVersion: string, stored: string | undefined): SidestashError {
-  return new SidestashError(ErrorCodes.CONFLICT, `${kind} ${namespace}/${name} changed since it was read (resourceVersion ${ifVersion}, now ${stored ?? 'unknown'})`, { retryable: true, details: { reason: 'Conflict' } });
-}
 
 export class KubernetesStore implements ResourceStore {
   readonly atomicBatches = false;
@@ -246,7 +240,7 @@ export class KubernetesStore implements ResourceStore {
     } catch (err) {
       throw storeError(err);
     }
-    if (stored.metadata.resourceVersion !== ifVersion) throw staleVersion(kind, namespace, name, ifVersion, stored.metadata.resourceVersion);
+    if (stored.metadata.resourceVersion !== ifVersion) throw staleVersion(`${kind} ${namespace}/${name}`, ifVersion, stored.metadata.resourceVersion);
     return stored;
   }
 

@@ -133,3 +133,9 @@ export function toStatusObject(resource: AnyResource, ifVersion: string): Stored
     status: (resource.status ?? {}) as Record<string, unknown>,
   };
 }
+
+/** list()'s order: namespace, then name (byte order, as sqlite's ORDER BY). */
+export function byNamespaceThenName(a: AnyResource, b: AnyResource): number {
+  const [x, y] = [a.metadata, b.metadata];
+  return x.namespace < y.namespace ? -1 : x.namespace > y.namespace ? 1 : x.name < y.name ? -1 : x.name > y.name ? 1 : 0;
+}
