@@ -26,3 +26,8 @@ export function storeError(err: unknown): unknown {
   }
   return err;
 }
+
+/** A write whose `ifVersion` is not the stored version (found by the store before it wrote). */
+export function staleVersion(what: string, ifVersion: string, stored: string | undefined): SidestashError {
+  return new SidestashError(ErrorCodes.CONFLICT, `${what} changed since it was read (resourceVersion ${ifVersion}, now ${stored ?? 'unknown'})`, { retryable: true, details: { reason: 'Conflict' } });
+}
