@@ -8,7 +8,7 @@ import { cp } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCliProcess } from './helpers/cli-process.ts';
+import { runCliOnTerminal, runCliProcess } from './helpers/cli-process.ts';
 import type { CliResult } from './helpers/cli-process.ts';
 import { RESTIC_0_19, runRestic } from './helpers/restic.ts';
 import type { ResticResult } from './helpers/restic.ts';
@@ -185,5 +185,12 @@ describe('repo forget, prune, check and unlock print restic\'s text, and JSON wi
     assert.equal(o.stdout, t.stdout);
     assert.equal(o.stdout, '');
     assert.deepEqual(jsonLines(ok(await ours(path, ['unlock', '--json']), 'unlock --json').stdout), [{ message_type: 'summary', removed_locks: 0 }]);
+  });
+
+  it('forget on a terminal: restic\'s last progress line; through pipes none (see prune\'s test)', async () => {
+    const r = await runCliOnTerminal(['repo', 'forget', '--keep-last', '1', '--host', 'db-0'], { env: { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD, TZ } });
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /remove 1 snapshots:\r\n/);
+    assert.match(r.output, /\r\n\[\d+:\d\d\] 100\.00%  1 \/ 1 files deleted\r\n/);
   });
 });
