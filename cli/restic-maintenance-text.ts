@@ -62,9 +62,22 @@ export interface CheckFlags {
 export function checkText(r: CheckReport, flags: CheckFlags): string {
   const lines = ['load indexes', 'check all packs', ...r.warnings, 'check snapshots, trees and blobs'];
   if (flags.readData) lines.push('read all data');
-  else if (flags.readDataSubset !== undefined) lines.push(`read ${flags.readDataSubset} of the data: ${r.packsRead} of ${r.packs} packs`);
+  else if (flags.readDataSubset !== undefined) lines.push(subsetLine(flags.readDataSubset, r));
   if (r.errors.length === 0) lines.push('no errors were found');
   return lines.join('\n');
+}
+
+/**
+ * restic 0.19's line for --read-data-subset: "read group #n of K data packs (out of total T
+ * packs in m groups" (restic's closing parenthesis is missing; kept, so that the lines compare)
+ * or "read 50.0% of packfiles".
+ */
+export function subsetLine(subset: string, r: Pick<CheckReport, 'packs' | 'packsRead'>): string {
+  const group = /^(\d+)\/(\d+)$/.exec(subset.trim());
+  if (group) return `read group #${Number(group[1])} of ${r.packsRead} data packs (out of total ${r.packs} packs in ${Number(group[2])} groups`;
+  const pct = /^([\d.]+)%$/.exec(subset.trim());
+  if (pct) return `read ${Number(pct[1]).toFixed(1)}% of packfiles`;
+  return `read ${r.packsRead} of ${r.packs} data packs`;
 }
 
 /** The packs check found damaged (restic's broken_packs): read or sized wrong, not missing. */

@@ -7,7 +7,7 @@ import type { PruneResult } from '../common/repository/prune.ts';
 import type { RetentionPolicy } from '../common/repository/retention.ts';
 import type { Snapshot } from '../common/repository/snapshot.ts';
 import { forgetGroups, forgetJson, forgetText, policyText, resticMultiLineTable, snapshotJson, timestampsNote } from './restic-forget-text.ts';
-import { brokenPacks, checkJson, checkText, pruneJson, pruneText } from './restic-maintenance-text.ts';
+import { brokenPacks, checkJson, checkText, pruneJson, pruneText, subsetLine } from './restic-maintenance-text.ts';
 import { backupJson, backupText, displayLocation, initText, resticDuration, unlockText } from './restic-write-text.ts';
 
 const ID = (c: string): string => c.repeat(64);
@@ -119,6 +119,11 @@ describe('restic 0.19.1\'s words for prune and check', () => {
     assert.equal(checkText(clean, { readData: true }), 'load indexes\ncheck all packs\ncheck snapshots, trees and blobs\nread all data\nno errors were found');
     assert.doesNotMatch(checkText(damaged, { readData: false }), /no errors/);
     assert.match(checkText(damaged, { readData: false }), /check all packs\npack e+: not referenced in any index\n/);
+  });
+  it('check --read-data-subset: restic 0.19\'s line', () => {
+    assert.equal(subsetLine('1/3', { packs: 9, packsRead: 5 }), 'read group #1 of 5 data packs (out of total 9 packs in 3 groups');
+    assert.equal(subsetLine('50%', { packs: 9, packsRead: 5 }), 'read 50.0% of packfiles');
+    assert.equal(subsetLine('2.5%', { packs: 9, packsRead: 1 }), 'read 2.5% of packfiles');
   });
   it('check --json: restic\'s summary; broken packs are damaged ones, not missing ones', () => {
     assert.deepEqual(checkJson(clean), { message_type: 'summary', num_errors: 0, broken_packs: null, suggest_repair_index: false, suggest_prune: false });

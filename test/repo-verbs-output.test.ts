@@ -151,6 +151,12 @@ describe('repo forget, prune, check and unlock print restic\'s text, and JSON wi
     const t = ok(await theirs(path, ['check', '--read-data']), 'restic check');
     assert.equal(o.stdout, 'load indexes\ncheck all packs\ncheck snapshots, trees and blobs\nread all data\nno errors were found\n');
     for (const line of o.stdout.trim().split('\n')) assert.ok(t.stdout.split('\n').includes(line), `restic prints "${line}" too:\n${t.stdout}`);
+    for (const subset of ['1/2', '2/2', '50%']) {
+      const readLine = (text: string): string | undefined => text.split('\n').find((l) => l.startsWith('read '));
+      const os = ok(await ours(path, ['check', '--read-data-subset', subset]), `check ${subset}`);
+      const ts = ok(await theirs(path, ['check', '--read-data-subset', subset]), `restic check ${subset}`);
+      assert.equal(readLine(os.stdout), readLine(ts.stdout), `--read-data-subset ${subset}`);
+    }
     const oj = jsonLines(ok(await ours(path, ['check', '--json']), 'check --json').stdout);
     const tj = jsonLines(ok(await theirs(path, ['check', '--json']), 'restic check --json').stdout);
     assert.deepEqual(oj, tj);
