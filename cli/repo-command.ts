@@ -202,6 +202,7 @@ async function runVerb(command: string, rest: string[], values: RepoValues, back
       const dryRun = values['dry-run'] ?? false;
       const r = await prune(repo, { ...opts, dryRun });
       say(pruneText(r, dryRun), pruneJson(r, dryRun));
+      if (r.leftoversError !== undefined && !json) process.stderr.write(`could not remove leftovers of unfinished saves (the prune went on): ${r.leftoversError}\n`);
       return 0;
     }
     case 'check': {

@@ -50,6 +50,7 @@ export function pruneJson(r: PruneResult, dryRun: boolean): Record<string, unkno
     packs_removed: dryRun ? 0 : r.packsRemoved,
     packs_written: r.packsWritten,
     leftovers_removed: r.leftoversRemoved,
+    ...(r.leftoversError !== undefined ? { leftovers_error: r.leftoversError } : {}),
   };
 }
 
