@@ -213,7 +213,8 @@ async function runVerb(command: string, rest: string[], values: RepoValues, back
       // The errors on stderr, as restic's (JSON lines with --json).
       for (const e of report.errors) process.stderr.write(`${json ? JSON.stringify(checkErrorJson(e)) : e}\n`);
       if (report.errors.length === 0) return 0;
-      if (!json) process.stderr.write('Fatal: repository contains errors\n');
+      // restic 0.19's last word, as text or as its "exit_error" message.
+      process.stderr.write(json ? `${JSON.stringify({ message_type: 'exit_error', code: 1, message: 'Fatal: repository contains errors' })}\n` : 'Fatal: repository contains errors\n');
       return 1;
     }
     case 'unlock': {

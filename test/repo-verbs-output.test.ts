@@ -183,6 +183,7 @@ describe('repo forget, prune, check and unlock print restic\'s text, and JSON wi
     assert.deepEqual(summary!.broken_packs, theirSummary.broken_packs, 'the pack restic finds broken');
     assert.deepEqual(Object.keys(summary!), Object.keys(theirSummary));
     assert.ok(jsonLines(badJson.stderr).some((m) => m.message_type === 'error' && String(m.message).startsWith(`pack ${pack.split('/').at(-1)}`)), badJson.stderr);
+    assert.deepEqual(jsonLines(badJson.stderr).at(-1), jsonLines(badTheirs.stderr).at(-1), 'restic\'s exit_error message last');
   });
 
   it('unlock: nothing when there is no lock, as restic; --json: the count', async () => {

@@ -36,7 +36,7 @@ export interface PruneResult {
   leftoversError?: string;
   bytesRemoved: number;
   blobsRemoved: number;
-  /** restic prune's statistics: blobs and their sizes in the packs (see pruneStats). */
+  /** restic prune's statistics: blobs and their sizes in the packs (PruneStats). */
   stats: PruneStats;
 }
 
