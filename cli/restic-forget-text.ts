@@ -8,13 +8,16 @@ import type { Snapshot } from '../common/repository/snapshot.ts';
 import { parseTime } from '../common/repository/time.ts';
 import { localTime, resticBytes } from './restic-text.ts';
 
-/** restic's ExpirePolicy.String(): "keep 2 latest, 7 daily snapshots and all snapshots with tags [[a, b] [c]]". */
+/**
+ * restic's ExpirePolicy.String(): "keep 2 latest, 7 daily snapshots and all snapshots with tags
+ * [[a, b] [c]]", "keep all snapshots with tags [[a]]".
+ */
 export function policyText(p: RetentionPolicy): string {
   const rules: [number | undefined, string][] = [[p.keepLast, 'latest'], [p.keepHourly, 'hourly'], [p.keepDaily, 'daily'], [p.keepWeekly, 'weekly'], [p.keepMonthly, 'monthly'], [p.keepYearly, 'yearly']];
   const keeps = rules.flatMap(([n, what]) => (n === undefined || n === 0 ? [] : n === -1 ? [`all ${what}`] : n > 0 ? [`${n} ${what}`] : []));
-  let s = keeps.length > 0 ? `keep ${keeps.join(', ')} snapshots` : '';
+  let s = keeps.length > 0 ? `${keeps.join(', ')} snapshots` : '';
   if (p.keepTags && p.keepTags.length > 0) s += `${s ? ' and ' : ''}all snapshots with tags [${p.keepTags.map((l) => `[${l.join(', ')}]`).join(' ')}]`;
-  return s;
+  return s ? `keep ${s}` : '';
 }
 
 export interface ForgetGroup {
@@ -69,7 +72,7 @@ function snapshotTable(list: Snapshot[], reasons: Map<string, string[]> | undefi
     [s.id.slice(0, 8)],
     [localTime(s.time)],
     [s.hostname ?? ''],
-    s.tags && s.tags.length > 0 ? [...s.tags] : [''],
+    [(s.tags ?? []).join(',')],
     ...(reasons ? [reasons.get(s.id) ?? ['']] : []),
     s.paths.length > 0 ? [...s.paths] : [''],
     ...(withSize ? [[typeof s.summary?.total_bytes_processed === 'number' ? resticBytes(s.summary.total_bytes_processed) : '']] : []),

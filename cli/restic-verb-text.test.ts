@@ -53,7 +53,8 @@ describe('restic 0.19.1\'s words for forget', () => {
     [{ keepLast: 2 }, 'keep 2 latest snapshots'],
     [{ keepLast: -1, keepDaily: 7, keepTags: [['a', 'b'], ['c']] }, 'keep all latest, 7 daily snapshots and all snapshots with tags [[a, b] [c]]'],
     [{ keepHourly: 1, keepTags: [['a']] }, 'keep 1 hourly snapshots and all snapshots with tags [[a]]'],
-    [{ keepTags: [['']] }, 'all snapshots with tags [[]]'],
+    [{ keepTags: [['']] }, 'keep all snapshots with tags [[]]'],
+    [{ keepTags: [['zz']] }, 'keep all snapshots with tags [[zz]]'],
     [{ keepWeekly: 4, keepMonthly: 12, keepYearly: 0 }, 'keep 4 weekly, 12 monthly snapshots'],
   ];
   for (const [p, want] of policies) it(`policy ${JSON.stringify(p)}`, () => assert.equal(policyText(p), want));
@@ -74,7 +75,7 @@ describe('restic 0.19.1\'s words for forget', () => {
     ]);
   });
 
-  const keep = [snap('1', '2026-12-01T10:00:00Z', { tags: ['a'] }), snap('2', '2026-12-01T12:00:00Z'), snap('3', '2026-12-01T11:00:00Z', { hostname: 'db-1' })];
+  const keep = [snap('1', '2026-12-01T10:00:00Z', { tags: ['a', 'x'] }), snap('2', '2026-12-01T12:00:00Z'), snap('3', '2026-12-01T11:00:00Z', { hostname: 'db-1' })];
   const remove = [snap('4', '2026-12-01T09:00:00Z')];
   const decision = { keep, remove, reasons: new Map([[ID('1'), ['has tags [a]', 'last snapshot']], [ID('2'), ['last snapshot']], [ID('3'), ['last snapshot']]]) };
 
@@ -84,7 +85,7 @@ describe('restic 0.19.1\'s words for forget', () => {
 
   it('text: a table per group and kind, oldest first, and what a dry run would remove', () => {
     const text = forgetText({ keepLast: 1, keepTags: [['a']] }, decision, true);
-    assert.match(text, /^Applying Policy: keep 1 latest snapshots and all snapshots with tags \[\[a\]\]\nkeep 2 snapshots:\nID  +Time +Host +Tags +Reasons +Paths\n-+\n1{8}  \S+ \S+  db-0  +a  +has tags \[a\]  +\/db.sql\n {55}last snapshot\n2{8} /);
+    assert.match(text, /^Applying Policy: keep 1 latest snapshots and all snapshots with tags \[\[a\]\]\nkeep 2 snapshots:\nID  +Time +Host +Tags +Reasons +Paths\n-+\n1{8}  \S+ \S+  db-0  +a,x  +has tags \[a\]  +\/db.sql\n {55}last snapshot\n2{8} /);
     assert.match(text, /\nremove 1 snapshots:\nID +Time +Host +Tags +Paths\n-+\n4{8} .*\n-+\nTimestamps shown in .*\n1 snapshots\n\nkeep 1 snapshots:\n/);
     assert.match(text, /\nWould have removed the following snapshots:\n\{44444444\}\n$/);
     assert.doesNotMatch(forgetText({ keepLast: 1 }, decision, false), /Would have removed/);

@@ -93,7 +93,7 @@ describe('repo forget, prune, check and unlock print restic\'s text, and JSON wi
     ok(await ours(path, ['init']), 'init');
     // Two groups (host and path), snapshots by both programs, tags for --keep-tag.
     for (const [i, tag] of ['a', 'b', 'c', 'd'].entries()) {
-      if (i % 2 === 0) ok(await ours(path, ['backup', '--stdin-filename', 'db.sql', '--host', 'db-0', '--tag', tag], `dump ${i}\n`), 'backup');
+      if (i % 2 === 0) ok(await ours(path, ['backup', '--stdin-filename', 'db.sql', '--host', 'db-0', '--tag', tag, ...(tag === 'a' ? ['--tag', 'x'] : [])], `dump ${i}\n`), 'backup');
       else ok(await theirs(path, ['backup', '--stdin', '--stdin-filename', 'db.sql', '--host', 'db-0', '--tag', tag], `dump ${i}\n`), 'restic backup');
     }
     ok(await ours(path, ['backup', '--stdin-filename', 'other.sql', '--host', 'db-1'], 'other\n'), 'backup');
@@ -106,7 +106,11 @@ describe('repo forget, prune, check and unlock print restic\'s text, and JSON wi
     const o = ok(await ours(path, ['forget', '--dry-run', ...one]), 'forget');
     const t = ok(await theirs(path, ['forget', '--dry-run', ...one]), 'restic forget');
     assert.equal(o.stdout, t.stdout, 'restic 0.19.1\'s text, byte for byte');
-    assert.match(o.stdout, /^Applying Policy: keep 1 latest snapshots and all snapshots with tags \[\[a\] \[b, c\]\]\nkeep 2 snapshots:\nID +Time +Host +Tags +Reasons +Paths +Size\n-+\n[0-9a-f]{8}  2\S+ \S+  db-0 +a +has tags \[a\] +\/db\.sql  7 B\n/);
+    const tagsOnly = ['forget', '--dry-run', '--keep-tag', 'x', '--host', 'db-0'];
+    const ot = ok(await ours(path, tagsOnly), 'forget --keep-tag');
+    assert.equal(ot.stdout, ok(await theirs(path, tagsOnly), 'restic forget --keep-tag').stdout);
+    assert.match(ot.stdout, /^Applying Policy: keep all snapshots with tags \[\[x\]\]\n/);
+    assert.match(o.stdout, /^Applying Policy: keep 1 latest snapshots and all snapshots with tags \[\[a\] \[b, c\]\]\nkeep 2 snapshots:\nID +Time +Host +Tags +Reasons +Paths +Size\n-+\n[0-9a-f]{8}  2\S+ \S+  db-0 +a,x +has tags \[a\] +\/db\.sql  7 B\n/);
     assert.match(o.stdout, /\nremove 2 snapshots:\nID +Time +Host +Tags +Paths +Size\n/);
     assert.match(o.stdout, /\nWould have removed the following snapshots:\n\{[0-9a-f]{8} [0-9a-f]{8}\}\n\n$/);
     // Every group, as restic's default --group-by host,paths (restic's order of groups is random).
