@@ -6,7 +6,9 @@ import type { RetentionDecision, RetentionPolicy } from '../common/repository/re
 import { isEmptyPolicy } from '../common/repository/retention.ts';
 import type { Snapshot } from '../common/repository/snapshot.ts';
 import { parseTime } from '../common/repository/time.ts';
-import { localTime, resticBytes } from './restic-text.ts';
+import { localTime, resticBytes, timestampsNote } from './restic-text.ts';
+
+export { timestampsNote };
 
 /**
  * restic's ExpirePolicy.String(): "keep 2 latest, 7 daily snapshots and all snapshots with tags
@@ -80,13 +82,6 @@ function snapshotTable(list: Snapshot[], reasons: Map<string, string[]> | undefi
   return [...resticMultiLineTable(headers, rows, [8, 19, 10, 10]), timestampsNote(), `${sorted.length} snapshots`, ''];
 }
 
-/**
- * restic 0.19's "Timestamps shown in ..." line: Go's time.Local by name, "local time" when TZ is
- * unset (the system's zone), "UTC" when it is empty, else TZ as given.
- */
-export function timestampsNote(tz: string | undefined = process.env.TZ): string {
-  return `Timestamps shown in ${tz === undefined ? 'local time' : tz === '' ? 'UTC' : tz}`;
-}
 
 /** The text of `forget` (without prune's). */
 export function forgetText(policy: RetentionPolicy, d: RetentionDecision<Snapshot>, dryRun: boolean): string {

@@ -190,6 +190,12 @@ describe('repo forget, prune, check and unlock print restic\'s text, and JSON wi
     assert.deepEqual(jsonLines(badJson.stderr).at(-1), jsonLines(badTheirs.stderr).at(-1), 'restic\'s exit_error message last');
   });
 
+  it('snapshots: restic 0.19.1\'s table, byte for byte', async () => {
+    const o = ok(await ours(path, ['snapshots']), 'snapshots');
+    assert.equal(o.stdout, ok(await theirs(path, ['snapshots']), 'restic snapshots').stdout);
+    assert.match(o.stdout, /\nTimestamps shown in UTC\n\d+ snapshots\n$/);
+  });
+
   it('unlock: nothing when there is no lock, as restic; --json: the count', async () => {
     const o = ok(await ours(path, ['unlock']), 'unlock');
     const t = ok(await theirs(path, ['unlock']), 'restic unlock');
