@@ -60,6 +60,7 @@ const REPO_OPTIONS = {
   'remove-all': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
   mode: { type: 'string' },
   long: { type: 'boolean', short: 'l' },
   'new-password-file': { type: 'string' },
@@ -136,10 +137,10 @@ async function runVerb(command: string, rest: string[], values: RepoValues, back
   const write = (s: string): void => void process.stdout.write(`${s}\n`);
   const iflags = { json: values.json ?? false, long: values.long ?? false, mode: values.mode, newPasswordFile: values['new-password-file'] };
   const json = values.json ?? false;
-  // restic's text by default; with --json restic's one-line JSON messages.
+  // restic's text by default (none with --quiet, as restic); with --json restic's one-line JSON messages.
   const say = (text: string | undefined, message: unknown): void => {
     if (json) write(JSON.stringify(message));
-    else if (text !== undefined) write(text);
+    else if (text !== undefined && !values.quiet) write(text);
   };
   if (command === 'init') {
     const repo = await Repository.init(backend, pw, opts);

@@ -2,7 +2,8 @@
 
 export const REPO_COMMON = `common options: --repo/-r LOCATION (or RESTIC_REPOSITORY), --repository-file FILE (or RESTIC_REPOSITORY_FILE),
   --password-file/-p FILE (or RESTIC_PASSWORD_FILE), --password-command COMMAND (or RESTIC_PASSWORD_COMMAND), RESTIC_PASSWORD,
-  --cacert FILE (or RESTIC_CACERT), -o s3.region=R, -o s3.bucket-lookup=auto|dns|path
+  --cacert FILE (or RESTIC_CACERT), -o s3.region=R, -o s3.bucket-lookup=auto|dns|path,
+  --quiet/-q (init, backup, forget, prune, check, unlock print nothing but errors)
 storage credentials as restic reads them: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
   AWS_DEFAULT_REGION, AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE (s3:); user:pass in the URL or
   RESTIC_REST_USERNAME, RESTIC_REST_PASSWORD (rest:)
@@ -37,4 +38,4 @@ ${Object.values(REPO_VERBS).map((v) => `  ${v.line}`).join('\n')}
   (N: a count or "unlimited")
 ${REPO_COMMON}`;
 
-export const REPO_COMMON_OPTIONS = ['--repo', '-r', '--repository-file', '--password-file', '-p', '--password-command', '--cacert', '-o'];
+export const REPO_COMMON_OPTIONS = ['--repo', '-r', '--repository-file', '--password-file', '-p', '--password-command', '--cacert', '-o', '--quiet', '-q'];

@@ -190,6 +190,18 @@ describe('repo forget, prune, check and unlock print restic\'s text, and JSON wi
     assert.deepEqual(jsonLines(badJson.stderr).at(-1), jsonLines(badTheirs.stderr).at(-1), 'restic\'s exit_error message last');
   });
 
+  it('--quiet/-q: nothing on stdout, as restic', async () => {
+    for (const args of [['check', '-q'], ['forget', '--quiet', '--dry-run', '--keep-last', '1'], ['prune', '-q', '--dry-run'], ['unlock', '-q']]) {
+      const o = ok(await ours(path, args), args.join(' '));
+      assert.equal(o.stdout, '', args.join(' '));
+      // (The helper runs restic with --no-cache, which prune warns about even when quiet.)
+      assert.equal(o.stdout, ok(await theirs(path, args), `restic ${args.join(' ')}`).stdout.replace(/^warning: running prune without a cache.*\n/m, ''), args.join(' '));
+    }
+    assert.equal(ok(await ours(`${path}-quiet`, ['init', '-q']), 'init -q').stdout, '');
+    assert.equal(ok(await ours(`${path}-quiet`, ['backup', '-q', '--stdin-filename', 'q.sql'], 'q\n'), 'backup -q').stdout, '');
+    assert.equal(jsonLines(ok(await ours(`${path}-quiet`, ['backup', '-q', '--json', '--stdin-filename', 'q.sql'], 'q\n'), 'backup -q --json').stdout)[0]!.message_type, 'summary', 'restic 0.19 prints the summary with --json --quiet');
+  });
+
   it('snapshots: restic 0.19.1\'s table, byte for byte', async () => {
     const o = ok(await ours(path, ['snapshots']), 'snapshots');
     assert.equal(o.stdout, ok(await theirs(path, ['snapshots']), 'restic snapshots').stdout);
