@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
 import { kubeError } from './kube-errors.ts';
 import { storeError } from './store-errors.ts';
+import { statusFor } from '../api/http-util.ts';
 import { CREATED_AT_ANNOTATION, creationTimeOf, resourceTypeOf, toNewObject, toResource, toStatusObject, toUpdatedObject } from './store-mapping.ts';
 import type { StoredObject } from './store-mapping.ts';
 import type { Resource } from '../resources/types.ts';
@@ -80,4 +81,14 @@ test('errors: Conflict is a retryable CONFLICT, AlreadyExists is not; 422 lists 
   assert.equal(storeError(gone), gone);
   const plain = new Error('x');
   assert.equal(storeError(plain), plain);
+  // The API server refusing the controller's own credentials is never the HTTP API caller's 401/403.
+  for (const code of [401, 403]) {
+    const denied = storeError(kubeError('GET x', code, st(code, code === 401 ? 'Unauthorized' : 'Forbidden'))) as SidestashError;
+    assert.deepEqual([denied.code, denied.retryable, denied.details.kubeStatus], [ErrorCodes.KUBE_DENIED, false, code]);
+    assert.equal(statusFor(denied), 502);
+    assert.match(denied.message, /ServiceAccount and RBAC/);
+  }
+  // The store's own refusal (a namespace it does not serve) stays FORBIDDEN.
+  const own = new SidestashError(ErrorCodes.FORBIDDEN, 'namespace x is not served');
+  assert.equal(storeError(own), own);
 });
