@@ -1,6 +1,7 @@
 // The chart's Kubernetes mode on a real kube-apiserver (with kube-controller-manager, so the
-// Deployment gets its Pods): `helm install --set mode=kubernetes` (no --wait: no kubelet here),
-// the Deployment's replicas, rollout, PodDisruptionBudget, anti-affinity and environment; the
+// Deployment gets its Pods): `helm install -f charts/sidestash/examples/values-kubernetes.yaml`
+// (no --wait: no kubelet here), the Deployment's replicas, rollout, PodDisruptionBudget,
+// anti-affinity and environment; the
 // least-privilege RBAC proven with `kubectl auth can-i` as the controller's ServiceAccount; the
 // webhook's Helm-generated certificate shared by two real controller processes behind the
 // Service's cluster IP, called by the API server, the caBundle patched by nobody; and a
@@ -32,7 +33,8 @@ const APP_NS = 'shop';
 const OTHER_NS = 'other';
 const SA = `system:serviceaccount:${RELEASE_NS}:sidestash`;
 const LEASE = 'sidestash-controller';
-const INSTALL = ['install', RELEASE, 'charts/sidestash', '-n', RELEASE_NS, '--create-namespace', '--set', 'mode=kubernetes', '--set', `agent.namespaces={${APP_NS}}`];
+// The command the values file (and README.md) documents, word for word (plus --kubeconfig).
+const INSTALL = ['install', RELEASE, 'charts/sidestash', '-n', RELEASE_NS, '--create-namespace', '-f', 'charts/sidestash/examples/values-kubernetes.yaml'];
 
 let kube: KubeApiServer;
 let tmp: { path: string; cleanup: () => Promise<void> };
@@ -112,8 +114,10 @@ after(async () => {
   await tmp?.cleanup();
 });
 
-describe('helm install --set mode=kubernetes into a real API server', () => {
+describe('helm install in Kubernetes mode (examples/values-kubernetes.yaml) into a real API server', () => {
   it('installs two controller replicas that roll without losing one, a PodDisruptionBudget and anti-affinity; no PVC, no encryption key, no enrolment tokens', async () => {
+    const documented = await readFile(join(ROOT, 'charts', 'sidestash', 'examples', 'values-kubernetes.yaml'), 'utf8');
+    assert.ok(documented.includes(`helm ${INSTALL.join(' ')}`), 'the command the values file documents');
     const r = await helm(INSTALL);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /STATUS: deployed/);
