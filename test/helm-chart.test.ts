@@ -224,6 +224,10 @@ describe('helm chart', () => {
       assert.equal(secret.type, 'kubernetes.io/tls');
       const mwc = objects.find((o) => o.kind === 'MutatingWebhookConfiguration') as any;
       assert.equal(mwc.webhooks[0].clientConfig.caBundle, secret.data['ca.crt']);
+      // Only the served namespaces' pods reach the webhook (and never the release namespace's).
+      const selector = mwc.webhooks[0].namespaceSelector.matchExpressions as { key: string; operator: string; values: string[] }[];
+      assert.deepEqual(selector.find((e) => e.operator === 'In'), { key: 'kubernetes.io/metadata.name', operator: 'In', values: ['shop', 'billing'] });
+      assert.ok(selector.find((e) => e.operator === 'NotIn')!.values.includes('sidestash'));
       const ca = new X509Certificate(Buffer.from(secret.data['ca.crt'], 'base64'));
       const cert = new X509Certificate(Buffer.from(secret.data['tls.crt'], 'base64'));
       assert.ok(ca.ca && cert.verify(ca.publicKey));

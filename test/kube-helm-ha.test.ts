@@ -94,8 +94,8 @@ function startServiceProxy(host: string, port: number, upstreams: number[]): Pro
 const injections = async (c: ControllerProc): Promise<number> => (await readFile(c.logFile, 'utf8')).split('\n').filter((l) => l.includes('"msg":"injecting agent"')).length;
 
 /** A server-side dry run of an opted-in pod, as the API server admits it (through the webhook). */
-async function admitProbe(name: string): Promise<any> {
-  const probe = { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: APP_NS, annotations: { [ANNOTATIONS.inject]: 'true', [ANNOTATIONS.target]: 'shop-db' } }, spec: { containers: [{ name: 'mariadb', image: 'docker.io/library/mariadb:11.4' }] } };
+async function admitProbe(name: string, namespace = APP_NS): Promise<any> {
+  const probe = { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, annotations: { [ANNOTATIONS.inject]: 'true', [ANNOTATIONS.target]: 'shop-db' } }, spec: { containers: [{ name: 'mariadb', image: 'docker.io/library/mariadb:11.4' }] } };
   return JSON.parse(await kube.kubectlOk(['create', '--dry-run=server', '-o', 'json', '-f', '-'], { input: JSON.stringify(probe) }));
 }
 const injected = (pod: any): boolean => pod.metadata.annotations?.[ANNOTATIONS.injected] === 'true';
@@ -282,6 +282,12 @@ describe('the webhook with two replicas and the Helm-generated certificate', () 
     const served = (await injections(a)) > 0 ? a : b;
     const other = served === a ? b : a;
     assert.ok((await injections(served)) > 0);
+
+    // A namespace the release does not serve is not sent to the webhook at all (the controller
+    // could not read its agent's pod): the pod is admitted as it came, and no replica was called.
+    const calls = (await injections(a)) + (await injections(b));
+    assert.equal(injected(await admitProbe('elsewhere', OTHER_NS)), false);
+    assert.equal((await injections(a)) + (await injections(b)), calls);
 
     // The replica that answered dies: the API server's next connection reaches the other one,
     // which serves the same certificate, so the pod is still injected (not admitted unchanged).
