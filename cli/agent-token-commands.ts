@@ -6,7 +6,7 @@ import { api } from './api-client.ts';
 import { age, table } from './format.ts';
 
 export const AGENT_TOKEN_USAGE = `usage: sidestash agenttoken create -n NAMESPACE [--targets APPBINDING,...] [--description TEXT] [-o json]
-       sidestash agenttoken list [-o json]
+       sidestash agenttoken list [-n NAMESPACE | -A] [-o json]
        sidestash agenttoken revoke ID`;
 
 interface TokenView {
@@ -25,6 +25,8 @@ export interface AgentTokenFlags {
   targets?: string | undefined;
   description?: string | undefined;
   output?: string | undefined;
+  /** list: every namespace's tokens (-A), as kubectl get; else those of `namespace`. */
+  allNamespaces?: boolean | undefined;
 }
 
 export async function agentTokenCommand(o: ApiClientOptions, positionals: string[], flags: AgentTokenFlags): Promise<string> {
@@ -40,9 +42,13 @@ export async function agentTokenCommand(o: ApiClientOptions, positionals: string
       return `agenttoken/${t.id} created for ${scope}\nThe token is shown this once; give it to the agents as SIDESTASH_AGENT_BOOTSTRAP_TOKEN:\n${t.token}`;
     }
     case 'list': {
-      const { items } = await api<{ items: TokenView[] }>(o, 'GET', '/api/v1/agenttokens');
+      const all = (await api<{ items: TokenView[] }>(o, 'GET', '/api/v1/agenttokens')).items;
+      const items = flags.allNamespaces ? all : all.filter((t) => t.namespace === flags.namespace);
       if (flags.output === 'json') return JSON.stringify(items, null, 2);
-      return table(['ID', 'NAMESPACE', 'TARGETS', 'SOURCE', 'AGE', 'REVOKED', 'DESCRIPTION'], items.map((t) => [t.id, t.namespace, t.targets?.join(',') ?? '*', t.source, age(t.createdAt), t.revokedAt ? age(t.revokedAt) : '-', t.description ?? '']));
+      if (items.length === 0) return flags.allNamespaces ? 'No agent tokens found' : `No agent tokens found in ${flags.namespace} namespace.`;
+      // As kubectl get: the NAMESPACE column only with -A.
+      const row = (t: TokenView): string[] => [t.id, ...(flags.allNamespaces ? [t.namespace] : []), t.targets?.join(',') ?? '*', t.source, age(t.createdAt), t.revokedAt ? age(t.revokedAt) : '-', t.description ?? ''];
+      return table(['ID', ...(flags.allNamespaces ? ['NAMESPACE'] : []), 'TARGETS', 'SOURCE', 'AGE', 'REVOKED', 'DESCRIPTION'], items.map(row));
     }
     case 'revoke': {
       if (!id) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, AGENT_TOKEN_USAGE);

@@ -32,7 +32,8 @@ export const USAGE = `usage: sidestash COMMAND [options]
   snapshots REPOSITORY [--json]      list a repository's snapshots
   agenttoken create -n NS [--targets A,B] [--description TEXT]
                                      issue an agent enrolment token scoped to namespace NS (shown once)
-  agenttoken list | revoke ID        list enrolment tokens, or revoke one (its agents lose access)
+  agenttoken list [-n NS | -A] | revoke ID
+                                     list namespace NS's enrolment tokens (-A: every namespace's), or revoke one
   repo ...                           work on a repository directly (see "sidestash repo --help")
   version                            print the version (also --version)
   completion bash|zsh                print a shell completion script
@@ -151,7 +152,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     case 'agenttoken':
     case 'agenttokens': {
       const { agentTokenCommand } = await import('./agent-token-commands.ts');
-      return print(await agentTokenCommand(o, positionals, { namespace: ns, targets: values.targets, description: values.description, output: values.output }));
+      return print(await agentTokenCommand(o, positionals, { namespace: ns, allNamespaces: values['all-namespaces'] ?? false, targets: values.targets, description: values.description, output: values.output }));
     }
     default:
       createLogger({ component: 'cli' }).debug('unknown command', { command });

@@ -17,7 +17,11 @@ import { parseTagList } from '../common/repository/retention.ts';
 import type { RetentionPolicy } from '../common/repository/retention.ts';
 import { openSnapshotFileStream } from '../common/repository/snapshot-reader.ts';
 import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
+import { loadSnapshot } from '../common/repository/snapshot.ts';
 import { backendCredentials } from './repo-backend-env.ts';
+import { forgetJson, forgetText } from './restic-forget-text.ts';
+import { checkErrorJson, checkJson, checkText, pruneJson, pruneText } from './restic-maintenance-text.ts';
+import { backupJson, backupText, displayLocation, initJson, initText, resticDuration, unlockText } from './restic-write-text.ts';
 import { parseKeepCount, resolvePassword, resolveRepository } from './repo-credentials.ts';
 import { REPO_USAGE as USAGE, REPO_VERBS } from './repo-help.ts';
 import { commandSource } from './stdin-command-source.ts';
@@ -26,8 +30,9 @@ import { didYouMean } from '../common/did-you-mean.ts';
 import { fromParseArgsError, optionNames, usageError, wantsHelp } from './usage-error.ts';
 
 
-function out(json: unknown): void {
-  process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+/** A progress line as restic's final one ("[0:01] 100.00%  3 / 3 files deleted"): on a terminal only, on stderr. */
+function progress(text: string, startedMs: number): void {
+  if (process.stderr.isTTY) process.stderr.write(`[${resticDuration((performance.now() - startedMs) / 1000)}] 100.00%  ${text}\n`);
 }
 
 const REPO_OPTIONS = {
@@ -55,6 +60,7 @@ const REPO_OPTIONS = {
   'remove-all': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
   mode: { type: 'string' },
   long: { type: 'boolean', short: 'l' },
   'new-password-file': { type: 'string' },
@@ -117,7 +123,7 @@ export async function repoCommand(argv: string[], signal: AbortSignal): Promise<
   const pw = await resolvePassword(flags, process.env, signal);
   const backend = await openBackend(location, await backendCredentials(location, { cacert: values.cacert, options: values.option }));
   try {
-    return await runVerb(command, rest, values, backend, pw, signal);
+    return await runVerb(command, rest, values, backend, pw, signal, location);
   } finally {
     await backend.close();
   }
@@ -125,14 +131,20 @@ export async function repoCommand(argv: string[], signal: AbortSignal): Promise<
 
 type RepoValues = ReturnType<typeof parseRepoArgs>['values'];
 
-async function runVerb(command: string, rest: string[], values: RepoValues, backend: Backend, pw: string, signal: AbortSignal): Promise<number> {
+async function runVerb(command: string, rest: string[], values: RepoValues, backend: Backend, pw: string, signal: AbortSignal, location: string): Promise<number> {
   const opts = { signal };
   const inspect = await import('./repo-inspect-commands.ts');
   const write = (s: string): void => void process.stdout.write(`${s}\n`);
   const iflags = { json: values.json ?? false, long: values.long ?? false, mode: values.mode, newPasswordFile: values['new-password-file'] };
+  const json = values.json ?? false;
+  // restic's text by default (none with --quiet, as restic); with --json restic's one-line JSON messages.
+  const say = (text: string | undefined, message: unknown): void => {
+    if (json) write(JSON.stringify(message));
+    else if (text !== undefined && !values.quiet) write(text);
+  };
   if (command === 'init') {
     const repo = await Repository.init(backend, pw, opts);
-    out({ id: repo.config.id, location: backend.location });
+    say(initText(repo.config.id, displayLocation(location)), initJson(repo.config.id, displayLocation(location)));
     return 0;
   }
   const repo = await Repository.open(backend, pw, opts);
@@ -140,7 +152,10 @@ async function runVerb(command: string, rest: string[], values: RepoValues, back
     case 'backup': {
       const source = values['stdin-from-command'] ? commandSource(rest, signal) : stdinSource();
       const res = await writeSnapshot(repo, source, { filename: values['stdin-filename']!, ...(values.host ? { hostname: values.host } : {}), ...(values.tag ? { tags: values.tag } : {}), signal });
-      out(res);
+      // The summary as stored in the snapshot: what restic reports is what the snapshot says.
+      const { summary } = await loadSnapshot(repo, res.snapshotId, opts);
+      if (!summary) throw new SidestashError(ErrorCodes.CORRUPT_FILE, `snapshot ${res.snapshotId} was stored without its summary`);
+      say(backupText(res.snapshotId, summary), backupJson(res.snapshotId, summary));
       return 0;
     }
     case 'dump': {
@@ -173,23 +188,41 @@ async function runVerb(command: string, rest: string[], values: RepoValues, back
         if (n !== undefined) policy[key] = n;
       }
       if (values['keep-tag']) policy.keepTags = values['keep-tag'].map(parseTagList);
-      const d = await forget(repo, policy, { ...opts, dryRun: values['dry-run'] ?? false });
-      out({ keep: d.keep.map((s) => ({ id: s.id, time: s.time, reasons: d.reasons.get(s.id) })), remove: d.remove.map((s) => ({ id: s.id, time: s.time })) });
-      if (values.prune && !values['dry-run']) out(await prune(repo, opts));
+      const dryRun = values['dry-run'] ?? false;
+      const startedMs = performance.now();
+      const d = await forget(repo, policy, { ...opts, dryRun, ...(values.host ? { hostname: values.host } : {}) });
+      say(forgetText(policy, d, dryRun), forgetJson(d));
+      if (!dryRun && d.remove.length > 0) progress(`${d.remove.length} / ${d.remove.length} files deleted`, startedMs);
+      if (values.prune && !dryRun) {
+        const r = await prune(repo, opts);
+        say(pruneText(r, false), pruneJson(r, false));
+      }
       return 0;
     }
-    case 'prune':
-      out(await prune(repo, { ...opts, dryRun: values['dry-run'] ?? false }));
+    case 'prune': {
+      const dryRun = values['dry-run'] ?? false;
+      const r = await prune(repo, { ...opts, dryRun });
+      say(pruneText(r, dryRun), pruneJson(r, dryRun));
+      if (r.leftoversError !== undefined && !json) process.stderr.write(`could not remove leftovers of unfinished saves (the prune went on): ${r.leftoversError}\n`);
       return 0;
+    }
     case 'check': {
       const subset = values['read-data-subset'];
-      const report = await check(repo, { ...opts, readData: values['read-data'] ?? false, ...(subset !== undefined ? { readDataSubset: subset } : {}) });
-      out(report);
-      return report.errors.length === 0 ? 0 : 1;
+      const readData = values['read-data'] ?? false;
+      const report = await check(repo, { ...opts, readData, ...(subset !== undefined ? { readDataSubset: subset } : {}) });
+      say(checkText(report, { readData, readDataSubset: subset }), checkJson(report));
+      // The errors on stderr, as restic's (JSON lines with --json).
+      for (const e of report.errors) process.stderr.write(`${json ? JSON.stringify(checkErrorJson(e)) : e}\n`);
+      if (report.errors.length === 0) return 0;
+      // restic 0.19's last word, as text or as its "exit_error" message.
+      process.stderr.write(json ? `${JSON.stringify({ message_type: 'exit_error', code: 1, message: 'Fatal: repository contains errors' })}\n` : 'Fatal: repository contains errors\n');
+      return 1;
     }
-    case 'unlock':
-      out({ removed: await removeLocks(repo, values['remove-all'] ?? false, opts) });
+    case 'unlock': {
+      const removed = await removeLocks(repo, values['remove-all'] ?? false, opts);
+      say(unlockText(removed), { message_type: 'summary', removed_locks: removed });
       return 0;
+    }
     default:
       throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `unknown command ${JSON.stringify(command)}\n${USAGE}`);
   }

@@ -22,19 +22,27 @@ export function resticBytes(n: number): string {
   return `${n} B`;
 }
 
-/** restic's text tables: columns padded to their widths, dashed lines around the rows. */
-function resticTable(headers: string[], rows: string[][], footer?: string): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+/** restic's text tables: columns padded to their widths (at least minWidths), dashed lines around the rows. */
+function resticTable(headers: string[], rows: string[][], footer?: string, minWidths: number[] = []): string {
+  const widths = headers.map((h, i) => Math.max(h.length, minWidths[i] ?? 0, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const header = line(headers);
   const dash = '-'.repeat(Math.max(header.length, ...rows.map((r) => line(r).length)));
   return [header, dash, ...rows.map(line), dash, ...(footer ? [footer] : [])].join('\n');
 }
 
-/** `snapshots`: ID, Time, Host, Tags, Paths, Size (the backup's size, from its summary). */
+/** `snapshots`: ID, Time, Host, Tags, Paths, Size (the backup's size, from its summary); Host and Tags at least 10 wide, as restic's. */
 export function snapshotsTable(snapshots: readonly Snapshot[]): string {
   const rows = snapshots.map((s) => [s.id.slice(0, 8), localTime(s.time), s.hostname ?? '', (s.tags ?? []).join(','), s.paths.join(','), typeof s.summary?.total_bytes_processed === 'number' ? resticBytes(s.summary.total_bytes_processed) : '']);
-  return resticTable(['ID', 'Time', 'Host', 'Tags', 'Paths', 'Size'], rows, `${snapshots.length} snapshots`);
+  return resticTable(['ID', 'Time', 'Host', 'Tags', 'Paths', 'Size'], rows, `${timestampsNote()}\n${snapshots.length} snapshots`, [8, 19, 10, 10]);
+}
+
+/**
+ * restic 0.19's "Timestamps shown in ..." line: Go's time.Local by name, "local time" when TZ is
+ * unset (the system's zone), "UTC" when it is empty, else TZ as given.
+ */
+export function timestampsNote(tz: string | undefined = process.env.TZ): string {
+  return `Timestamps shown in ${tz === undefined ? 'local time' : tz === '' ? 'UTC' : tz}`;
 }
 
 /** `key list`, restic's table: the current key marked "*". */

@@ -43,6 +43,8 @@ export const ErrorCodes = {
   // Kubernetes mode
   /** The Kubernetes API server did not answer, or answered 5xx/429 (retryable). */
   KUBE_UNAVAILABLE: 'SIDESTASH_KUBE_UNAVAILABLE',
+  /** The API server refused the controller's own credentials (401) or RBAC (403): not the caller's fault, the controller's ServiceAccount's. */
+  KUBE_DENIED: 'SIDESTASH_KUBE_DENIED',
   /** 410 Gone: a list or watch from a resourceVersion the API server no longer has; list again. */
   RESOURCE_EXPIRED: 'SIDESTASH_RESOURCE_EXPIRED',
   /** An agent call reached a controller replica that does not hold the leader Lease (503, retryable: call again). */

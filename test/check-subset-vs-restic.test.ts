@@ -113,10 +113,12 @@ describe('check --read-data-subset against restic', () => {
 
   it('sidestash repo check --read-data-subset reads the packs restic reads, and refuses a bad value with exit code 2', async () => {
     const env = { RESTIC_PASSWORD: PASSWORD };
-    const ok = await runCli(['repo', 'check', '--read-data-subset', '2/3', '--repo', path], env);
+    const ok = await runCli(['repo', 'check', '--json', '--read-data-subset', '2/3', '--repo', path], env);
     assert.equal(ok.code, 1, ok.stderr);
-    const report = JSON.parse(ok.stdout) as { errors: string[]; packsRead: number };
-    const ids = new Set(report.errors.map((e) => /^pack ([0-9a-f]{64}): /.exec(e)?.[1]));
+    // restic 0.19's check --json: one "error" message a line on stderr.
+    const errors = ok.stderr.trim().split('\n').map((l) => JSON.parse(l) as { message_type?: string; message: string }).filter((m) => m.message_type === 'error');
+    const ids = new Set(errors.map((e) => /^pack ([0-9a-f]{64}): /.exec(e.message)?.[1]));
+    assert.deepEqual((JSON.parse(ok.stdout) as { broken_packs: string[] }).broken_packs, [...ids].sort());
     assert.deepEqual([...ids].sort(), [...(await resticReported('restic', '2/3'))].sort());
     for (const bad of ['0/3', '101%', '1/2/3']) {
       const r = await runCli(['repo', 'check', '--read-data-subset', bad, '--repo', path], env);

@@ -183,6 +183,113 @@ describe('helm chart', () => {
     assert.deepEqual([gvol['api-tls'], gvol['encryption-key']], ['my-tls', 'my-key']);
   });
 
+  describe('mode: kubernetes', () => {
+    const kube = ['--set', 'mode=kubernetes', '--set', 'agent.namespaces={shop,billing}'];
+    const deploymentOf = (objects: KubeObject[]): any => objects.find((o) => o.kind === 'Deployment');
+    const envOf = (objects: KubeObject[]): Record<string, unknown> => Object.fromEntries((deploymentOf(objects).spec.template.spec.containers[0].env as any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
+    const rulesOf = (o: KubeObject | undefined): { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] => (o as any)?.rules ?? [];
+
+    it('serves agent.namespaces with a Role each; the ClusterRole holds only TokenReviews', async () => {
+      const objects = await render(undefined, '1.30.0', kube);
+      assert.equal(envOf(objects).SIDESTASH_WATCH_NAMESPACES, 'shop,billing');
+      const roles = objects.filter((o) => o.kind === 'Role');
+      assert.deepEqual(roles.map((r) => `${r.metadata.namespace}/${r.metadata.name}`).sort(), ['billing/rel-sidestash-controller', 'shop/rel-sidestash-controller', 'sidestash/rel-sidestash-leader-election']);
+      const bindings = objects.filter((o) => o.kind === 'RoleBinding') as any[];
+      for (const b of bindings) assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: 'rel-sidestash', namespace: 'sidestash' }]);
+      const clusterRoles = objects.filter((o) => o.kind === 'ClusterRole');
+      assert.deepEqual(clusterRoles.map((r) => r.metadata.name), ['rel-sidestash-controller'], 'no webhook-ca ClusterRole: nothing patches the caBundle');
+      assert.deepEqual(rulesOf(clusterRoles[0]), [{ apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] }]);
+      const secretsRule = rulesOf(roles.find((r) => r.metadata.namespace === 'shop')).find((r) => r.resources.includes('secrets'))!;
+      assert.deepEqual(secretsRule.verbs, ['get', 'list', 'watch']);
+      const lease = rulesOf(roles.find((r) => r.metadata.name.endsWith('leader-election')));
+      assert.deepEqual(lease.find((r) => r.verbs.includes('update')), { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['rel-sidestash-controller'], verbs: ['get', 'update'] });
+      assert.equal(envOf(objects).SIDESTASH_LEADER_ELECTION_NAME, 'rel-sidestash-controller');
+    });
+
+    it('with allNamespaces: a ClusterRole for every namespace, no per-namespace Roles, SIDESTASH_WATCH_NAMESPACES empty; secretWrites adds Secret writes', async () => {
+      const objects = await render(undefined, '1.30.0', [...kube, '--set', 'kubernetes.allNamespaces=true']);
+      assert.equal(envOf(objects).SIDESTASH_WATCH_NAMESPACES, '');
+      assert.deepEqual(objects.filter((o) => o.kind === 'Role').map((r) => r.metadata.name), ['rel-sidestash-leader-election']);
+      const rules = rulesOf(objects.find((o) => o.kind === 'ClusterRole'));
+      assert.deepEqual(rules.find((r) => r.resources.includes('secrets'))?.verbs, ['get', 'list', 'watch']);
+      assert.ok(rules.some((r) => r.apiGroups.includes('sidestash.io') && r.resources.includes('backupsessions/status')));
+      const writes = await render(undefined, '1.30.0', [...kube, '--set', 'kubernetes.secretWrites=true']);
+      const role = writes.find((o) => o.kind === 'Role' && o.metadata.namespace === 'shop');
+      assert.deepEqual(rulesOf(role).find((r) => r.resources.includes('secrets'))?.verbs, ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']);
+    });
+
+    it('shares a Helm-generated webhook certificate whose CA is the caBundle; the controller serves it and publishes nothing', async () => {
+      const objects = await render(undefined, '1.30.0', kube);
+      const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === 'rel-sidestash-webhook-tls') as any;
+      assert.equal(secret.type, 'kubernetes.io/tls');
+      const mwc = objects.find((o) => o.kind === 'MutatingWebhookConfiguration') as any;
+      assert.equal(mwc.webhooks[0].clientConfig.caBundle, secret.data['ca.crt']);
+      // Only the served namespaces' pods reach the webhook (and never the release namespace's).
+      const selector = mwc.webhooks[0].namespaceSelector.matchExpressions as { key: string; operator: string; values: string[] }[];
+      assert.deepEqual(selector.find((e) => e.operator === 'In'), { key: 'kubernetes.io/metadata.name', operator: 'In', values: ['shop', 'billing'] });
+      assert.ok(selector.find((e) => e.operator === 'NotIn')!.values.includes('sidestash'));
+      const ca = new X509Certificate(Buffer.from(secret.data['ca.crt'], 'base64'));
+      const cert = new X509Certificate(Buffer.from(secret.data['tls.crt'], 'base64'));
+      assert.ok(ca.ca && cert.verify(ca.publicKey));
+      for (const host of ['rel-sidestash.sidestash.svc', 'rel-sidestash.sidestash.svc.cluster.local']) assert.ok(cert.checkHost(host), host);
+      const dep = deploymentOf(objects);
+      const volume = (dep.spec.template.spec.volumes as any[]).find((v) => v.secret?.secretName === 'rel-sidestash-webhook-tls');
+      const mount = (dep.spec.template.spec.containers[0].volumeMounts as any[]).find((m) => m.name === volume.name);
+      const env = envOf(objects) as Record<string, string>;
+      assert.equal(env.SIDESTASH_WEBHOOK_CERT_FILE, `${mount.mountPath}/tls.crt`);
+      assert.equal(env.SIDESTASH_WEBHOOK_KEY_FILE, `${mount.mountPath}/tls.key`);
+      // The controller's own parser: a given certificate, no configuration to patch.
+      const webhookEnv = Object.fromEntries(Object.entries(env).filter(([k, v]) => typeof v === 'string' && /^SIDESTASH_(AGENT_|WEBHOOK_|NATIVE_SIDECAR$)/.test(k)));
+      const config = parseControllerConfig({ ...webhookEnv, SIDESTASH_ADMIN_TOKEN: 'chart-test-admin-token-0123' } as Record<string, string>);
+      assert.equal(config.webhook?.certFile, env.SIDESTASH_WEBHOOK_CERT_FILE);
+      assert.equal(config.webhook?.configurationName, undefined, 'nothing patches the caBundle');
+      // The sqlite mode's default is unchanged: the controller generates and publishes its CA.
+      const sqlite = await render(undefined, '1.30.0');
+      assert.equal((sqlite.find((o) => o.kind === 'MutatingWebhookConfiguration') as any).webhooks[0].clientConfig.caBundle, undefined);
+      assert.ok(!sqlite.some((o) => o.metadata.name === 'rel-sidestash-webhook-tls'));
+      assert.equal(envOf(sqlite).SIDESTASH_WEBHOOK_CONFIGURATION, 'rel-sidestash-injector');
+      // webhook.tls.mode helm works in sqlite mode too.
+      const helmTls = await render(undefined, '1.30.0', ['--set', 'webhook.tls.mode=helm']);
+      assert.ok((helmTls.find((o) => o.kind === 'MutatingWebhookConfiguration') as any).webhooks[0].clientConfig.caBundle);
+      assert.equal(envOf(helmTls).SIDESTASH_WEBHOOK_CONFIGURATION, undefined);
+      assert.ok(!helmTls.some((o) => o.kind === 'ClusterRole'));
+    });
+
+    it('runs replicas with a rolling update, a PodDisruptionBudget and spread; none of the sqlite state', async () => {
+      const objects = await render(undefined, '1.30.0', kube);
+      const dep = deploymentOf(objects);
+      assert.equal(dep.spec.replicas, 2);
+      assert.deepEqual(dep.spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+      const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget') as any;
+      assert.equal(pdb.spec.minAvailable, 1);
+      assert.deepEqual(pdb.spec.selector.matchLabels, dep.spec.selector.matchLabels);
+      assert.ok(dep.spec.template.spec.affinity.podAntiAffinity);
+      for (const kind of ['PersistentVolumeClaim']) assert.ok(!objects.some((o) => o.kind === kind), kind);
+      assert.deepEqual(objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name).sort(), ['rel-sidestash-api-tls', 'rel-sidestash-auth', 'rel-sidestash-webhook-tls']);
+      const env = envOf(objects);
+      assert.equal(env.SIDESTASH_STORE, 'kubernetes');
+      for (const v of ['SIDESTASH_DB', 'SIDESTASH_ENCRYPTION_KEY_FILE', 'SIDESTASH_AGENT_TOKENS_FILE', 'SIDESTASH_AGENT_TOKEN_SECRET']) assert.ok(!(v in env), v);
+      assert.equal(dep.spec.template.metadata.annotations, undefined, 'no enrolment checksum');
+      // Given affinity replaces the chart's spread; one replica has no PodDisruptionBudget.
+      const own = await render(undefined, '1.30.0', [...kube, '--set', 'kubernetes.replicas=1', '--set', 'controller.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=pool', '--set', 'controller.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=Exists']);
+      assert.equal(deploymentOf(own).spec.template.spec.affinity.podAntiAffinity, undefined);
+      assert.equal(deploymentOf(own).spec.template.spec.topologySpreadConstraints, undefined);
+      assert.ok(!own.some((o) => o.kind === 'PodDisruptionBudget'));
+      // The sqlite mode ignores kubernetes.*: one replica, Recreate.
+      const sqlite = deploymentOf(await render(undefined, '1.30.0', ['--set', 'kubernetes.replicas=5']));
+      assert.equal(sqlite.spec.replicas, 1);
+      assert.equal(sqlite.spec.strategy.type, 'Recreate');
+    });
+
+    it('refuses what cannot work, saying why', async () => {
+      await assert.rejects(render(undefined, '1.30.0', [...kube, '--set', 'webhook.tls.mode=controller']), /webhook\.tls\.mode: "controller" cannot be used with mode: kubernetes/);
+      await assert.rejects(render(undefined, '1.30.0', [...kube, '--set', 'kubernetes.podDisruptionBudget.minAvailable=2']), /minAvailable: must be less than kubernetes\.replicas/);
+      await assert.rejects(render(undefined, '1.30.0', ['--set', 'mode=etcd']), /mode/);
+      await assert.rejects(render(undefined, '1.30.0', [...kube, '--set', 'kubernetes.replicas=0']), /replicas/);
+      await assert.rejects(render(undefined, '1.30.0', [...kube, '--set', 'kubernetes.leaderElection.leaseName=Bad_Name']), /leaseName/);
+    });
+  });
+
   it('refuses invalid values with the field named', async () => {
     await assert.rejects(render(undefined, '1.30.0', ['--set', 'webhook.failurePolicy=Sometimes']), /failurePolicy/);
     await assert.rejects(render(undefined, '1.30.0', ['--set', 'controller.colour=blue']), /colour/);

@@ -22,6 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { ErrorCodes, isSidestashError } from '../common/errors.ts';
 import { KubeClient } from '../controller/kubernetes/kube-client.ts';
+import type { WatchEvent, WatchOptions } from '../controller/kubernetes/kube-client.ts';
+import type { KubeObject, ResourceType } from '../controller/kubernetes/resource-type.ts';
 import { loadKubeConnection } from '../controller/kubernetes/kube-config.ts';
 import { KubernetesStore } from '../controller/kubernetes/kubernetes-store.ts';
 import { CREATED_AT_ANNOTATION } from '../controller/kubernetes/store-mapping.ts';
@@ -102,10 +104,27 @@ const repo = (name: string, spec: Record<string, unknown> = { n: 1 }, status?: R
   apiVersion: 'sidestash.io/v1', kind: 'Repository', metadata: { name, namespace: 'k8s' }, spec, ...(status ? { status } : {}),
 });
 
+/** A client that keeps what its Secret watches deliver, to prove no value comes that way. */
+class SecretWatchSpy extends KubeClient {
+  readonly secretEvents: string[] = [];
+  override async *watch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, options: WatchOptions): AsyncGenerator<WatchEvent<T>> {
+    for await (const event of super.watch<T>(type, namespace, options)) {
+      if (type.kind === 'Secret') this.secretEvents.push(JSON.stringify(event));
+      yield event;
+    }
+  }
+}
+
 describe('kubernetes store: what only Kubernetes has', () => {
   let store: KubernetesStore;
+  let spy: SecretWatchSpy;
   before(async () => {
-    store = await newStore();
+    spy = new SecretWatchSpy(loadKubeConnection({ SIDESTASH_KUBECONFIG: kube.kubeconfig }));
+    store = await newStore({ client: spy });
+  });
+  after(async () => {
+    store.close();
+    await spy.close();
   });
 
   it('a change made with kubectl is seen by get, list and watch (ADDED, MODIFIED, DELETED)', async () => {
@@ -150,6 +169,9 @@ describe('kubernetes store: what only Kubernetes has', () => {
     stop();
     for (const e of events) assert.deepEqual(e.resource.spec, {}, 'a Secret event carries no value');
     assert.ok(!JSON.stringify(events).includes(Buffer.from('hunter2').toString('base64')));
+    // The store's Secret watch receives metadata only: the values never came over the wire that way.
+    assert.ok(spy.secretEvents.some((e) => e.includes('"db-auth"')), 'the watch saw the Secret');
+    for (const e of spy.secretEvents) assert.ok(!e.includes(Buffer.from('hunter2').toString('base64')) && !e.includes('"data"'), e);
   });
 
   it('a write made with kubectl between a read and a write: update, updateStatus and delete are CONFLICT (retryable) and write nothing', async () => {

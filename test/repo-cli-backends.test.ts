@@ -48,20 +48,20 @@ function ok(r: CliResult, what: string): CliResult {
 
 /** Every verb of `sidestash repo`, in the order a person uses them. */
 async function everyVerb(run: ReturnType<typeof repo>): Promise<string[]> {
-  const init = JSON.parse(ok(await run(['init']), 'init').stdout) as { id: string };
+  const init = JSON.parse(ok(await run(['init', '--json']), 'init').stdout) as { id: string };
   assert.match(init.id, /^[0-9a-f]{64}$/);
-  const first = JSON.parse(ok(await run(['backup', '--stdin-filename', 'db.sql', '--host', 'h1', '--tag', 't1'], 'first dump\n'), 'backup').stdout) as { snapshotId: string };
-  const second = JSON.parse(ok(await run(['backup', '--stdin-filename', 'db.sql', '--host', 'h1'], 'second dump\n'), 'backup 2').stdout) as { snapshotId: string };
+  const first = { snapshotId: (JSON.parse(ok(await run(['backup', '--json', '--stdin-filename', 'db.sql', '--host', 'h1', '--tag', 't1'], 'first dump\n'), 'backup').stdout) as { snapshot_id: string }).snapshot_id };
+  const second = { snapshotId: (JSON.parse(ok(await run(['backup', '--json', '--stdin-filename', 'db.sql', '--host', 'h1'], 'second dump\n'), 'backup 2').stdout) as { snapshot_id: string }).snapshot_id };
   const snaps = JSON.parse(ok(await run(['snapshots', '--json']), 'snapshots').stdout) as { id: string }[];
   assert.deepEqual(snaps.map((s) => s.id).sort(), [first.snapshotId, second.snapshotId].sort());
   assert.equal(ok(await run(['dump', 'latest', 'db.sql']), 'dump').stdout, 'second dump\n');
   assert.equal(ok(await run(['dump', first.snapshotId.slice(0, 8), 'db.sql']), 'dump by id').stdout, 'first dump\n');
   ok(await run(['check', '--read-data']), 'check');
-  const forget = JSON.parse(ok(await run(['forget', '--keep-last', '1']), 'forget').stdout) as { remove: { id: string }[] };
-  assert.deepEqual(forget.remove.map((s) => s.id), [first.snapshotId]);
+  const forget = JSON.parse(ok(await run(['forget', '--json', '--keep-last', '1']), 'forget').stdout) as { remove: { id: string }[] | null }[];
+  assert.deepEqual(forget.flatMap((g) => g.remove ?? []).map((s) => s.id), [first.snapshotId]);
   ok(await run(['prune']), 'prune');
   ok(await run(['check', '--read-data-subset', '1/1']), 'check after prune');
-  assert.deepEqual(JSON.parse(ok(await run(['unlock', '--remove-all']), 'unlock').stdout), { removed: 0 });
+  assert.deepEqual(JSON.parse(ok(await run(['unlock', '--remove-all', '--json']), 'unlock').stdout), { message_type: 'summary', removed_locks: 0 });
   return [second.snapshotId];
 }
 

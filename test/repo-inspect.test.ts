@@ -55,7 +55,7 @@ describe('repo snapshots, stats, ls, key and version, as restic has them', () =>
     assert.equal(ours.code, 0, ours.stderr);
     const theirs = await rs(['snapshots']);
     assert.match(ours.stdout, /^ID +Time +Host +Tags +Paths +Size\n-+\n/);
-    assert.match(ours.stdout, /\n-+\n2 snapshots\n$/);
+    assert.match(ours.stdout, /\n-+\nTimestamps shown in America\/New_York\n2 snapshots\n$/);
     const ourRows = rows(ours.stdout);
     assert.equal(ourRows.length, 2);
     assert.deepEqual(ourRows.map((r) => r.slice(0, 5)), rows(theirs.stdout).map((r) => r.slice(0, 5)), `${ours.stdout}\n${theirs.stdout}`);

@@ -69,7 +69,7 @@ describe('restic-exact locks and credentials, real processes', () => {
   it('restic unlock (SIGHUP to a same-host lock holder) neither kills a running sidestash backup nor removes its lock', async () => {
     const path = join(dir.path, 'sighup');
     await Repository.init(new LocalBackend(path), PASSWORD, fastKdf);
-    const run = sidestash(['backup', '--stdin-filename', 'dumpfile.sql'], { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD }, ['pipe', 'pipe', 'pipe']);
+    const run = sidestash(['backup', '--json', '--stdin-filename', 'dumpfile.sql'], { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD }, ['pipe', 'pipe', 'pipe']);
     const blocks = plan('sighup', 4 * MiB);
     const data = Buffer.concat(await blockStream(blocks).toArray());
     run.child.stdin!.write(data.subarray(0, MiB));
@@ -90,7 +90,7 @@ describe('restic-exact locks and credentials, real processes', () => {
       assert.equal(signal, null, `killed by ${signal}: ${run.stderr()}`);
       assert.equal(code, 0, run.stderr());
     }
-    const { snapshotId } = JSON.parse(run.stdout()) as { snapshotId: string };
+    const { snapshot_id: snapshotId } = JSON.parse(run.stdout()) as { snapshot_id: string };
     const snaps = await restic(path, PASSWORD, ['snapshots', '--json']);
     assert.deepEqual((JSON.parse(snaps.stdout) as { id: string }[]).map((s) => s.id), [snapshotId]);
     assert.equal(await lockCount(path), 0);
@@ -173,16 +173,17 @@ describe('restic-exact locks and credentials, real processes', () => {
     assert.equal((await failing.exited).code, 2);
 
     await writeSnapshot(await Repository.open(new LocalBackend(path), PASSWORD), blockStream(plan('keep', MiB)), { filename: 'dumpfile.sql' });
-    const forget = sidestash(['forget', '--keep-last', 'unlimited', '--keep-daily', '1'], { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD });
+    const removed = (stdout: string): unknown[] => (JSON.parse(stdout) as { remove: unknown[] | null }[]).flatMap((g) => g.remove ?? []);
+    const forget = sidestash(['forget', '--json', '--keep-last', 'unlimited', '--keep-daily', '1'], { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD });
     assert.equal((await forget.exited).code, 0, forget.stderr());
-    assert.deepEqual((JSON.parse(forget.stdout()) as { remove: unknown[] }).remove, []);
+    assert.deepEqual(removed(forget.stdout()), []);
     // -1 as its own word, as restic (pflag) takes it and README.md writes it.
     const minusOne = ['forget', '--keep-last', '-1', '--keep-daily', '1', '--dry-run'];
     const byRestic = await restic(path, PASSWORD, minusOne);
     assert.equal(byRestic.code, 0, byRestic.stderr);
-    const spaced = sidestash(minusOne, { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD });
+    const spaced = sidestash([...minusOne, '--json'], { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD });
     assert.equal((await spaced.exited).code, 0, spaced.stderr());
-    assert.deepEqual((JSON.parse(spaced.stdout()) as { remove: unknown[] }).remove, []);
+    assert.deepEqual(removed(spaced.stdout()), []);
     const minusTwo = sidestash(['forget', '--keep-last', '-2', '--dry-run'], { RESTIC_REPOSITORY: path, RESTIC_PASSWORD: PASSWORD });
     assert.equal((await minusTwo.exited).code, 2);
     assert.match(minusTwo.stderr(), /--keep-last must be a non-negative integer or \\"unlimited\\", not \\"-2\\"/);

@@ -10,6 +10,7 @@ import type { Id } from './ids.ts';
 import { withLock } from './lock.ts';
 import { MasterIndex } from './master-index.ts';
 import type { PackEntry } from './master-index.ts';
+import type { PackedBlob } from './pack.ts';
 import type { Repository } from './repository.ts';
 import { listSnapshots } from './snapshot.ts';
 import { collectUsedBlobs } from './tree-walk.ts';
@@ -35,6 +36,24 @@ export interface PruneResult {
   leftoversError?: string;
   bytesRemoved: number;
   blobsRemoved: number;
+  /** restic prune's statistics: blobs and their sizes in the packs (PruneStats). */
+  stats: PruneStats;
+}
+
+/**
+ * What restic prune prints: blobs kept but moved to new packs (repack), unused blobs of those
+ * packs (removes), blobs of packs deleted whole and the size of packs no index lists (delete),
+ * what stays. Sizes are the blobs' lengths in their packs.
+ */
+export interface PruneStats {
+  repackBlobs: number;
+  repackBytes: number;
+  removeBlobs: number;
+  removeBytes: number;
+  deleteBlobs: number;
+  deleteBytes: number;
+  remainingBlobs: number;
+  remainingBytes: number;
 }
 
 export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
@@ -55,11 +74,13 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
     const onDisk = new Map<Id, number>();
     for await (const f of repo.backend.list('data', signalOpt)) onDisk.set(f.name, f.sizeBytes);
 
-    const result: PruneResult = { packsKept: 0, packsRemoved: 0, packsRepacked: 0, packsWritten: 0, orphanedPacksRemoved: 0, leftoversRemoved: 0, bytesRemoved: 0, blobsRemoved: 0 };
+    const stats: PruneStats = { repackBlobs: 0, repackBytes: 0, removeBlobs: 0, removeBytes: 0, deleteBlobs: 0, deleteBytes: 0, remainingBlobs: 0, remainingBytes: 0 };
+    const result: PruneResult = { packsKept: 0, packsRemoved: 0, packsRepacked: 0, packsWritten: 0, orphanedPacksRemoved: 0, leftoversRemoved: 0, bytesRemoved: 0, blobsRemoved: 0, stats };
     const keep: PackEntry[] = [];
     const repack: PackEntry[] = [];
     const removePacks = new Set<Id>();
     const seen = new Set<string>();
+    let orphanBytes = 0;
     // Prefer packs that are fully used, so that duplicates are dropped from partial packs.
     const packs = [...index.packs()].sort((a, b) => usedCount(b[1], used) - usedCount(a[1], used));
     for (const [packId, blobs] of packs) {
@@ -72,17 +93,33 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
         seen.add(k);
         return true;
       });
+      const bytes = sumLengths(blobs);
+      stats.remainingBlobs += blobs.length;
+      stats.remainingBytes += bytes;
       if (needed.length === blobs.length) keep.push({ packId, blobs });
-      else if (needed.length === 0) removePacks.add(packId);
-      else repack.push({ packId, blobs: needed });
+      else if (needed.length === 0) {
+        removePacks.add(packId);
+        stats.deleteBlobs += blobs.length;
+        stats.deleteBytes += bytes;
+      } else {
+        repack.push({ packId, blobs: needed });
+        stats.repackBlobs += needed.length;
+        stats.repackBytes += sumLengths(needed);
+        stats.removeBlobs += blobs.length - needed.length;
+        stats.removeBytes += bytes - sumLengths(needed);
+      }
       result.blobsRemoved += blobs.length - needed.length;
     }
     for (const packId of onDisk.keys()) {
       if (!index.packs().has(packId)) {
         removePacks.add(packId);
         result.orphanedPacksRemoved++;
+        orphanBytes += onDisk.get(packId) ?? 0;
       }
     }
+    stats.remainingBlobs -= stats.removeBlobs + stats.deleteBlobs;
+    stats.remainingBytes -= stats.removeBytes + stats.deleteBytes;
+    stats.deleteBytes += orphanBytes;
     result.packsKept = keep.length;
     result.packsRepacked = repack.length;
     result.packsRemoved = removePacks.size + repack.length;
@@ -129,6 +166,12 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
     repo.dropIndexCache();
     return result;
   });
+}
+
+function sumLengths(blobs: readonly PackedBlob[]): number {
+  let n = 0;
+  for (const b of blobs) n += b.length;
+  return n;
 }
 
 function usedCount(blobs: readonly { id: Id; type: 'data' | 'tree' }[], used: Set<string>): number {

@@ -79,6 +79,8 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.INVALID_CONFIG]: 409,
   // Kubernetes mode: the API server (the store) did not answer.
   [ErrorCodes.KUBE_UNAVAILABLE]: 503,
+  // ...or refused the controller's own credentials: an upstream failure, never the caller's 401/403.
+  [ErrorCodes.KUBE_DENIED]: 502,
 };
 
 export function statusFor(err: unknown): number {

@@ -16,7 +16,7 @@ export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 /** `previous`: the cached object a MODIFIED or DELETED replaces (for DELETED after a re-list, the last one known). */
 export type InformerListener<T extends KubeObject> = (type: InformerEventType, object: T, previous: T | undefined) => void;
 
-export interface InformerOptions<T extends KubeObject = KubeObject> {
+export interface InformerOptions {
   type: ResourceType;
   /** undefined: all namespaces. */
   namespace?: string;
@@ -28,11 +28,8 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
   /** The server ends each watch after this long; default random in [300, 600) as client-go. */
   watchTimeoutSeconds?: number;
   log?: Logger;
-  /**
-   * Applied to every object before it is cached or heard of (client-go's SetTransform), e.g. to
-   * keep no Secret values in memory: the cache and the listeners see only what it returns.
-   */
-  transform?: (object: T) => T;
+  /** List and watch metadata only (PartialObjectMetadata): e.g. Secrets without their values. */
+  metadataOnly?: boolean;
 }
 
 export const INFORMER_BACKOFF: RetryPolicy = { attempts: Infinity, baseDelayMs: 200, maxDelayMs: 30_000 };
@@ -52,7 +49,7 @@ export interface InformerStats {
 
 export class Informer<T extends KubeObject> {
   readonly #client: KubeClient;
-  readonly #options: InformerOptions<T>;
+  readonly #options: InformerOptions;
   readonly #log: Logger;
   readonly #cache = new Map<string, T>();
   readonly #listeners = new Set<InformerListener<T>>();
@@ -64,7 +61,7 @@ export class Informer<T extends KubeObject> {
   /** Settles when the loop has ended (after the signal aborted). */
   readonly done: Promise<void>;
 
-  constructor(client: KubeClient, options: InformerOptions<T>) {
+  constructor(client: KubeClient, options: InformerOptions) {
     this.#client = client;
     this.#options = options;
     this.#log = options.log ?? createLogger({ component: 'informer', resource: options.type.plural });
@@ -115,9 +112,7 @@ export class Informer<T extends KubeObject> {
   /** A fresh list replaces the cache; what changed meanwhile becomes events. */
   #replace(items: T[]): void {
     const seen = new Set<string>();
-    const transform = this.#options.transform;
-    for (const raw of items) {
-      const item = transform ? transform(raw) : raw;
+    for (const item of items) {
       const key = objectKey(item);
       seen.add(key);
       const old = this.#cache.get(key);
@@ -132,8 +127,7 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  #apply(type: InformerEventType, raw: T): void {
-    const object = this.#options.transform ? this.#options.transform(raw) : raw;
+  #apply(type: InformerEventType, object: T): void {
     const key = objectKey(object);
     const old = this.#cache.get(key);
     if (type === 'DELETED') {
@@ -148,7 +142,10 @@ export class Informer<T extends KubeObject> {
   async #run(): Promise<void> {
     const { type, namespace, signal } = this.#options;
     const backoff = this.#options.backoff ?? INFORMER_BACKOFF;
-    const selectors = { ...(this.#options.labelSelector ? { labelSelector: this.#options.labelSelector } : {}), ...(this.#options.fieldSelector ? { fieldSelector: this.#options.fieldSelector } : {}) };
+    const selectors = {
+      ...(this.#options.labelSelector ? { labelSelector: this.#options.labelSelector } : {}), ...(this.#options.fieldSelector ? { fieldSelector: this.#options.fieldSelector } : {}),
+      ...(this.#options.metadataOnly ? { metadataOnly: true } : {}),
+    };
     let failures = 0;
     let mustList = true;
     while (!signal.aborted) {

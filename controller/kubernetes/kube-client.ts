@@ -25,14 +25,23 @@ export interface RequestOptions {
   body?: unknown;
   /** Default application/json; PATCH bodies say which patch (merge-patch+json, json-patch+json). */
   contentType?: string;
+  /** Default application/json; metadataOnly below asks for PartialObjectMetadata. */
+  accept?: string;
   signal?: AbortSignal | undefined;
 }
+
+// The API server's metadata-only answers (meta.k8s.io/v1 PartialObjectMetadata): the objects
+// without spec, data or status, e.g. to watch Secrets without receiving their values.
+const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+const METADATA_OBJECT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
 export interface ListOptions {
   labelSelector?: string;
   fieldSelector?: string;
   /** Objects per page (the client follows `continue` to the end). */
   pageSize?: number;
+  /** Metadata only (PartialObjectMetadata): no spec, data or status on the wire. */
+  metadataOnly?: boolean;
   signal?: AbortSignal | undefined;
 }
 
@@ -43,6 +52,8 @@ export interface WatchOptions {
   fieldSelector?: string;
   /** The server ends the watch after this long (client-go picks 5 to 10 minutes). */
   timeoutSeconds?: number;
+  /** Metadata only (PartialObjectMetadata): no spec, data or status on the wire. */
+  metadataOnly?: boolean;
   signal?: AbortSignal | undefined;
 }
 
@@ -88,7 +99,7 @@ export class KubeClient {
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(options.signal);
       const token = await this.#tokens.token();
-      const headers: Record<string, string> = { accept: 'application/json', 'user-agent': `sidestash/${SIDESTASH_VERSION}` };
+      const headers: Record<string, string> = { accept: options.accept ?? 'application/json', 'user-agent': `sidestash/${SIDESTASH_VERSION}` };
       if (token) headers.authorization = `Bearer ${token}`;
       if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
       const timeout = options.watch ? undefined : AbortSignal.timeout(this.#requestTimeoutMs);
@@ -153,9 +164,11 @@ export class KubeClient {
     do {
       const page = await this.request<KubeList<T>>('GET', resourcePath(type, namespace), {
         query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.pageSize ?? 500, continue: cont },
+        ...(options.metadataOnly ? { accept: METADATA_LIST } : {}),
         signal: options.signal,
       });
-      items.push(...page.items);
+      // A metadata-only list answers an empty page with "items": null.
+      items.push(...(page.items ?? []));
       resourceVersion ??= page.metadata.resourceVersion;
       cont = page.metadata.continue || undefined;
     } while (cont);
@@ -207,6 +220,7 @@ export class KubeClient {
     const path = resourcePath(type, namespace);
     const res = await this.#send('GET', path, {
       query: { watch: 1, allowWatchBookmarks: true, resourceVersion: options.resourceVersion, timeoutSeconds, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector },
+      ...(options.metadataOnly ? { accept: METADATA_OBJECT } : {}),
       signal: options.signal,
       // No byte for this long (bookmarks come about every minute): the connection is dead.
       watch: { bodyTimeoutMs: (timeoutSeconds + 30) * 1000 },

@@ -2,9 +2,10 @@
 // keeps the resources, as the CRDs sidestash.io/v1 and core v1 Secrets (store-mapping.ts).
 // - Reads come from watch caches (informer.ts), one per kind and served namespace (all
 //   namespaces when `namespaces` is not given); start() lists and watches and resolves once
-//   every cache is synced; reads wait for that. Secrets are the exception: their cache keeps
-//   metadata only (no value is ever held by the store), and get/list of a Secret ask the server,
-//   so that values are read only when the controller needs them and copied nowhere.
+//   every cache is synced; reads wait for that. Secrets are the exception: their informer lists
+//   and watches metadata only (PartialObjectMetadata: no value crosses the wire or sits in the
+//   cache), and get/list of a Secret ask the server, so that values are read only when the
+//   controller needs them and copied nowhere.
 // - Writes go to the server with the caller's resourceVersion as precondition: update replaces
 //   the main resource (the server keeps the status), updateStatus writes /status (the server
 //   keeps spec and metadata), delete sends a resourceVersion precondition. A write returns
@@ -30,8 +31,9 @@ import type { BatchWrite, ListOptions, Precondition, ResourceListener, ResourceS
 import { Informer, objectKey } from './informer.ts';
 import type { InformerEventType, InformerStats } from './informer.ts';
 import type { KubeClient } from './kube-client.ts';
-import { storeError } from './store-errors.ts';
-import { resourceTypeOf, toNewObject, toResource, toStatusObject, toUpdatedObject, withoutSecretValues } from './store-mapping.ts';
+import { isValidNamespace } from './resource-type.ts';
+import { staleVersion, storeError } from './store-errors.ts';
+import { byNamespaceThenName, resourceTypeOf, toNewObject, toResource, toStatusObject, toUpdatedObject } from './store-mapping.ts';
 import type { StoredObject } from './store-mapping.ts';
 import { WriteVisibility } from './write-visibility.ts';
 
@@ -39,7 +41,11 @@ type AnyResource = Resource<unknown, unknown>;
 
 export interface KubernetesStoreOptions {
   client: KubeClient;
-  /** The namespaces this store serves; all namespaces when absent. */
+  /**
+   * The namespaces this store serves (reads, writes and watches); all namespaces when absent or
+   * empty. With a list, the controller needs RBAC only in those namespaces (Roles, not a
+   * ClusterRole), Secrets included. INVALID_CONFIG for a name that is not a namespace name.
+   */
   namespaces?: readonly string[];
   log?: Logger;
   /** How long a write waits for its own watch event before it returns anyway; default 10 s. */
@@ -49,12 +55,6 @@ export interface KubernetesStoreOptions {
 }
 
 const keyOf = (kind: Kind, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
-const byNamespaceThenName = (a: AnyResource, b: AnyResource): number =>
-  a.metadata.namespace < b.metadata.namespace ? -1 : a.metadata.namespace > b.metadata.namespace ? 1 : a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
-
-function staleVersion(kind: Kind, namespace: string, name: string, ifVersion: string, stored: string | undefined): SidestashError {
-  return new SidestashError(ErrorCodes.CONFLICT, `${kind} ${namespace}/${name} changed since it was read (resourceVersion ${ifVersion}, now ${stored ?? 'unknown'})`, { retryable: true, details: { reason: 'Conflict' } });
-}
 
 export class KubernetesStore implements ResourceStore {
   readonly atomicBatches = false;
@@ -71,7 +71,9 @@ export class KubernetesStore implements ResourceStore {
   constructor(options: KubernetesStoreOptions) {
     this.#options = options;
     this.#client = options.client;
-    this.#namespaces = options.namespaces && options.namespaces.length > 0 ? [...new Set(options.namespaces)] : undefined;
+    const bad = (options.namespaces ?? []).filter((ns) => !isValidNamespace(ns));
+    if (bad.length > 0) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `namespaces: not a Kubernetes namespace name: ${bad.map((ns) => JSON.stringify(ns)).join(', ')}`);
+    this.#namespaces = options.namespaces && options.namespaces.length > 0 ? [...new Set(options.namespaces)].sort() : undefined;
     this.#log = options.log ?? createLogger({ component: 'kubernetes-store' });
     this.#visibility = new WriteVisibility(options.writeVisibleTimeoutMs ?? 10_000);
   }
@@ -86,7 +88,7 @@ export class KubernetesStore implements ResourceStore {
         const informer = new Informer<StoredObject>(this.#client, {
           type: resourceTypeOf(kind), signal: stop, log: this.#log.child({ kind, ...(namespace ? { namespace } : {}) }),
           ...(namespace ? { namespace } : {}),
-          ...(kind === 'Secret' ? { transform: withoutSecretValues } : {}),
+          ...(kind === 'Secret' ? { metadataOnly: true } : {}),
           ...(this.#options.informerBackoff ? { backoff: this.#options.informerBackoff } : {}),
         });
         informer.on((type, object, previous) => this.#heard(kind, type, object, previous));
@@ -238,7 +240,7 @@ export class KubernetesStore implements ResourceStore {
     } catch (err) {
       throw storeError(err);
     }
-    if (stored.metadata.resourceVersion !== ifVersion) throw staleVersion(kind, namespace, name, ifVersion, stored.metadata.resourceVersion);
+    if (stored.metadata.resourceVersion !== ifVersion) throw staleVersion(`${kind} ${namespace}/${name}`, ifVersion, stored.metadata.resourceVersion);
     return stored;
   }
 

@@ -4,6 +4,8 @@
 // (read again, decide again: retry-on-conflict.ts), AlreadyExists (the name is taken) is not.
 // A 422 (Invalid: the CRD's schema, a label the server refuses) is VALIDATION_FAILED with
 // details.errors [{ field, message }], the shape the HTTP API reports its own field errors in.
+// A 401 or 403 is the API server refusing the controller's own credentials or RBAC: KUBE_DENIED
+// (HTTP 502 from the controller), so that a CLI user is not told their own token was refused.
 import { ErrorCodes, isSidestashError, SidestashError } from '../../common/errors.ts';
 
 interface Cause {
@@ -19,10 +21,18 @@ export function storeError(err: unknown): unknown {
     if (stale === err.retryable) return err;
     return new SidestashError(ErrorCodes.CONFLICT, err.message, { retryable: stale, details: err.details, cause: err });
   }
+  if ((err.code === ErrorCodes.UNAUTHORIZED || err.code === ErrorCodes.FORBIDDEN) && typeof err.details.kubeStatus === 'number') {
+    return new SidestashError(ErrorCodes.KUBE_DENIED, `the Kubernetes API server refused the controller (check its ServiceAccount and RBAC): ${err.message}`, { retryable: false, details: { kubeStatus: err.details.kubeStatus }, cause: err });
+  }
   if (err.code === ErrorCodes.VALIDATION_FAILED) {
     const causes = (Array.isArray(err.details.causes) ? err.details.causes : []) as Cause[];
     const errors = causes.map((c) => ({ field: c.field ?? '', message: c.message ?? c.reason ?? 'invalid' }));
     return new SidestashError(ErrorCodes.VALIDATION_FAILED, err.message, { retryable: false, details: { ...err.details, errors }, cause: err });
   }
   return err;
+}
+
+/** A write whose `ifVersion` is not the stored version (found by the store before it wrote). */
+export function staleVersion(what: string, ifVersion: string, stored: string | undefined): SidestashError {
+  return new SidestashError(ErrorCodes.CONFLICT, `${what} changed since it was read (resourceVersion ${ifVersion}, now ${stored ?? 'unknown'})`, { retryable: true, details: { reason: 'Conflict' } });
 }

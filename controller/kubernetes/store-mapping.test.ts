@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
 import { kubeError } from './kube-errors.ts';
 import { storeError } from './store-errors.ts';
-import { CREATED_AT_ANNOTATION, creationTimeOf, resourceTypeOf, toNewObject, toResource, toStatusObject, toUpdatedObject, withoutSecretValues } from './store-mapping.ts';
+import { statusFor } from '../api/http-util.ts';
+import { CREATED_AT_ANNOTATION, creationTimeOf, resourceTypeOf, toNewObject, toResource, toStatusObject, toUpdatedObject } from './store-mapping.ts';
 import type { StoredObject } from './store-mapping.ts';
 import type { Resource } from '../resources/types.ts';
 
@@ -60,12 +61,10 @@ test('a status write carries the status and the version read only', () => {
     { metadata: { name: 's', namespace: 'ns', resourceVersion: '9' }, status: { phase: 'Running' } });
 });
 
-test('stored objects read back as documents: a Secret’s data is its spec, stringData never appears; the informer’s Secrets carry no value', () => {
+test('stored objects read back as documents: a Secret’s data is its spec, stringData never appears; a metadata-only Secret has an empty spec', () => {
   const secret: StoredObject = { metadata: { name: 'p', namespace: 'ns', uid: 'u', resourceVersion: '1', creationTimestamp: '2026-03-01T10:00:00Z', labels: {} }, type: 'Opaque', data: { k: 'dg==' } };
   assert.deepEqual(toResource('Secret', secret), { apiVersion: 'sidestash.io/v1', kind: 'Secret', metadata: { name: 'p', namespace: 'ns', uid: 'u', resourceVersion: '1', creationTimestamp: '2026-03-01T10:00:00.000Z' }, spec: { data: { k: 'dg==' } } });
-  const stripped = withoutSecretValues({ ...secret, stringData: { k: 'v' } });
-  assert.equal(JSON.stringify(stripped).includes('dg=='), false);
-  assert.deepEqual(toResource('Secret', stripped).spec, {});
+  assert.deepEqual(toResource('Secret', { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadata', metadata: secret.metadata }).spec, {});
   assert.deepEqual(toResource('Repository', { metadata: { name: 'r', namespace: 'ns' }, spec: [] as never, status: 'x' as never }), { apiVersion: 'sidestash.io/v1', kind: 'Repository', metadata: { name: 'r', namespace: 'ns' }, spec: {} }, 'a non-object spec or status is not passed on');
 });
 
@@ -82,4 +81,14 @@ test('errors: Conflict is a retryable CONFLICT, AlreadyExists is not; 422 lists 
   assert.equal(storeError(gone), gone);
   const plain = new Error('x');
   assert.equal(storeError(plain), plain);
+  // The API server refusing the controller's own credentials is never the HTTP API caller's 401/403.
+  for (const code of [401, 403]) {
+    const denied = storeError(kubeError('GET x', code, st(code, code === 401 ? 'Unauthorized' : 'Forbidden'))) as SidestashError;
+    assert.deepEqual([denied.code, denied.retryable, denied.details.kubeStatus], [ErrorCodes.KUBE_DENIED, false, code]);
+    assert.equal(statusFor(denied), 502);
+    assert.match(denied.message, /ServiceAccount and RBAC/);
+  }
+  // The store's own refusal (a namespace it does not serve) stays FORBIDDEN.
+  const own = new SidestashError(ErrorCodes.FORBIDDEN, 'namespace x is not served');
+  assert.equal(storeError(own), own);
 });

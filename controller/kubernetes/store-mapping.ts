@@ -134,11 +134,8 @@ export function toStatusObject(resource: AnyResource, ifVersion: string): Stored
   };
 }
 
-/**
- * A Secret as the Secret informer keeps it: metadata only, never a value (nor a key name), so
- * that the cache holds no copy of any Secret; values are read from the server when needed.
- */
-export function withoutSecretValues(object: StoredObject): StoredObject {
-  const { data: _data, stringData: _stringData, ...rest } = object;
-  return rest;
+/** list()'s order: namespace, then name (byte order, as sqlite's ORDER BY). */
+export function byNamespaceThenName(a: AnyResource, b: AnyResource): number {
+  const [x, y] = [a.metadata, b.metadata];
+  return x.namespace < y.namespace ? -1 : x.namespace > y.namespace ? 1 : x.name < y.name ? -1 : x.name > y.name ? 1 : 0;
 }

@@ -10,7 +10,7 @@ import type { KubeApiServer } from './kube-apiserver.ts';
 interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: { secretKeyRef?: { name: string; key: string } };
+  valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
 }
 
 interface SecretVolume {
@@ -24,7 +24,8 @@ export interface ChartControllerEnv {
   mounts: Record<string, string>;
 }
 
-export async function chartControllerEnv(kube: KubeApiServer, namespace: string, deployment: string, dir: string, container = 'controller'): Promise<ChartControllerEnv> {
+/** `fields`: the downward API's values (fieldRef fieldPath to value), e.g. {'metadata.name': 'sidestash-a'}. */
+export async function chartControllerEnv(kube: KubeApiServer, namespace: string, deployment: string, dir: string, container = 'controller', fields: Record<string, string> = {}): Promise<ChartControllerEnv> {
   const dep = JSON.parse(await kube.kubectlOk(['-n', namespace, 'get', 'deployment', deployment, '-o', 'json']));
   const pod = dep.spec.template.spec as { containers: { name: string; env?: EnvVar[]; volumeMounts?: { name: string; mountPath: string }[] }[]; volumes?: SecretVolume[] };
   const c = pod.containers.find((x) => x.name === container);
@@ -57,7 +58,11 @@ export async function chartControllerEnv(kube: KubeApiServer, namespace: string,
       const v = (await secretData(name))[key];
       if (v === undefined) throw new Error(`secret ${name} has no key ${key}`);
       env[e.name] = v;
-    } else throw new Error(`env ${e.name}: only value and secretKeyRef are supported`);
+    } else if (e.valueFrom?.fieldRef) {
+      const v = e.valueFrom.fieldRef.fieldPath === 'metadata.namespace' ? namespace : fields[e.valueFrom.fieldRef.fieldPath];
+      if (v === undefined) throw new Error(`env ${e.name}: no value given for fieldRef ${e.valueFrom.fieldRef.fieldPath}`);
+      env[e.name] = v;
+    } else throw new Error(`env ${e.name}: only value, secretKeyRef and fieldRef are supported`);
   }
   return { env, mounts };
 }
