@@ -195,8 +195,11 @@ describe('agent identity bound to targets', () => {
     const [, id, token] = /agenttoken\/(at-[0-9a-f]+) created for shop\/db\n.*\n(\S+)\n$/.exec(created.stdout) ?? [];
     assert.ok(id && token, created.stdout);
     assert.equal((await register('shop', 'cli-0', ['shop/db'], token)).status, 200, 'the printed token enrols');
-    const list = await runCli(['agenttoken', 'list'], env);
-    assert.match(list.stdout, new RegExp(`${id}\\s+shop\\s+db\\s+api`));
+    // -n lists one namespace's tokens (no NAMESPACE column), -A every namespace's, as kubectl get.
+    const list = await runCli(['agenttoken', 'list', '-n', 'shop'], env);
+    assert.match(list.stdout, new RegExp(`${id}\\s+db\\s+api`));
+    assert.match((await runCli(['agenttoken', 'list', '-A'], env)).stdout, new RegExp(`${id}\\s+shop\\s+db\\s+api`));
+    assert.ok(!(await runCli(['agenttoken', 'list'], env)).stdout.includes(id), 'the default namespace has none of shop\'s tokens');
     assert.ok(!list.stdout.includes(token));
     assert.equal((await runCli(['agenttoken', 'revoke', id], env)).code, 0);
     assert.equal((await register('shop', 'cli-1', ['shop/db'], token)).status, 401);
