@@ -79,7 +79,7 @@ function snapshotTable(list: Snapshot[], reasons: Map<string, string[]> | undefi
     s.paths.length > 0 ? [...s.paths] : [''],
     ...(withSize ? [[typeof s.summary?.total_bytes_processed === 'number' ? resticBytes(s.summary.total_bytes_processed) : '']] : []),
   ]);
-  return [...resticMultiLineTable(headers, rows, [8, 19, 10, 10]), timestampsNote(), `${sorted.length} snapshots`, ''];
+  return [...resticMultiLineTable(headers, rows, [8, 19, 10, 10]), timestampsNote(process.env.TZ), `${sorted.length} snapshots`, ''];
 }
 
 

@@ -34,14 +34,15 @@ function resticTable(headers: string[], rows: string[][], footer?: string, minWi
 /** `snapshots`: ID, Time, Host, Tags, Paths, Size (the backup's size, from its summary); Host and Tags at least 10 wide, as restic's. */
 export function snapshotsTable(snapshots: readonly Snapshot[]): string {
   const rows = snapshots.map((s) => [s.id.slice(0, 8), localTime(s.time), s.hostname ?? '', (s.tags ?? []).join(','), s.paths.join(','), typeof s.summary?.total_bytes_processed === 'number' ? resticBytes(s.summary.total_bytes_processed) : '']);
-  return resticTable(['ID', 'Time', 'Host', 'Tags', 'Paths', 'Size'], rows, `${timestampsNote()}\n${snapshots.length} snapshots`, [8, 19, 10, 10]);
+  return resticTable(['ID', 'Time', 'Host', 'Tags', 'Paths', 'Size'], rows, `${timestampsNote(process.env.TZ)}\n${snapshots.length} snapshots`, [8, 19, 10, 10]);
 }
 
 /**
  * restic 0.19's "Timestamps shown in ..." line: Go's time.Local by name, "local time" when TZ is
  * unset (the system's zone), "UTC" when it is empty, else TZ as given.
  */
-export function timestampsNote(tz: string | undefined = process.env.TZ): string {
+/** restic's note under a snapshot table; `tz` is the TZ variable (unset: local time, empty: UTC), as Go names the zone. */
+export function timestampsNote(tz: string | undefined): string {
   return `Timestamps shown in ${tz === undefined ? 'local time' : tz === '' ? 'UTC' : tz}`;
 }
 
