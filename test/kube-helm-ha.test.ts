@@ -280,7 +280,7 @@ describe('the webhook with two replicas and the Helm-generated certificate', () 
 
     // Both run the Kubernetes store with the chart's RBAC: one of them holds the chart's Lease.
     const holder = (l: any): string => String(l?.spec?.holderIdentity ?? '').replace(/_[0-9a-f]+$/, '');
-    const lease = await eventually('a replica holding the Lease', () => getJson(['-n', RELEASE_NS, 'get', 'lease', LEASE]).catch(() => undefined), (l) => ['sidestash-a', 'sidestash-b'].includes(holder(l)), 30_000);
+    const lease = await eventually('a replica holding the Lease', () => getJson(['-n', RELEASE_NS, 'get', 'lease', LEASE]).catch(() => null), (l) => ['sidestash-a', 'sidestash-b'].includes(holder(l)), 30_000);
     assert.ok(['sidestash-a', 'sidestash-b'].includes(holder(lease)), `the Lease names one of the two: ${lease.spec.holderIdentity}`);
 
     // The API server reads webhook configurations through an informer: the first calls may come
