@@ -5,11 +5,11 @@
 // run created twice (two replicas around a failover) conflicts instead of running twice.
 // Time zones and DST: schedule.ts.
 import type { Cron } from 'croner';
-import { ErrorCodes, isSidestashError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { cronFor, scheduledRunAt } from './schedule.ts';
 import type { BackupConfigurationSpec, BackupConfigurationStatus, Resource } from './resources/types.ts';
 import { isMissedRun } from './sessions/missed-run.ts';
+import { scheduledCreateConflict } from './sessions/scheduled-create-conflict.ts';
 import { scheduledSessionName } from './sessions/scheduled-name.ts';
 import type { SessionManager } from './sessions/session-manager.ts';
 import type { ResourceStore } from './store/resource-store.ts';
@@ -101,8 +101,10 @@ export class Scheduler {
       try {
         session = await this.#sessions.createBackupSession(namespace, name, 'schedule', sessionName);
       } catch (err) {
-        if (!isSidestashError(err, ErrorCodes.CONFLICT)) throw err;
-        this.#log.info('scheduled backup session already created (by another controller)', { configuration: key, session: sessionName });
+        const conflict = scheduledCreateConflict(err);
+        if (conflict === undefined) throw err;
+        if (conflict === 'already-created') this.#log.info('scheduled backup session already created (by another controller)', { configuration: key, session: sessionName });
+        else this.#log.warn('scheduled backup session not created: what it was created from changed meanwhile (a stale version)', { configuration: key, session: sessionName, err });
         return;
       }
       if (session) this.#log.info('scheduled backup session created', { configuration: key, session: session.metadata.name });

@@ -1,6 +1,8 @@
-// Kubernetes mode end to end, driven only by kubectl: a real API server with the CRDs, TWO
-// controller processes in Kubernetes mode (kubeconfig, leader election on a Lease) behind a TCP
-// proxy standing in for their Service, a real agent beside a real MariaDB that authenticates
+// Kubernetes mode end to end, driven only by kubectl: a real API server with the chart installed
+// by `helm install` in Kubernetes mode (its CRDs, ServiceAccount and RBAC), TWO controller
+// processes in Kubernetes mode (a kubeconfig with a token of the chart's ServiceAccount, so they
+// run with exactly the chart's permissions; leader election on the chart's Lease in the release
+// namespace) behind a TCP proxy standing in for their Service, a real agent beside a real MariaDB that authenticates
 // with its pod's projected ServiceAccount token (kubectl create token --bound-object-kind Pod).
 // The user's YAML is examples/kubernetes/ (adjusted here to this MariaDB's socket, its
 // credentials and a repository directory; examples/ stays as users see it):
@@ -10,27 +12,35 @@
 // - kill -9 of the leader mid-session: the session still succeeds (the agent reaches the new
 //   leader through the proxy and registers again);
 // - a scheduled run due while no replica leads (the leader killed just before it) happens once:
-//   the new leader catches it up under its deterministic name, and no replica runs it again.
+//   the new leader catches it up under its deterministic name, and no replica runs it again;
+// - the API server refused neither controller anything (a permission the chart lacks fails here).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments, stringify } from 'yaml';
+import { api } from '../cli/api-client.ts';
+import { ErrorCodes, isSidestashError } from '../common/errors.ts';
 import { scheduledSessionName } from '../controller/sessions/scheduled-name.ts';
 import { startKubeApiServer } from './helpers/kube-apiserver.ts';
+import { toolPath } from './helpers/kube-validate.ts';
 import type { KubeApiServer } from './helpers/kube-apiserver.ts';
 import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
+import { deniedLines, serviceAccountKubeconfig } from './helpers/service-account-kubeconfig.ts';
 import { startServiceProxy } from './helpers/service-proxy.ts';
 import type { ServiceProxy } from './helpers/service-proxy.ts';
 import { DB_PASSWORD, DB_USER, checksums, createShop } from './helpers/shop-db.ts';
-import { startAgent, startController } from './helpers/stack.ts';
+import { runCli, startAgent, startController } from './helpers/stack.ts';
 import type { ControllerProc, Proc } from './helpers/stack.ts';
 import { makeTestPki } from './helpers/tls.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const NS = 'shop';
+/** The Helm release and its namespace: the chart's ServiceAccount `sidestash` and its Lease live there. */
+const RELEASE_NS = 'sidestash';
 type Doc = Record<string, any>;
 
 /** Polls `probe` until it returns a value (a bound, not a duration under test). */
@@ -51,11 +61,15 @@ describe('Kubernetes mode end to end: kubectl only, two controllers, failover', 
   let proxy: ServiceProxy;
   let agent: Proc;
   let caFile: string;
+  /** The chart's ServiceAccount's kubeconfig: every replica runs with the chart's RBAC. */
+  let controllerKubeconfig: string;
+  /** Every replica started, killed ones included (their logs are checked at the end). */
+  const logFiles: string[] = [];
   const controllers = new Map<string, ControllerProc>();
   let before0 = '';
 
   const controllerEnv = (pod: string): Record<string, string> => ({
-    SIDESTASH_STORE: 'kubernetes', SIDESTASH_KUBECONFIG: kube.kubeconfig, POD_NAME: pod, SIDESTASH_LEADER_ELECTION_NAMESPACE: 'default', SIDESTASH_WATCH_NAMESPACES: NS,
+    SIDESTASH_STORE: 'kubernetes', SIDESTASH_KUBECONFIG: controllerKubeconfig, POD_NAME: pod, SIDESTASH_LEADER_ELECTION_NAMESPACE: RELEASE_NS, SIDESTASH_WATCH_NAMESPACES: NS,
     SIDESTASH_LEADER_ELECTION_LEASE: '4s', SIDESTASH_LEADER_ELECTION_RENEW_DEADLINE: '3s', SIDESTASH_LEADER_ELECTION_RETRY_PERIOD: '500ms',
     SIDESTASH_TLS_CERT_FILE: join(dir.path, 'pki', 'server.crt'), SIDESTASH_TLS_KEY_FILE: join(dir.path, 'pki', 'server.key'),
   });
@@ -64,12 +78,13 @@ describe('Kubernetes mode end to end: kubectl only, two controllers, failover', 
     await mkdir(join(dir.path, pod), { recursive: true });
     const c = await startController(join(dir.path, pod), { env: controllerEnv(pod), caFile, ...(port ? { port } : {}) });
     controllers.set(pod, c);
+    logFiles.push(c.logFile);
     return c;
   };
   const kubectl = (...args: string[]): Promise<string> => kube.kubectlOk(args);
   const getJson = async (resource: string, name: string): Promise<Doc> => JSON.parse(await kubectl('-n', NS, 'get', resource, name, '-o', 'json')) as Doc;
   const leaderPod = async (): Promise<string> => {
-    const lease = JSON.parse(await kubectl('-n', 'default', 'get', 'lease', 'sidestash-controller', '-o', 'json')) as Doc;
+    const lease = JSON.parse(await kubectl('-n', RELEASE_NS, 'get', 'lease', 'sidestash-controller', '-o', 'json')) as Doc;
     return String(lease.spec?.holderIdentity ?? '').replace(/_[0-9a-f]+$/, '');
   };
   /** Applies a copy of examples/kubernetes/<file> after `adjust` (the user's YAML, with this test's paths). */
@@ -97,9 +112,17 @@ describe('Kubernetes mode end to end: kubectl only, two controllers, failover', 
     [kube, db] = await Promise.all([startKubeApiServer(), startMariaDB()]);
     await createShop(db, 50_000);
     before0 = await checksums(db);
-    await kubectl('apply', '-f', join(ROOT, 'charts', 'sidestash', 'crds'));
-    await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/component=crd');
+    // The chart as a user installs it (no --wait: no kubelet here, its pods never run): its CRDs,
+    // its ServiceAccount and least-privilege RBAC for the namespace it serves.
     await kubectl('create', 'namespace', NS);
+    const helm = await new Promise<{ err: Error | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(toolPath('helm'), ['install', 'sidestash', 'charts/sidestash', '-n', RELEASE_NS, '--create-namespace', '--set', 'mode=kubernetes', '--set', `agent.namespaces={${NS}}`, '--kubeconfig', kube.kubeconfig],
+        { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => resolve({ err, stdout: String(stdout), stderr: String(stderr) }));
+    });
+    assert.equal(helm.err, null, `helm install: ${helm.stderr}`);
+    await until('the chart\'s CRDs', async () => ((await kube.kubectl(['get', 'crd', '-l', 'app.kubernetes.io/component=crd', '-o', 'name'])).stdout.trim() ? true : undefined), 60_000);
+    await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/component=crd');
+    controllerKubeconfig = await serviceAccountKubeconfig(kube, RELEASE_NS, 'sidestash', dir.path);
     const pkiDir = join(dir.path, 'pki');
     await mkdir(pkiDir);
     await makeTestPki(pkiDir);
@@ -231,5 +254,29 @@ describe('Kubernetes mode end to end: kubectl only, two controllers, failover', 
     assert.equal(cfg.status.lastSessionName, name, JSON.stringify(cfg.status));
     assert.equal(cfg.status.skippedOverlaps ?? 0, 0);
     assert.equal(await phaseOf('backupsessions', 'instant-2'), 'Succeeded');
+  });
+
+  it('the API server refused no replica anything: the chart\'s RBAC is enough for all of the above', async () => {
+    assert.equal(logFiles.length, 4, 'two replicas, each killed once and started again');
+    for (const f of logFiles) assert.deepEqual(deniedLines(await readFile(f, 'utf8')), [], f);
+  });
+
+  // After the check above: this refusal is the one the test provokes.
+  it('a Secret written through the sidestash API is refused by the API server (kubernetes.secretWrites is false): SIDESTASH_KUBE_DENIED says what to do', async () => {
+    const secret = { apiVersion: 'sidestash.io/v1', kind: 'Secret', metadata: { name: 'written-by-cli', namespace: NS }, spec: { stringData: { RESTIC_PASSWORD: 'not-stored-0123456789' } } };
+    const file = join(dir.path, 'new-secret.yaml');
+    await writeFile(file, stringify(secret));
+    const replica = controllers.values().next().value!;
+    const r = await runCli(['apply', '-f', file], replica.cliEnv);
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stderr, /SIDESTASH_KUBE_DENIED/);
+    assert.match(r.stderr, /create the Secret with kubectl.*kubernetes\.secretWrites: true/);
+    // The same request as the CLI sends it: HTTP 502 (the controller was refused, not the caller).
+    const refused = await api(replica.api, 'POST', '/api/v1/apply', [secret]).then(() => undefined, (err: unknown) => err);
+    assert.ok(isSidestashError(refused, ErrorCodes.KUBE_DENIED), String(refused));
+    assert.equal(refused.details.status, 502);
+    assert.equal((await kube.kubectl(['-n', NS, 'get', 'secret', 'written-by-cli'])).code, 1, 'no Secret was written');
+    // The refusal is the API server's 403 to the chart's ServiceAccount.
+    assert.match(r.stderr, /HTTP 403 Forbidden: .*system:serviceaccount:sidestash:sidestash/);
   });
 });

@@ -5,7 +5,9 @@
 // least-privilege RBAC proven with `kubectl auth can-i` as the controller's ServiceAccount; the
 // webhook's Helm-generated certificate shared by two real controller processes behind the
 // Service's cluster IP, called by the API server, the caBundle patched by nobody; and a
-// `helm upgrade` that keeps every certificate.
+// `helm upgrade` that keeps every certificate. The two processes run the chart's Kubernetes mode
+// as the chart's ServiceAccount (a token of it in their kubeconfig): one holds the Lease and the
+// API server refuses neither anything, so the RBAC is proven by use too.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
@@ -21,6 +23,7 @@ import { startKubeApiServer } from './helpers/kube-apiserver.ts';
 import type { KubeApiServer, KubectlResult } from './helpers/kube-apiserver.ts';
 import { toolPath } from './helpers/kube-validate.ts';
 import { freePort } from './helpers/mariadb.ts';
+import { deniedLines, serviceAccountKubeconfig } from './helpers/service-account-kubeconfig.ts';
 import { startController } from './helpers/stack.ts';
 import type { ControllerProc } from './helpers/stack.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -31,7 +34,8 @@ const RELEASE_NS = 'sidestash';
 const APP_NS = 'shop';
 /** A namespace the release does not serve. */
 const OTHER_NS = 'other';
-const SA = `system:serviceaccount:${RELEASE_NS}:sidestash`;
+const SA_NAME = 'sidestash';
+const SA = `system:serviceaccount:${RELEASE_NS}:${SA_NAME}`;
 const LEASE = 'sidestash-controller';
 // The command the values file (and README.md) documents, word for word (plus --kubeconfig).
 const INSTALL = ['install', RELEASE, 'charts/sidestash', '-n', RELEASE_NS, '--create-namespace', '-f', 'charts/sidestash/examples/values-kubernetes.yaml'];
@@ -251,10 +255,11 @@ describe('the webhook with two replicas and the Helm-generated certificate', () 
     const ip = svc.spec.clusterIP as string;
     assert.ok(ip.startsWith(kube.serviceCidr.replace(/\.0\/24$/, '.')), `${ip} in the loopback range ${kube.serviceCidr}`);
     const servicePort = svc.spec.ports.find((p: any) => p.name === 'webhook').port as number;
-    // Two controller processes with the chart's environment and Secrets, one per "pod". They run
-    // the sqlite store: the webhook does not depend on the store, and the Kubernetes store's
-    // process tests live with it. Each listens for the webhook on its own port, behind the
-    // Service's cluster IP.
+    // Two controller processes with the chart's environment and Secrets, one per "pod", in the
+    // chart's Kubernetes mode and as the chart's ServiceAccount (a token of it in their
+    // kubeconfig): its RBAC is what they run with. Each listens for the webhook on its own port,
+    // behind the Service's cluster IP.
+    const kubeconfig = await serviceAccountKubeconfig(kube, RELEASE_NS, SA_NAME, tmp.path);
     const ports: number[] = [];
     for (const podName of ['sidestash-a', 'sidestash-b']) {
       const dir = join(tmp.path, podName);
@@ -264,15 +269,21 @@ describe('the webhook with two replicas and the Helm-generated certificate', () 
       assert.equal(env.POD_NAMESPACE, RELEASE_NS);
       assert.ok(env.SIDESTASH_WEBHOOK_CERT_FILE && env.SIDESTASH_WEBHOOK_KEY_FILE, 'the mounted certificate');
       assert.equal(await readFile(env.SIDESTASH_WEBHOOK_CERT_FILE, 'utf8'), Buffer.from((await secretData('sidestash-webhook-tls'))['tls.crt']!, 'base64').toString());
-      const { SIDESTASH_LISTEN: _l, SIDESTASH_ADMIN_TOKEN: _a, SIDESTASH_STORE: _s, SIDESTASH_WATCH_NAMESPACES: _w, SIDESTASH_LEADER_ELECTION_NAME: _n, ...chartEnv } = env;
+      const { SIDESTASH_LISTEN: _l, SIDESTASH_ADMIN_TOKEN: _a, ...chartEnv } = env;
+      assert.equal(chartEnv.SIDESTASH_STORE, 'kubernetes');
       const port = await freePort();
       ports.push(port);
-      const c = await startController(dir, { env: { ...chartEnv, SIDESTASH_WEBHOOK_LISTEN: `127.0.0.1:${port}` }, caFile: env.SIDESTASH_TLS_CA_FILE! });
+      const c = await startController(dir, { env: { ...chartEnv, SIDESTASH_KUBECONFIG: kubeconfig, SIDESTASH_WEBHOOK_LISTEN: `127.0.0.1:${port}` }, caFile: env.SIDESTASH_TLS_CA_FILE! });
       controllers.push(c);
       await eventually(`${podName}'s webhook listening`, () => readFile(c.logFile, 'utf8'), (log) => log.includes('"msg":"webhook listening"'), 30_000);
       assert.match(await readFile(c.logFile, 'utf8'), /"msg":"webhook listening".*"tls":"files"/);
     }
     serviceProxy = await startServiceProxy(ip, servicePort, ports);
+
+    // Both run the Kubernetes store with the chart's RBAC: one of them holds the chart's Lease.
+    const holder = (l: any): string => String(l?.spec?.holderIdentity ?? '').replace(/_[0-9a-f]+$/, '');
+    const lease = await eventually('a replica holding the Lease', () => getJson(['-n', RELEASE_NS, 'get', 'lease', LEASE]).catch(() => null), (l) => ['sidestash-a', 'sidestash-b'].includes(holder(l)), 30_000);
+    assert.ok(['sidestash-a', 'sidestash-b'].includes(holder(lease)), `the Lease names one of the two: ${lease.spec.holderIdentity}`);
 
     // The API server reads webhook configurations through an informer: the first calls may come
     // before it knows this one (failurePolicy Ignore admits the pod unchanged).
@@ -315,5 +326,10 @@ describe('the webhook with two replicas and the Helm-generated certificate', () 
     // And the running replica still serves what the API server trusts.
     let n = 0;
     await eventually('an injected probe pod after the upgrade', () => admitProbe(`upgraded-${n++}`), injected);
+  });
+
+  it('never refused either replica: the chart\'s RBAC is all that Kubernetes mode used', async () => {
+    assert.equal(controllers.length, 2);
+    for (const c of controllers) assert.deepEqual(deniedLines(await readFile(c.logFile, 'utf8')), [], c.logFile);
   });
 });

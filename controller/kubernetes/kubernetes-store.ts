@@ -203,7 +203,7 @@ export class KubernetesStore implements ResourceStore {
     try {
       created = await this.#client.create<StoredObject>(type, toNewObject(resource as AnyResource, new Date().toISOString()), this.#stop.signal);
     } catch (err) {
-      throw storeError(err);
+      throw storeError(err, { kind });
     }
     if (kind !== 'Secret' && resource.status !== undefined) {
       try {
@@ -252,7 +252,7 @@ export class KubernetesStore implements ResourceStore {
     try {
       written = await this.#client.replace<StoredObject>(resourceTypeOf(kind), toUpdatedObject(stored, resource as AnyResource, precondition.ifVersion), this.#stop.signal);
     } catch (err) {
-      throw storeError(err);
+      throw storeError(err, { kind });
     }
     if (kind !== 'Secret') await this.#visible(kind, written, WriteVisibility.versionToken(written.metadata.resourceVersion!));
     return toResource(kind, written) as Resource<S, T>;
@@ -279,7 +279,7 @@ export class KubernetesStore implements ResourceStore {
       await this.#client.delete(resourceTypeOf(kind), namespace, name, { ...(precondition.ifVersion !== undefined ? { resourceVersion: precondition.ifVersion } : {}), signal: this.#stop.signal });
     } catch (err) {
       if (isSidestashError(err, ErrorCodes.NOT_FOUND)) return false;
-      throw storeError(err);
+      throw storeError(err, { kind });
     }
     if (cached?.metadata.uid) await this.#visible(kind, cached, WriteVisibility.deletedToken(cached.metadata.uid));
     return true;

@@ -87,6 +87,15 @@ test('errors: Conflict is a retryable CONFLICT, AlreadyExists is not; 422 lists 
     assert.deepEqual([denied.code, denied.retryable, denied.details.kubeStatus], [ErrorCodes.KUBE_DENIED, false, code]);
     assert.equal(statusFor(denied), 502);
     assert.match(denied.message, /ServiceAccount and RBAC/);
+    assert.doesNotMatch(denied.message, /secretWrites/, 'the general advice names no Secret setting');
+    // A refused Secret write says what to do: kubectl, or the chart's kubernetes.secretWrites.
+    const secret = storeError(kubeError('POST x', code, st(code, 'Forbidden')), { kind: 'Secret' }) as SidestashError;
+    assert.deepEqual([secret.code, secret.retryable, statusFor(secret)], [ErrorCodes.KUBE_DENIED, false, 502]);
+    assert.match(secret.message, /create the Secret with kubectl.*kubernetes\.secretWrites: true/);
+    // Other kinds' writes keep the general advice.
+    const session = storeError(kubeError('POST x', code, st(code, 'Forbidden')), { kind: 'BackupSession' }) as SidestashError;
+    assert.match(session.message, /ServiceAccount and RBAC/);
+    assert.doesNotMatch(session.message, /secretWrites/);
   }
   // The store's own refusal (a namespace it does not serve) stays FORBIDDEN.
   const own = new SidestashError(ErrorCodes.FORBIDDEN, 'namespace x is not served');
