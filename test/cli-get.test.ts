@@ -89,7 +89,7 @@ describe('get, pause, resume and delete -f through the CLI process', () => {
     assert.match(row, / \d+(\.\d)? (KiB|MiB) +[12] +\d+s ago /);
     const snaps = await cli('snapshots', 'repo');
     assert.equal(snaps.code, 0, snaps.stderr);
-    assert.match(snaps.stdout, /^ID +Time +Host +Tags +Paths +Size\n-+\n[0-9a-f]{8} +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\S+ +\S*invoker=shop-backup\S* +\/\S+ +[\d.]+ (KiB|MiB)\n(.*\n)*-+\n[12] snapshots\n$/);
+    assert.match(snaps.stdout, /^ID +Time +Host +Tags +Paths +Size\n-+\n[0-9a-f]{8} +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\S+ +\S*invoker=shop-backup\S* +\/\S+ +[\d.]+ (KiB|MiB)\n(.*\n)*-+\nTimestamps shown in (local time|UTC|[A-Za-z_/+-]+)\n[12] snapshots\n$/);
   });
 
   it('get backupsessions shows the configuration; get agents online, last seen, version and targets', async () => {
