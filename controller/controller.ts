@@ -1,7 +1,7 @@
 // Wires the controller together: store, resources, sessions, scheduler, metrics, HTTP API. In
 // Kubernetes mode (SIDESTASH_STORE=kubernetes) the store is the API server, registered agents are
-// kept in memory, the leader-only work (leader-work.ts) runs while this replica holds the Lease,
-// and agent calls on a replica that does not lead answer NOT_LEADER (api/not-leader.ts).
+// kept in memory for the current term only, the leader-only work (leader-work.ts) runs while this
+// replica holds the Lease, and agent calls on a replica that does not lead answer NOT_LEADER (api/not-leader.ts).
 import { EventEmitter, once } from 'node:events';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -91,7 +91,12 @@ export class Controller {
       const le = config.kubernetes.leaderElection;
       const elector = new LeaderElector(kube.client, {
         namespace: le.namespace, name: le.name, identity: le.identity, leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs,
-        onStartedLeading: (signal) => void this.#leaderWork(signal).catch((err: unknown) => this.log.error('leader work failed', { err: errorMessage(err) })),
+        // A term's agents are its own (AgentRegistry.forgetAll): they register again with each new term.
+        onStartedLeading: (signal) => {
+          this.agents.forgetAll();
+          void this.#leaderWork(signal).catch((err: unknown) => this.log.error('leader work failed', { err: errorMessage(err) }));
+        },
+        onStoppedLeading: () => this.agents.forgetAll(),
         log: log.child({ component: 'leader-election', lease: `${le.namespace}/${le.name}`, identity: le.identity }),
       });
       this.kube = { ...kube, elector, events: new EventRecorder(kube.client, { component: 'sidestash-controller', instance: le.identity, log: log.child({ component: 'events' }) }) };

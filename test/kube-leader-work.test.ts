@@ -46,6 +46,8 @@ describe('Kubernetes mode: leader-only work on a real Lease', () => {
   let kube: KubeApiServer;
   let dir: Awaited<ReturnType<typeof tempDir>>;
   const replicas: { c: Controller; base: string; name: string }[] = [];
+  /** The agent token pod mariadb-0's agent got when it registered (the ServiceAccount test). */
+  let mariadbAgentToken = '';
 
   before(async () => {
     kube = await startKubeApiServer();
@@ -147,6 +149,7 @@ describe('Kubernetes mode: leader-only work on a real Lease', () => {
     const ok = await register({});
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.deepEqual(ok.body.targets, ['shop/db']);
+    mariadbAgentToken = ok.body.token;
     assert.equal((await call(leader.base, 'POST', '/api/v1/agents/shop/mariadb-0/heartbeat', {}, ok.body.token)).status, 200);
     const issue = await call(leader.base, 'POST', '/api/v1/agenttokens', { namespace: 'shop' });
     assert.equal(issue.status, 409, 'no enrolment tokens in Kubernetes mode');
@@ -154,5 +157,33 @@ describe('Kubernetes mode: leader-only work on a real Lease', () => {
     const agents = (await call(leader.base, 'GET', '/api/v1/agents')).body.items;
     assert.deepEqual(agents.map((a: any) => a.name), ['shop/mariadb-0']);
     assert.match(agents[0].enrolledWith, /^serviceaccount:shop\/mariadb-0@/);
+  });
+
+  it('leadership A -> B -> A: the agent registers again with the returning leader and its running session stays its own', async () => {
+    const leader = await until('a leader', () => replicas.find((r) => r.c.isLeader));
+    const sa = (await kube.kubectlOk(['create', 'token', 'mariadb', '-n', 'shop', '--audience', 'sidestash', '--bound-object-kind', 'Pod', '--bound-object-name', 'mariadb-0'])).trim();
+    const register = (currentToken?: string): ReturnType<typeof call> => call(leader.base, 'POST', '/api/v1/agents/register', { name: 'mariadb-0', namespace: 'shop', targets: ['shop/db'], version: 't', ...(currentToken ? { currentToken } : {}) }, sa);
+    const first = await register(mariadbAgentToken);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const running = await leader.c.store.create({ apiVersion: 'sidestash.io/v1', kind: 'BackupSession', metadata: { name: 'flip-flop', namespace: 'shop' }, spec: { invoker: { apiGroup: 'sidestash.io', kind: 'BackupConfiguration', name: 'nightly' } }, status: { phase: 'Running', agent: 'shop/mariadb-0', startedAt: new Date().toISOString(), leaseExpiresAt: new Date(Date.now() + 600_000).toISOString() } } as any);
+    assert.equal(running.status?.phase, 'Running');
+
+    // Another replica takes the Lease for a moment (as after a missed renewal): this one steps down,
+    // then leads again once that holder's 1 s lease runs out. Meanwhile the agent registered with
+    // the other leader, so what it presents now is that leader's token, unknown here.
+    const path = '/apis/coordination.k8s.io/v1/namespaces/default/leases/sidestash-controller';
+    await until('the Lease taken by another holder', async () => {
+      const lease = (await kube.request('GET', path)).body;
+      const put = await kube.request('PUT', path, { ...lease, spec: { ...lease.spec, holderIdentity: 'replica-c_0', leaseDurationSeconds: 1, renewTime: new Date().toISOString().replace('Z', '000Z') } });
+      return put.status === 200 ? true : undefined;
+    });
+    await until('the step-down', () => (leader.c.isLeader ? undefined : true));
+    await until('the same replica leading again', () => (leader.c.isLeader ? true : undefined));
+
+    const again = await register('the-other-leaders-agent-token');
+    assert.equal(again.status, 200, `the registration is not refused as a live agent's: ${JSON.stringify(again.body)}`);
+    assert.equal((await call(leader.base, 'POST', '/api/v1/agents/shop/mariadb-0/heartbeat', {}, again.body.token)).status, 200);
+    const session = await leader.c.store.get<unknown, { phase?: string }>('BackupSession', 'shop', 'flip-flop');
+    assert.equal(session?.status?.phase, 'Running', `the agent's running session is not failed: ${JSON.stringify(session?.status)}`);
   });
 });
