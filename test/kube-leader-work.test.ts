@@ -165,7 +165,7 @@ describe('Kubernetes mode: leader-only work on a real Lease', () => {
     const register = (currentToken?: string): ReturnType<typeof call> => call(leader.base, 'POST', '/api/v1/agents/register', { name: 'mariadb-0', namespace: 'shop', targets: ['shop/db'], version: 't', ...(currentToken ? { currentToken } : {}) }, sa);
     const first = await register(mariadbAgentToken);
     assert.equal(first.status, 200, JSON.stringify(first.body));
-    const running = await leader.c.store.create({ apiVersion: 'sidestash.io/v1', kind: 'BackupSession', metadata: { name: 'flip-flop', namespace: 'shop' }, spec: { invoker: { apiGroup: 'sidestash.io', kind: 'BackupConfiguration', name: 'nightly' } }, status: { phase: 'Running', agent: 'shop/mariadb-0', startedAt: new Date().toISOString(), leaseExpiresAt: new Date(Date.now() + 600_000).toISOString() } } as any);
+    const running = await leader.c.store.create({ apiVersion: 'sidestash.io/v1', kind: 'BackupSession', metadata: { name: 'flip-flop', namespace: 'shop' }, spec: { invoker: { apiGroup: 'sidestash.io', kind: 'BackupConfiguration', name: 'nightly' } }, status: { phase: 'Running', agent: 'shop/mariadb-0', startedAt: new Date().toISOString(), leaseExpiresAt: new Date(Date.now() + 600_000).toISOString() } } as any) as { status?: { phase?: string } };
     assert.equal(running.status?.phase, 'Running');
 
     // Another replica takes the Lease for a moment (as after a missed renewal): this one steps down,
