@@ -46,7 +46,7 @@ import { LeaderElector } from './kubernetes/leader-elector.ts';
 import { EventRecorder } from './kubernetes/event-recorder.ts';
 import { runLeaderWork } from './leader-work.ts';
 import { recordSessionEvents } from './kubernetes/session-events.ts';
-import { notLeader, setNotLeaderHeaders } from './api/not-leader.ts';
+import { LEADER_ONLY_ADMIN_ROUTES, notLeader, setNotLeaderHeaders } from './api/not-leader.ts';
 import { WebhookServer } from './webhook/webhook-server.ts';
 
 /** Kubernetes mode's parts, built from config.kubernetes (kubernetes/kubernetes-parts.ts). */
@@ -231,8 +231,9 @@ export class Controller {
         routeName = m.route.name;
         const isAgentRoute = m.route.name.startsWith('/api/v1/agents/') ;
         if (!isAgentRoute && !tokenMatches(bearer(req), sha256(this.config.adminToken))) throw unauthorized();
-        // Only the leader creates and assigns sessions (not-leader.ts); the admin API works on every replica.
+        // Only the leader creates and assigns sessions (not-leader.ts); the rest of the admin API works on every replica.
         if (isAgentRoute && !this.isLeader) throw notLeader(this.kube?.elector.holder ?? '');
+        if (LEADER_ONLY_ADMIN_ROUTES.has(m.route.name) && !this.isLeader) throw notLeader(this.kube?.elector.holder ?? '', 'sessions are created by the leader');
         await m.route.handler({ req, res, params: m.params, query: url.searchParams, signal: ac.signal });
       }
     } catch (err) {
