@@ -250,7 +250,7 @@ export class Controller {
   }
 
   async stop(): Promise<void> {
-    // Leader work stops first (synchronously, on the abort), then the Lease is released.
+    // Leader work is told to stop first (no new work starts; leader-work.ts), then the Lease is released.
     this.#stopping.abort();
     await this.#electing;
     await this.kube?.events.flush();

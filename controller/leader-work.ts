@@ -2,7 +2,14 @@
 // timeout, deadlines), the references and configuration outcomes rebuilt at start, and the
 // Pushgateway's reconcile. In sqlite mode the one controller always leads; in Kubernetes mode
 // this runs while the replica holds the Lease, under the signal the elector gives
-// (onStartedLeading) and stops synchronously when it aborts, before the Lease is released.
+// (onStartedLeading). When it aborts (before the Lease is released) no new work starts: the
+// timers, the watch and the cron schedules stop at once, a round takes no further step, and
+// the catch-up fires no further run (scheduler.stop() empties its schedules, which the catch-up
+// and each firing check). Work already in flight is not interrupted and may finish after the
+// step-down: a firing past that check, an agent call being answered (claiming a session, a
+// report), a session's finishing writes. None of it can double a run: every write is a
+// compare-and-swap on the resourceVersion read, and a scheduled session's name is
+// deterministic, so the next leader's create of the same run conflicts.
 // A new leader in Kubernetes mode also hears of BackupConfiguration changes from the store's
 // watch (kubectl apply reaches no replica's HTTP API) and catches up a scheduled run missed
 // while no replica led (missed-run.ts), and adopts sessions kubectl created without a status
