@@ -15,7 +15,8 @@ import { SessionManager } from './sessions/session-manager.ts';
 import type { ListOptions } from './store/resource-store.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 
-const quiet = createLogger({}, { level: 'error' });
+// The failures this test causes are logged as errors: not printed here.
+const quiet = createLogger({}, { level: 'error', write: () => {} });
 
 /** A store whose first `failures` lists fail as the API server being away would. */
 class FlakyStore extends SqliteStore {
