@@ -43,7 +43,32 @@ function dispatcherFor(ca: string | undefined): Dispatcher | undefined {
   return d;
 }
 
+/**
+ * A call that reaches a controller replica that does not lead (Kubernetes mode: a session
+ * trigger, which only the leader does) answers 503 NOT_LEADER and closes the connection; it is
+ * made again, on a new connection (which the Service may send to another replica), after the
+ * Retry-After the replica asks (at most 1 s), up to this many times in all: enough for the
+ * Service to find the leader, or for a new one to be elected (about a lease duration, 15 s).
+ */
+export const NOT_LEADER_ATTEMPTS = 20;
+const NOT_LEADER_MAX_WAIT_MS = 1_000;
+
+/** Milliseconds to wait from a Retry-After header (delta seconds), capped; 1 s when absent or unreadable. */
+export function retryAfterMs(header: string | string[] | undefined): number {
+  const s = Number(Array.isArray(header) ? header[0] : header);
+  return Number.isFinite(s) && s >= 0 ? Math.min(s * 1000, NOT_LEADER_MAX_WAIT_MS) : NOT_LEADER_MAX_WAIT_MS;
+}
+
 export async function api<T>(o: ApiClientOptions, method: string, path: string, body?: string | object, contentType = 'application/json'): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await apiOnce<T>(o, method, path, body, contentType);
+    if (!('waitMs' in r)) return r.value;
+    if (attempt >= NOT_LEADER_ATTEMPTS) throw r.error;
+    await new Promise((resolve) => setTimeout(resolve, r.waitMs));
+  }
+}
+
+async function apiOnce<T>(o: ApiClientOptions, method: string, path: string, body: string | object | undefined, contentType: string): Promise<{ value: T } | { error: SidestashError; waitMs: number }> {
   let res;
   try {
     const dispatcher = dispatcherFor(o.ca);
@@ -61,7 +86,10 @@ export async function api<T>(o: ApiClientOptions, method: string, path: string, 
   const parsed = text ? (JSON.parse(text) as unknown) : undefined;
   if (res.statusCode >= 400) {
     const e = (parsed as { error?: { code?: string; message?: string; errors?: unknown } } | undefined)?.error;
-    throw new SidestashError((e?.code as SidestashError['code'] | undefined) ?? ErrorCodes.CONTROLLER_UNAVAILABLE, stripTerminalControls(typeof e?.message === 'string' ? e.message : `HTTP ${res.statusCode}`), { details: { status: res.statusCode, ...(e?.errors ? { errors: e.errors } : {}) } });
+    const code = (e?.code as SidestashError['code'] | undefined) ?? ErrorCodes.CONTROLLER_UNAVAILABLE;
+    const error = new SidestashError(code, stripTerminalControls(typeof e?.message === 'string' ? e.message : `HTTP ${res.statusCode}`), { details: { status: res.statusCode, ...(e?.errors ? { errors: e.errors } : {}) } });
+    if (code === ErrorCodes.NOT_LEADER) return { error, waitMs: retryAfterMs(res.headers['retry-after']) };
+    throw error;
   }
-  return parsed as T;
+  return { value: parsed as T };
 }

@@ -1,7 +1,7 @@
 // Wires the controller together: store, resources, sessions, scheduler, metrics, HTTP API. In
 // Kubernetes mode (SIDESTASH_STORE=kubernetes) the store is the API server, registered agents are
-// kept in memory, the leader-only work (leader-work.ts) runs while this replica holds the Lease,
-// and agent calls on a replica that does not lead answer NOT_LEADER (api/not-leader.ts).
+// kept in memory for the current term only, the leader-only work (leader-work.ts) runs while this
+// replica holds the Lease, and agent calls on a replica that does not lead answer NOT_LEADER (api/not-leader.ts).
 import { EventEmitter, once } from 'node:events';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -46,7 +46,7 @@ import { LeaderElector } from './kubernetes/leader-elector.ts';
 import { EventRecorder } from './kubernetes/event-recorder.ts';
 import { runLeaderWork } from './leader-work.ts';
 import { recordSessionEvents } from './kubernetes/session-events.ts';
-import { notLeader, setNotLeaderHeaders } from './api/not-leader.ts';
+import { LEADER_ONLY_ADMIN_ROUTES, notLeader, setNotLeaderHeaders } from './api/not-leader.ts';
 import { WebhookServer } from './webhook/webhook-server.ts';
 
 /** Kubernetes mode's parts, built from config.kubernetes (kubernetes/kubernetes-parts.ts). */
@@ -91,7 +91,12 @@ export class Controller {
       const le = config.kubernetes.leaderElection;
       const elector = new LeaderElector(kube.client, {
         namespace: le.namespace, name: le.name, identity: le.identity, leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs,
-        onStartedLeading: (signal) => void this.#leaderWork(signal).catch((err: unknown) => this.log.error('leader work failed', { err: errorMessage(err) })),
+        // A term's agents are its own (AgentRegistry.forgetAll): they register again with each new term.
+        onStartedLeading: (signal) => {
+          this.agents.forgetAll();
+          void this.#leaderWork(signal).catch((err: unknown) => this.log.error('leader work failed', { err: errorMessage(err) }));
+        },
+        onStoppedLeading: () => this.agents.forgetAll(),
         log: log.child({ component: 'leader-election', lease: `${le.namespace}/${le.name}`, identity: le.identity }),
       });
       this.kube = { ...kube, elector, events: new EventRecorder(kube.client, { component: 'sidestash-controller', instance: le.identity, log: log.child({ component: 'events' }) }) };
@@ -226,8 +231,9 @@ export class Controller {
         routeName = m.route.name;
         const isAgentRoute = m.route.name.startsWith('/api/v1/agents/') ;
         if (!isAgentRoute && !tokenMatches(bearer(req), sha256(this.config.adminToken))) throw unauthorized();
-        // Only the leader creates and assigns sessions (not-leader.ts); the admin API works on every replica.
+        // Only the leader creates and assigns sessions (not-leader.ts); the rest of the admin API works on every replica.
         if (isAgentRoute && !this.isLeader) throw notLeader(this.kube?.elector.holder ?? '');
+        if (LEADER_ONLY_ADMIN_ROUTES.has(m.route.name) && !this.isLeader) throw notLeader(this.kube?.elector.holder ?? '', 'sessions are created by the leader');
         await m.route.handler({ req, res, params: m.params, query: url.searchParams, signal: ac.signal });
       }
     } catch (err) {
@@ -244,7 +250,7 @@ export class Controller {
   }
 
   async stop(): Promise<void> {
-    // Leader work stops first (synchronously, on the abort), then the Lease is released.
+    // Leader work is told to stop first (no new work starts; leader-work.ts), then the Lease is released.
     this.#stopping.abort();
     await this.#electing;
     await this.kube?.events.flush();

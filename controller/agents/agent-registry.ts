@@ -109,6 +109,18 @@ export class AgentRegistry {
     this.#log.info('agent deregistered', { agent: agent.name });
   }
 
+  /**
+   * Forgets every registered agent (Kubernetes mode, when this replica starts or stops leading).
+   * A leader knows only the agents that registered in its own term: one kept from an earlier
+   * term holds an agent token the agent has since replaced (it registered with the leader in
+   * between), so its registration now would be refused as "live", and later taken as a
+   * restart that fails the agent's running sessions (A -> B -> A).
+   */
+  forgetAll(): void {
+    this.#db.exec('DELETE FROM agents');
+    this.#db.exec('DELETE FROM agent_enrolments');
+  }
+
   /** The credential that enrolled agent "namespace/name" (e.g. "token:at-…"), for listings. */
   credentialOf(key: string): string | undefined {
     return (this.#db.prepare('SELECT credential_id FROM agent_enrolments WHERE agent = ?').get(key) as { credential_id: string } | undefined)?.credential_id;

@@ -167,7 +167,8 @@ export class LeaderElector {
       await sleep(nextMs, signal).catch(() => {});
     }
     if (!this.leading) return;
-    // Leader-only work ends first; then the Lease goes, so the next leader never overlaps it.
+    // Leader-only work is told to stop first (no new work starts; what is in flight may still
+    // finish: leader-work.ts's header); then the Lease goes.
     this.#stopLeading(this.#o.releaseOnStop ? 'released' : 'stopped');
     if (this.#o.releaseOnStop) await this.#release();
   }
