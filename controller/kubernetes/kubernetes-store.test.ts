@@ -5,6 +5,12 @@ import { test } from 'node:test';
 import { ErrorCodes, isSidestashError } from '../../common/errors.ts';
 import { KubeClient } from './kube-client.ts';
 import { KubernetesStore } from './kubernetes-store.ts';
+import type { KubeObject } from './resource-type.ts';
+import { CREATED_AT_ANNOTATION, CRD_TYPES } from './store-mapping.ts';
+import { fakeKubeClient } from '../../test/helpers/fake-kube-client.ts';
+import { waitFor } from '../../test/helpers/scenario.ts';
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
 
 const client = new KubeClient({ server: 'https://127.0.0.1:1', namespace: 'default', insecureSkipTlsVerify: false, credentials: { kind: 'token', token: 't' }, source: 'test' });
 
@@ -24,5 +30,23 @@ test('before start() a read is refused (KUBE_UNAVAILABLE), not answered from an 
   assert.deepEqual(await store.list('Repository', { namespace: 'other' }), []);
   await assert.rejects(store.create({ apiVersion: 'sidestash.io/v1', kind: 'Repository', metadata: { name: 'r', namespace: 'other' }, spec: {} }), (e) => isSidestashError(e, ErrorCodes.FORBIDDEN));
   await assert.rejects(store.list('Repository', { labelSelector: 'a==(' }), (e) => isSidestashError(e, ErrorCodes.INVALID_ARGUMENT));
+  store.close();
+});
+
+test('a write the watch does not deliver in time makes the store list that kind again, so that reads catch up', async () => {
+  const fake = fakeKubeClient();
+  const repo = CRD_TYPES.Repository;
+  fake.put(repo, { metadata: { namespace: 'shop', name: 'r', annotations: { [CREATED_AT_ANNOTATION]: '2026-01-01T00:00:00.000Z' } }, spec: { backend: { local: { path: '/x' } } } } as KubeObject);
+  const store = new KubernetesStore({ client: fake.client, namespaces: ['shop'], writeVisibleTimeoutMs: 50, log: quiet });
+  await store.start();
+  const before = (await store.get('Repository', 'shop', 'r'))!;
+  assert.equal(fake.lists.repositories, 1);
+  // The watch stays silent (a half-open connection): the write is on the server, not in the cache.
+  const written = await store.updateStatus({ ...before, status: { phase: 'Ready' } }, { ifVersion: before.metadata.resourceVersion! });
+  await waitFor('the store to list again', 10_000, async () => ((await store.get('Repository', 'shop', 'r'))?.metadata.resourceVersion === written.metadata.resourceVersion ? true : undefined));
+  assert.deepEqual((await store.get('Repository', 'shop', 'r'))?.status, { phase: 'Ready' });
+  assert.equal(fake.lists.repositories, 2);
+  assert.equal(fake.lists.backupsessions, 1, 'only the kind written is listed again');
+  assert.equal(store.informerStats().relists, 1);
   store.close();
 });

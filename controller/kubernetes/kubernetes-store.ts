@@ -10,7 +10,9 @@
 //   the main resource (the server keeps the status), updateStatus writes /status (the server
 //   keeps spec and metadata), delete sends a resourceVersion precondition. A write returns
 //   once the store's own watch has delivered it (write-visibility.ts), so that a read by the same
-//   store after a write sees it.
+//   store after a write sees it. A write the watch has not delivered within
+//   writeVisibleTimeoutMs makes that kind's informers list again (informer.ts relist()): the
+//   watch may be dead without a word, and the list brings the cache up to the server at once.
 // - create with a status is two writes, as the status subresource ignores a status on create:
 //   the object, then its /status. When the second write fails, the store deletes the object it
 //   just created (preconditions uid and resourceVersion, so that nobody else's write is undone)
@@ -108,7 +110,7 @@ export class KubernetesStore implements ResourceStore {
 
   /** The informers' counters, summed (lists, watches, 410 re-lists, failures). */
   informerStats(): InformerStats {
-    const sum: InformerStats = { lists: 0, watches: 0, expired: 0, failures: 0 };
+    const sum: InformerStats = { lists: 0, watches: 0, expired: 0, failures: 0, relists: 0 };
     for (const informers of this.#informers.values()) {
       for (const { stats } of informers) for (const k of Object.keys(sum) as (keyof InformerStats)[]) sum[k] += stats[k];
     }
@@ -151,7 +153,9 @@ export class KubernetesStore implements ResourceStore {
   async #visible(kind: Kind, object: StoredObject, token: string): Promise<void> {
     const key = keyOf(kind, object.metadata.namespace ?? '', object.metadata.name ?? '');
     if (!(await this.#visibility.wait(key, token, this.#stop.signal)) && !this.#stop.signal.aborted) {
-      this.#log.warn('a write was not seen on the watch in time: reads may lag until it is', { object: key, token });
+      this.#log.warn('a write was not seen on the watch in time: listing again; reads may lag until then', { object: key, token });
+      const namespace = object.metadata.namespace ?? '';
+      for (const informer of this.#informers.get(kind) ?? []) if (informer.namespace === undefined || informer.namespace === namespace) informer.relist();
     }
   }
 
