@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import { ErrorCodes, isSidestashError } from '../../common/errors.ts';
 import { KubeClient } from './kube-client.ts';
 import { KubernetesStore } from './kubernetes-store.ts';
+import { Secrets } from './resource-type.ts';
 import type { KubeObject } from './resource-type.ts';
+import { missingReferencesIn } from '../resources/reference-status.ts';
 import { CREATED_AT_ANNOTATION, CRD_TYPES } from './store-mapping.ts';
 import { fakeKubeClient } from '../../test/helpers/fake-kube-client.ts';
 import { waitFor } from '../../test/helpers/scenario.ts';
@@ -48,5 +50,19 @@ test('a write the watch does not deliver in time makes the store list that kind 
   assert.equal(fake.lists.repositories, 2);
   assert.equal(fake.lists.backupsessions, 1, 'only the kind written is listed again');
   assert.equal(store.informerStats().relists, 1);
+  store.close();
+});
+
+test('whether a referenced Secret exists comes from the metadata-only cache: no Secret value is read', async () => {
+  const fake = fakeKubeClient();
+  fake.put(Secrets, { metadata: { namespace: 'shop', name: 'creds' }, data: { RESTIC_PASSWORD: 'c2VjcmV0' } } as KubeObject);
+  const store = new KubernetesStore({ client: fake.client, namespaces: ['shop'], log: quiet });
+  await store.start();
+  const repo = (secret: string) => ({ apiVersion: 'sidestash.io/v1', kind: 'Repository' as const, metadata: { name: 'r', namespace: 'shop' }, spec: { backend: { storageSecretName: secret, local: { path: '/x' } } } });
+  assert.deepEqual(await missingReferencesIn(store, repo('creds')), []);
+  assert.deepEqual((await missingReferencesIn(store, repo('gone'))).map((m) => `${m.kind} ${m.name}`), ['Secret gone']);
+  assert.equal(await store.exists('Secret', 'shop', 'creds'), true);
+  assert.equal(await store.exists('Secret', 'other', 'creds'), false, 'a namespace it does not serve');
+  assert.equal(fake.secretValueReads, 0);
   store.close();
 });

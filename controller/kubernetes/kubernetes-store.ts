@@ -174,6 +174,12 @@ export class KubernetesStore implements ResourceStore {
     return found ? (toResource(kind, found) as Resource<S, T>) : undefined;
   }
 
+  /** From the watch caches; a Secret from its metadata-only cache, so no value is read. */
+  async exists(kind: Kind, namespace: string, name: string): Promise<boolean> {
+    if (!this.#serves(namespace)) return false;
+    return (await this.#cached(kind, namespace, name)) !== undefined;
+  }
+
   async list<S = Record<string, unknown>, T = Record<string, unknown>>(kind: Kind, options: ListOptions = {}): Promise<Resource<S, T>[]> {
     const requirements = options.labelSelector !== undefined ? parseLabelSelector(options.labelSelector) : [];
     if (options.namespace !== undefined && !this.#serves(options.namespace)) return [];
