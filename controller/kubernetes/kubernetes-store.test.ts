@@ -66,3 +66,29 @@ test('whether a referenced Secret exists comes from the metadata-only cache: no 
   assert.equal(fake.secretValueReads, 0);
   store.close();
 });
+
+test('a session whose status write loses to the leader\'s adoption is still created with the creator\'s status; anything more than the adoption undoes the create', async () => {
+  const fake = fakeKubeClient();
+  const sessions = CRD_TYPES.BackupSession;
+  const replaceStatus = fake.client.replaceStatus.bind(fake.client);
+  let adoptWith: Record<string, unknown> | undefined;
+  fake.client.replaceStatus = (async (type, object, signal) => {
+    if (adoptWith) {
+      // The leader's write lands between the creator's two writes.
+      const current = await fake.client.get(type, object.metadata.namespace, object.metadata.name!);
+      fake.put(type, { ...current, status: adoptWith } as KubeObject);
+      adoptWith = undefined;
+    }
+    return replaceStatus(type, object, signal);
+  }) as typeof fake.client.replaceStatus;
+  const store = new KubernetesStore({ client: fake.client, namespaces: ['shop'], writeVisibleTimeoutMs: 50, log: quiet });
+  await store.start();
+  const session = (name: string) => ({ apiVersion: 'sidestash.io/v1', kind: 'BackupSession' as const, metadata: { name, namespace: 'shop' }, spec: { invoker: { kind: 'BackupConfiguration', name: 'nightly' } }, status: { phase: 'Pending', trigger: 'schedule' } });
+  adoptWith = { phase: 'Pending' };
+  const created = await store.create(session('nightly-1'));
+  assert.deepEqual(created.status, { phase: 'Pending', trigger: 'schedule' });
+  assert.deepEqual((await fake.client.get<KubeObject & { status?: unknown }>(sessions, 'shop', 'nightly-1')).status, { phase: 'Pending', trigger: 'schedule' });
+  adoptWith = { phase: 'Running', agent: 'shop/db-0' };
+  await assert.rejects(store.create(session('nightly-2')), (e) => isSidestashError(e, ErrorCodes.CONFLICT));
+  store.close();
+});

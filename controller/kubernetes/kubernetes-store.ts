@@ -18,6 +18,9 @@
 //   just created (preconditions uid and resourceVersion, so that nobody else's write is undone)
 //   and throws the second write's error: a caller that retries the create does not find the name
 //   taken by a half-written object. Watchers may hear ADDED and DELETED of it meanwhile.
+//   Except when the second write lost (CONFLICT) to the leader's adoption of a session without
+//   a status (session-adoption.ts: its status is then exactly {phase: Pending}, same uid): the
+//   status is written again on the adopted version, as nothing but the adoption happened.
 // - applyBatch writes in order and stops at the first failure (atomicBatches false), as
 //   kubectl apply does.
 // - Errors: store-errors.ts (CONFLICT retryable when stale, not retryable when the name is taken;
@@ -219,12 +222,28 @@ export class KubernetesStore implements ResourceStore {
       try {
         created = await this.#client.replaceStatus<StoredObject>(type, toStatusObject(resource as AnyResource, created.metadata.resourceVersion!), this.#stop.signal);
       } catch (err) {
-        await this.#undoCreate(kind, created, err);
-        throw storeError(err);
+        const rebased = isSidestashError(err, ErrorCodes.CONFLICT) ? await this.#statusAfterAdoption(kind, created, resource as AnyResource) : undefined;
+        if (!rebased) {
+          await this.#undoCreate(kind, created, err);
+          throw storeError(err);
+        }
+        created = rebased;
       }
     }
     if (kind !== 'Secret') await this.#visible(kind, created, WriteVisibility.versionToken(created.metadata.resourceVersion!));
     return toResource(kind, created) as Resource<S, T>;
+  }
+
+  /** The creator's status written over the leader's adoption of the object just created; undefined when anything else happened to it. */
+  async #statusAfterAdoption(kind: Kind, created: StoredObject, resource: AnyResource): Promise<StoredObject | undefined> {
+    const type = resourceTypeOf(kind);
+    try {
+      const now = await this.#client.get<StoredObject>(type, created.metadata.namespace, created.metadata.name!, this.#stop.signal);
+      if (now.metadata.uid !== created.metadata.uid || JSON.stringify(now.status) !== JSON.stringify({ phase: 'Pending' })) return undefined;
+      return await this.#client.replaceStatus<StoredObject>(type, toStatusObject(resource, now.metadata.resourceVersion!), this.#stop.signal);
+    } catch {
+      return undefined;
+    }
   }
 
   async #undoCreate(kind: Kind, created: StoredObject, cause: unknown): Promise<void> {
