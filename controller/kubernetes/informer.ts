@@ -4,6 +4,12 @@
 // 410 Gone (RESOURCE_EXPIRED) lists again and turns the difference into events, so that the
 // cache equals the server afterwards. The cache is indexed by namespace/name; listeners get
 // ADDED, MODIFIED and DELETED in the server's order. It stops when the signal aborts.
+// A dead connection that never closes (half-open: a NAT or a node gone) is noticed by silence:
+// kube-apiserver v1.34.2 sends a quiet watch served from its watch cache (CRDs, Secrets) a
+// BOOKMARK every 60 s (measured on a quiet namespace: 60.3, 59.8, 60.5 s apart; a watch served
+// from etcd, --watch-cache-sizes=X#0, gets none), so no byte for WATCH_IDLE_TIMEOUT_MS (2.5
+// intervals) ends the watch and it resumes from its resourceVersion. relist() ends the current watch and lists again at once: the store
+// calls it when a write it made did not come through the watch in time.
 import { ErrorCodes, errorMessage, isSidestashError } from '../../common/errors.ts';
 import { createLogger } from '../../common/log.ts';
 import type { Logger } from '../../common/log.ts';
@@ -30,7 +36,12 @@ export interface InformerOptions {
   log?: Logger;
   /** List and watch metadata only (PartialObjectMetadata): e.g. Secrets without their values. */
   metadataOnly?: boolean;
+  /** No byte on the watch for this long: the connection is dead; default WATCH_IDLE_TIMEOUT_MS. */
+  watchIdleTimeoutMs?: number;
 }
+
+/** 2.5 bookmark intervals of kube-apiserver (60 s on a quiet watch). */
+export const WATCH_IDLE_TIMEOUT_MS = 150_000;
 
 export const INFORMER_BACKOFF: RetryPolicy = { attempts: Infinity, baseDelayMs: 200, maxDelayMs: 30_000 };
 
@@ -43,8 +54,10 @@ export interface InformerStats {
   watches: number;
   /** Re-lists because the server answered 410 Gone. */
   expired: number;
-  /** Watches that failed (dropped, refused, 5xx) and were retried after a backoff. */
+  /** Watches that failed (dropped, refused, 5xx, silent past the idle timeout) and were retried after a backoff. */
   failures: number;
+  /** Lists asked for by relist(). */
+  relists: number;
 }
 
 export class Informer<T extends KubeObject> {
@@ -57,7 +70,9 @@ export class Informer<T extends KubeObject> {
   #synced!: () => void;
   #syncFailed!: (err: unknown) => void;
   readonly #syncedPromise: Promise<void>;
-  readonly stats: InformerStats = { lists: 0, watches: 0, expired: 0, failures: 0 };
+  readonly stats: InformerStats = { lists: 0, watches: 0, expired: 0, failures: 0, relists: 0 };
+  #relistAsked = false;
+  #watchStop: AbortController | undefined;
   /** Settles when the loop has ended (after the signal aborted). */
   readonly done: Promise<void>;
 
@@ -78,6 +93,11 @@ export class Informer<T extends KubeObject> {
     return this.#syncedPromise;
   }
 
+  /** The namespace it watches (undefined: all). */
+  get namespace(): string | undefined {
+    return this.#options.namespace;
+  }
+
   /** The last resourceVersion the cache reflects (list, event or bookmark). */
   get resourceVersion(): string | undefined {
     return this.#resourceVersion;
@@ -91,6 +111,17 @@ export class Informer<T extends KubeObject> {
   list(namespace?: string): T[] {
     const all = [...this.#cache.values()];
     return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+  }
+
+  /**
+   * Ends the current watch and lists again now (the list's differences become events): for when
+   * the cache is suspected stale, e.g. a write was not delivered by the watch in time. Several
+   * calls before the list make one list.
+   */
+  relist(): void {
+    if (this.#options.signal.aborted || this.#relistAsked) return;
+    this.#relistAsked = true;
+    this.#watchStop?.abort();
   }
 
   /** Adds a listener; returns its removal. */
@@ -152,7 +183,9 @@ export class Informer<T extends KubeObject> {
       const startedMs = Date.now();
       let events = 0;
       try {
-        if (mustList) {
+        if (mustList || this.#relistAsked) {
+          if (!mustList) this.stats.relists++;
+          this.#relistAsked = false;
           this.stats.lists++;
           const list = await this.#client.list<T>(type, namespace, { ...selectors, signal });
           this.#replace(list.items);
@@ -160,9 +193,13 @@ export class Informer<T extends KubeObject> {
           mustList = false;
           this.#synced();
         }
+        if (this.#relistAsked) continue;
         this.stats.watches++;
         const timeoutSeconds = this.#options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
-        for await (const event of this.#client.watch<T>(type, namespace, { ...selectors, resourceVersion: this.#resourceVersion!, timeoutSeconds, signal })) {
+        const idleTimeoutMs = this.#options.watchIdleTimeoutMs ?? WATCH_IDLE_TIMEOUT_MS;
+        this.#watchStop = new AbortController();
+        const watchSignal = AbortSignal.any([signal, this.#watchStop.signal]);
+        for await (const event of this.#client.watch<T>(type, namespace, { ...selectors, resourceVersion: this.#resourceVersion!, timeoutSeconds, idleTimeoutMs, signal: watchSignal })) {
           events++;
           failures = 0;
           if (event.type !== 'BOOKMARK') this.#apply(event.type as InformerEventType, event.object);
@@ -173,6 +210,7 @@ export class Informer<T extends KubeObject> {
         if (events === 0 && Date.now() - startedMs < 1000) throw new Error('the watch ended at once');
       } catch (err) {
         if (signal.aborted) break;
+        if (this.#relistAsked) continue;
         if (isSidestashError(err, ErrorCodes.RESOURCE_EXPIRED) && !mustList) {
           this.stats.expired++;
           this.#log.info('resourceVersion expired (410 Gone): listing again', { resourceVersion: this.#resourceVersion });

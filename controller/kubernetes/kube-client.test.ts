@@ -48,3 +48,22 @@ test('a 401 reads the token again once, not in a loop', async () => {
   assert.equal(s.reads(), 2);
   await s.close();
 });
+
+test('a watch whose connection goes silent past idleTimeoutMs ends as KUBE_UNAVAILABLE (a half-open connection never closes by itself)', { timeout: 120_000 }, async () => {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"type":"BOOKMARK","object":{"kind":"ConfigMap","metadata":{"resourceVersion":"5"}}}\n');
+    // then nothing, and the connection stays open
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client = new KubeClient({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, insecureSkipTlsVerify: false, credentials: { kind: 'none' }, namespace: 'default', source: 'test' });
+  const types: string[] = [];
+  const err = await (async () => {
+    for await (const e of client.watch(ConfigMaps, 'default', { resourceVersion: '1', timeoutSeconds: 600, idleTimeoutMs: 300 })) types.push(e.type);
+  })().catch((e: unknown) => e);
+  assert.deepEqual(types, ['BOOKMARK']);
+  assert.equal(code(err), ErrorCodes.KUBE_UNAVAILABLE);
+  server.closeAllConnections();
+  server.close();
+  await client.close();
+});

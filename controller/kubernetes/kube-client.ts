@@ -54,6 +54,12 @@ export interface WatchOptions {
   timeoutSeconds?: number;
   /** Metadata only (PartialObjectMetadata): no spec, data or status on the wire. */
   metadataOnly?: boolean;
+  /**
+   * No byte for this long: the connection is taken as dead (KUBE_UNAVAILABLE), as a half-open
+   * TCP connection never ends by itself. Default timeoutSeconds + 30 s; informers pass a few
+   * bookmark intervals (informer.ts WATCH_IDLE_TIMEOUT_MS).
+   */
+  idleTimeoutMs?: number;
   signal?: AbortSignal | undefined;
 }
 
@@ -222,8 +228,8 @@ export class KubeClient {
       query: { watch: 1, allowWatchBookmarks: true, resourceVersion: options.resourceVersion, timeoutSeconds, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector },
       ...(options.metadataOnly ? { accept: METADATA_OBJECT } : {}),
       signal: options.signal,
-      // No byte for this long (bookmarks come about every minute): the connection is dead.
-      watch: { bodyTimeoutMs: (timeoutSeconds + 30) * 1000 },
+      // No byte for this long (a quiet watch gets a bookmark about every minute): the connection is dead.
+      watch: { bodyTimeoutMs: options.idleTimeoutMs ?? (timeoutSeconds + 30) * 1000 },
     });
     try {
       for await (const event of watchEvents<T>(res.body, `watch ${path}`)) {

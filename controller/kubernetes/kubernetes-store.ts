@@ -10,12 +10,17 @@
 //   the main resource (the server keeps the status), updateStatus writes /status (the server
 //   keeps spec and metadata), delete sends a resourceVersion precondition. A write returns
 //   once the store's own watch has delivered it (write-visibility.ts), so that a read by the same
-//   store after a write sees it.
+//   store after a write sees it. A write the watch has not delivered within
+//   writeVisibleTimeoutMs makes that kind's informers list again (informer.ts relist()): the
+//   watch may be dead without a word, and the list brings the cache up to the server at once.
 // - create with a status is two writes, as the status subresource ignores a status on create:
 //   the object, then its /status. When the second write fails, the store deletes the object it
 //   just created (preconditions uid and resourceVersion, so that nobody else's write is undone)
 //   and throws the second write's error: a caller that retries the create does not find the name
 //   taken by a half-written object. Watchers may hear ADDED and DELETED of it meanwhile.
+//   Except when the second write lost (CONFLICT) to the leader's adoption of a session without
+//   a status (session-adoption.ts: its status is then exactly {phase: Pending}, same uid): the
+//   status is written again on the adopted version, as nothing but the adoption happened.
 // - applyBatch writes in order and stops at the first failure (atomicBatches false), as
 //   kubectl apply does.
 // - Errors: store-errors.ts (CONFLICT retryable when stale, not retryable when the name is taken;
@@ -108,7 +113,7 @@ export class KubernetesStore implements ResourceStore {
 
   /** The informers' counters, summed (lists, watches, 410 re-lists, failures). */
   informerStats(): InformerStats {
-    const sum: InformerStats = { lists: 0, watches: 0, expired: 0, failures: 0 };
+    const sum: InformerStats = { lists: 0, watches: 0, expired: 0, failures: 0, relists: 0 };
     for (const informers of this.#informers.values()) {
       for (const { stats } of informers) for (const k of Object.keys(sum) as (keyof InformerStats)[]) sum[k] += stats[k];
     }
@@ -151,7 +156,9 @@ export class KubernetesStore implements ResourceStore {
   async #visible(kind: Kind, object: StoredObject, token: string): Promise<void> {
     const key = keyOf(kind, object.metadata.namespace ?? '', object.metadata.name ?? '');
     if (!(await this.#visibility.wait(key, token, this.#stop.signal)) && !this.#stop.signal.aborted) {
-      this.#log.warn('a write was not seen on the watch in time: reads may lag until it is', { object: key, token });
+      this.#log.warn('a write was not seen on the watch in time: listing again; reads may lag until then', { object: key, token });
+      const namespace = object.metadata.namespace ?? '';
+      for (const informer of this.#informers.get(kind) ?? []) if (informer.namespace === undefined || informer.namespace === namespace) informer.relist();
     }
   }
 
@@ -168,6 +175,12 @@ export class KubernetesStore implements ResourceStore {
     }
     const found = await this.#cached(kind, namespace, name);
     return found ? (toResource(kind, found) as Resource<S, T>) : undefined;
+  }
+
+  /** From the watch caches; a Secret from its metadata-only cache, so no value is read. */
+  async exists(kind: Kind, namespace: string, name: string): Promise<boolean> {
+    if (!this.#serves(namespace)) return false;
+    return (await this.#cached(kind, namespace, name)) !== undefined;
   }
 
   async list<S = Record<string, unknown>, T = Record<string, unknown>>(kind: Kind, options: ListOptions = {}): Promise<Resource<S, T>[]> {
@@ -209,12 +222,28 @@ export class KubernetesStore implements ResourceStore {
       try {
         created = await this.#client.replaceStatus<StoredObject>(type, toStatusObject(resource as AnyResource, created.metadata.resourceVersion!), this.#stop.signal);
       } catch (err) {
-        await this.#undoCreate(kind, created, err);
-        throw storeError(err);
+        const rebased = isSidestashError(err, ErrorCodes.CONFLICT) ? await this.#statusAfterAdoption(kind, created, resource as AnyResource) : undefined;
+        if (!rebased) {
+          await this.#undoCreate(kind, created, err);
+          throw storeError(err);
+        }
+        created = rebased;
       }
     }
     if (kind !== 'Secret') await this.#visible(kind, created, WriteVisibility.versionToken(created.metadata.resourceVersion!));
     return toResource(kind, created) as Resource<S, T>;
+  }
+
+  /** The creator's status written over the leader's adoption of the object just created; undefined when anything else happened to it. */
+  async #statusAfterAdoption(kind: Kind, created: StoredObject, resource: AnyResource): Promise<StoredObject | undefined> {
+    const type = resourceTypeOf(kind);
+    try {
+      const now = await this.#client.get<StoredObject>(type, created.metadata.namespace, created.metadata.name!, this.#stop.signal);
+      if (now.metadata.uid !== created.metadata.uid || JSON.stringify(now.status) !== JSON.stringify({ phase: 'Pending' })) return undefined;
+      return await this.#client.replaceStatus<StoredObject>(type, toStatusObject(resource, now.metadata.resourceVersion!), this.#stop.signal);
+    } catch {
+      return undefined;
+    }
   }
 
   async #undoCreate(kind: Kind, created: StoredObject, cause: unknown): Promise<void> {

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCodes } from '../../common/errors.ts';
-import { decideAgentIdentity } from './service-account-identity.ts';
+import { Buffer } from 'node:buffer';
+import type { IncomingMessage } from 'node:http';
+import type { KubeClient } from './kube-client.ts';
+import { ServiceAccountAuthenticator, decideAgentIdentity } from './service-account-identity.ts';
+import { FAILED_BURST, FAILED_REFILL_MS } from './token-review-guard.ts';
 import type { PodLike, TokenReviewStatus } from './service-account-identity.ts';
 
 const review = (over: Partial<TokenReviewStatus> = {}, extra: Record<string, string[]> = {}): TokenReviewStatus => ({
@@ -41,4 +45,24 @@ test('each refusal, and its code', () => {
     assert.equal(d.code, code, name);
     assert.match(d.reason, reason, name);
   }
+});
+
+test('authenticate sends no TokenReview for a bearer that is not JWS-shaped, nor for an address past its failed-verification limit', async () => {
+  let reviews = 0;
+  const client = { request: async () => { reviews++; return { status: { authenticated: false, error: 'invalid bearer token' } }; } } as unknown as KubeClient;
+  let nowMs = 0;
+  const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
+  const auth = new ServiceAccountAuthenticator(client, { now: () => nowMs, log: quiet });
+  const req = (token: string, address: string) => ({ headers: { authorization: `Bearer ${token}` }, socket: { remoteAddress: address } }) as unknown as IncomingMessage;
+  for (let i = 0; i < 50; i++) assert.equal(await auth.authenticate(req(`garbage-${i}`, '203.0.113.9')), undefined);
+  assert.equal(reviews, 0, 'garbage costs no TokenReview');
+  const b64 = (s: string) => Buffer.from(s).toString('base64url');
+  const forged = `${b64('{"alg":"RS256"}')}.${b64('{"sub":"x"}')}.c2ln`;
+  for (let i = 0; i < 50; i++) assert.equal(await auth.authenticate(req(forged, '203.0.113.9')), undefined);
+  assert.equal(reviews, FAILED_BURST, 'the address is refused without a TokenReview once it has failed FAILED_BURST times');
+  assert.equal(await auth.authenticate(req(forged, '203.0.113.10')), undefined);
+  assert.equal(reviews, FAILED_BURST + 1, 'another address is still verified');
+  nowMs += FAILED_REFILL_MS;
+  await auth.authenticate(req(forged, '203.0.113.9'));
+  assert.equal(reviews, FAILED_BURST + 2, 'and the first again after the refill period');
 });

@@ -14,6 +14,7 @@ import type { AgentAuthenticator, AgentScope } from '../agents/agent-scope.ts';
 import { bearer } from '../api/http-util.ts';
 import type { KubeClient } from './kube-client.ts';
 import { Pods, TokenReviews } from './resource-type.ts';
+import { FailedVerifications, isJwtShaped } from './token-review-guard.ts';
 import type { KubeObject } from './resource-type.ts';
 
 export const AGENT_AUDIENCE = 'sidestash';
@@ -85,12 +86,15 @@ export class ServiceAccountAuthenticator implements AgentAuthenticator {
   readonly #reverifyMs: number;
   readonly #verified = new Map<string, number>();
   readonly #log: Logger;
+  readonly #failed: FailedVerifications;
 
-  constructor(client: KubeClient, options: { audience?: string; reverifyMs?: number; log?: Logger } = {}) {
+  /** `now`: the clock of the failed-verification limit (token-review-guard.ts). */
+  constructor(client: KubeClient, options: { audience?: string; reverifyMs?: number; log?: Logger; now?: () => number } = {}) {
     this.#client = client;
     this.#audience = options.audience ?? AGENT_AUDIENCE;
     this.#reverifyMs = options.reverifyMs ?? 10 * 60_000;
     this.#log = options.log ?? createLogger({ component: 'agent-identity' });
+    this.#failed = new FailedVerifications(options.now);
   }
 
   /** Verifies a token; the identity, or UNAUTHORIZED/FORBIDDEN with the reason. */
@@ -118,6 +122,13 @@ export class ServiceAccountAuthenticator implements AgentAuthenticator {
   async authenticate(req: IncomingMessage): Promise<AgentScope | undefined> {
     const token = bearer(req);
     if (!token) return undefined;
+    // No TokenReview for what cannot be a ServiceAccount token, nor for an address that keeps failing.
+    if (!isJwtShaped(token)) return undefined;
+    const address = req.socket?.remoteAddress ?? '';
+    if (!this.#failed.allows(address)) {
+      this.#log.warn('agent token not verified: too many failed verifications from this address', { address });
+      return undefined;
+    }
     try {
       const id = await this.verify(token);
       const credentialId = `serviceaccount:${id.namespace}/${id.pod}@${id.podUid}`;
@@ -127,7 +138,8 @@ export class ServiceAccountAuthenticator implements AgentAuthenticator {
       return { namespace: id.namespace, targets: id.targets, credentialId, name: id.pod };
     } catch (err) {
       if (isSidestashError(err, ErrorCodes.UNAUTHORIZED) || isSidestashError(err, ErrorCodes.FORBIDDEN)) {
-        this.#log.warn('agent token refused', { reason: errorMessage(err) });
+        this.#failed.failed(address);
+        this.#log.warn('agent token refused', { reason: errorMessage(err), address });
         return undefined;
       }
       throw err;

@@ -41,3 +41,20 @@ test('a version never observed ends the wait with false after the timeout; close
   ac.abort();
   assert.equal(await aborted, false);
 });
+
+test('memory is bounded: only the keys observed last are remembered, a deleted session ages out like any key', async () => {
+  const w = new WriteVisibility(20, 3);
+  w.observe('a', v('1'));
+  w.observe('b', v('2'));
+  w.observe('c', v('3'));
+  w.observe('a', WriteVisibility.deletedToken('uid-a'));
+  w.observe('d', v('4'));
+  assert.equal(w.rememberedKeys, 3);
+  assert.equal(await w.wait('b', v('2')), false, 'the least recently observed key was dropped');
+  assert.equal(await w.wait('a', WriteVisibility.deletedToken('uid-a')), true, 'observing again made it recent');
+  assert.equal(await w.wait('d', v('4')), true);
+  const many = new WriteVisibility(20);
+  for (let i = 0; i < 10_000; i++) many.observe(`BackupSession/ns/scheduled-${i}`, v(String(i)));
+  assert.equal(many.rememberedKeys, 4096);
+  assert.equal(await many.wait('BackupSession/ns/scheduled-9999', v('9999')), true);
+});

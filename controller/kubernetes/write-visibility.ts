@@ -9,7 +9,12 @@
 // remembered (a few per key), and a wait for one already seen ends at once. A wait that never
 // sees its version (the watch is down, or a 410 re-list jumped past it) ends after `timeoutMs`
 // with false: the write is done on the server, and reads may lag until the watch catches up.
+// Memory is bounded: the recent versions are kept for the `maxKeys` keys observed last (least
+// recently observed dropped first; deleted objects and sessions with unique names age out like
+// any other key): an event is only needed for the moment between the server's answer and the
+// wait, so the newest keys are the ones that matter. Waiters are kept until they end.
 const RECENT_PER_KEY = 16;
+export const RECENT_KEYS = 4096;
 
 interface Waiter {
   token: string;
@@ -20,9 +25,16 @@ export class WriteVisibility {
   readonly #recent = new Map<string, string[]>();
   readonly #waiters = new Map<string, Waiter[]>();
   readonly #timeoutMs: number;
+  readonly #maxKeys: number;
 
-  constructor(timeoutMs: number) {
+  constructor(timeoutMs: number, maxKeys = RECENT_KEYS) {
     this.#timeoutMs = timeoutMs;
+    this.#maxKeys = maxKeys;
+  }
+
+  /** How many keys' recent versions are remembered (at most `maxKeys`). */
+  get rememberedKeys(): number {
+    return this.#recent.size;
   }
 
   static versionToken(resourceVersion: string): string {
@@ -38,7 +50,10 @@ export class WriteVisibility {
     const recent = this.#recent.get(key) ?? [];
     recent.push(token);
     if (recent.length > RECENT_PER_KEY) recent.shift();
+    // Re-inserted, so that the Map's order is the order keys were last observed in.
+    this.#recent.delete(key);
     this.#recent.set(key, recent);
+    if (this.#recent.size > this.#maxKeys) this.#recent.delete(this.#recent.keys().next().value!);
     const waiters = this.#waiters.get(key);
     if (!waiters) return;
     const left = waiters.filter((w) => {

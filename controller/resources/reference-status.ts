@@ -23,8 +23,13 @@ export async function missingReferencesIn(store: ResourceStore, r: Pick<Resource
       return read.get(key);
     });
     if (wanted.length === 0) return out;
-    for (const [kind, name] of wanted) read.set(`${kind}/${name}`, await store.get(kind, r.metadata.namespace, name));
+    for (const [kind, name] of wanted) read.set(`${kind}/${name}`, kind === 'Secret' ? await secretIfExists(store, r.metadata.namespace, name) : await store.get(kind, r.metadata.namespace, name));
   }
+}
+
+/** A stand-in for a Secret that exists: a Secret names nothing, so its existence is all that counts, and asking only that reads no value. */
+async function secretIfExists(store: ResourceStore, namespace: string, name: string): Promise<Resource | undefined> {
+  return (await store.exists('Secret', namespace, name)) ? { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, spec: {} } as Resource : undefined;
 }
 
 /** The status of `r` with status.missingReferences set to `missing` (undefined: no status left). */

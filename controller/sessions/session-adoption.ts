@@ -8,6 +8,9 @@
 // status may be one a replica is creating right now: adopting it then would make that replica's
 // /status write fail on the version. Adoption therefore waits (AdoptionQueue, settleMs) and reads
 // the session again: a creator's second write comes within milliseconds, kubectl writes none.
+// When a creator's second write is slower than settleMs anyway, adoption wins and the creator
+// writes its status again over it (kubernetes-store.ts create): the session exists once, with
+// the creator's status, and the creator does not take it for a failed create.
 // A write that loses to another (CONFLICT) is left alone.
 import { ErrorCodes, isSidestashError } from '../../common/errors.ts';
 import type { Resource, SessionStatus } from '../resources/types.ts';

@@ -24,6 +24,10 @@ export class CombinedStore implements ResourceStore, AgentDirectory {
     return this.#resources.get<S, T>(kind, namespace, name);
   }
 
+  exists(kind: Kind, namespace: string, name: string): Promise<boolean> {
+    return this.#resources.exists(kind, namespace, name);
+  }
+
   list<S = Record<string, unknown>, T = Record<string, unknown>>(kind: Kind, options?: ListOptions): Promise<Resource<S, T>[]> {
     return this.#resources.list<S, T>(kind, options);
   }

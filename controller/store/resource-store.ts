@@ -57,6 +57,9 @@ export type BatchWrite =
 export interface ResourceStore {
   get<S = Record<string, unknown>, T = Record<string, unknown>>(kind: Kind, namespace: string, name: string): Promise<Resource<S, T> | undefined>;
 
+  /** Whether it exists, without reading it: a Kubernetes store answers a Secret from its metadata-only cache (no value read). */
+  exists(kind: Kind, namespace: string, name: string): Promise<boolean>;
+
   /** Every resource of `kind` (in `namespace`, matching `labelSelector`), by namespace then name. */
   list<S = Record<string, unknown>, T = Record<string, unknown>>(kind: Kind, options?: ListOptions): Promise<Resource<S, T>[]>;
 

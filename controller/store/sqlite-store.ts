@@ -173,6 +173,10 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
     return this.#current(kind, namespace, name) as Resource<S, T> | undefined;
   }
 
+  async exists(kind: Kind, namespace: string, name: string): Promise<boolean> {
+    return (await this.get(kind, namespace, name)) !== undefined;
+  }
+
   async list<S = Record<string, unknown>, T = Record<string, unknown>>(kind: Kind, options: ListOptions = {}): Promise<Resource<S, T>[]> {
     const selector = options.labelSelector ? parseLabelSelector(options.labelSelector) : undefined;
     const rows = (options.namespace === undefined
