@@ -6,7 +6,7 @@ import type { RetentionDecision, RetentionPolicy } from '../common/repository/re
 import { isEmptyPolicy } from '../common/repository/retention.ts';
 import type { Snapshot } from '../common/repository/snapshot.ts';
 import { parseTime } from '../common/repository/time.ts';
-import { localTime, resticBytes, timestampsNote } from './restic-text.ts';
+import { goSnapshotFields, localTime, resticBytes, timestampsNote } from './restic-text.ts';
 
 export { timestampsNote };
 
@@ -96,24 +96,9 @@ export function forgetText(policy: RetentionPolicy, d: RetentionDecision<Snapsho
   return lines.join('\n');
 }
 
-/** A snapshot as restic 0.19 marshals it (Go's omitempty: no zero uid/gid, no empty tags), then id and short_id. */
+/** A snapshot as restic 0.19 marshals it (Go's omitempty), with its program_version and summary. */
 export function snapshotJson(s: Snapshot): Record<string, unknown> {
-  return {
-    time: s.time,
-    ...(s.parent ? { parent: s.parent } : {}),
-    tree: s.tree,
-    paths: s.paths,
-    ...(s.hostname ? { hostname: s.hostname } : {}),
-    ...(s.username ? { username: s.username } : {}),
-    ...(s.uid ? { uid: s.uid } : {}),
-    ...(s.gid ? { gid: s.gid } : {}),
-    ...(s.tags && s.tags.length > 0 ? { tags: s.tags } : {}),
-    ...(s.original ? { original: s.original } : {}),
-    ...(s.program_version ? { program_version: s.program_version } : {}),
-    ...(s.summary ? { summary: s.summary } : {}),
-    id: s.id,
-    short_id: s.id.slice(0, 8),
-  };
+  return goSnapshotFields(s, { ...(s.program_version ? { program_version: s.program_version } : {}), ...(s.summary ? { summary: s.summary } : {}) });
 }
 
 /** `forget --json`: restic's array of groups (Go's nil slices are null). */

@@ -132,8 +132,11 @@ export function lsJsonNode(n: ListedNode): Record<string, unknown> {
   };
 }
 
-/** `ls --json`'s snapshot line: the fields of restic 0.14's Snapshot (zero uid/gid omitted, as Go's omitempty). */
-export function lsJsonSnapshot(s: Snapshot): Record<string, unknown> {
+/**
+ * A snapshot's fields as Go marshals restic's Snapshot (omitempty: no zero uid/gid, no empty
+ * tags), with `extra` (fields newer restic versions add) before id and short_id.
+ */
+export function goSnapshotFields(s: Snapshot, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     time: s.time,
     ...(s.parent ? { parent: s.parent } : {}),
@@ -145,8 +148,13 @@ export function lsJsonSnapshot(s: Snapshot): Record<string, unknown> {
     ...(s.gid ? { gid: s.gid } : {}),
     ...(s.tags && s.tags.length > 0 ? { tags: s.tags } : {}),
     ...(s.original ? { original: s.original } : {}),
+    ...extra,
     id: s.id,
     short_id: s.id.slice(0, 8),
-    struct_type: 'snapshot',
   };
+}
+
+/** `ls --json`'s snapshot line: the fields of restic 0.14's Snapshot. */
+export function lsJsonSnapshot(s: Snapshot): Record<string, unknown> {
+  return { ...goSnapshotFields(s), struct_type: 'snapshot' };
 }
