@@ -21,6 +21,7 @@ import type { ResourceService } from './resources/resource-service.ts';
 import type { Scheduler } from './scheduler.ts';
 import { backfillConfigurationStatus } from './sessions/configuration-backfill.ts';
 import { AdoptionQueue } from './sessions/session-adoption.ts';
+import { ReferenceRefresher } from './resources/reference-refresher.ts';
 import type { SessionManager, SessionStore } from './sessions/session-manager.ts';
 
 export interface LeaderWorkHost {
@@ -90,9 +91,12 @@ export async function runLeaderWork(c: LeaderWorkHost, signal: AbortSignal, o: L
     void round(false).finally(() => (sweeping = false));
   }, o.sweepIntervalMs);
   const adoption = o.kubernetes ? new AdoptionQueue(c.store, signal) : undefined;
+  // kubectl apply reaches no HTTP API: the leader refreshes missing references from the watch (sessions' progress aside).
+  const references = o.kubernetes ? new ReferenceRefresher((ns) => c.resources.refreshReferences(ns), c.log) : undefined;
   const unwatch = o.kubernetes
     ? c.store.watch((e) => {
       if (signal.aborted) return;
+      if (e.resource.kind !== 'BackupSession') references!.touch(e.resource.metadata.namespace);
       if (e.type !== 'DELETED') {
         void adoption!.consider(e.resource).catch((err: unknown) => c.log.warn('could not adopt a session created through the API server', { session: `${e.resource.metadata.namespace}/${e.resource.metadata.name}`, err: errorMessage(err) }));
       }
@@ -103,6 +107,7 @@ export async function runLeaderWork(c: LeaderWorkHost, signal: AbortSignal, o: L
   const stop = (): void => {
     clearInterval(sweeper);
     unwatch?.();
+    references?.stop();
     c.scheduler.stop();
   };
   if (signal.aborted) return stop();

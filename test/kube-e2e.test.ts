@@ -256,6 +256,19 @@ describe('Kubernetes mode end to end: kubectl only, two controllers, failover', 
     assert.equal(await phaseOf('backupsessions', 'instant-2'), 'Succeeded');
   });
 
+  it('a configuration applied with kubectl naming objects not there yet shows them in status.missingReferences until they come', async () => {
+    await applyDoc({ apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration', metadata: { name: 'early' }, spec: { schedule: '0 3 * * *', repository: { name: 'later-repo' }, target: { ref: { name: 'shop-db' } } } });
+    const missing = await until('the leader to record the missing Repository', async () => {
+      const m = (await getJson('backupconfigurations', 'early')).status?.missingReferences as { kind: string; name: string }[] | undefined;
+      return m && m.length > 0 ? m : undefined;
+    }, 30_000);
+    assert.deepEqual(missing.map((m) => `${m.kind}/${m.name}`), ['Repository/later-repo']);
+    await applyDoc({ apiVersion: 'sidestash.io/v1', kind: 'Repository', metadata: { name: 'later-repo' }, spec: { backend: { local: { path: join(dir.path, 'later-repo') }, storageSecretName: 'shop-repo-secret' } } });
+    await until('the reference to resolve', async () => (((await getJson('backupconfigurations', 'early')).status?.missingReferences ?? []).length === 0 ? true : undefined), 30_000);
+    await kubectl('-n', NS, 'delete', 'backupconfiguration', 'early');
+    await kubectl('-n', NS, 'delete', 'repository', 'later-repo');
+  });
+
   it('the API server refused no replica anything: the chart\'s RBAC is enough for all of the above', async () => {
     assert.equal(logFiles.length, 4, 'two replicas, each killed once and started again');
     for (const f of logFiles) assert.deepEqual(deniedLines(await readFile(f, 'utf8')), [], f);

@@ -158,9 +158,9 @@ export class ResourceService {
     return { warnings };
   }
 
-  /** Brings every status.missingReferences up to date (at start: the store may predate them). */
-  refreshReferences(): Promise<number> {
-    return refreshMissingReferences(this.#store);
+  /** Brings every status.missingReferences (of `namespace`, or all) up to date (at start: the store may predate them). */
+  refreshReferences(namespace?: string): Promise<number> {
+    return refreshMissingReferences(this.#store, namespace);
   }
 }
 
