@@ -31,7 +31,8 @@ import { createLogger } from '../../common/log.ts';
 import type { Logger } from '../../common/log.ts';
 import type { RetryPolicy } from '../../common/backend/retry.ts';
 import { KINDS } from '../resources/types.ts';
-import type { Kind, Resource } from '../resources/types.ts';
+import type { AppBindingSpec, Kind, Resource } from '../resources/types.ts';
+import { readKubeDbAppBinding } from './kubedb-appbinding.ts';
 import type { BatchWrite, ListOptions, Precondition, ResourceListener, ResourceStore } from '../store/resource-store.ts';
 import { Informer, objectKey } from './informer.ts';
 import type { InformerEventType, InformerStats } from './informer.ts';
@@ -175,6 +176,16 @@ export class KubernetesStore implements ResourceStore {
     }
     const found = await this.#cached(kind, namespace, name);
     return found ? (toResource(kind, found) as Resource<S, T>) : undefined;
+  }
+
+  /** KubeDB's AppBinding, from the server each time (kubedb-appbinding.ts); never written. */
+  async kubeDbAppBinding(namespace: string, name: string): Promise<Resource<AppBindingSpec> | undefined> {
+    if (!this.#serves(namespace)) return undefined;
+    try {
+      return await readKubeDbAppBinding(this.#client, namespace, name, this.#stop.signal);
+    } catch (err) {
+      throw storeError(err);
+    }
   }
 
   /** From the watch caches; a Secret from its metadata-only cache, so no value is read. */

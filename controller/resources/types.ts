@@ -80,7 +80,7 @@ export interface BackupConfigurationSpec {
   schedule: string;
   timezone?: string;
   repository: { name: string };
-  target: { ref: { kind?: 'AppBinding'; name: string } };
+  target: { ref: { apiVersion?: string; kind?: 'AppBinding'; name: string } };
   dumpArgs?: string[];
   retentionPolicy?: RetentionPolicySpec;
   paused?: boolean;
@@ -167,7 +167,7 @@ export interface BackupSessionSpec {
 export interface RestoreSessionSpec {
   repository: { name: string };
   /** rules: Stash's spelling of snapshot and sourceHost; read through stash-spelling.ts's restoreSelection. */
-  target: { ref: { kind?: 'AppBinding'; name: string }; rules?: { snapshots?: string[]; sourceHost?: string }[] };
+  target: { ref: { apiVersion?: string; kind?: 'AppBinding'; name: string }; rules?: { snapshots?: string[]; sourceHost?: string }[] };
   snapshot?: string;
   /** With `latest`: the hostname of the Stash-written snapshots to restore (Stash's rules[].sourceHost, e.g. host-0). */
   sourceHost?: string;

@@ -6,7 +6,8 @@ import { DEFAULT_SHRINK_GUARD_PERCENT } from '../../common/shrink-guard.ts';
 import { assignmentRetentionPolicy, retentionPolicyProblem } from '../resources/retention-rules.ts';
 import { sessionDeadlineMs } from '../resources/timeout-rules.ts';
 import { secretValues } from '../resources/resource-service.ts';
-import { DEFAULT_DUMP_ARGS } from '../resources/types.ts';
+import { API_VERSION, DEFAULT_DUMP_ARGS } from '../resources/types.ts';
+import { databaseTypeProblem, KUBEDB_APPBINDING_API_VERSION, targetSource } from '../kubernetes/kubedb-appbinding.ts';
 import type { AppBindingSpec, BackupConfigurationSpec, BackupSessionSpec, RepositorySpec, RepositoryStatus, Resource, RestoreSessionSpec } from '../resources/types.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
 import { appBindingAddress, restoreSelection, s3EndpointUrl, sessionTimeout } from '../resources/stash-spelling.ts';
@@ -23,8 +24,32 @@ async function secret(store: ResourceStore, ns: string, name: string, by: string
   return secretValues(await need(store, 'Secret', ns, name, by));
 }
 
-export async function databaseConnection(store: ResourceStore, ns: string, appBindingName: string, by: string): Promise<DatabaseConnection> {
-  const ab = await need<AppBindingSpec>(store, 'AppBinding', ns, appBindingName, by);
+/**
+ * The AppBinding a target.ref names: ours, or in Kubernetes mode KubeDB's (kubedb-appbinding.ts
+ * targetSource: apiVersion appcatalog.appscode.com/v1alpha1, or none and no sidestash.io
+ * AppBinding of that name), whose type must be MariaDB or MySQL.
+ */
+export async function targetAppBinding(store: ResourceStore, ns: string, ref: { apiVersion?: string; name: string }, by: string): Promise<Resource<AppBindingSpec>> {
+  if (!store.kubeDbAppBinding) return need<AppBindingSpec>(store, 'AppBinding', ns, ref.name, by);
+  const ours = await store.get<AppBindingSpec, unknown>('AppBinding', ns, ref.name);
+  const { source, problem } = targetSource(ref, ours !== undefined);
+  if (problem) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `${by}: ${problem.field}: ${problem.message}`);
+  if (source === 'sidestash') {
+    if (!ours) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `${by} refers to AppBinding ${ns}/${ref.name}, which does not exist`);
+    return ours as Resource<AppBindingSpec>;
+  }
+  const kubedb = await store.kubeDbAppBinding(ns, ref.name);
+  if (!kubedb) {
+    throw new SidestashError(ErrorCodes.INVALID_CONFIG, `${by} refers to AppBinding ${ns}/${ref.name}, which does not exist (neither ${API_VERSION} nor ${KUBEDB_APPBINDING_API_VERSION})`);
+  }
+  const bad = databaseTypeProblem(kubedb.spec.type);
+  if (bad) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `AppBinding ${ns}/${ref.name} (${KUBEDB_APPBINDING_API_VERSION}): ${bad.field}: ${bad.message}`);
+  if (!kubedb.spec.secret) throw new SidestashError(ErrorCodes.INVALID_CONFIG, `AppBinding ${ns}/${ref.name} (${KUBEDB_APPBINDING_API_VERSION}): spec.secret.name: required (the Secret with username and password)`);
+  return kubedb;
+}
+
+export async function databaseConnection(store: ResourceStore, ns: string, appBindingName: string, by: string, ref: { apiVersion?: string; name: string } = { name: appBindingName }): Promise<DatabaseConnection> {
+  const ab = await targetAppBinding(store, ns, ref, by);
   const creds = await secret(store, ns, ab.spec.secret.name, `AppBinding ${ns}/${appBindingName}`);
   if (!creds.username || creds.password === undefined) {
     throw new SidestashError(ErrorCodes.INVALID_CONFIG, `Secret ${ns}/${ab.spec.secret.name} needs keys "username" and "password" for AppBinding ${appBindingName}`);
@@ -81,7 +106,7 @@ export async function backupAssignment(store: ResourceStore, session: Resource<B
     invoker: cfg.metadata.name,
     target: `${ns}/${target}`,
     repositoryName: cfg.spec.repository.name,
-    database: await databaseConnection(store, ns, target, `BackupConfiguration ${ns}/${cfg.metadata.name}`),
+    database: await databaseConnection(store, ns, target, `BackupConfiguration ${ns}/${cfg.metadata.name}`, cfg.spec.target.ref),
     repository: await repositoryAccess(store, ns, cfg.spec.repository.name, `BackupConfiguration ${ns}/${cfg.metadata.name}`),
     dumpArgs: cfg.spec.dumpArgs ?? DEFAULT_DUMP_ARGS,
     snapshotHost: target,
@@ -111,7 +136,7 @@ export async function restoreAssignment(store: ResourceStore, session: Resource<
     name: session.metadata.name,
     target: `${ns}/${target}`,
     repositoryName: session.spec.repository.name,
-    database: await databaseConnection(store, ns, target, by),
+    database: await databaseConnection(store, ns, target, by, session.spec.target.ref),
     repository: await repositoryAccess(store, ns, session.spec.repository.name, by),
     snapshot: selection.snapshot,
     snapshotHost: target,

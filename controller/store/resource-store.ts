@@ -22,7 +22,7 @@
 // NOT_FOUND (update or updateStatus of an object that is gone), INVALID_ARGUMENT (a malformed
 // label selector). Ordering: list() answers by namespace, then name; creation order is
 // resource-order.ts's rule, never resourceVersion.
-import type { Kind, Resource } from '../resources/types.ts';
+import type { AppBindingSpec, Kind, Resource } from '../resources/types.ts';
 
 /** Opaque: compare for equality only (Kubernetes' rule). */
 export type ResourceVersion = string;
@@ -59,6 +59,13 @@ export interface ResourceStore {
 
   /** Whether it exists, without reading it: a Kubernetes store answers a Secret from its metadata-only cache (no value read). */
   exists(kind: Kind, namespace: string, name: string): Promise<boolean>;
+
+  /**
+   * Kubernetes mode only: KubeDB's AppBinding (appcatalog.appscode.com/v1alpha1) ns/name read
+   * from the server as our AppBinding (controller/kubernetes/kubedb-appbinding.ts); undefined
+   * when there is none. A store without it has no KubeDB AppBindings (sqlite).
+   */
+  kubeDbAppBinding?(namespace: string, name: string): Promise<Resource<AppBindingSpec> | undefined>;
 
   /** Every resource of `kind` (in `namespace`, matching `labelSelector`), by namespace then name. */
   list<S = Record<string, unknown>, T = Record<string, unknown>>(kind: Kind, options?: ListOptions): Promise<Resource<S, T>[]>;
