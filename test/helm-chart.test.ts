@@ -218,6 +218,18 @@ describe('helm chart', () => {
       assert.deepEqual(rulesOf(role).find((r) => r.resources.includes('secrets'))?.verbs, ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']);
     });
 
+    it("kubedbAppBindings: get (only) on KubeDB's AppBindings in each served namespace when true, or auto and the cluster serves appcatalog.appscode.com/v1alpha1", async () => {
+      const kubedbRule = (objects: KubeObject[]) => rulesOf(objects.find((o) => o.kind === 'Role' && o.metadata.namespace === 'shop')).find((r) => r.apiGroups.includes('appcatalog.appscode.com'));
+      const want = { apiGroups: ['appcatalog.appscode.com'], resources: ['appbindings'], verbs: ['get'] };
+      assert.equal(kubedbRule(await render(undefined, '1.30.0', kube)), undefined, 'auto, not served: no rule');
+      assert.deepEqual(kubedbRule(await render(undefined, '1.30.0', [...kube, '--api-versions', 'appcatalog.appscode.com/v1alpha1'])), want);
+      assert.deepEqual(kubedbRule(await render(undefined, '1.30.0', [...kube, '--set', 'kubernetes.kubedbAppBindings=true'])), want);
+      assert.equal(kubedbRule(await render(undefined, '1.30.0', [...kube, '--set', 'kubernetes.kubedbAppBindings=false', '--api-versions', 'appcatalog.appscode.com/v1alpha1'])), undefined);
+      const all = await render(undefined, '1.30.0', [...kube, '--set', 'kubernetes.allNamespaces=true', '--set', 'kubernetes.kubedbAppBindings=true']);
+      assert.deepEqual(rulesOf(all.find((o) => o.kind === 'ClusterRole')).find((r) => r.apiGroups.includes('appcatalog.appscode.com')), want);
+      await assert.rejects(render(undefined, '1.30.0', [...kube, '--set', 'kubernetes.kubedbAppBindings=maybe']), /kubedbAppBindings/);
+    });
+
     it('shares a Helm-generated webhook certificate whose CA is the caBundle; the controller serves it and publishes nothing', async () => {
       const objects = await render(undefined, '1.30.0', kube);
       const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === 'rel-sidestash-webhook-tls') as any;

@@ -184,6 +184,9 @@ export class KubernetesStore implements ResourceStore {
     try {
       return await readKubeDbAppBinding(this.#client, namespace, name, this.#stop.signal);
     } catch (err) {
+      if (isSidestashError(err, ErrorCodes.FORBIDDEN)) {
+        throw new SidestashError(ErrorCodes.FORBIDDEN, `reading KubeDB's AppBinding ${namespace}/${name}: the controller may not get appbindings.appcatalog.appscode.com in ${namespace} (chart value kubernetes.kubedbAppBindings)`);
+      }
       throw storeError(err);
     }
   }

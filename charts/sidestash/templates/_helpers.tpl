@@ -201,4 +201,24 @@ in .Values so that the Secret and the MutatingWebhookConfiguration's caBundle ag
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
+{{- if include "sidestash.kubedbAppBindings" . }}
+# KubeDB's AppBindings as session targets, read-only: the controller GETs one when a session
+# starts (no list, no watch, never a write).
+- apiGroups: ["appcatalog.appscode.com"]
+  resources: ["appbindings"]
+  verbs: ["get"]
+{{- end }}
+{{- end -}}
+
+{{/*
+"true" when the controller may read KubeDB's AppBindings (kubernetes.kubedbAppBindings: true,
+or auto and the cluster serves appcatalog.appscode.com/v1alpha1 at install/upgrade time); empty otherwise.
+*/}}
+{{- define "sidestash.kubedbAppBindings" -}}
+{{- $v := .Values.kubernetes.kubedbAppBindings -}}
+{{- if or (eq (toString $v) "true") (and (eq (toString $v) "auto") (.Capabilities.APIVersions.Has "appcatalog.appscode.com/v1alpha1")) -}}
+true
+{{- else if not (has (toString $v) (list "true" "false" "auto")) -}}
+{{- fail (printf "kubernetes.kubedbAppBindings: must be true, false or auto; got %v" $v) -}}
+{{- end -}}
 {{- end -}}
