@@ -165,6 +165,23 @@ describe("KubeDB's AppBindings on a real API server", () => {
     await assert.rejects(backupAssignment(store, session('pg'), Date.now()), (err) => isSidestashError(err, ErrorCodes.INVALID_CONFIG) && /spec\.type: .*kubedb\.com\/postgres/.test((err as Error).message));
   });
 
+  it("without RBAC on KubeDB's AppBindings the read is FORBIDDEN naming the chart value; get alone is enough", async () => {
+    await kube.kubectlOk(['-n', NS, 'create', 'serviceaccount', 'ctl']);
+    const token = (await kube.kubectlOk(['-n', NS, 'create', 'token', 'ctl'])).trim();
+    const limited = new KubeClient({ ...loadKubeConnection({ SIDESTASH_KUBECONFIG: kube.kubeconfig }), credentials: { kind: 'token', token } });
+    const limitedStore = new KubernetesStore({ client: limited, log: quiet, namespaces: [NS] });
+    try {
+      await assert.rejects(limitedStore.kubeDbAppBinding(NS, 'sample-mariadb'), (err) => isSidestashError(err, ErrorCodes.FORBIDDEN) && /kubernetes\.kubedbAppBindings/.test((err as Error).message));
+      await kube.kubectlOk(['-n', NS, 'create', 'role', 'kubedb-get', '--verb=get', '--resource=appbindings.appcatalog.appscode.com']);
+      await kube.kubectlOk(['-n', NS, 'create', 'rolebinding', 'kubedb-get', '--role=kubedb-get', `--serviceaccount=${NS}:ctl`]);
+      const read = await waitFor('RBAC to allow the get', 30_000, () => limitedStore.kubeDbAppBinding(NS, 'sample-mariadb'));
+      assert.equal(read.spec.secret.name, 'sample-mariadb-auth');
+    } finally {
+      limitedStore.close();
+      await limited.close();
+    }
+  });
+
   it('another apiVersion in target.ref is refused naming the field', async () => {
     await apply(config('other-group', { apiVersion: 'stash.appscode.com/v1beta1', name: 'sample-mariadb' }));
     await seen('BackupConfiguration', 'other-group');
