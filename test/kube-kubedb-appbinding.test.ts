@@ -130,7 +130,7 @@ describe("KubeDB's AppBindings on a real API server", () => {
     assert.equal(await kubedbVersion('sample-mariadb'), before, "KubeDB's AppBinding is never written");
   });
 
-  it('without apiVersion: KubeDB\'s when no sidestash.io AppBinding has the name; ours when one has; an explicit apiVersion picks its own', async () => {
+  it("without apiVersion or with appcatalog's: KubeDB's when no sidestash.io AppBinding has the name, ours when one has; sidestash.io/v1: ours only", async () => {
     await apply(
       config('implicit', { name: 'sample-mariadb' }),
       config('explicit-kubedb', { apiVersion: 'appcatalog.appscode.com/v1alpha1', name: 'sample-mariadb' }),
@@ -146,6 +146,9 @@ describe("KubeDB's AppBindings on a real API server", () => {
     await seen('AppBinding', 'sample-mariadb');
     assert.equal((await backupAssignment(store, session('implicit'), Date.now())).database.host, 'ours.example');
     assert.equal((await backupAssignment(store, session('explicit-ours'), Date.now())).database.host, 'ours.example');
+    assert.equal((await backupAssignment(store, session('explicit-kubedb'), Date.now())).database.host, 'ours.example', "Stash's YAML with its AppBinding converted to sidestash.io keeps appcatalog in target.ref");
+    await kube.kubectlOk(['-n', NS, 'delete', 'appbindings.sidestash.io', 'sample-mariadb']);
+    await waitFor('the store to forget ours', 30_000, async () => ((await store.get('AppBinding', NS, 'sample-mariadb')) ? undefined : true));
     assert.equal((await backupAssignment(store, session('explicit-kubedb'), Date.now())).database.host, 'sample-mariadb.demo.svc');
   });
 

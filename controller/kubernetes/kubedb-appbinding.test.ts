@@ -13,7 +13,7 @@ describe('targetSource', () => {
     ['no apiVersion, ours does not exist', undefined, false, 'kubedb'],
     ['sidestash.io/v1, ours exists', 'sidestash.io/v1', true, 'sidestash'],
     ['sidestash.io/v1, ours does not exist (reported missing, never KubeDB\'s)', 'sidestash.io/v1', false, 'sidestash'],
-    ["KubeDB's, ours of that name exists too", 'appcatalog.appscode.com/v1alpha1', true, 'kubedb'],
+    ["KubeDB's apiVersion, ours of that name exists too (Stash's YAML with the AppBinding converted)", 'appcatalog.appscode.com/v1alpha1', true, 'sidestash'],
     ["KubeDB's", 'appcatalog.appscode.com/v1alpha1', false, 'kubedb'],
     ['another version of the group', 'appcatalog.appscode.com/v1', false, undefined, /spec\.target\.ref\.apiVersion/],
     ['another group', 'stash.appscode.com/v1beta1', true, undefined, /spec\.target\.ref\.apiVersion/],

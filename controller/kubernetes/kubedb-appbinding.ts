@@ -1,9 +1,12 @@
 // KubeDB's AppBindings (appcatalog.appscode.com/v1alpha1, kmodules.xyz/custom-resources) as
 // session targets in Kubernetes mode, read-only: sidestash never writes them (RBAC get only).
-// - Which AppBinding a target.ref means (targetSource, pure): apiVersion sidestash.io/v1 ours;
-//   appcatalog.appscode.com/v1alpha1 KubeDB's; none: ours when ours of that name exists, else
-//   KubeDB's (so a sidestash.io AppBinding always wins a name both have); any other apiVersion
-//   is refused, naming spec.target.ref.apiVersion.
+// - Which AppBinding a target.ref means (targetSource, pure): apiVersion sidestash.io/v1: ours
+//   only; appcatalog.appscode.com/v1alpha1 or none: ours when a sidestash.io AppBinding of that
+//   name exists, else KubeDB's; any other apiVersion is refused, naming spec.target.ref.apiVersion.
+//   appcatalog.appscode.com/v1alpha1 cannot mean KubeDB's only: it is what every Stash
+//   BackupConfiguration and RestoreSession says, and Stash's YAML applied with only the objects'
+//   group changed keeps it in target.ref while its AppBinding became sidestash.io's (the sqlite
+//   mode has always read it so). So a sidestash.io AppBinding wins a name both have.
 // - What is taken over (fromKubeDbAppBinding, pure; an allow-list, as stash-spelling.ts reads
 //   Stash's fields): clientConfig.service {name, namespace, port, scheme, path} or else
 //   clientConfig.url, secret.name, type, version, and KubeDB's spec.tlsSecret.name as
@@ -29,9 +32,8 @@ export type TargetSource = 'sidestash' | 'kubedb';
 
 /** Which AppBinding a target.ref names (see the header); `oursExists`: a sidestash.io AppBinding of that name exists. */
 export function targetSource(ref: { apiVersion?: unknown }, oursExists: boolean): { source?: TargetSource; problem?: FieldError } {
-  if (ref.apiVersion === undefined) return { source: oursExists ? 'sidestash' : 'kubedb' };
   if (ref.apiVersion === API_VERSION) return { source: 'sidestash' };
-  if (ref.apiVersion === KUBEDB_APPBINDING_API_VERSION) return { source: 'kubedb' };
+  if (ref.apiVersion === undefined || ref.apiVersion === KUBEDB_APPBINDING_API_VERSION) return { source: oursExists ? 'sidestash' : 'kubedb' };
   return { problem: { field: 'spec.target.ref.apiVersion', message: `must be ${API_VERSION} or ${KUBEDB_APPBINDING_API_VERSION} (KubeDB's AppBinding), or left out; got ${JSON.stringify(ref.apiVersion)}` } };
 }
 

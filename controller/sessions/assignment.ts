@@ -25,9 +25,9 @@ async function secret(store: ResourceStore, ns: string, name: string, by: string
 }
 
 /**
- * The AppBinding a target.ref names: ours, or in Kubernetes mode KubeDB's (kubedb-appbinding.ts
- * targetSource: apiVersion appcatalog.appscode.com/v1alpha1, or none and no sidestash.io
- * AppBinding of that name), whose type must be MariaDB or MySQL.
+ * The AppBinding a target.ref names: ours, or in Kubernetes mode KubeDB's when no sidestash.io
+ * AppBinding has the name and the ref's apiVersion is appcatalog.appscode.com/v1alpha1 or none
+ * (kubedb-appbinding.ts targetSource); KubeDB's type must be MariaDB or MySQL.
  */
 export async function targetAppBinding(store: ResourceStore, ns: string, ref: { apiVersion?: string; name: string }, by: string): Promise<Resource<AppBindingSpec>> {
   if (!store.kubeDbAppBinding) return need<AppBindingSpec>(store, 'AppBinding', ns, ref.name, by);
