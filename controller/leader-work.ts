@@ -19,7 +19,7 @@ import type { Logger } from '../common/log.ts';
 import type { PushgatewayPublisher } from './pushgateway/publisher.ts';
 import type { ResourceService } from './resources/resource-service.ts';
 import type { Scheduler } from './scheduler.ts';
-import { backfillConfigurationStatus } from './sessions/configuration-backfill.ts';
+import { backfillConfigurationStatus, replayUnrecordedOutcomes } from './sessions/configuration-backfill.ts';
 import { AdoptionQueue } from './sessions/session-adoption.ts';
 import { ReferenceRefresher } from './resources/reference-refresher.ts';
 import type { SessionManager, SessionStore } from './sessions/session-manager.ts';
@@ -73,6 +73,13 @@ export async function runLeaderWork(c: LeaderWorkHost, signal: AbortSignal, o: L
       });
     }
     const swept = await step('session sweep', () => c.sessions.sweep());
+    // Outcomes a finish could not record on its configuration (a failed write, a crash between the two).
+    if (done.backfill) {
+      await step('replaying unrecorded session outcomes', async () => {
+        const replayed = await replayUnrecordedOutcomes(c.store);
+        if (replayed > 0) c.log.warn('session outcomes recorded late on their configurations', { configurations: replayed });
+      });
+    }
     if (!done.references) done.references = await step('refreshing missing references', () => c.resources.refreshReferences());
     if (!done.schedules) {
       done.schedules = await step('scheduling', () => c.scheduler.sync());

@@ -47,3 +47,30 @@ describe('apply with metadata.resourceVersion', () => {
     assert.deepEqual((await stored()).spec, { stringData: { k: 'd' } });
   });
 });
+
+describe('apply and delete after the write', () => {
+  it('a failed reference refresh is a warning, and the change listeners run all the same (a retry would find the document unchanged)', async () => {
+    const store = new SqliteStore(':memory:', { encryptionKey: { text: Buffer.alloc(32, 7).toString('base64'), setting: 'a test key' } });
+    const heard: string[] = [];
+    const service = new ResourceService(store, (r, change) => {
+      heard.push(`${change} ${r.kind}/${r.metadata.name}`);
+    });
+    let failLists = false;
+    const list = store.list.bind(store);
+    store.list = ((kind, o) => (failLists ? Promise.reject(new Error('store unreachable')) : list(kind, o))) as typeof store.list;
+    const applyBatch = store.applyBatch.bind(store);
+    store.applyBatch = (async (w) => {
+      const out = await applyBatch(w);
+      failLists = true;
+      return out;
+    }) as typeof store.applyBatch;
+    const [r] = await service.applyAll([secret('a')]);
+    assert.match(r!.warnings.join(), /could not be brought up to date: store unreachable/);
+    assert.deepEqual(heard, ['applied Secret/s']);
+    failLists = false;
+    const del = await service.delete('Secret', 'default', 's').catch((e: unknown) => e);
+    assert.ok(!(del instanceof Error), String(del));
+    assert.deepEqual(heard, ['applied Secret/s', 'deleted Secret/s']);
+    store.close();
+  });
+});

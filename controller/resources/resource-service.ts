@@ -1,6 +1,6 @@
 // Create, update, read and delete resources, with validation and Kubernetes-like rules:
 // the spec is the user's, the status the controller's; sessions are immutable once created.
-import { ErrorCodes, SidestashError } from '../../common/errors.ts';
+import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
 import type { BatchWrite, ResourceStore } from '../store/resource-store.ts';
 import { retryOnConflict } from '../store/retry-on-conflict.ts';
 import { API_VERSION } from './types.ts';
@@ -76,14 +76,29 @@ export class ResourceService {
     const writes = new Map<string, BatchWrite>();
     for (const d of docs) planned.push(await this.#plan(d as Resource, planned, writes));
     await this.#store.applyBatch([...writes.values()]);
-    for (const ns of new Set(planned.map((p) => p.resource.metadata.namespace))) await refreshMissingReferences(this.#store, ns);
+    // The documents are stored: what follows derives from them, and the change listeners (the
+    // schedule, ...) run whatever fails here, since an apply tried again finds them unchanged.
     const results: ApplyResult[] = [];
-    for (const { outcome, resource } of planned) {
-      const current = (await this.#store.get<Record<string, unknown>, Record<string, unknown>>(resource.kind, resource.metadata.namespace, resource.metadata.name)) ?? resource;
-      results.push({ outcome, resource: current, warnings: referenceWarnings(current, await missingReferencesIn(this.#store, current)) });
+    try {
+      const refreshFailed = await this.#refreshReferences(new Set(planned.map((p) => p.resource.metadata.namespace)));
+      for (const { outcome, resource } of planned) {
+        const current = (await this.#store.get<Record<string, unknown>, Record<string, unknown>>(resource.kind, resource.metadata.namespace, resource.metadata.name)) ?? resource;
+        results.push({ outcome, resource: current, warnings: [...referenceWarnings(current, await missingReferencesIn(this.#store, current)), ...refreshFailed] });
+      }
+    } finally {
+      for (const [i, p] of planned.entries()) if (p.outcome !== 'unchanged') await this.#onChange(results[i]?.resource ?? p.resource, 'applied');
     }
-    for (const r of results) if (r.outcome !== 'unchanged') await this.#onChange(r.resource, 'applied');
     return results;
+  }
+
+  /** Refreshes status.missingReferences in `namespaces`; a failure is a warning (derived data, redone by the next change and at start), never the write's failure. */
+  async #refreshReferences(namespaces: Iterable<string>): Promise<string[]> {
+    try {
+      for (const ns of namespaces) await refreshMissingReferences(this.#store, ns);
+      return [];
+    } catch (err) {
+      return [`stored, but status.missingReferences could not be brought up to date: ${errorMessage(err)}`];
+    }
   }
 
   #validate(doc: unknown): void {
@@ -153,9 +168,12 @@ export class ResourceService {
       if (!(await this.#store.delete(kind, namespace, name, { ifVersion: r.metadata.resourceVersion! }))) throw new SidestashError(ErrorCodes.NOT_FOUND, `${kind} ${namespace}/${name} not found`);
       return { r, warnings: users.length > 0 ? [`${kind} ${namespace}/${name} was in use by ${named.join(', ')}; their sessions fail until it is created again`] : [] };
     });
-    await refreshMissingReferences(this.#store, namespace);
-    await this.#onChange(r, 'deleted');
-    return { warnings };
+    // Deleted: the change listeners (ending its sessions, the Pushgateway) run whatever else fails.
+    try {
+      return { warnings: [...warnings, ...(await this.#refreshReferences([namespace]))] };
+    } finally {
+      await this.#onChange(r, 'deleted');
+    }
   }
 
   /** Brings every status.missingReferences (of `namespace`, or all) up to date (at start: the store may predate them). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { upsert } from '../store/upsert.ts';
 import { describe, it } from 'node:test';
 import { Store } from '../store/store.ts';
-import { backfillConfigurationStatus, statusFromHistory } from './configuration-backfill.ts';
+import { backfillConfigurationStatus, replayUnrecordedOutcomes, statusFromHistory } from './configuration-backfill.ts';
 
 describe('configuration status backfill', () => {
   it('replays finished sessions by finish time, whatever their order, and skips unfinished ones', async () => {
@@ -32,6 +32,29 @@ describe('configuration status backfill', () => {
     assert.deepEqual(await status('recorded'), { lastFinishedPhase: 'Failed', consecutiveFailures: 7 }, 'a recorded outcome is never rewritten from history');
     assert.equal(await status('never-ran'), undefined);
     assert.equal((await backfillConfigurationStatus(store)), 0);
+    store.close();
+  });
+
+  it('every sweep replays sessions that finished after the recorded one (a lost follow-up write), once, oldest first', async () => {
+    const store = new Store(':memory:');
+    const put = async (kind: 'BackupConfiguration' | 'BackupSession', name: string, spec: Record<string, unknown>, status?: Record<string, unknown>) =>
+      (await upsert(store, { apiVersion: 'sidestash.io/v1', kind, metadata: { name, namespace: 'default' }, spec, ...(status ? { status } : {}) }));
+    const cfg = { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } };
+    const inv = (name: string) => ({ invoker: { kind: 'BackupConfiguration', name } });
+    await put('BackupConfiguration', 'behind', cfg, { lastFinishedPhase: 'Failed', lastFinishedSession: 'behind-1', consecutiveFailures: 1, nextScheduleTime: 'N' });
+    await put('BackupSession', 'behind-1', inv('behind'), { phase: 'Failed', finishedAt: '2026-03-01T00:00:00Z' });
+    await put('BackupSession', 'behind-3', inv('behind'), { phase: 'Failed', finishedAt: '2026-03-03T00:00:00Z', durationSeconds: 3 });
+    await put('BackupSession', 'behind-2', inv('behind'), { phase: 'Succeeded', finishedAt: '2026-03-02T00:00:00Z', durationSeconds: 2 });
+    await put('BackupSession', 'behind-4', inv('behind'), { phase: 'Running' });
+    await put('BackupConfiguration', 'current', cfg, { lastFinishedPhase: 'Succeeded', lastFinishedSession: 'current-1', consecutiveFailures: 0 });
+    await put('BackupSession', 'current-1', inv('current'), { phase: 'Succeeded', finishedAt: '2026-03-05T00:00:00Z' });
+    await put('BackupConfiguration', 'pruned', cfg, { lastFinishedPhase: 'Succeeded', lastFinishedSession: 'gone', consecutiveFailures: 0 });
+    await put('BackupSession', 'pruned-9', inv('pruned'), { phase: 'Failed', finishedAt: '2026-03-05T00:00:00Z' });
+    assert.equal(await replayUnrecordedOutcomes(store), 1);
+    const status = async (name: string) => (await store.get('BackupConfiguration', 'default', name))?.status;
+    assert.deepEqual(await status('behind'), { nextScheduleTime: 'N', lastFinishedPhase: 'Failed', lastFinishedSession: 'behind-3', lastDurationSeconds: 3, lastSuccessTime: '2026-03-02T00:00:00Z', consecutiveFailures: 1 });
+    assert.deepEqual(await status('pruned'), { lastFinishedPhase: 'Succeeded', lastFinishedSession: 'gone', consecutiveFailures: 0 }, 'a recorded session no longer in history: its place in time is unknown, nothing replayed');
+    assert.equal(await replayUnrecordedOutcomes(store), 0, 'once');
     store.close();
   });
 });

@@ -8,6 +8,7 @@ import type { BackupConfigurationSpec, BackupConfigurationStatus, BackupSessionS
 import type { ResourceStore } from '../store/resource-store.ts';
 import { retryOnConflict } from '../store/retry-on-conflict.ts';
 import { configurationStatusAfter } from './configuration-outcome.ts';
+import { isSessionOf } from './invoker-of.ts';
 import type { FinishedSession } from './configuration-outcome.ts';
 
 /** The status after replaying `history` (any order; sorted by finishedAt here). */
@@ -34,4 +35,32 @@ export async function backfillConfigurationStatus(store: ResourceStore): Promise
     if (wrote) filled++;
   }
   return filled;
+}
+
+/**
+ * Sessions that finished after the one the configuration's status last recorded (a finish whose
+ * follow-up write failed, or a controller that died between the session's write and the
+ * configuration's) are replayed onto it, oldest first; returns how many configurations changed.
+ * Run by every sweep. When the recorded session is no longer in history nothing is replayed
+ * (its place in time is unknown).
+ */
+export async function replayUnrecordedOutcomes(store: ResourceStore): Promise<number> {
+  let replayed = 0;
+  const sessions = await store.list<BackupSessionSpec, SessionStatus>('BackupSession');
+  for (const listed of await store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration')) {
+    const wrote = await retryOnConflict(async () => {
+      const cfg = await store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', listed.metadata.namespace, listed.metadata.name);
+      const recorded = cfg?.status?.lastFinishedSession;
+      if (!cfg || recorded === undefined) return false;
+      const finished = sessions.filter((s) => s.metadata.namespace === cfg.metadata.namespace && s.spec.invoker?.name === cfg.metadata.name && isFinalPhase(s.status?.phase) && isSessionOf(s, cfg));
+      const last = finished.find((s) => s.metadata.name === recorded)?.status?.finishedAt;
+      if (last === undefined) return false;
+      const later = finished.filter((s) => (s.status!.finishedAt ?? '') > last).map((s) => ({ name: s.metadata.name, status: s.status! }));
+      if (later.length === 0) return false;
+      await store.updateStatus({ ...cfg, status: statusFromHistory(cfg.status, later) }, { ifVersion: cfg.metadata.resourceVersion! });
+      return true;
+    });
+    if (wrote) replayed++;
+  }
+  return replayed;
 }

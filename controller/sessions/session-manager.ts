@@ -158,7 +158,10 @@ export class SessionManager extends EventEmitter<SessionEvents> {
         const claimed = await this.#unlessChanged(this.#setStatus(s, status));
         if (!claimed) continue;
         this.emit('started', claimed);
-        if (assignment.kind === 'BackupSession' && assignment.integrityCheck?.readDataSubset !== undefined) await markReadDataCheckPending(this.store, s.metadata.namespace, assignment.repositoryName, s.metadata.name, this.#iso(now));
+        // Advisory (a missing marker costs at most one more data read): never the claim's failure, which would strand the session Running.
+        if (assignment.kind === 'BackupSession' && assignment.integrityCheck?.readDataSubset !== undefined) {
+          await markReadDataCheckPending(this.store, s.metadata.namespace, assignment.repositoryName, s.metadata.name, this.#iso(now)).catch((err: unknown) => this.#log.warn('could not mark the read-data check pending', { session: `${s.metadata.namespace}/${s.metadata.name}`, err: errorMessage(err) }));
+        }
         this.#log.info('session assigned', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, agent: agent.name });
         return assignment;
       }
@@ -224,16 +227,22 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     const saved = await this.#setStatus(s, finishedStatus(s.status, s.kind, result, now));
     this.#log.info('session finished', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, phase: result.phase, error: result.error });
     if (s.kind === 'BackupSession') {
-      // The outcome is stored; what follows derives from it, each a write of its own.
-      try {
-        await clearReadDataCheckPending(this.store, s.metadata.namespace, s.metadata.name);
-        if (saved.status?.integrity !== undefined) await recordRepositoryIntegrity(this.store, s as Resource<BackupSessionSpec, unknown>, saved.status.integrity, this.#iso(now));
-        await recordRepositoryBackup(this.store, saved as Resource<BackupSessionSpec, SessionStatus>);
-        await this.#recordOnConfiguration(saved);
-        await this.#pruneHistory(s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name);
-      } catch (err) {
-        this.#log.error('session finished, but recording it on its Repository or BackupConfiguration failed', { session: `${s.metadata.namespace}/${s.metadata.name}`, err: errorMessage(err) });
-      }
+      // The outcome is stored; what follows derives from it, each a write of its own that fails
+      // alone. The configuration's outcome is also replayed by every sweep (replayUnrecordedOutcomes),
+      // so a failure here or a crash right after the session's write loses none of it.
+      const session = `${s.metadata.namespace}/${s.metadata.name}`;
+      const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+        try {
+          await fn();
+        } catch (err) {
+          this.#log.error(`session finished, but ${what} failed`, { session, err: errorMessage(err) });
+        }
+      };
+      await step('clearing its read-data marker', () => clearReadDataCheckPending(this.store, s.metadata.namespace, s.metadata.name));
+      if (saved.status?.integrity !== undefined) await step('recording its integrity check on the Repository', () => recordRepositoryIntegrity(this.store, s as Resource<BackupSessionSpec, unknown>, saved.status!.integrity!, this.#iso(now)));
+      await step('recording it on its Repository', () => recordRepositoryBackup(this.store, saved as Resource<BackupSessionSpec, SessionStatus>));
+      await step('recording it on its BackupConfiguration', () => this.#recordOnConfiguration(saved));
+      await step('pruning the session history', () => this.#pruneHistory(s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name));
     }
     this.emit('finished', saved);
     return saved;
@@ -262,7 +271,8 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   async #recordOnConfiguration(s: Session): Promise<void> {
     await retryOnConflict(async () => {
       const cfg = await configurationOf<BackupConfigurationStatus>(this.store, s);
-      if (cfg) await this.store.updateStatus({ ...cfg, status: configurationStatusAfter(cfg.status, { name: s.metadata.name, status: s.status! }) }, { ifVersion: cfg.metadata.resourceVersion! });
+      // Once per session: a replay (replayUnrecordedOutcomes) or a retry does not count it twice.
+      if (cfg && cfg.status?.lastFinishedSession !== s.metadata.name) await this.store.updateStatus({ ...cfg, status: configurationStatusAfter(cfg.status, { name: s.metadata.name, status: s.status! }) }, { ifVersion: cfg.metadata.resourceVersion! });
     });
   }
 

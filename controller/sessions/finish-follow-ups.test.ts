@@ -1,0 +1,96 @@
+// A finished session's follow-up writes (Repository, configuration, history) fail one at a time,
+// and a lost configuration write is made good by the next sweep's replay: the old synchronous
+// transaction rolled the whole finish back; the async store commits the session first.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createLogger } from '../../common/log.ts';
+import type { AgentRecord } from '../store/store.ts';
+import { Store } from '../store/store.ts';
+import { upsert } from '../store/upsert.ts';
+import { replayUnrecordedOutcomes } from './configuration-backfill.ts';
+import { SessionManager } from './session-manager.ts';
+
+const agent: AgentRecord = { name: 'default/agent-0', tokenSha256: 'x', targets: ['default/db'], version: 't', registeredAt: '', lastSeenAt: '' };
+
+test('a failed configuration write loses neither the session, nor the history pruning, nor (after a sweep) the outcome', async () => {
+  const store = new Store(':memory:');
+  const meta = (name: string) => ({ name, namespace: 'default' });
+  for (const doc of [
+    { kind: 'Secret', metadata: meta('repo-secret'), spec: { stringData: { RESTIC_PASSWORD: 'pw' } } },
+    { kind: 'Secret', metadata: meta('db-secret'), spec: { stringData: { username: 'u', password: 'p' } } },
+    { kind: 'Repository', metadata: meta('repo'), spec: { backend: { local: { path: '/tmp/repo' }, storageSecretName: 'repo-secret' } } },
+    { kind: 'AppBinding', metadata: meta('db'), spec: { clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } },
+    { kind: 'BackupConfiguration', metadata: meta('nightly'), spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } }, backupHistoryLimit: 1 } },
+  ]) await upsert(store, { apiVersion: 'sidestash.io/v1', ...doc } as Parameters<Store['create']>[0]);
+  // The configuration's status write fails once (a full disk, an API server refusing it).
+  let failConfigurationWrites = 0;
+  const updateStatus = store.updateStatus.bind(store);
+  store.updateStatus = (async (r, o) => {
+    if (r.kind === 'BackupConfiguration' && failConfigurationWrites > 0) {
+      failConfigurationWrites--;
+      throw new Error('disk full');
+    }
+    return updateStatus(r, o);
+  }) as Store['updateStatus'];
+  let now = Date.parse('2026-03-01T10:00:00Z');
+  const sessions = new SessionManager(store, createLogger({}, { write: () => {} }), { leaseMs: 60_000, now: () => now });
+  const run = async (): Promise<string> => {
+    const created = (await sessions.createBackupSession('default', 'nightly', 'manual'))!;
+    await sessions.claimNext(agent);
+    now += 1000;
+    await sessions.complete('BackupSession', 'default', created.metadata.name, agent.name, { phase: 'Succeeded', snapshotId: 'a'.repeat(64) });
+    now += 1000;
+    return created.metadata.name;
+  };
+  const first = await run();
+  failConfigurationWrites = 1;
+  const second = await run();
+  assert.equal((await store.get('BackupSession', 'default', second))?.status?.phase, 'Succeeded', 'the session stands');
+  assert.equal(await store.get('BackupSession', 'default', first), undefined, 'pruning still ran after the failed write (history limit 1)');
+  // The lost write: the configuration still names the first session (the next test shows the
+  // sweep's replay; here, with a history limit of 1, the recorded session is pruned, so a replay
+  // cannot place the newer one in time and the next finish records its own outcome).
+  const cfg = await store.get('BackupConfiguration', 'default', 'nightly');
+  assert.equal((cfg?.status as { lastFinishedSession?: string }).lastFinishedSession, first);
+  store.close();
+});
+
+test('the replay after a lost configuration write: the outcome arrives with the next sweep, once', async () => {
+  const store = new Store(':memory:');
+  const meta = (name: string) => ({ name, namespace: 'default' });
+  for (const doc of [
+    { kind: 'Secret', metadata: meta('repo-secret'), spec: { stringData: { RESTIC_PASSWORD: 'pw' } } },
+    { kind: 'Secret', metadata: meta('db-secret'), spec: { stringData: { username: 'u', password: 'p' } } },
+    { kind: 'Repository', metadata: meta('repo'), spec: { backend: { local: { path: '/tmp/repo' }, storageSecretName: 'repo-secret' } } },
+    { kind: 'AppBinding', metadata: meta('db'), spec: { clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } },
+    { kind: 'BackupConfiguration', metadata: meta('nightly'), spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } } },
+  ]) await upsert(store, { apiVersion: 'sidestash.io/v1', ...doc } as Parameters<Store['create']>[0]);
+  let fail = 0;
+  const updateStatus = store.updateStatus.bind(store);
+  store.updateStatus = (async (r, o) => {
+    if (r.kind === 'BackupConfiguration' && fail > 0) {
+      fail--;
+      throw new Error('disk full');
+    }
+    return updateStatus(r, o);
+  }) as Store['updateStatus'];
+  let now = Date.parse('2026-03-01T10:00:00Z');
+  const sessions = new SessionManager(store, createLogger({}, { write: () => {} }), { leaseMs: 60_000, now: () => now });
+  const run = async (phase: 'Succeeded' | 'Failed'): Promise<string> => {
+    const created = (await sessions.createBackupSession('default', 'nightly', 'manual'))!;
+    await sessions.claimNext(agent);
+    now += 1000;
+    await sessions.complete('BackupSession', 'default', created.metadata.name, agent.name, phase === 'Failed' ? { phase, error: { code: 'X', message: 'x' } } : { phase, snapshotId: 'a'.repeat(64) });
+    now += 1000;
+    return created.metadata.name;
+  };
+  const first = await run('Succeeded');
+  fail = 1;
+  const second = await run('Failed');
+  const status = async () => (await store.get('BackupConfiguration', 'default', 'nightly'))?.status as { lastFinishedSession?: string; consecutiveFailures?: number };
+  assert.equal((await status()).lastFinishedSession, first, 'the write was lost');
+  assert.equal(await replayUnrecordedOutcomes(store), 1);
+  assert.deepEqual([(await status()).lastFinishedSession, (await status()).consecutiveFailures], [second, 1]);
+  assert.equal(await replayUnrecordedOutcomes(store), 0);
+  store.close();
+});
