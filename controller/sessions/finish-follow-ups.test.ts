@@ -6,22 +6,15 @@ import { test } from 'node:test';
 import { createLogger } from '../../common/log.ts';
 import type { AgentRecord } from '../store/store.ts';
 import { Store } from '../store/store.ts';
-import { upsert } from '../store/upsert.ts';
 import { replayUnrecordedOutcomes } from './configuration-backfill.ts';
+import { seedNightly } from './session-fixture.ts';
 import { SessionManager } from './session-manager.ts';
 
 const agent: AgentRecord = { name: 'default/agent-0', tokenSha256: 'x', targets: ['default/db'], version: 't', registeredAt: '', lastSeenAt: '' };
 
 test('a failed configuration write loses neither the session, nor the history pruning, nor (after a sweep) the outcome', async () => {
   const store = new Store(':memory:');
-  const meta = (name: string) => ({ name, namespace: 'default' });
-  for (const doc of [
-    { kind: 'Secret', metadata: meta('repo-secret'), spec: { stringData: { RESTIC_PASSWORD: 'pw' } } },
-    { kind: 'Secret', metadata: meta('db-secret'), spec: { stringData: { username: 'u', password: 'p' } } },
-    { kind: 'Repository', metadata: meta('repo'), spec: { backend: { local: { path: '/tmp/repo' }, storageSecretName: 'repo-secret' } } },
-    { kind: 'AppBinding', metadata: meta('db'), spec: { clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } },
-    { kind: 'BackupConfiguration', metadata: meta('nightly'), spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } }, backupHistoryLimit: 1 } },
-  ]) await upsert(store, { apiVersion: 'sidestash.io/v1', ...doc } as Parameters<Store['create']>[0]);
+  await seedNightly(store, { backupHistoryLimit: 1 });
   // The configuration's status write fails once (a full disk, an API server refusing it).
   let failConfigurationWrites = 0;
   const updateStatus = store.updateStatus.bind(store);
@@ -57,14 +50,7 @@ test('a failed configuration write loses neither the session, nor the history pr
 
 test('the replay after a lost configuration write: the outcome arrives with the next sweep, once', async () => {
   const store = new Store(':memory:');
-  const meta = (name: string) => ({ name, namespace: 'default' });
-  for (const doc of [
-    { kind: 'Secret', metadata: meta('repo-secret'), spec: { stringData: { RESTIC_PASSWORD: 'pw' } } },
-    { kind: 'Secret', metadata: meta('db-secret'), spec: { stringData: { username: 'u', password: 'p' } } },
-    { kind: 'Repository', metadata: meta('repo'), spec: { backend: { local: { path: '/tmp/repo' }, storageSecretName: 'repo-secret' } } },
-    { kind: 'AppBinding', metadata: meta('db'), spec: { clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } },
-    { kind: 'BackupConfiguration', metadata: meta('nightly'), spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } } },
-  ]) await upsert(store, { apiVersion: 'sidestash.io/v1', ...doc } as Parameters<Store['create']>[0]);
+  await seedNightly(store);
   let fail = 0;
   const updateStatus = store.updateStatus.bind(store);
   store.updateStatus = (async (r, o) => {

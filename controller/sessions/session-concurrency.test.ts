@@ -10,8 +10,8 @@ import { createLogger } from '../../common/log.ts';
 import type { Resource, SessionStatus } from '../resources/types.ts';
 import type { AgentRecord } from '../store/agent-directory.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
-import { upsert } from '../store/upsert.ts';
 import { scheduledSessionName } from './scheduled-name.ts';
+import { seedNightly } from './session-fixture.ts';
 import { SessionManager } from './session-manager.ts';
 import type { SessionStore } from './session-manager.ts';
 
@@ -41,14 +41,7 @@ function interposed(store: SqliteStore, hook: { before?: Hook }): SessionStore {
 
 async function setUp() {
   const store = new SqliteStore(':memory:');
-  const meta = (name: string) => ({ name, namespace: 'default' });
-  for (const doc of [
-    { kind: 'Secret', metadata: meta('repo-secret'), spec: { stringData: { RESTIC_PASSWORD: 'pw' } } },
-    { kind: 'Secret', metadata: meta('db-secret'), spec: { stringData: { username: 'u', password: 'p' } } },
-    { kind: 'Repository', metadata: meta('repo'), spec: { backend: { local: { path: '/tmp/repo' }, storageSecretName: 'repo-secret' } } },
-    { kind: 'AppBinding', metadata: meta('db'), spec: { clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } },
-    { kind: 'BackupConfiguration', metadata: meta('nightly'), spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } } },
-  ]) await upsert(store, { apiVersion: 'sidestash.io/v1', ...doc } as Resource);
+  await seedNightly(store);
   const hook: { before?: Hook } = {};
   const clock = { now: T0 };
   const sessions = new SessionManager(interposed(store, hook), createLogger({}, { level: 'error' }), { leaseMs: LEASE_MS, now: () => clock.now });

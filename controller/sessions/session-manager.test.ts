@@ -10,6 +10,7 @@ import type { BackupConfigurationStatus, SessionStatus } from '../resources/type
 import { Scheduler } from '../scheduler.ts';
 import type { AgentRecord } from '../store/store.ts';
 import { Store } from '../store/store.ts';
+import { seedNightly } from './session-fixture.ts';
 import { SessionManager } from './session-manager.ts';
 import { resultAfterCancel } from './timeout-outcome.ts';
 
@@ -22,16 +23,7 @@ const progress = { bytesDumped: 1, bytesStored: 1, rateBytesPerSecond: 1 };
 
 async function setUp(timeout?: string): Promise<{ store: Store; sessions: SessionManager; clock: { now: number } }> {
   const store = new Store(':memory:');
-  const meta = (name: string) => ({ name, namespace: 'default' });
-  for (const doc of [
-    { kind: 'Secret', metadata: meta('repo-secret'), spec: { stringData: { RESTIC_PASSWORD: 'pw' } } },
-    { kind: 'Secret', metadata: meta('db-secret'), spec: { stringData: { username: 'u', password: 'p' } } },
-    { kind: 'Repository', metadata: meta('repo'), spec: { backend: { local: { path: '/tmp/repo' }, storageSecretName: 'repo-secret' } } },
-    { kind: 'AppBinding', metadata: meta('db'), spec: { clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } },
-    { kind: 'BackupConfiguration', metadata: meta('nightly'), spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } }, ...(timeout ? { timeout } : {}) } },
-  ]) {
-    (await upsert(store, { apiVersion: 'sidestash.io/v1', ...doc } as Parameters<Store['create']>[0]));
-  }
+  await seedNightly(store, timeout ? { timeout } : {});
   const clock = { now: T0 };
   const sessions = new SessionManager(store, createLogger({}, { level: 'error' }), { leaseMs: LEASE_MS, cancelGraceMs: GRACE_MS, pendingTimeoutMs: PENDING_MS, now: () => clock.now });
   return { store, sessions, clock };
