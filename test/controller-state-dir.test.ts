@@ -2,26 +2,15 @@
 // meets it running README.md's "Running it" without root: `sidestash controller` exits 1 at once
 // with a SIDESTASH_INVALID_CONFIG line naming SIDESTASH_DB and the directory, not a bare errno.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cleanEnv, cliCommandLine } from './helpers/cli-process.ts';
+import { runControllerToExit } from './helpers/cli-process.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 let dir: { path: string; cleanup: () => Promise<void> };
 
-async function runController(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const [program, ...args] = cliCommandLine();
-  const child = spawn(program!, [...args, 'controller'], { env: cleanEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const [code] = (await once(child, 'close')) as [number | null];
-  clearTimeout(timer);
-  return { code, stderr };
-}
+const runController = runControllerToExit;
 
 describe('a state directory the controller cannot create', () => {
   before(async () => {

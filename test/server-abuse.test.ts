@@ -3,7 +3,6 @@
 // after the header timeout; a port in use makes `sidestash controller` exit non-zero at once
 // with a JSON-lines error, for the API and for the webhook port.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
@@ -12,11 +11,11 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runControllerToExit } from './helpers/cli-process.ts';
 import { startController } from './helpers/stack.ts';
 import type { ControllerProc } from './helpers/stack.ts';
 import { tempDir } from './helpers/tmp.ts';
 
-const CLI = join(import.meta.dirname, '..', 'bin', 'sidestash.ts');
 const SILENT = 150;
 const SLOWLORIS = 100;
 
@@ -152,16 +151,7 @@ describe('unauthenticated request bodies', () => {
   });
 });
 
-/** Runs `sidestash controller` and waits at most 20 s for it to exit (killed after that). */
-async function runController(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, 'controller'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const [code] = (await once(child, 'close')) as [number | null];
-  clearTimeout(timer);
-  return { code, stderr };
-}
+const runController = runControllerToExit;
 
 describe('a port in use', () => {
   let dir: { path: string; cleanup: () => Promise<void> };

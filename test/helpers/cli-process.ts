@@ -35,6 +35,17 @@ export function runCliProcess(args: string[], options: { env?: Record<string, st
   });
 }
 
+/** Runs `sidestash controller` until it exits (killed after 20 s): for configurations it must refuse at start. */
+export async function runControllerToExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, 'controller'], { env: cleanEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stderr };
+}
+
 /**
  * The command line that runs the CLI in this runtime, for a shell or `script` (spawn of
  * process.execPath is translated by Deno itself; a command line in a shell is not).
