@@ -64,7 +64,9 @@ describe('a local repository on a full filesystem', () => {
     assert.deepEqual(files.filter((f) => f.startsWith('locks/')), [], 'the lock is released');
     assert.deepEqual(files.filter((f) => f.includes('.tmp-')), [], 'no temporary file is left');
     const packs = files.filter((f) => f.startsWith('data/'));
-    assert.ok(packs.length >= 2, `packs were stored before the disk filled: ${packs.join(', ')}`);
+    // How many packs complete before the disk fills depends on how the parallel uploads interleave
+    // (three 2 MiB packs in flight fill 8 MiB together): at least one, which the prune below must remove.
+    assert.ok(packs.length >= 1, `packs were stored before the disk filled: ${packs.join(', ')}`);
     // Free space (the volume grows, as after an operator's clean-up), then restic reads the repository.
     await run('mount', ['-o', 'remount,size=64m', mnt]);
     const r = await restic(path, PASSWORD, ['check', '--read-data']);
