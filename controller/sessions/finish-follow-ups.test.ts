@@ -12,31 +12,39 @@ import { SessionManager } from './session-manager.ts';
 
 const agent: AgentRecord = { name: 'default/agent-0', tokenSha256: 'x', targets: ['default/db'], version: 't', registeredAt: '', lastSeenAt: '' };
 
-test('a failed configuration write loses neither the session, nor the history pruning, nor (after a sweep) the outcome', async () => {
+/**
+ * A store whose BackupConfiguration status writes fail while `failing.count` > 0 (a full disk, an
+ * API server refusing them), a session manager on it, and run(phase): one session claimed and completed.
+ */
+async function setUp(configuration: Record<string, unknown> = {}) {
   const store = new Store(':memory:');
-  await seedNightly(store, { backupHistoryLimit: 1 });
-  // The configuration's status write fails once (a full disk, an API server refusing it).
-  let failConfigurationWrites = 0;
+  await seedNightly(store, configuration);
+  const failing = { count: 0 };
   const updateStatus = store.updateStatus.bind(store);
   store.updateStatus = (async (r, o) => {
-    if (r.kind === 'BackupConfiguration' && failConfigurationWrites > 0) {
-      failConfigurationWrites--;
+    if (r.kind === 'BackupConfiguration' && failing.count > 0) {
+      failing.count--;
       throw new Error('disk full');
     }
     return updateStatus(r, o);
   }) as Store['updateStatus'];
   let now = Date.parse('2026-03-01T10:00:00Z');
   const sessions = new SessionManager(store, createLogger({}, { write: () => {} }), { leaseMs: 60_000, now: () => now });
-  const run = async (): Promise<string> => {
+  const run = async (phase: 'Succeeded' | 'Failed' = 'Succeeded'): Promise<string> => {
     const created = (await sessions.createBackupSession('default', 'nightly', 'manual'))!;
     await sessions.claimNext(agent);
     now += 1000;
-    await sessions.complete('BackupSession', 'default', created.metadata.name, agent.name, { phase: 'Succeeded', snapshotId: 'a'.repeat(64) });
+    await sessions.complete('BackupSession', 'default', created.metadata.name, agent.name, phase === 'Failed' ? { phase, error: { code: 'X', message: 'x' } } : { phase, snapshotId: 'a'.repeat(64) });
     now += 1000;
     return created.metadata.name;
   };
+  return { store, failing, run };
+}
+
+test('a failed configuration write loses neither the session nor the history pruning', async () => {
+  const { store, failing, run } = await setUp({ backupHistoryLimit: 1 });
   const first = await run();
-  failConfigurationWrites = 1;
+  failing.count = 1;
   const second = await run();
   assert.equal((await store.get('BackupSession', 'default', second))?.status?.phase, 'Succeeded', 'the session stands');
   assert.equal(await store.get('BackupSession', 'default', first), undefined, 'pruning still ran after the failed write (history limit 1)');
@@ -49,29 +57,9 @@ test('a failed configuration write loses neither the session, nor the history pr
 });
 
 test('the replay after a lost configuration write: the outcome arrives with the next sweep, once', async () => {
-  const store = new Store(':memory:');
-  await seedNightly(store);
-  let fail = 0;
-  const updateStatus = store.updateStatus.bind(store);
-  store.updateStatus = (async (r, o) => {
-    if (r.kind === 'BackupConfiguration' && fail > 0) {
-      fail--;
-      throw new Error('disk full');
-    }
-    return updateStatus(r, o);
-  }) as Store['updateStatus'];
-  let now = Date.parse('2026-03-01T10:00:00Z');
-  const sessions = new SessionManager(store, createLogger({}, { write: () => {} }), { leaseMs: 60_000, now: () => now });
-  const run = async (phase: 'Succeeded' | 'Failed'): Promise<string> => {
-    const created = (await sessions.createBackupSession('default', 'nightly', 'manual'))!;
-    await sessions.claimNext(agent);
-    now += 1000;
-    await sessions.complete('BackupSession', 'default', created.metadata.name, agent.name, phase === 'Failed' ? { phase, error: { code: 'X', message: 'x' } } : { phase, snapshotId: 'a'.repeat(64) });
-    now += 1000;
-    return created.metadata.name;
-  };
+  const { store, failing, run } = await setUp();
   const first = await run('Succeeded');
-  fail = 1;
+  failing.count = 1;
   const second = await run('Failed');
   const status = async () => (await store.get('BackupConfiguration', 'default', 'nightly'))?.status as { lastFinishedSession?: string; consecutiveFailures?: number };
   assert.equal((await status()).lastFinishedSession, first, 'the write was lost');
