@@ -2,6 +2,7 @@
 // control characters in them are removed before they reach a terminal.
 import { stripTerminalControls } from '../common/terminal-text.ts';
 import { shortDuration } from './relative-time.ts';
+import { humanBytes } from '../common/human-bytes.ts';
 
 /** Server text made safe for a terminal (and single-line for a table cell). */
 export function terminalText(s: string): string {
@@ -16,15 +17,7 @@ export function table(headers: string[], cells: string[][]): string {
 }
 
 export function bytes(n: number | undefined): string {
-  if (n === undefined) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+  return n === undefined ? '-' : humanBytes(n);
 }
 
 /** kubectl's AGE: how long ago, without "ago" ("45s", "3h", "2d"); "-" when absent. */

@@ -9,6 +9,7 @@ import { configurationOf } from '../sessions/invoker-of.ts';
 import type { Session, SessionManager } from '../sessions/session-manager.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
 import type { EventRecorder, EventType, InvolvedObject } from './event-recorder.ts';
+import { humanBytes } from '../../common/human-bytes.ts';
 
 export const SIDESTASH_API_VERSION = 'sidestash.io/v1';
 
@@ -19,17 +20,7 @@ export interface SessionEvent {
   message: string;
 }
 
-const size = (bytes: number | undefined): string => {
-  if (bytes === undefined) return '';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
-};
+const size = (bytes: number | undefined): string => (bytes === undefined ? '' : humanBytes(bytes));
 
 /** The Events of one transition of session `s` (its status as stored after the transition). */
 export function sessionEvents(transition: 'started' | 'finished', s: Pick<Session, 'kind' | 'metadata'> & { status?: SessionStatus }): SessionEvent[] {
