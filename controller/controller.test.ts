@@ -15,6 +15,7 @@ import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
 import type { ControllerConfig } from './config.ts';
 import { parseControllerConfig } from './config.ts';
 import { Controller } from './controller.ts';
+import { until as untilValue } from '../test/helpers/until.ts';
 
 const quiet = createLogger({}, { level: 'error' });
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -31,15 +32,7 @@ async function call(base: string, method: string, path: string, body?: unknown, 
 }
 
 /** Polls `probe` until it returns a value; fails after 20 s (a bound, not a duration under test). */
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => untilValue(what, probe, 20_000, 50);
 
 const resources = [
   { kind: 'Secret', metadata: { name: 'repo-secret' }, spec: { stringData: { RESTIC_PASSWORD: 'pw' } } },

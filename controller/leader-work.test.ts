@@ -14,6 +14,7 @@ import { scheduledSessionName } from './sessions/scheduled-name.ts';
 import { SessionManager } from './sessions/session-manager.ts';
 import type { ListOptions } from './store/resource-store.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
+import { until as untilValue } from '../test/helpers/until.ts';
 
 // The failures this test causes are logged as errors: not printed here.
 const quiet = createLogger({}, { level: 'error', write: () => {} });
@@ -37,15 +38,7 @@ class FlakyStore extends SqliteStore {
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => untilValue(what, probe, 30_000, 20);
 
 /** Daily at the minute two minutes ago (UTC): its latest run fell two minutes before the leader took over. */
 function missedSchedule(): { schedule: string; missedMs: number } {

@@ -36,6 +36,7 @@ import { runCli, startAgent, startController } from './helpers/stack.ts';
 import type { ControllerProc, Proc } from './helpers/stack.ts';
 import { makeTestPki } from './helpers/tls.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { until as untilValue } from './helpers/until.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const NS = 'shop';
@@ -43,16 +44,7 @@ const NS = 'shop';
 const RELEASE_NS = 'sidestash';
 type Doc = Record<string, any>;
 
-/** Polls `probe` until it returns a value (a bound, not a duration under test). */
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000): Promise<T> => untilValue(what, probe, timeoutMs);
 
 describe('Kubernetes mode end to end: kubectl only, two controllers, failover', () => {
   let kube: KubeApiServer;

@@ -19,6 +19,7 @@ import { SqliteStore } from '../controller/store/sqlite-store.ts';
 import { startKubeApiServer } from './helpers/kube-apiserver.ts';
 import type { KubeApiServer } from './helpers/kube-apiserver.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { until } from './helpers/until.ts';
 
 const quiet = createLogger({}, { level: 'error' });
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -33,15 +34,6 @@ function call(base: string, method: string, path: string, body?: unknown, token 
   });
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const CONFIG = { kind: 'BackupConfiguration', metadata: { name: 'nightly', namespace: 'shop' }, spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } } };
 
