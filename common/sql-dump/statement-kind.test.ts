@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SqlModeTracker, statementKind } from './statement-kind.ts';
+import { StatementSplitter } from './statement-splitter.ts';
+
+const kindOf = (sql: string) => {
+  const s = new StatementSplitter();
+  return statementKind([...s.feed(Buffer.from(`${sql};`)), ...s.end()][0]!);
+};
+
+describe('statementKind', () => {
+  const table: [string, unknown][] = [
+    ["INSERT INTO `t` VALUES (1),(2),(3)", { kind: 'data', table: 't', rows: 3 }],
+    ["INSERT INTO `a``b` (`x`,`y`) VALUES (1,'('),(2,')')", { kind: 'data', table: 'a`b', rows: 2 }],
+    ['REPLACE INTO `d`.`t` VALUES (1)', { kind: 'data', database: 'd', table: 't', rows: 1 }],
+    ['INSERT IGNORE INTO `t` VALUES (1)', { kind: 'data', table: 't', rows: 1 }],
+    ["/*M!999999\\- enable the sandbox mode */ \n/*!40101 SET NAMES utf8mb4 */", { kind: 'session' }],
+    ["/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */", { kind: 'session' }],
+    ["/*!40000 SET GLOBAL gtid_slave_pos='0-1-5' */", { kind: 'ordered' }],
+    ['USE `shop`', { kind: 'use', database: 'shop' }],
+    ['CREATE DATABASE /*!32312 IF NOT EXISTS*/ `shop` /*!40100 DEFAULT CHARACTER SET utf8mb4 */', { kind: 'create-database', database: 'shop' }],
+    ['/*!40000 DROP DATABASE IF EXISTS `shop`*/', { kind: 'drop-database', database: 'shop' }],
+    ['DROP TABLE IF EXISTS `orders`', { kind: 'table-ddl', table: 'orders', verb: 'drop' }],
+    ['CREATE TABLE `orders` (\n `id` int)', { kind: 'table-ddl', table: 'orders', verb: 'create' }],
+    ['/*!40000 ALTER TABLE `orders` DISABLE KEYS */', { kind: 'table-ddl', table: 'orders', verb: 'alter' }],
+    ['ALTER TABLE `orders` ADD COLUMN x int', { kind: 'ordered' }],
+    ['LOCK TABLES `orders` WRITE', { kind: 'lock' }],
+    ['UNLOCK TABLES', { kind: 'lock' }],
+    ['commit', { kind: 'transaction' }],
+    ['/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50001 VIEW `v` AS select 1 */', { kind: 'ordered' }],
+    ['DROP TABLE IF EXISTS `a`, `b`', { kind: 'ordered' }],
+    ['CREATE TABLE `t2` SELECT * FROM `t`', { kind: 'ordered' }],
+    ["SELECT 'x'", { kind: 'ordered' }],
+  ];
+  for (const [sql, want] of table) it(sql.slice(0, 60), () => assert.deepEqual(kindOf(sql), want));
+});
+
+describe('SqlModeTracker', () => {
+  it("follows mariadb-dump's save, set and restore of sql_mode", () => {
+    const t = new SqlModeTracker();
+    assert.equal(t.follow("SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */"), false);
+    t.follow('SET @saved_sql_mode       = @@sql_mode */');
+    assert.equal(t.follow("SET sql_mode              = 'NO_BACKSLASH_ESCAPES,STRICT_TRANS_TABLES' */"), true);
+    assert.equal(t.backslashEscapes, false);
+    assert.equal(t.follow('SET sql_mode              = @saved_sql_mode */'), true);
+    assert.equal(t.backslashEscapes, true);
+  });
+});
