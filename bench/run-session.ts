@@ -1,5 +1,6 @@
 // Runs one agent session (backup or restore) in its own process, so that the benchmark can
 // measure its wall time and peak RSS alone. Usage: node bench/run-session.ts ASSIGNMENT.json
+// Prints {"result": SessionResult, "peakRssKiB": the agent process's own peak RSS}.
 import { readFile } from 'node:fs/promises';
 import { runBackup } from '../agent/backup-runner.ts';
 import type { AgentConfig } from '../agent/config.ts';
@@ -14,4 +15,4 @@ const stdbuf = resolveStdbuf(process.env.SIDESTASH_STDBUF ?? 'auto', process.env
 if (stdbuf) config.stdbufPath = stdbuf;
 const hooks = { signal: new AbortController().signal, log: createLogger({ component: 'bench' }, { level: 'warn' }), onProgress: () => {} };
 const result = a.kind === 'BackupSession' ? await runBackup(config, a, hooks) : await runRestore(config, a, hooks);
-process.stdout.write(`${JSON.stringify(result)}\n`);
+process.stdout.write(`${JSON.stringify({ result, peakRssKiB: process.resourceUsage().maxRSS })}\n`);
