@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MANY_TABLES, ONE_PERCENT_TABLE, planManyTables } from './bench-databases.ts';
-import { checkRestored, singleTableOutcome } from './restore-check.ts';
+import { startMariaDB } from '../test/helpers/mariadb.ts';
+import { checkRestored, singleTableOutcome, tableChecksums } from './restore-check.ts';
 
 const original = new Map([['a', '11'], ['b', '22'], ['small', '33']]);
 
@@ -48,4 +49,25 @@ test('planManyTables: 50 tables of mixed sizes adding up to the size asked for, 
     assert.deepEqual(new Set(plan.map((t) => t.shape)), new Set(['orders', 'documents', 'counters']));
   }
   assert.deepEqual(planManyTables(64), planManyTables(64));
+});
+
+test('tableChecksums: every base table of one database by name, and a changed or emptied table gets another checksum', async () => {
+  const db = await startMariaDB();
+  try {
+    await db.sql("CREATE DATABASE `b-1`; CREATE TABLE `b-1`.t1 (id INT PRIMARY KEY, s TEXT); CREATE TABLE `b-1`.`t 2` (id INT PRIMARY KEY); CREATE VIEW `b-1`.v AS SELECT id FROM `b-1`.t1; CREATE DATABASE other; CREATE TABLE other.t1 (id INT PRIMARY KEY)");
+    await db.sql("INSERT INTO `b-1`.t1 VALUES (1, 'a'), (2, 'b'); INSERT INTO `b-1`.`t 2` VALUES (7)");
+    const before = await tableChecksums(db, 'b-1');
+    assert.deepEqual([...before.keys()], ['t 2', 't1']);
+    assert.ok([...before.values()].every((v) => /^\d+$/.test(v) && v !== '0'), JSON.stringify([...before]));
+    checkRestored('same', before, await tableChecksums(db, 'b-1'));
+    await db.sql("UPDATE `b-1`.t1 SET s = 'c' WHERE id = 2");
+    assert.throws(() => checkRestored('changed', before, new Map()), /missing: t 2, t1/);
+    await tableChecksums(db, 'b-1').then((after) => assert.throws(() => checkRestored('changed', before, after), /other checksum: t1\)/));
+    await db.sql('TRUNCATE TABLE `b-1`.`t 2`');
+    await tableChecksums(db, 'b-1').then((after) => assert.throws(() => checkRestored('emptied', before, after), /other checksum: t 2, t1\)/));
+    await db.sql('DROP DATABASE `b-1`');
+    assert.equal((await tableChecksums(db, 'b-1')).size, 0);
+  } finally {
+    await db.stop();
+  }
 });
