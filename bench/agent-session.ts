@@ -37,3 +37,10 @@ export async function buildAgent(dir: string): Promise<(a: SessionAssignment) =>
     return { m, r: result, agentPeakRssMiB: peakRssKiB / 1024 };
   };
 }
+
+/** The agent's start-up alone, in the build buildAgent(dir) made: Node.js and loading the session runners' modules. */
+export function measureAgentStartup(dir: string): Promise<Measurement> {
+  const built = join(dir, 'app', 'dist', 'agent');
+  const imports = ['backup-runner.js', 'restore-runner.js'].map((f) => `await import(${JSON.stringify(join(built, f))});`).join(' ');
+  return measure(`${process.execPath} --input-type=module -e '${imports}'`, AGENT_IMAGE_ENV);
+}
