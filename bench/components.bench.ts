@@ -2,7 +2,8 @@
 // stream (SQL INSERT rows of text and hex, like bench/mariadb-backup.bench.ts generates; or
 // the file SIDESTASH_BENCH_INPUT names, e.g. a real mariadb-dump output). Prints each stage's
 // throughput and its CPU seconds per GiB of dump, which add up to the agent's own work;
-// Poly1305 also against @noble/ciphers, the implementation it replaced.
+// Poly1305 also against @noble/ciphers, the implementation it replaced; then a one-line JSON
+// summary of the CPU seconds per GiB.
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Poly1305 } from '@noble/ciphers/_poly1305.js';
@@ -83,3 +84,6 @@ for (const [name, bytes, seconds] of stages) {
 }
 process.stdout.write(`${'all stages'.padEnd(26)} ${(1024 / total).toFixed(0).padStart(6)} MiB/s  ${total.toFixed(2).padStart(6)} CPU-s per GiB of dump\n`);
 process.stdout.write(`Poly1305 @noble/ciphers    ${(compressedBytes / MiB / noble).toFixed(0).padStart(6)} MiB/s  (ours ${(noble / stages[4]![2]).toFixed(1)}x faster)\n`);
+// CPU seconds per GiB of dump by stage, as one JSON line (e.g. {"chunkerCpuSecondsPerGiB":4.05,...}).
+const jsonKey = (name: string): string => name.split(' ')[0]!.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
+process.stdout.write(`\n${JSON.stringify(Object.fromEntries([...stages.map(([name, , seconds]) => [`${jsonKey(name)}CpuSecondsPerGiB`, Number((seconds / GiB).toFixed(2))]), ['allStagesCpuSecondsPerGiB', Number(total.toFixed(2))]]))}\n`);

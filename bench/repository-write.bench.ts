@@ -1,6 +1,7 @@
 // Our repository writer vs `restic backup --stdin` on the same generated stream (1 GiB by
 // default; SIDESTASH_BENCH_MIB to change), each into a fresh repository, fed from the same
-// file in the page cache. Prints wall time and peak RSS of both and their ratios.
+// file in the page cache. Prints wall time and peak RSS of both, their ratios and a one-line
+// JSON summary of the ratios.
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,7 @@ try {
     process.stdout.write(`${name.padEnd(24)} ${m.wallSeconds.toFixed(2).padStart(7)} s  ${(mib / m.wallSeconds).toFixed(0).padStart(5)} MiB/s  peak RSS ${m.peakRssMiB.toFixed(0).padStart(5)} MiB\n`);
   }
   process.stdout.write(`ratio sidestash/restic: wall time ${ratio(sidestash.wallSeconds, restic.wallSeconds)}x, peak RSS ${ratio(sidestash.peakRssMiB, restic.peakRssMiB)}x\n`);
+  process.stdout.write(`\n${JSON.stringify({ writeVsRestic: Number(ratio(sidestash.wallSeconds, restic.wallSeconds)), writePeakRssVsRestic: Number(ratio(sidestash.peakRssMiB, restic.peakRssMiB)) })}\n`);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -16,6 +16,7 @@ command -v prometheus-pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgatew
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need+=(prometheus)
 [ -x /usr/bin/time ] || need+=(time)  # GNU time: peak RSS in the benchmarks
 command -v zstd >/dev/null 2>&1 || need+=(zstd)  # the benchmark's floor pipeline (mariadb-dump | zstd -1)
+{ command -v mydumper && command -v myloader; } >/dev/null 2>&1 || need+=(mydumper)  # the restore benchmark's reference (myloader -t N)
 command -v rclone >/dev/null 2>&1 || need+=(rclone)  # `rclone serve restic`: the REST server of the tests
 command -v zsh >/dev/null 2>&1 || need+=(zsh)  # checks the zsh completion script (zsh -n)
 command -v script >/dev/null 2>&1 || need+=(bsdutils)  # a pseudo-terminal for the CLI's terminal tests

@@ -4,7 +4,7 @@
 # tests start them as Deno processes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-suites=('common/**/*.test.ts' 'cli/**/*.test.ts' 'agent/**/*.test.ts' 'controller/**/*.test.ts' 'test/**/*.test.ts')
+suites=('common/**/*.test.ts' 'cli/**/*.test.ts' 'agent/**/*.test.ts' 'controller/**/*.test.ts' 'test/**/*.test.ts' 'bench/**/*.test.ts')
 echo "== tsc --noEmit" >&2
 tsc --noEmit -p .
 # Node runs the suites in a zone with DST that is not UTC, so that nothing depends on the
@@ -14,5 +14,5 @@ TZ="${SIDESTASH_TEST_TZ:-America/New_York}" node --test --test-concurrency=2 --t
 if [ "${SIDESTASH_SKIP_DENO:-}" != "1" ]; then
   echo "== $(deno --version | head -1)" >&2
   # deno test takes directories; the same test files as above.
-  TZ=UTC deno test --allow-all --no-check --parallel common agent controller test
+  TZ=UTC deno test --allow-all --no-check --parallel common agent controller test bench
 fi
