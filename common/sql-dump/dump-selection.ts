@@ -148,12 +148,11 @@ export async function* selectStatements(statements: AsyncIterable<ClassifiedStat
       yield synthesized(st.offset, `USE ${quote(target)}`, { kind: 'use', database: target });
     }
     if (selection.as !== undefined && selection.as !== db) {
-      if (st.what.kind === 'data' && st.what.database !== undefined && st.what.database !== db) {
-        throw new SidestashError(ErrorCodes.RESTORE_FAILED, `the statement at byte ${st.contentOffset} of the dump writes to database ${JSON.stringify(st.what.database)}, outside the selection`, { details: { offset: st.contentOffset } });
+      if (st.what.kind === 'data' && st.what.database !== undefined) {
+        throw new SidestashError(ErrorCodes.RESTORE_FAILED, `the statement at byte ${st.contentOffset} of the dump names database ${JSON.stringify(st.what.database)}: restoring it as ${JSON.stringify(target)} would write there`, { details: { offset: st.contentOffset } });
       }
-      if ((st.what.kind === 'data' && st.what.database !== undefined) || (st.what.kind !== 'data' && st.what.kind !== 'session' && namesDatabase(st, db))) {
-        if (st.what.kind === 'data') throw new SidestashError(ErrorCodes.RESTORE_FAILED, `the statement at byte ${st.contentOffset} of the dump names database ${JSON.stringify(db)}: restoring it as ${JSON.stringify(target)} would write to the original`, { details: { offset: st.contentOffset } });
-        const what = owner.part === 'object' ? `${owner.kind} ${owner.name}` : owner.part === 'database' ? `database ${db}` : `table ${owner.table}`;
+      if (st.what.kind !== 'data' && st.what.kind !== 'session' && namesDatabase(st, db)) {
+        const what = owner.part === 'object' ? `${owner.kind} ${owner.name}` : owner.part === 'database' || owner.part === 'header' ? `database ${db}` : `table ${owner.table}`;
         options.onWarning?.({ code: 'NAMES_ORIGINAL_DATABASE', offset: st.contentOffset, message: `left out the statement at byte ${st.contentOffset} (${what}): it names the original database ${JSON.stringify(db)} and would act on it, not on ${JSON.stringify(target)}` });
         return;
       }
