@@ -73,8 +73,14 @@ export class DumpIndexBuilder {
   #problem: string | undefined;
   #bytes = 0;
 
+  /** The statement before each (its end and delimiter): a section may start there, before a DELIMITER line. */
+  readonly #previous = new WeakMap<ClassifiedStatement, { end: number; delimiter: string }>();
+  #prev: { end: number; delimiter: string } = { end: 0, delimiter: ';' };
+
   add(st: ClassifiedStatement): void {
     this.#escapesAt.set(st, this.#mode.backslashEscapes);
+    this.#previous.set(st, this.#prev);
+    this.#prev = { end: st.end, delimiter: st.delimiter };
     if (st.what.kind === 'session') this.#mode.follow(statementCore(st.head.toString('latin1')));
     if (st.end > this.#bytes) this.#bytes = st.end;
     if (this.#problem) return;
@@ -142,17 +148,24 @@ export class DumpIndexBuilder {
       this.#range[1] = st.end;
       return;
     }
-    // A new section: a fresh splitter must read from here as the dump's own did.
+    // A new section: a fresh splitter must read from its start as the dump's own did. Under
+    // another delimiter it starts where the statement before it ended with ';', so that it
+    // holds the DELIMITER line between them.
+    let start = st.offset;
     if (st.delimiter !== ';' && st.delimiter !== '') {
-      this.#problem = `a section starts at byte ${st.offset} under DELIMITER ${st.delimiter}`;
-      return;
+      const before = this.#previous.get(st);
+      if (!before || before.delimiter !== ';' || (this.#range && before.end < this.#range[1])) {
+        this.#problem = `a section starts at byte ${st.offset} under DELIMITER ${st.delimiter}`;
+        return;
+      }
+      start = before.end;
     }
     if (this.#escapesAt.get(st) === false) {
       this.#problem = `a section starts at byte ${st.offset} under sql_mode NO_BACKSLASH_ESCAPES`;
       return;
     }
     const ranges = this.#rangesOf(owner);
-    addRange(ranges, st.offset, st.end);
+    addRange(ranges, start, st.end);
     this.#range = ranges[ranges.length - 1];
     this.#last = owner;
   }
