@@ -109,8 +109,8 @@ describe('planGranularRead', async () => {
   ];
   for (const [name, sel, want] of cases) it(name, () => assert.deepEqual(planGranularRead(idx, sel).ranges, want));
   it('names what the dump contains when a name is not in it', () => {
-    assert.throws(() => planGranularRead(idx, { tables: [{ database: 'a', table: 'nope' }] }), (err) => isSidestashError(err, ErrorCodes.NOT_IN_SNAPSHOT) && /table a\.nope not in the snapshot; it contains databases a, b; tables a\.t, a\.u, b\.t/.test(err.message));
-    assert.throws(() => planGranularRead(idx, { database: 'c' }), (err) => isSidestashError(err, ErrorCodes.NOT_IN_SNAPSHOT));
+    assert.throws(() => planGranularRead(idx, { tables: [{ database: 'a', table: 'nope' }] }), (err) => isSidestashError(err, ErrorCodes.NOT_IN_SNAPSHOT) && /^table a\.nope is not in the snapshot; database a has tables t, u$/.test(err.message));
+    assert.throws(() => planGranularRead(idx, { database: 'c' }), (err) => isSidestashError(err, ErrorCodes.NOT_IN_SNAPSHOT) && /^database c is not in the snapshot; it contains databases a, b$/.test(err.message));
   });
   it('reads the same statements by range as by streaming the whole dump', async () => {
     for (const sel of [{ tables: [{ database: 'a', table: 't' }], as: 'z' }, { tables: [{ database: 'a', table: 'u' }, { database: 'b', table: 't' }] }, { database: 'b' }, { database: 'a', as: 'a2' }] as DumpSelection[]) {
@@ -149,7 +149,7 @@ describe('selection refusals', () => {
       (async () => {
         for await (const st of selectStatements(splitDump(once(Buffer.from(DUMP)), { collect: true }), { tables: [{ database: 'b', table: 'nope' }] })) out.push(st);
       })(),
-      (err) => isSidestashError(err, ErrorCodes.NOT_IN_SNAPSHOT) && /table b\.nope not in the snapshot; it contains databases a, b; tables a\.t, a\.u, b\.t/.test(err.message),
+      (err) => isSidestashError(err, ErrorCodes.NOT_IN_SNAPSHOT) && /^table b\.nope is not in the snapshot; database b has tables t$/.test(err.message),
     );
     assert.deepEqual(out, []);
   });

@@ -75,9 +75,25 @@ export function requireValidSelection(s: DumpSelection): void {
   if (p.length > 0) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `restore selection: ${p.join('; ')}`, { details: { problems: p } });
 }
 
-export function notInDumpError(missing: string[], contents: { databases: string[]; tables: string[] }): SidestashError {
-  const list = (xs: string[]): string => (xs.length === 0 ? 'none' : `${xs.slice(0, 20).join(', ')}${xs.length > 20 ? ` and ${xs.length - 20} more` : ''}`);
-  return new SidestashError(ErrorCodes.NOT_IN_SNAPSHOT, `${missing.join(', ')} not in the snapshot; it contains databases ${list(contents.databases)}; tables ${list(contents.tables)}`, { details: { missing, databases: contents.databases.slice(0, 1000), tables: contents.tables.slice(0, 1000) } });
+/** Names kept per list in the error. */
+const LISTED = 50;
+
+/**
+ * What a selection names that the dump does not hold, with what it holds: its databases, and the
+ * tables of each database the selection names (a dump that names no database: its tables).
+ */
+export function notInDumpError(missing: { database: string; table?: string }[], contents: ReadonlyMap<string, readonly string[]>): SidestashError {
+  const list = (xs: readonly string[]): string => (xs.length === 0 ? 'none' : `${xs.slice(0, LISTED).join(', ')}${xs.length > LISTED ? ` and ${xs.length - LISTED} more` : ''}`);
+  const databases = [...contents.keys()].filter((d) => d !== '');
+  const named = (m: { database: string }): string | undefined => (contents.has(m.database) ? m.database : contents.size === 1 && contents.has('') ? '' : undefined);
+  const parts = missing.map((m) => {
+    const what = m.table === undefined ? `database ${m.database}` : `table ${m.database}.${m.table}`;
+    const db = named(m);
+    if (m.table === undefined || db === undefined) return `${what} is not in the snapshot; it contains databases ${list(databases)}`;
+    return `${what} is not in the snapshot; ${db === '' ? 'its tables are' : `database ${db} has tables`} ${list(contents.get(db)!)}`;
+  });
+  const details = { missing: missing.map((m) => (m.table === undefined ? m.database : `${m.database}.${m.table}`)), databases: databases.slice(0, 1000) };
+  return new SidestashError(ErrorCodes.NOT_IN_SNAPSHOT, parts.join('; '), { details });
 }
 
 const quote = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
@@ -111,7 +127,7 @@ export async function* selectStatements(statements: AsyncIterable<ClassifiedStat
   }
   const sections = new DumpSectioner();
   const seenDatabases = new Set<string>();
-  const seenTables = new Set<string>();
+  const seenTables = new Map<string, Set<string>>();
   const found = new Set<string>();
   const held: ClassifiedStatement[] = [];
   let started = false;
@@ -171,7 +187,8 @@ export async function* selectStatements(statements: AsyncIterable<ClassifiedStat
       return;
     }
     seenDatabases.add(owner.database);
-    if (owner.part === 'structure' || owner.part === 'data') seenTables.add(`${owner.database}.${owner.table}`);
+    if (!seenTables.has(owner.database)) seenTables.set(owner.database, new Set());
+    if (owner.part === 'structure' || owner.part === 'data') seenTables.get(owner.database)!.add(owner.table);
     if (st.what.kind === 'create-database') {
       const cs = charsetClause(st, st.what.database);
       if (cs) charsets.set(st.what.database, cs);
@@ -192,8 +209,8 @@ export async function* selectStatements(statements: AsyncIterable<ClassifiedStat
     const end = { offset: 0, contentOffset: 0, end: 0, head: Buffer.alloc(0), topLevelGroups: 0, delimiter: ';', what: { kind: 'ordered' } } as ClassifiedStatement;
     for (const st of emit(end, { part: 'database', database: selection.database }, selection.database)) if (st !== end) yield st;
   }
-  const missing = selection.database !== undefined ? (seenDatabases.has(selection.database) || found.has(selection.database) ? [] : [`database ${selection.database}`]) : (selection.tables ?? []).filter((t) => !found.has(`${t.database}.${t.table}`)).map((t) => `table ${t.database}.${t.table}`);
-  if (missing.length > 0) {
-    throw notInDumpError(missing, { databases: [...seenDatabases].filter((d) => d !== ''), tables: [...seenTables].map((t) => (t.startsWith('.') ? t.slice(1) : t)) });
-  }
+  const missing = selection.database !== undefined
+    ? seenDatabases.has(selection.database) || found.has(selection.database) ? [] : [{ database: selection.database }]
+    : (selection.tables ?? []).filter((t) => !found.has(`${t.database}.${t.table}`));
+  if (missing.length > 0) throw notInDumpError(missing, new Map([...seenTables].map(([d, t]) => [d, [...t]])));
 }

@@ -32,10 +32,10 @@ export function mergeRanges(ranges: readonly ByteRange[]): ByteRange[] {
 
 export function planGranularRead(index: DumpIndex, selection: DumpSelection): GranularPlan {
   const ranges: ByteRange[] = [...index.header];
-  const missing: string[] = [];
+  const missing: { database: string; table?: string }[] = [];
   if (selection.database !== undefined) {
     const db = databaseOf(index, selection.database);
-    if (!db) missing.push(`database ${selection.database}`);
+    if (!db) missing.push({ database: selection.database });
     else {
       ranges.push(...db.statements);
       for (const t of db.tables) ranges.push(...t.structure, ...t.data);
@@ -46,7 +46,7 @@ export function planGranularRead(index: DumpIndex, selection: DumpSelection): Gr
     const db = databaseOf(index, want.database);
     const table = db?.tables.find((t) => t.name === want.table);
     if (!db || !table) {
-      missing.push(`table ${want.database}.${want.table}`);
+      missing.push(want);
       continue;
     }
     if (db.statements.length > 0) ranges.push(db.statements[0]!);
@@ -54,10 +54,7 @@ export function planGranularRead(index: DumpIndex, selection: DumpSelection): Gr
     for (const o of db.objects) if (o.kind === 'trigger' && o.table === want.table) ranges.push(...o.ranges);
   }
   if (missing.length > 0) {
-    throw notInDumpError(missing, {
-      databases: index.databases.map((d) => d.name).filter((n) => n !== ''),
-      tables: index.databases.flatMap((d) => d.tables.map((t) => (d.name === '' ? t.name : `${d.name}.${t.name}`))),
-    });
+    throw notInDumpError(missing, new Map(index.databases.map((d) => [d.name, d.tables.map((t) => t.name)])));
   }
   const merged = mergeRanges(ranges);
   return { ranges: merged, bytes: merged.reduce((n, [s, e]) => n + e - s, 0) };
