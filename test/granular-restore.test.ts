@@ -13,10 +13,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import { runBackup } from '../agent/backup-runner.ts';
+import { runRestore } from '../agent/restore-runner.ts';
 import { LocalBackend } from '../common/backend/local/local-backend.ts';
 import { ErrorCodes, isSidestashError } from '../common/errors.ts';
 import { createLogger } from '../common/log.ts';
-import type { BackupAssignment } from '../common/protocol.ts';
+import type { BackupAssignment, RestoreAssignment } from '../common/protocol.ts';
 import { blobSpans } from '../common/repository/file-range-reader.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { findSnapshotFile } from '../common/repository/snapshot-reader.ts';
@@ -198,6 +199,22 @@ describe('granular restore', () => {
     assert.equal(await db.sql("SELECT routine_name FROM information_schema.routines WHERE routine_schema='shop3'"), 'p1\n');
     assert.equal(await db.sql("SELECT event_name FROM information_schema.events WHERE event_schema='shop3'"), 'e1\n');
     assert.equal(await sums('shop3.orders, shop3.empty_t'), await sums('shop.orders, shop.empty_t'));
+  });
+
+  it('the agent restores tables into another database (RestoreSession spec.tables, spec.targetDatabase)', async () => {
+    const before = await sums('shop.orders, shop.customers, shop.notes');
+    const a: RestoreAssignment = {
+      kind: 'RestoreSession', namespace: 'default', name: 'r1', target: 'default/db', repositoryName: 'repo',
+      database: { socket: db.socket, username: DB_USER, password: DB_PASSWORD },
+      repository: { location: `local:${repoPath}`, password: PASSWORD, credentials: {} },
+      snapshot: 'latest', snapshotHost: 'db', tables: ['shop.notes', 'shop.orders'], targetDatabase: 'agent_restored',
+    };
+    const r = await runRestore(testAgentConfig(dir.path), a, { signal: new AbortController().signal, log, onProgress: () => {} });
+    assert.equal(r.phase, 'Succeeded');
+    assert.equal(await sums('agent_restored.orders, agent_restored.notes'), await sums('shop.orders, shop.notes'));
+    assert.equal(await db.sql("SELECT GROUP_CONCAT(table_name ORDER BY 1) FROM information_schema.tables WHERE table_schema='agent_restored'"), 'notes,orders\n');
+    assert.equal(await sums('shop.orders, shop.customers, shop.notes'), before);
+    await assert.rejects(runRestore(testAgentConfig(dir.path), { ...a, tables: ['shop.gone'] }, { signal: new AbortController().signal, log, onProgress: () => {} }), (err) => isSidestashError(err, ErrorCodes.NOT_IN_SNAPSHOT) && /table shop\.gone is not in the snapshot/.test(err.message));
   });
 
   it('fails NOT_IN_SNAPSHOT naming the contents, from the index before reading the dump', async () => {

@@ -42,8 +42,8 @@ export interface SelectOptions {
 }
 
 /** Names: what a RestoreSession's spec.tables and targetDatabase accept (an allow-list). */
-export const DATABASE_NAME = /^[A-Za-z0-9_$][A-Za-z0-9_$-]{0,63}$/;
-const TABLE_NAME = /^[A-Za-z0-9_$][A-Za-z0-9_$-]{0,63}$/;
+export const DATABASE_NAME = /^[A-Za-z0-9_$]{1,64}$/;
+const TABLE_NAME = /^[A-Za-z0-9_$]{1,64}$/;
 
 /** Parses `db.table`; undefined when either part is off the allow-list. */
 export function parseTableRef(ref: string): { database: string; table: string } | undefined {
