@@ -38,6 +38,7 @@ import type { MariaDB } from './helpers/mariadb.ts';
 import { RESTIC_0_19, restic, runRestic } from './helpers/restic.ts';
 import { DB_PASSWORD, DB_USER, createShop } from './helpers/shop-db.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { runCliProcess } from './helpers/cli-process.ts';
 
 const log = createLogger({}, { level: 'error' });
 const PASSWORD = 'granular-test';
@@ -215,6 +216,24 @@ describe('granular restore', () => {
     assert.equal(await db.sql("SELECT GROUP_CONCAT(table_name ORDER BY 1) FROM information_schema.tables WHERE table_schema='agent_restored'"), 'notes,orders\n');
     assert.equal(await sums('shop.orders, shop.customers, shop.notes'), before);
     await assert.rejects(runRestore(testAgentConfig(dir.path), { ...a, tables: ['shop.gone'] }, { signal: new AbortController().signal, log, onProgress: () => {} }), (err) => isSidestashError(err, ErrorCodes.NOT_IN_SNAPSHOT) && /table shop\.gone is not in the snapshot/.test(err.message));
+  });
+
+  it('repo dump --table prints SQL that loads with mariadb and equals the tables; the whole file without options', async () => {
+    const env = { RESTIC_PASSWORD: PASSWORD };
+    const out = await runCliProcess(['repo', 'dump', '-r', repoPath, 'latest', '--table', 'shop.notes', '--table', 'shop.customers', '--as', 'cli_db'], { env });
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /^\/\*M!999999\\- enable the sandbox mode \*\/ [\s\S]*SET NAMES utf8mb4[\s\S]*CREATE DATABASE IF NOT EXISTS `cli_db`[^;]*;\nUSE `cli_db`;\n/);
+    assert.match(out.stderr, /warning: left out the statement at byte \d+ \(trigger customers_bi\)/);
+    await load(db, Readable.from([Buffer.from(out.stdout)]));
+    assert.equal(await sums('cli_db.notes, cli_db.customers'), await sums('shop.notes, shop.customers'));
+    const shop = await runCliProcess(['repo', 'dump', '-r', repoPath, 'latest', '/dumpfile.sql', '--database', 'shop'], { env });
+    assert.equal(shop.code, 0, shop.stderr);
+    assert.doesNotMatch(shop.stdout, /`crm`|`mysql`|`big`|DROP DATABASE/);
+    assert.match(shop.stdout, /USE `shop`;\n[\s\S]*INSERT INTO `orders`[\s\S]*\nDELIMITER ;;\n\/\*!50003 CREATE\*\/ [^\n]*TRIGGER shop\.orders_ai [\s\S]*;;\nDELIMITER ;\n/);
+    const missing = await runCliProcess(['repo', 'dump', '-r', repoPath, 'latest', '--table', 'crm.nope'], { env });
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /table crm\.nope is not in the snapshot; database crm has tables contacts/);
+    assert.equal(missing.stdout, '');
   });
 
   it('fails NOT_IN_SNAPSHOT naming the contents, from the index before reading the dump', async () => {
