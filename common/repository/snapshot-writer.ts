@@ -169,7 +169,7 @@ export class SnapshotWriteStream extends Writable {
     if (this.#options.parent) snapshot.parent = this.#options.parent;
     const tags = [...(this.#options.tags ?? []), ...(this.#options.finalTags?.(this.#sizeBytes) ?? [])];
     if (tags.length > 0) snapshot.tags = tags;
-    snapshot.summary = backupSummary(time, formatTime(new Date()), this.#sizeBytes, dataStats, saver.stats);
+    snapshot.summary = backupSummary(time, formatTime(new Date()), nodes.reduce((n, f) => n + (f.size ?? 0), 0), dataStats, saver.stats, nodes.length);
     if (this.#lock!.signal.aborted) throw this.#lock!.signal.reason;
     const snapshotId = await this.#repo.saveJson('snapshots', snapshot, signal ? { signal } : {});
     this.result = { snapshotId, treeId, sizeBytes: this.#sizeBytes, stats: saver.stats };
