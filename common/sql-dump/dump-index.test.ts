@@ -11,6 +11,7 @@ import { selectStatements, selectionProblems, parseTableRef } from './dump-selec
 import type { DumpSelection } from './dump-selection.ts';
 import { splitDump } from './dump-statements.ts';
 import { planGranularRead } from './granular-plan.ts';
+import { MAX_PENDING } from './dump-sections.ts';
 
 async function* once(b: Buffer): AsyncGenerator<Buffer> {
   yield b;
@@ -61,6 +62,28 @@ describe('DumpIndexBuilder', () => {
     const mode = await indexOf("SET sql_mode = 'NO_BACKSLASH_ESCAPES';\nUSE `a`;\nCREATE TABLE `t` (id int);\n");
     assert.equal(mode.ok, false);
     assert.match(!mode.ok ? mode.reason : '', /NO_BACKSLASH_ESCAPES/);
+  });
+});
+
+describe('bounds on what an untrusted dump makes wait in memory', () => {
+  it('statements waiting for their opener go with what came before past MAX_PENDING', async () => {
+    const sets = 'SET @a = 1;\n'.repeat(MAX_PENDING + 5);
+    const r = await indexOf(`USE \`a\`;\nCREATE TABLE \`t\` (id int);\n${sets}CREATE TABLE \`u\` (id int);\n`);
+    assert.ok(r.ok);
+    const [t, u] = r.index.databases[0]!.tables;
+    assert.ok(t!.structure[0]![1] - t!.structure[0]![0] > 12 * MAX_PENDING, 'the first MAX_PENDING SETs went to t');
+    assert.ok(u!.structure[0]![1] - u!.structure[0]![0] < 12 * 10, 'the rest to u');
+  });
+  it('a header too long to hold fails the selection before anything passes', async () => {
+    const sql = `${'SET @a = 1;\n'.repeat(10_001)}USE \`a\`;\nCREATE TABLE \`t\` (id int);\n`;
+    const out: unknown[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const st of selectStatements(splitDump(once(Buffer.from(sql)), { collect: true }), { database: 'a' })) out.push(st);
+      })(),
+      (err) => isSidestashError(err, ErrorCodes.RESTORE_FAILED) && /header holds more than 10000 statements/.test(err.message),
+    );
+    assert.deepEqual(out, []);
   });
 });
 

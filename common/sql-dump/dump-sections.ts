@@ -88,6 +88,9 @@ export function objectOf(head: string): { kind: ObjectKind; name: string; databa
   return undefined;
 }
 
+/** Statements that may wait for their opener (mariadb-dump writes about ten in a row). */
+export const MAX_PENDING = 1000;
+
 const LOCK_TABLE = /^LOCK\s+TABLES\s+`((?:[^`]|``){1,256})`\s+WRITE\s*$/i;
 
 /** A session statement that restores saved values (assigns a user variable), which ends what it follows. */
@@ -151,7 +154,8 @@ export class DumpSectioner {
     if (c === 'pending') {
       if (!this.#started && this.#pending.length === 0 && st.what.kind === 'session') return [{ statement: st, owner: this.#current }];
       this.#pending.push(st);
-      return [];
+      // A dump is untrusted: statements wait in memory only up to a bound, then go with what came before.
+      return this.#pending.length >= MAX_PENDING ? this.end() : [];
     }
     if (c === 'continue') {
       // A restoring SET after pending statements restores for them: they stay together.

@@ -96,6 +96,10 @@ export function notInDumpError(missing: { database: string; table?: string }[], 
   return new SidestashError(ErrorCodes.NOT_IN_SNAPSHOT, parts.join('; '), { details });
 }
 
+/** The header's session statements held until the selection's first statement: mariadb-dump writes about ten. */
+const MAX_HELD = 10_000;
+const MAX_HELD_BYTES = 16 * 1024 * 1024;
+
 const quote = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
 
 function synthesized(at: number, sql: string, what: ClassifiedStatement['what']): ClassifiedStatement {
@@ -130,6 +134,7 @@ export async function* selectStatements(statements: AsyncIterable<ClassifiedStat
   const seenTables = new Map<string, Set<string>>();
   const found = new Set<string>();
   const held: ClassifiedStatement[] = [];
+  let heldBytes = 0;
   let started = false;
   const created = new Set<string>();
   let using: string | undefined;
@@ -180,7 +185,11 @@ export async function* selectStatements(statements: AsyncIterable<ClassifiedStat
     if (owner.part === 'header') {
       if (st.what.kind === 'session' || st.what.kind === 'transaction') {
         if (started) yield st;
-        else held.push(st);
+        else {
+          held.push(st);
+          heldBytes += (st.text ?? st.head).length;
+          if (held.length > MAX_HELD || heldBytes > MAX_HELD_BYTES) throw new SidestashError(ErrorCodes.RESTORE_FAILED, `the dump's header holds more than ${MAX_HELD} statements or ${MAX_HELD_BYTES} bytes before its first database or table (at byte ${st.end})`, { details: { offset: st.contentOffset } });
+        }
       } else {
         options.onWarning?.({ code: 'HEADER_STATEMENT_SKIPPED', offset: st.contentOffset, message: `left out the header statement at byte ${st.contentOffset}: not a session setting` });
       }
