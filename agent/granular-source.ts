@@ -42,8 +42,11 @@ export async function granularStatements(repo: Repository, snapshot: Snapshot, f
   return s;
 }
 
-/** The same as SQL text for the mariadb client (statements of other delimiters in DELIMITER lines). */
-export async function granularSqlStream(repo: Repository, snapshot: Snapshot, file: SnapshotFile, selection: DumpSelection, log: Logger, signal: AbortSignal): Promise<Readable> {
+/**
+ * The same as SQL text for the mariadb client (statements of other delimiters in DELIMITER
+ * lines), and about how many bytes it will be: the planned ranges, or the whole dump.
+ */
+export async function granularSqlStream(repo: Repository, snapshot: Snapshot, file: SnapshotFile, selection: DumpSelection, log: Logger, signal: AbortSignal): Promise<{ stream: Readable; estimatedBytes: number }> {
   const s = await granularStatements(repo, snapshot, file, selection, log, signal);
-  return Readable.from(renderSql(s.statements), { signal });
+  return { stream: Readable.from(renderSql(s.statements), { signal }), estimatedBytes: s.plan?.bytes ?? file.sizeBytes };
 }

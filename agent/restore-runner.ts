@@ -53,7 +53,9 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     tracker.estimatedTotalBytes = file.sizeBytes;
     // Tables, or a database into another name: statement by statement (agent/granular-source.ts).
     const granular = granularSelection(a);
-    const source = granular ? await granularSqlStream(repo, snapshot, file, granular, log, signal) : opened.stream;
+    const picked = granular ? await granularSqlStream(repo, snapshot, file, granular, log, signal) : undefined;
+    const source = picked?.stream ?? opened.stream;
+    if (picked) tracker.estimatedTotalBytes = picked.estimatedBytes;
     timer = setInterval(() => hooks.onProgress(tracker.snapshot(bytes, 0)), config.progressIntervalMs);
     const byteFilter = a.databaseName !== undefined && !granular;
     const args = [`--defaults-extra-file=${options.path}`, ...RESTORE_CLIENT_ARGS, ...(byteFilter ? [`--database=${a.databaseName}`] : [])];
