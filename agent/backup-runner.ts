@@ -12,6 +12,8 @@ import { removeLocks } from '../common/repository/lock.ts';
 import { prune } from '../common/repository/prune.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { SnapshotWriteStream } from '../common/repository/snapshot-writer.ts';
+import type { ExtraFile } from '../common/repository/snapshot-writer.ts';
+import { DumpIndexTap } from './dump-index-tap.ts';
 import { startProgram } from './child-process.ts';
 import { writeClientOptionsFile } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
@@ -79,10 +81,13 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     verifier = new DumpVerifier(dump, dumpArgs.endsWithCompletedComment);
     // A dump the shrink guard flags is stored with a mark, so that it never becomes the baseline.
     const finalTags = (bytes: number): string[] => (previous !== 'unreadable' && checkShrink(a, previous, bytes) ? [SUSPICIOUS_SHRINK_TAG] : []);
-    writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...(a.sessionUid ? [`${SESSION_UID_TAG}${a.sessionUid}`] : []), ...targetTags(target)], finalTags, signal });
+    // The dump index, stored beside the dump (granular restore); a dump it cannot index gets none.
+    const indexTap = new DumpIndexTap();
+    const extraFiles = (): ExtraFile[] => indexTap.extraFiles(a.filename, (reason) => log.warn('the snapshot gets no dump index; restores of it read the whole dump', { reason }));
+    writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...(a.sessionUid ? [`${SESSION_UID_TAG}${a.sessionUid}`] : []), ...targetTags(target)], finalTags, extraFiles, signal });
     const processingStartMs = performance.now();
     try {
-      await pipeline(dump.child.stdout!, verifier, writer, { signal });
+      await pipeline(dump.child.stdout!, verifier, indexTap, writer, { signal });
     } catch (err) {
       if (!writer.closed) await new Promise((resolve) => writer!.once('close', resolve));
       await dump.exited;
@@ -92,7 +97,7 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     const processingSeconds = (performance.now() - processingStartMs) / 1000;
     report();
     const result = writer.result!;
-    log.info('snapshot stored', { snapshotId: result.snapshotId, bytes: result.sizeBytes, newBytes: result.stats.newBlobBytes, storedBytes: result.stats.storedBytes });
+    log.info('snapshot stored', { snapshotId: result.snapshotId, bytes: result.sizeBytes, newBytes: result.stats.newBlobBytes, storedBytes: result.stats.storedBytes, indexingMs: Math.round(indexTap.indexingMs) });
     const out: SessionResult = {
       phase: 'Succeeded',
       snapshotId: result.snapshotId,

@@ -17,6 +17,7 @@ import type { AgentConfig } from './config.ts';
 import { agentIdentity } from './config.ts';
 import { runSql } from './database-probe.ts';
 import { OneDatabaseFilter } from './one-database-filter.ts';
+import { granularSelection, granularSqlStream } from './granular-source.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { latestOfSourceHost, latestOfTarget, targetOf } from './target-snapshots.ts';
 import { STASH_DUMP_PATH } from '../common/repository/snapshot-selector.ts';
@@ -50,14 +51,20 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     opened = await openSnapshotFileStream(repo, a.snapshot, { ...(a.snapshot === 'latest' ? latest : {}), signal });
     const { snapshot, file } = opened;
     tracker.estimatedTotalBytes = file.sizeBytes;
+    // Tables, or a database into another name: statement by statement (agent/granular-source.ts).
+    const granular = granularSelection(a);
+    const picked = granular ? await granularSqlStream(repo, snapshot, file, granular, log, signal) : undefined;
+    const source = picked?.stream ?? opened.stream;
+    if (picked) tracker.estimatedTotalBytes = picked.estimatedBytes;
     timer = setInterval(() => hooks.onProgress(tracker.snapshot(bytes, 0)), config.progressIntervalMs);
-    const args = [`--defaults-extra-file=${options.path}`, ...RESTORE_CLIENT_ARGS, ...(a.databaseName ? [`--database=${a.databaseName}`] : [])];
+    const byteFilter = a.databaseName !== undefined && !granular;
+    const args = [`--defaults-extra-file=${options.path}`, ...RESTORE_CLIENT_ARGS, ...(byteFilter ? [`--database=${a.databaseName}`] : [])];
     log.info('restoring snapshot', { snapshotId: snapshot.id, path: file.path, bytes: file.sizeBytes, database: a.databaseName ?? '(all)' });
     // The client starts, and one database is created to restore into, with the first byte that
     // passes: a database the snapshot does not contain (OneDatabaseFilter) changes nothing.
     let client: RunningProgram | undefined;
     const input = new DeferredWritable(async () => {
-      if (a.databaseName) await runSql(config.mariadbPath, options.path, `CREATE DATABASE IF NOT EXISTS \`${a.databaseName.replace(/`/g, '``')}\``, signal);
+      if (byteFilter) await runSql(config.mariadbPath, options.path, `CREATE DATABASE IF NOT EXISTS \`${a.databaseName!.replace(/`/g, '``')}\``, signal);
       client = startProgram(config.mariadbPath, args, ['pipe', 'ignore'], signal);
       return client.child.stdin!;
     });
@@ -69,8 +76,8 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     });
     let streamError: unknown;
     try {
-      if (a.databaseName) await pipeline(opened.stream, counter, new OneDatabaseFilter(a.databaseName), input, { signal });
-      else await pipeline(opened.stream, counter, input, { signal });
+      if (byteFilter) await pipeline(source, counter, new OneDatabaseFilter(a.databaseName!), input, { signal });
+      else await pipeline(source, counter, input, { signal });
     } catch (err) {
       streamError = err;
       client?.child.kill('SIGTERM');

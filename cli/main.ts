@@ -24,7 +24,8 @@ export const USAGE = `usage: sidestash COMMAND [options]
   backup trigger CONFIG [--name NAME] [--wait] [--force]
                                      start a backup now; --wait shows its progress until it ends;
                                      --force: even when the configuration is paused
-  restore --repository R --target APPBINDING [--snapshot ID|latest] [--source-host HOST] [--database DB] [--name NAME] [--wait]
+  restore --repository R --target APPBINDING [--snapshot ID|latest] [--source-host HOST] [--database DB | --table DB.T ...] [--as DB] [--name NAME] [--wait]
+                                     --table: only these tables (structure, data, triggers); --as: into this database
                                      --name: the session's name (default: restore-TARGET- and 5 random characters)
                                      --source-host: latest of the snapshots Stash wrote for HOST (e.g. host-0)
   cancel KIND NAME                   cancel a session
@@ -61,6 +62,8 @@ const OPTIONS = {
   target: { type: 'string' },
   snapshot: { type: 'string', default: 'latest' },
   database: { type: 'string' },
+  table: { type: 'string', multiple: true },
+  as: { type: 'string' },
   'source-host': { type: 'string' },
   targets: { type: 'string' },
   description: { type: 'string' },
@@ -133,7 +136,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     }
     case 'restore': {
       if (!values.repository || !values.target) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'restore needs --repository and --target');
-      const s = await createRestore(o, { repository: values.repository, target: values.target, snapshot: values.snapshot!, database: values.database, sourceHost: values['source-host'], namespace: ns, name: values.name });
+      const s = await createRestore(o, { repository: values.repository, target: values.target, snapshot: values.snapshot!, database: values.database, tables: values.table, targetDatabase: values.as, sourceHost: values['source-host'], namespace: ns, name: values.name });
       print(`restoresession/${s.metadata.name} created`);
       return values.wait ? waitForSession(o, 'restoresessions', s.metadata.name, ns, signal) : 0;
     }

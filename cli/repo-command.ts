@@ -28,6 +28,7 @@ import { commandSource } from './stdin-command-source.ts';
 import { stdinSource } from './stdin-source.ts';
 import { didYouMean } from '../common/did-you-mean.ts';
 import { fromParseArgsError, optionNames, usageError, wantsHelp } from './usage-error.ts';
+import { dumpSelectionOf, writeSelectedSql } from './repo-dump-selection.ts';
 
 
 /** A progress line as restic's final one ("[0:01] 100.00%  3 / 3 files deleted"): on a terminal only, on stderr. */
@@ -64,6 +65,9 @@ const REPO_OPTIONS = {
   mode: { type: 'string' },
   long: { type: 'boolean', short: 'l' },
   'new-password-file': { type: 'string' },
+  database: { type: 'string' },
+  table: { type: 'string', multiple: true },
+  as: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /**
@@ -160,9 +164,11 @@ async function runVerb(command: string, rest: string[], values: RepoValues, back
     }
     case 'dump': {
       // Under a shared lock until the last byte is out, as restic's dump.
+      const selection = dumpSelectionOf(values);
       const opened = await openSnapshotFileStream(repo, rest[0] ?? 'latest', { ...(rest[1] !== undefined ? { path: rest[1] } : {}), ...opts });
       try {
-        await pipeline(opened.stream, process.stdout, opts);
+        if (selection) await writeSelectedSql(repo, opened, selection, process.stdout, signal);
+        else await pipeline(opened.stream, process.stdout, opts);
       } finally {
         await opened.close();
       }

@@ -99,6 +99,10 @@ export interface RestoreAssignment extends SessionBase {
   sourceHost?: string;
   /** Restore only this database from the dump. */
   databaseName?: string;
+  /** Restore only these tables (`db.table`, RestoreSession spec.tables). */
+  tables?: string[];
+  /** Restore the selected database or tables into this database (spec.targetDatabase). */
+  targetDatabase?: string;
 }
 
 export type SessionAssignment = BackupAssignment | RestoreAssignment;

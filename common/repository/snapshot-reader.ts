@@ -21,9 +21,13 @@ export interface SnapshotFile {
   sizeBytes: number;
 }
 
+/** The suffix of a dump's index file beside it (common/sql-dump/dump-index.ts indexFileName). */
+const INDEX_SUFFIX = '.index.json';
+
 /**
  * Finds a file node in a snapshot. Without `path`, the snapshot must hold exactly one file
- * (what `restic backup --stdin` and our writer produce).
+ * (what `restic backup --stdin` produces), not counting a dump index beside it (our writer's
+ * second file).
  */
 export async function findSnapshotFile(repo: Repository, snapshot: Snapshot, path?: string, options: CallOptions = {}): Promise<SnapshotFile> {
   const files: SnapshotFile[] = [];
@@ -46,9 +50,12 @@ export async function findSnapshotFile(repo: Repository, snapshot: Snapshot, pat
   path = normalized;
   const found = await walk(snapshot.tree, '');
   if (found) return found;
-  if (path === undefined && files.length === 1) return files[0]!;
+  // A dump index (NAME.index.json beside NAME, sql-dump/dump-index.ts) is not a file to choose.
+  const paths = new Set(files.map((f) => f.path));
+  const chosen = files.filter((f) => !(f.path.endsWith(INDEX_SUFFIX) && paths.has(f.path.slice(0, -INDEX_SUFFIX.length))));
+  if (path === undefined && chosen.length === 1) return chosen[0]!;
   if (path === undefined) {
-    throw new SidestashError(ErrorCodes.PATH_NOT_FOUND, `snapshot ${snapshot.id.slice(0, 8)} holds ${files.length} files; name one`);
+    throw new SidestashError(ErrorCodes.PATH_NOT_FOUND, `snapshot ${snapshot.id.slice(0, 8)} holds ${chosen.length} files; name one`);
   }
   throw new SidestashError(ErrorCodes.PATH_NOT_FOUND, `${path} not found in snapshot ${snapshot.id.slice(0, 8)}`);
 }

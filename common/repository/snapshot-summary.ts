@@ -21,12 +21,17 @@ export interface SnapshotSummary {
   total_bytes_processed: number;
 }
 
-/** `beforeTree`: the saver's statistics after the data blobs, before the tree blob. */
-export function backupSummary(start: string, end: string, sizeBytes: number, beforeTree: BlobSaverStats, final: BlobSaverStats): SnapshotSummary {
+/**
+ * `beforeTree`: the saver's statistics after the data blobs, before the tree blob. `files`: the
+ * snapshot's files (the stream's, and a dump index beside it) and `sizeBytes` their bytes
+ * together, as restic counts them: restic 0.19's rewrite recomputes both totals from the tree and
+ * saves a new snapshot when they differ.
+ */
+export function backupSummary(start: string, end: string, sizeBytes: number, beforeTree: BlobSaverStats, final: BlobSaverStats, files = 1): SnapshotSummary {
   return {
     backup_start: start,
     backup_end: end,
-    files_new: 1,
+    files_new: files,
     files_changed: 0,
     files_unmodified: 0,
     dirs_new: 0,
@@ -36,7 +41,7 @@ export function backupSummary(start: string, end: string, sizeBytes: number, bef
     tree_blobs: final.newBlobs - beforeTree.newBlobs,
     data_added: final.newBlobBytes,
     data_added_packed: final.storedBytes,
-    total_files_processed: 1,
+    total_files_processed: files,
     total_bytes_processed: sizeBytes,
   };
 }

@@ -19,7 +19,7 @@ import { RepositoryLock } from './lock.ts';
 import type { LockOptions } from './lock.ts';
 import type { Repository } from './repository.ts';
 import { encodeTree } from './snapshot.ts';
-import type { SnapshotJson } from './snapshot.ts';
+import type { SnapshotJson, TreeNode } from './snapshot.ts';
 import { formatTime } from './time.ts';
 
 export const PROGRAM_VERSION = 'sidestash 0.1.0';
@@ -36,6 +36,17 @@ export interface SnapshotWriteOptions extends Omit<BlobSaverOptions, 'signal'> {
   signal?: AbortSignal;
   /** Clock and refresh schedule of the repository lock (tests). */
   lock?: Omit<LockOptions, 'signal'>;
+  /**
+   * Small files stored beside the stream's file, decided once the stream ended (the dump
+   * index): each is chunked and stored like the stream. The snapshot's paths still name only
+   * the stream's file, as `restic backup --stdin` writes them.
+   */
+  extraFiles?: () => ExtraFile[];
+}
+
+export interface ExtraFile {
+  name: string;
+  content: Buffer;
 }
 
 export interface SnapshotWriteResult {
@@ -128,23 +139,18 @@ export class SnapshotWriteStream extends Writable {
     }
     const uid = process.getuid?.() ?? 0;
     const gid = process.getgid?.() ?? 0;
-    const tree = encodeTree({
-      nodes: [
-        {
-          name: this.#options.filename,
-          type: 'file',
-          mode: 0o644,
-          mtime: time,
-          atime: time,
-          ctime: time,
-          uid,
-          gid,
-          user,
-          size: this.#sizeBytes,
-          content: this.#content,
-        },
-      ],
-    });
+    const node = (name: string, size: number, content: Id[]): TreeNode => ({ name, type: 'file', mode: 0o644, mtime: time, atime: time, ctime: time, uid, gid, user, size, content });
+    const nodes = [node(this.#options.filename, this.#sizeBytes, this.#content)];
+    for (const extra of this.#options.extraFiles?.() ?? []) {
+      if (!/^[^/\0]+$/.test(extra.name) || nodes.some((n) => n.name === extra.name)) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `invalid extra snapshot file name ${JSON.stringify(extra.name)}`);
+      const chunker = new Chunker(this.#repo.config.chunkerPolynomial);
+      const ids: Id[] = [];
+      for (const chunk of [...chunker.push(extra.content), ...[chunker.finish()].filter((c): c is Buffer => c !== undefined)]) ids.push((await saver.save('data', Buffer.from(chunk))).id);
+      nodes.push(node(extra.name, extra.content.length, ids));
+    }
+    // restic's trees list their nodes sorted by name.
+    nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const tree = encodeTree({ nodes });
     const dataStats = { ...saver.stats };
     const { id: treeId } = await saver.save('tree', tree);
     const packs = await saver.flush();
@@ -163,7 +169,7 @@ export class SnapshotWriteStream extends Writable {
     if (this.#options.parent) snapshot.parent = this.#options.parent;
     const tags = [...(this.#options.tags ?? []), ...(this.#options.finalTags?.(this.#sizeBytes) ?? [])];
     if (tags.length > 0) snapshot.tags = tags;
-    snapshot.summary = backupSummary(time, formatTime(new Date()), this.#sizeBytes, dataStats, saver.stats);
+    snapshot.summary = backupSummary(time, formatTime(new Date()), nodes.reduce((n, f) => n + (f.size ?? 0), 0), dataStats, saver.stats, nodes.length);
     if (this.#lock!.signal.aborted) throw this.#lock!.signal.reason;
     const snapshotId = await this.#repo.saveJson('snapshots', snapshot, signal ? { signal } : {});
     this.result = { snapshotId, treeId, sizeBytes: this.#sizeBytes, stats: saver.stats };

@@ -14,23 +14,42 @@ export interface SplitDumpOptions extends StatementSplitterOptions {
   baseOffset?: number;
 }
 
-export async function* splitDump(source: AsyncIterable<Buffer | Uint8Array>, options: SplitDumpOptions = {}): AsyncGenerator<ClassifiedStatement> {
-  const splitter = new StatementSplitter(options);
-  const mode = new SqlModeTracker();
-  const base = options.baseOffset ?? 0;
-  const classify = (st: DumpStatement): ClassifiedStatement => {
+/** The same, pushed: feed() a dump chunk by chunk (a tap in a pipeline), end() at its end. */
+export class DumpStatementStream {
+  readonly #splitter: StatementSplitter;
+  readonly #mode = new SqlModeTracker();
+  readonly #base: number;
+
+  constructor(options: SplitDumpOptions = {}) {
+    this.#splitter = new StatementSplitter(options);
+    this.#base = options.baseOffset ?? 0;
+  }
+
+  #classify(st: DumpStatement): ClassifiedStatement {
     const what = statementKind(st);
-    if (what.kind === 'session' && mode.follow(statementCore(st.head.toString('latin1')))) splitter.backslashEscapes = mode.backslashEscapes;
-    if (base !== 0) {
-      st.offset += base;
-      st.contentOffset += base;
-      st.end += base;
+    if (what.kind === 'session' && this.#mode.follow(statementCore(st.head.toString('latin1')))) this.#splitter.backslashEscapes = this.#mode.backslashEscapes;
+    if (this.#base !== 0) {
+      st.offset += this.#base;
+      st.contentOffset += this.#base;
+      st.end += this.#base;
     }
     return Object.assign(st, { what });
-  };
+  }
+
+  *feed(buf: Buffer): Generator<ClassifiedStatement> {
+    for (const st of this.#splitter.feed(buf)) yield this.#classify(st);
+  }
+
+  *end(): Generator<ClassifiedStatement> {
+    for (const st of this.#splitter.end()) yield this.#classify(st);
+  }
+}
+
+export async function* splitDump(source: AsyncIterable<Buffer | Uint8Array>, options: SplitDumpOptions = {}): AsyncGenerator<ClassifiedStatement> {
+  const stream = new DumpStatementStream(options);
   for await (const chunk of source) {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    for (const st of splitter.feed(buf)) yield classify(st);
+    yield* stream.feed(buf);
   }
-  for (const st of splitter.end()) yield classify(st);
+  yield* stream.end();
 }

@@ -15,6 +15,8 @@ describe('statementKind', () => {
     ['REPLACE INTO `d`.`t` VALUES (1)', { kind: 'data', database: 'd', table: 't', rows: 1 }],
     ['INSERT IGNORE INTO `t` VALUES (1)', { kind: 'data', table: 't', rows: 1 }],
     ["/*M!999999\\- enable the sandbox mode */ \n/*!40101 SET NAMES utf8mb4 */", { kind: 'session' }],
+    // mariadb-dump 10.11's first statement: the sandbox line, its header comment, then the first SET.
+    ["/*M!999999\\- enable the sandbox mode */ \n-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n--\n-- Host: localhost    Database: \n# x\n/* plain */\n/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */", { kind: 'session' }],
     ["/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */", { kind: 'session' }],
     ["/*!40000 SET GLOBAL gtid_slave_pos='0-1-5' */", { kind: 'ordered' }],
     ['USE `shop`', { kind: 'use', database: 'shop' }],

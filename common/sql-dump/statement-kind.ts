@@ -44,6 +44,12 @@ export function statementCore(head: string): string {
       s = s.slice(sandbox[0].length);
       continue;
     }
+    // Plain comments after the sandbox line (mariadb-dump's "-- MariaDB dump" header follows it).
+    const comment = /^(?:--(?:[\x00-\x20][^\n]*)?(?:\n|$)|#[^\n]*(?:\n|$)|\/\*(?!M?!)[\s\S]*?\*\/)/.exec(s);
+    if (comment) {
+      s = s.slice(comment[0].length);
+      continue;
+    }
     const exec = /^\/\*M?!\d{5,6}\s?/.exec(s);
     if (exec) {
       s = s.slice(exec[0].length);

@@ -21,6 +21,7 @@ const MESSAGES: Record<string, (value: unknown) => string> = {
   '^(latest|[0-9a-f]{4,64})$': () => 'must be "latest" or a snapshot ID (4 to 64 lower-case hexadecimal digits, as `sidestash snapshots` shows)',
   '^[A-Za-z0-9]([-A-Za-z0-9._]{0,251}[A-Za-z0-9])?$': () => 'must be a host name: letters, digits, "-", "." and "_", starting and ending with a letter or digit',
   '^[A-Za-z0-9_$]{1,64}$': () => 'must be a database name of 1 to 64 letters, digits, "_" or "$"',
+  '^[A-Za-z0-9_$]{1,64}\\.[A-Za-z0-9_$]{1,64}$': () => 'must be DATABASE.TABLE, each 1 to 64 letters, digits, "_" or "$"',
   '^[0-9A-Za-z._-]*$': () => 'must be a resourceVersion as the API answered it (letters, digits, ".", "_" or "-"); leave it out to write over whatever is stored',
 };
 

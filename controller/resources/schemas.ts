@@ -150,6 +150,9 @@ export const specSchemas: Record<Kind, Schema> = {
       snapshot: snapshotId,
       sourceHost,
       database: str({ pattern: '^[A-Za-z0-9_$]{1,64}$' }),
+      // Granular restore (common/sql-dump/dump-selection.ts): tables as db.table, and the database to restore into.
+      tables: { type: 'array', minItems: 1, maxItems: 1000, items: str({ pattern: '^[A-Za-z0-9_$]{1,64}\\.[A-Za-z0-9_$]{1,64}$' }) },
+      targetDatabase: str({ pattern: '^[A-Za-z0-9_$]{1,64}$' }),
       timeout: duration,
       task: task(RESTORE_TASK_PATTERN),
       timeOut: duration,

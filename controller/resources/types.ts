@@ -172,6 +172,10 @@ export interface RestoreSessionSpec {
   /** With `latest`: the hostname of the Stash-written snapshots to restore (Stash's rules[].sourceHost, e.g. host-0). */
   sourceHost?: string;
   database?: string;
+  /** Restore only these tables (`db.table`), with their structure, data and triggers. */
+  tables?: string[];
+  /** Restore into this database instead of the one in the dump (`sidestash restore --as`); the original is never touched. */
+  targetDatabase?: string;
   timeout?: string;
   /** Stash's Task (a MariaDB/MySQL one): accepted and ignored. */
   task?: { name?: string };

@@ -142,6 +142,8 @@ export async function restoreAssignment(store: ResourceStore, session: Resource<
     snapshotHost: target,
   };
   if (session.spec.database) a.databaseName = session.spec.database;
+  if (session.spec.tables?.length) a.tables = [...session.spec.tables];
+  if (session.spec.targetDatabase) a.targetDatabase = session.spec.targetDatabase;
   if (selection.sourceHost) a.sourceHost = selection.sourceHost;
   const deadlineMs = sessionDeadlineMs(timeoutOf(session.spec, by), startedMs, by);
   if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;

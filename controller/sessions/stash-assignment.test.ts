@@ -60,6 +60,11 @@ describe("Stash's spelling in the session assignment", () => {
     });
   }
 
+  it('a RestoreSession of tables into another database: the agent gets both', async () => {
+    const a = await restoreAssignment(store, restoreSession('sample-mariadb', { snapshot: 'latest', tables: ['shop.orders', 'shop.customers'], targetDatabase: 'shop_restored' }), T0);
+    assert.deepEqual({ tables: a.tables, targetDatabase: a.targetDatabase, databaseName: a.databaseName }, { tables: ['shop.orders', 'shop.customers'], targetDatabase: 'shop_restored', databaseName: undefined });
+  });
+
   const refused: [string, Resource<RestoreSessionSpec, unknown>, RegExp][] = [
     ['both spellings of the snapshot', restoreSession('sample-mariadb', { snapshot: 'latest' }, [{ snapshots: ['latest'] }]), /RestoreSession shop\/sample-mariadb-restore: spec\.target\.rules: set the snapshot with sidestash's spec\.snapshot or with Stash's spec\.target\.rules, not both/],
     ['two rules', restoreSession('sample-mariadb', {}, [{ snapshots: ['latest'] }, { snapshots: ['abcd1234'] }]), /spec\.target\.rules: must hold at most one rule/],

@@ -1,0 +1,52 @@
+// A RestoreSession's granular selection (spec.tables, spec.targetDatabase, with spec.database)
+// as the statements to restore: with the snapshot's dump index, only the byte ranges (and blobs)
+// they need; without one, the whole dump streamed through the same selection. The restore runner
+// gets the SQL text for its client (renderSql); the parallel loader can take `statements` as is.
+import { Readable } from 'node:stream';
+import type { Logger } from '../common/log.ts';
+import type { RestoreAssignment } from '../common/protocol.ts';
+import type { Repository } from '../common/repository/repository.ts';
+import type { SnapshotFile } from '../common/repository/snapshot-reader.ts';
+import type { Snapshot } from '../common/repository/snapshot.ts';
+import { parseTableRef, requireValidSelection } from '../common/sql-dump/dump-selection.ts';
+import type { DumpSelection } from '../common/sql-dump/dump-selection.ts';
+import { renderSql } from '../common/sql-dump/render-sql.ts';
+import { snapshotStatements } from '../common/sql-dump/snapshot-statements.ts';
+import type { SnapshotStatements } from '../common/sql-dump/snapshot-statements.ts';
+import { ErrorCodes, SidestashError } from '../common/errors.ts';
+
+/**
+ * The selection a restore assignment asks for at statement level; undefined for a whole-dump
+ * restore or one database without a new name (OneDatabaseFilter's byte-level path).
+ */
+export function granularSelection(a: Pick<RestoreAssignment, 'databaseName' | 'tables' | 'targetDatabase'>): DumpSelection | undefined {
+  if (!a.tables?.length && a.targetDatabase === undefined) return undefined;
+  const tables = (a.tables ?? []).map((t) => {
+    const ref = parseTableRef(t);
+    if (!ref) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `restore: table ${JSON.stringify(t)} is not db.table`);
+    return ref;
+  });
+  const selection: DumpSelection = {
+    ...(a.databaseName !== undefined ? { database: a.databaseName } : {}),
+    ...(tables.length > 0 ? { tables } : {}),
+    ...(a.targetDatabase !== undefined ? { as: a.targetDatabase } : {}),
+  };
+  requireValidSelection(selection);
+  return selection;
+}
+
+/** The selected statements of a snapshot's dump, warnings logged. */
+export async function granularStatements(repo: Repository, snapshot: Snapshot, file: SnapshotFile, selection: DumpSelection, log: Logger, signal: AbortSignal): Promise<SnapshotStatements> {
+  const s = await snapshotStatements(repo, snapshot, file, selection, { signal, onWarning: (w) => log.warn(w.message, { code: w.code }) });
+  log.info('granular restore', { selection, indexed: s.plan !== undefined, ...(s.plan ? { ranges: s.plan.ranges.length, bytes: s.plan.bytes, dumpBytes: file.sizeBytes } : {}) });
+  return s;
+}
+
+/**
+ * The same as SQL text for the mariadb client (statements of other delimiters in DELIMITER
+ * lines), and about how many bytes it will be: the planned ranges, or the whole dump.
+ */
+export async function granularSqlStream(repo: Repository, snapshot: Snapshot, file: SnapshotFile, selection: DumpSelection, log: Logger, signal: AbortSignal): Promise<{ stream: Readable; estimatedBytes: number }> {
+  const s = await granularStatements(repo, snapshot, file, selection, log, signal);
+  return { stream: Readable.from(renderSql(s.statements), { signal }), estimatedBytes: s.plan?.bytes ?? file.sizeBytes };
+}
