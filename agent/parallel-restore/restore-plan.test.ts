@@ -85,7 +85,7 @@ describe('RestorePlanner', () => {
     let seed = 7;
     const rnd = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
+      return (seed >>> 8) % n;
     };
     for (const connections of [1, 2, 3, 5]) {
       const p = new RestorePlanner(connections);
