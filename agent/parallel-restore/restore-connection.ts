@@ -10,7 +10,7 @@
 // each statement. LOCAL_FILES is off: LOAD DATA LOCAL INFILE in a snapshot is refused by the
 // server (the client cannot send files), and mysql2 has no file reader configured in any case.
 // One statement per query (multipleStatements off, MULTI_STATEMENTS off).
-import mysql from 'mysql2';
+// mysql2 is imported when the first connection opens, not with the agent.
 import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
 import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
 import type { DatabaseConnection } from '../../common/protocol.ts';
@@ -59,6 +59,8 @@ export class RestoreConnection {
       ...(db.caCert ? { ssl: { ca: db.caCert, rejectUnauthorized: true, verifyIdentity: true } } : {}),
       ...(options.database ? { database: options.database } : {}),
     };
+    // Loaded with the first restore: an agent that only backs up never holds mysql2 (~23 MiB RSS).
+    const { default: mysql } = await import('mysql2');
     const conn = mysql.createConnection(config);
     const c = new RestoreConnection(conn);
     try {
