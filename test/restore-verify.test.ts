@@ -86,6 +86,19 @@ describe('verified restore', () => {
     assert.deepEqual(r.tables, [{ database: 'v3', table: 't', expectedRows: 4, restoredRows: 3 }]);
   });
 
+  it("refuses a statement longer than the server's max_allowed_packet before sending it, naming its offset", async () => {
+    const head = 'CREATE DATABASE IF NOT EXISTS `v5`;\nUSE `v5`;\nCREATE TABLE `t` (b LONGBLOB);\n';
+    await snapshotOf('r-long', `${head}INSERT INTO \`t\` VALUES ('${'x'.repeat(2 * 1024 * 1024)}');\n`);
+    await db.sql('SET GLOBAL max_allowed_packet = 1048576');
+    try {
+      await assert.rejects(runRestore(config, restore('r-long'), hooks()), (err) => isSidestashError(err, ErrorCodes.RESTORE_FAILED)
+        // The splitter's refusal, not the server's (ERROR 1153 would name the packet): it was never sent.
+        && err.message === `the statement at byte ${head.length} of the dump is longer than ${1048576 - 64} bytes (the server's max_allowed_packet)`);
+    } finally {
+      await db.sql('SET GLOBAL max_allowed_packet = DEFAULT');
+    }
+  });
+
   it('fails with the statement, its offset and the server error, as RESTORE_FAILED', async () => {
     const head = 'CREATE DATABASE IF NOT EXISTS `v4`;\nUSE `v4`;\n';
     await snapshotOf('r-bad', `${head}INSERT INTO \`missing\` VALUES (1);\n`);
