@@ -106,6 +106,7 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     }
     if (streamError) throw isSidestashError(streamError) ? streamError : new SidestashError(ErrorCodes.RESTORE_FAILED, `restore failed after ${bytes} bytes: ${errorMessage(streamError)}`, { cause: streamError });
     hooks.onProgress(tracker.snapshot(bytes, 0));
+    log.info('snapshot loaded', { statements: loaded?.statements ?? 0, tables: loaded?.tables.length ?? 0, deadlockRetries: loaded?.retries ?? 0 });
     const result: SessionResult = { phase: 'Succeeded', snapshotId: snapshot.id, bytesRead: bytes, durationSeconds: tracker.elapsedSeconds };
     // Verified restore: each table that received rows holds as many as the dump carried.
     const tables = loaded?.tables ?? [];

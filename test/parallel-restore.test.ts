@@ -90,6 +90,17 @@ describe('parallel restore loader', () => {
     await db.sql('DROP DATABASE failing');
   });
 
+  it("runs a data statement again when InnoDB picks it as a deadlock's victim, and fails after the last attempt", async () => {
+    // A trigger that fails the first `fails` inserts with the deadlock error; the count is in an
+    // Aria table, which the statement's rollback leaves alone.
+    const sql = (fails: number) => `CREATE DATABASE IF NOT EXISTS victim;\nUSE \`victim\`;\nDROP TABLE IF EXISTS \`n\`;\nCREATE TABLE \`n\` (n INT) ENGINE=Aria;\nINSERT INTO \`n\` VALUES (0);\nDROP TABLE IF EXISTS \`t\`;\nCREATE TABLE \`t\` (id INT PRIMARY KEY);\nDELIMITER ;;\nCREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW BEGIN UPDATE n SET n = n + 1; IF (SELECT n FROM n) <= ${fails} THEN SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'Deadlock found when trying to get lock'; END IF; END ;;\nDELIMITER ;\nINSERT INTO \`t\` VALUES (1),(2),(3);\n`;
+    const r = await load(sql(2));
+    assert.equal(r.retries, 2);
+    assert.equal((await db.sql('SELECT COUNT(*) FROM victim.t')).trim(), '3');
+    await assert.rejects(load(sql(5)), (err) => isSidestashError(err, ErrorCodes.RESTORE_FAILED) && err.details.errno === 1213 && err.details.table === 't');
+    await db.sql('DROP DATABASE victim');
+  });
+
   it('refuses LOAD DATA LOCAL INFILE without reading the file, even where the server allows it', async () => {
     const secret = join(dir.path, 'secret.txt');
     await writeFile(secret, 'a file on the agent host\n');
@@ -133,6 +144,20 @@ describe('parallel restore loader', () => {
     for (let i = 0; i < 100 && (await processes()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(await processes(), 0, 'the server has no connection of the load left');
     await db.sql('DROP DATABASE cancel');
+  });
+
+  it("ends a cancelled load's statement on the server too, not only its connection", async () => {
+    await db.sql('CREATE DATABASE sleepy;');
+    const ac = new AbortController();
+    const loading = load('USE `sleepy`;\nDO SLEEP(600);\n', { parallel: 2, signal: ac.signal });
+    const sleeping = async () => Number((await db.sql("SELECT COUNT(*) FROM information_schema.processlist WHERE db = 'sleepy' AND info LIKE 'DO SLEEP%'")).trim());
+    for (let i = 0; i < 200 && (await sleeping()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await sleeping(), 1, 'the statement runs');
+    ac.abort(new Error('cancelled'));
+    await assert.rejects(loading, (err) => isSidestashError(err, ErrorCodes.ABORTED));
+    for (let i = 0; i < 100 && (await sleeping()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await sleeping(), 0, 'the server stopped it (it would sleep for 10 minutes)');
+    await db.sql('DROP DATABASE sleepy');
   });
 
   it('restores without writing the binary log only for a user with the privilege, and says which it needs', async () => {

@@ -8,7 +8,9 @@ import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts
 import type { DatabaseConnection } from '../../common/protocol.ts';
 import type { ClassifiedStatement } from '../../common/sql-dump/dump-statements.ts';
 import { RestoreConnection, serverError, serverErrorText } from './restore-connection.ts';
-import { RestorePlanner } from './restore-plan.ts';
+import { statementCore } from '../../common/sql-dump/statement-kind.ts';
+import type { StatementKind } from '../../common/sql-dump/statement-kind.ts';
+import { RestorePlanner, turnsAutocommitOff } from './restore-plan.ts';
 import type { PlannedStatement } from './restore-plan.ts';
 
 /**
@@ -18,6 +20,29 @@ import type { PlannedStatement } from './restore-plan.ts';
  * string and as mysql2's packet); a 4 MiB cap loaded as fast as 16 MiB in the measurements.
  */
 export const DEFAULT_QUEUED_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Rows of one table loading over several connections can deadlock in InnoDB (two INSERTs'
+ * gap and insert-intention locks; seen about once in ten loads of a 30,000-row table over 4
+ * connections). The server rolls back the victim, which without an open transaction
+ * (autocommit: the loader skips the dump's SET autocommit=0) is that one statement: it is run
+ * again, as myloader does. A lock wait timeout rolls back the statement only, the same.
+ */
+const MAX_ATTEMPTS = 5;
+const RETRY_DELAY_MS = 50;
+const ER_LOCK_WAIT_TIMEOUT = 1205;
+const ER_LOCK_DEADLOCK = 1213;
+
+function mayRetry(st: ClassifiedStatement, err: unknown): boolean {
+  const errno = serverError(err).errno;
+  return st.what.kind === 'data' && (errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT);
+}
+
+/** What a skipped statement is planned as (nothing runs it). */
+const SKIPPED: StatementKind = { kind: 'lock' };
+
+/** How long a failed or cancelled load waits to KILL its statements on the server. */
+const KILL_TIMEOUT_MS = 5000;
 
 export interface LoadProgress {
   statements: number;
@@ -52,6 +77,8 @@ export interface LoadResult {
   tables: TableRows[];
   /** False when the source had no statement (nothing was connected or run). */
   started: boolean;
+  /** Data statements run again after InnoDB chose them as a deadlock's victim. */
+  retries: number;
 }
 
 interface Entry {
@@ -77,6 +104,7 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
   let failure: unknown;
   let queued = 0;
   let count = 0;
+  let retries = 0;
   /** Wakes whoever waits for a statement to finish (a lane's waits, the reader's room). */
   let wake: () => void = () => {};
   let changed = new Promise<void>((r) => (wake = r));
@@ -85,9 +113,12 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
     changed = new Promise<void>((r) => (wake = r));
     w();
   };
+  let killed: Promise<void> | undefined;
   const fail = (err: unknown) => {
     if (failure !== undefined) return;
     failure = err;
+    // The server goes on with a statement whose client is gone until it next looks: KILL ends it now.
+    killed = killConnections(o.connection, connections.flatMap((c) => (c.threadId === undefined ? [] : [c.threadId])));
     for (const c of connections) c.destroy();
     notify();
   };
@@ -110,11 +141,19 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
       }
       if (failure !== undefined) return;
       const e = lane.fifo[0]!;
-      try {
-        await conn.run(e.st.text!);
-      } catch (err) {
-        fail(failure === undefined ? statementFailed(e, err) : err);
-        return;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await conn.run(e.st.text!);
+          break;
+        } catch (err) {
+          if (failure === undefined && attempt < MAX_ATTEMPTS && mayRetry(e.st, err)) {
+            retries++;
+            await new Promise((r) => setTimeout(r, RETRY_DELAY_MS * attempt));
+            if (failure === undefined) continue;
+          }
+          fail(failure === undefined ? statementFailed(e, err) : err);
+          return;
+        }
       }
       lane.fifo.shift();
       const size = e.st.text!.length;
@@ -136,7 +175,9 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
         for (let k = 0; k < parallel; k++) workers.push(work(k));
       }
       if (st.text === undefined) throw new Error('loadDump needs the statements collected (splitDump with collect)');
-      const planned = planner.plan(st.what, lanes.map((l) => l.queuedBytes));
+      // SET autocommit=0 is skipped like LOCK TABLES (restore-plan.ts says why).
+      const what = st.what.kind === 'session' && turnsAutocommitOff(statementCore(st.head.toString('latin1'))) ? SKIPPED : st.what;
+      const planned = planner.plan(what, lanes.map((l) => l.queuedBytes));
       count++;
       if (planned.table && st.what.kind === 'data') {
         const key = `${planned.table.database}\u0000${planned.table.table}`;
@@ -165,11 +206,30 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
     notify();
     await Promise.all(workers);
     o.signal.removeEventListener('abort', onAbort);
-    if (failure !== undefined) for (const c of connections) c.destroy();
-    else await Promise.all(connections.map((c) => c.end()));
+    if (failure !== undefined) {
+      for (const c of connections) c.destroy();
+      await killed;
+    } else await Promise.all(connections.map((c) => c.end()));
   }
   if (failure !== undefined) throw failure;
-  return { statements: count, tables: [...tables.values()], started };
+  return { statements: count, tables: [...tables.values()], started, retries };
+}
+
+/** Best effort, within KILL_TIMEOUT_MS: KILL each of the load's server threads from a new connection. */
+async function killConnections(db: DatabaseConnection, threadIds: number[]): Promise<void> {
+  if (threadIds.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const kill = (async () => {
+    const killer = await RestoreConnection.open(db, { connectTimeoutMs: KILL_TIMEOUT_MS });
+    try {
+      // A thread that has ended already is ER_NO_SUCH_THREAD: nothing left to do for it.
+      for (const id of threadIds) await killer.query(`KILL ${id}`).catch(() => undefined);
+    } finally {
+      killer.destroy();
+    }
+  })().catch(() => undefined);
+  await Promise.race([kill, new Promise<void>((r) => (timer = setTimeout(r, KILL_TIMEOUT_MS)))]);
+  clearTimeout(timer);
 }
 
 async function openAll(o: LoadDumpOptions, parallel: number): Promise<RestoreConnection[]> {

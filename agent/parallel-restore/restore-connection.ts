@@ -38,6 +38,8 @@ export class RestoreConnection {
   readonly #conn: Connection;
   #fatal: Error | undefined;
   #destroyed = false;
+  /** Fails the statement in flight. */
+  #inFlight: ((err: Error) => void) | undefined;
 
   private constructor(conn: Connection) {
     this.#conn = conn;
@@ -93,12 +95,22 @@ export class RestoreConnection {
     if (this.#conn.config.charsetNumber !== BINARY_CHARSET) {
       return Promise.reject(new Error(`the connection's character set changed to ${this.#conn.config.charsetNumber}: its bytes would not reach the server as they are`));
     }
+    if (this.#destroyed) return Promise.reject(new Error('the connection was closed'));
     return new Promise((resolve, reject) => {
       let failed: Error | undefined;
+      this.#inFlight = reject;
       const q = this.#conn.query({ sql: text.toString('latin1') });
-      q.on('error', (err: Error) => (failed ??= err));
+      // mysql2 puts the statement on its error: up to max_allowed_packet of the dump's data, not for logs.
+      q.on('error', (err: Error & { sql?: string }) => {
+        delete err.sql;
+        failed ??= err;
+      });
       q.on('result', () => {});
-      q.on('end', () => (failed ? reject(failed) : resolve()));
+      q.on('end', () => {
+        this.#inFlight = undefined;
+        if (failed) reject(failed);
+        else resolve();
+      });
     });
   }
 
@@ -113,17 +125,29 @@ export class RestoreConnection {
     });
   }
 
-  /** Closes the socket at once: a statement in flight fails, the server stops at its next check. */
+  /**
+   * Closes the socket at once and fails the statement in flight (mysql2's destroy() only ends
+   * its side of the socket and waits for the statement's answer, which may be minutes away);
+   * the server notices when it next writes or reads (the loader KILLs it to make that now).
+   */
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#conn.destroy();
+    (this.#conn as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+    this.#inFlight?.(new Error('the connection was closed'));
+    this.#inFlight = undefined;
   }
 
   async end(): Promise<void> {
     if (this.#destroyed) return;
     this.#destroyed = true;
     await new Promise<void>((resolve) => this.#conn.end(() => resolve()));
+  }
+
+  /** The server's id of this connection (for KILL). */
+  get threadId(): number | undefined {
+    return this.#conn.threadId ?? undefined;
   }
 
   /** The error that broke the connection, if one did. */

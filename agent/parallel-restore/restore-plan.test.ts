@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StatementKind } from '../../common/sql-dump/statement-kind.ts';
-import { RestorePlanner } from './restore-plan.ts';
+import { RestorePlanner, turnsAutocommitOff } from './restore-plan.ts';
 import type { PlannedStatement } from './restore-plan.ts';
 
 const set: StatementKind = { kind: 'session' };
@@ -133,5 +133,10 @@ describe('RestorePlanner', () => {
         }
       }
     }
+  });
+
+  it("knows mariadb-dump --no-autocommit's SET statements of autocommit, and nothing else", () => {
+    for (const core of ['SET @OLD_AUTOCOMMIT=@@AUTOCOMMIT, @@AUTOCOMMIT=0 */', 'SET AUTOCOMMIT=@OLD_AUTOCOMMIT', 'set autocommit=0', 'SET autocommit = 0', 'SET SESSION autocommit=OFF', 'SET @@session.autocommit := FALSE']) assert.equal(turnsAutocommitOff(core), true, core);
+    for (const core of ['SET autocommit=1', 'SET @OLD_AUTOCOMMIT=@@AUTOCOMMIT', 'SET autocommit=0, unique_checks=0', 'SET GLOBAL autocommit=0', "SET @x='autocommit=0'", 'SET NAMES utf8mb4', 'SELECT 1']) assert.equal(turnsAutocommitOff(core), false, core);
   });
 });

@@ -21,6 +21,12 @@
 // - 'lock' (LOCK TABLES / UNLOCK TABLES) is skipped: a table locked by one connection could not
 //   be written by the others, and the locks only speed up a one-client load (myloader does not
 //   lock either). Nothing else reads the tables during a restore that the locks would keep out.
+// - SET autocommit=0 (mariadb-dump --no-autocommit) is skipped too (turnsAutocommitOff): like
+//   the locks it only speeds up a one-client load, and with it every connection would hold its
+//   rows' locks in a transaction until the dump's next COMMIT, so that a statement waiting on
+//   the server for another connection's locks, which waits in our plan for the first, would
+//   hang until innodb_lock_wait_timeout. Each statement commits on its own; the COMMITs run on
+//   every connection and commit nothing.
 // Every statement also waits for the last barrier before it.
 //
 // No deadlock: a statement waits only for statements with a smaller index (the waits below are
@@ -138,6 +144,21 @@ export class RestorePlanner {
     }
     return s;
   }
+}
+
+/**
+ * Whether a session statement's text (its core: common/sql-dump statementCore) does nothing but
+ * turn autocommit off, save it or restore it, as mariadb-dump --no-autocommit writes it:
+ * SET @OLD_AUTOCOMMIT=@@AUTOCOMMIT, @@AUTOCOMMIT=0 ... SET AUTOCOMMIT=@OLD_AUTOCOMMIT (older
+ * versions: set autocommit=0). Skipped together: the saved value is never read.
+ */
+export function turnsAutocommitOff(core: string): boolean {
+  const m = /^SET\s+(.*?)\s*(?:\*\/\s*)?$/is.exec(core);
+  if (!m) return false;
+  const parts = m[1]!.split(',').map((p) => p.trim());
+  const save = /^@\w+\s*:?=\s*@@(?:SESSION\.)?autocommit$/i;
+  const set = /^(?:SESSION\s+|@@(?:SESSION\.)?)?autocommit\s*:?=\s*(?:0|OFF|FALSE|@\w+)$/i;
+  return parts.some((p) => set.test(p)) && parts.every((p) => save.test(p) || set.test(p));
 }
 
 /** The connection with the fewest queued bytes (the first of equals). */
