@@ -3,7 +3,9 @@
 // connections are under a cap (one statement larger than the cap still goes, alone), so a
 // slow server slows the reading of the snapshot instead of filling the agent. The first failing
 // statement aborts every connection and fails the load naming its table, its byte offset in
-// the dump and the server's error; an aborted signal destroys the connections at once.
+// the dump and the server's error; an aborted signal destroys the connections at once, and
+// either way the statements still running on the server are KILLed from a new connection.
+// A data statement InnoDB rolls back as a deadlock's victim is run again (mayRetry).
 import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
 import type { DatabaseConnection } from '../../common/protocol.ts';
 import type { ClassifiedStatement } from '../../common/sql-dump/dump-statements.ts';
