@@ -1,8 +1,7 @@
 // A RestoreSession's granular selection (spec.tables, spec.targetDatabase, with spec.database)
 // as the statements to restore: with the snapshot's dump index, only the byte ranges (and blobs)
-// they need; without one, the whole dump streamed through the same selection. The restore runner
-// gets the SQL text for its client (renderSql); the parallel loader can take `statements` as is.
-import { Readable } from 'node:stream';
+// they need; without one, the whole dump streamed through the same selection; the parallel loader
+// takes the statements as they come.
 import type { Logger } from '../common/log.ts';
 import type { RestoreAssignment } from '../common/protocol.ts';
 import type { Repository } from '../common/repository/repository.ts';
@@ -10,7 +9,6 @@ import type { SnapshotFile } from '../common/repository/snapshot-reader.ts';
 import type { Snapshot } from '../common/repository/snapshot.ts';
 import { parseTableRef, requireValidSelection } from '../common/sql-dump/dump-selection.ts';
 import type { DumpSelection } from '../common/sql-dump/dump-selection.ts';
-import { renderSql } from '../common/sql-dump/render-sql.ts';
 import { snapshotStatements } from '../common/sql-dump/snapshot-statements.ts';
 import type { SnapshotStatements } from '../common/sql-dump/snapshot-statements.ts';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
@@ -36,17 +34,8 @@ export function granularSelection(a: Pick<RestoreAssignment, 'databaseName' | 't
 }
 
 /** The selected statements of a snapshot's dump, warnings logged. */
-export async function granularStatements(repo: Repository, snapshot: Snapshot, file: SnapshotFile, selection: DumpSelection, log: Logger, signal: AbortSignal): Promise<SnapshotStatements> {
-  const s = await snapshotStatements(repo, snapshot, file, selection, { signal, onWarning: (w) => log.warn(w.message, { code: w.code }) });
+export async function granularStatements(repo: Repository, snapshot: Snapshot, file: SnapshotFile, selection: DumpSelection, log: Logger, signal: AbortSignal, maxStatementBytes?: number): Promise<SnapshotStatements> {
+  const s = await snapshotStatements(repo, snapshot, file, selection, { signal, ...(maxStatementBytes ? { maxStatementBytes } : {}), onWarning: (w) => log.warn(w.message, { code: w.code }) });
   log.info('granular restore', { selection, indexed: s.plan !== undefined, ...(s.plan ? { ranges: s.plan.ranges.length, bytes: s.plan.bytes, dumpBytes: file.sizeBytes } : {}) });
   return s;
-}
-
-/**
- * The same as SQL text for the mariadb client (statements of other delimiters in DELIMITER
- * lines), and about how many bytes it will be: the planned ranges, or the whole dump.
- */
-export async function granularSqlStream(repo: Repository, snapshot: Snapshot, file: SnapshotFile, selection: DumpSelection, log: Logger, signal: AbortSignal): Promise<{ stream: Readable; estimatedBytes: number }> {
-  const s = await granularStatements(repo, snapshot, file, selection, log, signal);
-  return { stream: Readable.from(renderSql(s.statements), { signal }), estimatedBytes: s.plan?.bytes ?? file.sizeBytes };
 }

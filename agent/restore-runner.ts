@@ -1,46 +1,58 @@
-// A restore session: snapshot file stream -> mariadb (whole dump, or one database of it through
-// OneDatabaseFilter), the client sandboxed, credentials in a private option file. The client
-// starts with the first byte to restore, so a database not in the snapshot changes nothing.
+// A restore session: snapshot file stream -> [OneDatabaseFilter, one database of the dump] ->
+// the dump's statements (common/sql-dump) -> the parallel loader (agent/parallel-restore), which
+// sends them over N connections -> each restored table's rows counted against the dump's.
+// The connections open with the first statement, so a database not in the snapshot changes nothing.
+import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../common/errors.ts';
 import type { RestoreAssignment, SessionResult } from '../common/protocol.ts';
 import { openSnapshotFileStream } from '../common/repository/snapshot-reader.ts';
 import type { OpenSnapshotFile } from '../common/repository/snapshot-reader.ts';
+import { splitDump } from '../common/sql-dump/dump-statements.ts';
 import type { SessionHooks } from './backup-runner.ts';
 import { openOrInitRepository } from './backup-runner.ts';
-import { startProgram } from './child-process.ts';
-import type { RunningProgram } from './child-process.ts';
-import { DeferredWritable } from './deferred-writable.ts';
-import { writeClientOptionsFile } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
-import { agentIdentity } from './config.ts';
-import { runSql } from './database-probe.ts';
 import { OneDatabaseFilter } from './one-database-filter.ts';
-import { granularSelection, granularSqlStream } from './granular-source.ts';
+import { granularSelection, granularStatements } from './granular-source.ts';
+import { loadDump } from './parallel-restore/dump-loader.ts';
+import type { LoadResult } from './parallel-restore/dump-loader.ts';
+import { RestoreConnection } from './parallel-restore/restore-connection.ts';
+import { mismatchMessage, mismatches, reportedTables, verifyTables } from './parallel-restore/restore-verify.ts';
+import type { ClassifiedStatement } from '../common/sql-dump/dump-statements.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { latestOfSourceHost, latestOfTarget, targetOf } from './target-snapshots.ts';
 import { STASH_DUMP_PATH } from '../common/repository/snapshot-selector.ts';
 
 /**
- * A snapshot is untrusted input (anyone with the repository password can write one), so the
- * client runs none of its commands: --binary-mode turns off every client command but DELIMITER
- * and \C (no \! or system, source, tee, pager, edit, connect), --sandbox refuses the ones that
- * touch files even so, and --local-infile=0 stops LOAD DATA LOCAL INFILE from reading files.
- * One database of a dump is picked by OneDatabaseFilter (--one-database needs client commands).
+ * A snapshot is untrusted input (anyone with the repository password can write one). Its
+ * statements go to the server over the wire, one per query: no client program reads them, so
+ * no client command (\!, system, source, tee, pager, connect) can run, and LOAD DATA LOCAL
+ * INFILE is refused (the connections do not offer to send files; restore-connection.ts).
+ * One database of a dump is picked by OneDatabaseFilter.
  */
-export const RESTORE_CLIENT_ARGS = ['--binary-mode', '--sandbox', '--local-infile=0'];
+
+/** Connections when the session does not say: the agent's cores, at least 2. */
+export function defaultParallel(): number {
+  return Math.min(64, Math.max(2, os.availableParallelism()));
+}
 
 export async function runRestore(config: AgentConfig, a: RestoreAssignment, hooks: SessionHooks): Promise<SessionResult> {
   const { signal, log } = hooks;
   const tracker = new ProgressTracker();
-  const options = await writeClientOptionsFile(config.tmpDir, a.database, agentIdentity(config));
+  const parallel = a.parallel ?? defaultParallel();
   let bytes = 0;
   let timer: NodeJS.Timeout | undefined;
   let opened: OpenSnapshotFile | undefined;
   try {
-    // Checks the server and the credentials first.
-    await runSql(config.mariadbPath, options.path, 'SELECT 1', signal);
+    // Checks the server and the credentials first, and how long a statement may be.
+    const probe = await RestoreConnection.open(a.database, a.writeBinlog === false ? { writeBinlog: false } : {});
+    let maxStatementBytes: number;
+    try {
+      maxStatementBytes = await probe.maxStatementBytes();
+    } finally {
+      await probe.end();
+    }
     const repo = await openOrInitRepository(a.repository, signal, false);
     // Under a shared lock until the stream closes (restic's restore takes one): no prune runs
     // meanwhile. "latest" is the target's own newest snapshot (common/repository/snapshot-selector.ts).
@@ -51,52 +63,88 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     opened = await openSnapshotFileStream(repo, a.snapshot, { ...(a.snapshot === 'latest' ? latest : {}), signal });
     const { snapshot, file } = opened;
     tracker.estimatedTotalBytes = file.sizeBytes;
-    // Tables, or a database into another name: statement by statement (agent/granular-source.ts).
+    // Tables, or a database into another name: statement by statement (agent/granular-source.ts),
+    // with the dump index only the byte ranges they need.
     const granular = granularSelection(a);
-    const picked = granular ? await granularSqlStream(repo, snapshot, file, granular, log, signal) : undefined;
-    const source = picked?.stream ?? opened.stream;
-    if (picked) tracker.estimatedTotalBytes = picked.estimatedBytes;
+    const picked = granular ? await granularStatements(repo, snapshot, file, granular, log, signal, maxStatementBytes) : undefined;
+    if (picked) tracker.estimatedTotalBytes = picked.plan?.bytes ?? file.sizeBytes;
     timer = setInterval(() => hooks.onProgress(tracker.snapshot(bytes, 0)), config.progressIntervalMs);
-    const byteFilter = a.databaseName !== undefined && !granular;
-    const args = [`--defaults-extra-file=${options.path}`, ...RESTORE_CLIENT_ARGS, ...(byteFilter ? [`--database=${a.databaseName}`] : [])];
-    log.info('restoring snapshot', { snapshotId: snapshot.id, path: file.path, bytes: file.sizeBytes, database: a.databaseName ?? '(all)' });
-    // The client starts, and one database is created to restore into, with the first byte that
-    // passes: a database the snapshot does not contain (OneDatabaseFilter) changes nothing.
-    let client: RunningProgram | undefined;
-    const input = new DeferredWritable(async () => {
-      if (byteFilter) await runSql(config.mariadbPath, options.path, `CREATE DATABASE IF NOT EXISTS \`${a.databaseName!.replace(/`/g, '``')}\``, signal);
-      client = startProgram(config.mariadbPath, args, ['pipe', 'ignore'], signal);
-      return client.child.stdin!;
-    });
+    log.info('restoring snapshot', { snapshotId: snapshot.id, path: file.path, bytes: file.sizeBytes, database: a.databaseName ?? '(all)', parallel, writeBinlog: a.writeBinlog !== false, ...(granular ? { selection: granular } : {}) });
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         bytes += chunk.length;
         cb(null, chunk);
       },
     });
+    let loaded: LoadResult | undefined;
+    let started = false;
+    /** The selection's statements, their bytes counted as they pass (progress). */
+    async function* counted(statements: AsyncIterable<ClassifiedStatement>): AsyncGenerator<ClassifiedStatement> {
+      for await (const st of statements) {
+        bytes += st.end - st.offset;
+        yield st;
+      }
+    }
+    const loadStatements = async (statements: AsyncIterable<ClassifiedStatement>) => {
+      loaded = await loadDump(statements, {
+        connection: a.database,
+        parallel,
+        signal,
+        ...(a.writeBinlog === false ? { writeBinlog: false } : {}),
+        ...(a.databaseName && !picked ? { database: a.databaseName } : {}),
+        // The database to restore into is created with the first statement that passes: a
+        // database the snapshot does not contain (OneDatabaseFilter) changes nothing.
+        beforeFirstStatement: async () => {
+          started = true;
+          // A selection creates (never drops) the database it restores into itself.
+          if (!a.databaseName || picked) return;
+          const c = await RestoreConnection.open(a.database, a.writeBinlog === false ? { writeBinlog: false } : {});
+          try {
+            await c.query(`CREATE DATABASE IF NOT EXISTS \`${a.databaseName.replace(/`/g, '``')}\``);
+          } finally {
+            await c.end();
+          }
+        },
+      });
+    };
+    const load = (source: AsyncIterable<Buffer>) => loadStatements(splitDump(source, { collect: true, maxStatementBytes }));
     let streamError: unknown;
     try {
-      if (byteFilter) await pipeline(source, counter, new OneDatabaseFilter(a.databaseName!), input, { signal });
-      else await pipeline(source, counter, input, { signal });
+      if (picked) await loadStatements(counted(picked.statements));
+      else if (a.databaseName) await pipeline(opened.stream, counter, new OneDatabaseFilter(a.databaseName), load, { signal });
+      else await pipeline(opened.stream, counter, load, { signal });
     } catch (err) {
       streamError = err;
-      client?.child.kill('SIGTERM');
     }
-    const exit = client ? await client.exited : undefined;
-    // Cancelled or past its deadline: the documented code, whatever the killed client said.
+    // Cancelled or past its deadline: the documented code, whatever the connections said.
     if (signal.aborted) throw new SidestashError(ErrorCodes.SESSION_CANCELLED, `restore stopped after ${bytes} bytes: ${errorMessage(signal.reason)}`, { cause: streamError });
     if (isSidestashError(streamError, ErrorCodes.NOT_IN_SNAPSHOT)) {
-      throw new SidestashError(ErrorCodes.NOT_IN_SNAPSHOT, `snapshot ${snapshot.id.slice(0, 8)}: ${streamError.message}${client ? '' : ' (nothing was restored)'}`, { details: { ...streamError.details, snapshotId: snapshot.id } });
+      throw new SidestashError(ErrorCodes.NOT_IN_SNAPSHOT, `snapshot ${snapshot.id.slice(0, 8)}: ${streamError.message}${started ? '' : ' (nothing was restored)'}`, { details: { ...streamError.details, snapshotId: snapshot.id } });
     }
-    if (client && exit && exit.code !== 0) {
-      throw new SidestashError(ErrorCodes.RESTORE_FAILED, `mariadb ${exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`}: ${client.stderrTail() || errorMessage(streamError)}`, { cause: streamError });
-    }
-    if (streamError) throw streamError;
+    if (streamError) throw isSidestashError(streamError) ? streamError : new SidestashError(ErrorCodes.RESTORE_FAILED, `restore failed after ${bytes} bytes: ${errorMessage(streamError)}`, { cause: streamError });
     hooks.onProgress(tracker.snapshot(bytes, 0));
-    return { phase: 'Succeeded', snapshotId: snapshot.id, bytesRead: bytes, durationSeconds: tracker.elapsedSeconds };
+    log.info('snapshot loaded', { statements: loaded?.statements ?? 0, tables: loaded?.tables.length ?? 0, deadlockRetries: loaded?.retries ?? 0 });
+    const result: SessionResult = { phase: 'Succeeded', snapshotId: snapshot.id, bytesRead: bytes, durationSeconds: tracker.elapsedSeconds };
+    // Verified restore: each table that received rows holds as many as the dump carried.
+    const tables = loaded?.tables ?? [];
+    if (tables.length > 0) {
+      const conn = await RestoreConnection.open(a.database);
+      try {
+        const verified = await verifyTables(conn, tables, { checksum: a.verify === 'checksum', signal });
+        result.tables = reportedTables(verified);
+        if (mismatches(verified).length > 0) {
+          result.phase = 'Failed';
+          result.error = { code: ErrorCodes.RESTORE_VERIFY_FAILED, message: mismatchMessage(verified) };
+          log.error('restore verification failed', { tables: mismatches(verified).length });
+        }
+      } finally {
+        await conn.end();
+      }
+    }
+    result.durationSeconds = tracker.elapsedSeconds;
+    return result;
   } finally {
     clearInterval(timer);
     await opened?.close();
-    await options.remove();
   }
 }

@@ -7,6 +7,7 @@ import { addressCell, agentTable, backendCell, phaseCell, requestedSnapshot } fr
 import type { ListedAgent } from './get-tables.ts';
 import { integrityCell, integrityMessage } from './integrity-cells.ts';
 import { relativeTime } from './relative-time.ts';
+import { restoreTablesTable } from './restore-tables.ts';
 import { recentEvents } from './session-events.ts';
 import type { SessionLike } from './session-events.ts';
 
@@ -81,7 +82,7 @@ function statusFields(item: DescribedItem, nowMs: number): [string, string | und
       return [
         ...(item.kind === 'BackupSession'
           ? ([['Configuration', str(obj(spec.invoker).name)], ['Trigger', str(spec.trigger)]] as [string, string | undefined][])
-          : ([['Repository', str(obj(spec.repository).name)], ['Target', str(obj(obj(spec.target).ref).name)], ['Snapshot asked', requestedSnapshot(spec) ?? '-'], ['Database', str(spec.database) ?? '(all)']] as [string, string | undefined][])),
+          : ([['Repository', str(obj(spec.repository).name)], ['Target', str(obj(obj(spec.target).ref).name)], ['Snapshot asked', requestedSnapshot(spec) ?? '-'], ['Database', str(spec.database) ?? '(all)'], ['Parallel', num(spec.parallel)?.toString() ?? '(agent cores)'], ['Binary log', spec.writeBinlog === false ? 'not written' : 'written']] as [string, string | undefined][])),
         ['Phase', phaseCell(st)],
         ['Error', str(e.message) ? `${str(e.code) ?? ''}: ${str(e.message)}` : undefined],
         ['Agent', str(st.agent) ?? '-'],
@@ -136,6 +137,8 @@ export function describeText(item: DescribedItem, related: Related, nowMs: numbe
     ]).join('\n'),
   ];
   if (item.kind === 'BackupConfiguration' && obj(item.spec).retentionPolicy) parts.push(`Retention policy:\n${indent(stringify(obj(item.spec).retentionPolicy).trimEnd())}`);
+  const restored = item.kind === 'RestoreSession' ? restoreTablesTable(obj(item.status).tables) : undefined;
+  if (restored) parts.push(`Tables:\n${indent(restored)}`);
   const conditions = conditionsBlock(item.status, nowMs);
   if (conditions) parts.push(`Conditions:\n${indent(conditions)}`);
   if (item.kind === 'BackupConfiguration' || item.kind === 'Repository' || item.kind === 'AppBinding') {

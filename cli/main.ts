@@ -24,8 +24,11 @@ export const USAGE = `usage: sidestash COMMAND [options]
   backup trigger CONFIG [--name NAME] [--wait] [--force]
                                      start a backup now; --wait shows its progress until it ends;
                                      --force: even when the configuration is paused
-  restore --repository R --target APPBINDING [--snapshot ID|latest] [--source-host HOST] [--database DB | --table DB.T ...] [--as DB] [--name NAME] [--wait]
+  restore --repository R --target APPBINDING [--snapshot ID|latest] [--source-host HOST] [--database DB | --table DB.T ...] [--as DB]
+          [--parallel N] [--no-binlog] [--verify checksum] [--name NAME] [--wait]
                                      --table: only these tables (structure, data, triggers); --as: into this database
+                                     --parallel: connections to load over (1..64; default: the agent's cores, at least 2);
+                                     --no-binlog: do not write the server's binary log; --verify checksum: also record CHECKSUM TABLE
                                      --name: the session's name (default: restore-TARGET- and 5 random characters)
                                      --source-host: latest of the snapshots Stash wrote for HOST (e.g. host-0)
   cancel KIND NAME                   cancel a session
@@ -65,6 +68,9 @@ const OPTIONS = {
   table: { type: 'string', multiple: true },
   as: { type: 'string' },
   'source-host': { type: 'string' },
+  parallel: { type: 'string' },
+  'no-binlog': { type: 'boolean' },
+  verify: { type: 'string' },
   targets: { type: 'string' },
   description: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
@@ -91,6 +97,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
   const { apiOptionsFromEnv, api } = await import('./api-client.ts');
   const { applyFiles, plural, remove } = await import('./resource-commands.ts');
   const { createRestore, snapshots, triggerBackup, waitForSession } = await import('./session-commands.ts');
+  const { parallelOption } = await import('./restore-tables.ts');
   const o = apiOptionsFromEnv(values);
   const ns = values.namespace!;
   // What the server sends may hold terminal escape sequences: never pass them to the terminal.
@@ -136,7 +143,10 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     }
     case 'restore': {
       if (!values.repository || !values.target) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'restore needs --repository and --target');
-      const s = await createRestore(o, { repository: values.repository, target: values.target, snapshot: values.snapshot!, database: values.database, tables: values.table, targetDatabase: values.as, sourceHost: values['source-host'], namespace: ns, name: values.name });
+      const parallel = parallelOption(values.parallel);
+      if (Number.isNaN(parallel)) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `--parallel must be an integer from 1 to 64, not ${JSON.stringify(values.parallel)}`);
+      if (values.verify !== undefined && values.verify !== 'checksum') throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `--verify takes checksum, not ${JSON.stringify(values.verify)}`);
+      const s = await createRestore(o, { repository: values.repository, target: values.target, snapshot: values.snapshot!, database: values.database, tables: values.table, targetDatabase: values.as, sourceHost: values['source-host'], namespace: ns, name: values.name, parallel, writeBinlog: values['no-binlog'] ? false : undefined, verify: values.verify });
       print(`restoresession/${s.metadata.name} created`);
       return values.wait ? waitForSession(o, 'restoresessions', s.metadata.name, ns, signal) : 0;
     }

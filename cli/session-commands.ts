@@ -31,14 +31,14 @@ export async function triggerBackup(o: ApiClientOptions, config: string, namespa
  * name already taken is CONFLICT, even by a session of the same spec (apply would call that
  * "unchanged" and hand back the old session).
  */
-export async function createRestore(o: ApiClientOptions, opts: { repository: string; target: string; snapshot: string; database?: string | undefined; tables?: string[] | undefined; targetDatabase?: string | undefined; sourceHost?: string | undefined; namespace: string; name?: string | undefined }): Promise<SessionDoc> {
+export async function createRestore(o: ApiClientOptions, opts: { repository: string; target: string; snapshot: string; database?: string | undefined; tables?: string[] | undefined; targetDatabase?: string | undefined; sourceHost?: string | undefined; namespace: string; name?: string | undefined; parallel?: number | undefined; writeBinlog?: false | undefined; verify?: string | undefined }): Promise<SessionDoc> {
   for (let attempt = 1; ; attempt++) {
     const name = opts.name ?? generateName(`restore-${opts.target}-`);
     const doc = {
       apiVersion: 'sidestash.io/v1',
       kind: 'RestoreSession',
       metadata: { name, namespace: opts.namespace },
-      spec: { repository: { name: opts.repository }, target: { ref: { kind: 'AppBinding', name: opts.target } }, snapshot: opts.snapshot, ...(opts.sourceHost ? { sourceHost: opts.sourceHost } : {}), ...(opts.database ? { database: opts.database } : {}), ...(opts.tables?.length ? { tables: opts.tables } : {}), ...(opts.targetDatabase ? { targetDatabase: opts.targetDatabase } : {}) },
+      spec: { repository: { name: opts.repository }, target: { ref: { kind: 'AppBinding', name: opts.target } }, snapshot: opts.snapshot, ...(opts.sourceHost ? { sourceHost: opts.sourceHost } : {}), ...(opts.database ? { database: opts.database } : {}), ...(opts.tables?.length ? { tables: opts.tables } : {}), ...(opts.targetDatabase ? { targetDatabase: opts.targetDatabase } : {}), ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}), ...(opts.writeBinlog === false ? { writeBinlog: false } : {}), ...(opts.verify ? { verify: opts.verify } : {}) },
     };
     let created: boolean;
     try {

@@ -34,6 +34,8 @@ export const ErrorCodes = {
   DUMP_FAILED: 'SIDESTASH_DUMP_FAILED',
   DUMP_ARGS_REFUSED: 'SIDESTASH_DUMP_ARGS_REFUSED',
   RESTORE_FAILED: 'SIDESTASH_RESTORE_FAILED',
+  /** A restored table does not hold the rows the dump carried (the session's tables list which). */
+  RESTORE_VERIFY_FAILED: 'SIDESTASH_RESTORE_VERIFY_FAILED',
   /** A restore asked for a database the snapshot does not contain (details: database, databases). */
   NOT_IN_SNAPSHOT: 'SIDESTASH_NOT_IN_SNAPSHOT',
   DATABASE_UNAVAILABLE: 'SIDESTASH_DATABASE_UNAVAILABLE',

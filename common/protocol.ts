@@ -103,6 +103,12 @@ export interface RestoreAssignment extends SessionBase {
   tables?: string[];
   /** Restore the selected database or tables into this database (spec.targetDatabase). */
   targetDatabase?: string;
+  /** Connections the dump loads over (1..64); absent: the agent's cores, at least 2. */
+  parallel?: number;
+  /** false: the restore does not write the server's binary log (SET sql_log_bin=0); absent: true. */
+  writeBinlog?: boolean;
+  /** 'checksum': also record CHECKSUM TABLE of each restored table. */
+  verify?: 'checksum';
 }
 
 export type SessionAssignment = BackupAssignment | RestoreAssignment;
@@ -146,7 +152,21 @@ export interface SessionResult {
   files?: { new: number; modified: number; unmodified: number };
   /** The repository check after the backup (absent: none ran). */
   integrity?: IntegrityResult;
+  /** A restore's per-table check (at most MAX_VERIFIED_TABLES, mismatches first). */
+  tables?: TableVerification[];
 }
+
+/** A restored table's rows counted on the server against the rows of its INSERTs in the dump. */
+export interface TableVerification {
+  database: string;
+  table: string;
+  expectedRows: number;
+  restoredRows: number;
+  /** CHECKSUM TABLE ... EXTENDED after the restore (verify: checksum). */
+  checksum?: string;
+}
+
+export const MAX_VERIFIED_TABLES = 1000;
 
 /** A repository check's outcome; errors: at most MAX_INTEGRITY_ERRORS, each at most MAX_INTEGRITY_ERROR_CHARS. */
 export interface IntegrityResult {

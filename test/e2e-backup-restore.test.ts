@@ -142,9 +142,14 @@ for (const backendCase of BACKENDS) describe(`end to end (${backendCase.name} re
 
     // One database out of the --all-databases dump, leaving the others alone.
     await db.sql('DROP DATABASE shop; UPDATE crm.contacts SET phone = \'changed\' WHERE id = 1;');
-    await api(controller.api, 'POST', '/api/v1/apply', { apiVersion: 'sidestash.io/v1', kind: 'RestoreSession', metadata: { name: 'shop-only' }, spec: { repository: { name: 'shop-repo' }, target: { ref: { name: 'shop-db' } }, database: 'shop', snapshot: backup.status!.snapshotId!.slice(0, 12) } });
+    await api(controller.api, 'POST', '/api/v1/apply', { apiVersion: 'sidestash.io/v1', kind: 'RestoreSession', metadata: { name: 'shop-only' }, spec: { repository: { name: 'shop-repo' }, target: { ref: { name: 'shop-db' } }, database: 'shop', snapshot: backup.status!.snapshotId!.slice(0, 12), parallel: 3, verify: 'checksum' } });
     const one = await waitForFinished(controller.api, 'restoresessions', (s) => s.metadata.name === 'shop-only', 60_000);
     assert.equal(one.status?.phase, 'Succeeded', JSON.stringify(one.status));
+    // Verified: each restored table's rows counted against the dump's, with its checksum, on the status and in describe.
+    const tables = (one.status as { tables?: { database: string; table: string; expectedRows: number; restoredRows: number; checksum?: string }[] }).tables;
+    assert.deepEqual(tables?.map((t) => [t.database, t.table, t.expectedRows === t.restoredRows && t.restoredRows > 0, /^\d+$/.test(t.checksum ?? '')]), [['shop', 'customers', true, true], ['shop', 'orders', true, true]]);
+    const described = await runCli(['describe', 'restoresession', 'shop-only'], env);
+    assert.match(described.stdout, /Tables:\n\s+TABLE.*\n\s+shop\.customers\s+\d+\s+\d+\s+ok/);
     assert.equal((await db.sql('SELECT phone FROM crm.contacts WHERE id = 1')).trim(), 'changed');
     await db.sql('UPDATE crm.contacts SET phone = \'+49 30 1234\' WHERE id = 1;');
     assert.equal(await checksums(db), before);

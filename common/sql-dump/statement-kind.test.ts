@@ -20,6 +20,11 @@ describe('statementKind', () => {
     ["/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */", { kind: 'session' }],
     ["/*!40000 SET GLOBAL gtid_slave_pos='0-1-5' */", { kind: 'ordered' }],
     ['USE `shop`', { kind: 'use', database: 'shop' }],
+    ['USE shop', { kind: 'use', database: 'shop' }],
+    ['use `a``b` ', { kind: 'use', database: 'a`b' }],
+    ['USE shop x', { kind: 'ordered' }],
+    // The first statement of a newer mariadb-dump: the sandbox line, the header comments, then a SET.
+    ['/*M!999999\\- enable the sandbox mode */ \n-- MariaDB dump 10.19\n--\n-- Host: localhost    Database: shop\n-- ------\n/* a plain comment */\n# another\n/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */', { kind: 'session' }],
     ['CREATE DATABASE /*!32312 IF NOT EXISTS*/ `shop` /*!40100 DEFAULT CHARACTER SET utf8mb4 */', { kind: 'create-database', database: 'shop' }],
     ['/*!40000 DROP DATABASE IF EXISTS `shop`*/', { kind: 'drop-database', database: 'shop' }],
     ['DROP TABLE IF EXISTS `orders`', { kind: 'table-ddl', table: 'orders', verb: 'drop' }],

@@ -23,7 +23,7 @@ export type StatementKind =
 const NAME = '`((?:[^`]|``){1,256})`';
 const unquote = (s: string): string => s.replace(/``/g, '`');
 const DATA = new RegExp(`^(?:INSERT|REPLACE)(?:\\s+(?:IGNORE|LOW_PRIORITY|HIGH_PRIORITY|DELAYED))?\\s+INTO\\s+(?:${NAME}\\.)?${NAME}\\s*(\\()?`, 'i');
-const USE = new RegExp(`^USE\\s+${NAME}\\s*$`, 'i');
+const USE = new RegExp(`^USE\\s+(?:${NAME}|([A-Za-z0-9_$\\u0080-\\uffff]{1,64}))\\s*$`, 'i');
 const CREATE_DB = new RegExp(`^CREATE\\s+DATABASE\\s+(?:/\\*!32312\\s+)?(?:IF\\s+NOT\\s+EXISTS\\s*(?:\\*/)?\\s*)?${NAME}`, 'i');
 const DROP_DB = new RegExp(`^DROP\\s+DATABASE\\s+(?:IF\\s+EXISTS\\s+)?${NAME}`, 'i');
 const DROP_TABLE = new RegExp(`^DROP\\s+TABLE\\s+(?:IF\\s+EXISTS\\s+)?${NAME}\\s*(?:\\*/\\s*)?$`, 'i');
@@ -31,7 +31,7 @@ const CREATE_TABLE = new RegExp(`^CREATE\\s+TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)
 const ALTER_KEYS = new RegExp(`^ALTER\\s+TABLE\\s+${NAME}\\s+(?:DISABLE|ENABLE)\\s+KEYS\\s*(?:\\*/\\s*)?$`, 'i');
 
 /**
- * The statement's text without what wraps it: leading whitespace and comments, the sandbox line
+ * The statement's text without what wraps it: leading whitespace and plain comments, the sandbox line
  * of newer mariadb-dump (/*M!999999\- enable the sandbox mode *\/, a comment to the server), and
  * the version prefix of an executable comment (/*!40101 SET ... *\/ reads as SET ... *\/).
  */
@@ -75,7 +75,7 @@ export function statementKind(st: DumpStatement): StatementKind {
       return /^SET\s+(?:GLOBAL\b|@@GLOBAL\.|PASSWORD\b|ROLE\b|DEFAULT\s+ROLE\b|STATEMENT\b|TRANSACTION\b)/i.test(core) ? { kind: 'ordered' } : { kind: 'session' };
     case 'USE': {
       const m = USE.exec(core.replace(/\s*\*\/\s*$/, ''));
-      return m ? { kind: 'use', database: unquote(m[1]!) } : { kind: 'ordered' };
+      return m ? { kind: 'use', database: m[1] !== undefined ? unquote(m[1]) : m[2]! } : { kind: 'ordered' };
     }
     case 'CREATE': {
       const db = CREATE_DB.exec(core);

@@ -8,6 +8,7 @@ import { MAX_INTEGRITY_ERROR_CHARS, MAX_INTEGRITY_ERRORS } from '../../common/pr
 import type { IntegrityResult, SessionProgress, SessionResult } from '../../common/protocol.ts';
 import { readDataSubsetProblem } from '../../common/repository/read-data-subset.ts';
 import { stripTerminalControls } from '../../common/terminal-text.ts';
+import { parseTableVerifications } from './table-verifications.ts';
 
 export const MAX_MESSAGE_CHARS = 4096;
 const MAX_NUMBER = Number.MAX_SAFE_INTEGER;
@@ -120,6 +121,10 @@ export function parseResult(body: unknown): SessionResult {
   if (b.integrity !== undefined && out.phase === 'Succeeded') {
     const integrity = parseIntegrity(f, b.integrity);
     if (integrity) out.integrity = integrity;
+  }
+  if (b.tables !== undefined) {
+    const tables = parseTableVerifications(b.tables, f.errors);
+    if (tables) out.tables = tables;
   }
   if (f.errors.length > 0) f.fail('result');
   return out;

@@ -153,6 +153,12 @@ export const specSchemas: Record<Kind, Schema> = {
       // Granular restore (common/sql-dump/dump-selection.ts): tables as db.table, and the database to restore into.
       tables: { type: 'array', minItems: 1, maxItems: 1000, items: str({ pattern: '^[A-Za-z0-9_$]{1,64}\\.[A-Za-z0-9_$]{1,64}$' }) },
       targetDatabase: str({ pattern: '^[A-Za-z0-9_$]{1,64}$' }),
+      // Parallel restore: connections the dump loads over (absent: the agent's cores, at least 2).
+      parallel: { type: 'integer', minimum: 1, maximum: 64 },
+      // false: the restore does not write the server's binary log (needs BINLOG ADMIN or SUPER).
+      writeBinlog: { type: 'boolean' },
+      // checksum: also record CHECKSUM TABLE of each restored table (row counts are always checked).
+      verify: { enum: ['checksum'] },
       timeout: duration,
       task: task(RESTORE_TASK_PATTERN),
       timeOut: duration,

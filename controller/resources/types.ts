@@ -1,7 +1,7 @@
 // Stash-like resources held by the controller. Every resource is
 // { apiVersion, kind, metadata: { name, namespace }, spec, status }; spec is the user's,
 // status the controller's.
-import type { IntegrityResult, SuspiciousShrink } from '../../common/protocol.ts';
+import type { IntegrityResult, SuspiciousShrink, TableVerification } from '../../common/protocol.ts';
 import type { RetentionPolicy } from '../../common/repository/retention.ts';
 
 export const API_VERSION = 'sidestash.io/v1';
@@ -156,6 +156,8 @@ export interface SessionStatus {
   files?: { new: number; modified: number; unmodified: number };
   /** The repository check after the backup. */
   integrity?: IntegrityResult;
+  /** A restore's per-table check: rows restored against the rows of the dump (mismatches first). */
+  tables?: TableVerification[];
 }
 
 export interface BackupSessionSpec {
@@ -176,6 +178,12 @@ export interface RestoreSessionSpec {
   tables?: string[];
   /** Restore into this database instead of the one in the dump (`sidestash restore --as`); the original is never touched. */
   targetDatabase?: string;
+  /** Connections the dump loads over (1..64; absent: the agent's cores, at least 2). */
+  parallel?: number;
+  /** false: SET sql_log_bin=0 on the restore's connections (default true). */
+  writeBinlog?: boolean;
+  /** checksum: also record CHECKSUM TABLE of each restored table. */
+  verify?: 'checksum';
   timeout?: string;
   /** Stash's Task (a MariaDB/MySQL one): accepted and ignored. */
   task?: { name?: string };

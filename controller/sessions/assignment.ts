@@ -144,6 +144,9 @@ export async function restoreAssignment(store: ResourceStore, session: Resource<
   if (session.spec.database) a.databaseName = session.spec.database;
   if (session.spec.tables?.length) a.tables = [...session.spec.tables];
   if (session.spec.targetDatabase) a.targetDatabase = session.spec.targetDatabase;
+  if (session.spec.parallel !== undefined) a.parallel = session.spec.parallel;
+  if (session.spec.writeBinlog === false) a.writeBinlog = false;
+  if (session.spec.verify === 'checksum') a.verify = 'checksum';
   if (selection.sourceHost) a.sourceHost = selection.sourceHost;
   const deadlineMs = sessionDeadlineMs(timeoutOf(session.spec, by), startedMs, by);
   if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;

@@ -16,6 +16,7 @@ export function finishedStatus(current: SessionStatus | undefined, kind: string,
   if (result.error !== undefined) status.error = result.error;
   if (result.processingSeconds !== undefined) status.processingSeconds = result.processingSeconds;
   if (result.files !== undefined) status.files = result.files;
+  if (result.tables !== undefined && kind === 'RestoreSession') status.tables = result.tables;
   const shrink = suspiciousShrinkOf(result);
   if (shrink) status.suspiciousShrink = shrink;
   if (result.integrity !== undefined && result.phase === 'Succeeded' && kind === 'BackupSession') status.integrity = result.integrity;

@@ -1,0 +1,262 @@
+// Loads a dump's statements over N connections, as restore-plan.ts plans them. Memory is
+// bounded: statements are pulled from the source only while the bytes queued across the
+// connections are under a cap (one statement larger than the cap still goes, alone), so a
+// slow server slows the reading of the snapshot instead of filling the agent. The first failing
+// statement aborts every connection and fails the load naming its table, its byte offset in
+// the dump and the server's error; an aborted signal destroys the connections at once, and
+// either way the statements still running on the server are KILLed from a new connection.
+// A data statement InnoDB rolls back as a deadlock's victim is run again (mayRetry).
+import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
+import type { DatabaseConnection } from '../../common/protocol.ts';
+import type { ClassifiedStatement } from '../../common/sql-dump/dump-statements.ts';
+import { RestoreConnection, serverError, serverErrorText } from './restore-connection.ts';
+import { statementCore } from '../../common/sql-dump/statement-kind.ts';
+import type { StatementKind } from '../../common/sql-dump/statement-kind.ts';
+import { RestorePlanner, turnsAutocommitOff } from './restore-plan.ts';
+import type { PlannedStatement } from './restore-plan.ts';
+
+/**
+ * Bytes of statements queued across all connections before the source is read on: room for two
+ * or more of mariadb-dump's INSERTs (up to net_buffer_length, 1 MiB by default) per connection
+ * at the default parallelism. Each queued byte is held about twice more while it is sent (as a
+ * string and as mysql2's packet); a 4 MiB cap loaded as fast as 16 MiB in the measurements.
+ */
+export const DEFAULT_QUEUED_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Rows of one table loading over several connections can deadlock in InnoDB (two INSERTs'
+ * gap and insert-intention locks; seen about once in ten loads of a 30,000-row table over 4
+ * connections). The server rolls back the victim, which without an open transaction
+ * (autocommit: the loader skips the dump's SET autocommit=0) is that one statement: it is run
+ * again, as myloader does. A lock wait timeout rolls back the statement only, the same.
+ */
+const MAX_ATTEMPTS = 5;
+const RETRY_DELAY_MS = 50;
+const ER_LOCK_WAIT_TIMEOUT = 1205;
+const ER_LOCK_DEADLOCK = 1213;
+
+function mayRetry(st: ClassifiedStatement, err: unknown): boolean {
+  const errno = serverError(err).errno;
+  return st.what.kind === 'data' && (errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT);
+}
+
+/** What a skipped statement is planned as (nothing runs it). */
+const SKIPPED: StatementKind = { kind: 'lock' };
+
+/** How long a failed or cancelled load waits to KILL its statements on the server. */
+const KILL_TIMEOUT_MS = 5000;
+
+export interface LoadProgress {
+  statements: number;
+  /** Where the last statement taken from the source ends in the dump. */
+  dumpOffset: number;
+}
+
+export interface LoadDumpOptions {
+  connection: DatabaseConnection;
+  parallel: number;
+  /** false: the connections do not write the binary log (SET sql_log_bin=0). */
+  writeBinlog?: boolean;
+  /** The database each connection starts in. */
+  database?: string;
+  signal: AbortSignal;
+  onProgress?: (p: LoadProgress) => void;
+  maxQueuedBytes?: number;
+  /** Runs once, before the first connection opens, when the first statement is there. */
+  beforeFirstStatement?: () => Promise<void>;
+}
+
+export interface TableRows {
+  database: string;
+  table: string;
+  /** Rows of the table's INSERT statements, counted from the dump. */
+  rows: number;
+}
+
+export interface LoadResult {
+  statements: number;
+  /** Tables that received data statements, in the order they first did. */
+  tables: TableRows[];
+  /** False when the source had no statement (nothing was connected or run). */
+  started: boolean;
+  /** Data statements run again after InnoDB chose them as a deadlock's victim. */
+  retries: number;
+}
+
+interface Entry {
+  planned: PlannedStatement;
+  st: ClassifiedStatement;
+  /** Connections that have not run it yet. */
+  pending: number;
+}
+
+class Lane {
+  readonly fifo: Entry[] = [];
+  queuedBytes = 0;
+}
+
+export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o: LoadDumpOptions): Promise<LoadResult> {
+  const parallel = o.parallel;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `parallel must be an integer from 1 to 64, not ${parallel}`);
+  const cap = o.maxQueuedBytes ?? DEFAULT_QUEUED_BYTES;
+  const planner = new RestorePlanner(parallel);
+  const lanes = Array.from({ length: parallel }, () => new Lane());
+  const tables = new Map<string, TableRows>();
+  let connections: RestoreConnection[] = [];
+  let failure: unknown;
+  let queued = 0;
+  let count = 0;
+  let retries = 0;
+  /** Wakes whoever waits for a statement to finish (a lane's waits, the reader's room). */
+  let wake: () => void = () => {};
+  let changed = new Promise<void>((r) => (wake = r));
+  const notify = () => {
+    const w = wake;
+    changed = new Promise<void>((r) => (wake = r));
+    w();
+  };
+  let killed: Promise<void> | undefined;
+  const fail = (err: unknown) => {
+    if (failure !== undefined) return;
+    failure = err;
+    // The server goes on with a statement whose client is gone until it next looks: KILL ends it now.
+    killed = killConnections(o.connection, connections.flatMap((c) => (c.threadId === undefined ? [] : [c.threadId])));
+    for (const c of connections) c.destroy();
+    notify();
+  };
+  const onAbort = () => fail(new SidestashError(ErrorCodes.ABORTED, `restore stopped: ${errorMessage(o.signal.reason)}`, { cause: o.signal.reason }));
+  if (o.signal.aborted) onAbort();
+  o.signal.addEventListener('abort', onAbort, { once: true });
+  /** Whether connection k has finished every statement up to index. */
+  const doneThrough = (k: number, index: number) => {
+    const head = lanes[k]!.fifo[0];
+    return head === undefined || head.planned.index > index;
+  };
+  const workers: Promise<void>[] = [];
+  const work = async (k: number) => {
+    const lane = lanes[k]!;
+    const conn = connections[k]!;
+    for (;;) {
+      while (failure === undefined && (lane.fifo.length === 0 || !lane.fifo[0]!.planned.waits.every((w) => w.connection === k || doneThrough(w.connection, w.index)))) {
+        if (lane.fifo.length === 0 && closed) return;
+        await changed;
+      }
+      if (failure !== undefined) return;
+      const e = lane.fifo[0]!;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await conn.run(e.st.text!);
+          break;
+        } catch (err) {
+          if (failure === undefined && attempt < MAX_ATTEMPTS && mayRetry(e.st, err)) {
+            retries++;
+            await new Promise((r) => setTimeout(r, RETRY_DELAY_MS * attempt));
+            if (failure === undefined) continue;
+          }
+          fail(failure === undefined ? statementFailed(e, err) : err);
+          return;
+        }
+      }
+      lane.fifo.shift();
+      const size = e.st.text!.length;
+      lane.queuedBytes -= size;
+      if (--e.pending === 0) queued -= size;
+      notify();
+    }
+  };
+  let closed = false;
+  let started = false;
+  try {
+    for await (const st of statements) {
+      if (failure !== undefined) break;
+      if (!started) {
+        started = true;
+        await o.beforeFirstStatement?.();
+        connections = await openAll(o, parallel);
+        if (failure !== undefined) for (const c of connections) c.destroy();
+        for (let k = 0; k < parallel; k++) workers.push(work(k));
+      }
+      if (st.text === undefined) throw new Error('loadDump needs the statements collected (splitDump with collect)');
+      // SET autocommit=0 is skipped like LOCK TABLES (restore-plan.ts says why).
+      const what = st.what.kind === 'session' && turnsAutocommitOff(statementCore(st.head.toString('latin1'))) ? SKIPPED : st.what;
+      const planned = planner.plan(what, lanes.map((l) => l.queuedBytes));
+      count++;
+      if (planned.table && st.what.kind === 'data') {
+        const key = `${planned.table.database}\u0000${planned.table.table}`;
+        const t = tables.get(key) ?? tables.set(key, { ...planned.table, rows: 0 }).get(key)!;
+        t.rows += st.what.rows;
+      }
+      if (planned.connections.length > 0) {
+        const size = st.text.length;
+        // Room for it: under the cap, or nothing queued at all (one statement larger than the cap).
+        while (failure === undefined && queued > 0 && queued + size > cap) await changed;
+        if (failure !== undefined) break;
+        const e: Entry = { planned, st, pending: planned.connections.length };
+        for (const c of planned.connections) {
+          lanes[c]!.fifo.push(e);
+          lanes[c]!.queuedBytes += size;
+        }
+        queued += size;
+        notify();
+      }
+      o.onProgress?.({ statements: count, dumpOffset: st.end });
+    }
+  } catch (err) {
+    fail(err);
+  } finally {
+    closed = true;
+    notify();
+    await Promise.all(workers);
+    o.signal.removeEventListener('abort', onAbort);
+    if (failure !== undefined) {
+      for (const c of connections) c.destroy();
+      await killed;
+    } else await Promise.all(connections.map((c) => c.end()));
+  }
+  if (failure !== undefined) throw failure;
+  return { statements: count, tables: [...tables.values()], started, retries };
+}
+
+/** Best effort, within KILL_TIMEOUT_MS: KILL each of the load's server threads from a new connection. */
+async function killConnections(db: DatabaseConnection, threadIds: number[]): Promise<void> {
+  if (threadIds.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const kill = (async () => {
+    const killer = await RestoreConnection.open(db, { connectTimeoutMs: KILL_TIMEOUT_MS });
+    try {
+      // A thread that has ended already is ER_NO_SUCH_THREAD: nothing left to do for it.
+      for (const id of threadIds) await killer.query(`KILL ${id}`).catch(() => undefined);
+    } finally {
+      killer.destroy();
+    }
+  })().catch(() => undefined);
+  await Promise.race([kill, new Promise<void>((r) => (timer = setTimeout(r, KILL_TIMEOUT_MS)))]);
+  clearTimeout(timer);
+}
+
+async function openAll(o: LoadDumpOptions, parallel: number): Promise<RestoreConnection[]> {
+  const opened = await Promise.allSettled(
+    Array.from({ length: parallel }, () => RestoreConnection.open(o.connection, { ...(o.database ? { database: o.database } : {}), ...(o.writeBinlog === false ? { writeBinlog: false } : {}) })),
+  );
+  const ok = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const bad = opened.find((r) => r.status === 'rejected');
+  if (bad) {
+    for (const c of ok) c.destroy();
+    throw bad.reason;
+  }
+  return ok;
+}
+
+function statementFailed(e: Entry, err: unknown): SidestashError {
+  const t = e.planned.table;
+  const where = `the statement at byte ${e.st.contentOffset} of the dump${t ? ` (table ${quoteName(t.database)}.${quoteName(t.table)})` : ''}`;
+  const server = serverError(err);
+  return new SidestashError(ErrorCodes.RESTORE_FAILED, `${where} failed: ${serverErrorText(err)}`, {
+    cause: err,
+    details: { offset: e.st.contentOffset, ...(t ? { database: t.database, table: t.table } : {}), ...(server.errno !== undefined ? { errno: server.errno } : {}), ...(server.sqlState ? { sqlState: server.sqlState } : {}) },
+  });
+}
+
+function quoteName(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}

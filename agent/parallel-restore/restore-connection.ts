@@ -1,0 +1,171 @@
+// One connection of the parallel restore, over mysql2: a dump's statements go over the wire as
+// they are, so no client command (\!, system, source, tee, pager, connect) can ever run, and
+// nothing on the agent's host is read or written on a snapshot's behalf.
+//
+// Bytes go over the wire exactly: the connection's character set is 'binary', so mysql2 writes
+// a statement's text (a Buffer read as a latin1 string) back as the same bytes, and the server
+// reads them in the character set the dump's own SET NAMES chose. mysql2 would switch its
+// encoding when the server reports a new character_set_client (session state tracking, after
+// SET NAMES utf8mb4): SESSION_TRACK is turned off so that it cannot, and run() checks it before
+// each statement. LOCAL_FILES is off: LOAD DATA LOCAL INFILE in a snapshot is refused by the
+// server (the client cannot send files), and mysql2 has no file reader configured in any case.
+// One statement per query (multipleStatements off, MULTI_STATEMENTS off).
+// mysql2 is imported when the first connection opens, not with the agent.
+import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
+import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
+import type { DatabaseConnection } from '../../common/protocol.ts';
+
+/** mysql2's number for the binary character set (collation 63). */
+const BINARY_CHARSET = 63;
+/** The packet header and command byte around a statement. */
+const PACKET_OVERHEAD_BYTES = 64;
+
+export interface ServerError {
+  errno?: number;
+  sqlState?: string;
+  message: string;
+}
+
+export interface RestoreConnectionOptions {
+  /** The database a connection starts in (USE), when the dump may not name one. */
+  database?: string;
+  /** false: SET sql_log_bin=0 on the connection (needs SUPER or BINLOG ADMIN). */
+  writeBinlog?: boolean;
+  connectTimeoutMs?: number;
+}
+
+export class RestoreConnection {
+  readonly #conn: Connection;
+  #fatal: Error | undefined;
+  #destroyed = false;
+  /** Fails the statement in flight. */
+  #inFlight: ((err: Error) => void) | undefined;
+
+  private constructor(conn: Connection) {
+    this.#conn = conn;
+    conn.on('error', (err: Error) => (this.#fatal ??= err));
+  }
+
+  static async open(db: DatabaseConnection, options: RestoreConnectionOptions = {}): Promise<RestoreConnection> {
+    const config: ConnectionOptions = {
+      user: db.username,
+      password: db.password,
+      charset: 'BINARY',
+      flags: ['-LOCAL_FILES', '-MULTI_STATEMENTS', '-SESSION_TRACK', '-CONNECT_ATTRS'],
+      multipleStatements: false,
+      connectTimeout: options.connectTimeoutMs ?? 10_000,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+      ...(db.socket ? { socketPath: db.socket } : { host: db.host ?? '127.0.0.1', port: db.port ?? 3306 }),
+      ...(db.caCert ? { ssl: { ca: db.caCert, rejectUnauthorized: true, verifyIdentity: true } } : {}),
+      ...(options.database ? { database: options.database } : {}),
+    };
+    // Loaded with the first restore: an agent that only backs up never holds mysql2 (~23 MiB RSS).
+    const { default: mysql } = await import('mysql2');
+    const conn = mysql.createConnection(config);
+    const c = new RestoreConnection(conn);
+    try {
+      await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
+    } catch (err) {
+      c.destroy();
+      const e = err as QueryError;
+      const denied = e.errno === 1045 || e.errno === 1044 || e.errno === 1698;
+      throw new SidestashError(ErrorCodes.DATABASE_UNAVAILABLE, `cannot use the database: ${serverErrorText(e)}`, { retryable: !denied, cause: err });
+    }
+    if (options.writeBinlog === false) {
+      try {
+        await c.query('SET SESSION sql_log_bin = 0');
+      } catch (err) {
+        c.destroy();
+        throw new SidestashError(ErrorCodes.RESTORE_FAILED, `restoring without writing the binary log (writeBinlog: false) needs a user with the BINLOG ADMIN (or SUPER) privilege: ${serverErrorText(err as QueryError)}`, { cause: err });
+      }
+    }
+    return c;
+  }
+
+  /** The largest statement the server accepts (its max_allowed_packet, less the packet header). */
+  async maxStatementBytes(): Promise<number> {
+    const [row] = await this.query('SELECT @@max_allowed_packet');
+    return Number(row![0]) - PACKET_OVERHEAD_BYTES;
+  }
+
+  /** Runs one statement of the dump, its bytes as they are; rows it returns are discarded. */
+  run(text: Buffer): Promise<void> {
+    if (this.#conn.config.charsetNumber !== BINARY_CHARSET) {
+      return Promise.reject(new Error(`the connection's character set changed to ${this.#conn.config.charsetNumber}: its bytes would not reach the server as they are`));
+    }
+    if (this.#destroyed) return Promise.reject(new Error('the connection was closed'));
+    return new Promise((resolve, reject) => {
+      let failed: Error | undefined;
+      this.#inFlight = reject;
+      const q = this.#conn.query({ sql: text.toString('latin1') });
+      // mysql2 puts the statement on its error: up to max_allowed_packet of the dump's data, not for logs.
+      q.on('error', (err: Error & { sql?: string }) => {
+        delete err.sql;
+        failed ??= err;
+      });
+      q.on('result', () => {});
+      q.on('end', () => {
+        this.#inFlight = undefined;
+        if (failed) reject(failed);
+        else resolve();
+      });
+    });
+  }
+
+  /** A small query of the agent's own; rows as arrays of strings. */
+  query(sql: string): Promise<string[][]> {
+    return new Promise((resolve, reject) => {
+      this.#conn.query({ sql, rowsAsArray: true }, (err, rows) => {
+        if (err) return reject(err);
+        const list = Array.isArray(rows) ? (rows as unknown[][]) : [];
+        resolve(list.map((r) => r.map((v) => (v === null ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v)))));
+      });
+    });
+  }
+
+  /**
+   * Closes the socket at once and fails the statement in flight (mysql2's destroy() only ends
+   * its side of the socket and waits for the statement's answer, which may be minutes away);
+   * the server notices when it next writes or reads (the loader KILLs it to make that now).
+   */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#conn.destroy();
+    (this.#conn as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+    this.#inFlight?.(new Error('the connection was closed'));
+    this.#inFlight = undefined;
+  }
+
+  async end(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    await new Promise<void>((resolve) => this.#conn.end(() => resolve()));
+  }
+
+  /** The server's id of this connection (for KILL). */
+  get threadId(): number | undefined {
+    return this.#conn.threadId ?? undefined;
+  }
+
+  /** The error that broke the connection, if one did. */
+  get fatal(): Error | undefined {
+    return this.#fatal;
+  }
+}
+
+/** The server's error as the mariadb client prints it: ERROR 1062 (23000): Duplicate entry... */
+export function serverError(err: unknown): ServerError {
+  const e = err as { sqlMessage?: string; errno?: number; sqlState?: string };
+  const out: ServerError = { message: e.sqlMessage ?? errorMessage(err) };
+  if (typeof e.errno === 'number') out.errno = e.errno;
+  if (typeof e.sqlState === 'string') out.sqlState = e.sqlState;
+  return out;
+}
+
+export function serverErrorText(err: unknown): string {
+  const s = serverError(err);
+  return s.errno !== undefined ? `ERROR ${s.errno} (${s.sqlState ?? 'HY000'}): ${s.message}` : s.message;
+}

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StatementKind } from '../../common/sql-dump/statement-kind.ts';
+import { RestorePlanner, turnsAutocommitOff } from './restore-plan.ts';
+import type { PlannedStatement } from './restore-plan.ts';
+
+const set: StatementKind = { kind: 'session' };
+const use = (database: string): StatementKind => ({ kind: 'use', database });
+const drop = (table: string): StatementKind => ({ kind: 'table-ddl', table, verb: 'drop' });
+const create = (table: string): StatementKind => ({ kind: 'table-ddl', table, verb: 'create' });
+const alter = (table: string): StatementKind => ({ kind: 'table-ddl', table, verb: 'alter' });
+const rows = (table: string, database?: string): StatementKind => ({ kind: 'data', table, rows: 10, ...(database ? { database } : {}) });
+const lock: StatementKind = { kind: 'lock' };
+const ordered: StatementKind = { kind: 'ordered' };
+const createDb = (database: string): StatementKind => ({ kind: 'create-database', database });
+
+/** Plans statements with the queued bytes given for each (as the loader would see them). */
+function plan(connections: number, steps: [StatementKind, number[]][]): Omit<PlannedStatement, 'table'>[] {
+  const p = new RestorePlanner(connections);
+  return steps.map(([what, queued]) => {
+    const { table: _t, ...rest } = p.plan(what, queued);
+    return rest;
+  });
+}
+
+describe('RestorePlanner', () => {
+  it("plans mariadb-dump's table sections: session statements everywhere, rows to the least loaded, CREATE TABLE b beside a's rows", () => {
+    const got = plan(2, [
+      [set, [0, 0]], //                    0: SET NAMES on both
+      [createDb('shop'), [0, 0]], //      1: barrier, after 0 on both
+      [use('shop'), [0, 0]], //            2: both, after the barrier
+      [drop('a'), [0, 0]], //              3
+      [create('a'), [0, 0]], //            4: after DROP a
+      [lock, [0, 0]], //                   5: skipped
+      [alter('a'), [0, 0]], //             6: DISABLE KEYS
+      [rows('a'), [0, 0]], //              7: connection 0
+      [rows('a'), [100, 0]], //            8: connection 1 (0 has more queued)
+      [rows('a'), [100, 50]], //           9: connection 1
+      [alter('a'), [100, 150]], //        10: ENABLE KEYS after a's rows on both
+      [lock, [100, 150]], //              11
+      [drop('b'), [200, 150]], //         12: b's DDL waits for no data of a (only the CREATE DATABASE)
+      [create('b'), [200, 10]], //        13
+      [rows('b'), [200, 10]], //          14
+      [ordered, [10, 10]], //             15: a view: after everything
+      [rows('b'), [5, 0]], //             16: after the barrier
+    ]);
+    assert.deepEqual(got, [
+      { index: 0, connections: [0, 1], waits: [] },
+      { index: 1, connections: [0], waits: [{ connection: 1, index: 0 }] },
+      { index: 2, connections: [0, 1], waits: [{ connection: 0, index: 1 }] },
+      { index: 3, connections: [0], waits: [] },
+      { index: 4, connections: [0], waits: [] },
+      { index: 5, connections: [], waits: [] },
+      { index: 6, connections: [0], waits: [] },
+      { index: 7, connections: [0], waits: [] },
+      { index: 8, connections: [1], waits: [{ connection: 0, index: 6 }] },
+      { index: 9, connections: [1], waits: [{ connection: 0, index: 6 }] },
+      { index: 10, connections: [0], waits: [{ connection: 1, index: 9 }] },
+      { index: 11, connections: [], waits: [] },
+      { index: 12, connections: [1], waits: [{ connection: 0, index: 1 }] },
+      { index: 13, connections: [1], waits: [{ connection: 0, index: 1 }] },
+      { index: 14, connections: [1], waits: [{ connection: 0, index: 1 }] },
+      { index: 15, connections: [0], waits: [{ connection: 1, index: 14 }] },
+      { index: 16, connections: [1], waits: [{ connection: 0, index: 15 }] },
+    ]);
+  });
+
+  it('tells tables apart by database: the USE in force or the qualified name', () => {
+    const p = new RestorePlanner(3);
+    p.plan(use('a'), [0, 0, 0]);
+    assert.deepEqual(p.plan(create('t'), [0, 0, 0]), { index: 1, connections: [0], waits: [], table: { database: 'a', table: 't' } });
+    p.plan(use('b'), [0, 0, 0]);
+    // b.t is another table: its CREATE waits for nothing of a.t.
+    assert.deepEqual(p.plan(create('t'), [5, 0, 0]), { index: 3, connections: [1], waits: [], table: { database: 'b', table: 't' } });
+    // INSERT INTO `a`.`t` waits for a.t's DDL on connection 0, not b.t's.
+    assert.deepEqual(p.plan(rows('t', 'a'), [5, 5, 0]), { index: 4, connections: [2], waits: [{ connection: 0, index: 1 }], table: { database: 'a', table: 't' } });
+    assert.equal(p.currentDatabase, 'b');
+  });
+
+  it('refuses no connections', () => {
+    assert.throws(() => new RestorePlanner(0), RangeError);
+  });
+
+  it('waits only for earlier statements, and a random dump always finishes in an order that keeps every rule', () => {
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return (seed >>> 8) % n;
+    };
+    for (const connections of [1, 2, 3, 5]) {
+      const p = new RestorePlanner(connections);
+      const tables = ['a', 'b', 'c', 'd'];
+      const kinds: StatementKind[] = [];
+      const plans: PlannedStatement[] = [];
+      const queued = new Array<number>(connections).fill(0);
+      for (let i = 0; i < 400; i++) {
+        const r = rnd(20);
+        const t = tables[rnd(tables.length)]!;
+        const what: StatementKind = r < 9 ? rows(t) : r < 13 ? create(t) : r < 15 ? set : r < 16 ? use(rnd(2) ? 'x' : 'y') : r < 17 ? ordered : r < 18 ? lock : r < 19 ? alter(t) : { kind: 'transaction' };
+        const planned = p.plan(what, queued);
+        for (const w of planned.waits) assert.ok(w.index < planned.index, 'a wait points backwards');
+        for (const c of planned.connections) queued[c]! += 1 + rnd(100);
+        kinds.push(what);
+        plans.push(planned);
+      }
+      // Runs the plan: any connection whose head may run runs it, chosen at random.
+      const fifos = Array.from({ length: connections }, (_, c) => plans.filter((s) => s.connections.includes(c)).map((s) => s.index));
+      const doneOn = fifos.map(() => new Set<number>());
+      const finished: number[] = [];
+      const may = (c: number) => {
+        const head = fifos[c]![0];
+        return head !== undefined && plans[head]!.waits.every((w) => w.connection === c || !fifos[w.connection]!.some((i) => i <= w.index));
+      };
+      for (;;) {
+        const ready = fifos.map((_, c) => c).filter(may);
+        if (ready.length === 0) break;
+        const c = ready[rnd(ready.length)]!;
+        const i = fifos[c]!.shift()!;
+        doneOn[c]!.add(i);
+        if (plans[i]!.connections.every((k) => doneOn[k]!.has(i))) finished.push(i);
+      }
+      assert.deepEqual(fifos.flat(), [], 'no connection is stuck');
+      // The rules, in the order things finished.
+      const at = new Map(finished.map((i, n) => [i, n]));
+      const key = (s: PlannedStatement) => (s.table ? `${s.table.database}.${s.table.table}` : '');
+      for (const s of plans) {
+        if (s.connections.length === 0) continue;
+        for (const e of plans.slice(0, s.index)) {
+          if (e.connections.length === 0) continue;
+          const barrier = (k: StatementKind) => k.kind === 'ordered' || k.kind === 'create-database' || k.kind === 'drop-database';
+          const must = barrier(kinds[s.index]!) || (barrier(kinds[e.index]!) && s.connections.length === 1) || (key(s) !== '' && key(s) === key(e) && (kinds[s.index]!.kind === 'table-ddl' || kinds[e.index]!.kind === 'table-ddl'));
+          if (must) assert.ok(at.get(e.index)! < at.get(s.index)!, `${e.index} (${kinds[e.index]!.kind}) finished before ${s.index} (${kinds[s.index]!.kind}) with ${connections} connections`);
+        }
+      }
+    }
+  });
+
+  it("knows mariadb-dump --no-autocommit's SET statements of autocommit, and nothing else", () => {
+    for (const core of ['SET @OLD_AUTOCOMMIT=@@AUTOCOMMIT, @@AUTOCOMMIT=0 */', 'SET AUTOCOMMIT=@OLD_AUTOCOMMIT', 'set autocommit=0', 'SET autocommit = 0', 'SET SESSION autocommit=OFF', 'SET @@session.autocommit := FALSE']) assert.equal(turnsAutocommitOff(core), true, core);
+    for (const core of ['SET autocommit=1', 'SET @OLD_AUTOCOMMIT=@@AUTOCOMMIT', 'SET autocommit=0, unique_checks=0', 'SET GLOBAL autocommit=0', "SET @x='autocommit=0'", 'SET NAMES utf8mb4', 'SELECT 1']) assert.equal(turnsAutocommitOff(core), false, core);
+  });
+});
