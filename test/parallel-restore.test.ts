@@ -50,7 +50,7 @@ describe('parallel restore loader', () => {
   });
 
   // --no-autocommit: every connection loads in transactions that the dump's COMMITs end.
-  for (const extra of [[], ['--hex-blob'], ['--no-autocommit']]) {
+  for (const extra of [[], ['--hex-blob'], ['--no-autocommit'], ['--default-character-set=binary']]) {
     it(`restores everything identically over 1 and 4 connections${extra.length ? ` (${extra.join(' ')})` : ''}`, async () => {
       const want = await richState(db);
       const sql = await dump(['--databases', RICH_DB, ...AGENT_DUMP_ARGS, ...extra, '--net-buffer-length=16384']);

@@ -53,6 +53,9 @@ export class RestoreConnection {
       charset: 'BINARY',
       flags: ['-LOCAL_FILES', '-MULTI_STATEMENTS', '-SESSION_TRACK', '-CONNECT_ATTRS'],
       multipleStatements: false,
+      // Statements are sent as they are: mysql2's default formatter scans every statement for
+      // placeholders even without values (a fifth of the agent's CPU in a restore, measured).
+      queryFormat: (sql: string) => sql,
       connectTimeout: options.connectTimeoutMs ?? 10_000,
       supportBigNumbers: true,
       bigNumberStrings: true,
