@@ -110,4 +110,20 @@ UNLOCK TABLES;
       await conn.end();
     }
   });
+  // FINDING 3 (high, silent corruption): a dump without SET NAMES (mariadb-dump --compact or
+  // --skip-set-charset, both valid mariadb-dump output) is loaded over connections whose
+  // character set is BINARY (restore-connection.ts charset: 'BINARY'): the server takes the
+  // dump's UTF-8 bytes for a latin1 column as they are, so 'café' is stored as 'cafÃ©'.
+  // `mariadb < dump` (the client's own character set, utf8mb3/utf8mb4) stores 'café'. Nothing
+  // notices: the row counts match and the session Succeeds.
+  it('FINDING 3: a --compact dump (no SET NAMES) restores latin1 text as `mariadb < dump` does', async () => {
+    await db.sql("DROP DATABASE IF EXISTS cs; CREATE DATABASE cs; CREATE TABLE cs.l (id INT PRIMARY KEY, s VARCHAR(20) CHARACTER SET latin1, u VARCHAR(20) CHARACTER SET utf8mb4); SET NAMES utf8mb4; INSERT INTO cs.l VALUES (1, 'café', 'café ✓');");
+    const want = (await db.sql('SELECT HEX(s), HEX(u) FROM cs.l')).trim();
+    assert.equal(want, '636166E9\t636166C3A920E29C93');
+    const { stdout } = await execFileAsync('mariadb-dump', ['--no-defaults', '-uroot', `--socket=${db.socket}`, '--compact', '--databases', 'cs'], { encoding: 'buffer', maxBuffer: 1 << 26 });
+    assert.ok(!stdout.includes('SET NAMES'), 'a --compact dump sets no character set');
+    await db.sql('DROP DATABASE cs');
+    await loadDump(split(stdout), { connection: connection(), parallel: 2, signal: new AbortController().signal });
+    assert.equal((await db.sql('SELECT HEX(s), HEX(u) FROM cs.l')).trim(), want, 'restored text differs from the original');
+  });
 });
