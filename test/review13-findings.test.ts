@@ -213,4 +213,25 @@ INSERT INTO \`orders\` VALUES (1,60002);
       conn.destroy();
     }
   });
+  // FINDING 8 (medium): restoring one database (spec.database) from a dump of that database
+  // made without --databases (no CREATE DATABASE/USE: `mariadb-dump shop`, a BackupConfiguration
+  // whose args name the database, or a Stash snapshot so made) loads correctly (the runner opens
+  // every connection in the database), but the planner knows no current database, the loader
+  // reports the tables as database '' and the verification queries `` `` ``.`orders`: the server
+  // refuses (ER_WRONG_DB_NAME) and a restore that loaded every row fails. Here as the runner
+  // composes it (restore-runner.ts: loadDump with database: a.databaseName, then verifyTables).
+  it('FINDING 8: a restore of one database from a dump without USE verifies its tables', async () => {
+    await resetShop();
+    const { stdout } = await execFileAsync('mariadb-dump', ['--no-defaults', '-uroot', `--socket=${db.socket}`, '--single-transaction', 'shop'], { encoding: 'buffer', maxBuffer: 1 << 26 });
+    await db.sql('DROP DATABASE shop; CREATE DATABASE shop');
+    const r = await loadDump(split(stdout), { connection: connection(), parallel: 2, database: 'shop', signal: new AbortController().signal });
+    assert.equal(await original(), '10,11,12', 'the load itself is right');
+    const conn = await RestoreConnection.open(connection());
+    try {
+      const verified = await verifyTables(conn, r.tables);
+      assert.deepEqual(mismatches(verified), []);
+    } finally {
+      await conn.end();
+    }
+  });
 });
