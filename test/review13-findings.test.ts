@@ -234,4 +234,31 @@ INSERT INTO \`orders\` VALUES (1,60002);
       await conn.end();
     }
   });
+  // FINDING 9 (medium): `sidestash repo dump --table` prints SQL "loadable with mariadb as
+  // printed" (cli/repo-dump-selection.ts, render-sql.ts), but passes a snapshot's statements
+  // through as they are and does not start with mariadb-dump's sandbox line: a snapshot without
+  // it (Stash's, older mariadb-dump, a crafted one) can put a client command (\! shell) in the
+  // selected table's section, and the DBA who loads the printed SQL with `mariadb` runs it.
+  // The agent's own restore is safe (statements go over the wire); the printed SQL is not.
+  it('FINDING 9: repo dump --table output runs no client command when loaded with mariadb', async () => {
+    await resetShop();
+    const { mkdtemp, rm, access } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { renderSql } = await import('../common/sql-dump/render-sql.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'r13-'));
+    const proof = join(dir, 'pwned');
+    try {
+      const sql = dumpWith(`\\! touch ${proof}\nSELECT 1;`);
+      const parts: Buffer[] = [];
+      for await (const b of renderSql(selectStatements(split(sql), { tables: [{ database: 'shop', table: 'orders' }], as: 'shop_restored' }))) parts.push(b);
+      const printed = Buffer.concat(parts);
+      const client = spawnSync('mariadb', ['--no-defaults', '-uroot', `--socket=${db.socket}`], { input: printed });
+      assert.equal(client.status, 0, String(client.stderr));
+      const ran = await access(proof).then(() => true, () => false);
+      assert.equal(ran, false, 'loading the printed SQL with mariadb ran a shell command from the snapshot');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
