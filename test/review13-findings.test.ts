@@ -80,6 +80,13 @@ UNLOCK TABLES;
     });
   }
 
+  it('control (passes): the same dump without the trap leaves the original untouched and restores the copy', async () => {
+    await resetShop();
+    await restoreSelection(dumpWith('SELECT 1;'), { tables: [{ database: 'shop', table: 'orders' }], as: 'shop_restored' });
+    assert.equal(await original(), '10,11,12');
+    assert.equal((await db.sql('SELECT GROUP_CONCAT(id ORDER BY id) FROM shop_restored.orders')).trim(), '1,2');
+  });
+
   // FINDING 1b (high): a table selection (no --as) touches a database outside the selection the same way.
   it('FINDING 1b: restoring only shop.orders does not write into another database', async () => {
     await resetShop();
