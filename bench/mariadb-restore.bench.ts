@@ -4,7 +4,8 @@
 // server with the database dropped first:
 //   events:      one dominant table (the backup benchmark's database);
 //   many tables: 50 tables of mixed sizes, a third with secondary keys.
-// Cases: `restic dump | mariadb` (the sandboxed client, as the product used it), `myloader -t N`
+// Cases: `restic dump | mariadb` (the sandboxed client, as the product used it) of Stash's dump and
+// of the agent's own snapshot (made with the product's default dump arguments), `myloader -t N`
 // from `mydumper -t N -r 50000` output on local disk, sidestash at parallelism N
 // (SIDESTASH_BENCH_PARALLEL, default the number of cores, at least 2: the runner's default),
 // and a single-table restore of the ~1% table of the many-tables snapshot (skipped, with a note,
@@ -16,6 +17,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeClientOptionsFile } from '../agent/client-options-file.ts';
 import type { BackupAssignment, RestoreAssignment } from '../common/protocol.ts';
+import { DEFAULT_DUMP_ARGS } from '../controller/resources/types.ts';
 import { startMariaDB } from '../test/helpers/mariadb.ts';
 import { DB_PASSWORD, DB_USER, createShop } from '../test/helpers/shop-db.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
@@ -60,7 +62,7 @@ try {
     resticRepo: string;
     ourRepo: string;
     mydumperDir: string;
-    cases: Record<'restic' | 'myloader' | 'ours', Measurement[]>;
+    cases: Record<'restic' | 'sameDump' | 'myloader' | 'ours', Measurement[]>;
     agentPeakRssMiB: number;
   }
   function base(d: Pick<Dataset, 'ourRepo' | 'database'>): Omit<RestoreAssignment, 'kind' | 'name' | 'snapshot'> {
@@ -69,17 +71,19 @@ try {
   const datasets: Dataset[] = [];
   for (const [key, database, label] of [['events', 'shop', 'one dominant table (shop.events, ~1 KiB rows)'], ['many', 'many', '50 tables of mixed sizes, a third with secondary keys']] as const) {
     log(`backing up ${database}: mariadb-dump | restic backup --stdin, sidestash agent, mydumper -t ${parallel} -r ${MYDUMPER_ROWS}...`);
+    // Stash's dump (the references) and the agent's: the product's default arguments for one database.
     const dumpArgs = ['--databases', database, '--single-transaction', '--routines', '--events', '--triggers'];
+    const ourDumpArgs = ['--databases', database, ...DEFAULT_DUMP_ARGS.filter((x) => x !== '--all-databases')];
     const dump = `mariadb-dump --defaults-extra-file=${opts.path} ${dumpArgs.join(' ')}`;
     const d: Dataset = {
       key, database, label, dumpBytes: 0, checksums: await tableChecksums(db, database),
       resticRepo: join(dir.path, `restic-${key}`), ourRepo: join(dir.path, `sidestash-${key}`), mydumperDir: join(dir.path, `mydumper-${key}`),
-      cases: { restic: [], myloader: [], ours: [] }, agentPeakRssMiB: 0,
+      cases: { restic: [], sameDump: [], myloader: [], ours: [] }, agentPeakRssMiB: 0,
     };
     await measure(`${dump} | wc -c > ${dir.path}/size`);
     d.dumpBytes = Number((await readFile(join(dir.path, 'size'), 'utf8')).trim());
     await measure(`restic init -q -r ${d.resticRepo} && ${dump} | restic -r ${d.resticRepo} --no-cache -q backup --stdin --stdin-filename dumpfile.sql`, env);
-    const backup: BackupAssignment = { ...base(d), kind: 'BackupSession', name: `backup-${key}`, invoker: 'bench', dumpArgs, filename: 'dumpfile.sql' };
+    const backup: BackupAssignment = { ...base(d), kind: 'BackupSession', name: `backup-${key}`, invoker: 'bench', dumpArgs: ourDumpArgs, filename: 'dumpfile.sql' };
     await session(backup);
     await mkdir(d.mydumperDir);
     await measure(`mydumper ${asRoot} -B ${database} -t ${parallel} -r ${MYDUMPER_ROWS} -G -E -R --trx-consistency-only -o ${d.mydumperDir}`);
@@ -109,6 +113,7 @@ try {
       // always follows another's background flushing.
       const cases: (() => Promise<void>)[] = [
         async () => void d.cases.restic.push(await checked(d, 'restic dump | mariadb', await measure(`restic -r ${d.resticRepo} --no-cache dump latest /dumpfile.sql | mariadb --defaults-extra-file=${opts.path} ${SANDBOXED_CLIENT_ARGS.join(' ')}`, env))),
+        async () => void d.cases.sameDump.push(await checked(d, 'restic dump of our snapshot | mariadb', await measure(`restic -r ${d.ourRepo} --no-cache dump latest /dumpfile.sql | mariadb --defaults-extra-file=${opts.path} ${SANDBOXED_CLIENT_ARGS.join(' ')}`, env))),
         async () => void d.cases.myloader.push(await checked(d, 'myloader', await measure(`myloader ${asRoot} -t ${parallel} -d ${d.mydumperDir}`))),
         async () => {
           const ours = await session(restore(d, `restore-${d.key}-${i}`));
@@ -141,17 +146,20 @@ try {
   out(`\nMariaDB restores, ~${mib} MiB of table data per database; ${availableParallelism()} cores; parallelism N = ${parallel}; median wall and CPU time of ${runs} runs (CPU: the restoring processes, not mariadbd), highest peak RSS (sidestash: the agent process alone); every restore checked with CHECKSUM TABLE\n`);
   const summary: Record<string, number | null> = {};
   for (const d of datasets) {
-    const [restic, myloader, ours] = [summarize(d.cases.restic), summarize(d.cases.myloader), summarize(d.cases.ours)];
+    const [restic, sameDump, myloader, ours] = [summarize(d.cases.restic), summarize(d.cases.sameDump), summarize(d.cases.myloader), summarize(d.cases.ours)];
     out(`\n${d.database}: ${d.label}; dump of ${(d.dumpBytes / 1048576).toFixed(0)} MiB\n`);
-    out(line('restic dump | mariadb (sandboxed)', restic, d.dumpBytes));
+    out(line("restic dump | mariadb (Stash's dump)", restic, d.dumpBytes));
+    out(line('restic dump | mariadb (our snapshot)', sameDump, d.dumpBytes));
     out(line(`myloader -t ${parallel} (mydumper -r ${MYDUMPER_ROWS} files)`, myloader, d.dumpBytes));
     out(line(`sidestash restore (agent, parallel ${parallel})`, ours, d.dumpBytes, d.agentPeakRssMiB));
     const vsRestic = ours.wallSeconds / restic.wallSeconds;
     const vsMyloader = ours.wallSeconds / myloader.wallSeconds;
     out(`  sidestash / restic dump | mariadb: ${ratio(ours.wallSeconds, restic.wallSeconds)}x (target <= ${TARGETS.vsResticDump}: ${met(vsRestic, TARGETS.vsResticDump)});  sidestash / myloader: ${ratio(ours.wallSeconds, myloader.wallSeconds)}x (target <= ${TARGETS.vsMyloader}: ${met(vsMyloader, TARGETS.vsMyloader)});  myloader / restic dump | mariadb: ${ratio(myloader.wallSeconds, restic.wallSeconds)}x\n`);
+    out(`  the same snapshot, one client: sidestash / restic dump (our snapshot) | mariadb: ${ratio(ours.wallSeconds, sameDump.wallSeconds)}x\n`);
     const prefix = d.key === 'events' ? 'restore' : 'manyTablesRestore';
     summary[`${prefix}VsResticDump`] = Number(vsRestic.toFixed(2));
     summary[`${prefix}VsMyloader`] = Number(vsMyloader.toFixed(2));
+    summary[`${prefix}VsSameDumpClient`] = Number((ours.wallSeconds / sameDump.wallSeconds).toFixed(2));
   }
   const full = summarize(many.cases.ours);
   if (singles.length > 0) {

@@ -6,7 +6,7 @@ const RULE = 'a database dump is restored whole, into one target: a rule takes o
 const BACKEND = 'this Stash backend is not supported: use s3 (any S3-compatible store), rest or local';
 
 export const STASH_FIELD_HINTS: Record<string, string> = {
-  'spec.task.params': "Stash's task params are not taken; give mariadb-dump's options as spec.dumpArgs (a list; the default is --all-databases --single-transaction --routines --events --triggers)",
+  'spec.task.params': "Stash's task params are not taken; give mariadb-dump's options as spec.dumpArgs (a list; the default is --all-databases --single-transaction --routines --events --triggers --default-character-set=binary)",
   'spec.runtimeSettings': SIDECAR,
   'spec.tempDir': SIDECAR,
   'spec.interimVolumeTemplate': SIDECAR,

@@ -3,6 +3,7 @@
 // a RestoreSession's rules give the snapshot and source host. A spec the API server stored
 // without the HTTP API's checks (both spellings at once) fails the session, naming the field.
 import assert from 'node:assert/strict';
+import { DEFAULT_DUMP_ARGS } from '../resources/types.ts';
 import { before, describe, it } from 'node:test';
 import { ErrorCodes, isSidestashError } from '../../common/errors.ts';
 import type { BackupSessionSpec, Resource, RestoreSessionSpec } from '../resources/types.ts';
@@ -43,7 +44,7 @@ describe("Stash's spelling in the session assignment", () => {
     assert.equal(a.repository.location, 's3:https://s3.amazonaws.com/stash-demo/mariadb/sample-mariadb');
     assert.equal(a.invoker, 'sample-mariadb-backup');
     assert.equal(a.deadlineMs, T0 + 90 * 60_000, "Stash's timeOut is the session's time limit");
-    assert.deepEqual(a.dumpArgs, ['--all-databases', '--single-transaction', '--routines', '--events', '--triggers'], 'the task is ignored: the default dump');
+    assert.deepEqual(a.dumpArgs, DEFAULT_DUMP_ARGS, 'the task is ignored: the default dump');
   });
 
   const restores: [string, string, Partial<RestoreSessionSpec>, RestoreSessionSpec['target']['rules'], { host?: string; port?: number; snapshot: string; sourceHost?: string }][] = [
