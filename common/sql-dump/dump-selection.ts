@@ -160,7 +160,7 @@ export async function* selectStatements(statements: AsyncIterable<ClassifiedStat
   const passes = (st: ClassifiedStatement, d: GuardDecision): boolean => {
     if (d.action === 'refuse') throw refused(st, d.reason);
     if (d.action === 'omit') {
-      options.onWarning?.({ code: d.code, offset: st.contentOffset, message: `left out the statement at byte ${st.contentOffset}: ${d.reason}` });
+      options.onWarning?.({ code: d.code, offset: st.contentOffset, message: `left out the statement at byte ${st.contentOffset} (${d.what}): ${d.reason}` });
       return false;
     }
     return true;

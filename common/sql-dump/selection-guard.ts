@@ -25,7 +25,8 @@ import { statementCore } from './statement-kind.ts';
 import { literalRowsProblem } from './literal-rows.ts';
 
 export type OmitCode = 'NAMES_ORIGINAL_DATABASE' | 'NAMES_OTHER_DATABASE' | 'UNDECIDABLE_DEFINITION';
-export type GuardDecision = { action: 'pass' } | { action: 'omit'; code: OmitCode; reason: string } | { action: 'refuse'; reason: string };
+/** omit: `what` is left out (a definition: 'trigger orders_ai'), `reason` says why. */
+export type GuardDecision = { action: 'pass' } | { action: 'omit'; code: OmitCode; what: string; reason: string } | { action: 'refuse'; reason: string };
 
 const PASS: GuardDecision = { action: 'pass' };
 const refuse = (reason: string): GuardDecision => ({ action: 'refuse', reason });
@@ -35,6 +36,7 @@ const DATA_HEAD = new RegExp(`(?:INSERT|REPLACE)(?:\\s+IGNORE)?\\s+INTO\\s+${NAM
 const LOCK = new RegExp(`^LOCK\\s+TABLES\\s+${NAME}\\s+WRITE\\s*$`, 'i');
 const ALTER_DB = new RegExp(`^ALTER\\s+DATABASE\\s+${NAME}\\s+CHARACTER\\s+SET\\s+[A-Za-z0-9_]{1,64}\\s+COLLATE\\s+[A-Za-z0-9_]{1,64}\\s*(?:\\*/)?\\s*$`, 'i');
 const unquote = (s: string): string => s.replace(/``/g, '`');
+const SANDBOX = /^\s*\/\*M!999999\\-[^*]*\*\//;
 
 /** The table a section's table statements must name: its own (a view's placeholder: the view). */
 function sectionTable(owner: SectionOwner): string | undefined {
@@ -55,9 +57,10 @@ export class SelectionGuard {
     this.#as = as;
   }
 
+  /** The statement's text, without the sandbox line of newer mariadb-dump (a comment to the server). */
   #text(st: ClassifiedStatement): string | undefined {
-    if (st.text) return st.text.toString('latin1');
-    return st.head.length < HEAD_BYTES ? st.head.toString('latin1') : undefined;
+    const text = st.text ? st.text.toString('latin1') : st.head.length < HEAD_BYTES ? st.head.toString('latin1') : undefined;
+    return text?.replace(SANDBOX, '');
   }
 
   /** A statement of the dump's header (a session statement or COMMIT), in the order it runs. */
@@ -133,7 +136,7 @@ export class SelectionGuard {
       if (alter && unquote(alter[1]!) === db) {
         // mariadb-dump's switch of the database's collation around routines and triggers.
         if (this.#as === undefined) return PASS;
-        return { action: 'omit', code: 'NAMES_ORIGINAL_DATABASE', reason: `it alters the original database ${JSON.stringify(db)}` };
+        return { action: 'omit', code: 'NAMES_ORIGINAL_DATABASE', what: `ALTER DATABASE ${db}`, reason: `it alters the original database ${JSON.stringify(db)}` };
       }
       return refuse('not a statement mariadb-dump writes in a table\'s or an object\'s section');
     }
@@ -141,14 +144,14 @@ export class SelectionGuard {
     const isOriginal = (q: string): boolean => this.#as !== undefined && q.toLowerCase() === db.toLowerCase();
     for (const q of [o.database, o.tableDatabase]) {
       if (q === undefined || q === target) continue;
-      if (isOriginal(q)) return { action: 'omit', code: 'NAMES_ORIGINAL_DATABASE', reason: `${what} names the original database ${JSON.stringify(db)} and would act on it, not on ${JSON.stringify(target)}` };
-      return { action: 'omit', code: 'NAMES_OTHER_DATABASE', reason: `${what} is defined in database ${JSON.stringify(q)}, not ${JSON.stringify(target)}` };
+      if (isOriginal(q)) return { action: 'omit', code: 'NAMES_ORIGINAL_DATABASE', what, reason: `it names the original database ${JSON.stringify(db)} and would act on it, not on ${JSON.stringify(target)}` };
+      return { action: 'omit', code: 'NAMES_OTHER_DATABASE', what, reason: `it is defined in database ${JSON.stringify(q)}, not ${JSON.stringify(target)}` };
     }
     const text = this.#text(st);
-    if (text === undefined) return { action: 'omit', code: 'UNDECIDABLE_DEFINITION', reason: `${what}: its text was not kept` };
+    if (text === undefined) return { action: 'omit', code: 'UNDECIDABLE_DEFINITION', what, reason: `its text was not kept` };
     const t = sqlTokens(text, this.#sessions.mode);
-    if (!t.ok) return { action: 'omit', code: 'UNDECIDABLE_DEFINITION', reason: `${what}: cannot tell which databases it names (${t.problem})` };
-    if (qualifiers(t.tokens).some(isOriginal)) return { action: 'omit', code: 'NAMES_ORIGINAL_DATABASE', reason: `${what} names the original database ${JSON.stringify(db)} and would act on it, not on ${JSON.stringify(target)}` };
+    if (!t.ok) return { action: 'omit', code: 'UNDECIDABLE_DEFINITION', what, reason: `cannot tell which databases it names (${t.problem})` };
+    if (qualifiers(t.tokens).some(isOriginal)) return { action: 'omit', code: 'NAMES_ORIGINAL_DATABASE', what, reason: `it names the original database ${JSON.stringify(db)} and would act on it, not on ${JSON.stringify(target)}` };
     if (o.kind === 'trigger' && firstWord(t.tokens) === 'CREATE' && o.table !== undefined) this.#triggered.add(o.table);
     return PASS;
   }
