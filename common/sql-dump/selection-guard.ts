@@ -32,7 +32,9 @@ const PASS: GuardDecision = { action: 'pass' };
 const refuse = (reason: string): GuardDecision => ({ action: 'refuse', reason });
 
 const NAME = '`((?:[^`]|``){1,256})`';
-const DATA_HEAD = new RegExp(`(?:INSERT|REPLACE)(?:\\s+IGNORE)?\\s+INTO\\s+${NAME}\\s*(?:\\(\\s*\`(?:[^\`]|\`\`){1,256}\`(?:\\s*,\\s*\`(?:[^\`]|\`\`){1,256}\`)*\\s*\\)\\s*)?VALUES?(?![A-Za-z0-9_$])`, 'iy');
+/** A column of an INSERT's column list: quoted, or plain as mariadb-dump writes row_start, row_end (--dump-history). */
+const COLUMN = '(?:`(?:[^`]|``){1,256}`|[A-Za-z_][A-Za-z0-9_$]{0,63})';
+const DATA_HEAD = new RegExp(`(?:INSERT|REPLACE)(?:\\s+IGNORE)?\\s+INTO\\s+${NAME}\\s*(?:\\(\\s*${COLUMN}(?:\\s*,\\s*${COLUMN})*\\s*\\)\\s*)?VALUES?(?![A-Za-z0-9_$])`, 'iy');
 const LOCK = new RegExp(`^LOCK\\s+TABLES\\s+${NAME}\\s+WRITE\\s*$`, 'i');
 const ALTER_DB = new RegExp(`^ALTER\\s+DATABASE\\s+${NAME}\\s+CHARACTER\\s+SET\\s+[A-Za-z0-9_]{1,64}\\s+COLLATE\\s+[A-Za-z0-9_]{1,64}\\s*(?:\\*/)?\\s*$`, 'i');
 const unquote = (s: string): string => s.replace(/``/g, '`');
