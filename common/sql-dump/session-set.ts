@@ -16,6 +16,8 @@ export function modeOfLiteral(value: string): SqlModeState {
 
 const word = (t: SqlToken | undefined): string | undefined => (t?.t === 'name' && !t.quoted ? t.v.toUpperCase() : undefined);
 const isPunct = (t: SqlToken | undefined, v: string): boolean => t?.t === 'punct' && t.v === v;
+/** SET forms that are not a variable assignment. */
+const NOT_VARIABLES = new Set(['PASSWORD', 'ROLE', 'DEFAULT', 'TRANSACTION', 'STATEMENT', 'GLOBAL']);
 const SQL_MODE_VARS = new Set(['SQL_MODE', '@@SQL_MODE', '@@SESSION.SQL_MODE', '@@LOCAL.SQL_MODE']);
 
 /** Session SETs, in the order the server runs them. */
@@ -47,6 +49,7 @@ export class SessionSetFollower {
         i++;
       } else if (target?.t === 'name') {
         name = target.v.toUpperCase();
+        if (!target.quoted && NOT_VARIABLES.has(name)) return `SET ${name}`;
         i++;
         scope = word(target);
         if (scope === 'NAMES' || scope === 'CHARSET' || (scope === 'CHARACTER' && word(tokens[i]) === 'SET')) {
