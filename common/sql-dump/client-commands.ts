@@ -3,9 +3,9 @@
 // anywhere outside strings and plain comments, or a command word (system, source, connect, ...)
 // as the first word of a statement, where the client reads a whole line as its command
 // (client/mysql.cc add_line and read_and_execute). A snapshot is untrusted; the printed SQL must
-// not carry such a command. Strings are read both with and without backslash escapes (the
-// client follows the server's NO_BACKSLASH_ESCAPES), so a backslash counts wherever either
-// reading leaves it outside a string.
+// not carry such a command. Strings are read with backslash escapes or without, as the session's
+// sql_mode has it when the client reads the statement (the client follows the server's
+// NO_BACKSLASH_ESCAPES; render-sql.ts follows the printed session statements).
 
 /** mariadb's client commands (mysql.cc commands[]), lower case; `use` only as USE `name`. */
 const COMMAND_WORDS = new Set(['?', 'charset', 'clear', 'connect', 'delimiter', 'edit', 'ego', 'exit', 'go', 'help', 'nopager', 'notee', 'nowarning', 'pager', 'print', 'prompt', 'quit', 'rehash', 'resetconnection', 'sandbox', 'source', 'status', 'system', 'tee', 'use', 'warnings']);
@@ -24,10 +24,7 @@ function commandWordAt(s: string, at: number): string | undefined {
   return word === 'use' && at === 0 && PLAIN_USE.test(s.trim()) ? undefined : word;
 }
 
-/**
- * A client command outside strings and plain comments, reading strings with or without
- * backslash escapes: a backslash anywhere, a command word at the start of a line.
- */
+/** A client command outside strings and plain comments: a backslash anywhere, a command word at the start of a line. */
 function commandIn(s: string, backslashEscapes: boolean): string | undefined {
   let quote = 0;
   for (let i = 0; i < s.length; i++) {
@@ -57,8 +54,8 @@ function commandIn(s: string, backslashEscapes: boolean): string | undefined {
 }
 
 /** Why `text` (one statement as printed, from its first byte) could run a client command; undefined when it cannot. */
-export function clientCommandProblem(text: Buffer): string | undefined {
+export function clientCommandProblem(text: Buffer, backslashEscapes = true): string | undefined {
   let s = text.toString('latin1');
   if (s.startsWith(SANDBOX_LINE)) s = s.slice(SANDBOX_LINE.length);
-  return commandIn(s, true) ?? (s.includes('\\') ? commandIn(s, false) : undefined);
+  return commandIn(s, backslashEscapes);
 }
