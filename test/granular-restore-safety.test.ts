@@ -168,7 +168,8 @@ ${afterData}
     const proof = join(dir, 'ran');
     try {
       const parts: Buffer[] = [];
-      for await (const b of renderSql(selectStatements(split(dumpWith('')), toShopRestored))) parts.push(b);
+      // A dump without the line (Stash's, an older mariadb-dump's): the printed SQL has it all the same.
+      for await (const b of renderSql(selectStatements(split(dumpWith('').replace(/^.*\n/, '')), toShopRestored))) parts.push(b);
       assert.ok(Buffer.concat(parts).toString().startsWith(`${SANDBOX_LINE} \n`));
       assert.equal(Buffer.concat(parts).toString().split(SANDBOX_LINE).length, 2, 'printed once');
       // The client here (10.11) in sandbox mode refuses a client command after the line.
