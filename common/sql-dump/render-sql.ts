@@ -36,9 +36,10 @@ export async function* renderSql(statements: AsyncIterable<DumpStatement | Class
   for await (const st of statements) {
     yield renderStatement(st, sessions.mode.backslashEscapes);
     if ('what' in st && st.what.kind === 'session') {
-      const t = sqlTokens((st.text ?? st.head).toString('latin1'), sessions.mode);
+      const text = (st.text ?? st.head).toString('latin1');
+      const t = sqlTokens(text.startsWith(SANDBOX_LINE) ? text.slice(SANDBOX_LINE.length) : text, sessions.mode);
       // A SET it cannot follow (the selection refuses those) leaves the mode as it was.
-      if (t.ok) sessions.follow(t.tokens);
+      if (t.ok) sessions.follow(t.tokens, t.conditional);
     }
   }
 }

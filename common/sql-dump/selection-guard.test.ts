@@ -40,6 +40,8 @@ describe('sqlTokens: qualified names as the server reads them', () => {
     ['a comment in an executable comment', '/*!50003 DELETE FROM shop /* x */ .orders */', STD, /undecidable/],
     ["'--' before a control character", 'DELETE FROM orders --\u0001\n', STD, /undecidable/],
     ['a string that does not end', "SELECT 'x", STD, /undecidable/],
+    ['an executable comment of 7 version digits', '/*!5000001shop.orders */', STD, /undecidable/],
+    ['mariadb-dump\'s /*M! comment', '/*M!100616 SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY */', STD, []],
     ['"a\\" with ANSI_QUOTES not known', 'SELECT "a\\" . shop.x "', UNKNOWN, /undecidable/],
   ];
   for (const [name, sql, mode, want] of cases) {
@@ -70,6 +72,13 @@ describe('SessionSetFollower: SETs of literals and variables, sql_mode followed'
   for (const sql of passes) it(`passes ${sql}`, () => assert.equal(follow(new SessionSetFollower(UNKNOWN), sql), undefined));
   const refused = ['SET @x = shop.f()', 'SET @x = f()', 'SET @x = (SELECT 1)', 'SET GLOBAL x = 1', 'SET @@global.x = 1', 'SET sql_mode = DEFAULT', 'SET sql_mode = @unknown', 'SET sql_mode = CONCAT(@@sql_mode, \',ANSI_QUOTES\')', 'SET PASSWORD = \'x\''];
   for (const sql of refused) it(`refuses ${sql}`, () => assert.notEqual(follow(new SessionSetFollower(UNKNOWN), sql), undefined));
+
+  it('refuses an sql_mode set in a /*M! comment (it runs only on newer servers)', () => {
+    const f = new SessionSetFollower(STD);
+    const t = sqlTokens("/*M!999998 SET sql_mode = '' */", f.mode);
+    assert.ok(t.ok && t.conditional);
+    assert.match(String(f.follow(t.tokens, t.conditional)), /may not run/);
+  });
 
   it('follows sql_mode: literals, saved and restored, IFNULL of a saved one', () => {
     const f = new SessionSetFollower(UNKNOWN);

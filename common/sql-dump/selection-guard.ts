@@ -77,7 +77,7 @@ export class SelectionGuard {
     if (text === undefined) return refuse('its text was not kept');
     const t = sqlTokens(text, this.#sessions.mode);
     if (!t.ok) return refuse(t.problem);
-    const problem = this.#sessions.follow(t.tokens);
+    const problem = this.#sessions.follow(t.tokens, t.conditional);
     return problem ? refuse(`not a session setting of literals or variables (${problem})`) : PASS;
   }
 

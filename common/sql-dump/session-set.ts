@@ -31,9 +31,9 @@ export class SessionSetFollower {
 
   /**
    * Whether `tokens` (a whole statement) is an allowed session SET; follows it when it is.
-   * Returns the problem, or undefined.
+   * `conditional`: part of it may not run (sqlTokens' conditional). Returns the problem, or undefined.
    */
-  follow(tokens: readonly SqlToken[]): string | undefined {
+  follow(tokens: readonly SqlToken[], conditional = false): string | undefined {
     if (word(tokens[0]) !== 'SET') return 'not a SET statement';
     let i = 1;
     const changes: (() => void)[] = [];
@@ -74,6 +74,7 @@ export class SessionSetFollower {
       i = value.next;
       const savedFromMode = value.variable !== undefined && SQL_MODE_VARS.has(value.variable.toUpperCase().replace(/^@@SESSION\.|^@@LOCAL\./, '@@'));
       if (SQL_MODE_VARS.has(name)) {
+        if (conditional) return 'sql_mode set in a /*M! comment (it may not run)';
         let next: SqlModeState | undefined;
         // DEFAULT (the server's) and a number (a bit mask) cannot be followed.
         if (value.literal !== undefined && !(value.bare && /^(?:DEFAULT|[0-9]+)$/i.test(value.literal))) next = modeOfLiteral(value.literal);

@@ -24,7 +24,8 @@ export interface SqlModeState {
   ansiQuotes: boolean | undefined;
 }
 
-export type Tokenized = { ok: true; tokens: SqlToken[] } | { ok: false; problem: string };
+/** conditional: part of it is in a /*M!NNNNNN comment, which runs only on servers at least that new. */
+export type Tokenized = { ok: true; tokens: SqlToken[]; conditional: boolean } | { ok: false; problem: string };
 
 const isWordChar = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x24 || c >= 0x80;
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c;
@@ -51,6 +52,7 @@ function quotedEnd(s: string, i: number, q: number, backslash: boolean): number 
 export function sqlTokens(s: string, mode: SqlModeState): Tokenized {
   const tokens: SqlToken[] = [];
   let inExec = false;
+  let conditional = false;
   let i = 0;
   const n = s.length;
   while (i < n) {
@@ -66,7 +68,13 @@ export function sqlTokens(s: string, mode: SqlModeState): Tokenized {
       const c2 = s.charCodeAt(i + 2);
       if (c2 === 0x21 || (c2 === 0x4d && s.charCodeAt(i + 3) === 0x21)) {
         i += c2 === 0x21 ? 3 : 4;
+        const from = i;
         while (i < n && s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39) i++;
+        // mariadb-dump writes /*!NNNNN and /*M!NNNNNN; other lengths the server may cut elsewhere.
+        const digits = i - from;
+        if (c2 === 0x21 ? digits !== 0 && digits !== 5 : digits !== 6) return { ok: false, problem: 'an executable comment with an unusual version' };
+        // /*M!NNNNNN runs only on servers at least that new: what it sets is not known for sure.
+        if (c2 === 0x4d) conditional = true;
         inExec = true;
         continue;
       }
@@ -146,7 +154,7 @@ export function sqlTokens(s: string, mode: SqlModeState): Tokenized {
     i++;
   }
   if (inExec) return { ok: false, problem: 'an executable comment that does not end' };
-  return { ok: true, tokens };
+  return { ok: true, tokens, conditional };
 }
 
 const NUMBER = /^[0-9]+$/;
