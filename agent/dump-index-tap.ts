@@ -9,7 +9,7 @@ import { DumpIndexBuilder } from '../common/sql-dump/dump-index.ts';
 import type { DumpIndexResult } from '../common/sql-dump/dump-index.ts';
 import { DumpStatementStream } from '../common/sql-dump/dump-statements.ts';
 import type { ExtraFile } from '../common/repository/snapshot-writer.ts';
-import { encodeDumpIndex } from '../common/sql-dump/dump-index-json.ts';
+import { encodeDumpIndex, parseDumpIndex } from '../common/sql-dump/dump-index-json.ts';
 import { indexFileName } from '../common/sql-dump/dump-index.ts';
 
 export class DumpIndexTap extends Transform {
@@ -66,6 +66,13 @@ export class DumpIndexTap extends Transform {
       onSkip(r.reason);
       return [];
     }
-    return [{ name: indexFileName(dumpFile), content: encodeDumpIndex(r.index) }];
+    const content = encodeDumpIndex(r.index);
+    // An index a restore would refuse (past its bounds on size and ranges) is not stored.
+    const back = parseDumpIndex(content, r.index.dumpBytes);
+    if (!back.ok) {
+      onSkip(back.problem);
+      return [];
+    }
+    return [{ name: indexFileName(dumpFile), content }];
   }
 }

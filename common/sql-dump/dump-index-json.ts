@@ -6,11 +6,18 @@
 import { DUMP_INDEX_FORMAT, DUMP_INDEX_VERSION } from './dump-index.ts';
 import type { ByteRange, DumpIndex, IndexedDatabase, IndexedObject, IndexedTable } from './dump-index.ts';
 
-/** An index file larger than this is not read. */
-export const MAX_INDEX_FILE_BYTES = 64 * 1024 * 1024;
+/** An index file larger than this is not read (mariadb-dump's index of 100,000 tables is about 10 MiB). */
+export const MAX_INDEX_FILE_BYTES = 16 * 1024 * 1024;
 const MAX_DATABASES = 100_000;
-const MAX_TABLES = 1_000_000;
-const MAX_RANGES = 4_000_000;
+const MAX_TABLES = 200_000;
+const MAX_RANGES = 250_000;
+/** Each range covers at least a statement of the dump: far fewer than one per this many bytes. */
+const MIN_BYTES_PER_RANGE = 16;
+
+/** The ranges (and tables) an index of a dump of `dumpBytes` may hold: the agent keeps them all in memory. */
+export function maxIndexRanges(dumpBytes: number): number {
+  return Math.min(MAX_RANGES, Math.max(64, Math.floor(dumpBytes / MIN_BYTES_PER_RANGE)));
+}
 const MAX_NAME_CHARS = 256;
 const OBJECT_KINDS = new Set(['view', 'trigger', 'routine', 'event']);
 
@@ -40,6 +47,13 @@ function count(v: unknown, where: string): number {
 
 export function parseDumpIndex(bytes: Buffer, dumpBytes: number): ParsedDumpIndex {
   if (bytes.length > MAX_INDEX_FILE_BYTES) return { ok: false, problem: `the index file is larger than ${MAX_INDEX_FILE_BYTES} bytes` };
+  // JSON.parse builds every list before any bound is checked: count them first. A range is a
+  // list, and an index has about as many other lists (a table's structure and data) as ranges.
+  const limit = maxIndexRanges(dumpBytes);
+  let lists = 0;
+  for (let at = bytes.indexOf(0x5b); at >= 0; at = bytes.indexOf(0x5b, at + 1)) {
+    if (++lists > 4 * limit + 64) return { ok: false, problem: `more than ${4 * limit + 64} lists for a dump of ${dumpBytes} bytes` };
+  }
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
@@ -47,14 +61,14 @@ export function parseDumpIndex(bytes: Buffer, dumpBytes: number): ParsedDumpInde
     return { ok: false, problem: 'the index file is not JSON' };
   }
   try {
-    return { ok: true, index: validate(json, dumpBytes) };
+    return { ok: true, index: validate(json, dumpBytes, limit) };
   } catch (err) {
     if (err instanceof Invalid) return { ok: false, problem: err.message };
     throw err;
   }
 }
 
-function validate(json: unknown, dumpBytes: number): DumpIndex {
+function validate(json: unknown, dumpBytes: number, maxRanges: number): DumpIndex {
   if (!isObject(json)) throw new Invalid('not an object');
   if (json.format !== DUMP_INDEX_FORMAT) throw new Invalid('format: not a sidestash dump index');
   if (json.version !== DUMP_INDEX_VERSION) throw new Invalid(`version: ${JSON.stringify(json.version)?.slice(0, 20)} is not ${DUMP_INDEX_VERSION}`);
@@ -63,7 +77,7 @@ function validate(json: unknown, dumpBytes: number): DumpIndex {
   const all: ByteRange[] = [];
   const ranges = (v: unknown, where: string): ByteRange[] => {
     if (!Array.isArray(v)) throw new Invalid(`${where}: not a list of ranges`);
-    if (all.length + v.length > MAX_RANGES) throw new Invalid(`more than ${MAX_RANGES} ranges`);
+    if (all.length + v.length > maxRanges) throw new Invalid(`more than ${maxRanges} ranges for a dump of ${dumpBytes} bytes`);
     const out: ByteRange[] = [];
     for (const [i, r] of v.entries()) {
       if (!Array.isArray(r) || r.length !== 2) throw new Invalid(`${where}[${i}]: not a [start, end] pair`);
@@ -89,7 +103,7 @@ function validate(json: unknown, dumpBytes: number): DumpIndex {
     dbNames.add(dbName);
     if (!Array.isArray(d.tables) || !Array.isArray(d.objects)) throw new Invalid(`${at}: tables and objects must be lists`);
     tableCount += d.tables.length + d.objects.length;
-    if (tableCount > MAX_TABLES) throw new Invalid(`more than ${MAX_TABLES} tables and objects`);
+    if (tableCount > Math.min(MAX_TABLES, maxRanges)) throw new Invalid(`more than ${Math.min(MAX_TABLES, maxRanges)} tables and objects for a dump of ${dumpBytes} bytes`);
     const tableNames = new Set<string>();
     const tables = d.tables.map((t: unknown, k: number): IndexedTable => {
       const tt = `${at}.tables[${k}]`;

@@ -90,6 +90,8 @@ export function objectOf(head: string): { kind: ObjectKind; name: string; databa
 
 /** Statements that may wait for their opener (mariadb-dump writes about ten in a row). */
 export const MAX_PENDING = 1000;
+/** Their bytes (each can be max_allowed_packet long): the same bound as the selection's header. */
+export const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 
 const LOCK_TABLE = /^LOCK\s+TABLES\s+`((?:[^`]|``){1,256})`\s+WRITE\s*$/i;
 
@@ -108,6 +110,7 @@ export class DumpSectioner {
   #current: SectionOwner = { part: 'header' };
   #started = false;
   #pending: ClassifiedStatement[] = [];
+  #pendingBytes = 0;
   /** Whether any database statement was seen (a dump of one database without --databases has none). */
   sawDatabase = false;
 
@@ -154,14 +157,16 @@ export class DumpSectioner {
     if (c === 'pending') {
       if (!this.#started && this.#pending.length === 0 && st.what.kind === 'session') return [{ statement: st, owner: this.#current }];
       this.#pending.push(st);
+      this.#pendingBytes += st.end - st.offset;
       // A dump is untrusted: statements wait in memory only up to a bound, then go with what came before.
-      return this.#pending.length >= MAX_PENDING ? this.end() : [];
+      return this.#pending.length >= MAX_PENDING || this.#pendingBytes >= MAX_PENDING_BYTES ? this.end() : [];
     }
     if (c === 'continue') {
       // A restoring SET after pending statements restores for them: they stay together.
       if (this.#pending.length > 0) {
         this.#pending.push(st);
-        return [];
+        this.#pendingBytes += st.end - st.offset;
+        return this.#pendingBytes >= MAX_PENDING_BYTES ? this.end() : [];
       }
       return [{ statement: st, owner: this.#current }];
     }
@@ -173,6 +178,7 @@ export class DumpSectioner {
     this.#current = c;
     const out = this.#pending.map((p) => ({ statement: p, owner: c }));
     this.#pending = [];
+    this.#pendingBytes = 0;
     out.push({ statement: st, owner: c });
     return out;
   }
@@ -181,6 +187,7 @@ export class DumpSectioner {
   end(): Placed[] {
     const out = this.#pending.map((p) => ({ statement: p, owner: this.#current }));
     this.#pending = [];
+    this.#pendingBytes = 0;
     return out;
   }
 }

@@ -11,16 +11,21 @@
 //   database changes. A restore of tables never drops or recreates their database.
 // - A table comes with its structure, data and triggers; a database with all its tables, views,
 //   routines and events.
-// - Into another name (`as`): a statement of the selection other than data that names the
-//   original database explicitly (`shop`.x or shop.x, as mariadb-dump writes a trigger's name
-//   and body) is left out with a warning: run, it would act on the original. Data statements
-//   that name a database (INSERT INTO `db`.`t`) fail the selection. Views, routines and events
-//   whose bodies use unqualified names act on the new database.
+// - What passes is decided by allow-list (selection-guard.ts): only the statement kinds
+//   mariadb-dump writes for the selected objects, whose names are unqualified or the target's;
+//   anything else fails the selection (RESTORE_FAILED with its byte offset). A definition (view,
+//   trigger, routine, event) that names another database, or under `as` the original (as
+//   mariadb-dump writes a trigger's name and body: shop.orders_ai ON shop.orders), is left out
+//   with a warning (onWarning): run, it would act there. A USE the classifier does not recognise
+//   exactly, anywhere in the dump, fails the selection.
 // - A name not in the dump fails with SIDESTASH_NOT_IN_SNAPSHOT naming what the dump contains.
 import { ErrorCodes, SidestashError } from '../errors.ts';
 import type { ClassifiedStatement } from './dump-statements.ts';
 import { DumpSectioner } from './dump-sections.ts';
 import type { SectionOwner } from './dump-sections.ts';
+import { SelectionGuard } from './selection-guard.ts';
+import type { GuardDecision, OmitCode } from './selection-guard.ts';
+import { statementCore } from './statement-kind.ts';
 
 export interface DumpSelection {
   /** One whole database. */
@@ -32,7 +37,7 @@ export interface DumpSelection {
 }
 
 export interface SelectionWarning {
-  code: 'NAMES_ORIGINAL_DATABASE' | 'HEADER_STATEMENT_SKIPPED';
+  code: OmitCode | 'HEADER_STATEMENT_SKIPPED';
   message: string;
   offset: number;
 }
@@ -116,10 +121,8 @@ function charsetClause(st: ClassifiedStatement, database: string): string | unde
   return at < 0 ? undefined : CHARSET.exec(text.slice(at + quote(database).length))?.[1];
 }
 
-function namesDatabase(st: ClassifiedStatement, database: string): boolean {
-  const text = (st.text ?? st.head).toString('utf8').toLowerCase();
-  const d = database.toLowerCase();
-  return text.includes(`${quote(d)}.`) || text.includes(`${quote(d)} .`) || new RegExp(`(?:^|[^A-Za-z0-9_$\`])${d.replace(/[$]/g, '\\$')}\\s*\\.`).test(text);
+function refused(st: ClassifiedStatement, reason: string): SidestashError {
+  return new SidestashError(ErrorCodes.RESTORE_FAILED, `the statement at byte ${st.contentOffset} of the dump cannot be restored selectively: ${reason}`, { details: { offset: st.contentOffset } });
 }
 
 export async function* selectStatements(statements: AsyncIterable<ClassifiedStatement>, selection: DumpSelection, options: SelectOptions = {}): AsyncGenerator<ClassifiedStatement> {
@@ -152,36 +155,42 @@ export async function* selectStatements(statements: AsyncIterable<ClassifiedStat
     return table !== undefined && wantTables.get(db)?.has(table) ? db : undefined;
   };
 
-  function* emit(st: ClassifiedStatement, owner: SectionOwner, db: string): Generator<ClassifiedStatement> {
+  const guard = new SelectionGuard(selection.as);
+  /** Whether the guard lets `st` through (throws when it refuses; warns when it leaves it out). */
+  const passes = (st: ClassifiedStatement, d: GuardDecision): boolean => {
+    if (d.action === 'refuse') throw refused(st, d.reason);
+    if (d.action === 'omit') {
+      options.onWarning?.({ code: d.code, offset: st.contentOffset, message: `left out the statement at byte ${st.contentOffset} (${d.what}): ${d.reason}` });
+      return false;
+    }
+    return true;
+  };
+
+  /** `st` of a selected section (undefined: only the target database, for an empty one). */
+  function* emit(st: ClassifiedStatement | undefined, owner: SectionOwner, db: string): Generator<ClassifiedStatement> {
     const target = selection.as ?? db;
+    const at = st?.offset ?? 0;
     if (!started) {
       started = true;
-      yield* held;
+      for (const h of held) if (passes(h, guard.header(h))) yield h;
       held.length = 0;
     }
+    const pass = st === undefined || passes(st, guard.check(st, owner, db));
     if (!created.has(target)) {
       created.add(target);
       const cs = charsets.get(db);
-      yield synthesized(st.offset, `CREATE DATABASE IF NOT EXISTS ${quote(target)}${cs ? ` ${cs}` : ''}`, { kind: 'create-database', database: target });
+      yield synthesized(at, `CREATE DATABASE IF NOT EXISTS ${quote(target)}${cs ? ` ${cs}` : ''}`, { kind: 'create-database', database: target });
     }
     if (using !== target) {
       using = target;
-      yield synthesized(st.offset, `USE ${quote(target)}`, { kind: 'use', database: target });
+      yield synthesized(at, `USE ${quote(target)}`, { kind: 'use', database: target });
     }
-    if (selection.as !== undefined && selection.as !== db) {
-      if (st.what.kind === 'data' && st.what.database !== undefined) {
-        throw new SidestashError(ErrorCodes.RESTORE_FAILED, `the statement at byte ${st.contentOffset} of the dump names database ${JSON.stringify(st.what.database)}: restoring it as ${JSON.stringify(target)} would write there`, { details: { offset: st.contentOffset } });
-      }
-      if (st.what.kind !== 'data' && st.what.kind !== 'session' && namesDatabase(st, db)) {
-        const what = owner.part === 'object' ? `${owner.kind} ${owner.name}` : owner.part === 'database' || owner.part === 'header' ? `database ${db}` : `table ${owner.table}`;
-        options.onWarning?.({ code: 'NAMES_ORIGINAL_DATABASE', offset: st.contentOffset, message: `left out the statement at byte ${st.contentOffset} (${what}): it names the original database ${JSON.stringify(db)} and would act on it, not on ${JSON.stringify(target)}` });
-        return;
-      }
-    }
-    yield st;
+    if (st && pass) yield st;
   }
 
   const handle = function* (st: ClassifiedStatement, owner: SectionOwner): Generator<ClassifiedStatement> {
+    // A USE the classifier does not read exactly would switch a connection unseen.
+    if (st.what.kind !== 'use' && /^USE(?![A-Za-z0-9_$])/i.test(statementCore(st.head.toString('latin1')))) throw refused(st, 'a USE statement not of the form USE `name`');
     if (owner.part === 'header') {
       if (st.what.kind === 'session' || st.what.kind === 'transaction') {
         if (started) yield st;
@@ -215,8 +224,7 @@ export async function* selectStatements(statements: AsyncIterable<ClassifiedStat
 
   if (selection.database !== undefined && seenDatabases.has(selection.database) && !started) {
     // A database without tables or objects: it is restored, empty.
-    const end = { offset: 0, contentOffset: 0, end: 0, head: Buffer.alloc(0), topLevelGroups: 0, delimiter: ';', what: { kind: 'ordered' } } as ClassifiedStatement;
-    for (const st of emit(end, { part: 'database', database: selection.database }, selection.database)) if (st !== end) yield st;
+    yield* emit(undefined, { part: 'database', database: selection.database }, selection.database);
   }
   const missing = selection.database !== undefined
     ? seenDatabases.has(selection.database) || found.has(selection.database) ? [] : [{ database: selection.database }]
