@@ -130,7 +130,9 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     if (tables.length > 0) {
       const conn = await RestoreConnection.open(a.database);
       try {
-        const verified = await verifyTables(conn, tables, { checksum: a.verify === 'checksum', signal });
+        const verified = await verifyTables(conn, tables, { checksum: a.verify === 'checksum', signal }).catch((err: unknown) => {
+          throw signal.aborted ? new SidestashError(ErrorCodes.SESSION_CANCELLED, `restore stopped while verifying: ${errorMessage(signal.reason)}`, { cause: err }) : err;
+        });
         result.tables = reportedTables(verified);
         if (mismatches(verified).length > 0) {
           result.phase = 'Failed';

@@ -81,4 +81,40 @@ describe('dump statements match what the mariadb client sends', () => {
     // The routine written under NO_BACKSLASH_ESCAPES is one statement, its body whole.
     assert.ok(ours.some((s) => s.includes("SELECT 'back\\'; SELECT 'a;b'; END")), 'the NO_BACKSLASH_ESCAPES routine is one statement');
   });
+
+  // Small hand-written traps, each loaded by the client (--force: on past its errors) with the
+  // general log on; the statements sent on its connection must be ours (compared without the
+  // comments the client leaves out, without whitespace and control characters, and without
+  // trailing semicolons, which the server strips from every statement before it logs it).
+  const traps: [string, string][] = [
+    ['a quoted DELIMITER argument (the client strips the quotes)', "DELIMITER ';;'\nSELECT 'c';;\nDELIMITER ;\nSELECT 'd';\n"],
+    ['a DELIMITER argument in double quotes and backticks, a doubled quote', 'DELIMITER "$$"\nSELECT 1$$\nDELIMITER `//`\nSELECT 2//\nDELIMITER \'a\'\'b\'\nSELECT 3a\'b\nDELIMITER ;\nSELECT 4;\n'],
+    ['a DELIMITER argument ends at a space', 'DELIMITER ;; trailing words\nSELECT 5;;\nDELIMITER ;\n'],
+    ['a DELIMITER argument longer than the client keeps (15 bytes)', 'DELIMITER abcdefghijklmnopqrst\nSELECT 9abcdefghijklmno\nDELIMITER ;\nSELECT 10;\n'],
+    ['the last statement, without a delimiter, ends in a semicolon', 'DELIMITER $$\nSELECT 11;'],
+    ['-- followed by \\x01 is not a comment', "SELECT 'e' --\u0001;\nSELECT 'f';\n"],
+    ['-- followed by a letter inside a statement is not a comment', 'SELECT 1 --1;\nSELECT 2;\n'],
+    ['-- followed by a tab, a vertical tab, a form feed, a carriage return is a comment', "SELECT 1 --\t;x\n, 2 --\u000b;x\n, 3 --\u000c;x\n, 4 --\r;x\n;\n"],
+    ['-- at the start of a statement is a comment, whatever follows', "--x; not sent\nSELECT 6;--y; nor this\nSELECT 7;\n"],
+    ['-- at the end of the dump', 'SELECT 8 --'],
+  ];
+  for (const [name, sql] of traps) {
+    it(`finds what the client sends: ${name}`, async () => {
+      const marker = `SELECT 'sidestash-trap-marker'`;
+      const dump = Buffer.from(`${marker};\n${sql}`, 'latin1');
+      const ours: string[] = [];
+      for await (const st of splitDump((async function* () { yield dump; })(), { collect: true })) ours.push(st.text!.toString('latin1').trim());
+      await db.sql("SET GLOBAL log_output = 'TABLE'; TRUNCATE mysql.general_log; SET GLOBAL general_log = 1;");
+      const dumpPath = join(dir.path, 'trap.sql');
+      await writeFile(dumpPath, dump);
+      await execFileAsync('sh', ['-c', `mariadb --no-defaults -uroot --socket=${db.socket} --binary-mode --sandbox --force < ${dumpPath}`]).catch(() => undefined);
+      await db.sql('SET GLOBAL general_log = 0;');
+      const logged = await db.sql(`SELECT thread_id, HEX(argument) FROM mysql.general_log WHERE command_type = 'Query' ORDER BY event_time, thread_id`);
+      const rows = logged.trim().split('\n').map((l) => l.split('\t')).map(([thread, hex]) => [thread!, Buffer.from(hex!, 'hex').toString('latin1')] as const);
+      const thread = rows.find(([, q]) => q === marker)?.[0];
+      assert.ok(thread, 'the marker is in the general log');
+      const bare = (q: string) => q.replace(/--(?:[\x00-\x20][^\n]*|$)/g, '').replace(/[\x00-\x20]/g, '').replace(/;+$/, '');
+      assert.deepEqual(ours.map(bare), rows.filter(([t]) => t === thread).map(([, q]) => bare(q)));
+    });
+  }
 });

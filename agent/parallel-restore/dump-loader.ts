@@ -5,11 +5,12 @@
 // statement aborts every connection and fails the load naming its table, its byte offset in
 // the dump and the server's error; an aborted signal destroys the connections at once, and
 // either way the statements still running on the server are KILLed from a new connection.
-// A data statement InnoDB rolls back as a deadlock's victim is run again (mayRetry).
+// A data statement InnoDB rolls back as a deadlock's victim is run again (mayRetry), unless it
+// ran inside a transaction the dump opened: then the load fails.
 import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
 import type { DatabaseConnection } from '../../common/protocol.ts';
 import type { ClassifiedStatement } from '../../common/sql-dump/dump-statements.ts';
-import { RestoreConnection, serverError, serverErrorText } from './restore-connection.ts';
+import { RestoreConnection, killThreads, serverError, serverErrorText } from './restore-connection.ts';
 import { statementCore } from '../../common/sql-dump/statement-kind.ts';
 import type { StatementKind } from '../../common/sql-dump/statement-kind.ts';
 import { RestorePlanner, turnsAutocommitOff } from './restore-plan.ts';
@@ -35,16 +36,29 @@ const RETRY_DELAY_MS = 50;
 const ER_LOCK_WAIT_TIMEOUT = 1205;
 const ER_LOCK_DEADLOCK = 1213;
 
-function mayRetry(st: ClassifiedStatement, err: unknown): boolean {
+function lockConflict(err: unknown): boolean {
   const errno = serverError(err).errno;
-  return st.what.kind === 'data' && (errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT);
+  return errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT;
+}
+
+/**
+ * Never inside a transaction the dump opened (BEGIN or START TRANSACTION ... COMMIT, on the
+ * connection that ran its BEGIN): a deadlock rolls back the whole transaction, and running the
+ * one statement again would commit the transaction's later rows without its earlier ones. The
+ * restore fails instead (statementFailed says why).
+ */
+export function mayRetry(what: StatementKind, err: unknown, inTransaction: boolean): boolean {
+  return what.kind === 'data' && !inTransaction && lockConflict(err);
+}
+
+/** CREATE TABLE (not IF NOT EXISTS) and DROP TABLE leave the table empty (or gone). */
+function emptiesTable(st: ClassifiedStatement): boolean {
+  if (st.what.kind !== 'table-ddl') return false;
+  return st.what.verb === 'drop' || (st.what.verb === 'create' && !/^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\b/i.test(statementCore(st.head.toString('latin1'))));
 }
 
 /** What a skipped statement is planned as (nothing runs it). */
 const SKIPPED: StatementKind = { kind: 'lock' };
-
-/** How long a failed or cancelled load waits to KILL its statements on the server. */
-const KILL_TIMEOUT_MS = 5000;
 
 export interface LoadProgress {
   statements: number;
@@ -99,7 +113,8 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
   const parallel = o.parallel;
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `parallel must be an integer from 1 to 64, not ${parallel}`);
   const cap = o.maxQueuedBytes ?? DEFAULT_QUEUED_BYTES;
-  const planner = new RestorePlanner(parallel);
+  // A dump without USE (mariadb-dump shop, no --databases) runs in the database every connection starts in.
+  const planner = new RestorePlanner(parallel, o.database ?? '');
   const lanes = Array.from({ length: parallel }, () => new Lane());
   const tables = new Map<string, TableRows>();
   let connections: RestoreConnection[] = [];
@@ -120,7 +135,7 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
     if (failure !== undefined) return;
     failure = err;
     // The server goes on with a statement whose client is gone until it next looks: KILL ends it now.
-    killed = killConnections(o.connection, connections.flatMap((c) => (c.threadId === undefined ? [] : [c.threadId])));
+    killed = killThreads(o.connection, connections.flatMap((c) => (c.threadId === undefined ? [] : [c.threadId])));
     for (const c of connections) c.destroy();
     notify();
   };
@@ -144,16 +159,18 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
       if (failure !== undefined) return;
       const e = lane.fifo[0]!;
       for (let attempt = 1; ; attempt++) {
+        // Before the statement: whether it runs inside a transaction (its failure ends that).
+        const inTransaction = conn.inTransaction;
         try {
           await conn.run(e.st.text!);
           break;
         } catch (err) {
-          if (failure === undefined && attempt < MAX_ATTEMPTS && mayRetry(e.st, err)) {
+          if (failure === undefined && attempt < MAX_ATTEMPTS && mayRetry(e.st.what, err, inTransaction)) {
             retries++;
             await new Promise((r) => setTimeout(r, RETRY_DELAY_MS * attempt));
             if (failure === undefined) continue;
           }
-          fail(failure === undefined ? statementFailed(e, err) : err);
+          fail(failure === undefined ? statementFailed(e, err, inTransaction && lockConflict(err)) : err);
           return;
         }
       }
@@ -181,6 +198,9 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
       const what = st.what.kind === 'session' && turnsAutocommitOff(statementCore(st.head.toString('latin1'))) ? SKIPPED : st.what;
       const planned = planner.plan(what, lanes.map((l) => l.queuedBytes));
       count++;
+      // A table the dump creates again (twice in the dump: mariadb-dump --databases shop shop)
+      // holds the rows of its last section only: its count starts again.
+      if (planned.table && emptiesTable(st)) tables.delete(`${planned.table.database}\u0000${planned.table.table}`);
       if (planned.table && st.what.kind === 'data') {
         const key = `${planned.table.database}\u0000${planned.table.table}`;
         const t = tables.get(key) ?? tables.set(key, { ...planned.table, rows: 0 }).get(key)!;
@@ -217,23 +237,6 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
   return { statements: count, tables: [...tables.values()], started, retries };
 }
 
-/** Best effort, within KILL_TIMEOUT_MS: KILL each of the load's server threads from a new connection. */
-async function killConnections(db: DatabaseConnection, threadIds: number[]): Promise<void> {
-  if (threadIds.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  const kill = (async () => {
-    const killer = await RestoreConnection.open(db, { connectTimeoutMs: KILL_TIMEOUT_MS });
-    try {
-      // A thread that has ended already is ER_NO_SUCH_THREAD: nothing left to do for it.
-      for (const id of threadIds) await killer.query(`KILL ${id}`).catch(() => undefined);
-    } finally {
-      killer.destroy();
-    }
-  })().catch(() => undefined);
-  await Promise.race([kill, new Promise<void>((r) => (timer = setTimeout(r, KILL_TIMEOUT_MS)))]);
-  clearTimeout(timer);
-}
-
 async function openAll(o: LoadDumpOptions, parallel: number): Promise<RestoreConnection[]> {
   const opened = await Promise.allSettled(
     Array.from({ length: parallel }, () => RestoreConnection.open(o.connection, { ...(o.database ? { database: o.database } : {}), ...(o.writeBinlog === false ? { writeBinlog: false } : {}) })),
@@ -247,11 +250,12 @@ async function openAll(o: LoadDumpOptions, parallel: number): Promise<RestoreCon
   return ok;
 }
 
-function statementFailed(e: Entry, err: unknown): SidestashError {
+function statementFailed(e: Entry, err: unknown, inTransaction = false): SidestashError {
   const t = e.planned.table;
   const where = `the statement at byte ${e.st.contentOffset} of the dump${t ? ` (table ${quoteName(t.database)}.${quoteName(t.table)})` : ''}`;
   const server = serverError(err);
-  return new SidestashError(ErrorCodes.RESTORE_FAILED, `${where} failed: ${serverErrorText(err)}`, {
+  const why = inTransaction ? ' (inside a transaction the dump opened, which the server rolled back with it: not run again)' : '';
+  return new SidestashError(ErrorCodes.RESTORE_FAILED, `${where} failed: ${serverErrorText(err)}${why}`, {
     cause: err,
     details: { offset: e.st.contentOffset, ...(t ? { database: t.database, table: t.table } : {}), ...(server.errno !== undefined ? { errno: server.errno } : {}), ...(server.sqlState ? { sqlState: server.sqlState } : {}) },
   });

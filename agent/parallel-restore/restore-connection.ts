@@ -10,6 +10,28 @@
 // each statement. LOCAL_FILES is off: LOAD DATA LOCAL INFILE in a snapshot is refused by the
 // server (the client cannot send files), and mysql2 has no file reader configured in any case.
 // One statement per query (multipleStatements off, MULTI_STATEMENTS off).
+//
+// The session each connection starts with (SESSION_START), before any statement of the dump:
+// - SET NAMES utf8mb4: the character set the mariadb client would have. A dump need not set
+//   one (mariadb-dump --compact or --skip-set-charset write no SET NAMES), and `mariadb < dump`
+//   then reads it in the client's own character set: the Debian 10.11 client negotiates it from
+//   the locale (utf8mb3, collation utf8mb3_general_ci, under C.UTF-8 as in the MariaDB images;
+//   latin1 without a locale). The handshake's 'binary' (above) is kept, so mysql2 still sends the
+//   bytes as they are; only the server's reading of them changes. utf8mb4 rather than utf8mb3:
+//   mariadb-dump writes utf8mb4 by default (its --default-character-set), the same bytes read the
+//   same in both for every character utf8mb3 has, and a 4-byte character (an emoji in a utf8mb4
+//   column), which a utf8mb3 client gets refused or turned into '?', is stored as it was. A
+//   dump's own SET NAMES (every dump with its header) replaces it from its place on.
+// - foreign_key_checks=0, as mariadb-dump's header sets it, for every dump: one without the
+//   header (--compact, hand-written) would otherwise fail over several connections, where a
+//   child table's rows may run before the last rows of its parent.
+// - unique_checks is left as the dump sets it (mariadb-dump's header: 0), not forced to 0: with
+//   both checks off, MariaDB 10.11 loads an INSERT into an empty table in bulk, and an INSERT
+//   IGNORE whose rows collide there keeps none of its rows (measured: 0 of 3, where the client
+//   without the header keeps 3; test/restore-verify.test.ts, the trigger case). A dump that does
+//   not turn it off is loaded as the client loads it; one that does, as the client does too.
+// The time zone is left as the server has it: the client sets none either (mariadb-dump's
+// header sets '+00:00' itself, and a dump that sets none meant the server's).
 // mysql2 is imported when the first connection opens, not with the agent.
 import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
 import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
@@ -17,6 +39,12 @@ import type { DatabaseConnection } from '../../common/protocol.ts';
 
 /** mysql2's number for the binary character set (collation 63). */
 const BINARY_CHARSET = 63;
+/** SERVER_STATUS_IN_TRANS of the protocol's status flags. */
+const SERVER_STATUS_IN_TRANS = 1;
+/** How long a cancel or a failed load waits to KILL statements on the server. */
+export const KILL_TIMEOUT_MS = 5000;
+/** Run on each connection when it opens, before any statement of a dump (see above). */
+export const SESSION_START = 'SET NAMES utf8mb4, foreign_key_checks = 0';
 /** The packet header and command byte around a statement. */
 const PACKET_OVERHEAD_BYTES = 64;
 
@@ -36,13 +64,16 @@ export interface RestoreConnectionOptions {
 
 export class RestoreConnection {
   readonly #conn: Connection;
+  readonly #db: DatabaseConnection;
   #fatal: Error | undefined;
   #destroyed = false;
+  #inTransaction = false;
   /** Fails the statement in flight. */
   #inFlight: ((err: Error) => void) | undefined;
 
-  private constructor(conn: Connection) {
+  private constructor(conn: Connection, db: DatabaseConnection) {
     this.#conn = conn;
+    this.#db = db;
     conn.on('error', (err: Error) => (this.#fatal ??= err));
   }
 
@@ -67,7 +98,7 @@ export class RestoreConnection {
     // Loaded with the first restore: an agent that only backs up never holds mysql2 (~23 MiB RSS).
     const { default: mysql } = await import('mysql2');
     const conn = mysql.createConnection(config);
-    const c = new RestoreConnection(conn);
+    const c = new RestoreConnection(conn, db);
     try {
       await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
     } catch (err) {
@@ -75,6 +106,12 @@ export class RestoreConnection {
       const e = err as QueryError;
       const denied = e.errno === 1045 || e.errno === 1044 || e.errno === 1698;
       throw new SidestashError(ErrorCodes.DATABASE_UNAVAILABLE, `cannot use the database: ${serverErrorText(e)}`, { retryable: !denied, cause: err });
+    }
+    try {
+      await c.query(SESSION_START);
+    } catch (err) {
+      c.destroy();
+      throw new SidestashError(ErrorCodes.RESTORE_FAILED, `cannot set up the restore's session: ${serverErrorText(err as QueryError)}`, { cause: err });
     }
     if (options.writeBinlog === false) {
       try {
@@ -108,7 +145,11 @@ export class RestoreConnection {
         delete err.sql;
         failed ??= err;
       });
-      q.on('result', () => {});
+      // A statement that returns no rows ends with the server's status: whether a transaction is open.
+      q.on('result', (r: unknown) => {
+        const status = (r as { serverStatus?: unknown } | null)?.serverStatus;
+        if (typeof status === 'number') this.#inTransaction = (status & SERVER_STATUS_IN_TRANS) !== 0;
+      });
       q.on('end', () => {
         this.#inFlight = undefined;
         if (failed) reject(failed);
@@ -119,8 +160,11 @@ export class RestoreConnection {
 
   /** A small query of the agent's own; rows as arrays of strings. */
   query(sql: string): Promise<string[][]> {
+    if (this.#destroyed) return Promise.reject(new Error('the connection was closed'));
     return new Promise((resolve, reject) => {
+      this.#inFlight = reject;
       this.#conn.query({ sql, rowsAsArray: true }, (err, rows) => {
+        this.#inFlight = undefined;
         if (err) return reject(err);
         const list = Array.isArray(rows) ? (rows as unknown[][]) : [];
         resolve(list.map((r) => r.map((v) => (v === null ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v)))));
@@ -142,10 +186,29 @@ export class RestoreConnection {
     this.#inFlight = undefined;
   }
 
+  /**
+   * Stops the statement in flight now: destroy() and KILL of its server thread from a new
+   * connection (best effort, within KILL_TIMEOUT_MS). For a cancel.
+   */
+  async abort(): Promise<void> {
+    const id = this.threadId;
+    this.destroy();
+    if (id !== undefined) await killThreads(this.#db, [id]);
+  }
+
   async end(): Promise<void> {
     if (this.#destroyed) return;
     this.#destroyed = true;
     await new Promise<void>((resolve) => this.#conn.end(() => resolve()));
+  }
+
+  /**
+   * Whether a transaction was open after the last statement that returned no rows (a dump's
+   * BEGIN or START TRANSACTION, not yet committed): InnoDB rolls back all of it, not only the
+   * statement, when it picks the connection as a deadlock's victim.
+   */
+  get inTransaction(): boolean {
+    return this.#inTransaction;
   }
 
   /** The server's id of this connection (for KILL). */
@@ -157,6 +220,23 @@ export class RestoreConnection {
   get fatal(): Error | undefined {
     return this.#fatal;
   }
+}
+
+/** Best effort, within KILL_TIMEOUT_MS: KILL each of these server threads from a new connection. */
+export async function killThreads(db: DatabaseConnection, threadIds: readonly number[]): Promise<void> {
+  if (threadIds.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const kill = (async () => {
+    const killer = await RestoreConnection.open(db, { connectTimeoutMs: KILL_TIMEOUT_MS });
+    try {
+      // A thread that has ended already is ER_NO_SUCH_THREAD: nothing left to do for it.
+      for (const id of threadIds) await killer.query(`KILL ${id}`).catch(() => undefined);
+    } finally {
+      killer.destroy();
+    }
+  })().catch(() => undefined);
+  await Promise.race([kill, new Promise<void>((r) => (timer = setTimeout(r, KILL_TIMEOUT_MS)))]);
+  clearTimeout(timer);
 }
 
 /** The server's error as the mariadb client prints it: ERROR 1062 (23000): Duplicate entry... */

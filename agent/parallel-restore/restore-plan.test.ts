@@ -77,6 +77,15 @@ describe('RestorePlanner', () => {
     assert.equal(p.currentDatabase, 'b');
   });
 
+  it('starts in the database the connections start in (a dump without USE), until a USE', () => {
+    const p = new RestorePlanner(2, 'shop');
+    assert.equal(p.currentDatabase, 'shop');
+    assert.deepEqual(p.plan(create('t'), [0, 0]).table, { database: 'shop', table: 't' });
+    assert.deepEqual(p.plan(rows('t'), [0, 0]).table, { database: 'shop', table: 't' });
+    p.plan(use('other'), [0, 0]);
+    assert.deepEqual(p.plan(rows('t'), [0, 0]).table, { database: 'other', table: 't' });
+  });
+
   it('refuses no connections', () => {
     assert.throws(() => new RestorePlanner(0), RangeError);
   });

@@ -37,7 +37,8 @@
 // long random plan points backwards).
 //
 // Tables are (database, table): the statement's own qualified database, else the current
-// database from the last USE, which every connection follows in the same order.
+// database from the last USE, which every connection follows in the same order (before any
+// USE: the database the connections start in, the loader's `database`).
 import type { StatementKind } from '../../common/sql-dump/statement-kind.ts';
 
 /** Connection `connection` has finished every statement with index <= `index` it was given. */
@@ -72,9 +73,11 @@ export class RestorePlanner {
   #last: (number | undefined)[];
   #tables = new Map<string, TableState>();
 
-  constructor(connections: number) {
+  /** database: the one every connection starts in (before the dump's first USE, if any). */
+  constructor(connections: number, database = '') {
     if (!Number.isInteger(connections) || connections < 1) throw new RangeError(`connections must be a positive integer, not ${connections}`);
     this.connections = connections;
+    this.#database = database;
     this.#last = new Array<number | undefined>(connections).fill(undefined);
   }
 

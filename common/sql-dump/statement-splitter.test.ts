@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ErrorCodes, isSidestashError } from '../errors.ts';
 import { StatementSplitter } from './statement-splitter.ts';
 import type { DumpStatement } from './statement-splitter.ts';
 
@@ -46,10 +47,34 @@ describe('StatementSplitter', () => {
     ['DELIMITER not at the start of a line is SQL', 'SELECT 1; DELIMITER ;;\n', ['SELECT 1', 'DELIMITER ']],
     ['a word starting with delimiter is SQL', 'delimiters_table;', ['delimiters_table']],
     ['a raw newline inside a string', "SELECT 'a\n;b';", ["SELECT 'a\n;b'"]],
+    // The DELIMITER argument and '--' as client/mysql.cc reads them (test/sql-dump-vs-client.test.ts checks against the client).
+    ['a quoted DELIMITER argument loses its quotes', "DELIMITER ';;'\nSELECT 1;;\nDELIMITER \"$$\"\nSELECT 2$$\nDELIMITER `a``b`\nSELECT 3a`b\nDELIMITER ;\nSELECT 4;", ['SELECT 1', 'SELECT 2', 'SELECT 3', 'SELECT 4']],
+    ['a DELIMITER argument ends at a space, keeps a tab, and is cut to 15 bytes', 'DELIMITER ;; x\nSELECT 1;;\nDELIMITER $\t\nSELECT 2$\t\nDELIMITER abcdefghijklmnopq\nSELECT 3abcdefghijklmno\nDELIMITER ;\nSELECT 4;', ['SELECT 1', 'SELECT 2', 'SELECT 3', 'SELECT 4']],
+    ['-- before a control character that is not whitespace is SQL', "SELECT 'e' --\u0001;\nSELECT 'f';", ["SELECT 'e' --\u0001", "SELECT 'f'"]],
+    ['-- before whitespace, NUL or the end is a comment', 'SELECT 1 --\t;\n, 2 --\u000b;\n, 3 --\r;\n, 4 --\u0000;\n;SELECT 5 --', ['SELECT 1 --\t;\n, 2 --\u000b;\n, 3 --\r;\n, 4 --\u0000;\n', 'SELECT 5 --']],
+    ['-- at the start of a statement is a comment whatever follows', '--x;\nSELECT 1;--y;\n  --z;\nSELECT 2;', ['SELECT 1', 'SELECT 2']],
   ];
   for (const [name, sql, want] of table) {
     it(name, () => assert.deepEqual(texts(sql), want));
   }
+
+  for (const [name, line] of [
+    ['without an argument', 'DELIMITER \nSELECT 1;'],
+    ['with an unclosed quote', "DELIMITER ';;\nSELECT 1;"],
+    ['with an empty quoted argument', "DELIMITER ''\nSELECT 1;"],
+    ['with a backslash', 'DELIMITER \\\\\nSELECT 1;'],
+  ] as const) {
+    it(`refuses a DELIMITER command ${name}, as the client does, naming its offset`, () => {
+      assert.throws(() => texts(`SELECT 0;\n${line}`), (err) => isSidestashError(err, ErrorCodes.RESTORE_FAILED) && /DELIMITER at byte 10 /.test(err.message));
+    });
+  }
+
+  it('reads DELIMITER and -- the same whatever the chunk boundaries', () => {
+    const sql = Buffer.from("DELIMITER ';;'\nSELECT 1;;\nDELIMITER ;\n--x;\nSELECT 'e' --\u0001;\nSELECT 2 -- c;\n;SELECT 3;--");
+    const whole = splitAll(sql).map((s) => [s.offset, s.end, s.text!.toString('latin1')]);
+    assert.equal(whole.length, 4);
+    for (let size = 1; size <= 16; size++) assert.deepEqual(splitAll(sql, [size]).map((s) => [s.offset, s.end, s.text!.toString('latin1')]), whole, `chunks of ${size}`);
+  });
 
   it('offsets tile the dump and point at each statement', () => {
     const sql = '-- head\nSELECT 1;\n\n/* c */ SELECT 22;\n';

@@ -64,6 +64,50 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c;
 }
 
+/** What ends '--' as a comment start after it: the client's my_isspace (utf8/latin1: 0x09-0x0d, 0x20) or NUL. */
+function isCommentSpace(c: number): boolean {
+  return c === 0x20 || c === 0x00 || (c >= 0x09 && c <= 0x0d);
+}
+
+/** The client's delimiter buffer (char delimiter[16]): a longer argument is cut to 15 bytes. */
+const MAX_DELIMITER_BYTES = 15;
+
+/**
+ * A DELIMITER command line (without its newline) as the client reads it (client/mysql.cc
+ * com_delimiter, get_arg): the word DELIMITER, whitespace, then the argument, up to the next
+ * space, or in quotes ('', "", ``: the quotes are stripped, a doubled quote is one), cut to
+ * MAX_DELIMITER_BYTES. undefined: not a DELIMITER command. A command the client refuses (no
+ * argument, an unclosed quote, a backslash) fails the split: the client stops there too.
+ */
+export function delimiterCommand(line: string, offset: number): string | undefined {
+  const m = /^delimiter(?=[ \t]|$)/i.exec(line);
+  if (!m) return undefined;
+  const refuse = (why: string) => new SidestashError(ErrorCodes.RESTORE_FAILED, `DELIMITER at byte ${offset} of the dump: ${why}`, { details: { offset } });
+  let p = m[0].length;
+  while (p < line.length && isCommentSpace(line.charCodeAt(p)) && line.charCodeAt(p) !== 0) p++;
+  const q = line[p];
+  let arg = '';
+  if (q === "'" || q === '"' || q === '`') {
+    let closed = false;
+    for (p++; p < line.length; p++) {
+      if (line[p] === q && line[p + 1] === q) {
+        arg += q;
+        p++;
+      } else if (line[p] === q) {
+        closed = true;
+        break;
+      } else arg += line[p];
+    }
+    if (!closed) throw refuse('an unclosed quote');
+  } else {
+    const end = line.indexOf(' ', p);
+    arg = line.slice(p, end < 0 ? line.length : end);
+  }
+  if (arg === '') throw refuse('DELIMITER must be followed by a delimiter');
+  if (arg.includes('\\')) throw refuse('a delimiter cannot contain a backslash');
+  return arg.slice(0, MAX_DELIMITER_BYTES);
+}
+
 export interface StatementSplitterOptions {
   /** Keep each statement's bytes (text); without it only offsets, head and counts. */
   collect?: boolean;
@@ -280,10 +324,9 @@ export class StatementSplitter {
             return;
           }
           const lineEnd = nl < 0 ? n : nl + 1;
-          const m = /^delimiter[ \t]+(\S+)/i.exec(buf.toString('latin1', i, Math.min(lineEnd, i + COMMAND_LINE_BYTES)));
-          if (m) {
-            if (m[1]!.includes('\\')) throw new SidestashError(ErrorCodes.RESTORE_FAILED, `DELIMITER at byte ${this.#base + i} of the dump: a delimiter cannot contain a backslash`);
-            this.#delimiter = Buffer.from(m[1]!, 'latin1');
+          const delimiter = delimiterCommand(buf.toString('latin1', i, Math.min(nl < 0 ? n : nl, i + COMMAND_LINE_BYTES)), this.#base + i);
+          if (delimiter !== undefined) {
+            this.#delimiter = Buffer.from(delimiter, 'latin1');
             this.#kinds = byteKinds(this.#delimiter);
             i = lineEnd;
             keptFrom = i;
@@ -299,7 +342,9 @@ export class StatementSplitter {
           carry(i);
           return;
         }
-        if (c === 0x23 || (c === 0x2d && buf[i + 1] === 0x2d && (i + 2 >= n || buf[i + 2]! <= 0x20))) {
+        // '--' is a comment before whitespace (0x09-0x0d, 0x20), a NUL or the end, and anywhere
+        // at the start of a statement (the client: "lines starting with '--'", add_line).
+        if (c === 0x23 || (c === 0x2d && buf[i + 1] === 0x2d && (this.#contentStart < 0 || i + 2 >= n || isCommentSpace(buf[i + 2]!)))) {
           this.#state = S.LineComment;
           i += c === 0x23 ? 1 : 2;
           continue;

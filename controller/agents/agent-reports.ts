@@ -125,6 +125,9 @@ export function parseResult(body: unknown): SessionResult {
   if (b.tables !== undefined) {
     const tables = parseTableVerifications(b.tables, f.errors);
     if (tables) out.tables = tables;
+    // A verified restore never reads Succeeded with rows missing (or extra) on a table.
+    const lost = out.phase === 'Succeeded' ? tables?.filter((t) => t.expectedRows !== t.restoredRows) ?? [] : [];
+    if (lost.length > 0) f.errors.push({ field: 'tables', message: `a Succeeded result cannot have tables whose restored rows differ from the dump's (${lost.length}: the agent must report Failed)` });
   }
   if (f.errors.length > 0) f.fail('result');
   return out;

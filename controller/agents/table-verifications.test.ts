@@ -29,4 +29,11 @@ describe("a restore's per-table check from an agent", () => {
       assert.throws(() => result(tables), (err) => isSidestashError(err, ErrorCodes.INVALID_ARGUMENT) && message.test(err.message));
     });
   }
+
+  it('refuses a Succeeded result whose per-table check shows rows lost (or extra), and keeps one that matches', () => {
+    for (const restoredRows of [3, 11]) {
+      assert.throws(() => parseResult({ phase: 'Succeeded', tables: [ok, { ...ok, table: 'lines', restoredRows }] }), (err) => isSidestashError(err, ErrorCodes.INVALID_ARGUMENT) && /tables: a Succeeded result cannot have tables whose restored rows differ/.test(err.message));
+    }
+    assert.deepEqual(parseResult({ phase: 'Succeeded', tables: [ok] }).tables, [ok]);
+  });
 });
