@@ -56,6 +56,15 @@ describe('parallel restore of dumps of every shape', () => {
     assert.deepEqual(mismatches(await verify(r.tables)), []);
   });
 
+  it('a USE the agent cannot read fails the load instead of switching one connection only', async () => {
+    await resetShop();
+    await db.sql('CREATE DATABASE IF NOT EXISTS other; CREATE TABLE IF NOT EXISTS other.orders (id INT PRIMARY KEY)');
+    const sql = 'USE `shop`;\nUSE `other` /* a comment */;\nINSERT INTO `orders` VALUES (1),(2);\nINSERT INTO `orders` VALUES (3);\n';
+    await assert.rejects(load(sql), (err: Error & { code?: string; details?: { offset?: number } }) => err.code === 'SIDESTASH_RESTORE_FAILED' && /a USE the agent cannot read/.test(err.message) && err.details?.offset === 12);
+    assert.equal(await shopOrders(), '10,11,12', 'nothing after it ran');
+    assert.equal((await db.sql('SELECT COUNT(*) FROM other.orders')).trim(), '0');
+  });
+
   it('a dump without SET NAMES (--compact) restores text as `mariadb < dump` does, 4-byte characters too', async () => {
     await db.sql("DROP DATABASE IF EXISTS cs; CREATE DATABASE cs; CREATE TABLE cs.l (id INT PRIMARY KEY, s VARCHAR(20) CHARACTER SET latin1, u VARCHAR(20) CHARACTER SET utf8mb4); SET NAMES utf8mb4; INSERT INTO cs.l VALUES (1, 'café', 'café ✓ 😀');");
     const want = (await db.sql('SELECT HEX(s), HEX(u) FROM cs.l')).trim();

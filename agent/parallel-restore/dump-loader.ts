@@ -20,9 +20,10 @@ import type { PlannedStatement } from './restore-plan.ts';
  * Bytes of statements queued across all connections before the source is read on: room for two
  * or more of mariadb-dump's INSERTs (up to net_buffer_length, 1 MiB by default) per connection
  * at the default parallelism. Each queued byte is held about twice more while it is sent (as a
- * string and as mysql2's packet); a 4 MiB cap loaded as fast as 16 MiB in the measurements.
+ * string and as mysql2's packet); a 4 MiB cap loaded as fast as 16 MiB in the measurements,
+ * and keeps the agent's peak RSS lower (bench/mariadb-restore.bench.ts).
  */
-export const DEFAULT_QUEUED_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_QUEUED_BYTES = 4 * 1024 * 1024;
 
 /**
  * Rows of one table loading over several connections can deadlock in InnoDB (two INSERTs'
@@ -194,8 +195,14 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
         for (let k = 0; k < parallel; k++) workers.push(work(k));
       }
       if (st.text === undefined) throw new Error('loadDump needs the statements collected (splitDump with collect)');
+      const core = statementCore(st.head.toString('latin1'));
+      // A USE the classifier cannot read would run on one connection only (as an ordered
+      // statement) while the others stay in the previous database: refused, never guessed.
+      if (st.what.kind !== 'use' && /^USE\b/i.test(core)) {
+        throw new SidestashError(ErrorCodes.RESTORE_FAILED, `the statement at byte ${st.contentOffset} of the dump is a USE the agent cannot read (mariadb-dump writes USE \`name\`;): it would change the database of one connection only`, { details: { offset: st.contentOffset } });
+      }
       // SET autocommit=0 is skipped like LOCK TABLES (restore-plan.ts says why).
-      const what = st.what.kind === 'session' && turnsAutocommitOff(statementCore(st.head.toString('latin1'))) ? SKIPPED : st.what;
+      const what = st.what.kind === 'session' && turnsAutocommitOff(core) ? SKIPPED : st.what;
       const planned = planner.plan(what, lanes.map((l) => l.queuedBytes));
       count++;
       // A table the dump creates again (twice in the dump: mariadb-dump --databases shop shop)
