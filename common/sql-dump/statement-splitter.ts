@@ -384,17 +384,29 @@ export class StatementSplitter {
     const esc = this.backslashEscapes;
     let depth = this.#depth;
     let groups = this.#groups;
+    let nextBackslash = -1;
     while (i < n) {
       const k = kinds[buf[i]!]!;
       if (k === K_PLAIN) {
         i++;
       } else if (k === K_QUOTE) {
+        // The closing quote by memchr (indexOf): a dump's strings are often long. A backslash
+        // before it escapes one byte, so the search goes on after that byte; the next
+        // backslash's position is remembered, so each byte is searched for it once.
         let j = i + 1;
-        while (j < n) {
-          const q = buf[j]!;
-          if (q === SQ) break;
-          if (q === BS && esc) j++;
-          j++;
+        for (;;) {
+          const q = buf.indexOf(SQ, j);
+          if (esc && nextBackslash < j) {
+            nextBackslash = buf.indexOf(BS, j);
+            if (nextBackslash < 0) nextBackslash = n;
+          }
+          if (esc && nextBackslash < n && (q < 0 || nextBackslash < q)) {
+            j = nextBackslash + 2;
+            if (j >= n) break;
+            continue;
+          }
+          j = q < 0 ? n : q;
+          break;
         }
         if (j >= n) {
           // The string goes on in the next chunk (after an escape when j passed n).
