@@ -198,7 +198,7 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
       const core = statementCore(st.head.toString('latin1'));
       // A USE the classifier cannot read would run on one connection only (as an ordered
       // statement) while the others stay in the previous database: refused, never guessed.
-      if (st.what.kind !== 'use' && /^USE\b/i.test(core)) {
+      if (st.what.kind !== 'use' && /^USE(?![A-Za-z0-9_$])/i.test(core)) {
         throw new SidestashError(ErrorCodes.RESTORE_FAILED, `the statement at byte ${st.contentOffset} of the dump is a USE the agent cannot read (mariadb-dump writes USE \`name\`;): it would change the database of one connection only`, { details: { offset: st.contentOffset } });
       }
       // SET autocommit=0 is skipped like LOCK TABLES (restore-plan.ts says why).

@@ -103,7 +103,7 @@ export class SnapshotWriteStream extends Writable {
         // A lost lock stops the backup: a prune elsewhere may delete the packs it writes.
         lock.signal.addEventListener('abort', () => this.destroy(lock.signal.reason as Error), { once: true });
         const index = await this.#repo.index(signalOpt);
-        const { filename: _f, hostname: _h, tags: _t, finalTags: _ft, parent: _p, time: _time, lock: _l, ...saverOptions } = this.#options;
+        const { filename: _f, hostname: _h, tags: _t, finalTags: _ft, parent: _p, time: _time, lock: _l, extraFiles: _x, ...saverOptions } = this.#options;
         this.#saver = new BlobSaver(this.#repo, index, saverOptions);
         callback();
       })

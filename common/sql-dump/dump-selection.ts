@@ -59,24 +59,30 @@ export function parseTableRef(ref: string): { database: string; table: string } 
   return DATABASE_NAME.test(database) && TABLE_NAME.test(table) ? { database, table } : undefined;
 }
 
+/** A problem with a selection and the part it is about (the API names the field from it). */
+export interface SelectionProblem {
+  part: 'database' | 'tables' | 'as';
+  message: string;
+}
+
 /** Problems with a selection, before any byte is read ([] when none). */
-export function selectionProblems(s: DumpSelection): string[] {
-  const problems: string[] = [];
+export function selectionProblems(s: DumpSelection): SelectionProblem[] {
+  const problems: SelectionProblem[] = [];
   const tables = s.tables ?? [];
-  if (s.database !== undefined && tables.length > 0) problems.push('choose a database or tables, not both');
-  if (s.database === undefined && tables.length === 0) problems.push('nothing selected: name a database or tables');
-  if (s.database !== undefined && !DATABASE_NAME.test(s.database)) problems.push(`database ${JSON.stringify(s.database)}: not a plain database name`);
-  for (const t of tables) if (!DATABASE_NAME.test(t.database) || !TABLE_NAME.test(t.table)) problems.push(`table ${JSON.stringify(`${t.database}.${t.table}`)}: not a plain db.table name`);
+  if (s.database !== undefined && tables.length > 0) problems.push({ part: 'database', message: 'choose a database or tables, not both' });
+  if (s.database === undefined && tables.length === 0) problems.push({ part: 'database', message: 'nothing selected: name a database or tables' });
+  if (s.database !== undefined && !DATABASE_NAME.test(s.database)) problems.push({ part: 'database', message: `database ${JSON.stringify(s.database)}: not a plain database name` });
+  for (const t of tables) if (!DATABASE_NAME.test(t.database) || !TABLE_NAME.test(t.table)) problems.push({ part: 'tables', message: `table ${JSON.stringify(`${t.database}.${t.table}`)}: not a plain db.table name` });
   if (s.as !== undefined) {
-    if (!DATABASE_NAME.test(s.as)) problems.push(`as ${JSON.stringify(s.as)}: not a plain database name`);
+    if (!DATABASE_NAME.test(s.as)) problems.push({ part: 'as', message: `as ${JSON.stringify(s.as)}: not a plain database name` });
     const dbs = new Set([...(s.database !== undefined ? [s.database] : []), ...tables.map((t) => t.database)]);
-    if (dbs.size > 1) problems.push(`as: the selection spans ${dbs.size} databases; it can go into another name only from one`);
+    if (dbs.size > 1) problems.push({ part: 'as', message: `as: the selection spans ${dbs.size} databases; it can go into another name only from one` });
   }
   return problems;
 }
 
 export function requireValidSelection(s: DumpSelection): void {
-  const p = selectionProblems(s);
+  const p = selectionProblems(s).map((x) => x.message);
   if (p.length > 0) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `restore selection: ${p.join('; ')}`, { details: { problems: p } });
 }
 

@@ -25,7 +25,8 @@ export function granularRestoreErrors(spec: unknown): FieldError[] {
     ...(refs.length > 0 ? { tables: refs.filter((r) => r !== undefined) } : {}),
     ...(typeof targetDatabase === 'string' ? { as: targetDatabase } : {}),
   };
-  return selectionProblems(selection).map((message) => ({ field: /^as\b/.test(message) ? 'spec.targetDatabase' : /^table/.test(message) ? 'spec.tables' : 'spec.database', message }));
+  const fields = { database: 'spec.database', tables: 'spec.tables', as: 'spec.targetDatabase' } as const;
+  return selectionProblems(selection).map((p) => ({ field: fields[p.part], message: p.message }));
 }
 
 export function restoreSessionErrors(spec: unknown): FieldError[] {
