@@ -22,7 +22,7 @@ export interface SnapshotFile {
 }
 
 /** The suffix of a dump's index file beside it (common/sql-dump/dump-index.ts indexFileName). */
-const INDEX_SUFFIX = '.index.json';
+export const INDEX_SUFFIX = '.index.json';
 
 /**
  * Finds a file node in a snapshot. Without `path`, the snapshot must hold exactly one file

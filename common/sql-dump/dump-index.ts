@@ -9,11 +9,12 @@ import type { ClassifiedStatement } from './dump-statements.ts';
 import { DumpSectioner, sameOwner } from './dump-sections.ts';
 import type { ObjectKind, Placed, SectionOwner } from './dump-sections.ts';
 import { statementCore, SqlModeTracker } from './statement-kind.ts';
+import { INDEX_SUFFIX } from '../repository/snapshot-reader.ts';
 
 export const DUMP_INDEX_FORMAT = 'sidestash-dump-index';
 export const DUMP_INDEX_VERSION = 1;
 /** Name of the index file beside a dump file NAME in a snapshot. */
-export const indexFileName = (dumpFile: string): string => `${dumpFile}.index.json`;
+export const indexFileName = (dumpFile: string): string => `${dumpFile}${INDEX_SUFFIX}`;
 
 /** [start, end): byte offsets in the dump. */
 export type ByteRange = [number, number];
