@@ -102,8 +102,10 @@ ${afterData}
       await loadDump(selectStatements(splitDump(Readable.from([stdout]), { collect: true }), { database: 'types', as: 'types2' }, { onWarning: (w) => warnings.push(w) }), { connection: connection(), parallel: 2, signal: new AbortController().signal });
       // The trigger and the view as mariadb-dump writes them name the original database.
       assert.deepEqual(warnings.map((w) => w.code), args.includes('--dump-history') ? warnings.map(() => 'NAMES_ORIGINAL_DATABASE') : ['NAMES_ORIGINAL_DATABASE'], `${args.join(' ')}: ${warnings.map((w) => w.message).join('; ')}`);
-      // (--compact sets no character set: how its text loads is the loader's matter, not the selection's.)
-      if (!args.includes('--compact')) assert.equal(await sums('types2'), want, args.join(' '));
+      // (--compact and --skip-set-charset set no character set: the loader reads such a dump as
+      // utf8mb4, as the client does, which binary bytes of a latin1 column are not; how a dump
+      // without SET NAMES loads is the loader's matter, not the selection's: parallel-restore-dumps.test.ts.)
+      if (!args.includes('--compact') && !args.includes('--skip-set-charset')) assert.equal(await sums('types2'), want, args.join(' '));
       if (args.includes('--dump-history')) assert.equal(await sums('types2', 'FOR SYSTEM_TIME ALL'), wantAll);
     }
   });
