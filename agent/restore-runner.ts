@@ -41,12 +41,14 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
   const { signal, log } = hooks;
   const tracker = new ProgressTracker();
   const parallel = a.parallel ?? defaultParallel();
+  /** Every connection of this restore writes the binary log or, on request, does not. */
+  const binlog = a.writeBinlog === false ? { writeBinlog: false } : {};
   let bytes = 0;
   let timer: NodeJS.Timeout | undefined;
   let opened: OpenSnapshotFile | undefined;
   try {
     // Checks the server and the credentials first, and how long a statement may be.
-    const probe = await RestoreConnection.open(a.database, a.writeBinlog === false ? { writeBinlog: false } : {});
+    const probe = await RestoreConnection.open(a.database, binlog);
     let maxStatementBytes: number;
     try {
       maxStatementBytes = await probe.maxStatementBytes();
@@ -90,7 +92,7 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
         connection: a.database,
         parallel,
         signal,
-        ...(a.writeBinlog === false ? { writeBinlog: false } : {}),
+        ...binlog,
         ...(a.databaseName && !picked ? { database: a.databaseName } : {}),
         // The database to restore into is created with the first statement that passes: a
         // database the snapshot does not contain (OneDatabaseFilter) changes nothing.
@@ -98,7 +100,7 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
           started = true;
           // A selection creates (never drops) the database it restores into itself.
           if (!a.databaseName || picked) return;
-          const c = await RestoreConnection.open(a.database, a.writeBinlog === false ? { writeBinlog: false } : {});
+          const c = await RestoreConnection.open(a.database, binlog);
           try {
             await c.query(`CREATE DATABASE IF NOT EXISTS \`${a.databaseName.replace(/`/g, '``')}\``);
           } finally {
