@@ -10,6 +10,7 @@ import type { Snapshot } from '../common/repository/snapshot.ts';
 import { parseTableRef, requireValidSelection } from '../common/sql-dump/dump-selection.ts';
 import type { DumpSelection } from '../common/sql-dump/dump-selection.ts';
 import { snapshotStatements } from '../common/sql-dump/snapshot-statements.ts';
+import { QUERY_HEADROOM_BYTES } from './parallel-restore/restore-connection.ts';
 import type { SnapshotStatements } from '../common/sql-dump/snapshot-statements.ts';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 
@@ -35,7 +36,7 @@ export function granularSelection(a: Pick<RestoreAssignment, 'databaseName' | 't
 
 /** The selected statements of a snapshot's dump, warnings logged. */
 export async function granularStatements(repo: Repository, snapshot: Snapshot, file: SnapshotFile, selection: DumpSelection, log: Logger, signal: AbortSignal, maxStatementBytes?: number): Promise<SnapshotStatements> {
-  const s = await snapshotStatements(repo, snapshot, file, selection, { signal, ...(maxStatementBytes ? { maxStatementBytes } : {}), onWarning: (w) => log.warn(w.message, { code: w.code }) });
+  const s = await snapshotStatements(repo, snapshot, file, selection, { signal, headroomBytes: QUERY_HEADROOM_BYTES, ...(maxStatementBytes ? { maxStatementBytes } : {}), onWarning: (w) => log.warn(w.message, { code: w.code }) });
   log.info('granular restore', { selection, indexed: s.plan !== undefined, ...(s.plan ? { ranges: s.plan.ranges.length, bytes: s.plan.bytes, dumpBytes: file.sizeBytes } : {}) });
   return s;
 }

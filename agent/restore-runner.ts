@@ -17,7 +17,7 @@ import { OneDatabaseFilter } from './one-database-filter.ts';
 import { granularSelection, granularStatements } from './granular-source.ts';
 import { loadDump } from './parallel-restore/dump-loader.ts';
 import type { LoadResult } from './parallel-restore/dump-loader.ts';
-import { RestoreConnection } from './parallel-restore/restore-connection.ts';
+import { QUERY_HEADROOM_BYTES, RestoreConnection } from './parallel-restore/restore-connection.ts';
 import { mismatchMessage, mismatches, reportedTables, verifyTables } from './parallel-restore/restore-verify.ts';
 import type { ClassifiedStatement } from '../common/sql-dump/dump-statements.ts';
 import { ProgressTracker } from './progress-tracker.ts';
@@ -109,7 +109,7 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
         },
       });
     };
-    const load = (source: AsyncIterable<Buffer>) => loadStatements(splitDump(source, { collect: true, maxStatementBytes }));
+    const load = (source: AsyncIterable<Buffer>) => loadStatements(splitDump(source, { collect: true, maxStatementBytes, headroomBytes: QUERY_HEADROOM_BYTES }));
     let streamError: unknown;
     try {
       if (picked) await loadStatements(counted(picked.statements));

@@ -1,6 +1,6 @@
 // Runs one agent session (backup or restore) in its own process, so that the benchmark can
 // measure its wall time and peak RSS alone. Usage: node bench/run-session.ts ASSIGNMENT.json
-// Prints {"result": SessionResult (Failed with the error's code when the runner throws), "peakRssKiB": the agent process's own peak RSS}.
+// Prints {"result": SessionResult (Failed with the error's code when the runner throws), "peakRssKiB": the agent process's own peak RSS, "cpuSeconds": its user and system CPU time}.
 import { readFile } from 'node:fs/promises';
 import { runBackup } from '../agent/backup-runner.ts';
 import type { AgentConfig } from '../agent/config.ts';
@@ -22,4 +22,5 @@ try {
 } catch (err) {
   result = { phase: 'Failed', error: { code: isSidestashError(err) ? err.code : 'SIDESTASH_INTERNAL', message: errorMessage(err) } };
 }
-process.stdout.write(`${JSON.stringify({ result, peakRssKiB: process.resourceUsage().maxRSS })}\n`);
+const usage = process.resourceUsage();
+process.stdout.write(`${JSON.stringify({ result, peakRssKiB: usage.maxRSS, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6 })}\n`);

@@ -4,6 +4,7 @@
 // mariadb-dump with the agent's arguments (with and without --hex-blob), restores identically
 // over 1 and 4 connections; a failing statement names its offset, table and the server's error;
 // LOAD DATA LOCAL INFILE reads no file; a cancelled load stops; binlog off needs the privilege.
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { stat, utimes, writeFile } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { loadDump } from '../agent/parallel-restore/dump-loader.ts';
 import type { LoadDumpOptions } from '../agent/parallel-restore/dump-loader.ts';
-import { RestoreConnection } from '../agent/parallel-restore/restore-connection.ts';
+import { QUERY_HEADROOM_BYTES, RestoreConnection } from '../agent/parallel-restore/restore-connection.ts';
 import { ErrorCodes, isSidestashError } from '../common/errors.ts';
 import type { ClassifiedStatement } from '../common/sql-dump/dump-statements.ts';
 import { splitDump } from '../common/sql-dump/dump-statements.ts';
@@ -30,13 +31,15 @@ describe('parallel restore loader', () => {
   let db: MariaDB;
   let dir: { path: string; cleanup: () => Promise<void> };
   const connection = () => ({ socket: db.socket, username: 'root', password: '' });
-  const statements = (sql: Buffer | string, chunkBytes = 64 * 1024): AsyncIterable<ClassifiedStatement> => {
+  // framed: split with the wire header's headroom, as the agent splits (each statement goes to
+  // the socket from its own buffer); otherwise the connection copies it into a packet.
+  const statements = (sql: Buffer | string, chunkBytes = 64 * 1024, framed = true): AsyncIterable<ClassifiedStatement> => {
     const buf = Buffer.isBuffer(sql) ? sql : Buffer.from(sql);
     const chunks: Buffer[] = [];
     for (let i = 0; i < buf.length; i += chunkBytes) chunks.push(buf.subarray(i, i + chunkBytes));
-    return splitDump(Readable.from(chunks), { collect: true });
+    return splitDump(Readable.from(chunks), { collect: true, ...(framed ? { headroomBytes: QUERY_HEADROOM_BYTES } : {}) });
   };
-  const load = (sql: Buffer | string, over: Partial<LoadDumpOptions> = {}) => loadDump(statements(sql), { connection: connection(), parallel: 2, signal: new AbortController().signal, ...over });
+  const load = (sql: Buffer | string, over: Partial<LoadDumpOptions> = {}, framed = true) => loadDump(statements(sql, undefined, framed), { connection: connection(), parallel: 2, signal: new AbortController().signal, ...over });
   const dump = async (args: string[]) => (await execFileAsync('mariadb-dump', ['--no-defaults', '-uroot', `--socket=${db.socket}`, ...args], { encoding: 'buffer', maxBuffer: 1 << 30 })).stdout;
 
   before(async () => {
@@ -56,7 +59,7 @@ describe('parallel restore loader', () => {
       const sql = await dump(['--databases', RICH_DB, ...AGENT_DUMP_ARGS, ...extra, '--net-buffer-length=16384']);
       for (const parallel of [1, 4]) {
         await db.sql(`DROP DATABASE ${RICH_DB}`);
-        const r = await load(sql, { parallel });
+        const r = await load(sql, { parallel }, parallel > 1);
         assert.equal(await richState(db), want, `parallel ${parallel}`);
         const big = r.tables.find((t) => t.table === 'big');
         assert.deepEqual(big, { database: RICH_DB, table: 'big', rows: 30000 });
@@ -71,9 +74,26 @@ describe('parallel restore loader', () => {
     const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     const escaped = Buffer.from(all.toString('latin1').replace(/[\\'\0]/g, (c) => (c === '\0' ? '\\0' : `\\${c}`)), 'latin1');
     const sql = Buffer.concat([Buffer.from('/*!40101 SET NAMES utf8mb4 */;\nUSE `rich`;\nCREATE TABLE raw (b BLOB);\nINSERT INTO raw VALUES (\''), escaped, Buffer.from("');\n")]);
-    await load(sql);
-    assert.equal((await db.sql('SELECT HEX(b) FROM rich.raw')).trim(), all.toString('hex').toUpperCase());
-    await db.sql('DROP TABLE rich.raw');
+    for (const framed of [true, false]) {
+      await load(sql, {}, framed);
+      assert.equal((await db.sql('SELECT HEX(b) FROM rich.raw')).trim(), all.toString('hex').toUpperCase(), framed ? 'framed' : 'copied');
+      await db.sql('DROP TABLE rich.raw');
+    }
+  });
+
+  it('sends a statement larger than one protocol packet (16 MiB) as it is', async () => {
+    await db.sql('SET GLOBAL max_allowed_packet = 64 * 1024 * 1024');
+    try {
+      const value = Buffer.alloc(17 * 1024 * 1024, 'ab');
+      const sql = Buffer.concat([Buffer.from("USE `rich`;\nCREATE TABLE oversized (b LONGBLOB);\nINSERT INTO oversized VALUES ('"), value, Buffer.from("');\n")]);
+      for (const framed of [true, false]) {
+        await load(sql, {}, framed);
+        assert.equal((await db.sql('SELECT LENGTH(b), MD5(b) FROM rich.oversized')).trim(), `${value.length}\t${createHash('md5').update(value).digest('hex')}`, framed ? 'framed' : 'copied');
+        await db.sql('DROP TABLE rich.oversized');
+      }
+    } finally {
+      await db.sql('SET GLOBAL max_allowed_packet = DEFAULT');
+    }
   });
 
   it('fails on the first failing statement with its byte offset, its table and the server error, and runs nothing after it', async () => {

@@ -163,7 +163,7 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
         // Before the statement: whether it runs inside a transaction (its failure ends that).
         const inTransaction = conn.inTransaction;
         try {
-          await conn.run(e.st.text!);
+          await conn.run(e.st.text!, e.st.framed);
           break;
         } catch (err) {
           if (failure === undefined && attempt < MAX_ATTEMPTS && mayRetry(e.st.what, err, inTransaction)) {

@@ -24,6 +24,8 @@ export interface SnapshotStatementsOptions extends CallOptions {
   /** Keep each statement's text (the loader and `repo dump` need it). Default true. */
   collect?: boolean;
   maxStatementBytes?: number;
+  /** Room before each statement's text for the loader's wire header (StatementSplitterOptions). */
+  headroomBytes?: number;
   /** An index that cannot be used, a definition left out under `as`. */
   onWarning?: (w: SelectionWarning | { code: 'DUMP_INDEX_UNUSABLE'; message: string }) => void;
   /** Ignore the index (benchmarks, tests): stream the whole dump. */
@@ -65,7 +67,7 @@ export async function loadDumpIndex(repo: Repository, snapshot: Snapshot, file: 
 }
 
 export async function snapshotStatements(repo: Repository, snapshot: Snapshot, file: SnapshotFile, selection: DumpSelection | undefined, options: SnapshotStatementsOptions = {}): Promise<SnapshotStatements> {
-  const split = { collect: options.collect ?? true, ...(options.maxStatementBytes ? { maxStatementBytes: options.maxStatementBytes } : {}) };
+  const split = { collect: options.collect ?? true, ...(options.maxStatementBytes ? { maxStatementBytes: options.maxStatementBytes } : {}), ...(options.headroomBytes ? { headroomBytes: options.headroomBytes } : {}) };
   const signalOpt = options.signal ? { signal: options.signal } : {};
   const selectOpt = options.onWarning ? { onWarning: options.onWarning } : {};
   const loaded = { blobs: 0, bytes: 0 };

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, isSidestashError } from '../errors.ts';
 import { StatementSplitter } from './statement-splitter.ts';
-import type { DumpStatement } from './statement-splitter.ts';
+import type { DumpStatement, StatementSplitterOptions } from './statement-splitter.ts';
 
-function splitAll(input: Buffer, chunkSizes: number[] = [input.length], options = { collect: true }): DumpStatement[] {
+function splitAll(input: Buffer, chunkSizes: number[] = [input.length], options: StatementSplitterOptions = { collect: true }): DumpStatement[] {
   const s = new StatementSplitter(options);
   const out: DumpStatement[] = [];
   let at = 0;
@@ -101,6 +101,25 @@ describe('StatementSplitter', () => {
     const stmt = Buffer.concat([Buffer.from("INSERT INTO `b` VALUES ('"), escaped, Buffer.from("');")]);
     const [s] = splitAll(stmt);
     assert.deepEqual(s!.text, stmt.subarray(0, stmt.length - 1));
+  });
+
+  it('copies each statement once into a buffer of its own, with the headroom asked for before it', () => {
+    const sql = Buffer.from("INSERT INTO `t` VALUES (1,'a;b'),(2,'c');\nSELECT 2;\n");
+    for (const chunk of [1, 3, sql.length]) {
+      const st = splitAll(sql, [chunk], { collect: true, headroomBytes: 5 });
+      assert.deepEqual(st.map((s) => s.text!.toString()), ["INSERT INTO `t` VALUES (1,'a;b'),(2,'c')", 'SELECT 2'], `chunks of ${chunk}`);
+      for (const s of st) {
+        assert.equal(s.framed!.length, s.text!.length + 5);
+        assert.equal(s.framed!.buffer, s.text!.buffer);
+        assert.equal(s.text!.byteOffset, s.framed!.byteOffset + 5);
+      }
+      // Not a view of the input: the stream's buffers are not the splitter's to keep.
+      const input = Buffer.from(sql);
+      const kept = splitAll(input, [chunk], { collect: true, headroomBytes: 5 });
+      input.fill(0);
+      assert.equal(kept[0]!.text!.toString(), "INSERT INTO `t` VALUES (1,'a;b'),(2,'c')");
+    }
+    assert.equal(splitAll(sql)[0]!.framed, undefined);
   });
 
   it('fails a statement longer than the limit, naming its offset', () => {

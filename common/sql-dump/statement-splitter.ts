@@ -21,6 +21,8 @@ export interface DumpStatement {
   end: number;
   /** Its bytes from contentOffset up to the delimiter (collect mode only). */
   text?: Buffer;
+  /** text with headroomBytes bytes before it, in one buffer of its own (collect mode with headroomBytes). */
+  framed?: Buffer;
   /** Its first bytes (up to HEAD_BYTES) from contentOffset, for classification. */
   head: Buffer;
   /** Parenthesised groups at the top level, outside strings and comments. */
@@ -73,12 +75,18 @@ function isCommentSpace(c: number): boolean {
 export interface StatementSplitterOptions {
   /** Keep each statement's bytes (text); without it only offsets, head and counts. */
   collect?: boolean;
+  /**
+   * Free bytes before each statement's text (framed): room for a wire protocol's header, so that
+   * a statement is copied once, from the stream into the buffer that is sent.
+   */
+  headroomBytes?: number;
   /** A statement longer than this fails the split (the server's max_allowed_packet). */
   maxStatementBytes?: number;
 }
 
 export class StatementSplitter {
   readonly #collect: boolean;
+  readonly #headroom: number;
   readonly #maxBytes: number;
   #delimiter: Buffer = Buffer.from(';');
   #state: State = S.Normal;
@@ -93,7 +101,6 @@ export class StatementSplitter {
   /** Whether only whitespace came since the last newline (DELIMITER is a command only there). */
   #lineClean = true;
   #parts: Buffer[] = [];
-  #partsBytes = 0;
   #head: Buffer[] = [];
   #headBytes = 0;
   #carry: Buffer | undefined;
@@ -106,6 +113,7 @@ export class StatementSplitter {
 
   constructor(options: StatementSplitterOptions = {}) {
     this.#collect = options.collect ?? false;
+    this.#headroom = options.headroomBytes ?? 0;
     this.#maxBytes = options.maxStatementBytes ?? Number.MAX_SAFE_INTEGER;
   }
 
@@ -150,7 +158,6 @@ export class StatementSplitter {
     }
     if (this.#collect) {
       this.#parts.push(buf.subarray(start, to));
-      this.#partsBytes += to - start;
     }
     if (this.#base + to - this.#contentStart > this.#maxBytes) {
       throw new SidestashError(ErrorCodes.RESTORE_FAILED, `the statement at byte ${this.#contentStart} of the dump is longer than ${this.#maxBytes} bytes (the server's max_allowed_packet)`, { details: { offset: this.#contentStart } });
@@ -167,14 +174,22 @@ export class StatementSplitter {
       delimiter,
     };
     if (this.#collect) {
-      const text = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.#partsBytes);
-      // Buffers of the stream are not ours to keep: the text is copied out when it is a slice.
-      s.text = this.#parts.length === 1 ? Buffer.from(text.subarray(0, contentEnd - this.#contentStart)) : text.subarray(0, contentEnd - this.#contentStart);
+      // Buffers of the stream are not ours to keep: the text is copied out, once.
+      const length = contentEnd - this.#contentStart;
+      const framed = Buffer.allocUnsafe(this.#headroom + length);
+      let at = this.#headroom;
+      for (const part of this.#parts) {
+        const n = Math.min(part.length, framed.length - at);
+        part.copy(framed, at, 0, n);
+        at += n;
+        if (at === framed.length) break;
+      }
+      s.text = framed.subarray(this.#headroom);
+      if (this.#headroom > 0) s.framed = framed;
     }
     this.#stmtStart = end;
     this.#contentStart = -1;
     this.#parts = [];
-    this.#partsBytes = 0;
     this.#head = [];
     this.#headBytes = 0;
     this.#groups = 0;
