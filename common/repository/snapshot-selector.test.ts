@@ -58,6 +58,15 @@ describe('snapshot selector', () => {
     assert.equal(chooseLatest(single, { namespace: 'other', name: 'db' }).latest, undefined);
   });
 
+  it("latest is never a binlog archive of the target (a newer binlog file is not a dump)", () => {
+    const single = snaps.filter((x) => x.id !== 'a2');
+    const binlog = { id: 'bl', time: '2026-03-05T00:00:00Z', hostname: 'db', tags: ['sidestash-binlog', ...targetTags(A), 'binlog-chain=0123456789abcdef', 'binlog-file=mysql-bin.000001', 'binlog-server-id=1', 'binlog-end=4'] };
+    assert.equal(snapshotOwnership(binlog, A), 'target');
+    const { latest, ambiguous } = chooseLatest([...single, binlog], A);
+    assert.equal(latest?.id, 'a3');
+    assert.equal(ambiguous, undefined);
+  });
+
   it('latest is not chosen when two configurations back up the target (a schema-only dump must not pass for the data)', () => {
     const { latest, ambiguous } = chooseLatest(snaps, A);
     assert.equal(latest, undefined);

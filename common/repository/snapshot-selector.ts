@@ -12,6 +12,7 @@
 // Snapshots written before namespaces were recorded (hostname <name>, tags invoker= and
 // session=, no target= tag) are "legacy": they cannot be told apart between namespaces, so
 // retention never removes them and `latest` never picks them; they are restored by id.
+import { isBinlogSnapshot } from '../binlog/archive-layout.ts';
 import { parseTime } from './time.ts';
 
 export interface TargetRef {
@@ -110,10 +111,10 @@ export interface LatestChoice<S> {
   ambiguous?: { invoker: string; snapshot: S }[];
 }
 
-/** `latest` for target `t`: the newest snapshot of this target only; legacy ones are listed, never picked. */
+/** `latest` for target `t`: the newest dump of this target only (never a binlog archive); legacy ones are listed, never picked. */
 export function chooseLatest<S extends SelectableSnapshot>(snapshots: readonly S[], t: TargetRef): LatestChoice<S> {
   const sorted = [...snapshots].sort(byTime);
-  const own = sorted.filter((s) => snapshotOwnership(s, t) === 'target');
+  const own = sorted.filter((s) => snapshotOwnership(s, t) === 'target' && !isBinlogSnapshot(s));
   const legacy = sorted.filter((s) => snapshotOwnership(s, t) === 'legacy');
   const newestBy = new Map<string, S>();
   for (const s of own) newestBy.set(invokerOf(s) ?? '', s);
