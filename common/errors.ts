@@ -42,6 +42,13 @@ export const ErrorCodes = {
   CONTROLLER_UNAVAILABLE: 'SIDESTASH_CONTROLLER_UNAVAILABLE',
   /** An agent reported a result the controller could not confirm (e.g. a snapshot not in the repository). */
   RESULT_REJECTED: 'SIDESTASH_RESULT_REJECTED',
+  // point-in-time recovery
+  /** The server cannot be archived (binary log off, no server_id, a binlog format or checksum the archive cannot keep, missing privileges); details: problems. */
+  BINLOG_UNSUITABLE: 'SIDESTASH_BINLOG_UNSUITABLE',
+  /** Binary-log events were lost before they were archived (purged, RESET MASTER, a server that is not the one archived): the chain ends; details: file, position. */
+  BINLOG_GAP: 'SIDESTASH_BINLOG_GAP',
+  /** A point-in-time restore's target cannot be reached from what the repository holds (no dump before it, a gap, not archived yet); details: reason. */
+  PITR_UNREACHABLE: 'SIDESTASH_PITR_UNREACHABLE',
   // Kubernetes mode
   /** The Kubernetes API server did not answer, or answered 5xx/429 (retryable). */
   KUBE_UNAVAILABLE: 'SIDESTASH_KUBE_UNAVAILABLE',
