@@ -13,7 +13,10 @@ import { prune } from '../common/repository/prune.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { SnapshotWriteStream } from '../common/repository/snapshot-writer.ts';
 import type { ExtraFile } from '../common/repository/snapshot-writer.ts';
+import { DumpCoordinatesTap } from './dump-coordinates-tap.ts';
 import { DumpIndexTap } from './dump-index-tap.ts';
+import { dumpCoordinateTags, formatGtid } from '../common/binlog/archive-layout.ts';
+import type { DumpCoordinates } from '../common/binlog/archive-layout.ts';
 import { startProgram } from './child-process.ts';
 import { writeClientOptionsFile } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
@@ -74,20 +77,33 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     // Looked up before this dump's snapshot exists.
     const hadPrevious = await hadPreviousDump(repo, a, target, previous, guardPercent(a) !== 0, log, signal);
     timer = setInterval(report, config.progressIntervalMs);
-    const args = [`--defaults-extra-file=${options.path}`, ...dumpArgs.args];
+    // --master-data=2 writes the coordinates as comments only (=1 would run CHANGE MASTER on
+    // restore, and users cannot ask for either: common/dump-args.ts).
+    const args = [`--defaults-extra-file=${options.path}`, ...(a.recordBinlogCoordinates ? ['--master-data=2'] : []), ...dumpArgs.args];
     log.info('starting mariadb-dump', { args: dumpArgs.args, repository: repo.backend.location });
     const [program, argv] = withStdoutBuffer(config.stdbufPath, config.mariadbDumpPath, args);
     const dump = startProgram(program, argv, ['ignore', 'pipe'], signal);
     verifier = new DumpVerifier(dump, dumpArgs.endsWithCompletedComment);
     // A dump the shrink guard flags is stored with a mark, so that it never becomes the baseline.
-    const finalTags = (bytes: number): string[] => (previous !== 'unreadable' && checkShrink(a, previous, bytes) ? [SUSPICIOUS_SHRINK_TAG] : []);
+    const coordinatesTap = a.recordBinlogCoordinates ? new DumpCoordinatesTap() : undefined;
+    const coordinates = () => {
+      const outcome = coordinatesTap?.outcome();
+      if (outcome && 'problem' in outcome) log.warn('the snapshot records no binary log coordinates: point-in-time recovery cannot start from it', { reason: outcome.problem });
+      return outcome && 'coordinates' in outcome ? outcome.coordinates : undefined;
+    };
+    let recorded: DumpCoordinates | undefined;
+    const finalTags = (bytes: number): string[] => {
+      recorded = coordinates();
+      return [...(previous !== 'unreadable' && checkShrink(a, previous, bytes) ? [SUSPICIOUS_SHRINK_TAG] : []), ...(recorded ? dumpCoordinateTags(recorded) : [])];
+    };
     // The dump index, stored beside the dump (granular restore); a dump it cannot index gets none.
     const indexTap = new DumpIndexTap();
     const extraFiles = (): ExtraFile[] => indexTap.extraFiles(a.filename, (reason) => log.warn('the snapshot gets no dump index; restores of it read the whole dump', { reason }));
     writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...(a.sessionUid ? [`${SESSION_UID_TAG}${a.sessionUid}`] : []), ...targetTags(target)], finalTags, extraFiles, signal });
     const processingStartMs = performance.now();
     try {
-      await pipeline(dump.child.stdout!, verifier, indexTap, writer, { signal });
+      if (coordinatesTap) await pipeline(dump.child.stdout!, verifier, coordinatesTap, indexTap, writer, { signal });
+      else await pipeline(dump.child.stdout!, verifier, indexTap, writer, { signal });
     } catch (err) {
       if (!writer.closed) await new Promise((resolve) => writer!.once('close', resolve));
       await dump.exited;
@@ -107,6 +123,7 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
       processingSeconds,
     };
     if (hadPrevious !== undefined) out.files = fileCounts(hadPrevious);
+    if (recorded) out.binlogCoordinates = { file: recorded.file, position: recorded.position, gtid: recorded.gtid.map(formatGtid).join(',') };
     const shrink = previous === 'unreadable' ? undefined : checkShrink(a, previous, result.sizeBytes);
     if (shrink) {
       out.suspiciousShrink = shrink;

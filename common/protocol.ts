@@ -82,6 +82,12 @@ export interface BackupAssignment extends SessionBase {
   shrinkGuardPercent?: number;
   /** Check the repository after the backup: absent, no check; {}, metadata; with readDataSubset also that subset of packs ("n/m" or "x%"). */
   integrityCheck?: IntegrityCheckAssignment;
+  /**
+   * Record where in the binary log the dump was taken (the configuration archives binlogs for
+   * point-in-time recovery): the agent adds --master-data=2 and tags the snapshot with the
+   * coordinates (common/binlog/archive-layout.ts).
+   */
+  recordBinlogCoordinates?: boolean;
 }
 
 export interface IntegrityCheckAssignment {
@@ -154,6 +160,8 @@ export interface SessionResult {
   integrity?: IntegrityResult;
   /** A restore's per-table check (at most MAX_VERIFIED_TABLES, mismatches first). */
   tables?: TableVerification[];
+  /** Where in the binary log the backup's dump was taken (recordBinlogCoordinates). */
+  binlogCoordinates?: { file: string; position: number; gtid: string };
 }
 
 /** A restored table's rows counted on the server against the rows of its INSERTs in the dump. */

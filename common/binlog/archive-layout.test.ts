@@ -58,6 +58,8 @@ describe('binlog archive layout', () => {
   it('records and reads a dump\'s coordinates', () => {
     const c = { file: 'mysql-bin.000003', position: 328, gtid: [{ domain: 0, serverId: 7, seq: 5n }] };
     assert.deepEqual(dumpCoordinates({ tags: dumpCoordinateTags(c) }), c);
+    assert.deepEqual(dumpCoordinates({ tags: dumpCoordinateTags({ ...c, seenAtMs: 1796167813123 }) }), { ...c, seenAtMs: 1796167813123 });
+    assert.equal(dumpCoordinates({ tags: [...dumpCoordinateTags(c), 'dump-binlog-seen=yesterday'] }), undefined);
     assert.equal(dumpCoordinates({ tags: ['dump-binlog-file=mysql-bin.000003'] }), undefined);
     assert.equal(dumpCoordinates({ tags: ['dump-binlog-file=x', 'dump-binlog-pos=4'] }), undefined);
   });

@@ -19,7 +19,7 @@
 //   binlog-gtid-start=<d-s-n> ...        the file's Gtid_list: the server's GTID state before it
 //   binlog-gtid-end=<d-s-n> ...          the last GTID archived, per replication domain
 // A logical backup's snapshot carries where it was taken (mariadb-dump --master-data=2 --gtid):
-//   dump-binlog-file=<name>  dump-binlog-pos=<bytes>  dump-binlog-gtid=<d-s-n> ...
+//   dump-binlog-file=<name>  dump-binlog-pos=<bytes>  dump-binlog-gtid=<d-s-n> ...  dump-binlog-seen=<unix ms>
 //
 // Every tag is untrusted (anyone with the repository password writes snapshots): each is parsed
 // against an allow-list, and a snapshot whose tags do not all parse is not an archive at all.
@@ -37,6 +37,7 @@ const P = {
   dumpFile: 'dump-binlog-file=',
   dumpPos: 'dump-binlog-pos=',
   dumpGtid: 'dump-binlog-gtid=',
+  dumpSeen: 'dump-binlog-seen=',
 } as const;
 const CLOSED_TAG = 'binlog-closed';
 
@@ -77,6 +78,11 @@ export interface DumpCoordinates {
   position: number;
   /** gtid_binlog_pos at the dump's snapshot, one per domain (empty on a server without GTIDs yet). */
   gtid: Gtid[];
+  /**
+   * When the agent read the coordinates in the dump stream (unix ms): at or after the dump's
+   * consistent point, so the dump holds nothing committed after a time T when seenAtMs <= T.
+   */
+  seenAtMs?: number;
 }
 
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,126}\.([0-9]{1,9})$/;
@@ -197,7 +203,7 @@ export function binlogFileRecord(s: { id: string; time: string; tags?: readonly 
 
 /** The tags recording a dump's binlog coordinates. */
 export function dumpCoordinateTags(c: DumpCoordinates): string[] {
-  return [`${P.dumpFile}${c.file}`, `${P.dumpPos}${c.position}`, ...c.gtid.map((g) => `${P.dumpGtid}${formatGtid(g)}`)];
+  return [`${P.dumpFile}${c.file}`, `${P.dumpPos}${c.position}`, ...c.gtid.map((g) => `${P.dumpGtid}${formatGtid(g)}`), ...(c.seenAtMs !== undefined ? [`${P.dumpSeen}${c.seenAtMs}`] : [])];
 }
 
 /** A dump snapshot's binlog coordinates; undefined when it has none or they do not parse. */
@@ -207,5 +213,8 @@ export function dumpCoordinates(s: { tags?: readonly string[] | null | undefined
   const position = unsigned(one(tags, P.dumpPos), MAX_FILE_BYTES);
   const gtid = gtids(tags, P.dumpGtid);
   if (file === undefined || binlogFileSequence(file) === undefined || position === undefined || !gtid) return undefined;
-  return { file, position, gtid };
+  const seenPresent = tags.some((t) => t.startsWith(P.dumpSeen));
+  const seenAtMs = unsigned(one(tags, P.dumpSeen), MAX_FILE_BYTES);
+  if (seenPresent && seenAtMs === undefined) return undefined;
+  return { file, position, gtid, ...(seenAtMs !== undefined ? { seenAtMs } : {}) };
 }

@@ -2,6 +2,7 @@
 // an allow-list (a wrong type is INVALID_ARGUMENT naming the field; fields not listed are
 // dropped), numbers are finite, non-negative and bounded, strings are bounded and have
 // terminal escape sequences and control characters removed before they are stored.
+import { binlogFileSequence, parseGtidList } from '../../common/binlog/archive-layout.ts';
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
 import { suspiciousShrinkOf } from '../sessions/suspicious-shrink.ts';
 import { MAX_INTEGRITY_ERROR_CHARS, MAX_INTEGRITY_ERRORS } from '../../common/protocol.ts';
@@ -121,6 +122,13 @@ export function parseResult(body: unknown): SessionResult {
   if (b.integrity !== undefined && out.phase === 'Succeeded') {
     const integrity = parseIntegrity(f, b.integrity);
     if (integrity) out.integrity = integrity;
+  }
+  if (b.binlogCoordinates !== undefined) {
+    // Where the dump was taken in the binary log: the same allow-lists as the snapshot's tags.
+    const c = f.object(b.binlogCoordinates, 'binlogCoordinates');
+    const ok = c && typeof c.file === 'string' && binlogFileSequence(c.file) !== undefined && Number.isSafeInteger(c.position) && (c.position as number) >= 0 && typeof c.gtid === 'string' && parseGtidList(c.gtid) !== undefined;
+    if (ok) out.binlogCoordinates = { file: c.file as string, position: c.position as number, gtid: c.gtid as string };
+    else if (c) f.errors.push({ field: 'binlogCoordinates', message: 'must be {file, position, gtid} with a binary log file name like mysql-bin.000042, a non-negative integer and a GTID list like 0-1-42' });
   }
   if (b.tables !== undefined) {
     const tables = parseTableVerifications(b.tables, f.errors);

@@ -156,6 +156,8 @@ export interface SessionStatus {
   files?: { new: number; modified: number; unmodified: number };
   /** The repository check after the backup. */
   integrity?: IntegrityResult;
+  /** Where in the server's binary log the backup's dump was taken (configurations that archive binlogs). */
+  binlogCoordinates?: { file: string; position: number; gtid: string };
   /** A restore's per-table check: rows restored against the rows of the dump (mismatches first). */
   tables?: TableVerification[];
 }

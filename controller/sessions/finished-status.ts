@@ -16,6 +16,7 @@ export function finishedStatus(current: SessionStatus | undefined, kind: string,
   if (result.error !== undefined) status.error = result.error;
   if (result.processingSeconds !== undefined) status.processingSeconds = result.processingSeconds;
   if (result.files !== undefined) status.files = result.files;
+  if (result.binlogCoordinates !== undefined && kind === 'BackupSession') status.binlogCoordinates = result.binlogCoordinates;
   if (result.tables !== undefined && kind === 'RestoreSession') status.tables = result.tables;
   const shrink = suspiciousShrinkOf(result);
   if (shrink) status.suspiciousShrink = shrink;
