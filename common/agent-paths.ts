@@ -11,6 +11,7 @@ export const AGENT_ROUTES = {
   next: `${API_PREFIX}/agents/:agentNamespace/:agent/sessions/next`,
   progress: `${API_PREFIX}/agents/:agentNamespace/:agent/sessions/:kind/:namespace/:name/progress`,
   result: `${API_PREFIX}/agents/:agentNamespace/:agent/sessions/:kind/:namespace/:name/result`,
+  binlogArchives: `${API_PREFIX}/agents/:agentNamespace/:agent/binlog-archives`,
 } as const;
 
 /** Every agent route starts with this; all other API routes need the admin token. */
@@ -39,6 +40,8 @@ export const agentPaths = {
   next: (a: AgentId, waitMs: number): string => `${agentBase(a)}/sessions/next?waitMs=${Math.max(0, Math.floor(waitMs))}`,
   progress: (a: AgentId, s: SessionRef): string => `${sessionBase(a, s)}/progress`,
   result: (a: AgentId, s: SessionRef): string => `${sessionBase(a, s)}/result`,
+  /** POST the agent's archive reports; the answer lists the archives it is to run. */
+  binlogArchives: (a: AgentId): string => `${agentBase(a)}/binlog-archives`,
 };
 
 /** "namespace/name", the agent's identity as the controller records it. */

@@ -115,7 +115,15 @@ export interface RestoreAssignment extends SessionBase {
   writeBinlog?: boolean;
   /** 'checksum': also record CHECKSUM TABLE of each restored table. */
   verify?: 'checksum';
+  /** Point-in-time recovery: the newest dump before this point, then the archived binary log up to it (snapshot is then unused). */
+  pointInTime?: PointInTime;
 }
+
+/**
+ * A point to recover to: everything archived; every transaction committed before a time (RFC
+ * 3339, UTC); up to and including a GTID (d-s-n); up to, not including, a binlog byte position.
+ */
+export type PointInTime = { kind: 'latest' } | { kind: 'time'; time: string } | { kind: 'gtid'; gtid: string } | { kind: 'position'; file: string; position: number };
 
 export type SessionAssignment = BackupAssignment | RestoreAssignment;
 
@@ -195,4 +203,52 @@ export interface SuspiciousShrink {
   /** bytes as a percentage of previousBytes. */
   percent: number;
   thresholdPercent: number;
+}
+
+/**
+ * A BackupConfiguration whose target's binary log this agent archives (spec.binlog.enabled):
+ * the controller leases each archive to one agent at a time; the agent reports before
+ * leaseExpiresAtMs (agentPaths.binlogArchives) or stops archiving, so that two agents never
+ * write one archive.
+ */
+export interface BinlogArchiveAssignment {
+  /** "namespace/name" of the BackupConfiguration: the archive's identity. */
+  configuration: string;
+  /** The AppBinding "namespace/name". */
+  target: string;
+  repositoryName: string;
+  snapshotHost: string;
+  database: DatabaseConnection;
+  repository: RepositoryAccess;
+  flushIntervalSeconds: number;
+  /** The server_id the archiver registers with as a replica. */
+  replicaServerId: number;
+  leaseExpiresAtMs: number;
+}
+
+/** What an agent reports of one archive it runs; every field is checked by the controller. */
+export interface BinlogArchiveReport {
+  configuration: string;
+  chain?: string;
+  file?: string;
+  position?: number;
+  /** RFC 3339: when the newest archived event was written on the server. */
+  lastEventTime?: string;
+  lastGtid?: string;
+  flushedAt?: string;
+  bytesArchived?: number;
+  lagSeconds?: number;
+  /** Gaps the archiver found since its previous report (the newest one's words). */
+  gaps?: number;
+  lastGap?: { detectedAt: string; message: string };
+  /** The archiver's current failure (it retries). */
+  error?: { code: string; message: string };
+}
+
+export interface BinlogArchiveSyncRequest {
+  reports: BinlogArchiveReport[];
+}
+
+export interface BinlogArchiveSyncResponse {
+  archives: BinlogArchiveAssignment[];
 }

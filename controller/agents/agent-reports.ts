@@ -13,11 +13,11 @@ import { parseTableVerifications } from './table-verifications.ts';
 
 export const MAX_MESSAGE_CHARS = 4096;
 const MAX_NUMBER = Number.MAX_SAFE_INTEGER;
-const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+export const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 const SNAPSHOT_ID = /^[0-9a-f]{64}$/;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+export const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
-class Fields {
+export class Fields {
   readonly errors: { field: string; message: string }[] = [];
 
   object(v: unknown, field: string): Record<string, unknown> | undefined {

@@ -7,6 +7,8 @@ import { ErrorCodes, SidestashError, isSidestashError } from '../../common/error
 import type { Controller } from '../controller.ts';
 import { parseProgress, parseResult } from '../agents/agent-reports.ts';
 import { checkReportedResult } from '../agents/result-check.ts';
+import { parseArchiveReports } from '../binlog/archive-reports.ts';
+import { syncArchives } from '../binlog/archive-sync.ts';
 import type { BackupSessionSpec, Resource, RestoreSessionSpec } from '../resources/types.ts';
 import type { AgentRecord } from '../store/store.ts';
 import { decodeUtf8, readBody, sendJson } from './http-util.ts';
@@ -66,6 +68,13 @@ export function agentRoutes(c: Controller): Route[] {
       const agent = authAgent(ctx);
       const progress = parseProgress(await json(ctx));
       sendJson(ctx.res, 200, await c.sessions.progress(sessionKind(ctx.params.kind!), ctx.params.namespace!, ctx.params.name!, agent.name, progress));
+    }),
+    route('POST', AGENT_ROUTES.binlogArchives, async (ctx) => {
+      const agent = authAgent(ctx);
+      // Leases are the leader's to give (archive-lease.ts).
+      if (!c.isLeader) throw notLeader(c.kube?.elector.holder ?? '');
+      const reports = parseArchiveReports(await json(ctx));
+      sendJson(ctx.res, 200, { archives: await syncArchives(c.store, agent, reports, c.config.leaseMs, c.log) });
     }),
     route('POST', AGENT_ROUTES.result, async (ctx) => {
       const agent = authAgent(ctx);

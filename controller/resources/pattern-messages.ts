@@ -22,6 +22,9 @@ const MESSAGES: Record<string, (value: unknown) => string> = {
   '^[A-Za-z0-9]([-A-Za-z0-9._]{0,251}[A-Za-z0-9])?$': () => 'must be a host name: letters, digits, "-", "." and "_", starting and ending with a letter or digit',
   '^[A-Za-z0-9_$]{1,64}$': () => 'must be a database name of 1 to 64 letters, digits, "_" or "$"',
   '^[A-Za-z0-9_$]{1,64}\\.[A-Za-z0-9_$]{1,64}$': () => 'must be DATABASE.TABLE, each 1 to 64 letters, digits, "_" or "$"',
+  '^(latest|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))$': () => 'must be an RFC 3339 time such as 2026-12-01T10:15:00Z (or with an offset, +02:00), or latest',
+  '^[0-9]{1,10}-[0-9]{1,10}-[0-9]{1,20}$': () => 'must be a GTID domain-server-sequence such as 0-1-42',
+  '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,126}\\.[0-9]{1,9}$': () => 'must be a binary log file name such as mysql-bin.000042',
   '^[0-9A-Za-z._-]*$': () => 'must be a resourceVersion as the API answered it (letters, digits, ".", "_" or "-"); leave it out to write over whatever is stored',
 };
 

@@ -6,6 +6,7 @@
 // Granular restore: spec.database or spec.tables, not both; spec.targetDatabase needs one of them
 // and a selection from one database (common/sql-dump/dump-selection.ts, selectionProblems).
 import type { FieldError } from './validate.ts';
+import { pointInTimeErrors } from './pitr-rules.ts';
 import { restoreSelection } from './stash-spelling.ts';
 import { parseTableRef, selectionProblems } from '../../common/sql-dump/dump-selection.ts';
 
@@ -30,5 +31,8 @@ export function granularRestoreErrors(spec: unknown): FieldError[] {
 }
 
 export function restoreSessionErrors(spec: unknown): FieldError[] {
+  const pitr = pointInTimeErrors(spec);
+  // A point-in-time restore's own rules say what goes with it (pitr-rules.ts).
+  if (pitr.length > 0) return pitr;
   return [...restoreSelection(spec).problems, ...granularRestoreErrors(spec)];
 }

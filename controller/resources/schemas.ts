@@ -122,6 +122,8 @@ export const specSchemas: Record<Kind, Schema> = {
       shrinkGuard: obj({ enabled: { type: 'boolean' }, thresholdPercent: { type: 'integer', minimum: 1, maximum: 100 } }),
       // readDataSubset's meaning ("n/m" or "x%") is checked on apply (integrity-rules.ts).
       integrityCheck: obj({ enabled: { type: 'boolean' }, readDataSubset: { type: 'string', maxLength: 32 }, readDataInterval: duration }),
+      // Point-in-time recovery: the agent archives the binary log into the repository (agent/binlog/).
+      binlog: obj({ enabled: { type: 'boolean' }, flushIntervalSeconds: { type: 'integer', minimum: 1, maximum: 3600 }, replicaServerId: { type: 'integer', minimum: 1, maximum: 4294967295 } }, ['enabled']),
       task: task(BACKUP_TASK_PATTERN),
       // Stash's spelling of timeout (stash-spelling.ts).
       timeOut: duration,
@@ -159,6 +161,10 @@ export const specSchemas: Record<Kind, Schema> = {
       writeBinlog: { type: 'boolean' },
       // checksum: also record CHECKSUM TABLE of each restored table (row counts are always checked).
       verify: { enum: ['checksum'] },
+      // Point-in-time recovery, one of the three; the time's meaning is checked on apply (pitr-rules.ts).
+      pointInTime: str({ maxLength: 40, pattern: '^(latest|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))$' }),
+      gtid: str({ pattern: '^[0-9]{1,10}-[0-9]{1,10}-[0-9]{1,20}$' }),
+      position: obj({ file: str({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,126}\\.[0-9]{1,9}$' }), position: { type: 'integer', minimum: 4, maximum: 4503599627370496 } }, ['file', 'position']),
       timeout: duration,
       task: task(RESTORE_TASK_PATTERN),
       timeOut: duration,

@@ -90,10 +90,20 @@ export interface BackupConfigurationSpec {
   shrinkGuard?: { enabled?: boolean; thresholdPercent?: number };
   /** Repository check after each successful backup (integrity-rules.ts has the defaults). */
   integrityCheck?: IntegrityCheckSpec;
+  /** Point-in-time recovery: the target's binary log archived continuously into the repository. */
+  binlog?: BinlogArchiveSpec;
   /** Stash's Task (a MariaDB/MySQL one): accepted and ignored. */
   task?: { name?: string };
   /** Stash's spelling of `timeout` (read through stash-spelling.ts's sessionTimeout). */
   timeOut?: string;
+}
+
+export interface BinlogArchiveSpec {
+  enabled: boolean;
+  /** The open binlog file is stored at least this often (the recovery point objective). Default 10. */
+  flushIntervalSeconds?: number;
+  /** The server_id the archiver registers with as a replica (unique among the server's replicas). Default: derived from the configuration's uid. */
+  replicaServerId?: number;
 }
 
 export interface IntegrityCheckSpec {
@@ -186,6 +196,15 @@ export interface RestoreSessionSpec {
   writeBinlog?: boolean;
   /** checksum: also record CHECKSUM TABLE of each restored table. */
   verify?: 'checksum';
+  /**
+   * Point-in-time recovery (one of these): the newest dump before the point, then the archived
+   * binary log up to it. pointInTime: an RFC 3339 time (every transaction committed before it)
+   * or "latest" (everything archived); gtid: up to and including this GTID (d-s-n);
+   * position: up to, not including, this byte position of that binlog file.
+   */
+  pointInTime?: string;
+  gtid?: string;
+  position?: { file: string; position: number };
   timeout?: string;
   /** Stash's Task (a MariaDB/MySQL one): accepted and ignored. */
   task?: { name?: string };
@@ -209,6 +228,32 @@ export interface BackupConfigurationStatus {
   consecutiveFailures?: number;
   /** The newest successful session's shrink-guard finding; absent when it had none. */
   suspiciousShrink?: SuspiciousShrink;
+  /** The binary-log archive (spec.binlog), as its agent reports it. */
+  binlog?: BinlogArchiveStatus;
+}
+
+export interface BinlogArchiveStatus {
+  /** The agent archiving it, and until when that is its job without a report (the archive's lease). */
+  agent?: string;
+  leaseExpiresAt?: string;
+  /** The archive chain (a new one starts after every gap), file and byte position archived. */
+  chain?: string;
+  file?: string;
+  position?: number;
+  /** When the newest archived event was written on the server, and the GTIDs archived last. */
+  lastEventTime?: string;
+  lastGtid?: string;
+  /** When the open file was last stored. */
+  flushedAt?: string;
+  bytesArchived?: number;
+  /** Seconds between the server's newest event and the newest archived one, at the last report. */
+  lagSeconds?: number;
+  /** Gaps detected since the configuration was created; the newest one. */
+  gaps?: number;
+  lastGap?: { detectedAt: string; message: string };
+  /** The archiver's current failure (it retries), e.g. the server is down or unsuitable. */
+  error?: { code: string; message: string };
+  updatedAt?: string;
 }
 
 /**

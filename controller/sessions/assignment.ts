@@ -13,6 +13,7 @@ import type { ResourceStore } from '../store/resource-store.ts';
 import { appBindingAddress, restoreSelection, s3EndpointUrl, sessionTimeout } from '../resources/stash-spelling.ts';
 import type { DatabaseAddress } from '../resources/stash-spelling.ts';
 import { integrityCheckPlan } from './integrity-plan.ts';
+import { pointInTimeOf } from '../resources/pitr-rules.ts';
 
 async function need<S>(store: ResourceStore, kind: 'Secret' | 'Repository' | 'AppBinding' | 'BackupConfiguration', ns: string, name: string, by: string): Promise<Resource<S>> {
   const r = await store.get<S, unknown>(kind, ns, name);
@@ -113,6 +114,8 @@ export async function backupAssignment(store: ResourceStore, session: Resource<B
     filename: 'dumpfile.sql',
     ...(session.metadata.uid ? { sessionUid: session.metadata.uid } : {}),
     shrinkGuardPercent: cfg.spec.shrinkGuard?.enabled === false ? 0 : (cfg.spec.shrinkGuard?.thresholdPercent ?? DEFAULT_SHRINK_GUARD_PERCENT),
+    // Point-in-time recovery replays the archived binlog from where each dump was taken.
+    ...(cfg.spec.binlog?.enabled === true ? { recordBinlogCoordinates: true } : {}),
   };
   const deadlineMs = sessionDeadlineMs(timeoutOf(cfg.spec, `BackupConfiguration ${ns}/${cfg.metadata.name}`), startedMs, `BackupConfiguration ${ns}/${cfg.metadata.name}`);
   if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;
@@ -147,6 +150,8 @@ export async function restoreAssignment(store: ResourceStore, session: Resource<
   if (session.spec.parallel !== undefined) a.parallel = session.spec.parallel;
   if (session.spec.writeBinlog === false) a.writeBinlog = false;
   if (session.spec.verify === 'checksum') a.verify = 'checksum';
+  const pointInTime = pointInTimeOf(session.spec);
+  if (pointInTime) a.pointInTime = pointInTime;
   if (selection.sourceHost) a.sourceHost = selection.sourceHost;
   const deadlineMs = sessionDeadlineMs(timeoutOf(session.spec, by), startedMs, by);
   if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;
