@@ -10,7 +10,7 @@ import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import { describeFetchFailure } from '../common/fetch-failure.ts';
 import { trustingFetch } from '../common/tls-fetch.ts';
 import type { FetchFn } from '../common/tls-fetch.ts';
-import type { AgentRegisterRequest, AgentRegistration, ProgressResponse, SessionAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
+import type { AgentRegisterRequest, AgentRegistration, BinlogArchiveAssignment, BinlogArchiveReport, BinlogArchiveSyncRequest, BinlogArchiveSyncResponse, ProgressResponse, SessionAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
 
 export interface RetryOptions {
   attempts: number;
@@ -117,6 +117,12 @@ export class ControllerClient {
 
   async result(a: SessionAssignment, r: SessionResult, signal?: AbortSignal): Promise<void> {
     await this.#retry(() => this.#call('POST', agentPaths.result(this.#id(), a), r, this.token, signal), { attempts: 12, baseDelayMs: 1000, ...(signal ? { signal } : {}) });
+  }
+
+  /** Reports the archives this agent runs; the answer lists those it is to run (agent/binlog/archive-supervisor.ts). */
+  async syncBinlogArchives(reports: BinlogArchiveReport[], signal?: AbortSignal): Promise<BinlogArchiveAssignment[]> {
+    const { body } = await this.#call<BinlogArchiveSyncResponse>('POST', agentPaths.binlogArchives(this.#id()), { reports } satisfies BinlogArchiveSyncRequest, this.token, signal);
+    return Array.isArray(body?.archives) ? body.archives : [];
   }
 
   async close(): Promise<void> {}

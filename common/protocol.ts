@@ -207,9 +207,9 @@ export interface SuspiciousShrink {
 
 /**
  * A BackupConfiguration whose target's binary log this agent archives (spec.binlog.enabled):
- * the controller leases each archive to one agent at a time; the agent reports before
- * leaseExpiresAtMs (agentPaths.binlogArchives) or stops archiving, so that two agents never
- * write one archive.
+ * the controller leases each archive to one agent at a time; the agent syncs again within
+ * leaseMs of sending the sync that brought it (agentPaths.binlogArchives) or stops archiving, so
+ * that two agents never write one archive. A duration, not a time: the hosts' clocks may differ.
  */
 export interface BinlogArchiveAssignment {
   /** "namespace/name" of the BackupConfiguration: the archive's identity. */
@@ -223,7 +223,7 @@ export interface BinlogArchiveAssignment {
   flushIntervalSeconds: number;
   /** The server_id the archiver registers with as a replica. */
   replicaServerId: number;
-  leaseExpiresAtMs: number;
+  leaseMs: number;
 }
 
 /** What an agent reports of one archive it runs; every field is checked by the controller. */

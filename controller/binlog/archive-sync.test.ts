@@ -42,7 +42,7 @@ describe('binlog archive sync', () => {
     const got = await syncArchives(store, A, [], LEASE, log, now);
     assert.deepEqual(got.map((a) => a.configuration), ['shop/nightly']);
     const a = got[0]!;
-    assert.deepEqual([a.target, a.snapshotHost, a.repositoryName, a.flushIntervalSeconds, a.database.host, a.repository.location, a.repository.password, a.leaseExpiresAtMs], ['shop/db', 'db', 'repo', 5, 'db', 'local:/tmp/repo', 'pw', clock + LEASE]);
+    assert.deepEqual([a.target, a.snapshotHost, a.repositoryName, a.flushIntervalSeconds, a.database.host, a.repository.location, a.repository.password, a.leaseMs], ['shop/db', 'db', 'repo', 5, 'db', 'local:/tmp/repo', 'pw', LEASE]);
     assert.ok(a.replicaServerId >= 0x80000000 && a.replicaServerId <= 0xffffffff, String(a.replicaServerId));
     assert.equal((await statusOf('nightly'))?.agent, 'shop/agent-a');
   });

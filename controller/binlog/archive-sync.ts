@@ -28,7 +28,7 @@ export function defaultReplicaServerId(cfg: Configuration): number {
   return 0x80000000 + (h.readUInt32BE(0) % 0x7fffffff);
 }
 
-async function assignmentOf(store: ResourceStore, cfg: Configuration): Promise<Omit<BinlogArchiveAssignment, 'leaseExpiresAtMs'>> {
+async function assignmentOf(store: ResourceStore, cfg: Configuration): Promise<Omit<BinlogArchiveAssignment, 'leaseMs'>> {
   const ns = cfg.metadata.namespace;
   const by = `BackupConfiguration ${ns}/${cfg.metadata.name}`;
   const target = cfg.spec.target.ref.name;
@@ -57,7 +57,7 @@ export async function syncArchives(store: ResourceStore, agent: { name: string; 
       const nowMs = now();
       if (!cfg || !archived(cfg, agent.targets) || leaseDecision(cfg.status?.binlog, agent.name, nowMs, leaseMs) === 'held') return undefined;
       const status = statusAfterSync(cfg.status?.binlog, agent.name, report, nowMs, leaseMs);
-      let assignment: Omit<BinlogArchiveAssignment, 'leaseExpiresAtMs'> | undefined;
+      let assignment: Omit<BinlogArchiveAssignment, 'leaseMs'> | undefined;
       try {
         assignment = await assignmentOf(store, cfg);
       } catch (err) {
@@ -65,7 +65,7 @@ export async function syncArchives(store: ResourceStore, agent: { name: string; 
         status.error = { code: isSidestashError(err) ? err.code : ErrorCodes.INVALID_CONFIG, message: errorMessage(err) };
       }
       await store.updateStatus({ ...cfg, status: { ...(cfg.status ?? {}), binlog: status } }, { ifVersion: cfg.metadata.resourceVersion! });
-      return assignment && { ...assignment, leaseExpiresAtMs: nowMs + leaseMs };
+      return assignment && { ...assignment, leaseMs };
     };
     try {
       const a = await retryOnConflict(sync);
