@@ -13,7 +13,7 @@ import { tempDir } from './helpers/tmp.ts';
 
 const run = promisify(execFile);
 const UNIT_TESTS = join(import.meta.dirname, 'alert-rules', 'sidestash-alerts.test.yaml');
-const CONTRACT_ALERTS = ['SidestashBackupTooOld', 'SidestashBackupFailed', 'SidestashRepositoryIntegrityFailed', 'SidestashSessionStuckPending', 'SidestashSessionStuckRunning', 'SidestashAgentMissing', 'SidestashControllerMetricsAbsent'];
+const CONTRACT_ALERTS = ['SidestashBackupTooOld', 'SidestashBackupFailed', 'SidestashRepositoryIntegrityFailed', 'SidestashSessionStuckPending', 'SidestashSessionStuckRunning', 'SidestashAgentMissing', 'SidestashControllerMetricsAbsent', 'SidestashBinlogArchiveLagging', 'SidestashBinlogArchiveDown', 'SidestashBinlogGap'];
 
 /** promtool's exit status and output (never throws for a non-zero exit). */
 async function promtool(...args: string[]): Promise<{ code: number; output: string }> {
@@ -39,7 +39,7 @@ describe('alert rules', () => {
   it('pass promtool check rules', async () => {
     const r = await promtool('check', 'rules', ALERT_RULES_FILE);
     assert.equal(r.code, 0, r.output);
-    assert.match(r.output, /SUCCESS: 7 rules found/);
+    assert.match(r.output, /SUCCESS: 10 rules found/);
   });
 
   it('pass their promtool unit tests', async () => {
@@ -79,6 +79,9 @@ describe('alert rules', () => {
     ['stuck Pending after 30m', '{phase="Pending"}) > 900', '{phase="Pending"}) > 1800'],
     ['stuck Running after 12h', '{phase="Running"}) > 21600', '{phase="Running"}) > 43200'],
     ['an upgraded agent alerts for its old version', 'max by (namespace, name) (sidestash_agent_online) == 0', 'sidestash_agent_online == 0'],
+    ['binlog lag alerts only after 15m', '(sidestash_binlog_archive_lag_seconds) > 300', '(sidestash_binlog_archive_lag_seconds) > 900'],
+    ['a dead archiver is not down', 'max by (namespace, configuration, target) (sidestash_binlog_archive_up) == 0', 'max by (namespace, configuration, target) (sidestash_binlog_archive_up) == 0 unless on (namespace, configuration, target) sidestash_binlog_archive_lag_seconds > 0'],
+    ['a standing gap count alerts forever', '(max_over_time(sidestash_binlog_archive_gaps[1h]) - min_over_time(sidestash_binlog_archive_gaps[1h])) > 0', '(sidestash_binlog_archive_gaps) > 0'],
     ['absent controller metrics never alert', 'absent(sidestash_agents_online)', 'absent(sidestash_agents_online) unless on() vector(1)'],
   ];
   describe('mutants', { concurrency: 3 }, () => {

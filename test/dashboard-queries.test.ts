@@ -47,6 +47,15 @@ function controllerMetrics(nowS: number): string {
   // Its newest session was cancelled: neither a success nor a failure, and no alert.
   cfg('shop', 'stopped', 'shop-db', { createdS: nowS - 10 * DAY, periodS: DAY, lastSuccessS: nowS - 2 * HOUR, lastPhase: 'Cancelled', durationS: 7, failures: 0 });
   cfg('shop', 'fresh', 'shop-db', { createdS: nowS - 60, periodS: DAY, failures: 0 });
+  // Binlog archives: nightly's is running and caught up; fresh's has nobody archiving it for 15m.
+  for (const [l, up, lag, gaps] of [[{ namespace: 'demo', configuration: 'nightly', target: 'db' }, 1, 0.4, 0], [{ namespace: 'shop', configuration: 'fresh', target: 'shop-db' }, 0, 900, 1]] as const) {
+    s.push({ name: 'sidestash_binlog_archive_up', labels: l, value: up });
+    s.push({ name: 'sidestash_binlog_archive_lag_seconds', labels: l, value: lag });
+    s.push({ name: 'sidestash_binlog_archive_last_event_timestamp_seconds', labels: l, value: nowS - lag - 1 });
+    s.push({ name: 'sidestash_binlog_archive_last_flush_timestamp_seconds', labels: l, value: nowS - lag });
+    s.push({ name: 'sidestash_binlog_archived_bytes', labels: l, value: 1048576 });
+    s.push({ name: 'sidestash_binlog_archive_gaps', labels: l, value: gaps });
+  }
   s.push({ name: 'sidestash_repository_integrity', labels: { namespace: 'demo', repository: 'repo' }, value: 1 });
   s.push({ name: 'sidestash_repository_integrity', labels: { namespace: 'shop', repository: 'shop-repo' }, value: 0 });
   for (const [kind, phase, age] of [['BackupSession', 'Pending', 1200], ['BackupSession', 'Running', 10], ['RestoreSession', 'Pending', 0], ['RestoreSession', 'Running', 0]] as const) {
@@ -209,6 +218,10 @@ describe('dashboard queries and alert expressions on a real Prometheus', () => {
     SidestashSessionStuckRunning: [],
     SidestashAgentMissing: ['shop/shop-db-0'],
     SidestashControllerMetricsAbsent: [],
+    SidestashBinlogArchiveLagging: ['shop/fresh/shop-db'],
+    SidestashBinlogArchiveDown: ['shop/fresh/shop-db'],
+    // A standing gap count is no new gap (the fixture's values never change).
+    SidestashBinlogGap: [],
   };
   const key = (labels: Record<string, string>): string => ['namespace', 'configuration', 'repository', 'name', 'target', 'kind'].filter((l) => labels[l] !== undefined).map((l) => labels[l]).join('/');
 

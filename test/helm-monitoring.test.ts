@@ -44,7 +44,7 @@ describe('helm chart: monitoring', () => {
     const file = join(dir.path, 'rendered.rules.yaml');
     await writeFile(file, JSON.stringify(rule.spec));
     const { stdout } = await run('promtool', ['check', 'rules', file]);
-    assert.match(stdout, /SUCCESS: 7 rules found/);
+    assert.match(stdout, /SUCCESS: 10 rules found/);
   });
 
   it('ships the dashboard file unchanged in the dashboard ConfigMap', async () => {

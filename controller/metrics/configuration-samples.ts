@@ -24,6 +24,22 @@ export interface ConfigurationSample {
   schedulePeriodSeconds?: number;
   paused: boolean;
   suspiciousShrink: boolean;
+  /** Present when the configuration archives its binlog (spec.binlog.enabled). */
+  binlog?: BinlogArchiveSample;
+}
+
+export interface BinlogArchiveSample {
+  /** 1: an agent holds the archive's lease and reports no error. */
+  up: 0 | 1;
+  /**
+   * The holder's reported lag while it is up; otherwise the time since the last flush (or since
+   * the configuration was created): an archive nobody runs shows a growing lag, never an old 0.
+   */
+  lagSeconds: number;
+  lastEventTimestampSeconds?: number;
+  lastFlushTimestampSeconds?: number;
+  bytesArchived: number;
+  gaps: number;
 }
 
 const seconds = (iso: string | undefined): number | undefined => {
@@ -62,5 +78,19 @@ export function configurationSample(cfg: Resource<BackupConfigurationSpec, Backu
     const period = schedulePeriodSeconds(cfg.spec, nowMs);
     if (period !== undefined) out.schedulePeriodSeconds = period;
   }
+  if (cfg.spec.binlog?.enabled === true && !paused) out.binlog = binlogArchiveSample(st.binlog ?? {}, created, nowMs);
+  return out;
+}
+
+export function binlogArchiveSample(b: NonNullable<BackupConfigurationStatus['binlog']>, createdSeconds: number | undefined, nowMs: number): BinlogArchiveSample {
+  const leaseEnds = Date.parse(b.leaseExpiresAt ?? '');
+  const up = b.agent !== undefined && Number.isFinite(leaseEnds) && leaseEnds > nowMs && b.error === undefined;
+  const flushed = seconds(b.flushedAt);
+  const since = flushed ?? createdSeconds;
+  const lagSeconds = up ? (b.lagSeconds ?? 0) : since === undefined ? 0 : Math.max(0, nowMs / 1000 - since);
+  const out: BinlogArchiveSample = { up: up ? 1 : 0, lagSeconds, bytesArchived: b.bytesArchived ?? 0, gaps: b.gaps ?? 0 };
+  const last = seconds(b.lastEventTime);
+  if (last !== undefined) out.lastEventTimestampSeconds = last;
+  if (flushed !== undefined) out.lastFlushTimestampSeconds = flushed;
   return out;
 }

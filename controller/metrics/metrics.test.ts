@@ -180,6 +180,35 @@ describe('controller /metrics', () => {
     assert.equal(await value('sidestash_backup_schedule_period_seconds', nightly), undefined);
   });
 
+  it('binlog archive gauges: only with archiving on and not paused; a holder that stops reporting shows down with a growing lag, never an old 0', async () => {
+    await config('plain', 'db');
+    await config('archived', 'db', { binlog: { enabled: true } });
+    const archived = { namespace: 'default', configuration: 'archived', target: 'db' };
+    assert.equal(await value('sidestash_binlog_archive_up', { namespace: 'default', configuration: 'plain', target: 'db' }), undefined);
+    // Never archived: down, lagging since the configuration was created.
+    clock.now = T0 + 60_000;
+    assert.equal(await value('sidestash_binlog_archive_up', archived), 0);
+    assert.equal(await value('sidestash_binlog_archive_lag_seconds', archived), 60);
+    const running = { agent: 'default/a', leaseExpiresAt: iso(clock.now + 30_000), flushedAt: iso(clock.now - 2000), lastEventTime: iso(clock.now - 3000), lagSeconds: 1.5, bytesArchived: 4096, gaps: 2 };
+    await put('BackupConfiguration', 'archived', { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } }, binlog: { enabled: true } }, { binlog: running });
+    const want: [string, number | undefined][] = [
+      ['sidestash_binlog_archive_up', 1],
+      ['sidestash_binlog_archive_lag_seconds', 1.5],
+      ['sidestash_binlog_archive_last_flush_timestamp_seconds', (clock.now - 2000) / 1000],
+      ['sidestash_binlog_archive_last_event_timestamp_seconds', (clock.now - 3000) / 1000],
+      ['sidestash_binlog_archived_bytes', 4096],
+      ['sidestash_binlog_archive_gaps', 2],
+    ];
+    for (const [name, v] of want) assert.equal(await value(name, archived), v, name);
+    // The lease runs out without a report: down, and the lag grows from the last flush.
+    clock.now += 120_000;
+    assert.equal(await value('sidestash_binlog_archive_up', archived), 0);
+    assert.equal(await value('sidestash_binlog_archive_lag_seconds', archived), 122);
+    // An archiver that reports an error is down too.
+    await put('BackupConfiguration', 'archived', { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } }, binlog: { enabled: true } }, { binlog: { ...running, leaseExpiresAt: iso(clock.now + 30_000), error: { code: 'SIDESTASH_BINLOG_UNSUITABLE', message: 'log_bin is OFF' } } });
+    assert.equal(await value('sidestash_binlog_archive_up', archived), 0);
+  });
+
   it('repository integrity from Repository status.integrity.ok; absent until a check ran', async () => {
     const table: [string, Record<string, unknown> | undefined, number | undefined][] = [
       ['never-checked', undefined, undefined],

@@ -38,6 +38,13 @@ export function registerStoreGauges(registry: Registry, store: ResourceStore & A
   perConfiguration('sidestash_backup_schedule_period_seconds', 'Time between the next two scheduled runs of a BackupConfiguration (absent when paused)', (s) => s.schedulePeriodSeconds);
   perConfiguration('sidestash_backup_paused', 'Whether the BackupConfiguration is paused (1) or scheduled (0)', (s) => (s.paused ? 1 : 0));
   perConfiguration('sidestash_backup_suspicious_shrink', "Whether a BackupConfiguration's newest successful backup was far smaller than the previous one (stored; retention skipped)", (s) => (s.suspiciousShrink ? 1 : 0));
+  // Point-in-time recovery (configurations with spec.binlog.enabled, not paused).
+  perConfiguration('sidestash_binlog_archive_up', 'Whether an agent archives the binary log of a BackupConfiguration with binlog archiving on (1: it holds the lease and reports no error)', (s) => s.binlog?.up);
+  perConfiguration('sidestash_binlog_archive_lag_seconds', "How far the binlog archive is behind the server: the archiving agent's report while it is up, else the time since the archive was last stored", (s) => s.binlog?.lagSeconds);
+  perConfiguration('sidestash_binlog_archive_last_event_timestamp_seconds', 'When the newest archived binary-log event was written on the server', (s) => s.binlog?.lastEventTimestampSeconds);
+  perConfiguration('sidestash_binlog_archive_last_flush_timestamp_seconds', 'When the binlog archive was last stored in the repository', (s) => s.binlog?.lastFlushTimestampSeconds);
+  perConfiguration('sidestash_binlog_archived_bytes', 'Bytes of binary log archived by the current archive chain', (s) => s.binlog?.bytesArchived);
+  perConfiguration('sidestash_binlog_archive_gaps', 'Gaps found in the binary log (events lost before they were archived) since the BackupConfiguration was created', (s) => s.binlog?.gaps);
   new Gauge({
     name: 'sidestash_backup_last_phase',
     help: 'Phase of the newest finished BackupSession of a BackupConfiguration (Succeeded, Failed or Cancelled): 1 for its phase, 0 for the others (absent before the first finish)',

@@ -40,6 +40,9 @@ export const CONTROLLER_METRICS: readonly string[] = [
   'sidestash_backup_configuration_created_timestamp_seconds', 'sidestash_backup_schedule_period_seconds', 'sidestash_backup_paused', 'sidestash_backup_suspicious_shrink',
   'sidestash_repository_integrity', 'sidestash_session_oldest_age_seconds', 'sidestash_sessions', 'sidestash_sessions_finished_total',
   'sidestash_agent_online', 'sidestash_agents_online',
+  // point-in-time recovery: the binlog archive of each configuration that has one
+  'sidestash_binlog_archive_up', 'sidestash_binlog_archive_lag_seconds', 'sidestash_binlog_archive_last_event_timestamp_seconds', 'sidestash_binlog_archive_last_flush_timestamp_seconds',
+  'sidestash_binlog_archived_bytes', 'sidestash_binlog_archive_gaps',
 ];
 
 export const CONTRACT_METRICS: ReadonlySet<string> = new Set([...PUSHED_METRICS, ...CONTROLLER_METRICS]);
