@@ -112,3 +112,24 @@ describe('describe page', () => {
     assert.match(text, /^Started: +\S+ \(10m ago\)$/m);
   });
 });
+
+describe('describe: point-in-time recovery', () => {
+  it("a BackupConfiguration's binlog archive: holder, position, lag, error and gaps; nothing when archiving is off", () => {
+    const cfg = (spec: Record<string, unknown>, binlog?: Record<string, unknown>) => describeText({ kind: 'BackupConfiguration', metadata: { name: 'c' }, spec: { schedule: '0 2 * * *', ...spec }, status: binlog ? { binlog } : {} }, { sessions: [], agents: [] }, NOW);
+    assert.doesNotMatch(cfg({}), /Binlog/);
+    assert.match(cfg({ binlog: { enabled: true } }), /Binlog archive:\s+not running \(no agent holds it yet\)/);
+    const text = cfg({ binlog: { enabled: true } }, { agent: 'shop/db-0', file: 'mysql-bin.000042', position: 650, lastEventTime: at(-5), flushedAt: at(-3), lagSeconds: 1.25, gaps: 1, lastGap: { detectedAt: at(-3600), message: 'mysql-bin.000040 was purged before it was archived' }, error: { code: 'SIDESTASH_DATABASE_UNAVAILABLE', message: 'connection refused' } });
+    assert.match(text, /Binlog archive:\s+by shop\/db-0, at mysql-bin.000042:650/);
+    assert.match(text, /Binlog lag:\s+1\.3s/);
+    assert.match(text, /Binlog error:\s+SIDESTASH_DATABASE_UNAVAILABLE: connection refused/);
+    assert.match(text, /Binlog gaps:\s+1, last .*mysql-bin.000040 was purged/);
+  });
+
+  it("a point-in-time RestoreSession's point", () => {
+    const r = (spec: Record<string, unknown>) => describeText({ kind: 'RestoreSession', metadata: { name: 'r' }, spec: { repository: { name: 'repo' }, target: { ref: { name: 'db' } }, ...spec }, status: { phase: 'Pending' } }, { sessions: [], agents: [] }, NOW);
+    assert.match(r({ pointInTime: '2026-06-10T10:00:00Z' }), /Snapshot asked:\s+point in time: 2026-06-10T10:00:00Z/);
+    assert.match(r({ pointInTime: 'latest' }), /point in time: latest archived/);
+    assert.match(r({ gtid: '0-1-42' }), /up to GTID 0-1-42/);
+    assert.match(r({ position: { file: 'mysql-bin.000042', position: 650 } }), /up to mysql-bin.000042:650/);
+  });
+});

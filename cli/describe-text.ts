@@ -63,6 +63,7 @@ function statusFields(item: DescribedItem, nowMs: number): [string, string | und
         ['Last schedule', timeCell(st.lastScheduleTime, nowMs)],
         ['Next run', paused ? 'paused' : timeCell(st.nextScheduleTime, nowMs)],
         ['Last duration', num(st.lastDurationSeconds) === undefined ? undefined : `${num(st.lastDurationSeconds)!.toFixed(1)}s`],
+        ...binlogArchiveRows(spec, obj(st.binlog), nowMs),
       ];
     }
     case 'Repository':
@@ -82,7 +83,7 @@ function statusFields(item: DescribedItem, nowMs: number): [string, string | und
       return [
         ...(item.kind === 'BackupSession'
           ? ([['Configuration', str(obj(spec.invoker).name)], ['Trigger', str(spec.trigger)]] as [string, string | undefined][])
-          : ([['Repository', str(obj(spec.repository).name)], ['Target', str(obj(obj(spec.target).ref).name)], ['Snapshot asked', requestedSnapshot(spec) ?? '-'], ['Database', str(spec.database) ?? '(all)'], ['Parallel', num(spec.parallel)?.toString() ?? '(agent cores)'], ['Binary log', spec.writeBinlog === false ? 'not written' : 'written']] as [string, string | undefined][])),
+          : ([['Repository', str(obj(spec.repository).name)], ['Target', str(obj(obj(spec.target).ref).name)], ['Snapshot asked', pointCell(spec) ?? requestedSnapshot(spec) ?? '-'], ['Database', str(spec.database) ?? '(all)'], ['Parallel', num(spec.parallel)?.toString() ?? '(agent cores)'], ['Binary log', spec.writeBinlog === false ? 'not written' : 'written']] as [string, string | undefined][])),
         ['Phase', phaseCell(st)],
         ['Error', str(e.message) ? `${str(e.code) ?? ''}: ${str(e.message)}` : undefined],
         ['Agent', str(st.agent) ?? '-'],
@@ -110,6 +111,30 @@ function statusFields(item: DescribedItem, nowMs: number): [string, string | und
     default:
       return [];
   }
+}
+
+/** Point-in-time recovery on a BackupConfiguration: whether it archives the binlog, and how far. */
+function binlogArchiveRows(spec: Record<string, unknown>, b: Record<string, unknown>, nowMs: number): [string, string | undefined][] {
+  if (obj(spec.binlog).enabled !== true) return [];
+  const e = obj(b.error);
+  const gap = obj(b.lastGap);
+  return [
+    ['Binlog archive', str(b.agent) ? `by ${str(b.agent)}${str(b.file) ? `, at ${str(b.file)}:${num(b.position) ?? '?'}` : ''}` : 'not running (no agent holds it yet)'],
+    ['Binlog last event', timeCell(b.lastEventTime, nowMs)],
+    ['Binlog stored', timeCell(b.flushedAt, nowMs)],
+    ['Binlog lag', num(b.lagSeconds) === undefined ? undefined : `${num(b.lagSeconds)!.toFixed(1)}s`],
+    ['Binlog error', str(e.message) ? `${str(e.code) ?? ''}: ${str(e.message)}` : undefined],
+    ['Binlog gaps', num(b.gaps) ? `${num(b.gaps)}, last ${timeCell(gap.detectedAt, nowMs)}: ${str(gap.message) ?? ''}` : undefined],
+  ];
+}
+
+/** A point-in-time RestoreSession's point, as asked. */
+function pointCell(spec: Record<string, unknown>): string | undefined {
+  if (str(spec.pointInTime)) return str(spec.pointInTime) === 'latest' ? 'point in time: latest archived' : `point in time: ${str(spec.pointInTime)}`;
+  if (str(spec.gtid)) return `up to GTID ${str(spec.gtid)}`;
+  const p = obj(spec.position);
+  if (str(p.file)) return `up to ${str(p.file)}:${num(p.position) ?? '?'}`;
+  return undefined;
 }
 
 function conditionsBlock(status: Record<string, unknown> | undefined, nowMs: number): string | undefined {

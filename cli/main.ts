@@ -25,7 +25,8 @@ export const USAGE = `usage: sidestash COMMAND [options]
                                      start a backup now; --wait shows its progress until it ends;
                                      --force: even when the configuration is paused
   restore --repository R --target APPBINDING [--snapshot ID|latest] [--source-host HOST] [--database DB | --table DB.T ...] [--as DB]
-          [--parallel N] [--no-binlog] [--verify checksum] [--name NAME] [--wait]
+          [--parallel N] [--no-binlog] [--verify checksum] [--to TIME|latest | --to-gtid D-S-N | --to-position FILE:POS] [--name NAME] [--wait]
+                                     --to: point-in-time recovery (the newest dump before TIME, then the archived binlog up to it)
                                      --table: only these tables (structure, data, triggers); --as: into this database
                                      --parallel: connections to load over (1..64; default: the agent's cores, at least 2);
                                      --no-binlog: do not write the server's binary log; --verify checksum: also record CHECKSUM TABLE
@@ -70,6 +71,9 @@ const OPTIONS = {
   'source-host': { type: 'string' },
   parallel: { type: 'string' },
   'no-binlog': { type: 'boolean' },
+  to: { type: 'string' },
+  'to-gtid': { type: 'string' },
+  'to-position': { type: 'string' },
   verify: { type: 'string' },
   targets: { type: 'string' },
   description: { type: 'string' },
@@ -96,7 +100,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
   const { values, positionals } = parseCommandArgs(rest, command);
   const { apiOptionsFromEnv, api } = await import('./api-client.ts');
   const { applyFiles, plural, remove } = await import('./resource-commands.ts');
-  const { createRestore, snapshots, triggerBackup, waitForSession } = await import('./session-commands.ts');
+  const { createRestore, pointInTimeOptions, snapshots, triggerBackup, waitForSession } = await import('./session-commands.ts');
   const { parallelOption } = await import('./restore-tables.ts');
   const o = apiOptionsFromEnv(values);
   const ns = values.namespace!;
@@ -146,7 +150,8 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       const parallel = parallelOption(values.parallel);
       if (Number.isNaN(parallel)) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `--parallel must be an integer from 1 to 64, not ${JSON.stringify(values.parallel)}`);
       if (values.verify !== undefined && values.verify !== 'checksum') throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `--verify takes checksum, not ${JSON.stringify(values.verify)}`);
-      const s = await createRestore(o, { repository: values.repository, target: values.target, snapshot: values.snapshot!, database: values.database, tables: values.table, targetDatabase: values.as, sourceHost: values['source-host'], namespace: ns, name: values.name, parallel, writeBinlog: values['no-binlog'] ? false : undefined, verify: values.verify });
+      const point = pointInTimeOptions(values.to, values['to-gtid'], values['to-position']);
+      const s = await createRestore(o, { repository: values.repository, target: values.target, snapshot: values.snapshot!, database: values.database, tables: values.table, targetDatabase: values.as, sourceHost: values['source-host'], namespace: ns, name: values.name, parallel, writeBinlog: values['no-binlog'] ? false : undefined, verify: values.verify, ...point });
       print(`restoresession/${s.metadata.name} created`);
       return values.wait ? waitForSession(o, 'restoresessions', s.metadata.name, ns, signal) : 0;
     }

@@ -31,14 +31,16 @@ export async function triggerBackup(o: ApiClientOptions, config: string, namespa
  * name already taken is CONFLICT, even by a session of the same spec (apply would call that
  * "unchanged" and hand back the old session).
  */
-export async function createRestore(o: ApiClientOptions, opts: { repository: string; target: string; snapshot: string; database?: string | undefined; tables?: string[] | undefined; targetDatabase?: string | undefined; sourceHost?: string | undefined; namespace: string; name?: string | undefined; parallel?: number | undefined; writeBinlog?: false | undefined; verify?: string | undefined }): Promise<SessionDoc> {
+export async function createRestore(o: ApiClientOptions, opts: { repository: string; target: string; snapshot: string; database?: string | undefined; tables?: string[] | undefined; targetDatabase?: string | undefined; sourceHost?: string | undefined; namespace: string; name?: string | undefined; parallel?: number | undefined; writeBinlog?: false | undefined; verify?: string | undefined } & PointInTimeOptions): Promise<SessionDoc> {
+  // A point-in-time restore takes the newest dump before its point: no snapshot with it.
+  const point = opts.pointInTime !== undefined || opts.gtid !== undefined || opts.position !== undefined;
   for (let attempt = 1; ; attempt++) {
     const name = opts.name ?? generateName(`restore-${opts.target}-`);
     const doc = {
       apiVersion: 'sidestash.io/v1',
       kind: 'RestoreSession',
       metadata: { name, namespace: opts.namespace },
-      spec: { repository: { name: opts.repository }, target: { ref: { kind: 'AppBinding', name: opts.target } }, snapshot: opts.snapshot, ...(opts.sourceHost ? { sourceHost: opts.sourceHost } : {}), ...(opts.database ? { database: opts.database } : {}), ...(opts.tables?.length ? { tables: opts.tables } : {}), ...(opts.targetDatabase ? { targetDatabase: opts.targetDatabase } : {}), ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}), ...(opts.writeBinlog === false ? { writeBinlog: false } : {}), ...(opts.verify ? { verify: opts.verify } : {}) },
+      spec: { repository: { name: opts.repository }, target: { ref: { kind: 'AppBinding', name: opts.target } }, ...(point ? {} : { snapshot: opts.snapshot }), ...(opts.pointInTime !== undefined ? { pointInTime: opts.pointInTime } : {}), ...(opts.gtid !== undefined ? { gtid: opts.gtid } : {}), ...(opts.position !== undefined ? { position: opts.position } : {}), ...(opts.sourceHost ? { sourceHost: opts.sourceHost } : {}), ...(opts.database ? { database: opts.database } : {}), ...(opts.tables?.length ? { tables: opts.tables } : {}), ...(opts.targetDatabase ? { targetDatabase: opts.targetDatabase } : {}), ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}), ...(opts.writeBinlog === false ? { writeBinlog: false } : {}), ...(opts.verify ? { verify: opts.verify } : {}) },
     };
     let created: boolean;
     try {
@@ -51,6 +53,33 @@ export async function createRestore(o: ApiClientOptions, opts: { repository: str
     if (created) return api<SessionDoc>(o, 'GET', `/api/v1/restoresessions/${name}?namespace=${encodeURIComponent(opts.namespace)}`);
     if (opts.name !== undefined || attempt >= 5) throw new SidestashError(ErrorCodes.CONFLICT, `RestoreSession ${opts.namespace}/${name} already exists; choose another --name${opts.name === undefined ? '' : ' or leave it out'}`);
   }
+}
+
+export interface PointInTimeOptions {
+  pointInTime?: string;
+  gtid?: string;
+  position?: { file: string; position: number };
+}
+
+/**
+ * --to TIME|latest, --to-gtid D-S-N, --to-position FILE:POS as a RestoreSession's point (one at
+ * most; the controller checks what each means). A time without an offset is refused, not read
+ * in some time zone.
+ */
+export function pointInTimeOptions(to: string | undefined, gtid: string | undefined, position: string | undefined): PointInTimeOptions {
+  const given = [to !== undefined && '--to', gtid !== undefined && '--to-gtid', position !== undefined && '--to-position'].filter(Boolean);
+  if (given.length > 1) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `give one of ${given.join(', ')}: a restore goes to one point`);
+  if (to !== undefined) {
+    if (to !== 'latest' && !/(Z|[+-]\d{2}:\d{2})$/i.test(to)) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `--to takes an RFC 3339 time with its offset (2026-12-01T10:15:00Z, 2026-12-01T12:15:00+02:00) or latest, not ${JSON.stringify(to)}`);
+    return { pointInTime: to };
+  }
+  if (gtid !== undefined) return { gtid };
+  if (position !== undefined) {
+    const m = /^(.+):([0-9]{1,16})$/.exec(position);
+    if (!m) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `--to-position takes FILE:POSITION such as mysql-bin.000042:650, not ${JSON.stringify(position)}`);
+    return { position: { file: m[1]!, position: Number(m[2]) } };
+  }
+  return {};
 }
 
 /** What Ctrl-C on a wait prints: the session goes on, and how to follow or stop it. */
