@@ -13,6 +13,7 @@ import { prune } from '../common/repository/prune.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { SnapshotWriteStream } from '../common/repository/snapshot-writer.ts';
 import type { ExtraFile } from '../common/repository/snapshot-writer.ts';
+import { forgetUnneededBinlogs } from './binlog-retention-step.ts';
 import { DumpCoordinatesTap } from './dump-coordinates-tap.ts';
 import { DumpIndexTap } from './dump-index-tap.ts';
 import { dumpCoordinateTags, formatGtid } from '../common/binlog/archive-layout.ts';
@@ -169,12 +170,14 @@ async function applyRetention(repo: Repository, a: BackupAssignment, target: Tar
   try {
     // Only this target's snapshots (never another namespace's, never legacy ones), never the new one.
     const d = await forget(repo, policy, { select: (s) => isConfigurationSnapshot(s, target, a.invoker), protect: [snapshotId], dryRun, signal });
+    // The binlog archive: files that ended before the oldest kept dump (binlog-retention.ts).
+    const binlogs = a.recordBinlogCoordinates ? await forgetUnneededBinlogs(repo, target, { dryRun, signal, log }) : 0;
     let pruned = false;
-    if (doPrune && !dryRun && d.remove.length > 0) {
+    if (doPrune && !dryRun && d.remove.length + binlogs > 0) {
       await prune(repo, { signal });
       pruned = true;
     }
-    log.info('retention applied', { kept: d.keep.length, removed: d.remove.length, pruned, dryRun });
+    log.info('retention applied', { kept: d.keep.length, removed: d.remove.length, binlogFilesForgotten: binlogs, pruned, dryRun });
     return { kept: d.keep.length, removed: dryRun ? 0 : d.remove.length, pruned };
   } catch (err) {
     // The snapshot is safe; a retention failure is reported but does not fail the backup.
