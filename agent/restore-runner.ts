@@ -2,9 +2,9 @@
 // the dump's statements (common/sql-dump) -> the parallel loader (agent/parallel-restore), which
 // sends them over N connections -> each restored table's rows counted against the dump's.
 // The connections open with the first statement, so a database not in the snapshot changes nothing.
-import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
+import { cpuBudget } from '../common/cpu-budget.ts';
 import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../common/errors.ts';
 import type { RestoreAssignment, SessionResult } from '../common/protocol.ts';
 import { openSnapshotFileStream } from '../common/repository/snapshot-reader.ts';
@@ -32,9 +32,9 @@ import { STASH_DUMP_PATH } from '../common/repository/snapshot-selector.ts';
  * One database of a dump is picked by OneDatabaseFilter.
  */
 
-/** Connections when the session does not say: the agent's cores, at least 2. */
+/** Connections when the session does not say: the CPUs the agent may use (its cgroup's limit counts), at least 2. */
 export function defaultParallel(): number {
-  return Math.min(64, Math.max(2, os.availableParallelism()));
+  return Math.min(64, Math.max(2, cpuBudget()));
 }
 
 export async function runRestore(config: AgentConfig, a: RestoreAssignment, hooks: SessionHooks): Promise<SessionResult> {
