@@ -1,4 +1,4 @@
-// A RestoreSession's granular selection (spec.tables, spec.targetDatabase, with spec.database)
+// A RestoreSession's granular selection (spec.database, spec.tables, spec.targetDatabase)
 // as the statements to restore: with the snapshot's dump index, only the byte ranges (and blobs)
 // they need; without one, the whole dump streamed through the same selection; the parallel loader
 // takes the statements as they come.
@@ -15,11 +15,11 @@ import type { SnapshotStatements } from '../common/sql-dump/snapshot-statements.
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 
 /**
- * The selection a restore assignment asks for at statement level; undefined for a whole-dump
- * restore or one database without a new name (OneDatabaseFilter's byte-level path).
+ * The selection a restore assignment asks for at statement level (one database, tables, into
+ * another name); undefined for a whole-dump restore.
  */
 export function granularSelection(a: Pick<RestoreAssignment, 'databaseName' | 'tables' | 'targetDatabase'>): DumpSelection | undefined {
-  if (!a.tables?.length && a.targetDatabase === undefined) return undefined;
+  if (a.databaseName === undefined && !a.tables?.length && a.targetDatabase === undefined) return undefined;
   const tables = (a.tables ?? []).map((t) => {
     const ref = parseTableRef(t);
     if (!ref) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `restore: table ${JSON.stringify(t)} is not db.table`);

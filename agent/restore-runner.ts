@@ -1,6 +1,7 @@
-// A restore session: snapshot file stream -> [OneDatabaseFilter, one database of the dump] ->
-// the dump's statements (common/sql-dump) -> the parallel loader (agent/parallel-restore), which
-// sends them over N connections -> each restored table's rows counted against the dump's.
+// A restore session: snapshot file stream (or, for one database or tables, the byte ranges the
+// dump index gives: agent/granular-source.ts) -> the dump's statements (common/sql-dump) -> the
+// parallel loader (agent/parallel-restore), which sends them over N connections -> each
+// restored table's rows counted against the dump's.
 // The connections open with the first statement, so a database not in the snapshot changes nothing.
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -13,7 +14,6 @@ import { splitDump } from '../common/sql-dump/dump-statements.ts';
 import type { SessionHooks } from './backup-runner.ts';
 import { openOrInitRepository } from './backup-runner.ts';
 import type { AgentConfig } from './config.ts';
-import { OneDatabaseFilter } from './one-database-filter.ts';
 import { granularSelection, granularStatements } from './granular-source.ts';
 import { loadDump } from './parallel-restore/dump-loader.ts';
 import type { LoadResult } from './parallel-restore/dump-loader.ts';
@@ -29,7 +29,6 @@ import { STASH_DUMP_PATH } from '../common/repository/snapshot-selector.ts';
  * statements go to the server over the wire, one per query: no client program reads them, so
  * no client command (\!, system, source, tee, pager, connect) can run, and LOAD DATA LOCAL
  * INFILE is refused (the connections do not offer to send files; restore-connection.ts).
- * One database of a dump is picked by OneDatabaseFilter.
  */
 
 /** Connections when the session does not say: the CPUs the agent may use (its cgroup's limit counts), at least 2. */
@@ -65,10 +64,13 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     opened = await openSnapshotFileStream(repo, a.snapshot, { ...(a.snapshot === 'latest' ? latest : {}), signal });
     const { snapshot, file } = opened;
     tracker.estimatedTotalBytes = file.sizeBytes;
-    // Tables, or a database into another name: statement by statement (agent/granular-source.ts),
+    // One database, tables, or into another name: statement by statement (agent/granular-source.ts),
     // with the dump index only the byte ranges they need.
     const granular = granularSelection(a);
-    const picked = granular ? await granularStatements(repo, snapshot, file, granular, log, signal, maxStatementBytes) : undefined;
+    const picked = granular ? await granularStatements(repo, snapshot, file, granular, log, signal, maxStatementBytes).catch((err: unknown) => {
+      // With the dump index, a name the snapshot lacks is known before anything is loaded.
+      throw isSidestashError(err, ErrorCodes.NOT_IN_SNAPSHOT) ? new SidestashError(ErrorCodes.NOT_IN_SNAPSHOT, `snapshot ${snapshot.id.slice(0, 8)}: ${err.message} (nothing was restored)`, { details: { ...err.details, snapshotId: snapshot.id } }) : err;
+    }) : undefined;
     if (picked) tracker.estimatedTotalBytes = picked.plan?.bytes ?? file.sizeBytes;
     timer = setInterval(() => hooks.onProgress(tracker.snapshot(bytes, 0)), config.progressIntervalMs);
     log.info('restoring snapshot', { snapshotId: snapshot.id, path: file.path, bytes: file.sizeBytes, database: a.databaseName ?? '(all)', parallel, writeBinlog: a.writeBinlog !== false, ...(granular ? { selection: granular } : {}) });
@@ -93,19 +95,10 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
         parallel,
         signal,
         ...binlog,
-        ...(a.databaseName && !picked ? { database: a.databaseName } : {}),
-        // The database to restore into is created with the first statement that passes: a
-        // database the snapshot does not contain (OneDatabaseFilter) changes nothing.
-        beforeFirstStatement: async () => {
+        // A selection creates (never drops) the database it restores into itself.
+        beforeFirstStatement: () => {
           started = true;
-          // A selection creates (never drops) the database it restores into itself.
-          if (!a.databaseName || picked) return;
-          const c = await RestoreConnection.open(a.database, binlog);
-          try {
-            await c.query(`CREATE DATABASE IF NOT EXISTS \`${a.databaseName.replace(/`/g, '``')}\``);
-          } finally {
-            await c.end();
-          }
+          return Promise.resolve();
         },
       });
     };
@@ -113,7 +106,6 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     let streamError: unknown;
     try {
       if (picked) await loadStatements(counted(picked.statements));
-      else if (a.databaseName) await pipeline(opened.stream, counter, new OneDatabaseFilter(a.databaseName), load, { signal });
       else await pipeline(opened.stream, counter, load, { signal });
     } catch (err) {
       streamError = err;

@@ -131,7 +131,7 @@ describe('what the agent refuses', () => {
     const databases = await db.sql('SHOW DATABASES');
     await assert.rejects(runRestore(cfg, restore('r-dump', 'nosuchdb'), hooks()), (err) => {
       assert.ok(isSidestashError(err, ErrorCodes.NOT_IN_SNAPSHOT), String(err));
-      assert.match(err.message, /^snapshot [0-9a-f]{8}: database "nosuchdb" is not in the snapshot; it contains "shop", "crm" \(nothing was restored\)$/);
+      assert.match(err.message, /^snapshot [0-9a-f]{8}: database nosuchdb is not in the snapshot; it contains databases shop, crm \(nothing was restored\)$/);
       assert.deepEqual(err.details.databases, ['shop', 'crm']);
       return true;
     });
