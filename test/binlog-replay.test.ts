@@ -167,6 +167,26 @@ describe('binlog replay', () => {
     await source.sql('DROP DATABASE pitr');
   });
 
+  it('stops at a GTID in binlog order: the other domain\'s transactions before it kept, those after it not', async () => {
+    await fresh();
+    const { file } = await masterStatus();
+    const out = await source.sql(`CREATE DATABASE pitr; CREATE TABLE pitr.t (id INT PRIMARY KEY, domain INT);
+      INSERT INTO pitr.t VALUES (1, 0); SET gtid_domain_id = 1; INSERT INTO pitr.t VALUES (2, 1);
+      SET gtid_domain_id = 0; INSERT INTO pitr.t VALUES (3, 0); SELECT @@last_gtid;
+      SET gtid_domain_id = 1; INSERT INTO pitr.t VALUES (4, 1); SET gtid_domain_id = 0; INSERT INTO pitr.t VALUES (5, 0);`);
+    await source.sql('FLUSH BINARY LOGS');
+    const third = parseGtidList(out.trim())![0]!;
+    assert.equal(third.domain, 0);
+    const record = await archive(file);
+    await replayBinlogFile(repo, { record, stopGtid: third }, { connection: conn(target), signal: never });
+    assert.equal(await rows(target, 'SELECT id, domain FROM pitr.t ORDER BY id'), '1\t0\n2\t1\n3\t0');
+    // A GTID the file does not reach fails before anything is replayed.
+    await reset();
+    await assert.rejects(replayBinlogFile(repo, { record, stopGtid: { ...third, seq: third.seq + 100n } }, { connection: conn(target), signal: never }), (err: unknown) => isSidestashError(err) && err.code === ErrorCodes.PITR_UNREACHABLE);
+    assert.equal(await rows(target, "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = 'pitr'"), '0');
+    await source.sql('DROP DATABASE pitr');
+  });
+
   it('runs no client command from an archived file, where mariadb-binlog | mariadb runs it', async () => {
     // A forged archive (anyone with the repository password writes snapshots): a real binlog
     // whose Query event text is patched, same length, to hold a \! line. Without checksums (the

@@ -4,26 +4,25 @@
 // connection: a binary log is replayed in order, in one session, as `mariadb-binlog f1 f2 | mariadb`
 // would, but sandboxed: statements go over the wire (mysql2), never through a client program, so
 // no client command (\!, system, source, ...) in an archived file can run. The one client command
-// mariadb-binlog itself writes, /*!\C charset */, is translated (client-charset.ts).
+// mariadb-binlog itself writes, /*!\C charset */, is translated (client-charset.ts). A GTID stop
+// is replayed as the byte position it means, found in a first pass (gtid-stop.ts says why).
 //
 // The archived bytes are untrusted: the file must be as long as its record says, mariadb-binlog
 // verifies each event's checksum (--verify-binlog-checksum) and its exit code and stderr are
 // checked; the first failure (a statement the server refuses, a corrupt event, a repository
 // read) fails the replay naming the file. Statements before it are applied: a failed point-in-time
 // restore is restored again from its dump.
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { binlogArgs } from './binlog-args.ts';
+import { binlogArgs, validateStep } from './binlog-args.ts';
 import type { BinlogArgsOptions } from './binlog-args.ts';
 import { translateCharsetCommand } from './client-charset.ts';
-import { startProgram } from '../child-process.ts';
+import { binlogOutput } from './binlog-output.ts';
+import { resolveGtidStop } from './gtid-stop.ts';
 import { loadDump } from '../parallel-restore/dump-loader.ts';
 import { QUERY_HEADROOM_BYTES } from '../parallel-restore/restore-connection.ts';
 import type { PitrStep } from '../../common/binlog/pitr-plan.ts';
-import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../../common/errors.ts';
+import { ErrorCodes, SidestashError, isSidestashError } from '../../common/errors.ts';
 import type { DatabaseConnection } from '../../common/protocol.ts';
 import type { Repository } from '../../common/repository/repository.ts';
-import { openSnapshotFileStream } from '../../common/repository/snapshot-reader.ts';
 import { splitDump } from '../../common/sql-dump/dump-statements.ts';
 import type { ClassifiedStatement } from '../../common/sql-dump/dump-statements.ts';
 
@@ -79,8 +78,13 @@ export function replayBinlogFile(repo: Repository, step: PitrStep, options: Repl
 
 /** Replays a plan's steps in order over one connection (one session, as one `mariadb` client would). */
 export async function replayBinlogFiles(repo: Repository, steps: readonly PitrStep[], options: ReplayOptions): Promise<ReplayResult> {
-  // Every step's arguments are checked before anything runs.
-  const argv = steps.map((s) => binlogArgs(s, options));
+  // Every step's arguments are checked, and a GTID stop found in its file (gtid-stop.ts says
+  // why), before anything runs.
+  for (const s of steps) validateStep(s);
+  const program = { signal: options.signal, ...(options.mariadbBinlogPath ? { mariadbBinlogPath: options.mariadbBinlogPath } : {}) };
+  const resolved: PitrStep[] = [];
+  for (const s of steps) resolved.push(await resolveGtidStop(repo, s, program));
+  const argv = resolved.map((s) => binlogArgs(s, options));
   const ranges: OutputRange[] = [];
   let bytesRead = 0;
   let statements = 0;
@@ -91,7 +95,7 @@ export async function replayBinlogFiles(repo: Repository, steps: readonly PitrSt
       const range: OutputRange = { file: steps[i]!.record.file, from: outputBase, to: Number.MAX_SAFE_INTEGER };
       ranges.push(range);
       const counts = { read: (n: number) => (bytesRead += n), output: (n: number) => (range.to = range.from + n), statements: () => statements };
-      for await (const st of stepStatements(repo, steps[i]!, argv[i]!, options, outputBase, counts)) yield translateCharsetCommand(st);
+      for await (const st of stepStatements(repo, resolved[i]!, argv[i]!, options, outputBase, counts)) yield translateCharsetCommand(st);
       outputBase = range.to;
     }
   }
@@ -127,55 +131,21 @@ interface StepCounts {
 }
 
 async function* stepStatements(repo: Repository, step: PitrStep, args: string[], o: ReplayOptions, baseOffset: number, counts: StepCounts): AsyncGenerator<ClassifiedStatement> {
-  const file = step.record.file;
-  const failed = (what: string, extra: Record<string, unknown> = {}, cause?: unknown) =>
-    new SidestashError(ErrorCodes.RESTORE_FAILED, `replaying the binary log ${file} (snapshot ${step.record.snapshotId.slice(0, 8)}): ${what}`, { details: { file, snapshotId: step.record.snapshotId, ...extra }, ...(cause !== undefined ? { cause } : {}) });
-  const opened = await openSnapshotFileStream(repo, step.record.snapshotId, { path: `/${file}`, signal: o.signal });
-  const stop = new AbortController();
-  const signal = AbortSignal.any([o.signal, stop.signal]);
-  let program: ReturnType<typeof startProgram> | undefined;
-  try {
-    if (opened.file.sizeBytes !== step.record.endPosition) {
-      throw failed(`the archived file holds ${opened.file.sizeBytes} bytes, but its snapshot says ${step.record.endPosition} (binlog-end): the archive is not the one its tags describe`, { sizeBytes: opened.file.sizeBytes });
+  let output = 0;
+  const source = binlogOutput(repo, step, args, {
+    signal: o.signal,
+    ...(o.mariadbBinlogPath ? { mariadbBinlogPath: o.mariadbBinlogPath } : {}),
+    onRead: (n, read, size) => {
+      counts.read(n);
+      o.onProgress?.({ file: step.record.file, bytesRead: read, sizeBytes: size, statements: counts.statements() });
+    },
+  });
+  const counted = (async function* () {
+    for await (const chunk of source) {
+      output += chunk.length;
+      yield chunk;
     }
-    program = startProgram(o.mariadbBinlogPath ?? 'mariadb-binlog', args, ['pipe', 'pipe'], signal, { TZ: 'UTC' });
-    let read = 0;
-    let sourceError: unknown;
-    opened.stream.once('error', (err) => (sourceError ??= err));
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        read += chunk.length;
-        counts.read(chunk.length);
-        o.onProgress?.({ file, bytesRead: read, sizeBytes: opened.file.sizeBytes, statements: counts.statements() });
-        done(null, chunk);
-      },
-    });
-    // mariadb-binlog stops reading at its stop position and closes its input: a broken pipe then is
-    // expected; what matters is its exit code, and whether the repository could be read.
-    const feeding = pipeline(opened.stream, counter, program.child.stdin!, { signal }).catch(() => undefined);
-    let output = 0;
-    const stdout = program.child.stdout!;
-    const counted = (async function* () {
-      for await (const chunk of stdout) {
-        output += (chunk as Buffer).length;
-        yield chunk as Buffer;
-      }
-    })();
-    for await (const st of splitDump(counted, { collect: true, headroomBytes: QUERY_HEADROOM_BYTES, baseOffset })) yield st;
     counts.output(output);
-    const exit = await program.exited;
-    const exitCode = exit.code;
-    await feeding;
-    if (sourceError !== undefined) throw failed(`reading it from the repository failed: ${errorMessage(sourceError)}`, {}, sourceError);
-    if (o.signal.aborted) throw new SidestashError(ErrorCodes.ABORTED, `replay stopped: ${errorMessage(o.signal.reason)}`, { cause: o.signal.reason });
-    if (exitCode !== 0) {
-      const why = program.stderrTail() || 'no message';
-      throw failed(`mariadb-binlog ${exit.signal ? `was killed by ${exit.signal}` : `exited with ${exitCode}`} after ${read} of ${opened.file.sizeBytes} bytes: ${why}`, { exitCode, stderr: why });
-    }
-  } finally {
-    // Ended early (the loader failed, the signal aborted): the program is stopped.
-    stop.abort(new Error('replay ended'));
-    if (program) await program.exited;
-    await opened.close();
-  }
+  })();
+  yield* splitDump(counted, { collect: true, headroomBytes: QUERY_HEADROOM_BYTES, baseOffset });
 }
