@@ -78,6 +78,7 @@ export function replayBinlogFile(repo: Repository, step: PitrStep, options: Repl
 
 /** Replays a plan's steps in order over one connection (one session, as one `mariadb` client would). */
 export async function replayBinlogFiles(repo: Repository, steps: readonly PitrStep[], options: ReplayOptions): Promise<ReplayResult> {
+  if (steps.length === 0) return { statements: 0, bytesRead: 0 };
   // Every step's arguments are checked, and a GTID stop found in its file (gtid-stop.ts says
   // why), before anything runs.
   for (const s of steps) validateStep(s);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BinlogFileRecord, DumpCoordinates, Gtid } from './archive-layout.ts';
-import { planPointInTime } from './pitr-plan.ts';
+import { ErrorCodes } from '../errors.ts';
+import { pitrProblemError, planPointInTime } from './pitr-plan.ts';
 import type { DumpCandidate, PitrTarget } from './pitr-plan.ts';
 
 const CHAIN = '00000000000000aa';
@@ -121,6 +122,9 @@ describe('planPointInTime', () => {
   it('says how far the archive reaches when the target is beyond it', () => {
     const r = planPointInTime([D1], FILES, at(T0 + 460));
     assert.ok('problem' in r);
+    const err = pitrProblemError(r.problem);
+    assert.equal(err.code, ErrorCodes.PITR_UNREACHABLE);
+    assert.deepEqual(err.details, { reason: 'beyond-archive' });
     assert.match(r.problem.message, /mysql-bin\.000004:700/);
     assert.match(r.problem.message, /2026-12-01T08:07:30Z/);
   });

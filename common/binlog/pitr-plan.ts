@@ -6,6 +6,7 @@
 // are parsed already (archive-layout.ts), but how they relate can lie; every relation the plan
 // relies on is checked here, and a plan that cannot be trusted to reach the target is refused
 // with a reason code and a message for the DBA, never guessed.
+import { ErrorCodes, SidestashError } from '../errors.ts';
 import { formatGtid } from './archive-layout.ts';
 import type { BinlogFileRecord, DumpCoordinates, Gtid } from './archive-layout.ts';
 import { binlogChains, chainOfDump, seqIn } from './binlog-chains.ts';
@@ -100,6 +101,11 @@ function targetProblem(t: PitrTarget): string | undefined {
 }
 
 const problem = (reason: PitrProblemReason, message: string) => ({ problem: { reason, message } });
+
+/** A plan's problem as the error a restore fails with (PITR_UNREACHABLE, details.reason). */
+export function pitrProblemError(p: PitrProblem): SidestashError {
+  return new SidestashError(ErrorCodes.PITR_UNREACHABLE, `point-in-time restore: ${p.message}`, { details: { reason: p.reason } });
+}
 
 export function planPointInTime(dumps: readonly DumpCandidate[], files: readonly BinlogFileRecord[], target: PitrTarget): { plan: PitrPlan } | { problem: PitrProblem } {
   const bad = targetProblem(target);
