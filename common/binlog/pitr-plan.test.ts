@@ -89,6 +89,7 @@ const rows: Row[] = [
   { name: 'files out of time order: a GTID still names one point', target: { kind: 'gtid', gtid: g(25) }, dumps: [D1], files: [file(1), file(2, { firstEventTime: T0 + 10, lastEventTime: T0 + 20 }), file(3)], expect: 'dump1 1+500 2 3#0-7-25' },
   // Refusals.
   { name: 'no dump with coordinates', target: at(T0 + 220), dumps: [], expect: 'problem no-dump' },
+  { name: 'a dump whose position is inside the magic number is no candidate', target: at(T0 + 220), dumps: [dump('dumpzero', T0 + 101, coords(1, 0, 0))], expect: 'problem no-dump' },
   { name: 'a time before the oldest dump', target: at(T0 + 110), dumps: [D1, D3], expect: 'problem before-oldest-dump' },
   { name: 'a GTID before the oldest dump', target: { kind: 'gtid', gtid: g(4) }, dumps: [D1, D3], expect: 'problem before-oldest-dump' },
   { name: 'a position before the oldest dump', target: { kind: 'position', file: 'mysql-bin.000001', position: 499 }, dumps: [D1], expect: 'problem before-oldest-dump' },

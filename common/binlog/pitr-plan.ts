@@ -112,8 +112,10 @@ export function planPointInTime(dumps: readonly DumpCandidate[], files: readonly
   if (bad) return problem('invalid-target', `cannot restore to ${describeTarget(target)}: ${bad}`);
   if (dumps.length === 0) return problem('no-dump', 'no backup with binary-log coordinates exists for this target (a point-in-time restore starts from a backup taken while binary-log archiving was on)');
   // Newest first; a dump whose time does not parse sorts last (it can still be chosen by coordinates).
-  const byTime = [...dumps].sort((a, b) => (Date.parse(b.time) || 0) - (Date.parse(a.time) || 0) || (a.snapshotId < b.snapshotId ? -1 : 1));
+  // A position inside the file's magic number is no event's start: not a dump's coordinates.
+  const byTime = dumps.filter((d) => d.coordinates.position >= 4).sort((a, b) => (Date.parse(b.time) || 0) - (Date.parse(a.time) || 0) || (a.snapshotId < b.snapshotId ? -1 : 1));
   const dump = byTime.find((d) => dumpBefore(d, target));
+  if (byTime.length === 0) return problem('no-dump', 'no backup with usable binary-log coordinates exists for this target');
   if (!dump) {
     const oldest = byTime[byTime.length - 1]!;
     return problem('before-oldest-dump', `${describeTarget(target)} is before the oldest usable backup (${oldest.snapshotId.slice(0, 8)}, taken ${oldest.time} at ${at(oldest.coordinates.file, oldest.coordinates.position)}): nothing to start a point-in-time restore from`);
