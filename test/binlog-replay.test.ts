@@ -77,7 +77,8 @@ describe('binlog replay', () => {
 
   before(async () => {
     dir = await tempDir('sidestash-binlog-replay-');
-    [source, target] = await Promise.all([startMariaDB({ serverArgs: ['--log-bin=mysql-bin', '--server-id=7', '--binlog-format=ROW'] }), startMariaDB()]);
+    // The target writes a binary log too: whether the replay writes into it is the caller's choice.
+    [source, target] = await Promise.all([startMariaDB({ serverArgs: ['--log-bin=mysql-bin', '--server-id=7', '--binlog-format=ROW'] }), startMariaDB({ serverArgs: ['--log-bin=target-bin', '--server-id=8'] })]);
     repo = await Repository.init(new LocalBackend(join(dir.path, 'repo')), 'binlog-replay', { scrypt: { N: 1024, r: 8, p: 1 } });
   });
   after(async () => {
@@ -184,6 +185,25 @@ describe('binlog replay', () => {
     await reset();
     await assert.rejects(replayBinlogFile(repo, { record, stopGtid: { ...third, seq: third.seq + 100n } }, { connection: conn(target), signal: never }), (err: unknown) => isSidestashError(err) && err.code === ErrorCodes.PITR_UNREACHABLE);
     assert.equal(await rows(target, "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = 'pitr'"), '0');
+    await source.sql('DROP DATABASE pitr');
+  });
+
+  it("writes the target's binary log (the source's GTIDs) unless told not to", async () => {
+    await fresh();
+    const file = await writeAndRotate('CREATE DATABASE pitr; CREATE TABLE pitr.t (id INT PRIMARY KEY); INSERT INTO pitr.t VALUES (1);');
+    const record = await archive(file);
+    const logged = async () => (await target.sql('SHOW BINLOG EVENTS')).split('\n').filter((l) => l.includes('pitr')).length;
+    await target.sql('RESET MASTER');
+    await replayBinlogFile(repo, { record }, { connection: conn(target), signal: never, writeBinlog: false });
+    assert.equal(await rows(target, 'SELECT id FROM pitr.t'), '1');
+    assert.equal(await logged(), 0);
+    await reset();
+    await target.sql('RESET MASTER');
+    await replayBinlogFile(repo, { record }, { connection: conn(target), signal: never });
+    assert.ok((await logged()) >= 2);
+    assert.match(await rows(target, 'SELECT @@gtid_binlog_pos'), /^0-7-\d+$/);
+    await reset();
+    await target.sql('RESET MASTER');
     await source.sql('DROP DATABASE pitr');
   });
 
