@@ -207,6 +207,20 @@ describe('binlog replay', () => {
     await source.sql('DROP DATABASE pitr');
   });
 
+  it('replays the active file as far as it is archived (restore to latest)', async () => {
+    await fresh();
+    const { file } = await masterStatus();
+    await source.sql('CREATE DATABASE pitr; CREATE TABLE pitr.t (id INT PRIMARY KEY); INSERT INTO pitr.t VALUES (1), (2);');
+    // Not rotated: the server is still writing it (its header says so), as the archiver copies it.
+    const { position } = await masterStatus();
+    const bytes = (await readFile(join(source.dir, 'data', file))).subarray(0, position);
+    await source.sql('INSERT INTO pitr.t VALUES (3)');
+    const record = { ...(await archive(file, bytes)), closed: false };
+    await replayBinlogFile(repo, { record }, { connection: conn(target), signal: never });
+    assert.equal(await rows(target, 'SELECT id FROM pitr.t ORDER BY id'), '1\n2');
+    await fresh();
+  });
+
   it('runs no client command from an archived file, where mariadb-binlog | mariadb runs it', async () => {
     // A forged archive (anyone with the repository password writes snapshots): a real binlog
     // whose Query event text is patched, same length, to hold a \! line. Without checksums (the
