@@ -13,8 +13,9 @@ export interface RunningProgram {
 
 const STDERR_KEEP_BYTES = 8 * 1024;
 
-export function startProgram(path: string, args: string[], stdio: ['pipe' | 'ignore', 'pipe' | 'ignore'], signal: AbortSignal): RunningProgram {
-  const child = spawn(path, args, { stdio: [stdio[0], stdio[1], 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' } });
+/** env: variables added to the program's small environment (e.g. TZ). */
+export function startProgram(path: string, args: string[], stdio: ['pipe' | 'ignore', 'pipe' | 'ignore'], signal: AbortSignal, env: Record<string, string> = {}): RunningProgram {
+  const child = spawn(path, args, { stdio: [stdio[0], stdio[1], 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...env } });
   let tail = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     tail = (tail + d).slice(-STDERR_KEEP_BYTES);

@@ -52,4 +52,13 @@ describe('SqlModeTracker', () => {
     assert.equal(t.follow('SET sql_mode              = @saved_sql_mode */'), true);
     assert.equal(t.backslashEscapes, true);
   });
+
+  it("follows mariadb-binlog's numeric sql_mode (NO_BACKSLASH_ESCAPES is bit 20)", () => {
+    const t = new SqlModeTracker();
+    assert.equal(t.follow('SET @@session.sql_mode=1411383296'), false);
+    assert.equal(t.follow(`SET @@session.sql_mode=${1411383296 + 2 ** 20}`), true);
+    assert.equal(t.backslashEscapes, false);
+    assert.equal(t.follow('SET @@session.sql_mode=1411383296'), true);
+    assert.equal(t.backslashEscapes, true);
+  });
 });

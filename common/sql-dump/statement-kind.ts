@@ -105,6 +105,9 @@ export function statementKind(st: DumpStatement): StatementKind {
 }
 
 /** SET statements that change how backslashes read (sql_mode NO_BACKSLASH_ESCAPES), as mariadb-dump writes them around routines and triggers. */
+/** The server's bit for NO_BACKSLASH_ESCAPES in a numeric sql_mode (sql_class.h MODE_NO_BACKSLASH_ESCAPES). */
+const MODE_NO_BACKSLASH_ESCAPES = 1n << 20n;
+
 export class SqlModeTracker {
   #saved = new Map<string, boolean>();
   /** Whether backslashes escape in strings (the server's default). */
@@ -117,6 +120,9 @@ export class SqlModeTracker {
     for (const m of core.matchAll(/(@\w+)\s*:?=\s*@@(?:SESSION\.)?sql_mode\b/gi)) this.#saved.set(m[1]!.toLowerCase(), this.backslashEscapes);
     const lit = /(?:^|[\s,])(?:@@(?:SESSION\.)?)?sql_mode\s*:?=\s*'([^']*)'/i.exec(core);
     if (lit) this.backslashEscapes = !/NO_BACKSLASH_ESCAPES/i.test(lit[1]!);
+    // mariadb-binlog writes the mode as its number (SET @@session.sql_mode=1411383296).
+    const num = /(?:^|[\s,])(?:@@(?:SESSION\.)?)?sql_mode\s*:?=\s*([0-9]{1,20})(?![0-9])/i.exec(core);
+    if (num) this.backslashEscapes = (BigInt(num[1]!) & MODE_NO_BACKSLASH_ESCAPES) === 0n;
     const restored = /(?:^|[\s,])(?:@@(?:SESSION\.)?)?sql_mode\s*:?=\s*(@\w+)/i.exec(core);
     if (restored && this.#saved.has(restored[1]!.toLowerCase())) this.backslashEscapes = this.#saved.get(restored[1]!.toLowerCase())!;
     return before !== this.backslashEscapes;

@@ -52,6 +52,12 @@ describe('StatementSplitter', () => {
     ['a DELIMITER argument ends at a space, keeps a tab, and is cut to 15 bytes', 'DELIMITER ;; x\nSELECT 1;;\nDELIMITER $\t\nSELECT 2$\t\nDELIMITER abcdefghijklmnopq\nSELECT 3abcdefghijklmno\nDELIMITER ;\nSELECT 4;', ['SELECT 1', 'SELECT 2', 'SELECT 3', 'SELECT 4']],
     ['-- before a control character that is not whitespace is SQL', "SELECT 'e' --\u0001;\nSELECT 'f';", ["SELECT 'e' --\u0001", "SELECT 'f'"]],
     ['-- before whitespace, NUL or the end is a comment', 'SELECT 1 --\t;\n, 2 --\u000b;\n, 3 --\r;\n, 4 --\u0000;\n;SELECT 5 --', ['SELECT 1 --\t;\n, 2 --\u000b;\n, 3 --\r;\n, 4 --\u0000;\n', 'SELECT 5 --']],
+    // mariadb-binlog's delimiter starts like an executable comment: the delimiter wins, as in the client (add_line).
+    [
+      "mariadb-binlog's DELIMITER /*!*/;",
+      "/*!50530 SET @@SESSION.PSEUDO_SLAVE_MODE=1*/;\nDELIMITER /*!*/;\n# at 4\nROLLBACK/*!*/;\n/*M!100001 SET @@session.gtid_seq_no=2*//*!*/;\n/*!\\C utf8mb4 *//*!*/;\nCREATE TABLE t (c INT) COMMENT '/*!*/;'\n/*!*/;\nDELIMITER ;\nROLLBACK /* added by mysqlbinlog */;\n",
+      ['/*!50530 SET @@SESSION.PSEUDO_SLAVE_MODE=1*/', 'ROLLBACK', '/*M!100001 SET @@session.gtid_seq_no=2*/', '/*!\\C utf8mb4 */', "CREATE TABLE t (c INT) COMMENT '/*!*/;'\n", 'ROLLBACK /* added by mysqlbinlog */'],
+    ],
     ['-- at the start of a statement is a comment whatever follows', '--x;\nSELECT 1;--y;\n  --z;\nSELECT 2;', ['SELECT 1', 'SELECT 2']],
   ];
   for (const [name, sql, want] of table) {

@@ -313,6 +313,29 @@ export class StatementSplitter {
           }
         }
       }
+      // The delimiter first, then comments, as the client reads a line (mysql.cc add_line): a
+      // delimiter that starts like a comment is the delimiter (mariadb-binlog writes /*!*/;).
+      const d = this.#delimiter;
+      if (c === d[0]) {
+        if (i + d.length > n && !eof) {
+          carry(i);
+          return;
+        }
+        if (d.length === 1 || buf.subarray(i, i + d.length).equals(d)) {
+          this.#keep(buf, keptFrom, i);
+          i += d.length;
+          keptFrom = i;
+          // An empty statement (a delimiter after nothing but comments) is not sent, as the client does.
+          this.#lineClean = false;
+          if (this.#contentStart < 0) {
+            this.#stmtStart = this.#base + i;
+            continue;
+          }
+          this.#i = i;
+          this.#keptFrom = keptFrom;
+          return this.#emit(this.#base + i - d.length, this.#base + i, d.toString('latin1'));
+        }
+      }
       if (c === 0x2d || c === 0x23 || c === 0x2f) {
         // '-- ', '#', '/*': comments, unless '/*!' or '/*M!' (SQL inside).
         if (i + 3 >= n && !eof) {
@@ -338,27 +361,6 @@ export class StatementSplitter {
           this.#execDepth++;
           i += buf[i + 2] === 0x21 ? 3 : 4;
           continue;
-        }
-      }
-      const d = this.#delimiter;
-      if (c === d[0]) {
-        if (i + d.length > n && !eof) {
-          carry(i);
-          return;
-        }
-        if (d.length === 1 || buf.subarray(i, i + d.length).equals(d)) {
-          this.#keep(buf, keptFrom, i);
-          i += d.length;
-          keptFrom = i;
-          // An empty statement (a delimiter after nothing but comments) is not sent, as the client does.
-          this.#lineClean = false;
-          if (this.#contentStart < 0) {
-            this.#stmtStart = this.#base + i;
-            continue;
-          }
-          this.#i = i;
-          this.#keptFrom = keptFrom;
-          return this.#emit(this.#base + i - d.length, this.#base + i, d.toString('latin1'));
         }
       }
       this.#markContent(i);
