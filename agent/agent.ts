@@ -13,6 +13,7 @@ import { agentIdentity } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
 import { retryPlan } from './controller-retry.ts';
 import type { RetryPlan } from './controller-retry.ts';
+import { runPointInTimeRestore } from './pitr-restore.ts';
 import { runRestore } from './restore-runner.ts';
 import { registrationToken } from './registration-token.ts';
 import { SIDESTASH_VERSION } from '../common/version.ts';
@@ -163,7 +164,7 @@ export class SidecarAgent {
       log.info('session started');
       onProgress({ bytesDumped: 0, bytesStored: 0, rateBytesPerSecond: 0 });
       const hooks = { signal: ac.signal, log, onProgress };
-      result = a.kind === 'BackupSession' ? await runBackup(this.#config, a, hooks) : await runRestore(this.#config, a, hooks);
+      result = a.kind === 'BackupSession' ? await runBackup(this.#config, a, hooks) : a.pointInTime ? await runPointInTimeRestore(this.#config, a, hooks) : await runRestore(this.#config, a, hooks);
     } catch (err) {
       const stopped = ac.signal.aborted && !isSidestashError(err) ? ErrorCodes.SESSION_CANCELLED : isSidestashError(err) ? err.code : 'SIDESTASH_INTERNAL';
       // Stopped by its own deadline: the documented timeout code, not a user's cancel.

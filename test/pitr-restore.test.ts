@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { replayBinlogFiles } from '../agent/binlog/binlog-replay.ts';
 import { loadDump } from '../agent/parallel-restore/dump-loader.ts';
 import { LocalBackend } from '../common/backend/local/local-backend.ts';
-import { binlogFileRecord, binlogFileTags, dumpCoordinates, dumpCoordinateTags, parseGtid, parseGtidList } from '../common/binlog/archive-layout.ts';
+import { binlogFileRecord, binlogFileTags, dumpCoordinates, dumpCoordinateTags, parseGtidList } from '../common/binlog/archive-layout.ts';
 import type { BinlogFileRecord, DumpCoordinates, Gtid } from '../common/binlog/archive-layout.ts';
 import { planPointInTime } from '../common/binlog/pitr-plan.ts';
 import type { DumpCandidate, PitrTarget } from '../common/binlog/pitr-plan.ts';
@@ -26,32 +26,12 @@ import { splitDump } from '../common/sql-dump/dump-statements.ts';
 import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { describeBinlog } from './helpers/binlog-archive.ts';
 
 const execFileAsync = promisify(execFile);
 const never = new AbortController().signal;
 const CHAIN = 'fedcba9876543210';
 const conn = (db: MariaDB): DatabaseConnection => ({ socket: db.socket, username: 'root', password: '' });
-
-/** What the archiver would tag a closed file with, read from the file by mariadb-binlog (TZ=UTC). */
-async function describeBinlog(path: string): Promise<{ firstEventTime: number; lastEventTime: number; gtidStart: Gtid[]; gtidEnd: Gtid[] }> {
-  const { stdout } = await execFileAsync('mariadb-binlog', ['--no-defaults', path], { env: { ...process.env, TZ: 'UTC' }, maxBuffer: 64 * 1024 * 1024 });
-  const times: number[] = [];
-  let gtidStart: Gtid[] = [];
-  const end = new Map<number, Gtid>();
-  for (const line of stdout.split('\n')) {
-    const m = /^#(\d\d)(\d\d)(\d\d) +(\d+):(\d\d):(\d\d) server id \d+ +end_log_pos \d+ .*?\t(.*)$/.exec(line);
-    if (!m) continue;
-    times.push(Date.UTC(2000 + Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000);
-    const list = /^Gtid list \[(.*)\]/.exec(m[7]!);
-    if (list) gtidStart = parseGtidList(list[1]!)!;
-    const gtid = /^GTID (\d+-\d+-\d+)/.exec(m[7]!);
-    if (gtid) {
-      const g = parseGtid(gtid[1]!)!;
-      end.set(g.domain, g);
-    }
-  }
-  return { firstEventTime: Math.min(...times), lastEventTime: Math.max(...times), gtidStart, gtidEnd: [...end.values()] };
-}
 
 /** mariadb-dump --master-data=2 --gtid's coordinates, from its comments. */
 function coordinatesOf(dump: string): DumpCoordinates {
