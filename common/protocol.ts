@@ -226,18 +226,26 @@ export interface BinlogArchiveAssignment {
   leaseMs: number;
 }
 
-/** What an agent reports of one archive it runs; every field is checked by the controller. */
-export interface BinlogArchiveReport {
-  configuration: string;
+/** Where a binlog archive is, as its archiver says (reports) and the configuration's status shows. */
+export interface BinlogArchiveProgress {
+  /** The archive chain (a new one starts after every gap), file and byte position archived. */
   chain?: string;
   file?: string;
   position?: number;
   /** RFC 3339: when the newest archived event was written on the server. */
   lastEventTime?: string;
+  /** The GTIDs archived last, one per domain (d-s-n,...). */
   lastGtid?: string;
+  /** RFC 3339: when the open file was last stored. */
   flushedAt?: string;
   bytesArchived?: number;
+  /** How far the stored archive is behind what the archiver has read, in seconds. */
   lagSeconds?: number;
+}
+
+/** What an agent reports of one archive it runs; every field is checked by the controller. */
+export interface BinlogArchiveReport extends BinlogArchiveProgress {
+  configuration: string;
   /** Gaps the archiver found since its previous report (the newest one's words). */
   gaps?: number;
   lastGap?: { detectedAt: string; message: string };

@@ -13,19 +13,10 @@
 // its error stays on its report (the configuration's status) until it runs again.
 import { errorMessage, isSidestashError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import type { BinlogArchiveAssignment, BinlogArchiveReport } from '../../common/protocol.ts';
+import type { BinlogArchiveAssignment, BinlogArchiveProgress, BinlogArchiveReport } from '../../common/protocol.ts';
 
-/** What an archiver says of itself (agent/binlog/binlog-archiver.ts adapts to it). */
-export interface ArchiveProgress {
-  chain?: string;
-  file?: string;
-  position?: number;
-  lastEventTime?: string;
-  lastGtid?: string;
-  flushedAt?: string;
-  bytesArchived?: number;
-  lagSeconds?: number;
-}
+/** What an archiver says of itself (agent/binlog/run-archive.ts adapts the archiver's status to it). */
+export type ArchiveProgress = BinlogArchiveProgress;
 
 export interface ArchiveHooks {
   signal: AbortSignal;

@@ -1,7 +1,7 @@
 // Stash-like resources held by the controller. Every resource is
 // { apiVersion, kind, metadata: { name, namespace }, spec, status }; spec is the user's,
 // status the controller's.
-import type { IntegrityResult, SuspiciousShrink, TableVerification } from '../../common/protocol.ts';
+import type { BinlogArchiveProgress, IntegrityResult, SuspiciousShrink, TableVerification } from '../../common/protocol.ts';
 import type { RetentionPolicy } from '../../common/repository/retention.ts';
 
 export const API_VERSION = 'sidestash.io/v1';
@@ -232,22 +232,10 @@ export interface BackupConfigurationStatus {
   binlog?: BinlogArchiveStatus;
 }
 
-export interface BinlogArchiveStatus {
+export interface BinlogArchiveStatus extends BinlogArchiveProgress {
   /** The agent archiving it, and until when that is its job without a report (the archive's lease). */
   agent?: string;
   leaseExpiresAt?: string;
-  /** The archive chain (a new one starts after every gap), file and byte position archived. */
-  chain?: string;
-  file?: string;
-  position?: number;
-  /** When the newest archived event was written on the server, and the GTIDs archived last. */
-  lastEventTime?: string;
-  lastGtid?: string;
-  /** When the open file was last stored. */
-  flushedAt?: string;
-  bytesArchived?: number;
-  /** Seconds between the server's newest event and the newest archived one, at the last report. */
-  lagSeconds?: number;
   /** Gaps detected since the configuration was created; the newest one. */
   gaps?: number;
   lastGap?: { detectedAt: string; message: string };
