@@ -1,0 +1,82 @@
+// The upload bandwidth limit (like restic's --limit-upload), as one wrapper around any
+// backend: every save() body is paid for from one token bucket (token-bucket.ts) before it
+// is handed on, so all concurrent uploads through this backend share the limit. Downloads,
+// listings and removals pass through unlimited: a restore is urgent.
+//
+// The bucket paces whole bodies: a pack (8 MiB by default) waits until the link's share of
+// it has accrued and then goes out at line speed, so the average rate over tens of seconds
+// is the limit (measured in test/upload-limit.test.ts); within a pack's transfer it is not.
+import { throwIfAborted } from '../errors.ts';
+import type { Backend, CallOptions, FileHandle, FileInfo, FileType, LoadOptions } from './backend.ts';
+import { TokenBucket } from './token-bucket.ts';
+import type { TokenBucketClock } from './token-bucket.ts';
+
+/** The allowed range of limitUploadKiBps (BackupConfiguration and agent): 1 KiB/s to 10 GiB/s. */
+export const MIN_LIMIT_UPLOAD_KIBPS = 1;
+export const MAX_LIMIT_UPLOAD_KIBPS = 10_485_760;
+
+/** Why `value` is not a valid limitUploadKiBps; undefined when it is. */
+export function limitUploadProblem(value: unknown): string | undefined {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_LIMIT_UPLOAD_KIBPS || value > MAX_LIMIT_UPLOAD_KIBPS) {
+    return `must be an integer from ${MIN_LIMIT_UPLOAD_KIBPS} to ${MAX_LIMIT_UPLOAD_KIBPS} (KiB/s), not ${JSON.stringify(value)}`;
+  }
+  return undefined;
+}
+
+/** The limit a backup runs under: the lower of the agent's and the configuration's; undefined when neither limits. */
+export function effectiveUploadLimitKiBps(...limits: (number | undefined)[]): number | undefined {
+  const set = limits.filter((l): l is number => l !== undefined);
+  return set.length === 0 ? undefined : Math.min(...set);
+}
+
+export class RateLimitedBackend implements Backend {
+  readonly location: string;
+  readonly limitKiBps: number;
+  readonly #inner: Backend;
+  readonly #bucket: TokenBucket;
+
+  constructor(inner: Backend, limitKiBps: number, clock?: TokenBucketClock) {
+    this.#inner = inner;
+    this.location = inner.location;
+    this.limitKiBps = limitKiBps;
+    this.#bucket = new TokenBucket(limitKiBps * 1024, clock);
+    if (inner.removeLeftovers) this.removeLeftovers = (olderThanMs, options) => inner.removeLeftovers!(olderThanMs, options);
+  }
+
+  removeLeftovers?: (olderThanMs: number, options?: CallOptions) => Promise<number>;
+
+  create(options?: CallOptions): Promise<void> {
+    return this.#inner.create(options);
+  }
+
+  async save(handle: FileHandle, data: Uint8Array, options: CallOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
+    await this.#bucket.take(data.byteLength, options.signal);
+    await this.#inner.save(handle, data, options);
+  }
+
+  load(handle: FileHandle, options?: LoadOptions): Promise<Uint8Array> {
+    return this.#inner.load(handle, options);
+  }
+
+  stat(handle: FileHandle, options?: CallOptions): Promise<FileInfo> {
+    return this.#inner.stat(handle, options);
+  }
+
+  list(type: FileType, options?: CallOptions): AsyncIterable<FileInfo> {
+    return this.#inner.list(type, options);
+  }
+
+  remove(handle: FileHandle, options?: CallOptions): Promise<void> {
+    return this.#inner.remove(handle, options);
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}
+
+/** `backend` under the limit, or itself when there is none. */
+export function limitUploads(backend: Backend, limitKiBps: number | undefined): Backend {
+  return limitKiBps === undefined ? backend : new RateLimitedBackend(backend, limitKiBps);
+}
