@@ -67,7 +67,7 @@ export class RestBackend implements Backend {
       if (res.statusCode === 404) throw new SidestashError(ErrorCodes.BACKEND_NOT_FOUND, `${what}: not found`);
       const retryAfterMs = parseRetryAfterMs(res.headers['retry-after'], Date.now());
       throw new SidestashError(ErrorCodes.BACKEND_IO, `${what}: ${res.statusCode} ${remoteExcerpt(body)}`.trim(), { retryable: res.statusCode >= 500 || res.statusCode === 429, details: { status: res.statusCode, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) } });
-    });
+    }, this.location);
   }
 
   async create(options: CallOptions = {}): Promise<void> {

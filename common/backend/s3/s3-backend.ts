@@ -31,7 +31,7 @@ export class S3Backend implements Backend {
   }
 
   #send<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-    return withRetry(what, this.#retry, signal, fn);
+    return withRetry(what, this.#retry, signal, fn, this.location);
   }
 
   async create(options: CallOptions = {}): Promise<void> {
