@@ -7,6 +7,7 @@ import { createCipheriv } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Readable } from 'node:stream';
 import type { Backend } from '../common/backend/backend.ts';
+import { openBackend } from '../common/backend/open-backend.ts';
 import { RateLimitedBackend } from '../common/backend/rate-limit.ts';
 import { RestBackend } from '../common/backend/rest/rest-backend.ts';
 import { Repository } from '../common/repository/repository.ts';
@@ -62,7 +63,10 @@ describe('upload bandwidth limit', () => {
     const plain = new RestBackend(location, auth);
     await Repository.init(plain, PASSWORD, { scrypt: { N: 1024, r: 8, p: 1 } });
     await plain.close();
-    const limited = counting(new RateLimitedBackend(new RestBackend(location, auth), LIMIT_KIBPS));
+    // The agent's path: openBackend with the limit (agent/backend-settings.ts backupBackendOptions).
+    const opened = await openBackend(location, auth, { limitUploadKiBps: LIMIT_KIBPS });
+    assert.ok(opened instanceof RateLimitedBackend);
+    const limited = counting(opened);
     const repo = await Repository.open(limited, PASSWORD);
     const startMs = performance.now();
     const result = await writeSnapshot(repo, keystream(6 * MiB, 1), { filename: 'dumpfile.sql', packSizeBytes: MiB, uploadConcurrency: 3 });
