@@ -3,11 +3,12 @@
 // is handed on, so all concurrent uploads through this backend share the limit. Downloads,
 // listings and removals pass through unlimited: a restore is urgent.
 //
-// The bucket paces whole bodies: a pack (8 MiB by default) waits until the link's share of
-// it has accrued and then goes out at line speed, so the average rate over tens of seconds
-// is the limit (measured in test/upload-limit.test.ts); within a pack's transfer it is not.
+// The network backends (S3, REST: `pacesUploads`) send each body in 64 KiB slices, each
+// paid for as it goes (paced-body.ts), so the link sees a steady rate; other backends (a
+// local directory) are paid for whole bodies before the write. Measured at the wire in
+// test/upload-limit.test.ts.
 import { throwIfAborted } from '../errors.ts';
-import type { Backend, CallOptions, FileHandle, FileInfo, FileType, LoadOptions } from './backend.ts';
+import type { Backend, BodyPacer, CallOptions, FileHandle, FileInfo, FileType, LoadOptions, SaveOptions } from './backend.ts';
 import { TokenBucket } from './token-bucket.ts';
 import type { TokenBucketClock } from './token-bucket.ts';
 
@@ -34,6 +35,7 @@ export class RateLimitedBackend implements Backend {
   readonly limitKiBps: number;
   readonly #inner: Backend;
   readonly #bucket: TokenBucket;
+  readonly #pace: BodyPacer = (bytes, signal) => this.#bucket.take(bytes, signal);
 
   constructor(inner: Backend, limitKiBps: number, clock?: TokenBucketClock) {
     this.#inner = inner;
@@ -49,8 +51,9 @@ export class RateLimitedBackend implements Backend {
     return this.#inner.create(options);
   }
 
-  async save(handle: FileHandle, data: Uint8Array, options: CallOptions = {}): Promise<void> {
+  async save(handle: FileHandle, data: Uint8Array, options: SaveOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
+    if (this.#inner.pacesUploads) return this.#inner.save(handle, data, { ...options, pace: this.#pace });
     await this.#bucket.take(data.byteLength, options.signal);
     await this.#inner.save(handle, data, options);
   }

@@ -5,6 +5,7 @@ import { TokenBucket, refundBytes, reserveBytes } from './token-bucket.ts';
 import type { BucketState, TokenBucketClock } from './token-bucket.ts';
 import { RateLimitedBackend, effectiveUploadLimitKiBps, limitUploadProblem } from './rate-limit.ts';
 import type { Backend } from './backend.ts';
+import { pacedSlices } from './paced-body.ts';
 
 const rate = { bytesPerSecond: 1000, capacityBytes: 1000 };
 
@@ -98,6 +99,22 @@ describe('RateLimitedBackend', () => {
     await b.save({ type: 'data', name: 'b' }, new Uint8Array(3072));
     assert.equal(clock.t, 3000);
     assert.deepEqual(inner.calls, ['save a', 'load a', 'load a', 'save b']);
+  });
+
+  it('a backend that paces its bodies gets them paid for slice by slice', async () => {
+    const clock = fakeClock();
+    const sent: number[] = [];
+    const inner: Backend = {
+      ...recording(),
+      pacesUploads: true,
+      save: async (_h, data, o) => {
+        for await (const slice of pacedSlices(data, o!.pace!, o?.signal)) sent.push(clock.t, slice.byteLength);
+      },
+    };
+    const b = new RateLimitedBackend(inner, 64, clock); // 64 KiB/s, 64 KiB slices
+    await b.save({ type: 'data', name: 'a' }, new Uint8Array(4 * 64 * 1024 + 10));
+    // The first slice from the full bucket, then one a second; the 10-byte tail after its 10 bytes' worth.
+    assert.deepEqual(sent, [0, 65536, 1000, 65536, 2000, 65536, 3000, 65536, 3000 + 10_000 / 65536, 10]);
   });
 
   it('an aborted save sends nothing', async () => {
