@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { tmpdir } from 'node:os';
+import { openBackend } from '../common/backend/open-backend.ts';
+import { RateLimitedBackend } from '../common/backend/rate-limit.ts';
 import { ErrorCodes, isSidestashError } from '../common/errors.ts';
 import { validateResource } from '../controller/resources/validate.ts';
 import { agentRetryPolicy, backupBackendOptions } from './backend-settings.ts';
@@ -44,12 +47,18 @@ describe('agent configuration: thin and broken links', () => {
 
 describe('a backup\'s backend options', () => {
   const settings = { backendRetry: { maxDelayMs: 1000, maxTotalMs: 5000 } };
-  it('the lower of the agent\'s and the configuration\'s limits applies', () => {
-    assert.equal(backupBackendOptions(settings, undefined).limitUploadKiBps, undefined);
-    assert.equal(backupBackendOptions({ ...settings, limitUploadKiBps: 100 }, undefined).limitUploadKiBps, 100);
-    assert.equal(backupBackendOptions(settings, 300).limitUploadKiBps, 300);
-    assert.equal(backupBackendOptions({ ...settings, limitUploadKiBps: 100 }, 300).limitUploadKiBps, 100);
-    assert.equal(backupBackendOptions({ ...settings, limitUploadKiBps: 500 }, 300).limitUploadKiBps, 300);
+  it('the lower of the agent\'s and the configuration\'s limits applies; the agent\'s is one bucket for all sessions', async () => {
+    const limitOf = async (agent: number | undefined, cfg: number | undefined): Promise<number | undefined> => {
+      const b = await openBackend(`local:${tmpdir()}/unused`, {}, backupBackendOptions(agent === undefined ? settings : { ...settings, limitUploadKiBps: agent }, cfg));
+      return b instanceof RateLimitedBackend ? b.limitKiBps : undefined;
+    };
+    assert.equal(await limitOf(undefined, undefined), undefined);
+    assert.equal(await limitOf(100, undefined), 100);
+    assert.equal(await limitOf(undefined, 300), 300);
+    assert.equal(await limitOf(100, 300), 100);
+    assert.equal(await limitOf(500, 300), 300);
+    const agent = { ...settings, limitUploadKiBps: 700 };
+    assert.equal(backupBackendOptions(agent, undefined).sharedUploadLimits?.[0], backupBackendOptions(agent, 5).sharedUploadLimits?.[0], 'the same bucket');
     assert.equal(backupBackendOptions(settings, undefined).retry?.maxTotalMs, 5000);
   });
 

@@ -2,7 +2,8 @@
 // an upload bandwidth limit and how long S3/REST calls keep retrying through an outage.
 // Parsed with the agent's config (agent/config.ts), every problem reported together.
 import type { OpenBackendOptions } from '../common/backend/open-backend.ts';
-import { MAX_LIMIT_UPLOAD_KIBPS, MIN_LIMIT_UPLOAD_KIBPS, effectiveUploadLimitKiBps, limitUploadProblem } from '../common/backend/rate-limit.ts';
+import { MAX_LIMIT_UPLOAD_KIBPS, MIN_LIMIT_UPLOAD_KIBPS, limitUploadProblem, uploadBucket } from '../common/backend/rate-limit.ts';
+import type { TokenBucket } from '../common/backend/token-bucket.ts';
 import type { RetryPolicy } from '../common/backend/retry.ts';
 import type { EnvReader } from '../common/config-env.ts';
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
@@ -40,16 +41,29 @@ export function agentRetryPolicy(settings: BackendSettings): RetryPolicy {
   return { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 200, maxDelayMs, maxTotalMs };
 }
 
+/** The agent's limit is one bucket for the whole process: concurrent sessions share it. */
+const agentBuckets = new Map<number, TokenBucket>();
+
+export function agentUploadBucket(limitKiBps: number): TokenBucket {
+  let b = agentBuckets.get(limitKiBps);
+  if (!b) agentBuckets.set(limitKiBps, (b = uploadBucket(limitKiBps)));
+  return b;
+}
+
 /**
- * How a backup opens its backend: the agent's retry policy, and the lower of the agent's and
- * the configuration's upload limits. The assignment's value is checked again here (it crossed
- * the network): a bad one fails the session rather than running unlimited.
+ * How a backup opens its backend: the agent's retry policy; the configuration's upload limit
+ * for this session's uploads, and the agent's, shared by all its sessions: the lower holds.
+ * The assignment's value is checked again here (it crossed the network): a bad one fails the
+ * session rather than running unlimited.
  */
 export function backupBackendOptions(settings: BackendSettings, assignmentLimitKiBps: unknown): OpenBackendOptions {
   if (assignmentLimitKiBps !== undefined) {
     const problem = limitUploadProblem(assignmentLimitKiBps);
     if (problem) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `the assignment's limitUploadKiBps ${problem}`);
   }
-  const limit = effectiveUploadLimitKiBps(settings.limitUploadKiBps, assignmentLimitKiBps as number | undefined);
-  return { retry: agentRetryPolicy(settings), ...(limit !== undefined ? { limitUploadKiBps: limit } : {}) };
+  return {
+    retry: agentRetryPolicy(settings),
+    ...(assignmentLimitKiBps !== undefined ? { limitUploadKiBps: assignmentLimitKiBps as number } : {}),
+    ...(settings.limitUploadKiBps !== undefined ? { sharedUploadLimits: [agentUploadBucket(settings.limitUploadKiBps)] } : {}),
+  };
 }

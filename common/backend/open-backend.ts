@@ -9,16 +9,19 @@ import type { Backend } from './backend.ts';
 import { LocalBackend } from './local/local-backend.ts';
 import { limitUploads } from './rate-limit.ts';
 import type { RetryPolicy } from './retry.ts';
+import type { TokenBucket } from './token-bucket.ts';
 
 export interface OpenBackendOptions {
   /** How S3 and REST calls retry (default: DEFAULT_RETRY). */
   retry?: RetryPolicy;
   /** Upload bandwidth limit in KiB/s over all of this backend's uploads (rate-limit.ts). */
   limitUploadKiBps?: number;
+  /** Limits shared with other backends (the agent's, over all its sessions); they apply too. */
+  sharedUploadLimits?: readonly TokenBucket[];
 }
 
 export async function openBackend(location: string, credentials: Record<string, string> = {}, options: OpenBackendOptions = {}): Promise<Backend> {
-  return limitUploads(await openPlainBackend(location, credentials, options.retry), options.limitUploadKiBps);
+  return limitUploads(await openPlainBackend(location, credentials, options.retry), options.limitUploadKiBps, options.sharedUploadLimits);
 }
 
 async function openPlainBackend(location: string, credentials: Record<string, string>, retry: RetryPolicy | undefined): Promise<Backend> {

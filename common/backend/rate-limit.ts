@@ -24,24 +24,32 @@ export function limitUploadProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** The limit a backup runs under: the lower of the agent's and the configuration's; undefined when neither limits. */
-export function effectiveUploadLimitKiBps(...limits: (number | undefined)[]): number | undefined {
-  const set = limits.filter((l): l is number => l !== undefined);
-  return set.length === 0 ? undefined : Math.min(...set);
+/** One bucket per limit, in KiB/s. */
+export function uploadBucket(limitKiBps: number, clock?: TokenBucketClock): TokenBucket {
+  return new TokenBucket(limitKiBps * 1024, clock);
 }
 
 export class RateLimitedBackend implements Backend {
   readonly location: string;
+  /** The lowest of the limits, in KiB/s. */
   readonly limitKiBps: number;
   readonly #inner: Backend;
-  readonly #bucket: TokenBucket;
-  readonly #pace: BodyPacer = (bytes, signal) => this.#bucket.take(bytes, signal);
+  readonly #buckets: readonly TokenBucket[];
+  /** Every byte is paid for in every bucket, so the lowest limit holds (and each shared one across its backends). */
+  readonly #pace: BodyPacer = async (bytes, signal) => {
+    for (const b of this.#buckets) await b.take(bytes, signal);
+  };
 
-  constructor(inner: Backend, limitKiBps: number, clock?: TokenBucketClock) {
+  /**
+   * `limits`: a limit in KiB/s (a bucket of this backend's own), or buckets shared with
+   * other backends (the agent's limit over all its sessions); all of them apply.
+   */
+  constructor(inner: Backend, limits: number | readonly TokenBucket[], clock?: TokenBucketClock) {
     this.#inner = inner;
     this.location = inner.location;
-    this.limitKiBps = limitKiBps;
-    this.#bucket = new TokenBucket(limitKiBps * 1024, clock);
+    this.#buckets = typeof limits === 'number' ? [uploadBucket(limits, clock)] : limits;
+    if (this.#buckets.length === 0) throw new RangeError('RateLimitedBackend needs at least one limit');
+    this.limitKiBps = Math.min(...this.#buckets.map((b) => b.rate.bytesPerSecond / 1024));
     if (inner.removeLeftovers) this.removeLeftovers = (olderThanMs, options) => inner.removeLeftovers!(olderThanMs, options);
   }
 
@@ -54,7 +62,7 @@ export class RateLimitedBackend implements Backend {
   async save(handle: FileHandle, data: Uint8Array, options: SaveOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
     if (this.#inner.pacesUploads) return this.#inner.save(handle, data, { ...options, pace: this.#pace });
-    await this.#bucket.take(data.byteLength, options.signal);
+    await this.#pace(data.byteLength, options.signal);
     await this.#inner.save(handle, data, options);
   }
 
@@ -79,7 +87,8 @@ export class RateLimitedBackend implements Backend {
   }
 }
 
-/** `backend` under the limit, or itself when there is none. */
-export function limitUploads(backend: Backend, limitKiBps: number | undefined): Backend {
-  return limitKiBps === undefined ? backend : new RateLimitedBackend(backend, limitKiBps);
+/** `backend` under its own limit and the shared buckets, or itself when there are none. */
+export function limitUploads(backend: Backend, limitKiBps: number | undefined, shared: readonly TokenBucket[] = []): Backend {
+  const buckets = [...(limitKiBps === undefined ? [] : [uploadBucket(limitKiBps)]), ...shared];
+  return buckets.length === 0 ? backend : new RateLimitedBackend(backend, buckets);
 }

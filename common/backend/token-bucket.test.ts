@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ErrorCodes, abortError, isSidestashError } from '../errors.ts';
 import { TokenBucket, refundBytes, reserveBytes } from './token-bucket.ts';
 import type { BucketState, TokenBucketClock } from './token-bucket.ts';
-import { RateLimitedBackend, effectiveUploadLimitKiBps, limitUploadProblem } from './rate-limit.ts';
+import { RateLimitedBackend, limitUploadProblem, uploadBucket } from './rate-limit.ts';
 import type { Backend } from './backend.ts';
 import { pacedSlices } from './paced-body.ts';
 
@@ -117,6 +117,28 @@ describe('RateLimitedBackend', () => {
     assert.deepEqual(sent, [0, 65536, 1000, 65536, 2000, 65536, 3000, 65536, 3000 + 10_000 / 65536, 10]);
   });
 
+  it('with two limits the lower holds', async () => {
+    for (const [a, b] of [[1, 4], [4, 1]] as const) {
+      const clock = fakeClock();
+      const backend = new RateLimitedBackend(recording(), [uploadBucket(a, clock), uploadBucket(b, clock)]);
+      assert.equal(backend.limitKiBps, 1);
+      for (let i = 0; i < 10; i++) await backend.save({ type: 'data', name: `${i}` }, new Uint8Array(1024));
+      assert.equal(clock.t, 9000, `limits ${a} and ${b} KiB/s`);
+    }
+  });
+
+  it('a shared bucket limits all the backends that use it together', async () => {
+    const clock = fakeClock();
+    const shared = uploadBucket(1, clock);
+    const one = new RateLimitedBackend(recording(), [shared]);
+    const two = new RateLimitedBackend(recording(), [shared]);
+    for (let i = 0; i < 5; i++) {
+      await one.save({ type: 'data', name: `a${i}` }, new Uint8Array(1024));
+      await two.save({ type: 'data', name: `b${i}` }, new Uint8Array(1024));
+    }
+    assert.equal(clock.t, 9000, '10 KiB through 1 KiB/s shared: 9 s after the first second\'s burst');
+  });
+
   it('an aborted save sends nothing', async () => {
     const inner = recording();
     const b = new RateLimitedBackend(inner, 1, fakeClock());
@@ -131,11 +153,4 @@ describe('limitUploadKiBps', () => {
   const cases: [unknown, boolean][] = [[1, true], [256, true], [10_485_760, true], [0, false], [-5, false], [10_485_761, false], [1.5, false], ['256', false], [null, false], [Number.NaN, false]];
   for (const [v, ok] of cases) it(`${JSON.stringify(v)} is ${ok ? 'accepted' : 'refused'}`, () => assert.equal(limitUploadProblem(v) === undefined, ok));
 
-  it('the lower limit applies', () => {
-    assert.equal(effectiveUploadLimitKiBps(undefined, undefined), undefined);
-    assert.equal(effectiveUploadLimitKiBps(512, undefined), 512);
-    assert.equal(effectiveUploadLimitKiBps(undefined, 300), 300);
-    assert.equal(effectiveUploadLimitKiBps(512, 300), 300);
-    assert.equal(effectiveUploadLimitKiBps(100, 300), 100);
-  });
 });
