@@ -1,6 +1,7 @@
 // Writes one stream as a snapshot holding a single file, like
-// `restic backup --stdin --stdin-filename NAME`: chunk, dedup, pack, then the tree, the
-// index and last the snapshot, so a crash before the end leaves only unreferenced packs.
+// `restic backup --stdin --stdin-filename NAME`: chunk, dedup, pack (an index file every
+// 10 packs or 30 s), then the tree, the last index and the snapshot, so a crash before the
+// end leaves only packs no snapshot references; the indexed ones are reused by the next backup.
 // Use it as the last stage of pipeline(): backpressure reaches the source because each
 // write completes only when its chunks are queued. After a failure, wait for 'close'
 // (writeSnapshot does) before assuming the repository lock is released.
