@@ -140,7 +140,9 @@ describe('resumable backups', () => {
     // chunker), the blobs being packed, the pack being uploaded. That is a fixed few MiB: 13%
     // of this 64 MiB stream, about 1% of a 1 GiB dump.
     const slack = 2 * PACK_BYTES;
-    await resumeAndCheck('cancelled', repo, STREAM_BYTES - first.storedBytes + slack);
+    const ratio = await resumeAndCheck('cancelled', repo, STREAM_BYTES - first.storedBytes + slack);
+    // The issue's target, at its scale (SIDESTASH_RESUME_TEST_MIB=1024: measured 30.9%).
+    if (STREAM_BYTES >= 512 * MiB) assert.ok(ratio <= 0.35, `${(ratio * 100).toFixed(1)}% uploaded again`);
   });
 
   it('a backup whose backend goes down at 70% for good is resumed reusing the packs indexed as it went', async () => {
