@@ -3,6 +3,8 @@
 import { pipeline } from 'node:stream/promises';
 import { assertSafeRepositoryLocation } from '../common/backend/local/repository-path.ts';
 import { openBackend } from '../common/backend/open-backend.ts';
+import type { OpenBackendOptions } from '../common/backend/open-backend.ts';
+import { backupBackendOptions } from './backend-settings.ts';
 import { requireSafeDumpArgs } from '../common/dump-args.ts';
 import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
@@ -42,10 +44,10 @@ export interface SessionHooks {
 }
 
 /** Opens the session's repository, creating it when the location holds none yet. */
-export async function openOrInitRepository(access: BackupAssignment['repository'], signal: AbortSignal, create: boolean): Promise<Repository> {
+export async function openOrInitRepository(access: BackupAssignment['repository'], signal: AbortSignal, create: boolean, backendOptions: OpenBackendOptions = {}): Promise<Repository> {
   // The controller's rule, enforced here too: no repository in a system directory.
   assertSafeRepositoryLocation(access.location);
-  const backend = await openBackend(access.location, access.credentials);
+  const backend = await openBackend(access.location, access.credentials, backendOptions);
   try {
     return await Repository.open(backend, access.password, { signal });
   } catch (err) {
@@ -69,7 +71,8 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
   try {
     // Fails fast, with a clear error, when the database is down or the credentials are wrong.
     tracker.estimatedTotalBytes = await estimateDataBytes(config.mariadbPath, options.path, signal);
-    const repo = await openOrInitRepository(a.repository, signal, true);
+    // Thin links: the lower upload limit of agent and configuration; retries through outages up to the agent's window.
+    const repo = await openOrInitRepository(a.repository, signal, true, backupBackendOptions(config, a.limitUploadKiBps));
     // Locks of backups that were killed (restic unlock): stale ones would block prune. Stale
     // by lock-staleness.ts: 30 minutes old, or provably dead in this PID namespace.
     const removed = await removeLocks(repo, false, { signal });

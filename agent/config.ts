@@ -5,8 +5,10 @@ import { parseControllerTls } from './controller-tls.ts';
 import type { ControllerTlsConfig } from './controller-tls.ts';
 import { resolveStdbuf } from './stdbuf.ts';
 import { tokenFileProblem } from './registration-token.ts';
+import { parseBackendSettings } from './backend-settings.ts';
+import type { BackendSettings } from './backend-settings.ts';
 
-export interface AgentConfig extends ControllerTlsConfig {
+export interface AgentConfig extends ControllerTlsConfig, BackendSettings {
   controllerUrl: string;
   /** SIDESTASH_AGENT_BOOTSTRAP_TOKEN (sqlite mode); '' when tokenFile is set. */
   bootstrapToken: string;
@@ -62,6 +64,7 @@ export function parseAgentConfig(env: Record<string, string | undefined> = proce
     mariadbDumpPath: r.string('SIDESTASH_MARIADB_DUMP', 'mariadb-dump')!,
     mariadbPath: r.string('SIDESTASH_MARIADB', 'mariadb')!,
     tmpDir: r.string('SIDESTASH_TMPDIR', env.TMPDIR ?? '/tmp')!,
+    ...parseBackendSettings(r),
   };
   const stdbuf = resolveStdbuf(r.string('SIDESTASH_STDBUF', 'auto')!, env.PATH);
   if (stdbuf) config.stdbufPath = stdbuf;

@@ -88,6 +88,8 @@ export interface BackupAssignment extends SessionBase {
    * coordinates (common/binlog/archive-layout.ts).
    */
   recordBinlogCoordinates?: boolean;
+  /** The BackupConfiguration's upload bandwidth limit in KiB/s; the agent applies the lower of it and its own. */
+  limitUploadKiBps?: number;
 }
 
 export interface IntegrityCheckAssignment {

@@ -28,16 +28,29 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Waits until `bytes` more of an upload's body may be sent (rate-limit.ts); rejects when the signal aborts. */
+export type BodyPacer = (bytes: number, signal?: AbortSignal) => Promise<void>;
+
+export interface SaveOptions extends CallOptions {
+  /**
+   * Paces the body as it goes out: a backend with `pacesUploads` sends it in slices, each
+   * after pace() allows it (every try of a retried request again: those bytes cross the link).
+   */
+  pace?: BodyPacer;
+}
+
 export interface Backend {
   /** Where this backend stores data, for logs and errors (no secrets). */
   readonly location: string;
+  /** Whether save() honours SaveOptions.pace (the network backends); otherwise a limiter pays for whole bodies up front. */
+  readonly pacesUploads?: boolean;
   /** Creates whatever layout the backend needs before the first save (idempotent). */
   create(options?: CallOptions): Promise<void>;
   /**
    * Stores a file atomically: readers see either nothing or the whole file.
    * Files are immutable: saving a name that already exists fails with BACKEND_IO.
    */
-  save(handle: FileHandle, data: Uint8Array, options?: CallOptions): Promise<void>;
+  save(handle: FileHandle, data: Uint8Array, options?: SaveOptions): Promise<void>;
   /** Reads a file or a byte range of it. Missing file: BACKEND_NOT_FOUND. */
   load(handle: FileHandle, options?: LoadOptions): Promise<Uint8Array>;
   /** Size of a file. Missing file: BACKEND_NOT_FOUND. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_MAX_RETRY_AFTER_MS, parseRetryAfterMs, retryDelayMs } from './retry.ts';
+import { DEFAULT_MAX_RETRY_AFTER_MS, outsideRetryWindow, parseRetryAfterMs, retryDelayMs } from './retry.ts';
 import type { RetryPolicy } from './retry.ts';
 
 const now = Date.parse('2026-03-29T01:00:00Z');
@@ -41,5 +41,19 @@ describe('retry delay', () => {
   ];
   for (const [name, attempt, p, retryAfterMs, random, want] of cases) {
     it(name, () => assert.equal(retryDelayMs(attempt, p, retryAfterMs, random), want));
+  }
+});
+
+describe('retry window (maxTotalMs)', () => {
+  const windowed: RetryPolicy = { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 200, maxDelayMs: 30_000, maxTotalMs: 60_000 };
+  const cases: [string, RetryPolicy, number, number, boolean][] = [
+    ['no window: attempts alone bound the tries', { attempts: 6, baseDelayMs: 200, maxDelayMs: 10_000 }, 10 * 3_600_000, 30_000, false],
+    ['inside the window', windowed, 10_000, 30_000, false],
+    ['a retry that starts exactly at the end', windowed, 30_000, 30_000, false],
+    ['a retry that would start after the end', windowed, 30_001, 30_000, true],
+    ['already past the end', windowed, 61_000, 0, true],
+  ];
+  for (const [name, policy, failingForMs, delayMs, outside] of cases) {
+    it(name, () => assert.equal(outsideRetryWindow(policy, failingForMs, delayMs), outside));
   }
 });

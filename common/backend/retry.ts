@@ -10,6 +10,12 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** The longest Retry-After honoured (a longer one waits this long); default 30 s. */
   maxRetryAfterMs?: number;
+  /**
+   * The retry window: how long after a call's first failure it keeps trying (long outages on
+   * thin links). A retry that would start later gives up with the last error, retryable.
+   * Absent: only `attempts` bounds the tries.
+   */
+  maxTotalMs?: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 200, maxDelayMs: 10_000 };
@@ -54,7 +60,21 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export async function withRetry<T>(what: string, policy: RetryPolicy, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+/**
+ * Whether a retry that would start `delayMs` from now falls outside the retry window, which
+ * opened at the first failure (`failingForMs` ago). Pure, for tables.
+ */
+export function outsideRetryWindow(policy: RetryPolicy, failingForMs: number, delayMs: number): boolean {
+  return policy.maxTotalMs !== undefined && failingForMs + delayMs > policy.maxTotalMs;
+}
+
+/**
+ * Calls fn until it succeeds, fails for good, or the policy's attempts or retry window run
+ * out; then the last error, retryable, with how long it failed. `where` names the backend in
+ * that message (the repository location, no secrets).
+ */
+export async function withRetry<T>(what: string, policy: RetryPolicy, signal: AbortSignal | undefined, fn: () => Promise<T>, where?: string): Promise<T> {
+  let firstFailureMs: number | undefined;
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw abortError(signal);
     try {
@@ -66,8 +86,19 @@ export async function withRetry<T>(what: string, policy: RetryPolicy, signal: Ab
         }
         throw err;
       }
+      const nowMs = performance.now();
+      firstFailureMs ??= nowMs;
       const retryAfterMs = typeof err.details.retryAfterMs === 'number' ? err.details.retryAfterMs : undefined;
-      await sleep(retryDelayMs(attempt, policy, retryAfterMs, Math.random()), signal);
+      const delayMs = retryDelayMs(attempt, policy, retryAfterMs, Math.random());
+      if (outsideRetryWindow(policy, nowMs - firstFailureMs, delayMs)) {
+        const failingS = Math.round((nowMs - firstFailureMs) / 100) / 10;
+        throw new SidestashError(err.code, `${what}${where ? ` (${where})` : ''}: the backend kept failing for ${failingS} s (${attempt} attempts; retry window ${policy.maxTotalMs! / 1000} s); last error: ${err.message}`, {
+          retryable: true,
+          cause: err,
+          details: { ...err.details, attempts: attempt, failingMs: Math.round(nowMs - firstFailureMs), ...(where ? { backend: where } : {}) },
+        });
+      }
+      await sleep(delayMs, signal);
     }
   }
 }

@@ -12,6 +12,8 @@ import { BufferPool } from './buffer-pool.ts';
 import { PackBuilder, packOverheadBytes } from './pack.ts';
 import type { BlobType } from './pack.ts';
 import type { Repository } from './repository.ts';
+import { IndexCheckpoints } from './index-checkpoints.ts';
+import type { IndexCheckpointPolicy } from './index-checkpoints.ts';
 
 export interface BlobSaverOptions {
   /** Target pack size; restic 0.14's default is 16 MiB. A pack closes early when the next blob does not fit. */
@@ -19,6 +21,12 @@ export interface BlobSaverOptions {
   uploadConcurrency?: number;
   maxPendingBlobs?: number;
   signal?: AbortSignal;
+  /**
+   * Write index files while saving (index-checkpoints.ts), so that an interrupted backup's
+   * uploaded packs are found by the next one; flush() then returns only the packs not yet in
+   * one. Absent: all packs wait for flush() (prune, which writes its index with supersedes).
+   */
+  indexCheckpoints?: IndexCheckpointPolicy;
 }
 
 export interface BlobSaverStats {
@@ -55,6 +63,7 @@ export class BlobSaver {
   readonly #pending = new Set<Promise<void>>();
   readonly #uploads = new Set<Promise<void>>();
   readonly #newPacks: PackEntry[] = [];
+  readonly #checkpoints: IndexCheckpoints | undefined;
   #error: unknown;
   readonly stats: BlobSaverStats = { blobs: 0, blobBytes: 0, newBlobs: 0, newBlobBytes: 0, storedBytes: 0, packs: 0 };
 
@@ -66,6 +75,12 @@ export class BlobSaver {
     this.#maxPendingBlobs = options.maxPendingBlobs ?? 2;
     this.#signal = options.signal;
     this.#pool = new BufferPool(this.#packSizeBytes + PACK_HEADROOM_BYTES, this.#uploadConcurrency + 1);
+    if (options.indexCheckpoints) this.#checkpoints = new IndexCheckpoints((packs, signal) => saveIndexFiles(repo, packs, signal), options.indexCheckpoints, options.signal);
+  }
+
+  /** Index files written while saving (indexCheckpoints), and how many packs they hold. */
+  get checkpoints(): { indexFiles: number; packs: number } {
+    return { indexFiles: this.#checkpoints?.written.length ?? 0, packs: this.#checkpoints?.indexedPacks ?? 0 };
   }
 
   #check(): void {
@@ -158,7 +173,8 @@ export class BlobSaver {
       .then(() => {
         const entry = { packId: id, blobs };
         this.#index.addPack(entry);
-        this.#newPacks.push(entry);
+        if (this.#checkpoints) this.#checkpoints.packStored(entry);
+        else this.#newPacks.push(entry);
         this.stats.storedBytes += bytes.length;
         this.stats.packs++;
       })
@@ -182,7 +198,17 @@ export class BlobSaver {
     }
     while (this.#uploads.size > 0) await Promise.all(this.#uploads);
     this.#check();
+    if (this.#checkpoints) this.#newPacks.push(...(await this.#checkpoints.takeUnindexed()));
     return this.#newPacks.splice(0);
+  }
+
+  /**
+   * After abort(): indexes the packs whose upload finished but that are in no index file yet,
+   * so that the next backup reuses them (best effort; a failure is ignored). Only with
+   * indexCheckpoints, and never after the repository lock was lost (a prune may be deleting them).
+   */
+  async indexStoredPacks(signal: AbortSignal): Promise<void> {
+    await this.#checkpoints?.indexRemaining(signal);
   }
 
   /** Stops accepting blobs and waits for work in flight to settle (after a failure). */

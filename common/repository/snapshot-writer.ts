@@ -1,6 +1,7 @@
 // Writes one stream as a snapshot holding a single file, like
-// `restic backup --stdin --stdin-filename NAME`: chunk, dedup, pack, then the tree, the
-// index and last the snapshot, so a crash before the end leaves only unreferenced packs.
+// `restic backup --stdin --stdin-filename NAME`: chunk, dedup, pack (an index file every
+// 10 packs or 30 s), then the tree, the last index and the snapshot, so a crash before the
+// end leaves only packs no snapshot references; the indexed ones are reused by the next backup.
 // Use it as the last stage of pipeline(): backpressure reaches the source because each
 // write completes only when its chunks are queued. After a failure, wait for 'close'
 // (writeSnapshot does) before assuming the repository lock is released.
@@ -11,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { ErrorCodes, SidestashError } from '../errors.ts';
 import { StreamGarbageCollector } from '../gc-on-demand.ts';
 import { BlobSaver, saveIndexFiles } from './blob-saver.ts';
+import { DEFAULT_INDEX_CHECKPOINTS } from './index-checkpoints.ts';
 import type { BlobSaverOptions, BlobSaverStats } from './blob-saver.ts';
 import { backupSummary } from './snapshot-summary.ts';
 import { Chunker } from './chunker.ts';
@@ -23,6 +25,8 @@ import type { SnapshotJson, TreeNode } from './snapshot.ts';
 import { formatTime } from './time.ts';
 
 export const PROGRAM_VERSION = 'sidestash 0.1.0';
+/** How long a failed backup may spend indexing the packs it uploaded. */
+const ABORT_INDEX_TIMEOUT_MS = 30_000;
 
 export interface SnapshotWriteOptions extends Omit<BlobSaverOptions, 'signal'> {
   /** File name inside the snapshot; Stash uses "dumpfile.sql". */
@@ -104,7 +108,8 @@ export class SnapshotWriteStream extends Writable {
         lock.signal.addEventListener('abort', () => this.destroy(lock.signal.reason as Error), { once: true });
         const index = await this.#repo.index(signalOpt);
         const { filename: _f, hostname: _h, tags: _t, finalTags: _ft, parent: _p, time: _time, lock: _l, extraFiles: _x, ...saverOptions } = this.#options;
-        this.#saver = new BlobSaver(this.#repo, index, saverOptions);
+        // Index files as the backup goes: an interrupted backup's packs are reused by the next.
+        this.#saver = new BlobSaver(this.#repo, index, { indexCheckpoints: DEFAULT_INDEX_CHECKPOINTS, ...saverOptions });
         callback();
       })
       .catch((err: unknown) => callback(err as Error));
@@ -183,7 +188,16 @@ export class SnapshotWriteStream extends Writable {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const cleanup = async (): Promise<void> => {
-      if (error && this.#saver) await this.#saver.abort(error);
+      if (error && this.#saver) {
+        await this.#saver.abort(error);
+        // The packs already uploaded go into an index, for the next backup to reuse, unless
+        // the lock was lost (a prune elsewhere may be deleting them). Its own deadline: the
+        // backup's signal may be what stopped it.
+        if (this.#lock && !this.#lock.signal.aborted) await this.#saver.indexStoredPacks(AbortSignal.timeout(ABORT_INDEX_TIMEOUT_MS));
+        // The cached index now knows packs that may be in no index file (uploads that finished
+        // while the backend was failing): the next backup through this Repository reads the files.
+        this.#repo.dropIndexCache();
+      }
       if (this.#lock) await this.#lock.release();
     };
     cleanup().then(

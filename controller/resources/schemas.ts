@@ -124,6 +124,8 @@ export const specSchemas: Record<Kind, Schema> = {
       integrityCheck: obj({ enabled: { type: 'boolean' }, readDataSubset: { type: 'string', maxLength: 32 }, readDataInterval: duration }),
       // Point-in-time recovery: the agent archives the binary log into the repository (agent/binlog/).
       binlog: obj({ enabled: { type: 'boolean' }, flushIntervalSeconds: { type: 'integer', minimum: 1, maximum: 3600 }, replicaServerId: { type: 'integer', minimum: 1, maximum: 4294967295 } }, ['enabled']),
+      // Upload bandwidth limit for this configuration's backups (the agent's own limit may be lower; the lower applies).
+      limitUploadKiBps: { type: 'integer', minimum: 1, maximum: 10485760 },
       task: task(BACKUP_TASK_PATTERN),
       // Stash's spelling of timeout (stash-spelling.ts).
       timeOut: duration,

@@ -92,6 +92,8 @@ export interface BackupConfigurationSpec {
   integrityCheck?: IntegrityCheckSpec;
   /** Point-in-time recovery: the target's binary log archived continuously into the repository. */
   binlog?: BinlogArchiveSpec;
+  /** Upload bandwidth limit in KiB/s (1..10485760); the lower of it and the agent's SIDESTASH_LIMIT_UPLOAD_KIBPS applies. */
+  limitUploadKiBps?: number;
   /** Stash's Task (a MariaDB/MySQL one): accepted and ignored. */
   task?: { name?: string };
   /** Stash's spelling of `timeout` (read through stash-spelling.ts's sessionTimeout). */

@@ -116,6 +116,7 @@ export async function backupAssignment(store: ResourceStore, session: Resource<B
     shrinkGuardPercent: cfg.spec.shrinkGuard?.enabled === false ? 0 : (cfg.spec.shrinkGuard?.thresholdPercent ?? DEFAULT_SHRINK_GUARD_PERCENT),
     // Point-in-time recovery replays the archived binlog from where each dump was taken.
     ...(cfg.spec.binlog?.enabled === true ? { recordBinlogCoordinates: true } : {}),
+    ...(cfg.spec.limitUploadKiBps !== undefined ? { limitUploadKiBps: cfg.spec.limitUploadKiBps } : {}),
   };
   const deadlineMs = sessionDeadlineMs(timeoutOf(cfg.spec, `BackupConfiguration ${ns}/${cfg.metadata.name}`), startedMs, `BackupConfiguration ${ns}/${cfg.metadata.name}`);
   if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;

@@ -4,7 +4,8 @@
 // from CA_CERT_DATA.
 import { Agent, request } from 'undici';
 import { ErrorCodes, SidestashError, isSidestashError, throwIfAborted } from '../../errors.ts';
-import type { Backend, CallOptions, FileHandle, FileInfo, FileType, LoadOptions } from '../backend.ts';
+import type { Backend, BodyPacer, CallOptions, FileHandle, FileInfo, FileType, LoadOptions, SaveOptions } from '../backend.ts';
+import { pacedReadable } from '../paced-body.ts';
 import { readBounded, remoteExcerpt } from '../remote-excerpt.ts';
 import { DEFAULT_RETRY, networkError, parseRetryAfterMs, withRetry } from '../retry.ts';
 import type { RetryPolicy } from '../retry.ts';
@@ -13,6 +14,7 @@ const V2 = 'application/vnd.x.restic.rest.v2';
 
 export class RestBackend implements Backend {
   readonly location: string;
+  readonly pacesUploads = true;
   readonly #base: string;
   readonly #auth: string | undefined;
   readonly #dispatcher: Agent;
@@ -42,7 +44,7 @@ export class RestBackend implements Backend {
     return `/${h.type}/${h.name}`;
   }
 
-  async #call(method: 'GET' | 'HEAD' | 'POST' | 'DELETE', path: string, opts: { body?: Uint8Array; headers?: Record<string, string>; signal?: AbortSignal | undefined } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  async #call(method: 'GET' | 'HEAD' | 'POST' | 'DELETE', path: string, opts: { body?: Uint8Array; pace?: BodyPacer | undefined; headers?: Record<string, string>; signal?: AbortSignal | undefined } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
     const what = `REST ${method} ${path}`;
     return withRetry(what, this.#retry, opts.signal, async () => {
       let res;
@@ -50,8 +52,9 @@ export class RestBackend implements Backend {
         res = await request(`${this.#base}${path}`, {
           method,
           dispatcher: this.#dispatcher,
-          headers: { ...(this.#auth ? { authorization: this.#auth } : {}), ...opts.headers },
-          ...(opts.body ? { body: opts.body } : {}),
+          headers: { ...(this.#auth ? { authorization: this.#auth } : {}), ...opts.headers, ...(opts.body && opts.pace ? { 'content-length': String(opts.body.byteLength) } : {}) },
+          // A paced body is sent slice by slice, afresh on every try.
+          ...(opts.body ? { body: opts.pace ? pacedReadable(opts.body, opts.pace, opts.signal) : opts.body } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
           headersTimeout: 120_000,
           bodyTimeout: 120_000,
@@ -67,7 +70,7 @@ export class RestBackend implements Backend {
       if (res.statusCode === 404) throw new SidestashError(ErrorCodes.BACKEND_NOT_FOUND, `${what}: not found`);
       const retryAfterMs = parseRetryAfterMs(res.headers['retry-after'], Date.now());
       throw new SidestashError(ErrorCodes.BACKEND_IO, `${what}: ${res.statusCode} ${remoteExcerpt(body)}`.trim(), { retryable: res.statusCode >= 500 || res.statusCode === 429, details: { status: res.statusCode, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) } });
-    });
+    }, this.location);
   }
 
   async create(options: CallOptions = {}): Promise<void> {
@@ -80,7 +83,7 @@ export class RestBackend implements Backend {
     }
   }
 
-  async save(h: FileHandle, data: Uint8Array, options: CallOptions = {}): Promise<void> {
+  async save(h: FileHandle, data: Uint8Array, options: SaveOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
     try {
       await this.stat(h, options);
@@ -88,7 +91,7 @@ export class RestBackend implements Backend {
     } catch (err) {
       if (!isSidestashError(err, ErrorCodes.BACKEND_NOT_FOUND)) throw err;
     }
-    await this.#call('POST', this.#path(h), { body: data, headers: { 'content-type': 'application/octet-stream' }, signal: options.signal });
+    await this.#call('POST', this.#path(h), { body: data, pace: options.pace, headers: { 'content-type': 'application/octet-stream' }, signal: options.signal });
   }
 
   async load(h: FileHandle, options: LoadOptions = {}): Promise<Uint8Array> {

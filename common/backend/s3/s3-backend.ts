@@ -2,7 +2,7 @@
 // default layout under the prefix, multipart uploads for large packs, retries with backoff.
 import { ErrorCodes, SidestashError, isSidestashError, throwIfAborted } from '../../errors.ts';
 import { remoteExcerpt } from '../remote-excerpt.ts';
-import type { Backend, CallOptions, FileHandle, FileInfo, FileType, LoadOptions } from '../backend.ts';
+import type { Backend, BodyPacer, CallOptions, FileHandle, FileInfo, FileType, LoadOptions, SaveOptions } from '../backend.ts';
 import { mapConcurrent } from '../../repository/concurrency.ts';
 import { DEFAULT_RETRY, withRetry } from '../retry.ts';
 import type { RetryPolicy } from '../retry.ts';
@@ -15,6 +15,7 @@ const ABORT_UPLOAD_MS = 30_000;
 
 export class S3Backend implements Backend {
   readonly location: string;
+  readonly pacesUploads = true;
   readonly #client: S3Client;
   readonly #retry: RetryPolicy;
 
@@ -31,7 +32,7 @@ export class S3Backend implements Backend {
   }
 
   #send<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-    return withRetry(what, this.#retry, signal, fn);
+    return withRetry(what, this.#retry, signal, fn, this.location);
   }
 
   async create(options: CallOptions = {}): Promise<void> {
@@ -46,7 +47,7 @@ export class S3Backend implements Backend {
     }
   }
 
-  async save(h: FileHandle, data: Uint8Array, options: CallOptions = {}): Promise<void> {
+  async save(h: FileHandle, data: Uint8Array, options: SaveOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
     const key = this.#key(h);
     try {
@@ -59,10 +60,10 @@ export class S3Backend implements Backend {
       await this.#multipart(key, data, options);
       return;
     }
-    await this.#send(`put ${key}`, options.signal, () => this.#client.send({ method: 'PUT', key, body: data, headers: { 'content-type': 'application/octet-stream' }, ...signal(options) }));
+    await this.#send(`put ${key}`, options.signal, () => this.#client.send({ method: 'PUT', key, body: data, ...pace(options), headers: { 'content-type': 'application/octet-stream' }, ...signal(options) }));
   }
 
-  async #multipart(key: string, data: Uint8Array, options: CallOptions): Promise<void> {
+  async #multipart(key: string, data: Uint8Array, options: SaveOptions): Promise<void> {
     const init = await this.#send(`start upload ${key}`, options.signal, () => this.#client.send({ method: 'POST', key, query: { uploads: '' }, ...signal(options) }));
     const uploadId = (xml.parse(init.body.toString('utf8')) as { InitiateMultipartUploadResult?: { UploadId?: string } }).InitiateMultipartUploadResult?.UploadId;
     if (!uploadId) throw new SidestashError(ErrorCodes.BACKEND_IO, `S3 ${key}: no UploadId in the multipart response`);
@@ -74,7 +75,7 @@ export class S3Backend implements Backend {
       const etags = await mapConcurrent(parts, PART_CONCURRENCY, async (i) => {
         const body = data.subarray(i * size, Math.min(data.length, (i + 1) * size));
         const res = await this.#send(`upload part ${i + 1} of ${key}`, options.signal, () =>
-          this.#client.send({ method: 'PUT', key, query: { partNumber: String(i + 1), uploadId }, body, ...signal(options) }),
+          this.#client.send({ method: 'PUT', key, query: { partNumber: String(i + 1), uploadId }, body, ...pace(options), ...signal(options) }),
         );
         const etag = res.headers.etag;
         if (!etag) throw new SidestashError(ErrorCodes.BACKEND_IO, `S3 ${key}: part ${i + 1} has no ETag`);
@@ -240,4 +241,8 @@ export function completeAnswer(body: Buffer): { failure?: string; completed: boo
 
 function signal(o: CallOptions): { signal?: AbortSignal } {
   return o.signal ? { signal: o.signal } : {};
+}
+
+function pace(o: SaveOptions): { pace?: BodyPacer } {
+  return o.pace ? { pace: o.pace } : {};
 }

@@ -13,6 +13,8 @@ import { ErrorCodes, SidestashError } from '../../errors.ts';
 import { readBounded, remoteExcerpt } from '../remote-excerpt.ts';
 import { networkError, parseRetryAfterMs } from '../retry.ts';
 import type { S3Config } from './s3-config.ts';
+import type { BodyPacer } from '../backend.ts';
+import { pacedReadable } from '../paced-body.ts';
 
 export interface S3Response {
   status: number;
@@ -27,6 +29,8 @@ export interface S3Request {
   query?: Record<string, string>;
   headers?: Record<string, string>;
   body?: Uint8Array;
+  /** Sends the body in paced slices (the upload limit); it is signed whole first. */
+  pace?: BodyPacer;
   signal?: AbortSignal;
 }
 
@@ -84,6 +88,7 @@ export class S3Client {
     let body: Buffer;
     try {
       const signed = await this.#signer.sign(request);
+      if (r.body && r.pace) signed.body = pacedReadable(r.body, r.pace, r.signal);
       const { response } = await this.#handler.handle(signed as HttpRequest, r.signal ? { abortSignal: r.signal } : {});
       status = response.statusCode;
       resHeaders = response.headers;
