@@ -214,7 +214,9 @@ async function archiveOnce(options: BinlogArchiverOptions, state: { bytesArchive
   const heartbeatMs = options.heartbeatMs ?? Math.min(options.flushIntervalMs, 5000);
   /** Nothing at all (not even a heartbeat) for this long: the connection is dead. */
   const silentMs = Math.max(3 * heartbeatMs, 30_000);
-  const stream = binlogStream({ database: options.database, file, position, replicaServerId: options.replicaServerId, heartbeatMs, signal });
+  // Ended with the loop, whatever ends it: a stream waiting for the server's next event wakes up.
+  const streamEnd = new AbortController();
+  const stream = binlogStream({ database: options.database, file, position, replicaServerId: options.replicaServerId, heartbeatMs, signal: AbortSignal.any([signal, streamEnd.signal]) });
   const iterator = stream[Symbol.asyncIterator]();
   let pending: Promise<IteratorResult<Buffer>> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -307,6 +309,8 @@ async function archiveOnce(options: BinlogArchiverOptions, state: { bytesArchive
     // What arrived before a failure is good up to where it stopped (not a file that does not follow).
     if (cur && !cur.closed && !cur.discard && !signal.aborted) await flush(false).catch(() => {});
     await cur?.writer.close();
+    streamEnd.abort();
+    await pending?.catch(() => undefined);
     await iterator.return?.(undefined).catch(() => undefined);
   }
 }

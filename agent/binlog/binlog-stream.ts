@@ -4,9 +4,10 @@
 // server's file (the session asks for the file's own checksum algorithm).
 //
 // mysql2 exposes only its parsed events, so this file reaches into its internals, here only:
-// `connection._binlogDump(opts)` returns its BinlogDump command; the command's `execute(packet,
-// connection)` is wrapped on that one instance. The first call is mysql2's own (it starts the
-// command, which writes the COM_BINLOG_DUMP packet); after that every packet is ours: an error
+// `connection._binlogDump(opts)` starts its BinlogDump command at once on the idle connection
+// (mysql2 writes COM_BINLOG_DUMP; its file name is ours, dumpWithFileName) and returns it; the
+// command's `execute(packet, connection)` is then wrapped on that one instance, so that every
+// packet after is ours: an error
 // packet goes to mysql2's own handling (an 'error' event with errno), an EOF packet ends the
 // stream, any other packet is an event, copied from buffer[offset + 1 .. end) (its memory is
 // mysql2's and reused). What this relies on is checked when a stream starts (mysql2Internals),
@@ -87,26 +88,33 @@ interface WirePacket {
 }
 /** The command byte, position, flags and server id after the 4-byte packet header. */
 const DUMP_PACKET_BYTES = 4 + 1 + 4 + 2 + 4;
+const COM_BINLOG_DUMP = 0x12;
 
 /**
- * Runs mysql2's start of the dump command with its packet's file name written by us: mysql2
- * 3.x encodes the name with an undefined encoding and throws, so it is given '' and the name's
- * bytes are appended to the packet as it is written (writePacket shadowed for this one call).
+ * Calls `dump` (mysql2's _binlogDump) with its COM_BINLOG_DUMP packet's file name written by us:
+ * mysql2 3.x encodes the name with an undefined encoding and throws, so it is given '' and the
+ * name's bytes are appended to the packet as it is written (the connection's writePacket
+ * shadowed for this one call). The connection is idle (every query before was awaited), so
+ * mysql2 starts the command, and writes the packet, within the call: checked.
  */
-function startWithFileName(start: () => boolean, connection: unknown, file: string): boolean {
+function dumpWithFileName<T>(connection: unknown, file: string, dump: () => T): T {
   const c = connection as { writePacket(p: WirePacket): void };
   if (Object.hasOwn(c, 'writePacket') || typeof c.writePacket !== 'function') throw new Error('mysql2 changed: its connection has a writePacket of its own (see agent/binlog/binlog-stream.ts)');
   const write = c.writePacket;
   const name = Buffer.from(file, 'latin1');
+  let written = false;
   c.writePacket = (empty: WirePacket) => {
-    if (empty.buffer.length !== DUMP_PACKET_BYTES || empty.buffer[4] !== 0x12) throw new Error(`mysql2 changed: its COM_BINLOG_DUMP packet is ${empty.buffer.length} bytes, not ${DUMP_PACKET_BYTES} (see agent/binlog/binlog-stream.ts)`);
+    if (written || empty.buffer.length !== DUMP_PACKET_BYTES || empty.buffer[4] !== COM_BINLOG_DUMP) throw new Error(`mysql2 changed: its COM_BINLOG_DUMP packet is not the ${DUMP_PACKET_BYTES} bytes expected (see agent/binlog/binlog-stream.ts)`);
     const ours = Buffer.allocUnsafe(DUMP_PACKET_BYTES + name.length);
     empty.buffer.copy(ours, 0, 0, DUMP_PACKET_BYTES);
     name.copy(ours, DUMP_PACKET_BYTES);
     write.call(c, new empty.constructor(0, ours, 0, ours.length));
+    written = true;
   };
   try {
-    return start();
+    const result = dump();
+    if (!written) throw new Error('mysql2 changed: _binlogDump() on an idle connection did not write COM_BINLOG_DUMP at once (see agent/binlog/binlog-stream.ts)');
+    return result;
   } finally {
     delete (c as Partial<typeof c>).writePacket;
   }
@@ -186,13 +194,14 @@ export async function* binlogStream(options: BinlogStreamOptions): AsyncGenerato
     if (signal?.aborted) throw abortError(signal);
     const internal = mysql2Internals(conn);
     const cmd = checkCommand(
-      internal._binlogDump({ filename: '', binlogPos: options.position, serverId: options.replicaServerId, flags: COM_BINLOG_DUMP_SEND_ANNOTATE_ROWS | (options.nonBlocking ? COM_BINLOG_DUMP_NON_BLOCK : 0) }),
+      dumpWithFileName(conn, options.file, () =>
+        internal._binlogDump({ filename: '', binlogPos: options.position, serverId: options.replicaServerId, flags: COM_BINLOG_DUMP_SEND_ANNOTATE_ROWS | (options.nonBlocking ? COM_BINLOG_DUMP_NON_BLOCK : 0) }),
+      ),
     );
     const execute = cmd.execute;
     cmd.execute = function (packet, connection) {
-      // The first call starts the command: mysql2 writes COM_BINLOG_DUMP (with our file name, below).
-      if (!cmd.next) return startWithFileName(() => execute.call(this, packet, connection), connection, options.file);
-      if (!packet || packet.isError()) return execute.call(this, packet, connection);
+      // mysql2 started the command within _binlogDump (checked there); errors are its own to handle.
+      if (!cmd.next || !packet || packet.isError()) return execute.call(this, packet, connection);
       if (packet.isEOF()) {
         ended = true;
         notify();

@@ -83,7 +83,13 @@ export class ArchiveFileWriter {
     if (options.resumeFrom === undefined) return new ArchiveFileWriter(repo, options, [], 0, undefined);
     const signalOpt = options.signal ? { signal: options.signal } : {};
     const snapshot = await loadSnapshot(repo, options.resumeFrom, signalOpt);
-    const tree = await loadTree(repo, snapshot.tree, signalOpt);
+    // Another process (the archiver before a restart) may have written the snapshot after this
+    // one read the index: a tree not in the index is looked up again in a fresh one.
+    const tree = await loadTree(repo, snapshot.tree, signalOpt).catch((err: unknown) => {
+      if (!(err instanceof SidestashError && err.code === ErrorCodes.MISSING_BLOB)) throw err;
+      repo.dropIndexCache();
+      return loadTree(repo, snapshot.tree, signalOpt);
+    });
     const node = tree.nodes.length === 1 ? tree.nodes[0] : undefined;
     if (!node || node.name !== options.file || node.type !== 'file' || !Array.isArray(node.content) || !Number.isSafeInteger(node.size) || (node.size ?? -1) < 0) {
       throw new SidestashError(ErrorCodes.CORRUPT_FILE, `snapshot ${options.resumeFrom.slice(0, 8)} does not hold the one file /${options.file}`);
