@@ -164,7 +164,7 @@ export async function* binlogStream(options: BinlogStreamOptions): AsyncGenerato
   const queue: Buffer[] = [];
   let queuedBytes = 0;
   let failure: Error | undefined;
-  let ended = false;
+  let eof = false;
   let paused = false;
   let wake: (() => void) | undefined;
   const notify = (): void => {
@@ -203,7 +203,7 @@ export async function* binlogStream(options: BinlogStreamOptions): AsyncGenerato
       // mysql2 started the command within _binlogDump (checked there); errors are its own to handle.
       if (!cmd.next || !packet || packet.isError()) return execute.call(this, packet, connection);
       if (packet.isEOF()) {
-        ended = true;
+        eof = true;
         notify();
         return true;
       }
@@ -224,10 +224,8 @@ export async function* binlogStream(options: BinlogStreamOptions): AsyncGenerato
       return false;
     };
     cmd.on('error', (err) => fail(streamError(err, options.file, options.position)));
-    cmd.on('end', () => {
-      ended = true;
-      notify();
-    });
+    // 'end' also follows an error packet (then failure says why): only EOF is the log's end.
+    cmd.on('end', () => notify());
     // The stream ends only by the server closing it: no 'end' without EOF or error.
     (conn as unknown as { stream?: { on(e: string, l: () => void): void } }).stream?.on('close', () => fail(unavailable(`binary log stream from ${options.file}:${options.position}: the connection closed`)));
     for (;;) {
@@ -241,8 +239,9 @@ export async function* binlogStream(options: BinlogStreamOptions): AsyncGenerato
         yield next;
         continue;
       }
+      // After the server's EOF (nonBlocking) nothing matters: it may close the connection then.
+      if (eof) return;
       if (failure) throw failure;
-      if (ended) return;
       await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {

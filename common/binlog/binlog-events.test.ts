@@ -133,7 +133,7 @@ describe('binlog events refused', () => {
     ['more bytes than event_size says', () => parseEventHeader(Buffer.concat([at(811), Buffer.alloc(1)])), /event_size says 31 bytes, 32 arrived/],
     ['an event_size beyond any event', () => peekEventSize(edited(811, (e) => e.writeUInt32LE(0xffffffff, 9), false)), /out of range/],
     ['an event_size below a header', () => peekEventSize(edited(811, (e) => e.writeUInt32LE(3, 9), false)), /out of range/],
-    ['a flipped byte under CRC32', () => parseXid(edited(811, (e) => (e[20] ^= 1), false), 'CRC32'), /CRC32 does not match/],
+    ['a flipped byte under CRC32', () => parseXid(edited(811, (e) => (e[20] = e[20]! ^ 1), false), 'CRC32'), /CRC32 does not match/],
     ['a GTID list whose count lies', () => parseGtidList(edited(256, (e) => e.writeUInt32LE(1000, EVENT_HEADER_BYTES)), 'CRC32'), /1000 entries does not fit/],
     ['a checkpoint whose name length lies', () => parseBinlogCheckpoint(edited(285, (e) => e.writeUInt32LE(4096, EVENT_HEADER_BYTES)), 'CRC32'), /does not fit/],
     ['a rotate to a path', () => parseRotate(edited(1519, (e) => e.write('../etc/pass', EVENT_HEADER_BYTES + 8, 'latin1')), 'CRC32'), /is not one/],
