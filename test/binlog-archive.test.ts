@@ -72,25 +72,31 @@ describe('binlog archiving', () => {
     await db.sql('CREATE DATABASE shop; CREATE TABLE shop.orders (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(200), at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6))');
     sql = await openSqlConnection(root());
   });
+  /** Archivers still running: a failed test stops them, so that the file ends. */
+  const running = new Set<AbortController>();
   after(async () => {
+    for (const ac of running) ac.abort();
+    stopWrites?.();
     sql?.close();
     await db?.stop();
     await dir?.cleanup();
   });
 
   /** Writes rows until stopped; returns how many. */
+  let stopWrites: (() => void) | undefined;
   function writeRows(): { stop: () => Promise<number> } {
-    let running = true;
+    let writing = true;
+    stopWrites = () => (writing = false);
     let n = 0;
     const loop = (async () => {
-      while (running) {
+      while (writing) {
         await sql.query(`INSERT INTO shop.orders (note) VALUES ('order ${n} ${'x'.repeat(n % 150)}')`);
         n++;
       }
     })();
     return {
       stop: async () => {
-        running = false;
+        writing = false;
         await loop;
         return n;
       },
@@ -105,6 +111,7 @@ describe('binlog archiving', () => {
   function start(target: TargetRef, over: Partial<BinlogArchiverOptions> = {}): { statuses: BinlogArchiveStatus[]; abort: () => void; done: Promise<void> } {
     const ac = new AbortController();
     const statuses: BinlogArchiveStatus[] = [];
+    running.add(ac);
     const done = runBinlogArchiver({ repo, database: root(), target, replicaServerId: 1001, flushIntervalMs: 150, heartbeatMs: 200, signal: ac.signal, onStatus: (s) => statuses.push(s), retry: { baseDelayMs: 50, maxDelayMs: 200 }, ...over });
     return { statuses, abort: () => ac.abort(), done };
   }
@@ -121,9 +128,11 @@ describe('binlog archiving', () => {
   }
 
   /** Waits until the target's archive holds the server's current file up to its current end. */
-  async function caughtUp(target: TargetRef): Promise<void> {
+  async function caughtUp(target: TargetRef, noGapIn?: BinlogArchiveStatus[]): Promise<void> {
     const want = await masterStatus();
     await until(`archive of ${want.file} up to ${want.position}`, async () => {
+      const gap = noGapIn?.find((s) => s.gap);
+      if (gap) throw new Error(`unexpected gap: ${gap.gap!.message}`);
       for (const r of (await newestByFile(target)).values()) if (r.file === want.file && r.endPosition === want.position) return true;
       return undefined;
     }, 120_000, 100);
@@ -151,13 +160,16 @@ describe('binlog archiving', () => {
     const first = (await masterStatus()).file;
     const writes = writeRows();
     const a = start(target, { startFrom: { file: first } });
-    await until('some archived', () => (a.statuses.some((s) => s.bytesArchived > 0) ? true : undefined));
+    await until('some archived', () => {
+      if (a.statuses.some((s) => s.gap)) throw new Error(`unexpected gap: ${a.statuses.find((s) => s.gap)!.gap!.message}`);
+      return a.statuses.some((s) => s.bytesArchived > 0) ? true : undefined;
+    });
     await sql.query('FLUSH BINARY LOGS');
     await new Promise((r) => setTimeout(r, 300));
     await sql.query('FLUSH BINARY LOGS');
     const rows = await writes.stop();
     assert.ok(rows > 0);
-    await caughtUp(target);
+    await caughtUp(target, a.statuses);
     a.abort();
     await a.done;
     const records = await assertByteEqual(target);
@@ -177,6 +189,7 @@ describe('binlog archiving', () => {
     let rotations = 0;
     for (let round = 0; round < 8; round++) {
       const ac = new AbortController();
+      running.add(ac);
       const statuses: BinlogArchiveStatus[] = [];
       // Odd rounds: the abort comes between a snapshot's save and the removal of the one it replaces.
       const done = runBinlogArchiver({
@@ -205,7 +218,7 @@ describe('binlog archiving', () => {
     }
     await writes.stop();
     const a = start(target, { replicaServerId: 1002 });
-    await caughtUp(target);
+    await caughtUp(target, a.statuses);
     a.abort();
     await a.done;
     const records = await assertByteEqual(target);
@@ -231,7 +244,7 @@ describe('binlog archiving', () => {
     }
     await writes.stop();
     const a = start(target, { replicaServerId: 1003 });
-    await caughtUp(target);
+    await caughtUp(target, a.statuses);
     a.abort();
     await a.done;
     const records = await assertByteEqual(target);
