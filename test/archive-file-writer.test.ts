@@ -9,13 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { LocalBackend } from '../backend/local/local-backend.ts';
-import { ErrorCodes, isSidestashError } from '../errors.ts';
-import { Repository } from '../repository/repository.ts';
-import { writeSnapshot } from '../repository/snapshot-writer.ts';
-import { ArchiveFileWriter } from './archive-file-writer.ts';
-import { tempDir } from '../../test/helpers/tmp.ts';
-import { restic } from '../../test/helpers/restic.ts';
+import { LocalBackend } from '../common/backend/local/local-backend.ts';
+import { ErrorCodes, isSidestashError } from '../common/errors.ts';
+import { Repository } from '../common/repository/repository.ts';
+import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
+import { ArchiveFileWriter } from '../common/binlog/archive-file-writer.ts';
+import { tempDir } from './helpers/tmp.ts';
+import { restic } from './helpers/restic.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
