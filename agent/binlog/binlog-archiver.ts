@@ -100,7 +100,7 @@ export async function targetArchiveRecords(repo: Repository, target: TargetRef, 
 
 export async function runBinlogArchiver(options: BinlogArchiverOptions): Promise<void> {
   const { signal } = options;
-  const state = { bytesArchived: 0, gap: undefined as BinlogArchiveStatus['gap'], newChain: false };
+  const state: ArchiverState = { bytesArchived: 0, newChain: false };
   let attempt = 0;
   while (!signal.aborted) {
     try {
@@ -112,11 +112,12 @@ export async function runBinlogArchiver(options: BinlogArchiverOptions): Promise
         state.gap = { detectedAt: new Date().toISOString(), message: errorMessage(err) };
         state.newChain = true;
         attempt = 0;
+        options.onStatus?.({ ...(state.last ?? { chain: '', file: '', position: 0, lastGtid: [] }), bytesArchived: state.bytesArchived, gap: state.gap });
         continue;
       }
       if (!isSidestashError(err) || !err.retryable) throw err;
       attempt++;
-      options.onStatus?.({ chain: '', file: '', position: 0, lastGtid: [], bytesArchived: state.bytesArchived, ...(state.gap ? { gap: state.gap } : {}), retrying: { code: err.code, message: err.message, attempt } });
+      options.onStatus?.({ ...(state.last ?? { chain: '', file: '', position: 0, lastGtid: [] }), bytesArchived: state.bytesArchived, ...(state.gap ? { gap: state.gap } : {}), retrying: { code: err.code, message: err.message, attempt } });
       try {
         await sleep(retryDelayMs(attempt, { attempts: Infinity, ...DEFAULT_BACKOFF, ...options.retry }, undefined, Math.random()), signal);
       } catch {
@@ -124,6 +125,15 @@ export async function runBinlogArchiver(options: BinlogArchiverOptions): Promise
       }
     }
   }
+}
+
+interface ArchiverState {
+  bytesArchived: number;
+  gap?: BinlogArchiveStatus['gap'];
+  /** A gap was detected: the next stream starts a new chain. */
+  newChain: boolean;
+  /** The last status reported after a flush (for the status of a retry or a gap). */
+  last?: BinlogArchiveStatus;
 }
 
 interface FileState {
@@ -147,9 +157,9 @@ function streamChecksum(event: Uint8Array): ChecksumAlgorithmName {
 }
 
 /** One stream: plan, stream, append, until the signal aborts or something fails. */
-async function archiveOnce(options: BinlogArchiverOptions, state: { bytesArchived: number; gap: BinlogArchiveStatus['gap']; newChain: boolean }, progressed: () => void): Promise<void> {
+async function archiveOnce(options: BinlogArchiverOptions, state: ArchiverState, progressed: () => void): Promise<void> {
   const { repo, signal, target } = options;
-  let plan: ResumePoint | undefined = state.newChain ? undefined : planResume(await targetArchiveRecords(repo, target, signal));
+  const plan: ResumePoint | undefined = state.newChain ? undefined : planResume(await targetArchiveRecords(repo, target, signal));
   let chain: string;
   let chainServerId: number | undefined;
   let chainGtids: Gtid[] = [];
@@ -177,8 +187,8 @@ async function archiveOnce(options: BinlogArchiverOptions, state: { bytesArchive
   let dirtySinceMs: number | undefined;
   let expectFile = file;
   let started = false;
-  const status = (): void =>
-    options.onStatus?.({
+  const status = (): void => {
+    state.last = {
       chain,
       file: cur?.file ?? file,
       position: cur?.writer.flushedBytes ?? position,
@@ -187,7 +197,9 @@ async function archiveOnce(options: BinlogArchiverOptions, state: { bytesArchive
       bytesArchived: state.bytesArchived,
       ...(flushedAt ? { flushedAt } : {}),
       ...(state.gap ? { gap: state.gap } : {}),
-    });
+    };
+    options.onStatus?.(state.last);
+  };
   const flush = async (closed: boolean): Promise<void> => {
     if (!cur) return;
     if (!closed && cur.writer.sizeBytes === cur.writer.flushedBytes) return;
