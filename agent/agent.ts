@@ -13,6 +13,9 @@ import { agentIdentity } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
 import { retryPlan } from './controller-retry.ts';
 import type { RetryPlan } from './controller-retry.ts';
+import { BinlogArchiveSupervisor } from './binlog/archive-supervisor.ts';
+import type { ArchiveRunner } from './binlog/archive-supervisor.ts';
+import { archiveRunner } from './binlog/run-archive.ts';
 import { runPointInTimeRestore } from './pitr-restore.ts';
 import { runRestore } from './restore-runner.ts';
 import { registrationToken } from './registration-token.ts';
@@ -31,10 +34,13 @@ export class SidecarAgent {
   readonly #observers: SessionObserver[] = [];
   #heartbeatMs = 20_000;
   #registering: Promise<void> | undefined;
+  readonly #archiveRunner: ArchiveRunner | undefined;
 
-  constructor(config: AgentConfig, log: Logger) {
+  /** archiveRunner: how a leased binlog archive runs (tests); default: the archiver (binlog/run-archive.ts). */
+  constructor(config: AgentConfig, log: Logger, options: { archiveRunner?: ArchiveRunner } = {}) {
     this.#config = config;
     this.#log = log;
+    this.#archiveRunner = options.archiveRunner;
     this.#client = new ControllerClient(config.controllerUrl, { caCert: config.controllerCaCert });
   }
 
@@ -107,8 +113,29 @@ export class SidecarAgent {
       this.#log.warn('SIDESTASH_PUSHGATEWAY_URL is ignored: the controller pushes session metrics now (set SIDESTASH_PUSHGATEWAY_URL on the controller)', { pushgateway: this.#config.ignoredPushgatewayUrl });
     }
     await this.#register(signal);
+    // Binlog archives (point-in-time recovery) the controller leases to this agent: synced with
+    // each heartbeat; an archive whose lease is not renewed stops (archive-supervisor.ts).
+    const archives = new BinlogArchiveSupervisor(this.#archiveRunner ?? archiveRunner(this.#config), this.#log.child({ component: 'binlog' }), { targets: this.#config.targets });
+    let syncing = false;
+    const syncArchives = async (): Promise<void> => {
+      if (syncing) return;
+      syncing = true;
+      try {
+        const reports = archives.reports();
+        const sentAt = Date.now();
+        const assigned = await this.#client.syncBinlogArchives(reports, signal);
+        archives.delivered(reports);
+        archives.apply(assigned, sentAt);
+      } catch (err) {
+        this.#callFailed('binlog archive sync', err, signal, this.#log);
+      } finally {
+        syncing = false;
+      }
+    };
+    void syncArchives();
     const heartbeat = setInterval(() => {
       this.#client.heartbeat(signal).catch((err: unknown) => this.#callFailed('heartbeat', err, signal, this.#log));
+      void syncArchives();
     }, this.#heartbeatMs);
     try {
       let pollFailures = 0;
@@ -131,6 +158,7 @@ export class SidecarAgent {
       }
     } finally {
       clearInterval(heartbeat);
+      await archives.stopAll();
       await this.#client.deregister().catch((err: unknown) => this.#log.warn('could not deregister; the controller frees the name after a lease period', { err: errorMessage(err) }));
       await this.#client.close();
     }

@@ -71,10 +71,13 @@ describe('binlog archive supervisor', () => {
     const s = new BinlogArchiveSupervisor(f.run, log, { targets: ['shop/db'], now: () => 0, fenceCheckMs: 60_000, firstRestartDelayMs: 10 });
     s.apply([assignment('shop/a')], 0);
     const h = f.runs[0]!.hooks;
-    h.onProgress({ chain: '0123456789abcdef', file: 'mysql-bin.000001', position: 400 });
+    h.onProgress({ chain: '0123456789abcdef', file: 'mysql-bin.000001', position: 400, lagSinceMs: -2500 });
     h.onGap({ detectedAt: '2026-12-01T00:00:00.000Z', message: 'purged' });
     const sent = s.reports();
-    assert.deepEqual(sent, [{ configuration: 'shop/a', chain: '0123456789abcdef', file: 'mysql-bin.000001', position: 400, gaps: 1, lastGap: { detectedAt: '2026-12-01T00:00:00.000Z', message: 'purged' } }]);
+    assert.deepEqual(sent, [{ configuration: 'shop/a', chain: '0123456789abcdef', file: 'mysql-bin.000001', position: 400, lagSeconds: 2.5, gaps: 1, lastGap: { detectedAt: '2026-12-01T00:00:00.000Z', message: 'purged' } }]);
+    // A failure the archiver retries is on the report until it goes away.
+    h.onProgress({ chain: '0123456789abcdef', file: 'mysql-bin.000001', position: 400, retrying: { code: 'SIDESTASH_DATABASE_UNAVAILABLE', message: 'refused' } });
+    assert.deepEqual([s.reports()[0]!.error?.message, s.reports()[0]!.lagSeconds], ['refused', 0]);
     s.delivered(sent);
     assert.equal(s.reports()[0]!.gaps, undefined);
     f.runs[0]!.fail(Object.assign(new Error('server gone'), { code: 'SIDESTASH_DATABASE_UNAVAILABLE' }));
@@ -83,6 +86,7 @@ describe('binlog archive supervisor', () => {
     await until('a restart', () => (f.runs.length === 2 ? true : undefined));
     f.runs[1]!.hooks.onProgress({ position: 500 });
     assert.equal(s.reports()[0]!.error, undefined);
+    assert.equal(s.reports()[0]!.lagSeconds, 0);
     assert.equal(s.reports()[0]!.position, 500);
     await s.stopAll();
   });

@@ -16,11 +16,17 @@ import type { Logger } from '../../common/log.ts';
 import type { BinlogArchiveAssignment, BinlogArchiveProgress, BinlogArchiveReport } from '../../common/protocol.ts';
 
 /** What an archiver says of itself (agent/binlog/run-archive.ts adapts the archiver's status to it). */
-export type ArchiveProgress = BinlogArchiveProgress;
+export interface ArchiveProgress extends Omit<BinlogArchiveProgress, 'lagSeconds'> {
+  /** Since when (unix ms) events are read but not stored: the lag, counted when it is reported. */
+  lagSinceMs?: number;
+  /** A failure the archiver is retrying (the server down, the repository unreachable). */
+  retrying?: { code: string; message: string };
+}
 
 export interface ArchiveHooks {
   signal: AbortSignal;
   log: Logger;
+  /** The archiver's whole state each time (fields it leaves out are no longer true). */
   onProgress: (p: ArchiveProgress) => void;
   onGap: (gap: { detectedAt: string; message: string }) => void;
 }
@@ -75,13 +81,19 @@ export class BinlogArchiveSupervisor {
 
   /** What to send at the next sync. */
   reports(): BinlogArchiveReport[] {
-    return [...this.#archives.values()].map((r) => ({
-      configuration: r.assignment.configuration,
-      ...r.progress,
-      ...(r.gapsSinceSync > 0 ? { gaps: r.gapsSinceSync } : {}),
-      ...(r.lastGap ? { lastGap: r.lastGap } : {}),
-      ...(r.error ? { error: r.error } : {}),
-    }));
+    const now = this.#now();
+    return [...this.#archives.values()].map((r) => {
+      const { lagSinceMs, retrying, ...progress } = r.progress;
+      const error = r.error ?? retrying;
+      return {
+        configuration: r.assignment.configuration,
+        ...progress,
+        lagSeconds: lagSinceMs === undefined ? 0 : Math.max(0, (now - lagSinceMs) / 1000),
+        ...(r.gapsSinceSync > 0 ? { gaps: r.gapsSinceSync } : {}),
+        ...(r.lastGap ? { lastGap: r.lastGap } : {}),
+        ...(error ? { error } : {}),
+      };
+    });
   }
 
   /** After a sync that delivered `sent`: their gaps are counted by the controller now. */
@@ -140,9 +152,11 @@ export class BinlogArchiveSupervisor {
       signal,
       log,
       onProgress: (p) => {
-        r.progress = { ...r.progress, ...p };
-        r.failures = 0;
-        delete r.error;
+        r.progress = p;
+        if (!p.retrying) {
+          r.failures = 0;
+          delete r.error;
+        }
       },
       onGap: (gap) => {
         r.gapsSinceSync++;

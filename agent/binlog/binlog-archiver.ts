@@ -47,6 +47,8 @@ export interface BinlogArchiveStatus {
   bytesArchived: number;
   /** When the last flush saved its snapshot (RFC 3339). */
   flushedAt?: string;
+  /** When the oldest event not stored yet arrived (RFC 3339); absent when everything read is stored. */
+  unflushedSince?: string;
   /** The last gap detected by this run: the chain before it ends there, a new one started. */
   gap?: { detectedAt: string; message: string };
   /** The last retryable failure, while retrying it. */
@@ -196,9 +198,16 @@ async function archiveOnce(options: BinlogArchiverOptions, state: ArchiverState,
       lastGtid: mergeGtids(chainGtids, cur?.gtidEnd ?? []),
       bytesArchived: state.bytesArchived,
       ...(flushedAt ? { flushedAt } : {}),
+      ...(dirtySinceMs !== undefined ? { unflushedSince: new Date(dirtySinceMs).toISOString() } : {}),
       ...(state.gap ? { gap: state.gap } : {}),
     };
     options.onStatus?.(state.last);
+  };
+  /** An event not stored yet: the first one after a flush starts the archive's lag (reported). */
+  const markDirty = (): void => {
+    if (dirtySinceMs !== undefined) return;
+    dirtySinceMs = Date.now();
+    status();
   };
   const flush = async (closed: boolean): Promise<void> => {
     if (!cur) return;
@@ -284,7 +293,7 @@ async function archiveOnce(options: BinlogArchiverOptions, state: ArchiverState,
         await cur?.writer.close();
         cur = undefined;
         await startFile(expectFile, h);
-        dirtySinceMs ??= Date.now();
+        markDirty();
         await cur!.writer.append(BINLOG_MAGIC);
       }
       if (!cur || cur.closed || !checksum) throw gap(`an event of type ${h.type} ending at ${h.logPos} before its file's format description`, expectFile, 0);
@@ -301,7 +310,7 @@ async function archiveOnce(options: BinlogArchiverOptions, state: ArchiverState,
       } else if (h.type === EventType.GTID) {
         cur.gtidEnd = mergeGtids(cur.gtidEnd, [parseGtidEvent(event, checksum)]);
       }
-      dirtySinceMs ??= Date.now();
+      markDirty();
       await cur.writer.append(event);
       cur.firstEventTime ??= h.timestamp;
       cur.lastEventTime = Math.max(cur.lastEventTime ?? 0, h.timestamp);
@@ -312,7 +321,7 @@ async function archiveOnce(options: BinlogArchiverOptions, state: ArchiverState,
         chainGtids = mergeGtids(chainGtids, cur.gtidEnd);
         expectFile = to?.nextFile ?? nextFileName(cur.file) ?? cur.file;
         if (to && to.position !== 4) throw gap(`${cur.file} rotates to ${to.nextFile}:${to.position}, not its start`, to.nextFile, to.position);
-      } else if (Date.now() - dirtySinceMs >= options.flushIntervalMs) {
+      } else if (dirtySinceMs !== undefined && Date.now() - dirtySinceMs >= options.flushIntervalMs) {
         await flush(false);
       }
     }

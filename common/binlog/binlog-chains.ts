@@ -51,15 +51,29 @@ export function seqIn(list: readonly Gtid[], domain: number): bigint {
   return list.find((g) => g.domain === domain)?.seq ?? 0n;
 }
 
+/** How much later than the dump (agent's clock) a file's first event (server's clock) may be stamped and still hold it. */
+export const HOLD_CLOCK_MARGIN_MS = 60 * 60 * 1000;
+
 /**
- * Whether a chain's record of the dump's file can hold the dump's coordinates: archived at
- * least up to the position, and (where both know the domain) its Gtid_list not past the dump's
- * GTID state (a file that started after the dump is another server's or another life's file of
- * that name).
+ * Whether a chain's record of the dump's file can hold the dump's coordinates. A file of that name
+ * can be another server's or another life's (RESET MASTER, a data directory rebuilt after a
+ * disaster numbers its files from 1 again, and its new archive chain is the newest): replaying it
+ * from the old dump's position would apply another server's transactions. So the file must be
+ * - archived at least up to the position;
+ * - not started after the dump: its Gtid_list not past the dump's GTID state (where both know the
+ *   domain), and its first event not stamped later than the dump was taken (when both are known,
+ *   with a margin for the two clocks);
+ * - reaching the dump's GTID state: for every domain of the dump, the file's GTIDs (its
+ *   Gtid_list or its last GTID) go at least as far, as the file the dump was taken in must.
  */
 export function recordHoldsDump(r: BinlogFileRecord, c: DumpCoordinates): boolean {
   if (r.file !== c.file || r.endPosition < c.position) return false;
-  return r.gtidStart.every((g) => !c.gtid.some((d) => d.domain === g.domain) || g.seq <= seqIn(c.gtid, g.domain));
+  if (!r.gtidStart.every((g) => !c.gtid.some((d) => d.domain === g.domain) || g.seq <= seqIn(c.gtid, g.domain))) return false;
+  if (c.seenAtMs !== undefined && r.firstEventTime !== undefined && r.firstEventTime * 1000 > c.seenAtMs + HOLD_CLOCK_MARGIN_MS) return false;
+  return c.gtid.every((d) => {
+    const reached = seqIn(r.gtidEnd, d.domain) > seqIn(r.gtidStart, d.domain) ? seqIn(r.gtidEnd, d.domain) : seqIn(r.gtidStart, d.domain);
+    return reached >= d.seq;
+  });
 }
 
 /**

@@ -86,6 +86,23 @@ const rows: Row[] = [
     files: [file(1), file(2), file(1, { chain: OLD_CHAIN, time: new Date((T0 + 9000) * 1000).toISOString(), gtidStart: [g(90)], gtidEnd: [g(99)] })],
     expect: 'dump1 1+500 2',
   },
+  {
+    // A data directory rebuilt after the disaster numbers its files and GTIDs from 1 again, and its
+    // new archive chain is the newest: replaying it from the old dump's position would apply
+    // another server's transactions.
+    name: "a rebuilt server's newer chain reusing the file name, its GTIDs short of the dump's, is not the dump's",
+    target: { kind: 'latest' },
+    dumps: [D1],
+    files: [file(1), file(2), file(1, { chain: OLD_CHAIN, time: new Date((T0 + 9000) * 1000).toISOString(), firstEventTime: T0 + 9000, lastEventTime: T0 + 9050, gtidStart: [], gtidEnd: [g(3)] })],
+    expect: 'dump1 1+500 2',
+  },
+  {
+    name: "a rebuilt server's newer chain whose file began after the dump was taken (no GTIDs to tell) is not the dump's",
+    target: { kind: 'latest' },
+    dumps: [dump('dumpnogtid', T0 + 125, { file: 'mysql-bin.000001', position: 500, gtid: [], seenAtMs: (T0 + 125) * 1000 })],
+    files: [file(1, { gtidStart: [], gtidEnd: [] }), file(2, { gtidStart: [], gtidEnd: [] }), file(1, { chain: OLD_CHAIN, time: new Date((T0 + 9000) * 1000).toISOString(), firstEventTime: T0 + 9000, lastEventTime: T0 + 9050, gtidStart: [], gtidEnd: [] })],
+    expect: 'dumpn 1+500 2',
+  },
   { name: 'files out of time order: a GTID still names one point', target: { kind: 'gtid', gtid: g(25) }, dumps: [D1], files: [file(1), file(2, { firstEventTime: T0 + 10, lastEventTime: T0 + 20 }), file(3)], expect: 'dump1 1+500 2 3#0-7-25' },
   // Refusals.
   { name: 'no dump with coordinates', target: at(T0 + 220), dumps: [], expect: 'problem no-dump' },
