@@ -1,13 +1,15 @@
 // Tests' stand-in for the archiver where a test needs archived binlog files but not the archiver
 // itself: each closed binlog file of a server stored as archive-layout.ts says, its tags described
 // from the real file by mariadb-binlog (TZ=UTC).
-import { execFile } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { binlogFileRecord, binlogFileTags, parseGtid, parseGtidList } from '../../common/binlog/archive-layout.ts';
 import type { BinlogFileRecord, Gtid } from '../../common/binlog/archive-layout.ts';
+import { EVENT_HEADER_BYTES, LOG_EVENT_BINLOG_IN_USE_F, writeChecksum } from '../../common/binlog/binlog-events.ts';
 import type { Repository } from '../../common/repository/repository.ts';
 import { listSnapshots } from '../../common/repository/snapshot.ts';
 import { writeSnapshot } from '../../common/repository/snapshot-writer.ts';
@@ -53,4 +55,32 @@ export async function nextSecond(): Promise<number> {
   const now = Math.floor(Date.now() / 1000);
   while (Math.floor(Date.now() / 1000) === now) await new Promise((r) => setTimeout(r, 10));
   return now + 1;
+}
+
+/**
+ * The server's file as the archive holds it: the server clears LOG_EVENT_BINLOG_IN_USE_F in the
+ * format description it streams (and in the file itself once it closes it), so an active file on
+ * disk differs from its archive in that one flag and the event's checksum; closed files not at all.
+ */
+export function asStreamed(disk: Buffer): Buffer {
+  const out = Buffer.from(disk);
+  const fdeSize = out.readUInt32LE(4 + 9);
+  const flagsAt = 4 + EVENT_HEADER_BYTES - 2;
+  if ((out.readUInt16LE(flagsAt) & LOG_EVENT_BINLOG_IN_USE_F) !== 0) {
+    out.writeUInt16LE(out.readUInt16LE(flagsAt) & ~LOG_EVENT_BINLOG_IN_USE_F, flagsAt);
+    if (out[4 + fdeSize - 5] === 1) writeChecksum(out.subarray(4, 4 + fdeSize));
+  }
+  return out;
+}
+
+/** `restic dump` of one file, as bytes. */
+export async function resticDumpBytes(password: string, repoPath: string, snapshot: string, path: string): Promise<Buffer> {
+  const child = spawn('restic', ['-r', repoPath, '--no-cache', 'dump', snapshot, path], { env: { ...process.env, RESTIC_PASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => out.push(d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, `restic dump ${snapshot} ${path}: ${stderr}`);
+  return Buffer.concat(out);
 }

@@ -16,6 +16,8 @@ export interface MariaDB {
   dir: string;
   /** Runs SQL as root over the socket; returns tab-separated output. */
   sql(statements: string, database?: string): Promise<string>;
+  /** Stops mariadbd (crash: SIGKILL, as a power loss) and starts it again on the same data directory and socket. */
+  restart(options?: { crash?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,51 +63,65 @@ export async function startMariaDB(options: { bufferPoolBytes?: number; serverAr
   // server before mariadbd binds it; mariadbd then exits ("Address already in use") and is
   // started again on another port. Ready is a ping over its own socket, so never another server.
   let port = 0;
-  let child: ChildProcess | undefined;
   let exited = false;
-  for (let attempt = 1; !child; attempt++) {
-    port = await freePort();
-    const logStart = await stat(errorLog).then((st) => st.size, () => 0);
-    const started = spawn(
-      mariadbd,
-      ['--no-defaults', ...asRoot, `--datadir=${datadir}`, `--tmpdir=${tmp}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${socket}`, `--pid-file=${pidFile}`, `--log-error=${errorLog}`, `--innodb-buffer-pool-size=${options.bufferPoolBytes ?? 256 * 1024 * 1024}`, '--skip-log-bin', '--innodb-log-file-size=64M', ...(options.serverArgs ?? [])],
-      { stdio: 'ignore', detached: false },
-    );
-    exited = false;
-    const exit = new Promise<void>((resolve) => started.once('exit', () => resolve()));
-    started.once('exit', () => (exited = true));
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (exited) {
-        await exit;
-        const log = (await readFile(errorLog).catch(() => Buffer.alloc(0))).subarray(logStart).toString('utf8');
-        if (/already in use|Bind on TCP\/IP port/i.test(log) && attempt < 5) break;
-        throw new Error(`mariadbd exited during start-up; see ${errorLog}: ${log}`);
-      }
-      try {
-        await execFileAsync('mariadb-admin', ['--no-defaults', '-uroot', `--socket=${socket}`, 'ping']);
-        child = started;
-        break;
-      } catch {
-        if (Date.now() > deadline) throw new Error(`mariadbd did not start within 60 s; see ${errorLog}`);
-        await new Promise((r) => setTimeout(r, 100));
+  /** Starts mariadbd on the data directory (again, after a restart) and waits until it answers. */
+  const launch = async (): Promise<ChildProcess> => {
+    let child: ChildProcess | undefined;
+    for (let attempt = 1; !child; attempt++) {
+      port = await freePort();
+      const logStart = await stat(errorLog).then((st) => st.size, () => 0);
+      const started = spawn(
+        mariadbd,
+        ['--no-defaults', ...asRoot, `--datadir=${datadir}`, `--tmpdir=${tmp}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${socket}`, `--pid-file=${pidFile}`, `--log-error=${errorLog}`, `--innodb-buffer-pool-size=${options.bufferPoolBytes ?? 256 * 1024 * 1024}`, '--skip-log-bin', '--innodb-log-file-size=64M', ...(options.serverArgs ?? [])],
+        { stdio: 'ignore', detached: false },
+      );
+      exited = false;
+      const exit = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+      started.once('exit', () => (exited = true));
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        if (exited) {
+          await exit;
+          const log = (await readFile(errorLog).catch(() => Buffer.alloc(0))).subarray(logStart).toString('utf8');
+          if (/already in use|Bind on TCP\/IP port/i.test(log) && attempt < 5) break;
+          throw new Error(`mariadbd exited during start-up; see ${errorLog}: ${log}`);
+        }
+        try {
+          await execFileAsync('mariadb-admin', ['--no-defaults', '-uroot', `--socket=${socket}`, 'ping']);
+          child = started;
+          break;
+        } catch {
+          if (Date.now() > deadline) throw new Error(`mariadbd did not start within 60 s; see ${errorLog}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
       }
     }
-  }
-  const server = child;
+    return child;
+  };
+  let server = await launch();
+  const end = async (signal: 'SIGTERM' | 'SIGKILL'): Promise<void> => {
+    const pid = server.pid;
+    if (pid !== undefined && !exited) {
+      server.kill(signal);
+      const until = Date.now() + 30_000;
+      while (!exited && processAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      if (!exited && processAlive(pid)) server.kill('SIGKILL');
+      while (!exited && processAlive(pid)) await new Promise((r) => setTimeout(r, 20));
+    }
+  };
   return {
-    port,
+    get port() {
+      return port;
+    },
     socket,
     dir,
     sql,
+    async restart(options = {}) {
+      await end(options.crash ? 'SIGKILL' : 'SIGTERM');
+      server = await launch();
+    },
     async stop() {
-      const pid = server.pid;
-      if (pid !== undefined && !exited) {
-        server.kill('SIGTERM');
-        const until = Date.now() + 30_000;
-        while (!exited && processAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-        if (!exited && processAlive(pid)) server.kill('SIGKILL');
-      }
+      await end('SIGTERM');
       await rm(dir, { recursive: true, force: true });
     },
   };
