@@ -4,7 +4,6 @@
 // next writer removes the older; a resume refuses a snapshot that is not the file's; no lock is
 // held between flush intervals; `restic check --read-data` passes.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -16,19 +15,9 @@ import { writeSnapshot } from '../common/repository/snapshot-writer.ts';
 import { ArchiveFileWriter } from '../common/binlog/archive-file-writer.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { restic } from './helpers/restic.ts';
+import { resticDumpBytes } from './helpers/binlog-archive.ts';
 
 const PASSWORD = 'correct horse battery staple';
-
-async function resticDump(repoPath: string, snapshot: string, path: string): Promise<Buffer> {
-  const child = spawn('restic', ['-r', repoPath, '--no-cache', 'dump', snapshot, path], { env: { ...process.env, RESTIC_PASSWORD: PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => out.push(d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  assert.equal(code, 0, stderr);
-  return Buffer.concat(out);
-}
 
 describe('archive file writer', () => {
   let dir: { path: string; cleanup: () => Promise<void> };
@@ -73,7 +62,7 @@ describe('archive file writer', () => {
     await resumed.close();
     assert.deepEqual(await snapshotsOf('mysql-bin.000001'), [d.snapshotId]);
     assert.notEqual(c.snapshotId, d.snapshotId);
-    assert.ok((await resticDump(repoPath, d.snapshotId, '/mysql-bin.000001')).equals(Buffer.concat(parts)));
+    assert.ok((await resticDumpBytes(PASSWORD, repoPath, d.snapshotId, '/mysql-bin.000001')).equals(Buffer.concat(parts)));
   });
 
   it('leaves two snapshots after a crash between a save and its removal; the next writer removes the older', async () => {
@@ -100,7 +89,7 @@ describe('archive file writer', () => {
     await next.append(Buffer.from(' third'));
     const last = await next.flush(['three']);
     assert.deepEqual(await snapshotsOf('mysql-bin.000002'), [last.snapshotId]);
-    assert.equal((await resticDump(repoPath, last.snapshotId, '/mysql-bin.000002')).toString(), 'first second third');
+    assert.equal((await resticDumpBytes(PASSWORD, repoPath, last.snapshotId, '/mysql-bin.000002')).toString(), 'first second third');
   });
 
   it('refuses to resume from a snapshot that is not the file\'s', async () => {

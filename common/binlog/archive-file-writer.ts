@@ -16,17 +16,18 @@
 // weeks would otherwise keep every prune out. After each new lock the index is reloaded when a
 // prune rewrote it meanwhile (an index file this process read is gone), so that no chunk is
 // taken for stored when its pack was deleted.
-import { hostname as osHostname, userInfo } from 'node:os';
+import { hostname as osHostname } from 'node:os';
 import { ErrorCodes, SidestashError, throwIfAborted } from '../errors.ts';
 import { BlobSaver, saveIndexFiles } from '../repository/blob-saver.ts';
 import type { BlobSaverOptions } from '../repository/blob-saver.ts';
 import { Chunker } from '../repository/chunker.ts';
 import type { Id } from '../repository/ids.ts';
+import { fileTreeNode, writerIdentity } from '../repository/file-node.ts';
 import { RepositoryLock } from '../repository/lock.ts';
 import type { LockOptions } from '../repository/lock.ts';
 import type { Repository } from '../repository/repository.ts';
 import { encodeTree, loadSnapshot, loadTree } from '../repository/snapshot.ts';
-import type { SnapshotJson, TreeNode } from '../repository/snapshot.ts';
+import type { SnapshotJson } from '../repository/snapshot.ts';
 import { PROGRAM_VERSION } from '../repository/snapshot-writer.ts';
 import { formatTime } from '../repository/time.ts';
 
@@ -194,15 +195,8 @@ export class ArchiveFileWriter {
     if (last) await this.#save([last]);
     const saver = await this.#begin();
     const time = formatTime(new Date());
-    let user = '';
-    try {
-      user = userInfo().username;
-    } catch {
-      // no passwd entry
-    }
-    const uid = process.getuid?.() ?? 0;
-    const gid = process.getgid?.() ?? 0;
-    const node: TreeNode = { name: this.#options.file, type: 'file', mode: 0o644, mtime: time, atime: time, ctime: time, uid, gid, user, size: this.#sizeBytes, content: [...this.#content] };
+    const { user, uid, gid } = writerIdentity();
+    const node = fileTreeNode(this.#options.file, this.#sizeBytes, [...this.#content], time);
     const { id: treeId } = await saver.save('tree', encodeTree({ nodes: [node] }));
     const packs = await saver.flush();
     await saveIndexFiles(this.#repo, packs, signal);

@@ -5,7 +5,7 @@
 // Use it as the last stage of pipeline(): backpressure reaches the source because each
 // write completes only when its chunks are queued. After a failure, wait for 'close'
 // (writeSnapshot does) before assuming the repository lock is released.
-import { hostname as osHostname, userInfo } from 'node:os';
+import { hostname as osHostname } from 'node:os';
 import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -22,6 +22,7 @@ import type { LockOptions } from './lock.ts';
 import type { Repository } from './repository.ts';
 import { encodeTree } from './snapshot.ts';
 import type { SnapshotJson, TreeNode } from './snapshot.ts';
+import { fileTreeNode, writerIdentity } from './file-node.ts';
 import { formatTime } from './time.ts';
 
 export const PROGRAM_VERSION = 'sidestash 0.1.0';
@@ -136,15 +137,8 @@ export class SnapshotWriteStream extends Writable {
     const last = this.#chunker.finish();
     if (last) await this.#saveChunks([last]);
     const time = formatTime(this.#start);
-    let user = '';
-    try {
-      user = userInfo().username;
-    } catch {
-      // no passwd entry
-    }
-    const uid = process.getuid?.() ?? 0;
-    const gid = process.getgid?.() ?? 0;
-    const node = (name: string, size: number, content: Id[]): TreeNode => ({ name, type: 'file', mode: 0o644, mtime: time, atime: time, ctime: time, uid, gid, user, size, content });
+    const { user, uid, gid } = writerIdentity();
+    const node = (name: string, size: number, content: Id[]): TreeNode => fileTreeNode(name, size, content, time);
     const nodes = [node(this.#options.filename, this.#sizeBytes, this.#content)];
     for (const extra of this.#options.extraFiles?.() ?? []) {
       if (!/^[^/\0]+$/.test(extra.name) || nodes.some((n) => n.name === extra.name)) throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `invalid extra snapshot file name ${JSON.stringify(extra.name)}`);
