@@ -27,3 +27,32 @@ describe('dump coordinates tap (review r14)', () => {
     assert.deepEqual(tap.outcome(), { coordinates: { file: 'mysql-bin.000042', position: 650, gtid: [{ domain: 0, serverId: 7, seq: 2n }], seenAtMs: 1234 } });
   });
 });
+
+describe('dump coordinates tap on a real mariadb-dump (review r14)', () => {
+  it("a trigger an application user created does not take the backup's coordinates away", async () => {
+    const { spawn } = await import('node:child_process');
+    const { startMariaDB } = await import('../test/helpers/mariadb.ts');
+    const db = await startMariaDB({ serverArgs: ['--log-bin=mysql-bin', '--server-id=7', '--binlog-format=ROW'] });
+    try {
+      await db.sql("CREATE DATABASE shop; CREATE TABLE shop.t (a INT); INSERT INTO shop.t VALUES (1);");
+      // As an application creates it, over the wire (the mariadb client would strip the comment).
+      const mysql = (await import('mysql2/promise')).default;
+      const conn = await mysql.createConnection({ socketPath: db.socket, user: 'root', database: 'shop' });
+      await conn.query("CREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW BEGIN\n-- SET GLOBAL gtid_slave_pos='0-7-999';\nSET NEW.a = NEW.a + 1;\nEND");
+      await conn.end();
+      const tap = new DumpCoordinatesTap();
+      const child = spawn('mariadb-dump', ['--no-defaults', `--socket=${db.socket}`, '--user=root', '--master-data=2', '--single-transaction', '--databases', 'shop'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      let text = '';
+      await pipeline(child.stdout, tap, new Writable({ write: (c: Buffer, _e, cb) => void ((text += c.toString('latin1')), cb()) }));
+      assert.equal(await exited, 0);
+      assert.match(text, /\n-- SET GLOBAL gtid_slave_pos='0-7-999';\n/, 'the trigger body is in the dump verbatim');
+      const outcome = tap.outcome();
+      assert.ok('coordinates' in outcome, 'problem' in outcome ? outcome.problem : '');
+      assert.equal(outcome.coordinates.file, 'mysql-bin.000001');
+      assert.deepEqual(outcome.coordinates.gtid.map((g) => `${g.domain}-${g.serverId}-${g.seq}`), [(await db.sql('SELECT @@gtid_binlog_pos')).trim()]);
+    } finally {
+      await db.stop();
+    }
+  });
+});
