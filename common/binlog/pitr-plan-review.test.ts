@@ -65,4 +65,22 @@ describe('planPointInTime (review r14)', () => {
     assert.equal(r.plan.dump.snapshotId, 'dumpbefore');
     assert.equal(r.plan.steps[0]!.stopDatetime!.getTime(), (T0 + 140) * 1000);
   });
+  it('latest, with a newer chain after a gap and no dump since: refused, not the old chain\'s end presented as everything archived', () => {
+    // Binlogs were purged before they were archived (the agent was down): a gap; the archive goes
+    // on in a new chain from the server's current file (mysql-bin.000005 on), and it holds hours
+    // of transactions. No dump has been taken since. A disaster restore "--to latest" plans the old
+    // chain to its end and succeeds, without the newer chain's transactions, though they are
+    // archived: README promises `latest` restores "everything archived", and points after a gap
+    // "cannot be reached" (PITR_UNREACHABLE, reason gap), not silently cut short.
+    const d = dump('dumpold', (T0 + 125) * 1000, { file: 'mysql-bin.000001', position: 500, gtid: [g(5)] });
+    const NEW = '00000000000000dd';
+    const files = [
+      file(1),
+      file(2),
+      file(5, { chain: NEW, time: iso(T0 + 9000), firstEventTime: T0 + 8000, lastEventTime: T0 + 8900, gtidStart: [g(40)], gtidEnd: [g(50)] }),
+      file(6, { chain: NEW, time: iso(T0 + 9900), firstEventTime: T0 + 8900, lastEventTime: T0 + 9800, gtidStart: [g(50)], gtidEnd: [g(60)], closed: false, endPosition: 700 }),
+    ];
+    const r = planPointInTime([d], files, { kind: 'latest' });
+    assert.ok('problem' in r, `planned ${'plan' in r ? r.plan.steps.map((s) => `${s.record.chain}/${s.record.file}`).join(', ') : ''} as everything archived, though ${NEW} holds GTIDs up to 0-7-60`);
+  });
 });
