@@ -17,6 +17,7 @@ import { SnapshotWriteStream } from '../common/repository/snapshot-writer.ts';
 import type { ExtraFile } from '../common/repository/snapshot-writer.ts';
 import { forgetUnneededBinlogs } from './binlog-retention-step.ts';
 import { DumpCoordinatesTap } from './dump-coordinates-tap.ts';
+import { resolveCoordinates } from './dump-coordinates.ts';
 import { DumpIndexTap } from './dump-index-tap.ts';
 import { dumpCoordinateTags, formatGtid } from '../common/binlog/archive-layout.ts';
 import type { DumpCoordinates } from '../common/binlog/archive-layout.ts';
@@ -24,7 +25,7 @@ import { startProgram } from './child-process.ts';
 import { writeClientOptionsFile } from './client-options-file.ts';
 import type { AgentConfig } from './config.ts';
 import { agentIdentity } from './config.ts';
-import { estimateDataBytes } from './database-probe.ts';
+import { estimateDataBytes, runSql } from './database-probe.ts';
 import { DumpVerifier } from './dump-verifier.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { withStdoutBuffer } from './stdbuf.ts';
@@ -90,14 +91,16 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     verifier = new DumpVerifier(dump, dumpArgs.endsWithCompletedComment);
     // A dump the shrink guard flags is stored with a mark, so that it never becomes the baseline.
     const coordinatesTap = a.recordBinlogCoordinates ? new DumpCoordinatesTap() : undefined;
-    const coordinates = () => {
-      const outcome = coordinatesTap?.outcome();
-      if (outcome && 'problem' in outcome) log.warn('the snapshot records no binary log coordinates: point-in-time recovery cannot start from it', { reason: outcome.problem });
-      return outcome && 'coordinates' in outcome ? outcome.coordinates : undefined;
+    const coordinates = async (): Promise<DumpCoordinates | undefined> => {
+      const found = coordinatesTap?.outcome();
+      if (!found) return undefined;
+      const outcome = 'problem' in found ? found : await resolveCoordinates(found.position, (sql) => runSql(config.mariadbPath, options.path, sql, signal));
+      if ('problem' in outcome) log.warn('the snapshot records no binary log coordinates: point-in-time recovery cannot start from it', { reason: outcome.problem });
+      return 'coordinates' in outcome ? outcome.coordinates : undefined;
     };
     let recorded: DumpCoordinates | undefined;
-    const finalTags = (bytes: number): string[] => {
-      recorded = coordinates();
+    const finalTags = async (bytes: number): Promise<string[]> => {
+      recorded = await coordinates();
       return [...(previous !== 'unreadable' && checkShrink(a, previous, bytes) ? [SUSPICIOUS_SHRINK_TAG] : []), ...(recorded ? dumpCoordinateTags(recorded) : [])];
     };
     // The dump index, stored beside the dump (granular restore); a dump it cannot index gets none.

@@ -1,33 +1,37 @@
-// Where in the binary log a dump was taken (point-in-time recovery starts replaying there): read
-// from the comments `mariadb-dump --master-data=2` writes, as the dump passes through the
-// backup's pipeline() (the same Buffers handed on, no copy):
-//   near the top:  -- CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000042', MASTER_LOG_POS=328;
-//   near the end:  -- SET GLOBAL gtid_slave_pos='0-7-1234';
-// mariadb-dump takes them from its consistent snapshot (binlog_snapshot_file/position, then
-// BINLOG_GTID_POS()): no global read lock with --single-transaction on MariaDB.
+// Where in the binary log a dump was taken (point-in-time recovery starts replaying there): the
+// file and position `mariadb-dump --master-data=2` writes as a comment at the top of the dump,
+// read as the dump passes through the backup's pipeline() (the same Buffers handed on, no copy):
+//   -- CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000042', MASTER_LOG_POS=328;
+// mariadb-dump takes them from its consistent snapshot (binlog_snapshot_file/position): no global
+// read lock with --single-transaction on MariaDB.
 //
-// Only lines that start with "-- " are read: mariadb-dump escapes every newline inside a value
-// (\n), so a line of the dump that starts with a comment is one mariadb-dump wrote. A dump with
-// either line missing, or written twice, gets no coordinates (and the backup says why).
+// Only the FIRST such line counts: mariadb-dump writes it in its header, before any table, and a
+// trigger's, routine's or event's body (dumped verbatim, comments included, later on) can hold any
+// line at all. The GTID state and the server id are not read from the dump at all: the backup asks
+// the server for them at that position (BINLOG_GTID_POS, @@server_id; backup-runner.ts).
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
-import { binlogFileSequence, parseGtidList } from '../common/binlog/archive-layout.ts';
-import type { DumpCoordinates } from '../common/binlog/archive-layout.ts';
+import { binlogFileSequence } from '../common/binlog/archive-layout.ts';
 
 const NEEDLE = Buffer.from('\n-- ');
 /** The longest comment line read; longer ones are not the lines above. */
 const MAX_LINE_BYTES = 1024;
 const CHANGE_MASTER = /^-- CHANGE MASTER TO MASTER_LOG_FILE='([^'\\]{1,200})', MASTER_LOG_POS=([0-9]{1,16});$/;
-const GTID_POS = /^-- SET GLOBAL gtid_slave_pos='([0-9,\- ]{0,2000})';$/;
 
-export type CoordinatesOutcome = { coordinates: DumpCoordinates } | { problem: string };
+/** The dump's file and position, and when the agent read them (unix ms: at or after the dump's consistent point). */
+export interface DumpPosition {
+  file: string;
+  position: number;
+  seenAtMs: number;
+}
+
+export type CoordinatesOutcome = { position: DumpPosition } | { problem: string };
 
 export class DumpCoordinatesTap extends Transform {
   /** The end of the previous chunk, from its last "\n-- " on (a line cut in two). */
   #carry: Buffer | undefined;
-  #first = true;
-  #file: { file: string; position: number; seenAtMs: number }[] = [];
-  #gtid: string[] = [];
+  #atStart = true;
+  #found: DumpPosition | undefined;
   readonly #now: () => number;
 
   constructor(options: { now?: () => number } = {}) {
@@ -48,8 +52,8 @@ export class DumpCoordinatesTap extends Transform {
 
   #scan(chunk: Buffer): void {
     // The dump's first line has no newline before it.
-    const buf = this.#carry ? Buffer.concat([this.#carry, chunk]) : this.#first ? Buffer.concat([Buffer.from('\n'), chunk]) : chunk;
-    this.#first = false;
+    const buf = this.#carry ? Buffer.concat([this.#carry, chunk]) : this.#atStart ? Buffer.concat([Buffer.from('\n'), chunk]) : chunk;
+    this.#atStart = false;
     this.#carry = undefined;
     let at = buf.indexOf(NEEDLE);
     while (at >= 0) {
@@ -71,23 +75,16 @@ export class DumpCoordinatesTap extends Transform {
   #line(bytes: Buffer): void {
     if (bytes.length > MAX_LINE_BYTES) return;
     const line = bytes.toString('latin1').replace(/\r$/, '');
+    if (this.#found) return;
     const cm = CHANGE_MASTER.exec(line);
-    if (cm) {
-      this.#file.push({ file: cm[1]!, position: Number(cm[2]), seenAtMs: this.#now() });
-      return;
-    }
-    const g = GTID_POS.exec(line);
-    if (g) this.#gtid.push(g[1]!);
+    if (cm) this.#found = { file: cm[1]!, position: Number(cm[2]), seenAtMs: this.#now() };
   }
 
-  /** After the dump ended: its coordinates, or why it has none. */
+  /** After the dump ended: where it was taken, or why that is unknown. */
   outcome(): CoordinatesOutcome {
-    if (this.#file.length !== 1) return { problem: this.#file.length === 0 ? 'the dump has no CHANGE MASTER comment (mariadb-dump --master-data=2 on a server with its binary log on)' : 'the dump has more than one CHANGE MASTER comment' };
-    const { file, position, seenAtMs } = this.#file[0]!;
-    if (binlogFileSequence(file) === undefined) return { problem: `the dump's binary log file name ${JSON.stringify(file)} is not one the archive accepts` };
-    if (this.#gtid.length > 1) return { problem: 'the dump has more than one gtid_slave_pos comment' };
-    const gtid = this.#gtid.length === 0 ? [] : parseGtidList(this.#gtid[0]!);
-    if (!gtid) return { problem: `the dump's gtid_slave_pos ${JSON.stringify(this.#gtid[0])} is not a GTID list` };
-    return { coordinates: { file, position, gtid, seenAtMs } };
+    const first = this.#found;
+    if (!first) return { problem: 'the dump has no CHANGE MASTER comment (mariadb-dump --master-data=2 on a server with its binary log on)' };
+    if (binlogFileSequence(first.file) === undefined) return { problem: `the dump's binary log file name ${JSON.stringify(first.file)} is not one the archive accepts` };
+    return { position: first };
   }
 }

@@ -4,6 +4,7 @@
 // without (the backup then fails, saying why).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import mysql from 'mysql2/promise';
 import { runBackup } from '../agent/backup-runner.ts';
 import { dumpCoordinates, parseGtidList } from '../common/binlog/archive-layout.ts';
 import { LocalBackend } from '../common/backend/local/local-backend.ts';
@@ -45,16 +46,23 @@ describe('binlog coordinates of a backup', () => {
 
   it('records the file, position and GTID state the dump was taken at, on the result and the snapshot', async () => {
     await withBinlog.sql("INSERT INTO shop.customers (id, name) VALUES (9001, 'after the first rows')");
+    // A trigger an application created, its body holding lines of the shape the coordinates have
+    // (mariadb-dump writes trigger bodies verbatim): they must neither move nor take away the
+    // dump's coordinates. Over the wire: the mariadb client would strip the comments.
+    const conn = await mysql.createConnection({ socketPath: withBinlog.socket, user: 'root', database: 'shop' });
+    await conn.query("CREATE TRIGGER c_bi BEFORE INSERT ON customers FOR EACH ROW BEGIN\n-- CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000001', MASTER_LOG_POS=4;\n-- SET GLOBAL gtid_slave_pos='0-7-999';\nSET NEW.name = NEW.name;\nEND");
+    await conn.end();
     const [file, position] = (await withBinlog.sql('SHOW MASTER STATUS')).trim().split('\t');
     const gtid = (await withBinlog.sql('SELECT @@gtid_binlog_pos')).trim();
     assert.ok(parseGtidList(gtid)!.length > 0, gtid);
     const r = await runBackup(testAgentConfig(dir.path), assignment(withBinlog, 'b1'), hooks());
     assert.equal(r.phase, 'Succeeded', JSON.stringify(r.error));
     assert.deepEqual(r.binlogCoordinates, { file, position: Number(position), gtid });
+    assert.notEqual(gtid, '0-7-999');
     const repo = await Repository.open(new LocalBackend(`${dir.path}/repo`), 'pw');
     const snap = await findSnapshot(repo, r.snapshotId!);
     const c = dumpCoordinates(snap);
-    assert.deepEqual({ file: c?.file, position: c?.position, gtid: c?.gtid }, { file, position: Number(position), gtid: parseGtidList(gtid) });
+    assert.deepEqual({ file: c?.file, position: c?.position, gtid: c?.gtid, serverId: c?.serverId }, { file, position: Number(position), gtid: parseGtidList(gtid), serverId: 7 });
     assert.ok(c!.seenAtMs! >= Date.parse(snap.time) && c!.seenAtMs! <= Date.now(), 'read while the dump streamed');
   });
 

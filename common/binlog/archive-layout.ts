@@ -20,6 +20,7 @@
 //   binlog-gtid-end=<d-s-n> ...          the last GTID archived, per replication domain
 // A logical backup's snapshot carries where it was taken (mariadb-dump --master-data=2 --gtid):
 //   dump-binlog-file=<name>  dump-binlog-pos=<bytes>  dump-binlog-gtid=<d-s-n> ...  dump-binlog-seen=<unix ms>
+//   dump-binlog-server-id=<n>
 //
 // Every tag is untrusted (anyone with the repository password writes snapshots): each is parsed
 // against an allow-list, and a snapshot whose tags do not all parse is not an archive at all.
@@ -38,6 +39,7 @@ const P = {
   dumpPos: 'dump-binlog-pos=',
   dumpGtid: 'dump-binlog-gtid=',
   dumpSeen: 'dump-binlog-seen=',
+  dumpServerId: 'dump-binlog-server-id=',
 } as const;
 const CLOSED_TAG = 'binlog-closed';
 
@@ -78,6 +80,8 @@ export interface DumpCoordinates {
   position: number;
   /** gtid_binlog_pos at the dump's snapshot, one per domain (empty on a server without GTIDs yet). */
   gtid: Gtid[];
+  /** The server_id of the server the dump was taken on (it wrote the binlog file named). */
+  serverId?: number;
   /**
    * When the agent read the coordinates in the dump stream (unix ms): at or after the dump's
    * consistent point, so the dump holds nothing committed after a time T when seenAtMs <= T.
@@ -203,7 +207,7 @@ export function binlogFileRecord(s: { id: string; time: string; tags?: readonly 
 
 /** The tags recording a dump's binlog coordinates. */
 export function dumpCoordinateTags(c: DumpCoordinates): string[] {
-  return [`${P.dumpFile}${c.file}`, `${P.dumpPos}${c.position}`, ...c.gtid.map((g) => `${P.dumpGtid}${formatGtid(g)}`), ...(c.seenAtMs !== undefined ? [`${P.dumpSeen}${c.seenAtMs}`] : [])];
+  return [`${P.dumpFile}${c.file}`, `${P.dumpPos}${c.position}`, ...c.gtid.map((g) => `${P.dumpGtid}${formatGtid(g)}`), ...(c.seenAtMs !== undefined ? [`${P.dumpSeen}${c.seenAtMs}`] : []), ...(c.serverId !== undefined ? [`${P.dumpServerId}${c.serverId}`] : [])];
 }
 
 /** A dump snapshot's binlog coordinates; undefined when it has none or they do not parse. */
@@ -216,5 +220,8 @@ export function dumpCoordinates(s: { tags?: readonly string[] | null | undefined
   const seenPresent = tags.some((t) => t.startsWith(P.dumpSeen));
   const seenAtMs = unsigned(one(tags, P.dumpSeen), MAX_FILE_BYTES);
   if (seenPresent && seenAtMs === undefined) return undefined;
-  return { file, position, gtid, ...(seenAtMs !== undefined ? { seenAtMs } : {}) };
+  const serverPresent = tags.some((t) => t.startsWith(P.dumpServerId));
+  const serverId = unsigned(one(tags, P.dumpServerId), UINT32_MAX);
+  if (serverPresent && serverId === undefined) return undefined;
+  return { file, position, gtid, ...(seenAtMs !== undefined ? { seenAtMs } : {}), ...(serverId !== undefined ? { serverId } : {}) };
 }

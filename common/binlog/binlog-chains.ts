@@ -59,7 +59,7 @@ export const HOLD_CLOCK_MARGIN_MS = 60 * 60 * 1000;
  * can be another server's or another life's (RESET MASTER, a data directory rebuilt after a
  * disaster numbers its files from 1 again, and its new archive chain is the newest): replaying it
  * from the old dump's position would apply another server's transactions. So the file must be
- * - archived at least up to the position;
+ * - archived at least up to the position, and written by the dump's server (when the dump says);
  * - not started after the dump: its Gtid_list not past the dump's GTID state (where both know the
  *   domain), and its first event not stamped later than the dump was taken (when both are known,
  *   with a margin for the two clocks);
@@ -68,6 +68,8 @@ export const HOLD_CLOCK_MARGIN_MS = 60 * 60 * 1000;
  */
 export function recordHoldsDump(r: BinlogFileRecord, c: DumpCoordinates): boolean {
   if (r.file !== c.file || r.endPosition < c.position) return false;
+  // The server the dump was taken on wrote the file (its format description's server id).
+  if (c.serverId !== undefined && r.serverId !== c.serverId) return false;
   if (!r.gtidStart.every((g) => !c.gtid.some((d) => d.domain === g.domain) || g.seq <= seqIn(c.gtid, g.domain))) return false;
   if (c.seenAtMs !== undefined && r.firstEventTime !== undefined && r.firstEventTime * 1000 > c.seenAtMs + HOLD_CLOCK_MARGIN_MS) return false;
   return c.gtid.every((d) => {
@@ -84,8 +86,13 @@ export function recordHoldsDump(r: BinlogFileRecord, c: DumpCoordinates): boolea
  * chain's file of the same name is an earlier life whose later files the newer chain replaced.
  * Ties (same newest time) go to the smaller chain id, so that the choice is stable.
  */
-export function chainOfDump(chains: readonly BinlogChain[], c: DumpCoordinates): BinlogChain | undefined {
+export function chainOfDump(chains: readonly BinlogChain[], c: DumpCoordinates): BinlogChain | { ambiguous: BinlogChain[] } | undefined {
   const holding = chains.filter((ch) => ch.files.some((r) => recordHoldsDump(r, c)));
   holding.sort((a, b) => b.newestMs - a.newestMs || (a.chain < b.chain ? -1 : 1));
+  // Chains of different servers both holding the dump's file (a promoted replica's own binlog
+  // holds the same replicated GTIDs at other byte offsets): which one the dump's position is in
+  // cannot be told without the dump's server id, and guessing replays another server's file.
+  const servers = new Set(holding.map((ch) => ch.files.find((r) => recordHoldsDump(r, c))!.serverId));
+  if (servers.size > 1) return { ambiguous: holding };
   return holding[0];
 }

@@ -81,27 +81,41 @@ const rows: Row[] = [
   },
   {
     name: 'an old chain whose file of that name started after the dump (its Gtid_list past the dump) is not the dump\'s',
-    target: { kind: 'latest' },
+    target: at(T0 + 220),
     dumps: [D1],
     files: [file(1), file(2), file(1, { chain: OLD_CHAIN, time: new Date((T0 + 9000) * 1000).toISOString(), gtidStart: [g(90)], gtidEnd: [g(99)] })],
-    expect: 'dump1 1+500 2',
+    expect: 'dump1 1+500 2@220',
   },
   {
     // A data directory rebuilt after the disaster numbers its files and GTIDs from 1 again, and its
     // new archive chain is the newest: replaying it from the old dump's position would apply
     // another server's transactions.
     name: "a rebuilt server's newer chain reusing the file name, its GTIDs short of the dump's, is not the dump's",
-    target: { kind: 'latest' },
+    target: at(T0 + 220),
     dumps: [D1],
     files: [file(1), file(2), file(1, { chain: OLD_CHAIN, time: new Date((T0 + 9000) * 1000).toISOString(), firstEventTime: T0 + 9000, lastEventTime: T0 + 9050, gtidStart: [], gtidEnd: [g(3)] })],
-    expect: 'dump1 1+500 2',
+    expect: 'dump1 1+500 2@220',
   },
   {
     name: "a rebuilt server's newer chain whose file began after the dump was taken (no GTIDs to tell) is not the dump's",
-    target: { kind: 'latest' },
+    target: at(T0 + 220),
     dumps: [dump('dumpnogtid', T0 + 125, { file: 'mysql-bin.000001', position: 500, gtid: [], seenAtMs: (T0 + 125) * 1000 })],
     files: [file(1, { gtidStart: [], gtidEnd: [] }), file(2, { gtidStart: [], gtidEnd: [] }), file(1, { chain: OLD_CHAIN, time: new Date((T0 + 9000) * 1000).toISOString(), firstEventTime: T0 + 9000, lastEventTime: T0 + 9050, gtidStart: [], gtidEnd: [] })],
-    expect: 'dumpn 1+500 2',
+    expect: 'dumpn 1+500 2@220',
+  },
+  {
+    name: "a promoted replica's newer chain (same file name and replicated GTIDs, its own server id): the dump's recorded server decides",
+    target: at(T0 + 220),
+    dumps: [dump('dumpsrv', T0 + 125, { ...coords(1, 500, 5), serverId: 7 })],
+    files: [file(1), file(2), file(1, { chain: OLD_CHAIN, serverId: 8, endPosition: 1400, time: new Date((T0 + 900) * 1000).toISOString() })],
+    expect: 'dumps 1+500 2@220',
+  },
+  {
+    name: 'the same without the dump\'s server id: refused, never guessed',
+    target: at(T0 + 220),
+    dumps: [D1],
+    files: [file(1), file(2), file(1, { chain: OLD_CHAIN, serverId: 8, endPosition: 1400, time: new Date((T0 + 900) * 1000).toISOString() })],
+    expect: 'problem ambiguous-chain',
   },
   { name: 'files out of time order: a GTID still names one point', target: { kind: 'gtid', gtid: g(25) }, dumps: [D1], files: [file(1), file(2, { firstEventTime: T0 + 10, lastEventTime: T0 + 20 }), file(3)], expect: 'dump1 1+500 2 3#0-7-25' },
   // Refusals.

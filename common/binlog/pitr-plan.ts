@@ -49,7 +49,7 @@ export interface PitrPlan {
   steps: PitrStep[];
 }
 
-export type PitrProblemReason = 'invalid-target' | 'no-dump' | 'before-oldest-dump' | 'not-covered' | 'gap' | 'beyond-archive' | 'unknown-gtid-domain' | 'time-goes-back';
+export type PitrProblemReason = 'invalid-target' | 'no-dump' | 'before-oldest-dump' | 'not-covered' | 'ambiguous-chain' | 'gap' | 'beyond-archive' | 'unknown-gtid-domain' | 'time-goes-back';
 
 export interface PitrProblem {
   reason: PitrProblemReason;
@@ -67,7 +67,9 @@ function dumpBefore(d: DumpCandidate, target: PitrTarget): boolean {
     case 'latest':
       return true;
     case 'time':
-      return Date.parse(d.time) <= target.time.getTime();
+      // Events carry whole seconds, and the target excludes its own second: a dump taken inside
+      // it may hold transactions stamped in it, which the replay's stop cannot take out again.
+      return Date.parse(d.time) <= Math.floor(target.time.getTime() / 1000) * 1000;
     case 'gtid':
       return seqIn(c.gtid, target.gtid.domain) <= target.gtid.seq;
     case 'position': {
@@ -123,12 +125,26 @@ export function planPointInTime(dumps: readonly DumpCandidate[], files: readonly
   const chains = binlogChains(files);
   const chain = chainOfDump(chains, dump.coordinates);
   if (!chain) return notCovered(dump, chains);
+  if ('ambiguous' in chain) {
+    return problem('ambiguous-chain', `the backup ${dump.snapshotId.slice(0, 8)} was taken at ${at(dump.coordinates.file, dump.coordinates.position)}, and archives of more than one server hold a file of that name up to there (servers ${[...new Set(chain.ambiguous.flatMap((ch) => ch.files.filter((r) => r.file === dump.coordinates.file).map((r) => r.serverId)))].join(', ')}: a failover?); the backup does not say which server it was taken on, so the binary log to replay cannot be told. Restore that backup alone, or from a backup that records its server`);
+  }
   if (target.kind === 'gtid') {
     const d = target.gtid.domain;
     const known = dump.coordinates.gtid.some((g) => g.domain === d) || chain.files.some((r) => r.gtidStart.some((g) => g.domain === d) || r.gtidEnd.some((g) => g.domain === d));
     if (!known) return problem('unknown-gtid-domain', `GTID ${formatGtid(target.gtid)} is in replication domain ${d}, which the archived binary logs of this target never had`);
   }
-  return walk(dump, chain, target);
+  const plan = walk(dump, chain, target);
+  // Everything archived: a newer chain (the archive went on after a gap) holds transactions that
+  // no replay from this backup reaches; "latest" would silently leave them out.
+  if (target.kind === 'latest' && 'plan' in plan) {
+    const newer = chains.filter((ch) => ch.chain !== chain.chain && ch.newestMs > chain.newestMs);
+    if (newer.length > 0) {
+      const n = newer.sort((a, b) => b.newestMs - a.newestMs)[0]!;
+      const start = n.files[0]!;
+      return problem('gap', `the archive went on in a newer chain after a gap (from ${start.file}${start.firstEventTime !== undefined ? `, ${iso(start.firstEventTime)}` : ''} on), and no backup was taken in it: everything archived cannot be reached from backup ${dump.snapshotId.slice(0, 8)}. Restore to a point before the gap (${reach(chain.files.at(-1)!)}), or take a backup and restore from it`);
+    }
+  }
+  return plan;
 }
 
 function notCovered(dump: DumpCandidate, chains: readonly BinlogChain[]): { problem: PitrProblem } {

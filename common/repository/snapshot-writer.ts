@@ -35,7 +35,7 @@ export interface SnapshotWriteOptions extends Omit<BlobSaverOptions, 'signal'> {
   hostname?: string;
   tags?: string[];
   /** More tags, decided once the whole file is read (its size known), just before the snapshot is saved. */
-  finalTags?: (sizeBytes: number) => string[];
+  finalTags?: (sizeBytes: number) => string[] | Promise<string[]>;
   parent?: Id;
   time?: Date;
   signal?: AbortSignal;
@@ -166,7 +166,7 @@ export class SnapshotWriteStream extends Writable {
       program_version: PROGRAM_VERSION,
     };
     if (this.#options.parent) snapshot.parent = this.#options.parent;
-    const tags = [...(this.#options.tags ?? []), ...(this.#options.finalTags?.(this.#sizeBytes) ?? [])];
+    const tags = [...(this.#options.tags ?? []), ...((await this.#options.finalTags?.(this.#sizeBytes)) ?? [])];
     if (tags.length > 0) snapshot.tags = tags;
     snapshot.summary = backupSummary(time, formatTime(new Date()), nodes.reduce((n, f) => n + (f.size ?? 0), 0), dataStats, saver.stats, nodes.length);
     if (this.#lock!.signal.aborted) throw this.#lock!.signal.reason;
