@@ -284,6 +284,13 @@ async function archiveOnce(options: BinlogArchiverOptions, state: ArchiverState,
       if (role === 'resent-format') {
         checksum = parseFormatDescription(event).checksum;
         if (chainServerId !== undefined && h.serverId !== chainServerId) throw gap(`the server's id is ${h.serverId}, the chain's ${chainServerId}`, file, position);
+        // The file resumed must be the one archived, not a new life of its name (RESET MASTER, a
+        // rebuilt data directory): its format description, the file's first event, was written
+        // when the archived one's was. Otherwise the new file's events would be appended to the
+        // old file's bytes.
+        if (cur && !cur.closed && cur.firstEventTime !== undefined && h.timestamp !== cur.firstEventTime) {
+          throw gap(`${cur.file} on the server was created at ${new Date(h.timestamp * 1000).toISOString()}, the archived one at ${new Date(cur.firstEventTime * 1000).toISOString()}: another file of that name (RESET MASTER, or a new data directory)`, cur.file, cur.writer.sizeBytes);
+        }
         continue;
       }
       // File content.
