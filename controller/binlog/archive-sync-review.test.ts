@@ -45,5 +45,9 @@ describe('binlog archive sync (review r14)', () => {
     const toB = (await syncArchives(store, B, [], LEASE, log, now)).map(key);
     const all = [...toA, ...toB];
     assert.equal(new Set(all).size, all.length, `archivers handed out: agent a ${JSON.stringify(toA)}, agent b ${JSON.stringify(toB)}`);
+    assert.equal(all.length, 1, 'one of them archives');
+    // The other says why on its status (its archive metric shows it down).
+    const statuses = await Promise.all(['nightly', 'hourly'].map(async (n) => (await store.get<unknown, { binlog?: { error?: { code: string; message: string } } }>('BackupConfiguration', NS, n))?.status?.binlog?.error));
+    assert.equal(statuses.filter((e) => e?.code === 'SIDESTASH_CONFLICT' && /already archives the binary log of this target into this repository/.test(e.message)).length, 1, JSON.stringify(statuses));
   });
 });

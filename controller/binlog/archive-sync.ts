@@ -46,10 +46,52 @@ async function assignmentOf(store: ResourceStore, cfg: Configuration): Promise<O
 
 const archived = (cfg: Configuration, targets: readonly string[]): boolean => cfg.spec.binlog?.enabled === true && cfg.spec.paused !== true && targets.includes(`${cfg.metadata.namespace}/${cfg.spec.target.ref.name}`);
 
+/**
+ * An archive is a target's binary log in a repository, not a configuration's: of several enabled
+ * configurations of one target and repository (an hourly and a nightly schedule), the oldest one
+ * archives (then by name), so that two archivers never write one archive. Keyed by the target and
+ * the repository's name here; a second Repository resource with the same location is caught when
+ * the assignments are built.
+ */
+function archiveOwners(configs: readonly Configuration[]): Map<string, Configuration> {
+  const owners = new Map<string, Configuration>();
+  const key = (c: Configuration) => `${c.metadata.namespace}\u0000${c.spec.target.ref.name}\u0000${c.spec.repository.name}`;
+  const order = (c: Configuration) => `${c.metadata.creationTimestamp ?? ''}\u0000${c.metadata.name}`;
+  for (const c of configs) {
+    if (c.spec.binlog?.enabled !== true || c.spec.paused === true) continue;
+    const had = owners.get(key(c));
+    if (!had || order(c) < order(had)) owners.set(key(c), c);
+  }
+  return owners;
+}
+
+const ownerOf = (owners: Map<string, Configuration>, c: Configuration): Configuration | undefined => owners.get(`${c.metadata.namespace}\u0000${c.spec.target.ref.name}\u0000${c.spec.repository.name}`);
+
+/** A configuration another one archives for: said on its status once (the metric shows it down). */
+async function markDuplicate(store: ResourceStore, cfg: Configuration, owner: string, log: Logger): Promise<void> {
+  const message = `BackupConfiguration ${owner} already archives the binary log of this target into this repository: one archive per target and repository`;
+  if (cfg.status?.binlog?.error?.message === message) return;
+  await retryOnConflict(async () => {
+    const cur = await store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', cfg.metadata.namespace, cfg.metadata.name);
+    if (!cur) return;
+    const binlog = { ...(cur.status?.binlog ?? {}), error: { code: ErrorCodes.CONFLICT, message } };
+    delete binlog.agent;
+    delete binlog.leaseExpiresAt;
+    await store.updateStatus({ ...cur, status: { ...(cur.status ?? {}), binlog } }, { ifVersion: cur.metadata.resourceVersion! });
+  }).catch((err: unknown) => log.warn('could not record a duplicate binlog archive', { configuration: `${cfg.metadata.namespace}/${cfg.metadata.name}`, err: errorMessage(err) }));
+}
+
 export async function syncArchives(store: ResourceStore, agent: { name: string; targets: readonly string[] }, reports: readonly BinlogArchiveReport[], leaseMs: number, log: Logger, now: () => number = Date.now): Promise<BinlogArchiveAssignment[]> {
   const out: BinlogArchiveAssignment[] = [];
-  for (const listed of await store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration')) {
+  const configs = await store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration');
+  const owners = archiveOwners(configs);
+  for (const listed of configs) {
     if (!archived(listed, agent.targets)) continue;
+    const owner = ownerOf(owners, listed);
+    if (owner && owner !== listed) {
+      await markDuplicate(store, listed, `${owner.metadata.namespace}/${owner.metadata.name}`, log);
+      continue;
+    }
     const { namespace, name } = listed.metadata;
     const report = reports.find((r) => r.configuration === `${namespace}/${name}`);
     const sync = async (): Promise<BinlogArchiveAssignment | undefined> => {
@@ -69,7 +111,9 @@ export async function syncArchives(store: ResourceStore, agent: { name: string; 
     };
     try {
       const a = await retryOnConflict(sync);
-      if (a) out.push(a);
+      // Two Repository resources with one location are one repository.
+      if (a && out.some((o) => o.target === a.target && o.repository.location === a.repository.location)) log.warn('binlog archive not handed out: another configuration archives this target into the same repository location', { configuration: a.configuration });
+      else if (a) out.push(a);
     } catch (err) {
       log.warn('could not record a binlog archive sync', { configuration: `${namespace}/${name}`, agent: agent.name, err: errorMessage(err) });
     }
