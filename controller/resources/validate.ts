@@ -4,7 +4,7 @@
 import { Cron } from 'croner';
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { KINDS } from './types.ts';
+import { DEFAULT_DUMP_ARGS, KINDS } from './types.ts';
 import type { BackupConfigurationSpec, Kind, Resource } from './types.ts';
 import { resourceSchema } from './schemas.ts';
 import { safetyErrors } from './safety-rules.ts';
@@ -12,6 +12,7 @@ import { localRepositoryPathProblem } from '../../common/backend/local/repositor
 import { normaliseDumpArgs } from '../../common/dump-args.ts';
 import { secretValueErrors } from './secret-values.ts';
 import { integrityCheckErrors } from './integrity-rules.ts';
+import { wholeServerDumpProblem } from '../../common/whole-server-dump.ts';
 import { didYouMean } from '../../common/did-you-mean.ts';
 import { patternMessage } from './pattern-messages.ts';
 import { scheduleProblem } from './schedule-message.ts';
@@ -143,6 +144,11 @@ function semanticErrors(doc: Resource): FieldError[] {
       for (const p of normaliseDumpArgs(spec.dumpArgs).problems) errors.push({ field: `spec.dumpArgs[${p.index}]`, message: p.message });
     }
     errors.push(...integrityCheckErrors(spec));
+    // A point-in-time restore replays the whole server's binary log over the dump (whole-server-dump.ts).
+    if (spec.binlog?.enabled === true) {
+      const problem = wholeServerDumpProblem(Array.isArray(spec.dumpArgs) ? spec.dumpArgs : DEFAULT_DUMP_ARGS);
+      if (problem) errors.push({ field: 'spec.binlog.enabled', message: `point-in-time recovery replays the whole server's binary log over a dump, so spec.dumpArgs ${problem}` });
+    }
   }
   return errors;
 }

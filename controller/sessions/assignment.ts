@@ -14,6 +14,7 @@ import { appBindingAddress, restoreSelection, s3EndpointUrl, sessionTimeout } fr
 import type { DatabaseAddress } from '../resources/stash-spelling.ts';
 import { integrityCheckPlan } from './integrity-plan.ts';
 import { pointInTimeOf } from '../resources/pitr-rules.ts';
+import { wholeServerDumpProblem } from '../../common/whole-server-dump.ts';
 
 async function need<S>(store: ResourceStore, kind: 'Secret' | 'Repository' | 'AppBinding' | 'BackupConfiguration', ns: string, name: string, by: string): Promise<Resource<S>> {
   const r = await store.get<S, unknown>(kind, ns, name);
@@ -114,8 +115,9 @@ export async function backupAssignment(store: ResourceStore, session: Resource<B
     filename: 'dumpfile.sql',
     ...(session.metadata.uid ? { sessionUid: session.metadata.uid } : {}),
     shrinkGuardPercent: cfg.spec.shrinkGuard?.enabled === false ? 0 : (cfg.spec.shrinkGuard?.thresholdPercent ?? DEFAULT_SHRINK_GUARD_PERCENT),
-    // Point-in-time recovery replays the archived binlog from where each dump was taken.
-    ...(cfg.spec.binlog?.enabled === true ? { recordBinlogCoordinates: true } : {}),
+    // Point-in-time recovery replays the archived binlog from where each dump was taken; only a
+    // dump of the whole server can be its start (a spec stored without the API's checks: kubectl).
+    ...(cfg.spec.binlog?.enabled === true && wholeServerDumpProblem(cfg.spec.dumpArgs ?? DEFAULT_DUMP_ARGS) === undefined ? { recordBinlogCoordinates: true } : {}),
     ...(cfg.spec.limitUploadKiBps !== undefined ? { limitUploadKiBps: cfg.spec.limitUploadKiBps } : {}),
   };
   const deadlineMs = sessionDeadlineMs(timeoutOf(cfg.spec, `BackupConfiguration ${ns}/${cfg.metadata.name}`), startedMs, `BackupConfiguration ${ns}/${cfg.metadata.name}`);
