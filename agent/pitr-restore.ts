@@ -19,6 +19,7 @@ import type { SessionHooks } from './backup-runner.ts';
 import { openOrInitRepository } from './backup-runner.ts';
 import { replayBinlogFiles } from './binlog/binlog-replay.ts';
 import type { AgentConfig } from './config.ts';
+import { RestoreConnection } from './parallel-restore/restore-connection.ts';
 import { runRestore } from './restore-runner.ts';
 import { targetOf } from './target-snapshots.ts';
 
@@ -77,9 +78,18 @@ export async function runPointInTimeRestore(config: AgentConfig, a: RestoreAssig
   // Then the binary log, in order, on one connection; under a shared lock, as restic's restore.
   const bytesBefore = restored.bytesRead ?? 0;
   const started = performance.now();
+  // The longest statement the server takes bounds what the replay holds of one.
+  const probe = await RestoreConnection.open(a.database);
+  let maxStatementBytes: number;
+  try {
+    maxStatementBytes = await probe.maxStatementBytes();
+  } finally {
+    await probe.end();
+  }
   const replayed = await withLock(repo, false, { signal }, (lockSignal) =>
     replayBinlogFiles(repo, plan.steps, {
       connection: a.database,
+      maxStatementBytes,
       signal: lockSignal,
       ...(a.writeBinlog === false ? { writeBinlog: false } : {}),
       onProgress: (p) => hooks.onProgress({ bytesDumped: bytesBefore + p.bytesRead, bytesStored: 0, rateBytesPerSecond: 0 }),

@@ -62,6 +62,9 @@ export class BinlogArchiveSupervisor {
   readonly #now: () => number;
   readonly #firstRestartDelayMs: number;
   readonly #archives = new Map<string, Running>();
+  /** Archivers stopped but not ended yet (a flush in progress), and archives waiting for them to end. */
+  readonly #ending = new Map<string, Promise<void>>();
+  readonly #waiting = new Map<string, { assignment: BinlogArchiveAssignment; leaseEndsAtMs: number }>();
   #fence: ReturnType<typeof setInterval> | undefined;
 
   constructor(run: ArchiveRunner, log: Logger, options: { targets: readonly string[]; now?: () => number; fenceCheckMs?: number; firstRestartDelayMs?: number }) {
@@ -119,11 +122,29 @@ export class BinlogArchiveSupervisor {
       const a = wanted.get(key);
       if (!a || fingerprintOf(a) !== r.fingerprint) this.#stop(key, a ? 'its settings changed' : 'the controller no longer assigns it');
     }
+    for (const key of [...this.#waiting.keys()]) if (!wanted.has(key)) this.#waiting.delete(key);
     for (const [key, a] of wanted) {
       const r = this.#archives.get(key);
       if (r) r.leaseEndsAtMs = sentAtMs + a.leaseMs;
-      else this.#start(a, sentAtMs + a.leaseMs);
+      else this.#startWhenEnded(a, sentAtMs + a.leaseMs);
     }
+  }
+
+  /** Starts an archive once the archiver it replaces has ended: never two of one archive at once. */
+  #startWhenEnded(a: BinlogArchiveAssignment, leaseEndsAtMs: number): void {
+    const ending = this.#ending.get(a.configuration);
+    if (!ending) {
+      this.#start(a, leaseEndsAtMs);
+      return;
+    }
+    const first = !this.#waiting.has(a.configuration);
+    this.#waiting.set(a.configuration, { assignment: a, leaseEndsAtMs });
+    if (!first) return;
+    void ending.then(() => {
+      const w = this.#waiting.get(a.configuration);
+      this.#waiting.delete(a.configuration);
+      if (w && this.#fence !== undefined && !this.#archives.has(a.configuration) && this.#now() < w.leaseEndsAtMs) this.#start(w.assignment, w.leaseEndsAtMs);
+    });
   }
 
   /** Stops archives whose lease ran out (called every second, and by tests). */
@@ -135,9 +156,9 @@ export class BinlogArchiveSupervisor {
   async stopAll(): Promise<void> {
     if (this.#fence) clearInterval(this.#fence);
     this.#fence = undefined;
-    const done = [...this.#archives.values()].map((r) => r.done);
+    this.#waiting.clear();
     for (const key of [...this.#archives.keys()]) this.#stop(key, 'the agent stops');
-    await Promise.all(done);
+    await Promise.all([...this.#ending.values()]);
   }
 
   #start(a: BinlogArchiveAssignment, leaseEndsAtMs: number, previous?: Running): void {
@@ -191,6 +212,10 @@ export class BinlogArchiveSupervisor {
     this.#archives.delete(key);
     if (r.restartTimer) clearTimeout(r.restartTimer);
     r.controller.abort(new Error(why));
+    const ending = r.done.then(() => {
+      if (this.#ending.get(key) === ending) this.#ending.delete(key);
+    });
+    this.#ending.set(key, ending);
     this.#log.info('stopped archiving the binary log', { binlogArchive: key, reason: why });
   }
 }

@@ -43,7 +43,15 @@ export interface ReplayOptions extends BinlogArgsOptions {
   onProgress?: (p: ReplayProgress) => void;
   /** The program (default: mariadb-binlog on PATH). */
   mariadbBinlogPath?: string;
+  /**
+   * The longest statement taken (the server's max_allowed_packet, less the packet header); a
+   * forged archive whose output never ends a statement fails there instead of filling memory.
+   * Default: 1 GiB, the most a server accepts.
+   */
+  maxStatementBytes?: number;
 }
+
+const DEFAULT_MAX_STATEMENT_BYTES = 1024 * 1024 * 1024;
 
 export interface ReplayResult {
   /** Statements run, over all files. */
@@ -148,5 +156,5 @@ async function* stepStatements(repo: Repository, step: PitrStep, args: string[],
     }
     counts.output(output);
   })();
-  yield* splitDump(counted, { collect: true, headroomBytes: QUERY_HEADROOM_BYTES, baseOffset });
+  yield* splitDump(counted, { collect: true, headroomBytes: QUERY_HEADROOM_BYTES, baseOffset, maxStatementBytes: o.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES });
 }
