@@ -1,4 +1,4 @@
-// Review of issue 14 (r14): an archive whose settings changed (flushIntervalSeconds, the
+// Found by an adversarial review of issue 14: an archive whose settings changed (flushIntervalSeconds, the
 // repository's credentials, ...) is stopped and started again in one apply(): the new archiver
 // starts while the old one is still finishing (an abort reaches a flush in progress only at its
 // next await; the archiver resolves its promise when it has stopped), so for that while two
@@ -18,7 +18,7 @@ const assignment = (over: Partial<BinlogArchiveAssignment> = {}): BinlogArchiveA
   database: { host: 'db', username: 'u', password: 'p' }, repository: { location: 'local:/tmp/r', password: 'pw', credentials: {} }, ...over,
 });
 
-describe('binlog archive supervisor (review r14)', () => {
+describe('binlog archive supervisor', () => {
   it('starts the new archiver of a changed archive only once the old one has stopped', async () => {
     let running = 0;
     let most = 0;

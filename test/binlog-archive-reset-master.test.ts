@@ -1,4 +1,4 @@
-// Review of issue 14 (r14): the archiver resumes a file from its archived end without checking
+// Found by an adversarial review of issue 14: the archiver resumes a file from its archived end without checking
 // that the server's file of that name is still the file it archived. After RESET MASTER (or a
 // data directory rebuilt while the agent was down) the server numbers its files from 1 again;
 // when the new mysql-bin.000001 has an event starting at the byte the archive reached, the
@@ -25,7 +25,7 @@ import { until } from './helpers/until.ts';
 const PASSWORD = 'correct horse battery staple';
 const fastKdf = { scrypt: { N: 1024, r: 8, p: 1 } };
 
-describe('binlog archiving across RESET MASTER (review r14)', () => {
+describe('binlog archiving across RESET MASTER', () => {
   let db: MariaDB;
   let dir: { path: string; cleanup: () => Promise<void> };
   let repo: Repository;

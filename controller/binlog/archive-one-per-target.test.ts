@@ -1,4 +1,4 @@
-// Review of issue 14 (r14): two archivers on one archive. The lease is kept per
+// Found by an adversarial review of issue 14: two archivers on one archive. The lease is kept per
 // BackupConfiguration, but an archive is the target's binary log in a repository (snapshots found
 // by target, archive-layout.ts; the archiver resumes whatever chain the target has there). Two
 // configurations of one target and one repository with spec.binlog.enabled (an hourly and a
@@ -38,7 +38,7 @@ before(async () => {
   ]) await upsert(store, { apiVersion: 'sidestash.io/v1', ...doc } as Resource);
 });
 
-describe('binlog archive sync (review r14)', () => {
+describe('binlog archive sync', () => {
   it('never hands out two archivers of one target into one repository', async () => {
     const key = (a: { target: string; repository: { location: string } }) => `${a.target} -> ${a.repository.location}`;
     const toA = (await syncArchives(store, A, [], LEASE, log, now)).map(key);

@@ -1,4 +1,4 @@
-// Review of issue 14 (r14): a point-in-time restore loads the newest dump with coordinates and
+// Found by an adversarial review of issue 14: a point-in-time restore loads the newest dump with coordinates and
 // replays the whole server's binary log over it (README: "restores the whole server's binlog").
 // A configuration whose dumpArgs select part of the server (--databases, --ignore-table-data,
 // --where, --no-data) still records coordinates, and nothing refuses binlog.enabled with them:
@@ -40,7 +40,7 @@ before(async () => {
   for (const [name, args] of PARTIAL) await upsert(store, cfg(name, args) as Resource);
 });
 
-describe('binlog archiving with a partial dump (review r14)', () => {
+describe('binlog archiving with a partial dump', () => {
   for (const [name, args] of PARTIAL) {
     it(`a configuration dumping part of the server (${args.slice(1).join(' ')}) is refused, or its dumps record no coordinates`, async () => {
       const refused = validateResource(cfg(name, args)).length > 0;
