@@ -32,6 +32,8 @@ export interface ControllerConfig {
   sweepIntervalMs: number;
   /** How long a Pending session waits while no online agent serves its target (then SIDESTASH_NO_AGENT). */
   pendingTimeoutMs: number;
+  /** How late a scheduled run may start, spread per configuration (schedule-jitter.ts). */
+  scheduleJitterMs: number;
   /** Seals Secret values at rest; absent: a key file beside the database (controller/store/encryption-key.ts). */
   secretEncryptionKey?: ConfiguredKey;
   /** Timeouts and the connection cap of each listener (API and webhook). */
@@ -64,6 +66,7 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
     leaseMs: r.durationMs('SIDESTASH_SESSION_LEASE', '60s'),
     sweepIntervalMs: r.durationMs('SIDESTASH_SWEEP_INTERVAL', '5s'),
     pendingTimeoutMs: r.durationMs('SIDESTASH_PENDING_TIMEOUT', '5m'),
+    scheduleJitterMs: r.durationMs('SIDESTASH_SCHEDULE_JITTER', '30s'),
     limits: parseListenerLimits(r),
     deprecated: [],
   };

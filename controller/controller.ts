@@ -116,7 +116,7 @@ export class Controller {
     });
     // Every stored write wakes the long-polls (waitForChange).
     this.store.watch(() => this.#changes.emit('change'));
-    this.scheduler = new Scheduler(this.store, this.sessions, log.child({ component: 'scheduler' }));
+    this.scheduler = new Scheduler(this.store, this.sessions, log.child({ component: 'scheduler' }), { maxJitterMs: config.scheduleJitterMs });
     this.metrics = createMetrics(this.store, config.leaseMs);
     this.sessions.on('finished', (s) => this.metrics.sessionsFinished.inc({ kind: s.kind, phase: s.status?.phase ?? 'Failed' }));
     if (config.pushgatewayUrl) {

@@ -6,7 +6,8 @@
 // Time zones and DST: schedule.ts.
 import type { Cron } from 'croner';
 import type { Logger } from '../common/log.ts';
-import { cronFor, scheduledRunAt } from './schedule.ts';
+import { cronFor, nextRunTimes, scheduledRunAt } from './schedule.ts';
+import { scheduleJitterMs } from './schedule-jitter.ts';
 import type { BackupConfigurationSpec, BackupConfigurationStatus, Resource } from './resources/types.ts';
 import { isMissedRun } from './sessions/missed-run.ts';
 import { scheduledCreateConflict } from './sessions/scheduled-create-conflict.ts';
@@ -20,11 +21,33 @@ export class Scheduler {
   readonly #sessions: SessionManager;
   readonly #log: Logger;
   readonly #jobs = new Map<string, { cron: Cron; specJson: string }>();
+  /** Runs waiting out their configuration's jitter (schedule-jitter.ts). */
+  readonly #delayed = new Set<ReturnType<typeof setTimeout>>();
+  readonly #maxJitterMs: number;
 
-  constructor(store: ResourceStore, sessions: SessionManager, log: Logger) {
+  /** maxJitterMs: how late a run may start after its scheduled time (SIDESTASH_SCHEDULE_JITTER); 0: at once. */
+  constructor(store: ResourceStore, sessions: SessionManager, log: Logger, options: { maxJitterMs?: number } = {}) {
     this.#store = store;
     this.#sessions = sessions;
     this.#log = log;
+    this.#maxJitterMs = options.maxJitterMs ?? 0;
+  }
+
+  /** The cron's firing: the run starts its configuration's jitter later, named after its scheduled time. */
+  #scheduled(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>): void {
+    const { namespace, name, uid } = cfg.metadata;
+    const firedAtMs = Date.now();
+    const scheduledMs = scheduledRunAt(cfg.spec, firedAtMs);
+    const delayMs = scheduleJitterMs(`${namespace}/${name}/${uid ?? ''}`, this.#maxJitterMs, schedulePeriodMs(cfg.spec, firedAtMs));
+    if (delayMs === 0) {
+      void this.#fire(namespace, name, scheduledMs);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#delayed.delete(timer);
+      void this.#fire(namespace, name, scheduledMs);
+    }, delayMs);
+    this.#delayed.add(timer);
   }
 
   /** (Re)builds the schedules from the stored configurations. */
@@ -40,7 +63,7 @@ export class Scheduler {
       existing?.cron.stop();
       this.#jobs.delete(key);
       if (cfg.spec.paused) continue;
-      const cron = cronFor(cfg.spec, () => this.#fire(cfg.metadata.namespace, cfg.metadata.name));
+      const cron = cronFor(cfg.spec, () => this.#scheduled(cfg));
       this.#jobs.set(key, { cron, specJson });
       await this.#recordNext(cfg, cron);
     }
@@ -118,5 +141,17 @@ export class Scheduler {
   stop(): void {
     for (const job of this.#jobs.values()) job.cron.stop();
     this.#jobs.clear();
+    for (const timer of this.#delayed) clearTimeout(timer);
+    this.#delayed.clear();
+  }
+}
+
+/** The time between the schedule's next two runs (undefined when it cannot be read). */
+function schedulePeriodMs(spec: BackupConfigurationSpec, nowMs: number): number | undefined {
+  try {
+    const [a, b] = nextRunTimes(spec, nowMs, 2);
+    return a && b ? b.getTime() - a.getTime() : undefined;
+  } catch {
+    return undefined;
   }
 }
