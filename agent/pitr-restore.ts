@@ -20,6 +20,7 @@ import { openOrInitRepository } from './backup-runner.ts';
 import { replayBinlogFiles } from './binlog/binlog-replay.ts';
 import type { AgentConfig } from './config.ts';
 import { RestoreConnection } from './parallel-restore/restore-connection.ts';
+import { agentRetryPolicy } from './backend-settings.ts';
 import { runRestore } from './restore-runner.ts';
 import { targetOf } from './target-snapshots.ts';
 
@@ -65,7 +66,7 @@ export async function pitrCandidates(repo: Repository, target: TargetRef, signal
 export async function runPointInTimeRestore(config: AgentConfig, a: RestoreAssignment, hooks: SessionHooks): Promise<SessionResult> {
   const { signal, log } = hooks;
   const target = pitrTarget(a.pointInTime!);
-  const repo = await openOrInitRepository(a.repository, signal, false);
+  const repo = await openOrInitRepository(a.repository, signal, false, { retry: agentRetryPolicy(config) });
   const { dumps, files } = await pitrCandidates(repo, targetOf(a), signal);
   const planned = planPointInTime(dumps, files, target);
   if ('problem' in planned) throw pitrProblemError(planned.problem);

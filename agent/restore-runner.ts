@@ -17,6 +17,7 @@ import type { AgentConfig } from './config.ts';
 import { granularSelection, granularStatements } from './granular-source.ts';
 import { loadDump } from './parallel-restore/dump-loader.ts';
 import type { LoadResult } from './parallel-restore/dump-loader.ts';
+import { agentRetryPolicy } from './backend-settings.ts';
 import { QUERY_HEADROOM_BYTES, RestoreConnection } from './parallel-restore/restore-connection.ts';
 import { mismatchMessage, mismatches, reportedTables, verifyTables } from './parallel-restore/restore-verify.ts';
 import type { ClassifiedStatement } from '../common/sql-dump/dump-statements.ts';
@@ -54,7 +55,8 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
     } finally {
       await probe.end();
     }
-    const repo = await openOrInitRepository(a.repository, signal, false);
+    // The agent's retry window through a backend outage, as backups have it (backend-settings.ts).
+    const repo = await openOrInitRepository(a.repository, signal, false, { retry: agentRetryPolicy(config) });
     // Under a shared lock until the stream closes (restic's restore takes one): no prune runs
     // meanwhile. "latest" is the target's own newest snapshot (common/repository/snapshot-selector.ts).
     // With sourceHost, "latest" is the newest snapshot Stash wrote for that host (migration).

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { existsSync } from 'node:fs';
 import { runBackup } from '../agent/backup-runner.ts';
+import { runRestore } from '../agent/restore-runner.ts';
 import { ErrorCodes, isSidestashError } from '../common/errors.ts';
 import { createLogger } from '../common/log.ts';
-import type { BackupAssignment } from '../common/protocol.ts';
+import type { BackupAssignment, RestoreAssignment } from '../common/protocol.ts';
 import { testAgentConfig } from './helpers/agent-config.ts';
 import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
@@ -69,6 +70,17 @@ describe('backend outages', () => {
       return true;
     });
     assert.ok(requests - before >= 5, `${requests - before} requests`);
+  });
+
+  it('a restore against that repository fails within the same window, with the same error', async () => {
+    const config = testAgentConfig(dir.path, { backendRetry: { maxDelayMs: 500, maxTotalMs: WINDOW_MS } });
+    const restore: RestoreAssignment = { kind: 'RestoreSession', namespace: 'default', name: 'r-outage', target: 'default/db', repositoryName: 'repo', database: { socket: db.socket, username: DB_USER, password: DB_PASSWORD }, repository: { location: `rest:${url}/repo/`, password: 'pw-outage', credentials: {} }, snapshot: 'latest', snapshotHost: 'db' };
+    await assert.rejects(runRestore(config, restore, hooks()), (err: unknown) => {
+      assert.ok(isSidestashError(err, ErrorCodes.BACKEND_IO), String(err));
+      assert.equal(err.retryable, true);
+      assert.match(err.message, /the backend kept failing for [\d.]+ s \(\d+ attempts; retry window 3 s\); last error: .*503 maintenance/);
+      return true;
+    });
   });
 
   for (const limit of [0, 1.5, 10_485_761]) {
