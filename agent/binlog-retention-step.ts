@@ -4,33 +4,18 @@
 // their data with the dumps'. Kept dumps are every dump of the target that records coordinates,
 // whichever configuration wrote it: a binlog archive serves the target, and keeping more is the
 // safe side.
-import { binlogFileRecord, dumpCoordinates, isBinlogSnapshot } from '../common/binlog/archive-layout.ts';
-import type { BinlogFileRecord } from '../common/binlog/archive-layout.ts';
 import { planBinlogRetention } from '../common/binlog/binlog-retention.ts';
-import type { KeptDump } from '../common/binlog/binlog-retention.ts';
+import { targetPitrSnapshots } from '../common/binlog/target-pitr-snapshots.ts';
 import { throwIfAborted } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { withLock } from '../common/repository/lock.ts';
 import type { Repository } from '../common/repository/repository.ts';
 import { listSnapshots } from '../common/repository/snapshot.ts';
-import { snapshotOwnership } from '../common/repository/snapshot-selector.ts';
 import type { TargetRef } from '../common/repository/snapshot-selector.ts';
 
 export async function forgetUnneededBinlogs(repo: Repository, target: TargetRef, options: { dryRun: boolean; signal: AbortSignal; log: Logger }): Promise<number> {
   const run = async (signal: AbortSignal): Promise<number> => {
-    const own = (await listSnapshots(repo, { signal })).filter((s) => snapshotOwnership(s, target) === 'target');
-    const kept: KeptDump[] = [];
-    const records: BinlogFileRecord[] = [];
-    for (const s of own) {
-      if (isBinlogSnapshot(s)) {
-        const r = binlogFileRecord(s);
-        // A snapshot that says it is an archive but does not parse is left alone (and never read).
-        if (r) records.push(r);
-        continue;
-      }
-      const c = dumpCoordinates(s);
-      if (c) kept.push({ snapshotId: s.id, coordinates: c, takenAtMs: c.seenAtMs ?? Date.parse(s.time) });
-    }
+    const { dumps: kept, files: records } = targetPitrSnapshots(await listSnapshots(repo, { signal }), target);
     const plan = planBinlogRetention(kept, records);
     for (const f of plan.forget) {
       options.log.info(options.dryRun ? 'binlog archive snapshot would be forgotten' : 'forgetting binlog archive snapshot', { snapshotId: f.record.snapshotId, file: f.record.file, chain: f.record.chain, reason: f.reason });

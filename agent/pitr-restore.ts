@@ -4,7 +4,8 @@
 // (restore-runner.ts: parallel, verified), then replay the files in order on one connection
 // (agent/binlog/binlog-replay.ts: mariadb-binlog's SQL through the lexer, no client program).
 // A point the repository cannot reach fails with PITR_UNREACHABLE before anything is changed.
-import { binlogFileRecord, dumpCoordinates, isBinlogSnapshot, parseGtid } from '../common/binlog/archive-layout.ts';
+import { parseGtid } from '../common/binlog/archive-layout.ts';
+import { targetPitrSnapshots } from '../common/binlog/target-pitr-snapshots.ts';
 import type { BinlogFileRecord } from '../common/binlog/archive-layout.ts';
 import { pitrProblemError, planPointInTime } from '../common/binlog/pitr-plan.ts';
 import type { DumpCandidate, PitrPlan, PitrTarget } from '../common/binlog/pitr-plan.ts';
@@ -13,7 +14,6 @@ import type { PointInTime, RestoreAssignment, SessionResult } from '../common/pr
 import { withLock } from '../common/repository/lock.ts';
 import type { Repository } from '../common/repository/repository.ts';
 import { listSnapshots } from '../common/repository/snapshot.ts';
-import { snapshotOwnership } from '../common/repository/snapshot-selector.ts';
 import type { TargetRef } from '../common/repository/snapshot-selector.ts';
 import type { SessionHooks } from './backup-runner.ts';
 import { openOrInitRepository } from './backup-runner.ts';
@@ -47,20 +47,8 @@ export function pitrTarget(p: PointInTime): PitrTarget {
 
 /** The target's dumps that record coordinates, and its archived binlog files. */
 export async function pitrCandidates(repo: Repository, target: TargetRef, signal: AbortSignal): Promise<{ dumps: DumpCandidate[]; files: BinlogFileRecord[] }> {
-  const dumps: DumpCandidate[] = [];
-  const files: BinlogFileRecord[] = [];
-  for (const s of await listSnapshots(repo, { signal })) {
-    if (snapshotOwnership(s, target) !== 'target') continue;
-    if (isBinlogSnapshot(s)) {
-      const r = binlogFileRecord(s);
-      if (r) files.push(r);
-      continue;
-    }
-    const coordinates = dumpCoordinates(s);
-    // When the agent read the coordinates is at or after the dump's consistent point.
-    if (coordinates) dumps.push({ snapshotId: s.id, time: coordinates.seenAtMs !== undefined ? new Date(coordinates.seenAtMs).toISOString() : s.time, coordinates });
-  }
-  return { dumps, files };
+  const { dumps, files } = targetPitrSnapshots(await listSnapshots(repo, { signal }), target);
+  return { dumps: dumps.map(({ snapshotId, time, coordinates }) => ({ snapshotId, time, coordinates })), files };
 }
 
 export async function runPointInTimeRestore(config: AgentConfig, a: RestoreAssignment, hooks: SessionHooks): Promise<SessionResult> {

@@ -5,12 +5,13 @@
 // every kept dump can be replayed from, or at the server's current file when there is none (the
 // next dump is covered; older binlogs would be stored for nothing). The archiver's status becomes
 // the report the controller records on the configuration.
-import { dumpCoordinates, formatGtid, isBinlogSnapshot } from '../../common/binlog/archive-layout.ts';
+import { formatGtid } from '../../common/binlog/archive-layout.ts';
+import { targetPitrSnapshots } from '../../common/binlog/target-pitr-snapshots.ts';
 import type { Logger } from '../../common/log.ts';
 import type { BinlogArchiveAssignment } from '../../common/protocol.ts';
 import type { Repository } from '../../common/repository/repository.ts';
 import { listSnapshots } from '../../common/repository/snapshot.ts';
-import { parseTargetRef, snapshotOwnership } from '../../common/repository/snapshot-selector.ts';
+import { parseTargetRef } from '../../common/repository/snapshot-selector.ts';
 import type { TargetRef } from '../../common/repository/snapshot-selector.ts';
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
 import { backupBackendOptions } from '../backend-settings.ts';
@@ -24,15 +25,9 @@ import { checkBinlogServer } from './binlog-server-check.ts';
 
 /** Where a new chain starts: the oldest coordinates-bearing dump's file, else the server's current file. */
 export async function chainStart(repo: Repository, target: TargetRef, currentFile: () => Promise<string>, signal: AbortSignal): Promise<{ file: string }> {
-  let oldest: { file: string; takenAtMs: number } | undefined;
-  for (const s of await listSnapshots(repo, { signal })) {
-    if (snapshotOwnership(s, target) !== 'target' || isBinlogSnapshot(s)) continue;
-    const c = dumpCoordinates(s);
-    if (!c) continue;
-    const takenAtMs = c.seenAtMs ?? Date.parse(s.time);
-    if (!oldest || takenAtMs < oldest.takenAtMs) oldest = { file: c.file, takenAtMs };
-  }
-  return { file: oldest?.file ?? (await currentFile()) };
+  const { dumps } = targetPitrSnapshots(await listSnapshots(repo, { signal }), target);
+  const oldest = dumps.reduce<(typeof dumps)[number] | undefined>((a, d) => (!a || d.takenAtMs < a.takenAtMs ? d : a), undefined);
+  return { file: oldest?.coordinates.file ?? (await currentFile()) };
 }
 
 /** The archiver's status as the supervisor keeps it. */
