@@ -26,6 +26,13 @@
 // against an allow-list, and a snapshot whose tags do not all parse is not an archive at all.
 
 export const BINLOG_TAG = 'sidestash-binlog';
+
+/**
+ * How far apart the two clocks behind an archive's times may be: binlog event times are the
+ * server's, a dump's time the agent's. Decisions that compare them (which file holds a dump,
+ * which file retention may forget) keep this much on the safe side.
+ */
+export const SERVER_AGENT_CLOCK_MARGIN_MS = 60 * 60 * 1000;
 const P = {
   chain: 'binlog-chain=',
   file: 'binlog-file=',

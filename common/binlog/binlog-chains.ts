@@ -2,6 +2,7 @@
 // (pitr-plan.ts) walks. Records come from untrusted snapshots: each parsed against the allow-lists
 // of archive-layout.ts, but their relations can lie (several records of one file, two chains
 // claiming one file name, gaps). This file only groups them; pitr-plan.ts decides.
+import { SERVER_AGENT_CLOCK_MARGIN_MS } from './archive-layout.ts';
 import type { BinlogFileRecord, DumpCoordinates, Gtid } from './archive-layout.ts';
 
 /** One chain's files, one record per file, in sequence order. */
@@ -51,8 +52,6 @@ export function seqIn(list: readonly Gtid[], domain: number): bigint {
   return list.find((g) => g.domain === domain)?.seq ?? 0n;
 }
 
-/** How much later than the dump (agent's clock) a file's first event (server's clock) may be stamped and still hold it. */
-export const HOLD_CLOCK_MARGIN_MS = 60 * 60 * 1000;
 
 /**
  * Whether a chain's record of the dump's file can hold the dump's coordinates. A file of that name
@@ -71,7 +70,7 @@ export function recordHoldsDump(r: BinlogFileRecord, c: DumpCoordinates): boolea
   // The server the dump was taken on wrote the file (its format description's server id).
   if (c.serverId !== undefined && r.serverId !== c.serverId) return false;
   if (!r.gtidStart.every((g) => !c.gtid.some((d) => d.domain === g.domain) || g.seq <= seqIn(c.gtid, g.domain))) return false;
-  if (c.seenAtMs !== undefined && r.firstEventTime !== undefined && r.firstEventTime * 1000 > c.seenAtMs + HOLD_CLOCK_MARGIN_MS) return false;
+  if (c.seenAtMs !== undefined && r.firstEventTime !== undefined && r.firstEventTime * 1000 > c.seenAtMs + SERVER_AGENT_CLOCK_MARGIN_MS) return false;
   return c.gtid.every((d) => {
     const reached = seqIn(r.gtidEnd, d.domain) > seqIn(r.gtidStart, d.domain) ? seqIn(r.gtidEnd, d.domain) : seqIn(r.gtidStart, d.domain);
     return reached >= d.seq;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BinlogFileRecord } from './archive-layout.ts';
-import { RETENTION_MARGIN_MS, planBinlogRetention } from './binlog-retention.ts';
+import { SERVER_AGENT_CLOCK_MARGIN_MS } from './archive-layout.ts';
+import { planBinlogRetention } from './binlog-retention.ts';
 import type { KeptDump } from './binlog-retention.ts';
 
 const H = 3600;
@@ -29,8 +30,8 @@ describe('binlog retention', () => {
 
   const table: [string, KeptDump[], BinlogFileRecord[], string[]][] = [
     ['no kept dump with coordinates: nothing goes', [], [rec('a1', 'mysql-bin.000001', { lastEventTime: T - 100 * H })], []],
-    ['within the clock margin of the dump: kept', [dump('d', 'mysql-bin.000009', T)], [rec('a1', 'mysql-bin.000001', { lastEventTime: T - RETENTION_MARGIN_MS / 1000 + 1 })], []],
-    ['older than the margin: forgotten', [dump('d', 'mysql-bin.000009', T)], [rec('a1', 'mysql-bin.000001', { lastEventTime: T - RETENTION_MARGIN_MS / 1000 - 1 })], ['a1']],
+    ['within the clock margin of the dump: kept', [dump('d', 'mysql-bin.000009', T)], [rec('a1', 'mysql-bin.000001', { lastEventTime: T - SERVER_AGENT_CLOCK_MARGIN_MS / 1000 + 1 })], []],
+    ['older than the margin: forgotten', [dump('d', 'mysql-bin.000009', T)], [rec('a1', 'mysql-bin.000001', { lastEventTime: T - SERVER_AGENT_CLOCK_MARGIN_MS / 1000 - 1 })], ['a1']],
     ['an open file, however old its last event (an idle server): kept', [dump('d', 'mysql-bin.000009', T)], [rec('a1', 'mysql-bin.000001', { closed: false, lastEventTime: T - 100 * H })], []],
     ["the dump's own file, even if its events look old (a skewed clock): kept", [dump('d', 'mysql-bin.000001', T)], [rec('a1', 'mysql-bin.000001', { lastEventTime: T - 100 * H })], []],
     ['a file with no event time (nothing archived in it yet): kept', [dump('d', 'mysql-bin.000009', T)], [rec('a1', 'mysql-bin.000001', { firstEventTime: undefined, lastEventTime: undefined } as unknown as Partial<BinlogFileRecord>)], []],

@@ -12,10 +12,9 @@
 //
 // Nothing is forgotten while no kept dump records coordinates: without a dump to start from
 // the archive cannot be judged, and deleting is the one mistake that cannot be undone.
+import { SERVER_AGENT_CLOCK_MARGIN_MS } from './archive-layout.ts';
 import type { BinlogFileRecord, DumpCoordinates } from './archive-layout.ts';
 
-/** Clock difference between the server and the agent that retention tolerates. */
-export const RETENTION_MARGIN_MS = 60 * 60 * 1000;
 
 export interface KeptDump {
   snapshotId: string;
@@ -49,7 +48,7 @@ export function planBinlogRetention(kept: readonly KeptDump[], records: readonly
   const keep: BinlogFileRecord[] = [];
   for (const r of live) {
     const endedMs = r.lastEventTime === undefined ? undefined : r.lastEventTime * 1000;
-    if (r.closed && endedMs !== undefined && endedMs < oldest.takenAtMs - RETENTION_MARGIN_MS && r.file !== oldest.coordinates.file) {
+    if (r.closed && endedMs !== undefined && endedMs < oldest.takenAtMs - SERVER_AGENT_CLOCK_MARGIN_MS && r.file !== oldest.coordinates.file) {
       forget.push({ record: r, reason: `ended before the oldest kept dump (${oldest.snapshotId.slice(0, 8)}, taken at ${oldest.coordinates.file}:${oldest.coordinates.position})` });
     } else keep.push(r);
   }
