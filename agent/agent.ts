@@ -20,6 +20,8 @@ import { runPointInTimeRestore } from './pitr-restore.ts';
 import { runRestore } from './restore-runner.ts';
 import { registrationToken } from './registration-token.ts';
 import { SIDESTASH_VERSION } from '../common/version.ts';
+import { AsyncMutex } from '../common/async-mutex.ts';
+import { Autonomy, OFFLINE_PLAN_REFRESH_MS } from './offline/autonomy.ts';
 
 /** The agent reports the product's version (common/version.ts). */
 export const AGENT_VERSION = SIDESTASH_VERSION;
@@ -35,6 +37,9 @@ export class SidecarAgent {
   #heartbeatMs = 20_000;
   #registering: Promise<void> | undefined;
   readonly #archiveRunner: ArchiveRunner | undefined;
+  /** One session at a time, whether the controller assigned it or the agent runs it offline. */
+  readonly #sessionLock = new AsyncMutex();
+  readonly #autonomy: Autonomy | undefined;
 
   /** archiveRunner: how a leased binlog archive runs (tests); default: the archiver (binlog/run-archive.ts). */
   constructor(config: AgentConfig, log: Logger, options: { archiveRunner?: ArchiveRunner } = {}) {
@@ -42,6 +47,9 @@ export class SidecarAgent {
     this.#log = log;
     this.#archiveRunner = options.archiveRunner;
     this.#client = new ControllerClient(config.controllerUrl, { caCert: config.controllerCaCert });
+    if (config.offline) {
+      this.#autonomy = new Autonomy(config.offline, agentIdentity(config), this.#client, this.#sessionLock, (a, signal, l) => runBackup(config, a, { signal, log: l, onProgress: () => {} }), log.child({ component: 'autonomy' }));
+    }
   }
 
   /** Called after each session with its result. */
@@ -112,7 +120,15 @@ export class SidecarAgent {
     if (this.#config.ignoredPushgatewayUrl) {
       this.#log.warn('SIDESTASH_PUSHGATEWAY_URL is ignored: the controller pushes session metrics now (set SIDESTASH_PUSHGATEWAY_URL on the controller)', { pushgateway: this.#config.ignoredPushgatewayUrl });
     }
+    // Edge autonomy runs schedules while the controller cannot be reached, even before this agent could register.
+    await this.#autonomy?.load();
+    const autonomyRun = this.#autonomy?.run(signal);
     await this.#register(signal);
+    const refreshPlan = (): void => {
+      this.#autonomy?.refreshPlan(signal).catch((err: unknown) => this.#callFailed('fetching the offline plan', err, signal, this.#log));
+    };
+    refreshPlan();
+    const planTimer = this.#autonomy ? setInterval(refreshPlan, OFFLINE_PLAN_REFRESH_MS) : undefined;
     // Binlog archives (point-in-time recovery) the controller leases to this agent: synced with
     // each heartbeat; an archive whose lease is not renewed stops (archive-supervisor.ts).
     const archives = new BinlogArchiveSupervisor(this.#archiveRunner ?? archiveRunner(this.#config), this.#log.child({ component: 'binlog' }), { targets: this.#config.targets });
@@ -142,6 +158,9 @@ export class SidecarAgent {
       while (!signal.aborted) {
         let assignment: SessionAssignment | undefined;
         try {
+          // Backups run offline are reported before new work is asked for, so that the controller records them instead of handing their scheduled times out again.
+          const autonomy = this.#autonomy;
+          if (autonomy?.hasPendingReports()) await this.#sessionLock.run(() => autonomy.flushReports(signal));
           assignment = await this.#client.nextSession(POLL_WAIT_MS, signal);
           pollFailures = 0;
         } catch (err) {
@@ -154,10 +173,25 @@ export class SidecarAgent {
           await sleep(plan.delayMs, signal);
           continue;
         }
-        if (assignment) await this.#runSession(assignment, signal);
+        const a = assignment;
+        if (a) {
+          await this.#sessionLock.run(async () => {
+            const autonomy = this.#autonomy;
+            if (autonomy?.ranOffline(a)) {
+              // Claimed while the same scheduled time ran offline: its report records the run.
+              this.#log.info('assigned a scheduled backup this agent already ran offline; reporting that run instead', { session: `${a.namespace}/${a.name}` });
+              await autonomy.flushReports(signal).catch((err: unknown) => this.#callFailed('reporting offline backups', err, signal, this.#log));
+              return;
+            }
+            await autonomy?.recordOnlineRun(a).catch((err: unknown) => this.#log.warn('could not write the agent state', { err: errorMessage(err) }));
+            await this.#runSession(a, signal);
+          });
+        }
       }
     } finally {
       clearInterval(heartbeat);
+      if (planTimer) clearInterval(planTimer);
+      await autonomyRun;
       await archives.stopAll();
       await this.#client.deregister().catch((err: unknown) => this.#log.warn('could not deregister; the controller frees the name after a lease period', { err: errorMessage(err) }));
       await this.#client.close();

@@ -7,6 +7,8 @@ import { resolveStdbuf } from './stdbuf.ts';
 import { tokenFileProblem } from './registration-token.ts';
 import { parseBackendSettings } from './backend-settings.ts';
 import type { BackendSettings } from './backend-settings.ts';
+import { parseOfflineSettings } from './offline/offline-settings.ts';
+import type { OfflineSettings } from './offline/offline-settings.ts';
 
 export interface AgentConfig extends ControllerTlsConfig, BackendSettings {
   controllerUrl: string;
@@ -28,6 +30,8 @@ export interface AgentConfig extends ControllerTlsConfig, BackendSettings {
   tmpDir: string;
   /** SIDESTASH_PUSHGATEWAY_URL, which agents no longer use (the controller pushes): warned about. */
   ignoredPushgatewayUrl?: string;
+  /** Edge autonomy (agent/offline/): on with SIDESTASH_STATE_DIR. */
+  offline?: OfflineSettings;
 }
 
 export function parseAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
@@ -68,6 +72,8 @@ export function parseAgentConfig(env: Record<string, string | undefined> = proce
   };
   const stdbuf = resolveStdbuf(r.string('SIDESTASH_STDBUF', 'auto')!, env.PATH);
   if (stdbuf) config.stdbufPath = stdbuf;
+  const offline = parseOfflineSettings(r, bootstrapToken);
+  if (offline) config.offline = offline;
   const pushgateway = r.string('SIDESTASH_PUSHGATEWAY_URL');
   if (pushgateway) config.ignoredPushgatewayUrl = pushgateway;
   r.done('agent');

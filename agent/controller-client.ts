@@ -10,6 +10,7 @@ import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import { describeFetchFailure } from '../common/fetch-failure.ts';
 import { trustingFetch } from '../common/tls-fetch.ts';
 import type { FetchFn } from '../common/tls-fetch.ts';
+import type { OfflinePlan, OfflineSessionRecorded, OfflineSessionReport } from '../common/offline-protocol.ts';
 import type { AgentRegisterRequest, AgentRegistration, BinlogArchiveAssignment, BinlogArchiveReport, BinlogArchiveSyncRequest, BinlogArchiveSyncResponse, ProgressResponse, SessionAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
 
 export interface RetryOptions {
@@ -24,6 +25,10 @@ export class ControllerClient {
   #fetch: Promise<FetchFn> | undefined;
   token: string | undefined;
   agent: AgentId | undefined;
+  /** When the controller last answered (any status below 500): how long it has been unreachable (edge autonomy). */
+  lastContactMs: number | undefined;
+  /** When a call last failed to reach it (network, timeout, 5xx); a long poll in progress is neither. */
+  lastFailureMs: number | undefined;
 
   constructor(baseUrl: string, options: { caCert?: string | undefined } = {}) {
     this.#baseUrl = baseUrl;
@@ -45,8 +50,11 @@ export class ControllerClient {
       });
       status = res.status;
       text = await res.text();
+      if (status < 500) this.lastContactMs = Date.now();
+      else this.lastFailureMs = Date.now();
     } catch (err) {
       if (signal?.aborted) throw new SidestashError(ErrorCodes.ABORTED, 'aborted', { cause: err });
+      this.lastFailureMs = Date.now();
       // The URL and the cause (DNS, refused, TLS with its reason, timeout) from the cause chain.
       const failure = describeFetchFailure(err, { timeoutMs });
       throw new SidestashError(ErrorCodes.CONTROLLER_UNAVAILABLE, `cannot reach the controller at ${url}: ${failure.reason}`, {
@@ -123,6 +131,18 @@ export class ControllerClient {
   async syncBinlogArchives(reports: BinlogArchiveReport[], signal?: AbortSignal): Promise<BinlogArchiveAssignment[]> {
     const { body } = await this.#call<BinlogArchiveSyncResponse>('POST', agentPaths.binlogArchives(this.#id()), { reports } satisfies BinlogArchiveSyncRequest, this.token, signal);
     return Array.isArray(body?.archives) ? body.archives : [];
+  }
+
+  /** What this agent may run on its own while the controller cannot be reached (agent/offline/). */
+  async offlinePlan(signal?: AbortSignal): Promise<OfflinePlan> {
+    const { body } = await this.#call<OfflinePlan>('GET', agentPaths.offlinePlan(this.#id()), undefined, this.token, signal);
+    return body ?? { configurations: [] };
+  }
+
+  /** Reports one backup the agent ran on its own; the controller records it as a BackupSession (trigger offline). */
+  async reportOfflineSession(report: OfflineSessionReport, signal?: AbortSignal): Promise<OfflineSessionRecorded> {
+    const { body } = await this.#call<OfflineSessionRecorded>('POST', agentPaths.offlineSessions(this.#id()), report, this.token, signal);
+    return body ?? { session: '', phase: '' };
   }
 
   async close(): Promise<void> {}

@@ -12,6 +12,8 @@ export const AGENT_ROUTES = {
   progress: `${API_PREFIX}/agents/:agentNamespace/:agent/sessions/:kind/:namespace/:name/progress`,
   result: `${API_PREFIX}/agents/:agentNamespace/:agent/sessions/:kind/:namespace/:name/result`,
   binlogArchives: `${API_PREFIX}/agents/:agentNamespace/:agent/binlog-archives`,
+  offlinePlan: `${API_PREFIX}/agents/:agentNamespace/:agent/offline-plan`,
+  offlineSessions: `${API_PREFIX}/agents/:agentNamespace/:agent/offline-sessions`,
 } as const;
 
 /** Every agent route starts with this; all other API routes need the admin token. */
@@ -42,6 +44,10 @@ export const agentPaths = {
   result: (a: AgentId, s: SessionRef): string => `${sessionBase(a, s)}/result`,
   /** POST the agent's archive reports; the answer lists the archives it is to run. */
   binlogArchives: (a: AgentId): string => `${agentBase(a)}/binlog-archives`,
+  /** GET what the agent may run on its own while the controller cannot be reached (offline-protocol.ts). */
+  offlinePlan: (a: AgentId): string => `${agentBase(a)}/offline-plan`,
+  /** POST one backup the agent ran on its own. */
+  offlineSessions: (a: AgentId): string => `${agentBase(a)}/offline-sessions`,
 };
 
 /** "namespace/name", the agent's identity as the controller records it. */

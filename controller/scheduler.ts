@@ -6,12 +6,12 @@
 // Time zones and DST: schedule.ts.
 import type { Cron } from 'croner';
 import type { Logger } from '../common/log.ts';
-import { cronFor, nextRunTimes, scheduledRunAt } from './schedule.ts';
+import { cronFor, nextRunTimes, scheduledRunAt } from '../common/schedule.ts';
 import { scheduleJitterMs } from './schedule-jitter.ts';
 import type { BackupConfigurationSpec, BackupConfigurationStatus, Resource } from './resources/types.ts';
 import { isMissedRun } from './sessions/missed-run.ts';
 import { scheduledCreateConflict } from './sessions/scheduled-create-conflict.ts';
-import { scheduledSessionName } from './sessions/scheduled-name.ts';
+import { scheduledSessionName } from '../common/scheduled-name.ts';
 import type { SessionManager } from './sessions/session-manager.ts';
 import type { ResourceStore } from './store/resource-store.ts';
 import { retryOnConflict } from './store/retry-on-conflict.ts';

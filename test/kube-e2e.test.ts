@@ -22,7 +22,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments, stringify } from 'yaml';
 import { api } from '../cli/api-client.ts';
 import { ErrorCodes, isSidestashError } from '../common/errors.ts';
-import { scheduledSessionName } from '../controller/sessions/scheduled-name.ts';
+import { scheduledSessionName } from '../common/scheduled-name.ts';
 import { startKubeApiServer } from './helpers/kube-apiserver.ts';
 import { toolPath } from './helpers/kube-validate.ts';
 import type { KubeApiServer } from './helpers/kube-apiserver.ts';

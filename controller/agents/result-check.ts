@@ -45,7 +45,11 @@ async function snapshotOf(a: SessionAssignment, id: string, signal: AbortSignal)
   }
 }
 
-export async function checkReportedResult(store: ResourceStore, session: Resource<BackupSessionSpec | RestoreSessionSpec, unknown>, result: SessionResult, signal: AbortSignal): Promise<CheckedResult> {
+/**
+ * options.offline: a backup the agent ran on its own (controller/offline/): no session existed
+ * when it ran, so its snapshot has the session's name (the scheduled name) but no session uid.
+ */
+export async function checkReportedResult(store: ResourceStore, session: Resource<BackupSessionSpec | RestoreSessionSpec, unknown>, result: SessionResult, signal: AbortSignal, options: { offline?: boolean } = {}): Promise<CheckedResult> {
   if (result.phase !== 'Succeeded') return { result };
   const what = `${session.kind} ${session.metadata.namespace}/${session.metadata.name}`;
   if (result.snapshotId === undefined) return rejection(result, `the agent reported ${what} Succeeded without a snapshotId`);
@@ -61,6 +65,7 @@ export async function checkReportedResult(store: ResourceStore, session: Resourc
   if (typeof snap === 'string') return rejection(result, `the agent reported ${what} Succeeded, but ${snap}`);
   const labels = `host ${JSON.stringify(snap.hostname ?? '')}, tags ${JSON.stringify(snap.tags ?? [])}`;
   if (a.kind === 'BackupSession') {
+    if (options.offline) delete a.sessionUid;
     if (!snapshotBelongsToSession(snap, { snapshotHost: a.snapshotHost, name: a.name, target: a.target, sessionUid: a.sessionUid })) {
       return rejection(result, `the agent reported snapshot ${snap.id} for ${what}, but it was not written by this session (${labels}; expected host ${JSON.stringify(a.snapshotHost)}, tags "target=${a.target}", "session=${a.name}"${a.sessionUid ? ` and "session-uid=${a.sessionUid}"` : ''})`);
     }

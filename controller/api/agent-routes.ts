@@ -9,6 +9,9 @@ import { parseProgress, parseResult } from '../agents/agent-reports.ts';
 import { checkReportedResult } from '../agents/result-check.ts';
 import { parseArchiveReports } from '../binlog/archive-reports.ts';
 import { syncArchives } from '../binlog/archive-sync.ts';
+import { offlinePlan } from '../offline/offline-plan.ts';
+import { parseOfflineReport } from '../offline/offline-report.ts';
+import { recordOfflineSession } from '../offline/record-offline-session.ts';
 import type { BackupSessionSpec, Resource, RestoreSessionSpec } from '../resources/types.ts';
 import type { AgentRecord } from '../store/store.ts';
 import { decodeUtf8, readBody, sendJson } from './http-util.ts';
@@ -75,6 +78,17 @@ export function agentRoutes(c: Controller): Route[] {
       if (!c.isLeader) throw notLeader(c.kube?.elector.holder ?? '');
       const reports = parseArchiveReports(await json(ctx));
       sendJson(ctx.res, 200, { archives: await syncArchives(c.store, agent, reports, c.config.leaseMs, c.log) });
+    }),
+    route('GET', AGENT_ROUTES.offlinePlan, async (ctx) => {
+      const agent = authAgent(ctx);
+      sendJson(ctx.res, 200, await offlinePlan(c.store, agent, c.config.scheduleJitterMs, c.log));
+    }),
+    route('POST', AGENT_ROUTES.offlineSessions, async (ctx) => {
+      const agent = authAgent(ctx);
+      // Sessions are the leader's to create and finish.
+      if (!c.isLeader) throw notLeader(c.kube?.elector.holder ?? '');
+      const report = parseOfflineReport(await json(ctx));
+      sendJson(ctx.res, 200, await recordOfflineSession(c.sessions, agent, report, ctx.signal, c.log));
     }),
     route('POST', AGENT_ROUTES.result, async (ctx) => {
       const agent = authAgent(ctx);

@@ -1,7 +1,7 @@
 // Per-BackupConfiguration gauge values, from its spec and status alone (pure): they come from
 // what #finish records on the configuration (sessions/configuration-outcome.ts), never from
 // session history, so pruning old sessions changes none of them.
-import { nextRunTimes } from '../schedule.ts';
+import { nextRunTimes } from '../../common/schedule.ts';
 import type { BackupConfigurationSpec, BackupConfigurationStatus, Resource } from '../resources/types.ts';
 
 export interface ConfigurationLabels {

@@ -136,7 +136,7 @@ export const specSchemas: Record<Kind, Schema> = {
     {
       // apiGroup: Stash's spelling of the group; either names sidestash's BackupConfiguration.
       invoker: obj({ apiGroup: { enum: ['stash.appscode.com', 'sidestash.io'] }, apiVersion: str(), kind: { const: 'BackupConfiguration' }, name: str(), uid: str() }, ['kind', 'name']),
-      trigger: { enum: ['schedule', 'manual'] },
+      trigger: { enum: ['schedule', 'manual', 'offline'] },
     },
     ['invoker'],
   ),

@@ -177,7 +177,8 @@ export interface SessionStatus {
 export interface BackupSessionSpec {
   /** uid: the configuration the controller created the session for (controller/sessions/invoker-of.ts). */
   invoker: { apiGroup?: 'stash.appscode.com' | 'sidestash.io'; kind: 'BackupConfiguration'; name: string; uid?: string };
-  trigger?: 'schedule' | 'manual';
+  /** offline: run by the agent on its own while the controller could not be reached (agent/offline/). */
+  trigger?: 'schedule' | 'manual' | 'offline';
 }
 
 export interface RestoreSessionSpec {

@@ -1,6 +1,7 @@
 // Builds what an agent needs to run a session from the resources it references: database
 // connection and credentials (AppBinding + Secret), repository location and secrets.
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
+import type { OfflineAssignment } from '../../common/offline-protocol.ts';
 import type { BackupAssignment, DatabaseConnection, RepositoryAccess, RestoreAssignment } from '../../common/protocol.ts';
 import { DEFAULT_SHRINK_GUARD_PERCENT } from '../../common/shrink-guard.ts';
 import { assignmentRetentionPolicy, retentionPolicyProblem } from '../resources/retention-rules.ts';
@@ -96,15 +97,13 @@ export async function repositoryAccess(store: ResourceStore, ns: string, repoNam
   return { location: repositoryLocation(repo.spec), password, credentials };
 }
 
-export async function backupAssignment(store: ResourceStore, session: Resource<BackupSessionSpec, unknown>, startedMs: number): Promise<BackupAssignment> {
-  const ns = session.metadata.namespace;
-  const by = `BackupSession ${ns}/${session.metadata.name}`;
-  const cfg = await need<BackupConfigurationSpec>(store, 'BackupConfiguration', ns, session.spec.invoker.name, by);
+/** What every backup of configuration `cfg` is given, whoever runs it (a session, or the agent offline: offline-plan.ts). */
+export async function configurationAssignment(store: ResourceStore, cfg: Resource<BackupConfigurationSpec>): Promise<OfflineAssignment> {
+  const ns = cfg.metadata.namespace;
   const target = cfg.spec.target.ref.name;
-  const a: BackupAssignment = {
+  const a: OfflineAssignment = {
     kind: 'BackupSession',
     namespace: ns,
-    name: session.metadata.name,
     invoker: cfg.metadata.name,
     target: `${ns}/${target}`,
     repositoryName: cfg.spec.repository.name,
@@ -113,17 +112,33 @@ export async function backupAssignment(store: ResourceStore, session: Resource<B
     dumpArgs: cfg.spec.dumpArgs ?? DEFAULT_DUMP_ARGS,
     snapshotHost: target,
     filename: 'dumpfile.sql',
-    ...(session.metadata.uid ? { sessionUid: session.metadata.uid } : {}),
     shrinkGuardPercent: cfg.spec.shrinkGuard?.enabled === false ? 0 : (cfg.spec.shrinkGuard?.thresholdPercent ?? DEFAULT_SHRINK_GUARD_PERCENT),
     // Point-in-time recovery replays the archived binlog from where each dump was taken; only a
     // dump of the whole server can be its start (a spec stored without the API's checks: kubectl).
     ...(cfg.spec.binlog?.enabled === true && wholeServerDumpProblem(cfg.spec.dumpArgs ?? DEFAULT_DUMP_ARGS) === undefined ? { recordBinlogCoordinates: true } : {}),
     ...(cfg.spec.limitUploadKiBps !== undefined ? { limitUploadKiBps: cfg.spec.limitUploadKiBps } : {}),
   };
-  const deadlineMs = sessionDeadlineMs(timeoutOf(cfg.spec, `BackupConfiguration ${ns}/${cfg.metadata.name}`), startedMs, `BackupConfiguration ${ns}/${cfg.metadata.name}`);
-  if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;
   // A policy that keeps nothing (stored before apply refused it) is not applied at all.
   if (cfg.spec.retentionPolicy && !retentionPolicyProblem(cfg.spec.retentionPolicy)) a.retentionPolicy = assignmentRetentionPolicy(cfg.spec.retentionPolicy);
+  return a;
+}
+
+/** The configuration's session timeout (spec.timeout or Stash's timeOut), as written. */
+export function configurationTimeout(cfg: Resource<BackupConfigurationSpec>): string | undefined {
+  return timeoutOf(cfg.spec, `BackupConfiguration ${cfg.metadata.namespace}/${cfg.metadata.name}`);
+}
+
+export async function backupAssignment(store: ResourceStore, session: Resource<BackupSessionSpec, unknown>, startedMs: number): Promise<BackupAssignment> {
+  const ns = session.metadata.namespace;
+  const by = `BackupSession ${ns}/${session.metadata.name}`;
+  const cfg = await need<BackupConfigurationSpec>(store, 'BackupConfiguration', ns, session.spec.invoker.name, by);
+  const a: BackupAssignment = {
+    ...(await configurationAssignment(store, cfg)),
+    name: session.metadata.name,
+    ...(session.metadata.uid ? { sessionUid: session.metadata.uid } : {}),
+  };
+  const deadlineMs = sessionDeadlineMs(configurationTimeout(cfg), startedMs, `BackupConfiguration ${ns}/${cfg.metadata.name}`);
+  if (deadlineMs !== undefined) a.deadlineMs = deadlineMs;
   const integrityCheck = integrityCheckPlan(cfg.spec.integrityCheck, (await store.get<unknown, RepositoryStatus>('Repository', ns, a.repositoryName))?.status, startedMs);
   if (integrityCheck) a.integrityCheck = integrityCheck;
   return a;

@@ -10,7 +10,7 @@ import { createLogger } from '../../common/log.ts';
 import type { Resource, SessionStatus } from '../resources/types.ts';
 import type { AgentRecord } from '../store/agent-directory.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
-import { scheduledSessionName } from './scheduled-name.ts';
+import { scheduledSessionName } from '../../common/scheduled-name.ts';
 import { seedNightly } from './session-fixture.ts';
 import { SessionManager } from './session-manager.ts';
 import type { SessionStore } from './session-manager.ts';

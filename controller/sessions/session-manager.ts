@@ -25,7 +25,7 @@ import type { AgentDirectory, AgentRecord } from '../store/agent-directory.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
 import { isStaleVersion, retryOnConflict } from '../store/retry-on-conflict.ts';
 import { backupAssignment, restoreAssignment } from './assignment.ts';
-import { AsyncMutex } from './async-mutex.ts';
+import { AsyncMutex } from '../../common/async-mutex.ts';
 import { claimQueue } from './claim-queue.ts';
 import { configurationStatusAfter } from './configuration-outcome.ts';
 import { runningPercent } from './progress-percent.ts';
@@ -92,6 +92,11 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   /** Writes a session's status with the version it was read at (CONFLICT, retryable, when stale). */
   async #setStatus(s: Session, status: SessionStatus): Promise<Session> {
     return this.store.updateStatus({ ...s, status }, { ifVersion: s.metadata.resourceVersion! });
+  }
+
+  /** Runs `fn` under the lock that creating and claiming sessions take (offline runs: controller/offline/). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#queue.run(fn);
   }
 
   /** Reads the session and lets `decide` act on it; decided again on fresh state when another write came first. */
@@ -272,7 +277,9 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     await retryOnConflict(async () => {
       const cfg = await configurationOf<BackupConfigurationStatus>(this.store, s);
       // Once per session: a replay (replayUnrecordedOutcomes) or a retry does not count it twice.
-      if (cfg && cfg.status?.lastFinishedSession !== s.metadata.name) await this.store.updateStatus({ ...cfg, status: configurationStatusAfter(cfg.status, { name: s.metadata.name, status: s.status! }) }, { ifVersion: cfg.metadata.resourceVersion! });
+      // A session that ended without running and was then taken over by an agent's offline run
+      // of its scheduled time (controller/offline/) counts again when its phase changed.
+      if (cfg && (cfg.status?.lastFinishedSession !== s.metadata.name || cfg.status.lastFinishedPhase !== s.status?.phase)) await this.store.updateStatus({ ...cfg, status: configurationStatusAfter(cfg.status, { name: s.metadata.name, status: s.status! }) }, { ifVersion: cfg.metadata.resourceVersion! });
     });
   }
 

@@ -2,10 +2,10 @@
 // by creation and finish times, never by resourceVersion.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scheduledRunAt } from '../schedule.ts';
+import { scheduledRunAt } from '../../common/schedule.ts';
 import type { Resource, SessionStatus } from '../resources/types.ts';
 import { claimQueue } from './claim-queue.ts';
-import { scheduledSessionName } from './scheduled-name.ts';
+import { scheduledSessionName } from '../../common/scheduled-name.ts';
 import { sessionsBeyondHistory } from './session-history.ts';
 
 const session = (name: string, created: string, status: SessionStatus, resourceVersion = '1'): Resource<unknown, SessionStatus> => ({

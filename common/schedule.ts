@@ -47,3 +47,13 @@ export function scheduledRunAt(spec: ScheduleSpec, firedAtMs: number): number {
     cron.stop();
   }
 }
+
+/** The latest firing time at or before `atMs`; undefined when the schedule never fired before it. */
+export function latestRunAt(spec: ScheduleSpec, atMs: number): number | undefined {
+  const cron = cronFor(spec);
+  try {
+    return cron.previousRuns(1, new Date(atMs + 1))[0]?.getTime();
+  } finally {
+    cron.stop();
+  }
+}

@@ -1,0 +1,108 @@
+// Recording a backup an agent ran offline (record-offline-session.ts), on an in-memory store:
+// one BackupSession per scheduled time, trigger offline; the scheduler's session for that time is
+// taken over only when it never ran; refusals for a foreign target, a gone configuration, a time
+// that is not one of the schedule's, a time that already ran; a resent report is answered again.
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { ErrorCodes, isSidestashError } from '../../common/errors.ts';
+import { createLogger } from '../../common/log.ts';
+import type { OfflineSessionReport } from '../../common/offline-protocol.ts';
+import { latestRunAt } from '../../common/schedule.ts';
+import { scheduledSessionName } from '../../common/scheduled-name.ts';
+import type { BackupConfigurationStatus, SessionStatus } from '../resources/types.ts';
+import { seedNightly } from '../sessions/session-fixture.ts';
+import { SessionManager } from '../sessions/session-manager.ts';
+import type { AgentRecord } from '../store/store.ts';
+import { Store } from '../store/store.ts';
+import { recordOfflineSession } from './record-offline-session.ts';
+
+const log = createLogger({}, { level: 'error' });
+const agent: AgentRecord = { name: 'default/agent-0', tokenSha256: 'x', targets: ['default/db'], version: 't', registeredAt: '', lastSeenAt: '' };
+const failed = { phase: 'Failed' as const, error: { code: 'SIDESTASH_DUMP_FAILED', message: 'mariadb-dump exited 2' }, durationSeconds: 3 };
+
+describe('recording offline backups', () => {
+  let store: Store;
+  let sessions: SessionManager;
+  let uid: string;
+  let slotMs: number;
+  const report = (over: Partial<OfflineSessionReport> = {}): OfflineSessionReport => ({ configuration: 'nightly', configurationUid: uid, scheduledAt: new Date(slotMs).toISOString(), startedAt: new Date(slotMs + 1000).toISOString(), result: failed, ...over });
+  const record = (r: OfflineSessionReport, a: AgentRecord = agent) => recordOfflineSession(sessions, a, r, AbortSignal.timeout(30_000), log);
+  const session = async (name: string) => store.get<{ trigger?: string }, SessionStatus>('BackupSession', 'default', name);
+  const refused = async (r: OfflineSessionReport, code: string, a: AgentRecord = agent): Promise<void> => {
+    await assert.rejects(record(r, a), (err) => isSidestashError(err, code as never));
+  };
+
+  beforeEach(async () => {
+    store = new Store(':memory:');
+    await seedNightly(store, { schedule: '* * * * *' });
+    sessions = new SessionManager(store, log, { leaseMs: 60_000, cancelGraceMs: 30_000, pendingTimeoutMs: 300_000 });
+    uid = (await store.get('BackupConfiguration', 'default', 'nightly'))!.metadata.uid!;
+    slotMs = latestRunAt({ schedule: '* * * * *' }, Date.now())!;
+  });
+
+  it('a scheduled time with no session yet becomes its BackupSession, trigger offline, finished with the reported result, counted on the configuration', async () => {
+    const name = scheduledSessionName('nightly', slotMs);
+    assert.deepEqual(await record(report()), { session: name, phase: 'Failed' });
+    const s = (await session(name))!;
+    assert.equal(s.spec.trigger, 'offline');
+    assert.equal(s.status?.agent, agent.name);
+    assert.equal(s.status?.startedAt, new Date(slotMs + 1000).toISOString());
+    assert.equal(s.status?.error?.code, 'SIDESTASH_DUMP_FAILED');
+    const cfg = await store.get<unknown, BackupConfigurationStatus>('BackupConfiguration', 'default', 'nightly');
+    assert.equal(cfg?.status?.lastFinishedSession, name);
+    assert.equal(cfg?.status?.consecutiveFailures, 1);
+    // Sent again (the answer was lost): the same answer, nothing counted twice.
+    assert.deepEqual(await record(report()), { session: name, phase: 'Failed' });
+    assert.equal((await store.get<unknown, BackupConfigurationStatus>('BackupConfiguration', 'default', 'nightly'))?.status?.consecutiveFailures, 1);
+    // The scheduler's own run of that time now finds it taken.
+    await assert.rejects(sessions.createBackupSession('default', 'nightly', 'schedule', name), (err) => isSidestashError(err, ErrorCodes.CONFLICT));
+  });
+
+  it('the scheduler\'s session that never ran is taken over: Pending, claimed by the same agent, or failed NO_AGENT', async () => {
+    for (const [i, prepare] of [
+      async () => {},
+      async () => assert.ok(await sessions.claimNext(agent)),
+      async (name: string) => {
+        const s = (await store.get('BackupSession', 'default', name))!;
+        await sessions.finish(s as never, { phase: 'Failed', error: { code: ErrorCodes.NO_AGENT, message: 'no agent serves target default/db' } });
+      },
+    ].entries()) {
+      const t = slotMs - i * 60_000;
+      const name = scheduledSessionName('nightly', t);
+      assert.ok(await sessions.createBackupSession('default', 'nightly', 'schedule', name));
+      await prepare(name);
+      assert.deepEqual(await record(report({ scheduledAt: new Date(t).toISOString(), startedAt: new Date(t).toISOString() })), { session: name, phase: 'Failed' }, `case ${i}`);
+      const s = (await session(name))!;
+      assert.equal(s.spec.trigger, 'offline', `case ${i}`);
+      assert.equal(s.status?.error?.code, 'SIDESTASH_DUMP_FAILED', `case ${i}`);
+    }
+  });
+
+  it('a scheduled time that ran is refused (CONFLICT): an offline report never makes it run twice', async () => {
+    const name = scheduledSessionName('nightly', slotMs);
+    await sessions.createBackupSession('default', 'nightly', 'schedule', name);
+    await sessions.claimNext({ ...agent, name: 'default/agent-1' });
+    await refused(report(), ErrorCodes.CONFLICT);
+    await sessions.complete('BackupSession', 'default', name, 'default/agent-1', failed);
+    await refused(report(), ErrorCodes.CONFLICT);
+    assert.equal((await session(name))?.spec.trigger, 'schedule');
+  });
+
+  it('refuses a target the agent does not serve, a configuration deleted or created again, and a time that is not one of the schedule\'s', async () => {
+    await refused(report(), ErrorCodes.FORBIDDEN, { ...agent, targets: ['default/other'] });
+    await refused(report({ configurationUid: 'another-uid' }), ErrorCodes.CONFLICT);
+    await refused(report({ configuration: 'missing' }), ErrorCodes.CONFLICT);
+    await refused(report({ scheduledAt: new Date(slotMs + 30_000).toISOString() }), ErrorCodes.INVALID_ARGUMENT);
+    await refused(report({ scheduledAt: new Date(slotMs + 3_600_000).toISOString() }), ErrorCodes.INVALID_ARGUMENT);
+    await refused(report({ scheduledAt: new Date(slotMs - 24 * 3_600_000).toISOString() }), ErrorCodes.INVALID_ARGUMENT);
+    assert.equal((await store.list('BackupSession')).length, 0);
+  });
+
+  it('a reported success is checked against the repository like any result: a snapshot that is not there fails it (RESULT_REJECTED)', async () => {
+    const name = scheduledSessionName('nightly', slotMs);
+    await refused(report({ result: { phase: 'Succeeded', snapshotId: 'a'.repeat(64) } }), ErrorCodes.RESULT_REJECTED);
+    const s = (await session(name))!;
+    assert.equal(s.status?.phase, 'Failed');
+    assert.equal(s.status?.error?.code, ErrorCodes.RESULT_REJECTED);
+  });
+});
