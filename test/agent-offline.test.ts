@@ -13,7 +13,7 @@ import type { MariaDB } from './helpers/mariadb.ts';
 import { restic } from './helpers/restic.ts';
 import { REPO_PASSWORD, applyScenario, waitFor } from './helpers/scenario.ts';
 import { createShop } from './helpers/shop-db.ts';
-import { startAgent, startController } from './helpers/stack.ts';
+import { runCli, startAgent, startController } from './helpers/stack.ts';
 import type { ControllerProc, Proc, SessionView } from './helpers/stack.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -67,6 +67,10 @@ describe('edge autonomy: scheduled backups go on while the controller is down (c
       return [...ran.keys()].every((name) => all.some((s) => s.metadata.name === name && s.spec.trigger === 'offline' && s.status?.phase === ran.get(name))) ? all : undefined;
     });
     assert.ok(recorded.some((s) => s.metadata.name === online.metadata.name && s.spec.trigger === 'schedule'));
+    // As an operator sees them.
+    const get = await runCli(['get', 'backupsessions', '-o', 'wide'], controller.cliEnv);
+    assert.equal(get.code, 0, get.stderr);
+    for (const name of ran.keys()) assert.match(get.stdout, new RegExp(`^${name}\\s+Succeeded\\s.*\\soffline\\s`, 'm'), get.stdout);
     // Back online: the controller's schedule again.
     await waitFor('a scheduled backup through the controller again', 60_000, async () => (await sessions()).find((s) => s.spec.trigger === 'schedule' && s.status?.phase === 'Succeeded' && s.metadata.name > [...ran.keys()].sort().at(-1)!));
     await agent.stop();

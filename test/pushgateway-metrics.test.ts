@@ -15,6 +15,15 @@ import { parseControllerConfig } from '../controller/config.ts';
 import type { ControllerConfig } from '../controller/config.ts';
 import { Controller } from '../controller/controller.ts';
 import type { AgentRecord } from '../controller/store/store.ts';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { LocalBackend } from '../common/backend/local/local-backend.ts';
+import { Repository } from '../common/repository/repository.ts';
+import { targetTags } from '../common/repository/snapshot-selector.ts';
+import { SnapshotWriteStream } from '../common/repository/snapshot-writer.ts';
+import { latestRunAt } from '../common/schedule.ts';
+import { scheduledSessionName } from '../common/scheduled-name.ts';
+import { recordOfflineSession } from '../controller/offline/record-offline-session.ts';
 import { startFaultyProxy } from './helpers/faulty-proxy.ts';
 import type { FaultyProxy } from './helpers/faulty-proxy.ts';
 import { startPushgateway } from './helpers/pushgateway.ts';
@@ -31,6 +40,8 @@ const resources = (repoPath: string) => [
   { kind: 'AppBinding', metadata: { name: 'db' }, spec: { type: 'kubedb.com/mariadb', clientConfig: { socket: '/run/mysqld/mysqld.sock' }, secret: { name: 'db-secret' } } },
   { kind: 'BackupConfiguration', metadata: { name: 'nightly' }, spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } } },
   { kind: 'BackupConfiguration', metadata: { name: 'hourly' }, spec: { schedule: '0 * * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } } },
+  // Paused: the schedule fires nothing here; an agent that ran it offline still reports it.
+  { kind: 'BackupConfiguration', metadata: { name: 'minutely' }, spec: { schedule: '* * * * *', paused: true, repository: { name: 'repo' }, target: { ref: { name: 'db' } } } },
 ];
 
 describe('session metrics on a real Pushgateway, pushed by the controller', () => {
@@ -99,6 +110,29 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
     assert.deepEqual((await nightly('stash_repository_integrity')).map((s) => s.value), [1]);
     assert.equal((await hourly('stash_backup_session_success'))[0]?.value, 0, 'the failing configuration shows its failure');
     assert.deepEqual(await hourly('stash_backup_last_success_time_seconds'), [], 'and no success it never had');
+  });
+
+  it('a backup an agent ran offline is pushed when the controller records it, timed from when the agent ran it', async () => {
+    const minutely = job('backupconfiguration-default-minutely');
+    assert.deepEqual(await minutely('stash_backup_session_success'), []);
+    const uid = (await c.store.get('BackupConfiguration', 'default', 'minutely'))!.metadata.uid!;
+    const slotMs = latestRunAt({ schedule: '* * * * *' }, Date.now())!;
+    const slot = new Date(slotMs).toISOString();
+    // The snapshot the agent stored offline: the session's scheduled name, no session uid.
+    const repo = await Repository.init(new LocalBackend(join(dir, 'repo')), 'pw');
+    const writer = new SnapshotWriteStream(repo, { filename: 'dumpfile.sql', hostname: 'db', tags: ['invoker=minutely', `session=${scheduledSessionName('minutely', slotMs)}`, ...targetTags({ namespace: 'default', name: 'db' })] });
+    await pipeline(Readable.from([Buffer.from('-- a dump\n')]), writer);
+    const report = { configuration: 'minutely', configurationUid: uid, scheduledAt: slot, startedAt: slot, result: { phase: 'Succeeded' as const, snapshotId: writer.result!.snapshotId, bytesRead: 10, durationSeconds: 1 } };
+    assert.equal((await recordOfflineSession(c.sessions, agent(), report, AbortSignal.timeout(30_000), quiet)).phase, 'Succeeded');
+    await c.pushgateway!.idle();
+    assert.deepEqual((await minutely('stash_backup_session_success')).map((x) => [x.labels.invoker_name, x.value]), [['minutely', 1]]);
+    assert.equal((await minutely('stash_backup_host_backup_duration_seconds'))[0]?.value, 1);
+    // From when the agent started it, not from when the controller heard of it; and the last
+    // success is when the backup ended on the agent (its start plus its duration, never later than now).
+    const took = (await minutely('stash_backup_session_duration_seconds'))[0]?.value ?? -1;
+    assert.ok(took > 0 && took <= 1, `session duration ${took}`);
+    const at = (await minutely('stash_backup_last_success_time_seconds'))[0]?.value ?? 0;
+    assert.ok(at <= slotMs / 1000 + 1 && at > slotMs / 1000, `last success ${at}, scheduled ${slotMs / 1000}`);
   });
 
   it('a session the controller fails (lease expired: the agent died) is pushed as a failure, and the last success time stays', async () => {

@@ -49,7 +49,11 @@ export async function recordOfflineSession(m: SessionManager, agent: Pick<AgentR
     if (isSidestashError(err) && err.retryable) await m.renewLease('BackupSession', ns, name, agent.name);
     throw err;
   }
-  const done = await m.complete('BackupSession', ns, name, agent.name, checked.result);
+  // It ended when the agent says it did (never later than now): the configuration's last success
+  // is when the backup was taken, not when the controller heard of it.
+  const ranSeconds = report.result.durationSeconds;
+  const endedMs = ranSeconds === undefined ? Date.now() : Math.min(Date.now(), Date.parse(session.status!.startedAt!) + ranSeconds * 1000);
+  const done = await m.complete('BackupSession', ns, name, agent.name, checked.result, { finishedAtMs: endedMs });
   if (checked.rejected) throw checked.rejected;
   return { session: name, phase: done.status!.phase };
 }

@@ -54,7 +54,9 @@ export async function sessionFacts(store: ResourceStore, s: AnySession): Promise
   const repo = await store.get<RepositorySpec, unknown>('Repository', ns, inv.repositoryName);
   const app = await store.get<AppBindingSpec, unknown>('AppBinding', ns, inv.targetName);
   const finished = seconds(st.finishedAt) ?? Date.now() / 1000;
-  const created = seconds(s.metadata.creationTimestamp) ?? seconds(st.startedAt) ?? finished;
+  // A backup an agent ran offline was created when the controller heard of it, after it ran: it took from its start.
+  const offline = (s.spec as { trigger?: string } | undefined)?.trigger === 'offline';
+  const created = (offline ? seconds(st.startedAt) : undefined) ?? seconds(s.metadata.creationTimestamp) ?? seconds(st.startedAt) ?? finished;
   const f: SessionFacts = {
     kind: inv.kind,
     namespace: ns,

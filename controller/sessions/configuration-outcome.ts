@@ -19,7 +19,9 @@ export function configurationStatusAfter(status: BackupConfigurationStatus | und
   out.lastFinishedSession = session.name;
   out.lastDurationSeconds = session.status.durationSeconds ?? 0;
   if (phase === 'Succeeded') {
-    if (session.status.finishedAt !== undefined) out.lastSuccessTime = session.status.finishedAt;
+    // Never back in time: a backup an agent ran offline may be recorded after a newer one.
+    const at = session.status.finishedAt;
+    if (at !== undefined && !(out.lastSuccessTime !== undefined && Date.parse(out.lastSuccessTime) > Date.parse(at))) out.lastSuccessTime = at;
     out.consecutiveFailures = 0;
     if (session.status.suspiciousShrink) out.suspiciousShrink = session.status.suspiciousShrink;
     else delete out.suspiciousShrink;

@@ -60,6 +60,11 @@ export interface SessionEvents {
   progress: [session: Session];
 }
 
+export interface FinishOptions {
+  /** When it ended, when that was before now (a backup an agent ran offline and reports later). */
+  finishedAtMs?: number;
+}
+
 export class SessionManager extends EventEmitter<SessionEvents> {
   readonly store: SessionStore;
   readonly #log: Logger;
@@ -216,10 +221,10 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     return { cancel: saved.status?.cancelRequested === true };
   }
 
-  complete(kind: SessionKind, ns: string, name: string, agent: string, result: SessionResult): Promise<Session> {
+  complete(kind: SessionKind, ns: string, name: string, agent: string, result: SessionResult, options: FinishOptions = {}): Promise<Session> {
     return this.withSession(kind, ns, name, async (cur) => {
       const s = this.#checkRunning(cur, kind, ns, name, agent);
-      return this.finish(s, resultAfterCancel(s.status!, result));
+      return this.finish(s, resultAfterCancel(s.status!, result), options);
     });
   }
 
@@ -227,8 +232,8 @@ export class SessionManager extends EventEmitter<SessionEvents> {
    * Ends session `s` (as read, at its version: CONFLICT, retryable, when it changed since) with
    * `result`; then records it on its Repository and BackupConfiguration and prunes the history.
    */
-  async finish(s: Session, result: SessionResult): Promise<Session> {
-    const now = this.now();
+  async finish(s: Session, result: SessionResult, options: FinishOptions = {}): Promise<Session> {
+    const now = options.finishedAtMs ?? this.now();
     const saved = await this.#setStatus(s, finishedStatus(s.status, s.kind, result, now));
     this.#log.info('session finished', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, phase: result.phase, error: result.error });
     if (s.kind === 'BackupSession') {
