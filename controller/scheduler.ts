@@ -24,6 +24,8 @@ export class Scheduler {
   /** Runs waiting out their configuration's jitter (schedule-jitter.ts). */
   readonly #delayed = new Set<ReturnType<typeof setTimeout>>();
   readonly #maxJitterMs: number;
+  /** No schedule built since construction or stop(): the next sync takes over runs waiting out their jitter. */
+  #starting = true;
 
   /** maxJitterMs: how late a run may start after its scheduled time (SIDESTASH_SCHEDULE_JITTER); 0: at once. */
   constructor(store: ResourceStore, sessions: SessionManager, log: Logger, options: { maxJitterMs?: number } = {}) {
@@ -35,10 +37,14 @@ export class Scheduler {
 
   /** The cron's firing: the run starts its configuration's jitter later, named after its scheduled time. */
   #scheduled(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>): void {
-    const { namespace, name, uid } = cfg.metadata;
     const firedAtMs = Date.now();
-    const scheduledMs = scheduledRunAt(cfg.spec, firedAtMs);
-    const delayMs = scheduleJitterMs(`${namespace}/${name}/${uid ?? ''}`, this.#maxJitterMs, schedulePeriodMs(cfg.spec, firedAtMs));
+    this.#startAfterJitter(cfg, scheduledRunAt(cfg.spec, firedAtMs), firedAtMs);
+  }
+
+  /** Starts the run scheduled at `scheduledMs` once its configuration's jitter after it has passed. */
+  #startAfterJitter(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, scheduledMs: number, nowMs: number): void {
+    const { namespace, name } = cfg.metadata;
+    const delayMs = Math.max(0, scheduledMs + this.#jitterMs(cfg, scheduledMs) - nowMs);
     if (delayMs === 0) {
       void this.#fire(namespace, name, scheduledMs);
       return;
@@ -48,6 +54,28 @@ export class Scheduler {
       void this.#fire(namespace, name, scheduledMs);
     }, delayMs);
     this.#delayed.add(timer);
+  }
+
+  #jitterMs(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, scheduledMs: number): number {
+    const { namespace, name, uid } = cfg.metadata;
+    return scheduleJitterMs(`${namespace}/${name}/${uid ?? ''}`, this.#maxJitterMs, schedulePeriodMs(cfg.spec, scheduledMs));
+  }
+
+  /**
+   * A scheduler that starts (the controller's start, a new leader term) takes over the runs the
+   * previous one left waiting out their jitter: the latest scheduled run whose jitter has not
+   * passed yet and that was not started (lastScheduleTime older) starts when its jitter ends, as
+   * it would have. Its name is deterministic: a run the previous one did start conflicts.
+   */
+  #resumeWaiting(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, nowMs: number): void {
+    const scheduledMs = scheduledRunAt(cfg.spec, nowMs);
+    if (scheduledMs >= nowMs || scheduledMs + this.#jitterMs(cfg, scheduledMs) <= nowMs) return;
+    const last = cfg.status?.lastScheduleTime === undefined ? Number.NaN : Date.parse(cfg.status.lastScheduleTime);
+    if (last >= scheduledMs) return;
+    const created = cfg.metadata.creationTimestamp === undefined ? Number.NaN : Date.parse(cfg.metadata.creationTimestamp);
+    if (created > scheduledMs) return;
+    this.#log.info('starting a scheduled run that was waiting out its jitter when the previous scheduler stopped', { configuration: `${cfg.metadata.namespace}/${cfg.metadata.name}`, scheduledAt: new Date(scheduledMs).toISOString() });
+    this.#startAfterJitter(cfg, scheduledMs, nowMs);
   }
 
   /** (Re)builds the schedules from the stored configurations. */
@@ -65,6 +93,7 @@ export class Scheduler {
       if (cfg.spec.paused) continue;
       const cron = cronFor(cfg.spec, () => this.#scheduled(cfg));
       this.#jobs.set(key, { cron, specJson });
+      if (this.#starting && !existing) this.#resumeWaiting(cfg, Date.now());
       await this.#recordNext(cfg, cron);
     }
     for (const [key, job] of this.#jobs) {
@@ -73,6 +102,7 @@ export class Scheduler {
         this.#jobs.delete(key);
       }
     }
+    this.#starting = false;
   }
 
   async #recordNext(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, cron: Cron, fired?: { at: string; session?: string; skipped?: boolean }): Promise<void> {
@@ -143,6 +173,7 @@ export class Scheduler {
     this.#jobs.clear();
     for (const timer of this.#delayed) clearTimeout(timer);
     this.#delayed.clear();
+    this.#starting = true;
   }
 }
 
