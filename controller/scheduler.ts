@@ -177,11 +177,11 @@ export class Scheduler {
   }
 }
 
-/** The time between the schedule's next two runs (undefined when it cannot be read). */
-function schedulePeriodMs(spec: BackupConfigurationSpec, nowMs: number): number | undefined {
+/** The time from the run scheduled at `scheduledMs` to the schedule's next one (undefined when it cannot be read). */
+function schedulePeriodMs(spec: BackupConfigurationSpec, scheduledMs: number): number | undefined {
   try {
-    const [a, b] = nextRunTimes(spec, nowMs, 2);
-    return a && b ? b.getTime() - a.getTime() : undefined;
+    const [next] = nextRunTimes(spec, scheduledMs, 1);
+    return next ? next.getTime() - scheduledMs : undefined;
   } catch {
     return undefined;
   }
