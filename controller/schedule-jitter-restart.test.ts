@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
 import { createLogger } from '../common/log.ts';
+import { runLeaderWork } from './leader-work.ts';
+import { ResourceService } from './resources/resource-service.ts';
 import { scheduleJitterMs } from './schedule-jitter.ts';
 import { Scheduler } from './scheduler.ts';
 import { scheduledSessionName } from './sessions/scheduled-name.ts';
@@ -78,6 +80,44 @@ describe('schedule jitter across a controller restart', () => {
         second.stop();
       }
     } finally {
+      store.close();
+      mock.timers.reset();
+    }
+  });
+});
+
+describe('schedule jitter across a failover (Kubernetes mode: the catch-up)', () => {
+  it('a new leader\'s catch-up leaves a run still waiting out its jitter to start at its time, once', async () => {
+    // The old leader died a minute after 02:00; the new one takes over a minute later.
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: SLOT_MS + 120_000 });
+    const store = new SqliteStore(':memory:');
+    const sessions = new SessionManager(store, quiet, { leaseMs: 60_000 });
+    const scheduler = new Scheduler(store, sessions, quiet, { maxJitterMs: MAX_JITTER_MS });
+    const ac = new AbortController();
+    try {
+      let name = '';
+      let jitterMs = 0;
+      for (let i = 0; jitterMs < 600_000; i++) {
+        if (name) await store.delete('BackupConfiguration', 'shop', name);
+        name = `nightly-${i}`;
+        await store.create({
+          apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration',
+          metadata: { name, namespace: 'shop', creationTimestamp: new Date(SLOT_MS - DAY_MS).toISOString() },
+          spec: { schedule: '0 2 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } },
+        });
+        const uid = (await store.get('BackupConfiguration', 'shop', name))?.metadata.uid ?? '';
+        jitterMs = scheduleJitterMs(`shop/${name}/${uid}`, MAX_JITTER_MS, DAY_MS);
+      }
+      const host = { log: quiet, store, sessions, scheduler, resources: new ResourceService(store), pushgateway: undefined };
+      await runLeaderWork(host, ac.signal, { sweepIntervalMs: 5_000, kubernetes: { catchUpWindowMs: 10 * 60_000, onConfigurationChanged: async () => {} } });
+      await advance(10_000);
+      assert.deepEqual(await store.list('BackupSession'), [], 'the catch-up started the run before its jitter had passed (the storm the jitter spreads)');
+      await advance(jitterMs - 130_000 + 1_000);
+      assert.deepEqual((await store.list('BackupSession')).map((s) => s.metadata.name), [scheduledSessionName(name, SLOT_MS)]);
+      await advance(60_000);
+      assert.equal((await store.list('BackupSession')).length, 1, 'started once');
+    } finally {
+      ac.abort();
       store.close();
       mock.timers.reset();
     }
