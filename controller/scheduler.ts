@@ -133,6 +133,8 @@ export class Scheduler {
       const last = cfg.status?.lastScheduleTime === undefined ? undefined : Date.parse(cfg.status.lastScheduleTime);
       const created = cfg.metadata.creationTimestamp === undefined ? undefined : Date.parse(cfg.metadata.creationTimestamp);
       if (!isMissedRun({ scheduledMs, nowMs, windowMs, ...(last === undefined ? {} : { lastScheduleMs: last }), ...(created === undefined ? {} : { createdMs: created }) })) continue;
+      // Still waiting out its jitter: not missed; this scheduler's first sync took it over (#resumeWaiting).
+      if (scheduledMs + this.#jitterMs(cfg, scheduledMs) > nowMs) continue;
       this.#log.info('catching up a scheduled run missed while no controller led', { configuration: `${cfg.metadata.namespace}/${cfg.metadata.name}`, scheduledAt: new Date(scheduledMs).toISOString() });
       await this.#fire(cfg.metadata.namespace, cfg.metadata.name, scheduledMs);
     }
