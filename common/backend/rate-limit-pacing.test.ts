@@ -88,3 +88,32 @@ describe('paced uploads at low limits', () => {
     });
   }
 });
+
+describe('lock files under the upload limit', () => {
+  it('a lock refresh is not queued behind the packs a local directory pays for up front', async () => {
+    const clock = new VirtualClock();
+    const stored: { name: string; atMs: number }[] = [];
+    const local: Backend = {
+      location: 'local:/repo',
+      create: async () => {},
+      save: async (h: FileHandle) => void stored.push({ name: `${h.type}/${h.name}`, atMs: clock.t }),
+      load: async () => new Uint8Array(0),
+      stat: async (h) => ({ name: h.name, sizeBytes: 0 }),
+      list: async function* () {},
+      remove: async () => {},
+      close: async () => {},
+    };
+    // 4 KiB/s: an 8 MiB pack is 34 minutes of the limit, paid before it is written. The lock
+    // must be refreshed every 5 minutes and is lost after 22.5 (common/repository/lock.ts).
+    const limited = new RateLimitedBackend(local, 4, clock);
+    await clock.run(Promise.all([
+      limited.save({ type: 'data', name: 'pack' }, new Uint8Array(8 * 1024 * 1024)),
+      (async () => {
+        await clock.sleep(60_000); // a minute into the pack's wait, the backup refreshes its lock
+        await limited.save({ type: 'locks', name: 'lock' }, new Uint8Array(200));
+      })(),
+    ]));
+    const lock = stored.find((s) => s.name === 'locks/lock');
+    assert.ok(lock && lock.atMs <= 61_000, `the lock was stored after ${((lock?.atMs ?? 0) / 60_000).toFixed(1)} minutes`);
+  });
+});
