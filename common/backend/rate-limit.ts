@@ -1,7 +1,8 @@
 // The upload bandwidth limit (like restic's --limit-upload), as one wrapper around any
 // backend: every save() body is paid for from one token bucket (token-bucket.ts) before it
 // is handed on, so all concurrent uploads through this backend share the limit. Downloads,
-// listings and removals pass through unlimited: a restore is urgent.
+// listings and removals pass through unlimited: a restore is urgent; so do lock files, which
+// must not wait behind the limit.
 //
 // The network backends (S3, REST: `pacesUploads`) send each body in slices of an eighth of a
 // second at the limit (512 B to 64 KiB), each paid for as it goes (paced-body.ts), so the link
@@ -64,6 +65,9 @@ export class RateLimitedBackend implements Backend {
 
   async save(handle: FileHandle, data: Uint8Array, options: SaveOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
+    // Lock files (a few hundred bytes every 5 minutes) pass unlimited: queued behind the limit's
+    // debt, a refresh could come too late and the operation would lose its lock.
+    if (handle.type === 'locks') return this.#inner.save(handle, data, options);
     if (this.#inner.pacesUploads) return this.#inner.save(handle, data, { ...options, pace: this.#pace });
     await this.#pace(data.byteLength, options.signal);
     await this.#inner.save(handle, data, options);
