@@ -123,3 +123,36 @@ describe('schedule jitter across a failover (Kubernetes mode: the catch-up)', ()
     }
   });
 });
+
+describe('schedule jitter and a configuration replaced meanwhile', () => {
+  it('a configuration deleted and created again while its run waits out the jitter does not get the old one\'s run', async () => {
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: SLOT_MS - 5_000 });
+    const store = new SqliteStore(':memory:');
+    const scheduler = new Scheduler(store, new SessionManager(store, quiet, { leaseMs: 60_000 }), quiet, { maxJitterMs: MAX_JITTER_MS });
+    try {
+      const spec = { schedule: '0 2 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } };
+      let name = '';
+      let jitterMs = 0;
+      for (let i = 0; jitterMs < 600_000; i++) {
+        if (name) await store.delete('BackupConfiguration', 'shop', name);
+        name = `nightly-${i}`;
+        await store.create({ apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration', metadata: { name, namespace: 'shop', creationTimestamp: new Date(SLOT_MS - DAY_MS).toISOString() }, spec });
+        const uid = (await store.get('BackupConfiguration', 'shop', name))?.metadata.uid ?? '';
+        jitterMs = scheduleJitterMs(`shop/${name}/${uid}`, MAX_JITTER_MS, DAY_MS);
+      }
+      await scheduler.sync();
+      await advance(5_000 + 60_000);
+      // A minute after 02:00 the configuration is deleted and applied again: another one (new uid), created after the slot.
+      await store.delete('BackupConfiguration', 'shop', name);
+      await scheduler.sync();
+      await store.create({ apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration', metadata: { name, namespace: 'shop' }, spec: { ...spec, dumpArgs: ['--all-databases'] } });
+      await scheduler.sync();
+      await advance(jitterMs);
+      assert.deepEqual(await store.list('BackupSession'), [], 'the new configuration ran the deleted one\'s 02:00 backup');
+    } finally {
+      scheduler.stop();
+      store.close();
+      mock.timers.reset();
+    }
+  });
+});
