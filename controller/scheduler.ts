@@ -43,7 +43,7 @@ export class Scheduler {
 
   /** Starts the run scheduled at `scheduledMs` once its configuration's jitter after it has passed. */
   #startAfterJitter(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, scheduledMs: number, nowMs: number): void {
-    const { namespace, name } = cfg.metadata;
+    const { namespace, name, uid } = cfg.metadata;
     const delayMs = Math.max(0, scheduledMs + this.#jitterMs(cfg, scheduledMs) - nowMs);
     if (delayMs === 0) {
       void this.#fire(namespace, name, scheduledMs);
@@ -51,7 +51,8 @@ export class Scheduler {
     }
     const timer = setTimeout(() => {
       this.#delayed.delete(timer);
-      void this.#fire(namespace, name, scheduledMs);
+      // Only for the configuration it was scheduled for: one deleted and applied again meanwhile is another.
+      void this.#fire(namespace, name, scheduledMs, uid);
     }, delayMs);
     this.#delayed.add(timer);
   }
@@ -140,12 +141,13 @@ export class Scheduler {
     }
   }
 
-  async #fire(namespace: string, name: string, scheduledMs?: number): Promise<void> {
+  async #fire(namespace: string, name: string, scheduledMs?: number, uid?: string): Promise<void> {
     const key = `${namespace}/${name}`;
     const job = this.#jobs.get(key);
     try {
       const cfg = await this.#store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', namespace, name);
       if (!job || !cfg || cfg.spec.paused) return;
+      if (uid !== undefined && cfg.metadata.uid !== uid) return;
       const firedAtMs = Date.now();
       const sessionName = scheduledSessionName(name, scheduledMs ?? scheduledRunAt(cfg.spec, firedAtMs));
       if (await this.#store.get('BackupSession', namespace, sessionName)) {
