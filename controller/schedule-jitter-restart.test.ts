@@ -86,6 +86,49 @@ describe('schedule jitter across a controller restart', () => {
   });
 });
 
+describe('schedule jitter across a short controller restart', () => {
+  it('a run whose start time fell while the controller was restarting is started by the next controller, once', async () => {
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: SLOT_MS - 5_000 });
+    const store = new SqliteStore(':memory:');
+    try {
+      // A configuration whose 02:00 run starts between 02:05:10 and 02:05:50.
+      let name = '';
+      let jitterMs = 0;
+      for (let i = 0; !(jitterMs >= 310_000 && jitterMs <= 350_000); i++) {
+        if (name) await store.delete('BackupConfiguration', 'shop', name);
+        name = `nightly-${i}`;
+        await store.create({
+          apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration',
+          metadata: { name, namespace: 'shop', creationTimestamp: new Date(SLOT_MS - DAY_MS).toISOString() },
+          spec: { schedule: '0 2 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } },
+        });
+        const uid = (await store.get('BackupConfiguration', 'shop', name))?.metadata.uid ?? '';
+        jitterMs = scheduleJitterMs(`shop/${name}/${uid}`, MAX_JITTER_MS, DAY_MS);
+      }
+      const first = new Scheduler(store, new SessionManager(store, quiet, { leaseMs: 60_000 }), quiet, { maxJitterMs: MAX_JITTER_MS });
+      await first.sync();
+      // The controller stops at 02:05 and is back at 02:06 (a rollout): the run was due meanwhile.
+      await advance(5_000 + 300_000);
+      first.stop();
+      await advance(60_000);
+      assert.deepEqual(await store.list('BackupSession'), []);
+      const second = new Scheduler(store, new SessionManager(store, quiet, { leaseMs: 60_000 }), quiet, { maxJitterMs: MAX_JITTER_MS });
+      await second.sync();
+      try {
+        await advance(1_000);
+        assert.deepEqual((await store.list('BackupSession')).map((s) => s.metadata.name), [scheduledSessionName(name, SLOT_MS)], 'the 02:00 run, due during the restart, was skipped');
+        await advance(600_000);
+        assert.equal((await store.list('BackupSession')).length, 1, 'started once');
+      } finally {
+        second.stop();
+      }
+    } finally {
+      store.close();
+      mock.timers.reset();
+    }
+  });
+});
+
 describe('schedule jitter across a failover (Kubernetes mode: the catch-up)', () => {
   it('a new leader\'s catch-up leaves a run still waiting out its jitter to start at its time, once', async () => {
     // The old leader died a minute after 02:00; the new one takes over a minute later.
