@@ -16,6 +16,12 @@ import type { SessionManager } from './sessions/session-manager.ts';
 import type { ResourceStore } from './store/resource-store.ts';
 import { retryOnConflict } from './store/retry-on-conflict.ts';
 
+/**
+ * How late a run whose jittered start fell while no scheduler ran (a restart, a failover) is still
+ * started by the next one: without the jitter it would have started before the stop.
+ */
+export const RESTART_CATCH_UP_MS = 60_000;
+
 export class Scheduler {
   readonly #store: ResourceStore;
   readonly #sessions: SessionManager;
@@ -64,18 +70,19 @@ export class Scheduler {
 
   /**
    * A scheduler that starts (the controller's start, a new leader term) takes over the runs the
-   * previous one left waiting out their jitter: the latest scheduled run whose jitter has not
-   * passed yet and that was not started (lastScheduleTime older) starts when its jitter ends, as
-   * it would have. Its name is deterministic: a run the previous one did start conflicts.
+   * previous one left waiting out their jitter: the latest scheduled run that was not started
+   * (lastScheduleTime older) starts when its jitter ends, as it would have, or at once when that
+   * time fell at most RESTART_CATCH_UP_MS ago (a restart or failover while it was due). Its name
+   * is deterministic: a run the previous one did start conflicts.
    */
   #resumeWaiting(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, nowMs: number): void {
     const scheduledMs = scheduledRunAt(cfg.spec, nowMs);
-    if (scheduledMs >= nowMs || scheduledMs + this.#jitterMs(cfg, scheduledMs) <= nowMs) return;
+    if (scheduledMs >= nowMs || scheduledMs + this.#jitterMs(cfg, scheduledMs) + RESTART_CATCH_UP_MS < nowMs) return;
     const last = cfg.status?.lastScheduleTime === undefined ? Number.NaN : Date.parse(cfg.status.lastScheduleTime);
     if (last >= scheduledMs) return;
     const created = cfg.metadata.creationTimestamp === undefined ? Number.NaN : Date.parse(cfg.metadata.creationTimestamp);
     if (created > scheduledMs) return;
-    this.#log.info('starting a scheduled run that was waiting out its jitter when the previous scheduler stopped', { configuration: `${cfg.metadata.namespace}/${cfg.metadata.name}`, scheduledAt: new Date(scheduledMs).toISOString() });
+    this.#log.info('taking over a scheduled run that was waiting out its jitter when the previous scheduler stopped', { configuration: `${cfg.metadata.namespace}/${cfg.metadata.name}`, scheduledAt: new Date(scheduledMs).toISOString() });
     this.#startAfterJitter(cfg, scheduledMs, nowMs);
   }
 
