@@ -38,11 +38,11 @@ export class EnvReader {
     return v ?? '';
   }
 
-  /** A duration in ms, at least 1 ms and at most `maxMs` (default: the longest a timer can wait). */
-  durationMs(name: string, fallback: string, maxMs = MAX_TIMER_MS): number {
+  /** A duration in ms, more than zero (zero too with allowZero) and at most `maxMs` (default: the longest a timer can wait). */
+  durationMs(name: string, fallback: string, maxMs = MAX_TIMER_MS, { allowZero = false } = {}): number {
     const text = this.string(name, fallback)!;
     const ms = parseDurationMs(text);
-    if (ms === undefined || ms <= 0) {
+    if (ms === undefined || ms < 0 || (ms === 0 && !allowZero)) {
       this.problems.push(`${name}: ${JSON.stringify(text)} is not a duration like 30s, 5m or 1h`);
       return parseDurationMs(fallback)!;
     }

@@ -66,7 +66,7 @@ export function parseControllerConfig(env: Record<string, string | undefined> = 
     leaseMs: r.durationMs('SIDESTASH_SESSION_LEASE', '60s'),
     sweepIntervalMs: r.durationMs('SIDESTASH_SWEEP_INTERVAL', '5s'),
     pendingTimeoutMs: r.durationMs('SIDESTASH_PENDING_TIMEOUT', '5m'),
-    scheduleJitterMs: r.durationMs('SIDESTASH_SCHEDULE_JITTER', '30s'),
+    scheduleJitterMs: r.durationMs('SIDESTASH_SCHEDULE_JITTER', '30s', undefined, { allowZero: true }),
     limits: parseListenerLimits(r),
     deprecated: [],
   };

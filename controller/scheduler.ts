@@ -16,6 +16,12 @@ import type { SessionManager } from './sessions/session-manager.ts';
 import type { ResourceStore } from './store/resource-store.ts';
 import { retryOnConflict } from './store/retry-on-conflict.ts';
 
+/**
+ * How late a run whose jittered start fell while no scheduler ran (a restart, a failover) is still
+ * started by the next one: without the jitter it would have started before the stop.
+ */
+export const RESTART_CATCH_UP_MS = 60_000;
+
 export class Scheduler {
   readonly #store: ResourceStore;
   readonly #sessions: SessionManager;
@@ -24,6 +30,8 @@ export class Scheduler {
   /** Runs waiting out their configuration's jitter (schedule-jitter.ts). */
   readonly #delayed = new Set<ReturnType<typeof setTimeout>>();
   readonly #maxJitterMs: number;
+  /** No schedule built since construction or stop(): the next sync takes over runs waiting out their jitter. */
+  #starting = true;
 
   /** maxJitterMs: how late a run may start after its scheduled time (SIDESTASH_SCHEDULE_JITTER); 0: at once. */
   constructor(store: ResourceStore, sessions: SessionManager, log: Logger, options: { maxJitterMs?: number } = {}) {
@@ -35,19 +43,47 @@ export class Scheduler {
 
   /** The cron's firing: the run starts its configuration's jitter later, named after its scheduled time. */
   #scheduled(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>): void {
-    const { namespace, name, uid } = cfg.metadata;
     const firedAtMs = Date.now();
-    const scheduledMs = scheduledRunAt(cfg.spec, firedAtMs);
-    const delayMs = scheduleJitterMs(`${namespace}/${name}/${uid ?? ''}`, this.#maxJitterMs, schedulePeriodMs(cfg.spec, firedAtMs));
+    this.#startAfterJitter(cfg, scheduledRunAt(cfg.spec, firedAtMs), firedAtMs);
+  }
+
+  /** Starts the run scheduled at `scheduledMs` once its configuration's jitter after it has passed. */
+  #startAfterJitter(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, scheduledMs: number, nowMs: number): void {
+    const { namespace, name, uid } = cfg.metadata;
+    const delayMs = Math.max(0, scheduledMs + this.#jitterMs(cfg, scheduledMs) - nowMs);
     if (delayMs === 0) {
       void this.#fire(namespace, name, scheduledMs);
       return;
     }
     const timer = setTimeout(() => {
       this.#delayed.delete(timer);
-      void this.#fire(namespace, name, scheduledMs);
+      // Only for the configuration it was scheduled for: one deleted and applied again meanwhile is another.
+      void this.#fire(namespace, name, scheduledMs, uid);
     }, delayMs);
     this.#delayed.add(timer);
+  }
+
+  #jitterMs(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, scheduledMs: number): number {
+    const { namespace, name, uid } = cfg.metadata;
+    return scheduleJitterMs(`${namespace}/${name}/${uid ?? ''}`, this.#maxJitterMs, schedulePeriodMs(cfg.spec, scheduledMs));
+  }
+
+  /**
+   * A scheduler that starts (the controller's start, a new leader term) takes over the runs the
+   * previous one left waiting out their jitter: the latest scheduled run that was not started
+   * (lastScheduleTime older) starts when its jitter ends, as it would have, or at once when that
+   * time fell at most RESTART_CATCH_UP_MS ago (a restart or failover while it was due). Its name
+   * is deterministic: a run the previous one did start conflicts.
+   */
+  #resumeWaiting(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, nowMs: number): void {
+    const scheduledMs = scheduledRunAt(cfg.spec, nowMs);
+    if (scheduledMs >= nowMs || scheduledMs + this.#jitterMs(cfg, scheduledMs) + RESTART_CATCH_UP_MS < nowMs) return;
+    const last = cfg.status?.lastScheduleTime === undefined ? Number.NaN : Date.parse(cfg.status.lastScheduleTime);
+    if (last >= scheduledMs) return;
+    const created = cfg.metadata.creationTimestamp === undefined ? Number.NaN : Date.parse(cfg.metadata.creationTimestamp);
+    if (created > scheduledMs) return;
+    this.#log.info('taking over a scheduled run that was waiting out its jitter when the previous scheduler stopped', { configuration: `${cfg.metadata.namespace}/${cfg.metadata.name}`, scheduledAt: new Date(scheduledMs).toISOString() });
+    this.#startAfterJitter(cfg, scheduledMs, nowMs);
   }
 
   /** (Re)builds the schedules from the stored configurations. */
@@ -65,6 +101,7 @@ export class Scheduler {
       if (cfg.spec.paused) continue;
       const cron = cronFor(cfg.spec, () => this.#scheduled(cfg));
       this.#jobs.set(key, { cron, specJson });
+      if (this.#starting && !existing) this.#resumeWaiting(cfg, Date.now());
       await this.#recordNext(cfg, cron);
     }
     for (const [key, job] of this.#jobs) {
@@ -73,6 +110,7 @@ export class Scheduler {
         this.#jobs.delete(key);
       }
     }
+    this.#starting = false;
   }
 
   async #recordNext(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, cron: Cron, fired?: { at: string; session?: string; skipped?: boolean }): Promise<void> {
@@ -103,17 +141,20 @@ export class Scheduler {
       const last = cfg.status?.lastScheduleTime === undefined ? undefined : Date.parse(cfg.status.lastScheduleTime);
       const created = cfg.metadata.creationTimestamp === undefined ? undefined : Date.parse(cfg.metadata.creationTimestamp);
       if (!isMissedRun({ scheduledMs, nowMs, windowMs, ...(last === undefined ? {} : { lastScheduleMs: last }), ...(created === undefined ? {} : { createdMs: created }) })) continue;
+      // Still waiting out its jitter: not missed; this scheduler's first sync took it over (#resumeWaiting).
+      if (scheduledMs + this.#jitterMs(cfg, scheduledMs) > nowMs) continue;
       this.#log.info('catching up a scheduled run missed while no controller led', { configuration: `${cfg.metadata.namespace}/${cfg.metadata.name}`, scheduledAt: new Date(scheduledMs).toISOString() });
       await this.#fire(cfg.metadata.namespace, cfg.metadata.name, scheduledMs);
     }
   }
 
-  async #fire(namespace: string, name: string, scheduledMs?: number): Promise<void> {
+  async #fire(namespace: string, name: string, scheduledMs?: number, uid?: string): Promise<void> {
     const key = `${namespace}/${name}`;
     const job = this.#jobs.get(key);
     try {
       const cfg = await this.#store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', namespace, name);
       if (!job || !cfg || cfg.spec.paused) return;
+      if (uid !== undefined && cfg.metadata.uid !== uid) return;
       const firedAtMs = Date.now();
       const sessionName = scheduledSessionName(name, scheduledMs ?? scheduledRunAt(cfg.spec, firedAtMs));
       if (await this.#store.get('BackupSession', namespace, sessionName)) {
@@ -143,14 +184,15 @@ export class Scheduler {
     this.#jobs.clear();
     for (const timer of this.#delayed) clearTimeout(timer);
     this.#delayed.clear();
+    this.#starting = true;
   }
 }
 
-/** The time between the schedule's next two runs (undefined when it cannot be read). */
-function schedulePeriodMs(spec: BackupConfigurationSpec, nowMs: number): number | undefined {
+/** The time from the run scheduled at `scheduledMs` to the schedule's next one (undefined when it cannot be read). */
+function schedulePeriodMs(spec: BackupConfigurationSpec, scheduledMs: number): number | undefined {
   try {
-    const [a, b] = nextRunTimes(spec, nowMs, 2);
-    return a && b ? b.getTime() - a.getTime() : undefined;
+    const [next] = nextRunTimes(spec, scheduledMs, 1);
+    return next ? next.getTime() - scheduledMs : undefined;
   } catch {
     return undefined;
   }

@@ -28,8 +28,12 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** Waits until `bytes` more of an upload's body may be sent (rate-limit.ts); rejects when the signal aborts. */
-export type BodyPacer = (bytes: number, signal?: AbortSignal) => Promise<void>;
+/**
+ * Waits until `bytes` more of an upload's body may be sent (rate-limit.ts); rejects when the
+ * signal aborts. `sliceBytes`: how much to ask for at a time (a fraction of a second at the
+ * limit, so that a body never pauses long: servers close silent connections).
+ */
+export type BodyPacer = ((bytes: number, signal?: AbortSignal) => Promise<void>) & { sliceBytes?: number };
 
 export interface SaveOptions extends CallOptions {
   /**

@@ -1,14 +1,17 @@
 // The upload bandwidth limit (like restic's --limit-upload), as one wrapper around any
 // backend: every save() body is paid for from one token bucket (token-bucket.ts) before it
 // is handed on, so all concurrent uploads through this backend share the limit. Downloads,
-// listings and removals pass through unlimited: a restore is urgent.
+// listings and removals pass through unlimited: a restore is urgent; so do lock files, which
+// must not wait behind the limit.
 //
-// The network backends (S3, REST: `pacesUploads`) send each body in 64 KiB slices, each
-// paid for as it goes (paced-body.ts), so the link sees a steady rate; other backends (a
+// The network backends (S3, REST: `pacesUploads`) send each body in slices of an eighth of a
+// second at the limit (512 B to 64 KiB), each paid for as it goes (paced-body.ts), so the link
+// sees a steady rate and no connection stays silent for long; other backends (a
 // local directory) are paid for whole bodies before the write. Measured at the wire in
 // test/upload-limit.test.ts.
 import { throwIfAborted } from '../errors.ts';
 import type { Backend, BodyPacer, CallOptions, FileHandle, FileInfo, FileType, LoadOptions, SaveOptions } from './backend.ts';
+import { PACE_SLICE_BYTES, paceSliceBytes } from './paced-body.ts';
 import { TokenBucket } from './token-bucket.ts';
 import type { TokenBucketClock } from './token-bucket.ts';
 
@@ -36,9 +39,9 @@ export class RateLimitedBackend implements Backend {
   readonly #inner: Backend;
   readonly #buckets: readonly TokenBucket[];
   /** Every byte is paid for in every bucket, so the lowest limit holds (and each shared one across its backends). */
-  readonly #pace: BodyPacer = async (bytes, signal) => {
+  readonly #pace: BodyPacer = Object.assign(async (bytes: number, signal?: AbortSignal) => {
     for (const b of this.#buckets) await b.take(bytes, signal);
-  };
+  }, { sliceBytes: PACE_SLICE_BYTES });
 
   /**
    * `limits`: a limit in KiB/s (a bucket of this backend's own), or buckets shared with
@@ -50,6 +53,7 @@ export class RateLimitedBackend implements Backend {
     this.#buckets = typeof limits === 'number' ? [uploadBucket(limits, clock)] : limits;
     if (this.#buckets.length === 0) throw new RangeError('RateLimitedBackend needs at least one limit');
     this.limitKiBps = Math.min(...this.#buckets.map((b) => b.rate.bytesPerSecond / 1024));
+    this.#pace.sliceBytes = paceSliceBytes(this.limitKiBps * 1024);
     if (inner.removeLeftovers) this.removeLeftovers = (olderThanMs, options) => inner.removeLeftovers!(olderThanMs, options);
   }
 
@@ -61,6 +65,9 @@ export class RateLimitedBackend implements Backend {
 
   async save(handle: FileHandle, data: Uint8Array, options: SaveOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
+    // Lock files (a few hundred bytes every 5 minutes) pass unlimited: queued behind the limit's
+    // debt, a refresh could come too late and the operation would lose its lock.
+    if (handle.type === 'locks') return this.#inner.save(handle, data, options);
     if (this.#inner.pacesUploads) return this.#inner.save(handle, data, { ...options, pace: this.#pace });
     await this.#pace(data.byteLength, options.signal);
     await this.#inner.save(handle, data, options);

@@ -111,10 +111,11 @@ describe('RateLimitedBackend', () => {
         for await (const slice of pacedSlices(data, o!.pace!, o?.signal)) sent.push(clock.t, slice.byteLength);
       },
     };
-    const b = new RateLimitedBackend(inner, 64, clock); // 64 KiB/s, 64 KiB slices
-    await b.save({ type: 'data', name: 'a' }, new Uint8Array(4 * 64 * 1024 + 10));
-    // The first slice from the full bucket, then one a second; the 10-byte tail after its 10 bytes' worth.
-    assert.deepEqual(sent, [0, 65536, 1000, 65536, 2000, 65536, 3000, 65536, 3000 + 10_000 / 65536, 10]);
+    const b = new RateLimitedBackend(inner, 512, clock); // 512 KiB/s: 64 KiB slices, an eighth of a second each
+    await b.save({ type: 'data', name: 'a' }, new Uint8Array(10 * 64 * 1024 + 10));
+    // Eight slices from the full bucket (one second's worth), then one every 125 ms; the 10-byte tail after its 10 bytes' worth.
+    const full = Array.from({ length: 8 }, () => [0, 65536]).flat();
+    assert.deepEqual(sent, [...full, 125, 65536, 250, 65536, 250 + 10_000 / 524_288, 10]);
   });
 
   it('with two limits the lower holds', async () => {

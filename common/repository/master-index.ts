@@ -41,6 +41,8 @@ export class MasterIndex {
   readonly #packs = new Map<Id, PackedBlob[]>();
   /** Index file ids this index was built from. */
   readonly files = new Set<Id>();
+  /** Packs added by this process's writes (addPack), not read from an index file. */
+  addedPacks = 0;
 
   static key(type: BlobType, id: Id): string {
     return type === 'tree' ? `t${id}` : id;
@@ -55,7 +57,7 @@ export class MasterIndex {
       if (typeof p?.id !== 'string' || !Array.isArray(p.blobs)) {
         throw new SidestashError(ErrorCodes.CORRUPT_FILE, `index ${fileId}: malformed pack entry`);
       }
-      this.addPack({
+      this.#add({
         packId: p.id,
         blobs: p.blobs.map((b) => {
           const blob: PackedBlob = { id: b.id, type: b.type, offset: b.offset, length: b.length };
@@ -67,7 +69,13 @@ export class MasterIndex {
     this.files.add(fileId);
   }
 
+  /** A pack this process stored. */
   addPack(entry: PackEntry): void {
+    this.addedPacks++;
+    this.#add(entry);
+  }
+
+  #add(entry: PackEntry): void {
     this.#packs.set(entry.packId, entry.blobs);
     for (const b of entry.blobs) {
       const k = MasterIndex.key(b.type, b.id);

@@ -137,6 +137,28 @@ export class Repository {
     return index;
   }
 
+  /**
+   * The index as the repository holds it now; call it under a lock, before deduplicating against
+   * it. The cached one may be older than the lock (the agent reads the previous snapshot first),
+   * and a prune since may have removed packs it names: when an index file it was built from is
+   * gone, or it holds packs of this process's own writes (which no listing vouches for), it is
+   * read again; otherwise the index files written since are added to it.
+   */
+  async currentIndex(options: CallOptions = {}): Promise<MasterIndex> {
+    const cached = this.#index;
+    if (!cached) return this.index(options);
+    const present = await this.listIds('index', options);
+    const there = new Set(present);
+    if (cached.addedPacks > 0 || [...cached.files].some((id) => !there.has(id))) {
+      this.dropIndexCache();
+      return this.index(options);
+    }
+    const added = present.filter((id) => !cached.files.has(id));
+    const files = await mapConcurrent(added, LOAD_CONCURRENCY, async (id) => [id, await this.loadJson('index', id, options)] as const);
+    for (const [id, json] of files) cached.addFile(id, json);
+    return cached;
+  }
+
   /** Forgets the cached index (after prune rewrote the index files). */
   dropIndexCache(): void {
     this.#index = undefined;

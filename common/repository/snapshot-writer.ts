@@ -107,7 +107,8 @@ export class SnapshotWriteStream extends Writable {
         this.#lock = lock;
         // A lost lock stops the backup: a prune elsewhere may delete the packs it writes.
         lock.signal.addEventListener('abort', () => this.destroy(lock.signal.reason as Error), { once: true });
-        const index = await this.#repo.index(signalOpt);
+        // Read under the lock: a prune since an earlier read may have removed packs (review r15).
+        const index = await this.#repo.currentIndex(signalOpt);
         const { filename: _f, hostname: _h, tags: _t, finalTags: _ft, parent: _p, time: _time, lock: _l, extraFiles: _x, ...saverOptions } = this.#options;
         // Index files as the backup goes: an interrupted backup's packs are reused by the next.
         this.#saver = new BlobSaver(this.#repo, index, { indexCheckpoints: DEFAULT_INDEX_CHECKPOINTS, ...saverOptions });

@@ -56,7 +56,11 @@ export class S3Client {
     this.#handler = new NodeHttpHandler({
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 16 }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 16, ...(config.caCert ? { ca: config.caCert } : {}) }),
-      requestTimeout: config.requestTimeoutMs,
+      // The request timeout is one of inactivity: a request whose connection stays silent this
+      // long (a blackholed link) fails, retryable, so the retry window closes. (requestTimeout
+      // only logs a warning in @smithy/node-http-handler 4, and bounds the whole request, which a
+      // paced upload on a thin link may rightly exceed.)
+      socketTimeout: config.requestTimeoutMs,
       connectionTimeout: 10_000,
     });
   }

@@ -17,6 +17,7 @@ export interface S3Config {
   /** Objects at least this large are uploaded in parts. */
   multipartThresholdBytes: number;
   partSizeBytes: number;
+  /** How long a request's connection may stay silent (nothing sent nor received) before it fails, retryable. */
   requestTimeoutMs: number;
 }
 
