@@ -8,7 +8,7 @@ import { describe, it, mock } from 'node:test';
 import { createLogger } from '../common/log.ts';
 import { scheduleJitterMs } from './schedule-jitter.ts';
 import { Scheduler } from './scheduler.ts';
-import { scheduledSessionName } from './sessions/scheduled-name.ts';
+import { scheduledSessionName } from '../common/scheduled-name.ts';
 import { SessionManager } from './sessions/session-manager.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 

@@ -10,7 +10,7 @@ import { runLeaderWork } from './leader-work.ts';
 import { ResourceService } from './resources/resource-service.ts';
 import { scheduleJitterMs } from './schedule-jitter.ts';
 import { Scheduler } from './scheduler.ts';
-import { scheduledSessionName } from './sessions/scheduled-name.ts';
+import { scheduledSessionName } from '../common/scheduled-name.ts';
 import { SessionManager } from './sessions/session-manager.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 
