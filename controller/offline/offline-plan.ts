@@ -35,14 +35,16 @@ export async function offlinePlan(store: ResourceStore, agent: Pick<AgentRecord,
 async function offlineConfiguration(store: ResourceStore, cfg: Resource<BackupConfigurationSpec>, maxJitterMs: number): Promise<OfflineConfiguration> {
   const { namespace, name, uid } = cfg.metadata;
   const schedule = { schedule: cfg.spec.schedule, ...(cfg.spec.timezone ? { timezone: cfg.spec.timezone } : {}) };
-  const [a, b] = nextRunTimes(schedule, Date.now(), 2);
+  // One jitter for all its runs offline: the scheduler's bound for the shortest gap ahead (it bounds each run by its own gap).
+  const runs = nextRunTimes(schedule, Date.now(), 9).map((d) => d.getTime());
+  const gaps = runs.slice(1).map((t, i) => t - runs[i]!);
   const timeoutMs = sessionDeadlineMs(configurationTimeout(cfg), 0, `BackupConfiguration ${namespace}/${name}`);
   return {
     name,
     uid: uid!,
     ...schedule,
     // The scheduler's own rule (scheduler.ts): the same configuration starts as late offline as online.
-    jitterMs: scheduleJitterMs(`${namespace}/${name}/${uid ?? ''}`, maxJitterMs, a && b ? b.getTime() - a.getTime() : undefined),
+    jitterMs: scheduleJitterMs(`${namespace}/${name}/${uid ?? ''}`, maxJitterMs, gaps.length > 0 ? Math.min(...gaps) : undefined),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     assignment: await configurationAssignment(store, cfg),
   };
