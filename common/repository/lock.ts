@@ -189,12 +189,12 @@ export class RepositoryLock {
     await this.#repo.backend.remove({ type: 'locks', name: old });
   }
 
-  /** Stops refreshing and removes the lock file. */
-  async release(): Promise<void> {
+  /** Stops refreshing and removes the lock file (options.signal: give up then; a lock left behind goes stale). */
+  async release(options: CallOptions = {}): Promise<void> {
     this.#released = true;
     clearInterval(this.#timer);
     await this.#step;
-    await this.#repo.backend.remove({ type: 'locks', name: this.#id });
+    await this.#repo.backend.remove({ type: 'locks', name: this.#id }, options.signal ? { signal: options.signal } : {});
   }
 }
 

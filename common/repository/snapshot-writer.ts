@@ -193,7 +193,9 @@ export class SnapshotWriteStream extends Writable {
         // while the backend was failing): the next backup through this Repository reads the files.
         this.#repo.dropIndexCache();
       }
-      if (this.#lock) await this.#lock.release();
+      // After a failure the backend may still be failing: the lock's removal gets a deadline of its
+      // own rather than a whole retry window more (a lock left behind goes stale in 30 minutes).
+      if (this.#lock) await this.#lock.release(error ? { signal: AbortSignal.timeout(ABORT_INDEX_TIMEOUT_MS) } : {});
     };
     cleanup().then(
       () => callback(error),
