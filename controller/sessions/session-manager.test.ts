@@ -66,6 +66,32 @@ describe('SessionManager (injected clock)', () => {
       assert.equal((await status(name)).phase, 'Failed');
     });
 
+    it('after a controller restart a Running session\'s agent gets a whole lease to report, however long the controller was down', async () => {
+      const reported = (await start());
+      const restartAt = T0 + 3_600_000; // the lease ran out long ago, while no controller ran
+      s.clock.now = restartAt;
+      const restarted = new SessionManager(s.store, createLogger({}, { level: 'error' }), { leaseMs: LEASE_MS, pendingTimeoutMs: PENDING_MS, now: () => s.clock.now });
+      await restarted.sweep();
+      s.clock.now = restartAt + LEASE_MS;
+      await restarted.sweep();
+      assert.equal((await status(reported)).phase, 'Running');
+      // Nothing heard within that lease: lost, as any session whose agent stopped reporting.
+      s.clock.now = restartAt + LEASE_MS + 1;
+      await restarted.sweep();
+      assert.equal((await status(reported)).error?.code, ErrorCodes.AGENT_LOST);
+    });
+
+    it('after a controller restart, a result reported within the grace is recorded as it happened', async () => {
+      const name = (await start());
+      const restartAt = T0 + 3_600_000;
+      s.clock.now = restartAt;
+      const restarted = new SessionManager(s.store, createLogger({}, { level: 'error' }), { leaseMs: LEASE_MS, pendingTimeoutMs: PENDING_MS, now: () => s.clock.now });
+      await restarted.sweep();
+      s.clock.now = restartAt + LEASE_MS - 1000;
+      await restarted.sweep();
+      assert.equal((await restarted.complete('BackupSession', 'default', name, agent.name, { phase: 'Failed', error: { code: 'SIDESTASH_DUMP_FAILED', message: 'x' } })).status?.error?.code, 'SIDESTASH_DUMP_FAILED');
+    });
+
     it('renewLease (a result to be checked later) keeps the session alive like progress does', async () => {
       const name = (await start());
       s.clock.now = T0 + LEASE_MS - 1;

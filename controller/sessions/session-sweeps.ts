@@ -1,5 +1,5 @@
 // The periodic sweeps of the session manager: Running sessions whose lease expired fail
-// (AGENT_LOST), ones past their deadline are asked to stop and then failed (SESSION_TIMEOUT);
+// (AGENT_LOST; never within a lease of the controller's start), ones past their deadline are asked to stop and then failed (SESSION_TIMEOUT);
 // Pending sessions that no online agent serves fail after the pending timeout (NO_AGENT,
 // pending-outcome.ts). Each decision is made on the session as just read and written with its
 // version: a report that renewed the lease meanwhile wins, and the session is decided again.
@@ -19,7 +19,9 @@ export async function sweepRunning(m: Host, now: number): Promise<void> {
       await m.withSession(kind, s.metadata.namespace, s.metadata.name, async (cur) => {
         if (cur?.status?.phase !== 'Running') return;
         const st = cur.status;
-        if (st.leaseExpiresAt && Date.parse(st.leaseExpiresAt) < now) {
+        // A lease runs out no sooner than a whole lease after this controller started watching: an
+        // agent that could not report while no controller ran gets that long to (like Pending's timeout).
+        if (st.leaseExpiresAt && Math.max(Date.parse(st.leaseExpiresAt), m.watchingSinceMs + m.leaseMs) < now) {
           await m.finish(cur, { phase: 'Failed', error: { code: ErrorCodes.AGENT_LOST, message: `agent ${st.agent ?? '?'} stopped reporting (lease expired at ${st.leaseExpiresAt})` } });
         } else if (st.deadline && Date.parse(st.deadline) < now) {
           if (Date.parse(st.deadline) + m.graceMs < now) {
