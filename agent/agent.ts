@@ -22,6 +22,7 @@ import { registrationToken } from './registration-token.ts';
 import { SIDESTASH_VERSION } from '../common/version.ts';
 import { AsyncMutex } from '../common/async-mutex.ts';
 import { Autonomy, OFFLINE_PLAN_REFRESH_MS } from './offline/autonomy.ts';
+import { ResultDelivery, isDeferrable } from './result-delivery.ts';
 
 /** The agent reports the product's version (common/version.ts). */
 export const AGENT_VERSION = SIDESTASH_VERSION;
@@ -42,10 +43,17 @@ export class SidecarAgent {
   readonly #autonomy: Autonomy | undefined;
 
   /** archiveRunner: how a leased binlog archive runs (tests); default: the archiver (binlog/run-archive.ts). */
-  constructor(config: AgentConfig, log: Logger, options: { archiveRunner?: ArchiveRunner } = {}) {
+  readonly #results: ResultDelivery;
+  /** Tries of one result before it is kept for later (result-delivery.ts). */
+  readonly #resultAttempts: number;
+
+  /** archiveRunner: how a leased binlog archive runs (tests); resultAttempts: tries of a result before it is kept (tests; default 4, ~7 s). */
+  constructor(config: AgentConfig, log: Logger, options: { archiveRunner?: ArchiveRunner; resultAttempts?: number } = {}) {
     this.#config = config;
     this.#log = log;
     this.#archiveRunner = options.archiveRunner;
+    this.#results = new ResultDelivery(log);
+    this.#resultAttempts = options.resultAttempts ?? 4;
     this.#client = new ControllerClient(config.controllerUrl, { caCert: config.controllerCaCert });
     if (config.offline) {
       this.#autonomy = new Autonomy(config.offline, agentIdentity(config), this.#client, this.#sessionLock, (a, signal, l) => runBackup(config, a, { signal, log: l, onProgress: () => {} }), log.child({ component: 'autonomy' }));
@@ -157,10 +165,15 @@ export class SidecarAgent {
       let pollFailures = 0;
       while (!signal.aborted) {
         let assignment: SessionAssignment | undefined;
+        let step = 'polling the controller';
         try {
           // Backups run offline are reported before new work is asked for, so that the controller records them instead of handing their scheduled times out again.
+          step = 'sending a kept session result';
+          if (this.#results.pending > 0) await this.#results.flush((a, r) => this.#sendResult(a, r, signal));
+          step = 'reporting offline backups';
           const autonomy = this.#autonomy;
           if (autonomy?.hasPendingReports()) await this.#sessionLock.run(() => autonomy.flushReports(signal));
+          step = 'polling the controller';
           assignment = await this.#client.nextSession(POLL_WAIT_MS, signal);
           pollFailures = 0;
         } catch (err) {
@@ -169,7 +182,7 @@ export class SidecarAgent {
             await this.#reregister(signal);
             continue;
           }
-          const plan = this.#logRetry('polling the controller failed', err, ++pollFailures);
+          const plan = this.#logRetry(`${step} failed`, err, ++pollFailures);
           await sleep(plan.delayMs, signal);
           continue;
         }
@@ -192,9 +205,24 @@ export class SidecarAgent {
       clearInterval(heartbeat);
       if (planTimer) clearInterval(planTimer);
       await autonomyRun;
+      this.#results.abandon();
       await archives.stopAll();
       await this.#client.deregister().catch((err: unknown) => this.#log.warn('could not deregister; the controller frees the name after a lease period', { err: errorMessage(err) }));
       await this.#client.close();
+    }
+  }
+
+  /** Sends a result; a controller that no longer knows this agent (a new leader) hears it after the agent registers again. */
+  async #sendResult(a: SessionAssignment, result: SessionResult, signal: AbortSignal): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#client.result(a, result, signal, this.#resultAttempts);
+        return;
+      } catch (err) {
+        if (!isSidestashError(err, ErrorCodes.UNAUTHORIZED) || attempt >= 3 || signal.aborted) throw err;
+        this.#log.info('reporting the result: the controller asks this agent to register again', { session: `${a.namespace}/${a.name}` });
+        await this.#reregister(signal);
+      }
     }
   }
 
@@ -238,20 +266,12 @@ export class SidecarAgent {
       agentSignal.removeEventListener('abort', stop);
     }
     try {
-      // A controller that no longer knows this agent (a new leader) hears the result after the agent registers again.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.#client.result(a, result, agentSignal);
-          break;
-        } catch (err) {
-          if (!isSidestashError(err, ErrorCodes.UNAUTHORIZED) || attempt >= 3 || agentSignal.aborted) throw err;
-          log.info('reporting the result: the controller asks this agent to register again');
-          await this.#reregister(agentSignal);
-        }
-      }
+      await this.#sendResult(a, result, agentSignal);
       log.info('session finished', { phase: result.phase, snapshotId: result.snapshotId });
     } catch (err) {
-      log.error('could not report the session result', { err: errorMessage(err) });
+      // The controller cannot take it now: kept, and sent before the next poll (result-delivery.ts).
+      if (isDeferrable(err) && !agentSignal.aborted) this.#results.keep({ assignment: a, result }, err);
+      else log.error('could not report the session result', { err: errorMessage(err) });
     }
     for (const o of this.#observers) {
       try {

@@ -123,8 +123,9 @@ export class ControllerClient {
     return body ?? { cancel: false };
   }
 
-  async result(a: SessionAssignment, r: SessionResult, signal?: AbortSignal): Promise<void> {
-    await this.#retry(() => this.#call('POST', agentPaths.result(this.#id(), a), r, this.token, signal), { attempts: 12, baseDelayMs: 1000, ...(signal ? { signal } : {}) });
+  /** Sends a session's result, `attempts` times at most (1 s, 2 s, 4 s, ... apart) while the controller cannot take it. */
+  async result(a: SessionAssignment, r: SessionResult, signal?: AbortSignal, attempts = 4): Promise<void> {
+    await this.#retry(() => this.#call('POST', agentPaths.result(this.#id(), a), r, this.token, signal), { attempts, baseDelayMs: 1000, ...(signal ? { signal } : {}) });
   }
 
   /** Reports the archives this agent runs; the answer lists those it is to run (agent/binlog/archive-supervisor.ts). */
