@@ -141,7 +141,9 @@ describe('session metrics on a real Pushgateway, pushed by the controller', () =
     const s = (await c.sessions.createBackupSession('default', 'nightly', 'schedule'))!;
     (await c.sessions.claimNext(agent()));
     (await c.sessions.progress('BackupSession', 'default', s.metadata.name, 'default/agent', { bytesDumped: 10, bytesStored: 0, rateBytesPerSecond: 5 }));
-    // The agent is gone: its lease runs out (moved into the past rather than waited for).
+    // The agent is gone: its lease runs out (moved into the past rather than waited for, and so
+    // is the controller's start, which would give the agent a lease of grace).
+    c.sessions.watchingSinceMs = Date.now() - 3_600_000;
     const cur = (await c.store.get('BackupSession', 'default', s.metadata.name))!;
     (await upsert(c.store, { ...cur, status: { ...(cur.status as object), leaseExpiresAt: new Date(Date.now() - 1000).toISOString() } }));
     (await c.sessions.sweep());
