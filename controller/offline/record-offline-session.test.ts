@@ -98,6 +98,27 @@ describe('recording offline backups', () => {
     assert.equal((await store.list('BackupSession')).length, 0);
   });
 
+  it('a report whose recording was cut off (the controller stopped, or the lease ran out, before its result was written) records the reported result when sent again, not AGENT_LOST', async () => {
+    // What the first attempt leaves when the controller stops between taking the scheduled time
+    // and writing its result (takeSlot, then complete): the session Running as this agent's
+    // offline run. Its lease runs out before the agent, backing off, sends the report again.
+    const name = scheduledSessionName('nightly', slotMs);
+    const startedAt = new Date(slotMs + 1000).toISOString();
+    await store.create({ apiVersion: 'sidestash.io/v1', kind: 'BackupSession', metadata: { name, namespace: 'default', labels: { 'sidestash.io/invoker': 'nightly' } }, spec: { invoker: { kind: 'BackupConfiguration', name: 'nightly', uid }, trigger: 'offline' }, status: { phase: 'Running', agent: agent.name, startedAt, leaseExpiresAt: new Date(Date.now() - 1000).toISOString() } } as never);
+    await sessions.sweep();
+    assert.equal((await session(name))?.status?.error?.code, ErrorCodes.AGENT_LOST, 'the sweep ended it');
+    // The agent's report arrives: what it ran is what is recorded, not "the agent stopped reporting".
+    assert.deepEqual(await record(report()), { session: name, phase: 'Failed' });
+    const s = (await session(name))!;
+    assert.equal(s.status?.error?.code, 'SIDESTASH_DUMP_FAILED');
+    assert.equal(s.spec.trigger, 'offline');
+    const cfg = await store.get<unknown, BackupConfigurationStatus>('BackupConfiguration', 'default', 'nightly');
+    assert.equal(cfg?.status?.consecutiveFailures, 1, 'counted once');
+    // A provisional report (the agent was killed while it ran the backup) sent again changes nothing.
+    assert.deepEqual(await record(report()), { session: name, phase: 'Failed' });
+    assert.equal((await session(name))?.status?.error?.code, 'SIDESTASH_DUMP_FAILED');
+  });
+
   it('a reported success is checked against the repository like any result: a snapshot that is not there fails it (RESULT_REJECTED)', async () => {
     const name = scheduledSessionName('nightly', slotMs);
     await refused(report({ result: { phase: 'Succeeded', snapshotId: 'a'.repeat(64) } }), ErrorCodes.RESULT_REJECTED);
