@@ -38,7 +38,7 @@ export async function recordOfflineSession(m: SessionManager, agent: Pick<AgentR
   }
   const name = scheduledSessionName(cfg.metadata.name, slotMs);
   const runningSince = new Date(Math.min(Math.max(startedMs, slotMs), Date.now())).toISOString();
-  const session = await m.exclusive(() => takeSlot(m, cfg as Resource<BackupConfigurationSpec>, name, agent.name, runningSince));
+  const session = await m.exclusive(() => takeSlot(m, cfg as Resource<BackupConfigurationSpec>, name, agent.name, runningSince, report.result.error?.code !== ErrorCodes.AGENT_LOST));
   if (isFinished(session)) return { session: name, phase: session.status!.phase };
   log.info('recording a backup an agent ran offline', { session: `${ns}/${name}`, agent: agent.name, scheduledAt: report.scheduledAt, phase: report.result.phase });
   let checked;
@@ -59,8 +59,13 @@ function isFinished(s: Session): boolean {
   return p === 'Succeeded' || p === 'Failed' || p === 'Cancelled';
 }
 
-/** The scheduled time's session, Running as this agent's offline run (or already recorded as one). */
-async function takeSlot(m: SessionManager, cfg: Resource<BackupConfigurationSpec>, name: string, agent: string, startedAt: string): Promise<Session> {
+/**
+ * The scheduled time's session, Running as this agent's offline run (or already recorded as one).
+ * reopenLost: this agent's offline session that ended AGENT_LOST (its lease ran out, or the agent
+ * deregistered, between taking the time and writing the result: a controller stopped mid-report,
+ * an agent backing off) is Running again, so the report sent again records what ran.
+ */
+async function takeSlot(m: SessionManager, cfg: Resource<BackupConfigurationSpec>, name: string, agent: string, startedAt: string, reopenLost: boolean): Promise<Session> {
   const ns = cfg.metadata.namespace;
   const running: SessionStatus = { phase: 'Running', agent, startedAt, leaseExpiresAt: new Date(Date.now() + m.leaseMs).toISOString() };
   return m.withSession('BackupSession', ns, name, async (cur) => {
@@ -77,7 +82,10 @@ async function takeSlot(m: SessionManager, cfg: Resource<BackupConfigurationSpec
     }
     const spec = cur.spec as BackupSessionSpec;
     const st = cur.status;
-    if (spec.trigger === 'offline' && st?.agent === agent) return cur;
+    if (spec.trigger === 'offline' && st?.agent === agent) {
+      if (!(reopenLost && isFinished(cur) && st.error?.code === ErrorCodes.AGENT_LOST)) return cur;
+      return (await m.store.updateStatus({ ...cur, status: { ...running, startedAt: st.startedAt ?? startedAt } }, { ifVersion: cur.metadata.resourceVersion! })) as Session;
+    }
     const neverRan = st?.phase === 'Pending' || (st?.phase === 'Running' && st.agent === agent) || (isFinished(cur) && st?.startedAt === undefined);
     if (!neverRan || spec.invoker.name !== cfg.metadata.name) {
       throw new SidestashError(ErrorCodes.CONFLICT, `the scheduled run ${ns}/${name} already ran (${st?.phase ?? 'unknown'}${st?.agent ? ` on agent ${st.agent}` : ''}); the offline run of the same time is not recorded (its snapshot stays in the repository)`);
