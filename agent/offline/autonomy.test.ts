@@ -20,13 +20,13 @@ function countingController(): { ac: AbortController; live: () => number } {
   const live = new Set<unknown>();
   const add = ac.signal.addEventListener.bind(ac.signal);
   const remove = ac.signal.removeEventListener.bind(ac.signal);
-  ac.signal.addEventListener = ((type: string, fn: EventListener, opts?: AddEventListenerOptions) => {
-    if (type === 'abort') live.add(fn);
-    add(type, fn, opts);
+  ac.signal.addEventListener = ((...args: Parameters<AbortSignal['addEventListener']>) => {
+    if (args[0] === 'abort') live.add(args[1]);
+    add(...args);
   }) as typeof ac.signal.addEventListener;
-  ac.signal.removeEventListener = ((type: string, fn: EventListener, opts?: EventListenerOptions) => {
-    if (type === 'abort') live.delete(fn);
-    remove(type, fn, opts);
+  ac.signal.removeEventListener = ((...args: Parameters<AbortSignal['removeEventListener']>) => {
+    if (args[0] === 'abort') live.delete(args[1]);
+    remove(...args);
   }) as typeof ac.signal.removeEventListener;
   return { ac, live: () => live.size };
 }
