@@ -22,6 +22,7 @@ import { registrationToken } from './registration-token.ts';
 import { SIDESTASH_VERSION } from '../common/version.ts';
 import { AsyncMutex } from '../common/async-mutex.ts';
 import { Autonomy, OFFLINE_PLAN_REFRESH_MS } from './offline/autonomy.ts';
+import { sleep } from './offline/sleep.ts';
 
 /** The agent reports the product's version (common/version.ts). */
 export const AGENT_VERSION = SIDESTASH_VERSION;
@@ -261,14 +262,4 @@ export class SidecarAgent {
       }
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }

@@ -17,6 +17,7 @@ import { AgentStateStore } from './agent-state.ts';
 import { isOffline, offlineSlot } from './offline-slots.ts';
 import type { OfflineSettings } from './offline-settings.ts';
 import { scheduledSlotOf } from './scheduled-slot.ts';
+import { sleep } from './sleep.ts';
 
 /** How often the agent asks the controller for its offline plan. */
 export const OFFLINE_PLAN_REFRESH_MS = 60_000;
@@ -190,14 +191,4 @@ export class Autonomy {
       report.result = result;
     });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }
