@@ -119,6 +119,28 @@ describe('recording offline backups', () => {
     assert.equal((await session(name))?.status?.error?.code, 'SIDESTASH_DUMP_FAILED');
   });
 
+  it('the scheduler\'s session this agent claimed while it ran the same time offline, whose lease ran out while that backup finished, is taken over (the agent reports instead of running it: agent.ts ranOffline)', async () => {
+    // The claim came in while the offline backup held the session lock; the agent reports once
+    // that backup has finished, which takes longer than a lease: the sweep has ended the claim.
+    const name = scheduledSessionName('nightly', slotMs);
+    assert.ok(await sessions.createBackupSession('default', 'nightly', 'schedule', name));
+    assert.ok(await sessions.claimNext(agent));
+    const claimed = (await store.get<unknown, SessionStatus>('BackupSession', 'default', name))!;
+    await store.updateStatus({ ...claimed, status: { ...claimed.status!, leaseExpiresAt: new Date(Date.now() - 1000).toISOString() } }, { ifVersion: claimed.metadata.resourceVersion! });
+    await sessions.sweep();
+    assert.equal((await session(name))?.status?.error?.code, ErrorCodes.AGENT_LOST);
+    assert.deepEqual(await record(report()), { session: name, phase: 'Failed' });
+    const s = (await session(name))!;
+    assert.equal(s.spec.trigger, 'offline');
+    assert.equal(s.status?.error?.code, 'SIDESTASH_DUMP_FAILED');
+    // Another agent's claim that ended so is not this agent's to take over.
+    const other = scheduledSessionName('nightly', slotMs - 60_000);
+    assert.ok(await sessions.createBackupSession('default', 'nightly', 'schedule', other));
+    assert.ok(await sessions.claimNext({ ...agent, name: 'default/agent-1' }));
+    await sessions.failSessionsOfAgent('default/agent-1', 'agent default/agent-1 stopped while the session was running');
+    await refused(report({ scheduledAt: new Date(slotMs - 60_000).toISOString() }), ErrorCodes.CONFLICT);
+  });
+
   it('a reported success is checked against the repository like any result: a snapshot that is not there fails it (RESULT_REJECTED)', async () => {
     const name = scheduledSessionName('nightly', slotMs);
     await refused(report({ result: { phase: 'Succeeded', snapshotId: 'a'.repeat(64) } }), ErrorCodes.RESULT_REJECTED);
