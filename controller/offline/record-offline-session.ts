@@ -86,7 +86,11 @@ async function takeSlot(m: SessionManager, cfg: Resource<BackupConfigurationSpec
       if (!(reopenLost && isFinished(cur) && st.error?.code === ErrorCodes.AGENT_LOST)) return cur;
       return (await m.store.updateStatus({ ...cur, status: { ...running, startedAt: st.startedAt ?? startedAt } }, { ifVersion: cur.metadata.resourceVersion! })) as Session;
     }
-    const neverRan = st?.phase === 'Pending' || (st?.phase === 'Running' && st.agent === agent) || (isFinished(cur) && st?.startedAt === undefined);
+    // This agent's own claim never ran either, also once its lease ran out (AGENT_LOST): the agent
+    // claimed it while it ran the same time offline, and reports that run instead (agent.ts), after
+    // that backup finished, which may take longer than a lease. Only this agent could have run it.
+    const mineLost = isFinished(cur) && st?.agent === agent && st.error?.code === ErrorCodes.AGENT_LOST;
+    const neverRan = st?.phase === 'Pending' || (st?.phase === 'Running' && st.agent === agent) || mineLost || (isFinished(cur) && st?.startedAt === undefined);
     if (!neverRan || spec.invoker.name !== cfg.metadata.name) {
       throw new SidestashError(ErrorCodes.CONFLICT, `the scheduled run ${ns}/${name} already ran (${st?.phase ?? 'unknown'}${st?.agent ? ` on agent ${st.agent}` : ''}); the offline run of the same time is not recorded (its snapshot stays in the repository)`);
     }
