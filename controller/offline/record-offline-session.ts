@@ -84,7 +84,9 @@ async function takeSlot(m: SessionManager, cfg: Resource<BackupConfigurationSpec
     const st = cur.status;
     if (spec.trigger === 'offline' && st?.agent === agent) {
       if (!(reopenLost && isFinished(cur) && st.error?.code === ErrorCodes.AGENT_LOST)) return cur;
-      return (await m.store.updateStatus({ ...cur, status: { ...running, startedAt: st.startedAt ?? startedAt } }, { ifVersion: cur.metadata.resourceVersion! })) as Session;
+      const s = (await m.store.updateStatus({ ...cur, status: { ...running, startedAt: st.startedAt ?? startedAt } }, { ifVersion: cur.metadata.resourceVersion! })) as Session;
+      m.emit('started', s);
+      return s;
     }
     // This agent's own claim never ran either, also once its lease ran out (AGENT_LOST): the agent
     // claimed it while it ran the same time offline, and reports that run instead (agent.ts), after
