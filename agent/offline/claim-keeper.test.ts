@@ -15,7 +15,7 @@ async function waitUntil(cond: () => boolean): Promise<void> {
 
 it('the lock free: runs at once, asking nothing', async () => {
   let asked = 0;
-  let got: Claim | undefined;
+  let got = undefined as Claim | undefined;
   await runWhenFree(new AsyncMutex(), async () => (asked++, { cancel: false }), 5, async (c) => void (got = c));
   assert.deepEqual(got, { state: 'ok' });
   assert.equal(asked, 0);
@@ -40,7 +40,7 @@ for (const [what, answer, want] of rows) {
     let release!: () => void;
     void lock.run(() => new Promise<void>((r) => (release = r)));
     let asked = 0;
-    let got: Claim | undefined;
+    let got = undefined as Claim | undefined;
     const done = runWhenFree(lock, () => answer(++asked), 5, async (c) => void (got = c));
     await waitUntil(() => asked >= 2);
     assert.equal(got, undefined, 'not run while the lock is held');
