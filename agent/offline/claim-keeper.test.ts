@@ -40,12 +40,12 @@ for (const [what, answer, want] of rows) {
     let release!: () => void;
     void lock.run(() => new Promise<void>((r) => (release = r)));
     let asked = 0;
-    let got = undefined as Claim | undefined;
-    const done = runWhenFree(lock, () => answer(++asked), 5, async (c) => void (got = c));
+    const seen: { claim?: Claim } = {};
+    const done = runWhenFree(lock, () => answer(++asked), 5, async (c) => void (seen.claim = c));
     await waitUntil(() => asked >= 2);
-    assert.equal(got, undefined, 'not run while the lock is held');
+    assert.equal(seen.claim, undefined, 'not run while the lock is held');
     release();
     await done;
-    assert.equal(got?.state, want);
+    assert.equal(seen.claim?.state, want);
   });
 }
