@@ -40,12 +40,13 @@ for (const [what, answer, want] of rows) {
     let release!: () => void;
     void lock.run(() => new Promise<void>((r) => (release = r)));
     let asked = 0;
-    const seen: { claim?: Claim } = {};
-    const done = runWhenFree(lock, () => answer(++asked), 5, async (c) => void (seen.claim = c));
+    let seen: Claim | undefined;
+    const claim = (): Claim | undefined => seen;
+    const done = runWhenFree(lock, () => answer(++asked), 5, async (c) => void (seen = c));
     await waitUntil(() => asked >= 2);
-    assert.equal(seen.claim, undefined, 'not run while the lock is held');
+    assert.equal(claim(), undefined, 'not run while the lock is held');
     release();
     await done;
-    assert.equal(seen.claim?.state, want);
+    assert.equal(claim()?.state, want);
   });
 }
