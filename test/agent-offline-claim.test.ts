@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
@@ -32,6 +32,8 @@ interface LinkRelay {
   cut(): void;
   release(): void;
   readonly heldPolls: number;
+  /** Requests cut on the agent's side whose long poll the controller still holds (it may claim work for no one). */
+  readonly orphans: number;
   /** Progress reports seen for a session name. */
   progressFor(session: string): number;
   stop(): Promise<void>;
@@ -40,19 +42,23 @@ interface LinkRelay {
 async function startRelay(upstream: string): Promise<LinkRelay> {
   const target = new URL(upstream);
   let cut = false;
-  // Forwarded requests, each with the relay's own request to the controller: a cut ends both
-  // (the controller's long poll would otherwise claim work for an agent that is no longer there).
-  const open = new Map<IncomingMessage, ClientRequest>();
+  // Forwarded requests; a cut drops the agent's side and lets the controller's side run out.
+  const open = new Map<IncomingMessage, { orphan: boolean }>();
   const held: { req: IncomingMessage; res: ServerResponse; body: Buffer }[] = [];
   const progress = new Map<string, number>();
   const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
+    const entry = { orphan: false };
+    open.set(req, entry);
     const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      answer.on('end', () => open.delete(req));
+      if (entry.orphan) return void answer.resume();
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
-      answer.on('end', () => open.delete(req));
     });
-    open.set(req, up);
-    up.on('error', () => req.socket.destroy());
+    up.on('error', () => {
+      open.delete(req);
+      req.socket.destroy();
+    });
     up.end(body);
   };
   const server = createServer((req, res) => {
@@ -68,8 +74,7 @@ async function startRelay(upstream: string): Promise<LinkRelay> {
         held.push(h);
         // A poll the agent gave up on is not forwarded (its answer would reach no one).
         res.on('close', () => held.includes(h) && held.splice(held.indexOf(h), 1));
-      }
-      else req.socket.destroy();
+      } else req.socket.destroy();
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -77,11 +82,10 @@ async function startRelay(upstream: string): Promise<LinkRelay> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     cut() {
       cut = true;
-      for (const [req, up] of open) {
-        up.destroy();
+      for (const [req, entry] of open) {
+        entry.orphan = true;
         req.socket.destroy();
       }
-      open.clear();
     },
     release() {
       cut = false;
@@ -89,6 +93,9 @@ async function startRelay(upstream: string): Promise<LinkRelay> {
     },
     get heldPolls() {
       return held.length;
+    },
+    get orphans() {
+      return [...open.values()].filter((e) => e.orphan).length;
     },
     progressFor: (s) => progress.get(s) ?? 0,
     stop: () => new Promise<void>((r) => {
@@ -140,6 +147,9 @@ it('a session claimed while an offline backup holds the agent runs after it, wit
   relay.cut();
   await api(controller.api, 'POST', '/api/v1/apply', [{ kind: 'BackupConfiguration', metadata: { name: 'shop-backup' }, spec: { schedule: '*/5 * * * * *', repository: { name: 'repo' }, target: { ref: { name: 'shop-db' } }, paused: true } }]);
   await waitFor('a long poll held in flight', 60_000, async () => (relay.heldPolls > 0 ? true : undefined));
+  // The controller's side of the polls cut off runs out first (at most a poll's wait): a session
+  // created before then could be claimed by one of them, for an agent no longer listening.
+  await waitFor('the cut polls run out at the controller', 60_000, async () => (relay.orphans === 0 ? true : undefined));
   // From now on the agent is in that poll; the next offline backup waits at the gate, holding the agent.
   writeFileSync(join(dir.path, 'gate'), '');
   rmSync(join(dir.path, 'blocked'), { force: true });
