@@ -141,6 +141,16 @@ describe('recording offline backups', () => {
     await refused(report({ scheduledAt: new Date(slotMs - 60_000).toISOString() }), ErrorCodes.CONFLICT);
   });
 
+  it('the session finished when the offline backup did (its start and duration), not when the report came: last-success time and staleness alerts read it', async () => {
+    const name = scheduledSessionName('nightly', slotMs);
+    // Ran at the scheduled time, for 3 s; reported (here) up to a minute later.
+    await record(report({ startedAt: new Date(slotMs).toISOString() }));
+    const s = (await session(name))!;
+    assert.equal(s.status?.startedAt, new Date(slotMs).toISOString());
+    assert.equal(s.status?.finishedAt, new Date(slotMs + 3000).toISOString());
+    assert.equal(s.status?.durationSeconds, 3);
+  });
+
   it('a reported success is checked against the repository like any result: a snapshot that is not there fails it (RESULT_REJECTED)', async () => {
     const name = scheduledSessionName('nightly', slotMs);
     await refused(report({ result: { phase: 'Succeeded', snapshotId: 'a'.repeat(64) } }), ErrorCodes.RESULT_REJECTED);
