@@ -49,7 +49,11 @@ export async function recordOfflineSession(m: SessionManager, agent: Pick<AgentR
     if (isSidestashError(err) && err.retryable) await m.renewLease('BackupSession', ns, name, agent.name);
     throw err;
   }
-  const done = await m.complete('BackupSession', ns, name, agent.name, checked.result);
+  // It finished when the agent's backup did, not when the report came (the last success time and its alerts read it).
+  const ranS = checked.result.durationSeconds;
+  const ranFromMs = Date.parse(session.status?.startedAt ?? '');
+  const finishedMs = typeof ranS === 'number' && ranS >= 0 && Number.isFinite(ranFromMs + ranS * 1000) ? Math.min(ranFromMs + ranS * 1000, Date.now()) : Date.now();
+  const done = await m.complete('BackupSession', ns, name, agent.name, checked.result, finishedMs);
   if (checked.rejected) throw checked.rejected;
   return { session: name, phase: done.status!.phase };
 }

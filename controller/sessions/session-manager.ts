@@ -216,10 +216,11 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     return { cancel: saved.status?.cancelRequested === true };
   }
 
-  complete(kind: SessionKind, ns: string, name: string, agent: string, result: SessionResult): Promise<Session> {
+  /** finishedAtMs: when it finished, if not now (a backup an agent ran offline and reports later: controller/offline/). */
+  complete(kind: SessionKind, ns: string, name: string, agent: string, result: SessionResult, finishedAtMs?: number): Promise<Session> {
     return this.withSession(kind, ns, name, async (cur) => {
       const s = this.#checkRunning(cur, kind, ns, name, agent);
-      return this.finish(s, resultAfterCancel(s.status!, result));
+      return this.finish(s, resultAfterCancel(s.status!, result), finishedAtMs);
     });
   }
 
@@ -227,8 +228,8 @@ export class SessionManager extends EventEmitter<SessionEvents> {
    * Ends session `s` (as read, at its version: CONFLICT, retryable, when it changed since) with
    * `result`; then records it on its Repository and BackupConfiguration and prunes the history.
    */
-  async finish(s: Session, result: SessionResult): Promise<Session> {
-    const now = this.now();
+  async finish(s: Session, result: SessionResult, finishedAtMs?: number): Promise<Session> {
+    const now = finishedAtMs ?? this.now();
     const saved = await this.#setStatus(s, finishedStatus(s.status, s.kind, result, now));
     this.#log.info('session finished', { kind: s.kind, session: `${s.metadata.namespace}/${s.metadata.name}`, phase: result.phase, error: result.error });
     if (s.kind === 'BackupSession') {
