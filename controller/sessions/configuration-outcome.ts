@@ -19,7 +19,7 @@ export function configurationStatusAfter(status: BackupConfigurationStatus | und
   out.lastFinishedSession = session.name;
   out.lastDurationSeconds = session.status.durationSeconds ?? 0;
   if (phase === 'Succeeded') {
-    if (session.status.finishedAt !== undefined) out.lastSuccessTime = session.status.finishedAt;
+    if (session.status.finishedAt !== undefined && !(out.lastSuccessTime !== undefined && out.lastSuccessTime > session.status.finishedAt)) out.lastSuccessTime = session.status.finishedAt;
     out.consecutiveFailures = 0;
     if (session.status.suspiciousShrink) out.suspiciousShrink = session.status.suspiciousShrink;
     else delete out.suspiciousShrink;
