@@ -1,12 +1,18 @@
 // The autonomy loop (autonomy.ts) runs for as long as the agent does, looking once a second
 // whether a schedule is due: it must not leave anything behind per look. Each look used to add
 // an abort listener to the agent's signal that nothing removed (one a second: millions a month,
-// and Node's MaxListenersExceededWarning after ten).
+// and Node's MaxListenersExceededWarning after ten). And a scheduled time is marked as run only
+// when that mark is on disk: a state directory that cannot be written (full) runs nothing and
+// reports nothing, and the time is run once it can be.
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { AsyncMutex } from '../../common/async-mutex.ts';
 import { createLogger } from '../../common/log.ts';
 import { tempDir } from '../../test/helpers/tmp.ts';
+import { mkdir, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AgentStateStore } from './agent-state.ts';
+import { STATE_FILE_NAME } from './state-file.ts';
 import type { ControllerClient } from '../controller-client.ts';
 import { Autonomy } from './autonomy.ts';
 
@@ -45,4 +51,39 @@ it('the loop that looks for due schedules leaves no abort listener behind per lo
   ac.abort();
   await running;
   assert.ok(listeners <= 1, `${listeners} abort listeners left on the agent's signal after ${looks} looks`);
+});
+
+it('a scheduled time whose mark cannot be written is not run, not reported as run, and runs once the state can be written', async () => {
+  const stateDir = join(dir.path, 'unwritable');
+  const key = Buffer.alloc(32, 4);
+  const log = createLogger({}, { level: 'error' });
+  // A plan with a schedule due every second, last run a minute ago.
+  const seed = new AgentStateStore(stateDir, key, 'default/agent-0', log);
+  await seed.update((s) => {
+    s.plan = { configurations: [{ name: 'often', uid: 'u-often', schedule: '* * * * * *', jitterMs: 0, assignment: { kind: 'BackupSession', namespace: 'default', invoker: 'often' } as never }], fetchedAt: new Date().toISOString() };
+    s.lastSlotMs['u-often'] = Date.now() - 60_000;
+  });
+  // The next write fails (as on a full disk): its temporary file's name is taken by a directory.
+  await mkdir(join(stateDir, `${STATE_FILE_NAME}.tmp`));
+  let failures = 0;
+  const watched = createLogger({}, { level: 'error', write: (line) => void (line.includes('offline scheduling failed') && failures++) });
+  // The controller failed just now and last answered an hour ago: offline after 1 s of this process.
+  const client = { lastContactMs: Date.now() - 3_600_000, lastFailureMs: Date.now() } as unknown as ControllerClient;
+  const ran: string[] = [];
+  const autonomy = new Autonomy({ stateDir, offlineAfterMs: 1000, keyMaterial: key, keySource: 'key-file' }, 'default/agent-0', client, new AsyncMutex(), async (a) => (ran.push(a.name), { phase: 'Succeeded', snapshotId: 'a'.repeat(64) }), watched);
+  await autonomy.load();
+  const ac = new AbortController();
+  const running = autonomy.run(ac.signal);
+  try {
+    while (failures < 1) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(ran, [], 'nothing ran');
+    assert.equal(autonomy.hasPendingReports(), false, 'no report of a backup that never started');
+    // The state can be written again: the time is run (and reported) after all.
+    await rmdir(join(stateDir, `${STATE_FILE_NAME}.tmp`));
+    while (ran.length < 1) await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    ac.abort();
+    await running;
+  }
+  assert.equal(autonomy.hasPendingReports(), true);
 });
