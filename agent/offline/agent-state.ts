@@ -49,8 +49,12 @@ export class AgentStateStore {
     return this.#state;
   }
 
-  /** Changes the state and writes it (writes in order, one at a time). */
-  update(change: (s: AgentState) => void): Promise<void> {
+  /**
+   * Changes the state and writes it (writes in order, one at a time). undo: how to take the change
+   * back in memory when it cannot be written (a full disk), before any other write, so that what the
+   * agent acts on is what it would find after a restart.
+   */
+  update(change: (s: AgentState) => void, undo?: (s: AgentState) => void): Promise<void> {
     return this.#writes.run(async () => {
       change(this.#state);
       const drop = this.#state.pendingReports.length - MAX_PENDING_OFFLINE_REPORTS;
@@ -58,7 +62,12 @@ export class AgentStateStore {
         const dropped = this.#state.pendingReports.splice(0, drop);
         this.#log.error('too many offline backups wait for the controller; the oldest reports are dropped (their snapshots stay in the repository)', { dropped: dropped.map((r) => `${r.configuration}@${r.scheduledAt}`) });
       }
-      await writeStateFile(this.#dir, sealState(this.#state, this.#material, this.#identity));
+      try {
+        await writeStateFile(this.#dir, sealState(this.#state, this.#material, this.#identity));
+      } catch (err) {
+        undo?.(this.#state);
+        throw err;
+      }
     });
   }
 }

@@ -165,9 +165,16 @@ export class Autonomy {
       startedAt: new Date(startedMs).toISOString(),
       result: { phase: 'Failed', error: { code: ErrorCodes.AGENT_LOST, message: 'the agent stopped while it ran this backup offline' } },
     };
+    const before = this.#state.state.lastSlotMs[cfg.uid];
+    // Not on disk (a full disk): not marked either, so nothing runs, nothing is reported, and the time is tried again.
     await this.#state.update((s) => {
       s.lastSlotMs[cfg.uid] = slotMs;
       s.pendingReports.push(report);
+    }, (s) => {
+      if (before === undefined) delete s.lastSlotMs[cfg.uid];
+      else s.lastSlotMs[cfg.uid] = before;
+      const i = s.pendingReports.indexOf(report);
+      if (i >= 0) s.pendingReports.splice(i, 1);
     });
     const ac = new AbortController();
     const stop = (): void => ac.abort(signal.reason);
