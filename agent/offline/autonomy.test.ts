@@ -87,3 +87,33 @@ it('a scheduled time whose mark cannot be written is not run, not reported as ru
   }
   assert.equal(autonomy.hasPendingReports(), true);
 });
+
+it('a configuration the agent cannot schedule (a time zone its runtime does not know) does not stop the others', async () => {
+  const stateDir = join(dir.path, 'one-bad');
+  const key = Buffer.alloc(32, 6);
+  const log = createLogger({}, { level: 'error' });
+  const cfg = (name: string, extra: Record<string, string>) => ({ name, uid: `u-${name}`, schedule: '* * * * * *', jitterMs: 0, ...extra, assignment: { kind: 'BackupSession', namespace: 'default', invoker: name } as never });
+  const seed = new AgentStateStore(stateDir, key, 'default/agent-0', log);
+  await seed.update((s) => {
+    s.plan = { configurations: [cfg('zoned', { timezone: 'Mars/Olympus_Mons' }), cfg('plain', {})], fetchedAt: new Date().toISOString() };
+    s.lastSlotMs['u-zoned'] = Date.now() - 60_000;
+    s.lastSlotMs['u-plain'] = Date.now() - 60_000;
+  });
+  let failures = 0;
+  const watched = createLogger({}, { level: 'error', write: (line) => void (line.includes('Mars/Olympus_Mons') && failures++) });
+  const client = { lastContactMs: Date.now() - 3_600_000, lastFailureMs: Date.now() } as unknown as ControllerClient;
+  const ran: string[] = [];
+  const autonomy = new Autonomy({ stateDir, offlineAfterMs: 1000, keyMaterial: key, keySource: 'key-file' }, 'default/agent-0', client, new AsyncMutex(), async (a) => (ran.push(a.invoker), { phase: 'Succeeded', snapshotId: 'a'.repeat(64) }), watched);
+  await autonomy.load();
+  const ac = new AbortController();
+  const running = autonomy.run(ac.signal);
+  try {
+    // Several looks, each failing on the first configuration.
+    while (failures < 3 && ran.length === 0) await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    ac.abort();
+    await running;
+  }
+  assert.ok(failures >= 1, 'the bad configuration is logged');
+  assert.ok(ran.includes('plain'), `the other configuration ran (ran: ${JSON.stringify(ran)}, failed looks: ${failures})`);
+});
