@@ -146,8 +146,13 @@ export class Autonomy {
     if (!offline) return;
     for (const cfg of this.#state.state.plan?.configurations ?? []) {
       if (signal.aborted) return;
-      const decision = offlineSlot({ schedule: { schedule: cfg.schedule, ...(cfg.timezone ? { timezone: cfg.timezone } : {}) }, jitterMs: cfg.jitterMs, lastSlotMs: this.#state.state.lastSlotMs[cfg.uid] ?? Date.now(), nowMs: Date.now() });
-      if ('run' in decision) await this.#lock.run(() => this.#runSlot(cfg, decision.run, signal));
+      // Each configuration on its own: one that cannot be scheduled here does not stop the others.
+      try {
+        const decision = offlineSlot({ schedule: { schedule: cfg.schedule, ...(cfg.timezone ? { timezone: cfg.timezone } : {}) }, jitterMs: cfg.jitterMs, lastSlotMs: this.#state.state.lastSlotMs[cfg.uid] ?? Date.now(), nowMs: Date.now() });
+        if ('run' in decision) await this.#lock.run(() => this.#runSlot(cfg, decision.run, signal));
+      } catch (err) {
+        if (!signal.aborted) this.#log.error('offline scheduling failed', { configuration: cfg.name, err: errorMessage(err) });
+      }
     }
   }
 
