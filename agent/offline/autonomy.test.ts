@@ -13,6 +13,7 @@ import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentStateStore } from './agent-state.ts';
 import { STATE_FILE_NAME } from './state-file.ts';
+import { scheduledSlotOf } from './scheduled-slot.ts';
 import type { ControllerClient } from '../controller-client.ts';
 import { Autonomy } from './autonomy.ts';
 
@@ -116,4 +117,33 @@ it('a configuration the agent cannot schedule (a time zone its runtime does not 
   }
   assert.ok(failures >= 1, 'the bad configuration is logged');
   assert.ok(ran.includes('plain'), `the other configuration ran (ran: ${JSON.stringify(ran)}, failed looks: ${failures})`);
+});
+
+it('an agent whose clock runs ahead of the controller\'s runs the scheduled times of the controller\'s clock (as last seen), not times the controller has not reached', async () => {
+  const stateDir = join(dir.path, 'ahead');
+  const key = Buffer.alloc(32, 8);
+  const log = createLogger({}, { level: 'error' });
+  const seed = new AgentStateStore(stateDir, key, 'default/agent-0', log);
+  await seed.update((s) => {
+    s.plan = { configurations: [{ name: 'often', uid: 'u-often', schedule: '* * * * * *', jitterMs: 0, assignment: { kind: 'BackupSession', namespace: 'default', invoker: 'often' } as never }], fetchedAt: new Date().toISOString() };
+    s.lastSlotMs['u-often'] = Date.now() - 3_600_000;
+  });
+  // The controller's clock (its answers' Date header) is 10 minutes behind this agent's.
+  const aheadMs = 10 * 60_000;
+  const client = { lastContactMs: Date.now() - 3_600_000, lastFailureMs: Date.now(), clockOffsetMs: -aheadMs } as unknown as ControllerClient;
+  const ran: string[] = [];
+  const autonomy = new Autonomy({ stateDir, offlineAfterMs: 1000, keyMaterial: key, keySource: 'key-file' }, 'default/agent-0', client, new AsyncMutex(), async (a) => (ran.push(a.name), { phase: 'Succeeded', snapshotId: 'a'.repeat(64) }), log);
+  await autonomy.load();
+  const ac = new AbortController();
+  const running = autonomy.run(ac.signal);
+  try {
+    while (ran.length === 0) await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    ac.abort();
+    await running;
+  }
+  const slot = scheduledSlotOf('often', ran[0]!)!;
+  const controllerNow = Date.now() - aheadMs;
+  // The controller refuses a report more than 5 minutes in its future (and would later hand the same time out again).
+  assert.ok(slot <= controllerNow, `ran ${new Date(slot).toISOString()}, the controller's clock says ${new Date(controllerNow).toISOString()}`);
 });
