@@ -13,6 +13,8 @@ export interface AgentState {
   plan?: { configurations: OfflineConfiguration[]; fetchedAt: string };
   /** When the controller last answered. */
   lastContactMs?: number;
+  /** The controller's clock minus the agent's when it last answered: scheduled times are the controller's. */
+  clockOffsetMs?: number;
   /** Configuration uid -> the newest scheduled time (epoch ms) run for it, or when it first came in a plan. */
   lastSlotMs: Record<string, number>;
   /** Offline backups not yet recorded by the controller, oldest first. */
@@ -78,6 +80,7 @@ function normalize(v: unknown): AgentState {
   const out: AgentState = { lastSlotMs: {}, pendingReports: [] };
   if (o.plan && Array.isArray(o.plan.configurations) && typeof o.plan.fetchedAt === 'string') out.plan = o.plan;
   if (typeof o.lastContactMs === 'number' && Number.isFinite(o.lastContactMs)) out.lastContactMs = o.lastContactMs;
+  if (typeof o.clockOffsetMs === 'number' && Number.isFinite(o.clockOffsetMs)) out.clockOffsetMs = o.clockOffsetMs;
   if (o.lastSlotMs && typeof o.lastSlotMs === 'object') for (const [k, n] of Object.entries(o.lastSlotMs)) if (typeof n === 'number' && Number.isFinite(n)) out.lastSlotMs[k] = n;
   if (Array.isArray(o.pendingReports)) out.pendingReports = o.pendingReports.filter((r) => typeof r === 'object' && r !== null && typeof r.configuration === 'string');
   return out;

@@ -56,6 +56,16 @@ export class Autonomy {
     return a === undefined ? b : b === undefined ? a : Math.max(a, b);
   }
 
+  /**
+   * Now on the controller's clock, as its last answer showed it (agent-state.ts keeps it across
+   * restarts): scheduled times are the controller's, so that an agent whose clock runs ahead does
+   * not run a time the controller has not reached (it would refuse the report, then hand the same
+   * time out again). Durations (how long it has been unreachable) stay on the agent's own clock.
+   */
+  #controllerNowMs(): number {
+    return Date.now() + (this.#client.clockOffsetMs ?? this.#state.state.clockOffsetMs ?? 0);
+  }
+
   isOffline(nowMs = Date.now()): boolean {
     const last = this.#lastContactMs();
     const failed = this.#client.lastFailureMs;
@@ -71,10 +81,11 @@ export class Autonomy {
   async refreshPlan(signal: AbortSignal): Promise<void> {
     const plan = await this.#client.offlinePlan(signal);
     const configurations = Array.isArray(plan.configurations) ? plan.configurations : [];
-    const now = Date.now();
+    const now = this.#controllerNowMs();
     await this.#state.update((s) => {
       s.plan = { configurations, fetchedAt: new Date(now).toISOString() };
-      s.lastContactMs = this.#client.lastContactMs ?? now;
+      s.lastContactMs = this.#client.lastContactMs ?? Date.now();
+      if (this.#client.clockOffsetMs !== undefined) s.clockOffsetMs = this.#client.clockOffsetMs;
       const uids = new Set(configurations.map((c) => c.uid));
       for (const uid of Object.keys(s.lastSlotMs)) if (!uids.has(uid)) delete s.lastSlotMs[uid];
       for (const c of configurations) s.lastSlotMs[c.uid] ??= now;
@@ -148,7 +159,8 @@ export class Autonomy {
       if (signal.aborted) return;
       // Each configuration on its own: one that cannot be scheduled here does not stop the others.
       try {
-        const decision = offlineSlot({ schedule: { schedule: cfg.schedule, ...(cfg.timezone ? { timezone: cfg.timezone } : {}) }, jitterMs: cfg.jitterMs, lastSlotMs: this.#state.state.lastSlotMs[cfg.uid] ?? Date.now(), nowMs: Date.now() });
+        const nowMs = this.#controllerNowMs();
+        const decision = offlineSlot({ schedule: { schedule: cfg.schedule, ...(cfg.timezone ? { timezone: cfg.timezone } : {}) }, jitterMs: cfg.jitterMs, lastSlotMs: this.#state.state.lastSlotMs[cfg.uid] ?? nowMs, nowMs });
         if ('run' in decision) await this.#lock.run(() => this.#runSlot(cfg, decision.run, signal));
       } catch (err) {
         if (!signal.aborted) this.#log.error('offline scheduling failed', { configuration: cfg.name, err: errorMessage(err) });
@@ -167,7 +179,7 @@ export class Autonomy {
       configuration: cfg.name,
       configurationUid: cfg.uid,
       scheduledAt: new Date(slotMs).toISOString(),
-      startedAt: new Date(startedMs).toISOString(),
+      startedAt: new Date(this.#controllerNowMs()).toISOString(),
       result: { phase: 'Failed', error: { code: ErrorCodes.AGENT_LOST, message: 'the agent stopped while it ran this backup offline' } },
     };
     const before = this.#state.state.lastSlotMs[cfg.uid];
