@@ -2,7 +2,7 @@
 // progress reports (which also carry the controller's cancel requests), report the result.
 import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
-import type { SessionAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
+import type { ProgressResponse, SessionAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
 import { MAX_TIMER_MS } from '../common/duration.ts';
 import { setLongTimeout } from '../common/long-timeout.ts';
 import { runtimeName } from '../common/runtime.ts';
@@ -23,6 +23,8 @@ import { SIDESTASH_VERSION } from '../common/version.ts';
 import { AsyncMutex } from '../common/async-mutex.ts';
 import { Autonomy, OFFLINE_PLAN_REFRESH_MS } from './offline/autonomy.ts';
 import { ResultDelivery, isDeferrable } from './result-delivery.ts';
+import { sleep } from './offline/sleep.ts';
+import { runWhenFree } from './offline/claim-keeper.ts';
 
 /** The agent reports the product's version (common/version.ts). */
 export const AGENT_VERSION = SIDESTASH_VERSION;
@@ -188,12 +190,21 @@ export class SidecarAgent {
         }
         const a = assignment;
         if (a) {
-          await this.#sessionLock.run(async () => {
+          // An offline backup may hold the lock: the claim is kept meanwhile (offline/claim-keeper.ts).
+          const keep = (): Promise<ProgressResponse> => this.#client.progress(a, { bytesDumped: 0, bytesStored: 0, rateBytesPerSecond: 0 }, signal);
+          await runWhenFree(this.#sessionLock, keep, this.#heartbeatMs, async (claim) => {
             const autonomy = this.#autonomy;
             if (autonomy?.ranOffline(a)) {
               // Claimed while the same scheduled time ran offline: its report records the run.
               this.#log.info('assigned a scheduled backup this agent already ran offline; reporting that run instead', { session: `${a.namespace}/${a.name}` });
               await autonomy.flushReports(signal).catch((err: unknown) => this.#callFailed('reporting offline backups', err, signal, this.#log));
+              return;
+            }
+            if (claim.state !== 'ok') {
+              const log = this.#log.child({ session: `${a.namespace}/${a.name}`, kind: a.kind });
+              if (claim.state === 'lost') return log.warn('the controller no longer assigns this session to this agent; not started', { err: errorMessage(claim.err) });
+              log.warn('the controller cancelled this session while it waited for the one before; not started');
+              await this.#client.result(a, { phase: 'Failed', error: { code: ErrorCodes.SESSION_CANCELLED, message: 'cancelled before it started' } }, signal).catch((err: unknown) => this.#callFailed('reporting a cancelled session', err, signal, log));
               return;
             }
             await autonomy?.recordOnlineRun(a).catch((err: unknown) => this.#log.warn('could not write the agent state', { err: errorMessage(err) }));
@@ -281,14 +292,4 @@ export class SidecarAgent {
       }
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }

@@ -29,6 +29,8 @@ export class ControllerClient {
   lastContactMs: number | undefined;
   /** When a call last failed to reach it (network, timeout, 5xx); a long poll in progress is neither. */
   lastFailureMs: number | undefined;
+  /** The controller's clock minus this agent's, from the Date header of its last answer (edge autonomy runs the controller's scheduled times). */
+  clockOffsetMs: number | undefined;
 
   constructor(baseUrl: string, options: { caCert?: string | undefined } = {}) {
     this.#baseUrl = baseUrl;
@@ -52,6 +54,9 @@ export class ControllerClient {
       text = await res.text();
       if (status < 500) this.lastContactMs = Date.now();
       else this.lastFailureMs = Date.now();
+      const date = Date.parse(res.headers.get('date') ?? '');
+      // The header has whole seconds: its middle.
+      if (status < 500 && Number.isFinite(date)) this.clockOffsetMs = date + 500 - Date.now();
     } catch (err) {
       if (signal?.aborted) throw new SidestashError(ErrorCodes.ABORTED, 'aborted', { cause: err });
       this.lastFailureMs = Date.now();

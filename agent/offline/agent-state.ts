@@ -13,6 +13,8 @@ export interface AgentState {
   plan?: { configurations: OfflineConfiguration[]; fetchedAt: string };
   /** When the controller last answered. */
   lastContactMs?: number;
+  /** The controller's clock minus the agent's when it last answered: scheduled times are the controller's. */
+  clockOffsetMs?: number;
   /** Configuration uid -> the newest scheduled time (epoch ms) run for it, or when it first came in a plan. */
   lastSlotMs: Record<string, number>;
   /** Offline backups not yet recorded by the controller, oldest first. */
@@ -49,8 +51,12 @@ export class AgentStateStore {
     return this.#state;
   }
 
-  /** Changes the state and writes it (writes in order, one at a time). */
-  update(change: (s: AgentState) => void): Promise<void> {
+  /**
+   * Changes the state and writes it (writes in order, one at a time). undo: how to take the change
+   * back in memory when it cannot be written (a full disk), before any other write, so that what the
+   * agent acts on is what it would find after a restart.
+   */
+  update(change: (s: AgentState) => void, undo?: (s: AgentState) => void): Promise<void> {
     return this.#writes.run(async () => {
       change(this.#state);
       const drop = this.#state.pendingReports.length - MAX_PENDING_OFFLINE_REPORTS;
@@ -58,7 +64,12 @@ export class AgentStateStore {
         const dropped = this.#state.pendingReports.splice(0, drop);
         this.#log.error('too many offline backups wait for the controller; the oldest reports are dropped (their snapshots stay in the repository)', { dropped: dropped.map((r) => `${r.configuration}@${r.scheduledAt}`) });
       }
-      await writeStateFile(this.#dir, sealState(this.#state, this.#material, this.#identity));
+      try {
+        await writeStateFile(this.#dir, sealState(this.#state, this.#material, this.#identity));
+      } catch (err) {
+        undo?.(this.#state);
+        throw err;
+      }
     });
   }
 }
@@ -69,6 +80,7 @@ function normalize(v: unknown): AgentState {
   const out: AgentState = { lastSlotMs: {}, pendingReports: [] };
   if (o.plan && Array.isArray(o.plan.configurations) && typeof o.plan.fetchedAt === 'string') out.plan = o.plan;
   if (typeof o.lastContactMs === 'number' && Number.isFinite(o.lastContactMs)) out.lastContactMs = o.lastContactMs;
+  if (typeof o.clockOffsetMs === 'number' && Number.isFinite(o.clockOffsetMs)) out.clockOffsetMs = o.clockOffsetMs;
   if (o.lastSlotMs && typeof o.lastSlotMs === 'object') for (const [k, n] of Object.entries(o.lastSlotMs)) if (typeof n === 'number' && Number.isFinite(n)) out.lastSlotMs[k] = n;
   if (Array.isArray(o.pendingReports)) out.pendingReports = o.pendingReports.filter((r) => typeof r === 'object' && r !== null && typeof r.configuration === 'string');
   return out;

@@ -17,6 +17,7 @@ import { AgentStateStore } from './agent-state.ts';
 import { isOffline, offlineSlot } from './offline-slots.ts';
 import type { OfflineSettings } from './offline-settings.ts';
 import { scheduledSlotOf } from './scheduled-slot.ts';
+import { sleep } from './sleep.ts';
 
 /** How often the agent asks the controller for its offline plan. */
 export const OFFLINE_PLAN_REFRESH_MS = 60_000;
@@ -55,6 +56,16 @@ export class Autonomy {
     return a === undefined ? b : b === undefined ? a : Math.max(a, b);
   }
 
+  /**
+   * Now on the controller's clock, as its last answer showed it (agent-state.ts keeps it across
+   * restarts): scheduled times are the controller's, so that an agent whose clock runs ahead does
+   * not run a time the controller has not reached (it would refuse the report, then hand the same
+   * time out again). Durations (how long it has been unreachable) stay on the agent's own clock.
+   */
+  #controllerNowMs(): number {
+    return Date.now() + (this.#client.clockOffsetMs ?? this.#state.state.clockOffsetMs ?? 0);
+  }
+
   isOffline(nowMs = Date.now()): boolean {
     const last = this.#lastContactMs();
     const failed = this.#client.lastFailureMs;
@@ -70,10 +81,11 @@ export class Autonomy {
   async refreshPlan(signal: AbortSignal): Promise<void> {
     const plan = await this.#client.offlinePlan(signal);
     const configurations = Array.isArray(plan.configurations) ? plan.configurations : [];
-    const now = Date.now();
+    const now = this.#controllerNowMs();
     await this.#state.update((s) => {
       s.plan = { configurations, fetchedAt: new Date(now).toISOString() };
-      s.lastContactMs = this.#client.lastContactMs ?? now;
+      s.lastContactMs = this.#client.lastContactMs ?? Date.now();
+      if (this.#client.clockOffsetMs !== undefined) s.clockOffsetMs = this.#client.clockOffsetMs;
       const uids = new Set(configurations.map((c) => c.uid));
       for (const uid of Object.keys(s.lastSlotMs)) if (!uids.has(uid)) delete s.lastSlotMs[uid];
       for (const c of configurations) s.lastSlotMs[c.uid] ??= now;
@@ -145,8 +157,14 @@ export class Autonomy {
     if (!offline) return;
     for (const cfg of this.#state.state.plan?.configurations ?? []) {
       if (signal.aborted) return;
-      const decision = offlineSlot({ schedule: { schedule: cfg.schedule, ...(cfg.timezone ? { timezone: cfg.timezone } : {}) }, jitterMs: cfg.jitterMs, lastSlotMs: this.#state.state.lastSlotMs[cfg.uid] ?? Date.now(), nowMs: Date.now() });
-      if ('run' in decision) await this.#lock.run(() => this.#runSlot(cfg, decision.run, signal));
+      // Each configuration on its own: one that cannot be scheduled here does not stop the others.
+      try {
+        const nowMs = this.#controllerNowMs();
+        const decision = offlineSlot({ schedule: { schedule: cfg.schedule, ...(cfg.timezone ? { timezone: cfg.timezone } : {}) }, jitterMs: cfg.jitterMs, lastSlotMs: this.#state.state.lastSlotMs[cfg.uid] ?? nowMs, nowMs });
+        if ('run' in decision) await this.#lock.run(() => this.#runSlot(cfg, decision.run, signal));
+      } catch (err) {
+        if (!signal.aborted) this.#log.error('offline scheduling failed', { configuration: cfg.name, err: errorMessage(err) });
+      }
     }
   }
 
@@ -161,12 +179,19 @@ export class Autonomy {
       configuration: cfg.name,
       configurationUid: cfg.uid,
       scheduledAt: new Date(slotMs).toISOString(),
-      startedAt: new Date(startedMs).toISOString(),
+      startedAt: new Date(this.#controllerNowMs()).toISOString(),
       result: { phase: 'Failed', error: { code: ErrorCodes.AGENT_LOST, message: 'the agent stopped while it ran this backup offline' } },
     };
+    const before = this.#state.state.lastSlotMs[cfg.uid];
+    // Not on disk (a full disk): not marked either, so nothing runs, nothing is reported, and the time is tried again.
     await this.#state.update((s) => {
       s.lastSlotMs[cfg.uid] = slotMs;
       s.pendingReports.push(report);
+    }, (s) => {
+      if (before === undefined) delete s.lastSlotMs[cfg.uid];
+      else s.lastSlotMs[cfg.uid] = before;
+      const i = s.pendingReports.indexOf(report);
+      if (i >= 0) s.pendingReports.splice(i, 1);
     });
     const ac = new AbortController();
     const stop = (): void => ac.abort(signal.reason);
@@ -190,14 +215,4 @@ export class Autonomy {
       report.result = result;
     });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }

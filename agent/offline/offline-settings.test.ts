@@ -1,7 +1,7 @@
 // Edge autonomy's settings (offline-settings.ts): off without a state directory; the key from
 // a file outside it or from the enrolment token; every problem named with its variable.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { EnvReader } from '../../common/config-env.ts';
@@ -16,6 +16,29 @@ function parse(env: Record<string, string>, token = 'enrolment-token-0123456789'
   const r = new EnvReader(env);
   return { settings: parseOfflineSettings(r, token), problems: r.problems };
 }
+
+it('the key material is never stored beside the state: an enrolment token file inside the state directory, or a key file reached through a link, is refused', () => {
+  const state = join(dir.path, 'beside');
+  mkdirSync(state, { recursive: true });
+  const tokenInside = join(state, 'enrolment-token');
+  writeFileSync(tokenInside, 'enrolment-token-0123456789');
+  // The key comes from the enrolment token, which the agent read from a file in the state directory.
+  const t = parse({ SIDESTASH_STATE_DIR: state, SIDESTASH_AGENT_BOOTSTRAP_TOKEN_FILE: tokenInside });
+  assert.equal(t.settings, undefined);
+  assert.match(t.problems.join('\n'), /SIDESTASH_AGENT_BOOTSTRAP_TOKEN_FILE: .* inside SIDESTASH_STATE_DIR/);
+  // The state directory named through a link: the key file is inside it all the same.
+  const link = join(dir.path, 'state-link');
+  symlinkSync(state, link);
+  const keyInside = join(state, 'key');
+  writeFileSync(keyInside, Buffer.alloc(32, 5));
+  const l = parse({ SIDESTASH_STATE_DIR: link, SIDESTASH_STATE_KEY_FILE: keyInside });
+  assert.equal(l.settings, undefined);
+  assert.match(l.problems.join('\n'), /SIDESTASH_STATE_KEY_FILE: .* inside SIDESTASH_STATE_DIR/);
+  // A token file elsewhere is fine.
+  const tokenOutside = join(dir.path, 'token-outside');
+  writeFileSync(tokenOutside, 'enrolment-token-0123456789');
+  assert.equal(parse({ SIDESTASH_STATE_DIR: state, SIDESTASH_AGENT_BOOTSTRAP_TOKEN_FILE: tokenOutside }).settings?.keySource, 'enrolment-token');
+});
 
 it('off, on with the enrolment token or a key file, and each wrong setting named', () => {
   const keyFile = join(dir.path, 'key');

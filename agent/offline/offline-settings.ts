@@ -3,8 +3,8 @@
 // encrypted, what it needs to run its targets' scheduled backups while the controller cannot be
 // reached (state-file.ts). The key comes from a file outside that directory, or is derived from the
 // enrolment token the agent already holds (in its environment or a Secret, never beside the cache).
-import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { EnvReader } from '../../common/config-env.ts';
 
 export interface OfflineSettings {
@@ -37,14 +37,18 @@ export function parseOfflineSettings(r: EnvReader, enrolmentToken: string): Offl
   }
   if (offlineAfterMs < 1000) r.problems.push('SIDESTASH_OFFLINE_AFTER: at least 1s');
   if (keyFile === undefined) {
+    const tokenFile = r.env('SIDESTASH_AGENT_BOOTSTRAP_TOKEN_FILE');
+    if (tokenFile !== undefined && isInside(stateDir, tokenFile)) {
+      r.problems.push(`SIDESTASH_AGENT_BOOTSTRAP_TOKEN_FILE: ${JSON.stringify(tokenFile)} is inside SIDESTASH_STATE_DIR, and the state's key is derived from it; keep the token elsewhere or set SIDESTASH_STATE_KEY_FILE outside the state directory`);
+      return undefined;
+    }
     if (enrolmentToken.length < 16) {
       r.problems.push('SIDESTASH_STATE_KEY_FILE: required with SIDESTASH_STATE_DIR when the agent has no enrolment token (Kubernetes mode): a file of at least 32 random bytes, outside the state directory (a Secret, a systemd credential)');
       return undefined;
     }
     return { stateDir, offlineAfterMs, keyMaterial: Buffer.from(enrolmentToken, 'utf8'), keySource: 'enrolment-token' };
   }
-  const rel = relative(resolve(stateDir), resolve(keyFile));
-  if (rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'))) {
+  if (isInside(stateDir, keyFile)) {
     r.problems.push(`SIDESTASH_STATE_KEY_FILE: ${JSON.stringify(keyFile)} is inside SIDESTASH_STATE_DIR; the key must not be stored beside what it encrypts`);
     return undefined;
   }
@@ -60,4 +64,20 @@ export function parseOfflineSettings(r: EnvReader, enrolmentToken: string): Offl
     return undefined;
   }
   return { stateDir, offlineAfterMs, keyMaterial, keySource: 'key-file' };
+}
+
+/** Whether `file` is `dir` or lies under it, links resolved where the paths exist (a link to the state directory is the state directory). */
+function isInside(dir: string, file: string): boolean {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  for (const [d, f] of [[resolve(dir), resolve(file)], [real(dir), real(file)]] as const) {
+    const rel = relative(d, f);
+    if (rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))) return true;
+  }
+  return false;
 }

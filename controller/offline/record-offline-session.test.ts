@@ -98,6 +98,61 @@ describe('recording offline backups', () => {
     assert.equal((await store.list('BackupSession')).length, 0);
   });
 
+  it('a report whose recording was cut off (the controller stopped, or the lease ran out, before its result was written) records the reported result when sent again, not AGENT_LOST', async () => {
+    // What the first attempt leaves when the controller stops between taking the scheduled time
+    // and writing its result (takeSlot, then complete): the session Running as this agent's
+    // offline run. Its lease runs out before the agent, backing off, sends the report again.
+    const name = scheduledSessionName('nightly', slotMs);
+    const startedAt = new Date(slotMs + 1000).toISOString();
+    await store.create({ apiVersion: 'sidestash.io/v1', kind: 'BackupSession', metadata: { name, namespace: 'default', labels: { 'sidestash.io/invoker': 'nightly' } }, spec: { invoker: { kind: 'BackupConfiguration', name: 'nightly', uid }, trigger: 'offline' }, status: { phase: 'Running', agent: agent.name, startedAt, leaseExpiresAt: new Date(Date.now() - 1000).toISOString() } } as never);
+    sessions.watchingSinceMs = Date.now() - 3_600_000; // long after the controller started (no lease of grace)
+    await sessions.sweep();
+    assert.equal((await session(name))?.status?.error?.code, ErrorCodes.AGENT_LOST, 'the sweep ended it');
+    // The agent's report arrives: what it ran is what is recorded, not "the agent stopped reporting".
+    assert.deepEqual(await record(report()), { session: name, phase: 'Failed' });
+    const s = (await session(name))!;
+    assert.equal(s.status?.error?.code, 'SIDESTASH_DUMP_FAILED');
+    assert.equal(s.spec.trigger, 'offline');
+    const cfg = await store.get<unknown, BackupConfigurationStatus>('BackupConfiguration', 'default', 'nightly');
+    assert.equal(cfg?.status?.consecutiveFailures, 1, 'counted once');
+    // A provisional report (the agent was killed while it ran the backup) sent again changes nothing.
+    assert.deepEqual(await record(report()), { session: name, phase: 'Failed' });
+    assert.equal((await session(name))?.status?.error?.code, 'SIDESTASH_DUMP_FAILED');
+  });
+
+  it('the scheduler\'s session this agent claimed while it ran the same time offline, whose lease ran out while that backup finished, is taken over (the agent reports instead of running it: agent.ts ranOffline)', async () => {
+    // The claim came in while the offline backup held the session lock; the agent reports once
+    // that backup has finished, which takes longer than a lease: the sweep has ended the claim.
+    const name = scheduledSessionName('nightly', slotMs);
+    assert.ok(await sessions.createBackupSession('default', 'nightly', 'schedule', name));
+    assert.ok(await sessions.claimNext(agent));
+    const claimed = (await store.get<unknown, SessionStatus>('BackupSession', 'default', name))!;
+    await store.updateStatus({ ...claimed, status: { ...claimed.status!, leaseExpiresAt: new Date(Date.now() - 1000).toISOString() } }, { ifVersion: claimed.metadata.resourceVersion! });
+    sessions.watchingSinceMs = Date.now() - 3_600_000; // long after the controller started (no lease of grace)
+    await sessions.sweep();
+    assert.equal((await session(name))?.status?.error?.code, ErrorCodes.AGENT_LOST);
+    assert.deepEqual(await record(report()), { session: name, phase: 'Failed' });
+    const s = (await session(name))!;
+    assert.equal(s.spec.trigger, 'offline');
+    assert.equal(s.status?.error?.code, 'SIDESTASH_DUMP_FAILED');
+    // Another agent's claim that ended so is not this agent's to take over.
+    const other = scheduledSessionName('nightly', slotMs - 60_000);
+    assert.ok(await sessions.createBackupSession('default', 'nightly', 'schedule', other));
+    assert.ok(await sessions.claimNext({ ...agent, name: 'default/agent-1' }));
+    await sessions.failSessionsOfAgent('default/agent-1', 'agent default/agent-1 stopped while the session was running');
+    await refused(report({ scheduledAt: new Date(slotMs - 60_000).toISOString() }), ErrorCodes.CONFLICT);
+  });
+
+  it('the session finished when the offline backup did (its start and duration), not when the report came: last-success time and staleness alerts read it', async () => {
+    const name = scheduledSessionName('nightly', slotMs);
+    // Ran at the scheduled time, for 3 s; reported (here) up to a minute later.
+    await record(report({ startedAt: new Date(slotMs).toISOString() }));
+    const s = (await session(name))!;
+    assert.equal(s.status?.startedAt, new Date(slotMs).toISOString());
+    assert.equal(s.status?.finishedAt, new Date(slotMs + 3000).toISOString());
+    assert.equal(s.status?.durationSeconds, 3);
+  });
+
   it('a reported success is checked against the repository like any result: a snapshot that is not there fails it (RESULT_REJECTED)', async () => {
     const name = scheduledSessionName('nightly', slotMs);
     await refused(report({ result: { phase: 'Succeeded', snapshotId: 'a'.repeat(64) } }), ErrorCodes.RESULT_REJECTED);

@@ -38,7 +38,7 @@ export async function recordOfflineSession(m: SessionManager, agent: Pick<AgentR
   }
   const name = scheduledSessionName(cfg.metadata.name, slotMs);
   const runningSince = new Date(Math.min(Math.max(startedMs, slotMs), Date.now())).toISOString();
-  const session = await m.exclusive(() => takeSlot(m, cfg as Resource<BackupConfigurationSpec>, name, agent.name, runningSince));
+  const session = await m.exclusive(() => takeSlot(m, cfg as Resource<BackupConfigurationSpec>, name, agent.name, runningSince, report.result.error?.code !== ErrorCodes.AGENT_LOST));
   if (isFinished(session)) return { session: name, phase: session.status!.phase };
   log.info('recording a backup an agent ran offline', { session: `${ns}/${name}`, agent: agent.name, scheduledAt: report.scheduledAt, phase: report.result.phase });
   let checked;
@@ -49,11 +49,11 @@ export async function recordOfflineSession(m: SessionManager, agent: Pick<AgentR
     if (isSidestashError(err) && err.retryable) await m.renewLease('BackupSession', ns, name, agent.name);
     throw err;
   }
-  // It ended when the agent says it did (never later than now): the configuration's last success
-  // is when the backup was taken, not when the controller heard of it.
-  const ranSeconds = report.result.durationSeconds;
-  const endedMs = ranSeconds === undefined ? Date.now() : Math.min(Date.now(), Date.parse(session.status!.startedAt!) + ranSeconds * 1000);
-  const done = await m.complete('BackupSession', ns, name, agent.name, checked.result, { finishedAtMs: endedMs });
+  // It finished when the agent's backup did, not when the report came (the last success time and its alerts read it).
+  const ranS = checked.result.durationSeconds;
+  const ranFromMs = Date.parse(session.status?.startedAt ?? '');
+  const finishedMs = typeof ranS === 'number' && ranS >= 0 && Number.isFinite(ranFromMs + ranS * 1000) ? Math.min(ranFromMs + ranS * 1000, Date.now()) : Date.now();
+  const done = await m.complete('BackupSession', ns, name, agent.name, checked.result, { finishedAtMs: finishedMs });
   if (checked.rejected) throw checked.rejected;
   return { session: name, phase: done.status!.phase };
 }
@@ -63,8 +63,13 @@ function isFinished(s: Session): boolean {
   return p === 'Succeeded' || p === 'Failed' || p === 'Cancelled';
 }
 
-/** The scheduled time's session, Running as this agent's offline run (or already recorded as one). */
-async function takeSlot(m: SessionManager, cfg: Resource<BackupConfigurationSpec>, name: string, agent: string, startedAt: string): Promise<Session> {
+/**
+ * The scheduled time's session, Running as this agent's offline run (or already recorded as one).
+ * reopenLost: this agent's offline session that ended AGENT_LOST (its lease ran out, or the agent
+ * deregistered, between taking the time and writing the result: a controller stopped mid-report,
+ * an agent backing off) is Running again, so the report sent again records what ran.
+ */
+async function takeSlot(m: SessionManager, cfg: Resource<BackupConfigurationSpec>, name: string, agent: string, startedAt: string, reopenLost: boolean): Promise<Session> {
   const ns = cfg.metadata.namespace;
   const running: SessionStatus = { phase: 'Running', agent, startedAt, leaseExpiresAt: new Date(Date.now() + m.leaseMs).toISOString() };
   return m.withSession('BackupSession', ns, name, async (cur) => {
@@ -81,8 +86,17 @@ async function takeSlot(m: SessionManager, cfg: Resource<BackupConfigurationSpec
     }
     const spec = cur.spec as BackupSessionSpec;
     const st = cur.status;
-    if (spec.trigger === 'offline' && st?.agent === agent) return cur;
-    const neverRan = st?.phase === 'Pending' || (st?.phase === 'Running' && st.agent === agent) || (isFinished(cur) && st?.startedAt === undefined);
+    if (spec.trigger === 'offline' && st?.agent === agent) {
+      if (!(reopenLost && isFinished(cur) && st.error?.code === ErrorCodes.AGENT_LOST)) return cur;
+      const s = (await m.store.updateStatus({ ...cur, status: { ...running, startedAt: st.startedAt ?? startedAt } }, { ifVersion: cur.metadata.resourceVersion! })) as Session;
+      m.emit('started', s);
+      return s;
+    }
+    // This agent's own claim never ran either, also once its lease ran out (AGENT_LOST): the agent
+    // claimed it while it ran the same time offline, and reports that run instead (agent.ts), after
+    // that backup finished, which may take longer than a lease. Only this agent could have run it.
+    const mineLost = isFinished(cur) && st?.agent === agent && st.error?.code === ErrorCodes.AGENT_LOST;
+    const neverRan = st?.phase === 'Pending' || (st?.phase === 'Running' && st.agent === agent) || mineLost || (isFinished(cur) && st?.startedAt === undefined);
     if (!neverRan || spec.invoker.name !== cfg.metadata.name) {
       throw new SidestashError(ErrorCodes.CONFLICT, `the scheduled run ${ns}/${name} already ran (${st?.phase ?? 'unknown'}${st?.agent ? ` on agent ${st.agent}` : ''}); the offline run of the same time is not recorded (its snapshot stays in the repository)`);
     }

@@ -23,6 +23,7 @@ describe('configurationStatusAfter', () => {
     ['a later unflagged success clears the shrink', undefined, [ok('s1', 'T1', 1, { suspiciousShrink: shrink }), ok('s2', 'T2', 1)], { lastFinishedPhase: 'Succeeded', lastFinishedSession: 's2', lastDurationSeconds: 1, lastSuccessTime: 'T2', consecutiveFailures: 0 }],
     ['a cancelled session is the last phase, neither a success nor a failure', undefined, [ok('s1', 'T1', 1, { suspiciousShrink: shrink }), failed('s2', 'T2'), cancelled('s3', 'T3', 4)], { lastFinishedPhase: 'Cancelled', lastFinishedSession: 's3', lastDurationSeconds: 4, lastSuccessTime: 'T1', consecutiveFailures: 1, suspiciousShrink: shrink }],
     ['a cancel first: no count, no success time', undefined, [cancelled('s1', 'T1')], { lastFinishedPhase: 'Cancelled', lastFinishedSession: 's1', lastDurationSeconds: 0 }],
+    ['an older success recorded later (an offline run reported late) keeps the newer success time', undefined, [ok('s2', 'T2'), ok('s1', 'T1')], { lastFinishedPhase: 'Succeeded', lastFinishedSession: 's1', lastDurationSeconds: 12, lastSuccessTime: 'T2', consecutiveFailures: 0 }],
     ['a non-terminal phase changes nothing', { ...sched }, [{ name: 's1', status: { phase: 'Running' } }], { ...sched }],
   ];
   for (const [what, start, sessions, want] of table) {

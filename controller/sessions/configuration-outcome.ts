@@ -21,7 +21,7 @@ export function configurationStatusAfter(status: BackupConfigurationStatus | und
   if (phase === 'Succeeded') {
     // Never back in time: a backup an agent ran offline may be recorded after a newer one.
     const at = session.status.finishedAt;
-    if (at !== undefined && !(out.lastSuccessTime !== undefined && Date.parse(out.lastSuccessTime) > Date.parse(at))) out.lastSuccessTime = at;
+    if (at !== undefined && !(out.lastSuccessTime !== undefined && isLater(out.lastSuccessTime, at))) out.lastSuccessTime = at;
     out.consecutiveFailures = 0;
     if (session.status.suspiciousShrink) out.suspiciousShrink = session.status.suspiciousShrink;
     else delete out.suspiciousShrink;
@@ -30,4 +30,10 @@ export function configurationStatusAfter(status: BackupConfigurationStatus | und
   }
   // Cancelled (stopped on request) is neither: the last success and the failure count stay.
   return out;
+}
+
+/** Whether time `a` is after `b` (RFC 3339; as text when either does not parse). */
+function isLater(a: string, b: string): boolean {
+  const [x, y] = [Date.parse(a), Date.parse(b)];
+  return Number.isFinite(x) && Number.isFinite(y) ? x > y : a > b;
 }
