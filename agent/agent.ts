@@ -170,11 +170,13 @@ export class SidecarAgent {
         let step = 'polling the controller';
         try {
           // Backups run offline are reported before new work is asked for, so that the controller records them instead of handing their scheduled times out again.
+          // A controller that answers but cannot take one now (503: it cannot reach the repository to
+          // check it) does not hold back new work, a restore perhaps: it is sent again at the next poll.
           step = 'sending a kept session result';
-          if (this.#results.pending > 0) await this.#results.flush((a, r) => this.#sendResult(a, r, signal));
+          if (this.#results.pending > 0) await this.#results.flush((a, r) => this.#sendResult(a, r, signal)).catch(answeredButRefused(this.#log, step));
           step = 'reporting offline backups';
           const autonomy = this.#autonomy;
-          if (autonomy?.hasPendingReports()) await this.#sessionLock.run(() => autonomy.flushReports(signal));
+          if (autonomy?.hasPendingReports()) await this.#sessionLock.run(() => autonomy.flushReports(signal)).catch(answeredButRefused(this.#log, step));
           step = 'polling the controller';
           assignment = await this.#client.nextSession(POLL_WAIT_MS, signal);
           pollFailures = 0;
@@ -292,4 +294,13 @@ export class SidecarAgent {
       }
     }
   }
+}
+
+/** A catch for sending what the agent kept: rethrows unless the controller answered (5xx), which is logged and passed over. */
+function answeredButRefused(log: Logger, step: string): (err: unknown) => void {
+  return (err) => {
+    const status = isSidestashError(err) ? err.details.status : undefined;
+    if (typeof status !== 'number' || status < 500 || isSidestashError(err, ErrorCodes.NOT_LEADER)) throw err;
+    log.warn(`${step}: the controller cannot take it now; asking for new work meanwhile`, { status, err: errorMessage(err) });
+  };
 }
