@@ -30,10 +30,16 @@ export interface SnapshotPosition {
 }
 
 export interface SnapshotResult {
-  /** How long commits were blocked, from the lock's request to its release (ms). */
+  /**
+   * How long writes could be blocked (ms): from the request of the statement that blocks them
+   * (BACKUP STAGE BLOCK_COMMIT: commits; FLUSH TABLES WITH READ LOCK: every write) to the end of
+   * the release. An upper bound: a commit waits only if it comes in that window.
+   */
   lockHeldMs: number;
-  /** How long taking the lock itself waited (ms), part of lockHeldMs. */
+  /** How long that statement itself waited to be granted (ms), part of lockHeldMs. */
   lockWaitMs: number;
+  /** The whole snapshot step, earlier stages included (ms). */
+  totalMs: number;
   position?: SnapshotPosition;
 }
 
@@ -50,15 +56,17 @@ const LOCK_STATEMENTS: Record<LockMode, { lock: string[]; unlock: string }> = {
 export async function takeConsistentSnapshot(control: DumpConnection, workers: readonly DumpConnection[], mode: LockMode): Promise<SnapshotResult> {
   const statements = LOCK_STATEMENTS[mode];
   const t0 = performance.now();
+  let blocking = t0;
   let locked = false;
   try {
     // Sessions waiting on the lock give up after a minute rather than block writes for longer.
     await control.query('SET SESSION lock_wait_timeout = 60');
     for (const s of statements.lock) {
+      blocking = performance.now();
       await control.query(s);
       locked = true;
     }
-    const lockWaitMs = performance.now() - t0;
+    const lockWaitMs = performance.now() - blocking;
     await Promise.all(workers.map(async (w) => {
       await w.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       await w.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
@@ -66,7 +74,8 @@ export async function takeConsistentSnapshot(control: DumpConnection, workers: r
     const position = await readPosition(control);
     await control.query(statements.unlock);
     locked = false;
-    return { lockHeldMs: performance.now() - t0, lockWaitMs, ...(position ? { position } : {}) };
+    const end = performance.now();
+    return { lockHeldMs: end - blocking, lockWaitMs, totalMs: end - t0, ...(position ? { position } : {}) };
   } catch (err) {
     throw dumpError(`cannot take the dump's consistent snapshot (${statements.lock.join('; ')}): ${serverErrorText(err)}`, err);
   } finally {

@@ -55,8 +55,11 @@ export class InsertBuilder {
     if (this.#rows === 0) return;
     this.#buf[this.#pos++] = 0x3b;
     this.#buf[this.#pos++] = 0x0a;
-    const out = this.#buf.subarray(0, this.#pos);
-    this.#buf = Buffer.allocUnsafe(this.#maxBytes + 64 * 1024);
+    // An exact copy goes on; the working buffer is kept (one per reader, not one per statement
+    // waiting for the garbage collector), unless a large row grew it past its usual size.
+    const out = Buffer.allocUnsafeSlow(this.#pos);
+    this.#buf.copy(out, 0, 0, this.#pos);
+    if (this.#buf.length > 2 * (this.#maxBytes + 64 * 1024)) this.#buf = Buffer.allocUnsafe(this.#maxBytes + 64 * 1024);
     this.#pos = 0;
     this.#rows = 0;
     this.#emit(out);

@@ -46,7 +46,9 @@ export function selectList(columns: readonly ColumnInfo[], mode: RenderMode): st
       case 'hex':
         return `IF(${n} IS NULL, 'NULL', IF(LENGTH(${n}) = 0, '''''', CONCAT('0x', HEX(${n}))))`;
       case 'string':
-        return `QUOTE(CONVERT(${n} USING utf8mb4))`;
+        // QUOTE() leaves CR and LF as they are; the mariadb client drops a CR before a LF even
+        // inside a string, so both are escaped as mariadb-dump escapes them.
+        return `REPLACE(REPLACE(QUOTE(CONVERT(${n} USING utf8mb4)), '\\r', '\\\\r'), '\\n', '\\\\n')`;
     }
   });
   return `CONCAT('(', ${parts.join(", ',', ")}, ')')`;
@@ -114,10 +116,16 @@ export function renderRow(row: readonly (Buffer | null)[], kinds: readonly Colum
   return pos;
 }
 
+/** A byte that needs an escape (as one-byte characters: a latin1 reading keeps every byte). */
+const NEEDS_ESCAPE = /[\0\n\r\\'"\x1a]/;
+/** Values from this length on are tested with NEEDS_ESCAPE first (~0.5 ns a byte, measured; the loop below takes 2-4). */
+const REGEX_FROM_BYTES = 24;
+
 /** Copies v into out at pos with mysql_real_escape_string's escapes; returns the new pos. */
 export function escapeInto(v: Buffer, out: Buffer, pos: number): number {
-  let start = 0;
   const n = v.length;
+  if (n >= REGEX_FROM_BYTES && !NEEDS_ESCAPE.test(v.toString('latin1'))) return pos + v.copy(out, pos);
+  let start = 0;
   for (let i = 0; i < n; i++) {
     const e = ESCAPE[v[i]!]!;
     if (e === 0) continue;
