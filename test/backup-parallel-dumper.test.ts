@@ -74,6 +74,25 @@ describe('backup with the parallel dumper', () => {
     await assert.rejects(stat(`${dir.path}/repo-b2`), 'no repository was created');
   });
 
+  it('a cancel while the dump waits on the server fails the backup as cancelled and ends the worker and all its connections', async () => {
+    const dumpThreads = async () => Number((await withBinlog.sql(`SELECT COUNT(*) FROM information_schema.processlist WHERE user = '${DB_USER}'`)).trim());
+    const { default: mysql } = await import('mysql2/promise');
+    const locker = await mysql.createConnection({ socketPath: withBinlog.socket, user: 'root' });
+    try {
+      // An application's LOCK TABLES ... WRITE: the snapshot's BACKUP STAGE waits for it ("Waiting for backup lock"), for as long as the test needs.
+      await locker.query('LOCK TABLES shop.orders WRITE');
+      const ac = new AbortController();
+      const run = runBackup(testAgentConfig(dir.path), assignment(withBinlog, 'b4'), { ...hooks(), signal: ac.signal });
+      run.catch(() => undefined);
+      while (!(await withBinlog.sql(`SELECT COUNT(*) FROM information_schema.processlist WHERE user = '${DB_USER}' AND state LIKE 'Waiting for%'`)).startsWith('1')) await new Promise((r) => setTimeout(r, 20));
+      ac.abort(new Error('cancelled by the test'));
+      await assert.rejects(run, (err: unknown) => isSidestashError(err, ErrorCodes.SESSION_CANCELLED));
+      while ((await dumpThreads()) > 0) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      await locker.end();
+    }
+  });
+
   it('fails, saying why, when it records coordinates on a server without a binary log', async () => {
     const r = await runBackup(testAgentConfig(dir.path), assignment(without, 'b3', { recordBinlogCoordinates: true }), hooks()).catch((err: unknown) => err);
     assert.ok(isSidestashError(r, ErrorCodes.DUMP_FAILED), String(r));

@@ -230,20 +230,22 @@ describe('parallel dump, compatibility with mariadb-dump', () => {
 
   it('a connection killed on the server fails the dump with DUMP_FAILED and ends the others', async () => {
     const idle = await dumpThreads();
-    const d = parallelDump({ connect: connect(), databases: DATABASES, parallel: 2, chunkRows: 100, bufferBytesPerConnection: 16 * 1024, maxStatementBytes: 8 * 1024 });
+    // Whole tables (one key range each) and small buffers: with the writer holding its first
+    // piece, a reader stops in the middle of rich.big (6 MB), its SELECT still running on the server.
+    const d = parallelDump({ connect: connect(), databases: [RICH_DB], parallel: 2, chunkRows: 1_000_000, bufferBytesPerConnection: 16 * 1024, maxStatementBytes: 8 * 1024 });
     let killed = false;
     await assert.rejects(pipeline(d.stream, new Writable({
       write(_chunk: Buffer, _enc, cb) {
-        if (killed) return setImmediate(cb);
+        if (killed) return cb();
         killed = true;
-        // One of the dump's readers, in the middle of its key range.
         (async () => {
           let id = '';
-          while (!id) id = (await source.sql("SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT /*!40001 SQL_NO_CACHE */%' LIMIT 1")).trim();
+          while (!id) id = (await source.sql("SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT /*!40001 SQL_NO_CACHE */%`big`%' LIMIT 1")).trim();
           await source.sql(`KILL ${id}`);
         })().then(() => cb(), cb);
       },
     })), (err: unknown) => isSidestashError(err, ErrorCodes.DUMP_FAILED));
+    await assert.rejects(d.result, (err: unknown) => isSidestashError(err, ErrorCodes.DUMP_FAILED));
     while ((await dumpThreads()) > idle) await new Promise((r) => setTimeout(r, 50));
   });
 

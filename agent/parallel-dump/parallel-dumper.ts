@@ -16,7 +16,7 @@ import { ChunkOutput, WorkerBudget } from './chunk-output.ts';
 import type { LockMode, SnapshotResult } from './consistent-snapshot.ts';
 import { takeConsistentSnapshot } from './consistent-snapshot.ts';
 import type { ConnectionFactory } from './dump-connection.ts';
-import { DumpConnection, dumpError } from './dump-connection.ts';
+import { DumpConnection, dumpError, killThreads } from './dump-connection.ts';
 import { DEFAULT_STATEMENT_BYTES, InsertBuilder } from './insert-builder.ts';
 import type { RenderMode } from './row-render.ts';
 import { selectList } from './row-render.ts';
@@ -85,11 +85,16 @@ async function* run(o: ParallelDumpOptions, done: (r: ParallelDumpResult) => voi
   const connections: DumpConnection[] = [];
   let failure: Error | undefined;
   const outputs: ChunkOutput[] = [];
+  let killing: Promise<void> | undefined;
   const failWith = (err: unknown): void => {
     if (failure) return;
     failure = err instanceof Error ? err : new Error(String(err));
+    // A server thread waiting on a lock (a table's metadata lock, the backup lock) does not
+    // notice its client has gone: each is KILLed from a new connection, best effort.
+    const ids = connections.map((c) => c.threadId).filter((id): id is number => id !== undefined);
     for (const c of connections) c.destroy();
     for (const out of outputs) out.interrupt();
+    killing = killThreads(o.connect, ids);
   };
   const onAbort = (): void => failWith(abortError(o.signal));
   o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -176,6 +181,7 @@ async function* run(o: ParallelDumpOptions, done: (r: ParallelDumpResult) => voi
     if (completed) for (const c of connections) await c.end().catch(() => c.destroy());
     else failWith(new SidestashError(ErrorCodes.DUMP_FAILED, 'the dump was stopped before its end', { retryable: true }));
     for (const c of connections) c.destroy();
+    await killing;
     fail(failure);
   }
 
