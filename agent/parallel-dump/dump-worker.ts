@@ -20,7 +20,7 @@ export type ToMain =
 export type ToWorker = { type: 'credit'; bytes: number } | { type: 'abort' };
 
 /** Bytes the worker may have sent that the main thread has not taken yet. */
-export const WINDOW_BYTES = 4 * 1024 * 1024;
+export const WINDOW_BYTES = 2 * 1024 * 1024;
 
 const port = parentPort!;
 const { db, ...options } = workerData as WorkerDumpOptions;
@@ -50,5 +50,6 @@ try {
   const error = isSidestashError(err) ? { code: err.code, message: err.message, retryable: err.retryable, details: err.details } : { message: err instanceof Error ? err.message : String(err) };
   port.postMessage({ type: 'error', error } satisfies ToMain);
 } finally {
-  port.close();
+  // Nothing keeps the worker alive after its last message (Deno's port has no close(); the main thread terminates the worker then).
+  if (typeof (port as { close?: unknown }).close === 'function') port.close();
 }

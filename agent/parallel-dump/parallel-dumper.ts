@@ -68,7 +68,7 @@ interface ChunkTask {
 type Unit = string | ChunkTask;
 
 export const DEFAULT_CHUNK_ROWS = 50_000;
-export const DEFAULT_BUFFER_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_BUFFER_BYTES = 1024 * 1024;
 
 export function parallelDump(options: ParallelDumpOptions): ParallelDump {
   let settle!: { resolve: (r: ParallelDumpResult) => void; reject: (e: unknown) => void };

@@ -21,7 +21,7 @@ export function parallelDumpInWorker(options: WorkerDumpOptions, signal?: AbortS
   const result = new Promise<ParallelDumpResult>((resolve, reject) => (settle = { resolve, reject }));
   result.catch(() => undefined);
   // A young generation of a few MiB, as the agent's own (--max-semi-space-size=1 in its image).
-  const worker = new Worker(WORKER_URL, { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+  const worker = new Worker(WORKER_URL, { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
   const send = (m: ToWorker): void => {
     try {
       worker.postMessage(m);
@@ -43,13 +43,16 @@ export function parallelDumpInWorker(options: WorkerDumpOptions, signal?: AbortS
     },
   });
   /** Ends the dump: the worker ends its connections and exits (one that does not within 5 s is stopped). */
-  const fail = (err: Error): void => {
+  const fail = (err: Error, workerDone = false): void => {
     if (ended) return;
     ended = true;
     signal?.removeEventListener('abort', onAbort);
-    send({ type: 'abort' });
-    const t = setTimeout(() => void worker.terminate(), 5000);
-    worker.once('exit', () => clearTimeout(t));
+    if (workerDone) void worker.terminate();
+    else {
+      send({ type: 'abort' });
+      const t = setTimeout(() => void worker.terminate(), 5000);
+      worker.once('exit', () => clearTimeout(t));
+    }
     settle.reject(err);
     stream.destroy(err);
   };
@@ -67,9 +70,11 @@ export function parallelDumpInWorker(options: WorkerDumpOptions, signal?: AbortS
       signal?.removeEventListener('abort', onAbort);
       settle.resolve(m.result as ParallelDumpResult);
       stream.push(null);
+      // Its connections are closed: the worker has nothing left to do.
+      void worker.terminate();
     } else {
       const e = m.error;
-      fail(new SidestashError((e.code as ErrorCode | undefined) ?? ErrorCodes.DUMP_FAILED, e.message, { retryable: e.retryable ?? true, details: e.details ?? {} }));
+      fail(new SidestashError((e.code as ErrorCode | undefined) ?? ErrorCodes.DUMP_FAILED, e.message, { retryable: e.retryable ?? true, details: e.details ?? {} }), true);
     }
   });
   worker.on('error', (err: Error) => fail(new SidestashError(ErrorCodes.DUMP_FAILED, `the dump's worker failed: ${err.message}`, { retryable: true, cause: err })));
