@@ -57,18 +57,18 @@ describe('parallel dump planning', () => {
     assert.deepEqual(chooseKey([], types), { orderBy: [] });
   });
 
-  it('renders each column type as mariadb-dump --hex-blob would load it', () => {
+  it('renders each column type as mariadb-dump would load it', () => {
     const kinds: [string, string | null, ColumnKind][] = [
       ['int', null, 'number'], ['bigint', null, 'number'], ['decimal', null, 'number'], ['double', null, 'number'], ['float', null, 'number'], ['year', null, 'number'],
-      ['bit', null, 'bit'], ['blob', null, 'hex'], ['varbinary', null, 'hex'], ['point', null, 'hex'], ['geometrycollection', null, 'hex'], ['char', 'binary', 'hex'],
+      ['bit', null, 'bit'], ['blob', null, 'binary'], ['varbinary', null, 'binary'], ['point', null, 'binary'], ['geometrycollection', null, 'binary'], ['char', 'binary', 'binary'],
       ['varchar', 'utf8mb4', 'string'], ['longtext', 'utf8mb4', 'string'], ['enum', 'latin1', 'string'], ['datetime', null, 'string'], ['timestamp', null, 'string'], ['inet6', null, 'string'], ['uuid', null, 'string'],
     ];
     for (const [type, charset, kind] of kinds) assert.equal(classifyColumn(type, charset), kind, type);
     const row = [Buffer.from('-12.5e3'), Buffer.from("it's \\ \"q\"\n\r\0\x1a;"), Buffer.from([0, 255, 39]), Buffer.alloc(0), Buffer.from([1, 0]), null, Buffer.alloc(0)];
-    const k: ColumnKind[] = ['number', 'string', 'hex', 'hex', 'bit', 'string', 'string'];
+    const k: ColumnKind[] = ['number', 'string', 'binary', 'binary', 'bit', 'string', 'string'];
     const out = Buffer.alloc(maxRenderedBytes(row));
     const end = renderRow(row, k, 'client', out, 0);
-    assert.equal(out.subarray(0, end).toString('latin1'), "(-12.5e3,'it\\'s \\\\ \\\"q\\\"\\n\\r\\0\\Z;',0x00ff27,'',0x0100,NULL,'')");
+    assert.equal(out.subarray(0, end).toString('latin1'), "(-12.5e3,'it\\'s \\\\ \\\"q\\\"\\n\\r\\0\\Z;',_binary'\\0\xff\\'',_binary'',0x0100,NULL,'')");
   });
 
   it('escapes every byte that needs it, long values and short alike, and keeps the others', () => {

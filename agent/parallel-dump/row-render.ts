@@ -3,8 +3,10 @@
 //   server's bytes (text protocol, utf8mb4, time zone '+00:00'), and they are copied into the
 //   dump here: numbers (integers, DECIMAL, FLOAT/DOUBLE, YEAR) as the server wrote them, which is
 //   what mariadb-dump writes; strings quoted with mysql_real_escape_string's escapes (NUL, \n,
-//   \r, \, ', ", ^Z: every INSERT stays on its lines, as mariadb-dump's); binary strings, BLOBs,
-//   GEOMETRY and BIT as 0x hex (--hex-blob), every byte value exact; NULL as NULL.
+//   \r, \, ', ", ^Z: every INSERT stays on its lines, as mariadb-dump's); binary strings, BLOBs
+//   and GEOMETRY as their bytes with the same escapes behind _binary (mariadb-dump writes them
+//   raw: the same size, where --hex-blob doubles it and a large BLOB's statement could pass the
+//   restoring server's max_allowed_packet), every byte value exact; BIT as 0x hex; NULL as NULL.
 // - 'server': the server renders each row (QUOTE(), HEX() in one CONCAT per row) and the dumper
 //   only copies it. Measured on the benchmark's events table (~1 KiB text rows): see
 //   bench/parallel-dump-render.bench.ts; a row's CONCAT is bounded by max_allowed_packet (the
@@ -12,7 +14,7 @@
 // Pure, apart from the Buffers it writes.
 import { quoteName } from './sql-text.ts';
 
-export type ColumnKind = 'number' | 'string' | 'hex' | 'bit';
+export type ColumnKind = 'number' | 'string' | 'binary' | 'bit';
 export type RenderMode = 'client' | 'server';
 
 export interface ColumnInfo {
@@ -28,7 +30,7 @@ export function classifyColumn(dataType: string, charset: string | null): Column
   const t = dataType.toLowerCase();
   if (NUMBER_TYPES.has(t)) return 'number';
   if (t === 'bit') return 'bit';
-  if (BINARY_TYPES.has(t) || charset?.toLowerCase() === 'binary') return 'hex';
+  if (BINARY_TYPES.has(t) || charset?.toLowerCase() === 'binary') return 'binary';
   // Strings, ENUM, SET, JSON (longtext), dates and times, INET6, UUID: their text form, quoted.
   return 'string';
 }
@@ -43,7 +45,7 @@ export function selectList(columns: readonly ColumnInfo[], mode: RenderMode): st
         return `IFNULL(${n}, 'NULL')`;
       case 'bit':
         return `IFNULL(CONCAT('0x', HEX(${n})), 'NULL')`;
-      case 'hex':
+      case 'binary':
         return `IF(${n} IS NULL, 'NULL', IF(LENGTH(${n}) = 0, '''''', CONCAT('0x', HEX(${n}))))`;
       case 'string':
         // QUOTE() leaves CR and LF as they are; the mariadb client drops a CR before a LF even
@@ -65,11 +67,12 @@ ESCAPE[0x22] = 0x22; // \"
 ESCAPE[0x1a] = 0x5a; // \Z
 
 const NULL_BYTES = Buffer.from('NULL');
+const BINARY_INTRODUCER = Buffer.from("_binary'");
 
-/** The most bytes a row's rendering can take (every byte escaped, or hex). */
+/** The most bytes a row's rendering can take (every byte escaped or hex, behind _binary' at most). */
 export function maxRenderedBytes(row: readonly (Buffer | null)[]): number {
   let n = 2;
-  for (const v of row) n += 4 + (v === null ? 4 : 2 * v.length);
+  for (const v of row) n += 10 + (v === null ? 0 : 2 * v.length);
   return n;
 }
 
@@ -101,15 +104,16 @@ export function renderRow(row: readonly (Buffer | null)[], kinds: readonly Colum
         pos = escapeInto(v, out, pos);
         out[pos++] = 0x27;
         break;
+      case 'binary':
+        // The bytes as they are (escaped), marked binary: never read in the client's character set.
+        pos += BINARY_INTRODUCER.copy(out, pos);
+        pos = escapeInto(v, out, pos);
+        out[pos++] = 0x27;
+        break;
       default:
-        if (v.length === 0) {
-          out[pos++] = 0x27;
-          out[pos++] = 0x27;
-        } else {
-          out[pos++] = 0x30;
-          out[pos++] = 0x78;
-          pos += out.write(v.toString('hex'), pos, 'latin1');
-        }
+        out[pos++] = 0x30;
+        out[pos++] = 0x78;
+        pos += out.write(v.toString('hex'), pos, 'latin1');
     }
   }
   out[pos++] = 0x29;
