@@ -249,6 +249,19 @@ describe('parallel dump, compatibility with mariadb-dump', () => {
     while ((await dumpThreads()) > idle) await new Promise((r) => setTimeout(r, 50));
   });
 
+  it('needs RELOAD for the snapshot lock (DUMP_FAILED saying so); without BINLOG MONITOR it dumps without a position', async () => {
+    await source.sql(`CREATE USER IF NOT EXISTS 'noreload'@'localhost'; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON *.* TO 'noreload'@'localhost';
+      CREATE USER IF NOT EXISTS 'nomonitor'@'localhost'; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, RELOAD ON *.* TO 'nomonitor'@'localhost';`);
+    const as = (username: string) => dumpConnectionFactory({ socket: source.socket, username, password: '' });
+    const refused = parallelDump({ connect: as('noreload'), databases: [RICH_DB], parallel: 1 });
+    await assert.rejects((async () => {
+      for await (const _ of refused.stream) throw new Error('nothing may be written');
+    })(), (err: unknown) => isSidestashError(err, ErrorCodes.DUMP_FAILED) && /RELOAD/.test((err as Error).message));
+    const { dump, result } = await collect({ connect: as('nomonitor'), databases: [RICH_DB], parallel: 1 });
+    assert.equal(result.snapshot.position, undefined);
+    assert.doesNotMatch(dump.subarray(0, 2000).toString(), /CHANGE MASTER/);
+  });
+
   it('a database that does not exist fails with DUMP_FAILED before anything is written', async () => {
     const d = parallelDump({ connect: connect(), databases: ['no_such_db'], parallel: 1 });
     const parts: Buffer[] = [];

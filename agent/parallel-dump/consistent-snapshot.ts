@@ -12,7 +12,7 @@
 // - 'flush-tables': FLUSH TABLES WITH READ LOCK, as mydumper and mariadb-dump --master-data
 //   without --single-transaction: every write waits, and it waits itself for any long
 //   statement to end (which blocks every write behind it meanwhile).
-// Both need the RELOAD privilege (BACKUP STAGE: RELOAD as well in 10.11).
+// Both need the RELOAD privilege; the binary-log position, BINLOG MONITOR (or REPLICATION CLIENT).
 import { DumpConnection } from './dump-connection.ts';
 import { dumpError } from './dump-connection.ts';
 import { serverErrorText } from '../parallel-restore/restore-connection.ts';
@@ -85,9 +85,19 @@ export async function takeConsistentSnapshot(control: DumpConnection, workers: r
   }
 }
 
-/** SHOW MASTER STATUS and @@gtid_binlog_pos, while commits are blocked; undefined without a binary log. */
+/**
+ * SHOW MASTER STATUS and @@gtid_binlog_pos, while commits are blocked; undefined without a
+ * binary log, or for a user without BINLOG MONITOR (a dump without coordinates needs none, as
+ * mariadb-dump --single-transaction; a backup that records them then fails, saying so).
+ */
 async function readPosition(control: DumpConnection): Promise<SnapshotPosition | undefined> {
-  const status = await control.text('SHOW MASTER STATUS');
+  let status: (string | null)[][];
+  try {
+    status = await control.text('SHOW MASTER STATUS');
+  } catch (err) {
+    if ((err as { errno?: number }).errno === 1227) return undefined;
+    throw err;
+  }
   const row = status[0];
   if (!row || typeof row[0] !== 'string' || typeof row[1] !== 'string') return undefined;
   const [gtid] = await control.text('SELECT @@GLOBAL.gtid_binlog_pos');

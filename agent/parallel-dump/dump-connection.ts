@@ -186,8 +186,8 @@ export function dumpError(message: string, cause?: unknown): SidestashError {
   return new SidestashError(ErrorCodes.DUMP_FAILED, message, { retryable, cause });
 }
 
-/** How long a failed dump waits to KILL its connections' server threads. */
-export const KILL_TIMEOUT_MS = 5000;
+/** How long a failed dump waits to KILL its connections' server threads (an abort ends within about this). */
+export const KILL_TIMEOUT_MS = 1000;
 
 /** Best effort, within KILL_TIMEOUT_MS: KILL each of these server threads from a new connection. */
 export async function killThreads(factory: ConnectionFactory, threadIds: readonly number[]): Promise<void> {

@@ -39,7 +39,7 @@ export class ParallelDumpVerifier extends Transform {
 
   override _flush(cb: TransformCallback): void {
     this.#result.then((r) => {
-      if (this.#requirePosition && !r.snapshot.position) cb(new SidestashError(ErrorCodes.DUMP_FAILED, 'the backup records binary log coordinates (spec.binlog.enabled), but the server is not using binary logging (SHOW MASTER STATUS returned nothing)'));
+      if (this.#requirePosition && !r.snapshot.position) cb(new SidestashError(ErrorCodes.DUMP_FAILED, 'the backup records binary log coordinates (spec.binlog.enabled), but the server is not using binary logging, or the user may not read its position (SHOW MASTER STATUS needs BINLOG MONITOR)'));
       else if (!this.#tail.toString('latin1').includes(DUMP_COMPLETED_MARK)) cb(new SidestashError(ErrorCodes.DUMP_FAILED, `the parallel dump ended early (no "${DUMP_COMPLETED_MARK}" line after ${this.bytes} bytes)`, { retryable: true }));
       else cb();
     }, cb);
