@@ -160,13 +160,20 @@ describe('parallel dump, compatibility with mariadb-dump', () => {
       try {
         while (committed < 200) await new Promise((r) => setTimeout(r, 20));
         const before = committed;
-        const d = parallelDump({ connect: connect(), databases: ['bank'], parallel: 2, chunkRows: 200, lockMode });
+        // Small buffers and statements: the connections read a range, stall, and read the next
+        // only as the writer goes on; the writer takes a statement only after more transfers have
+        // committed, so transfers fall between the reads of the ranges.
+        const d = parallelDump({ connect: connect(), databases: ['bank'], parallel: 2, chunkRows: 200, lockMode, bufferBytesPerConnection: 8 * 1024, maxStatementBytes: 4 * 1024 });
         const parts: Buffer[] = [];
         let marked = false;
         await pipeline(d.stream, new Writable({
           write(chunk: Buffer, _enc, cb) {
             parts.push(chunk);
-            if (marked) return cb();
+            if (marked) {
+              const until = committed + 2;
+              const wait = (): void => void (committed >= until ? cb() : setTimeout(wait, 1));
+              return wait();
+            }
             // The header comes after the snapshot: this row is committed after it, before any row is read.
             marked = true;
             source.sql('INSERT INTO bank.accounts VALUES (999999, 0); INSERT INTO bank.ledger (src, dst, amount) VALUES (0, 0, -1);').then(() => cb(), cb);
