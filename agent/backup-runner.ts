@@ -6,6 +6,7 @@ import { openBackend } from '../common/backend/open-backend.ts';
 import type { OpenBackendOptions } from '../common/backend/open-backend.ts';
 import { backupBackendOptions } from './backend-settings.ts';
 import { requireSafeDumpArgs } from '../common/dump-args.ts';
+import { requireParallelDumpSelection } from '../common/parallel-dump-args.ts';
 import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { BackupAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
@@ -27,6 +28,7 @@ import type { AgentConfig } from './config.ts';
 import { agentIdentity } from './config.ts';
 import { estimateDataBytes, runSql } from './database-probe.ts';
 import { DumpVerifier } from './dump-verifier.ts';
+import { startParallelSource } from './parallel-dump/parallel-backup-source.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { withStdoutBuffer } from './stdbuf.ts';
 import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
@@ -62,11 +64,12 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
   // The agent's own line of defence: arguments off the allow-list fail the session before
   // anything is written or started, and only the canonical form runs (common/dump-args.ts).
   const dumpArgs = requireSafeDumpArgs(Array.isArray(a.dumpArgs) ? a.dumpArgs : [a.dumpArgs]);
+  if (a.dumper === 'parallel') requireParallelDumpSelection(dumpArgs.args);
   const target = targetOf(a);
   const tracker = new ProgressTracker();
   const options = await writeClientOptionsFile(config.tmpDir, a.database, agentIdentity(config));
   let writer: SnapshotWriteStream | undefined;
-  let verifier: DumpVerifier | undefined;
+  let verifier: { bytes: number } | undefined;
   const report = (): void => hooks.onProgress(tracker.snapshot(verifier?.bytes ?? 0, writer?.stats?.storedBytes ?? 0));
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -85,14 +88,17 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     // --master-data=2 writes the coordinates as comments only (=1 would run CHANGE MASTER on
     // restore, and users cannot ask for either: common/dump-args.ts).
     const args = [`--defaults-extra-file=${options.path}`, ...(a.recordBinlogCoordinates ? ['--master-data=2'] : []), ...dumpArgs.args];
-    log.info('starting mariadb-dump', { args: dumpArgs.args, repository: repo.backend.location });
+    // spec.dumper: parallel: the agent's own dumper (agent/parallel-dump/) in mariadb-dump's place.
+    const parallel = a.dumper === 'parallel' ? startParallelSource(a, log, signal) : undefined;
+    if (!parallel) log.info('starting mariadb-dump', { args: dumpArgs.args, repository: repo.backend.location });
     const [program, argv] = withStdoutBuffer(config.stdbufPath, config.mariadbDumpPath, args);
-    const dump = startProgram(program, argv, ['ignore', 'pipe'], signal);
-    verifier = new DumpVerifier(dump, dumpArgs.endsWithCompletedComment);
+    const dump = parallel ? undefined : startProgram(program, argv, ['ignore', 'pipe'], signal);
+    const verifying = parallel ? parallel.verifier : new DumpVerifier(dump!, dumpArgs.endsWithCompletedComment);
+    verifier = verifying;
     // A dump the shrink guard flags is stored with a mark, so that it never becomes the baseline.
-    const coordinatesTap = a.recordBinlogCoordinates ? new DumpCoordinatesTap() : undefined;
+    const coordinatesTap = a.recordBinlogCoordinates && !parallel ? new DumpCoordinatesTap() : undefined;
     const coordinates = async (): Promise<DumpCoordinates | undefined> => {
-      const found = coordinatesTap?.outcome();
+      const found = a.recordBinlogCoordinates && parallel ? await parallel.position() : coordinatesTap?.outcome();
       if (!found) return undefined;
       const outcome = 'problem' in found ? found : await resolveCoordinates(found.position, (sql) => runSql(config.mariadbPath, options.path, sql, signal));
       if ('problem' in outcome) log.warn('the snapshot records no binary log coordinates: point-in-time recovery cannot start from it', { reason: outcome.problem });
@@ -109,11 +115,12 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...(a.sessionUid ? [`${SESSION_UID_TAG}${a.sessionUid}`] : []), ...targetTags(target)], finalTags, extraFiles, signal });
     const processingStartMs = performance.now();
     try {
-      if (coordinatesTap) await pipeline(dump.child.stdout!, verifier, coordinatesTap, indexTap, writer, { signal });
-      else await pipeline(dump.child.stdout!, verifier, indexTap, writer, { signal });
+      const source = parallel ? parallel.stream : dump!.child.stdout!;
+      if (coordinatesTap) await pipeline(source, verifying, coordinatesTap, indexTap, writer, { signal });
+      else await pipeline(source, verifying, indexTap, writer, { signal });
     } catch (err) {
       if (!writer.closed) await new Promise((resolve) => writer!.once('close', resolve));
-      await dump.exited;
+      await dump?.exited;
       if (signal.aborted && !isSidestashError(err, ErrorCodes.DUMP_FAILED)) throw new SidestashError(ErrorCodes.SESSION_CANCELLED, `backup stopped: ${errorMessage(signal.reason)}`, { cause: err });
       throw err;
     }

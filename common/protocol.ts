@@ -90,6 +90,10 @@ export interface BackupAssignment extends SessionBase {
   recordBinlogCoordinates?: boolean;
   /** The BackupConfiguration's upload bandwidth limit in KiB/s; the agent applies the lower of it and its own. */
   limitUploadKiBps?: number;
+  /** 'parallel': the agent's parallel consistent dumper (agent/parallel-dump/) writes the dump instead of mariadb-dump. */
+  dumper?: 'parallel';
+  /** Its reading connections (1..16). */
+  parallel?: number;
 }
 
 export interface IntegrityCheckAssignment {

@@ -103,6 +103,10 @@ export const specSchemas: Record<Kind, Schema> = {
       target: targetRef,
       // Each item is checked against mariadb-dump's option table and the allow-list on apply (common/dump-args.ts).
       dumpArgs: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 4096 } },
+      // Which dumper writes the dump (agent/parallel-dump/ for parallel); its dumpArgs are checked on apply (common/parallel-dump-args.ts).
+      dumper: { enum: ['mariadb-dump', 'parallel'] },
+      // Reading connections of the parallel dumper.
+      parallel: { type: 'integer', minimum: 1, maximum: 16 },
       retentionPolicy: obj({
         name: { type: 'string' },
         keepLast: keep,

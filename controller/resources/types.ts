@@ -82,6 +82,10 @@ export interface BackupConfigurationSpec {
   repository: { name: string };
   target: { ref: { apiVersion?: string; kind?: 'AppBinding'; name: string } };
   dumpArgs?: string[];
+  /** Which dumper writes the dump: mariadb-dump (the default) or the agent's parallel consistent dumper. */
+  dumper?: 'mariadb-dump' | 'parallel';
+  /** Reading connections of the parallel dumper (1..16; default 2). */
+  parallel?: number;
   retentionPolicy?: RetentionPolicySpec;
   paused?: boolean;
   backupHistoryLimit?: number;
@@ -255,3 +259,5 @@ export interface BinlogArchiveStatus extends BinlogArchiveProgress {
  */
 export const DEFAULT_DUMP_ARGS = ['--all-databases', '--single-transaction', '--routines', '--events', '--triggers', '--default-character-set=binary'];
 export const DEFAULT_BACKUP_HISTORY_LIMIT = 5;
+/** Reading connections of the parallel dumper when spec.parallel is not given. */
+export const DEFAULT_DUMP_PARALLEL = 2;

@@ -10,6 +10,7 @@ import { resourceSchema } from './schemas.ts';
 import { safetyErrors } from './safety-rules.ts';
 import { localRepositoryPathProblem } from '../../common/backend/local/repository-path.ts';
 import { normaliseDumpArgs } from '../../common/dump-args.ts';
+import { parallelDumpSelection } from '../../common/parallel-dump-args.ts';
 import { secretValueErrors } from './secret-values.ts';
 import { integrityCheckErrors } from './integrity-rules.ts';
 import { wholeServerDumpProblem } from '../../common/whole-server-dump.ts';
@@ -143,6 +144,11 @@ function semanticErrors(doc: Resource): FieldError[] {
     if (Array.isArray(spec.dumpArgs)) {
       for (const p of normaliseDumpArgs(spec.dumpArgs).problems) errors.push({ field: `spec.dumpArgs[${p.index}]`, message: p.message });
     }
+    // The parallel dumper's own allow-list over the same arguments (common/parallel-dump-args.ts).
+    if (spec.dumper === 'parallel' && (spec.dumpArgs === undefined || Array.isArray(spec.dumpArgs)) && errors.every((e) => !e.field.startsWith('spec.dumpArgs'))) {
+      for (const p of parallelDumpSelection(spec.dumpArgs ?? DEFAULT_DUMP_ARGS).problems) errors.push({ field: `spec.dumpArgs[${p.index}]`, message: p.message });
+    }
+    if (spec.parallel !== undefined && spec.dumper !== 'parallel') errors.push({ field: 'spec.parallel', message: 'spec.parallel is for spec.dumper: parallel' });
     errors.push(...integrityCheckErrors(spec));
     // A point-in-time restore replays the whole server's binary log over the dump (whole-server-dump.ts).
     if (spec.binlog?.enabled === true) {

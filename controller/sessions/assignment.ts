@@ -7,7 +7,7 @@ import { DEFAULT_SHRINK_GUARD_PERCENT } from '../../common/shrink-guard.ts';
 import { assignmentRetentionPolicy, retentionPolicyProblem } from '../resources/retention-rules.ts';
 import { sessionDeadlineMs } from '../resources/timeout-rules.ts';
 import { secretValues } from '../resources/resource-service.ts';
-import { API_VERSION, DEFAULT_DUMP_ARGS } from '../resources/types.ts';
+import { API_VERSION, DEFAULT_DUMP_ARGS, DEFAULT_DUMP_PARALLEL } from '../resources/types.ts';
 import { databaseTypeProblem, KUBEDB_APPBINDING_API_VERSION, targetSource } from '../kubernetes/kubedb-appbinding.ts';
 import type { AppBindingSpec, BackupConfigurationSpec, BackupSessionSpec, RepositorySpec, RepositoryStatus, Resource, RestoreSessionSpec } from '../resources/types.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
@@ -117,6 +117,7 @@ export async function configurationAssignment(store: ResourceStore, cfg: Resourc
     // dump of the whole server can be its start (a spec stored without the API's checks: kubectl).
     ...(cfg.spec.binlog?.enabled === true && wholeServerDumpProblem(cfg.spec.dumpArgs ?? DEFAULT_DUMP_ARGS) === undefined ? { recordBinlogCoordinates: true } : {}),
     ...(cfg.spec.limitUploadKiBps !== undefined ? { limitUploadKiBps: cfg.spec.limitUploadKiBps } : {}),
+    ...(cfg.spec.dumper === 'parallel' ? { dumper: 'parallel' as const, parallel: cfg.spec.parallel ?? DEFAULT_DUMP_PARALLEL } : {}),
   };
   // A policy that keeps nothing (stored before apply refused it) is not applied at all.
   if (cfg.spec.retentionPolicy && !retentionPolicyProblem(cfg.spec.retentionPolicy)) a.retentionPolicy = assignmentRetentionPolicy(cfg.spec.retentionPolicy);

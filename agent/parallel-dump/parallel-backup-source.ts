@@ -1,0 +1,79 @@
+// The backup runner's source when a BackupConfiguration asks for spec.dumper: parallel: the
+// parallel dumper over the assignment's database, its dumpArgs mapped by the parallel
+// allow-list (common/parallel-dump-args.ts, checked again here: the agent's own line of
+// defence), and a verifier in the place of mariadb-dump's (dump-verifier.ts): it counts the
+// bytes, and the stream ends only after the dumper has finished every table and written
+// "-- Dump completed"; anything else fails the pipeline, so no snapshot of a partial dump is
+// stored. The binary-log position is the one read under the snapshot's lock.
+import { Transform } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
+import { ErrorCodes, SidestashError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import { requireParallelDumpSelection } from '../../common/parallel-dump-args.ts';
+import type { BackupAssignment } from '../../common/protocol.ts';
+import type { CoordinatesOutcome } from '../dump-coordinates-tap.ts';
+import { DUMP_COMPLETED_MARK } from '../dump-verifier.ts';
+import { parallelDumpInWorker } from './worker-dump.ts';
+import type { ParallelDumpResult } from './parallel-dumper.ts';
+
+const TAIL_BYTES = 512;
+
+export class ParallelDumpVerifier extends Transform {
+  readonly #result: Promise<ParallelDumpResult>;
+  readonly #requirePosition: boolean;
+  #tail: Buffer = Buffer.alloc(0);
+  bytes = 0;
+
+  /** requirePosition: the backup records binlog coordinates, so a server without a binary log fails it (as mariadb-dump --master-data does). */
+  constructor(result: Promise<ParallelDumpResult>, requirePosition = false) {
+    super({ highWaterMark: 1024 * 1024 });
+    this.#result = result;
+    this.#requirePosition = requirePosition;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.#tail = chunk.length >= TAIL_BYTES ? chunk.subarray(chunk.length - TAIL_BYTES) : Buffer.concat([this.#tail, chunk]).subarray(-TAIL_BYTES);
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.#result.then((r) => {
+      if (this.#requirePosition && !r.snapshot.position) cb(new SidestashError(ErrorCodes.DUMP_FAILED, 'the backup records binary log coordinates (spec.binlog.enabled), but the server is not using binary logging, or the user may not read its position (SHOW MASTER STATUS needs BINLOG MONITOR)'));
+      else if (!this.#tail.toString('latin1').includes(DUMP_COMPLETED_MARK)) cb(new SidestashError(ErrorCodes.DUMP_FAILED, `the parallel dump ended early (no "${DUMP_COMPLETED_MARK}" line after ${this.bytes} bytes)`, { retryable: true }));
+      else cb();
+    }, cb);
+  }
+}
+
+export interface ParallelSource {
+  stream: NodeJS.ReadableStream;
+  verifier: ParallelDumpVerifier;
+  /** The snapshot's binary-log position, once the dump has ended. */
+  position(): Promise<CoordinatesOutcome>;
+}
+
+export function startParallelSource(a: BackupAssignment, log: Logger, signal: AbortSignal): ParallelSource {
+  const selection = requireParallelDumpSelection(Array.isArray(a.dumpArgs) ? a.dumpArgs : [a.dumpArgs]);
+  const parallel = Number.isInteger(a.parallel) && a.parallel! >= 1 && a.parallel! <= 16 ? a.parallel! : 2;
+  log.info('starting the parallel dump', { parallel, databases: selection.databases ?? 'all' });
+  // In a worker thread: the dump's CPU beside the repository writer's, as mariadb-dump's was.
+  const dump = parallelDumpInWorker({
+    db: a.database,
+    parallel,
+    ...(selection.databases ? { databases: selection.databases } : {}),
+    ...(selection.where !== undefined ? { where: selection.where } : {}),
+    ...(selection.maxStatementBytes !== undefined ? { maxStatementBytes: selection.maxStatementBytes } : {}),
+  }, signal);
+  dump.result.then((r) => log.info('parallel dump done', { lockHeldMs: Math.round(r.snapshot.lockHeldMs * 10) / 10, tables: r.tables, chunks: r.chunks, rows: r.rows, bytes: r.bytes, peakBufferedBytes: r.peakBufferedBytes }), () => undefined);
+  return {
+    stream: dump.stream,
+    verifier: new ParallelDumpVerifier(dump.result, a.recordBinlogCoordinates === true),
+    async position() {
+      const r = await dump.result;
+      const p = r.snapshot.position;
+      if (!p) return { problem: 'the server writes no binary log (SHOW MASTER STATUS returned nothing under the snapshot lock)' };
+      return { position: { file: p.file, position: p.position, seenAtMs: p.seenAtMs } };
+    },
+  };
+}
