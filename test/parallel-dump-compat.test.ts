@@ -82,7 +82,7 @@ describe('parallel dump, compatibility with mariadb-dump', () => {
     await createEveryType(source);
     await createRich(source);
     await source.sql(`CREATE VIEW ${TYPES_DB}.v_top AS SELECT r.id, r.children FROM ${RICH_DB}.v_parent2 r WHERE r.children > 4;`);
-    const { stdout } = await execFileAsync('mariadb-dump', ['--no-defaults', '-uroot', `--socket=${source.socket}`, '--single-transaction', '--routines', '--events', '--triggers', '--databases', ...DATABASES], { encoding: 'buffer', maxBuffer: 1 << 28 });
+    const { stdout } = await execFileAsync('mariadb-dump', ['--no-defaults', '-uroot', `--socket=${source.socket}`, '--single-transaction', '--routines', '--events', '--triggers', '--default-character-set=binary', '--databases', ...DATABASES], { encoding: 'buffer', maxBuffer: 1 << 28 });
     await mariadbLoad(target, stdout);
     reference = await state(target);
     await dropAll(target);

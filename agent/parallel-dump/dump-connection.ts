@@ -2,8 +2,10 @@
 // server sent (typeCast off: a Buffer per field, null for NULL), so nothing is decoded into
 // JavaScript strings and re-encoded: the renderer (row-render.ts) copies bytes into the dump.
 //
-// The session is the one mariadb-dump's is: SET NAMES utf8mb4 (text columns of every character
-// set arrive converted to utf8mb4, as mariadb-dump's --default-character-set writes them), time
+// The session is the one mariadb-dump's is with the product's --default-character-set=binary:
+// SET NAMES binary (text columns arrive as the bytes stored, in their own character set, and the
+// dump loads them back under SET NAMES binary unchanged: through utf8mb4, cp932's two byte pairs
+// for one character would come back as one of them), time
 // zone '+00:00' (TIMESTAMP values read in UTC; the dump's header sets the same zone to load
 // them), sql_mode '' (SHOW CREATE quotes with backticks whatever the server's mode) and
 // sql_quote_show_create on. net_write_timeout is raised: a slow repository stalls the reads
@@ -22,7 +24,7 @@ export type ConnectionFactory = () => Promise<Connection>;
 export type RawRow = (Buffer | null)[];
 
 /** The session every dump connection starts with (see above). */
-export const DUMP_SESSION = "SET NAMES utf8mb4, time_zone = '+00:00', sql_mode = '', sql_quote_show_create = 1, net_write_timeout = 31536000, net_read_timeout = 31536000, max_statement_time = 0";
+export const DUMP_SESSION = "SET NAMES binary, time_zone = '+00:00', sql_mode = '', sql_quote_show_create = 1, net_write_timeout = 31536000, net_read_timeout = 31536000, max_statement_time = 0";
 
 /** A factory for the agent's database settings: socket or host, credentials, TLS as the restore connects. */
 export function dumpConnectionFactory(db: DatabaseConnection, connectTimeoutMs = 10_000): ConnectionFactory {

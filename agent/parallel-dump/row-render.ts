@@ -1,6 +1,6 @@
 // A row's values as SQL literals, exactly as the server holds them. Two renderings:
 // - 'client' (the default): the SELECT names the columns, mysql2 hands over each value as the
-//   server's bytes (text protocol, utf8mb4, time zone '+00:00'), and they are copied into the
+//   server's bytes (text protocol, character set binary: the bytes stored, time zone '+00:00'), and they are copied into the
 //   dump here: numbers (integers, DECIMAL, FLOAT/DOUBLE, YEAR) as the server wrote them, which is
 //   what mariadb-dump writes; strings quoted with mysql_real_escape_string's escapes (NUL, \n,
 //   \r, \, ', ", ^Z: every INSERT stays on its lines, as mariadb-dump's); binary strings, BLOBs
@@ -52,7 +52,7 @@ export function selectList(columns: readonly ColumnInfo[], mode: RenderMode): st
       case 'string':
         // QUOTE() leaves CR and LF as they are; the mariadb client drops a CR before a LF even
         // inside a string, so both are escaped as mariadb-dump escapes them.
-        return `REPLACE(REPLACE(QUOTE(CONVERT(${n} USING utf8mb4)), '\\r', '\\\\r'), '\\n', '\\\\n')`;
+        return `REPLACE(REPLACE(QUOTE(CONVERT(${n} USING binary)), '\\r', '\\\\r'), '\\n', '\\\\n')`;
     }
   });
   return `CONCAT('(', ${parts.join(", ',', ")}, ')')`;

@@ -36,6 +36,7 @@ export async function createEveryType(db: MariaDB): Promise<void> {
       (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
       (4, 'NULL', 'NULL', '-- Dump completed', ';\\nDROP TABLE texts; --', '/*!999999 x */', CONCAT(CHAR(0), 'nul', CHAR(26), CHAR(0)), 'x', 'b', 'y', 'null');
     INSERT INTO texts (id, vc) SELECT 100 + seq, CONCAT(CHAR(seq USING utf8mb4), '|', seq) FROM seq_1_to_127;
+    CREATE TABLE cjk (id INT PRIMARY KEY, sj VARCHAR(10) CHARACTER SET cp932, l1 VARCHAR(10) CHARACTER SET latin1);
     CREATE TABLE bins (id INT PRIMARY KEY, bn BINARY(4), vb VARBINARY(300), tb TINYBLOB, b BLOB, mb MEDIUMBLOB, lb LONGBLOB, cb CHAR(2) CHARACTER SET binary);
     INSERT INTO bins SELECT seq, UNHEX(LPAD(HEX(seq), 2, '0')), UNHEX(LPAD(HEX(seq), 2, '0')), UNHEX(LPAD(HEX(seq), 2, '0')), UNHEX(LPAD(HEX(seq), 2, '0')), UNHEX(LPAD(HEX(seq), 2, '0')), UNHEX(LPAD(HEX(seq), 2, '0')), UNHEX(LPAD(HEX(seq), 2, '0')) FROM seq_0_to_255;
     INSERT INTO bins SELECT 1000, 0x00000000, CAST(GROUP_CONCAT(UNHEX(LPAD(HEX(seq), 2, '0')) ORDER BY seq SEPARATOR '') AS BINARY), CAST(GROUP_CONCAT(UNHEX(LPAD(HEX(255 - seq), 2, '0')) ORDER BY seq SEPARATOR '') AS BINARY), '', REPEAT(CAST(GROUP_CONCAT(UNHEX(LPAD(HEX(seq), 2, '0')) ORDER BY seq SEPARATOR '') AS BINARY), 4096), REPEAT(CAST(GROUP_CONCAT(UNHEX(LPAD(HEX(seq), 2, '0')) ORDER BY seq SEPARATOR '') AS BINARY), 8192), '' FROM seq_0_to_255;
@@ -79,6 +80,10 @@ export async function createEveryType(db: MariaDB): Promise<void> {
     CREATE TABLE aria_t (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=Aria; INSERT INTO aria_t VALUES (1, 'aria');
     CREATE TABLE myisam_t (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=MyISAM; INSERT INTO myisam_t VALUES (1, 'myisam');
     ANALYZE TABLE composite, strkey, sparse, uniq_nopk, fk_child, nopk;`, TYPES_DB);
+  // Bytes that only a binary dump keeps: cp932's NEC and IBM rows map several byte pairs to one
+  // Unicode character (0x8790 and 0x81E0 are both U+2252), so a dump through utf8mb4 turns one into
+  // the other; latin1's undefined cp1252 bytes too.
+  await db.sql(`SET NAMES binary; INSERT INTO cjk VALUES (1, X'8790', X'81'), (2, X'81E0', X'9D'), (3, X'ED40', X'FF'), (4, X'FA5B', X'80'), (5, X'879A', X'8D')`, TYPES_DB);
   await db.sql(`SET GLOBAL sql_mode = DEFAULT`);
 }
 
