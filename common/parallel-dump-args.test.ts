@@ -24,7 +24,7 @@ describe('dumpArgs for the parallel dumper', () => {
       [['--all-databases', '--ignore-table=shop.x'], /--ignore-table is not supported/],
       [['--all-databases', '--skip-triggers'], /--skip-triggers is not supported/],
       [['--all-databases', '--compact'], /--compact is not supported/],
-      [['--all-databases', '--default-character-set=latin1'], /writes utf8mb4/],
+      [['--all-databases', '--default-character-set=latin1'], /as stored \(SET NAMES binary\)/],
       [['--single-transaction'], /name the databases/],
       [['--databases'], /at least one database/],
       [['--all-databases', '--where=1; DROP TABLE x'], /./],

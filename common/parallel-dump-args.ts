@@ -23,7 +23,7 @@ const ALWAYS_DONE = new Set([
   'disable-keys', 'set-charset', 'tz-utc', 'create-options', 'quote-names', 'comments', 'dump-date', 'no-tablespaces', 'verbose', 'allow-keywords',
   'max-allowed-packet',
 ]);
-/** Character sets under which the dump's values come back unchanged (the parallel dump is always written in utf8mb4). */
+/** Character sets under which the dump's values come back unchanged (the parallel dump always writes the bytes stored, under SET NAMES binary). */
 const CHARSETS = new Set(['utf8mb4', 'binary']);
 
 export function parallelDumpSelection(dumpArgs: readonly unknown[]): { selection: ParallelDumpSelection; problems: DumpArgsProblem[] } {
@@ -48,7 +48,7 @@ export function parallelDumpSelection(dumpArgs: readonly unknown[]): { selection
     else if (name === 'where') selection.where = value!;
     else if (name === 'net-buffer-length') selection.maxStatementBytes = Number(value);
     else if (name === 'default-character-set') {
-      if (!CHARSETS.has(value!.toLowerCase())) problems.push({ index: at(arg), message: `the parallel dumper writes utf8mb4; --default-character-set=${value} is not supported with spec.dumper: parallel (utf8mb4 or binary)` });
+      if (!CHARSETS.has(value!.toLowerCase())) problems.push({ index: at(arg), message: `the parallel dumper writes every column's bytes as stored (SET NAMES binary); --default-character-set=${value} is not supported with spec.dumper: parallel (utf8mb4 or binary)` });
     } else if (!ALWAYS_DONE.has(name)) {
       problems.push({ index: at(arg), message: `--${name} is not supported with spec.dumper: parallel (it takes --all-databases, --databases and their names, --where and --net-buffer-length, and options that do not change what is dumped)` });
     }
