@@ -114,8 +114,8 @@ export class Controller {
       // Kubernetes mode: the leader hears of every change from the store's watch (leader-work.ts).
       if (r.kind === 'BackupConfiguration' && !this.kube) return this.#configurationChanged(r.metadata.namespace, r.metadata.name, change);
     });
-    // Every stored write wakes the long-polls (waitForChange).
-    this.store.watch(() => this.#changes.emit('change'));
+    // A session that becomes claimable wakes the long-polls of its target's agents (waitForChange; pending-sessions.ts).
+    this.sessions.pending.onClaimable((target) => this.#changes.emit(target === undefined ? 'change' : `claimable:${target}`));
     this.scheduler = new Scheduler(this.store, this.sessions, log.child({ component: 'scheduler' }), { maxJitterMs: config.scheduleJitterMs });
     this.metrics = createMetrics(this.store, config.leaseMs);
     this.sessions.on('finished', (s) => this.metrics.sessionsFinished.inc({ kind: s.kind, phase: s.status?.phase ?? 'Failed' }));
@@ -160,17 +160,18 @@ export class Controller {
     }
   }
 
-  /** Resolves after the next change to sessions or resources, or after timeoutMs. */
-  async waitForChange(timeoutMs: number, signal: AbortSignal): Promise<void> {
+  /** Resolves when a session of one of `targets` may have become claimable, or after timeoutMs. */
+  async waitForChange(timeoutMs: number, signal: AbortSignal, targets: readonly string[] = []): Promise<void> {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), timeoutMs);
     const onAbort = (): void => ac.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await once(this.#changes, 'change', { signal: ac.signal });
+      await Promise.race(['change', ...targets.map((t) => `claimable:${t}`)].map((event) => once(this.#changes, event, { signal: ac.signal })));
     } catch {
       // timeout or client gone
     } finally {
+      ac.abort();
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
     }

@@ -60,7 +60,7 @@ export function agentRoutes(c: Controller): Route[] {
           return;
         }
         if (Date.now() >= deadline || ctx.signal.aborted) break;
-        await c.waitForChange(Math.min(1000, deadline - Date.now()), ctx.signal);
+        await c.waitForChange(Math.min(1000, deadline - Date.now()), ctx.signal, agent.targets);
       }
       ctx.res.writeHead(204).end();
     }),
