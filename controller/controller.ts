@@ -2,7 +2,7 @@
 // Kubernetes mode (SIDESTASH_STORE=kubernetes) the store is the API server, registered agents are
 // kept in memory for the current term only, the leader-only work (leader-work.ts) runs while this
 // replica holds the Lease, and agent calls on a replica that does not lead answer NOT_LEADER (api/not-leader.ts).
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { openBackend } from '../common/backend/open-backend.ts';
@@ -15,6 +15,7 @@ import { adminRoutes } from './api/admin-routes.ts';
 import { agentRoutes } from './api/agent-routes.ts';
 import { agentTokenRoutes } from './api/agent-token-routes.ts';
 import { AgentRegistry } from './agents/agent-registry.ts';
+import { ArchivedConfigurations } from './binlog/archived-configurations.ts';
 import { EnrolmentTokens } from './agents/enrolment-tokens.ts';
 import { bearer, methodNotAllowed, requestUrl, sendError, sendJson, sha256, tokenMatches, unauthorized } from './api/http-util.ts';
 import { applyListenerLimits, listenOn } from './api/listener-limits.ts';
@@ -72,6 +73,8 @@ export class Controller {
   readonly metrics: ControllerMetrics;
   readonly agentTokens: EnrolmentTokens;
   readonly agents: AgentRegistry;
+  /** The configurations that archive their binlog, for the agents' archive syncs (archived-configurations.ts). */
+  readonly archivedConfigurations: ArchivedConfigurations;
   readonly #changes = new EventEmitter();
   readonly #routes: Route[];
   #server: Server | HttpsServer | undefined;
@@ -116,6 +119,7 @@ export class Controller {
     });
     // A session that becomes claimable wakes the long-polls of its target's agents (waitForChange; pending-sessions.ts).
     this.sessions.pending.onClaimable((target) => this.#changes.emit(target === undefined ? 'change' : `claimable:${target}`));
+    this.archivedConfigurations = new ArchivedConfigurations(this.store);
     this.scheduler = new Scheduler(this.store, this.sessions, log.child({ component: 'scheduler' }), { maxJitterMs: config.scheduleJitterMs });
     this.metrics = createMetrics(this.store, config.leaseMs);
     this.sessions.on('finished', (s) => this.metrics.sessionsFinished.inc({ kind: s.kind, phase: s.status?.phase ?? 'Failed' }));
@@ -161,20 +165,21 @@ export class Controller {
   }
 
   /** Resolves when a session of one of `targets` may have become claimable, or after timeoutMs. */
-  async waitForChange(timeoutMs: number, signal: AbortSignal, targets: readonly string[] = []): Promise<void> {
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(), timeoutMs);
-    const onAbort = (): void => ac.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      await Promise.race(['change', ...targets.map((t) => `claimable:${t}`)].map((event) => once(this.#changes, event, { signal: ac.signal })));
-    } catch {
-      // timeout or client gone
-    } finally {
-      ac.abort();
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
+  waitForChange(timeoutMs: number, signal: AbortSignal, targets: readonly string[] = []): Promise<void> {
+    // Plain listeners: thousands of polls wait at once, and once() with a signal made an AbortError for each.
+    return new Promise<void>((resolve) => {
+      const events = ['change', ...targets.map((t) => `claimable:${t}`)];
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        for (const e of events) this.#changes.off(e, done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      if (signal.aborted) return done();
+      signal.addEventListener('abort', done, { once: true });
+      for (const e of events) this.#changes.on(e, done);
+    });
   }
 
   async listSnapshots(namespace: string, name: string, _spec: RepositorySpec, signal: AbortSignal): Promise<Snapshot[]> {

@@ -74,7 +74,7 @@ export function agentRoutes(c: Controller): Route[] {
       // Leases are the leader's to give (archive-lease.ts).
       if (!c.isLeader) throw notLeader(c.kube?.elector.holder ?? '');
       const reports = parseArchiveReports(await json(ctx));
-      sendJson(ctx.res, 200, { archives: await syncArchives(c.store, agent, reports, c.config.leaseMs, c.log) });
+      sendJson(ctx.res, 200, { archives: await syncArchives(c.store, agent, reports, c.config.leaseMs, c.log, Date.now, () => c.archivedConfigurations.list()) });
     }),
     route('POST', AGENT_ROUTES.result, async (ctx) => {
       const agent = authAgent(ctx);
