@@ -115,6 +115,8 @@ async function runFleet(agents: number): Promise<RunResult> {
     await scheduleAll(controller.api, targets, `${new Date(fireAtMs).getUTCMinutes()} * * * *`);
     console.log(`[${agents}] all ${agents} configurations fire at ${new Date(fireAtMs).toISOString()} (jitter up to ${jitterS} s, ~${SESSION_MS / 1000} s per session)`);
 
+    // Measured from here: the set-up's applies and registrations are not the load.
+    for (const w of workers) w.postMessage({ type: 'measure' });
     // Meanwhile an admin lists sessions and configurations, one call a second.
     const adminLog = new CallLog();
     let lastSessions: ListedSession[] = [];
@@ -196,7 +198,8 @@ async function runFleet(agents: number): Promise<RunResult> {
     for (const l of [...outcome.lost.slice(0, 5), ...outcome.doubled.slice(0, 5)]) console.log(`  ${l}`);
     console.log(`  created over ${created.spanSeconds.toFixed(0)} s, at most ${created.maxPerSecond} in one second; started over ${starts.spanSeconds.toFixed(0)} s, at most ${starts.maxPerSecond} in one second`);
     console.log(`  started per ${starts.bucketSeconds} s: ${starts.buckets.join(' ')}`);
-    console.log(`\n[${agents}] controller: peak RSS ${mem.peakRssMiB.toFixed(0)} MiB (now ${mem.rssMiB.toFixed(0)} MiB), CPU ${cpuPercent.toFixed(0)}% of a core over the load (${((Date.now() - loadStart) / 1000).toFixed(0)} s)`);
+    const gauge = (name: string): number => Number(new RegExp(`^sidestash_controller_${name} (\\S+)`, 'm').exec(metricsText)?.[1] ?? NaN) / 2 ** 20;
+    console.log(`\n[${agents}] controller: peak RSS ${mem.peakRssMiB.toFixed(0)} MiB (now ${mem.rssMiB.toFixed(0)} MiB; V8 heap used ${gauge('nodejs_heap_size_used_bytes').toFixed(0)} of ${gauge('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${gauge('nodejs_external_memory_bytes').toFixed(0)} MiB), CPU ${cpuPercent.toFixed(0)}% of a core over the load (${((Date.now() - loadStart) / 1000).toFixed(0)} s)`);
     const worstLoop = loopDelays.reduce((a, b) => (b.maxMs > a.maxMs ? b : a), { atMs: 0, p99Ms: NaN, maxMs: 0 });
     console.log(`  event-loop delay: worst 5 s window p99 ${fmt(Math.max(...loopDelays.map((l) => l.p99Ms)))} ms, max ${fmt(worstLoop.maxMs)} ms (at ${((worstLoop.atMs - fireAtMs) / 1000).toFixed(0)} s after the cron minute)`);
     const server = serverSideWithin100Ms(metricsText);

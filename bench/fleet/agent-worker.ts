@@ -20,7 +20,8 @@ import type { SessionRecord, WorkerInput, WorkerReport } from './worker-messages
 
 const input = workerData as WorkerInput;
 const dispatcher = new Agent({ connect: { ca: input.ca, rejectUnauthorized: true }, keepAliveTimeout: 4_000, connections: null, headersTimeout: 120_000, bodyTimeout: 120_000 });
-const log = new CallLog();
+/** Replaced when the measured load starts (after the set-up's applies and registrations). */
+let log = new CallLog();
 const sessions: SessionRecord[] = [];
 const stop = new AbortController();
 /** Opened once per worker (its key's scrypt is not the controller's cost). */
@@ -163,6 +164,12 @@ async function main(): Promise<void> {
   );
   parentPort!.on('message', (m: { type: string }) => {
     if (m.type === 'stop') stop.abort();
+    if (m.type === 'measure') {
+      const setUp = log.export();
+      log = new CallLog();
+      for (const ms of setUp.latencyMs.register ?? []) log.add('register', ms);
+      loopDelay.reset();
+    }
   });
   await Promise.all(runs);
   await dispatcher.close().catch(() => undefined);
