@@ -18,6 +18,7 @@ import { api } from '../cli/api-client.ts';
 import { openBackend } from '../common/backend/open-backend.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { startController } from '../test/helpers/stack.ts';
+import { AGENT_IMAGE_ENV } from './agent-session.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
 import { CallLog, mergeCallLogs } from './fleet/call-log.ts';
 import type { CallLogData } from './fleet/call-log.ts';
@@ -61,6 +62,19 @@ interface RunResult {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A call to a controller that may be too busy to answer at once: tried up to 5 times. */
+async function retried<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      console.log(`(${(err as Error).message}; again)`);
+      await sleep(2000);
+    }
+  }
+}
 const fmt = (ms: number): string => (Number.isNaN(ms) ? '-' : ms < 10 ? ms.toFixed(1) : ms.toFixed(0));
 
 async function runFleet(agents: number): Promise<RunResult> {
@@ -74,7 +88,9 @@ async function runFleet(agents: number): Promise<RunResult> {
       SIDESTASH_SWEEP_INTERVAL: '5s',
       SIDESTASH_SCHEDULE_JITTER: `${jitterS}s`,
       SIDESTASH_MAX_CONNECTIONS: String(Math.max(1024, agents * 3 + 100)),
-      ...(PROFILE ? { NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim() } : {}),
+      // The image's malloc and V8 settings (the Dockerfile's ENV line), as the controller runs in it.
+      ...AGENT_IMAGE_ENV,
+      NODE_OPTIONS: `${AGENT_IMAGE_ENV.NODE_OPTIONS}${PROFILE ? ` --cpu-prof --cpu-prof-dir=${profileDir}` : ''}`,
     },
   });
   const pid = controller.child.pid!;
@@ -96,7 +112,7 @@ async function runFleet(agents: number): Promise<RunResult> {
       const input: WorkerInput = {
         url: controller.url, ca: readFileSync(controller.caFile!, 'utf8'), enrolmentToken: controller.bootstrapToken, namespace: FLEET_NAMESPACE,
         agents: mine.map((t) => ({ name: t.agent, target: `${FLEET_NAMESPACE}/${t.appBinding}` })),
-        rampMs: Math.min(30_000, agents * 10), pollWaitMs: POLL_WAIT_MS, progressMs: PROGRESS_MS, sessionMs: { min: SESSION_MS * 0.8, max: SESSION_MS * 1.2 },
+        rampMs: Math.min(60_000, agents * 20), pollWaitMs: POLL_WAIT_MS, progressMs: PROGRESS_MS, sessionMs: { min: SESSION_MS * 0.8, max: SESSION_MS * 1.2 },
         repositoryLocation: `local:${repoPath}`, repositoryPassword: repoPassword,
       };
       const worker = new Worker(new URL('./fleet/agent-worker.ts', import.meta.url), { workerData: input });
@@ -147,9 +163,14 @@ async function runFleet(agents: number): Promise<RunResult> {
     const cpuStart = cpuSeconds(pid);
     const loadStart = Date.now();
     const deadline = fireAtMs + jitterS * 1000 + SESSION_MS * 1.2 + 180_000;
+    let reportedAt = 0;
     while (Date.now() < deadline) {
       await sleep(2000);
       const done = lastSessions.filter((s) => s.phase === 'Succeeded' || s.phase === 'Failed' || s.phase === 'Cancelled').length;
+      if (Date.now() - reportedAt >= 15_000 && Date.now() > fireAtMs) {
+        reportedAt = Date.now();
+        console.log(`[${agents}] +${((Date.now() - fireAtMs) / 1000).toFixed(0)} s: ${lastSessions.length} sessions, ${lastSessions.filter((s) => s.phase === 'Running').length} running, ${done} finished; event-loop delay max ${fmt(loopDelays.at(-1)?.maxMs ?? NaN)} ms`);
+      }
       if (Date.now() > fireAtMs && done >= agents) break;
     }
     const cpuPercent = (100 * (cpuSeconds(pid) - cpuStart)) / ((Date.now() - loadStart) / 1000);
@@ -157,13 +178,13 @@ async function runFleet(agents: number): Promise<RunResult> {
     adminStop = true;
     await admin;
     clearInterval(scraper);
-    await scrape();
+    await retried(scrape);
     await metricsClient.close();
     for (const w of workers) w.postMessage({ type: 'stop' });
     const done = await Promise.all(reports);
     await Promise.all(workers.map((w) => w.terminate()));
 
-    const { items } = await api<{ items: Parameters<typeof listed>[0][] }>(controller.api, 'GET', `/api/v1/backupsessions?namespace=${FLEET_NAMESPACE}`);
+    const { items } = await retried(() => api<{ items: Parameters<typeof listed>[0][] }>(controller.api, 'GET', `/api/v1/backupsessions?namespace=${FLEET_NAMESPACE}`));
     const sessions = items.map(listed);
     const claims: SessionRecord[] = done.flatMap((r) => r.sessions);
     const outcome = fleetOutcome(targets.map((t) => t.configuration), fireAtMs, sessions, claims);

@@ -5,6 +5,7 @@
 // given one cron minute for all (scheduleAll), so that the storm falls after the set-up.
 import { api } from '../../cli/api-client.ts';
 import type { ApiClientOptions } from '../../cli/api-client.ts';
+import { isSidestashError } from '../../common/errors.ts';
 
 export const FLEET_NAMESPACE = 'default';
 const BATCH = 250;
@@ -43,8 +44,19 @@ function configuration(t: FleetTarget, schedule: string, paused: boolean): objec
   };
 }
 
+/** Applies in batches; a batch that meets a busy controller (a retryable error) is sent again, as an operator would. */
 async function applyInBatches(o: ApiClientOptions, docs: object[]): Promise<void> {
-  for (let i = 0; i < docs.length; i += BATCH) await api(o, 'POST', '/api/v1/apply', docs.slice(i, i + BATCH));
+  for (let i = 0; i < docs.length; i += BATCH) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await api(o, 'POST', '/api/v1/apply', docs.slice(i, i + BATCH));
+        break;
+      } catch (err) {
+        if (!isSidestashError(err) || !err.retryable || attempt >= 5) throw err;
+        console.log(`apply: ${err.message}; again`);
+      }
+    }
+  }
 }
 
 /** Everything but the schedules; returns how long applying the (paused) configurations took. */
