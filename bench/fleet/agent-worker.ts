@@ -60,6 +60,20 @@ async function call(kind: string, method: 'GET' | 'POST', path: string, body: un
   }
 }
 
+/**
+ * As the agent's client sends what must arrive (agent/controller-client.ts): again on a network
+ * error, a 5xx or a 429, with backoff; progress 3 times in all (500 ms base), results 12 (1 s).
+ * Every attempt is logged; a session is lost only when the last one fails.
+ */
+async function callRetried(kind: string, path: string, body: unknown, token: string, attempts: number, baseDelayMs: number): Promise<Answer> {
+  for (let attempt = 1; ; attempt++) {
+    const a = await call(kind, 'POST', path, body, token);
+    const retryable = a.status === 0 || a.status >= 500 || a.status === 429;
+    if (!retryable || attempt >= attempts || stop.signal.aborted) return a;
+    await sleep(Math.min(30_000, baseDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
+  }
+}
+
 const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
     if (stop.signal.aborted) return resolve();
@@ -94,7 +108,7 @@ async function runSession(id: AgentId, token: string, a: BackupAssignment): Prom
     const elapsed = Date.now() - started;
     if (elapsed >= durationMs) break;
     const done = Math.floor((totalBytes * elapsed) / durationMs);
-    const p = await call('progress', 'POST', agentPaths.progress(id, ref), { bytesDumped: done, bytesStored: Math.floor(done / 3), rateBytesPerSecond: Math.floor(totalBytes / (durationMs / 1000)), estimatedTotalBytes: totalBytes, etaSeconds: Math.ceil((durationMs - elapsed) / 1000) }, token);
+    const p = await callRetried('progress', agentPaths.progress(id, ref), { bytesDumped: done, bytesStored: Math.floor(done / 3), rateBytesPerSecond: Math.floor(totalBytes / (durationMs / 1000)), estimatedTotalBytes: totalBytes, etaSeconds: Math.ceil((durationMs - elapsed) / 1000) }, token, 3, 500);
     record.progressReports++;
     if ((p.body as { cancel?: boolean } | undefined)?.cancel) break;
   }
@@ -121,7 +135,7 @@ async function runSession(id: AgentId, token: string, a: BackupAssignment): Prom
     files: { new: 0, modified: 1, unmodified: 0 },
     ...(a.integrityCheck ? { integrity: { ok: true, checkedAt: new Date().toISOString(), errors: [] } } : {}),
   };
-  const r = await call('finish', 'POST', agentPaths.result(id, ref), result, token);
+  const r = await callRetried('finish', agentPaths.result(id, ref), result, token, 12, 1000);
   record.finishedAtMs = Date.now();
   record.finishStatus = r.status;
 }
