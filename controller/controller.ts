@@ -2,7 +2,6 @@
 // Kubernetes mode (SIDESTASH_STORE=kubernetes) the store is the API server, registered agents are
 // kept in memory for the current term only, the leader-only work (leader-work.ts) runs while this
 // replica holds the Lease, and agent calls on a replica that does not lead answer NOT_LEADER (api/not-leader.ts).
-import { EventEmitter, once } from 'node:events';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { openBackend } from '../common/backend/open-backend.ts';
@@ -15,6 +14,7 @@ import { adminRoutes } from './api/admin-routes.ts';
 import { agentRoutes } from './api/agent-routes.ts';
 import { agentTokenRoutes } from './api/agent-token-routes.ts';
 import { AgentRegistry } from './agents/agent-registry.ts';
+import { ArchivedConfigurations } from './binlog/archived-configurations.ts';
 import { EnrolmentTokens } from './agents/enrolment-tokens.ts';
 import { bearer, methodNotAllowed, requestUrl, sendError, sendJson, sha256, tokenMatches, unauthorized } from './api/http-util.ts';
 import { applyListenerLimits, listenOn } from './api/listener-limits.ts';
@@ -72,7 +72,11 @@ export class Controller {
   readonly metrics: ControllerMetrics;
   readonly agentTokens: EnrolmentTokens;
   readonly agents: AgentRegistry;
-  readonly #changes = new EventEmitter();
+  /** The configurations that archive their binlog, for the agents' archive syncs (archived-configurations.ts). */
+  readonly archivedConfigurations: ArchivedConfigurations;
+  /** Long-polls waiting (waitForChange): for any change, and by target. */
+  readonly #anyWaiters = new Set<() => void>();
+  readonly #targetWaiters = new Map<string, Set<() => void>>();
   readonly #routes: Route[];
   #server: Server | HttpsServer | undefined;
   #stopListener: (() => void) | undefined;
@@ -114,8 +118,9 @@ export class Controller {
       // Kubernetes mode: the leader hears of every change from the store's watch (leader-work.ts).
       if (r.kind === 'BackupConfiguration' && !this.kube) return this.#configurationChanged(r.metadata.namespace, r.metadata.name, change);
     });
-    // Every stored write wakes the long-polls (waitForChange).
-    this.store.watch(() => this.#changes.emit('change'));
+    // A session that becomes claimable wakes the long-polls of its target's agents (waitForChange; pending-sessions.ts).
+    this.sessions.pending.onClaimable((target) => this.#wake(target));
+    this.archivedConfigurations = new ArchivedConfigurations(this.store);
     this.scheduler = new Scheduler(this.store, this.sessions, log.child({ component: 'scheduler' }), { maxJitterMs: config.scheduleJitterMs });
     this.metrics = createMetrics(this.store, config.leaseMs);
     this.sessions.on('finished', (s) => this.metrics.sessionsFinished.inc({ kind: s.kind, phase: s.status?.phase ?? 'Failed' }));
@@ -127,7 +132,6 @@ export class Controller {
       });
       this.sessions.on('progress', (s) => void publisher.sessionProgress(s as AnySession));
     }
-    this.#changes.setMaxListeners(0);
     this.agentTokens = new EnrolmentTokens(this.local, config.agentTokens, log.child({ component: 'agents' }));
     const authenticator: AgentAuthenticator = this.kube ? new ServiceAccountAuthenticator(this.kube.client, { log: log.child({ component: 'agent-identity' }) }) : this.agentTokens;
     this.agents = new AgentRegistry(this.local, this.sessions, authenticator, config.leaseMs, log.child({ component: 'agents' }));
@@ -160,20 +164,34 @@ export class Controller {
     }
   }
 
-  /** Resolves after the next change to sessions or resources, or after timeoutMs. */
-  async waitForChange(timeoutMs: number, signal: AbortSignal): Promise<void> {
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(), timeoutMs);
-    const onAbort = (): void => ac.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      await once(this.#changes, 'change', { signal: ac.signal });
-    } catch {
-      // timeout or client gone
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
+  /** Resolves when a session of one of `targets` may have become claimable, or after timeoutMs. */
+  waitForChange(timeoutMs: number, signal: AbortSignal, targets: readonly string[] = []): Promise<void> {
+    // Sets, not an EventEmitter: thousands of polls wait at once, and removing one of n listeners
+    // of an event scans them all (and once() with a signal made an AbortError for each wait).
+    return new Promise<void>((resolve) => {
+      const sets = [this.#anyWaiters, ...targets.map((t) => this.#targetWaiters.get(t) ?? this.#targetWaiters.set(t, new Set()).get(t)!)];
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        targets.forEach((t, i) => {
+          const set = sets[i + 1]!;
+          set.delete(done);
+          if (set.size === 0 && this.#targetWaiters.get(t) === set) this.#targetWaiters.delete(t);
+        });
+        this.#anyWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      if (signal.aborted) return done();
+      signal.addEventListener('abort', done, { once: true });
+      for (const set of sets) set.add(done);
+    });
+  }
+
+  /** Wakes the polls waiting for `target` (undefined: every poll). */
+  #wake(target: string | undefined): void {
+    const waiting = target === undefined ? [...this.#anyWaiters, ...[...this.#targetWaiters.values()].flatMap((s) => [...s])] : [...(this.#targetWaiters.get(target) ?? [])];
+    for (const done of waiting) done();
   }
 
   async listSnapshots(namespace: string, name: string, _spec: RepositorySpec, signal: AbortSignal): Promise<Snapshot[]> {

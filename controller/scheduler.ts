@@ -32,6 +32,9 @@ export class Scheduler {
   readonly #maxJitterMs: number;
   /** No schedule built since construction or stop(): the next sync takes over runs waiting out their jitter. */
   #starting = true;
+  /** The sync running, and the one more that calls made meanwhile share (sync()). */
+  #syncing: Promise<void> | undefined;
+  #syncAgain: Promise<void> | undefined;
 
   /** maxJitterMs: how late a run may start after its scheduled time (SIDESTASH_SCHEDULE_JITTER); 0: at once. */
   constructor(store: ResourceStore, sessions: SessionManager, log: Logger, options: { maxJitterMs?: number } = {}) {
@@ -86,8 +89,33 @@ export class Scheduler {
     this.#startAfterJitter(cfg, scheduledMs, nowMs);
   }
 
-  /** (Re)builds the schedules from the stored configurations. */
-  async sync(): Promise<void> {
+
+  /**
+   * (Re)builds the schedules from the stored configurations. Calls while one runs share one more
+   * run after it (which reads what they changed): applying n configurations at once (a fleet's
+   * `apply -f dir/`) read and compared all of them n times, holding the event loop for seconds.
+   */
+  sync(): Promise<void> {
+    if (!this.#syncing) {
+      const run = this.#syncNow();
+      this.#syncing = run;
+      const clear = (): void => {
+        if (this.#syncing === run) this.#syncing = undefined;
+      };
+      run.then(clear, clear);
+      return run;
+    }
+    this.#syncAgain ??= this.#syncing.then(
+      () => undefined,
+      () => undefined,
+    ).then(() => {
+      this.#syncAgain = undefined;
+      return this.sync();
+    });
+    return this.#syncAgain;
+  }
+
+  async #syncNow(): Promise<void> {
     const configs = await this.#store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration');
     const seen = new Set<string>();
     for (const cfg of configs) {

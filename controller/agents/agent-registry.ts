@@ -18,6 +18,7 @@ import type { AgentRecord } from '../store/agent-directory.ts';
 import type { SqliteStore } from '../store/sqlite-store.ts';
 import { AGENT_NAME_PATTERN, APPBINDING_PATTERN, NAMESPACE_PATTERN, checkAgentName, decideRegistration, grantTargets } from './agent-scope.ts';
 import type { AgentAuthenticator } from './agent-scope.ts';
+import { recordsSeen } from './agent-online.ts';
 
 const MAX_TARGETS = 64;
 
@@ -134,7 +135,7 @@ export class AgentRegistry {
     if (!agent || !presented || !timingSafeEqual(Buffer.from(sha256(presented), 'hex'), Buffer.from(agent.tokenSha256, 'hex'))) throw unauthorized('a valid agent token is required');
     const credential = this.credentialOf(key);
     if (!credential || !this.#auth.isActive(credential)) throw unauthorized(`the credential agent ${key} enrolled with is no longer valid; register again`);
-    this.#store.touchAgent(key, new Date(nowMs).toISOString());
+    if (recordsSeen(agent, nowMs, this.#leaseMs)) this.#store.touchAgent(key, new Date(nowMs).toISOString());
     return agent;
   }
 }

@@ -63,7 +63,7 @@ export function agentRoutes(c: Controller): Route[] {
           return;
         }
         if (Date.now() >= deadline || ctx.signal.aborted) break;
-        await c.waitForChange(Math.min(1000, deadline - Date.now()), ctx.signal);
+        await c.waitForChange(Math.min(1000, deadline - Date.now()), ctx.signal, agent.targets);
       }
       ctx.res.writeHead(204).end();
     }),
@@ -77,7 +77,7 @@ export function agentRoutes(c: Controller): Route[] {
       // Leases are the leader's to give (archive-lease.ts).
       if (!c.isLeader) throw notLeader(c.kube?.elector.holder ?? '');
       const reports = parseArchiveReports(await json(ctx));
-      sendJson(ctx.res, 200, { archives: await syncArchives(c.store, agent, reports, c.config.leaseMs, c.log) });
+      sendJson(ctx.res, 200, { archives: await syncArchives(c.store, agent, reports, c.config.leaseMs, c.log, Date.now, () => c.archivedConfigurations.list()) });
     }),
     route('GET', AGENT_ROUTES.offlinePlan, async (ctx) => {
       const agent = authAgent(ctx);

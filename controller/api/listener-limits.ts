@@ -166,6 +166,14 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
   return { open: () => open.size };
 }
 
+/**
+ * Connections the kernel holds for accept() while the event loop is busy. Node's default, 511,
+ * overflowed with a fleet's agents (each heartbeat and progress report opens a TLS connection:
+ * their clients keep idle connections 4 s): an overflowing queue drops the SYN, and the agent's
+ * call waits out TCP's 1 s, 3 s, 7 s retransmits. The kernel caps it at net.core.somaxconn.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** Starts listening; a port in use (or any listen error) rejects with INVALID_CONFIG naming the listener. */
 export async function listenOn(server: HttpServer | HttpsServer, at: { host: string; port: number }, log: Logger, listener: string): Promise<AddressInfo> {
   await new Promise<void>((resolve, reject) => {
@@ -180,7 +188,7 @@ export async function listenOn(server: HttpServer | HttpsServer, at: { host: str
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen(at.port, at.host);
+    server.listen({ port: at.port, host: at.host, backlog: LISTEN_BACKLOG });
   });
   // Later errors (e.g. EMFILE on accept) are logged; the listener keeps serving.
   server.on('error', (err: Error) => log.error('listener error', { listener, err: errorMessage(err) }));

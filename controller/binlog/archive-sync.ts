@@ -81,9 +81,13 @@ async function markDuplicate(store: ResourceStore, cfg: Configuration, owner: st
   }).catch((err: unknown) => log.warn('could not record a duplicate binlog archive', { configuration: `${cfg.metadata.namespace}/${cfg.metadata.name}`, err: errorMessage(err) }));
 }
 
-export async function syncArchives(store: ResourceStore, agent: { name: string; targets: readonly string[] }, reports: readonly BinlogArchiveReport[], leaseMs: number, log: Logger, now: () => number = Date.now): Promise<BinlogArchiveAssignment[]> {
+/**
+ * `configurations`: those that may be archived (all of them by default; the controller passes the
+ * ones with archiving on, kept from the change feed: archived-configurations.ts).
+ */
+export async function syncArchives(store: ResourceStore, agent: { name: string; targets: readonly string[] }, reports: readonly BinlogArchiveReport[], leaseMs: number, log: Logger, now: () => number = Date.now, configurations: () => Promise<Configuration[]> = () => store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration')): Promise<BinlogArchiveAssignment[]> {
   const out: BinlogArchiveAssignment[] = [];
-  const configs = await store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration');
+  const configs = await configurations();
   const owners = archiveOwners(configs);
   for (const listed of configs) {
     if (!archived(listed, agent.targets)) continue;

@@ -14,9 +14,19 @@ import { isAgentOnline } from '../agents/agent-online.ts';
 const CONFIG_LABELS = ['namespace', 'configuration', 'target'] as const;
 
 export function registerStoreGauges(registry: Registry, store: ResourceStore & AgentDirectory, agentOnlineMs: number, now: () => number): void {
-  const samples = async (): Promise<ConfigurationSample[]> => {
+  // Read once per scrape for all the per-configuration gauges: prom-client collects them
+  // together (their collect() calls start in one tick), so they share the reading in flight.
+  let inFlight: Promise<ConfigurationSample[]> | undefined;
+  const samples = (): Promise<ConfigurationSample[]> => {
+    if (inFlight) return inFlight;
     const nowMs = now();
-    return (await store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration')).map((c) => configurationSample(c, nowMs));
+    const read = (async () => (await store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration')).map((c) => configurationSample(c, nowMs)))();
+    inFlight = read;
+    const done = (): void => {
+      if (inFlight === read) inFlight = undefined;
+    };
+    read.then(done, done);
+    return read;
   };
   const perConfiguration = (name: string, help: string, value: (s: ConfigurationSample) => number | undefined): void => {
     new Gauge({

@@ -27,6 +27,7 @@ import { isStaleVersion, retryOnConflict } from '../store/retry-on-conflict.ts';
 import { backupAssignment, restoreAssignment } from './assignment.ts';
 import { AsyncMutex } from '../../common/async-mutex.ts';
 import { claimQueue } from './claim-queue.ts';
+import { PendingSessions } from './pending-sessions.ts';
 import { configurationStatusAfter } from './configuration-outcome.ts';
 import { runningPercent } from './progress-percent.ts';
 import { finishedStatus } from './finished-status.ts';
@@ -78,6 +79,8 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   watchingSinceMs: number;
   /** Creating and claiming, one at a time in this process (see the header). */
   readonly #queue = new AsyncMutex();
+  /** The Pending sessions by target, which claimNext searches (pending-sessions.ts). */
+  readonly pending: PendingSessions;
 
   constructor(store: SessionStore, log: Logger, options: SessionManagerOptions) {
     super();
@@ -88,6 +91,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     this.pendingTimeoutMs = options.pendingTimeoutMs ?? 5 * 60_000;
     this.now = options.now ?? Date.now;
     this.watchingSinceMs = this.now();
+    this.pending = new PendingSessions(store, { now: this.now });
   }
 
   #iso(ms = this.now()): string {
@@ -147,8 +151,9 @@ export class SessionManager extends EventEmitter<SessionEvents> {
 
   /** Claims the oldest Pending session for one of the agent's targets; undefined if none. */
   claimNext(agent: AgentRecord): Promise<SessionAssignment | undefined> {
+    if (!this.pending.mayServe(agent.targets)) return Promise.resolve(undefined);
     return this.#queue.run(async () => {
-      const pending = claimQueue([...(await this.sessionsOf('BackupSession')), ...(await this.sessionsOf('RestoreSession'))]);
+      const pending = claimQueue(await this.pending.sessions(agent.targets));
       for (const s of pending) {
         const target = `${s.metadata.namespace}/${(await sessionTarget(this.store, s)) ?? ''}`;
         if (!agent.targets.includes(target)) continue;
