@@ -1,7 +1,7 @@
-// The chunker's per-byte loop in plain JavaScript: the reference for chunker-wasm.ts (tests
-// compare the two on random data and several polynomials) and the fallback where
-// WebAssembly is switched off (node --jitless). The 53-bit digest is kept as two 32-bit
-// halves (hi: bits 32..60, lo: bits 0..31) so the loop stays in V8's small-integer arithmetic.
+// The chunker's per-byte loop in plain JavaScript, one lane: the fallback where WebAssembly is
+// switched off (node --jitless), and a second implementation the tests hold chunker-wasm.ts
+// against. The 53-bit digest is kept as two 32-bit halves (hi: bits 32..60, lo: bits 0..31)
+// so the loop stays in V8's small-integer arithmetic.
 import type { ChunkScanner } from './chunker-wasm.ts';
 import { POLYNOMIAL_DEGREE } from './polynomial.ts';
 
@@ -39,8 +39,26 @@ function scan(buf: Uint8Array, from: number, to: number, t: Int32Array, digest: 
   return cut;
 }
 
+/** The fingerprint of buf[from-64..from-1] into `digest` ([lo, hi]): restic's digest before `from`. */
+function warmUp(buf: Uint8Array, from: number, t: Int32Array, digest: Int32Array): void {
+  let lo = 0;
+  let hi = 0;
+  for (let i = from - WINDOW_SIZE; i < from; i++) {
+    const index = MOD | ((hi >>> (HI_SHIFT - 1)) & 0x1fe);
+    hi = ((hi << 8) | (lo >>> 24)) ^ t[index]!;
+    lo = ((lo << 8) | buf[i]!) ^ t[index | 1]!;
+  }
+  digest[0] = lo;
+  digest[1] = hi;
+}
+
 /** A scanner for the tables `t` ([high, low] halves: out at 2*b, mod at 512 + 2*b). */
 export function jsScanner(t: Int32Array): ChunkScanner {
   const digest = new Int32Array(2);
-  return { digest, scan: (buf, from, to) => scan(buf, from, to, t, digest) };
+  return {
+    scan(buf, from, to) {
+      warmUp(buf, from, t, digest);
+      return scan(buf, from, to, t, digest);
+    },
+  };
 }

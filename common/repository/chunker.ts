@@ -4,8 +4,9 @@
 // same polynomial it cuts a stream exactly where `restic backup --stdin` does, so our
 // snapshots and restic's deduplicate against each other.
 //
-// The per-byte loop runs in WebAssembly (chunker-wasm.ts: the digest as one i64), or, where
-// WebAssembly is switched off, in JavaScript (chunker-scan-js.ts); both cut at the same places.
+// The per-byte loop runs in WebAssembly (chunker-wasm.ts: four independent lanes, each
+// digest one i64), or, where WebAssembly is switched off, in JavaScript (chunker-scan-js.ts);
+// both cut at the same places.
 //
 // Each chunk is assembled in a pooled buffer that starts at 4 MiB and doubles while the chunk
 // grows, and is handed out as a view of it; whoever is done with a chunk gives it back with
@@ -20,9 +21,6 @@ import { POLYNOMIAL_DEGREE, degree, polMod } from './polynomial.ts';
 export const MIN_CHUNK_BYTES = 512 * 1024;
 export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 const WINDOW_SIZE = 64;
-const SPLIT_MASK = (1 << 20) - 1;
-/** Where the digest's top byte (bits 45..52) starts in its high half. */
-const HI_SHIFT = POLYNOMIAL_DEGREE - 8 - 32;
 
 /**
  * restic's two tables in one array of [high, low] halves: the out table (a byte leaving the
@@ -75,7 +73,6 @@ function defaultLoop(): ChunkerLoop {
 }
 
 export class Chunker {
-  readonly #t: Tables;
   readonly #scanner: ChunkScanner;
   readonly #pool = new SizeClassPool(FIRST_CHUNK_BUFFER_BYTES, MAX_CHUNK_BYTES, IDLE_CHUNK_BUFFER_BYTES);
   /** The chunk being assembled, its length, and how much of it has been fingerprinted. */
@@ -85,8 +82,8 @@ export class Chunker {
 
   /** `loop` picks the per-byte loop's implementation; tests compare the two. */
   constructor(polynomial: bigint, loop: ChunkerLoop = defaultLoop()) {
-    this.#t = tablesFor(polynomial);
-    this.#scanner = loop === 'wasm' ? wasmScanner(this.#t) : jsScanner(this.#t);
+    const t = tablesFor(polynomial);
+    this.#scanner = loop === 'wasm' ? wasmScanner(t) : jsScanner(t);
   }
 
   /** Feeds bytes; returns the chunks completed by them (often none). */
@@ -132,9 +129,6 @@ export class Chunker {
       this.#cur = this.#pool.take(rest);
       this.#len = 0;
       this.#scanned = 0;
-      // restic slides a single 1 byte into the empty window: digest 1.
-      this.#scanner.digest[0] = 1;
-      this.#scanner.digest[1] = 0;
     }
     return this.#cur;
   }
@@ -150,39 +144,18 @@ export class Chunker {
   }
 
   /**
-   * Fingerprints what has arrived of the current chunk; returns the cut position or -1.
-   * Like restic: the first MIN-64 bytes are skipped, the next 64 slide through the reset
-   * window (all zero but for the 1 that went in first, which leaves last), then every byte
-   * leaves the window 64 positions after it entered; the chunk ends where the digest's low
-   * 20 bits are zero, or at the maximum size.
+   * Looks for a cut in what has arrived of the current chunk; returns its position or -1.
+   * Like restic: no cut before the minimum size (the first digest looked at is the one after
+   * byte MIN-1, the fingerprint of bytes MIN-64..MIN-1: restic's reset value has left the
+   * window by then), a cut where the digest's low 20 bits are zero, or at the maximum size.
    */
   #scan(): number {
-    const cur = this.#cur!;
     const len = this.#len;
-    let i = Math.max(this.#scanned, MIN_CHUNK_BYTES - WINDOW_SIZE);
-    if (i >= len) {
-      this.#scanned = len;
-      return -1;
-    }
-    const t = this.#t;
-    // The digest as [lo, hi] halves.
-    const digest = this.#scanner.digest;
-    for (; i < MIN_CHUNK_BYTES && i < len; i++) {
-      const out = i === MIN_CHUNK_BYTES - 1 ? 1 : 0;
-      const hi = digest[1]! ^ t[2 * out]!;
-      const lo = digest[0]! ^ t[2 * out + 1]!;
-      const index = MOD + 2 * ((hi >>> HI_SHIFT) & 0xff);
-      digest[1] = ((hi << 8) | (lo >>> 24)) ^ t[index]!;
-      digest[0] = ((lo << 8) | cur[i]!) ^ t[index + 1]!;
-    }
-    if (i === MIN_CHUNK_BYTES && this.#scanned < MIN_CHUNK_BYTES && (digest[0]! & SPLIT_MASK) === 0) {
-      this.#scanned = i;
-      return i;
-    }
+    const from = Math.max(this.#scanned, MIN_CHUNK_BYTES - 1);
     const end = Math.min(len, MAX_CHUNK_BYTES);
-    const cut = i < end ? this.#scanner.scan(cur, i, end) : -1;
+    const cut = from < end ? this.#scanner.scan(this.#cur!, from, end) : -1;
     if (cut >= 0) return cut;
-    this.#scanned = end;
+    this.#scanned = Math.max(this.#scanned, end);
     return end === MAX_CHUNK_BYTES ? MAX_CHUNK_BYTES : -1;
   }
 }
