@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { it } from 'node:test';
-import { Chunker, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from './chunker.ts';
+import { jsScanner } from './chunker-scan-js.ts';
+import { wasmScanner } from './chunker-wasm.ts';
+import { Chunker, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, tablesFor } from './chunker.ts';
 import type { ChunkerLoop } from './chunker.ts';
 import { ReferenceChunker } from '../../test/helpers/chunker-reference.ts';
 
@@ -52,3 +54,60 @@ for (const polynomial of POLYNOMIALS) {
     assert.deepEqual(chunks(head, polynomial, 'js', 4099), headReference);
   });
 }
+
+it('a stream that matches every 4 KiB (a repeated block): every lane matches, the first in stream order wins', () => {
+  // Find a 4 KiB block with a position whose digest matches: repeated, the stream then matches
+  // once per 4 KiB, in every lane of every stretch, and each chunk ends just past the minimum.
+  const polynomial = POLYNOMIALS[0]!;
+  let block: Buffer | undefined;
+  for (let seed = 0; !block; seed++) {
+    const candidate = pseudoRandom(4096, `block-${seed}`);
+    const head = Buffer.concat(Array.from({ length: MIN_CHUNK_BYTES / 4096 + 2 }, () => candidate));
+    if (chunks(head, polynomial, 'reference', head.length)[0]!.split(':')[0] !== String(head.length)) block = candidate;
+  }
+  const stream = Buffer.concat(Array.from({ length: (24 << 20) / 4096 }, () => block));
+  const reference = chunks(stream, polynomial, 'reference', 1 << 20);
+  assert.ok(reference.length > 40 && reference.slice(0, -1).every((c) => Number(c.split(':')[0]) < MIN_CHUNK_BYTES + 4096), 'cut just past each minimum');
+  assert.deepEqual(chunks(stream, polynomial, 'wasm', 1 << 20), reference);
+  assert.deepEqual(chunks(stream, polynomial, 'wasm', 65_537), reference);
+  assert.deepEqual(chunks(stream, polynomial, 'js', 1 << 20), reference);
+});
+
+it('the WebAssembly scanner takes no cut from the spare positions past the end of what it was given', () => {
+  // Lanes cover 8 * ceil(n/8) positions; with n = 8L - 1 the last is one past `to`. Scanning up
+  // to and including a matching position m leaves its byte in the scratch area; scanning again
+  // up to m (exclusive) must not report it.
+  const t = tablesFor(POLYNOMIALS[0]!);
+  const buf = pseudoRandom(8 << 20, 'spare');
+  const m = jsScanner(t).scan(buf, 1 << 20, buf.length) - 1;
+  assert.ok(m > 1 << 20, 'random data has a match');
+  const from = m - 799;
+  const scanner = wasmScanner(t);
+  assert.equal(scanner.scan(buf, from, m + 1), m + 1);
+  assert.equal(scanner.scan(buf, from, m), -1);
+  assert.equal(jsScanner(t).scan(buf, from, m), -1);
+});
+
+it('within a stretch: the first lane with a match wins, and within a lane its first match', () => {
+  // The digest at a position is the fingerprint of the 64 bytes ending there, so a matching
+  // 64-byte window copied into random data places a match exactly. The first stretch the
+  // chunker scans starts at position MIN-1, in 8 lanes of 8 KiB.
+  const polynomial = POLYNOMIALS[0]!;
+  const t = tablesFor(polynomial);
+  const source = pseudoRandom(8 << 20, 'window');
+  const m = jsScanner(t).scan(source, 64, source.length) - 1;
+  const window = source.subarray(m - 63, m + 1);
+  const first = MIN_CHUNK_BYTES - 1;
+  const cases: [matches: number[], cut: number][] = [
+    [[first + 5000, first + 8192 + 100], first + 5000], // lane 1 matches earlier in its lane than lane 0
+    [[first + 8192 + 100, first + 8192 + 3000, first + 3 * 8192 + 50], first + 8192 + 100], // lane 1 twice, lane 0 never
+  ];
+  for (const [positions, cut] of cases) {
+    const stream = pseudoRandom(2 << 20, 'lanes');
+    for (const p of positions) window.copy(stream, p - 63);
+    const reference = chunks(stream, polynomial, 'reference', stream.length);
+    assert.equal(Number(reference[0]!.split(':')[0]), cut + 1, 'the reference chunker cuts at the first placed match');
+    assert.deepEqual(chunks(stream, polynomial, 'wasm', stream.length), reference);
+    assert.deepEqual(chunks(stream, polynomial, 'js', stream.length), reference);
+  }
+});

@@ -36,7 +36,7 @@ function appendByte(hash: bigint, b: number, pol: bigint): bigint {
   return polMod((hash << 8n) | BigInt(b), pol);
 }
 
-function tablesFor(pol: bigint): Tables {
+export function tablesFor(pol: bigint): Tables {
   const cached = tableCache.get(pol);
   if (cached) return cached;
   const k = degree(pol);
