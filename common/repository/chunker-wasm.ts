@@ -28,7 +28,7 @@ const SCRATCH_ADDRESS = TABLES_BYTES;
 const MEMORY_PAGES = 2;
 const MEMORY_BYTES = MEMORY_PAGES * 65536;
 const WINDOW_SIZE = 64;
-const LANES = 8;
+const LANES = 16;
 /** The most bytes one call looks at: enough that the 8 x 64 bytes of warm-up are <1% of it, little past a cut. */
 const STRETCH_BYTES = 64 * 1024;
 /** Lane k's bytes (the 64 before it, then its own) start at SCRATCH_ADDRESS + k*SPAN. */
@@ -40,8 +40,8 @@ const LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22;
 const I64_LOAD = 0x29, I32_LOAD8_U = 0x2d, I64_LOAD8_U = 0x31;
 const I32_CONST = 0x41, I64_CONST = 0x42;
 const I32_EQZ = 0x45, I32_LT_U = 0x49;
-const I32_ADD = 0x6a, I32_AND = 0x71, I32_OR = 0x72, I32_SHL = 0x74;
-const I64_OR = 0x84, I64_XOR = 0x85, I64_SHL = 0x86, I64_SHR_U = 0x88, I32_WRAP_I64 = 0xa7;
+const I32_ADD = 0x6a, I32_AND = 0x71, I32_SHL = 0x74;
+const I64_LT_S = 0x53, I64_SUB = 0x7d, I64_AND = 0x83, I64_OR = 0x84, I64_XOR = 0x85, I64_SHL = 0x86, I64_SHR_U = 0x88, I32_WRAP_I64 = 0xa7;
 const I64 = 0x7e, I32 = 0x7f;
 
 /** Unsigned LEB128 (lengths, offsets); i32.const takes the signed form, sleb below. */
@@ -97,6 +97,9 @@ const leave = (k: number, offset: number): number[] => [
 /** Whether lane k's digest has its low 20 bits (the split mask) zero. */
 const matches = (k: number): number[] => [LOCAL_GET, d(k), I32_WRAP_I64, ...i32(0xfffff), I32_AND, I32_EQZ];
 
+/** (lane k's digest & split mask) - 1: negative exactly when the lane matches (i64; ORed over the lanes). */
+const belowIfMatch = (k: number): number[] => [LOCAL_GET, d(k), I64_CONST, ...sleb(0xfffff), I64_AND, I64_CONST, 1, I64_SUB];
+
 /** If lane k's digest matches and the lane has no cut yet: $f = the entering byte's address + 1 (rare: about once per MiB). */
 const mark = (k: number): number[] => [
   ...matches(k), LOCAL_GET, f(k), I32_EQZ, I32_AND,
@@ -120,7 +123,8 @@ const SCAN_BODY = [
   BLOCK, EMPTY,
   LOOP, EMPTY, //                                  every lane one byte on
   ...lanes((k) => [...leave(k, k * SPAN), ...enter(k, k * SPAN + WINDOW_SIZE)]),
-  ...matches(0), ...LANE_NUMBERS.slice(1).flatMap((k) => [...matches(k), I32_OR]),
+  ...belowIfMatch(0), ...LANE_NUMBERS.slice(1).flatMap((k) => [...belowIfMatch(k), I64_OR]),
+  I64_CONST, 0, I64_LT_S,
   IF, EMPTY, //                                    some lane matches: note each lane's first
   ...lanes(mark),
   LOCAL_GET, f(0), BR_IF, 2, //                    lane 0 has cut: the later lanes cannot come first
