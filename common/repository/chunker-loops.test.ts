@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { it } from 'node:test';
 import { jsScanner } from './chunker-scan-js.ts';
-import { wasmScanner } from './chunker-wasm.ts';
+import { LANES, STRETCH_BYTES, wasmScanner } from './chunker-wasm.ts';
 import { Chunker, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, tablesFor } from './chunker.ts';
 import type { ChunkerLoop } from './chunker.ts';
 import { ReferenceChunker } from '../../test/helpers/chunker-reference.ts';
@@ -74,14 +74,14 @@ it('a stream that matches every 4 KiB (a repeated block): every lane matches, th
 });
 
 it('the WebAssembly scanner takes no cut from the spare positions past the end of what it was given', () => {
-  // Lanes cover 8 * ceil(n/8) positions; with n = 8L - 1 the last is one past `to`. Scanning up
+  // Lanes cover 16 * ceil(n/16) positions; with n = 16L - 1 the last is one past `to`. Scanning up
   // to and including a matching position m leaves its byte in the scratch area; scanning again
   // up to m (exclusive) must not report it.
   const t = tablesFor(POLYNOMIALS[0]!);
   const buf = pseudoRandom(8 << 20, 'spare');
   const m = jsScanner(t).scan(buf, 1 << 20, buf.length) - 1;
   assert.ok(m > 1 << 20, 'random data has a match');
-  const from = m - 799;
+  const from = m - (LANES * 50 - 1);
   const scanner = wasmScanner(t);
   assert.equal(scanner.scan(buf, from, m + 1), m + 1);
   assert.equal(scanner.scan(buf, from, m), -1);
@@ -91,16 +91,17 @@ it('the WebAssembly scanner takes no cut from the spare positions past the end o
 it('within a stretch: the first lane with a match wins, and within a lane its first match', () => {
   // The digest at a position is the fingerprint of the 64 bytes ending there, so a matching
   // 64-byte window copied into random data places a match exactly. The first stretch the
-  // chunker scans starts at position MIN-1, in 8 lanes of 8 KiB.
+  // chunker scans starts at position MIN-1, in LANES lanes of `lane` bytes.
   const polynomial = POLYNOMIALS[0]!;
   const t = tablesFor(polynomial);
   const source = pseudoRandom(8 << 20, 'window');
   const m = jsScanner(t).scan(source, 64, source.length) - 1;
   const window = source.subarray(m - 63, m + 1);
   const first = MIN_CHUNK_BYTES - 1;
+  const lane = STRETCH_BYTES / LANES;
   const cases: [matches: number[], cut: number][] = [
-    [[first + 5000, first + 8192 + 100], first + 5000], // lane 1 matches earlier in its lane than lane 0
-    [[first + 8192 + 100, first + 8192 + 3000, first + 3 * 8192 + 50], first + 8192 + 100], // lane 1 twice, lane 0 never
+    [[first + lane - 500, first + lane + 100], first + lane - 500], // lane 1 matches earlier in its lane than lane 0
+    [[first + lane + 100, first + 2 * lane - 500, first + 3 * lane + 50], first + lane + 100], // lane 1 twice, lane 0 never
   ];
   for (const [positions, cut] of cases) {
     const stream = pseudoRandom(2 << 20, 'lanes');
