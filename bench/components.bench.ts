@@ -2,12 +2,14 @@
 // stream (SQL INSERT rows of text and hex, like bench/mariadb-backup.bench.ts generates; or
 // the file SIDESTASH_BENCH_INPUT names, e.g. a real mariadb-dump output). Prints each stage's
 // throughput and its CPU seconds per GiB of dump, which add up to the agent's own work;
-// Poly1305 also against @noble/ciphers, the implementation it replaced; then a one-line JSON
+// the chunker also against the previous one (test/helpers/chunker-reference.ts: JavaScript,
+// one lane) and Poly1305 against @noble/ciphers, the implementations they replaced; then a one-line JSON
 // summary of the CPU seconds per GiB.
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Poly1305 } from '@noble/ciphers/_poly1305.js';
 import { Chunker } from '../common/repository/chunker.ts';
+import { ReferenceChunker } from '../test/helpers/chunker-reference.ts';
 import { compressSync } from '../common/repository/compression.ts';
 import { poly1305 } from '../common/repository/poly1305.ts';
 
@@ -48,8 +50,8 @@ const input = process.env.SIDESTASH_BENCH_INPUT;
 const dump = input ? await readFile(input) : dumpLike(Number(process.env.SIDESTASH_BENCH_MIB ?? 256) * MiB);
 const GiB = dump.length / (1024 * MiB);
 /** Feeds the dump in 64 KiB pieces, as pipe reads arrive; `take` sees each chunk before it is released. */
-function chunk(take: (chunk: Buffer) => void): void {
-  const c = new Chunker(0x3da3358b4dc173n); // restic's test polynomial
+function chunk(take: (chunk: Buffer) => void, previous = false): void {
+  const c = previous ? new ReferenceChunker(0x3da3358b4dc173n) : new Chunker(0x3da3358b4dc173n); // restic's test polynomial
   for (let i = 0; i < dump.length; i += 64 * 1024) {
     for (const piece of c.push(dump.subarray(i, i + 64 * 1024))) {
       take(piece);
@@ -60,6 +62,7 @@ function chunk(take: (chunk: Buffer) => void): void {
   if (last) take(last);
 }
 const chunking = cpuSeconds(() => chunk(() => {}));
+const chunkingBefore = cpuSeconds(() => chunk(() => {}, true));
 const chunks: Buffer[] = [];
 chunk((c) => chunks.push(Buffer.from(c)));
 let compressed: Buffer[] = [];
@@ -83,7 +86,8 @@ for (const [name, bytes, seconds] of stages) {
   process.stdout.write(`${name.padEnd(26)} ${(bytes / MiB / seconds).toFixed(0).padStart(6)} MiB/s  ${(seconds / GiB).toFixed(2).padStart(6)} CPU-s per GiB of dump\n`);
 }
 process.stdout.write(`${'all stages'.padEnd(26)} ${(1024 / total).toFixed(0).padStart(6)} MiB/s  ${total.toFixed(2).padStart(6)} CPU-s per GiB of dump\n`);
+process.stdout.write(`chunker before (JS, 1 lane) ${(dump.length / MiB / chunkingBefore).toFixed(0).padStart(4)} MiB/s  ${(chunkingBefore / GiB).toFixed(2).padStart(6)} CPU-s per GiB (WebAssembly lanes ${(chunkingBefore / chunking).toFixed(1)}x faster)\n`);
 process.stdout.write(`Poly1305 @noble/ciphers    ${(compressedBytes / MiB / noble).toFixed(0).padStart(6)} MiB/s  (ours ${(noble / stages[4]![2]).toFixed(1)}x faster)\n`);
 // CPU seconds per GiB of dump by stage, as one JSON line (e.g. {"chunkerCpuSecondsPerGiB":4.05,...}).
 const jsonKey = (name: string): string => name.split(' ')[0]!.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
-process.stdout.write(`\n${JSON.stringify(Object.fromEntries([...stages.map(([name, , seconds]) => [`${jsonKey(name)}CpuSecondsPerGiB`, Number((seconds / GiB).toFixed(2))]), ['allStagesCpuSecondsPerGiB', Number(total.toFixed(2))]]))}\n`);
+process.stdout.write(`\n${JSON.stringify(Object.fromEntries([...stages.map(([name, , seconds]) => [`${jsonKey(name)}CpuSecondsPerGiB`, Number((seconds / GiB).toFixed(2))]), ['allStagesCpuSecondsPerGiB', Number(total.toFixed(2))], ['chunkerBeforeCpuSecondsPerGiB', Number((chunkingBefore / GiB).toFixed(2))]]))}\n`);

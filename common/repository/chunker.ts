@@ -4,22 +4,23 @@
 // same polynomial it cuts a stream exactly where `restic backup --stdin` does, so our
 // snapshots and restic's deduplicate against each other.
 //
-// The 53-bit digest is kept as two 32-bit halves (hi: bits 32..60, lo: bits 0..31) so the
-// per-byte loop stays in V8's small-integer arithmetic.
+// The per-byte loop runs in WebAssembly (chunker-wasm.ts: four independent lanes, each
+// digest one i64), or, where WebAssembly is switched off, in JavaScript (chunker-scan-js.ts);
+// both cut at the same places.
 //
 // Each chunk is assembled in a pooled buffer that starts at 4 MiB and doubles while the chunk
 // grows, and is handed out as a view of it; whoever is done with a chunk gives it back with
 // `release`. Input buffers are copied once and dropped at once, so they die young, and a long
 // stream makes no per-chunk garbage: the agent's memory stays flat.
 import { SizeClassPool } from './buffer-pool.ts';
+import { jsScanner } from './chunker-scan-js.ts';
+import { wasmAvailable, wasmScanner } from './chunker-wasm.ts';
+import type { ChunkScanner } from './chunker-wasm.ts';
 import { POLYNOMIAL_DEGREE, degree, polMod } from './polynomial.ts';
 
 export const MIN_CHUNK_BYTES = 512 * 1024;
 export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 const WINDOW_SIZE = 64;
-const SPLIT_MASK = (1 << 20) - 1;
-/** Where the digest's top byte (bits 45..52) starts in its high half. */
-const HI_SHIFT = POLYNOMIAL_DEGREE - 8 - 32;
 
 /**
  * restic's two tables in one array of [high, low] halves: the out table (a byte leaving the
@@ -35,7 +36,7 @@ function appendByte(hash: bigint, b: number, pol: bigint): bigint {
   return polMod((hash << 8n) | BigInt(b), pol);
 }
 
-function tablesFor(pol: bigint): Tables {
+export function tablesFor(pol: bigint): Tables {
   const cached = tableCache.get(pol);
   if (cached) return cached;
   const k = degree(pol);
@@ -55,33 +56,6 @@ function tablesFor(pol: bigint): Tables {
 }
 
 /**
- * Rolls the digest over buf[from..to) with the window being the 64 bytes before each
- * position; returns the position after the first split point, or -1. `digest` holds the
- * [hi, lo] halves in and out. A function of its own so V8 optimizes this one loop alone.
- */
-function scan(buf: Uint8Array, from: number, to: number, t: Tables, digest: Int32Array): number {
-  let hi = digest[0]!;
-  let lo = digest[1]!;
-  let cut = -1;
-  for (let i = from; i < to; i++) {
-    const out = buf[i - WINDOW_SIZE]! << 1;
-    hi ^= t[out]!;
-    lo ^= t[out | 1]!;
-    // MOD + 2 * (top byte): the byte at bits HI_SHIFT.., taken one bit lower, times two.
-    const index = MOD | ((hi >>> (HI_SHIFT - 1)) & 0x1fe);
-    hi = ((hi << 8) | (lo >>> 24)) ^ t[index]!;
-    lo = ((lo << 8) | buf[i]!) ^ t[index | 1]!;
-    if ((lo & SPLIT_MASK) === 0) {
-      cut = i + 1;
-      break;
-    }
-  }
-  digest[0] = hi;
-  digest[1] = lo;
-  return cut;
-}
-
-/**
  * Chunk buffers start at 4 MiB (most chunks fit: on the benchmark's dump the median is 1.7 MiB,
  * the 90th percentile 4.8 MiB) and up to 16 MiB of them are kept for reuse: a chunk waiting for
  * compression holds its buffer, so a smaller pool kept allocating fresh ones. Measured on an
@@ -91,17 +65,25 @@ function scan(buf: Uint8Array, from: number, to: number, t: Tables, digest: Int3
 const IDLE_CHUNK_BUFFER_BYTES = 16 * 1024 * 1024;
 const FIRST_CHUNK_BUFFER_BYTES = 4 * 1024 * 1024;
 
+/** Where the per-byte loop runs: WebAssembly, or JavaScript where WebAssembly is off (node --jitless). */
+export type ChunkerLoop = 'wasm' | 'js';
+
+function defaultLoop(): ChunkerLoop {
+  return wasmAvailable ? 'wasm' : 'js';
+}
+
 export class Chunker {
-  readonly #t: Tables;
-  readonly #digest = new Int32Array(2);
+  readonly #scanner: ChunkScanner;
   readonly #pool = new SizeClassPool(FIRST_CHUNK_BUFFER_BYTES, MAX_CHUNK_BYTES, IDLE_CHUNK_BUFFER_BYTES);
   /** The chunk being assembled, its length, and how much of it has been fingerprinted. */
   #cur: Buffer | undefined;
   #len = 0;
   #scanned = 0;
 
-  constructor(polynomial: bigint) {
-    this.#t = tablesFor(polynomial);
+  /** `loop` picks the per-byte loop's implementation; tests compare the two. */
+  constructor(polynomial: bigint, loop: ChunkerLoop = defaultLoop()) {
+    const t = tablesFor(polynomial);
+    this.#scanner = loop === 'wasm' ? wasmScanner(t) : jsScanner(t);
   }
 
   /** Feeds bytes; returns the chunks completed by them (often none). */
@@ -147,9 +129,6 @@ export class Chunker {
       this.#cur = this.#pool.take(rest);
       this.#len = 0;
       this.#scanned = 0;
-      // restic slides a single 1 byte into the empty window: digest 1.
-      this.#digest[0] = 0;
-      this.#digest[1] = 1;
     }
     return this.#cur;
   }
@@ -165,39 +144,18 @@ export class Chunker {
   }
 
   /**
-   * Fingerprints what has arrived of the current chunk; returns the cut position or -1.
-   * Like restic: the first MIN-64 bytes are skipped, the next 64 slide through the reset
-   * window (all zero but for the 1 that went in first, which leaves last), then every byte
-   * leaves the window 64 positions after it entered; the chunk ends where the digest's low
-   * 20 bits are zero, or at the maximum size.
+   * Looks for a cut in what has arrived of the current chunk; returns its position or -1.
+   * Like restic: no cut before the minimum size (the first digest looked at is the one after
+   * byte MIN-1, the fingerprint of bytes MIN-64..MIN-1: restic's reset value has left the
+   * window by then), a cut where the digest's low 20 bits are zero, or at the maximum size.
    */
   #scan(): number {
-    const cur = this.#cur!;
     const len = this.#len;
-    let i = Math.max(this.#scanned, MIN_CHUNK_BYTES - WINDOW_SIZE);
-    if (i >= len) {
-      this.#scanned = len;
-      return -1;
-    }
-    const t = this.#t;
-    const digest = this.#digest;
-    for (; i < MIN_CHUNK_BYTES && i < len; i++) {
-      const out = i === MIN_CHUNK_BYTES - 1 ? 1 : 0;
-      let hi = digest[0]! ^ t[2 * out]!;
-      const lo = digest[1]! ^ t[2 * out + 1]!;
-      const index = MOD + 2 * ((hi >>> HI_SHIFT) & 0xff);
-      hi = ((hi << 8) | (lo >>> 24)) ^ t[index]!;
-      digest[0] = hi;
-      digest[1] = ((lo << 8) | cur[i]!) ^ t[index + 1]!;
-    }
-    if (i === MIN_CHUNK_BYTES && this.#scanned < MIN_CHUNK_BYTES && (digest[1]! & SPLIT_MASK) === 0) {
-      this.#scanned = i;
-      return i;
-    }
+    const from = Math.max(this.#scanned, MIN_CHUNK_BYTES - 1);
     const end = Math.min(len, MAX_CHUNK_BYTES);
-    const cut = i < end ? scan(cur, i, end, this.#t, digest) : -1;
+    const cut = from < end ? this.#scanner.scan(this.#cur!, from, end) : -1;
     if (cut >= 0) return cut;
-    this.#scanned = end;
+    this.#scanned = Math.max(this.#scanned, end);
     return end === MAX_CHUNK_BYTES ? MAX_CHUNK_BYTES : -1;
   }
 }
