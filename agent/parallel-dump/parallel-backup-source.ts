@@ -13,7 +13,8 @@ import { requireParallelDumpSelection } from '../../common/parallel-dump-args.ts
 import type { BackupAssignment } from '../../common/protocol.ts';
 import type { CoordinatesOutcome } from '../dump-coordinates-tap.ts';
 import { DUMP_COMPLETED_MARK } from '../dump-verifier.ts';
-import { parallelDumpInWorker } from './worker-dump.ts';
+import { dumpConnectionFactory } from './dump-connection.ts';
+import { parallelDump } from './parallel-dumper.ts';
 import type { ParallelDumpResult } from './parallel-dumper.ts';
 
 const TAIL_BYTES = 512;
@@ -57,14 +58,16 @@ export function startParallelSource(a: BackupAssignment, log: Logger, signal: Ab
   const selection = requireParallelDumpSelection(Array.isArray(a.dumpArgs) ? a.dumpArgs : [a.dumpArgs]);
   const parallel = Number.isInteger(a.parallel) && a.parallel! >= 1 && a.parallel! <= 16 ? a.parallel! : 2;
   log.info('starting the parallel dump', { parallel, databases: selection.databases ?? 'all' });
-  // In a worker thread: the dump's CPU beside the repository writer's, as mariadb-dump's was.
-  const dump = parallelDumpInWorker({
-    db: a.database,
+  // On the agent's main thread, beside the repository writer (measured: a worker thread cost
+  // ~45 MiB more peak RSS, its own heap and mysql2, for no shorter backup on two cores).
+  const dump = parallelDump({
+    connect: dumpConnectionFactory(a.database),
     parallel,
     ...(selection.databases ? { databases: selection.databases } : {}),
     ...(selection.where !== undefined ? { where: selection.where } : {}),
     ...(selection.maxStatementBytes !== undefined ? { maxStatementBytes: selection.maxStatementBytes } : {}),
-  }, signal);
+    signal,
+  });
   dump.result.then((r) => log.info('parallel dump done', { lockHeldMs: Math.round(r.snapshot.lockHeldMs * 10) / 10, tables: r.tables, chunks: r.chunks, rows: r.rows, bytes: r.bytes, peakBufferedBytes: r.peakBufferedBytes }), () => undefined);
   return {
     stream: dump.stream,
