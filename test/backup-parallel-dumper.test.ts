@@ -74,7 +74,7 @@ describe('backup with the parallel dumper', () => {
     await assert.rejects(stat(`${dir.path}/repo-b2`), 'no repository was created');
   });
 
-  it('a cancel while the dump waits on the server fails the backup as cancelled and ends the worker and all its connections', async () => {
+  it('a cancel while the dump waits on the server fails the backup as cancelled and ends all its connections', async () => {
     const dumpThreads = async () => Number((await withBinlog.sql(`SELECT COUNT(*) FROM information_schema.processlist WHERE user = '${DB_USER}'`)).trim());
     const { default: mysql } = await import('mysql2/promise');
     const locker = await mysql.createConnection({ socketPath: withBinlog.socket, user: 'root' });

@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { loadDump } from '../agent/parallel-restore/dump-loader.ts';
 import { dumpConnectionFactory } from '../agent/parallel-dump/dump-connection.ts';
+import { PIECE_BYTES } from '../agent/parallel-dump/insert-builder.ts';
 import { parallelDump } from '../agent/parallel-dump/parallel-dumper.ts';
 import type { ParallelDumpOptions, ParallelDumpResult } from '../agent/parallel-dump/parallel-dumper.ts';
 import { ErrorCodes, isSidestashError } from '../common/errors.ts';
@@ -218,6 +219,24 @@ describe('parallel dump, compatibility with mariadb-dump', () => {
     const result = await d.result;
     assert.ok(bytes > 10 * 3 * budget, `the dump (${bytes} bytes) is much larger than the buffers`);
     assert.ok(result.peakBufferedBytes <= 3 * (budget + statement + 64 * 1024), `at most ${result.peakBufferedBytes} bytes waited`);
+  });
+
+  it("what waits per connection is bounded by its buffer and one piece, not by the INSERT statements' size", async () => {
+    // Statements of up to 1 MiB (chunks of 10,000 rows of rich.big): a connection's budget of
+    // 64 KiB holds pieces of 64 KiB, never a whole statement (which the dump used to buffer).
+    const budget = 64 * 1024;
+    const d = parallelDump({ connect: connect(), databases: [RICH_DB], parallel: 3, chunkRows: 10_000, bufferBytesPerConnection: budget });
+    let largest = 0;
+    await pipeline(d.stream, new Writable({
+      highWaterMark: 1,
+      write(chunk: Buffer, _enc, cb) {
+        largest = Math.max(largest, chunk.length);
+        setImmediate(cb);
+      },
+    }));
+    const result = await d.result;
+    assert.ok(largest <= PIECE_BYTES, `the stream's largest Buffer: ${largest} bytes`);
+    assert.ok(result.peakBufferedBytes <= 3 * (budget + 2 * PIECE_BYTES), `at most ${result.peakBufferedBytes} bytes waited`);
   });
 
   it('the AbortSignal fails the stream with ABORTED and ends every connection', async () => {

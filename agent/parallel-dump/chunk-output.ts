@@ -4,7 +4,8 @@
 // socket is paused past that until the writer has taken them. Chunks are handed to workers in
 // dump order, one at a time, so the chunk the writer waits for is always being read by a worker
 // whose waiting bytes are that chunk's own: the writer can always go on, and memory stays
-// within workers x (budgetBytes + one statement) whatever the tables' sizes.
+// within workers x (budgetBytes + one piece of insert-builder.ts, or one row when a row is
+// larger) whatever the tables' and statements' sizes.
 
 export class WorkerBudget {
   readonly budgetBytes: number;

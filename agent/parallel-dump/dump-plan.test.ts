@@ -86,12 +86,12 @@ describe('parallel dump planning', () => {
   });
 
   it('cuts INSERT statements at the size limit, a larger row in a statement of its own', () => {
-    const statements: Buffer[] = [];
-    const b = new InsertBuilder('INSERT INTO `t` (`a`) VALUES ', ['string'], 'client', 110, (s) => statements.push(s));
+    const pieces: Buffer[] = [];
+    const b = new InsertBuilder('INSERT INTO `t` (`a`) VALUES ', ['string'], 'client', 110, (s) => pieces.push(s));
     for (const v of ['x'.repeat(30), 'y'.repeat(30), 'z'.repeat(30), 'w'.repeat(300), 'v']) b.add([Buffer.from(v)]);
     b.flush();
     b.flush();
-    const text = statements.map((s) => s.toString());
+    const text = Buffer.concat(pieces).toString().split(/(?<=;\n)/);
     assert.deepEqual(text, [
       `INSERT INTO \`t\` (\`a\`) VALUES ('${'x'.repeat(30)}'),\n('${'y'.repeat(30)}');\n`,
       `INSERT INTO \`t\` (\`a\`) VALUES ('${'z'.repeat(30)}');\n`,
@@ -100,6 +100,30 @@ describe('parallel dump planning', () => {
     ]);
     assert.equal(b.rowCount, 5);
     assert.ok(text.filter((s) => !s.includes('w')).every((s) => s.length <= 110));
+  });
+
+  it('hands the statements on in pieces of at most its piece size, a large row across pieces, every byte once', () => {
+    const pieces: Buffer[] = [];
+    const b = new InsertBuilder('INSERT INTO `t` (`a`, `b`) VALUES ', ['string', 'binary'], 'client', 4096, (s) => pieces.push(s), 256);
+    const rows: Buffer[][] = [];
+    for (let i = 0; i < 200; i++) rows.push([Buffer.from(`row ${i} ${'q'.repeat(i % 37)}`), Buffer.from([i, 0, 39, 92, 255])]);
+    rows.splice(100, 0, [Buffer.from('L'.repeat(3000)), Buffer.alloc(2000, 0x41)]);
+    for (const r of rows) b.add(r);
+    b.flush();
+    assert.ok(pieces.length > 20);
+    assert.ok(pieces.every((p) => p.length > 0 && p.length <= 256), `pieces of ${Math.max(...pieces.map((p) => p.length))} bytes at most`);
+    assert.ok(pieces.slice(0, -1).every((p) => p.length === 256), 'every piece but the last is full');
+    // The same statements as one rendering of each row in turn would give.
+    const statements = Buffer.concat(pieces).toString('latin1').split(/(?<=;\n)/);
+    assert.ok(statements.every((st) => st.startsWith('INSERT INTO `t` (`a`, `b`) VALUES (') && st.endsWith(');\n')));
+    assert.ok(statements.every((st) => st.length <= 4096 || !st.includes('),\n(')), 'only a statement of one row passes the limit');
+    const rendered = statements.flatMap((st) => st.slice('INSERT INTO `t` (`a`, `b`) VALUES '.length, -2).split(',\n'));
+    const want = rows.map((r) => {
+      const out = Buffer.alloc(maxRenderedBytes(r));
+      return out.subarray(0, renderRow(r, ['string', 'binary'], 'client', out, 0)).toString('latin1');
+    });
+    assert.deepEqual(rendered, want);
+    assert.equal(b.rowCount, rows.length);
   });
 
   it("treats the server's own tables as mariadb-dump --all-databases does", () => {

@@ -1,81 +1,96 @@
 // Rows into extended INSERT statements of at most maxStatementBytes each (mariadb-dump's
 // net_buffer_length behaviour: a statement grows row by row until the next row would pass the
-// limit; a single larger row gets a statement of its own). Each statement is handed on as one
-// Buffer ending in ";\n"; nothing is kept after it is handed on.
+// limit; a single larger row gets a statement of its own). The statements are handed on as the
+// dump's bytes in pieces of at most PIECE_BYTES (a statement may span pieces, a piece may hold
+// the end of one statement and the start of the next), each piece a Buffer of its own that is
+// never written again: what waits between a reader and the writer is pieces of 64 KiB, not one
+// buffer of a whole statement (1 MiB) per statement, and the reader's memory is one piece and
+// one row's rendering.
 import type { ColumnKind, RenderMode } from './row-render.ts';
 import { maxRenderedBytes, renderRow } from './row-render.ts';
 
 /** mariadb-dump's default net_buffer_length (1 MiB less its packet overhead). */
 export const DEFAULT_STATEMENT_BYTES = 1024 * 1024 - 1025;
+/** The most bytes in one piece handed on (a pipe's read size). */
+export const PIECE_BYTES = 64 * 1024;
+
+const ROW_SEPARATOR = Buffer.from(',\n');
+const STATEMENT_END = Buffer.from(';\n');
 
 export class InsertBuilder {
   readonly #prefix: Buffer;
   readonly #kinds: readonly ColumnKind[];
   readonly #mode: RenderMode;
   readonly #maxBytes: number;
-  readonly #emit: (statement: Buffer) => void;
-  #buf: Buffer;
-  #pos = 0;
+  readonly #emit: (piece: Buffer) => void;
+  readonly #pieceBytes: number;
+  /** The piece being filled (allocated when the first byte comes). */
+  #piece: Buffer | undefined;
+  #piecePos = 0;
+  /** One row's rendering (grown for a larger row, back to its usual size after it). */
+  #row: Buffer;
+  #statementBytes = 0;
   #rows = 0;
   rowCount = 0;
 
-  constructor(prefix: string, kinds: readonly ColumnKind[], mode: RenderMode, maxBytes: number, emit: (statement: Buffer) => void) {
+  constructor(prefix: string, kinds: readonly ColumnKind[], mode: RenderMode, maxBytes: number, emit: (piece: Buffer) => void, pieceBytes = PIECE_BYTES) {
     this.#prefix = Buffer.from(prefix, 'utf8');
     this.#kinds = kinds;
     this.#mode = mode;
     this.#maxBytes = Math.max(maxBytes, this.#prefix.length + 16);
     this.#emit = emit;
-    this.#buf = Buffer.allocUnsafe(this.#maxBytes + 64 * 1024);
+    this.#pieceBytes = Math.max(16, pieceBytes);
+    this.#row = Buffer.allocUnsafeSlow(this.#pieceBytes);
   }
 
   add(row: readonly (Buffer | null)[]): void {
-    const need = maxRenderedBytes(row) + 3;
-    if (this.#rows === 0) this.#start(need);
-    else this.#ensure(need);
-    const rowStart = this.#pos;
-    if (this.#rows > 0) {
-      this.#buf[this.#pos++] = 0x2c;
-      this.#buf[this.#pos++] = 0x0a;
-    }
-    this.#pos = renderRow(row, this.#kinds, this.#mode, this.#buf, this.#pos);
-    this.rowCount++;
-    if (this.#rows > 0 && this.#pos + 2 > this.#maxBytes) {
-      // The row does not fit: the statement ends before it, and the row starts the next one.
-      const rendered = Buffer.from(this.#buf.subarray(rowStart + 2, this.#pos));
-      this.#pos = rowStart;
-      this.flush();
-      this.#start(rendered.length + 2);
-      this.#pos += rendered.copy(this.#buf, this.#pos);
-    }
+    const need = maxRenderedBytes(row);
+    if (need > this.#row.length) this.#row = Buffer.allocUnsafeSlow(need);
+    const length = renderRow(row, this.#kinds, this.#mode, this.#row, 0);
+    // The row does not fit: the statement ends before it, and the row starts the next one.
+    if (this.#rows > 0 && this.#statementBytes + ROW_SEPARATOR.length + length + STATEMENT_END.length > this.#maxBytes) this.#endStatement();
+    if (this.#rows === 0) this.#write(this.#prefix, this.#prefix.length);
+    else this.#write(ROW_SEPARATOR, ROW_SEPARATOR.length);
+    this.#write(this.#row, length);
+    if (this.#row.length > 4 * this.#pieceBytes) this.#row = Buffer.allocUnsafeSlow(this.#pieceBytes);
     this.#rows++;
+    this.rowCount++;
   }
 
-  /** Ends the statement in progress, if any, and hands it on. */
+  /** Ends the statement in progress, if any, and hands on every byte not handed on yet. */
   flush(): void {
+    this.#endStatement();
+    if (!this.#piece || this.#piecePos === 0) return;
+    const piece = this.#piece.subarray(0, this.#piecePos);
+    this.#piece = undefined;
+    this.#piecePos = 0;
+    this.#emit(piece);
+  }
+
+  #endStatement(): void {
     if (this.#rows === 0) return;
-    this.#buf[this.#pos++] = 0x3b;
-    this.#buf[this.#pos++] = 0x0a;
-    // An exact copy goes on; the working buffer is kept (one per reader, not one per statement
-    // waiting for the garbage collector), unless a large row grew it past its usual size.
-    const out = Buffer.allocUnsafeSlow(this.#pos);
-    this.#buf.copy(out, 0, 0, this.#pos);
-    if (this.#buf.length > 2 * (this.#maxBytes + 64 * 1024)) this.#buf = Buffer.allocUnsafe(this.#maxBytes + 64 * 1024);
-    this.#pos = 0;
+    this.#write(STATEMENT_END, STATEMENT_END.length);
     this.#rows = 0;
-    this.#emit(out);
+    this.#statementBytes = 0;
   }
 
-  #start(need: number): void {
-    this.#rows = 0;
-    this.#pos = 0;
-    this.#ensure(this.#prefix.length + need);
-    this.#pos = this.#prefix.copy(this.#buf, 0);
-  }
-
-  #ensure(need: number): void {
-    if (this.#pos + need + 2 <= this.#buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#pos + need + 2));
-    this.#buf.copy(bigger, 0, 0, this.#pos);
-    this.#buf = bigger;
+  /** Copies src's first `length` bytes into the pieces, handing on each piece that fills. */
+  #write(src: Buffer, length: number): void {
+    this.#statementBytes += length;
+    let from = 0;
+    while (from < length) {
+      this.#piece ??= Buffer.allocUnsafeSlow(this.#pieceBytes);
+      const n = Math.min(length - from, this.#pieceBytes - this.#piecePos);
+      // TypedArray set: V8's own copy, cheaper than Buffer.copy's checks for rows of a few hundred bytes.
+      this.#piece.set(from === 0 && n === src.length ? src : src.subarray(from, from + n), this.#piecePos);
+      from += n;
+      this.#piecePos += n;
+      if (this.#piecePos === this.#pieceBytes) {
+        const piece = this.#piece;
+        this.#piece = undefined;
+        this.#piecePos = 0;
+        this.#emit(piece);
+      }
+    }
   }
 }

@@ -87,19 +87,22 @@ export function renderRow(row: readonly (Buffer | null)[], kinds: readonly Colum
     const v = row[0];
     // CONCAT past max_allowed_packet gives NULL (and a warning); a rendered row is never NULL otherwise.
     if (!v) throw new Error("a row's rendering by the server exceeded its max_allowed_packet");
-    return pos + v.copy(out, pos);
+    out.set(v, pos);
+    return pos + v.length;
   }
   out[pos++] = 0x28;
   for (let c = 0; c < row.length; c++) {
     if (c > 0) out[pos++] = 0x2c;
     const v = row[c]!;
     if (v === null) {
-      pos += NULL_BYTES.copy(out, pos);
+      out.set(NULL_BYTES, pos);
+      pos += NULL_BYTES.length;
       continue;
     }
     switch (kinds[c]) {
       case 'number':
-        pos += v.copy(out, pos);
+        out.set(v, pos);
+        pos += v.length;
         break;
       case 'string':
         out[pos++] = 0x27;
@@ -108,7 +111,8 @@ export function renderRow(row: readonly (Buffer | null)[], kinds: readonly Colum
         break;
       case 'binary':
         // The bytes as they are (escaped), marked binary: never read in the client's character set.
-        pos += BINARY_INTRODUCER.copy(out, pos);
+        out.set(BINARY_INTRODUCER, pos);
+        pos += BINARY_INTRODUCER.length;
         pos = escapeInto(v, out, pos);
         out[pos++] = 0x27;
         break;
@@ -130,16 +134,23 @@ const REGEX_FROM_BYTES = 24;
 /** Copies v into out at pos with mysql_real_escape_string's escapes; returns the new pos. */
 export function escapeInto(v: Buffer, out: Buffer, pos: number): number {
   const n = v.length;
-  if (n >= REGEX_FROM_BYTES && !NEEDS_ESCAPE.test(v.toString('latin1'))) return pos + v.copy(out, pos);
+  if (n >= REGEX_FROM_BYTES && !NEEDS_ESCAPE.test(v.toString('latin1'))) {
+    out.set(v, pos);
+    return pos + n;
+  }
   let start = 0;
   for (let i = 0; i < n; i++) {
     const e = ESCAPE[v[i]!]!;
     if (e === 0) continue;
-    if (i > start) pos += v.copy(out, pos, start, i);
+    if (i > start) {
+      out.set(v.subarray(start, i), pos);
+      pos += i - start;
+    }
     out[pos++] = 0x5c;
     out[pos++] = e;
     start = i + 1;
   }
-  if (n > start) pos += v.copy(out, pos, start, n);
-  return pos;
+  if (start === 0) out.set(v, pos);
+  else if (n > start) out.set(v.subarray(start, n), pos);
+  return pos + n - start;
 }
