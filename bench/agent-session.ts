@@ -22,14 +22,13 @@ export interface SessionRun {
 }
 
 /**
- * Compiles the agent into `dir` and returns a function that runs one session there; a session
+ * Compiles the agent (of the checkout at `root`, default this one) into `dir` and returns a function that runs one session there; a session
  * that fails throws, unless `mayFail` (then its Failed result is returned).
  */
-export async function buildAgent(dir: string): Promise<(a: SessionAssignment, options?: { mayFail?: boolean }) => Promise<SessionRun>> {
-  const root = join(import.meta.dirname, '..');
+export async function buildAgent(dir: string, root = join(import.meta.dirname, '..')): Promise<(a: SessionAssignment, options?: { mayFail?: boolean }) => Promise<SessionRun>> {
   const built = join(dir, 'app', 'dist');
   await mkdir(join(dir, 'app'), { recursive: true });
-  await promisify(execFile)(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(import.meta.dirname, 'tsconfig.json'), '--outDir', built]);
+  await promisify(execFile)(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'bench', 'tsconfig.json'), '--outDir', built]);
   await symlink(join(root, 'node_modules'), join(dir, 'app', 'node_modules'));
   return async (a, { mayFail = false } = {}) => {
     const file = join(dir, `${a.name}.json`);
