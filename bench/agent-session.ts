@@ -34,8 +34,11 @@ export async function buildAgent(dir: string, root = join(import.meta.dirname, '
     const file = join(dir, `${a.name}.json`);
     await writeFile(file, JSON.stringify(a));
     const out = join(dir, `${a.name}.out`);
-    const m = await measure(`${process.execPath} ${join(built, 'bench', 'run-session.js')} ${file} > ${out}`, AGENT_IMAGE_ENV);
-    const { result, peakRssKiB } = JSON.parse(await readFile(out, 'utf8')) as { result: SessionResult; peakRssKiB: number };
+    // SIDESTASH_BENCH_AGENT_NODE_ARGS: options for the agent's node, e.g. --cpu-prof --cpu-prof-dir=DIR for a profile.
+    const nodeArgs = process.env.SIDESTASH_BENCH_AGENT_NODE_ARGS ?? '';
+    const m = await measure(`${process.execPath} ${nodeArgs} ${join(built, 'bench', 'run-session.js')} ${file} > ${out}`, AGENT_IMAGE_ENV);
+    // The result is the last line (node options such as --trace-gc print before it).
+    const { result, peakRssKiB } = JSON.parse((await readFile(out, 'utf8')).trim().split('\n').pop()!) as { result: SessionResult; peakRssKiB: number };
     if (result.phase !== 'Succeeded' && !mayFail) throw new Error(`${a.kind} ${a.name} ${result.phase}: ${result.error?.code}: ${result.error?.message}`);
     return { m, r: result, agentPeakRssMiB: peakRssKiB / 1024 };
   };
