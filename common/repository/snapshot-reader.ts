@@ -68,7 +68,7 @@ export interface ReadStreamOptions extends CallOptions {
 }
 
 /** Growth of memory outside V8's heap (spent blobs, statements) that a read collects. */
-export const READ_GC_GROWTH_BYTES = 24 * 1024 * 1024;
+export const READ_GC_GROWTH_BYTES = 16 * 1024 * 1024;
 
 /** A stream of a file's content, blob by blob, each authenticated and hash-checked. */
 export function createFileReadStream(repo: Repository, file: SnapshotFile, options: ReadStreamOptions = {}): Readable {
