@@ -11,6 +11,7 @@ import type { RestoreAssignment, SessionResult } from '../common/protocol.ts';
 import { openSnapshotFileStream } from '../common/repository/snapshot-reader.ts';
 import type { OpenSnapshotFile } from '../common/repository/snapshot-reader.ts';
 import { splitDump } from '../common/sql-dump/dump-statements.ts';
+import { FramePool } from '../common/sql-dump/frame-pool.ts';
 import type { SessionHooks } from './backup-runner.ts';
 import { openOrInitRepository } from './backup-runner.ts';
 import type { AgentConfig } from './config.ts';
@@ -91,12 +92,15 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
         yield st;
       }
     }
+    // Statement buffers go back to the pool once the server has them (frame-pool.ts says why).
+    const frames = new FramePool();
     const loadStatements = async (statements: AsyncIterable<ClassifiedStatement>) => {
       loaded = await loadDump(statements, {
         connection: a.database,
         parallel,
         signal,
         ...binlog,
+        release: (st) => frames.release(st.framed),
         // A selection creates (never drops) the database it restores into itself.
         beforeFirstStatement: () => {
           started = true;
@@ -104,7 +108,7 @@ export async function runRestore(config: AgentConfig, a: RestoreAssignment, hook
         },
       });
     };
-    const load = (source: AsyncIterable<Buffer>) => loadStatements(splitDump(source, { collect: true, maxStatementBytes, headroomBytes: QUERY_HEADROOM_BYTES }));
+    const load = (source: AsyncIterable<Buffer>) => loadStatements(splitDump(source, { collect: true, maxStatementBytes, headroomBytes: QUERY_HEADROOM_BYTES, allocate: (n) => frames.acquire(n) }));
     let streamError: unknown;
     try {
       if (picked) await loadStatements(counted(picked.statements));

@@ -22,21 +22,23 @@ export interface SessionRun {
 }
 
 /**
- * Compiles the agent into `dir` and returns a function that runs one session there; a session
+ * Compiles the agent (of the checkout at `root`, default this one) into `dir` and returns a function that runs one session there; a session
  * that fails throws, unless `mayFail` (then its Failed result is returned).
  */
-export async function buildAgent(dir: string): Promise<(a: SessionAssignment, options?: { mayFail?: boolean }) => Promise<SessionRun>> {
-  const root = join(import.meta.dirname, '..');
+export async function buildAgent(dir: string, root = join(import.meta.dirname, '..')): Promise<(a: SessionAssignment, options?: { mayFail?: boolean }) => Promise<SessionRun>> {
   const built = join(dir, 'app', 'dist');
   await mkdir(join(dir, 'app'), { recursive: true });
-  await promisify(execFile)(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(import.meta.dirname, 'tsconfig.json'), '--outDir', built]);
+  await promisify(execFile)(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'bench', 'tsconfig.json'), '--outDir', built]);
   await symlink(join(root, 'node_modules'), join(dir, 'app', 'node_modules'));
   return async (a, { mayFail = false } = {}) => {
     const file = join(dir, `${a.name}.json`);
     await writeFile(file, JSON.stringify(a));
     const out = join(dir, `${a.name}.out`);
-    const m = await measure(`${process.execPath} ${join(built, 'bench', 'run-session.js')} ${file} > ${out}`, AGENT_IMAGE_ENV);
-    const { result, peakRssKiB } = JSON.parse(await readFile(out, 'utf8')) as { result: SessionResult; peakRssKiB: number };
+    // SIDESTASH_BENCH_AGENT_NODE_ARGS: options for the agent's node, e.g. --cpu-prof --cpu-prof-dir=DIR for a profile.
+    const nodeArgs = process.env.SIDESTASH_BENCH_AGENT_NODE_ARGS ?? '';
+    const m = await measure(`${process.execPath} ${nodeArgs} ${join(built, 'bench', 'run-session.js')} ${file} > ${out}`, AGENT_IMAGE_ENV);
+    // The result is the last line (node options such as --trace-gc print before it).
+    const { result, peakRssKiB } = JSON.parse((await readFile(out, 'utf8')).trim().split('\n').pop()!) as { result: SessionResult; peakRssKiB: number };
     if (result.phase !== 'Succeeded' && !mayFail) throw new Error(`${a.kind} ${a.name} ${result.phase}: ${result.error?.code}: ${result.error?.message}`);
     return { m, r: result, agentPeakRssMiB: peakRssKiB / 1024 };
   };

@@ -18,6 +18,7 @@ import { QUERY_HEADROOM_BYTES, RestoreConnection } from '../agent/parallel-resto
 import { ErrorCodes, isSidestashError } from '../common/errors.ts';
 import type { ClassifiedStatement } from '../common/sql-dump/dump-statements.ts';
 import { splitDump } from '../common/sql-dump/dump-statements.ts';
+import { FramePool } from '../common/sql-dump/frame-pool.ts';
 import { startMariaDB } from './helpers/mariadb.ts';
 import type { MariaDB } from './helpers/mariadb.ts';
 import { RICH_DB, createRich, richState, richTables } from './helpers/rich-db.ts';
@@ -69,6 +70,34 @@ describe('parallel restore loader', () => {
       }
     });
   }
+
+  it('gives each statement buffer back once, only after every connection ran it: buffers used again (and scribbled over on release) restore identically', async () => {
+    const want = await richState(db);
+    const sql = await dump(['--databases', RICH_DB, ...AGENT_DUMP_ARGS, '--net-buffer-length=16384']);
+    await db.sql(`DROP DATABASE ${RICH_DB}`);
+    const pool = new FramePool({ minBytes: 256 });
+    const released = new Set<ClassifiedStatement>();
+    let twice = 0;
+    const source = splitDump(Readable.from([sql]), { collect: true, headroomBytes: QUERY_HEADROOM_BYTES, allocate: (n) => pool.acquire(n) });
+    const r = await loadDump(source, {
+      connection: connection(),
+      parallel: 4,
+      signal: new AbortController().signal,
+      // A small queue: the reader waits for statements to finish, whose buffers the next ones take.
+      maxQueuedBytes: 64 * 1024,
+      release: (st) => {
+        if (released.has(st)) twice++;
+        released.add(st);
+        // Whatever still read these bytes (a connection yet to run it, a retry) would now fail or load garbage.
+        st.framed!.fill(0x3b);
+        pool.release(st.framed);
+      },
+    });
+    assert.equal(await richState(db), want);
+    assert.equal(twice, 0, 'no statement given back twice');
+    assert.equal(released.size, r.statements, 'every statement given back');
+    assert.ok(pool.reused > 100, `buffers used again (${pool.reused})`);
+  });
 
   it('sends every byte value as it is, in a statement written as raw bytes', async () => {
     const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));

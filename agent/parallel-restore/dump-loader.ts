@@ -77,6 +77,11 @@ export interface LoadDumpOptions {
   signal: AbortSignal;
   onProgress?: (p: LoadProgress) => void;
   maxQueuedBytes?: number;
+  /**
+   * Called with each statement once no connection will use its bytes again (every connection
+   * that runs it has; or none runs it): a FramePool's release (common/sql-dump/frame-pool.ts).
+   */
+  release?: (st: ClassifiedStatement) => void;
   /** Runs once, before the first connection opens, when the first statement is there. */
   beforeFirstStatement?: () => Promise<void>;
 }
@@ -178,7 +183,10 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
       lane.fifo.shift();
       const size = e.st.text!.length;
       lane.queuedBytes -= size;
-      if (--e.pending === 0) queued -= size;
+      if (--e.pending === 0) {
+        queued -= size;
+        o.release?.(e.st);
+      }
       notify();
     }
   };
@@ -225,7 +233,7 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
         }
         queued += size;
         notify();
-      }
+      } else o.release?.(st);
       o.onProgress?.({ statements: count, dumpOffset: st.end });
     }
   } catch (err) {

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import type { CallOptions } from '../backend/backend.ts';
 import { ErrorCodes, SidestashError } from '../errors.ts';
-import { StreamGarbageCollector } from '../gc-on-demand.ts';
+import { ExternalMemoryCollector } from '../external-memory-gc.ts';
 import { RepositoryLock } from './lock.ts';
 import type { LockOptions } from './lock.ts';
 import type { Id } from './ids.ts';
@@ -63,16 +63,22 @@ export async function findSnapshotFile(repo: Repository, snapshot: Snapshot, pat
 export interface ReadStreamOptions extends CallOptions {
   /** Blobs fetched ahead of the consumer. */
   prefetch?: number;
+  /** A full collection when memory outside V8's heap grew this much (common/external-memory-gc.ts). */
+  gcGrowthBytes?: number;
 }
+
+/** Growth of memory outside V8's heap (spent blobs, statements) that a read collects. */
+export const READ_GC_GROWTH_BYTES = 16 * 1024 * 1024;
 
 /** A stream of a file's content, blob by blob, each authenticated and hash-checked. */
 export function createFileReadStream(repo: Repository, file: SnapshotFile, options: ReadStreamOptions = {}): Readable {
   const content = file.node.content ?? [];
   const prefetch = Math.max(1, options.prefetch ?? 4);
   // Each blob leaves its ciphertext, decrypted and plaintext buffers behind, often after a
-  // slow consumer kept them long enough to be promoted: a full collection every 8 MiB (the
-  // consumer, mariadb, is the bottleneck) took a restore's peak RSS from 153 to 106 MiB.
-  const gc = new StreamGarbageCollector({ minorEveryBytes: 2 * 1024 * 1024, majorEveryBytes: 8 * 1024 * 1024 });
+  // slow consumer kept them long enough to be promoted, where V8's schedule does not look: a
+  // full collection every 8 MiB took a restore's peak RSS from 153 to 106 MiB, but ran whether
+  // or not V8 had freed them meanwhile. Now one runs when memory outside the heap has grown.
+  const gc = new ExternalMemoryCollector({ growthBytes: options.gcGrowthBytes ?? READ_GC_GROWTH_BYTES });
   const signalOpt = options.signal ? { signal: options.signal } : {};
   async function* blobs(): AsyncGenerator<Buffer> {
     const ahead: Promise<Buffer>[] = [];
@@ -89,7 +95,7 @@ export function createFileReadStream(repo: Repository, file: SnapshotFile, optio
       const blob = await ahead.shift()!;
       fill();
       yield blob;
-      gc.passed(blob.length);
+      gc.check();
     }
   }
   return Readable.from(blobs(), { objectMode: false, ...signalOpt });

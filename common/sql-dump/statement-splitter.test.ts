@@ -151,3 +151,19 @@ describe('StatementSplitter', () => {
     }
   });
 });
+
+it('takes each statement buffer from the allocator it is given, text after the headroom', () => {
+  const sizes: number[] = [];
+  const allocated: Buffer[] = [];
+  const allocate = (n: number): Buffer => {
+    sizes.push(n);
+    const b = Buffer.alloc(n + 10).subarray(3, 3 + n);
+    allocated.push(b);
+    return b;
+  };
+  const out = splitAll(Buffer.from('SELECT 1;\nINSERT INTO t VALUES (1),(2);\n'), [3], { collect: true, headroomBytes: 5, allocate });
+  assert.deepEqual(sizes, [5 + 8, 5 + 28]);
+  assert.deepEqual(out.map((s) => s.text!.toString()), ['SELECT 1', 'INSERT INTO t VALUES (1),(2)']);
+  assert.equal(out[1]!.framed, allocated[1]);
+  assert.equal(out[1]!.text!.buffer, allocated[1]!.buffer);
+});

@@ -82,12 +82,15 @@ export interface StatementSplitterOptions {
   headroomBytes?: number;
   /** A statement longer than this fails the split (the server's max_allowed_packet). */
   maxStatementBytes?: number;
+  /** Where each statement's buffer comes from (collect mode; default Buffer.allocUnsafe): a FramePool's acquire. */
+  allocate?: (bytes: number) => Buffer;
 }
 
 export class StatementSplitter {
   readonly #collect: boolean;
   readonly #headroom: number;
   readonly #maxBytes: number;
+  readonly #allocate: (bytes: number) => Buffer;
   #delimiter: Buffer = Buffer.from(';');
   #state: State = S.Normal;
   #escape = false;
@@ -115,6 +118,7 @@ export class StatementSplitter {
     this.#collect = options.collect ?? false;
     this.#headroom = options.headroomBytes ?? 0;
     this.#maxBytes = options.maxStatementBytes ?? Number.MAX_SAFE_INTEGER;
+    this.#allocate = options.allocate ?? Buffer.allocUnsafe;
   }
 
   /** The delimiter in force (changed by DELIMITER lines). */
@@ -176,7 +180,7 @@ export class StatementSplitter {
     if (this.#collect) {
       // Buffers of the stream are not ours to keep: the text is copied out, once.
       const length = contentEnd - this.#contentStart;
-      const framed = Buffer.allocUnsafe(this.#headroom + length);
+      const framed = this.#allocate(this.#headroom + length);
       let at = this.#headroom;
       for (const part of this.#parts) {
         const n = Math.min(part.length, framed.length - at);
