@@ -49,7 +49,7 @@ describe('edge autonomy: scheduled backups go on while the controller is down (c
     await agent?.stop();
     await controller?.stop();
     await db?.stop();
-    if (process.env.KEEP) console.log(dir.path); else await dir?.cleanup();
+    await dir?.cleanup();
   });
 
   it('runs the schedule offline, reports every run once the controller is back, and never runs a scheduled time twice', async () => {
