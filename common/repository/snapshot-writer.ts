@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCodes, SidestashError } from '../errors.ts';
 import { ExternalMemoryCollector } from '../external-memory-gc.ts';
+import { StreamGarbageCollector } from '../gc-on-demand.ts';
 import { BlobSaver, saveIndexFiles } from './blob-saver.ts';
 import { DEFAULT_INDEX_CHECKPOINTS } from './index-checkpoints.ts';
 import type { BlobSaverOptions, BlobSaverStats } from './blob-saver.ts';
@@ -66,16 +67,15 @@ export class SnapshotWriteStream extends Writable {
   readonly #options: SnapshotWriteOptions;
   readonly #content: Id[] = [];
   /**
-   * Frees the source's spent Buffers soon (gc-on-demand.ts says why they pile up): a full
-   * collection only when memory outside V8's heap has grown by 8 MiB over its floor since the
-   * last one (external-memory-gc.ts, the restore read's policy). It was a full collection every
-   * 8 MiB of input and a young one every 2 MiB, whether or not V8 had freed the Buffers on its
-   * own meanwhile (with the image's 1 MiB semi-space it scavenges every few hundred rows
-   * anyway). Measured (bench/backup-session-cpu.ts, 256 MiB database, parallel dumper, one
-   * --trace-gc run each on a loaded machine): collections 2.18 s of main-thread time (487
-   * scavenges, 50 full collections of which 33 forced) -> 1.20 s (477, 32 of which 14 forced);
-   * agent peak RSS 136-140 -> 125-137 MiB over three interleaved runs.
+   * Frees the source's spent Buffers soon (gc-on-demand.ts says why they pile up): a young
+   * collection every 2 MiB of input (~0.1 ms: the pipe reads of mariadb-dump's output die
+   * young, and that source allocates too little in V8's heap for it to scavenge on its own),
+   * and a full one only when memory outside V8's heap has grown by 8 MiB over its floor since
+   * the last (external-memory-gc.ts, the restore read's policy). It was also a full collection
+   * every 8 MiB of input, whether or not V8 had freed the Buffers meanwhile. Measured
+   * (bench/backup-session-cpu.ts, 256 MiB database, --trace-gc, a loaded machine): see the commits.
    */
+  readonly #minorGc = new StreamGarbageCollector({ minorEveryBytes: 2 * 1024 * 1024, majorEveryBytes: Number.POSITIVE_INFINITY });
   readonly #gc = new ExternalMemoryCollector({ growthBytes: 8 * 1024 * 1024 });
   #chunker: Chunker;
   #saver: BlobSaver | undefined;
@@ -129,6 +129,7 @@ export class SnapshotWriteStream extends Writable {
   readonly #releaseChunk = (chunk: Buffer): void => this.#chunker.release(chunk);
 
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#minorGc.passed(chunk.length);
     this.#gc.check();
     this.#sizeBytes += chunk.length;
     this.#saveChunks(this.#chunker.push(chunk)).then(() => callback(), callback);
