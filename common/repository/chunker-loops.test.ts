@@ -10,7 +10,7 @@ import { jsScanner } from './chunker-scan-js.ts';
 import { LANES, STRETCH_BYTES, wasmScanner } from './chunker-wasm.ts';
 import { Chunker, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, tablesFor } from './chunker.ts';
 import type { ChunkerLoop } from './chunker.ts';
-import { ReferenceChunker } from '../../test/helpers/chunker-reference.ts';
+import { ReferenceChunker, tablesFor as referenceTables } from '../../test/helpers/chunker-reference.ts';
 
 const POLYNOMIALS = [0x3da3358b4dc173n, 0x25e00eb6ef0245n, 0x344f016d0c01c5n, 0x2c8d9ebe12338fn];
 
@@ -71,6 +71,10 @@ it('a stream that matches every 4 KiB (a repeated block): every lane matches, th
   assert.deepEqual(chunks(stream, polynomial, 'wasm', 1 << 20), reference);
   assert.deepEqual(chunks(stream, polynomial, 'wasm', 65_537), reference);
   assert.deepEqual(chunks(stream, polynomial, 'js', 1 << 20), reference);
+});
+
+it("the tables derived by linearity equal restic's, computed entry by entry", () => {
+  for (const polynomial of POLYNOMIALS) assert.deepEqual(tablesFor(polynomial), referenceTables(polynomial));
 });
 
 it('the WebAssembly scanner takes no cut from the spare positions past the end of what it was given', () => {

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCodes, SidestashError } from '../errors.ts';
+import { ExternalMemoryCollector } from '../external-memory-gc.ts';
 import { StreamGarbageCollector } from '../gc-on-demand.ts';
 import { BlobSaver, saveIndexFiles } from './blob-saver.ts';
 import { DEFAULT_INDEX_CHECKPOINTS } from './index-checkpoints.ts';
@@ -66,12 +67,16 @@ export class SnapshotWriteStream extends Writable {
   readonly #options: SnapshotWriteOptions;
   readonly #content: Id[] = [];
   /**
-   * Frees the source's spent Buffers soon (see gc-on-demand.ts). Measured on the 1 GiB
-   * benchmark: agent peak RSS 126 MiB with a full collection every 16 MiB, 115 MiB every
-   * 8 MiB, backup time within the noise (2.07x vs 2.10x a raw dump); a full collection every
-   * 2 MiB (256 MiB database) reached 101 MiB but cost a fifth of the backup's time.
+   * Frees the source's spent Buffers soon (gc-on-demand.ts says why they pile up): a young
+   * collection every 2 MiB of input (~0.1 ms: the pipe reads of mariadb-dump's output die
+   * young, and that source allocates too little in V8's heap for it to scavenge on its own),
+   * and a full one only when memory outside V8's heap has grown by 8 MiB over its floor since
+   * the last (external-memory-gc.ts, the restore read's policy). It was also a full collection
+   * every 8 MiB of input, whether or not V8 had freed the Buffers meanwhile. Measured
+   * (bench/backup-session-cpu.ts, 256 MiB database, --trace-gc, a loaded machine): see the commits.
    */
-  readonly #gc = new StreamGarbageCollector({ minorEveryBytes: 2 * 1024 * 1024, majorEveryBytes: 8 * 1024 * 1024 });
+  readonly #minorGc = new StreamGarbageCollector({ minorEveryBytes: 2 * 1024 * 1024, majorEveryBytes: Number.POSITIVE_INFINITY });
+  readonly #gc = new ExternalMemoryCollector({ growthBytes: 8 * 1024 * 1024 });
   #chunker: Chunker;
   #saver: BlobSaver | undefined;
   #lock: RepositoryLock | undefined;
@@ -124,7 +129,8 @@ export class SnapshotWriteStream extends Writable {
   readonly #releaseChunk = (chunk: Buffer): void => this.#chunker.release(chunk);
 
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#gc.passed(chunk.length);
+    this.#minorGc.passed(chunk.length);
+    this.#gc.check();
     this.#sizeBytes += chunk.length;
     this.#saveChunks(this.#chunker.push(chunk)).then(() => callback(), callback);
   }

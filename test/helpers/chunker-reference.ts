@@ -39,7 +39,8 @@ function appendByte(hash: bigint, b: number, pol: bigint): bigint {
   return polMod((hash << 8n) | BigInt(b), pol);
 }
 
-function tablesFor(pol: bigint): Tables {
+/** restic's tables computed entry by entry (chunker.ts derives most of them by linearity). */
+export function tablesFor(pol: bigint): Tables {
   const cached = tableCache.get(pol);
   if (cached) return cached;
   const k = degree(pol);
