@@ -7,11 +7,12 @@
 //
 // Bounded: the content ids are looked up a window at a time (a dump of 100 GiB lists ~100,000
 // blobs), and at most `prefetch` blobs are being opened ahead of the consumer, with the reads of
-// the runs they lie in; a run's bytes are dropped once its last blob is opened.
+// the runs they lie in; a run's bytes are dropped once its last blob is opened (a run's blobs
+// all lie in one window of the file, so that is at most a window later).
 import type { CallOptions } from '../backend/backend.ts';
 import { ErrorCodes, SidestashError } from '../errors.ts';
 import { openBlob } from './blob-open.ts';
-import { DEFAULT_MAX_RUN_BYTES, planBlobRuns } from './blob-runs.ts';
+import { DEFAULT_MAX_RUN_BYTES, DEFAULT_WINDOW_BLOBS, planBlobRuns } from './blob-runs.ts';
 import type { BlobRun, RunBlob } from './blob-runs.ts';
 import type { Id } from './ids.ts';
 import type { BlobLocation } from './master-index.ts';
@@ -22,8 +23,8 @@ export interface BlobRunReaderOptions extends CallOptions {
   prefetch?: number;
   /** Stored bytes of one read at most (default DEFAULT_MAX_RUN_BYTES). */
   maxRunBytes?: number;
-  /** Content ids looked up and planned at a time (default 256). */
-  planWindow?: number;
+  /** Content ids looked up and planned together (default DEFAULT_WINDOW_BLOBS): blobs of a pack in that window are read together, in whatever order they lie. */
+  windowBlobs?: number;
   /** Counts backend reads (tests, benchmarks). */
   onRead?: (run: BlobRun) => void;
 }
@@ -31,8 +32,6 @@ export interface BlobRunReaderOptions extends CallOptions {
 interface Task {
   run: BlobRun;
   blob: RunBlob;
-  /** Whether it is its run's last blob (the run's bytes may go once it is opened). */
-  last: boolean;
   /** A blob the index lacks: its error, raised when the consumer reaches it. */
   missing?: Id;
 }
@@ -40,21 +39,27 @@ interface Task {
 /** The plaintext of each blob of `ids`, in order; each verified as Repository.loadBlob verifies it. */
 export async function* readBlobRuns(repo: Repository, ids: readonly Id[], options: BlobRunReaderOptions = {}): AsyncGenerator<Buffer> {
   const prefetch = Math.max(1, options.prefetch ?? 4);
-  const window = Math.max(1, options.planWindow ?? 256);
+  const windowBlobs = Math.max(1, options.windowBlobs ?? DEFAULT_WINDOW_BLOBS);
   const signalOpt = options.signal ? { signal: options.signal } : {};
   const index = await repo.index(signalOpt);
   let planned = 0;
   const tasks: Task[] = [];
-  /** Plans the next window of ids; a missing blob is a task that fails where it stands. */
+  /** Blobs of each run not yet started: its bytes go once the last one is. */
+  const unstarted = new Map<BlobRun, number>();
+  /** Plans the next window of ids (in file order); a missing blob is a task that fails where it stands. */
   const plan = (): void => {
     const locations: BlobLocation[] = [];
+    let first = planned;
     const flush = (): void => {
-      for (const run of planBlobRuns(locations, options.maxRunBytes ?? DEFAULT_MAX_RUN_BYTES)) {
-        run.blobs.forEach((blob, i) => tasks.push({ run, blob, last: i === run.blobs.length - 1 }));
+      const planTasks: Task[] = [];
+      for (const run of planBlobRuns(locations, options.maxRunBytes ?? DEFAULT_MAX_RUN_BYTES, windowBlobs, first)) {
+        unstarted.set(run, run.blobs.length);
+        for (const blob of run.blobs) planTasks.push({ run, blob });
       }
+      tasks.push(...planTasks.sort((a, b) => a.blob.position - b.blob.position));
       locations.length = 0;
     };
-    const end = Math.min(ids.length, planned + window);
+    const end = Math.min(ids.length, planned + windowBlobs);
     for (; planned < end; planned++) {
       const id = ids[planned]!;
       const loc = index.lookup('data', id);
@@ -64,7 +69,8 @@ export async function* readBlobRuns(repo: Repository, ids: readonly Id[], option
       }
       flush();
       const run: BlobRun = { packId: '', offset: 0, length: 0, blobs: [] };
-      tasks.push({ run, blob: { id, offset: 0, length: 0 }, last: true, missing: id });
+      tasks.push({ run, blob: { id, position: planned, offset: 0, length: 0 }, missing: id });
+      first = planned + 1;
     }
     flush();
   };
@@ -84,7 +90,12 @@ export async function* readBlobRuns(repo: Repository, ids: readonly Id[], option
   const start = (t: Task): Promise<Buffer> => {
     if (t.missing !== undefined) return Promise.reject(new SidestashError(ErrorCodes.MISSING_BLOB, `data blob ${t.missing} not found in index`, { details: { blobId: t.missing } }));
     const bytes = read(t.run);
-    if (t.last) reads.delete(t.run);
+    const left = unstarted.get(t.run)! - 1;
+    if (left > 0) unstarted.set(t.run, left);
+    else {
+      unstarted.delete(t.run);
+      reads.delete(t.run);
+    }
     const { blob, run } = t;
     return bytes.then((b) => openBlob(repo.key, { id: blob.id, type: 'data', packId: run.packId, uncompressedLength: blob.uncompressedLength }, b.subarray(blob.offset, blob.offset + blob.length)));
   };
