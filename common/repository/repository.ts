@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Backend, CallOptions, FileType } from '../backend/backend.ts';
 import { ErrorCodes, SidestashError, isSidestashError, throwIfAborted } from '../errors.ts';
-import { decompress } from './compression.ts';
-import { decrypt, randomMasterKey } from './crypto.ts';
+import { openBlob } from './blob-open.ts';
+import { randomMasterKey } from './crypto.ts';
 import type { MasterKey } from './crypto.ts';
 import { sha256Hex } from './ids.ts';
 import type { Id } from './ids.ts';
@@ -170,18 +170,7 @@ export class Repository {
     const loc = index.lookup(type, id);
     if (!loc) throw new SidestashError(ErrorCodes.MISSING_BLOB, `${type} blob ${id} not found in index`, { details: { blobId: id } });
     const sealed = await this.backend.load({ type: 'data', name: loc.packId }, { offset: loc.offset, length: loc.length, ...signalOf(options) });
-    const what = `${type} blob ${id} in pack ${loc.packId}`;
-    let plain: Buffer;
-    try {
-      plain = decrypt(this.key, sealed, what);
-      if (loc.uncompressedLength !== undefined) plain = await decompress(plain, loc.uncompressedLength, what);
-    } catch (err) {
-      throw new SidestashError(ErrorCodes.CORRUPT_PACK, `${what}: ${(err as Error).message}`, { cause: err, details: { packId: loc.packId, blobId: id } });
-    }
-    if (sha256Hex(plain) !== id) {
-      throw new SidestashError(ErrorCodes.CORRUPT_PACK, `${what}: content does not match its id`, { details: { packId: loc.packId, blobId: id } });
-    }
-    return plain;
+    return openBlob(this.key, { id, type, packId: loc.packId, uncompressedLength: loc.uncompressedLength }, sealed);
   }
 }
 

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { CallOptions } from '../backend/backend.ts';
 import { ErrorCodes, SidestashError } from '../errors.ts';
 import { ExternalMemoryCollector } from '../external-memory-gc.ts';
+import { readBlobRuns } from './blob-run-reader.ts';
 import { RepositoryLock } from './lock.ts';
 import type { LockOptions } from './lock.ts';
 import type { Id } from './ids.ts';
@@ -80,20 +81,9 @@ export function createFileReadStream(repo: Repository, file: SnapshotFile, optio
   // or not V8 had freed them meanwhile. Now one runs when memory outside the heap has grown.
   const gc = new ExternalMemoryCollector({ growthBytes: options.gcGrowthBytes ?? READ_GC_GROWTH_BYTES });
   const signalOpt = options.signal ? { signal: options.signal } : {};
+  // Blobs that lie back to back in a pack are read together (blob-run-reader.ts).
   async function* blobs(): AsyncGenerator<Buffer> {
-    const ahead: Promise<Buffer>[] = [];
-    let next = 0;
-    const fill = (): void => {
-      while (ahead.length < prefetch && next < content.length) {
-        const p = repo.loadBlob('data', content[next++]!, signalOpt);
-        p.catch(() => {}); // surfaced when awaited below
-        ahead.push(p);
-      }
-    };
-    fill();
-    while (ahead.length > 0) {
-      const blob = await ahead.shift()!;
-      fill();
+    for await (const blob of readBlobRuns(repo, content, { prefetch, ...signalOpt })) {
       yield blob;
       gc.check();
     }

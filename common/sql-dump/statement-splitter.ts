@@ -407,14 +407,16 @@ export class StatementSplitter {
     let groups = this.#groups;
     let nextBackslash = -1;
     while (i < n) {
-      const k = kinds[buf[i]!]!;
-      if (k === K_PLAIN) {
-        i++;
-      } else if (k === K_QUOTE) {
+      let k = kinds[buf[i]!]!;
+      // Plain bytes (digits, commas, words) in a loop of their own: V8 runs this one about
+      // twice as fast as a step of the outer loop per byte (numeric rows are mostly these).
+      while (k === K_PLAIN && ++i < n) k = kinds[buf[i]!]!;
+      if (i >= n) break;
+      if (k === K_QUOTE) {
+        let j = i + 1;
         // The closing quote by memchr (indexOf): a dump's strings are often long. A backslash
         // before it escapes one byte, so the search goes on after that byte; the next
         // backslash's position is remembered, so each byte is searched for it once.
-        let j = i + 1;
         for (;;) {
           const q = buf.indexOf(SQ, j);
           if (esc && nextBackslash < j) {
