@@ -7,8 +7,9 @@
 //   chunking, encryption, compression and upload to a local repository included).
 // Prints wall and CPU times, peak RSS, the ratios the targets are stated in (<= 0.5x Stash's
 // pipeline, <= 1.5x mydumper -t 2 uncompressed, agent peak RSS <= 128 MiB), where the CPU goes
-// (mariadbd serving the reads, the dumper alone, the writer's stages, the rest) and a one-line
-// JSON summary. Wall times vary by ~10% from run to run on shared machines.
+// (mariadbd serving the reads, the dumper alone, the writer's stages, the rest), the floor (the
+// least time any backup in this repository format could take on this machine: mydumper's CPU and
+// mariadbd's plus the writer's essential stages, spread over every core) and a one-line JSON summary. Wall times vary by ~10% from run to run on shared machines.
 import { readFile, readdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,8 @@ try {
   const stashes: Measurement[] = [];
   const mydumpers: Measurement[] = [];
   const mydumpersCompressed: Measurement[] = [];
+  /** mariadbd's CPU while mydumper -t N reads: part of the floor below. */
+  const mydumperServerCpu: number[] = [];
   const classic: SessionRun[] = [];
   const parallel: SessionRun[] = [];
   for (let i = 0; i < runs; i++) {
@@ -81,7 +84,9 @@ try {
     raws.push(await measure(`${dump} > /dev/null`));
     await measure(`restic init -q -r ${dir.path}/restic-${i}`, env);
     stashes.push(await measure(`${dump} | restic -r ${dir.path}/restic-${i} --no-cache -q backup --stdin --stdin-filename dumpfile.sql`, env));
-    mydumpers.push(await measure(mydumper(`${dir.path}/mydumper`, false)));
+    const myd = await withServerCpu(db, () => measure(mydumper(`${dir.path}/mydumper`, false)));
+    mydumpers.push(myd.value);
+    mydumperServerCpu.push(myd.serverCpuSeconds);
     mydumpersCompressed.push(await measure(mydumper(`${dir.path}/mydumper-c`, true)));
     classic.push(await session(backup(`classic-${i}`, `${dir.path}/classic-${i}`, false)));
     parallel.push(await session(backup(`parallel-${i}`, `${dir.path}/parallel-${i}`, true)));
@@ -131,8 +136,18 @@ try {
     ...staged,
     { name: 'the rest (key KDF, streams, packing, GC)', cpuSeconds: rest },
   ], stages.bytes));
+  // The floor: mydumper's dump (its CPU and mariadbd's) plus the writer stages every restic-format
+  // backup must add (chunking, SHA-256, zstd, encryption; each measured alone above), spread
+  // perfectly over every core with nothing else: no backup of this repository format can finish
+  // sooner on this machine, whatever its dumper.
+  const essential = staged.filter((st) => /^(chunking|hashing|compression|encryption)/.test(st.name)).reduce((n, st) => n + st.cpuSeconds, 0);
+  const mydServer = [...mydumperServerCpu].sort((a, b) => a - b)[Math.floor(mydumperServerCpu.length / 2)] ?? 0;
+  const floorSeconds = Math.max(myd.wallSeconds, (myd.cpuSeconds + mydServer + essential) / cpus().length);
+  process.stdout.write(`\nfloor: mydumper -t ${PARALLEL} (${myd.cpuSeconds.toFixed(1)} CPU-s, mariadbd ${mydServer.toFixed(1)} CPU-s) + chunking, hashing, zstd and encryption alone (${essential.toFixed(1)} CPU-s) over ${cpus().length} cores: ${floorSeconds.toFixed(2)} s = ${ratio(floorSeconds, myd.wallSeconds)}x mydumper -t ${PARALLEL}; the parallel backup is ${ratio(ours.wallSeconds, floorSeconds)}x this floor\n`);
   const summary = {
     dbMiB: mib,
+    floorVsMydumper: Number(ratio(floorSeconds, myd.wallSeconds)),
+    parallelVsFloor: Number(ratio(ours.wallSeconds, floorSeconds)),
     parallelVsStash: Number(ratio(ours.wallSeconds, stash.wallSeconds)),
     parallelVsMydumper: Number(ratio(ours.wallSeconds, myd.wallSeconds)),
     parallelVsMydumperCompressed: Number(ratio(ours.wallSeconds, mydc.wallSeconds)),
