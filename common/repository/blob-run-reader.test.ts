@@ -194,4 +194,24 @@ describe('blob run reader', () => {
       await writeFile(pack, bytes);
     }
   });
+
+  it('stops at an abort with its code, even where the blobs after it were read with the same run', async () => {
+    const { repo, ids } = await open();
+    for (const afterBlobs of [0, 1, 3]) {
+      const ac = new AbortController();
+      const got: Buffer[] = [];
+      await assert.rejects(
+        (async () => {
+          if (afterBlobs === 0) ac.abort();
+          for await (const b of readBlobRuns(repo, ids, { signal: ac.signal, maxRunBytes: 64 * MiB })) {
+            got.push(b);
+            if (got.length === afterBlobs) ac.abort();
+          }
+        })(),
+        (err) => isSidestashError(err, ErrorCodes.ABORTED),
+        `abort after ${afterBlobs}`,
+      );
+      assert.equal(got.length, afterBlobs, `abort after ${afterBlobs}: no blob comes out after it`);
+    }
+  });
 });

@@ -10,7 +10,7 @@
 // the runs they lie in; a run's bytes are dropped once its last blob is opened (a run's blobs
 // all lie in one window of the file, so that is at most a window later).
 import type { CallOptions } from '../backend/backend.ts';
-import { ErrorCodes, SidestashError } from '../errors.ts';
+import { ErrorCodes, SidestashError, throwIfAborted } from '../errors.ts';
 import { blobPlaceProblem } from './blob-location.ts';
 import { openBlob } from './blob-open.ts';
 import { DEFAULT_MAX_RUN_BYTES, DEFAULT_WINDOW_BLOBS, planBlobRuns } from './blob-runs.ts';
@@ -137,6 +137,8 @@ export async function* readBlobRuns(repo: Repository, ids: readonly Id[], option
   fill();
   while (ahead.length > 0) {
     const blob = await ahead.shift()!;
+    // A run read before the abort holds the blobs after it: they do not come out.
+    throwIfAborted(options.signal);
     fill();
     yield blob;
   }
