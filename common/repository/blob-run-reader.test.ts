@@ -4,7 +4,7 @@
 // it stands.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { blockStream, plan } from '../../test/helpers/data.ts';
@@ -127,5 +127,91 @@ describe('blob run reader', () => {
       (err) => isSidestashError(err, ErrorCodes.MISSING_BLOB) && err.details?.blobId === missing,
     );
     assert.equal(got.length, 2);
+  });
+
+  it('an index entry that places a blob where none can lie is that blob\'s CORRUPT_PACK, where it stands: its neighbours in a run are not blamed, nothing huge is read', async () => {
+    const lies: Record<string, (loc: Record<string, unknown>) => Record<string, unknown>> = {
+      'negative length': (l) => ({ ...l, length: -5 }),
+      'fractional length': (l) => ({ ...l, length: (l.length as number) + 0.5 }),
+      'length as a string': (l) => ({ ...l, length: String(l.length) }),
+      'NaN length': (l) => ({ ...l, length: Number.NaN }),
+      'length shorter than IV and MAC': (l) => ({ ...l, length: 0 }),
+      'length of a terabyte': (l) => ({ ...l, length: 2 ** 40 }),
+      'length past any chunk': (l) => ({ ...l, length: 9 * MiB }),
+      'negative offset': (l) => ({ ...l, offset: -10 }),
+      'offset as a string': (l) => ({ ...l, offset: String(l.offset) }),
+      'offset past 2^53': (l) => ({ ...l, offset: 2 ** 60 }),
+      'uncompressed length of 16 GiB': (l) => ({ ...l, uncompressedLength: 2 ** 34 }),
+      'negative uncompressed length': (l) => ({ ...l, uncompressedLength: -1 }),
+      'uncompressed length as a string': (l) => ({ ...l, uncompressedLength: 'x' }),
+    };
+    for (const [name, lie] of Object.entries(lies)) {
+      const { backend, repo, ids } = await open();
+      const index = await repo.index();
+      const real = index.lookup.bind(index);
+      index.lookup = (type, id) => (id === ids[1] ? (lie(real(type, id) as unknown as Record<string, unknown>) as unknown as ReturnType<typeof real>) : real(type, id));
+      backend.dataLoads = 0;
+      const sizes: number[] = [];
+      const got: Buffer[] = [];
+      await assert.rejects(
+        (async () => {
+          for await (const b of readBlobRuns(repo, ids, { maxRunBytes: 64 * MiB, onRead: (r) => sizes.push(r.length) })) got.push(b);
+        })(),
+        (err) => isSidestashError(err, ErrorCodes.CORRUPT_PACK) && err.details?.blobId === ids[1],
+        name,
+      );
+      assert.equal(got.length, 1, `${name}: the blob before it came out`);
+      assert.ok(sizes.every((n) => Number.isSafeInteger(n) && n <= 64 * MiB), `${name}: reads ${sizes.join(',')}`);
+      await assert.rejects(repo.loadBlob('data', ids[1]!), (err) => isSidestashError(err, ErrorCodes.CORRUPT_PACK) && err.details?.blobId === ids[1], `${name}: loadBlob`);
+      assert.equal(backend.dataLoads, sizes.length, `${name}: loadBlob read nothing`);
+    }
+  });
+
+  it('a pack shorter than its index says fails at the first blob past its end, after the blobs of the same run before it came out', async () => {
+    const { repo, ids } = await open();
+    const index = await repo.index();
+    const locs = ids.slice(0, 4).map((id) => index.lookup('data', id)!);
+    assert.equal(new Set(locs.map((l) => l.packId)).size, 1, 'one pack');
+    // The blob lying last in the pack of the file's first four: every blob before it in the file lies before it in the pack.
+    const victim = locs.reduce((a, l, i) => (l.offset > locs[a]!.offset ? i : a), 0);
+    assert.ok(victim >= 1, 'a blob before the victim');
+    const pack = join(path, 'data', locs[victim]!.packId.slice(0, 2), locs[victim]!.packId);
+    const bytes = await readFile(pack);
+    try {
+      await chmod(pack, 0o600);
+      await truncate(pack, locs[victim]!.offset + 10);
+      const got: Buffer[] = [];
+      const runs: number[] = [];
+      await assert.rejects(
+        (async () => {
+          for await (const b of readBlobRuns(repo, ids, { maxRunBytes: 64 * MiB, onRead: (r) => runs.push(r.blobs.length) })) got.push(b);
+        })(),
+        (err) => isSidestashError(err),
+      );
+      assert.ok(runs[0]! > victim, `the victim shares the first run (${runs.join(',')})`);
+      assert.equal(got.length, victim);
+    } finally {
+      await writeFile(pack, bytes);
+    }
+  });
+
+  it('stops at an abort with its code, even where the blobs after it were read with the same run', async () => {
+    const { repo, ids } = await open();
+    for (const afterBlobs of [0, 1, 3]) {
+      const ac = new AbortController();
+      const got: Buffer[] = [];
+      await assert.rejects(
+        (async () => {
+          if (afterBlobs === 0) ac.abort();
+          for await (const b of readBlobRuns(repo, ids, { signal: ac.signal, maxRunBytes: 64 * MiB })) {
+            got.push(b);
+            if (got.length === afterBlobs) ac.abort();
+          }
+        })(),
+        (err) => isSidestashError(err, ErrorCodes.ABORTED),
+        `abort after ${afterBlobs}`,
+      );
+      assert.equal(got.length, afterBlobs, `abort after ${afterBlobs}: no blob comes out after it`);
+    }
   });
 });

@@ -10,7 +10,8 @@
 // the runs they lie in; a run's bytes are dropped once its last blob is opened (a run's blobs
 // all lie in one window of the file, so that is at most a window later).
 import type { CallOptions } from '../backend/backend.ts';
-import { ErrorCodes, SidestashError } from '../errors.ts';
+import { ErrorCodes, SidestashError, throwIfAborted } from '../errors.ts';
+import { blobPlaceProblem } from './blob-location.ts';
 import { openBlob } from './blob-open.ts';
 import { DEFAULT_MAX_RUN_BYTES, DEFAULT_WINDOW_BLOBS, planBlobRuns } from './blob-runs.ts';
 import type { BlobRun, RunBlob } from './blob-runs.ts';
@@ -32,8 +33,8 @@ export interface BlobRunReaderOptions extends CallOptions {
 interface Task {
   run: BlobRun;
   blob: RunBlob;
-  /** A blob the index lacks: its error, raised when the consumer reaches it. */
-  missing?: Id;
+  /** A blob the index lacks, or places where no blob can lie: its error, raised when the consumer reaches it. */
+  error?: SidestashError;
 }
 
 /** The plaintext of each blob of `ids`, in order; each verified as Repository.loadBlob verifies it. */
@@ -46,7 +47,10 @@ export async function* readBlobRuns(repo: Repository, ids: readonly Id[], option
   const tasks: Task[] = [];
   /** Blobs of each run not yet started: its bytes go once the last one is. */
   const unstarted = new Map<BlobRun, number>();
-  /** Plans the next window of ids (in file order); a missing blob is a task that fails where it stands. */
+  /**
+   * Plans the next window of ids (in file order); a missing blob, or one the index places where
+   * no blob can lie (blob-location.ts), is a task that fails where it stands, read with no other.
+   */
   const plan = (): void => {
     const locations: BlobLocation[] = [];
     let first = planned;
@@ -63,33 +67,53 @@ export async function* readBlobRuns(repo: Repository, ids: readonly Id[], option
     for (; planned < end; planned++) {
       const id = ids[planned]!;
       const loc = index.lookup('data', id);
-      if (loc) {
+      const problem = loc && blobPlaceProblem(loc);
+      if (loc && !problem) {
         locations.push(loc);
         continue;
       }
       flush();
-      const run: BlobRun = { packId: '', offset: 0, length: 0, blobs: [] };
-      tasks.push({ run, blob: { id, position: planned, offset: 0, length: 0 }, missing: id });
+      const run: BlobRun = { packId: loc?.packId ?? '', offset: 0, length: 0, blobs: [] };
+      const error = loc
+        ? new SidestashError(ErrorCodes.CORRUPT_PACK, `data blob ${id} in pack ${loc.packId}: ${problem}`, { details: { packId: loc.packId, blobId: id } })
+        : new SidestashError(ErrorCodes.MISSING_BLOB, `data blob ${id} not found in index`, { details: { blobId: id } });
+      tasks.push({ run, blob: { id, position: planned, offset: 0, length: 0 }, error });
       first = planned + 1;
     }
     flush();
   };
   const reads = new Map<BlobRun, Promise<Uint8Array>>();
+  const load = (packId: Id, offset: number, length: number): Promise<Uint8Array> =>
+    repo.backend.load({ type: 'data', name: packId }, { offset, length, ...signalOpt }).then((bytes) => {
+      if (bytes.length !== length) throw new SidestashError(ErrorCodes.BACKEND_IO, `data/${packId}: read ${bytes.length} bytes of ${length}`);
+      return bytes;
+    });
   const read = (run: BlobRun): Promise<Uint8Array> => {
     let p = reads.get(run);
     if (!p) {
       options.onRead?.(run);
-      p = repo.backend.load({ type: 'data', name: run.packId }, { offset: run.offset, length: run.length, ...signalOpt }).then((bytes) => {
-        if (bytes.length !== run.length) throw new SidestashError(ErrorCodes.BACKEND_IO, `data/${run.packId}: read ${bytes.length} bytes of ${run.length}`);
-        return bytes;
-      });
+      p = load(run.packId, run.offset, run.length);
       reads.set(run, p);
     }
     return p;
   };
+  /**
+   * The blob's stored bytes: a view of its run's, or, when the run's read failed (a pack shorter
+   * than its index says, a run crossing the pack's end), a read of the blob alone, so that each
+   * blob of the run gets its own verdict, as Repository.loadBlob gives it: the blobs before a
+   * damaged one still come out, and the error names the blob that is damaged.
+   */
+  const sealedOf = (run: BlobRun, blob: RunBlob): Promise<Uint8Array> =>
+    read(run).then(
+      (b) => b.subarray(blob.offset, blob.offset + blob.length),
+      (err: unknown) => {
+        if (run.blobs.length === 1 || options.signal?.aborted) throw err;
+        return load(run.packId, run.offset + blob.offset, blob.length);
+      },
+    );
   const start = (t: Task): Promise<Buffer> => {
-    if (t.missing !== undefined) return Promise.reject(new SidestashError(ErrorCodes.MISSING_BLOB, `data blob ${t.missing} not found in index`, { details: { blobId: t.missing } }));
-    const bytes = read(t.run);
+    if (t.error !== undefined) return Promise.reject(t.error);
+    const bytes = sealedOf(t.run, t.blob);
     const left = unstarted.get(t.run)! - 1;
     if (left > 0) unstarted.set(t.run, left);
     else {
@@ -97,7 +121,7 @@ export async function* readBlobRuns(repo: Repository, ids: readonly Id[], option
       reads.delete(t.run);
     }
     const { blob, run } = t;
-    return bytes.then((b) => openBlob(repo.key, { id: blob.id, type: 'data', packId: run.packId, uncompressedLength: blob.uncompressedLength }, b.subarray(blob.offset, blob.offset + blob.length)));
+    return bytes.then((b) => openBlob(repo.key, { id: blob.id, type: 'data', packId: run.packId, uncompressedLength: blob.uncompressedLength }, b));
   };
   const ahead: Promise<Buffer>[] = [];
   const fill = (): void => {
@@ -113,6 +137,8 @@ export async function* readBlobRuns(repo: Repository, ids: readonly Id[], option
   fill();
   while (ahead.length > 0) {
     const blob = await ahead.shift()!;
+    // A run read before the abort holds the blobs after it: they do not come out.
+    throwIfAborted(options.signal);
     fill();
     yield blob;
   }

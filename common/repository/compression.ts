@@ -39,11 +39,21 @@ function compressBound(n: number): number {
   return n + (n >>> 8) + (n < 128 * 1024 ? (128 * 1024 - n) >>> 11 : 0) + 64;
 }
 
-/** Decompression output in one piece when the length is known (blobs record it). */
+/**
+ * Decompression output in one piece when the length is known (blobs record it) and at most
+ * ONE_PIECE_MAX_BYTES (a data blob, a chunk, always is). The length comes from an index, which
+ * is untrusted: the output buffer is allocated before a byte is decompressed, so a length of
+ * gigabytes claimed for a frame of a few bytes allocated gigabytes (counted outside V8's heap,
+ * driving the collectors, refused where memory is not overcommitted); past the bound the output
+ * comes in pieces of that size and is joined, so memory follows what the frame holds.
+ */
 function decompressOptions(expectedLength: number | undefined): zlib.ZstdOptions {
   if (expectedLength === undefined) return {};
-  return { maxOutputLength: Math.max(1, expectedLength + 1), chunkSize: Math.max(zlib.constants.Z_MIN_CHUNK, expectedLength + 1) };
+  return { maxOutputLength: Math.max(1, expectedLength + 1), chunkSize: Math.max(zlib.constants.Z_MIN_CHUNK, Math.min(expectedLength + 1, ONE_PIECE_MAX_BYTES)) };
 }
+
+/** The largest output buffer allocated up front for a decompression: a chunk's (MAX_CHUNK_BYTES), and the byte that shows an overrun. */
+export const ONE_PIECE_MAX_BYTES = 8 * 1024 * 1024 + 1;
 
 const zstdCompressAsync = promisify(zlib.zstdCompress);
 const zstdDecompressAsync = promisify(zlib.zstdDecompress);

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Backend, CallOptions, FileType } from '../backend/backend.ts';
 import { ErrorCodes, SidestashError, isSidestashError, throwIfAborted } from '../errors.ts';
+import { blobPlaceProblem } from './blob-location.ts';
 import { openBlob } from './blob-open.ts';
 import { randomMasterKey } from './crypto.ts';
 import type { MasterKey } from './crypto.ts';
@@ -169,6 +170,8 @@ export class Repository {
     const index = await this.index(options);
     const loc = index.lookup(type, id);
     if (!loc) throw new SidestashError(ErrorCodes.MISSING_BLOB, `${type} blob ${id} not found in index`, { details: { blobId: id } });
+    const problem = blobPlaceProblem(loc);
+    if (problem) throw new SidestashError(ErrorCodes.CORRUPT_PACK, `${type} blob ${id} in pack ${loc.packId}: ${problem}`, { details: { packId: loc.packId, blobId: id } });
     const sealed = await this.backend.load({ type: 'data', name: loc.packId }, { offset: loc.offset, length: loc.length, ...signalOf(options) });
     return openBlob(this.key, { id, type, packId: loc.packId, uncompressedLength: loc.uncompressedLength }, sealed);
   }
