@@ -25,7 +25,7 @@ import type { CallLogData } from './fleet/call-log.ts';
 import { cpuSeconds, hotFunctions, memoryMiB } from './fleet/controller-stats.ts';
 import type { HotFunction } from './fleet/controller-stats.ts';
 import { Agent } from 'undici';
-import { loopDelayOf, scrapeMetrics, serverSideWithin100Ms } from './fleet/controller-metrics.ts';
+import { busySecondsOf, loopDelayOf, scrapeMetrics, serverSideWithin100Ms } from './fleet/controller-metrics.ts';
 import { fleetOutcome } from './fleet/fleet-outcome.ts';
 import type { ListedSession } from './fleet/fleet-outcome.ts';
 import { FLEET_NAMESPACE, applyFleet, fleetTargets, scheduleAll } from './fleet/fleet-setup.ts';
@@ -56,6 +56,10 @@ interface RunResult {
   p99AdminMs: number;
   controllerRssMiB: number;
   controllerCpuPercent: number;
+  /** Controller CPU seconds per agent and minute of the load: less sensitive to neighbours than latency. */
+  cpuSecondsPerAgentMinute: number;
+  /** Share of the load's wall time the controller's event loop was busy (0..1). */
+  eventLoopUtilization: number;
   lostSessions: number;
   doubledSessions: number;
   hot?: { self: HotFunction[]; total: HotFunction[] };
@@ -87,7 +91,8 @@ async function runFleet(agents: number): Promise<RunResult> {
     env: {
       SIDESTASH_SWEEP_INTERVAL: '5s',
       SIDESTASH_SCHEDULE_JITTER: `${jitterS}s`,
-      SIDESTASH_MAX_CONNECTIONS: String(Math.max(1024, agents * 3 + 100)),
+      // SIDESTASH_MAX_CONNECTIONS and SIDESTASH_KEEP_ALIVE_TIMEOUT: the defaults, which fit the fleet.
+      ...(env.SIDESTASH_KEEP_ALIVE_TIMEOUT ? { SIDESTASH_KEEP_ALIVE_TIMEOUT: env.SIDESTASH_KEEP_ALIVE_TIMEOUT } : {}),
       // The image's malloc and V8 settings (the Dockerfile's ENV line), as the controller runs in it.
       ...AGENT_IMAGE_ENV,
       NODE_OPTIONS: `${AGENT_IMAGE_ENV.NODE_OPTIONS}${PROFILE ? ` --cpu-prof --cpu-prof-dir=${profileDir}` : ''}`,
@@ -162,6 +167,7 @@ async function runFleet(agents: number): Promise<RunResult> {
     const scraper = setInterval(() => void scrape().catch(() => undefined), 5000);
     const cpuStart = cpuSeconds(pid);
     const loadStart = Date.now();
+    const busyStart = busySecondsOf(await retried(() => scrapeMetrics(controller.url, metricsClient)));
     const deadline = fireAtMs + jitterS * 1000 + SESSION_MS * 1.2 + 180_000;
     let reportedAt = 0;
     while (Date.now() < deadline) {
@@ -173,12 +179,15 @@ async function runFleet(agents: number): Promise<RunResult> {
       }
       if (Date.now() > fireAtMs && done >= agents) break;
     }
-    const cpuPercent = (100 * (cpuSeconds(pid) - cpuStart)) / ((Date.now() - loadStart) / 1000);
+    const loadSeconds = (Date.now() - loadStart) / 1000;
+    const cpuUsed = cpuSeconds(pid) - cpuStart;
+    const cpuPercent = (100 * cpuUsed) / loadSeconds;
     const mem = memoryMiB(pid);
     adminStop = true;
     await admin;
     clearInterval(scraper);
     await retried(scrape);
+    const elu = (busySecondsOf(metricsText) - busyStart) / ((Date.now() - loadStart) / 1000);
     await metricsClient.close();
     for (const w of workers) w.postMessage({ type: 'stop' });
     const done = await Promise.all(reports);
@@ -200,6 +209,8 @@ async function runFleet(agents: number): Promise<RunResult> {
       p99AdminMs: p99Of(ADMIN_KINDS),
       controllerRssMiB: mem.peakRssMiB,
       controllerCpuPercent: cpuPercent,
+      cpuSecondsPerAgentMinute: cpuUsed / (agents * (loadSeconds / 60)),
+      eventLoopUtilization: elu,
       lostSessions: outcome.lost.length,
       doubledSessions: outcome.doubled.length,
     };
@@ -220,7 +231,7 @@ async function runFleet(agents: number): Promise<RunResult> {
     console.log(`  created over ${created.spanSeconds.toFixed(0)} s, at most ${created.maxPerSecond} in one second; started over ${starts.spanSeconds.toFixed(0)} s, at most ${starts.maxPerSecond} in one second`);
     console.log(`  started per ${starts.bucketSeconds} s: ${starts.buckets.join(' ')}`);
     const gauge = (name: string): number => Number(new RegExp(`^sidestash_controller_${name} (\\S+)`, 'm').exec(metricsText)?.[1] ?? NaN) / 2 ** 20;
-    console.log(`\n[${agents}] controller: peak RSS ${mem.peakRssMiB.toFixed(0)} MiB (now ${mem.rssMiB.toFixed(0)} MiB; V8 heap used ${gauge('nodejs_heap_size_used_bytes').toFixed(0)} of ${gauge('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${gauge('nodejs_external_memory_bytes').toFixed(0)} MiB; ${(gauge('nodejs_active_handles_total') * 2 ** 20).toFixed(0)} handles open), CPU ${cpuPercent.toFixed(0)}% of a core over the load (${((Date.now() - loadStart) / 1000).toFixed(0)} s)`);
+    console.log(`\n[${agents}] controller: peak RSS ${mem.peakRssMiB.toFixed(0)} MiB (now ${mem.rssMiB.toFixed(0)} MiB; V8 heap used ${gauge('nodejs_heap_size_used_bytes').toFixed(0)} of ${gauge('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${gauge('nodejs_external_memory_bytes').toFixed(0)} MiB; ${(gauge('nodejs_active_handles_total') * 2 ** 20).toFixed(0)} handles open), CPU ${cpuPercent.toFixed(0)}% of a core over the load (${loadSeconds.toFixed(0)} s): ${result.cpuSecondsPerAgentMinute.toFixed(4)} CPU-s per agent-minute; event-loop utilization ${(100 * elu).toFixed(0)}%`);
     const worstLoop = loopDelays.reduce((a, b) => (b.maxMs > a.maxMs ? b : a), { atMs: 0, p99Ms: NaN, maxMs: 0 });
     console.log(`  event-loop delay: worst 5 s window p99 ${fmt(Math.max(...loopDelays.map((l) => l.p99Ms)))} ms, max ${fmt(worstLoop.maxMs)} ms (at ${((worstLoop.atMs - fireAtMs) / 1000).toFixed(0)} s after the cron minute)`);
     const server = serverSideWithin100Ms(metricsText);
@@ -254,15 +265,15 @@ const results: RunResult[] = [];
 for (const n of counts) {
   results.push(await runFleet(n));
   const r = results.at(-1)!;
-  const summary = { agents: r.agents, p99AgentMs: Math.round(r.p99AgentMs), p99AdminMs: Math.round(r.p99AdminMs), controllerRssMiB: Math.round(r.controllerRssMiB), controllerCpuPercent: Math.round(r.controllerCpuPercent), lostSessions: r.lostSessions, doubledSessions: r.doubledSessions };
+  const summary = { agents: r.agents, p99AgentMs: Math.round(r.p99AgentMs), p99AdminMs: Math.round(r.p99AdminMs), controllerRssMiB: Math.round(r.controllerRssMiB), controllerCpuPercent: Math.round(r.controllerCpuPercent), cpuSecondsPerAgentMinute: +r.cpuSecondsPerAgentMinute.toFixed(4), eventLoopUtilization: +r.eventLoopUtilization.toFixed(2), lostSessions: r.lostSessions, doubledSessions: r.doubledSessions };
   const met = r.p99AgentMs < TARGET_P99_MS && r.p99AdminMs < TARGET_P99_MS && r.controllerRssMiB < TARGET_RSS_MIB && r.lostSessions === 0 && r.doubledSessions === 0;
   console.log(`\n[${n}] targets (p99 < ${TARGET_P99_MS} ms, RSS < ${TARGET_RSS_MIB} MiB, none lost or doubled): ${met ? 'met' : 'MISSED'}`);
   console.log(JSON.stringify(summary));
 }
 if (results.length > 1) {
   const knee = results.find((r) => Math.max(r.p99AgentMs, r.p99AdminMs) >= TARGET_P99_MS);
-  console.log('\nagents   p99 agent ms   p99 admin ms   RSS MiB   CPU %');
-  for (const r of results) console.log(`${String(r.agents).padStart(6)}${fmt(r.p99AgentMs).padStart(15)}${fmt(r.p99AdminMs).padStart(15)}${r.controllerRssMiB.toFixed(0).padStart(10)}${r.controllerCpuPercent.toFixed(0).padStart(8)}`);
+  console.log('\nagents   p99 agent ms   p99 admin ms   RSS MiB   CPU %   CPU-s/agent-min   loop busy %');
+  for (const r of results) console.log(`${String(r.agents).padStart(6)}${fmt(r.p99AgentMs).padStart(15)}${fmt(r.p99AdminMs).padStart(15)}${r.controllerRssMiB.toFixed(0).padStart(10)}${r.controllerCpuPercent.toFixed(0).padStart(8)}${r.cpuSecondsPerAgentMinute.toFixed(4).padStart(18)}${(100 * r.eventLoopUtilization).toFixed(0).padStart(14)}`);
   if (knee) {
     console.log(`knee: p99 passes ${TARGET_P99_MS} ms at ${knee.agents} agents; the controller's time there went to:`);
     for (const h of knee.hot?.total.slice(0, 8) ?? []) console.log(`  ${h.totalPercent.toFixed(1).padStart(5)}%  ${h.name}`);
