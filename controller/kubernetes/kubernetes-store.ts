@@ -34,6 +34,7 @@ import { KINDS } from '../resources/types.ts';
 import type { AppBindingSpec, Kind, Resource } from '../resources/types.ts';
 import { readKubeDbAppBinding } from './kubedb-appbinding.ts';
 import type { BatchWrite, ListOptions, Precondition, ResourceListener, ResourceStore } from '../store/resource-store.ts';
+import { matchesListFields } from '../store/list-fields.ts';
 import { Informer, objectKey } from './informer.ts';
 import type { InformerEventType, InformerStats } from './informer.ts';
 import type { KubeClient } from './kube-client.ts';
@@ -215,7 +216,7 @@ export class KubernetesStore implements ResourceStore {
     }
     return objects
       .map((o) => toResource(kind, o))
-      .filter((r) => matchesLabels(requirements, r.metadata.labels))
+      .filter((r) => matchesLabels(requirements, r.metadata.labels) && matchesListFields(r, options))
       .sort(byNamespaceThenName) as Resource<S, T>[];
   }
 

@@ -14,8 +14,7 @@ type Host = Pick<SessionManager, 'store' | 'leaseMs' | 'graceMs' | 'pendingTimeo
 
 export async function sweepRunning(m: Host, now: number): Promise<void> {
   for (const kind of ['BackupSession', 'RestoreSession'] as const) {
-    for (const s of await m.sessionsOf(kind)) {
-      if (s.status?.phase !== 'Running') continue;
+    for (const s of await m.sessionsOf(kind, { phases: ['Running'] })) {
       await m.withSession(kind, s.metadata.namespace, s.metadata.name, async (cur) => {
         if (cur?.status?.phase !== 'Running') return;
         const st = cur.status;
@@ -39,8 +38,7 @@ export async function sweepPending(m: Host, now: number): Promise<void> {
   const agents = m.store.listAgents();
   for (const a of agents) if (isAgentOnline(a, now, m.leaseMs)) for (const t of a.targets) m.servedAt.set(t, now);
   for (const kind of ['BackupSession', 'RestoreSession'] as const) {
-    for (const s of await m.sessionsOf(kind)) {
-      if (s.status?.phase !== 'Pending') continue;
+    for (const s of await m.sessionsOf(kind, { phases: ['Pending'] })) {
       const appBinding = await sessionTarget(m.store, s);
       const target = appBinding === undefined ? undefined : `${s.metadata.namespace}/${appBinding}`;
       const createdAtMs = Date.parse(s.metadata.creationTimestamp ?? '');
