@@ -8,13 +8,14 @@
 //   npm run bench:fleet                                  2,000 agents
 //   SIDESTASH_FLEET_AGENTS=500,1000,2000,4000 npm run bench:fleet    the knee: one run per count
 //
-// Other settings: SIDESTASH_FLEET_WORKERS (2), SIDESTASH_FLEET_RUNNING (sessions running at
+// Other settings: SIDESTASH_FLEET_ADMIN_PAGE (the admin client's ?limit=, 250), SIDESTASH_FLEET_WORKERS (2), SIDESTASH_FLEET_RUNNING (sessions running at
 // once the jitter is sized for, 200), SIDESTASH_FLEET_SESSION_SECONDS (15), SIDESTASH_FLEET_PROFILE
 // (1: --cpu-prof on the controller and its hottest functions; default on with several counts).
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { api } from '../cli/api-client.ts';
+import { listAll } from '../cli/list-pages.ts';
 import { openBackend } from '../common/backend/open-backend.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { startController } from '../test/helpers/stack.ts';
@@ -46,6 +47,8 @@ const PROGRESS_MS = 5_000;
 const POLL_WAIT_MS = 20_000;
 const TARGET_P99_MS = 100;
 const TARGET_RSS_MIB = 256;
+/** The admin client's page size (?limit=): SIDESTASH_FLEET_ADMIN_PAGE, 250. */
+const ADMIN_PAGE = Number(env.SIDESTASH_FLEET_ADMIN_PAGE ?? 250);
 const AGENT_KINDS = ['poll', 'pollAssign', 'progress', 'finish', 'heartbeat', 'binlogSync'];
 const ADMIN_KINDS = ['adminListSessions', 'adminListConfigurations'];
 
@@ -145,10 +148,16 @@ async function runFleet(agents: number): Promise<RunResult> {
     const admin = (async () => {
       for (let i = 0; !adminStop; i++) {
         const kind = i % 2 === 0 ? 'adminListSessions' : 'adminListConfigurations';
-        const started = performance.now();
         try {
-          const { items } = await api<{ items: { metadata: { name: string; creationTimestamp?: string }; spec: { invoker?: { name: string } }; status?: { phase?: string; startedAt?: string } }[] }>(controller.api, 'GET', `/api/v1/${kind === 'adminListSessions' ? 'backupsessions' : 'backupconfigurations'}?namespace=${FLEET_NAMESPACE}`);
-          adminLog.add(kind, performance.now() - started);
+          // In pages of ADMIN_PAGE, as the CLI lists (cli/list-pages.ts): each page is one call.
+          const items: Parameters<typeof listed>[0][] = [];
+          for (let token: string | undefined, first = true; first || token !== undefined; first = false) {
+            const started = performance.now();
+            const page = await api<{ items: Parameters<typeof listed>[0][]; metadata?: { continue?: string } }>(controller.api, 'GET', `/api/v1/${kind === 'adminListSessions' ? 'backupsessions' : 'backupconfigurations'}?namespace=${FLEET_NAMESPACE}&limit=${ADMIN_PAGE}${token ? `&continue=${encodeURIComponent(token)}` : ''}`);
+            adminLog.add(kind, performance.now() - started);
+            items.push(...page.items);
+            token = page.metadata?.continue;
+          }
           if (kind === 'adminListSessions') lastSessions = items.map(listed);
         } catch (err) {
           adminLog.error(kind, (err as { code?: string }).code ?? 'error');
@@ -193,7 +202,7 @@ async function runFleet(agents: number): Promise<RunResult> {
     const done = await Promise.all(reports);
     await Promise.all(workers.map((w) => w.terminate()));
 
-    const { items } = await retried(() => api<{ items: Parameters<typeof listed>[0][] }>(controller.api, 'GET', `/api/v1/backupsessions?namespace=${FLEET_NAMESPACE}`));
+    const items = await retried(() => listAll<Parameters<typeof listed>[0]>(controller.api, `/api/v1/backupsessions?namespace=${FLEET_NAMESPACE}`));
     const sessions = items.map(listed);
     const claims: SessionRecord[] = done.flatMap((r) => r.sessions);
     const outcome = fleetOutcome(targets.map((t) => t.configuration), fireAtMs, sessions, claims);

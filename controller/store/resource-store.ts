@@ -36,6 +36,10 @@ export interface ListOptions {
   phases?: readonly string[];
   /** Only resources whose spec.invoker.name is this (a BackupSession's BackupConfiguration): list-fields.ts. */
   invoker?: string;
+  /** Only resources after this one in the list's order (namespace, then name): a page's start. */
+  after?: { namespace: string; name: string };
+  /** At most this many (after the other filters). */
+  limit?: number;
 }
 
 /** The version the caller read: the write fails with CONFLICT if the stored one differs. */
