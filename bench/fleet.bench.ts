@@ -23,7 +23,7 @@ import { AGENT_IMAGE_ENV } from './agent-session.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
 import { CallLog, mergeCallLogs } from './fleet/call-log.ts';
 import type { CallLogData } from './fleet/call-log.ts';
-import { cpuSeconds, hotFunctions, memoryMiB } from './fleet/controller-stats.ts';
+import { cpuSeconds, hotFunctions, memoryMiB, openSockets } from './fleet/controller-stats.ts';
 import type { HotFunction } from './fleet/controller-stats.ts';
 import { Agent } from 'undici';
 import { busySecondsOf, loopDelayOf, scrapeMetrics, serverSideWithin100Ms } from './fleet/controller-metrics.ts';
@@ -98,7 +98,8 @@ async function runFleet(agents: number): Promise<RunResult> {
       ...(env.SIDESTASH_KEEP_ALIVE_TIMEOUT ? { SIDESTASH_KEEP_ALIVE_TIMEOUT: env.SIDESTASH_KEEP_ALIVE_TIMEOUT } : {}),
       // The image's malloc and V8 settings (the Dockerfile's ENV line), as the controller runs in it.
       ...AGENT_IMAGE_ENV,
-      NODE_OPTIONS: `${AGENT_IMAGE_ENV.NODE_OPTIONS}${PROFILE ? ` --cpu-prof --cpu-prof-dir=${profileDir}` : ''}`,
+      // SIDESTASH_FLEET_NODE_OPTIONS: more V8 flags for the controller (e.g. --max-old-space-size=160).
+      NODE_OPTIONS: `${AGENT_IMAGE_ENV.NODE_OPTIONS}${env.SIDESTASH_FLEET_NODE_OPTIONS ? ` ${env.SIDESTASH_FLEET_NODE_OPTIONS}` : ''}${PROFILE ? ` --cpu-prof --cpu-prof-dir=${profileDir}` : ''}`,
     },
   });
   const pid = controller.child.pid!;
@@ -179,8 +180,10 @@ async function runFleet(agents: number): Promise<RunResult> {
     const busyStart = busySecondsOf(await retried(() => scrapeMetrics(controller.url, metricsClient)));
     const deadline = fireAtMs + jitterS * 1000 + SESSION_MS * 1.2 + 180_000;
     let reportedAt = 0;
+    let maxSockets = 0;
     while (Date.now() < deadline) {
       await sleep(2000);
+      maxSockets = Math.max(maxSockets, openSockets(pid));
       const done = lastSessions.filter((s) => s.phase === 'Succeeded' || s.phase === 'Failed' || s.phase === 'Cancelled').length;
       if (Date.now() - reportedAt >= 15_000 && Date.now() > fireAtMs) {
         reportedAt = Date.now();
@@ -240,7 +243,8 @@ async function runFleet(agents: number): Promise<RunResult> {
     console.log(`  created over ${created.spanSeconds.toFixed(0)} s, at most ${created.maxPerSecond} in one second; started over ${starts.spanSeconds.toFixed(0)} s, at most ${starts.maxPerSecond} in one second`);
     console.log(`  started per ${starts.bucketSeconds} s: ${starts.buckets.join(' ')}`);
     const gauge = (name: string): number => Number(new RegExp(`^sidestash_controller_${name} (\\S+)`, 'm').exec(metricsText)?.[1] ?? NaN) / 2 ** 20;
-    console.log(`\n[${agents}] controller: peak RSS ${mem.peakRssMiB.toFixed(0)} MiB (now ${mem.rssMiB.toFixed(0)} MiB; V8 heap used ${gauge('nodejs_heap_size_used_bytes').toFixed(0)} of ${gauge('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${gauge('nodejs_external_memory_bytes').toFixed(0)} MiB; ${(gauge('nodejs_active_handles_total') * 2 ** 20).toFixed(0)} handles open), CPU ${cpuPercent.toFixed(0)}% of a core over the load (${loadSeconds.toFixed(0)} s): ${result.cpuSecondsPerAgentMinute.toFixed(4)} CPU-s per agent-minute; event-loop utilization ${(100 * elu).toFixed(0)}%`);
+  console.log(`\n[${agents}] controller: peak RSS ${mem.peakRssMiB.toFixed(0)} MiB (now ${mem.rssMiB.toFixed(0)} MiB; V8 heap used ${gauge('nodejs_heap_size_used_bytes').toFixed(0)} of ${gauge('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${gauge('nodejs_external_memory_bytes').toFixed(0)} MiB; ${(gauge('nodejs_active_handles_total') * 2 ** 20).toFixed(0)} handles open), CPU ${cpuPercent.toFixed(0)}% of a core over the load (${loadSeconds.toFixed(0)} s): ${result.cpuSecondsPerAgentMinute.toFixed(4)} CPU-s per agent-minute; event-loop utilization ${(100 * elu).toFixed(0)}%`);
+    console.log(`  sockets open: at most ${maxSockets} (${(maxSockets / agents).toFixed(2)} per agent; an idle TLS connection holds ~60 KiB: bench/fleet/tls-cost.bench.ts)`);
     const worstLoop = loopDelays.reduce((a, b) => (b.maxMs > a.maxMs ? b : a), { atMs: 0, p99Ms: NaN, maxMs: 0 });
     console.log(`  event-loop delay: worst 5 s window p99 ${fmt(Math.max(...loopDelays.map((l) => l.p99Ms)))} ms, max ${fmt(worstLoop.maxMs)} ms (at ${((worstLoop.atMs - fireAtMs) / 1000).toFixed(0)} s after the cron minute)`);
     const server = serverSideWithin100Ms(metricsText);

@@ -1,6 +1,6 @@
 // The controller process as the kernel sees it (peak RSS, CPU time) and, from a --cpu-prof
 // profile, the functions it spent its time in.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { relative } from 'node:path';
 
 /** VmHWM (peak resident set) and VmRSS of a process, in MiB. */
@@ -8,6 +8,19 @@ export function memoryMiB(pid: number): { peakRssMiB: number; rssMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { peakRssMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
+}
+
+/** The process's open sockets (file descriptors that are sockets: its connections and listeners). */
+export function openSockets(pid: number): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
 }
 
 /** User plus system CPU seconds the process has used so far. */
