@@ -23,7 +23,7 @@ import { AGENT_IMAGE_ENV } from './agent-session.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
 import { CallLog, mergeCallLogs } from './fleet/call-log.ts';
 import type { CallLogData } from './fleet/call-log.ts';
-import { cpuSeconds, hotFunctions, memoryMiB, openSockets } from './fleet/controller-stats.ts';
+import { cpuSeconds, hotFunctions, memoryMiB, openSockets, resetPeakRss, rssByMapping } from './fleet/controller-stats.ts';
 import type { HotFunction } from './fleet/controller-stats.ts';
 import { Agent } from 'undici';
 import { busySecondsOf, loopDelayOf, scrapeMetrics, serverSideWithin100Ms } from './fleet/controller-metrics.ts';
@@ -177,6 +177,9 @@ async function runFleet(agents: number): Promise<RunResult> {
     const scraper = setInterval(() => void scrape().catch(() => undefined), 5000);
     const cpuStart = cpuSeconds(pid);
     const loadStart = Date.now();
+    // The set-up (applying 3 resources per agent, registrations) has its own peak: reported apart.
+    const setUpPeakRssMiB = memoryMiB(pid).peakRssMiB;
+    const peakReset = resetPeakRss(pid);
     const busyStart = busySecondsOf(await retried(() => scrapeMetrics(controller.url, metricsClient)));
     const deadline = fireAtMs + jitterS * 1000 + SESSION_MS * 1.2 + 180_000;
     let reportedAt = 0;
@@ -195,6 +198,7 @@ async function runFleet(agents: number): Promise<RunResult> {
     const cpuUsed = cpuSeconds(pid) - cpuStart;
     const cpuPercent = (100 * cpuUsed) / loadSeconds;
     const mem = memoryMiB(pid);
+    const where = rssByMapping(pid);
     adminStop = true;
     await admin;
     clearInterval(scraper);
@@ -244,6 +248,8 @@ async function runFleet(agents: number): Promise<RunResult> {
     console.log(`  started per ${starts.bucketSeconds} s: ${starts.buckets.join(' ')}`);
     const gauge = (name: string): number => Number(new RegExp(`^sidestash_controller_${name} (\\S+)`, 'm').exec(metricsText)?.[1] ?? NaN) / 2 ** 20;
   console.log(`\n[${agents}] controller: peak RSS ${mem.peakRssMiB.toFixed(0)} MiB (now ${mem.rssMiB.toFixed(0)} MiB; V8 heap used ${gauge('nodejs_heap_size_used_bytes').toFixed(0)} of ${gauge('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${gauge('nodejs_external_memory_bytes').toFixed(0)} MiB; ${(gauge('nodejs_active_handles_total') * 2 ** 20).toFixed(0)} handles open), CPU ${cpuPercent.toFixed(0)}% of a core over the load (${loadSeconds.toFixed(0)} s): ${result.cpuSecondsPerAgentMinute.toFixed(4)} CPU-s per agent-minute; event-loop utilization ${(100 * elu).toFixed(0)}%`);
+    console.log(`  peak RSS ${peakReset ? 'of the load only' : 'including the set-up (VmHWM could not be reset)'}; the set-up's peak: ${setUpPeakRssMiB.toFixed(0)} MiB`);
+    console.log(`  resident at the end of the load: ${where.mallocBrkHeapMiB.toFixed(0)} MiB malloc's brk heap, ${where.anonymousMiB.toFixed(0)} MiB anonymous (V8's heap is ${gauge('nodejs_heap_size_total_bytes').toFixed(0)} MiB of it), ${where.fileMiB.toFixed(0)} MiB files`);
     console.log(`  sockets open: at most ${maxSockets} (${(maxSockets / agents).toFixed(2)} per agent; an idle TLS connection holds ~60 KiB: bench/fleet/tls-cost.bench.ts)`);
     const worstLoop = loopDelays.reduce((a, b) => (b.maxMs > a.maxMs ? b : a), { atMs: 0, p99Ms: NaN, maxMs: 0 });
     console.log(`  event-loop delay: worst 5 s window p99 ${fmt(Math.max(...loopDelays.map((l) => l.p99Ms)))} ms, max ${fmt(worstLoop.maxMs)} ms (at ${((worstLoop.atMs - fireAtMs) / 1000).toFixed(0)} s after the cron minute)`);
