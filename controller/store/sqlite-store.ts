@@ -261,13 +261,18 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
       .run(a.name, a.tokenSha256, JSON.stringify(a.targets), a.version, a.registeredAt, a.lastSeenAt);
   }
 
-  getAgent(name: string): AgentRecord | undefined {
-    const r = this.#stmt('SELECT * FROM agents WHERE name = ?').get(name) as Record<string, string> | undefined;
-    return r && { name: r.name!, tokenSha256: r.token_sha256!, targets: JSON.parse(r.targets!) as string[], version: r.version!, registeredAt: r.registered_at!, lastSeenAt: this.#seen.get(name) ?? r.last_seen_at! };
+  #agent(r: Record<string, string>): AgentRecord {
+    return { name: r.name!, tokenSha256: r.token_sha256!, targets: JSON.parse(r.targets!) as string[], version: r.version!, registeredAt: r.registered_at!, lastSeenAt: this.#seen.get(r.name!) ?? r.last_seen_at! };
   }
 
+  getAgent(name: string): AgentRecord | undefined {
+    const r = this.#stmt('SELECT * FROM agents WHERE name = ?').get(name) as Record<string, string> | undefined;
+    return r && this.#agent(r);
+  }
+
+  /** Every agent in one query (the sweeps and each /metrics scrape read them all). */
   listAgents(): AgentRecord[] {
-    return (this.#stmt('SELECT name FROM agents ORDER BY name').all() as { name: string }[]).map((r) => this.getAgent(r.name)!);
+    return (this.#stmt('SELECT * FROM agents ORDER BY name').all() as Record<string, string>[]).map((r) => this.#agent(r));
   }
 
   /**
