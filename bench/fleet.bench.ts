@@ -98,6 +98,10 @@ async function runFleet(agents: number): Promise<RunResult> {
       ...(env.SIDESTASH_KEEP_ALIVE_TIMEOUT ? { SIDESTASH_KEEP_ALIVE_TIMEOUT: env.SIDESTASH_KEEP_ALIVE_TIMEOUT } : {}),
       // The image's malloc and V8 settings (the Dockerfile's ENV line), as the controller runs in it.
       ...AGENT_IMAGE_ENV,
+      // SIDESTASH_FLEET_MALLOC: another allocator for the controller only (LD_PRELOAD, e.g.
+      // /usr/lib/x86_64-linux-gnu/libjemalloc.so.2) and SIDESTASH_FLEET_MALLOC_CONF its settings.
+      ...(env.SIDESTASH_FLEET_MALLOC ? { LD_PRELOAD: env.SIDESTASH_FLEET_MALLOC } : {}),
+      ...(env.SIDESTASH_FLEET_MALLOC_CONF ? { MALLOC_CONF: env.SIDESTASH_FLEET_MALLOC_CONF } : {}),
       // SIDESTASH_FLEET_NODE_OPTIONS: more V8 flags for the controller (e.g. --max-old-space-size=160).
       NODE_OPTIONS: `${AGENT_IMAGE_ENV.NODE_OPTIONS}${env.SIDESTASH_FLEET_NODE_OPTIONS ? ` ${env.SIDESTASH_FLEET_NODE_OPTIONS}` : ''}${PROFILE ? ` --cpu-prof --cpu-prof-dir=${profileDir}` : ''}`,
     },
