@@ -184,7 +184,8 @@ async function runFleet(agents: number): Promise<RunResult> {
     // The set-up (applying 3 resources per agent, registrations) has its own peak: reported apart.
     const setUpPeakRssMiB = memoryMiB(pid).peakRssMiB;
     const peakReset = resetPeakRss(pid);
-    const busyStart = busySecondsOf(await retried(() => scrapeMetrics(controller.url, metricsClient)));
+    // A controller too busy to answer this first scrape leaves the utilization unknown (NaN), not the run failed.
+    const busyStart = await scrapeMetrics(controller.url, metricsClient).then(busySecondsOf, () => NaN);
     const deadline = fireAtMs + jitterS * 1000 + SESSION_MS * 1.2 + 180_000;
     let reportedAt = 0;
     let maxSockets = 0;
