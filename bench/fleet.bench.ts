@@ -140,8 +140,13 @@ async function runFleet(agents: number): Promise<RunResult> {
     console.log(`[${agents}] ${agents} agents registered and polling (${WORKERS} worker threads)`);
 
     // One cron minute for all, far enough ahead that applying it is done before it comes.
-    const fireAtMs = Math.ceil((Date.now() + configurationsMs * 1.5 + 15_000) / 60_000) * 60_000;
+    // The scheduler takes each configuration in after its apply (one status write each): on a
+    // busy machine the last of 1,000 came after a minute only 15 s ahead, and never fired in it.
+    const fireAtMs = Math.ceil((Date.now() + configurationsMs * 3 + 45_000) / 60_000) * 60_000;
     await scheduleAll(controller.api, targets, `${new Date(fireAtMs).getUTCMinutes()} * * * *`);
+    const scheduled = await listAll<{ status?: { nextScheduleTime?: string } }>(controller.api, `/api/v1/backupconfigurations?namespace=${FLEET_NAMESPACE}`);
+    const notYet = scheduled.filter((c) => c.status?.nextScheduleTime !== new Date(fireAtMs).toISOString()).length;
+    console.log(`[${agents}] applied the schedules ${((fireAtMs - Date.now()) / 1000).toFixed(0)} s before the cron minute; ${notYet} of ${agents} configurations not yet taken in by the scheduler`);
     console.log(`[${agents}] all ${agents} configurations fire at ${new Date(fireAtMs).toISOString()} (jitter up to ${jitterS} s, ~${SESSION_MS / 1000} s per session)`);
 
     // Measured from here: the set-up's applies and registrations are not the load.
