@@ -8,13 +8,14 @@
 //   npm run bench:fleet                                  2,000 agents
 //   SIDESTASH_FLEET_AGENTS=500,1000,2000,4000 npm run bench:fleet    the knee: one run per count
 //
-// Other settings: SIDESTASH_FLEET_WORKERS (2), SIDESTASH_FLEET_RUNNING (sessions running at
+// Other settings: SIDESTASH_FLEET_ADMIN_PAGE (the admin client's ?limit=, 250), SIDESTASH_FLEET_WORKERS (2), SIDESTASH_FLEET_RUNNING (sessions running at
 // once the jitter is sized for, 200), SIDESTASH_FLEET_SESSION_SECONDS (15), SIDESTASH_FLEET_PROFILE
 // (1: --cpu-prof on the controller and its hottest functions; default on with several counts).
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { api } from '../cli/api-client.ts';
+import { listAll } from '../cli/list-pages.ts';
 import { openBackend } from '../common/backend/open-backend.ts';
 import { Repository } from '../common/repository/repository.ts';
 import { startController } from '../test/helpers/stack.ts';
@@ -22,10 +23,10 @@ import { AGENT_IMAGE_ENV } from './agent-session.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
 import { CallLog, mergeCallLogs } from './fleet/call-log.ts';
 import type { CallLogData } from './fleet/call-log.ts';
-import { cpuSeconds, hotFunctions, memoryMiB } from './fleet/controller-stats.ts';
+import { cpuSeconds, hotFunctions, memoryMiB, openSockets, resetPeakRss, rssByMapping } from './fleet/controller-stats.ts';
 import type { HotFunction } from './fleet/controller-stats.ts';
 import { Agent } from 'undici';
-import { loopDelayOf, scrapeMetrics, serverSideWithin100Ms } from './fleet/controller-metrics.ts';
+import { busySecondsOf, loopDelayOf, scrapeMetrics, serverSideWithin100Ms } from './fleet/controller-metrics.ts';
 import { fleetOutcome } from './fleet/fleet-outcome.ts';
 import type { ListedSession } from './fleet/fleet-outcome.ts';
 import { FLEET_NAMESPACE, applyFleet, fleetTargets, scheduleAll } from './fleet/fleet-setup.ts';
@@ -46,6 +47,8 @@ const PROGRESS_MS = 5_000;
 const POLL_WAIT_MS = 20_000;
 const TARGET_P99_MS = 100;
 const TARGET_RSS_MIB = 256;
+/** The admin client's page size (?limit=): SIDESTASH_FLEET_ADMIN_PAGE, 250. */
+const ADMIN_PAGE = Number(env.SIDESTASH_FLEET_ADMIN_PAGE ?? 250);
 const AGENT_KINDS = ['poll', 'pollAssign', 'progress', 'finish', 'heartbeat', 'binlogSync'];
 const ADMIN_KINDS = ['adminListSessions', 'adminListConfigurations'];
 
@@ -56,6 +59,10 @@ interface RunResult {
   p99AdminMs: number;
   controllerRssMiB: number;
   controllerCpuPercent: number;
+  /** Controller CPU seconds per agent and minute of the load: less sensitive to neighbours than latency. */
+  cpuSecondsPerAgentMinute: number;
+  /** Share of the load's wall time the controller's event loop was busy (0..1). */
+  eventLoopUtilization: number;
   lostSessions: number;
   doubledSessions: number;
   hot?: { self: HotFunction[]; total: HotFunction[] };
@@ -87,10 +94,16 @@ async function runFleet(agents: number): Promise<RunResult> {
     env: {
       SIDESTASH_SWEEP_INTERVAL: '5s',
       SIDESTASH_SCHEDULE_JITTER: `${jitterS}s`,
-      SIDESTASH_MAX_CONNECTIONS: String(Math.max(1024, agents * 3 + 100)),
+      // SIDESTASH_MAX_CONNECTIONS and SIDESTASH_KEEP_ALIVE_TIMEOUT: the defaults, which fit the fleet.
+      ...(env.SIDESTASH_KEEP_ALIVE_TIMEOUT ? { SIDESTASH_KEEP_ALIVE_TIMEOUT: env.SIDESTASH_KEEP_ALIVE_TIMEOUT } : {}),
       // The image's malloc and V8 settings (the Dockerfile's ENV line), as the controller runs in it.
       ...AGENT_IMAGE_ENV,
-      NODE_OPTIONS: `${AGENT_IMAGE_ENV.NODE_OPTIONS}${PROFILE ? ` --cpu-prof --cpu-prof-dir=${profileDir}` : ''}`,
+      // SIDESTASH_FLEET_MALLOC: another allocator for the controller only (LD_PRELOAD, e.g.
+      // /usr/lib/x86_64-linux-gnu/libjemalloc.so.2) and SIDESTASH_FLEET_MALLOC_CONF its settings.
+      ...(env.SIDESTASH_FLEET_MALLOC ? { LD_PRELOAD: env.SIDESTASH_FLEET_MALLOC } : {}),
+      ...(env.SIDESTASH_FLEET_MALLOC_CONF ? { MALLOC_CONF: env.SIDESTASH_FLEET_MALLOC_CONF } : {}),
+      // SIDESTASH_FLEET_NODE_OPTIONS: more V8 flags for the controller (e.g. --max-old-space-size=160).
+      NODE_OPTIONS: `${AGENT_IMAGE_ENV.NODE_OPTIONS}${env.SIDESTASH_FLEET_NODE_OPTIONS ? ` ${env.SIDESTASH_FLEET_NODE_OPTIONS}` : ''}${PROFILE ? ` --cpu-prof --cpu-prof-dir=${profileDir}` : ''}`,
     },
   });
   const pid = controller.child.pid!;
@@ -127,8 +140,13 @@ async function runFleet(agents: number): Promise<RunResult> {
     console.log(`[${agents}] ${agents} agents registered and polling (${WORKERS} worker threads)`);
 
     // One cron minute for all, far enough ahead that applying it is done before it comes.
-    const fireAtMs = Math.ceil((Date.now() + configurationsMs * 1.5 + 15_000) / 60_000) * 60_000;
+    // The scheduler takes each configuration in after its apply (one status write each): on a
+    // busy machine the last of 1,000 came after a minute only 15 s ahead, and never fired in it.
+    const fireAtMs = Math.ceil((Date.now() + configurationsMs * 3 + 45_000) / 60_000) * 60_000;
     await scheduleAll(controller.api, targets, `${new Date(fireAtMs).getUTCMinutes()} * * * *`);
+    const scheduled = await listAll<{ status?: { nextScheduleTime?: string } }>(controller.api, `/api/v1/backupconfigurations?namespace=${FLEET_NAMESPACE}`);
+    const notYet = scheduled.filter((c) => c.status?.nextScheduleTime !== new Date(fireAtMs).toISOString()).length;
+    console.log(`[${agents}] applied the schedules ${((fireAtMs - Date.now()) / 1000).toFixed(0)} s before the cron minute; ${notYet} of ${agents} configurations not yet taken in by the scheduler`);
     console.log(`[${agents}] all ${agents} configurations fire at ${new Date(fireAtMs).toISOString()} (jitter up to ${jitterS} s, ~${SESSION_MS / 1000} s per session)`);
 
     // Measured from here: the set-up's applies and registrations are not the load.
@@ -140,10 +158,16 @@ async function runFleet(agents: number): Promise<RunResult> {
     const admin = (async () => {
       for (let i = 0; !adminStop; i++) {
         const kind = i % 2 === 0 ? 'adminListSessions' : 'adminListConfigurations';
-        const started = performance.now();
         try {
-          const { items } = await api<{ items: { metadata: { name: string; creationTimestamp?: string }; spec: { invoker?: { name: string } }; status?: { phase?: string; startedAt?: string } }[] }>(controller.api, 'GET', `/api/v1/${kind === 'adminListSessions' ? 'backupsessions' : 'backupconfigurations'}?namespace=${FLEET_NAMESPACE}`);
-          adminLog.add(kind, performance.now() - started);
+          // In pages of ADMIN_PAGE, as the CLI lists (cli/list-pages.ts): each page is one call.
+          const items: Parameters<typeof listed>[0][] = [];
+          for (let token: string | undefined, first = true; first || token !== undefined; first = false) {
+            const started = performance.now();
+            const page = await api<{ items: Parameters<typeof listed>[0][]; metadata?: { continue?: string } }>(controller.api, 'GET', `/api/v1/${kind === 'adminListSessions' ? 'backupsessions' : 'backupconfigurations'}?namespace=${FLEET_NAMESPACE}&limit=${ADMIN_PAGE}${token ? `&continue=${encodeURIComponent(token)}` : ''}`);
+            adminLog.add(kind, performance.now() - started);
+            items.push(...page.items);
+            token = page.metadata?.continue;
+          }
           if (kind === 'adminListSessions') lastSessions = items.map(listed);
         } catch (err) {
           adminLog.error(kind, (err as { code?: string }).code ?? 'error');
@@ -162,10 +186,17 @@ async function runFleet(agents: number): Promise<RunResult> {
     const scraper = setInterval(() => void scrape().catch(() => undefined), 5000);
     const cpuStart = cpuSeconds(pid);
     const loadStart = Date.now();
+    // The set-up (applying 3 resources per agent, registrations) has its own peak: reported apart.
+    const setUpPeakRssMiB = memoryMiB(pid).peakRssMiB;
+    const peakReset = resetPeakRss(pid);
+    // A controller too busy to answer this first scrape leaves the utilization unknown (NaN), not the run failed.
+    const busyStart = await scrapeMetrics(controller.url, metricsClient).then(busySecondsOf, () => NaN);
     const deadline = fireAtMs + jitterS * 1000 + SESSION_MS * 1.2 + 180_000;
     let reportedAt = 0;
+    let maxSockets = 0;
     while (Date.now() < deadline) {
       await sleep(2000);
+      maxSockets = Math.max(maxSockets, openSockets(pid));
       const done = lastSessions.filter((s) => s.phase === 'Succeeded' || s.phase === 'Failed' || s.phase === 'Cancelled').length;
       if (Date.now() - reportedAt >= 15_000 && Date.now() > fireAtMs) {
         reportedAt = Date.now();
@@ -173,18 +204,22 @@ async function runFleet(agents: number): Promise<RunResult> {
       }
       if (Date.now() > fireAtMs && done >= agents) break;
     }
-    const cpuPercent = (100 * (cpuSeconds(pid) - cpuStart)) / ((Date.now() - loadStart) / 1000);
+    const loadSeconds = (Date.now() - loadStart) / 1000;
+    const cpuUsed = cpuSeconds(pid) - cpuStart;
+    const cpuPercent = (100 * cpuUsed) / loadSeconds;
     const mem = memoryMiB(pid);
+    const where = rssByMapping(pid);
     adminStop = true;
     await admin;
     clearInterval(scraper);
     await retried(scrape);
+    const elu = (busySecondsOf(metricsText) - busyStart) / ((Date.now() - loadStart) / 1000);
     await metricsClient.close();
     for (const w of workers) w.postMessage({ type: 'stop' });
     const done = await Promise.all(reports);
     await Promise.all(workers.map((w) => w.terminate()));
 
-    const { items } = await retried(() => api<{ items: Parameters<typeof listed>[0][] }>(controller.api, 'GET', `/api/v1/backupsessions?namespace=${FLEET_NAMESPACE}`));
+    const items = await retried(() => listAll<Parameters<typeof listed>[0]>(controller.api, `/api/v1/backupsessions?namespace=${FLEET_NAMESPACE}`));
     const sessions = items.map(listed);
     const claims: SessionRecord[] = done.flatMap((r) => r.sessions);
     const outcome = fleetOutcome(targets.map((t) => t.configuration), fireAtMs, sessions, claims);
@@ -200,6 +235,8 @@ async function runFleet(agents: number): Promise<RunResult> {
       p99AdminMs: p99Of(ADMIN_KINDS),
       controllerRssMiB: mem.peakRssMiB,
       controllerCpuPercent: cpuPercent,
+      cpuSecondsPerAgentMinute: cpuUsed / (agents * (loadSeconds / 60)),
+      eventLoopUtilization: elu,
       lostSessions: outcome.lost.length,
       doubledSessions: outcome.doubled.length,
     };
@@ -220,7 +257,10 @@ async function runFleet(agents: number): Promise<RunResult> {
     console.log(`  created over ${created.spanSeconds.toFixed(0)} s, at most ${created.maxPerSecond} in one second; started over ${starts.spanSeconds.toFixed(0)} s, at most ${starts.maxPerSecond} in one second`);
     console.log(`  started per ${starts.bucketSeconds} s: ${starts.buckets.join(' ')}`);
     const gauge = (name: string): number => Number(new RegExp(`^sidestash_controller_${name} (\\S+)`, 'm').exec(metricsText)?.[1] ?? NaN) / 2 ** 20;
-    console.log(`\n[${agents}] controller: peak RSS ${mem.peakRssMiB.toFixed(0)} MiB (now ${mem.rssMiB.toFixed(0)} MiB; V8 heap used ${gauge('nodejs_heap_size_used_bytes').toFixed(0)} of ${gauge('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${gauge('nodejs_external_memory_bytes').toFixed(0)} MiB; ${(gauge('nodejs_active_handles_total') * 2 ** 20).toFixed(0)} handles open), CPU ${cpuPercent.toFixed(0)}% of a core over the load (${((Date.now() - loadStart) / 1000).toFixed(0)} s)`);
+  console.log(`\n[${agents}] controller: peak RSS ${mem.peakRssMiB.toFixed(0)} MiB (now ${mem.rssMiB.toFixed(0)} MiB; V8 heap used ${gauge('nodejs_heap_size_used_bytes').toFixed(0)} of ${gauge('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${gauge('nodejs_external_memory_bytes').toFixed(0)} MiB; ${(gauge('nodejs_active_handles_total') * 2 ** 20).toFixed(0)} handles open), CPU ${cpuPercent.toFixed(0)}% of a core over the load (${loadSeconds.toFixed(0)} s): ${result.cpuSecondsPerAgentMinute.toFixed(4)} CPU-s per agent-minute; event-loop utilization ${(100 * elu).toFixed(0)}%`);
+    console.log(`  peak RSS ${peakReset ? 'of the load only' : 'including the set-up (VmHWM could not be reset)'}; the set-up's peak: ${setUpPeakRssMiB.toFixed(0)} MiB`);
+    console.log(`  resident at the end of the load: ${where.mallocBrkHeapMiB.toFixed(0)} MiB malloc's brk heap, ${where.anonymousMiB.toFixed(0)} MiB anonymous (V8's heap is ${gauge('nodejs_heap_size_total_bytes').toFixed(0)} MiB of it), ${where.fileMiB.toFixed(0)} MiB files`);
+    console.log(`  sockets open: at most ${maxSockets} (${(maxSockets / agents).toFixed(2)} per agent; an idle TLS connection holds ~60 KiB: bench/fleet/tls-cost.bench.ts)`);
     const worstLoop = loopDelays.reduce((a, b) => (b.maxMs > a.maxMs ? b : a), { atMs: 0, p99Ms: NaN, maxMs: 0 });
     console.log(`  event-loop delay: worst 5 s window p99 ${fmt(Math.max(...loopDelays.map((l) => l.p99Ms)))} ms, max ${fmt(worstLoop.maxMs)} ms (at ${((worstLoop.atMs - fireAtMs) / 1000).toFixed(0)} s after the cron minute)`);
     const server = serverSideWithin100Ms(metricsText);
@@ -254,15 +294,15 @@ const results: RunResult[] = [];
 for (const n of counts) {
   results.push(await runFleet(n));
   const r = results.at(-1)!;
-  const summary = { agents: r.agents, p99AgentMs: Math.round(r.p99AgentMs), p99AdminMs: Math.round(r.p99AdminMs), controllerRssMiB: Math.round(r.controllerRssMiB), controllerCpuPercent: Math.round(r.controllerCpuPercent), lostSessions: r.lostSessions, doubledSessions: r.doubledSessions };
+  const summary = { agents: r.agents, p99AgentMs: Math.round(r.p99AgentMs), p99AdminMs: Math.round(r.p99AdminMs), controllerRssMiB: Math.round(r.controllerRssMiB), controllerCpuPercent: Math.round(r.controllerCpuPercent), cpuSecondsPerAgentMinute: +r.cpuSecondsPerAgentMinute.toFixed(4), eventLoopUtilization: +r.eventLoopUtilization.toFixed(2), lostSessions: r.lostSessions, doubledSessions: r.doubledSessions };
   const met = r.p99AgentMs < TARGET_P99_MS && r.p99AdminMs < TARGET_P99_MS && r.controllerRssMiB < TARGET_RSS_MIB && r.lostSessions === 0 && r.doubledSessions === 0;
   console.log(`\n[${n}] targets (p99 < ${TARGET_P99_MS} ms, RSS < ${TARGET_RSS_MIB} MiB, none lost or doubled): ${met ? 'met' : 'MISSED'}`);
   console.log(JSON.stringify(summary));
 }
 if (results.length > 1) {
   const knee = results.find((r) => Math.max(r.p99AgentMs, r.p99AdminMs) >= TARGET_P99_MS);
-  console.log('\nagents   p99 agent ms   p99 admin ms   RSS MiB   CPU %');
-  for (const r of results) console.log(`${String(r.agents).padStart(6)}${fmt(r.p99AgentMs).padStart(15)}${fmt(r.p99AdminMs).padStart(15)}${r.controllerRssMiB.toFixed(0).padStart(10)}${r.controllerCpuPercent.toFixed(0).padStart(8)}`);
+  console.log('\nagents   p99 agent ms   p99 admin ms   RSS MiB   CPU %   CPU-s/agent-min   loop busy %');
+  for (const r of results) console.log(`${String(r.agents).padStart(6)}${fmt(r.p99AgentMs).padStart(15)}${fmt(r.p99AdminMs).padStart(15)}${r.controllerRssMiB.toFixed(0).padStart(10)}${r.controllerCpuPercent.toFixed(0).padStart(8)}${r.cpuSecondsPerAgentMinute.toFixed(4).padStart(18)}${(100 * r.eventLoopUtilization).toFixed(0).padStart(14)}`);
   if (knee) {
     console.log(`knee: p99 passes ${TARGET_P99_MS} ms at ${knee.agents} agents; the controller's time there went to:`);
     for (const h of knee.hot?.total.slice(0, 8) ?? []) console.log(`  ${h.totalPercent.toFixed(1).padStart(5)}%  ${h.name}`);

@@ -7,6 +7,7 @@ import { describeText } from './describe-text.ts';
 import type { DescribedItem, Related } from './describe-text.ts';
 import type { ListedAgent } from './get-tables.ts';
 import type { SessionLike } from './session-events.ts';
+import { listAll } from './list-pages.ts';
 
 interface Listed {
   kind: string;
@@ -60,7 +61,7 @@ export async function describeCommand(o: ApiClientOptions, plural: string, name:
   if (plural === 'agents') throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, 'describe does not take agents; use "sidestash get agents -o wide"');
   const q = `?namespace=${encodeURIComponent(namespace)}`;
   const item = await api<DescribedItem>(o, 'GET', `/api/v1/${plural}/${encodeURIComponent(name)}${q}`);
-  const list = async (p: string): Promise<Listed[]> => (await api<{ items: Listed[] }>(o, 'GET', `/api/v1/${p}${q}`)).items;
+  const list = (p: string): Promise<Listed[]> => listAll<Listed>(o, `/api/v1/${p}${q}`);
   const needsLists = item.kind !== 'Secret';
   const lists = needsLists
     ? { backupconfigurations: await list('backupconfigurations'), backupsessions: await list('backupsessions'), restoresessions: await list('restoresessions'), agents: (await api<{ items: ListedAgent[] }>(o, 'GET', '/api/v1/agents')).items }

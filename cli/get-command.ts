@@ -10,6 +10,7 @@ import { table } from './format.ts';
 import { agentTable, resourceTable } from './get-tables.ts';
 import type { ListedAgent, ListedItem, TableData } from './get-tables.ts';
 import { jsonPath, parseJsonPath } from './jsonpath.ts';
+import { listAll } from './list-pages.ts';
 
 export type OutputFormat = { kind: 'table' | 'wide' | 'json' | 'yaml' | 'name' } | { kind: 'jsonpath'; template: string };
 
@@ -50,7 +51,7 @@ async function fetchItems(o: ApiClientOptions, g: GetOptions): Promise<Doc[]> {
   if (!g.allNamespaces) q.set('namespace', g.namespace);
   if (g.selector) q.set('labelSelector', g.selector);
   const qs = q.toString();
-  return (await api<{ items: ListedItem[] }>(o, 'GET', `/api/v1/${g.plural}${qs ? `?${qs}` : ''}`)).items;
+  return listAll<ListedItem>(o, `/api/v1/${g.plural}${qs ? `?${qs}` : ''}`);
 }
 
 function tableOf(g: GetOptions, items: Doc[], nowMs: number): TableData {

@@ -18,6 +18,7 @@ import { ArchivedConfigurations } from './binlog/archived-configurations.ts';
 import { EnrolmentTokens } from './agents/enrolment-tokens.ts';
 import { bearer, methodNotAllowed, requestUrl, sendError, sendJson, sha256, tokenMatches, unauthorized } from './api/http-util.ts';
 import { applyListenerLimits, listenOn } from './api/listener-limits.ts';
+import { keepAliveProblem, openFileLimit, openFileLimitProblem } from './api/listener-capacity.ts';
 import { runtimeName } from '../common/runtime.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { createApiServer } from './api/tls-listener.ts';
@@ -216,6 +217,9 @@ export class Controller {
     this.#server = listener.server;
     this.#stopListener = listener.stop;
     applyListenerLimits(this.#server, this.config.limits, this.log, 'api');
+    for (const problem of [openFileLimitProblem(await openFileLimit(), this.config.limits.maxConnections), keepAliveProblem(this.config.limits.keepAliveTimeoutMs, Math.floor(this.config.leaseMs / 3))]) {
+      if (problem) this.log.warn(problem);
+    }
     const addr = await listenOn(this.#server, this.config.listen, this.log, 'api');
     this.log.info('controller listening', { host: addr.address, port: addr.port, scheme: listener.scheme, ...(listener.caFile ? { caFile: listener.caFile } : {}), database: this.config.databasePath, runtime: runtimeName() });
     if (this.webhook) return { host: addr.address, port: addr.port, webhookPort: (await this.webhook.start()).port };

@@ -1,6 +1,9 @@
 // Controller metrics on /metrics (prom-client): sessions by kind and phase, agents, API requests,
 // and the per-configuration, repository, session-age and per-agent gauges of metrics/store-gauges.ts.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerEventLoopBusy } from './metrics/event-loop-busy.ts';
+import { perScrape } from './metrics/per-scrape.ts';
+import { SESSION_KINDS } from './metrics/session-ages.ts';
 import { registerStoreGauges } from './metrics/store-gauges.ts';
 import type { SessionStatus } from './resources/types.ts';
 import type { AgentDirectory } from './store/agent-directory.ts';
@@ -16,7 +19,10 @@ export interface ControllerMetrics {
 
 export function createMetrics(store: ResourceStore & AgentDirectory, agentOnlineMs: number, now: () => number = Date.now): ControllerMetrics {
   const registry = new Registry();
+  // The sessions, read once per scrape for the per-phase counts and the oldest ages (store-gauges.ts).
+  const sessions = perScrape(() => Promise.all(SESSION_KINDS.map((k) => store.list<unknown, SessionStatus>(k))));
   collectDefaultMetrics({ register: registry, prefix: 'sidestash_controller_' });
+  registerEventLoopBusy(registry);
   const httpRequests = new Counter({ name: 'sidestash_controller_http_requests_total', help: 'API requests by method, route and status code', labelNames: ['method', 'route', 'code'] as const, registers: [registry] });
   const httpDuration = new Histogram({ name: 'sidestash_controller_http_request_duration_seconds', help: 'API request duration', labelNames: ['method', 'route'] as const, buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60], registers: [registry] });
   const sessionsFinished = new Counter({ name: 'sidestash_sessions_finished_total', help: 'Sessions that finished, by kind and phase', labelNames: ['kind', 'phase'] as const, registers: [registry] });
@@ -28,7 +34,8 @@ export function createMetrics(store: ResourceStore & AgentDirectory, agentOnline
     labelNames: ['kind', 'phase'] as const,
     registers: [registry],
     async collect() {
-      const lists = { BackupSession: await store.list<unknown, SessionStatus>('BackupSession'), RestoreSession: await store.list<unknown, SessionStatus>('RestoreSession') };
+      const [backups, restores] = await sessions();
+      const lists = { BackupSession: backups!, RestoreSession: restores! };
       this.reset();
       for (const kind of ['BackupSession', 'RestoreSession'] as const) {
         const counts = new Map<string, number>();
@@ -46,6 +53,6 @@ export function createMetrics(store: ResourceStore & AgentDirectory, agentOnline
       this.set(store.listAgents().filter((a) => isAgentOnline(a, nowMs, agentOnlineMs)).length);
     },
   });
-  registerStoreGauges(registry, store, agentOnlineMs, now);
+  registerStoreGauges(registry, store, agentOnlineMs, now, sessions);
   return { registry, httpRequests, httpDuration, sessionsFinished };
 }

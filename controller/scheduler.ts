@@ -8,6 +8,7 @@ import type { Cron } from 'croner';
 import type { Logger } from '../common/log.ts';
 import { cronFor, nextRunTimes, scheduledRunAt } from '../common/schedule.ts';
 import { scheduleJitterMs } from './schedule-jitter.ts';
+import { loopYielder } from './loop-yield.ts';
 import type { BackupConfigurationSpec, BackupConfigurationStatus, Resource } from './resources/types.ts';
 import { isMissedRun } from './sessions/missed-run.ts';
 import { scheduledCreateConflict } from './sessions/scheduled-create-conflict.ts';
@@ -118,7 +119,9 @@ export class Scheduler {
   async #syncNow(): Promise<void> {
     const configs = await this.#store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration');
     const seen = new Set<string>();
+    const pause = loopYielder();
     for (const cfg of configs) {
+      await pause();
       const key = `${cfg.metadata.namespace}/${cfg.metadata.name}`;
       seen.add(key);
       const specJson = JSON.stringify(cfg.spec);

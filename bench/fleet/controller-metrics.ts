@@ -10,6 +10,11 @@ export interface LoopDelay {
   maxMs: number;
 }
 
+/** The controller's event-loop busy seconds so far (controller/metrics/event-loop-busy.ts); NaN where absent. */
+export function busySecondsOf(text: string): number {
+  return Number(/^sidestash_controller_eventloop_busy_seconds_total (\S+)/m.exec(text)?.[1] ?? NaN);
+}
+
 export function loopDelayOf(text: string): LoopDelay {
   const v = (name: string): number => Number(new RegExp(`^sidestash_controller_nodejs_eventloop_lag_${name}_seconds (\\S+)`, 'm').exec(text)?.[1] ?? NaN) * 1000;
   return { p99Ms: v('p99'), maxMs: v('max') };

@@ -1,6 +1,6 @@
 // The controller process as the kernel sees it (peak RSS, CPU time) and, from a --cpu-prof
 // profile, the functions it spent its time in.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 
 /** VmHWM (peak resident set) and VmRSS of a process, in MiB. */
@@ -8,6 +8,53 @@ export function memoryMiB(pid: number): { peakRssMiB: number; rssMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { peakRssMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
+}
+
+/**
+ * Where the resident set is, from /proc/<pid>/smaps, in MiB: the brk heap (glibc malloc's main
+ * arena), anonymous mappings (V8's heap pages, malloc's other arenas and its mmapped blocks,
+ * thread stacks) and file-backed ones (the node binary, libraries).
+ */
+export function rssByMapping(pid: number): { mallocBrkHeapMiB: number; anonymousMiB: number; fileMiB: number } {
+  const out = { mallocBrkHeapMiB: 0, anonymousMiB: 0, fileMiB: 0 };
+  let kind: keyof typeof out = 'anonymousMiB';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const name = head[1]!.trim();
+      kind = name === '[heap]' ? 'mallocBrkHeapMiB' : name === '' || name.startsWith('[') ? 'anonymousMiB' : 'fileMiB';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) out[kind] += Number(rss[1]) / 1024;
+  }
+  return out;
+}
+
+/** The process's open sockets (file descriptors that are sockets: its connections and listeners). */
+export function openSockets(pid: number): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
+/**
+ * Starts the peak resident set (VmHWM) again from the current RSS (clear_refs "5", Linux 4.0+),
+ * so that the load's peak is not the set-up's; false where the kernel does not allow it.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** User plus system CPU seconds the process has used so far. */

@@ -19,6 +19,7 @@ import type { SqliteStore } from '../store/sqlite-store.ts';
 import { AGENT_NAME_PATTERN, APPBINDING_PATTERN, NAMESPACE_PATTERN, checkAgentName, decideRegistration, grantTargets } from './agent-scope.ts';
 import type { AgentAuthenticator } from './agent-scope.ts';
 import { recordsSeen } from './agent-online.ts';
+import { statement } from '../store/statement-cache.ts';
 
 const MAX_TARGETS = 64;
 
@@ -92,7 +93,7 @@ export class AgentRegistry {
     const token = randomBytes(32).toString('base64url');
     const now = new Date(nowMs).toISOString();
     this.#store.putAgent({ name: key, tokenSha256: sha256(token), targets, version: r.version, registeredAt: now, lastSeenAt: now });
-    this.#db.prepare('INSERT INTO agent_enrolments (agent, credential_id) VALUES (?, ?) ON CONFLICT(agent) DO UPDATE SET credential_id = excluded.credential_id').run(key, scope.credentialId);
+    statement(this.#db, 'INSERT INTO agent_enrolments (agent, credential_id) VALUES (?, ?) ON CONFLICT(agent) DO UPDATE SET credential_id = excluded.credential_id').run(key, scope.credentialId);
     // Whatever an earlier process of this agent was running cannot finish any more (the new one
     // holds its token only once this returns, so it has claimed nothing yet). The same process
     // (it presented its current agent token: its credential expired, or a new leader asked it to
@@ -105,8 +106,8 @@ export class AgentRegistry {
   /** An agent that stops cleanly gives its name back: a restart then registers at once. */
   async deregister(agent: AgentRecord): Promise<void> {
     await this.#sessions.failSessionsOfAgent(agent.name, `agent ${agent.name} stopped while the session was running`);
-    this.#db.prepare('DELETE FROM agents WHERE name = ?').run(agent.name);
-    this.#db.prepare('DELETE FROM agent_enrolments WHERE agent = ?').run(agent.name);
+    statement(this.#db, 'DELETE FROM agents WHERE name = ?').run(agent.name);
+    statement(this.#db, 'DELETE FROM agent_enrolments WHERE agent = ?').run(agent.name);
     this.#log.info('agent deregistered', { agent: agent.name });
   }
 
@@ -124,7 +125,7 @@ export class AgentRegistry {
 
   /** The credential that enrolled agent "namespace/name" (e.g. "token:at-…"), for listings. */
   credentialOf(key: string): string | undefined {
-    return (this.#db.prepare('SELECT credential_id FROM agent_enrolments WHERE agent = ?').get(key) as { credential_id: string } | undefined)?.credential_id;
+    return (statement(this.#db, 'SELECT credential_id FROM agent_enrolments WHERE agent = ?').get(key) as { credential_id: string } | undefined)?.credential_id;
   }
 
   /** The agent namespace/name, if the request carries its agent token and its credential is still valid. */

@@ -12,6 +12,7 @@ import type { SqliteStore } from '../store/sqlite-store.ts';
 import { ALL_NAMESPACES } from './agent-scope.ts';
 import type { AgentAuthenticator, AgentScope } from './agent-scope.ts';
 import type { ConfiguredAgentToken } from './configured-tokens.ts';
+import { statement } from '../store/statement-cache.ts';
 
 export interface AgentTokenView {
   id: string;
@@ -53,8 +54,7 @@ export class EnrolmentTokens implements AgentAuthenticator {
     const id = `at-${randomBytes(6).toString('hex')}`;
     const token = `sidestash-agent-${randomBytes(32).toString('base64url')}`;
     const createdAt = now.toISOString();
-    this.#db
-      .prepare('INSERT INTO agent_tokens (id, token_sha256, namespace, targets, description, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    statement(this.#db, 'INSERT INTO agent_tokens (id, token_sha256, namespace, targets, description, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(id, sha256(token), namespace, targets ? JSON.stringify(targets) : null, description ?? null, createdAt);
     return { token, view: this.#get(id)! };
   }
@@ -68,13 +68,13 @@ export class EnrolmentTokens implements AgentAuthenticator {
   }
 
   #get(id: string): AgentTokenView | undefined {
-    const r = this.#db.prepare('SELECT * FROM agent_tokens WHERE id = ?').get(id) as Record<string, string | null> | undefined;
+    const r = statement(this.#db, 'SELECT * FROM agent_tokens WHERE id = ?').get(id) as Record<string, string | null> | undefined;
     return r && this.#row(r);
   }
 
   list(): AgentTokenView[] {
     const configured = this.#configured.map((t): AgentTokenView => ({ id: t.id, namespace: t.namespace, ...(t.targets ? { targets: t.targets } : {}), source: t.source }));
-    const issued = (this.#db.prepare('SELECT * FROM agent_tokens ORDER BY created_at, id').all() as Record<string, string | null>[]).map((r) => this.#row(r));
+    const issued = (statement(this.#db, 'SELECT * FROM agent_tokens ORDER BY created_at, id').all() as Record<string, string | null>[]).map((r) => this.#row(r));
     return [...configured, ...issued];
   }
 
@@ -85,7 +85,7 @@ export class EnrolmentTokens implements AgentAuthenticator {
     }
     const existing = this.#get(id);
     if (!existing) throw new SidestashError(ErrorCodes.NOT_FOUND, `agent token ${id} not found`);
-    if (!existing.revokedAt) this.#db.prepare('UPDATE agent_tokens SET revoked_at = ? WHERE id = ?').run(now.toISOString(), id);
+    if (!existing.revokedAt) statement(this.#db, 'UPDATE agent_tokens SET revoked_at = ? WHERE id = ?').run(now.toISOString(), id);
     return this.#get(id)!;
   }
 
@@ -98,7 +98,7 @@ export class EnrolmentTokens implements AgentAuthenticator {
       if (sameHash(hash, t.tokenSha256) && !found) found = { namespace: t.namespace, ...(t.targets ? { targets: t.targets } : {}), credentialId: configuredCredentialId(t) };
     }
     if (found) return found;
-    const r = this.#db.prepare('SELECT * FROM agent_tokens WHERE token_sha256 = ? AND revoked_at IS NULL').get(hash) as Record<string, string | null> | undefined;
+    const r = statement(this.#db, 'SELECT * FROM agent_tokens WHERE token_sha256 = ? AND revoked_at IS NULL').get(hash) as Record<string, string | null> | undefined;
     if (!r) return undefined;
     const v = this.#row(r);
     return { namespace: v.namespace, ...(v.targets ? { targets: v.targets } : {}), credentialId: `token:${v.id}` };

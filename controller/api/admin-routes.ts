@@ -11,6 +11,7 @@ import type { Route } from './router.ts';
 import { validateResource } from '../resources/validate.ts';
 import { setWarnings } from './warning-header.ts';
 import { isAgentOnline } from '../agents/agent-online.ts';
+import { pageMetadata, parsePageRequest } from './list-pages.ts';
 
 const KIND_BY_PLURAL = new Map<string, Kind>(KINDS.map((k) => [PLURALS[k], k]));
 const ANY_KIND = `:plural(${KINDS.map((k) => PLURALS[k]).join('|')})`;
@@ -76,8 +77,11 @@ export function adminRoutes(c: Controller): Route[] {
       const namespace = query.has('namespace') ? ns(query) : undefined;
       // ?labelSelector=: Kubernetes' syntax (common/label-selector.ts), filtered by the store.
       const labelSelector = query.get('labelSelector') ?? '';
-      const items = await c.resources.list(kind, { ...(namespace === undefined ? {} : { namespace }), ...(labelSelector === '' ? {} : { labelSelector }) });
-      sendJson(res, 200, { items: (await c.sessions.withPendingReasons(items)).map(publicView) });
+      // ?limit= and ?continue=: a page (list-pages.ts); without a limit, the whole list.
+      const page = parsePageRequest(query);
+      const items = await c.resources.list(kind, { ...(namespace === undefined ? {} : { namespace }), ...(labelSelector === '' ? {} : { labelSelector }), ...page });
+      const metadata = pageMetadata(items, page.limit);
+      sendJson(res, 200, { ...(metadata.continue === undefined ? {} : { metadata }), items: (await c.sessions.withPendingReasons(items)).map(publicView) });
     }),
     route('GET', `/api/v1/${ANY_KIND}/:name`, async ({ res, params, query }) => {
       sendJson(res, 200, publicView((await c.sessions.withPendingReasons([await c.resources.get(kindOf(params.plural!), ns(query), nameOf(params))]))[0]!));

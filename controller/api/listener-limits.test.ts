@@ -100,23 +100,42 @@ describe('applyListenerLimits on a real server', () => {
     });
   };
 
-  it('serves a request longer than the header and request timeouts, then closes the idle connection', async () => {
-    const { port } = await start({ headersTimeoutMs: 300, requestTimeoutMs: 300, keepAliveTimeoutMs: 60_000, idleTimeoutMs: 10_000 }, (url) => (url === '/slow' ? new Promise((r) => setTimeout(r, 1200)) : undefined));
-    const s = await open(port);
+  // Idle between requests for longer than the header timeout, and the connection is still used
+  // for the next request (agents reuse theirs between heartbeats); then the keep-alive closes it.
+  const keptAliveThenClosed = async (s: Socket): Promise<void> => {
     assert.match(await get(s, '/slow'), /^HTTP\/1.1 200/, 'the slow request is answered');
-    // Idle again, with keep-alive 60 s: the header timeout (300 ms) closes it.
-    await closed(s);
+    await new Promise((r) => setTimeout(r, 900)); // 3x the header timeout, idle
+    assert.equal(s.destroyed, false, 'an idle keep-alive connection outlives the header timeout');
+    assert.match(await get(s, '/'), /^HTTP\/1.1 200[\s\S]*Keep-Alive: timeout=2/, 'the next request on it is answered, the keep-alive advertised');
+    await closed(s); // after the keep-alive (2 s)
+  };
+
+  it('serves a request longer than the header and request timeouts, keeps the idle connection for the keep-alive, then closes it', async () => {
+    const { port } = await start({ headersTimeoutMs: 300, requestTimeoutMs: 300, keepAliveTimeoutMs: 2_000, idleTimeoutMs: 10_000 }, (url) => (url === '/slow' ? new Promise((r) => setTimeout(r, 1200)) : undefined));
+    await keptAliveThenClosed(await open(port));
   });
 
-  it('over TLS too: a slow request is served, then the idle connection is closed', async () => {
+  it('over TLS too: a slow request is served, the idle connection kept alive, then closed', async () => {
     pkiDir = await mkdtemp(join(tmpdir(), 'sidestash-limits-'));
     const pki = await makeTestPki(pkiDir);
-    const { port } = await start({ headersTimeoutMs: 300, requestTimeoutMs: 300, keepAliveTimeoutMs: 60_000, idleTimeoutMs: 10_000 }, (url) => (url === '/slow' ? new Promise((r) => setTimeout(r, 1200)) : undefined), pki);
+    const { port } = await start({ headersTimeoutMs: 300, requestTimeoutMs: 300, keepAliveTimeoutMs: 2_000, idleTimeoutMs: 10_000 }, (url) => (url === '/slow' ? new Promise((r) => setTimeout(r, 1200)) : undefined), pki);
     const s = tlsConnect({ port, host: '127.0.0.1', ca: pki.caCert, servername: 'localhost' });
     s.on('error', () => {});
     await once(s, 'secureConnect');
-    assert.match(await get(s, '/slow'), /^HTTP\/1.1 200/, 'the slow request is answered');
+    await keptAliveThenClosed(s as unknown as Socket);
+  });
+
+  it('closes a kept-alive connection whose next request trickles its headers (a 408 from the header timeout)', { timeout: 30_000 }, async () => {
+    const { port } = await start({ headersTimeoutMs: 300, requestTimeoutMs: 300, keepAliveTimeoutMs: 60_000, idleTimeoutMs: 20_000 });
+    const s = await open(port);
+    assert.match(await get(s, '/'), /^HTTP\/1.1 200/);
+    let text = '';
+    s.on('data', (d: string) => (text += d));
+    s.write('GET / HTTP/1.1\r\n');
+    const timer = setInterval(() => s.writable && s.write('X-Slow: 1\r\n'), 50);
     await closed(s);
+    clearInterval(timer);
+    assert.match(text, /HTTP\/1.1 408/, 'closed by the header timeout, not by the keep-alive (60 s) or the idle timeout (20 s)');
   });
 
   it('closes a connection that never completes its headers', { timeout: 30_000 }, async () => {

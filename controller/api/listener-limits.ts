@@ -5,6 +5,8 @@
 // Over the cap a new connection displaces the oldest connection that is serving no request
 // (idle keep-alive, or still sending headers: a slowloris); only when every connection is
 // busy is the new one closed at once. So idle or half-open connections never starve /healthz.
+// Keep-alive outlasts the agents' 20 s heartbeat, so that an agent's heartbeats, syncs and
+// progress reports reuse its connection instead of paying a TLS handshake each time.
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -14,15 +16,20 @@ import type { Logger } from '../../common/log.ts';
 
 export interface ListenerLimits {
   /**
-   * Open connections per listener. Every agent holds one long-poll open on the API listener, so
-   * this must exceed the number of agents (plus room for the admin API and probes).
+   * Open connections per listener. Every agent holds one long-poll open on the API listener and
+   * keeps one or two more for its heartbeat, binlog sync and reports (kept alive between them),
+   * so this must exceed about 3x the number of agents (plus room for the admin API and probes).
    */
   maxConnections: number;
   /** From connecting (or the end of the previous response) to a request's complete headers. */
   headersTimeoutMs: number;
   /** To receive a request's body, counted from its complete headers. */
   requestTimeoutMs: number;
-  /** How long an idle keep-alive connection waits for the next request's first byte. */
+  /**
+   * How long an idle keep-alive connection waits for the next request's first byte; advertised
+   * to clients (`Keep-Alive: timeout=`), which reuse the connection for that long less a margin
+   * (undici, Node's fetch: 2 s). Above the agents' heartbeat interval (20 s), so that they reuse it.
+   */
   keepAliveTimeoutMs: number;
   /** Silence (no byte either way) allowed while a request is served; above the agents' long-poll. */
   idleTimeoutMs: number;
@@ -32,10 +39,12 @@ export interface ListenerLimits {
 export const LONG_POLL_MAX_MS = 30_000;
 
 export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
-  maxConnections: 1024,
+  // About 3 per agent: 5,000 agents. Each open connection is a file descriptor (checked at start
+  // against RLIMIT_NOFILE: fd-limit.ts) and ~40 KiB of RSS while idle (README, fleet scale).
+  maxConnections: 16_384,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 60_000,
-  keepAliveTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 65_000,
   idleTimeoutMs: 90_000,
 };
 
@@ -69,7 +78,13 @@ export function listenerLimitProblems(l: ListenerLimits): string[] {
   }
   if (l.headersTimeoutMs > l.requestTimeoutMs) out.push('SIDESTASH_HEADERS_TIMEOUT: must not exceed SIDESTASH_REQUEST_TIMEOUT');
   if (l.idleTimeoutMs <= LONG_POLL_MAX_MS) out.push(`SIDESTASH_IDLE_TIMEOUT: must exceed the agents' ${LONG_POLL_MAX_MS / 1000}s long-poll`);
+  if (l.idleTimeoutMs <= l.keepAliveTimeoutMs) out.push('SIDESTASH_IDLE_TIMEOUT: must exceed SIDESTASH_KEEP_ALIVE_TIMEOUT (an idle keep-alive connection is closed by the keep-alive timeout)');
   return out;
+}
+
+/** How often Node checks its header and request timeouts: a quarter of the header timeout, 250 ms to 30 s. */
+export function checkingIntervalMs(l: Pick<ListenerLimits, 'headersTimeoutMs'>): number {
+  return Math.min(30_000, Math.max(250, Math.floor(l.headersTimeoutMs / 4)));
 }
 
 export interface OpenConnection<T> {
@@ -113,10 +128,16 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     lastReport = now;
     log.warn('connection limit reached', { listener, maxConnections: limits.maxConnections, evictedIdle: evicted, refused });
   };
-  const arm = (t: Tracked, socket: Socket): void => {
+  // Node checks its headers and request timeouts every connectionsCheckingInterval (30 s by
+  // default): often enough here that a keep-alive connection that starts a request and then
+  // trickles its headers is closed about headersTimeoutMs after its first byte (a 408).
+  (server as HttpServer & { connectionsCheckingInterval: number }).connectionsCheckingInterval = checkingIntervalMs(limits);
+  const arm = (t: Tracked, socket: Socket, afterResponse: boolean): void => {
     clearTimeout(t.timer);
-    // No complete request headers in time: a silent or trickling (slowloris) connection.
-    t.timer = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
+    // A new connection: no complete request headers in time is a silent or trickling (slowloris)
+    // connection. After a response: Node's keep-alive timer closes the idle connection and its
+    // header check a trickled next request; this is the backstop for both.
+    t.timer = setTimeout(() => socket.destroy(), afterResponse ? limits.keepAliveTimeoutMs + limits.headersTimeoutMs : limits.headersTimeoutMs);
     t.timer.unref();
   };
 
@@ -137,7 +158,7 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     const t: Tracked = { conn: socket, busy: 0, timer: undefined };
     open.set(socket, t);
     byPeer.set(key, t);
-    arm(t, socket);
+    arm(t, socket, false);
     socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
     socket.once('close', () => {
       clearTimeout(t.timer);
@@ -159,7 +180,7 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     res.once('close', () => {
       clearTimeout(body);
       t.busy--;
-      if (t.busy === 0 && !t.conn.destroyed) arm(t, t.conn);
+      if (t.busy === 0 && !t.conn.destroyed) arm(t, t.conn, true);
     });
   });
 
@@ -168,9 +189,10 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
 
 /**
  * Connections the kernel holds for accept() while the event loop is busy. Node's default, 511,
- * overflowed with a fleet's agents (each heartbeat and progress report opens a TLS connection:
- * their clients keep idle connections 4 s): an overflowing queue drops the SYN, and the agent's
- * call waits out TCP's 1 s, 3 s, 7 s retransmits. The kernel caps it at net.core.somaxconn.
+ * overflowed with a fleet's agents when the keep-alive was shorter than their heartbeat (each
+ * heartbeat and progress report opened a TLS connection): an overflowing queue drops the SYN,
+ * and the agent's call waits out TCP's 1 s, 3 s, 7 s retransmits. Still needed when a fleet
+ * reconnects at once (a controller restart). The kernel caps it at net.core.somaxconn.
  */
 export const LISTEN_BACKLOG = 4096;
 

@@ -13,6 +13,12 @@ const ok = (description: string, schema: object = { type: 'object' }) => ({ desc
 const nameParam = (example: string) => ({ name: 'name', in: 'path', required: true, example, schema: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$' } });
 /** Example names, one per kind (the API fuzz test creates resources with these names). */
 export const EXAMPLE_NAMES: Record<string, string> = { Secret: 'example-secret', Repository: 'example-repo', AppBinding: 'example-db', BackupConfiguration: 'example-backup', BackupSession: 'example-backup-session', RestoreSession: 'example-restore' };
+/** A list's page (list-pages.ts): without limit the whole list; a full page carries metadata.continue. */
+const pageParams = [
+  { name: 'labelSelector', in: 'query', required: false, schema: { type: 'string' } },
+  { name: 'limit', in: 'query', required: false, description: 'At most this many items; the answer carries metadata.continue when more may follow', schema: { type: 'integer', minimum: 1, maximum: 10_000 } },
+  { name: 'continue', in: 'query', required: false, description: 'The metadata.continue of the previous page', schema: { type: 'string' } },
+];
 const nsParam = { name: 'namespace', in: 'query', required: false, schema: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' } };
 const common = { '400': err('Bad request'), '401': err('Missing or wrong token') };
 
@@ -55,7 +61,7 @@ export function openApiDocument(): Record<string, unknown> {
   };
   for (const kind of KINDS) {
     const plural = PLURALS[kind];
-    paths[`/api/v1/${plural}`] = { get: { operationId: `list${kind}`, parameters: [nsParam], responses: { '200': ok(`${kind} list`), ...common } } };
+    paths[`/api/v1/${plural}`] = { get: { operationId: `list${kind}`, parameters: [nsParam, ...pageParams], responses: { '200': ok(`${kind} list`), ...common } } };
     paths[`/api/v1/${plural}/{name}`] = {
       parameters: [nameParam(EXAMPLE_NAMES[kind]!), nsParam],
       get: { operationId: `get${kind}`, responses: { '200': ok(kind, { $ref: `#/components/schemas/${kind === 'Secret' ? 'SecretView' : kind}` }), ...common, '404': err('Not found') } },

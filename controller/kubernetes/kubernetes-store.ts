@@ -34,6 +34,7 @@ import { KINDS } from '../resources/types.ts';
 import type { AppBindingSpec, Kind, Resource } from '../resources/types.ts';
 import { readKubeDbAppBinding } from './kubedb-appbinding.ts';
 import type { BatchWrite, ListOptions, Precondition, ResourceListener, ResourceStore } from '../store/resource-store.ts';
+import { matchesListFields, pageOf } from '../store/list-fields.ts';
 import { Informer, objectKey } from './informer.ts';
 import type { InformerEventType, InformerStats } from './informer.ts';
 import type { KubeClient } from './kube-client.ts';
@@ -213,10 +214,11 @@ export class KubernetesStore implements ResourceStore {
       await this.synced();
       objects = (this.#informers.get(kind) ?? []).flatMap((i) => i.list(options.namespace));
     }
-    return objects
+    const all = objects
       .map((o) => toResource(kind, o))
-      .filter((r) => matchesLabels(requirements, r.metadata.labels))
+      .filter((r) => matchesLabels(requirements, r.metadata.labels) && matchesListFields(r, options))
       .sort(byNamespaceThenName) as Resource<S, T>[];
+    return pageOf(all, options);
   }
 
   async create<S, T>(resource: Resource<S, T>): Promise<Resource<S, T>> {

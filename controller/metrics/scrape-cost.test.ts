@@ -38,19 +38,25 @@ describe('/metrics scrape cost', () => {
       await upsert(store, { apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration', metadata: { name: `c-${i}`, namespace: 'default' }, spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: `db-${i}` } } } } as Resource);
     }
     let reads = 0;
+    const sessionReads: string[] = [];
     const list = store.list.bind(store);
     store.list = ((kind: string, ...rest: unknown[]) => {
       if (kind === 'BackupConfiguration') reads++;
+      if (kind === 'BackupSession' || kind === 'RestoreSession') sessionReads.push(kind);
       return (list as (...a: unknown[]) => unknown)(kind, ...rest);
     }) as Store['list'];
     const { registry } = createMetrics(store, 60_000);
     const text = await registry.metrics();
     assert.equal(reads, 1);
+    assert.deepEqual(sessionReads.sort(), ['BackupSession', 'RestoreSession'], 'the sessions once too, for the per-phase counts and the oldest ages');
+    assert.match(text, /^sidestash_sessions\{kind="BackupSession",phase="Pending"\} 0$/m);
+    assert.match(text, /^sidestash_session_oldest_age_seconds\{kind="BackupSession",phase="Pending"\} 0$/m);
     assert.equal(text.split('\n').filter((l) => l.startsWith('sidestash_backup_schedule_period_seconds{')).length, 50);
     // The next scrape reads them again (a change in between is seen).
     await upsert(store, { apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration', metadata: { name: 'c-50', namespace: 'default' }, spec: { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db-50' } } } } as Resource);
     const again = await registry.metrics();
     assert.equal(reads, 2);
+    assert.equal(sessionReads.length, 4, 'and afresh at the next scrape');
     assert.equal(again.split('\n').filter((l) => l.startsWith('sidestash_backup_schedule_period_seconds{')).length, 51);
     store.close();
   });

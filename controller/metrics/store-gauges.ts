@@ -3,31 +3,27 @@
 // Pending/Running session of each kind, and each registered agent's presence.
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { BackupConfigurationSpec, BackupConfigurationStatus, SessionStatus } from '../resources/types.ts';
+import type { BackupConfigurationSpec, BackupConfigurationStatus, Resource, SessionStatus } from '../resources/types.ts';
 import type { AgentDirectory } from '../store/agent-directory.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
 import { configurationSample } from './configuration-samples.ts';
+import { perScrape } from './per-scrape.ts';
 import type { ConfigurationSample } from './configuration-samples.ts';
 import { SESSION_KINDS, WAITING_PHASES, oldestSessionAges } from './session-ages.ts';
 import { isAgentOnline } from '../agents/agent-online.ts';
 
 const CONFIG_LABELS = ['namespace', 'configuration', 'target'] as const;
 
-export function registerStoreGauges(registry: Registry, store: ResourceStore & AgentDirectory, agentOnlineMs: number, now: () => number): void {
+/** The sessions of each kind (SESSION_KINDS' order), read once per scrape: metrics.ts's per-phase counts use the same read. */
+export type ScrapeSessions = () => Promise<Resource<unknown, SessionStatus>[][]>;
+
+export function registerStoreGauges(registry: Registry, store: ResourceStore & AgentDirectory, agentOnlineMs: number, now: () => number, sessions: ScrapeSessions = perScrape(() => Promise.all(SESSION_KINDS.map((k) => store.list<unknown, SessionStatus>(k))))): void {
   // Read once per scrape for all the per-configuration gauges: prom-client collects them
   // together (their collect() calls start in one tick), so they share the reading in flight.
-  let inFlight: Promise<ConfigurationSample[]> | undefined;
-  const samples = (): Promise<ConfigurationSample[]> => {
-    if (inFlight) return inFlight;
+  const samples = perScrape(async (): Promise<ConfigurationSample[]> => {
     const nowMs = now();
-    const read = (async () => (await store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration')).map((c) => configurationSample(c, nowMs)))();
-    inFlight = read;
-    const done = (): void => {
-      if (inFlight === read) inFlight = undefined;
-    };
-    read.then(done, done);
-    return read;
-  };
+    return (await store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration')).map((c) => configurationSample(c, nowMs));
+  });
   const perConfiguration = (name: string, help: string, value: (s: ConfigurationSample) => number | undefined): void => {
     new Gauge({
       name, help, labelNames: CONFIG_LABELS, registers: [registry],
@@ -89,7 +85,7 @@ export function registerStoreGauges(registry: Registry, store: ResourceStore & A
     labelNames: ['kind', 'phase'] as const,
     registers: [registry],
     async collect() {
-      const ages = oldestSessionAges((await Promise.all(SESSION_KINDS.map((k) => store.list<unknown, SessionStatus>(k)))).flat(), now());
+      const ages = oldestSessionAges((await sessions()).flat(), now());
       for (const kind of SESSION_KINDS) for (const phase of WAITING_PHASES) this.set({ kind, phase }, ages[kind][phase]);
     },
   });

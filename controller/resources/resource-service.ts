@@ -1,7 +1,7 @@
 // Create, update, read and delete resources, with validation and Kubernetes-like rules:
 // the spec is the user's, the status the controller's; sessions are immutable once created.
 import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
-import type { BatchWrite, ResourceStore } from '../store/resource-store.ts';
+import type { BatchWrite, ResourceStore, ListOptions } from '../store/resource-store.ts';
 import { retryOnConflict } from '../store/retry-on-conflict.ts';
 import { API_VERSION } from './types.ts';
 import type { Kind, Resource } from './types.ts';
@@ -144,7 +144,7 @@ export class ResourceService {
     return r;
   }
 
-  list(kind: Kind, options: { namespace?: string; labelSelector?: string } = {}): Promise<Resource[]> {
+  list(kind: Kind, options: Pick<ListOptions, 'namespace' | 'labelSelector' | 'after' | 'limit'> = {}): Promise<Resource[]> {
     return this.#store.list(kind, options);
   }
 

@@ -20,7 +20,7 @@ import { freeName } from '../../common/generate-name.ts';
 import type { Logger } from '../../common/log.ts';
 import type { SessionAssignment, SessionProgress, SessionResult } from '../../common/protocol.ts';
 import { DEFAULT_BACKUP_HISTORY_LIMIT } from '../resources/types.ts';
-import type { BackupConfigurationSpec, BackupConfigurationStatus, BackupSessionSpec, Resource, RestoreSessionSpec, SessionStatus } from '../resources/types.ts';
+import type { BackupConfigurationSpec, BackupConfigurationStatus, BackupSessionSpec, Resource, RestoreSessionSpec, SessionPhase, SessionStatus } from '../resources/types.ts';
 import type { AgentDirectory, AgentRecord } from '../store/agent-directory.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
 import { isStaleVersion, retryOnConflict } from '../store/retry-on-conflict.ts';
@@ -113,8 +113,9 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     return retryOnConflict(async () => decide((await this.store.get(kind, ns, name)) as Session | undefined));
   }
 
-  async sessionsOf(kind: SessionKind, namespace?: string): Promise<Session[]> {
-    return (await this.store.list(kind, namespace === undefined ? {} : { namespace })) as Session[];
+  /** Sessions of a kind, narrowed by namespace, phase and configuration (read so by the store: the history's finished sessions are not decoded). */
+  async sessionsOf(kind: SessionKind, filter: { namespace?: string; phases?: readonly SessionPhase[]; invoker?: string } = {}): Promise<Session[]> {
+    return (await this.store.list(kind, filter)) as Session[];
   }
 
   /**
@@ -124,27 +125,35 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   createBackupSession(namespace: string, configName: string, trigger: 'schedule' | 'manual', name?: string): Promise<Session | undefined> {
     return this.#queue.run(async () => {
       const cfg = await this.store.get('BackupConfiguration', namespace, configName);
-      const inNamespace = await this.sessionsOf('BackupSession', namespace);
+      // This configuration's sessions only (its history: backupHistoryLimit), not the namespace's.
+      const mine = await this.sessionsOf('BackupSession', { namespace, invoker: configName });
       // A predecessor of the same name still running does not block this configuration.
-      const active = inNamespace.find((s) => (s.spec as BackupSessionSpec).invoker.name === configName && (s.status?.phase === 'Pending' || s.status?.phase === 'Running') && (!cfg || isSessionOf(s, cfg)));
+      const active = mine.find((s) => (s.status?.phase === 'Pending' || s.status?.phase === 'Running') && (!cfg || isSessionOf(s, cfg)));
       if (active) return undefined;
-      const taken = new Set(inNamespace.map((s) => s.metadata.name));
+      const taken = new Set(mine.map((s) => s.metadata.name));
       const exists = (n: string): SidestashError => new SidestashError(ErrorCodes.CONFLICT, `BackupSession ${namespace}/${n} already exists; choose another name or leave it out`);
-      if (name !== undefined && taken.has(name)) throw exists(name);
-      const chosen = name ?? freeName(`${configName}-`, (n) => taken.has(n));
-      try {
-        const saved = (await this.store.create({
-          apiVersion: 'sidestash.io/v1',
-          kind: 'BackupSession',
-          metadata: { name: chosen, namespace, labels: { 'sidestash.io/invoker': configName }, creationTimestamp: this.#iso() },
-          spec: { invoker: { kind: 'BackupConfiguration', name: configName, ...(cfg?.metadata.uid ? { uid: cfg.metadata.uid } : {}) }, trigger },
-          status: { phase: 'Pending' },
-        })) as Session;
-        return saved;
-      } catch (err) {
-        // Created meanwhile by another writer (another replica's scheduled run, say).
-        if (isSidestashError(err, ErrorCodes.CONFLICT) && !err.retryable) throw exists(chosen);
-        throw err;
+      if (name !== undefined && (await this.store.exists('BackupSession', namespace, name))) throw exists(name);
+      // A generated name another configuration's session holds (the store refuses the create) is chosen again.
+      for (let attempt = 1; ; attempt++) {
+        const chosen = name ?? freeName(`${configName}-`, (n) => taken.has(n));
+        try {
+          const saved = (await this.store.create({
+            apiVersion: 'sidestash.io/v1',
+            kind: 'BackupSession',
+            metadata: { name: chosen, namespace, labels: { 'sidestash.io/invoker': configName }, creationTimestamp: this.#iso() },
+            spec: { invoker: { kind: 'BackupConfiguration', name: configName, ...(cfg?.metadata.uid ? { uid: cfg.metadata.uid } : {}) }, trigger },
+            status: { phase: 'Pending' },
+          })) as Session;
+          return saved;
+        } catch (err) {
+          // Created meanwhile by another writer (another replica's scheduled run, say).
+          if (isSidestashError(err, ErrorCodes.CONFLICT) && !err.retryable) {
+            if (name !== undefined || attempt >= 5) throw exists(chosen);
+            taken.add(chosen);
+            continue;
+          }
+          throw err;
+        }
       }
     });
   }
@@ -298,8 +307,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
    * its Running ones are asked to stop (cancelReason 'deleted'; they end Cancelled too).
    */
   async endSessionsOf(ns: string, configName: string): Promise<void> {
-    for (const s of await this.sessionsOf('BackupSession', ns)) {
-      if ((s.spec as BackupSessionSpec).invoker.name !== configName) continue;
+    for (const s of await this.sessionsOf('BackupSession', { namespace: ns, invoker: configName, phases: ['Pending', 'Running'] })) {
       await this.withSession('BackupSession', ns, s.metadata.name, async (cur) => {
         if (cur?.status?.phase === 'Pending') await this.finish(cur, { phase: 'Cancelled', error: { code: ErrorCodes.SESSION_CANCELLED, message: `${DELETED_CONFIGURATION_MESSAGE} before the session started` } });
         else if (cur?.status?.phase === 'Running' && !cur.status.cancelRequested) await this.requestCancel(cur, 'deleted');
@@ -317,8 +325,8 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   /** An agent (re)registered or stopped: whatever it was running is lost. */
   async failSessionsOfAgent(agent: string, reason: string): Promise<void> {
     for (const kind of ['BackupSession', 'RestoreSession'] as const) {
-      for (const s of await this.sessionsOf(kind)) {
-        if (s.status?.phase !== 'Running' || s.status.agent !== agent) continue;
+      for (const s of await this.sessionsOf(kind, { phases: ['Running'] })) {
+        if (s.status?.agent !== agent) continue;
         await this.withSession(kind, s.metadata.namespace, s.metadata.name, async (cur) => {
           if (cur?.status?.phase === 'Running' && cur.status.agent === agent) await this.finish(cur, { phase: 'Failed', error: { code: ErrorCodes.AGENT_LOST, message: reason } });
         });
@@ -328,7 +336,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
 
   async #pruneHistory(ns: string, configName: string): Promise<void> {
     const cfg = await this.store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', ns, configName);
-    const mine = (await this.sessionsOf('BackupSession', ns)).filter((s) => (s.spec as BackupSessionSpec).invoker.name === configName);
+    const mine = await this.sessionsOf('BackupSession', { namespace: ns, invoker: configName });
     for (const s of sessionsBeyondHistory(mine, cfg?.spec.backupHistoryLimit ?? DEFAULT_BACKUP_HISTORY_LIMIT)) await this.store.delete('BackupSession', ns, s.metadata.name);
   }
 }

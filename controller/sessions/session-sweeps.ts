@@ -8,14 +8,16 @@ import type { BackupSessionSpec } from '../resources/types.ts';
 import { isAgentOnline } from '../agents/agent-online.ts';
 import { sessionTarget } from './invoker-of.ts';
 import { pendingOutcome } from './pending-outcome.ts';
+import { loopYielder } from '../loop-yield.ts';
 import type { SessionManager } from './session-manager.ts';
 
 type Host = Pick<SessionManager, 'store' | 'leaseMs' | 'graceMs' | 'pendingTimeoutMs' | 'servedAt' | 'watchingSinceMs' | 'sessionsOf' | 'withSession' | 'finish' | 'requestCancel'>;
 
 export async function sweepRunning(m: Host, now: number): Promise<void> {
   for (const kind of ['BackupSession', 'RestoreSession'] as const) {
-    for (const s of await m.sessionsOf(kind)) {
-      if (s.status?.phase !== 'Running') continue;
+    const pause = loopYielder();
+    for (const s of await m.sessionsOf(kind, { phases: ['Running'] })) {
+      await pause();
       await m.withSession(kind, s.metadata.namespace, s.metadata.name, async (cur) => {
         if (cur?.status?.phase !== 'Running') return;
         const st = cur.status;
@@ -39,8 +41,9 @@ export async function sweepPending(m: Host, now: number): Promise<void> {
   const agents = m.store.listAgents();
   for (const a of agents) if (isAgentOnline(a, now, m.leaseMs)) for (const t of a.targets) m.servedAt.set(t, now);
   for (const kind of ['BackupSession', 'RestoreSession'] as const) {
-    for (const s of await m.sessionsOf(kind)) {
-      if (s.status?.phase !== 'Pending') continue;
+    const pause = loopYielder();
+    for (const s of await m.sessionsOf(kind, { phases: ['Pending'] })) {
+      await pause();
       const appBinding = await sessionTarget(m.store, s);
       const target = appBinding === undefined ? undefined : `${s.metadata.namespace}/${appBinding}`;
       const createdAtMs = Date.parse(s.metadata.creationTimestamp ?? '');

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ErrorCodes, isSidestashError } from '../../common/errors.ts';
 import type { Kind, Resource } from '../resources/types.ts';
+import { matchesListFields } from './list-fields.ts';
 import { byCreation } from './resource-order.ts';
 import type { ResourceEvent, ResourceStore } from './resource-store.ts';
 import { isStaleVersion, retryOnConflict } from './retry-on-conflict.ts';
@@ -63,6 +64,26 @@ export function resourceStoreContract(name: string, open: () => Promise<Resource
       assert.deepEqual(names(await store.list('AppBinding', { labelSelector: '!app' })), ['b/w']);
       assert.deepEqual(await store.list('Secret'), []);
       await assert.rejects(store.list('AppBinding', { labelSelector: 'app==(' }), isCode(ErrorCodes.INVALID_ARGUMENT));
+    });
+
+    it('list by field: status.phase in a set, spec.invoker.name equal; with namespace and labels; as matchesListFields says', async () => {
+      const rows: [string, string, string, string | undefined][] = [['a', 's1', 'c1', 'Pending'], ['a', 's2', 'c1', 'Running'], ['a', 's3', 'c1', 'Succeeded'], ['a', 's4', 'c2', 'Running'], ['b', 's5', 'c1', 'Running'], ['a', 's6', 'c1', undefined]];
+      for (const [ns, n, invoker, phase] of rows) {
+        await store.create(doc('BackupSession', n, ns, { metadata: { name: n, namespace: ns, labels: { 'sidestash.io/invoker': invoker } }, spec: { invoker: { kind: 'BackupConfiguration', name: invoker } }, ...(phase ? { status: { phase } } : {}) }));
+      }
+      await store.create(doc('RestoreSession', 'r1', 'a', { status: { phase: 'Running' } }));
+      const names = (rs: Doc[]): string[] => rs.map((r) => `${r.metadata.namespace}/${r.metadata.name}`);
+      assert.deepEqual(names(await store.list('BackupSession', { phases: ['Running'] })), ['a/s2', 'a/s4', 'b/s5']);
+      assert.deepEqual(names(await store.list('BackupSession', { phases: ['Pending', 'Running'], namespace: 'a' })), ['a/s1', 'a/s2', 'a/s4']);
+      assert.deepEqual(names(await store.list('BackupSession', { invoker: 'c1', namespace: 'a' })), ['a/s1', 'a/s2', 'a/s3', 'a/s6']);
+      assert.deepEqual(names(await store.list('BackupSession', { invoker: 'c1', phases: ['Pending', 'Running'] })), ['a/s1', 'a/s2', 'b/s5']);
+      assert.deepEqual(names(await store.list('BackupSession', { phases: [] })), [], 'no phase allowed: none');
+      assert.deepEqual(names(await store.list('BackupSession', { invoker: 'c1', phases: ['Running'], labelSelector: 'sidestash.io/invoker=c1' })), ['a/s2', 'b/s5']);
+      assert.deepEqual(names(await store.list('BackupSession', { invoker: "c1' OR 1=1 --" })), [], 'a value, never SQL');
+      assert.deepEqual(names(await store.list('RestoreSession', { phases: ['Running'] })), ['a/r1']);
+      assert.deepEqual(names(await store.list('RestoreSession', { invoker: 'c1' })), [], 'a resource without spec.invoker matches no invoker');
+      const all = (await store.list('BackupSession')).filter((r) => matchesListFields(r, { invoker: 'c1', phases: ['Running', 'Succeeded'] }));
+      assert.deepEqual(names(await store.list('BackupSession', { invoker: 'c1', phases: ['Running', 'Succeeded'] })), names(all));
     });
 
     it('update writes metadata and spec, keeps status, uid and creationTimestamp; a stale version is CONFLICT (retryable) and writes nothing', async () => {

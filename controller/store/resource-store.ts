@@ -32,6 +32,14 @@ export interface ListOptions {
   namespace?: string;
   /** Kubernetes label selector syntax (common/label-selector.ts), e.g. "app=db,tier!=cache". */
   labelSelector?: string;
+  /** Only resources whose status.phase is one of these (none matches a resource without one): list-fields.ts. */
+  phases?: readonly string[];
+  /** Only resources whose spec.invoker.name is this (a BackupSession's BackupConfiguration): list-fields.ts. */
+  invoker?: string;
+  /** Only resources after this one in the list's order (namespace, then name): a page's start. */
+  after?: { namespace: string; name: string };
+  /** At most this many (after the other filters). */
+  limit?: number;
 }
 
 /** The version the caller read: the write fails with CONFLICT if the stored one differs. */

@@ -38,4 +38,31 @@ describe('sqlite store on a file', () => {
       again.close();
     }
   });
+
+  it('an agent\'s last-seen time is read back at once, written in one batch, and written when the store closes', async () => {
+    const path = join(dir, 'seen.db');
+    const first = new SqliteStore(path, { encryptionKey: KEY });
+    const rowSeen = (s: SqliteStore, name: string): string => (s.db.prepare('SELECT last_seen_at FROM agents WHERE name = ?').get(name) as { last_seen_at: string }).last_seen_at;
+    for (const name of ['ns/a', 'ns/b']) first.putAgent({ name, tokenSha256: 'x', targets: ['ns/t'], version: '1', registeredAt: '2026-01-01T00:00:00.000Z', lastSeenAt: '2026-01-01T00:00:00.000Z' });
+    first.touchAgent('ns/a', '2026-01-01T00:01:00.000Z');
+    first.touchAgent('ns/b', '2026-01-01T00:02:00.000Z');
+    first.touchAgent('ns/gone', '2026-01-01T00:03:00.000Z'); // no such agent: nothing to write
+    assert.equal(first.getAgent('ns/a')?.lastSeenAt, '2026-01-01T00:01:00.000Z', 'read back before it is written');
+    assert.deepEqual(first.listAgents().map((a) => a.lastSeenAt), ['2026-01-01T00:01:00.000Z', '2026-01-01T00:02:00.000Z']);
+    assert.equal(rowSeen(first, 'ns/a'), '2026-01-01T00:00:00.000Z', 'not written per call');
+    first.flushSeen();
+    assert.equal(rowSeen(first, 'ns/a'), '2026-01-01T00:01:00.000Z');
+    assert.equal(rowSeen(first, 'ns/b'), '2026-01-01T00:02:00.000Z');
+    first.touchAgent('ns/a', '2026-01-01T00:04:00.000Z');
+    first.touchAgent('ns/b', '2026-01-01T00:04:30.000Z');
+    first.putAgent({ name: 'ns/b', tokenSha256: 'y', targets: ['ns/t'], version: '2', registeredAt: '2026-01-01T00:05:00.000Z', lastSeenAt: '2026-01-01T00:05:00.000Z' });
+    first.close();
+    const again = new SqliteStore(path, { encryptionKey: KEY });
+    try {
+      assert.equal(again.getAgent('ns/a')?.lastSeenAt, '2026-01-01T00:04:00.000Z', 'written when the store closed');
+      assert.equal(again.getAgent('ns/b')?.lastSeenAt, '2026-01-01T00:05:00.000Z', 'a registration written after a touch wins');
+    } finally {
+      again.close();
+    }
+  });
 });

@@ -5,6 +5,7 @@
 // and listeners hear of a write after its commit. Secrets are sealed at rest (secret-sealing.ts).
 import { randomUUID } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
 import { ErrorCodes, SidestashError } from '../../common/errors.ts';
 import { matchesLabels, parseLabelSelector } from '../../common/label-selector.ts';
 import type { Kind, Resource } from '../resources/types.ts';
@@ -15,6 +16,8 @@ import type { ConfiguredKey } from './encryption-key.ts';
 import type { BatchWrite, ListOptions, Precondition, ResourceEvent, ResourceListener, ResourceStore } from './resource-store.ts';
 import type { SecretCipher } from './secret-cipher.ts';
 import { SEALED_KIND, sealSecretsAtRest } from './secret-sealing.ts';
+import { hasListFields, matchesListFields, pageOf } from './list-fields.ts';
+import { forgetStatements, statement } from './statement-cache.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS resources (
@@ -35,6 +38,9 @@ export interface StoreOptions {
 }
 
 type AnyResource = Resource<unknown, unknown>;
+
+/** How long an agent's last-seen time may wait to be written with others (touchAgent). */
+export const SEEN_FLUSH_MS = 1000;
 type Row = { namespace: string; name: string; doc: string; resource_version: number | bigint };
 
 const what = (r: { kind: string; metadata: { namespace: string; name: string } }): string => `${r.kind} ${r.metadata.namespace}/${r.metadata.name}`;
@@ -43,6 +49,9 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
   readonly #db: DatabaseSync;
   readonly #cipher: SecretCipher;
   readonly #listeners = new Set<ResourceListener>();
+  /** Agents' last-seen times not written yet (touchAgent): written together, at most SEEN_FLUSH_MS later. */
+  readonly #seen = new Map<string, string>();
+  #seenTimer: ReturnType<typeof setTimeout> | undefined;
   readonly atomicBatches = true;
   /** For the log: files whose modes could not be tightened, a key file created now, plaintext Secrets sealed now. */
   readonly opened: { modeProblems: string[]; keyFileCreated?: string; secretsSealed: number };
@@ -69,8 +78,15 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
   }
 
   close(): void {
+    this.flushSeen();
     this.#listeners.clear();
+    forgetStatements(this.#db);
     this.#db.close();
+  }
+
+  /** The prepared statement for `sql` (statement-cache.ts: every SQL text here is a literal or one of list's few combinations). */
+  #stmt(sql: string): StatementSync {
+    return statement(this.#db, sql);
   }
 
   /** The stored form of a document: Secrets sealed with their row identity, the rest as JSON. */
@@ -88,7 +104,7 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
   }
 
   #row(kind: Kind, namespace: string, name: string): Row | undefined {
-    return this.#db.prepare('SELECT namespace, name, doc, resource_version FROM resources WHERE kind = ? AND namespace = ? AND name = ?').get(kind, namespace, name) as Row | undefined;
+    return this.#stmt('SELECT namespace, name, doc, resource_version FROM resources WHERE kind = ? AND namespace = ? AND name = ?').get(kind, namespace, name) as Row | undefined;
   }
 
   #current(kind: Kind, namespace: string, name: string): AnyResource | undefined {
@@ -97,7 +113,7 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
   }
 
   #nextVersion(): string {
-    const row = this.#db.prepare(`INSERT INTO meta (key, value) VALUES ('resourceVersion', '1')
+    const row = this.#stmt(`INSERT INTO meta (key, value) VALUES ('resourceVersion', '1')
       ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`).get() as { value: string | number };
     return String(row.value);
   }
@@ -130,8 +146,8 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
 
   #write<S, T>(r: Resource<S, T>): Resource<S, T> {
     const doc: Resource<S, T> = { ...r, metadata: { ...r.metadata, resourceVersion: this.#nextVersion() } };
-    this.#db
-      .prepare(`INSERT INTO resources (kind, namespace, name, doc, resource_version) VALUES (?, ?, ?, ?, ?)
+    this
+      .#stmt(`INSERT INTO resources (kind, namespace, name, doc, resource_version) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT(kind, namespace, name) DO UPDATE SET doc = excluded.doc, resource_version = excluded.resource_version`)
       .run(doc.kind, doc.metadata.namespace, doc.metadata.name, this.#encode(doc as AnyResource), Number(doc.metadata.resourceVersion));
     return doc;
@@ -179,11 +195,21 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
 
   async list<S = Record<string, unknown>, T = Record<string, unknown>>(kind: Kind, options: ListOptions = {}): Promise<Resource<S, T>[]> {
     const selector = options.labelSelector ? parseLabelSelector(options.labelSelector) : undefined;
-    const rows = (options.namespace === undefined
-      ? this.#db.prepare('SELECT namespace, name, doc, resource_version FROM resources WHERE kind = ? ORDER BY namespace, name').all(kind)
-      : this.#db.prepare('SELECT namespace, name, doc, resource_version FROM resources WHERE kind = ? AND namespace = ? ORDER BY name').all(kind, options.namespace)) as Row[];
+    // The field filters in SQL (json_extract), so that the rows they leave out are never decoded;
+    // sealed documents are not JSON at rest: filtered once decoded.
+    const inSql = kind !== SEALED_KIND;
+    const where = ['kind = ?'];
+    const params: (string | number)[] = [kind];
+    if (options.namespace !== undefined) (where.push('namespace = ?'), params.push(options.namespace));
+    if (inSql && options.phases !== undefined) (where.push("json_extract(doc, '$.status.phase') IN (SELECT value FROM json_each(?))"), params.push(JSON.stringify(options.phases)));
+    if (inSql && options.invoker !== undefined) (where.push("json_extract(doc, '$.spec.invoker.name') = ?"), params.push(options.invoker));
+    if (options.after !== undefined) (where.push('(namespace, name) > (?, ?)'), params.push(options.after.namespace, options.after.name));
+    // The page's limit in SQL too, unless documents are still to be filtered once decoded.
+    const filterDecoded = selector !== undefined || (!inSql && hasListFields(options));
+    const limit = options.limit !== undefined && !filterDecoded ? (params.push(options.limit), ' LIMIT ?') : '';
+    const rows = this.#stmt(`SELECT namespace, name, doc, resource_version FROM resources WHERE ${where.join(' AND ')} ORDER BY namespace, name${limit}`).all(...params) as Row[];
     const all = rows.map((r) => this.#decode<S, T>(kind, r));
-    return selector ? all.filter((r) => matchesLabels(selector, r.metadata.labels)) : all;
+    return filterDecoded ? pageOf(all.filter((r) => (!selector || matchesLabels(selector, r.metadata.labels)) && matchesListFields(r, options)), { ...(options.limit === undefined ? {} : { limit: options.limit }) }) : all;
   }
 
   async create<S, T>(resource: Resource<S, T>): Promise<Resource<S, T>> {
@@ -211,7 +237,7 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
       const cur = this.#current(kind, namespace, name);
       if (!cur) return false;
       this.#expect({ kind, metadata: { namespace, name } }, precondition.ifVersion);
-      this.#db.prepare('DELETE FROM resources WHERE kind = ? AND namespace = ? AND name = ?').run(kind, namespace, name);
+      this.#stmt('DELETE FROM resources WHERE kind = ? AND namespace = ? AND name = ?').run(kind, namespace, name);
       events.push({ type: 'DELETED', resource: cur });
       return true;
     });
@@ -227,23 +253,56 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
   }
 
   putAgent(a: AgentRecord): void {
-    this.#db
-      .prepare(`INSERT INTO agents (name, token_sha256, targets, version, registered_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)
+    this.#seen.delete(a.name);
+    this
+      .#stmt(`INSERT INTO agents (name, token_sha256, targets, version, registered_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)
         ON CONFLICT(name) DO UPDATE SET token_sha256 = excluded.token_sha256, targets = excluded.targets, version = excluded.version,
         registered_at = excluded.registered_at, last_seen_at = excluded.last_seen_at`)
       .run(a.name, a.tokenSha256, JSON.stringify(a.targets), a.version, a.registeredAt, a.lastSeenAt);
   }
 
+  #agent(r: Record<string, string>): AgentRecord {
+    return { name: r.name!, tokenSha256: r.token_sha256!, targets: JSON.parse(r.targets!) as string[], version: r.version!, registeredAt: r.registered_at!, lastSeenAt: this.#seen.get(r.name!) ?? r.last_seen_at! };
+  }
+
   getAgent(name: string): AgentRecord | undefined {
-    const r = this.#db.prepare('SELECT * FROM agents WHERE name = ?').get(name) as Record<string, string> | undefined;
-    return r && { name: r.name!, tokenSha256: r.token_sha256!, targets: JSON.parse(r.targets!) as string[], version: r.version!, registeredAt: r.registered_at!, lastSeenAt: r.last_seen_at! };
+    const r = this.#stmt('SELECT * FROM agents WHERE name = ?').get(name) as Record<string, string> | undefined;
+    return r && this.#agent(r);
   }
 
+  /** Every agent in one query (the sweeps and each /metrics scrape read them all). */
   listAgents(): AgentRecord[] {
-    return (this.#db.prepare('SELECT name FROM agents ORDER BY name').all() as { name: string }[]).map((r) => this.getAgent(r.name)!);
+    return (this.#stmt('SELECT * FROM agents ORDER BY name').all() as Record<string, string>[]).map((r) => this.#agent(r));
   }
 
+  /**
+   * Records that an agent was seen: read back at once (getAgent, listAgents), written with the
+   * others seen meanwhile in one transaction at most SEEN_FLUSH_MS later (one commit, so one
+   * fsync, instead of one per agent call: 2,000 agents made hundreds a second). A crash loses at
+   * most that much of last-seen, which only says an agent was seen a second earlier than it was.
+   */
   touchAgent(name: string, at: string): void {
-    this.#db.prepare('UPDATE agents SET last_seen_at = ? WHERE name = ?').run(at, name);
+    this.#seen.set(name, at);
+    if (this.#seenTimer === undefined) {
+      this.#seenTimer = setTimeout(() => this.flushSeen(), SEEN_FLUSH_MS);
+      this.#seenTimer.unref?.();
+    }
+  }
+
+  /** Writes the last-seen times touchAgent holds (an agent deleted meanwhile is skipped: no row). */
+  flushSeen(): void {
+    clearTimeout(this.#seenTimer);
+    this.#seenTimer = undefined;
+    if (this.#seen.size === 0) return;
+    const seen = [...this.#seen];
+    this.#seen.clear();
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const [name, at] of seen) this.#stmt('UPDATE agents SET last_seen_at = ? WHERE name = ?').run(at, name);
+      this.#db.exec('COMMIT');
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
   }
 }
