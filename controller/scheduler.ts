@@ -124,7 +124,9 @@ export class Scheduler {
       await pause();
       const key = `${cfg.metadata.namespace}/${cfg.metadata.name}`;
       seen.add(key);
-      const specJson = JSON.stringify(cfg.spec);
+      // The uid too: a configuration deleted and applied again with the same spec (both seen by one
+      // sync) is another one, and the job built for the old one fires for the old uid only.
+      const specJson = JSON.stringify([cfg.metadata.uid ?? null, cfg.spec]);
       const existing = this.#jobs.get(key);
       if (existing?.specJson === specJson) continue;
       existing?.cron.stop();
