@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { resourceStoreContract } from './resource-store.contract.ts';
-import { SqliteStore } from './sqlite-store.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { SEEN_FLUSH_MS, SqliteStore } from './sqlite-store.ts';
 
 const KEY = { text: Buffer.alloc(32, 7).toString('base64'), setting: 'a test key' };
 
@@ -63,6 +64,34 @@ describe('sqlite store on a file', () => {
       assert.equal(again.getAgent('ns/b')?.lastSeenAt, '2026-01-01T00:05:00.000Z', 'a registration written after a touch wins');
     } finally {
       again.close();
+    }
+  });
+
+  // The batch was taken out of memory before it was written: a write refused (the database locked
+  // by another connection past busy_timeout: an operator's sqlite3, a backup tool) lost it, and
+  // thrown from the flush timer it was an uncaught exception that ended the controller.
+  it('last-seen times a locked database refuses stay held, are written once it is free, and the flush timer does not throw', async () => {
+    const path = join(dir, 'seen-locked.db');
+    const store = new SqliteStore(path, { encryptionKey: KEY });
+    const other = new DatabaseSync(path);
+    try {
+      store.db.exec('PRAGMA busy_timeout = 0');
+      const rowSeen = (name: string): string => (store.db.prepare('SELECT last_seen_at FROM agents WHERE name = ?').get(name) as { last_seen_at: string }).last_seen_at;
+      store.putAgent({ name: 'ns/a', tokenSha256: 'x', targets: ['ns/t'], version: '1', registeredAt: '2026-01-01T00:00:00.000Z', lastSeenAt: '2026-01-01T00:00:00.000Z' });
+      other.exec('BEGIN IMMEDIATE');
+      store.touchAgent('ns/a', '2026-01-01T00:01:00.000Z');
+      assert.throws(() => store.flushSeen(), /locked|busy/i);
+      assert.equal(store.getAgent('ns/a')?.lastSeenAt, '2026-01-01T00:01:00.000Z', 'still held after the refused write');
+      store.touchAgent('ns/a', '2026-01-01T00:02:00.000Z');
+      // The timer's flush is refused too (the lock is still held): it must keep the time and not throw.
+      await new Promise((resolve) => setTimeout(resolve, SEEN_FLUSH_MS + 500));
+      assert.equal(store.getAgent('ns/a')?.lastSeenAt, '2026-01-01T00:02:00.000Z');
+      other.exec('ROLLBACK');
+      store.flushSeen();
+      assert.equal(rowSeen('ns/a'), '2026-01-01T00:02:00.000Z', 'written once the database is free');
+    } finally {
+      other.close();
+      store.close();
     }
   });
 });

@@ -78,10 +78,14 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
   }
 
   close(): void {
-    this.flushSeen();
-    this.#listeners.clear();
-    forgetStatements(this.#db);
-    this.#db.close();
+    try {
+      this.flushSeen();
+    } finally {
+      // Closed even when the last batch cannot be written (the database locked): that batch is lost.
+      this.#listeners.clear();
+      forgetStatements(this.#db);
+      this.#db.close();
+    }
   }
 
   /** The prepared statement for `sql` (statement-cache.ts: every SQL text here is a literal or one of list's few combinations). */
@@ -283,26 +287,41 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
    */
   touchAgent(name: string, at: string): void {
     this.#seen.set(name, at);
-    if (this.#seenTimer === undefined) {
-      this.#seenTimer = setTimeout(() => this.flushSeen(), SEEN_FLUSH_MS);
-      this.#seenTimer.unref?.();
-    }
+    this.#armSeen();
   }
 
-  /** Writes the last-seen times touchAgent holds (an agent deleted meanwhile is skipped: no row). */
+  #armSeen(): void {
+    if (this.#seenTimer !== undefined) return;
+    // A write the database refuses (locked past busy_timeout) is tried again with the next batch:
+    // thrown from a timer it would end the process.
+    this.#seenTimer = setTimeout(() => {
+      try {
+        this.flushSeen();
+      } catch {
+        this.#armSeen();
+      }
+    }, SEEN_FLUSH_MS);
+    this.#seenTimer.unref?.();
+  }
+
+  /**
+   * Writes the last-seen times touchAgent holds (an agent deleted meanwhile is skipped: no row).
+   * They leave memory only once committed: a refused write throws and keeps them.
+   */
   flushSeen(): void {
     clearTimeout(this.#seenTimer);
     this.#seenTimer = undefined;
     if (this.#seen.size === 0) return;
     const seen = [...this.#seen];
-    this.#seen.clear();
     this.#db.exec('BEGIN IMMEDIATE');
     try {
       for (const [name, at] of seen) this.#stmt('UPDATE agents SET last_seen_at = ? WHERE name = ?').run(at, name);
       this.#db.exec('COMMIT');
     } catch (err) {
-      this.#db.exec('ROLLBACK');
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       throw err;
     }
+    // Touched again while this was written (not possible today: all synchronous): kept for the next batch.
+    for (const [name, at] of seen) if (this.#seen.get(name) === at) this.#seen.delete(name);
   }
 }
