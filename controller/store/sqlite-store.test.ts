@@ -95,3 +95,37 @@ describe('sqlite store on a file', () => {
     }
   });
 });
+
+// A paged list with a label selector decoded every row after the page's start for each page
+// (O(n) per page, O(n^2) for a whole paged listing); it decodes rows only until the page is full.
+describe('a paged list with a label selector', () => {
+  it('decodes rows only until the page is full, and pages across chunks find every match once', async () => {
+    const store = new SqliteStore(':memory:', { encryptionKey: KEY });
+    try {
+      const n = 2000;
+      const matching = new Set([3, 700, 1999]);
+      for (let i = 0; i < n; i++) {
+        const name = `b-${String(i).padStart(4, '0')}`;
+        await store.create({ apiVersion: 'sidestash.io/v1', kind: 'AppBinding', metadata: { name, namespace: 'default', labels: { pick: matching.has(i) ? 'yes' : 'no' } }, spec: {} });
+      }
+      const parse = JSON.parse;
+      let parsed = 0;
+      JSON.parse = ((...args: Parameters<typeof JSON.parse>) => (parsed++, parse(...args))) as typeof JSON.parse;
+      let first;
+      try {
+        first = await store.list('AppBinding', { labelSelector: 'pick=yes', limit: 1 });
+      } finally {
+        JSON.parse = parse;
+      }
+      assert.deepEqual(first.map((r) => r.metadata.name), ['b-0003']);
+      assert.ok(parsed <= 300, `${parsed} documents decoded for a page of one found in the first rows`);
+      const second = await store.list('AppBinding', { labelSelector: 'pick=yes', limit: 1, after: { namespace: 'default', name: 'b-0003' } });
+      assert.deepEqual(second.map((r) => r.metadata.name), ['b-0700'], 'found beyond the first chunk');
+      const rest = await store.list('AppBinding', { labelSelector: 'pick=yes', limit: 5, after: { namespace: 'default', name: 'b-0700' } });
+      assert.deepEqual(rest.map((r) => r.metadata.name), ['b-1999'], 'the last row, in a short last chunk');
+      assert.deepEqual((await store.list('AppBinding', { labelSelector: 'pick=yes' })).map((r) => r.metadata.name), ['b-0003', 'b-0700', 'b-1999'], 'without a limit: all');
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -16,7 +16,8 @@ import type { ConfiguredKey } from './encryption-key.ts';
 import type { BatchWrite, ListOptions, Precondition, ResourceEvent, ResourceListener, ResourceStore } from './resource-store.ts';
 import type { SecretCipher } from './secret-cipher.ts';
 import { SEALED_KIND, sealSecretsAtRest } from './secret-sealing.ts';
-import { hasListFields, matchesListFields, pageOf } from './list-fields.ts';
+import { hasListFields, matchesListFields } from './list-fields.ts';
+import { decodedPage } from './decoded-page.ts';
 import { forgetStatements, statement } from './statement-cache.ts';
 
 const SCHEMA = `
@@ -207,13 +208,20 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
     if (options.namespace !== undefined) (where.push('namespace = ?'), params.push(options.namespace));
     if (inSql && options.phases !== undefined) (where.push("json_extract(doc, '$.status.phase') IN (SELECT value FROM json_each(?))"), params.push(JSON.stringify(options.phases)));
     if (inSql && options.invoker !== undefined) (where.push("json_extract(doc, '$.spec.invoker.name') = ?"), params.push(options.invoker));
-    if (options.after !== undefined) (where.push('(namespace, name) > (?, ?)'), params.push(options.after.namespace, options.after.name));
-    // The page's limit in SQL too, unless documents are still to be filtered once decoded.
+    const read = (after: ListOptions['after'], limit: number | undefined): Row[] => {
+      const w = after === undefined ? where : [...where, '(namespace, name) > (?, ?)'];
+      const p = [...params, ...(after === undefined ? [] : [after.namespace, after.name]), ...(limit === undefined ? [] : [limit])];
+      return this.#stmt(`SELECT namespace, name, doc, resource_version FROM resources WHERE ${w.join(' AND ')} ORDER BY namespace, name${limit === undefined ? '' : ' LIMIT ?'}`).all(...p) as Row[];
+    };
     const filterDecoded = selector !== undefined || (!inSql && hasListFields(options));
-    const limit = options.limit !== undefined && !filterDecoded ? (params.push(options.limit), ' LIMIT ?') : '';
-    const rows = this.#stmt(`SELECT namespace, name, doc, resource_version FROM resources WHERE ${where.join(' AND ')} ORDER BY namespace, name${limit}`).all(...params) as Row[];
-    const all = rows.map((r) => this.#decode<S, T>(kind, r));
-    return filterDecoded ? pageOf(all.filter((r) => (!selector || matchesLabels(selector, r.metadata.labels)) && matchesListFields(r, options)), { ...(options.limit === undefined ? {} : { limit: options.limit }) }) : all;
+    // The page's limit in SQL, unless documents are still to be filtered once decoded.
+    if (!filterDecoded) return read(options.after, options.limit).map((r) => this.#decode<S, T>(kind, r));
+    const accept = (row: Row): Resource<S, T> | undefined => {
+      const r = this.#decode<S, T>(kind, row);
+      return (!selector || matchesLabels(selector, r.metadata.labels)) && matchesListFields(r, options) ? r : undefined;
+    };
+    if (options.limit !== undefined) return decodedPage(options.limit, options.after, read, (row) => ({ namespace: row.namespace, name: row.name }), accept);
+    return read(options.after, undefined).flatMap((row) => accept(row) ?? []);
   }
 
   async create<S, T>(resource: Resource<S, T>): Promise<Resource<S, T>> {
