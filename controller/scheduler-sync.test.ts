@@ -40,3 +40,26 @@ it('many syncs at once read the configurations at most twice, and a change made 
     store.close();
   }
 });
+
+it('a configuration deleted and applied again (same spec, new uid) between two syncs is scheduled as the new one', async () => {
+  const store = new Store(':memory:');
+  const scheduler = new Scheduler(store, new SessionManager(store, quiet, { leaseMs: 60_000 }), quiet);
+  try {
+    await upsert(store, config('c', '0 3 * * *'));
+    await scheduler.sync();
+    const old = await store.get('BackupConfiguration', 'default', 'c');
+    // Both while no sync runs in between (they land together in the one sync queued behind a running one).
+    await store.delete('BackupConfiguration', 'default', 'c');
+    await upsert(store, config('c', '0 3 * * *'));
+    const again = await store.get<unknown, BackupConfigurationStatus>('BackupConfiguration', 'default', 'c');
+    assert.notEqual(again?.metadata.uid, old?.metadata.uid);
+    await scheduler.sync();
+    const now = await store.get<unknown, BackupConfigurationStatus>('BackupConfiguration', 'default', 'c');
+    // The job kept from the deleted configuration carried its uid: its runs delayed by jitter fired for
+    // the old uid and were dropped (#fire's uid check), and the new configuration's status was never written.
+    assert.match(now?.status?.nextScheduleTime ?? '', /T03:00:00/, 'the new configuration has its schedule');
+  } finally {
+    scheduler.stop();
+    store.close();
+  }
+});

@@ -9,7 +9,7 @@ import type { Logger } from '../common/log.ts';
 import { cronFor, nextRunTimes, scheduledRunAt } from '../common/schedule.ts';
 import { scheduleJitterMs } from './schedule-jitter.ts';
 import { loopYielder } from './loop-yield.ts';
-import type { BackupConfigurationSpec, BackupConfigurationStatus, Resource } from './resources/types.ts';
+import type { BackupConfigurationSpec, BackupConfigurationStatus, BackupSessionSpec, Resource } from './resources/types.ts';
 import { isMissedRun } from './sessions/missed-run.ts';
 import { scheduledCreateConflict } from './sessions/scheduled-create-conflict.ts';
 import { scheduledSessionName } from '../common/scheduled-name.ts';
@@ -124,7 +124,9 @@ export class Scheduler {
       await pause();
       const key = `${cfg.metadata.namespace}/${cfg.metadata.name}`;
       seen.add(key);
-      const specJson = JSON.stringify(cfg.spec);
+      // The uid too: a configuration deleted and applied again with the same spec (both seen by one
+      // sync) is another one, and the job built for the old one fires for the old uid only.
+      const specJson = JSON.stringify([cfg.metadata.uid ?? null, cfg.spec]);
       const existing = this.#jobs.get(key);
       if (existing?.specJson === specJson) continue;
       existing?.cron.stop();
@@ -188,13 +190,18 @@ export class Scheduler {
       if (uid !== undefined && cfg.metadata.uid !== uid) return;
       const firedAtMs = Date.now();
       const sessionName = scheduledSessionName(name, scheduledMs ?? scheduledRunAt(cfg.spec, firedAtMs));
-      if (await this.#store.get('BackupSession', namespace, sessionName)) {
+      const existing = await this.#store.get<BackupSessionSpec>('BackupSession', namespace, sessionName);
+      // The name is cut to 63 characters: another configuration whose name starts with the same 52
+      // holds it for the same time. That session is not this run: it gets a generated name.
+      const othersName = existing !== undefined && existing.spec?.invoker?.name !== name;
+      if (existing && !othersName) {
         this.#log.info('scheduled backup session already created (by another controller)', { configuration: key, session: sessionName });
         return;
       }
+      if (othersName) this.#log.warn('the scheduled session name is another configuration\'s (names cut to 63 characters): this run gets a generated name', { configuration: key, session: sessionName, holder: existing.spec?.invoker?.name });
       let session;
       try {
-        session = await this.#sessions.createBackupSession(namespace, name, 'schedule', sessionName);
+        session = await this.#sessions.createBackupSession(namespace, name, 'schedule', othersName ? undefined : sessionName);
       } catch (err) {
         const conflict = scheduledCreateConflict(err);
         if (conflict === undefined) throw err;

@@ -138,6 +138,30 @@ describe('applyListenerLimits on a real server', () => {
     assert.match(text, /HTTP\/1.1 408/, 'closed by the header timeout, not by the keep-alive (60 s) or the idle timeout (20 s)');
   });
 
+  // Node's keep-alive sets the socket's timeout after a response and clears it (setTimeout(0)) when
+  // the next request arrives: the idle timeout, set once per connection, was gone from the second
+  // request on, so a request that went silent (a reader that stopped reading, a peer gone) held a
+  // busy connection, which eviction never takes, for ever.
+  it('the idle timeout still closes a silent request on a kept-alive connection (its second request)', { timeout: 30_000 }, async () => {
+    const { port } = await start({ headersTimeoutMs: 300, requestTimeoutMs: 300, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 1_000 }, (url) => (url === '/hang' ? new Promise<void>(() => {}) : undefined));
+    const s = await open(port);
+    assert.match(await get(s, '/'), /^HTTP\/1.1 200/);
+    s.write('GET /hang HTTP/1.1\r\nHost: x\r\n\r\n');
+    await closed(s); // without the fix: open until the test's timeout
+  });
+
+  it('over TLS too: the idle timeout closes a silent second request on a kept-alive connection', { timeout: 30_000 }, async () => {
+    pkiDir ??= await mkdtemp(join(tmpdir(), 'sidestash-limits-'));
+    const pki = await makeTestPki(pkiDir);
+    const { port } = await start({ headersTimeoutMs: 300, requestTimeoutMs: 300, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 1_000 }, (url) => (url === '/hang' ? new Promise<void>(() => {}) : undefined), pki);
+    const s = tlsConnect({ port, host: '127.0.0.1', ca: pki.caCert, servername: 'localhost' });
+    s.on('error', () => {});
+    await once(s, 'secureConnect');
+    assert.match(await get(s as unknown as Socket, '/'), /^HTTP\/1.1 200/);
+    s.write('GET /hang HTTP/1.1\r\nHost: x\r\n\r\n');
+    await closed(s as unknown as Socket);
+  });
+
   it('closes a connection that never completes its headers', { timeout: 30_000 }, async () => {
     const { port } = await start({ headersTimeoutMs: 300, requestTimeoutMs: 300 });
     const silent = await open(port);

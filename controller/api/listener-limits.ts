@@ -174,6 +174,10 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     t.busy++;
     clearTimeout(t.timer);
     t.timer = undefined;
+    // Node's keep-alive clears the socket's timeout (setTimeout(0)) when the next request on a
+    // kept connection arrives: set the idle timeout again for each request (Node's own timeout
+    // handler destroys the socket when nothing else handles it).
+    req.socket.setTimeout(limits.idleTimeoutMs);
     // A body trickled in too slowly (Node's requestTimeout is only checked every 30 s).
     const body = setTimeout(() => req.complete || req.socket.destroy(), limits.requestTimeoutMs);
     body.unref();

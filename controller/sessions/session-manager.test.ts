@@ -248,6 +248,24 @@ describe('SessionManager: pending timeout, deleted configurations, configuration
     assert.equal((await config()).lastDurationSeconds, 0);
   });
 
+  // The sweep gives the event loop back between sessions (loop-yield.ts): an agent can register or
+  // report between the sweep's read of the agents and its decision on a session. The decision to
+  // fail is made again on the agents as they are then, not on the sweep's first read.
+  it('an agent that comes online while the sweep is under way keeps its Pending session from failing', async () => {
+    const name = (await pending());
+    s.clock.now = T0 + PENDING_MS + 1;
+    const get = s.store.get.bind(s.store);
+    let registered = false;
+    s.store.get = (async (...args: Parameters<Store['get']>) => {
+      // The sweep reads the session's configuration (its target) after it read the agents: the agent registers meanwhile.
+      if (args[0] === 'BackupConfiguration' && !registered) (registered = true, online(s.clock.now));
+      return get(...args);
+    }) as Store['get'];
+    (await s.sessions.sweep());
+    assert.ok(registered, 'the agent came online during the sweep');
+    assert.equal((await session(name)).phase, 'Pending', 'not failed NO_AGENT: an online agent serves it now');
+  });
+
   it('an online agent keeps the queue however long; once it is gone the wait counts from when it was last seen serving', async () => {
     const name = (await pending());
     for (let m = 1; m <= 60; m++) {

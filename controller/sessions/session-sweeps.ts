@@ -47,15 +47,21 @@ export async function sweepPending(m: Host, now: number): Promise<void> {
       const appBinding = await sessionTarget(m.store, s);
       const target = appBinding === undefined ? undefined : `${s.metadata.namespace}/${appBinding}`;
       const createdAtMs = Date.parse(s.metadata.creationTimestamp ?? '');
-      const remembered = target === undefined ? undefined : m.servedAt.get(target);
-      const outcome = pendingOutcome({
-        target, createdAtMs: Number.isFinite(createdAtMs) ? createdAtMs : 0, watchingSinceMs: m.watchingSinceMs, agents, nowMs: now, onlineMs: m.leaseMs, timeoutMs: m.pendingTimeoutMs,
-        ...(remembered === undefined ? {} : { rememberedServedAtMs: remembered }),
-        ...(target === undefined ? { missing: `BackupConfiguration ${s.metadata.namespace}/${(s.spec as BackupSessionSpec).invoker.name}` } : {}),
-      });
-      if (outcome.action !== 'fail') continue;
+      const outcomeWith = (online: typeof agents): ReturnType<typeof pendingOutcome> => {
+        const remembered = target === undefined ? undefined : m.servedAt.get(target);
+        return pendingOutcome({
+          target, createdAtMs: Number.isFinite(createdAtMs) ? createdAtMs : 0, watchingSinceMs: m.watchingSinceMs, agents: online, nowMs: now, onlineMs: m.leaseMs, timeoutMs: m.pendingTimeoutMs,
+          ...(remembered === undefined ? {} : { rememberedServedAtMs: remembered }),
+          ...(target === undefined ? { missing: `BackupConfiguration ${s.metadata.namespace}/${(s.spec as BackupSessionSpec).invoker.name}` } : {}),
+        });
+      };
+      if (outcomeWith(agents).action !== 'fail') continue;
       await m.withSession(kind, s.metadata.namespace, s.metadata.name, async (cur) => {
-        if (cur?.status?.phase === 'Pending') await m.finish(cur, { phase: 'Failed', error: outcome.error });
+        if (cur?.status?.phase !== 'Pending') return;
+        // Decided again on the agents as they are now: the sweep yields between sessions, and an
+        // agent that registered or reported since its first read serves this session.
+        const outcome = outcomeWith(m.store.listAgents());
+        if (outcome.action === 'fail') await m.finish(cur, { phase: 'Failed', error: outcome.error });
       });
     }
   }

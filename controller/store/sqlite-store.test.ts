@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { resourceStoreContract } from './resource-store.contract.ts';
-import { SqliteStore } from './sqlite-store.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { SEEN_FLUSH_MS, SqliteStore } from './sqlite-store.ts';
 
 const KEY = { text: Buffer.alloc(32, 7).toString('base64'), setting: 'a test key' };
 
@@ -63,6 +64,68 @@ describe('sqlite store on a file', () => {
       assert.equal(again.getAgent('ns/b')?.lastSeenAt, '2026-01-01T00:05:00.000Z', 'a registration written after a touch wins');
     } finally {
       again.close();
+    }
+  });
+
+  // The batch was taken out of memory before it was written: a write refused (the database locked
+  // by another connection past busy_timeout: an operator's sqlite3, a backup tool) lost it, and
+  // thrown from the flush timer it was an uncaught exception that ended the controller.
+  it('last-seen times a locked database refuses stay held, are written once it is free, and the flush timer does not throw', async () => {
+    const path = join(dir, 'seen-locked.db');
+    const store = new SqliteStore(path, { encryptionKey: KEY });
+    const other = new DatabaseSync(path);
+    try {
+      store.db.exec('PRAGMA busy_timeout = 0');
+      const rowSeen = (name: string): string => (store.db.prepare('SELECT last_seen_at FROM agents WHERE name = ?').get(name) as { last_seen_at: string }).last_seen_at;
+      store.putAgent({ name: 'ns/a', tokenSha256: 'x', targets: ['ns/t'], version: '1', registeredAt: '2026-01-01T00:00:00.000Z', lastSeenAt: '2026-01-01T00:00:00.000Z' });
+      other.exec('BEGIN IMMEDIATE');
+      store.touchAgent('ns/a', '2026-01-01T00:01:00.000Z');
+      assert.throws(() => store.flushSeen(), /locked|busy/i);
+      assert.equal(store.getAgent('ns/a')?.lastSeenAt, '2026-01-01T00:01:00.000Z', 'still held after the refused write');
+      store.touchAgent('ns/a', '2026-01-01T00:02:00.000Z');
+      // The timer's flush is refused too (the lock is still held): it must keep the time and not throw.
+      await new Promise((resolve) => setTimeout(resolve, SEEN_FLUSH_MS + 500));
+      assert.equal(store.getAgent('ns/a')?.lastSeenAt, '2026-01-01T00:02:00.000Z');
+      other.exec('ROLLBACK');
+      store.flushSeen();
+      assert.equal(rowSeen('ns/a'), '2026-01-01T00:02:00.000Z', 'written once the database is free');
+    } finally {
+      other.close();
+      store.close();
+    }
+  });
+});
+
+// A paged list with a label selector decoded every row after the page's start for each page
+// (O(n) per page, O(n^2) for a whole paged listing); it decodes rows only until the page is full.
+describe('a paged list with a label selector', () => {
+  it('decodes rows only until the page is full, and pages across chunks find every match once', async () => {
+    const store = new SqliteStore(':memory:', { encryptionKey: KEY });
+    try {
+      const n = 2000;
+      const matching = new Set([3, 700, 1999]);
+      for (let i = 0; i < n; i++) {
+        const name = `b-${String(i).padStart(4, '0')}`;
+        await store.create({ apiVersion: 'sidestash.io/v1', kind: 'AppBinding', metadata: { name, namespace: 'default', labels: { pick: matching.has(i) ? 'yes' : 'no' } }, spec: {} });
+      }
+      const parse = JSON.parse;
+      let parsed = 0;
+      JSON.parse = ((...args: Parameters<typeof JSON.parse>) => (parsed++, parse(...args))) as typeof JSON.parse;
+      let first;
+      try {
+        first = await store.list('AppBinding', { labelSelector: 'pick=yes', limit: 1 });
+      } finally {
+        JSON.parse = parse;
+      }
+      assert.deepEqual(first.map((r) => r.metadata.name), ['b-0003']);
+      assert.ok(parsed <= 300, `${parsed} documents decoded for a page of one found in the first rows`);
+      const second = await store.list('AppBinding', { labelSelector: 'pick=yes', limit: 1, after: { namespace: 'default', name: 'b-0003' } });
+      assert.deepEqual(second.map((r) => r.metadata.name), ['b-0700'], 'found beyond the first chunk');
+      const rest = await store.list('AppBinding', { labelSelector: 'pick=yes', limit: 5, after: { namespace: 'default', name: 'b-0700' } });
+      assert.deepEqual(rest.map((r) => r.metadata.name), ['b-1999'], 'the last row, in a short last chunk');
+      assert.deepEqual((await store.list('AppBinding', { labelSelector: 'pick=yes' })).map((r) => r.metadata.name), ['b-0003', 'b-0700', 'b-1999'], 'without a limit: all');
+    } finally {
+      store.close();
     }
   });
 });

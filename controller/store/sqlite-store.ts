@@ -16,7 +16,8 @@ import type { ConfiguredKey } from './encryption-key.ts';
 import type { BatchWrite, ListOptions, Precondition, ResourceEvent, ResourceListener, ResourceStore } from './resource-store.ts';
 import type { SecretCipher } from './secret-cipher.ts';
 import { SEALED_KIND, sealSecretsAtRest } from './secret-sealing.ts';
-import { hasListFields, matchesListFields, pageOf } from './list-fields.ts';
+import { hasListFields, matchesListFields } from './list-fields.ts';
+import { decodedPage } from './decoded-page.ts';
 import { forgetStatements, statement } from './statement-cache.ts';
 
 const SCHEMA = `
@@ -78,10 +79,14 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
   }
 
   close(): void {
-    this.flushSeen();
-    this.#listeners.clear();
-    forgetStatements(this.#db);
-    this.#db.close();
+    try {
+      this.flushSeen();
+    } finally {
+      // Closed even when the last batch cannot be written (the database locked): that batch is lost.
+      this.#listeners.clear();
+      forgetStatements(this.#db);
+      this.#db.close();
+    }
   }
 
   /** The prepared statement for `sql` (statement-cache.ts: every SQL text here is a literal or one of list's few combinations). */
@@ -203,13 +208,20 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
     if (options.namespace !== undefined) (where.push('namespace = ?'), params.push(options.namespace));
     if (inSql && options.phases !== undefined) (where.push("json_extract(doc, '$.status.phase') IN (SELECT value FROM json_each(?))"), params.push(JSON.stringify(options.phases)));
     if (inSql && options.invoker !== undefined) (where.push("json_extract(doc, '$.spec.invoker.name') = ?"), params.push(options.invoker));
-    if (options.after !== undefined) (where.push('(namespace, name) > (?, ?)'), params.push(options.after.namespace, options.after.name));
-    // The page's limit in SQL too, unless documents are still to be filtered once decoded.
+    const read = (after: ListOptions['after'], limit: number | undefined): Row[] => {
+      const w = after === undefined ? where : [...where, '(namespace, name) > (?, ?)'];
+      const p = [...params, ...(after === undefined ? [] : [after.namespace, after.name]), ...(limit === undefined ? [] : [limit])];
+      return this.#stmt(`SELECT namespace, name, doc, resource_version FROM resources WHERE ${w.join(' AND ')} ORDER BY namespace, name${limit === undefined ? '' : ' LIMIT ?'}`).all(...p) as Row[];
+    };
     const filterDecoded = selector !== undefined || (!inSql && hasListFields(options));
-    const limit = options.limit !== undefined && !filterDecoded ? (params.push(options.limit), ' LIMIT ?') : '';
-    const rows = this.#stmt(`SELECT namespace, name, doc, resource_version FROM resources WHERE ${where.join(' AND ')} ORDER BY namespace, name${limit}`).all(...params) as Row[];
-    const all = rows.map((r) => this.#decode<S, T>(kind, r));
-    return filterDecoded ? pageOf(all.filter((r) => (!selector || matchesLabels(selector, r.metadata.labels)) && matchesListFields(r, options)), { ...(options.limit === undefined ? {} : { limit: options.limit }) }) : all;
+    // The page's limit in SQL, unless documents are still to be filtered once decoded.
+    if (!filterDecoded) return read(options.after, options.limit).map((r) => this.#decode<S, T>(kind, r));
+    const accept = (row: Row): Resource<S, T> | undefined => {
+      const r = this.#decode<S, T>(kind, row);
+      return (!selector || matchesLabels(selector, r.metadata.labels)) && matchesListFields(r, options) ? r : undefined;
+    };
+    if (options.limit !== undefined) return decodedPage(options.limit, options.after, read, (row) => ({ namespace: row.namespace, name: row.name }), accept);
+    return read(options.after, undefined).flatMap((row) => accept(row) ?? []);
   }
 
   async create<S, T>(resource: Resource<S, T>): Promise<Resource<S, T>> {
@@ -283,26 +295,41 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
    */
   touchAgent(name: string, at: string): void {
     this.#seen.set(name, at);
-    if (this.#seenTimer === undefined) {
-      this.#seenTimer = setTimeout(() => this.flushSeen(), SEEN_FLUSH_MS);
-      this.#seenTimer.unref?.();
-    }
+    this.#armSeen();
   }
 
-  /** Writes the last-seen times touchAgent holds (an agent deleted meanwhile is skipped: no row). */
+  #armSeen(): void {
+    if (this.#seenTimer !== undefined) return;
+    // A write the database refuses (locked past busy_timeout) is tried again with the next batch:
+    // thrown from a timer it would end the process.
+    this.#seenTimer = setTimeout(() => {
+      try {
+        this.flushSeen();
+      } catch {
+        this.#armSeen();
+      }
+    }, SEEN_FLUSH_MS);
+    this.#seenTimer.unref?.();
+  }
+
+  /**
+   * Writes the last-seen times touchAgent holds (an agent deleted meanwhile is skipped: no row).
+   * They leave memory only once committed: a refused write throws and keeps them.
+   */
   flushSeen(): void {
     clearTimeout(this.#seenTimer);
     this.#seenTimer = undefined;
     if (this.#seen.size === 0) return;
     const seen = [...this.#seen];
-    this.#seen.clear();
     this.#db.exec('BEGIN IMMEDIATE');
     try {
       for (const [name, at] of seen) this.#stmt('UPDATE agents SET last_seen_at = ? WHERE name = ?').run(at, name);
       this.#db.exec('COMMIT');
     } catch (err) {
-      this.#db.exec('ROLLBACK');
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       throw err;
     }
+    // Touched again while this was written (not possible today: all synchronous): kept for the next batch.
+    for (const [name, at] of seen) if (this.#seen.get(name) === at) this.#seen.delete(name);
   }
 }

@@ -1,0 +1,68 @@
+// The CLI's listAll against a controller whose pages cannot be trusted (a bug, or a hostile
+// server): it fails the command instead of looping for ever or listing items twice. nextPage's
+// decisions on a table; listAll against a real HTTP server that answers such pages.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { ErrorCodes, isSidestashError } from '../common/errors.ts';
+import { listAll, nextPage } from './list-pages.ts';
+
+const item = (namespace: string, name: string) => ({ metadata: { namespace, name } });
+
+describe('nextPage', () => {
+  const table: { name: string; page: object; last?: { namespace: string; name: string }; followed?: string[]; want: 'done' | 'next' | RegExp }[] = [
+    { name: 'no continue: done', page: { items: [item('a', 'x')] }, want: 'done' },
+    { name: 'empty continue: done', page: { items: [], metadata: { continue: '' } }, want: 'done' },
+    { name: 'a whole list out of order without continue (an older controller): done', page: { items: [item('b', 'x'), item('a', 'x')] }, want: 'done' },
+    { name: 'a full page that moves on: next', page: { items: [item('a', 'y'), item('b', 'a')], metadata: { continue: 't2' } }, last: { namespace: 'a', name: 'x' }, followed: ['t1'], want: 'next' },
+    { name: 'an empty page that asks for more', page: { items: [], metadata: { continue: 't' } }, want: /empty page/ },
+    { name: 'a page that repeats the last item', page: { items: [item('a', 'x')], metadata: { continue: 't2' } }, last: { namespace: 'a', name: 'x' }, want: /repeated/ },
+    { name: 'a page that goes back', page: { items: [item('a', 'a')], metadata: { continue: 't2' } }, last: { namespace: 'b', name: 'a' }, want: /went back/ },
+    { name: 'a page out of order within itself', page: { items: [item('a', 'z'), item('a', 'b')], metadata: { continue: 't' } }, want: /went back/ },
+    { name: 'a token followed before', page: { items: [item('c', 'a')], metadata: { continue: 't1' } }, last: { namespace: 'b', name: 'a' }, followed: ['t1'], want: /twice/ },
+    { name: 'a token that is not a string', page: { items: [item('a', 'a')], metadata: { continue: 7 } }, want: /not a string/ },
+    { name: 'no items list', page: { metadata: { continue: 't' } }, want: /no items/ },
+    { name: 'an item without a position in a paged list', page: { items: [{}], metadata: { continue: 't' } }, want: /without metadata/ },
+  ];
+  for (const t of table) {
+    it(t.name, () => {
+      const r = nextPage(t.page, t.last, new Set(t.followed ?? []));
+      if (t.want === 'done') assert.deepEqual(r, { done: true });
+      else if (t.want === 'next') assert.ok('token' in r, JSON.stringify(r));
+      else assert.match('problem' in r ? r.problem : JSON.stringify(r), t.want);
+    });
+  }
+});
+
+describe('listAll against a server whose pages do not end', () => {
+  const serve = async (answer: (n: number) => object, run: (url: string, calls: () => number) => Promise<void>): Promise<void> => {
+    let n = 0;
+    const server = createServer((_req, res) => {
+      n++;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(answer(n)));
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, () => n);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  };
+  const cases: [string, (n: number) => object][] = [
+    ['the same page with a new token each time', (n) => ({ items: [item('a', 'x')], metadata: { continue: `t${n}` } })],
+    ['empty pages with a new token each time', (n) => ({ items: [], metadata: { continue: `t${n}` } })],
+    ['the same token again', () => ({ items: [item('a', 'x')], metadata: { continue: 't' } })],
+  ];
+  for (const [name, answer] of cases) {
+    it(`${name}: fails the command after a page or two`, { timeout: 30_000 }, async () => {
+      await serve(answer, async (url, calls) => {
+        await assert.rejects(listAll({ url, token: 't' }, '/api/v1/appbindings', 1), (err) => isSidestashError(err, ErrorCodes.CONTROLLER_UNAVAILABLE) && /not usable/.test(err.message));
+        assert.ok(calls() <= 2, `${calls()} requests`);
+      });
+    });
+  }
+});
