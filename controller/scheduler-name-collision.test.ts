@@ -1,8 +1,10 @@
 // Two configurations whose names share their first 52 characters, on the same schedule: their
 // scheduled sessions' names (common/scheduled-name.ts cuts the configuration's name so that the
-// whole is a 63-character label) are the same. The second one's run found "its" session already
+// whole is a 63-character label) were the same. The second one's run found "its" session already
 // there (another configuration's), logged "already created (by another controller)" and was
-// skipped: a backup silently not taken, every time both were due.
+// skipped: a backup silently not taken, every time both were due. Cut names now carry a hash of
+// the whole name; and a session of another configuration holding a run's name (any cause) still
+// does not make the run skipped.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { scheduledSessionName } from '../common/scheduled-name.ts';
@@ -23,7 +25,17 @@ it('configurations whose scheduled session names collide each get their schedule
     const schedule = `${missed.getUTCMinutes()} ${missed.getUTCHours()} * * *`;
     const prefix = 'customer-orders-database-production-eu-west-1-primary';
     const names = [`${prefix}-nightly`, `${prefix}-offsite`];
-    assert.equal(scheduledSessionName(names[0]!, missed.getTime()), scheduledSessionName(names[1]!, missed.getTime()), 'the names do collide');
+    const [a, b] = names.map((n) => scheduledSessionName(n, missed.getTime()));
+    assert.notEqual(a, b, 'cut names differ by their hash');
+    assert.ok(a!.length <= 63 && b!.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(a!), a);
+    // The first configuration's session holds the second's scheduled name (as two configurations
+    // sharing 52 characters did before names carried a hash).
+    await store.create({
+      apiVersion: 'sidestash.io/v1', kind: 'BackupSession',
+      metadata: { name: b!, namespace: 'shop', creationTimestamp: new Date().toISOString() },
+      spec: { invoker: { kind: 'BackupConfiguration', name: names[0]! }, trigger: 'manual' },
+      status: { phase: 'Succeeded' },
+    } as Resource);
     for (const name of names) {
       await store.create({
         apiVersion: 'sidestash.io/v1', kind: 'BackupConfiguration',
@@ -34,10 +46,12 @@ it('configurations whose scheduled session names collide each get their schedule
     await scheduler.sync();
     await scheduler.catchUp(10 * 60_000);
     const sessions = await store.list<BackupSessionSpec>('BackupSession');
-    assert.deepEqual(sessions.map((s) => s.spec.invoker.name).sort(), [...names].sort(), 'one scheduled session for each configuration');
-    // Run again (a second replica's catch-up, a retry): nothing more is created for either.
+    const scheduled = sessions.filter((s) => s.spec.trigger === 'schedule');
+    assert.deepEqual(scheduled.map((s) => s.spec.invoker.name).sort(), [...names].sort(), 'one scheduled session for each configuration');
+    assert.ok(scheduled.some((s) => s.metadata.name === a), 'the first under its scheduled name');
+    // Run again (a second replica's catch-up, a retry): nothing more is created for the first.
     await scheduler.catchUp(10 * 60_000);
-    assert.equal((await store.list('BackupSession')).length, 2);
+    assert.equal((await store.list<BackupSessionSpec>('BackupSession')).filter((s) => s.spec.invoker.name === names[0]).length, 2);
   } finally {
     scheduler.stop();
     store.close();

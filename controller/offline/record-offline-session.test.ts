@@ -78,6 +78,20 @@ describe('recording offline backups', () => {
     }
   });
 
+  it('another configuration\'s offline session holding the scheduled name is refused (CONFLICT), neither answered as this report\'s nor finished with its result', async () => {
+    const name = scheduledSessionName('nightly', slotMs);
+    await store.create({
+      apiVersion: 'sidestash.io/v1', kind: 'BackupSession',
+      metadata: { name, namespace: 'default', creationTimestamp: new Date().toISOString() },
+      spec: { invoker: { kind: 'BackupConfiguration', name: 'nightly-offsite' }, trigger: 'offline' },
+      status: { phase: 'Running', agent: agent.name, startedAt: new Date(slotMs).toISOString(), leaseExpiresAt: new Date(Date.now() + 60_000).toISOString() },
+    } as never);
+    await refused(report(), ErrorCodes.CONFLICT);
+    const s = (await session(name))!;
+    assert.equal(s.status?.phase, 'Running', 'the other configuration\'s session is untouched');
+    assert.equal(s.status?.error, undefined);
+  });
+
   it('a scheduled time that ran is refused (CONFLICT): an offline report never makes it run twice', async () => {
     const name = scheduledSessionName('nightly', slotMs);
     await sessions.createBackupSession('default', 'nightly', 'schedule', name);

@@ -86,7 +86,10 @@ async function takeSlot(m: SessionManager, cfg: Resource<BackupConfigurationSpec
     }
     const spec = cur.spec as BackupSessionSpec;
     const st = cur.status;
-    if (spec.trigger === 'offline' && st?.agent === agent) {
+    // Another configuration's session under this name (a name cut to 63 characters, or made by
+    // hand) is never this run's: it is refused below, not answered or finished with this result.
+    const ours = spec.invoker?.name === cfg.metadata.name && (spec.invoker.uid === undefined || spec.invoker.uid === cfg.metadata.uid);
+    if (ours && spec.trigger === 'offline' && st?.agent === agent) {
       if (!(reopenLost && isFinished(cur) && st.error?.code === ErrorCodes.AGENT_LOST)) return cur;
       const s = (await m.store.updateStatus({ ...cur, status: { ...running, startedAt: st.startedAt ?? startedAt } }, { ifVersion: cur.metadata.resourceVersion! })) as Session;
       m.emit('started', s);
@@ -97,7 +100,7 @@ async function takeSlot(m: SessionManager, cfg: Resource<BackupConfigurationSpec
     // that backup finished, which may take longer than a lease. Only this agent could have run it.
     const mineLost = isFinished(cur) && st?.agent === agent && st.error?.code === ErrorCodes.AGENT_LOST;
     const neverRan = st?.phase === 'Pending' || (st?.phase === 'Running' && st.agent === agent) || mineLost || (isFinished(cur) && st?.startedAt === undefined);
-    if (!neverRan || spec.invoker.name !== cfg.metadata.name) {
+    if (!neverRan || !ours) {
       throw new SidestashError(ErrorCodes.CONFLICT, `the scheduled run ${ns}/${name} already ran (${st?.phase ?? 'unknown'}${st?.agent ? ` on agent ${st.agent}` : ''}); the offline run of the same time is not recorded (its snapshot stays in the repository)`);
     }
     const taken = await m.store.update({ ...cur, spec: { ...spec, trigger: 'offline' } }, { ifVersion: cur.metadata.resourceVersion! });
