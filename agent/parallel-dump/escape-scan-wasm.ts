@@ -12,6 +12,7 @@
 // trust, no build step. Memory: one window of WINDOW_BYTES at address 0 (2 pages).
 // scan(n): 1 if any of the n >= 16 bytes at 0.. is one of the seven, else 0; the last block is
 // read from n - 16 (overlapping the one before), so no byte past n is read.
+import { i32Const, leb, section } from '../../common/wasm-encoding.ts';
 
 export const WINDOW_BYTES = 64 * 1024;
 /** The shortest value scan() takes (one block). */
@@ -22,30 +23,11 @@ const SIMD = 0xfd;
 const V128 = 0x7b, I32 = 0x7f;
 const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, EMPTY = 0x40;
 const LOCAL_GET = 0x20, LOCAL_SET = 0x21;
-const I32_CONST = 0x41, I32_GE_U = 0x4f, I32_ADD = 0x6a, I32_SUB = 0x6b;
+const I32_GE_U = 0x4f, I32_ADD = 0x6a, I32_SUB = 0x6b;
 // SIMD opcodes (after the 0xfd prefix; all below 0x80, so one LEB byte each).
 const V128_LOAD = 0x00, V128_CONST = 0x0c, I8X16_SPLAT = 0x0f, I8X16_EQ = 0x23, V128_OR = 0x50, V128_ANY_TRUE = 0x53;
 
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    const byte = n & 0x7f;
-    n >>>= 7;
-    out.push(n === 0 ? byte : byte | 0x80);
-  } while (n !== 0);
-  return out;
-}
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) return [...out, byte];
-    out.push(byte | 0x80);
-  }
-}
-const i32 = (n: number): number[] => [I32_CONST, ...sleb(n)];
-const section = (id: number, contents: number[]): number[] => [id, ...leb(contents.length), ...contents];
+const i32 = i32Const;
 
 // Locals: param $n = 0; $p = 1 (i32), $last = 2 (i32); $acc = 3 (v128); the seven splats 4..10 (v128).
 const N = 0, P = 1, LAST = 2, ACC = 3;

@@ -25,6 +25,7 @@
 // the 64 bytes at b.., then for each j in 0..end-q the byte at b+j leaves the window and the
 // byte at b+j+64 enters. Returns a+1 for the first such entering address a (in lane order)
 // whose digest has its low 20 bits zero, or 0.
+import { i32Const, leb, section, sleb } from '../wasm-encoding.ts';
 
 const TABLES_BYTES = 4096;
 const SCRATCH_ADDRESS = TABLES_BYTES;
@@ -41,35 +42,15 @@ const SPAN = STRETCH_BYTES / LANES + WINDOW_SIZE;
 const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, END = 0x0b, BR_IF = 0x0d, EMPTY = 0x40, SELECT = 0x1b;
 const LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22;
 const I64_LOAD = 0x29, I32_LOAD8_U = 0x2d, I64_LOAD8_U = 0x31;
-const I32_CONST = 0x41, I64_CONST = 0x42;
+const I64_CONST = 0x42;
 const I32_EQZ = 0x45, I32_LT_U = 0x49;
 const I32_ADD = 0x6a, I32_AND = 0x71, I32_SHL = 0x74;
 const I64_LT_S = 0x53, I64_SUB = 0x7d, I64_AND = 0x83, I64_OR = 0x84, I64_XOR = 0x85, I64_SHL = 0x86, I64_SHR_U = 0x88, I32_WRAP_I64 = 0xa7;
 const I64 = 0x7e, I32 = 0x7f;
 
-/** Unsigned LEB128 (lengths, offsets); i32.const takes the signed form, sleb below. */
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    const byte = n & 0x7f;
-    n >>>= 7;
-    out.push(n === 0 ? byte : byte | 0x80);
-  } while (n !== 0);
-  return out;
-}
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) return [...out, byte];
-    out.push(byte | 0x80);
-  }
-}
-const i32 = (n: number): number[] => [I32_CONST, ...sleb(n)];
+const i32 = i32Const;
 /** A memory access: alignment (log2) and a constant offset. */
 const memarg = (align: number, offset: number): number[] => [align, ...leb(offset)];
-const section = (id: number, contents: number[]): number[] => [id, ...leb(contents.length), ...contents];
 
 // Locals: params $q = 0 (the address lane 0 starts at; it runs on), $end = 1 (where lane 0
 // ends); $s = 2 (the start); lane k's digest $d = 3+k (i64) and its first cut $f (0: none yet).

@@ -15,6 +15,7 @@
 // adding the message's limbs keeps each below 2^27. r_i < 2^26 and s_i = 5 r_i < 2^28.33, so
 // each of the five products of a d_j is below 2^55.33, d_j < 2^58 (plus a carry below 2^33):
 // no i64 wraps, and every sum is exact.
+import { leb, section, sleb } from '../wasm-encoding.ts';
 
 const I32 = 0x7f;
 const I64 = 0x7e;
@@ -22,29 +23,9 @@ const I64 = 0x7e;
 export const DATA_OFFSET = 128;
 export const DATA_BYTES = 65536;
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
-    out.push(b | 0x80);
-  }
-}
+const uleb = leb;
 
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'latin1')];
 
 // Instructions.
