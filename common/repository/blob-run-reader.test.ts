@@ -38,11 +38,12 @@ describe('blob run reader', () => {
     dir = await tempDir();
     path = join(dir.path, 'repo');
     const repo = await Repository.init(new LocalBackend(path), PASSWORD, { scrypt: { N: 1024, r: 8, p: 1 } });
-    const blocks = plan('runs', 12 * MiB);
+    // 32 MiB: at least 6 blobs whatever the random chunker polynomial cuts (12 MiB gave 5 once).
+    const blocks = plan('runs', 32 * MiB);
     const h = createHash('sha256');
     for await (const b of blockStream(blocks)) h.update(b as Buffer);
     expected = h.digest('hex');
-    snapshotId = (await writeSnapshot(repo, blockStream(blocks), { filename: 'dumpfile.sql', packSizeBytes: 16 * MiB })).snapshotId;
+    snapshotId = (await writeSnapshot(repo, blockStream(blocks), { filename: 'dumpfile.sql', packSizeBytes: 40 * MiB })).snapshotId;
   });
   after(() => dir?.cleanup());
 

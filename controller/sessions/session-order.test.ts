@@ -51,10 +51,14 @@ describe('sessionsBeyondHistory', () => {
 describe('scheduled session names', () => {
   it('are <configuration>-<unix seconds of the scheduled time>, cut to a 63-character DNS label', () => {
     assert.equal(scheduledSessionName('nightly', Date.parse('2026-03-01T03:00:00.750Z')), 'nightly-1772334000');
+    // A name too long is cut and followed by five hex digits of its SHA-256, so that names
+    // sharing their first characters stay apart.
     const long = scheduledSessionName(`n${'x'.repeat(70)}`, 0);
     assert.equal(long.length, 63);
-    assert.match(long, /^nx+-0$/);
-    assert.equal(scheduledSessionName(`a${'-'.repeat(60)}b`, 0), 'a-0', 'no dash before the suffix is doubled');
+    assert.match(long, /^nx+-[0-9a-f]{5}-0$/);
+    assert.notEqual(scheduledSessionName(`n${'x'.repeat(70)}y`, 0), long);
+    assert.equal(scheduledSessionName(`n${'x'.repeat(60)}`, 0), `n${'x'.repeat(60)}-0`, 'a name that fits is kept whole');
+    assert.match(scheduledSessionName(`a${'-'.repeat(60)}b`, 0), /^a-[0-9a-f]{5}-0$/, 'no dash before the hash is doubled');
   });
   it('name the scheduled instant, not the late moment the timer fired', () => {
     const spec = { schedule: '0 3 * * *', timezone: 'Europe/Berlin' };
