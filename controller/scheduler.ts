@@ -30,6 +30,8 @@ export class Scheduler {
   readonly #jobs = new Map<string, { cron: Cron; specJson: string }>();
   /** Runs waiting out their configuration's jitter (schedule-jitter.ts). */
   readonly #delayed = new Set<ReturnType<typeof setTimeout>>();
+  /** Each configuration's firing in progress: firings of one configuration run one after another. */
+  readonly #firing = new Map<string, Promise<void>>();
   readonly #maxJitterMs: number;
   /** No schedule built since construction or stop(): the next sync takes over runs waiting out their jitter. */
   #starting = true;
@@ -181,7 +183,24 @@ export class Scheduler {
     }
   }
 
-  async #fire(namespace: string, name: string, scheduledMs?: number, uid?: string): Promise<void> {
+  /**
+   * Fires one run, after any firing of the same configuration still in progress: a new leader's
+   * catch-up and its take-over of a run waiting out its jitter can both fire the same scheduled
+   * time, and concurrently both found no session by its name, so that the second found the
+   * first's session active and counted a skipped overlap that never was.
+   */
+  #fire(namespace: string, name: string, scheduledMs?: number, uid?: string): Promise<void> {
+    const key = `${namespace}/${name}`;
+    const run = (this.#firing.get(key) ?? Promise.resolve()).then(() => this.#fireNow(namespace, name, scheduledMs, uid));
+    this.#firing.set(key, run);
+    const clear = (): void => {
+      if (this.#firing.get(key) === run) this.#firing.delete(key);
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  async #fireNow(namespace: string, name: string, scheduledMs?: number, uid?: string): Promise<void> {
     const key = `${namespace}/${name}`;
     const job = this.#jobs.get(key);
     try {
