@@ -23,10 +23,9 @@ const I64 = 0x7e;
 export const DATA_OFFSET = 128;
 export const DATA_BYTES = 65536;
 
-const uleb = leb;
 
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'latin1')];
+const vec = (items: number[][]): number[] => [...leb(items.length), ...items.flat()];
+const name = (s: string): number[] => [...leb(s.length), ...Buffer.from(s, 'latin1')];
 
 // Instructions.
 const get = (i: number) => [0x20, i];
@@ -43,9 +42,9 @@ const I64_AND = 0x83;
 const I64_OR = 0x84;
 const I64_SHR_U = 0x88;
 const I64_EXTEND_I32_U = 0xad;
-const load64 = (offset: number) => [0x29, 3, ...uleb(offset)];
-const load32u = (offset: number) => [0x35, 0, ...uleb(offset)];
-const store64 = (offset: number) => [0x37, 3, ...uleb(offset)];
+const load64 = (offset: number) => [0x29, 3, ...leb(offset)];
+const load32u = (offset: number) => [0x35, 0, ...leb(offset)];
+const store64 = (offset: number) => [0x37, 3, ...leb(offset)];
 const END = 0x0b;
 
 /** The module's bytes. */
@@ -97,7 +96,7 @@ export function poly1305Module(): Uint8Array {
     ...section(3, vec([[0]])),
     ...section(5, vec([[0x00, 2]])),
     ...section(7, vec([[...name('blocks'), 0x00, 0], [...name('memory'), 0x02, 0]])),
-    ...section(10, vec([[...uleb(code.length), ...code]])),
+    ...section(10, vec([[...leb(code.length), ...code]])),
   ]);
 }
 
