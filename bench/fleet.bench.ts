@@ -49,6 +49,8 @@ const TARGET_P99_MS = 100;
 const TARGET_RSS_MIB = 256;
 /** The admin client's page size (?limit=): SIDESTASH_FLEET_ADMIN_PAGE, 250. */
 const ADMIN_PAGE = Number(env.SIDESTASH_FLEET_ADMIN_PAGE ?? 250);
+/** The chart's NODE_OPTIONS for the controller (charts/sidestash/templates/deployment.yaml). */
+const CONTROLLER_NODE_OPTIONS = '--max-semi-space-size=16';
 const AGENT_KINDS = ['poll', 'pollAssign', 'progress', 'finish', 'heartbeat', 'binlogSync'];
 const ADMIN_KINDS = ['adminListSessions', 'adminListConfigurations'];
 
@@ -96,14 +98,15 @@ async function runFleet(agents: number): Promise<RunResult> {
       SIDESTASH_SCHEDULE_JITTER: `${jitterS}s`,
       // SIDESTASH_MAX_CONNECTIONS and SIDESTASH_KEEP_ALIVE_TIMEOUT: the defaults, which fit the fleet.
       ...(env.SIDESTASH_KEEP_ALIVE_TIMEOUT ? { SIDESTASH_KEEP_ALIVE_TIMEOUT: env.SIDESTASH_KEEP_ALIVE_TIMEOUT } : {}),
-      // The image's malloc and V8 settings (the Dockerfile's ENV line), as the controller runs in it.
+      // The image's malloc settings (the Dockerfile's ENV line), as the controller runs in it, and
+      // the young generation the chart gives the controller (its deployment.yaml's NODE_OPTIONS).
       ...AGENT_IMAGE_ENV,
       // SIDESTASH_FLEET_MALLOC: another allocator for the controller only (LD_PRELOAD, e.g.
       // /usr/lib/x86_64-linux-gnu/libjemalloc.so.2) and SIDESTASH_FLEET_MALLOC_CONF its settings.
       ...(env.SIDESTASH_FLEET_MALLOC ? { LD_PRELOAD: env.SIDESTASH_FLEET_MALLOC } : {}),
       ...(env.SIDESTASH_FLEET_MALLOC_CONF ? { MALLOC_CONF: env.SIDESTASH_FLEET_MALLOC_CONF } : {}),
       // SIDESTASH_FLEET_NODE_OPTIONS: more V8 flags for the controller (e.g. --max-old-space-size=160).
-      NODE_OPTIONS: `${AGENT_IMAGE_ENV.NODE_OPTIONS}${env.SIDESTASH_FLEET_NODE_OPTIONS ? ` ${env.SIDESTASH_FLEET_NODE_OPTIONS}` : ''}${PROFILE ? ` --cpu-prof --cpu-prof-dir=${profileDir}` : ''}`,
+      NODE_OPTIONS: `${CONTROLLER_NODE_OPTIONS}${env.SIDESTASH_FLEET_NODE_OPTIONS ? ` ${env.SIDESTASH_FLEET_NODE_OPTIONS}` : ''}${PROFILE ? ` --cpu-prof --cpu-prof-dir=${profileDir}` : ''}`,
     },
   });
   const pid = controller.child.pid!;
@@ -114,7 +117,7 @@ async function runFleet(agents: number): Promise<RunResult> {
     const targets = fleetTargets(agents);
     const setupStart = performance.now();
     const { configurationsMs } = await applyFleet(controller.api, targets, repoPath, repoPassword);
-    console.log(`[${agents}] applied ${agents * 3 + 2} resources in ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
+    console.log(`[${agents}] applied ${agents * 3 + 2} resources in ${((performance.now() - setupStart) / 1000).toFixed(1)} s; controller RSS ${memoryMiB(pid).rssMiB.toFixed(0)} MiB`);
 
     // Agents, split evenly over the workers.
     const reports: Promise<WorkerReport>[] = [];
@@ -137,7 +140,7 @@ async function runFleet(agents: number): Promise<RunResult> {
       }));
     }
     await Promise.all(registered);
-    console.log(`[${agents}] ${agents} agents registered and polling (${WORKERS} worker threads)`);
+    console.log(`[${agents}] ${agents} agents registered and polling (${WORKERS} worker threads); controller RSS ${memoryMiB(pid).rssMiB.toFixed(0)} MiB, ${openSockets(pid)} sockets`);
 
     // One cron minute for all, far enough ahead that applying it is done before it comes.
     // The scheduler takes each configuration in after its apply (one status write each): on a
@@ -200,7 +203,7 @@ async function runFleet(agents: number): Promise<RunResult> {
       const done = lastSessions.filter((s) => s.phase === 'Succeeded' || s.phase === 'Failed' || s.phase === 'Cancelled').length;
       if (Date.now() - reportedAt >= 15_000 && Date.now() > fireAtMs) {
         reportedAt = Date.now();
-        console.log(`[${agents}] +${((Date.now() - fireAtMs) / 1000).toFixed(0)} s: ${lastSessions.length} sessions, ${lastSessions.filter((s) => s.phase === 'Running').length} running, ${done} finished; event-loop delay max ${fmt(loopDelays.at(-1)?.maxMs ?? NaN)} ms`);
+        console.log(`[${agents}] +${((Date.now() - fireAtMs) / 1000).toFixed(0)} s: ${lastSessions.length} sessions, ${lastSessions.filter((s) => s.phase === 'Running').length} running, ${done} finished; event-loop delay max ${fmt(loopDelays.at(-1)?.maxMs ?? NaN)} ms; controller RSS ${memoryMiB(pid).rssMiB.toFixed(0)} MiB`);
       }
       if (Date.now() > fireAtMs && done >= agents) break;
     }
@@ -242,11 +245,16 @@ async function runFleet(agents: number): Promise<RunResult> {
     };
 
     console.log(`\n[${agents}] latency by call (ms)          count     p50     p99     max`);
-    for (const k of [...AGENT_KINDS, ...ADMIN_KINDS, 'register', 'claimDelay']) {
+    for (const k of [...AGENT_KINDS, ...ADMIN_KINDS, 'register', 'connectTcp', 'connect', 'queued', 'queuedNewConnection', 'answer', 'claimDelay']) {
       const s = kinds[k];
       if (s) console.log(`  ${k.padEnd(30)}${String(s.count).padStart(7)}${fmt(s.p50Ms).padStart(8)}${fmt(s.p99Ms).padStart(8)}${fmt(s.maxMs).padStart(8)}`);
     }
-    console.log('  (poll: a 204 after the 20 s hold, less the hold; pollAssign: a poll answered with a session, hold included; claimDelay: session created -> claimed)');
+    console.log('  (poll: a 204 after the 20 s hold, less the hold; pollAssign: a poll answered with a session, hold included; queued: call made -> headers written (queuedNewConnection: on a new connection, its handshakes included); answer: headers written -> response headers (long-polls included); claimDelay: session created -> claimed)');
+    // TCP retransmits a lost SYN after 1, 3 and 7 s: calls piled up there waited for a connection.
+    const slow = AGENT_KINDS.flatMap((k) => (k === 'pollAssign' ? [] : calls.latencyMs[k] ?? []));
+    const edges = [100, 1000, 3000, 7000, 15000, Infinity];
+    const counts = edges.map((hi, i) => slow.filter((ms) => ms >= (i === 0 ? 0 : edges[i - 1]!) && ms < hi).length);
+    console.log(`  agent calls by latency: ${edges.map((hi, i) => `<${hi === Infinity ? '∞' : hi >= 1000 ? `${hi / 1000} s` : `${hi} ms`} ${counts[i]}`).join(', ')}`);
     console.log(`  simulator event-loop delay per worker (p99/max ms): ${done.map((r) => `${fmt(r.loopDelayMs.p99)}/${fmt(r.loopDelayMs.max)}`).join(', ')}`);
     if (Object.keys(calls.errors).length > 0) console.log(`  failed calls: ${JSON.stringify(calls.errors)}`);
     const starts = spreadOf(sessions.flatMap((s) => (s.startedMs === undefined ? [] : [s.startedMs])), 10);

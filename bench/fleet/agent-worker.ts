@@ -6,9 +6,13 @@
 // result. No MariaDB and no dump data: the "backup" writes only its snapshot record (with the
 // tags a real one has) into the shared repository, so that the controller's check of the
 // reported snapshot (controller/agents/result-check.ts) runs for real and passes.
+import { subscribe } from 'node:diagnostics_channel';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
+import { connect as netConnect } from 'node:net';
+import { createSecureContext, connect as tlsConnect } from 'node:tls';
 import { Agent, request } from 'undici';
+import type { buildConnector } from 'undici';
 import { agentPaths } from '../../common/agent-paths.ts';
 import type { AgentId, SessionRef } from '../../common/agent-paths.ts';
 import { openBackend } from '../../common/backend/open-backend.ts';
@@ -21,7 +25,45 @@ import type { SessionRecord, WorkerInput, WorkerReport } from './worker-messages
 const input = workerData as WorkerInput;
 // Keep-alive as the real agent's client (Node's fetch, undici): as long as the server's
 // `Keep-Alive: timeout=` hint less 2 s, at most 10 min (undici's defaults; 4 s without a hint).
-const dispatcher = new Agent({ connect: { ca: input.ca, rejectUnauthorized: true }, connections: null, headersTimeout: 120_000, bodyTimeout: 120_000 });
+/**
+ * Each new connection, timed: `connectTcp` (TCP's handshake) and `connect` (TCP and TLS): a
+ * connector as undici's own (buildConnector), without its session cache.
+ */
+/** One TLS context for the worker's agents (a context per connection costs the simulator ~1 ms of CPU each, a real agent once). */
+const secureContext = createSecureContext({ ca: input.ca });
+const timedConnector: buildConnector.connector = (options, callback) => {
+  const started = performance.now();
+  const tcp = netConnect({ host: options.hostname, port: Number(options.port) });
+  tcp.setNoDelay(true);
+  tcp.once('connect', () => log.add('connectTcp', performance.now() - started));
+  const socket = tlsConnect({ socket: tcp, secureContext, rejectUnauthorized: true });
+  let done = false;
+  socket.once('secureConnect', () => {
+    done = true;
+    log.add('connect', performance.now() - started);
+    callback(null, socket);
+  });
+  socket.once('error', (err) => {
+    if (done) return;
+    done = true;
+    log.error('connect', (err as { code?: string }).code ?? err.name);
+    callback(err, null);
+  });
+};
+/**
+ * One client per simulated agent, as each real agent is its own process with its own connection
+ * pool (Node's fetch: undici's global Agent, a connection per call in flight, kept alive as the
+ * server's `Keep-Alive: timeout=` hint less 2 s): shared, the agents would reuse each other's idle
+ * connections and hold fewer than a real fleet does.
+ */
+const newClient = (): Agent => new Agent({ connect: timedConnector, connections: null, headersTimeout: 120_000, bodyTimeout: 120_000 });
+const clients: Agent[] = [];
+
+/** Who calls: the agent's token and its own client. */
+interface Caller {
+  token: string;
+  client: Agent;
+}
 /** Replaced when the measured load starts (after the set-up's applies and registrations). */
 let log = new CallLog();
 const sessions: SessionRecord[] = [];
@@ -30,6 +72,25 @@ const stop = new AbortController();
 const repo: Promise<Repository> = openBackend(input.repositoryLocation).then((b) => Repository.open(b, input.repositoryPassword));
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
+// Where a call's time went: queued in the client until its headers were written (waiting for a
+// connection, a new one's TCP and TLS handshake included: `queued`, `queuedNewConnection`), then
+// written -> the response's headers (`answer`: the network and the controller).
+const phases = new WeakMap<object, { createdMs: number; sentMs?: number; newConnection?: boolean }>();
+const seenSockets = new WeakSet<object>();
+subscribe('undici:request:create', (m) => phases.set((m as { request: object }).request, { createdMs: performance.now() }));
+subscribe('undici:client:sendHeaders', (m) => {
+  const { request, socket } = m as { request: object; socket: object };
+  const p = phases.get(request);
+  if (!p) return;
+  p.sentMs = performance.now();
+  p.newConnection = !seenSockets.has(socket);
+  seenSockets.add(socket);
+  log.add(p.newConnection ? 'queuedNewConnection' : 'queued', p.sentMs - p.createdMs);
+});
+subscribe('undici:request:headers', (m) => {
+  const p = phases.get((m as { request: object }).request);
+  if (p?.sentMs !== undefined) log.add('answer', performance.now() - p.sentMs);
+});
 
 interface Answer {
   status: number;
@@ -37,13 +98,13 @@ interface Answer {
 }
 
 /** One call, logged under `kind` with its latency (less `heldMs` for a long-poll that ran its course). */
-async function call(kind: string, method: 'GET' | 'POST', path: string, body: unknown, token: string, heldMs = 0): Promise<Answer> {
+async function call(kind: string, method: 'GET' | 'POST', path: string, body: unknown, as: Caller, heldMs = 0): Promise<Answer> {
   const started = performance.now();
   try {
     const res = await request(`${input.url}${path}`, {
       method,
-      dispatcher,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      dispatcher: as.client,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${as.token}` },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: stop.signal,
     });
@@ -67,9 +128,9 @@ async function call(kind: string, method: 'GET' | 'POST', path: string, body: un
  * error, a 5xx or a 429, with backoff; progress 3 times in all (500 ms base), results 12 (1 s).
  * Every attempt is logged; a session is lost only when the last one fails.
  */
-async function callRetried(kind: string, path: string, body: unknown, token: string, attempts: number, baseDelayMs: number): Promise<Answer> {
+async function callRetried(kind: string, path: string, body: unknown, as: Caller, attempts: number, baseDelayMs: number): Promise<Answer> {
   for (let attempt = 1; ; attempt++) {
-    const a = await call(kind, 'POST', path, body, token);
+    const a = await call(kind, 'POST', path, body, as);
     const retryable = a.status === 0 || a.status >= 500 || a.status === 429;
     if (!retryable || attempt >= attempts || stop.signal.aborted) return a;
     await sleep(Math.min(30_000, baseDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
@@ -83,9 +144,9 @@ const sleep = (ms: number): Promise<void> =>
     stop.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
 
-async function register(name: string, target: string): Promise<{ id: AgentId; token: string; heartbeatMs: number } | undefined> {
+async function register(name: string, target: string, client: Agent): Promise<{ id: AgentId; token: string; heartbeatMs: number } | undefined> {
   for (let attempt = 0; attempt < 20 && !stop.signal.aborted; attempt++) {
-    const a = await call('register', 'POST', agentPaths.register(), { name, namespace: input.namespace, targets: [target], version: 'fleet-bench' }, input.enrolmentToken);
+    const a = await call('register', 'POST', agentPaths.register(), { name, namespace: input.namespace, targets: [target], version: 'fleet-bench' }, { token: input.enrolmentToken, client });
     if (a.status === 200) {
       const r = a.body as AgentRegistration;
       return { id: { namespace: r.namespace, name: r.name }, token: r.token, heartbeatMs: r.heartbeatIntervalMs };
@@ -96,7 +157,7 @@ async function register(name: string, target: string): Promise<{ id: AgentId; to
 }
 
 /** The simulated backup: progress every progressMs for durationMs, then its snapshot record and the result. */
-async function runSession(id: AgentId, token: string, a: BackupAssignment): Promise<void> {
+async function runSession(id: AgentId, as: Caller, a: BackupAssignment): Promise<void> {
   const record: SessionRecord = { name: a.name, agent: id.name, claimedAtMs: Date.now(), progressReports: 0 };
   sessions.push(record);
   const ref: SessionRef = { kind: a.kind, namespace: a.namespace, name: a.name };
@@ -110,7 +171,7 @@ async function runSession(id: AgentId, token: string, a: BackupAssignment): Prom
     const elapsed = Date.now() - started;
     if (elapsed >= durationMs) break;
     const done = Math.floor((totalBytes * elapsed) / durationMs);
-    const p = await callRetried('progress', agentPaths.progress(id, ref), { bytesDumped: done, bytesStored: Math.floor(done / 3), rateBytesPerSecond: Math.floor(totalBytes / (durationMs / 1000)), estimatedTotalBytes: totalBytes, etaSeconds: Math.ceil((durationMs - elapsed) / 1000) }, token, 3, 500);
+    const p = await callRetried('progress', agentPaths.progress(id, ref), { bytesDumped: done, bytesStored: Math.floor(done / 3), rateBytesPerSecond: Math.floor(totalBytes / (durationMs / 1000)), estimatedTotalBytes: totalBytes, etaSeconds: Math.ceil((durationMs - elapsed) / 1000) }, as, 3, 500);
     record.progressReports++;
     if ((p.body as { cancel?: boolean } | undefined)?.cancel) break;
   }
@@ -137,7 +198,7 @@ async function runSession(id: AgentId, token: string, a: BackupAssignment): Prom
     files: { new: 0, modified: 1, unmodified: 0 },
     ...(a.integrityCheck ? { integrity: { ok: true, checkedAt: new Date().toISOString(), errors: [] } } : {}),
   };
-  const r = await callRetried('finish', agentPaths.result(id, ref), result, token, 12, 1000);
+  const r = await callRetried('finish', agentPaths.result(id, ref), result, as, 12, 1000);
   record.finishedAtMs = Date.now();
   record.finishStatus = r.status;
 }
@@ -145,24 +206,29 @@ async function runSession(id: AgentId, token: string, a: BackupAssignment): Prom
 async function runAgent(name: string, target: string, ready: () => void): Promise<void> {
   // Registrations are spread over the ramp, as a fleet's agents start at different times.
   await sleep(Math.random() * input.rampMs);
-  const reg = await register(name, target);
+  const client = newClient();
+  clients.push(client);
+  const reg = await register(name, target, client);
   ready();
   if (!reg) return;
-  const { id, token, heartbeatMs } = reg;
+  const { id, heartbeatMs } = reg;
+  const as: Caller = { token: reg.token, client };
   // Heartbeat and binlog archive sync every heartbeat interval (agent/agent.ts), first at a random point in it.
   const beat = async (): Promise<void> => {
     await sleep(Math.random() * heartbeatMs);
     while (!stop.signal.aborted) {
-      await Promise.all([call('heartbeat', 'POST', agentPaths.heartbeat(id), {}, token), call('binlogSync', 'POST', agentPaths.binlogArchives(id), { reports: [] }, token)]);
+      // One after the other, as the agent sends them (agent/agent.ts): one kept connection serves both.
+      await call('binlogSync', 'POST', agentPaths.binlogArchives(id), { reports: [] }, as);
+      await call('heartbeat', 'POST', agentPaths.heartbeat(id), {}, as);
       await sleep(heartbeatMs);
     }
   };
   void beat();
   while (!stop.signal.aborted) {
-    const a = await call('poll', 'GET', agentPaths.next(id, input.pollWaitMs), undefined, token, input.pollWaitMs);
+    const a = await call('poll', 'GET', agentPaths.next(id, input.pollWaitMs), undefined, as, input.pollWaitMs);
     if (a.status === 200) {
       const s = a.body as SessionAssignment;
-      if (s.kind === 'BackupSession') await runSession(id, token, s);
+      if (s.kind === 'BackupSession') await runSession(id, as, s);
     } else if (a.status !== 204) {
       await sleep(1000);
     }
@@ -188,7 +254,7 @@ async function main(): Promise<void> {
     }
   });
   await Promise.all(runs);
-  await dispatcher.close().catch(() => undefined);
+  await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
   const report: WorkerReport = { type: 'report', calls: log.export(), sessions, loopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } };
   parentPort!.postMessage(report);
 }
