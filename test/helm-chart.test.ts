@@ -60,6 +60,8 @@ describe('helm chart', () => {
     assert.equal(env.SIDESTASH_NATIVE_SIDECAR, 'true');
     assert.equal(env.SIDESTASH_PENDING_TIMEOUT, '5m');
     assert.ok(!('SIDESTASH_AGENT_BOOTSTRAP_TOKEN' in env), 'no single token for every namespace');
+    // Its own young generation, not the agent's 1 MiB from the image.
+    assert.equal(env.NODE_OPTIONS, '--max-semi-space-size=16');
   });
 
   it('gives each agent namespace its own enrolment token, which the controller knows by hash and scope', async () => {
