@@ -1,5 +1,6 @@
 // The agent's main loop: register, heartbeat, take one session at a time, run it with
 // progress reports (which also carry the controller's cancel requests), report the result.
+import { setImmediate } from 'node:timers/promises';
 import { ErrorCodes, SidestashError, errorMessage, isSidestashError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { ProgressResponse, SessionAssignment, SessionProgress, SessionResult } from '../common/protocol.ts';
@@ -16,6 +17,7 @@ import type { RetryPlan } from './controller-retry.ts';
 import { BinlogArchiveSupervisor } from './binlog/archive-supervisor.ts';
 import type { ArchiveRunner } from './binlog/archive-supervisor.ts';
 import { archiveRunner } from './binlog/run-archive.ts';
+import { SerialBeat } from './serial-beat.ts';
 import { runPointInTimeRestore } from './pitr-restore.ts';
 import { runRestore } from './restore-runner.ts';
 import { registrationToken } from './registration-token.ts';
@@ -134,12 +136,15 @@ export class SidecarAgent {
     await this.#autonomy?.load();
     const autonomyRun = this.#autonomy?.run(signal);
     await this.#register(signal);
+    // The registration's connection back in the fetch's pool first (serial-beat.ts): the first
+    // sync and the long poll, made at once, then use it and one more, not two more.
+    await setImmediate();
     const refreshPlan = (): void => {
       this.#autonomy?.refreshPlan(signal).catch((err: unknown) => this.#callFailed('fetching the offline plan', err, signal, this.#log));
     };
     refreshPlan();
     const planTimer = this.#autonomy ? setInterval(refreshPlan, OFFLINE_PLAN_REFRESH_MS) : undefined;
-    // Binlog archives (point-in-time recovery) the controller leases to this agent: synced with
+    // Binlog archives (point-in-time recovery) the controller leases to this agent: synced at
     // each heartbeat; an archive whose lease is not renewed stops (archive-supervisor.ts).
     const archives = new BinlogArchiveSupervisor(this.#archiveRunner ?? archiveRunner(this.#config), this.#log.child({ component: 'binlog' }), { targets: this.#config.targets });
     let syncing = false;
@@ -159,10 +164,11 @@ export class SidecarAgent {
       }
     };
     void syncArchives();
-    const heartbeat = setInterval(() => {
-      this.#client.heartbeat(signal).catch((err: unknown) => this.#callFailed('heartbeat', err, signal, this.#log));
-      void syncArchives();
-    }, this.#heartbeatMs);
+    // The sync (its lease is counted from when it is sent), then the heartbeat: one after the
+    // other, so that they share one kept connection beside the long poll's (serial-beat.ts).
+    const sendHeartbeat = (): Promise<void> => this.#client.heartbeat(signal).catch((err: unknown) => this.#callFailed('heartbeat', err, signal, this.#log));
+    const beat = new SerialBeat([syncArchives, sendHeartbeat]);
+    const heartbeat = setInterval(() => beat.tick(), this.#heartbeatMs);
     try {
       let pollFailures = 0;
       while (!signal.aborted) {

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { ErrorCodes, isSidestashError } from '../common/errors.ts';
-import { listAll, nextPage } from './list-pages.ts';
+import { LIST_CAPS, LIST_PAGE_SIZE, listAll, nextPage } from './list-pages.ts';
 
 const item = (namespace: string, name: string) => ({ metadata: { namespace, name } });
 
@@ -65,4 +65,54 @@ describe('listAll against a server whose pages do not end', () => {
       });
     });
   }
+});
+
+describe('listAll against a server whose pages move on but never end', () => {
+  // Each page holds `perPage` new items after the last and a new token; after 1,000 pages the
+  // server gives up (500), so that a listAll without caps fails here rather than loop for ever.
+  const endless = async (perPage: number, run: (url: string, calls: () => number) => Promise<void>): Promise<void> => {
+    let n = 0;
+    const server = createServer((_req, res) => {
+      n++;
+      res.setHeader('content-type', 'application/json');
+      if (n > 1000) {
+        res.statusCode = 500;
+        res.end(JSON.stringify({ error: { code: 'SIDESTASH_INTERNAL', message: 'gave up' } }));
+        return;
+      }
+      const items = Array.from({ length: perPage }, (_, i) => item('a', `x${String(n * perPage + i).padStart(8, '0')}`));
+      res.end(JSON.stringify({ items, metadata: { continue: `t${n}` } }));
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, () => n);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  };
+  const tooLong = (maxItems: number, maxPages: number, items: number, pages: number) => (err: unknown): boolean =>
+    isSidestashError(err, ErrorCodes.LIST_TOO_LONG) && err.retryable === false && /goes on past/.test(err.message) &&
+    JSON.stringify(err.details) === JSON.stringify({ path: '/api/v1/backupsessions', items, pages, maxItems, maxPages });
+
+  it('stops at the cap on pages, having asked for no more than it allows', { timeout: 30_000 }, async () => {
+    await endless(1, async (url, calls) => {
+      await assert.rejects(listAll({ url, token: 't' }, '/api/v1/backupsessions', 1, { maxItems: 1_000, maxPages: 5 }), tooLong(1_000, 5, 5, 5));
+      assert.equal(calls(), 5);
+    });
+  });
+
+  it('stops at the cap on items, keeping none past it', { timeout: 30_000 }, async () => {
+    await endless(3, async (url, calls) => {
+      await assert.rejects(listAll({ url, token: 't' }, '/api/v1/backupsessions', 3, { maxItems: 7, maxPages: 100 }), tooLong(7, 100, 6, 3));
+      assert.equal(calls(), 3);
+    });
+  });
+
+  it('the defaults: far above a controller\'s lists, and bounded', () => {
+    assert.ok(LIST_CAPS.maxItems >= 100 * LIST_PAGE_SIZE && LIST_CAPS.maxItems <= 1_000_000);
+    assert.ok(LIST_CAPS.maxPages * LIST_PAGE_SIZE >= LIST_CAPS.maxItems, 'full pages reach the item cap before the page cap');
+    assert.ok(LIST_CAPS.maxPages <= 10_000);
+  });
 });

@@ -5,12 +5,24 @@
 // A controller's pages are checked (nextPage): a page that asks for another must have moved on in
 // the list's order (namespace, then name), so that a buggy or hostile server that repeats pages,
 // goes backwards or answers empty pages with ever new tokens fails the command instead of looping
-// for ever or printing a list with items twice.
+// for ever or printing a list with items twice. A server whose pages do move on but never end
+// is stopped by a cap on the whole list's items and pages (LIST_TOO_LONG), far above any
+// controller's lists (sessions are pruned to each configuration's history limit).
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import { api } from './api-client.ts';
 import type { ApiClientOptions } from './api-client.ts';
 
 export const LIST_PAGE_SIZE = 500;
+
+export interface ListCaps {
+  /** Items of the whole list. */
+  maxItems: number;
+  /** Pages asked for (a Kubernetes-mode controller may answer short pages under a label selector). */
+  maxPages: number;
+}
+
+/** 1,000,000 items (hundreds of MiB in the CLI's memory), 10,000 pages. */
+export const LIST_CAPS: ListCaps = { maxItems: 1_000_000, maxPages: 10_000 };
 
 type Position = { namespace: string; name: string };
 interface Page {
@@ -48,16 +60,24 @@ export function nextPage(page: Page, last: Position | undefined, followed: Reado
 }
 
 /** Every item of the list at `path` (which may carry a query already), page by page. */
-export async function listAll<T>(o: ApiClientOptions, path: string, pageSize = LIST_PAGE_SIZE): Promise<T[]> {
+export async function listAll<T>(o: ApiClientOptions, path: string, pageSize = LIST_PAGE_SIZE, caps: ListCaps = LIST_CAPS): Promise<T[]> {
   const items: T[] = [];
   const followed = new Set<string>();
   let last: Position | undefined;
-  for (let token: string | undefined; ; ) {
+  const tooLong = (pages: number, what: string): SidestashError =>
+    new SidestashError(ErrorCodes.LIST_TOO_LONG, `the controller's list at ${path} goes on past ${what} (${items.length} items in ${pages} pages so far); list fewer at once (a namespace, a label selector)`, {
+      details: { path, items: items.length, pages, maxItems: caps.maxItems, maxPages: caps.maxPages },
+    });
+  for (let token: string | undefined, pages = 0; ; ) {
+    if (pages === caps.maxPages) throw tooLong(pages, `${caps.maxPages} pages`);
     const q = new URLSearchParams({ limit: String(pageSize), ...(token === undefined ? {} : { continue: token }) });
     const page = await api<Page>(o, 'GET', `${path}${path.includes('?') ? '&' : '?'}${q}`);
+    pages++;
     const next = nextPage(page ?? {}, last, followed);
     if ('problem' in next) throw new SidestashError(ErrorCodes.CONTROLLER_UNAVAILABLE, `the controller's list at ${path} is not usable: ${next.problem} (after ${items.length} items)`);
-    items.push(...(page.items as T[]));
+    const got = page.items as T[];
+    if (items.length + got.length > caps.maxItems) throw tooLong(pages, `${caps.maxItems} items`);
+    items.push(...got);
     if ('done' in next) return items;
     followed.add(next.token);
     token = next.token;

@@ -40,6 +40,8 @@ export const ErrorCodes = {
   NOT_IN_SNAPSHOT: 'SIDESTASH_NOT_IN_SNAPSHOT',
   DATABASE_UNAVAILABLE: 'SIDESTASH_DATABASE_UNAVAILABLE',
   CONTROLLER_UNAVAILABLE: 'SIDESTASH_CONTROLLER_UNAVAILABLE',
+  /** A list the controller pages went past the CLI's cap on items or pages (details: path, items, pages, maxItems, maxPages). */
+  LIST_TOO_LONG: 'SIDESTASH_LIST_TOO_LONG',
   /** An agent reported a result the controller could not confirm (e.g. a snapshot not in the repository). */
   RESULT_REJECTED: 'SIDESTASH_RESULT_REJECTED',
   // point-in-time recovery

@@ -15,6 +15,7 @@ import { recordOfflineSession } from '../offline/record-offline-session.ts';
 import type { BackupSessionSpec, Resource, RestoreSessionSpec } from '../resources/types.ts';
 import type { AgentRecord } from '../store/store.ts';
 import { decodeUtf8, readBody, sendJson } from './http-util.ts';
+import { markAgentConnection } from './listener-limits.ts';
 import { route } from './router.ts';
 import { notLeader } from './not-leader.ts';
 import type { RequestContext, Route } from './router.ts';
@@ -37,10 +38,16 @@ function sessionKind(k: string): 'BackupSession' | 'RestoreSession' {
 }
 
 export function agentRoutes(c: Controller): Route[] {
-  const authAgent = (ctx: RequestContext): AgentRecord => c.agents.authenticate(ctx.req, ctx.params.agentNamespace!, ctx.params.agent!);
+  const authAgent = (ctx: RequestContext): AgentRecord => {
+    const agent = c.agents.authenticate(ctx.req, ctx.params.agentNamespace!, ctx.params.agent!);
+    markAgentConnection(ctx.req); // only now: the listener's cap protects agents' connections
+    return agent;
+  };
   return [
     route('POST', AGENT_ROUTES.register, async (ctx) => {
-      sendJson(ctx.res, 200, await c.agents.register(ctx.req, () => json(ctx)));
+      const registered = await c.agents.register(ctx.req, () => json(ctx));
+      markAgentConnection(ctx.req);
+      sendJson(ctx.res, 200, registered);
     }),
     route('POST', AGENT_ROUTES.heartbeat, (ctx) => {
       authAgent(ctx);

@@ -1,4 +1,4 @@
-// Listener limits: the admission decision on tables, the configuration, and real HTTP servers:
+// Listener limits: the configuration, and real HTTP servers (the admission decision: connection-admission.test.ts):
 // a busy (long-poll-like) request outlives the header and request timeouts, an idle connection
 // does not, over the cap an idle connection gives way and busy ones are kept, a port in use is
 // an INVALID_CONFIG error.
@@ -18,20 +18,10 @@ import { EnvReader } from '../../common/config-env.ts';
 import { ErrorCodes, isSidestashError } from '../../common/errors.ts';
 import { createLogger } from '../../common/log.ts';
 import { makeTestPki } from '../../test/helpers/tls.ts';
-import { DEFAULT_LISTENER_LIMITS, admitConnection, applyListenerLimits, listenOn, parseListenerLimits } from './listener-limits.ts';
+import { DEFAULT_LISTENER_LIMITS, applyListenerLimits, listenOn, parseListenerLimits } from './listener-limits.ts';
 import type { ListenerLimits } from './listener-limits.ts';
 
 const quiet = createLogger({}, { level: 'error' });
-
-describe('admitConnection', () => {
-  const table: { name: string; open: { conn: string; busy: number }[]; max: number; want: unknown }[] = [
-    { name: 'under the cap', open: [{ conn: 'a', busy: 0 }], max: 2, want: { accept: true } },
-    { name: 'at the cap: the oldest idle gives way', open: [{ conn: 'a', busy: 1 }, { conn: 'b', busy: 0 }, { conn: 'c', busy: 0 }], max: 3, want: { accept: true, evict: 'b' } },
-    { name: 'at the cap, all busy: refused', open: [{ conn: 'a', busy: 1 }, { conn: 'b', busy: 2 }], max: 2, want: { accept: false } },
-    { name: 'over the cap (lowered): still one idle evicted', open: [{ conn: 'a', busy: 0 }, { conn: 'b', busy: 0 }], max: 1, want: { accept: true, evict: 'a' } },
-  ];
-  for (const t of table) it(t.name, () => assert.deepEqual(admitConnection(t.open, t.open.length, t.max), t.want));
-});
 
 describe('parseListenerLimits', () => {
   const parse = (env: Record<string, string>): { limits: ListenerLimits; problems: string[] } => {
@@ -40,13 +30,19 @@ describe('parseListenerLimits', () => {
   };
   it('has safe defaults', () => assert.deepEqual(parse({}), { limits: DEFAULT_LISTENER_LIMITS, problems: [] }));
   it('reads every variable', () => {
-    const { limits, problems } = parse({ SIDESTASH_MAX_CONNECTIONS: '64', SIDESTASH_HEADERS_TIMEOUT: '2s', SIDESTASH_REQUEST_TIMEOUT: '20s', SIDESTASH_KEEP_ALIVE_TIMEOUT: '1s', SIDESTASH_IDLE_TIMEOUT: '2m' });
+    const { limits, problems } = parse({ SIDESTASH_MAX_CONNECTIONS: '64', SIDESTASH_MAX_CONNECTIONS_PER_ADDRESS: '9', SIDESTASH_HEADERS_TIMEOUT: '2s', SIDESTASH_REQUEST_TIMEOUT: '20s', SIDESTASH_KEEP_ALIVE_TIMEOUT: '1s', SIDESTASH_IDLE_TIMEOUT: '2m' });
     assert.deepEqual(problems, []);
-    assert.deepEqual(limits, { maxConnections: 64, headersTimeoutMs: 2000, requestTimeoutMs: 20_000, keepAliveTimeoutMs: 1000, idleTimeoutMs: 120_000 });
+    assert.deepEqual(limits, { maxConnections: 64, maxConnectionsPerAddress: 9, headersTimeoutMs: 2000, requestTimeoutMs: 20_000, keepAliveTimeoutMs: 1000, idleTimeoutMs: 120_000 });
+  });
+  it('the share per address defaults to half the cap, and may not exceed it', () => {
+    assert.equal(parse({ SIDESTASH_MAX_CONNECTIONS: '100' }).limits.maxConnectionsPerAddress, 50);
+    assert.equal(DEFAULT_LISTENER_LIMITS.maxConnectionsPerAddress, DEFAULT_LISTENER_LIMITS.maxConnections / 2);
+    assert.deepEqual(parse({ SIDESTASH_MAX_CONNECTIONS: '100', SIDESTASH_MAX_CONNECTIONS_PER_ADDRESS: '101' }).problems, ['SIDESTASH_MAX_CONNECTIONS_PER_ADDRESS: 101 exceeds SIDESTASH_MAX_CONNECTIONS (100)']);
+    for (const bad of ['0', '-1', 'many', '2.5']) assert.deepEqual(parse({ SIDESTASH_MAX_CONNECTIONS_PER_ADDRESS: bad }).problems, [`SIDESTASH_MAX_CONNECTIONS_PER_ADDRESS: ${JSON.stringify(bad)} is not a whole number from 1 to SIDESTASH_MAX_CONNECTIONS`]);
   });
   it('reports every problem', () => {
-    const { problems } = parse({ SIDESTASH_MAX_CONNECTIONS: 'lots', SIDESTASH_HEADERS_TIMEOUT: '1m', SIDESTASH_REQUEST_TIMEOUT: '30s', SIDESTASH_IDLE_TIMEOUT: '20s', SIDESTASH_KEEP_ALIVE_TIMEOUT: '48h' });
-    for (const v of ['SIDESTASH_MAX_CONNECTIONS', 'SIDESTASH_HEADERS_TIMEOUT', 'SIDESTASH_IDLE_TIMEOUT', 'SIDESTASH_KEEP_ALIVE_TIMEOUT']) assert.ok(problems.some((p) => p.startsWith(v)), `${v} in ${problems.join('; ')}`);
+    const { problems } = parse({ SIDESTASH_MAX_CONNECTIONS: 'lots', SIDESTASH_MAX_CONNECTIONS_PER_ADDRESS: 'none', SIDESTASH_HEADERS_TIMEOUT: '1m', SIDESTASH_REQUEST_TIMEOUT: '30s', SIDESTASH_IDLE_TIMEOUT: '20s', SIDESTASH_KEEP_ALIVE_TIMEOUT: '48h' });
+    for (const v of ['SIDESTASH_MAX_CONNECTIONS:', 'SIDESTASH_MAX_CONNECTIONS_PER_ADDRESS:', 'SIDESTASH_HEADERS_TIMEOUT', 'SIDESTASH_IDLE_TIMEOUT', 'SIDESTASH_KEEP_ALIVE_TIMEOUT']) assert.ok(problems.some((p) => p.startsWith(v)), `${v} in ${problems.join('; ')}`);
   });
 });
 

@@ -1,10 +1,12 @@
 // Limits every listener of the controller applies (the API and the webhook): how long a new
 // or idle connection may take to send a request's headers, how long the whole request may
 // take, how long a keep-alive connection waits for the next request, how long a connection
-// may sit silent while a request is served, and how many connections may be open at once.
-// Over the cap a new connection displaces the oldest connection that is serving no request
-// (idle keep-alive, or still sending headers: a slowloris); only when every connection is
-// busy is the new one closed at once. So idle or half-open connections never starve /healthz.
+// may sit silent while a request is served, and how many connections may be open at once, in
+// all and per remote address. Over the cap a new connection displaces a connection that is
+// serving no request (idle keep-alive, or still sending headers: a slowloris), unauthenticated
+// ones first, of the address holding the most (connection-admission.ts); only when none may
+// give way is the new one closed at once. So idle or half-open connections never starve
+// /healthz, and a flood from one address cannot push registered agents' kept connections off.
 // Keep-alive outlasts the agents' 20 s heartbeat, so that an agent's heartbeats, syncs and
 // progress reports reuse its connection instead of paying a TLS handshake each time.
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
@@ -13,6 +15,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { EnvReader } from '../../common/config-env.ts';
 import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
+import { addressKey, admitConnection } from './connection-admission.ts';
+import type { OpenConnection } from './connection-admission.ts';
 
 export interface ListenerLimits {
   /**
@@ -21,6 +25,12 @@ export interface ListenerLimits {
    * so this must exceed about 3x the number of agents (plus room for the admin API and probes).
    */
   maxConnections: number;
+  /**
+   * Open connections one remote address (an IPv6 /64) may hold before a request on them has
+   * authenticated as an agent (connection-admission.ts). Agents behind one NAT address each
+   * need up to 3 at once while they connect, so the default is half of maxConnections.
+   */
+  maxConnectionsPerAddress: number;
   /** From connecting (or the end of the previous response) to a request's complete headers. */
   headersTimeoutMs: number;
   /** To receive a request's body, counted from its complete headers. */
@@ -42,6 +52,7 @@ export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
   // About 3 per agent: 5,000 agents. Each open connection is a file descriptor (checked at start
   // against RLIMIT_NOFILE: fd-limit.ts) and ~40 KiB of RSS while idle (README, fleet scale).
   maxConnections: 16_384,
+  maxConnectionsPerAddress: 8_192,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 60_000,
   keepAliveTimeoutMs: 65_000,
@@ -57,9 +68,17 @@ export function parseListenerLimits(r: EnvReader): ListenerLimits {
     r.problems.push(`SIDESTASH_MAX_CONNECTIONS: ${JSON.stringify(max)} is not a whole number from 8 to 65536`);
     maxConnections = d.maxConnections;
   }
+  const perAddressDefault = String(Math.floor(maxConnections / 2));
+  const perAddress = r.string('SIDESTASH_MAX_CONNECTIONS_PER_ADDRESS', perAddressDefault)!;
+  let maxConnectionsPerAddress = Number(perAddress);
+  if (!/^\d+$/.test(perAddress) || maxConnectionsPerAddress < 1) {
+    r.problems.push(`SIDESTASH_MAX_CONNECTIONS_PER_ADDRESS: ${JSON.stringify(perAddress)} is not a whole number from 1 to SIDESTASH_MAX_CONNECTIONS`);
+    maxConnectionsPerAddress = Number(perAddressDefault);
+  }
   const secs = (ms: number): string => `${ms / 1000}s`;
   const limits: ListenerLimits = {
     maxConnections,
+    maxConnectionsPerAddress,
     headersTimeoutMs: r.durationMs('SIDESTASH_HEADERS_TIMEOUT', secs(d.headersTimeoutMs)),
     requestTimeoutMs: r.durationMs('SIDESTASH_REQUEST_TIMEOUT', secs(d.requestTimeoutMs)),
     keepAliveTimeoutMs: r.durationMs('SIDESTASH_KEEP_ALIVE_TIMEOUT', secs(d.keepAliveTimeoutMs)),
@@ -76,6 +95,7 @@ export function listenerLimitProblems(l: ListenerLimits): string[] {
   for (const [name, ms] of [['SIDESTASH_HEADERS_TIMEOUT', l.headersTimeoutMs], ['SIDESTASH_REQUEST_TIMEOUT', l.requestTimeoutMs], ['SIDESTASH_KEEP_ALIVE_TIMEOUT', l.keepAliveTimeoutMs], ['SIDESTASH_IDLE_TIMEOUT', l.idleTimeoutMs]] as const) {
     if (ms > day) out.push(`${name}: at most 24h`);
   }
+  if (l.maxConnectionsPerAddress > l.maxConnections) out.push(`SIDESTASH_MAX_CONNECTIONS_PER_ADDRESS: ${l.maxConnectionsPerAddress} exceeds SIDESTASH_MAX_CONNECTIONS (${l.maxConnections})`);
   if (l.headersTimeoutMs > l.requestTimeoutMs) out.push('SIDESTASH_HEADERS_TIMEOUT: must not exceed SIDESTASH_REQUEST_TIMEOUT');
   if (l.idleTimeoutMs <= LONG_POLL_MAX_MS) out.push(`SIDESTASH_IDLE_TIMEOUT: must exceed the agents' ${LONG_POLL_MAX_MS / 1000}s long-poll`);
   if (l.idleTimeoutMs <= l.keepAliveTimeoutMs) out.push('SIDESTASH_IDLE_TIMEOUT: must exceed SIDESTASH_KEEP_ALIVE_TIMEOUT (an idle keep-alive connection is closed by the keep-alive timeout)');
@@ -87,30 +107,27 @@ export function checkingIntervalMs(l: Pick<ListenerLimits, 'headersTimeoutMs'>):
   return Math.min(30_000, Math.max(250, Math.floor(l.headersTimeoutMs / 4)));
 }
 
-export interface OpenConnection<T> {
-  conn: T;
-  /** Requests being served on it. */
-  busy: number;
+interface Tracked extends OpenConnection<Socket> {
+  /** peer(): address and port. */
+  key: string;
+  timer: NodeJS.Timeout | undefined;
+  markAgent(): void;
 }
 
-export type Admission<T> = { accept: true; evict?: T } | { accept: false };
+/** The connection a request came on (its socket, the TLS one on https), while it is open. */
+const trackedBySocket = new WeakMap<object, Tracked>();
 
 /**
- * Whether a new connection may open when `open` (oldest first) are open: yes under the cap;
- * at the cap, yes in place of the oldest connection that serves no request; else no.
+ * Counts the connection `req` came on as an agent's from now on: call it only once the request
+ * authenticated with an agent's credentials (connection-admission.ts: agents' connections do not
+ * count against the address's share and give way last).
  */
-export function admitConnection<T>(open: Iterable<OpenConnection<T>>, openCount: number, maxConnections: number): Admission<T> {
-  if (openCount < maxConnections) return { accept: true };
-  for (const c of open) if (c.busy === 0) return { accept: true, evict: c.conn };
-  return { accept: false };
-}
-
-interface Tracked extends OpenConnection<Socket> {
-  timer: NodeJS.Timeout | undefined;
+export function markAgentConnection(req: IncomingMessage): void {
+  trackedBySocket.get(req.socket)?.markAgent();
 }
 
 /** Applies `limits` to a server before it listens; returns a counter view for tests and logs. */
-export function applyListenerLimits(server: HttpServer | HttpsServer, limits: ListenerLimits, log: Logger, listener: string): { open(): number } {
+export function applyListenerLimits(server: HttpServer | HttpsServer, limits: ListenerLimits, log: Logger, listener: string): { open(): number; seen(): number } {
   // Node's own timers, as a second line (they are checked only every connectionsCheckingInterval).
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
@@ -119,14 +136,24 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
   // An https request's socket is the TLS socket over the accepted one: both have the peer's address.
   const byPeer = new Map<string, Tracked>();
   const peer = (s: Socket): string => `${s.remoteAddress}|${s.remotePort}`;
-  let evicted = 0;
-  let refused = 0;
+  const unauthenticated = new Map<string, number>();
+  const counted = (address: string, by: number): void => {
+    const n = (unauthenticated.get(address) ?? 0) + by;
+    if (n > 0) unauthenticated.set(address, n);
+    else unauthenticated.delete(address);
+  };
+  const forget = (t: Tracked): void => {
+    clearTimeout(t.timer);
+    if (open.delete(t.conn) && !t.agent) counted(t.address, -1);
+    if (byPeer.get(t.key) === t) byPeer.delete(t.key);
+  };
+  const stats = { evictedIdle: 0, evictedAgentIdle: 0, refused: 0, overAddressShare: 0 };
   let lastReport = 0;
   const report = (): void => {
     const now = Date.now();
     if (now - lastReport < 10_000) return;
     lastReport = now;
-    log.warn('connection limit reached', { listener, maxConnections: limits.maxConnections, evictedIdle: evicted, refused });
+    log.warn('connection limit reached', { listener, maxConnections: limits.maxConnections, maxConnectionsPerAddress: limits.maxConnectionsPerAddress, ...stats });
   };
   // Node checks its headers and request timeouts every connectionsCheckingInterval (30 s by
   // default): often enough here that a keep-alive connection that starts a request and then
@@ -141,36 +168,54 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     t.timer.unref();
   };
 
+  let seen = 0;
   server.on('connection', (socket: Socket) => {
-    const verdict = admitConnection(open.values(), open.size, limits.maxConnections);
+    seen++;
+    const address = addressKey(socket.remoteAddress);
+    const verdict = admitConnection(open.values(), { total: open.size, unauthenticated }, address, limits);
+    if (verdict.why === 'address-share') stats.overAddressShare++;
     if (!verdict.accept) {
-      refused++;
+      stats.refused++;
       report();
       socket.destroy();
       return;
     }
     if (verdict.evict) {
-      evicted++;
+      const victim = open.get(verdict.evict);
+      if (victim?.agent) stats.evictedAgentIdle++;
+      else stats.evictedIdle++;
       report();
+      // Forgotten now: its 'close' comes later, and the next connection's decision must not count it.
+      if (victim) forget(victim);
       verdict.evict.destroy();
     }
     const key = peer(socket);
-    const t: Tracked = { conn: socket, busy: 0, timer: undefined };
+    const t: Tracked = {
+      conn: socket,
+      key,
+      address,
+      busy: 0,
+      agent: false,
+      timer: undefined,
+      markAgent: () => {
+        if (t.agent || !open.has(socket)) return;
+        t.agent = true;
+        counted(address, -1);
+      },
+    };
     open.set(socket, t);
+    counted(address, 1);
     byPeer.set(key, t);
     arm(t, socket, false);
     socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
-    socket.once('close', () => {
-      clearTimeout(t.timer);
-      open.delete(socket);
-      if (byPeer.get(key) === t) byPeer.delete(key);
-    });
+    socket.once('close', () => forget(t));
   });
 
   // First in line, before the application's handler, so that a response ended at once is seen.
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     const t = byPeer.get(peer(req.socket));
     if (!t) return;
+    trackedBySocket.set(req.socket, t);
     t.busy++;
     clearTimeout(t.timer);
     t.timer = undefined;
@@ -188,7 +233,7 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     });
   });
 
-  return { open: () => open.size };
+  return { open: () => open.size, seen: () => seen };
 }
 
 /**

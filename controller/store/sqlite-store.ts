@@ -1,8 +1,9 @@
-// The embedded state store (node:sqlite): resources, agents and the next resource version, in
-// one file so that state survives restarts; the controller is the only writer. Implements the
-// resource store (resource-store.ts): each write checks its precondition and writes in one
-// transaction, resourceVersion is a global counter (shown as a string), applyBatch is atomic,
-// and listeners hear of a write after its commit. Secrets are sealed at rest (secret-sealing.ts).
+// The embedded state store (node:sqlite): resources, agents (sqlite-agents.ts) and the next
+// resource version, in one file so that state survives restarts; the controller is the only
+// writer. Implements the resource store (resource-store.ts): each write checks its precondition
+// and writes in one transaction, resourceVersion is a global counter (shown as a string),
+// applyBatch is atomic, and listeners hear of a write after its commit. Secrets are sealed at
+// rest (secret-sealing.ts).
 import { randomUUID } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
@@ -19,16 +20,15 @@ import { SEALED_KIND, sealSecretsAtRest } from './secret-sealing.ts';
 import { hasListFields, matchesListFields } from './list-fields.ts';
 import { decodedPage } from './decoded-page.ts';
 import { forgetStatements, statement } from './statement-cache.ts';
+import { SqliteAgents } from './sqlite-agents.ts';
+
+export { SEEN_FLUSH_MS } from './sqlite-agents.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS resources (
   kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
   doc TEXT NOT NULL, resource_version INTEGER NOT NULL,
   PRIMARY KEY (kind, namespace, name)
-);
-CREATE TABLE IF NOT EXISTS agents (
-  name TEXT PRIMARY KEY, token_sha256 TEXT NOT NULL, targets TEXT NOT NULL,
-  version TEXT NOT NULL, registered_at TEXT NOT NULL, last_seen_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
@@ -40,8 +40,6 @@ export interface StoreOptions {
 
 type AnyResource = Resource<unknown, unknown>;
 
-/** How long an agent's last-seen time may wait to be written with others (touchAgent). */
-export const SEEN_FLUSH_MS = 1000;
 type Row = { namespace: string; name: string; doc: string; resource_version: number | bigint };
 
 const what = (r: { kind: string; metadata: { namespace: string; name: string } }): string => `${r.kind} ${r.metadata.namespace}/${r.metadata.name}`;
@@ -50,9 +48,7 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
   readonly #db: DatabaseSync;
   readonly #cipher: SecretCipher;
   readonly #listeners = new Set<ResourceListener>();
-  /** Agents' last-seen times not written yet (touchAgent): written together, at most SEEN_FLUSH_MS later. */
-  readonly #seen = new Map<string, string>();
-  #seenTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #agents: SqliteAgents;
   readonly atomicBatches = true;
   /** For the log: files whose modes could not be tightened, a key file created now, plaintext Secrets sealed now. */
   readonly opened: { modeProblems: string[]; keyFileCreated?: string; secretsSealed: number };
@@ -62,6 +58,7 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
     this.#db.exec(SCHEMA);
+    this.#agents = new SqliteAgents(this.#db);
     if (path !== ':memory:') tightenDatabaseFiles(path, modeProblems);
     try {
       const { cipher, generatedFile } = resolveSecretCipher(path, options.encryptionKey);
@@ -80,7 +77,7 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
 
   close(): void {
     try {
-      this.flushSeen();
+      this.#agents.flushSeen();
     } finally {
       // Closed even when the last batch cannot be written (the database locked): that batch is lost.
       this.#listeners.clear();
@@ -265,71 +262,25 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
   }
 
   putAgent(a: AgentRecord): void {
-    this.#seen.delete(a.name);
-    this
-      .#stmt(`INSERT INTO agents (name, token_sha256, targets, version, registered_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT(name) DO UPDATE SET token_sha256 = excluded.token_sha256, targets = excluded.targets, version = excluded.version,
-        registered_at = excluded.registered_at, last_seen_at = excluded.last_seen_at`)
-      .run(a.name, a.tokenSha256, JSON.stringify(a.targets), a.version, a.registeredAt, a.lastSeenAt);
-  }
-
-  #agent(r: Record<string, string>): AgentRecord {
-    return { name: r.name!, tokenSha256: r.token_sha256!, targets: JSON.parse(r.targets!) as string[], version: r.version!, registeredAt: r.registered_at!, lastSeenAt: this.#seen.get(r.name!) ?? r.last_seen_at! };
+    this.#agents.putAgent(a);
   }
 
   getAgent(name: string): AgentRecord | undefined {
-    const r = this.#stmt('SELECT * FROM agents WHERE name = ?').get(name) as Record<string, string> | undefined;
-    return r && this.#agent(r);
+    return this.#agents.getAgent(name);
   }
 
   /** Every agent in one query (the sweeps and each /metrics scrape read them all). */
   listAgents(): AgentRecord[] {
-    return (this.#stmt('SELECT * FROM agents ORDER BY name').all() as Record<string, string>[]).map((r) => this.#agent(r));
+    return this.#agents.listAgents();
   }
 
-  /**
-   * Records that an agent was seen: read back at once (getAgent, listAgents), written with the
-   * others seen meanwhile in one transaction at most SEEN_FLUSH_MS later (one commit, so one
-   * fsync, instead of one per agent call: 2,000 agents made hundreds a second). A crash loses at
-   * most that much of last-seen, which only says an agent was seen a second earlier than it was.
-   */
+  /** Records that an agent was seen; written with others at most SEEN_FLUSH_MS later (sqlite-agents.ts). */
   touchAgent(name: string, at: string): void {
-    this.#seen.set(name, at);
-    this.#armSeen();
+    this.#agents.touchAgent(name, at);
   }
 
-  #armSeen(): void {
-    if (this.#seenTimer !== undefined) return;
-    // A write the database refuses (locked past busy_timeout) is tried again with the next batch:
-    // thrown from a timer it would end the process.
-    this.#seenTimer = setTimeout(() => {
-      try {
-        this.flushSeen();
-      } catch {
-        this.#armSeen();
-      }
-    }, SEEN_FLUSH_MS);
-    this.#seenTimer.unref?.();
-  }
-
-  /**
-   * Writes the last-seen times touchAgent holds (an agent deleted meanwhile is skipped: no row).
-   * They leave memory only once committed: a refused write throws and keeps them.
-   */
+  /** Writes the last-seen times touchAgent holds; a refused write throws and keeps them. */
   flushSeen(): void {
-    clearTimeout(this.#seenTimer);
-    this.#seenTimer = undefined;
-    if (this.#seen.size === 0) return;
-    const seen = [...this.#seen];
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      for (const [name, at] of seen) this.#stmt('UPDATE agents SET last_seen_at = ? WHERE name = ?').run(at, name);
-      this.#db.exec('COMMIT');
-    } catch (err) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw err;
-    }
-    // Touched again while this was written (not possible today: all synchronous): kept for the next batch.
-    for (const [name, at] of seen) if (this.#seen.get(name) === at) this.#seen.delete(name);
+    this.#agents.flushSeen();
   }
 }
