@@ -98,9 +98,12 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     return new Date(ms).toISOString();
   }
 
-  /** Writes a session's status with the version it was read at (CONFLICT, retryable, when stale). */
-  async #setStatus(s: Session, status: SessionStatus): Promise<Session> {
-    return this.store.updateStatus({ ...s, status }, { ifVersion: s.metadata.resourceVersion! });
+  /**
+   * Writes a session's status with the version it was read at (CONFLICT, retryable, when stale);
+   * relaxed: a write the agent's next report makes again (resource-store.ts Precondition.durability).
+   */
+  async #setStatus(s: Session, status: SessionStatus, durability?: 'relaxed'): Promise<Session> {
+    return this.store.updateStatus({ ...s, status }, { ifVersion: s.metadata.resourceVersion!, ...(durability ? { durability } : {}) });
   }
 
   /** Runs `fn` under the lock that creating and claiming sessions take (offline runs: controller/offline/). */
@@ -219,7 +222,7 @@ export class SessionManager extends EventEmitter<SessionEvents> {
   async renewLease(kind: SessionKind, ns: string, name: string, agent: string): Promise<void> {
     await this.withSession(kind, ns, name, async (cur) => {
       const s = this.#checkRunning(cur, kind, ns, name, agent);
-      return this.#setStatus(s, { ...s.status!, leaseExpiresAt: this.#iso(this.now() + this.leaseMs) });
+      return this.#setStatus(s, { ...s.status!, leaseExpiresAt: this.#iso(this.now() + this.leaseMs) }, 'relaxed');
     });
   }
 
@@ -229,7 +232,8 @@ export class SessionManager extends EventEmitter<SessionEvents> {
       const s = this.#checkRunning(cur, kind, ns, name, agent);
       const now = this.now();
       const percent = runningPercent(p);
-      return this.#setStatus(s, { ...s.status!, leaseExpiresAt: this.#iso(now + this.leaseMs), progress: { ...p, updatedAt: this.#iso(now), ...(percent === undefined ? {} : { percent }) } });
+      // Relaxed: lost with the power, the next report (every few seconds) writes it again.
+      return this.#setStatus(s, { ...s.status!, leaseExpiresAt: this.#iso(now + this.leaseMs), progress: { ...p, updatedAt: this.#iso(now), ...(percent === undefined ? {} : { percent }) } }, 'relaxed');
     });
     this.emit('progress', saved);
     return { cancel: saved.status?.cancelRequested === true };

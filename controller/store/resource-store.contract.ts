@@ -118,6 +118,16 @@ export function resourceStoreContract(name: string, open: () => Promise<Resource
       await assert.rejects(store.updateStatus(doc('BackupSession', 'gone'), { ifVersion: running.metadata.resourceVersion! }), isCode(ErrorCodes.NOT_FOUND));
     });
 
+    it('a relaxed status write is stored, versioned and checked as any other', async () => {
+      const created = await store.create(doc('BackupSession', 'r', 'default', { metadata: { name: 'r', namespace: 'default' }, spec: { invoker: 'x' }, status: { phase: 'Running' } }));
+      const renewed = await store.updateStatus({ ...created, status: { phase: 'Running', leaseExpiresAt: 'later' } }, { ifVersion: created.metadata.resourceVersion!, durability: 'relaxed' });
+      assert.notEqual(renewed.metadata.resourceVersion, created.metadata.resourceVersion);
+      assert.deepEqual(await store.get('BackupSession', 'default', 'r'), renewed);
+      await assert.rejects(store.updateStatus({ ...created, status: { phase: 'Failed' } }, { ifVersion: created.metadata.resourceVersion!, durability: 'relaxed' }), (err) => isCode(ErrorCodes.CONFLICT)(err) && stale(err));
+      const done = await store.updateStatus({ ...renewed, status: { phase: 'Succeeded' } }, { ifVersion: renewed.metadata.resourceVersion! });
+      assert.deepEqual((await store.get('BackupSession', 'default', 'r'))?.status, done.status);
+    });
+
     it('delete: true once, false when absent; a stale ifVersion is CONFLICT and keeps the object', async () => {
       const created = await store.create(doc('Repository', 'd'));
       const updated = await store.update({ ...created, spec: { n: 2 } }, { ifVersion: created.metadata.resourceVersion! });

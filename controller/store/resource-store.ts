@@ -45,6 +45,13 @@ export interface ListOptions {
 /** The version the caller read: the write fails with CONFLICT if the stored one differs. */
 export interface Precondition {
   ifVersion: ResourceVersion;
+  /**
+   * updateStatus only. 'relaxed': the write may be lost with the machine's power (on sqlite it is
+   * not synced to disk at its commit), but never half made and never out of order: the next
+   * durable write makes it durable too. For status that the next report writes again (progress,
+   * lease renewals), so that a fleet's reports do not each wait for a disk sync. Default: durable.
+   */
+  durability?: 'relaxed';
 }
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';

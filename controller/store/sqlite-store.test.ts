@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { resourceStoreContract } from './resource-store.contract.ts';
 import { DatabaseSync } from 'node:sqlite';
+import { ErrorCodes, isSidestashError } from '../../common/errors.ts';
 import { SEEN_FLUSH_MS, SqliteStore } from './sqlite-store.ts';
 
 const KEY = { text: Buffer.alloc(32, 7).toString('base64'), setting: 'a test key' };
@@ -35,6 +36,38 @@ describe('sqlite store on a file', () => {
       assert.ok(!raw.doc.includes('hunter2'), 'sealed at rest');
       const next = await again.create({ apiVersion: 'sidestash.io/v1', kind: 'AppBinding', metadata: { name: 'a', namespace: 'default' }, spec: {} });
       assert.notEqual(next.metadata.resourceVersion, secret.metadata.resourceVersion, 'the counter is not reset by a reopen');
+    } finally {
+      again.close();
+    }
+  });
+
+  it('a relaxed status write commits without a disk sync, and every other write syncs again after it, also when it fails', async () => {
+    const path = join(dir, 'relaxed.db');
+    const store = new SqliteStore(path, { encryptionKey: KEY });
+    const executed: string[] = [];
+    const exec = store.db.exec.bind(store.db);
+    store.db.exec = (sql: string) => (executed.push(sql), exec(sql));
+    const synchronous = (): number => (store.db.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous;
+    try {
+      const created = await store.create({ apiVersion: 'sidestash.io/v1', kind: 'BackupSession', metadata: { name: 's', namespace: 'default' }, spec: {}, status: { phase: 'Running' } });
+      assert.ok(!executed.some((q) => /synchronous/i.test(q)), 'a create is synced (synchronous = FULL as opened)');
+      executed.length = 0;
+      const renewed = await store.updateStatus({ ...created, status: { phase: 'Running', progress: 1 } }, { ifVersion: created.metadata.resourceVersion!, durability: 'relaxed' });
+      assert.deepEqual(executed, ['PRAGMA synchronous = NORMAL', 'BEGIN IMMEDIATE', 'COMMIT', 'PRAGMA synchronous = FULL']);
+      assert.equal(synchronous(), 2, 'FULL again after the relaxed write');
+      executed.length = 0;
+      await assert.rejects(store.updateStatus({ ...created, status: { phase: 'Failed' } }, { ifVersion: created.metadata.resourceVersion!, durability: 'relaxed' }), (err) => isSidestashError(err, ErrorCodes.CONFLICT));
+      assert.deepEqual(executed, ['PRAGMA synchronous = NORMAL', 'BEGIN IMMEDIATE', 'ROLLBACK', 'PRAGMA synchronous = FULL']);
+      assert.equal(synchronous(), 2, 'FULL again after a refused relaxed write');
+      executed.length = 0;
+      await store.updateStatus({ ...renewed, status: { phase: 'Succeeded' } }, { ifVersion: renewed.metadata.resourceVersion! });
+      assert.deepEqual(executed, ['BEGIN IMMEDIATE', 'COMMIT'], 'a durable status write is synced');
+    } finally {
+      store.close();
+    }
+    const again = new SqliteStore(path, { encryptionKey: KEY });
+    try {
+      assert.equal((await again.get('BackupSession', 'default', 's'))?.status?.phase, 'Succeeded');
     } finally {
       again.close();
     }

@@ -121,16 +121,25 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
   }
 
   /** Runs `fn` in one transaction; listeners hear of its writes after the commit only. */
-  #transaction<T>(fn: (events: ResourceEvent[]) => T): T {
+  /**
+   * One transaction. relaxed: committed without syncing the WAL (synchronous = NORMAL for it
+   * alone): a WAL is written in order, so the next synced commit makes it durable too.
+   */
+  #transaction<T>(fn: (events: ResourceEvent[]) => T, relaxed = false): T {
     const events: ResourceEvent[] = [];
-    this.#db.exec('BEGIN IMMEDIATE');
+    if (relaxed) this.#db.exec('PRAGMA synchronous = NORMAL');
     let out: T;
     try {
-      out = fn(events);
-      this.#db.exec('COMMIT');
-    } catch (err) {
-      this.#db.exec('ROLLBACK');
-      throw err;
+      this.#db.exec('BEGIN IMMEDIATE');
+      try {
+        out = fn(events);
+        this.#db.exec('COMMIT');
+      } catch (err) {
+        this.#db.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      if (relaxed) this.#db.exec('PRAGMA synchronous = FULL');
     }
     for (const e of events) this.#emit(e);
     return out;
@@ -238,7 +247,7 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
       const stored = this.#write(next);
       events.push({ type: 'MODIFIED', resource: stored as AnyResource });
       return stored;
-    });
+    }, precondition.durability === 'relaxed');
   }
 
   async delete(kind: Kind, namespace: string, name: string, precondition: Partial<Precondition> = {}): Promise<boolean> {
