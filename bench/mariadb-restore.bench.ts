@@ -26,6 +26,7 @@ import { ONE_PERCENT_TABLE, generateEvents, generateManyTables } from './bench-d
 import { measure, ratio, summarize } from './measure.ts';
 import type { Measurement } from './measure.ts';
 import { checkRestored, singleTableOutcome, tableChecksums } from './restore-check.ts';
+import { serverCpuSeconds } from './server-cpu.ts';
 
 const mib = Number(process.env.SIDESTASH_BENCH_DB_MIB ?? 1024);
 const runs = Math.max(1, Number(process.env.SIDESTASH_BENCH_RUNS ?? 3));
@@ -65,6 +66,8 @@ try {
     ourRepo: string;
     mydumperDir: string;
     cases: Record<'restic' | 'sameDump' | 'myloader' | 'ours', Measurement[]>;
+    /** mariadbd's CPU seconds during each case's runs (the load alone, not the check after it). */
+    serverCpu: Record<'restic' | 'sameDump' | 'myloader' | 'ours', number[]>;
     agentPeakRssMiB: number;
   }
   function base(d: Pick<Dataset, 'ourRepo' | 'database'>): Omit<RestoreAssignment, 'kind' | 'name' | 'snapshot'> {
@@ -80,7 +83,7 @@ try {
     const d: Dataset = {
       key, database, label, dumpBytes: 0, checksums: await tableChecksums(db, database),
       resticRepo: join(dir.path, `restic-${key}`), ourRepo: join(dir.path, `sidestash-${key}`), mydumperDir: join(dir.path, `mydumper-${key}`),
-      cases: { restic: [], sameDump: [], myloader: [], ours: [] }, agentPeakRssMiB: 0,
+      cases: { restic: [], sameDump: [], myloader: [], ours: [] }, serverCpu: { restic: [], sameDump: [], myloader: [], ours: [] }, agentPeakRssMiB: 0,
     };
     await measure(`${dump} | wc -c > ${dir.path}/size`);
     d.dumpBytes = Number((await readFile(join(dir.path, 'size'), 'utf8')).trim());
@@ -113,12 +116,19 @@ try {
       log(`restore run ${i + 1} of ${runs}: ${d.database}...`);
       // Each case into a dropped database; the order turns with each run, so that no case
       // always follows another's background flushing.
+      /** Runs `load`, noting mariadbd's CPU during it under `key`. */
+      const server = async <T>(key: keyof Dataset['serverCpu'], load: () => Promise<T>): Promise<T> => {
+        const before = await serverCpuSeconds(db);
+        const out = await load();
+        d.serverCpu[key].push((await serverCpuSeconds(db)) - before);
+        return out;
+      };
       const cases: (() => Promise<void>)[] = [
-        async () => void d.cases.restic.push(await checked(d, 'restic dump | mariadb', await measure(`restic -r ${d.resticRepo} --no-cache dump latest /dumpfile.sql | mariadb --defaults-extra-file=${opts.path} ${SANDBOXED_CLIENT_ARGS.join(' ')}`, env))),
-        async () => void d.cases.sameDump.push(await checked(d, 'restic dump of our snapshot | mariadb', await measure(`restic -r ${d.ourRepo} --no-cache dump latest /dumpfile.sql | mariadb --defaults-extra-file=${opts.path} ${SANDBOXED_CLIENT_ARGS.join(' ')}`, env))),
-        async () => void d.cases.myloader.push(await checked(d, 'myloader', await measure(`myloader ${asRoot} -t ${parallel} -d ${d.mydumperDir}`))),
+        async () => void d.cases.restic.push(await checked(d, 'restic dump | mariadb', await server('restic', () => measure(`restic -r ${d.resticRepo} --no-cache dump latest /dumpfile.sql | mariadb --defaults-extra-file=${opts.path} ${SANDBOXED_CLIENT_ARGS.join(' ')}`, env)))),
+        async () => void d.cases.sameDump.push(await checked(d, 'restic dump of our snapshot | mariadb', await server('sameDump', () => measure(`restic -r ${d.ourRepo} --no-cache dump latest /dumpfile.sql | mariadb --defaults-extra-file=${opts.path} ${SANDBOXED_CLIENT_ARGS.join(' ')}`, env)))),
+        async () => void d.cases.myloader.push(await checked(d, 'myloader', await server('myloader', () => measure(`myloader ${asRoot} -t ${parallel} -d ${d.mydumperDir}`)))),
         async () => {
-          const ours = await session(restore(d, `restore-${d.key}-${i}`));
+          const ours = await server('ours', () => session(restore(d, `restore-${d.key}-${i}`)));
           d.cases.ours.push(await checked(d, 'sidestash restore', ours.m));
           d.agentPeakRssMiB = Math.max(d.agentPeakRssMiB, ours.agentPeakRssMiB);
         },
@@ -143,17 +153,18 @@ try {
   await opts.remove();
 
   const out = (s: string): void => void process.stdout.write(s);
-  const line = (name: string, m: Measurement, bytes: number, rss = m.peakRssMiB): string =>
-    `  ${name.padEnd(40)} ${m.wallSeconds.toFixed(2).padStart(7)} s  ${(bytes / 1048576 / m.wallSeconds).toFixed(0).padStart(5)} MiB/s  CPU ${m.cpuSeconds.toFixed(1).padStart(5)} s  peak RSS ${rss.toFixed(0).padStart(5)} MiB\n`;
-  out(`\nMariaDB restores, ~${mib} MiB of table data per database; ${availableParallelism()} cores; parallelism N = ${parallel}; median wall and CPU time of ${runs} runs (CPU: the restoring processes, not mariadbd), highest peak RSS (sidestash: the agent process alone); every restore checked with CHECKSUM TABLE\n`);
+  const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  const line = (name: string, m: Measurement, bytes: number, rss = m.peakRssMiB, serverCpu?: readonly number[]): string =>
+    `  ${name.padEnd(40)} ${m.wallSeconds.toFixed(2).padStart(7)} s  ${(bytes / 1048576 / m.wallSeconds).toFixed(0).padStart(5)} MiB/s  CPU ${m.cpuSeconds.toFixed(1).padStart(5)} s  peak RSS ${rss.toFixed(0).padStart(5)} MiB${serverCpu ? `  mariadbd CPU ${median(serverCpu).toFixed(1).padStart(5)} s (${(median(serverCpu) / m.wallSeconds).toFixed(2)} cores)` : ''}\n`;
+  out(`\nMariaDB restores, ~${mib} MiB of table data per database; ${availableParallelism()} cores; parallelism N = ${parallel}; median wall and CPU time of ${runs} runs (CPU: the restoring processes; mariadbd CPU: the server's during the load, and how many cores that is on average), highest peak RSS (sidestash: the agent process alone); every restore checked with CHECKSUM TABLE\n`);
   const summary: Record<string, number | null> = {};
   for (const d of datasets) {
     const [restic, sameDump, myloader, ours] = [summarize(d.cases.restic), summarize(d.cases.sameDump), summarize(d.cases.myloader), summarize(d.cases.ours)];
     out(`\n${d.database}: ${d.label}; dump of ${(d.dumpBytes / 1048576).toFixed(0)} MiB\n`);
-    out(line("restic dump | mariadb (Stash's dump)", restic, d.dumpBytes));
-    out(line('restic dump | mariadb (our snapshot)', sameDump, d.dumpBytes));
-    out(line(`myloader -t ${parallel} (mydumper -r ${MYDUMPER_ROWS} files)`, myloader, d.dumpBytes));
-    out(line(`sidestash restore (agent, parallel ${parallel})`, ours, d.dumpBytes, d.agentPeakRssMiB));
+    out(line("restic dump | mariadb (Stash's dump)", restic, d.dumpBytes, restic.peakRssMiB, d.serverCpu.restic));
+    out(line('restic dump | mariadb (our snapshot)', sameDump, d.dumpBytes, sameDump.peakRssMiB, d.serverCpu.sameDump));
+    out(line(`myloader -t ${parallel} (mydumper -r ${MYDUMPER_ROWS} files)`, myloader, d.dumpBytes, myloader.peakRssMiB, d.serverCpu.myloader));
+    out(line(`sidestash restore (agent, parallel ${parallel})`, ours, d.dumpBytes, d.agentPeakRssMiB, d.serverCpu.ours));
     const vsRestic = ours.wallSeconds / restic.wallSeconds;
     const vsMyloader = ours.wallSeconds / myloader.wallSeconds;
     out(`  sidestash / restic dump | mariadb: ${ratio(ours.wallSeconds, restic.wallSeconds)}x (target <= ${TARGETS.vsResticDump}: ${met(vsRestic, TARGETS.vsResticDump)});  sidestash / myloader: ${ratio(ours.wallSeconds, myloader.wallSeconds)}x (target <= ${TARGETS.vsMyloader}: ${met(vsMyloader, TARGETS.vsMyloader)});  myloader / restic dump | mariadb: ${ratio(myloader.wallSeconds, restic.wallSeconds)}x\n`);

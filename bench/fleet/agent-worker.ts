@@ -7,10 +7,11 @@
 // tags a real one has) into the shared repository, so that the controller's check of the
 // reported snapshot (controller/agents/result-check.ts) runs for real and passes.
 import { subscribe } from 'node:diagnostics_channel';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { parentPort, workerData } from 'node:worker_threads';
 import { connect as netConnect } from 'node:net';
-import { createSecureContext, connect as tlsConnect } from 'node:tls';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setImmediate } from 'node:timers/promises';
+import { connect as tlsConnect, createSecureContext } from 'node:tls';
+import { parentPort, workerData } from 'node:worker_threads';
 import { Agent, request } from 'undici';
 import type { buildConnector } from 'undici';
 import { agentPaths } from '../../common/agent-paths.ts';
@@ -209,6 +210,7 @@ async function runAgent(name: string, target: string, ready: () => void): Promis
   const client = newClient();
   clients.push(client);
   const reg = await register(name, target, client);
+  await setImmediate();
   ready();
   if (!reg) return;
   const { id, heartbeatMs } = reg;
@@ -218,7 +220,10 @@ async function runAgent(name: string, target: string, ready: () => void): Promis
     await sleep(Math.random() * heartbeatMs);
     while (!stop.signal.aborted) {
       // One after the other, as the agent sends them (agent/agent.ts): one kept connection serves both.
+      // With a turn of the event loop between them (agent/serial-beat.ts): the client has the
+      // connection back in its pool only then, and a call made at once would open another.
       await call('binlogSync', 'POST', agentPaths.binlogArchives(id), { reports: [] }, as);
+      await setImmediate();
       await call('heartbeat', 'POST', agentPaths.heartbeat(id), {}, as);
       await sleep(heartbeatMs);
     }
