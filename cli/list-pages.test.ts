@@ -35,23 +35,31 @@ describe('nextPage', () => {
   }
 });
 
+/**
+ * Runs `run` against an HTTP server whose n-th answer (from 1) is `answer(n)`: a JSON body, with
+ * a status when not 200. `calls` says how many requests it has had.
+ */
+async function serve(answer: (n: number) => object | { status: number; body: object }, run: (url: string, calls: () => number) => Promise<void>): Promise<void> {
+  let n = 0;
+  const server = createServer((_req, res) => {
+    n++;
+    const a = answer(n);
+    const { status, body } = 'status' in a && 'body' in a ? (a as { status: number; body: object }) : { status: 200, body: a };
+    res.statusCode = status;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(body));
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, () => n);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 describe('listAll against a server whose pages do not end', () => {
-  const serve = async (answer: (n: number) => object, run: (url: string, calls: () => number) => Promise<void>): Promise<void> => {
-    let n = 0;
-    const server = createServer((_req, res) => {
-      n++;
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(answer(n)));
-    });
-    server.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    try {
-      await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, () => n);
-    } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
-  };
   const cases: [string, (n: number) => object][] = [
     ['the same page with a new token each time', (n) => ({ items: [item('a', 'x')], metadata: { continue: `t${n}` } })],
     ['empty pages with a new token each time', (n) => ({ items: [], metadata: { continue: `t${n}` } })],
@@ -70,28 +78,8 @@ describe('listAll against a server whose pages do not end', () => {
 describe('listAll against a server whose pages move on but never end', () => {
   // Each page holds `perPage` new items after the last and a new token; after 1,000 pages the
   // server gives up (500), so that a listAll without caps fails here rather than loop for ever.
-  const endless = async (perPage: number, run: (url: string, calls: () => number) => Promise<void>): Promise<void> => {
-    let n = 0;
-    const server = createServer((_req, res) => {
-      n++;
-      res.setHeader('content-type', 'application/json');
-      if (n > 1000) {
-        res.statusCode = 500;
-        res.end(JSON.stringify({ error: { code: 'SIDESTASH_INTERNAL', message: 'gave up' } }));
-        return;
-      }
-      const items = Array.from({ length: perPage }, (_, i) => item('a', `x${String(n * perPage + i).padStart(8, '0')}`));
-      res.end(JSON.stringify({ items, metadata: { continue: `t${n}` } }));
-    });
-    server.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    try {
-      await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, () => n);
-    } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
-  };
+  const endless = (perPage: number, run: (url: string, calls: () => number) => Promise<void>): Promise<void> =>
+    serve((n) => (n > 1000 ? { status: 500, body: { error: { code: 'SIDESTASH_INTERNAL', message: 'gave up' } } } : { items: Array.from({ length: perPage }, (_, i) => item('a', `x${String(n * perPage + i).padStart(8, '0')}`)), metadata: { continue: `t${n}` } }), run);
   const tooLong = (maxItems: number, maxPages: number, items: number, pages: number) => (err: unknown): boolean =>
     isSidestashError(err, ErrorCodes.LIST_TOO_LONG) && err.retryable === false && /goes on past/.test(err.message) &&
     JSON.stringify(err.details) === JSON.stringify({ path: '/api/v1/backupsessions', items, pages, maxItems, maxPages });
