@@ -57,4 +57,32 @@ describe('configuration status backfill', () => {
     assert.equal(await replayUnrecordedOutcomes(store), 0, 'once');
     store.close();
   });
+
+  it('a sweep reads only finished sessions and reads again only configurations with something to replay', async () => {
+    const store = new Store(':memory:');
+    const put = async (kind: 'BackupConfiguration' | 'BackupSession', name: string, spec: Record<string, unknown>, status?: Record<string, unknown>) =>
+      (await upsert(store, { apiVersion: 'sidestash.io/v1', kind, metadata: { name, namespace: 'default' }, spec, ...(status ? { status } : {}) }));
+    const cfg = { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } };
+    for (let i = 0; i < 20; i++) {
+      await put('BackupConfiguration', `c${i}`, cfg, { lastFinishedPhase: 'Succeeded', lastFinishedSession: `c${i}-1`, consecutiveFailures: 0 });
+      await put('BackupSession', `c${i}-1`, { invoker: { kind: 'BackupConfiguration', name: `c${i}` } }, { phase: 'Succeeded', finishedAt: '2026-03-01T00:00:00Z' });
+      await put('BackupSession', `c${i}-2`, { invoker: { kind: 'BackupConfiguration', name: `c${i}` } }, { phase: 'Running' });
+    }
+    await put('BackupSession', 'c7-0', { invoker: { kind: 'BackupConfiguration', name: 'c7' } }, { phase: 'Failed', finishedAt: '2026-03-02T00:00:00Z' });
+    const gets: string[] = [];
+    const sessionLists: unknown[] = [];
+    const counted = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'get') return (kind: string, ns: string, name: string) => (gets.push(`${kind}/${name}`), target.get(kind as never, ns, name));
+        if (prop === 'list') return (kind: string, options?: { phases?: readonly string[] }) => (kind === 'BackupSession' && sessionLists.push(options?.phases), target.list(kind as never, options as never));
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    assert.equal(await replayUnrecordedOutcomes(counted), 1);
+    assert.deepEqual(gets, ['BackupConfiguration/c7'], 'only the configuration with a later finished session is read again');
+    assert.deepEqual(sessionLists, [['Succeeded', 'Failed', 'Cancelled']], 'sessions listed once, finished ones only');
+    assert.equal((await store.get('BackupConfiguration', 'default', 'c7'))?.status?.lastFinishedSession, 'c7-0');
+    store.close();
+  });
 });

@@ -4,12 +4,16 @@
 // a configuration with recent successes for one that never ran. Failures older than the history
 // limit are not counted: consecutiveFailures is then a lower bound.
 import { isFinalPhase } from '../../common/protocol.ts';
-import type { BackupConfigurationSpec, BackupConfigurationStatus, BackupSessionSpec, SessionStatus } from '../resources/types.ts';
+import { loopYielder } from '../loop-yield.ts';
+import type { BackupConfigurationSpec, BackupConfigurationStatus, BackupSessionSpec, Resource, SessionStatus } from '../resources/types.ts';
 import type { ResourceStore } from '../store/resource-store.ts';
 import { retryOnConflict } from '../store/retry-on-conflict.ts';
 import { configurationStatusAfter } from './configuration-outcome.ts';
 import { isSessionOf } from './invoker-of.ts';
 import type { FinishedSession } from './configuration-outcome.ts';
+
+/** The phases a finished session is in (filtered by the store: sqlite reads no other rows). */
+const FINAL_PHASES = ['Succeeded', 'Failed', 'Cancelled'] as const;
 
 /** The status after replaying `history` (any order; sorted by finishedAt here). */
 export function statusFromHistory(status: BackupConfigurationStatus | undefined, history: readonly FinishedSession[]): BackupConfigurationStatus {
@@ -46,16 +50,28 @@ export async function backfillConfigurationStatus(store: ResourceStore): Promise
  */
 export async function replayUnrecordedOutcomes(store: ResourceStore): Promise<number> {
   let replayed = 0;
-  const sessions = await store.list<BackupSessionSpec, SessionStatus>('BackupSession');
+  // The finished sessions, read once and grouped by configuration: a fleet's sweep used to read
+  // every session and scan all of them for each configuration (2,000 x 6,000 every few seconds),
+  // and to read each configuration again, with nothing to replay on almost all of them.
+  const finished = new Map<string, Resource<BackupSessionSpec, SessionStatus>[]>();
+  for (const s of await store.list<BackupSessionSpec, SessionStatus>('BackupSession', { phases: FINAL_PHASES })) {
+    if (!isFinalPhase(s.status?.phase) || s.spec.invoker?.name === undefined) continue;
+    const key = `${s.metadata.namespace}\u0000${s.spec.invoker.name}`;
+    const list = finished.get(key) ?? finished.set(key, []).get(key)!;
+    list.push(s);
+  }
+  const pause = loopYielder();
   for (const listed of await store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration')) {
+    await pause();
+    const mine = finished.get(`${listed.metadata.namespace}\u0000${listed.metadata.name}`);
+    // Decided on the listed copy first: almost every configuration has nothing to replay, and is
+    // not read again. One written since recorded a later session and has less to replay; what a
+    // stale copy hides (its recorded session pruned since) the next sweep sees.
+    if (!mine || unrecorded(listed, mine).length === 0) continue;
     const wrote = await retryOnConflict(async () => {
       const cfg = await store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', listed.metadata.namespace, listed.metadata.name);
-      const recorded = cfg?.status?.lastFinishedSession;
-      if (!cfg || recorded === undefined) return false;
-      const finished = sessions.filter((s) => s.metadata.namespace === cfg.metadata.namespace && s.spec.invoker?.name === cfg.metadata.name && isFinalPhase(s.status?.phase) && isSessionOf(s, cfg));
-      const last = finished.find((s) => s.metadata.name === recorded)?.status?.finishedAt;
-      if (last === undefined) return false;
-      const later = finished.filter((s) => (s.status!.finishedAt ?? '') > last).map((s) => ({ name: s.metadata.name, status: s.status! }));
+      if (!cfg) return false;
+      const later = unrecorded(cfg, mine);
       if (later.length === 0) return false;
       await store.updateStatus({ ...cfg, status: statusFromHistory(cfg.status, later) }, { ifVersion: cfg.metadata.resourceVersion! });
       return true;
@@ -63,4 +79,14 @@ export async function replayUnrecordedOutcomes(store: ResourceStore): Promise<nu
     if (wrote) replayed++;
   }
   return replayed;
+}
+
+/** The sessions of `cfg` among `finished` that ended after the one its status records (none when that one is no longer in history). */
+function unrecorded(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, finished: readonly Resource<BackupSessionSpec, SessionStatus>[]): FinishedSession[] {
+  const recorded = cfg.status?.lastFinishedSession;
+  if (recorded === undefined) return [];
+  const own = finished.filter((s) => isSessionOf(s, cfg));
+  const last = own.find((s) => s.metadata.name === recorded)?.status?.finishedAt;
+  if (last === undefined) return [];
+  return own.filter((s) => (s.status!.finishedAt ?? '') > last).map((s) => ({ name: s.metadata.name, status: s.status! }));
 }
