@@ -96,6 +96,7 @@ describe('parallel dump, compatibility with mariadb-dump', () => {
     it(`restores with plain mariadb to the same tables and objects as mariadb-dump's output (${render} rendering)`, async () => {
       const { dump, result } = await collect({ connect: connect(), databases: DATABASES, parallel: 2, chunkRows: 700, render });
       assert.ok(result.chunks > result.tables + 10, `tables were cut into key ranges (${result.chunks} chunks for ${result.tables} tables)`);
+      assert.equal(result.packetRows, result.rows, "every row came as the server's packet (mysql2's row state replaced), none as mysql2's row");
       assert.match(dump.subarray(-200).toString(), /\n-- Dump completed on \d{4}-\d\d-\d\d [ \d]\d:\d\d:\d\d\n$/);
       assert.ok(result.snapshot.position, 'the binary log position was read under the lock');
       assert.match(dump.subarray(0, 2000).toString(), new RegExp(`\\n-- CHANGE MASTER TO MASTER_LOG_FILE='${result.snapshot.position.file}', MASTER_LOG_POS=${result.snapshot.position.position};\\n`));

@@ -8,6 +8,15 @@
 // one row's rendering.
 import type { ColumnKind, RenderMode } from './row-render.ts';
 import { maxRenderedBytes, renderRow } from './row-render.ts';
+import { decodeRowPacket, packetRowRenderer } from './row-render-wasm.ts';
+import type { PacketRowRenderer } from './row-render-wasm.ts';
+
+/** One renderer for every builder (each rendering is copied out before the next): made at the first row. */
+let sharedRenderer: PacketRowRenderer | undefined | null = null;
+function renderer(): PacketRowRenderer | undefined {
+  if (sharedRenderer === null) sharedRenderer = packetRowRenderer();
+  return sharedRenderer;
+}
 
 /** mariadb-dump's default net_buffer_length (1 MiB less its packet overhead). */
 export const DEFAULT_STATEMENT_BYTES = 1024 * 1024 - 1025;
@@ -27,8 +36,8 @@ export class InsertBuilder {
   /** The piece being filled (allocated when the first byte comes). */
   #piece: Buffer | undefined;
   #piecePos = 0;
-  /** One row's rendering (grown for a larger row, back to its usual size after it). */
-  #row: Buffer;
+  /** One row's rendering by add() (made at its first row; grown for a larger row, back to its usual size after it). */
+  #row: Buffer | undefined;
   #statementBytes = 0;
   #rows = 0;
   rowCount = 0;
@@ -40,19 +49,34 @@ export class InsertBuilder {
     this.#maxBytes = Math.max(maxBytes, this.#prefix.length + 16);
     this.#emit = emit;
     this.#pieceBytes = Math.max(16, pieceBytes);
-    this.#row = Buffer.allocUnsafeSlow(this.#pieceBytes);
   }
 
   add(row: readonly (Buffer | null)[]): void {
     const need = maxRenderedBytes(row);
-    if (need > this.#row.length) this.#row = Buffer.allocUnsafeSlow(need);
-    const length = renderRow(row, this.#kinds, this.#mode, this.#row, 0);
+    if (!this.#row || need > this.#row.length) this.#row = Buffer.allocUnsafeSlow(Math.max(need, this.#pieceBytes));
+    this.#place(this.#row, renderRow(row, this.#kinds, this.#mode, this.#row, 0));
+    if (this.#row.length > 4 * this.#pieceBytes) this.#row = undefined;
+  }
+
+  /**
+   * A row as the server sent it: the payload buf[start, end) of a text-protocol row packet (in
+   * 'client' mode, kinds' values; in 'server' mode, the one rendered value). The same bytes as
+   * add() of its values, rendered without a Buffer per value (row-render-wasm.ts).
+   */
+  addPacket(buf: Buffer, start: number, end: number): void {
+    const r = this.#mode === 'client' ? renderer() : undefined;
+    const length = r ? r.render(buf, start, end, this.#kinds) : -1;
+    if (length >= 0) this.#place(r!.out, length);
+    else this.add(decodeRowPacket(buf, start, end, this.#mode === 'client' ? this.#kinds.length : 1));
+  }
+
+  /** Adds a row's rendering, src[0, length), to the statement in progress or to a new one. */
+  #place(src: Uint8Array, length: number): void {
     // The row does not fit: the statement ends before it, and the row starts the next one.
     if (this.#rows > 0 && this.#statementBytes + ROW_SEPARATOR.length + length + STATEMENT_END.length > this.#maxBytes) this.#endStatement();
     if (this.#rows === 0) this.#write(this.#prefix, this.#prefix.length);
     else this.#write(ROW_SEPARATOR, ROW_SEPARATOR.length);
-    this.#write(this.#row, length);
-    if (this.#row.length > 4 * this.#pieceBytes) this.#row = Buffer.allocUnsafeSlow(this.#pieceBytes);
+    this.#write(src, length);
     this.#rows++;
     this.rowCount++;
   }
@@ -75,7 +99,7 @@ export class InsertBuilder {
   }
 
   /** Copies src's first `length` bytes into the pieces, handing on each piece that fills. */
-  #write(src: Buffer, length: number): void {
+  #write(src: Uint8Array, length: number): void {
     this.#statementBytes += length;
     let from = 0;
     while (from < length) {

@@ -13,6 +13,8 @@
 //   (dumper 0.60, mariadbd 2.17): mysql2's packet handling costs the same either way, and the
 //   server's QUOTE/REPLACE/CONCAT is far slower than the copy-and-escape here. A row's CONCAT is
 //   also bounded by max_allowed_packet (NULL past it), so 'server' fails on rows near that size.
+// The dumper's rows take row-render-wasm.ts's way (the same output, from the server's packets,
+// without a Buffer per value); renderRow renders the rows too large for it and mysql2's rows.
 // Pure, apart from the Buffers it writes.
 import { escapeScanner } from './escape-scan-wasm.ts';
 import { quoteName } from './sql-text.ts';
