@@ -112,7 +112,7 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
     // The dump index, stored beside the dump (granular restore); a dump it cannot index gets none.
     const indexTap = new DumpIndexTap();
     const extraFiles = (): ExtraFile[] => indexTap.extraFiles(a.filename, (reason) => log.warn('the snapshot gets no dump index; restores of it read the whole dump', { reason }));
-    writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...(a.sessionUid ? [`${SESSION_UID_TAG}${a.sessionUid}`] : []), ...targetTags(target)], finalTags, extraFiles, signal });
+    writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...(a.sessionUid ? [`${SESSION_UID_TAG}${a.sessionUid}`] : []), ...targetTags(target)], finalTags, extraFiles, signal, ...(parallel ? { releaseInput: parallel.release } : {}) });
     const processingStartMs = performance.now();
     try {
       const source = parallel ? parallel.stream : dump!.child.stdout!;

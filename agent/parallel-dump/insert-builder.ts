@@ -3,9 +3,9 @@
 // limit; a single larger row gets a statement of its own). The statements are handed on as the
 // dump's bytes in pieces of at most PIECE_BYTES (a statement may span pieces, a piece may hold
 // the end of one statement and the start of the next), each piece a Buffer of its own that is
-// never written again: what waits between a reader and the writer is pieces of 64 KiB, not one
-// buffer of a whole statement (1 MiB) per statement, and the reader's memory is one piece and
-// one row's rendering.
+// not written again until whoever read it gives it back (piece-pool.ts): what waits between a
+// reader and the writer is pieces of 64 KiB, not one buffer of a whole statement (1 MiB) per
+// statement, and the reader's memory is one piece and one row's rendering.
 import type { ColumnKind, RenderMode } from './row-render.ts';
 import { maxRenderedBytes, renderRow } from './row-render.ts';
 import { decodeRowPacket, packetRowRenderer } from './row-render-wasm.ts';
@@ -26,6 +26,12 @@ export const PIECE_BYTES = 64 * 1024;
 const ROW_SEPARATOR = Buffer.from(',\n');
 const STATEMENT_END = Buffer.from(';\n');
 
+/** Where pieces come from and go back to (piece-pool.ts). */
+export interface PieceSource {
+  acquire(): Buffer;
+  release(piece: Uint8Array): void;
+}
+
 export class InsertBuilder {
   readonly #prefix: Buffer;
   readonly #kinds: readonly ColumnKind[];
@@ -42,13 +48,17 @@ export class InsertBuilder {
   #rows = 0;
   rowCount = 0;
 
-  constructor(prefix: string, kinds: readonly ColumnKind[], mode: RenderMode, maxBytes: number, emit: (piece: Buffer) => void, pieceBytes = PIECE_BYTES) {
+  readonly #pool: PieceSource | undefined;
+
+  /** pool: where pieces come from (a PiecePool of pieceBytes; default a new Buffer each). */
+  constructor(prefix: string, kinds: readonly ColumnKind[], mode: RenderMode, maxBytes: number, emit: (piece: Buffer) => void, pieceBytes = PIECE_BYTES, pool?: PieceSource) {
     this.#prefix = Buffer.from(prefix, 'utf8');
     this.#kinds = kinds;
     this.#mode = mode;
     this.#maxBytes = Math.max(maxBytes, this.#prefix.length + 16);
     this.#emit = emit;
     this.#pieceBytes = Math.max(16, pieceBytes);
+    this.#pool = pool;
   }
 
   add(row: readonly (Buffer | null)[]): void {
@@ -85,7 +95,14 @@ export class InsertBuilder {
   flush(): void {
     this.#endStatement();
     if (!this.#piece || this.#piecePos === 0) return;
-    const piece = this.#piece.subarray(0, this.#piecePos);
+    let piece = this.#piece.subarray(0, this.#piecePos);
+    // A piece less than half full (the end of a small chunk) is handed on as a copy of its own
+    // size: the budgets count the bytes handed on, and a few bytes must not hold a whole piece
+    // (many small tables read ahead held a piece each).
+    if (this.#piecePos <= this.#pieceBytes >> 1) {
+      piece = Buffer.from(piece);
+      this.#pool?.release(this.#piece);
+    }
     this.#piece = undefined;
     this.#piecePos = 0;
     this.#emit(piece);
@@ -103,14 +120,14 @@ export class InsertBuilder {
     this.#statementBytes += length;
     let from = 0;
     while (from < length) {
-      this.#piece ??= Buffer.allocUnsafeSlow(this.#pieceBytes);
+      this.#piece ??= this.#pool ? this.#pool.acquire() : Buffer.allocUnsafeSlow(this.#pieceBytes);
       const n = Math.min(length - from, this.#pieceBytes - this.#piecePos);
       // TypedArray set: V8's own copy, cheaper than Buffer.copy's checks for rows of a few hundred bytes.
       this.#piece.set(from === 0 && n === src.length ? src : src.subarray(from, from + n), this.#piecePos);
       from += n;
       this.#piecePos += n;
       if (this.#piecePos === this.#pieceBytes) {
-        const piece = this.#piece;
+        const piece = this.#piece.length === this.#pieceBytes ? this.#piece : this.#piece.subarray(0, this.#pieceBytes);
         this.#piece = undefined;
         this.#piecePos = 0;
         this.#emit(piece);

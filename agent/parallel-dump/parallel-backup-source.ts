@@ -27,14 +27,16 @@ export class ParallelDumpVerifier extends Transform {
 
   /** requirePosition: the backup records binlog coordinates, so a server without a binary log fails it (as mariadb-dump --master-data does). */
   constructor(result: Promise<ParallelDumpResult>, requirePosition = false) {
-    super({ highWaterMark: 1024 * 1024 });
+    // One piece (insert-builder.ts PIECE_BYTES) waits here, not 1 MiB of them: what waits between the dumper and the writer is memory held.
+    super({ highWaterMark: 64 * 1024 });
     this.#result = result;
     this.#requirePosition = requirePosition;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
-    this.#tail = chunk.length >= TAIL_BYTES ? chunk.subarray(chunk.length - TAIL_BYTES) : Buffer.concat([this.#tail, chunk]).subarray(-TAIL_BYTES);
+    // A copy: the chunk itself goes back to the dumper for reuse once the writer has read it.
+    this.#tail = chunk.length >= TAIL_BYTES ? Buffer.from(chunk.subarray(chunk.length - TAIL_BYTES)) : Buffer.concat([this.#tail, chunk]).subarray(-TAIL_BYTES);
     cb(null, chunk);
   }
 
@@ -49,6 +51,8 @@ export class ParallelDumpVerifier extends Transform {
 
 export interface ParallelSource {
   stream: NodeJS.ReadableStream;
+  /** The writer's releaseInput: the dumper's pieces, once copied, are used again (piece-pool.ts). */
+  release: (piece: Uint8Array) => void;
   verifier: ParallelDumpVerifier;
   /** The snapshot's binary-log position, once the dump has ended. */
   position(): Promise<CoordinatesOutcome>;
@@ -72,9 +76,10 @@ export function startParallelSource(a: BackupAssignment, log: Logger, signal: Ab
     ...(selection.maxStatementBytes !== undefined ? { maxStatementBytes: selection.maxStatementBytes } : {}),
     signal,
   });
-  dump.result.then((r) => log.info('parallel dump done', { lockHeldMs: Math.round(r.snapshot.lockHeldMs * 10) / 10, tables: r.tables, chunks: r.chunks, rows: r.rows, bytes: r.bytes, peakBufferedBytes: r.peakBufferedBytes }), () => undefined);
+  dump.result.then((r) => log.info('parallel dump done', { lockHeldMs: Math.round(r.snapshot.lockHeldMs * 10) / 10, tables: r.tables, chunks: r.chunks, rows: r.rows, bytes: r.bytes, peakBufferedBytes: r.peakBufferedBytes, piecesAllocated: r.piecesAllocated, piecesReused: r.piecesReused }), () => undefined);
   return {
     stream: dump.stream,
+    release: dump.release,
     verifier: new ParallelDumpVerifier(dump.result, a.recordBinlogCoordinates === true),
     async position() {
       const r = await dump.result;

@@ -137,3 +137,24 @@ describe('InsertBuilder.addPacket', () => {
     assert.deepEqual(got.map((p) => p.length), want.map((p) => p.length));
   });
 });
+
+describe('InsertBuilder pieces', () => {
+  it('hands on the end of a small chunk as a copy of its size, and gives its piece back to the pool', async () => {
+    const { PiecePool } = await import('./piece-pool.ts');
+    const pool = new PiecePool(1024);
+    const pieces: Buffer[] = [];
+    const b = new InsertBuilder('INSERT INTO `t` VALUES ', ['string'], 'client', 1 << 20, (s) => pieces.push(s), 1024, pool);
+    for (let i = 0; i < 22; i++) b.add([Buffer.from(`row ${i} ${'x'.repeat(40)}`)]);
+    b.flush();
+    assert.ok(pieces.length >= 2);
+    const last = pieces.at(-1)!;
+    assert.ok(last.length <= 512);
+    assert.notEqual(last.buffer.byteLength, 1024, 'not a view of a piece');
+    for (const p of pieces.slice(0, -1)) assert.equal(p.length, 1024);
+    // The small end's piece went back: the next piece is made from it.
+    const made = pool.allocated;
+    pool.acquire();
+    assert.equal(pool.allocated, made);
+    assert.equal(pool.reused, 1);
+  });
+});
