@@ -19,6 +19,20 @@ import type { ParallelDumpResult } from './parallel-dumper.ts';
 
 const TAIL_BYTES = 512;
 
+/**
+ * The writer's side of a parallel backup. mariadb-dump, at ~70 MiB/s, leaves the writer idle
+ * now and then; the parallel dumper keeps it busy, so everything the writer may hold is held at
+ * once: two pack buffers (the pack size and 1 MiB each), two chunks compressing beside the one
+ * waiting and the one being cut (4-8 MiB each), 1 MiB waiting in each stream. The agent peaked
+ * at 130-137 MiB (budget 128; mariadb-dump's backup 117). Here: packs of 4 MiB (restic's own
+ * were 4-8 MiB before 0.14; every version reads any size; a 196 MiB dump stores ~11 packs
+ * instead of ~6), one chunk compressing at a time (zstd takes ~4 ms for a 1 MiB chunk, the main
+ * thread ~15 ms to cut and hash the next: the main thread is the bottleneck either way), 256
+ * KiB waiting in the index tap and the writer. Measured: see the commit.
+ */
+export const PARALLEL_STREAM_BUFFER_BYTES = 256 * 1024;
+export const PARALLEL_WRITER_OPTIONS = { maxPendingBlobs: 1, inputBufferBytes: PARALLEL_STREAM_BUFFER_BYTES, packSizeBytes: 4 * 1024 * 1024 } as const;
+
 export class ParallelDumpVerifier extends Transform {
   readonly #result: Promise<ParallelDumpResult>;
   readonly #requirePosition: boolean;
