@@ -29,6 +29,7 @@ const STATEMENT_END = Buffer.from(';\n');
 /** Where pieces come from and go back to (piece-pool.ts). */
 export interface PieceSource {
   acquire(): Buffer;
+  handOn(view: Uint8Array): void;
   release(piece: Uint8Array): void;
 }
 
@@ -102,7 +103,7 @@ export class InsertBuilder {
     if (this.#piecePos <= this.#pieceBytes >> 1) {
       piece = Buffer.from(piece);
       this.#pool?.release(this.#piece);
-    }
+    } else this.#pool?.handOn(piece);
     this.#piece = undefined;
     this.#piecePos = 0;
     this.#emit(piece);
@@ -127,7 +128,11 @@ export class InsertBuilder {
       from += n;
       this.#piecePos += n;
       if (this.#piecePos === this.#pieceBytes) {
-        const piece = this.#piece.length === this.#pieceBytes ? this.#piece : this.#piece.subarray(0, this.#pieceBytes);
+        let piece = this.#piece;
+        if (piece.length !== this.#pieceBytes) {
+          piece = piece.subarray(0, this.#pieceBytes);
+          this.#pool?.handOn(piece);
+        }
         this.#piece = undefined;
         this.#piecePos = 0;
         this.#emit(piece);

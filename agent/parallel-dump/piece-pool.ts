@@ -7,18 +7,19 @@
 // reads hands each piece back with release() (SnapshotWriteStream's releaseInput); one that
 // does not (a file stream) never does, and the pool then only allocates, as before.
 //
-// A piece is released by its memory (its ArrayBuffer), so a view of it (the last piece of a
-// chunk, cut to its length) releases it too; only memory this pool handed out and not yet got
-// back is taken, so a foreign Buffer, or a second release of one piece, changes nothing. Pieces
-// are handed on cut to the bytes written into them (insert-builder.ts), so what a reused
+// Only the very Buffer that went out comes back: the piece as acquired, or the view of it that
+// was handed on (handOn: a piece cut to the bytes written into it). Anything else is ignored: a
+// foreign Buffer, a second release, and a part of a piece (a stream that split a piece, giving
+// its consumer one part while the other still waits, must never free the memory under it).
+// Pieces are handed on cut to the bytes written into them (insert-builder.ts), so what a reused
 // piece held before is never passed on.
 
 export class PiecePool {
   readonly pieceBytes: number;
   readonly #maxIdle: number;
   readonly #idle: ArrayBuffer[] = [];
-  /** Memory handed out and not released yet (weak: a piece dropped after a failure is only garbage). */
-  readonly #out = new WeakSet<ArrayBuffer>();
+  /** Memory handed out and not released yet, and the Buffer that must come back (weak: a piece dropped after a failure is only garbage). */
+  readonly #out = new WeakMap<ArrayBuffer, Uint8Array>();
   /** Pieces handed out again, and made (the result's figures, tests). */
   reused = 0;
   allocated = 0;
@@ -36,14 +37,21 @@ export class PiecePool {
       memory = Buffer.allocUnsafeSlow(this.pieceBytes).buffer as ArrayBuffer;
       this.allocated++;
     }
-    this.#out.add(memory);
-    return Buffer.from(memory, 0, this.pieceBytes);
+    const piece = Buffer.from(memory, 0, this.pieceBytes);
+    this.#out.set(memory, piece);
+    return piece;
   }
 
-  /** Takes a piece back (any view of it); nothing reads it any more. Anything else is ignored. */
+  /** The view of an acquired piece that goes out in its place (release takes this one back). */
+  handOn(view: Uint8Array): void {
+    const memory = view.buffer;
+    if (memory instanceof ArrayBuffer && this.#out.has(memory)) this.#out.set(memory, view);
+  }
+
+  /** Takes a piece back (the Buffer that went out); nothing reads it any more. Anything else is ignored. */
   release(piece: Uint8Array): void {
     const memory = piece.buffer;
-    if (!(memory instanceof ArrayBuffer) || !this.#out.has(memory)) return;
+    if (!(memory instanceof ArrayBuffer) || this.#out.get(memory) !== piece) return;
     this.#out.delete(memory);
     if (this.#idle.length < this.#maxIdle) this.#idle.push(memory);
   }
