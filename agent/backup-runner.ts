@@ -28,7 +28,7 @@ import type { AgentConfig } from './config.ts';
 import { agentIdentity } from './config.ts';
 import { estimateDataBytes, runSql } from './database-probe.ts';
 import { DumpVerifier } from './dump-verifier.ts';
-import { startParallelSource } from './parallel-dump/parallel-backup-source.ts';
+import { PARALLEL_STREAM_BUFFER_BYTES, PARALLEL_WRITER_OPTIONS, startParallelSource } from './parallel-dump/parallel-backup-source.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { withStdoutBuffer } from './stdbuf.ts';
 import { describeSuspiciousShrink } from '../common/shrink-guard.ts';
@@ -110,9 +110,9 @@ export async function runBackup(config: AgentConfig, a: BackupAssignment, hooks:
       return [...(previous !== 'unreadable' && checkShrink(a, previous, bytes) ? [SUSPICIOUS_SHRINK_TAG] : []), ...(recorded ? dumpCoordinateTags(recorded) : [])];
     };
     // The dump index, stored beside the dump (granular restore); a dump it cannot index gets none.
-    const indexTap = new DumpIndexTap();
+    const indexTap = new DumpIndexTap(parallel ? PARALLEL_STREAM_BUFFER_BYTES : undefined);
     const extraFiles = (): ExtraFile[] => indexTap.extraFiles(a.filename, (reason) => log.warn('the snapshot gets no dump index; restores of it read the whole dump', { reason }));
-    writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...(a.sessionUid ? [`${SESSION_UID_TAG}${a.sessionUid}`] : []), ...targetTags(target)], finalTags, extraFiles, signal });
+    writer = new SnapshotWriteStream(repo, { filename: a.filename, hostname: a.snapshotHost, tags: [`invoker=${a.invoker}`, `session=${a.name}`, ...(a.sessionUid ? [`${SESSION_UID_TAG}${a.sessionUid}`] : []), ...targetTags(target)], finalTags, extraFiles, signal, ...(parallel ? { releaseInput: parallel.release, ...PARALLEL_WRITER_OPTIONS } : {}) });
     const processingStartMs = performance.now();
     try {
       const source = parallel ? parallel.stream : dump!.child.stdout!;

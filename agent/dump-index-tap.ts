@@ -21,8 +21,9 @@ export class DumpIndexTap extends Transform {
   /** CPU time spent indexing (ms), for the benchmark's account of where the backup's CPU goes. */
   indexingMs = 0;
 
-  constructor() {
-    super({ highWaterMark: 1024 * 1024 });
+  /** bufferBytes: what may wait on each side (default 1 MiB). */
+  constructor(bufferBytes = 1024 * 1024) {
+    super({ highWaterMark: bufferBytes });
   }
 
   #index(run: () => void): void {

@@ -5,7 +5,9 @@
 // dump order, one at a time, so the chunk the writer waits for is always being read by a worker
 // whose waiting bytes are that chunk's own: the writer can always go on, and memory stays
 // within workers x (budgetBytes + one piece of insert-builder.ts, or one row when a row is
-// larger) whatever the tables' and statements' sizes.
+// larger) whatever the tables' and statements' sizes. (The budget counts the bytes handed on: a
+// piece is handed on full, or at least half full, or as a copy of its size, so the memory
+// behind them is at most twice that.)
 
 export class WorkerBudget {
   readonly budgetBytes: number;

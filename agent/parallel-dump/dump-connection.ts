@@ -36,6 +36,8 @@ export function dumpConnectionFactory(db: DatabaseConnection, connectTimeoutMs =
       flags: ['-LOCAL_FILES', '-MULTI_STATEMENTS', '-CONNECT_ATTRS'],
       multipleStatements: false,
       queryFormat: (sql: string) => sql,
+      // No prepared statements: mysql2's cache of them is an LRU of 16,000 by default, four arrays of 16,000 slots made with each connection (~0.5 MiB of heap each).
+      maxPreparedStatements: 1,
       connectTimeout: connectTimeoutMs,
       ...(db.socket ? { socketPath: db.socket } : { host: db.host ?? '127.0.0.1', port: db.port ?? 3306 }),
       ...(db.caCert ? { ssl: { ca: db.caCert, rejectUnauthorized: true, verifyIdentity: true } } : {}),
@@ -145,6 +147,54 @@ export class DumpConnection {
     });
   }
 
+  /**
+   * Streams a query's rows into onPacket as the server sent them, each the payload
+   * buf[start, end) of a text-protocol row packet (valid during the call only), with no Buffer
+   * or array made per row: the dumper's hot path (insert-builder.ts addPacket). Pausing as
+   * stream(). mysql2 has no public way to take rows raw: its query command's row state is
+   * replaced on this one query (the state after the column definitions, `this.row`); where a
+   * mysql2 release no longer has that state, or never calls it, the rows come as 'result'
+   * events and onRow (renderRow's values) takes them instead.
+   */
+  streamPackets(sql: string, onPacket: (buf: Buffer, start: number, end: number) => boolean, onRow: (row: RawRow) => boolean): Promise<void> {
+    if (this.#destroyed) return Promise.reject(new Error('the connection was closed'));
+    return new Promise((resolve, reject) => {
+      let failed: Error | undefined;
+      this.#inFlight = reject;
+      const q = this.#conn.query({ sql, rowsAsArray: true, typeCast: false }) as unknown as RowStateQuery;
+      const take = (f: () => boolean): void => {
+        if (failed) return;
+        try {
+          if (!f()) this.#conn.pause();
+        } catch (err) {
+          failed = err as Error;
+          this.destroy();
+        }
+      };
+      const mysql2Row = (Object.getPrototypeOf(q) as Partial<RowStateQuery>).row;
+      if (typeof mysql2Row === 'function') {
+        const row = function (this: RowStateQuery, packet: RowPacket, connection: unknown): unknown {
+          // EOF (the end, or more results): mysql2's own state handles it.
+          if (packet.isEOF()) return mysql2Row.call(this, packet, connection);
+          take(() => onPacket(packet.buffer, packet.offset, packet.end));
+          return row;
+        };
+        q.row = row;
+        this.packetRows = true;
+      }
+      q.on('error', (err: Error) => (failed ??= stripSql(err)));
+      q.on('result', (r: unknown) => take(() => onRow(r as RawRow)));
+      q.on('end', () => {
+        this.#inFlight = undefined;
+        if (failed) reject(failed);
+        else resolve();
+      });
+    });
+  }
+
+  /** Whether streamPackets took its rows raw (tests: the hot path is the one used). */
+  packetRows = false;
+
   resume(): void {
     if (!this.#destroyed) this.#conn.resume();
   }
@@ -172,6 +222,18 @@ export class DumpConnection {
     this.#destroyed = true;
     await new Promise<void>((resolve) => this.#conn.end(() => resolve()));
   }
+}
+
+/** What streamPackets relies on in mysql2's query command (lib/commands/query.js, 3.x). */
+interface RowPacket {
+  buffer: Buffer;
+  offset: number;
+  end: number;
+  isEOF(): boolean;
+}
+interface RowStateQuery {
+  row: (packet: RowPacket, connection: unknown) => unknown;
+  on(event: string, listener: (...args: never[]) => void): void;
 }
 
 /** mysql2 puts the statement on its errors: a chunk's SELECT is not for logs. */

@@ -19,6 +19,22 @@ import type { ParallelDumpResult } from './parallel-dumper.ts';
 
 const TAIL_BYTES = 512;
 
+/**
+ * The writer's side of a parallel backup. mariadb-dump, at ~70 MiB/s, leaves the writer idle
+ * now and then; the parallel dumper keeps it busy, so everything the writer may hold is held at
+ * once: two pack buffers (the pack size and 1 MiB each), two chunks compressing beside the one
+ * waiting and the one being cut (4-8 MiB each), 1 MiB waiting in each stream. The agent peaked
+ * at 130-137 MiB (budget 128; mariadb-dump's backup 117). Here: packs of 4 MiB (restic's own
+ * were 4-8 MiB before 0.14; every version reads any size; a 196 MiB dump stores ~11 packs
+ * instead of ~6), one chunk compressing at a time, 256 KiB waiting in the index tap and the
+ * writer. Measured: see the commits. The price is waiting: with one chunk compressing, the
+ * writer awaited zstd 560-620 ms per 196 MiB backup on the loaded 2-core machine, with two
+ * 120-170 ms; the backup's wall time moved within the noise (2.8-3.3 s either way), its peak RSS
+ * by ~4 MiB (118-127 against 122-130 MiB). Memory was chosen: the budget is the harder limit.
+ */
+export const PARALLEL_STREAM_BUFFER_BYTES = 256 * 1024;
+export const PARALLEL_WRITER_OPTIONS = { maxPendingBlobs: 1, inputBufferBytes: PARALLEL_STREAM_BUFFER_BYTES, packSizeBytes: 4 * 1024 * 1024 } as const;
+
 export class ParallelDumpVerifier extends Transform {
   readonly #result: Promise<ParallelDumpResult>;
   readonly #requirePosition: boolean;
@@ -27,14 +43,16 @@ export class ParallelDumpVerifier extends Transform {
 
   /** requirePosition: the backup records binlog coordinates, so a server without a binary log fails it (as mariadb-dump --master-data does). */
   constructor(result: Promise<ParallelDumpResult>, requirePosition = false) {
-    super({ highWaterMark: 1024 * 1024 });
+    // One piece (insert-builder.ts PIECE_BYTES) waits here, not 1 MiB of them: what waits between the dumper and the writer is memory held.
+    super({ highWaterMark: 64 * 1024 });
     this.#result = result;
     this.#requirePosition = requirePosition;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
-    this.#tail = chunk.length >= TAIL_BYTES ? chunk.subarray(chunk.length - TAIL_BYTES) : Buffer.concat([this.#tail, chunk]).subarray(-TAIL_BYTES);
+    // A copy: the chunk itself goes back to the dumper for reuse once the writer has read it.
+    this.#tail = chunk.length >= TAIL_BYTES ? Buffer.from(chunk.subarray(chunk.length - TAIL_BYTES)) : Buffer.concat([this.#tail, chunk]).subarray(-TAIL_BYTES);
     cb(null, chunk);
   }
 
@@ -49,6 +67,8 @@ export class ParallelDumpVerifier extends Transform {
 
 export interface ParallelSource {
   stream: NodeJS.ReadableStream;
+  /** The writer's releaseInput: the dumper's pieces, once copied, are used again (piece-pool.ts). */
+  release: (piece: Uint8Array) => void;
   verifier: ParallelDumpVerifier;
   /** The snapshot's binary-log position, once the dump has ended. */
   position(): Promise<CoordinatesOutcome>;
@@ -72,9 +92,10 @@ export function startParallelSource(a: BackupAssignment, log: Logger, signal: Ab
     ...(selection.maxStatementBytes !== undefined ? { maxStatementBytes: selection.maxStatementBytes } : {}),
     signal,
   });
-  dump.result.then((r) => log.info('parallel dump done', { lockHeldMs: Math.round(r.snapshot.lockHeldMs * 10) / 10, tables: r.tables, chunks: r.chunks, rows: r.rows, bytes: r.bytes, peakBufferedBytes: r.peakBufferedBytes }), () => undefined);
+  dump.result.then((r) => log.info('parallel dump done', { lockHeldMs: Math.round(r.snapshot.lockHeldMs * 10) / 10, tables: r.tables, chunks: r.chunks, rows: r.rows, bytes: r.bytes, peakBufferedBytes: r.peakBufferedBytes, piecesAllocated: r.piecesAllocated, piecesReused: r.piecesReused }), () => undefined);
   return {
     stream: dump.stream,
+    release: dump.release,
     verifier: new ParallelDumpVerifier(dump.result, a.recordBinlogCoordinates === true),
     async position() {
       const r = await dump.result;

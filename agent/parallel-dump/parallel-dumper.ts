@@ -17,7 +17,8 @@ import type { LockMode, SnapshotResult } from './consistent-snapshot.ts';
 import { takeConsistentSnapshot } from './consistent-snapshot.ts';
 import type { ConnectionFactory } from './dump-connection.ts';
 import { DumpConnection, dumpError, killThreads } from './dump-connection.ts';
-import { DEFAULT_STATEMENT_BYTES, InsertBuilder } from './insert-builder.ts';
+import { DEFAULT_STATEMENT_BYTES, InsertBuilder, PIECE_BYTES } from './insert-builder.ts';
+import { PiecePool } from './piece-pool.ts';
 import type { RenderMode } from './row-render.ts';
 import { selectList } from './row-render.ts';
 import * as text from './sql-text.ts';
@@ -50,10 +51,20 @@ export interface ParallelDumpResult {
   bytes: number;
   /** The most bytes that waited in the connections' buffers at once. */
   peakBufferedBytes: number;
+  /** Pieces of statements made, and made again from pieces given back (release). */
+  piecesAllocated: number;
+  piecesReused: number;
+  /** Rows taken as the server's packets (DumpConnection.streamPackets' hot path; the others came as mysql2's rows). */
+  packetRows: number;
 }
 
 export interface ParallelDump {
   stream: Readable;
+  /**
+   * Gives a Buffer read from the stream back for reuse, once nothing reads it any more (its
+   * bytes copied): the repository writer's releaseInput. Buffers not the dumper's are ignored.
+   */
+  release: (piece: Uint8Array) => void;
   /** Settles when the stream has ended (or failed). */
   result: Promise<ParallelDumpResult>;
 }
@@ -74,12 +85,13 @@ export function parallelDump(options: ParallelDumpOptions): ParallelDump {
   let settle!: { resolve: (r: ParallelDumpResult) => void; reject: (e: unknown) => void };
   const result = new Promise<ParallelDumpResult>((resolve, reject) => (settle = { resolve, reject }));
   result.catch(() => undefined);
-  const gen = run(options, (r) => settle.resolve(r), (e) => settle.reject(e));
+  const pool = new PiecePool(PIECE_BYTES);
+  const gen = run(options, pool, (r) => settle.resolve(r), (e) => settle.reject(e));
   const stream = Readable.from(gen, { objectMode: false, highWaterMark: 64 * 1024 });
-  return { stream, result };
+  return { stream, result, release: (piece) => pool.release(piece) };
 }
 
-async function* run(o: ParallelDumpOptions, done: (r: ParallelDumpResult) => void, fail: (e: unknown) => void): AsyncGenerator<Buffer> {
+async function* run(o: ParallelDumpOptions, pool: PiecePool, done: (r: ParallelDumpResult) => void, fail: (e: unknown) => void): AsyncGenerator<Buffer> {
   const parallel = Math.max(1, Math.min(64, Math.floor(o.parallel)));
   const mode = o.render ?? 'client';
   const connections: DumpConnection[] = [];
@@ -98,7 +110,7 @@ async function* run(o: ParallelDumpOptions, done: (r: ParallelDumpResult) => voi
   };
   const onAbort = (): void => failWith(abortError(o.signal));
   o.signal?.addEventListener('abort', onAbort, { once: true });
-  const stats = { tables: 0, chunks: 0, rows: 0, bytes: 0, peakBufferedBytes: 0 };
+  const stats = { tables: 0, chunks: 0, rows: 0, bytes: 0, peakBufferedBytes: 0, packetRows: 0 };
   let completed = false;
   try {
     if (o.signal?.aborted) throw abortError(o.signal);
@@ -133,14 +145,25 @@ async function* run(o: ParallelDumpOptions, done: (r: ParallelDumpResult) => voi
           task.output.push(s);
           const buffered = budgets.reduce((n, b) => n + b.pendingBytes, 0);
           if (buffered > stats.peakBufferedBytes) stats.peakBufferedBytes = buffered;
-        });
+        }, PIECE_BYTES, pool);
         try {
-          await conn.stream(task.sql, (row) => {
-            builder.add(row);
+          const more = (): boolean => {
             if (budget.open) return true;
             budget.whenOpen(() => conn.resume());
             return false;
-          });
+          };
+          await conn.streamPackets(
+            task.sql,
+            (buf, start, end) => {
+              stats.packetRows++;
+              builder.addPacket(buf, start, end);
+              return more();
+            },
+            (row) => {
+              builder.add(row);
+              return more();
+            },
+          );
         } catch (err) {
           throw failure ?? dumpError(`cannot read ${task.database}.${task.table.name}: ${serverErrorText(err)}`, err);
         }
@@ -168,7 +191,7 @@ async function* run(o: ParallelDumpOptions, done: (r: ParallelDumpResult) => voi
     if (failure) throw failure;
     yield emit(text.footer(new Date()));
     completed = true;
-    done({ snapshot, databases, ...stats });
+    done({ snapshot, databases, ...stats, piecesAllocated: pool.allocated, piecesReused: pool.reused });
   } catch (err) {
     const e = failure ?? err;
     failWith(e);

@@ -9,10 +9,15 @@
 //   restoring server's max_allowed_packet), every byte value exact; BIT as 0x hex; NULL as NULL.
 // - 'server': the server renders each row (QUOTE(), HEX() in one CONCAT per row) and the dumper
 //   only copies it. Measured (bench/parallel-dump-render.bench.ts, the events table, 128 MiB,
-//   2 connections): client 0.77 s wall (dumper 0.58 CPU-s, mariadbd 0.23), server 3.11 s
-//   (dumper 0.60, mariadbd 2.17): mysql2's packet handling costs the same either way, and the
-//   server's QUOTE/REPLACE/CONCAT is far slower than the copy-and-escape here. A row's CONCAT is
-//   also bounded by max_allowed_packet (NULL past it), so 'server' fails on rows near that size.
+//   2 connections, medians of 3 runs, load ~1.5, with the packet path of row-render-wasm.ts):
+//   client 0.34 s wall (dumper 0.38 CPU-s, mariadbd 0.17), server 0.71 s (dumper 0.43,
+//   mariadbd 0.54): the server's QUOTE/REPLACE/CONCAT costs it three times what reading the
+//   values does, and the copy-and-escape here costs less than the dumper saves by copying the
+//   server's rendering. (Before the packet path: client 0.77 s wall, dumper 0.58 CPU-s; server
+//   3.11 s, mariadbd 2.17 CPU-s on a loaded machine.) A row's CONCAT is also bounded by
+//   max_allowed_packet (NULL past it), so 'server' fails on rows near that size.
+// The dumper's rows take row-render-wasm.ts's way (the same output, from the server's packets,
+// without a Buffer per value); renderRow renders the rows too large for it and mysql2's rows.
 // Pure, apart from the Buffers it writes.
 import { escapeScanner } from './escape-scan-wasm.ts';
 import { quoteName } from './sql-text.ts';

@@ -48,6 +48,13 @@ export interface SnapshotWriteOptions extends Omit<BlobSaverOptions, 'signal'> {
    * the stream's file, as `restic backup --stdin` writes them.
    */
   extraFiles?: () => ExtraFile[];
+  /**
+   * Called with each Buffer written, once the writer no longer reads it (its bytes are copied
+   * into the chunk being assembled, before write's callback): the source may use it again.
+   */
+  releaseInput?: (chunk: Buffer) => void;
+  /** Bytes written that may wait before write() asks the source to wait (default 1 MiB). */
+  inputBufferBytes?: number;
 }
 
 export interface ExtraFile {
@@ -86,7 +93,7 @@ export class SnapshotWriteStream extends Writable {
   result: SnapshotWriteResult | undefined;
 
   constructor(repo: Repository, options: SnapshotWriteOptions) {
-    super({ highWaterMark: 1024 * 1024, ...(options.signal ? { signal: options.signal } : {}) });
+    super({ highWaterMark: options.inputBufferBytes ?? 1024 * 1024, ...(options.signal ? { signal: options.signal } : {}) });
     if (!/^[^/\0]+$/.test(options.filename) || options.filename === '.' || options.filename === '..') {
       throw new SidestashError(ErrorCodes.INVALID_ARGUMENT, `invalid snapshot file name ${JSON.stringify(options.filename)}`);
     }
@@ -114,7 +121,7 @@ export class SnapshotWriteStream extends Writable {
         lock.signal.addEventListener('abort', () => this.destroy(lock.signal.reason as Error), { once: true });
         // Read under the lock: a prune since an earlier read may have removed packs (review r15).
         const index = await this.#repo.currentIndex(signalOpt);
-        const { filename: _f, hostname: _h, tags: _t, finalTags: _ft, parent: _p, time: _time, lock: _l, extraFiles: _x, ...saverOptions } = this.#options;
+        const { filename: _f, hostname: _h, tags: _t, finalTags: _ft, parent: _p, time: _time, lock: _l, extraFiles: _x, releaseInput: _r, inputBufferBytes: _b, ...saverOptions } = this.#options;
         // Index files as the backup goes: an interrupted backup's packs are reused by the next.
         this.#saver = new BlobSaver(this.#repo, index, { indexCheckpoints: DEFAULT_INDEX_CHECKPOINTS, ...saverOptions });
         callback();
@@ -132,7 +139,9 @@ export class SnapshotWriteStream extends Writable {
     this.#minorGc.passed(chunk.length);
     this.#gc.check();
     this.#sizeBytes += chunk.length;
-    this.#saveChunks(this.#chunker.push(chunk)).then(() => callback(), callback);
+    const chunks = this.#chunker.push(chunk);
+    this.#options.releaseInput?.(chunk);
+    this.#saveChunks(chunks).then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
