@@ -5,28 +5,16 @@
 // SIDESTASH_BENCH_RUNS times each, interleaved; prints the median wall time, the dumper's CPU
 // (this process) and mariadbd's CPU (from /proc) per rendering.
 import { createWriteStream } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { dumpConnectionFactory } from '../agent/parallel-dump/dump-connection.ts';
 import { parallelDump } from '../agent/parallel-dump/parallel-dumper.ts';
 import type { RenderMode } from '../agent/parallel-dump/row-render.ts';
 import { startMariaDB } from '../test/helpers/mariadb.ts';
-import type { MariaDB } from '../test/helpers/mariadb.ts';
 import { generateEvents } from './bench-databases.ts';
+import { serverCpuSeconds } from './server-cpu.ts';
 
 const mib = Number(process.env.SIDESTASH_BENCH_DB_MIB ?? 128);
 const runs = Math.max(1, Number(process.env.SIDESTASH_BENCH_RUNS ?? 3));
-
-async function serverCpuSeconds(db: MariaDB): Promise<number> {
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (!cmd.includes(`--datadir=${db.dir}`)) continue;
-    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  }
-  throw new Error('mariadbd not found in /proc');
-}
 
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 const db = await startMariaDB({ bufferPoolBytes: 1024 * 1024 * 1024 });

@@ -10,7 +10,7 @@
 // (mariadbd serving the reads, the dumper alone, the writer's stages, the rest), the floor (the
 // least time any backup in this repository format could take on this machine: mydumper's CPU and
 // mariadbd's plus the writer's essential stages, spread over every core) and a one-line JSON summary. Wall times vary by ~10% from run to run on shared machines.
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { writeClientOptionsFile } from '../agent/client-options-file.ts';
@@ -25,24 +25,13 @@ import { backupStagesCpu, formatStages } from './backup-cpu.ts';
 import { generateEvents } from './bench-databases.ts';
 import { measure, ratio, summarize } from './measure.ts';
 import type { Measurement } from './measure.ts';
+import { serverCpuSeconds } from './server-cpu.ts';
 
 const mib = Number(process.env.SIDESTASH_BENCH_DB_MIB ?? 256);
 const runs = Math.max(1, Number(process.env.SIDESTASH_BENCH_RUNS ?? 3));
 const PARALLEL = 2;
 const PASSWORD = 'bench-repository-password';
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
-
-/** mariadbd's CPU seconds so far (user + system from /proc), found by its data directory. */
-async function serverCpuSeconds(db: MariaDB): Promise<number> {
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (!cmd.includes(`--datadir=${db.dir}`)) continue;
-    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  }
-  throw new Error('mariadbd not found in /proc');
-}
 
 async function withServerCpu<T>(db: MariaDB, f: () => Promise<T>): Promise<{ value: T; serverCpuSeconds: number }> {
   const before = await serverCpuSeconds(db);
