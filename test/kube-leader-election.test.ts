@@ -143,6 +143,7 @@ test('the leader stopped gracefully releases the Lease: another leads within abo
   assert.equal(leaderSignal.aborted, true, 'leader-only work is told to stop');
   assert.equal(leaderSignal.reason, 'released');
   await waitFor('second to lead', 30_000, async () => (second.elector.leading ? true : undefined));
+  await waitFor('the watch to see second hold the Lease', 30_000, async () => (e.history.some((h) => h.holder === 'second') ? true : undefined));
   const tookMs = e.intervals[1]!.startMs - stoppedMs;
   assert.ok(tookMs < LEASE_MS - 1000, `took over in ${tookMs} ms: the Lease was not released`);
   assert.ok(e.history.some((h) => h.holder === ''), 'the Lease was released (no holder) in between');
@@ -162,6 +163,8 @@ test('a leader that dies without releasing is replaced after the lease duration,
   first.stop.abort(); // as kill -9: it stops renewing and leaves the Lease as it is
   await first.done;
   await waitFor('second to lead', 30_000, async () => (second.elector.leading ? true : undefined));
+  // The Lease's watch may deliver second's acquisition after second knows it leads (CI saw it late).
+  await waitFor('the watch to see second hold the Lease', 30_000, async () => (e.history.some((h) => h.holder === 'second') ? true : undefined));
   const lastRenewOfFirst = Date.parse(e.history.filter((h) => h.holder === 'first').at(-1)!.renewTime!);
   const secondAcquired = Date.parse((await client.get<Lease>(Leases, NS, 'killed')).spec!.acquireTime!);
   const gapMs = secondAcquired - lastRenewOfFirst;
@@ -228,6 +231,7 @@ test('a leader process killed with SIGKILL is replaced after the lease duration,
   process.kill(victim.child.pid!, 'SIGKILL');
   await victim.exited;
   await waitFor('second to lead', 30_000, async () => (second.elector.leading ? true : undefined));
+  await waitFor('the watch to see second hold the Lease', 30_000, async () => (e.history.some((h) => h.holder === 'second') ? true : undefined));
   const lastRenew = Date.parse(e.history.filter((h) => h.holder === 'victim').at(-1)!.renewTime!);
   const acquired = Date.parse((await client.get<Lease>(Leases, NS, 'kill9')).spec!.acquireTime!);
   assert.ok(acquired - lastRenew >= LEASE_MS, `taken over ${acquired - lastRenew} ms after the last renewal`);
