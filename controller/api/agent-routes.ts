@@ -38,9 +38,10 @@ function sessionKind(k: string): 'BackupSession' | 'RestoreSession' {
 }
 
 export function agentRoutes(c: Controller): Route[] {
-  const authAgent = (ctx: RequestContext): AgentRecord => {
+  /** mark: false for a request after which the connection is no longer the agent's (deregister). */
+  const authAgent = (ctx: RequestContext, mark = true): AgentRecord => {
     const agent = c.agents.authenticate(ctx.req, ctx.params.agentNamespace!, ctx.params.agent!);
-    markAgentConnection(ctx.req); // only now: the listener's cap protects agents' connections
+    if (mark) markAgentConnection(ctx.req); // only now: the listener's cap protects agents' connections
     return agent;
   };
   return [
@@ -54,7 +55,7 @@ export function agentRoutes(c: Controller): Route[] {
       sendJson(ctx.res, 200, { ok: true });
     }),
     route('POST', AGENT_ROUTES.deregister, async (ctx) => {
-      await c.agents.deregister(authAgent(ctx));
+      await c.agents.deregister(authAgent(ctx, false));
       sendJson(ctx.res, 200, { ok: true });
     }),
     route('GET', AGENT_ROUTES.next, async (ctx) => {

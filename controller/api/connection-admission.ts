@@ -1,7 +1,9 @@
 // Which open connection gives way to a new one when a listener is full, or whether the new one is
 // closed at once: a pure decision (listener-limits.ts applies it to a server's sockets).
 // - A connection counts as an agent's only once a request on it authenticated with an agent's
-//   token (or registered one); until then it is unauthenticated, whatever address it comes from.
+//   token (or registered one), and only while the requests on it do (listener-limits.ts: one that
+//   ends unauthenticated, or a deregistration, makes it unauthenticated again); until then it is
+//   unauthenticated, whatever address it comes from.
 // - Each remote address (an IPv6 address by its /64, which one subscriber holds) may hold at most
 //   maxConnectionsPerAddress unauthenticated connections; a new one over that share takes the
 //   place of the same address's oldest idle unauthenticated one, else it is closed. Agents'

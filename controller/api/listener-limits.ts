@@ -112,17 +112,23 @@ interface Tracked extends OpenConnection<Socket> {
   key: string;
   timer: NodeJS.Timeout | undefined;
   markAgent(): void;
+  unmarkAgent(): void;
 }
 
 /** The connection a request came on (its socket, the TLS one on https), while it is open. */
 const trackedBySocket = new WeakMap<object, Tracked>();
+/** Requests that authenticated as an agent's (markAgentConnection). */
+const agentRequests = new WeakSet<IncomingMessage>();
 
 /**
- * Counts the connection `req` came on as an agent's from now on: call it only once the request
- * authenticated with an agent's credentials (connection-admission.ts: agents' connections do not
- * count against the address's share and give way last).
+ * Counts the connection `req` came on as an agent's: call it only once the request authenticated
+ * with an agent's credentials (connection-admission.ts: agents' connections do not count against
+ * the address's share and give way last). It stays an agent's while the requests on it do: one
+ * that ends without authenticating as an agent (a revoked or deregistered agent's token, another
+ * client's request on the kept connection) makes it unauthenticated again.
  */
 export function markAgentConnection(req: IncomingMessage): void {
+  agentRequests.add(req);
   trackedBySocket.get(req.socket)?.markAgent();
 }
 
@@ -202,6 +208,11 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
         t.agent = true;
         counted(address, -1);
       },
+      unmarkAgent: () => {
+        if (!t.agent || !open.has(socket)) return;
+        t.agent = false;
+        counted(address, 1);
+      },
     };
     open.set(socket, t);
     counted(address, 1);
@@ -228,6 +239,8 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     body.unref();
     res.once('close', () => {
       clearTimeout(body);
+      // The connection is an agent's while the requests on it authenticate as one.
+      if (!agentRequests.has(req)) t.unmarkAgent();
       t.busy--;
       if (t.busy === 0 && !t.conn.destroyed) arm(t, t.conn, true);
     });
