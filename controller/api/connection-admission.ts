@@ -12,7 +12,13 @@
 //   of the address holding the most unauthenticated connections. An agent's idle kept connection
 //   gives way only when no unauthenticated connection is open at all (the cap is full of agents:
 //   a fleet larger than the cap was sized for), so that a flood from one address (or many) cannot
-//   push registered agents off. Busy connections (a request being served) never give way.
+//   push registered agents off. Busy connections (a request being served) do not give way, except
+//   an unauthenticated one whose request has been served for longer than busyGivesWayAfterMs (the
+//   whole-request timeout): after the idle ones, the longest busy first. Without that, clients that
+//   keep their requests in progress (a large answer read a byte at a time, /metrics at fleet
+//   scale) held their connections for ever, and from two addresses (two IPv6 /64s) filled the cap
+//   so that every new connection was refused: restarted agents, probes, the CLI. An agent's busy
+//   connection (its long poll) never gives way.
 
 export interface OpenConnection<T> {
   conn: T;
@@ -22,6 +28,8 @@ export interface OpenConnection<T> {
   busy: number;
   /** A request on it authenticated as an agent. */
   agent: boolean;
+  /** While busy: since when (ms) requests have been served on it without a pause. */
+  busySinceMs?: number;
 }
 
 export interface OpenCounts {
@@ -33,6 +41,8 @@ export interface OpenCounts {
 export interface AdmissionLimits {
   maxConnections: number;
   maxConnectionsPerAddress: number;
+  /** An unauthenticated connection busy for longer may give way (default: never). */
+  busyGivesWayAfterMs?: number;
 }
 
 export type Admission<T> = { accept: true; evict?: T; why?: 'address-share' | 'cap' } | { accept: false; why: 'address-share' | 'cap' };
@@ -48,10 +58,25 @@ export function countOpen<T>(open: Iterable<OpenConnection<T>>): OpenCounts {
   return { total, unauthenticated };
 }
 
-/** Whether a new connection from `address` may open when `open` (oldest first, counted in `counts`) are open. */
-export function admitConnection<T>(open: Iterable<OpenConnection<T>>, counts: OpenCounts, address: string, limits: AdmissionLimits): Admission<T> {
+/**
+ * Whether a new connection from `address` may open when `open` (oldest first, counted in `counts`;
+ * an iterable that may be iterated more than once) are open at `nowMs`.
+ */
+export function admitConnection<T>(open: Iterable<OpenConnection<T>>, counts: OpenCounts, address: string, limits: AdmissionLimits, nowMs = 0): Admission<T> {
+  // The unauthenticated connection (of `from`, or any) whose request has been served the longest, past the limit.
+  const longestBusy = (from?: string): OpenConnection<T> | undefined => {
+    if (limits.busyGivesWayAfterMs === undefined) return undefined;
+    let longest: OpenConnection<T> | undefined;
+    for (const c of open) {
+      if (c.agent || c.busy === 0 || c.busySinceMs === undefined || (from !== undefined && c.address !== from)) continue;
+      if (nowMs - c.busySinceMs > limits.busyGivesWayAfterMs && (!longest || c.busySinceMs < longest.busySinceMs!)) longest = c;
+    }
+    return longest;
+  };
   if ((counts.unauthenticated.get(address) ?? 0) >= limits.maxConnectionsPerAddress) {
     for (const c of open) if (!c.agent && c.busy === 0 && c.address === address) return { accept: true, evict: c.conn, why: 'address-share' };
+    const busy = longestBusy(address);
+    if (busy) return { accept: true, evict: busy.conn, why: 'address-share' };
     return { accept: false, why: 'address-share' };
   }
   if (counts.total < limits.maxConnections) return { accept: true };
@@ -75,6 +100,8 @@ export function admitConnection<T>(open: Iterable<OpenConnection<T>>, counts: Op
     }
   }
   if (victim) return { accept: true, evict: victim.conn, why: 'cap' };
+  const busy = longestBusy();
+  if (busy) return { accept: true, evict: busy.conn, why: 'cap' };
   if (counts.unauthenticated.size === 0 && oldestAgentIdle) return { accept: true, evict: oldestAgentIdle.conn, why: 'cap' };
   return { accept: false, why: 'cap' };
 }

@@ -32,15 +32,15 @@ describe('the connection cap is fair to agents', () => {
   after(() => gates.forEach((release) => release()));
 
   // /agent: the request authenticates as an agent's; /wait: held until the test ends; else answered.
-  const start = async (maxConnections: number, maxConnectionsPerAddress: number): Promise<{ port: number; view: { open(): number; seen(): number } }> => {
+  const start = async (maxConnections: number, maxConnectionsPerAddress: number, requestTimeoutMs = LONG.requestTimeoutMs): Promise<{ port: number; view: { open(): number; seen(): number } }> => {
     const gate = new Promise<void>((r) => gates.push(r));
     const server = createServer((req: IncomingMessage, res) => {
-      if (req.url === '/agent') markAgentConnection(req);
-      if (req.url === '/wait') void gate.then(() => res.end('ok'));
+      if (req.url === '/agent' || req.url === '/agent-wait') markAgentConnection(req);
+      if (req.url === '/wait' || req.url === '/agent-wait') void gate.then(() => res.end('ok'));
       else res.end('ok');
     });
     servers.push(server);
-    const view = applyListenerLimits(server, { ...DEFAULT_LISTENER_LIMITS, ...LONG, maxConnections, maxConnectionsPerAddress }, quiet, 'test');
+    const view = applyListenerLimits(server, { ...DEFAULT_LISTENER_LIMITS, ...LONG, requestTimeoutMs, maxConnections, maxConnectionsPerAddress }, quiet, 'test');
     const { port } = await listenOn(server, { host: '127.0.0.1', port: 0 }, quiet, 'test');
     return { port, view };
   };
@@ -135,4 +135,29 @@ describe('the connection cap is fair to agents', () => {
     await closed(flood[0]!);
     await closed(unauthenticated);
   });
+
+  it('at the cap, all connections busy: an unauthenticated one served for longer than the request timeout gives way, an agent\'s long poll does not', { timeout: 60_000 }, async () => {
+    const requestTimeoutMs = 300;
+    const { port, view } = await start(3, 3, requestTimeoutMs);
+    const agent = await open(port, view, 2);
+    assert.match(await get(agent, '/agent'), ok);
+    const agentPoll = get(agent, '/agent-wait');
+    const slow = await open(port, view, 3);
+    const slowAnswer = get(slow, '/wait'); // a request kept in progress (a large answer read slowly)
+    const recent = await open(port, view, 4);
+    const began = Date.now();
+    while (view.open() < 3) await new Promise((r) => setTimeout(r, 5));
+    // Until the slow request has been served well past the limit (it was sent before `began`).
+    while (Date.now() - began <= 3 * requestTimeoutMs) await new Promise((r) => setTimeout(r, 20));
+    // Busy for less time than the slow one, whatever the machine's load: the slow one is the longest busy.
+    const recentAnswer = get(recent, '/wait');
+    const newcomer = await open(port, view, 5);
+    assert.match(await get(newcomer, '/'), ok, 'the new connection is served');
+    assert.equal(await slowAnswer, '', 'the long busy unauthenticated connection gave way');
+    await closed(slow);
+    gates.at(-1)!();
+    assert.match(await recentAnswer, ok, 'the recently busy connection was kept');
+    assert.match(await agentPoll, ok, 'the agent\'s long poll was kept');
+  });
 });
+

@@ -174,11 +174,16 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     t.timer.unref();
   };
 
+  // An unauthenticated request served for longer than a whole request may take (a large answer
+  // read a byte at a time) may give way to a new connection (connection-admission.ts).
+  const admission = { maxConnections: limits.maxConnections, maxConnectionsPerAddress: limits.maxConnectionsPerAddress, busyGivesWayAfterMs: limits.requestTimeoutMs };
+  // Iterated more than once per decision (an iterator from open.values() would be spent after the first pass).
+  const openConnections: Iterable<Tracked> = { [Symbol.iterator]: () => open.values() };
   let seen = 0;
   server.on('connection', (socket: Socket) => {
     seen++;
     const address = addressKey(socket.remoteAddress);
-    const verdict = admitConnection(open.values(), { total: open.size, unauthenticated }, address, limits);
+    const verdict = admitConnection(openConnections, { total: open.size, unauthenticated }, address, admission, Date.now());
     if (verdict.why === 'address-share') stats.overAddressShare++;
     if (!verdict.accept) {
       stats.refused++;
@@ -227,6 +232,7 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     const t = byPeer.get(peer(req.socket));
     if (!t) return;
     trackedBySocket.set(req.socket, t);
+    if (t.busy === 0) t.busySinceMs = Date.now();
     t.busy++;
     clearTimeout(t.timer);
     t.timer = undefined;
@@ -242,6 +248,7 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
       // The connection is an agent's while the requests on it authenticate as one.
       if (!agentRequests.has(req)) t.unmarkAgent();
       t.busy--;
+      if (t.busy === 0) delete t.busySinceMs;
       if (t.busy === 0 && !t.conn.destroyed) arm(t, t.conn, true);
     });
   });
