@@ -62,7 +62,7 @@ describe('the controller\'s connection cap and connections of agents that are go
         text += d.toString();
         const head = text.indexOf('\r\n\r\n');
         const length = /\r\ncontent-length: (\d+)/i.exec(text.slice(0, head));
-        if (head >= 0 && length && text.length - head - 4 >= Number(length[1])) finish();
+        if (head >= 0 && ((length && text.length - head - 4 >= Number(length[1])) || /^HTTP\/1\.1 204/.test(text))) finish();
       };
       const onClose = (): void => finish();
       s.on('data', onData);
@@ -98,4 +98,34 @@ describe('the controller\'s connection cap and connections of agents that are go
     assert.equal(deregistering.destroyed || (await request(deregistering, 'GET', '/healthz', '')).status === 0, true, 'the connection the agent deregistered on gave way');
     assert.equal(heartbeating.destroyed || (await request(heartbeating, 'GET', '/healthz', '')).status === 0, true, 'the connection whose token no longer authenticates gave way');
   });
+
+  it('a second long poll of the same agent ends the first at once (204), so that one token cannot hold many connections busy', { timeout: 25_000 }, async () => {
+    // Fails on a controller without the rule by the test's timeout: the first poll would wait its 30 s.
+    const registering = await open();
+    const token = await (async () => {
+      const reg = await request(registering, 'POST', agentPaths.register(), BOOT, { name: 'edge-poll', namespace: 'default', targets: ['default/db'], version: 't' });
+      assert.equal(reg.status, 200, reg.body);
+      return (JSON.parse(reg.body) as { token: string }).token;
+    })();
+    const id = { namespace: 'default', name: 'edge-poll' };
+    const [a, b, c, other] = [await open(), await open(), await open(), await open()];
+    const first = request(a, 'GET', agentPaths.next(id, 30_000), token);
+    const second = request(b, 'GET', agentPaths.next(id, 30_000), token);
+    // Whichever the controller took first is ended by the other, at once, with no session.
+    const ended = await Promise.race([first.then((r) => ({ r, waiting: second })), second.then((r) => ({ r, waiting: first }))]);
+    assert.equal(ended.r.status, 204, 'the older poll ended with no session');
+    // Another agent's poll is not the same agent's: it is not ended by this one's.
+    const otherReg = await request(other, 'POST', agentPaths.register(), BOOT, { name: 'edge-other', namespace: 'default', targets: ['default/db'], version: 't' });
+    const otherToken = (JSON.parse(otherReg.body) as { token: string }).token;
+    const otherPoll = request(other, 'GET', agentPaths.next({ namespace: 'default', name: 'edge-other' }, 30_000), otherToken);
+    let otherEnded = false;
+    void otherPoll.then(() => (otherEnded = true));
+    const third = request(c, 'GET', agentPaths.next(id, 30_000), token);
+    assert.equal((await ended.waiting).status, 204, 'the poll still waiting ended when a third came');
+    c.destroy();
+    await third;
+    assert.equal(otherEnded, false, 'the other agent\'s poll goes on');
+    other.destroy();
+  });
 });
+

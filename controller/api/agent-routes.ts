@@ -16,6 +16,7 @@ import type { BackupSessionSpec, Resource, RestoreSessionSpec } from '../resourc
 import type { AgentRecord } from '../store/store.ts';
 import { decodeUtf8, readBody, sendJson } from './http-util.ts';
 import { markAgentConnection } from './listener-limits.ts';
+import { AgentLongPolls } from './agent-long-polls.ts';
 import { route } from './router.ts';
 import { notLeader } from './not-leader.ts';
 import type { RequestContext, Route } from './router.ts';
@@ -44,6 +45,7 @@ export function agentRoutes(c: Controller): Route[] {
     if (mark) markAgentConnection(ctx.req); // only now: the listener's cap protects agents' connections
     return agent;
   };
+  const longPolls = new AgentLongPolls();
   return [
     route('POST', AGENT_ROUTES.register, async (ctx) => {
       const registered = await c.agents.register(ctx.req, () => json(ctx));
@@ -62,16 +64,24 @@ export function agentRoutes(c: Controller): Route[] {
       const agent = authAgent(ctx);
       const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, Number(ctx.query.get('waitMs') ?? 0) || 0));
       const deadline = Date.now() + waitMs;
-      for (;;) {
-        // A replica that stopped leading while this poll waited assigns nothing (not-leader.ts).
-        if (!c.isLeader) throw notLeader(c.kube?.elector.holder ?? '');
-        const assignment = await c.sessions.claimNext(agent);
-        if (assignment) {
-          sendJson(ctx.res, 200, assignment);
-          return;
+      // A newer poll of this agent ends this one (agent-long-polls.ts); a poll so ended claims nothing.
+      const poll = longPolls.start(agent.name);
+      const signal = AbortSignal.any([ctx.signal, poll.signal]);
+      try {
+        for (;;) {
+          // A replica that stopped leading while this poll waited assigns nothing (not-leader.ts).
+          if (!c.isLeader) throw notLeader(c.kube?.elector.holder ?? '');
+          if (poll.signal.aborted) break;
+          const assignment = await c.sessions.claimNext(agent);
+          if (assignment) {
+            sendJson(ctx.res, 200, assignment);
+            return;
+          }
+          if (Date.now() >= deadline || signal.aborted) break;
+          await c.waitForChange(Math.min(1000, deadline - Date.now()), signal, agent.targets);
         }
-        if (Date.now() >= deadline || ctx.signal.aborted) break;
-        await c.waitForChange(Math.min(1000, deadline - Date.now()), ctx.signal, agent.targets);
+      } finally {
+        poll.done();
       }
       ctx.res.writeHead(204).end();
     }),
