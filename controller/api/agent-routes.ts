@@ -2,7 +2,7 @@
 // credential and returns a per-agent token (stored hashed); every other call needs that agent
 // token and may touch only the agent's own sessions. Reports are type-checked, and a reported
 // success is checked against the repository before it is recorded.
-import { AGENT_ROUTES } from '../../common/agent-paths.ts';
+import { AGENT_ROUTES, agentKey } from '../../common/agent-paths.ts';
 import { ErrorCodes, SidestashError, isSidestashError } from '../../common/errors.ts';
 import type { Controller } from '../controller.ts';
 import { parseProgress, parseResult } from '../agents/agent-reports.ts';
@@ -42,14 +42,14 @@ export function agentRoutes(c: Controller): Route[] {
   /** mark: false for a request after which the connection is no longer the agent's (deregister). */
   const authAgent = (ctx: RequestContext, mark = true): AgentRecord => {
     const agent = c.agents.authenticate(ctx.req, ctx.params.agentNamespace!, ctx.params.agent!);
-    if (mark) markAgentConnection(ctx.req); // only now: the listener's cap protects agents' connections
+    if (mark) markAgentConnection(ctx.req, agent.name); // only now: the listener's cap protects agents' connections
     return agent;
   };
   const longPolls = new AgentLongPolls();
   return [
     route('POST', AGENT_ROUTES.register, async (ctx) => {
       const registered = await c.agents.register(ctx.req, () => json(ctx));
-      markAgentConnection(ctx.req);
+      markAgentConnection(ctx.req, agentKey(registered));
       sendJson(ctx.res, 200, registered);
     }),
     route('POST', AGENT_ROUTES.heartbeat, (ctx) => {

@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { createLogger } from '../../common/log.ts';
-import { DEFAULT_LISTENER_LIMITS, applyListenerLimits, listenOn, markAgentConnection } from './listener-limits.ts';
+import { DEFAULT_LISTENER_LIMITS, MAX_CONNECTIONS_PER_AGENT, applyListenerLimits, listenOn, markAgentConnection } from './listener-limits.ts';
 
 const quiet = createLogger({}, { level: 'error' });
 // Long timeouts: nothing here is closed by a timer.
@@ -35,7 +35,9 @@ describe('the connection cap is fair to agents', () => {
   const start = async (maxConnections: number, maxConnectionsPerAddress: number, requestTimeoutMs = LONG.requestTimeoutMs): Promise<{ port: number; view: { open(): number; seen(): number } }> => {
     const gate = new Promise<void>((r) => gates.push(r));
     const server = createServer((req: IncomingMessage, res) => {
-      if (req.url === '/agent' || req.url === '/agent-wait') markAgentConnection(req);
+      // Each connection its own agent's; /agent-of/<name>: that agent's.
+      if (req.url === '/agent' || req.url === '/agent-wait') markAgentConnection(req, `port-${req.socket.remotePort}`);
+      if (req.url?.startsWith('/agent-of/')) markAgentConnection(req, req.url.slice('/agent-of/'.length));
       if (req.url === '/wait' || req.url === '/agent-wait') void gate.then(() => res.end('ok'));
       else res.end('ok');
     });
@@ -158,6 +160,26 @@ describe('the connection cap is fair to agents', () => {
     gates.at(-1)!();
     assert.match(await recentAnswer, ok, 'the recently busy connection was kept');
     assert.match(await agentPoll, ok, 'the agent\'s long poll was kept');
+  });
+
+  it('one agent\'s connections beyond MAX_CONNECTIONS_PER_AGENT count as unauthenticated: at the cap they give way, not another agent\'s older kept connection', { timeout: 60_000 }, async () => {
+    const max = MAX_CONNECTIONS_PER_AGENT + 3;
+    const { port, view } = await start(max, max);
+    const honest = await open(port, view, 2); // the oldest connection: another agent's kept one
+    assert.match(await get(honest, '/agent-of/honest'), ok);
+    const many: Socket[] = [];
+    for (let i = 0; i < MAX_CONNECTIONS_PER_AGENT + 2; i++) {
+      const s = await open(port, view, 3);
+      assert.match(await get(s, '/agent-of/greedy'), ok);
+      many.push(s);
+    }
+    assert.equal(view.open(), max, 'at the cap');
+    const newcomer = await open(port, view, 4);
+    assert.match(await get(newcomer, '/'), ok, 'the new connection is served');
+    assert.match(await get(honest, '/agent-of/honest'), ok, 'the other agent\'s kept connection is kept');
+    // The greedy agent's first MAX_CONNECTIONS_PER_AGENT are its own; one past them gave way.
+    await closed(many[MAX_CONNECTIONS_PER_AGENT]!);
+    for (const s of many.slice(0, MAX_CONNECTIONS_PER_AGENT)) assert.match(await get(s, '/agent-of/greedy'), ok);
   });
 });
 

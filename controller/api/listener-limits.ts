@@ -111,9 +111,19 @@ interface Tracked extends OpenConnection<Socket> {
   /** peer(): address and port. */
   key: string;
   timer: NodeJS.Timeout | undefined;
-  markAgent(): void;
+  /** The agent ("namespace/name") whose connection it is, while it counts as one. */
+  agentName?: string;
+  markAgent(agent: string): void;
   unmarkAgent(): void;
 }
+
+/**
+ * Connections one agent may have counted as its own at once; more count as unauthenticated (its
+ * long poll, its heartbeat and sync, a progress report, the offline plan: about 4 at most). Without
+ * a bound one agent's token (a compromised site's) made any number of connections agents', kept
+ * at the cap while the oldest idle ones, other agents' kept connections, gave way to them.
+ */
+export const MAX_CONNECTIONS_PER_AGENT = 8;
 
 /** The connection a request came on (its socket, the TLS one on https), while it is open. */
 const trackedBySocket = new WeakMap<object, Tracked>();
@@ -127,9 +137,9 @@ const agentRequests = new WeakSet<IncomingMessage>();
  * that ends without authenticating as an agent (a revoked or deregistered agent's token, another
  * client's request on the kept connection) makes it unauthenticated again.
  */
-export function markAgentConnection(req: IncomingMessage): void {
+export function markAgentConnection(req: IncomingMessage, agent: string): void {
   agentRequests.add(req);
-  trackedBySocket.get(req.socket)?.markAgent();
+  trackedBySocket.get(req.socket)?.markAgent(agent);
 }
 
 /** Applies `limits` to a server before it listens; returns a counter view for tests and logs. */
@@ -148,9 +158,19 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     if (n > 0) unauthenticated.set(address, n);
     else unauthenticated.delete(address);
   };
+  // Connections counted as each agent's (MAX_CONNECTIONS_PER_AGENT).
+  const byAgent = new Map<string, number>();
+  const agentCounted = (agent: string, by: number): void => {
+    const n = (byAgent.get(agent) ?? 0) + by;
+    if (n > 0) byAgent.set(agent, n);
+    else byAgent.delete(agent);
+  };
   const forget = (t: Tracked): void => {
     clearTimeout(t.timer);
-    if (open.delete(t.conn) && !t.agent) counted(t.address, -1);
+    if (open.delete(t.conn)) {
+      if (!t.agent) counted(t.address, -1);
+      else if (t.agentName !== undefined) agentCounted(t.agentName, -1);
+    }
     if (byPeer.get(t.key) === t) byPeer.delete(t.key);
   };
   const stats = { evictedIdle: 0, evictedAgentIdle: 0, refused: 0, overAddressShare: 0 };
@@ -208,14 +228,20 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
       busy: 0,
       agent: false,
       timer: undefined,
-      markAgent: () => {
-        if (t.agent || !open.has(socket)) return;
+      markAgent: (agent: string) => {
+        if (!open.has(socket) || (t.agent && t.agentName === agent)) return;
+        t.unmarkAgent(); // another agent's request on the kept connection
+        if ((byAgent.get(agent) ?? 0) >= MAX_CONNECTIONS_PER_AGENT) return;
         t.agent = true;
+        t.agentName = agent;
+        agentCounted(agent, 1);
         counted(address, -1);
       },
       unmarkAgent: () => {
         if (!t.agent || !open.has(socket)) return;
         t.agent = false;
+        if (t.agentName !== undefined) agentCounted(t.agentName, -1);
+        delete t.agentName;
         counted(address, 1);
       },
     };
