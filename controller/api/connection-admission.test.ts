@@ -9,11 +9,11 @@ import { addressKey, admitConnection, countOpen } from './connection-admission.t
 import type { OpenConnection } from './connection-admission.ts';
 
 // 'name@address', then '*' busy, '+' an agent's: 'a@1*+' is a busy agent connection from 1;
-// '*<ms>' busy since that time: 'a@1*100'.
+// '*<ms>' busy, and open since that time: 'a@1*100'.
 const conn = (spec: string): OpenConnection<string> => {
   const [name, rest] = spec.split('@') as [string, string];
   const since = /\*(\d+)/.exec(rest);
-  return { conn: name, address: rest.split(/[*+]/)[0]!, busy: rest.includes('*') ? 1 : 0, agent: rest.includes('+'), ...(since ? { busySinceMs: Number(since[1]) } : {}) };
+  return { conn: name, address: rest.split(/[*+]/)[0]!, busy: rest.includes('*') ? 1 : 0, agent: rest.includes('+'), ...(since ? { openedAtMs: Number(since[1]) } : {}) };
 };
 
 describe('admitConnection', () => {
@@ -43,15 +43,16 @@ describe('admitConnection', () => {
   }
 });
 
-describe('admitConnection: unauthenticated requests served for longer than the request timeout (1000 ms here, now 5000)', () => {
-  // Addresses are single letters here, so that a busy-since time reads apart: 'a@x*100' is busy since 100 ms.
+describe('admitConnection: busy unauthenticated connections open for longer than the request timeout (1000 ms here, now 5000)', () => {
+  // Addresses are single letters here, so that the time reads apart: 'a@x*100' is busy, open since 100 ms.
   const table: { name: string; open: string[]; from: string; max: number; share: number; want: unknown }[] = [
-    { name: 'at the cap, all busy, some for longer than the limit: the longest busy gives way', open: ['a@x*4500', 'b@y*3000', 'c@x*1000'], from: 'z', max: 3, share: 3, want: { accept: true, evict: 'c', why: 'cap' } },
+    { name: 'at the cap, all busy, some for longer than the limit: the oldest gives way', open: ['a@x*4500', 'b@y*3000', 'c@x*1000'], from: 'z', max: 3, share: 3, want: { accept: true, evict: 'c', why: 'cap' } },
+    { name: 'a connection open for long is not made new by its latest request (request after request)', open: ['a@x*0', 'b@y*4800'], from: 'z', max: 2, share: 2, want: { accept: true, evict: 'a', why: 'cap' } },
     { name: 'at the cap, all busy within the limit: refused', open: ['a@x*4500', 'b@y*4100'], from: 'z', max: 2, share: 2, want: { accept: false, why: 'cap' } },
     { name: 'an idle unauthenticated connection gives way before a long busy one', open: ['a@x*100', 'b@y'], from: 'z', max: 2, share: 2, want: { accept: true, evict: 'b', why: 'cap' } },
     { name: 'a long poll (an agent\'s busy connection) never gives way', open: ['a@x+*100', 'b@y*4900'], from: 'z', max: 2, share: 2, want: { accept: false, why: 'cap' } },
     { name: 'a long busy unauthenticated connection gives way before an agent\'s idle one', open: ['a@x+', 'b@y*100'], from: 'z', max: 2, share: 2, want: { accept: true, evict: 'b', why: 'cap' } },
-    { name: 'over its share, all busy: its own longest busy past the limit gives way, not another address\'s', open: ['a@y*100', 'b@x*3000', 'c@x*2000', 'd@x*4500'], from: 'x', max: 100, share: 3, want: { accept: true, evict: 'c', why: 'address-share' } },
+    { name: 'over its share, all busy: its own oldest past the limit gives way, not another address\'s', open: ['a@y*100', 'b@x*3000', 'c@x*2000', 'd@x*4500'], from: 'x', max: 100, share: 3, want: { accept: true, evict: 'c', why: 'address-share' } },
     { name: 'over its share, all busy within the limit: refused', open: ['a@y*100', 'b@x*4500', 'c@x*4200'], from: 'x', max: 100, share: 2, want: { accept: false, why: 'address-share' } },
   ];
   for (const t of table) {

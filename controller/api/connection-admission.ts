@@ -13,12 +13,13 @@
 //   gives way only when no unauthenticated connection is open at all (the cap is full of agents:
 //   a fleet larger than the cap was sized for), so that a flood from one address (or many) cannot
 //   push registered agents off. Busy connections (a request being served) do not give way, except
-//   an unauthenticated one whose request has been served for longer than busyGivesWayAfterMs (the
-//   whole-request timeout): after the idle ones, the longest busy first. Without that, clients that
-//   keep their requests in progress (a large answer read a byte at a time, /metrics at fleet
-//   scale) held their connections for ever, and from two addresses (two IPv6 /64s) filled the cap
-//   so that every new connection was refused: restarted agents, probes, the CLI. An agent's busy
-//   connection (its long poll) never gives way.
+//   an unauthenticated one open for longer than busyGivesWayAfterMs (the whole-request timeout):
+//   after the idle ones, the oldest first. Without that, clients that keep their requests in
+//   progress (a large answer read a byte at a time, /metrics at fleet scale, or one request after
+//   another) held their connections for ever, and from two addresses (two IPv6 /64s) filled the
+//   cap so that every new connection was refused: restarted agents, probes, the CLI. The age of
+//   the connection, not of its request, so that a new request at once does not start it afresh.
+//   An agent's busy connection (its long poll) never gives way.
 
 export interface OpenConnection<T> {
   conn: T;
@@ -28,8 +29,8 @@ export interface OpenConnection<T> {
   busy: number;
   /** A request on it authenticated as an agent. */
   agent: boolean;
-  /** While busy: since when (ms) requests have been served on it without a pause. */
-  busySinceMs?: number;
+  /** When it opened (ms): an unauthenticated connection busy and open for longer than busyGivesWayAfterMs may give way. */
+  openedAtMs?: number;
 }
 
 export interface OpenCounts {
@@ -41,7 +42,7 @@ export interface OpenCounts {
 export interface AdmissionLimits {
   maxConnections: number;
   maxConnectionsPerAddress: number;
-  /** An unauthenticated connection busy for longer may give way (default: never). */
+  /** An unauthenticated connection busy, and open for longer than this, may give way (default: never). */
   busyGivesWayAfterMs?: number;
 }
 
@@ -63,13 +64,13 @@ export function countOpen<T>(open: Iterable<OpenConnection<T>>): OpenCounts {
  * an iterable that may be iterated more than once) are open at `nowMs`.
  */
 export function admitConnection<T>(open: Iterable<OpenConnection<T>>, counts: OpenCounts, address: string, limits: AdmissionLimits, nowMs = 0): Admission<T> {
-  // The unauthenticated connection (of `from`, or any) whose request has been served the longest, past the limit.
+  // The oldest busy unauthenticated connection (of `from`, or any) open for longer than the limit.
   const longestBusy = (from?: string): OpenConnection<T> | undefined => {
     if (limits.busyGivesWayAfterMs === undefined) return undefined;
     let longest: OpenConnection<T> | undefined;
     for (const c of open) {
-      if (c.agent || c.busy === 0 || c.busySinceMs === undefined || (from !== undefined && c.address !== from)) continue;
-      if (nowMs - c.busySinceMs > limits.busyGivesWayAfterMs && (!longest || c.busySinceMs < longest.busySinceMs!)) longest = c;
+      if (c.agent || c.busy === 0 || c.openedAtMs === undefined || (from !== undefined && c.address !== from)) continue;
+      if (nowMs - c.openedAtMs > limits.busyGivesWayAfterMs && (!longest || c.openedAtMs < longest.openedAtMs!)) longest = c;
     }
     return longest;
   };

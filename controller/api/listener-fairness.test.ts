@@ -138,7 +138,7 @@ describe('the connection cap is fair to agents', () => {
     await closed(unauthenticated);
   });
 
-  it('at the cap, all connections busy: an unauthenticated one served for longer than the request timeout gives way, an agent\'s long poll does not', { timeout: 60_000 }, async () => {
+  it('at the cap, all connections busy: an unauthenticated one open for longer than the request timeout gives way, an agent\'s long poll does not', { timeout: 60_000 }, async () => {
     const requestTimeoutMs = 300;
     const { port, view } = await start(3, 3, requestTimeoutMs);
     const agent = await open(port, view, 2);
@@ -151,7 +151,7 @@ describe('the connection cap is fair to agents', () => {
     while (view.open() < 3) await new Promise((r) => setTimeout(r, 5));
     // Until the slow request has been served well past the limit (it was sent before `began`).
     while (Date.now() - began <= 3 * requestTimeoutMs) await new Promise((r) => setTimeout(r, 20));
-    // Busy for less time than the slow one, whatever the machine's load: the slow one is the longest busy.
+    // Opened after the slow one, whatever the machine's load: the slow one is the oldest.
     const recentAnswer = get(recent, '/wait');
     const newcomer = await open(port, view, 5);
     assert.match(await get(newcomer, '/'), ok, 'the new connection is served');

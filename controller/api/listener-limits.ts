@@ -194,8 +194,8 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     t.timer.unref();
   };
 
-  // An unauthenticated request served for longer than a whole request may take (a large answer
-  // read a byte at a time) may give way to a new connection (connection-admission.ts).
+  // A busy unauthenticated connection open for longer than a whole request may take (a large
+  // answer read a byte at a time, or request after request) may give way (connection-admission.ts).
   const admission = { maxConnections: limits.maxConnections, maxConnectionsPerAddress: limits.maxConnectionsPerAddress, busyGivesWayAfterMs: limits.requestTimeoutMs };
   // Iterated more than once per decision (an iterator from open.values() would be spent after the first pass).
   const openConnections: Iterable<Tracked> = { [Symbol.iterator]: () => open.values() };
@@ -227,6 +227,7 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
       address,
       busy: 0,
       agent: false,
+      openedAtMs: Date.now(),
       timer: undefined,
       markAgent: (agent: string) => {
         if (!open.has(socket) || (t.agent && t.agentName === agent)) return;
@@ -258,7 +259,6 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     const t = byPeer.get(peer(req.socket));
     if (!t) return;
     trackedBySocket.set(req.socket, t);
-    if (t.busy === 0) t.busySinceMs = Date.now();
     t.busy++;
     clearTimeout(t.timer);
     t.timer = undefined;
@@ -274,7 +274,6 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
       // The connection is an agent's while the requests on it authenticate as one.
       if (!agentRequests.has(req)) t.unmarkAgent();
       t.busy--;
-      if (t.busy === 0) delete t.busySinceMs;
       if (t.busy === 0 && !t.conn.destroyed) arm(t, t.conn, true);
     });
   });
