@@ -222,7 +222,10 @@ export class SidecarAgent {
       }
     } finally {
       clearInterval(heartbeat);
+      // No call after this (a due beat would sync after the archives stopped, or call after deregistering).
+      beat.stop();
       if (planTimer) clearInterval(planTimer);
+      await beat.idle();
       await autonomyRun;
       this.#results.abandon();
       await archives.stopAll();

@@ -59,16 +59,37 @@ export function retryAfterMs(header: string | string[] | undefined): number {
   return Number.isFinite(s) && s >= 0 ? Math.min(s * 1000, NOT_LEADER_MAX_WAIT_MS) : NOT_LEADER_MAX_WAIT_MS;
 }
 
-export async function api<T>(o: ApiClientOptions, method: string, path: string, body?: string | object, contentType = 'application/json'): Promise<T> {
+/** A bound on the bytes of the answers read (listAll): reading past it throws `exceeded()`. */
+export interface AnswerBudget {
+  bytesLeft: number;
+  exceeded(): SidestashError;
+}
+
+export async function api<T>(o: ApiClientOptions, method: string, path: string, body?: string | object, contentType = 'application/json', budget?: AnswerBudget): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const r = await apiOnce<T>(o, method, path, body, contentType);
+    const r = await apiOnce<T>(o, method, path, body, contentType, budget);
     if (!('waitMs' in r)) return r.value;
     if (attempt >= NOT_LEADER_ATTEMPTS) throw r.error;
     await new Promise((resolve) => setTimeout(resolve, r.waitMs));
   }
 }
 
-async function apiOnce<T>(o: ApiClientOptions, method: string, path: string, body: string | object | undefined, contentType: string): Promise<{ value: T } | { error: SidestashError; waitMs: number }> {
+/** The answer's text, its bytes counted against `budget`: no more than that is held. */
+async function answerText(body: Dispatcher.ResponseData['body'], budget: AnswerBudget | undefined): Promise<string> {
+  if (!budget) return body.text();
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    budget.bytesLeft -= chunk.length;
+    if (budget.bytesLeft < 0) {
+      body.destroy();
+      throw budget.exceeded();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function apiOnce<T>(o: ApiClientOptions, method: string, path: string, body: string | object | undefined, contentType: string, budget?: AnswerBudget): Promise<{ value: T } | { error: SidestashError; waitMs: number }> {
   let res;
   try {
     const dispatcher = dispatcherFor(o.ca);
@@ -82,7 +103,7 @@ async function apiOnce<T>(o: ApiClientOptions, method: string, path: string, bod
     const code = (err as { code?: string }).code;
     throw new SidestashError(ErrorCodes.CONTROLLER_UNAVAILABLE, `cannot reach the controller at ${o.url}: ${code ? `${code}: ` : ''}${(err as Error).message}`, { retryable: true });
   }
-  const text = await res.body.text();
+  const text = await answerText(res.body, budget);
   const parsed = text ? (JSON.parse(text) as unknown) : undefined;
   if (res.statusCode >= 400) {
     const e = (parsed as { error?: { code?: string; message?: string; errors?: unknown } } | undefined)?.error;

@@ -80,20 +80,20 @@ describe('listAll against a server whose pages move on but never end', () => {
   // server gives up (500), so that a listAll without caps fails here rather than loop for ever.
   const endless = (perPage: number, run: (url: string, calls: () => number) => Promise<void>): Promise<void> =>
     serve((n) => (n > 1000 ? { status: 500, body: { error: { code: 'SIDESTASH_INTERNAL', message: 'gave up' } } } : { items: Array.from({ length: perPage }, (_, i) => item('a', `x${String(n * perPage + i).padStart(8, '0')}`)), metadata: { continue: `t${n}` } }), run);
-  const tooLong = (maxItems: number, maxPages: number, items: number, pages: number) => (err: unknown): boolean =>
+  const tooLong = (maxItems: number, maxPages: number, items: number, pages: number, maxBytes = 1e9) => (err: unknown): boolean =>
     isSidestashError(err, ErrorCodes.LIST_TOO_LONG) && err.retryable === false && /goes on past/.test(err.message) &&
-    JSON.stringify(err.details) === JSON.stringify({ path: '/api/v1/backupsessions', items, pages, maxItems, maxPages });
+    JSON.stringify(err.details) === JSON.stringify({ path: '/api/v1/backupsessions', items, pages, maxItems, maxBytes, maxPages });
 
   it('stops at the cap on pages, having asked for no more than it allows', { timeout: 30_000 }, async () => {
     await endless(1, async (url, calls) => {
-      await assert.rejects(listAll({ url, token: 't' }, '/api/v1/backupsessions', 1, { maxItems: 1_000, maxPages: 5 }), tooLong(1_000, 5, 5, 5));
+      await assert.rejects(listAll({ url, token: 't' }, '/api/v1/backupsessions', 1, { maxItems: 1_000, maxBytes: 1e9, maxPages: 5 }), tooLong(1_000, 5, 5, 5));
       assert.equal(calls(), 5);
     });
   });
 
   it('stops at the cap on items, keeping none past it', { timeout: 30_000 }, async () => {
     await endless(3, async (url, calls) => {
-      await assert.rejects(listAll({ url, token: 't' }, '/api/v1/backupsessions', 3, { maxItems: 7, maxPages: 100 }), tooLong(7, 100, 6, 3));
+      await assert.rejects(listAll({ url, token: 't' }, '/api/v1/backupsessions', 3, { maxItems: 7, maxBytes: 1e9, maxPages: 100 }), tooLong(7, 100, 6, 3));
       assert.equal(calls(), 3);
     });
   });
@@ -102,5 +102,30 @@ describe('listAll against a server whose pages move on but never end', () => {
     assert.ok(LIST_CAPS.maxItems >= 100 * LIST_PAGE_SIZE && LIST_CAPS.maxItems <= 1_000_000);
     assert.ok(LIST_CAPS.maxPages * LIST_PAGE_SIZE >= LIST_CAPS.maxItems, 'full pages reach the item cap before the page cap');
     assert.ok(LIST_CAPS.maxPages <= 10_000);
+  });
+});
+
+describe('listAll against a server whose answers are large', () => {
+  it('a whole list in one page of 150,000 items (a controller that does not page) is read whole', { timeout: 60_000 }, async () => {
+    const items = Array.from({ length: 150_000 }, (_, i) => item('a', `x${i}`));
+    await serve(() => ({ items }), async (url) => {
+      const got = await listAll<{ metadata: { name: string } }>({ url, token: 't' }, '/api/v1/backupsessions');
+      assert.equal(got.length, 150_000);
+      assert.equal(got.at(-1)!.metadata.name, 'x149999');
+    });
+  });
+
+  it('stops at the cap on bytes while reading, however few items the pages hold', { timeout: 60_000 }, async () => {
+    const big = 'y'.repeat(40_000);
+    // Two pages of 2 items of ~40 kB each, then a third: the cap of 100 kB is passed in the second.
+    await serve((n) => ({ items: [{ ...item('a', `p${n}a`), big }, { ...item('a', `p${n}b`), big }], metadata: { continue: `t${n}` } }), async (url) => {
+      await assert.rejects(listAll({ url, token: 't' }, '/api/v1/backupsessions', 2, { maxItems: 1_000, maxBytes: 100_000, maxPages: 100 }), (err) =>
+        isSidestashError(err, ErrorCodes.LIST_TOO_LONG) && /past 100000 bytes/.test(err.message) &&
+        JSON.stringify(err.details) === JSON.stringify({ path: '/api/v1/backupsessions', items: 2, pages: 2, maxItems: 1_000, maxBytes: 100_000, maxPages: 100 }));
+    });
+  });
+
+  it('the default cap on bytes bounds the memory the item cap did not', () => {
+    assert.ok(LIST_CAPS.maxBytes >= 64 * 1024 * 1024 && LIST_CAPS.maxBytes <= 512 * 1024 * 1024);
   });
 });

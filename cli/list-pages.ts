@@ -10,6 +10,7 @@
 // controller's lists (sessions are pruned to each configuration's history limit).
 import { ErrorCodes, SidestashError } from '../common/errors.ts';
 import { api } from './api-client.ts';
+import type { AnswerBudget } from './api-client.ts';
 import type { ApiClientOptions } from './api-client.ts';
 
 export const LIST_PAGE_SIZE = 500;
@@ -17,12 +18,14 @@ export const LIST_PAGE_SIZE = 500;
 export interface ListCaps {
   /** Items of the whole list. */
   maxItems: number;
+  /** Bytes of the whole list's answers, read as they come: what bounds the CLI's memory (items may be of any size, one page may hold any number). */
+  maxBytes: number;
   /** Pages asked for (a Kubernetes-mode controller may answer short pages under a label selector). */
   maxPages: number;
 }
 
-/** 1,000,000 items (hundreds of MiB in the CLI's memory), 10,000 pages. */
-export const LIST_CAPS: ListCaps = { maxItems: 1_000_000, maxPages: 10_000 };
+/** 1,000,000 items, 256 MiB of answers (about 1 GiB of the CLI's memory once parsed), 10,000 pages. */
+export const LIST_CAPS: ListCaps = { maxItems: 1_000_000, maxBytes: 256 * 1024 * 1024, maxPages: 10_000 };
 
 type Position = { namespace: string; name: string };
 interface Page {
@@ -66,18 +69,21 @@ export async function listAll<T>(o: ApiClientOptions, path: string, pageSize = L
   let last: Position | undefined;
   const tooLong = (pages: number, what: string): SidestashError =>
     new SidestashError(ErrorCodes.LIST_TOO_LONG, `the controller's list at ${path} goes on past ${what} (${items.length} items in ${pages} pages so far); list fewer at once (a namespace, a label selector)`, {
-      details: { path, items: items.length, pages, maxItems: caps.maxItems, maxPages: caps.maxPages },
+      details: { path, items: items.length, pages, maxItems: caps.maxItems, maxBytes: caps.maxBytes, maxPages: caps.maxPages },
     });
-  for (let token: string | undefined, pages = 0; ; ) {
+  let pages = 0;
+  const budget: AnswerBudget = { bytesLeft: caps.maxBytes, exceeded: () => tooLong(pages, `${caps.maxBytes} bytes`) };
+  for (let token: string | undefined; ; ) {
     if (pages === caps.maxPages) throw tooLong(pages, `${caps.maxPages} pages`);
     const q = new URLSearchParams({ limit: String(pageSize), ...(token === undefined ? {} : { continue: token }) });
-    const page = await api<Page>(o, 'GET', `${path}${path.includes('?') ? '&' : '?'}${q}`);
     pages++;
+    const page = await api<Page>(o, 'GET', `${path}${path.includes('?') ? '&' : '?'}${q}`, undefined, undefined, budget);
     const next = nextPage(page ?? {}, last, followed);
     if ('problem' in next) throw new SidestashError(ErrorCodes.CONTROLLER_UNAVAILABLE, `the controller's list at ${path} is not usable: ${next.problem} (after ${items.length} items)`);
     const got = page.items as T[];
     if (items.length + got.length > caps.maxItems) throw tooLong(pages, `${caps.maxItems} items`);
-    items.push(...got);
+    // Not push(...got): a page of more than about 120,000 items (a controller that does not page) overflowed the stack.
+    for (const item of got) items.push(item);
     if ('done' in next) return items;
     followed.add(next.token);
     token = next.token;

@@ -109,6 +109,8 @@ export class BinlogArchiveSupervisor {
 
   /** The controller's answer to a sync sent at sentAtMs (this host's clock): run exactly these. */
   apply(assignments: readonly BinlogArchiveAssignment[], sentAtMs: number): void {
+    // Stopped (stopAll): an answer that arrives now starts nothing, as no lease check would stop it.
+    if (this.#fence === undefined) return;
     const wanted = new Map<string, BinlogArchiveAssignment>();
     for (const a of assignments) {
       const problem = assignmentProblem(a, this.#targets);

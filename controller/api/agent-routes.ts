@@ -2,7 +2,7 @@
 // credential and returns a per-agent token (stored hashed); every other call needs that agent
 // token and may touch only the agent's own sessions. Reports are type-checked, and a reported
 // success is checked against the repository before it is recorded.
-import { AGENT_ROUTES } from '../../common/agent-paths.ts';
+import { AGENT_ROUTES, agentKey } from '../../common/agent-paths.ts';
 import { ErrorCodes, SidestashError, isSidestashError } from '../../common/errors.ts';
 import type { Controller } from '../controller.ts';
 import { parseProgress, parseResult } from '../agents/agent-reports.ts';
@@ -16,6 +16,7 @@ import type { BackupSessionSpec, Resource, RestoreSessionSpec } from '../resourc
 import type { AgentRecord } from '../store/store.ts';
 import { decodeUtf8, readBody, sendJson } from './http-util.ts';
 import { markAgentConnection } from './listener-limits.ts';
+import { AgentLongPolls } from './agent-long-polls.ts';
 import { route } from './router.ts';
 import { notLeader } from './not-leader.ts';
 import type { RequestContext, Route } from './router.ts';
@@ -38,15 +39,17 @@ function sessionKind(k: string): 'BackupSession' | 'RestoreSession' {
 }
 
 export function agentRoutes(c: Controller): Route[] {
-  const authAgent = (ctx: RequestContext): AgentRecord => {
+  /** mark: false for a request after which the connection is no longer the agent's (deregister). */
+  const authAgent = (ctx: RequestContext, mark = true): AgentRecord => {
     const agent = c.agents.authenticate(ctx.req, ctx.params.agentNamespace!, ctx.params.agent!);
-    markAgentConnection(ctx.req); // only now: the listener's cap protects agents' connections
+    if (mark) markAgentConnection(ctx.req, agent.name); // only now: the listener's cap protects agents' connections
     return agent;
   };
+  const longPolls = new AgentLongPolls();
   return [
     route('POST', AGENT_ROUTES.register, async (ctx) => {
       const registered = await c.agents.register(ctx.req, () => json(ctx));
-      markAgentConnection(ctx.req);
+      markAgentConnection(ctx.req, agentKey(registered));
       sendJson(ctx.res, 200, registered);
     }),
     route('POST', AGENT_ROUTES.heartbeat, (ctx) => {
@@ -54,23 +57,31 @@ export function agentRoutes(c: Controller): Route[] {
       sendJson(ctx.res, 200, { ok: true });
     }),
     route('POST', AGENT_ROUTES.deregister, async (ctx) => {
-      await c.agents.deregister(authAgent(ctx));
+      await c.agents.deregister(authAgent(ctx, false));
       sendJson(ctx.res, 200, { ok: true });
     }),
     route('GET', AGENT_ROUTES.next, async (ctx) => {
       const agent = authAgent(ctx);
       const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, Number(ctx.query.get('waitMs') ?? 0) || 0));
       const deadline = Date.now() + waitMs;
-      for (;;) {
-        // A replica that stopped leading while this poll waited assigns nothing (not-leader.ts).
-        if (!c.isLeader) throw notLeader(c.kube?.elector.holder ?? '');
-        const assignment = await c.sessions.claimNext(agent);
-        if (assignment) {
-          sendJson(ctx.res, 200, assignment);
-          return;
+      // A newer poll of this agent ends this one (agent-long-polls.ts); a poll so ended claims nothing.
+      const poll = longPolls.start(agent.name);
+      const signal = AbortSignal.any([ctx.signal, poll.signal]);
+      try {
+        for (;;) {
+          // A replica that stopped leading while this poll waited assigns nothing (not-leader.ts).
+          if (!c.isLeader) throw notLeader(c.kube?.elector.holder ?? '');
+          if (poll.signal.aborted) break;
+          const assignment = await c.sessions.claimNext(agent);
+          if (assignment) {
+            sendJson(ctx.res, 200, assignment);
+            return;
+          }
+          if (Date.now() >= deadline || signal.aborted) break;
+          await c.waitForChange(Math.min(1000, deadline - Date.now()), signal, agent.targets);
         }
-        if (Date.now() >= deadline || ctx.signal.aborted) break;
-        await c.waitForChange(Math.min(1000, deadline - Date.now()), ctx.signal, agent.targets);
+      } finally {
+        poll.done();
       }
       ctx.res.writeHead(204).end();
     }),

@@ -8,10 +8,12 @@ import { describe, it } from 'node:test';
 import { addressKey, admitConnection, countOpen } from './connection-admission.ts';
 import type { OpenConnection } from './connection-admission.ts';
 
-// 'name@address', then '*' busy, '+' an agent's: 'a@1*+' is a busy agent connection from 1.
+// 'name@address', then '*' busy, '+' an agent's: 'a@1*+' is a busy agent connection from 1;
+// '*<ms>' busy, and open since that time: 'a@1*100'.
 const conn = (spec: string): OpenConnection<string> => {
   const [name, rest] = spec.split('@') as [string, string];
-  return { conn: name, address: rest.replace(/[*+]/g, ''), busy: rest.includes('*') ? 1 : 0, agent: rest.includes('+') };
+  const since = /\*(\d+)/.exec(rest);
+  return { conn: name, address: rest.split(/[*+]/)[0]!, busy: rest.includes('*') ? 1 : 0, agent: rest.includes('+'), ...(since ? { openedAtMs: Number(since[1]) } : {}) };
 };
 
 describe('admitConnection', () => {
@@ -39,6 +41,30 @@ describe('admitConnection', () => {
       assert.deepEqual(admitConnection(open, countOpen(open), t.from, { maxConnections: t.max, maxConnectionsPerAddress: t.share }), t.want);
     });
   }
+});
+
+describe('admitConnection: busy unauthenticated connections open for longer than the request timeout (1000 ms here, now 5000)', () => {
+  // Addresses are single letters here, so that the time reads apart: 'a@x*100' is busy, open since 100 ms.
+  const table: { name: string; open: string[]; from: string; max: number; share: number; want: unknown }[] = [
+    { name: 'at the cap, all busy, some for longer than the limit: the oldest gives way', open: ['a@x*4500', 'b@y*3000', 'c@x*1000'], from: 'z', max: 3, share: 3, want: { accept: true, evict: 'c', why: 'cap' } },
+    { name: 'a connection open for long is not made new by its latest request (request after request)', open: ['a@x*0', 'b@y*4800'], from: 'z', max: 2, share: 2, want: { accept: true, evict: 'a', why: 'cap' } },
+    { name: 'at the cap, all busy within the limit: refused', open: ['a@x*4500', 'b@y*4100'], from: 'z', max: 2, share: 2, want: { accept: false, why: 'cap' } },
+    { name: 'an idle unauthenticated connection gives way before a long busy one', open: ['a@x*100', 'b@y'], from: 'z', max: 2, share: 2, want: { accept: true, evict: 'b', why: 'cap' } },
+    { name: 'a long poll (an agent\'s busy connection) never gives way', open: ['a@x+*100', 'b@y*4900'], from: 'z', max: 2, share: 2, want: { accept: false, why: 'cap' } },
+    { name: 'a long busy unauthenticated connection gives way before an agent\'s idle one', open: ['a@x+', 'b@y*100'], from: 'z', max: 2, share: 2, want: { accept: true, evict: 'b', why: 'cap' } },
+    { name: 'over its share, all busy: its own oldest past the limit gives way, not another address\'s', open: ['a@y*100', 'b@x*3000', 'c@x*2000', 'd@x*4500'], from: 'x', max: 100, share: 3, want: { accept: true, evict: 'c', why: 'address-share' } },
+    { name: 'over its share, all busy within the limit: refused', open: ['a@y*100', 'b@x*4500', 'c@x*4200'], from: 'x', max: 100, share: 2, want: { accept: false, why: 'address-share' } },
+  ];
+  for (const t of table) {
+    it(t.name, () => {
+      const open = t.open.map(conn);
+      assert.deepEqual(admitConnection(open, countOpen(open), t.from, { maxConnections: t.max, maxConnectionsPerAddress: t.share, busyGivesWayAfterMs: 1000 }, 5000), t.want);
+    });
+  }
+  it('without a limit, busy connections never give way', () => {
+    const open = ['a@x*0', 'b@y*0'].map(conn);
+    assert.deepEqual(admitConnection(open, countOpen(open), 'z', { maxConnections: 2, maxConnectionsPerAddress: 2 }, 1e12), { accept: false, why: 'cap' });
+  });
 });
 
 describe('addressKey', () => {

@@ -1,7 +1,9 @@
 // Which open connection gives way to a new one when a listener is full, or whether the new one is
 // closed at once: a pure decision (listener-limits.ts applies it to a server's sockets).
 // - A connection counts as an agent's only once a request on it authenticated with an agent's
-//   token (or registered one); until then it is unauthenticated, whatever address it comes from.
+//   token (or registered one), and only while the requests on it do (listener-limits.ts: one that
+//   ends unauthenticated, or a deregistration, makes it unauthenticated again); until then it is
+//   unauthenticated, whatever address it comes from.
 // - Each remote address (an IPv6 address by its /64, which one subscriber holds) may hold at most
 //   maxConnectionsPerAddress unauthenticated connections; a new one over that share takes the
 //   place of the same address's oldest idle unauthenticated one, else it is closed. Agents'
@@ -10,7 +12,14 @@
 //   of the address holding the most unauthenticated connections. An agent's idle kept connection
 //   gives way only when no unauthenticated connection is open at all (the cap is full of agents:
 //   a fleet larger than the cap was sized for), so that a flood from one address (or many) cannot
-//   push registered agents off. Busy connections (a request being served) never give way.
+//   push registered agents off. Busy connections (a request being served) do not give way, except
+//   an unauthenticated one open for longer than busyGivesWayAfterMs (the whole-request timeout):
+//   after the idle ones, the oldest first. Without that, clients that keep their requests in
+//   progress (a large answer read a byte at a time, /metrics at fleet scale, or one request after
+//   another) held their connections for ever, and from two addresses (two IPv6 /64s) filled the
+//   cap so that every new connection was refused: restarted agents, probes, the CLI. The age of
+//   the connection, not of its request, so that a new request at once does not start it afresh.
+//   An agent's busy connection (its long poll) never gives way.
 
 export interface OpenConnection<T> {
   conn: T;
@@ -20,6 +29,8 @@ export interface OpenConnection<T> {
   busy: number;
   /** A request on it authenticated as an agent. */
   agent: boolean;
+  /** When it opened (ms): an unauthenticated connection busy and open for longer than busyGivesWayAfterMs may give way. */
+  openedAtMs?: number;
 }
 
 export interface OpenCounts {
@@ -31,6 +42,8 @@ export interface OpenCounts {
 export interface AdmissionLimits {
   maxConnections: number;
   maxConnectionsPerAddress: number;
+  /** An unauthenticated connection busy, and open for longer than this, may give way (default: never). */
+  busyGivesWayAfterMs?: number;
 }
 
 export type Admission<T> = { accept: true; evict?: T; why?: 'address-share' | 'cap' } | { accept: false; why: 'address-share' | 'cap' };
@@ -46,10 +59,25 @@ export function countOpen<T>(open: Iterable<OpenConnection<T>>): OpenCounts {
   return { total, unauthenticated };
 }
 
-/** Whether a new connection from `address` may open when `open` (oldest first, counted in `counts`) are open. */
-export function admitConnection<T>(open: Iterable<OpenConnection<T>>, counts: OpenCounts, address: string, limits: AdmissionLimits): Admission<T> {
+/**
+ * Whether a new connection from `address` may open when `open` (oldest first, counted in `counts`;
+ * an iterable that may be iterated more than once) are open at `nowMs`.
+ */
+export function admitConnection<T>(open: Iterable<OpenConnection<T>>, counts: OpenCounts, address: string, limits: AdmissionLimits, nowMs = 0): Admission<T> {
+  // The oldest busy unauthenticated connection (of `from`, or any) open for longer than the limit.
+  const longestBusy = (from?: string): OpenConnection<T> | undefined => {
+    if (limits.busyGivesWayAfterMs === undefined) return undefined;
+    let longest: OpenConnection<T> | undefined;
+    for (const c of open) {
+      if (c.agent || c.busy === 0 || c.openedAtMs === undefined || (from !== undefined && c.address !== from)) continue;
+      if (nowMs - c.openedAtMs > limits.busyGivesWayAfterMs && (!longest || c.openedAtMs < longest.openedAtMs!)) longest = c;
+    }
+    return longest;
+  };
   if ((counts.unauthenticated.get(address) ?? 0) >= limits.maxConnectionsPerAddress) {
     for (const c of open) if (!c.agent && c.busy === 0 && c.address === address) return { accept: true, evict: c.conn, why: 'address-share' };
+    const busy = longestBusy(address);
+    if (busy) return { accept: true, evict: busy.conn, why: 'address-share' };
     return { accept: false, why: 'address-share' };
   }
   if (counts.total < limits.maxConnections) return { accept: true };
@@ -73,6 +101,8 @@ export function admitConnection<T>(open: Iterable<OpenConnection<T>>, counts: Op
     }
   }
   if (victim) return { accept: true, evict: victim.conn, why: 'cap' };
+  const busy = longestBusy();
+  if (busy) return { accept: true, evict: busy.conn, why: 'cap' };
   if (counts.unauthenticated.size === 0 && oldestAgentIdle) return { accept: true, evict: oldestAgentIdle.conn, why: 'cap' };
   return { accept: false, why: 'cap' };
 }

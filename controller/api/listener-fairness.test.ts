@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { createLogger } from '../../common/log.ts';
-import { DEFAULT_LISTENER_LIMITS, applyListenerLimits, listenOn, markAgentConnection } from './listener-limits.ts';
+import { DEFAULT_LISTENER_LIMITS, MAX_CONNECTIONS_PER_AGENT, applyListenerLimits, listenOn, markAgentConnection } from './listener-limits.ts';
 
 const quiet = createLogger({}, { level: 'error' });
 // Long timeouts: nothing here is closed by a timer.
@@ -32,15 +32,17 @@ describe('the connection cap is fair to agents', () => {
   after(() => gates.forEach((release) => release()));
 
   // /agent: the request authenticates as an agent's; /wait: held until the test ends; else answered.
-  const start = async (maxConnections: number, maxConnectionsPerAddress: number): Promise<{ port: number; view: { open(): number; seen(): number } }> => {
+  const start = async (maxConnections: number, maxConnectionsPerAddress: number, requestTimeoutMs = LONG.requestTimeoutMs): Promise<{ port: number; view: { open(): number; seen(): number } }> => {
     const gate = new Promise<void>((r) => gates.push(r));
     const server = createServer((req: IncomingMessage, res) => {
-      if (req.url === '/agent') markAgentConnection(req);
-      if (req.url === '/wait') void gate.then(() => res.end('ok'));
+      // Each connection its own agent's; /agent-of/<name>: that agent's.
+      if (req.url === '/agent' || req.url === '/agent-wait') markAgentConnection(req, `port-${req.socket.remotePort}`);
+      if (req.url?.startsWith('/agent-of/')) markAgentConnection(req, req.url.slice('/agent-of/'.length));
+      if (req.url === '/wait' || req.url === '/agent-wait') void gate.then(() => res.end('ok'));
       else res.end('ok');
     });
     servers.push(server);
-    const view = applyListenerLimits(server, { ...DEFAULT_LISTENER_LIMITS, ...LONG, maxConnections, maxConnectionsPerAddress }, quiet, 'test');
+    const view = applyListenerLimits(server, { ...DEFAULT_LISTENER_LIMITS, ...LONG, requestTimeoutMs, maxConnections, maxConnectionsPerAddress }, quiet, 'test');
     const { port } = await listenOn(server, { host: '127.0.0.1', port: 0 }, quiet, 'test');
     return { port, view };
   };
@@ -135,4 +137,49 @@ describe('the connection cap is fair to agents', () => {
     await closed(flood[0]!);
     await closed(unauthenticated);
   });
+
+  it('at the cap, all connections busy: an unauthenticated one open for longer than the request timeout gives way, an agent\'s long poll does not', { timeout: 60_000 }, async () => {
+    const requestTimeoutMs = 300;
+    const { port, view } = await start(3, 3, requestTimeoutMs);
+    const agent = await open(port, view, 2);
+    assert.match(await get(agent, '/agent'), ok);
+    const agentPoll = get(agent, '/agent-wait');
+    const slow = await open(port, view, 3);
+    const slowAnswer = get(slow, '/wait'); // a request kept in progress (a large answer read slowly)
+    const recent = await open(port, view, 4);
+    const began = Date.now();
+    while (view.open() < 3) await new Promise((r) => setTimeout(r, 5));
+    // Until the slow request has been served well past the limit (it was sent before `began`).
+    while (Date.now() - began <= 3 * requestTimeoutMs) await new Promise((r) => setTimeout(r, 20));
+    // Opened after the slow one, whatever the machine's load: the slow one is the oldest.
+    const recentAnswer = get(recent, '/wait');
+    const newcomer = await open(port, view, 5);
+    assert.match(await get(newcomer, '/'), ok, 'the new connection is served');
+    assert.equal(await slowAnswer, '', 'the long busy unauthenticated connection gave way');
+    await closed(slow);
+    gates.at(-1)!();
+    assert.match(await recentAnswer, ok, 'the recently busy connection was kept');
+    assert.match(await agentPoll, ok, 'the agent\'s long poll was kept');
+  });
+
+  it('one agent\'s connections beyond MAX_CONNECTIONS_PER_AGENT count as unauthenticated: at the cap they give way, not another agent\'s older kept connection', { timeout: 60_000 }, async () => {
+    const max = MAX_CONNECTIONS_PER_AGENT + 3;
+    const { port, view } = await start(max, max);
+    const honest = await open(port, view, 2); // the oldest connection: another agent's kept one
+    assert.match(await get(honest, '/agent-of/honest'), ok);
+    const many: Socket[] = [];
+    for (let i = 0; i < MAX_CONNECTIONS_PER_AGENT + 2; i++) {
+      const s = await open(port, view, 3);
+      assert.match(await get(s, '/agent-of/greedy'), ok);
+      many.push(s);
+    }
+    assert.equal(view.open(), max, 'at the cap');
+    const newcomer = await open(port, view, 4);
+    assert.match(await get(newcomer, '/'), ok, 'the new connection is served');
+    assert.match(await get(honest, '/agent-of/honest'), ok, 'the other agent\'s kept connection is kept');
+    // The greedy agent's first MAX_CONNECTIONS_PER_AGENT are its own; one past them gave way.
+    await closed(many[MAX_CONNECTIONS_PER_AGENT]!);
+    for (const s of many.slice(0, MAX_CONNECTIONS_PER_AGENT)) assert.match(await get(s, '/agent-of/greedy'), ok);
+  });
 });
+

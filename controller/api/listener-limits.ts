@@ -11,11 +11,12 @@
 // progress reports reuse its connection instead of paying a TLS handshake each time.
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { EnvReader } from '../../common/config-env.ts';
-import { ErrorCodes, SidestashError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { addressKey, admitConnection } from './connection-admission.ts';
+
+export { LISTEN_BACKLOG, listenOn } from './listen-on.ts';
 import type { OpenConnection } from './connection-admission.ts';
 
 export interface ListenerLimits {
@@ -111,19 +112,35 @@ interface Tracked extends OpenConnection<Socket> {
   /** peer(): address and port. */
   key: string;
   timer: NodeJS.Timeout | undefined;
-  markAgent(): void;
+  /** The agent ("namespace/name") whose connection it is, while it counts as one. */
+  agentName?: string;
+  markAgent(agent: string): void;
+  unmarkAgent(): void;
 }
+
+/**
+ * Connections one agent may have counted as its own at once; more count as unauthenticated (its
+ * long poll, its heartbeat and sync, a progress report, the offline plan: about 4 at most). Without
+ * a bound one agent's token (a compromised site's) made any number of connections agents', kept
+ * at the cap while the oldest idle ones, other agents' kept connections, gave way to them.
+ */
+export const MAX_CONNECTIONS_PER_AGENT = 8;
 
 /** The connection a request came on (its socket, the TLS one on https), while it is open. */
 const trackedBySocket = new WeakMap<object, Tracked>();
+/** Requests that authenticated as an agent's (markAgentConnection). */
+const agentRequests = new WeakSet<IncomingMessage>();
 
 /**
- * Counts the connection `req` came on as an agent's from now on: call it only once the request
- * authenticated with an agent's credentials (connection-admission.ts: agents' connections do not
- * count against the address's share and give way last).
+ * Counts the connection `req` came on as an agent's: call it only once the request authenticated
+ * with an agent's credentials (connection-admission.ts: agents' connections do not count against
+ * the address's share and give way last). It stays an agent's while the requests on it do: one
+ * that ends without authenticating as an agent (a revoked or deregistered agent's token, another
+ * client's request on the kept connection) makes it unauthenticated again.
  */
-export function markAgentConnection(req: IncomingMessage): void {
-  trackedBySocket.get(req.socket)?.markAgent();
+export function markAgentConnection(req: IncomingMessage, agent: string): void {
+  agentRequests.add(req);
+  trackedBySocket.get(req.socket)?.markAgent(agent);
 }
 
 /** Applies `limits` to a server before it listens; returns a counter view for tests and logs. */
@@ -142,9 +159,19 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     if (n > 0) unauthenticated.set(address, n);
     else unauthenticated.delete(address);
   };
+  // Connections counted as each agent's (MAX_CONNECTIONS_PER_AGENT).
+  const byAgent = new Map<string, number>();
+  const agentCounted = (agent: string, by: number): void => {
+    const n = (byAgent.get(agent) ?? 0) + by;
+    if (n > 0) byAgent.set(agent, n);
+    else byAgent.delete(agent);
+  };
   const forget = (t: Tracked): void => {
     clearTimeout(t.timer);
-    if (open.delete(t.conn) && !t.agent) counted(t.address, -1);
+    if (open.delete(t.conn)) {
+      if (!t.agent) counted(t.address, -1);
+      else if (t.agentName !== undefined) agentCounted(t.agentName, -1);
+    }
     if (byPeer.get(t.key) === t) byPeer.delete(t.key);
   };
   const stats = { evictedIdle: 0, evictedAgentIdle: 0, refused: 0, overAddressShare: 0 };
@@ -168,11 +195,16 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     t.timer.unref();
   };
 
+  // A busy unauthenticated connection open for longer than a whole request may take (a large
+  // answer read a byte at a time, or request after request) may give way (connection-admission.ts).
+  const admission = { maxConnections: limits.maxConnections, maxConnectionsPerAddress: limits.maxConnectionsPerAddress, busyGivesWayAfterMs: limits.requestTimeoutMs };
+  // Iterated more than once per decision (an iterator from open.values() would be spent after the first pass).
+  const openConnections: Iterable<Tracked> = { [Symbol.iterator]: () => open.values() };
   let seen = 0;
   server.on('connection', (socket: Socket) => {
     seen++;
     const address = addressKey(socket.remoteAddress);
-    const verdict = admitConnection(open.values(), { total: open.size, unauthenticated }, address, limits);
+    const verdict = admitConnection(openConnections, { total: open.size, unauthenticated }, address, admission, Date.now());
     if (verdict.why === 'address-share') stats.overAddressShare++;
     if (!verdict.accept) {
       stats.refused++;
@@ -196,11 +228,23 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
       address,
       busy: 0,
       agent: false,
+      openedAtMs: Date.now(),
       timer: undefined,
-      markAgent: () => {
-        if (t.agent || !open.has(socket)) return;
+      markAgent: (agent: string) => {
+        if (!open.has(socket) || (t.agent && t.agentName === agent)) return;
+        t.unmarkAgent(); // another agent's request on the kept connection
+        if ((byAgent.get(agent) ?? 0) >= MAX_CONNECTIONS_PER_AGENT) return;
         t.agent = true;
+        t.agentName = agent;
+        agentCounted(agent, 1);
         counted(address, -1);
+      },
+      unmarkAgent: () => {
+        if (!t.agent || !open.has(socket)) return;
+        t.agent = false;
+        if (t.agentName !== undefined) agentCounted(t.agentName, -1);
+        delete t.agentName;
+        counted(address, 1);
       },
     };
     open.set(socket, t);
@@ -228,40 +272,12 @@ export function applyListenerLimits(server: HttpServer | HttpsServer, limits: Li
     body.unref();
     res.once('close', () => {
       clearTimeout(body);
+      // The connection is an agent's while the requests on it authenticate as one.
+      if (!agentRequests.has(req)) t.unmarkAgent();
       t.busy--;
       if (t.busy === 0 && !t.conn.destroyed) arm(t, t.conn, true);
     });
   });
 
   return { open: () => open.size, seen: () => seen };
-}
-
-/**
- * Connections the kernel holds for accept() while the event loop is busy. Node's default, 511,
- * overflowed with a fleet's agents when the keep-alive was shorter than their heartbeat (each
- * heartbeat and progress report opened a TLS connection): an overflowing queue drops the SYN,
- * and the agent's call waits out TCP's 1 s, 3 s, 7 s retransmits. Still needed when a fleet
- * reconnects at once (a controller restart). The kernel caps it at net.core.somaxconn.
- */
-export const LISTEN_BACKLOG = 4096;
-
-/** Starts listening; a port in use (or any listen error) rejects with INVALID_CONFIG naming the listener. */
-export async function listenOn(server: HttpServer | HttpsServer, at: { host: string; port: number }, log: Logger, listener: string): Promise<AddressInfo> {
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      server.off('listening', onListening);
-      const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : err.code === 'EACCES' ? 'permission denied' : errorMessage(err);
-      reject(new SidestashError(ErrorCodes.INVALID_CONFIG, `${listener} cannot listen on ${at.host}:${at.port}: ${why}`, { cause: err, details: { listener, host: at.host, port: at.port, errno: err.code } }));
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen({ port: at.port, host: at.host, backlog: LISTEN_BACKLOG });
-  });
-  // Later errors (e.g. EMFILE on accept) are logged; the listener keeps serving.
-  server.on('error', (err: Error) => log.error('listener error', { listener, err: errorMessage(err) }));
-  return server.address() as AddressInfo;
 }
