@@ -3,72 +3,20 @@
 // it), never before: a flood of connections from the agents' own (NAT) address, at the cap,
 // closes its own connections and the one that failed to authenticate, not the agents'.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { join } from 'node:path';
-import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { agentPaths } from '../../common/agent-paths.ts';
-import { createLogger } from '../../common/log.ts';
-import { tempDir } from '../../test/helpers/tmp.ts';
-import { parseControllerConfig } from '../config.ts';
-import { Controller } from '../controller.ts';
-
-const quiet = createLogger({}, { level: 'error' });
-const ADMIN = 'admin-token-0123456789abcdef';
-const BOOT = 'boot-token-0123456789abcdef';
-const NAT = '127.0.0.2';
+import { BOOT, startCappedController } from '../../test/helpers/capped-controller.ts';
+import type { CappedController } from '../../test/helpers/capped-controller.ts';
 
 describe('the controller\'s connection cap and agents\' connections', () => {
-  let dir: { path: string; cleanup(): Promise<void> };
-  let c: Controller;
-  let port: number;
-  const sockets: Socket[] = [];
+  let c: CappedController;
   before(async () => {
-    dir = await tempDir('sidestash-conn-cap-');
-    const config = parseControllerConfig({
-      SIDESTASH_LISTEN: '127.0.0.1:0', SIDESTASH_DB: join(dir.path, 'c.db'), SIDESTASH_ADMIN_TOKEN: ADMIN, SIDESTASH_AGENT_BOOTSTRAP_TOKEN: BOOT,
-      SIDESTASH_INSECURE_HTTP: 'true', SIDESTASH_MAX_CONNECTIONS: '8', SIDESTASH_HEADERS_TIMEOUT: '60s',
-    });
-    c = new Controller(config, quiet);
-    port = (await c.start()).port;
+    c = await startCappedController(8, 'sidestash-conn-cap-');
   });
-  after(async () => {
-    for (const s of sockets) s.destroy();
-    await c.stop();
-    await dir.cleanup();
-  });
-
-  const open = async (): Promise<Socket> => {
-    const s = connect({ port, host: '127.0.0.1', localAddress: NAT });
-    s.on('error', () => {});
-    sockets.push(s);
-    await once(s, 'connect');
-    return s;
-  };
-  /** One request on a kept connection: status and body, or status 0 when the server closed it. */
-  const request = (s: Socket, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: string }> =>
-    new Promise((resolve) => {
-      if (s.destroyed) return resolve({ status: 0, body: '' });
-      let text = '';
-      const finish = (): void => {
-        s.off('data', onData);
-        s.off('close', onClose);
-        const m = /^HTTP\/1\.1 (\d+)[\s\S]*?\r\n\r\n([\s\S]*)$/.exec(text);
-        resolve({ status: m ? Number(m[1]) : 0, body: m?.[2] ?? '' });
-      };
-      const onData = (d: Buffer): void => {
-        text += d.toString();
-        const head = text.indexOf('\r\n\r\n');
-        const length = /\r\ncontent-length: (\d+)/i.exec(text.slice(0, head));
-        if (head >= 0 && length && text.length - head - 4 >= Number(length[1])) finish();
-      };
-      const onClose = (): void => finish();
-      s.on('data', onData);
-      s.once('close', onClose);
-      const payload = body === undefined ? '' : JSON.stringify(body);
-      s.write(`${method} ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`);
-    });
+  after(() => c.stop());
+  const open = (): Promise<Socket> => c.open();
+  const request = (s: Socket, method: string, path: string, token: string, body?: unknown) => c.request(s, method, path, token, body);
 
   it('a flood from the agents\' address at the cap closes its own connections and an unauthenticated one, never the agents\'', { timeout: 60_000 }, async () => {
     const registering = await open();
