@@ -114,6 +114,30 @@ INSERT INTO \`orders\` VALUES (1,60002);
     assert.deepEqual(mismatches(await verify(r.tables)), []);
   });
 
+  for (const ordered of [true, false]) {
+    it(`MyISAM and Aria tables come back with their indexes enabled and their rows, each ENABLE KEYS run after its table's rows on every connection (${ordered ? 'a trigger and a view between and after the tables' : 'the dump cut after the last table, without its trailer'})`, async () => {
+      // Many small INSERTs (--net-buffer-length) spread each table over both connections; a
+      // trigger or view is an ordered statement the held ENABLE KEYS must precede, and without
+      // them (and without the trailer's SET statements) the held ones run at the dump's end.
+      const tables = ['m1', 'm2', 'a1', 'm3'];
+      const extra = ordered ? 'CREATE TRIGGER m2_bi BEFORE INSERT ON m2 FOR EACH ROW SET NEW.k = NEW.k; CREATE VIEW v AS SELECT COUNT(*) AS n FROM m1;' : '';
+      await db.sql(`DROP DATABASE IF EXISTS mk; CREATE DATABASE mk; USE mk; ${tables.map((t) => `CREATE TABLE ${t} (id INT PRIMARY KEY, k INT, pad VARCHAR(200), KEY (k), KEY (pad)) ENGINE=${t.startsWith('a') ? 'Aria' : 'MyISAM'}; INSERT INTO ${t} SELECT seq, seq % 97, REPEAT(CHAR(65 + seq % 26), 150) FROM seq_1_to_3000;`).join(' ')} ${extra}`);
+      const checksums = async () => (await db.sql(`CHECKSUM TABLE ${tables.map((t) => `mk.${t}`).join(', ')}`)).trim();
+      const before = await checksums();
+      const whole = await dump('--single-transaction', '--triggers', '--net-buffer-length=16384', '--databases', 'mk');
+      const sql = ordered ? whole : whole.subarray(0, whole.lastIndexOf('UNLOCK TABLES;') + 'UNLOCK TABLES;'.length);
+      assert.equal((sql.toString('latin1').match(/ENABLE KEYS/g) ?? []).length, tables.length, "the dump enables each table's keys");
+      await db.sql('DROP DATABASE mk');
+      const r = await load(sql);
+      assert.equal(await checksums(), before);
+      // DISABLE KEYS left without its ENABLE KEYS shows as "disabled" on every non-unique index.
+      assert.equal((await db.sql("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'mk' AND COMMENT = 'disabled'")).trim(), '0');
+      assert.equal((await db.sql("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'mk' AND NON_UNIQUE = 1")).trim(), String(2 * tables.length));
+      if (ordered) assert.equal((await db.sql('SELECT n FROM mk.v')).trim(), '3000');
+      assert.deepEqual(mismatches(await verify(r.tables)), []);
+    });
+  }
+
   it('a system-versioned table dumped with its history (--dump-history) verifies, counted FOR SYSTEM_TIME ALL', async () => {
     await db.sql('DROP DATABASE IF EXISTS hv; CREATE DATABASE hv; CREATE TABLE hv.t (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING; INSERT INTO hv.t VALUES (1,1),(2,2); UPDATE hv.t SET v=10 WHERE id=1; DELETE FROM hv.t WHERE id=2; CREATE TABLE hv.plain (id INT PRIMARY KEY); INSERT INTO hv.plain VALUES (1),(2);');
     const sql = await dump('--single-transaction', '--dump-history', '--databases', 'hv');

@@ -13,6 +13,7 @@ import type { ClassifiedStatement } from '../../common/sql-dump/dump-statements.
 import { RestoreConnection, killThreads, serverError, serverErrorText } from './restore-connection.ts';
 import { statementCore } from '../../common/sql-dump/statement-kind.ts';
 import type { StatementKind } from '../../common/sql-dump/statement-kind.ts';
+import { deferEnableKeys } from './defer-enable-keys.ts';
 import { RestorePlanner, turnsAutocommitOff } from './restore-plan.ts';
 import type { PlannedStatement } from './restore-plan.ts';
 
@@ -192,8 +193,9 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
   };
   let closed = false;
   let started = false;
+  let dumpOffset = 0;
   try {
-    for await (const st of statements) {
+    for await (const st of deferEnableKeys(statements)) {
       if (failure !== undefined) break;
       if (!started) {
         started = true;
@@ -234,7 +236,9 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
         queued += size;
         notify();
       } else o.release?.(st);
-      o.onProgress?.({ statements: count, dumpOffset: st.end });
+      // A held ENABLE KEYS (defer-enable-keys.ts) ends before statements taken already.
+      dumpOffset = Math.max(dumpOffset, st.end);
+      o.onProgress?.({ statements: count, dumpOffset });
     }
   } catch (err) {
     fail(err);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StatementKind } from '../../common/sql-dump/statement-kind.ts';
-import { RestorePlanner, turnsAutocommitOff } from './restore-plan.ts';
+import { RestorePlanner, SPREAD_BYTES, turnsAutocommitOff } from './restore-plan.ts';
 import type { PlannedStatement } from './restore-plan.ts';
 
 const set: StatementKind = { kind: 'session' };
@@ -24,25 +24,27 @@ function plan(connections: number, steps: [StatementKind, number[]][]): Omit<Pla
 }
 
 describe('RestorePlanner', () => {
-  it("plans mariadb-dump's table sections: session statements everywhere, rows to the least loaded, CREATE TABLE b beside a's rows", () => {
+  it("plans mariadb-dump's table sections: session statements everywhere, a table at home until its connection is a statement behind, CREATE TABLE b beside a's rows", () => {
+    const M = SPREAD_BYTES;
     const got = plan(2, [
       [set, [0, 0]], //                    0: SET NAMES on both
       [createDb('shop'), [0, 0]], //      1: barrier, after 0 on both
       [use('shop'), [0, 0]], //            2: both, after the barrier
-      [drop('a'), [0, 0]], //              3
-      [create('a'), [0, 0]], //            4: after DROP a
+      [drop('a'), [0, 0]], //              3: a's home: connection 0
+      [create('a'), [0, 0]], //            4: after DROP a, at home
       [lock, [0, 0]], //                   5: skipped
       [alter('a'), [0, 0]], //             6: DISABLE KEYS
       [rows('a'), [0, 0]], //              7: connection 0
-      [rows('a'), [100, 0]], //            8: connection 1 (0 has more queued)
-      [rows('a'), [100, 50]], //           9: connection 1
-      [alter('a'), [100, 150]], //        10: ENABLE KEYS after a's rows on both
-      [lock, [100, 150]], //              11
-      [drop('b'), [200, 150]], //         12: b's DDL waits for no data of a (only the CREATE DATABASE)
-      [create('b'), [200, 10]], //        13
-      [rows('b'), [200, 10]], //          14
-      [ordered, [10, 10]], //             15: a view: after everything
-      [rows('b'), [5, 0]], //             16: after the barrier
+      [rows('a'), [M, 0]], //              8: still 0 (SPREAD_BYTES more queued is not past it)
+      [rows('a'), [2 * M, 0]], //          9: connection 1, a's home now, after a's DDL on 0
+      [rows('a'), [2 * M, M]], //         10: connection 1
+      [alter('a'), [2 * M, 2 * M]], //    11: ENABLE KEYS at home, after a's rows on 0
+      [lock, [2 * M, 2 * M]], //          12
+      [drop('b'), [2 * M, 3 * M]], //     13: b's home: 0; waits for no data of a (only the CREATE DATABASE)
+      [create('b'), [2 * M, 3 * M]], //   14
+      [rows('b'), [2 * M, 2 * M]], //     15
+      [ordered, [10, 10]], //             16: a view: after everything
+      [rows('b'), [5, 0]], //             17: after the barrier, at a new home
     ]);
     assert.deepEqual(got, [
       { index: 0, connections: [0, 1], waits: [] },
@@ -53,16 +55,36 @@ describe('RestorePlanner', () => {
       { index: 5, connections: [], waits: [] },
       { index: 6, connections: [0], waits: [] },
       { index: 7, connections: [0], waits: [] },
-      { index: 8, connections: [1], waits: [{ connection: 0, index: 6 }] },
+      { index: 8, connections: [0], waits: [] },
       { index: 9, connections: [1], waits: [{ connection: 0, index: 6 }] },
-      { index: 10, connections: [0], waits: [{ connection: 1, index: 9 }] },
-      { index: 11, connections: [], waits: [] },
-      { index: 12, connections: [1], waits: [{ connection: 0, index: 1 }] },
-      { index: 13, connections: [1], waits: [{ connection: 0, index: 1 }] },
-      { index: 14, connections: [1], waits: [{ connection: 0, index: 1 }] },
-      { index: 15, connections: [0], waits: [{ connection: 1, index: 14 }] },
-      { index: 16, connections: [1], waits: [{ connection: 0, index: 15 }] },
+      { index: 10, connections: [1], waits: [{ connection: 0, index: 6 }] },
+      { index: 11, connections: [1], waits: [{ connection: 0, index: 8 }] },
+      { index: 12, connections: [], waits: [] },
+      { index: 13, connections: [0], waits: [] },
+      { index: 14, connections: [0], waits: [] },
+      { index: 15, connections: [0], waits: [] },
+      { index: 16, connections: [0], waits: [{ connection: 1, index: 11 }] },
+      { index: 17, connections: [1], waits: [{ connection: 0, index: 16 }] },
     ]);
+  });
+
+  it('loads small tables side by side: each table on one connection, no wait on another', () => {
+    const p = new RestorePlanner(2);
+    const queued = [0, 0];
+    const homes: number[][] = [];
+    for (const t of ['a', 'b', 'c', 'd']) {
+      const on = new Set<number>();
+      for (const what of [drop(t), create(t), alter(t), rows(t), rows(t), alter(t)]) {
+        const s = p.plan(what, queued);
+        assert.deepEqual(s.waits, [], `${t}: ${what.kind}`);
+        for (const c of s.connections) {
+          on.add(c);
+          queued[c]! += what.kind === 'data' ? 400 * 1024 : 100;
+        }
+      }
+      homes.push([...on]);
+    }
+    assert.deepEqual(homes, [[0], [1], [0], [1]]);
   });
 
   it('tells tables apart by database: the USE in force or the qualified name', () => {
@@ -72,8 +94,10 @@ describe('RestorePlanner', () => {
     p.plan(use('b'), [0, 0, 0]);
     // b.t is another table: its CREATE waits for nothing of a.t.
     assert.deepEqual(p.plan(create('t'), [5, 0, 0]), { index: 3, connections: [1], waits: [], table: { database: 'b', table: 't' } });
-    // INSERT INTO `a`.`t` waits for a.t's DDL on connection 0, not b.t's.
-    assert.deepEqual(p.plan(rows('t', 'a'), [5, 5, 0]), { index: 4, connections: [2], waits: [{ connection: 0, index: 1 }], table: { database: 'a', table: 't' } });
+    // INSERT INTO `a`.`t` goes to a.t's home (connection 0), not b.t's, and waits for nothing of b.t.
+    assert.deepEqual(p.plan(rows('t', 'a'), [5, 5, 0]), { index: 4, connections: [0], waits: [], table: { database: 'a', table: 't' } });
+    // Away from home (a statement behind), it waits for a.t's DDL on connection 0, not b.t's on 1.
+    assert.deepEqual(p.plan(rows('t', 'a'), [2 * SPREAD_BYTES, 5, 0]), { index: 5, connections: [2], waits: [{ connection: 0, index: 1 }], table: { database: 'a', table: 't' } });
     assert.equal(p.currentDatabase, 'b');
   });
 

@@ -9,8 +9,13 @@
 //   unique_checks=0, sql_mode, USE, COMMIT) run on EVERY connection, in their place in its FIFO:
 //   each connection sees the dump's whole session prefix in dump order, so whichever connection
 //   runs a statement runs it under the settings the dump meant for it.
-// - 'data' (an INSERT) goes to the connection with the fewest bytes queued and waits for the last
-//   DDL of its table (on whichever connection that ran).
+// - A table has a home connection: the least loaded one when its first statement (DROP or CREATE
+//   TABLE) is planned. Its DDL and its rows go there while that connection has at most
+//   SPREAD_BYTES more queued than the least loaded one; past that, a row statement goes to the
+//   least loaded connection, which becomes the table's home. So a small table loads on one
+//   connection, with no wait on another (a dump of many tables loads them side by side, as
+//   myloader does), and one big table spreads over all of them.
+// - 'data' (an INSERT) waits for the last DDL of its table (on whichever connection that ran).
 // - 'table-ddl' of table X (DROP/CREATE TABLE, ALTER ... DISABLE/ENABLE KEYS) waits for the
 //   previous DDL of X and the data of X queued since then, nothing else: CREATE TABLE b runs
 //   while a's rows still load. With foreign_key_checks=0 (every mariadb-dump sets it), tables
@@ -60,7 +65,17 @@ export interface PlannedStatement {
   table?: { database: string; table: string };
 }
 
+/**
+ * How many more bytes than the least loaded connection a table's home may have queued before
+ * its next rows go elsewhere: one of mariadb-dump's INSERTs (net_buffer_length, 1 MiB). At 2 MiB
+ * a connection sometimes ran dry while one big table's rows queued on the other (0.1 s in a 2 s
+ * load); at 0 every table spread, and its rows waited for its CREATE on the other connection.
+ */
+export const SPREAD_BYTES = 1024 * 1024;
+
 interface TableState {
+  /** The connection its statements go to (see the rules above). */
+  home?: number;
   /** The last DDL of the table. */
   ddl?: Wait;
   /** The last data statement of the table on each connection since that DDL. */
@@ -110,7 +125,7 @@ export class RestorePlanner {
       case 'data': {
         const table = { database: what.database ?? this.#database, table: what.table };
         const state = this.#table(table);
-        const c = leastQueued(queuedBytes, this.connections);
+        const c = this.#homeOf(state, queuedBytes);
         state.data.set(c, index);
         this.#last[c] = index;
         return { index, connections: [c], waits: compact([...barrierWait, ...(state.ddl ? [state.ddl] : [])], c), table };
@@ -118,7 +133,8 @@ export class RestorePlanner {
       case 'table-ddl': {
         const table = { database: this.#database, table: what.table };
         const state = this.#table(table);
-        const c = leastQueued(queuedBytes, this.connections);
+        // After rows on several connections (ENABLE KEYS), the one that has the last of them.
+        const c = this.#homeOf(state, queuedBytes);
         const waits = [...barrierWait, ...(state.ddl ? [state.ddl] : []), ...[...state.data].map(([connection, i]) => ({ connection, index: i }))];
         state.ddl = { connection: c, index };
         state.data.clear();
@@ -139,6 +155,13 @@ export class RestorePlanner {
         return { index, connections: [c], waits: compact(waits, c) };
       }
     }
+  }
+
+  /** The table's home, moved to the least loaded connection when it is SPREAD_BYTES behind. */
+  #homeOf(state: TableState, queuedBytes: readonly number[]): number {
+    const least = leastQueued(queuedBytes, this.connections);
+    if (state.home === undefined || (queuedBytes[state.home] ?? 0) - (queuedBytes[least] ?? 0) > SPREAD_BYTES) state.home = least;
+    return state.home;
   }
 
   #table(t: { database: string; table: string }): TableState {

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { splitDump } from '../../common/sql-dump/dump-statements.ts';
+import { MAX_HELD, deferEnableKeys } from './defer-enable-keys.ts';
+
+/** The statements of a dump (one per line below) in the order deferEnableKeys yields them, as their first words. */
+async function order(sql: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const st of deferEnableKeys(splitDump(Readable.from([Buffer.from(sql)]), { collect: true }))) out.push(st.text!.toString('latin1').replace(/\s+/g, ' ').trim());
+  return out;
+}
+
+const section = (t: string) => [
+  `DROP TABLE IF EXISTS \`${t}\`;`,
+  '/*!40101 SET @saved_cs_client     = @@character_set_client */;',
+  '/*!40101 SET character_set_client = utf8mb4 */;',
+  `CREATE TABLE \`${t}\` (id int);`,
+  '/*!40101 SET character_set_client = @saved_cs_client */;',
+  `LOCK TABLES \`${t}\` WRITE;`,
+  `/*!40000 ALTER TABLE \`${t}\` DISABLE KEYS */;`,
+  `INSERT INTO \`${t}\` VALUES (1);`,
+  `/*!40000 ALTER TABLE \`${t}\` ENABLE KEYS */;`,
+  'UNLOCK TABLES;',
+];
+const enable = (t: string) => `/*!40000 ALTER TABLE \`${t}\` ENABLE KEYS */`;
+
+describe('deferEnableKeys', () => {
+  it("holds each ENABLE KEYS past the next tables' sections of a mariadb-dump and yields them, in order, at the end", async () => {
+    const sql = ['/*!40101 SET NAMES utf8mb4 */;', 'USE `shop`;', ...section('a'), ...section('b'), ...section('c')].join('\n');
+    const got = await order(sql);
+    const plain = sql.split('\n').map((l) => l.replace(/;$/, '').replace(/\s+/g, ' '));
+    const expected = plain.filter((l) => !l.includes('ENABLE KEYS')).concat([enable('a'), enable('b'), enable('c')]);
+    assert.deepEqual(got, expected);
+  });
+
+  // Each case: what follows table a's section, and whether a's ENABLE KEYS must be yielded before it.
+  const cases: [string, string, boolean][] = [
+    ["b's section (DROP, the character_set_client save/set/restore, CREATE, LOCK, rows)", section('b').join('\n'), false],
+    ["a's rows again", 'INSERT INTO `a` VALUES (2);', true],
+    ["a's DDL again", 'DROP TABLE IF EXISTS `a`;', true],
+    ["a's rows, qualified (any database of that name is a's)", 'INSERT INTO `other`.`a` VALUES (2);', true],
+    ['a trigger (ordered against everything)', 'DELIMITER ;;\n/*!50003 CREATE*/ /*!50003 TRIGGER `t` BEFORE INSERT ON `b` FOR EACH ROW SET NEW.id = 1 */;;\nDELIMITER ;', true],
+    ['a view', 'CREATE VIEW `v` AS SELECT 1;', true],
+    ['CREATE DATABASE', 'CREATE DATABASE `x`;', true],
+    ['USE (the name would mean another table)', 'USE `x`;', true],
+    ['COMMIT', 'COMMIT;', true],
+    ['another session statement (sql_mode)', "/*!50003 SET sql_mode = 'ANSI_QUOTES' */;", true],
+    ['SET NAMES', '/*!40101 SET NAMES latin1 */;', true],
+    ["the dump's trailer", '/*!40101 SET SQL_MODE=@OLD_SQL_MODE */;', true],
+  ];
+  for (const [what, next, before] of cases) {
+    it(`${before ? 'yields it before' : 'holds it past'} ${what}`, async () => {
+      const got = await order([...section('a'), next].join('\n'));
+      const at = got.indexOf(enable('a'));
+      const firstOfNext = got.findIndex((s, i) => i >= section('a').length - 2 && !s.includes('ENABLE KEYS') && !s.startsWith('UNLOCK'));
+      assert.equal(at < firstOfNext, before, got.join('\n'));
+      assert.equal(got.length, section('a').length + next.split('\n').filter((l) => !l.startsWith('DELIMITER')).length);
+    });
+  }
+
+  it('runs in its place an ENABLE KEYS whose name is not printable ASCII, or that is not that exact form', async () => {
+    for (const name of ['tëst', 'tab\tle']) {
+      const got = await order([...section(name), ...section('b')].join('\n'));
+      const latin1 = Buffer.from(name).toString('latin1').replace(/\s+/g, ' ');
+      assert.equal(got.findIndex((st) => st.includes('ENABLE KEYS')), section(name).length - 2, name);
+      assert.ok(got[section(name).length - 2]!.includes(latin1), name);
+    }
+    const other = 'ALTER TABLE `a` ENABLE KEYS, ADD INDEX (id)';
+    const got = await order([...section('a').map((l) => (l.includes('ENABLE KEYS') ? `${other};` : l)), ...section('b')].join('\n'));
+    assert.equal(got.indexOf(other), section('a').length - 2);
+  });
+
+  it(`yields the oldest once more than ${MAX_HELD} are held, and still knows which tables the rest name`, async () => {
+    const tables = Array.from({ length: MAX_HELD + 2 }, (_, i) => `t${i}`);
+    const sql = [...tables.flatMap((t) => [`INSERT INTO \`${t}\` VALUES (1);`, `/*!40000 ALTER TABLE \`${t}\` ENABLE KEYS */;`]), 'INSERT INTO `t5` VALUES (2);'].join('\n');
+    const got = await order(sql);
+    // t0 and t1 went on past the cap, each after the rows that made one too many; t5's rows
+    // again yield the rest before them.
+    assert.equal(got.indexOf(enable('t0')), MAX_HELD + 1);
+    assert.equal(got.indexOf(enable('t1')), MAX_HELD + 3);
+    assert.ok(got.indexOf(enable('t5')) < got.indexOf('INSERT INTO `t5` VALUES (2)'));
+    assert.equal(got.length, 2 * tables.length + 1);
+  });
+});
