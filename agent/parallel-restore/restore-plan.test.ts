@@ -87,6 +87,21 @@ describe('RestorePlanner', () => {
     assert.deepEqual(homes, [[0], [1], [0], [1]]);
   });
 
+  it('moves a table only to a connection about to run dry, and only when its home has more than a statement beyond that', () => {
+    const M = SPREAD_BYTES;
+    const p = new RestorePlanner(2);
+    p.plan(create('a'), [0, 0]);
+    // Far behind, but connection 1 still has more than a statement queued: a stays on 0.
+    assert.deepEqual(p.plan(rows('a'), [6 * M, M + 1]).connections, [0]);
+    // Connection 1 is on its last statement, and 0 has more than a statement beyond it: a moves.
+    assert.deepEqual(p.plan(rows('a'), [6 * M, M]).connections, [1]);
+    // Its new home holds it while connection 0 has more than a statement queued...
+    assert.deepEqual(p.plan(rows('a'), [M + 1, 4 * M]).connections, [1]);
+    // ...or when 0 is low but not a statement behind.
+    assert.deepEqual(p.plan(rows('a'), [M, 2 * M]).connections, [1]);
+    assert.deepEqual(p.plan(rows('a'), [M, 2 * M + 1]).connections, [0]);
+  });
+
   it('tells tables apart by database: the USE in force or the qualified name', () => {
     const p = new RestorePlanner(3);
     p.plan(use('a'), [0, 0, 0]);

@@ -10,11 +10,11 @@
 //   each connection sees the dump's whole session prefix in dump order, so whichever connection
 //   runs a statement runs it under the settings the dump meant for it.
 // - A table has a home connection: the least loaded one when its first statement (DROP or CREATE
-//   TABLE) is planned. Its DDL and its rows go there while that connection has at most
-//   SPREAD_BYTES more queued than the least loaded one; past that, a row statement goes to the
-//   least loaded connection, which becomes the table's home. So a small table loads on one
+//   TABLE) is planned. Its DDL and its rows go there until another connection is about to run
+//   dry (SPREAD_BYTES or less queued) while the home has more than SPREAD_BYTES beyond it: then
+//   the rows go to that connection, the table's new home. So a small table loads on one
 //   connection, with no wait on another (a dump of many tables loads them side by side, as
-//   myloader does), and one big table spreads over all of them.
+//   myloader does), and one big table spreads over all of them in runs of a few statements.
 // - 'data' (an INSERT) waits for the last DDL of its table (on whichever connection that ran).
 // - 'table-ddl' of table X (DROP/CREATE TABLE, ALTER ... DISABLE/ENABLE KEYS) waits for the
 //   previous DDL of X and the data of X queued since then, nothing else: CREATE TABLE b runs
@@ -66,10 +66,14 @@ export interface PlannedStatement {
 }
 
 /**
- * How many more bytes than the least loaded connection a table's home may have queued before
- * its next rows go elsewhere: one of mariadb-dump's INSERTs (net_buffer_length, 1 MiB). At 2 MiB
- * a connection sometimes ran dry while one big table's rows queued on the other (0.1 s in a 2 s
- * load); at 0 every table spread, and its rows waited for its CREATE on the other connection.
+ * One of mariadb-dump's INSERTs (net_buffer_length, 1 MiB): a table's next rows leave its home
+ * only for a connection about to run dry (at most this much queued: its last statement) while
+ * the home has more than this beyond it. Rows of one table on two connections at once cost the
+ * server: adjacent key ranges inserted side by side split and share the same index pages. Moving
+ * whenever the home was 1 MiB ahead (no "about to run dry") spread the tables of the 50-table
+ * load often: mariadbd 11.2-13.5 CPU-s and 7.0-8.9 s, against 8.1-11.1 CPU-s and 5.5-7.0 s this
+ * way; one big table 1.4-1.8 s against 1.6-2.3 s (/tmp/s9/probe2.ts, a busy machine). At 0 every
+ * table spread, and its rows waited for its CREATE on the other connection.
  */
 export const SPREAD_BYTES = 1024 * 1024;
 
@@ -157,10 +161,11 @@ export class RestorePlanner {
     }
   }
 
-  /** The table's home, moved to the least loaded connection when it is SPREAD_BYTES behind. */
+  /** The table's home, moved to the least loaded connection when that one is about to run dry. */
   #homeOf(state: TableState, queuedBytes: readonly number[]): number {
     const least = leastQueued(queuedBytes, this.connections);
-    if (state.home === undefined || (queuedBytes[state.home] ?? 0) - (queuedBytes[least] ?? 0) > SPREAD_BYTES) state.home = least;
+    const leastBytes = queuedBytes[least] ?? 0;
+    if (state.home === undefined || (leastBytes <= SPREAD_BYTES && (queuedBytes[state.home] ?? 0) - leastBytes > SPREAD_BYTES)) state.home = least;
     return state.home;
   }
 
