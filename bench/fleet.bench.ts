@@ -53,6 +53,14 @@ const ADMIN_PAGE = Number(env.SIDESTASH_FLEET_ADMIN_PAGE ?? 250);
 const CONTROLLER_NODE_OPTIONS = '--max-semi-space-size=16';
 const AGENT_KINDS = ['poll', 'pollAssign', 'progress', 'finish', 'heartbeat', 'binlogSync'];
 const ADMIN_KINDS = ['adminListSessions', 'adminListConfigurations'];
+/**
+ * SIDESTASH_FLEET_TLS: `controller` (default) has the controller terminate the agents' TLS, as
+ * the chart deploys it; `front` has it serve plain HTTP (SIDESTASH_INSECURE_HTTP=true) as behind
+ * a TLS-terminating ingress, load balancer or mesh sidecar, which then holds the agents' TLS
+ * connections and their memory: the controller's own cost without TLS.
+ */
+const TLS_MODE = env.SIDESTASH_FLEET_TLS ?? 'controller';
+if (TLS_MODE !== 'controller' && TLS_MODE !== 'front') throw new Error(`SIDESTASH_FLEET_TLS: ${TLS_MODE} is neither controller nor front`);
 
 interface RunResult {
   agents: number;
@@ -95,6 +103,7 @@ async function runFleet(agents: number): Promise<RunResult> {
   const controller = await startController(tmp.path, {
     env: {
       SIDESTASH_SWEEP_INTERVAL: '5s',
+      ...(TLS_MODE === 'front' ? { SIDESTASH_INSECURE_HTTP: 'true' } : {}),
       SIDESTASH_SCHEDULE_JITTER: `${jitterS}s`,
       // SIDESTASH_MAX_CONNECTIONS and SIDESTASH_KEEP_ALIVE_TIMEOUT: the defaults, which fit the fleet.
       ...(env.SIDESTASH_KEEP_ALIVE_TIMEOUT ? { SIDESTASH_KEEP_ALIVE_TIMEOUT: env.SIDESTASH_KEEP_ALIVE_TIMEOUT } : {}),
@@ -126,7 +135,7 @@ async function runFleet(agents: number): Promise<RunResult> {
     for (let w = 0; w < WORKERS; w++) {
       const mine = targets.filter((t) => t.index % WORKERS === w);
       const input: WorkerInput = {
-        url: controller.url, ca: readFileSync(controller.caFile!, 'utf8'), enrolmentToken: controller.bootstrapToken, namespace: FLEET_NAMESPACE,
+        url: controller.url, ...(controller.caFile ? { ca: readFileSync(controller.caFile, 'utf8') } : {}), enrolmentToken: controller.bootstrapToken, namespace: FLEET_NAMESPACE,
         agents: mine.map((t) => ({ name: t.agent, target: `${FLEET_NAMESPACE}/${t.appBinding}` })),
         rampMs: Math.min(60_000, agents * 20), pollWaitMs: POLL_WAIT_MS, progressMs: PROGRESS_MS, sessionMs: { min: SESSION_MS * 0.8, max: SESSION_MS * 1.2 },
         repositoryLocation: `local:${repoPath}`, repositoryPassword: repoPassword,
@@ -181,7 +190,7 @@ async function runFleet(agents: number): Promise<RunResult> {
     // The controller's event-loop delay, scraped (and so reset) every 5 s.
     const loopDelays: { atMs: number; p99Ms: number; maxMs: number }[] = [];
     let metricsText = '';
-    const metricsClient = new Agent({ connect: { ca: readFileSync(controller.caFile!, 'utf8') } });
+    const metricsClient = new Agent(controller.caFile ? { connect: { ca: readFileSync(controller.caFile, 'utf8') } } : {});
     const scrape = async (): Promise<void> => {
       metricsText = await scrapeMetrics(controller.url, metricsClient);
       loopDelays.push({ atMs: Date.now(), ...loopDelayOf(metricsText) });
@@ -302,7 +311,7 @@ const results: RunResult[] = [];
 for (const n of counts) {
   results.push(await runFleet(n));
   const r = results.at(-1)!;
-  const summary = { agents: r.agents, p99AgentMs: Math.round(r.p99AgentMs), p99AdminMs: Math.round(r.p99AdminMs), controllerRssMiB: Math.round(r.controllerRssMiB), controllerCpuPercent: Math.round(r.controllerCpuPercent), cpuSecondsPerAgentMinute: +r.cpuSecondsPerAgentMinute.toFixed(4), eventLoopUtilization: +r.eventLoopUtilization.toFixed(2), lostSessions: r.lostSessions, doubledSessions: r.doubledSessions };
+  const summary = { agents: r.agents, tls: TLS_MODE, p99AgentMs: Math.round(r.p99AgentMs), p99AdminMs: Math.round(r.p99AdminMs), controllerRssMiB: Math.round(r.controllerRssMiB), controllerCpuPercent: Math.round(r.controllerCpuPercent), cpuSecondsPerAgentMinute: +r.cpuSecondsPerAgentMinute.toFixed(4), eventLoopUtilization: +r.eventLoopUtilization.toFixed(2), lostSessions: r.lostSessions, doubledSessions: r.doubledSessions };
   const met = r.p99AgentMs < TARGET_P99_MS && r.p99AdminMs < TARGET_P99_MS && r.controllerRssMiB < TARGET_RSS_MIB && r.lostSessions === 0 && r.doubledSessions === 0;
   console.log(`\n[${n}] targets (p99 < ${TARGET_P99_MS} ms, RSS < ${TARGET_RSS_MIB} MiB, none lost or doubled): ${met ? 'met' : 'MISSED'}`);
   console.log(JSON.stringify(summary));
@@ -317,5 +326,5 @@ if (results.length > 1) {
   } else {
     console.log(`knee: p99 stayed under ${TARGET_P99_MS} ms up to ${results.at(-1)!.agents} agents`);
   }
-  console.log(JSON.stringify({ knee: knee?.agents ?? null, runs: results.map((r) => ({ agents: r.agents, p99AgentMs: Math.round(r.p99AgentMs), p99AdminMs: Math.round(r.p99AdminMs), controllerRssMiB: Math.round(r.controllerRssMiB) })) }));
+  console.log(JSON.stringify({ tls: TLS_MODE, knee: knee?.agents ?? null, runs: results.map((r) => ({ agents: r.agents, p99AgentMs: Math.round(r.p99AgentMs), p99AdminMs: Math.round(r.p99AdminMs), controllerRssMiB: Math.round(r.controllerRssMiB) })) }));
 }

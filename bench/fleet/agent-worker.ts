@@ -31,12 +31,28 @@ const input = workerData as WorkerInput;
  * connector as undici's own (buildConnector), without its session cache.
  */
 /** One TLS context for the worker's agents (a context per connection costs the simulator ~1 ms of CPU each, a real agent once). */
-const secureContext = createSecureContext({ ca: input.ca });
+const secureContext = input.ca === undefined ? undefined : createSecureContext({ ca: input.ca });
 const timedConnector: buildConnector.connector = (options, callback) => {
   const started = performance.now();
   const tcp = netConnect({ host: options.hostname, port: Number(options.port) });
   tcp.setNoDelay(true);
   tcp.once('connect', () => log.add('connectTcp', performance.now() - started));
+  if (secureContext === undefined) {
+    // Plain HTTP (SIDESTASH_FLEET_TLS=front): the TCP handshake is the whole connect.
+    let done = false;
+    tcp.once('connect', () => {
+      done = true;
+      log.add('connect', performance.now() - started);
+      callback(null, tcp);
+    });
+    tcp.once('error', (err) => {
+      if (done) return;
+      done = true;
+      log.error('connect', (err as { code?: string }).code ?? err.name);
+      callback(err, null);
+    });
+    return;
+  }
   const socket = tlsConnect({ socket: tcp, secureContext, rejectUnauthorized: true });
   let done = false;
   socket.once('secureConnect', () => {

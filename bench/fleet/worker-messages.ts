@@ -3,8 +3,8 @@ import type { CallLogData } from './call-log.ts';
 
 export interface WorkerInput {
   url: string;
-  /** PEM of the controller's CA. */
-  ca: string;
+  /** PEM of the controller's CA (none: plain HTTP, SIDESTASH_FLEET_TLS=front). */
+  ca?: string;
   enrolmentToken: string;
   namespace: string;
   agents: { name: string; target: string }[];
