@@ -54,13 +54,13 @@ export async function clearReadDataCheckPending(store: ResourceStore, namespace:
   }
 }
 
-/** Stores the check of a finished BackupSession on the Repository of its configuration. */
-export async function recordRepositoryIntegrity(store: ResourceStore, session: Resource<BackupSessionSpec, unknown>, result: IntegrityResult, nowIso: string): Promise<void> {
+/** Stores the check of a finished BackupSession on the Repository of its configuration (`durability`: resource-store.ts). */
+export async function recordRepositoryIntegrity(store: ResourceStore, session: Resource<BackupSessionSpec, unknown>, result: IntegrityResult, nowIso: string, durability?: 'relaxed'): Promise<void> {
   const ns = session.metadata.namespace;
   await retryOnConflict(async () => {
     const cfg = await store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', ns, session.spec.invoker.name);
     const repo = cfg && (await store.get<unknown, RepositoryStatus>('Repository', ns, cfg.spec.repository.name));
     if (!repo) return;
-    await store.updateStatus({ ...repo, status: repositoryStatusAfterCheck(repo.status, result, session.metadata.name, nowIso) }, { ifVersion: repo.metadata.resourceVersion! });
+    await store.updateStatus({ ...repo, status: repositoryStatusAfterCheck(repo.status, result, session.metadata.name, nowIso) }, { ifVersion: repo.metadata.resourceVersion!, ...(durability ? { durability } : {}) });
   });
 }

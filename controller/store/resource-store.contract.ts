@@ -128,6 +128,18 @@ export function resourceStoreContract(name: string, open: () => Promise<Resource
       assert.deepEqual((await store.get('BackupSession', 'default', 'r'))?.status, done.status);
     });
 
+    it('a relaxed delete deletes, is checked and heard as any other', async () => {
+      const created = await store.create(doc('BackupSession', 'rd', 'default', { metadata: { name: 'rd', namespace: 'default' }, spec: { invoker: 'x' }, status: { phase: 'Succeeded' } }));
+      const updated = await store.updateStatus({ ...created, status: { phase: 'Failed' } }, { ifVersion: created.metadata.resourceVersion! });
+      await assert.rejects(store.delete('BackupSession', 'default', 'rd', { ifVersion: created.metadata.resourceVersion!, durability: 'relaxed' }), (err) => isCode(ErrorCodes.CONFLICT)(err) && stale(err));
+      assert.deepEqual(await store.get('BackupSession', 'default', 'rd'), updated, 'a stale relaxed delete keeps the object');
+      assert.equal(await store.delete('BackupSession', 'default', 'rd', { ifVersion: updated.metadata.resourceVersion!, durability: 'relaxed' }), true);
+      assert.equal(await store.get('BackupSession', 'default', 'rd'), undefined);
+      assert.equal(await store.delete('BackupSession', 'default', 'rd', { durability: 'relaxed' }), false, 'nothing left to delete');
+      const durable = await store.create(doc('BackupSession', 'rd', 'default', { metadata: { name: 'rd', namespace: 'default' }, spec: { invoker: 'x' }, status: { phase: 'Pending' } }));
+      assert.equal(await store.delete('BackupSession', 'default', 'rd', { ifVersion: durable.metadata.resourceVersion! }), true, 'a durable write after a relaxed one');
+    });
+
     it('delete: true once, false when absent; a stale ifVersion is CONFLICT and keeps the object', async () => {
       const created = await store.create(doc('Repository', 'd'));
       const updated = await store.update({ ...created, spec: { n: 2 } }, { ifVersion: created.metadata.resourceVersion! });

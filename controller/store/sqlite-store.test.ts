@@ -73,6 +73,39 @@ describe('sqlite store on a file', () => {
     }
   });
 
+  it('a relaxed delete commits without a disk sync, and syncs again after it, also when it is refused; a plain delete is synced', async () => {
+    const path = join(dir, 'relaxed-delete.db');
+    const store = new SqliteStore(path, { encryptionKey: KEY });
+    const executed: string[] = [];
+    const exec = store.db.exec.bind(store.db);
+    store.db.exec = (sql: string) => (executed.push(sql), exec(sql));
+    const synchronous = (): number => (store.db.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous;
+    const session = (name: string) => store.create({ apiVersion: 'sidestash.io/v1', kind: 'BackupSession', metadata: { name, namespace: 'default' }, spec: {}, status: { phase: 'Succeeded' } });
+    try {
+      const a = await session('a');
+      await session('b');
+      executed.length = 0;
+      await assert.rejects(store.delete('BackupSession', 'default', 'a', { ifVersion: 'stale', durability: 'relaxed' }), (err) => isSidestashError(err, ErrorCodes.CONFLICT));
+      assert.deepEqual(executed, ['PRAGMA synchronous = NORMAL', 'BEGIN IMMEDIATE', 'ROLLBACK', 'PRAGMA synchronous = FULL']);
+      assert.equal(synchronous(), 2, 'FULL again after a refused relaxed delete');
+      executed.length = 0;
+      assert.equal(await store.delete('BackupSession', 'default', 'a', { ifVersion: a.metadata.resourceVersion!, durability: 'relaxed' }), true);
+      assert.deepEqual(executed, ['PRAGMA synchronous = NORMAL', 'BEGIN IMMEDIATE', 'COMMIT', 'PRAGMA synchronous = FULL']);
+      assert.equal(synchronous(), 2, 'FULL again after the relaxed delete');
+      executed.length = 0;
+      assert.equal(await store.delete('BackupSession', 'default', 'b'), true);
+      assert.deepEqual(executed, ['BEGIN IMMEDIATE', 'COMMIT'], 'a durable delete is synced');
+    } finally {
+      store.close();
+    }
+    const again = new SqliteStore(path, { encryptionKey: KEY });
+    try {
+      assert.deepEqual((await again.list('BackupSession')).map((r) => r.metadata.name), []);
+    } finally {
+      again.close();
+    }
+  });
+
   it('an agent\'s last-seen time is read back at once, written in one batch, and written when the store closes', async () => {
     const path = join(dir, 'seen.db');
     const first = new SqliteStore(path, { encryptionKey: KEY });

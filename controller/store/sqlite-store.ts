@@ -120,10 +120,10 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
     return String(row.value);
   }
 
-  /** Runs `fn` in one transaction; listeners hear of its writes after the commit only. */
   /**
-   * One transaction. relaxed: committed without syncing the WAL (synchronous = NORMAL for it
-   * alone): a WAL is written in order, so the next synced commit makes it durable too.
+   * Runs `fn` in one transaction; listeners hear of its writes after the commit only. relaxed:
+   * committed without syncing the WAL (synchronous = NORMAL for it alone): a WAL is written in
+   * order, so the next synced commit makes it durable too.
    */
   #transaction<T>(fn: (events: ResourceEvent[]) => T, relaxed = false): T {
     const events: ResourceEvent[] = [];
@@ -258,7 +258,7 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
       this.#stmt('DELETE FROM resources WHERE kind = ? AND namespace = ? AND name = ?').run(kind, namespace, name);
       events.push({ type: 'DELETED', resource: cur });
       return true;
-    });
+    }, precondition.durability === 'relaxed');
   }
 
   async applyBatch(writes: readonly BatchWrite[]): Promise<AnyResource[]> {
