@@ -40,9 +40,13 @@ export async function markReadDataCheckPending(store: ResourceStore, namespace: 
   });
 }
 
-/** A backup session ended, however: the read it was asked for, if any, is no longer pending. */
+/**
+ * A backup session ended, however: the read it was asked for, if any, is no longer pending. The
+ * store finds the Repository that names it (its configuration's at the claim, which may have
+ * changed since): every finish used to read every Repository of the namespace.
+ */
 export async function clearReadDataCheckPending(store: ResourceStore, namespace: string, session: string): Promise<void> {
-  for (const listed of await store.list<unknown, RepositoryStatus>('Repository', { namespace })) {
+  for (const listed of await store.list<unknown, RepositoryStatus>('Repository', { namespace, readDataCheckPendingSession: session })) {
     if (listed.status?.readDataCheckPending?.session !== session) continue;
     await retryOnConflict(async () => {
       const repo = await store.get<unknown, RepositoryStatus>('Repository', namespace, listed.metadata.name);

@@ -86,6 +86,19 @@ export function resourceStoreContract(name: string, open: () => Promise<Resource
       assert.deepEqual(names(await store.list('BackupSession', { invoker: 'c1', phases: ['Running', 'Succeeded'] })), names(all));
     });
 
+    it('list by field: status.readDataCheckPending.session equal; with namespace; as matchesListFields says', async () => {
+      const rows: [string, string, Record<string, unknown> | undefined][] = [['a', 'r1', { readDataCheckPending: { session: 's1', since: 't' } }], ['a', 'r2', { readDataCheckPending: { session: 's2', since: 't' } }], ['a', 'r3', { integrity: { ok: true } }], ['a', 'r4', undefined], ['b', 'r5', { readDataCheckPending: { session: 's1', since: 't' } }], ['a', 'r6', { readDataCheckPending: 's1' }]];
+      for (const [ns, n, status] of rows) await store.create(doc('Repository', n, ns, { metadata: { name: n, namespace: ns }, spec: { backend: {} }, ...(status ? { status } : {}) }));
+      const names = (rs: Doc[]): string[] => rs.map((r) => `${r.metadata.namespace}/${r.metadata.name}`);
+      assert.deepEqual(names(await store.list('Repository', { readDataCheckPendingSession: 's1' })), ['a/r1', 'b/r5']);
+      assert.deepEqual(names(await store.list('Repository', { readDataCheckPendingSession: 's1', namespace: 'a' })), ['a/r1']);
+      assert.deepEqual(names(await store.list('Repository', { readDataCheckPendingSession: 'none' })), []);
+      assert.deepEqual(names(await store.list('Repository', { readDataCheckPendingSession: "s1' OR 1=1 --" })), [], 'a value, never SQL');
+      const all = (await store.list('Repository')).filter((r) => matchesListFields(r, { readDataCheckPendingSession: 's2' }));
+      assert.deepEqual(names(await store.list('Repository', { readDataCheckPendingSession: 's2' })), names(all));
+      assert.deepEqual(names(all), ['a/r2']);
+    });
+
     it('update writes metadata and spec, keeps status, uid and creationTimestamp; a stale version is CONFLICT (retryable) and writes nothing', async () => {
       const created = await store.create(doc('BackupConfiguration', 'c', 'default', { spec: { v: 1 }, status: { kept: true } }));
       const updated = await store.update(

@@ -36,6 +36,8 @@ export interface ListOptions {
   phases?: readonly string[];
   /** Only resources whose spec.invoker.name is this (a BackupSession's BackupConfiguration): list-fields.ts. */
   invoker?: string;
+  /** Only resources whose status.readDataCheckPending.session is this (the Repository a backup session was asked to read): list-fields.ts. */
+  readDataCheckPendingSession?: string;
   /** Only resources after this one in the list's order (namespace, then name): a page's start. */
   after?: { namespace: string; name: string };
   /** At most this many (after the other filters). */

@@ -214,6 +214,7 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
     if (options.namespace !== undefined) (where.push('namespace = ?'), params.push(options.namespace));
     if (inSql && options.phases !== undefined) (where.push("json_extract(doc, '$.status.phase') IN (SELECT value FROM json_each(?))"), params.push(JSON.stringify(options.phases)));
     if (inSql && options.invoker !== undefined) (where.push("json_extract(doc, '$.spec.invoker.name') = ?"), params.push(options.invoker));
+    if (inSql && options.readDataCheckPendingSession !== undefined) (where.push("json_extract(doc, '$.status.readDataCheckPending.session') = ?"), params.push(options.readDataCheckPendingSession));
     const read = (after: ListOptions['after'], limit: number | undefined): Row[] => {
       const w = after === undefined ? where : [...where, '(namespace, name) > (?, ?)'];
       const p = [...params, ...(after === undefined ? [] : [after.namespace, after.name]), ...(limit === undefined ? [] : [limit])];
