@@ -317,6 +317,7 @@ export class KubernetesStore implements ResourceStore {
     return toResource(kind, written) as Resource<S, T>;
   }
 
+  /** durability is ignored, as updateStatus's: the API server's writes are all durable. */
   async delete(kind: Kind, namespace: string, name: string, precondition: Partial<Precondition> = {}): Promise<boolean> {
     this.#mustServe(kind, namespace);
     const cached = kind === 'Secret' ? undefined : await this.#cached(kind, namespace, name);

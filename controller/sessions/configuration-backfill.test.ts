@@ -85,4 +85,54 @@ describe('configuration status backfill', () => {
     assert.equal((await store.get('BackupConfiguration', 'default', 'c7'))?.status?.lastFinishedSession, 'c7-0');
     store.close();
   });
+
+  // The start-up backfill filtered every session for each configuration (2,000 x 6,000 at fleet
+  // scale, in one block of the event loop) and read every configuration again.
+  it('the start-up backfill reads finished sessions once, looks at each a bounded number of times, reads again only configurations to fill, and yields once a configuration', async () => {
+    const store = new Store(':memory:');
+    const put = async (kind: 'BackupConfiguration' | 'BackupSession', name: string, spec: Record<string, unknown>, status?: Record<string, unknown>) =>
+      (await upsert(store, { apiVersion: 'sidestash.io/v1', kind, metadata: { name, namespace: 'default' }, spec, ...(status ? { status } : {}) }));
+    const cfg = { schedule: '0 3 * * *', repository: { name: 'repo' }, target: { ref: { name: 'db' } } };
+    const configurations = 40;
+    for (let i = 0; i < configurations; i++) {
+      const upgraded = i % 10 === 3;
+      await put('BackupConfiguration', `c${i}`, cfg, upgraded ? { nextScheduleTime: 'N' } : { lastFinishedPhase: 'Succeeded', lastFinishedSession: `c${i}-1`, consecutiveFailures: 0 });
+      await put('BackupSession', `c${i}-1`, { invoker: { kind: 'BackupConfiguration', name: `c${i}` } }, { phase: 'Succeeded', finishedAt: '2026-03-01T00:00:00Z', durationSeconds: 4 });
+      await put('BackupSession', `c${i}-2`, { invoker: { kind: 'BackupConfiguration', name: `c${i}` } }, { phase: 'Failed', finishedAt: '2026-03-02T00:00:00Z' });
+      await put('BackupSession', `c${i}-3`, { invoker: { kind: 'BackupConfiguration', name: `c${i}` } }, { phase: 'Running' });
+    }
+    // A predecessor's session (another uid under the same name) is not this configuration's history.
+    await put('BackupSession', 'c3-0', { invoker: { kind: 'BackupConfiguration', name: 'c3', uid: 'an-earlier-one' } }, { phase: 'Succeeded', finishedAt: '2026-03-05T00:00:00Z' });
+    const gets: string[] = [];
+    const sessionLists: unknown[] = [];
+    let listed = 0;
+    let looks = 0;
+    const counted = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'get') return (kind: string, ns: string, name: string) => (gets.push(`${kind}/${name}`), target.get(kind as never, ns, name));
+        if (prop === 'list') {
+          return async (kind: string, options?: { phases?: readonly string[] }) => {
+            const items = await target.list(kind as never, options as never);
+            if (kind !== 'BackupSession') return items;
+            sessionLists.push(options?.phases);
+            listed += items.length;
+            // Every look at a session's spec is counted: filtering all sessions per configuration looks configurations x sessions times.
+            return items.map((s) => new Proxy(s, { get: (o, p) => (p === 'spec' && looks++, Reflect.get(o, p)) }));
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    let pauses = 0;
+    assert.equal(await backfillConfigurationStatus(counted, { pause: async () => void pauses++ }), 4);
+    assert.deepEqual(gets, ['BackupConfiguration/c13', 'BackupConfiguration/c23', 'BackupConfiguration/c3', 'BackupConfiguration/c33'], 'only the configurations without an outcome are read again');
+    assert.deepEqual(sessionLists, [['Succeeded', 'Failed', 'Cancelled']], 'sessions listed once, finished ones only');
+    assert.equal(listed, configurations * 2 + 1);
+    assert.ok(looks <= 4 * listed, `${looks} looks at ${listed} sessions: linear, not configurations x sessions (${configurations * listed})`);
+    assert.equal(pauses, configurations, 'yields (when its slice is up) once a configuration');
+    assert.deepEqual((await store.get('BackupConfiguration', 'default', 'c3'))?.status, { nextScheduleTime: 'N', lastFinishedPhase: 'Failed', lastFinishedSession: 'c3-2', lastDurationSeconds: 0, lastSuccessTime: '2026-03-01T00:00:00Z', consecutiveFailures: 1 }, 'c3-0 was its predecessor\'s');
+    assert.equal(await backfillConfigurationStatus(counted, { pause: async () => {} }), 0, 'once');
+    store.close();
+  });
 });

@@ -21,17 +21,26 @@ export function statusFromHistory(status: BackupConfigurationStatus | undefined,
   return ordered.reduce<BackupConfigurationStatus>((st, s) => configurationStatusAfter(st, s), { ...(status ?? {}) });
 }
 
-/** Fills in the outcome of every configuration that has none yet but finished sessions (a status write each); returns how many. */
-export async function backfillConfigurationStatus(store: ResourceStore): Promise<number> {
+/**
+ * Fills in the outcome of every configuration that has none yet but finished sessions (a status
+ * write each); returns how many. Run once at start, also after a power loss took a first finish's
+ * relaxed write (finish-durability.ts). Linear in sessions and configurations: the finished
+ * sessions are read once and grouped (a fleet's 2,000 configurations used to scan 6,000
+ * sessions each), a configuration that has an outcome is not read again, and the loop yields
+ * (`pause`, once a configuration: loopYielder's by default).
+ */
+export async function backfillConfigurationStatus(store: ResourceStore, options: { pause?: () => Promise<void> } = {}): Promise<number> {
   let filled = 0;
-  const sessions = await store.list<BackupSessionSpec, SessionStatus>('BackupSession');
+  const finished = await finishedByConfiguration(store);
+  const pause = options.pause ?? loopYielder();
   for (const listed of await store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration')) {
+    await pause();
+    const mine = finished.get(configurationKey(listed.metadata.namespace, listed.metadata.name));
+    if (!mine || listed.status?.lastFinishedPhase !== undefined || !mine.some((s) => isSessionOf(s, listed))) continue;
     const wrote = await retryOnConflict(async () => {
       const cfg = await store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', listed.metadata.namespace, listed.metadata.name);
       if (!cfg || cfg.status?.lastFinishedPhase !== undefined) return false;
-      const history = sessions
-        .filter((s) => s.metadata.namespace === cfg.metadata.namespace && s.spec.invoker?.name === cfg.metadata.name && isFinalPhase(s.status?.phase))
-        .map((s) => ({ name: s.metadata.name, status: s.status! }));
+      const history = mine.filter((s) => isSessionOf(s, cfg)).map((s) => ({ name: s.metadata.name, status: s.status! }));
       if (history.length === 0) return false;
       await store.updateStatus({ ...cfg, status: statusFromHistory(cfg.status, history) }, { ifVersion: cfg.metadata.resourceVersion! });
       return true;
@@ -39,6 +48,22 @@ export async function backfillConfigurationStatus(store: ResourceStore): Promise
     if (wrote) filled++;
   }
   return filled;
+}
+
+function configurationKey(namespace: string, name: string): string {
+  return `${namespace}\u0000${name}`;
+}
+
+/** The finished BackupSessions, read once (only final phases: the store filters) and grouped by configuration. */
+async function finishedByConfiguration(store: ResourceStore): Promise<Map<string, Resource<BackupSessionSpec, SessionStatus>[]>> {
+  const finished = new Map<string, Resource<BackupSessionSpec, SessionStatus>[]>();
+  for (const s of await store.list<BackupSessionSpec, SessionStatus>('BackupSession', { phases: FINAL_PHASES })) {
+    if (!isFinalPhase(s.status?.phase) || s.spec.invoker?.name === undefined) continue;
+    const key = configurationKey(s.metadata.namespace, s.spec.invoker.name);
+    const list = finished.get(key) ?? finished.set(key, []).get(key)!;
+    list.push(s);
+  }
+  return finished;
 }
 
 /**
@@ -53,17 +78,11 @@ export async function replayUnrecordedOutcomes(store: ResourceStore): Promise<nu
   // The finished sessions, read once and grouped by configuration: a fleet's sweep used to read
   // every session and scan all of them for each configuration (2,000 x 6,000 every few seconds),
   // and to read each configuration again, with nothing to replay on almost all of them.
-  const finished = new Map<string, Resource<BackupSessionSpec, SessionStatus>[]>();
-  for (const s of await store.list<BackupSessionSpec, SessionStatus>('BackupSession', { phases: FINAL_PHASES })) {
-    if (!isFinalPhase(s.status?.phase) || s.spec.invoker?.name === undefined) continue;
-    const key = `${s.metadata.namespace}\u0000${s.spec.invoker.name}`;
-    const list = finished.get(key) ?? finished.set(key, []).get(key)!;
-    list.push(s);
-  }
+  const finished = await finishedByConfiguration(store);
   const pause = loopYielder();
   for (const listed of await store.list<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration')) {
     await pause();
-    const mine = finished.get(`${listed.metadata.namespace}\u0000${listed.metadata.name}`);
+    const mine = finished.get(configurationKey(listed.metadata.namespace, listed.metadata.name));
     // Decided on the listed copy first: almost every configuration has nothing to replay, and is
     // not read again. One written since recorded a later session and has less to replay; what a
     // stale copy hides (its recorded session pruned since) the next sweep sees.

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IntegrityResult } from '../../common/protocol.ts';
 import type { RepositoryStatus } from '../resources/types.ts';
-import { repositoryStatusAfterCheck } from './repository-integrity.ts';
+import type { ListOptions } from '../store/resource-store.ts';
+import { Store } from '../store/store.ts';
+import { upsert } from '../store/upsert.ts';
+import { clearReadDataCheckPending, repositoryStatusAfterCheck } from './repository-integrity.ts';
 
 const NOW = '2026-06-10T12:00:00.000Z';
 const AT = '2026-06-10T11:59:00.000Z';
@@ -34,4 +37,37 @@ describe('the Repository status after a check', () => {
   for (const [name, current, result, want] of table) {
     it(name, () => assert.deepEqual(repositoryStatusAfterCheck(current, result, 'new', NOW), want));
   }
+});
+
+// Every finish cleared its marker by reading every Repository of the namespace: at 2,000
+// Repositories ~13 ms of the event loop a finish (bench/finish-cost.bench.ts).
+describe('clearing a finished session\'s read-data marker', () => {
+  it('reads only the Repository that names the session, wherever it is, and leaves the others\' markers', async () => {
+    const store = new Store(':memory:');
+    try {
+      const repo = (name: string, status?: RepositoryStatus) => upsert(store, { apiVersion: 'sidestash.io/v1', kind: 'Repository', metadata: { name, namespace: 'default' }, spec: { backend: { local: { path: '/r' } } }, ...(status ? { status } : {}) });
+      for (let i = 0; i < 50; i++) await repo(`r${i}`, { lastReadDataCheckAt: '2026-03-01T00:00:00Z' });
+      // The marker on a Repository the configuration no longer names (changed since the claim).
+      await repo('moved-from', { readDataCheckPending: { session: 's1', since: '2026-03-01T00:00:00Z' }, lastReadDataCheckAt: 'x' });
+      await repo('other', { readDataCheckPending: { session: 's2', since: '2026-03-01T00:00:00Z' } });
+      let read = 0;
+      const lists: (ListOptions | undefined)[] = [];
+      const counted = new Proxy(store, {
+        get(target, prop) {
+          if (prop === 'list') return async (kind: string, options?: ListOptions) => (lists.push(options), (await target.list(kind as never, options)).map((r) => (read++, r)));
+          const v = Reflect.get(target, prop, target) as unknown;
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+      await clearReadDataCheckPending(counted, 'default', 's1');
+      assert.equal(read, 1, `${read} Repositories read (of ${lists.length} lists)`);
+      assert.deepEqual((await store.get('Repository', 'default', 'moved-from'))?.status, { lastReadDataCheckAt: 'x' });
+      assert.deepEqual((await store.get('Repository', 'default', 'other'))?.status, { readDataCheckPending: { session: 's2', since: '2026-03-01T00:00:00Z' } });
+      read = 0;
+      await clearReadDataCheckPending(counted, 'default', 's1');
+      assert.equal(read, 0, 'none left to clear: none read');
+    } finally {
+      store.close();
+    }
+  });
 });

@@ -40,9 +40,13 @@ export async function markReadDataCheckPending(store: ResourceStore, namespace: 
   });
 }
 
-/** A backup session ended, however: the read it was asked for, if any, is no longer pending. */
+/**
+ * A backup session ended, however: the read it was asked for, if any, is no longer pending. The
+ * store finds the Repository that names it (its configuration's at the claim, which may have
+ * changed since): every finish used to read every Repository of the namespace.
+ */
 export async function clearReadDataCheckPending(store: ResourceStore, namespace: string, session: string): Promise<void> {
-  for (const listed of await store.list<unknown, RepositoryStatus>('Repository', { namespace })) {
+  for (const listed of await store.list<unknown, RepositoryStatus>('Repository', { namespace, readDataCheckPendingSession: session })) {
     if (listed.status?.readDataCheckPending?.session !== session) continue;
     await retryOnConflict(async () => {
       const repo = await store.get<unknown, RepositoryStatus>('Repository', namespace, listed.metadata.name);
@@ -54,13 +58,13 @@ export async function clearReadDataCheckPending(store: ResourceStore, namespace:
   }
 }
 
-/** Stores the check of a finished BackupSession on the Repository of its configuration. */
-export async function recordRepositoryIntegrity(store: ResourceStore, session: Resource<BackupSessionSpec, unknown>, result: IntegrityResult, nowIso: string): Promise<void> {
+/** Stores the check of a finished BackupSession on the Repository of its configuration (`durability`: resource-store.ts). */
+export async function recordRepositoryIntegrity(store: ResourceStore, session: Resource<BackupSessionSpec, unknown>, result: IntegrityResult, nowIso: string, durability?: 'relaxed'): Promise<void> {
   const ns = session.metadata.namespace;
   await retryOnConflict(async () => {
     const cfg = await store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', ns, session.spec.invoker.name);
     const repo = cfg && (await store.get<unknown, RepositoryStatus>('Repository', ns, cfg.spec.repository.name));
     if (!repo) return;
-    await store.updateStatus({ ...repo, status: repositoryStatusAfterCheck(repo.status, result, session.metadata.name, nowIso) }, { ifVersion: repo.metadata.resourceVersion! });
+    await store.updateStatus({ ...repo, status: repositoryStatusAfterCheck(repo.status, result, session.metadata.name, nowIso) }, { ifVersion: repo.metadata.resourceVersion!, ...(durability ? { durability } : {}) });
   });
 }

@@ -25,14 +25,14 @@ export function repositoryStatusAfterBackup(current: (RepositoryStatus & Reposit
   return next;
 }
 
-/** Records a Succeeded BackupSession on its configuration's Repository (a status write, retried on conflict). */
-export async function recordRepositoryBackup(store: ResourceStore, session: Resource<BackupSessionSpec, SessionStatus>): Promise<void> {
+/** Records a Succeeded BackupSession on its configuration's Repository (a status write, retried on conflict; `durability`: resource-store.ts). */
+export async function recordRepositoryBackup(store: ResourceStore, session: Resource<BackupSessionSpec, SessionStatus>, durability?: 'relaxed'): Promise<void> {
   const st = session.status;
   if (st?.phase !== 'Succeeded' || !st.finishedAt) return;
   await retryOnConflict(async () => {
     const cfg = await configurationOf(store, session);
     const repo = cfg && (await store.get<unknown, RepositoryStatus & RepositoryBackupStats>('Repository', session.metadata.namespace, cfg.spec.repository.name));
     if (!repo) return;
-    await store.updateStatus({ ...repo, status: repositoryStatusAfterBackup(repo.status, session.metadata.name, st, st.finishedAt!) }, { ifVersion: repo.metadata.resourceVersion! });
+    await store.updateStatus({ ...repo, status: repositoryStatusAfterBackup(repo.status, session.metadata.name, st, st.finishedAt!) }, { ifVersion: repo.metadata.resourceVersion!, ...(durability ? { durability } : {}) });
   });
 }

@@ -36,6 +36,8 @@ import { recordRepositoryBackup } from './repository-stats.ts';
 import { withPendingReasons } from './pending-reasons.ts';
 import { clearReadDataCheckPending, markReadDataCheckPending, recordRepositoryIntegrity } from './repository-integrity.ts';
 import { sessionsBeyondHistory } from './session-history.ts';
+import { derivedWriteDurability } from './finish-durability.ts';
+import type { DerivedWrite } from './finish-durability.ts';
 import { sweepPending, sweepRunning } from './session-sweeps.ts';
 import { DELETED_CONFIGURATION_MESSAGE, resultAfterCancel } from './timeout-outcome.ts';
 
@@ -258,7 +260,10 @@ export class SessionManager extends EventEmitter<SessionEvents> {
       // The outcome is stored; what follows derives from it, each a write of its own that fails
       // alone. The configuration's outcome is also replayed by every sweep (replayUnrecordedOutcomes),
       // so a failure here or a crash right after the session's write loses none of it.
+      // Synced writes first, then the relaxed ones, the configuration's before the prune that
+      // could delete the session it records: finish-durability.ts says which and why.
       const session = `${s.metadata.namespace}/${s.metadata.name}`;
+      const durability = (write: DerivedWrite): 'relaxed' | undefined => derivedWriteDurability(write, { integrityOk: saved.status?.integrity?.ok });
       const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
         try {
           await fn();
@@ -267,10 +272,10 @@ export class SessionManager extends EventEmitter<SessionEvents> {
         }
       };
       await step('clearing its read-data marker', () => clearReadDataCheckPending(this.store, s.metadata.namespace, s.metadata.name));
-      if (saved.status?.integrity !== undefined) await step('recording its integrity check on the Repository', () => recordRepositoryIntegrity(this.store, s as Resource<BackupSessionSpec, unknown>, saved.status!.integrity!, this.#iso(now)));
-      await step('recording it on its Repository', () => recordRepositoryBackup(this.store, saved as Resource<BackupSessionSpec, SessionStatus>));
-      await step('recording it on its BackupConfiguration', () => this.#recordOnConfiguration(saved));
-      await step('pruning the session history', () => this.#pruneHistory(s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name));
+      if (saved.status?.integrity !== undefined) await step('recording its integrity check on the Repository', () => recordRepositoryIntegrity(this.store, s as Resource<BackupSessionSpec, unknown>, saved.status!.integrity!, this.#iso(now), durability('integrity')));
+      await step('recording it on its Repository', () => recordRepositoryBackup(this.store, saved as Resource<BackupSessionSpec, SessionStatus>, durability('repositoryBackup')));
+      await step('recording it on its BackupConfiguration', () => this.#recordOnConfiguration(saved, durability('configuration')));
+      await step('pruning the session history', () => this.#pruneHistory(s.metadata.namespace, (s.spec as BackupSessionSpec).invoker.name, durability('prune')));
     }
     this.emit('finished', saved);
     return saved;
@@ -296,13 +301,13 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     return this.#setStatus(s, { ...s.status!, cancelRequested: true, cancelReason: reason });
   }
 
-  async #recordOnConfiguration(s: Session): Promise<void> {
+  async #recordOnConfiguration(s: Session, durability?: 'relaxed'): Promise<void> {
     await retryOnConflict(async () => {
       const cfg = await configurationOf<BackupConfigurationStatus>(this.store, s);
       // Once per session: a replay (replayUnrecordedOutcomes) or a retry does not count it twice.
       // A session that ended without running and was then taken over by an agent's offline run
       // of its scheduled time (controller/offline/) counts again when its phase changed.
-      if (cfg && (cfg.status?.lastFinishedSession !== s.metadata.name || cfg.status.lastFinishedPhase !== s.status?.phase)) await this.store.updateStatus({ ...cfg, status: configurationStatusAfter(cfg.status, { name: s.metadata.name, status: s.status! }) }, { ifVersion: cfg.metadata.resourceVersion! });
+      if (cfg && (cfg.status?.lastFinishedSession !== s.metadata.name || cfg.status.lastFinishedPhase !== s.status?.phase)) await this.store.updateStatus({ ...cfg, status: configurationStatusAfter(cfg.status, { name: s.metadata.name, status: s.status! }) }, { ifVersion: cfg.metadata.resourceVersion!, ...(durability ? { durability } : {}) });
     });
   }
 
@@ -338,9 +343,9 @@ export class SessionManager extends EventEmitter<SessionEvents> {
     }
   }
 
-  async #pruneHistory(ns: string, configName: string): Promise<void> {
+  async #pruneHistory(ns: string, configName: string, durability?: 'relaxed'): Promise<void> {
     const cfg = await this.store.get<BackupConfigurationSpec, unknown>('BackupConfiguration', ns, configName);
     const mine = await this.sessionsOf('BackupSession', { namespace: ns, invoker: configName });
-    for (const s of sessionsBeyondHistory(mine, cfg?.spec.backupHistoryLimit ?? DEFAULT_BACKUP_HISTORY_LIMIT)) await this.store.delete('BackupSession', ns, s.metadata.name);
+    for (const s of sessionsBeyondHistory(mine, cfg?.spec.backupHistoryLimit ?? DEFAULT_BACKUP_HISTORY_LIMIT)) await this.store.delete('BackupSession', ns, s.metadata.name, durability ? { durability } : {});
   }
 }

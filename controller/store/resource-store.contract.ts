@@ -86,6 +86,19 @@ export function resourceStoreContract(name: string, open: () => Promise<Resource
       assert.deepEqual(names(await store.list('BackupSession', { invoker: 'c1', phases: ['Running', 'Succeeded'] })), names(all));
     });
 
+    it('list by field: status.readDataCheckPending.session equal; with namespace; as matchesListFields says', async () => {
+      const rows: [string, string, Record<string, unknown> | undefined][] = [['a', 'r1', { readDataCheckPending: { session: 's1', since: 't' } }], ['a', 'r2', { readDataCheckPending: { session: 's2', since: 't' } }], ['a', 'r3', { integrity: { ok: true } }], ['a', 'r4', undefined], ['b', 'r5', { readDataCheckPending: { session: 's1', since: 't' } }], ['a', 'r6', { readDataCheckPending: 's1' }]];
+      for (const [ns, n, status] of rows) await store.create(doc('Repository', n, ns, { metadata: { name: n, namespace: ns }, spec: { backend: {} }, ...(status ? { status } : {}) }));
+      const names = (rs: Doc[]): string[] => rs.map((r) => `${r.metadata.namespace}/${r.metadata.name}`);
+      assert.deepEqual(names(await store.list('Repository', { readDataCheckPendingSession: 's1' })), ['a/r1', 'b/r5']);
+      assert.deepEqual(names(await store.list('Repository', { readDataCheckPendingSession: 's1', namespace: 'a' })), ['a/r1']);
+      assert.deepEqual(names(await store.list('Repository', { readDataCheckPendingSession: 'none' })), []);
+      assert.deepEqual(names(await store.list('Repository', { readDataCheckPendingSession: "s1' OR 1=1 --" })), [], 'a value, never SQL');
+      const all = (await store.list('Repository')).filter((r) => matchesListFields(r, { readDataCheckPendingSession: 's2' }));
+      assert.deepEqual(names(await store.list('Repository', { readDataCheckPendingSession: 's2' })), names(all));
+      assert.deepEqual(names(all), ['a/r2']);
+    });
+
     it('update writes metadata and spec, keeps status, uid and creationTimestamp; a stale version is CONFLICT (retryable) and writes nothing', async () => {
       const created = await store.create(doc('BackupConfiguration', 'c', 'default', { spec: { v: 1 }, status: { kept: true } }));
       const updated = await store.update(
@@ -126,6 +139,18 @@ export function resourceStoreContract(name: string, open: () => Promise<Resource
       await assert.rejects(store.updateStatus({ ...created, status: { phase: 'Failed' } }, { ifVersion: created.metadata.resourceVersion!, durability: 'relaxed' }), (err) => isCode(ErrorCodes.CONFLICT)(err) && stale(err));
       const done = await store.updateStatus({ ...renewed, status: { phase: 'Succeeded' } }, { ifVersion: renewed.metadata.resourceVersion! });
       assert.deepEqual((await store.get('BackupSession', 'default', 'r'))?.status, done.status);
+    });
+
+    it('a relaxed delete deletes, is checked and heard as any other', async () => {
+      const created = await store.create(doc('BackupSession', 'rd', 'default', { metadata: { name: 'rd', namespace: 'default' }, spec: { invoker: 'x' }, status: { phase: 'Succeeded' } }));
+      const updated = await store.updateStatus({ ...created, status: { phase: 'Failed' } }, { ifVersion: created.metadata.resourceVersion! });
+      await assert.rejects(store.delete('BackupSession', 'default', 'rd', { ifVersion: created.metadata.resourceVersion!, durability: 'relaxed' }), (err) => isCode(ErrorCodes.CONFLICT)(err) && stale(err));
+      assert.deepEqual(await store.get('BackupSession', 'default', 'rd'), updated, 'a stale relaxed delete keeps the object');
+      assert.equal(await store.delete('BackupSession', 'default', 'rd', { ifVersion: updated.metadata.resourceVersion!, durability: 'relaxed' }), true);
+      assert.equal(await store.get('BackupSession', 'default', 'rd'), undefined);
+      assert.equal(await store.delete('BackupSession', 'default', 'rd', { durability: 'relaxed' }), false, 'nothing left to delete');
+      const durable = await store.create(doc('BackupSession', 'rd', 'default', { metadata: { name: 'rd', namespace: 'default' }, spec: { invoker: 'x' }, status: { phase: 'Pending' } }));
+      assert.equal(await store.delete('BackupSession', 'default', 'rd', { ifVersion: durable.metadata.resourceVersion! }), true, 'a durable write after a relaxed one');
     });
 
     it('delete: true once, false when absent; a stale ifVersion is CONFLICT and keeps the object', async () => {

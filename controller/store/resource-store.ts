@@ -36,6 +36,8 @@ export interface ListOptions {
   phases?: readonly string[];
   /** Only resources whose spec.invoker.name is this (a BackupSession's BackupConfiguration): list-fields.ts. */
   invoker?: string;
+  /** Only resources whose status.readDataCheckPending.session is this (the Repository a backup session was asked to read): list-fields.ts. */
+  readDataCheckPendingSession?: string;
   /** Only resources after this one in the list's order (namespace, then name): a page's start. */
   after?: { namespace: string; name: string };
   /** At most this many (after the other filters). */
@@ -46,10 +48,13 @@ export interface ListOptions {
 export interface Precondition {
   ifVersion: ResourceVersion;
   /**
-   * updateStatus only. 'relaxed': the write may be lost with the machine's power (on sqlite it is
-   * not synced to disk at its commit), but never half made and never out of order: the next
-   * durable write makes it durable too. For status that the next report writes again (progress,
-   * lease renewals), so that a fleet's reports do not each wait for a disk sync. Default: durable.
+   * updateStatus and delete only. 'relaxed': the write may be lost with the machine's power (on
+   * sqlite it is not synced to disk at its commit), but never half made and never out of order:
+   * the next durable write makes it durable too. For status that the next report writes again
+   * (progress, lease renewals) and for writes derived from a durable one that something running
+   * anyway makes again (a finished session's follow-ups: sessions/finish-durability.ts), so that
+   * a fleet's writes do not each wait for a disk sync. Default: durable. A store whose every
+   * write is durable (Kubernetes) ignores it.
    */
   durability?: 'relaxed';
 }
@@ -101,7 +106,7 @@ export interface ResourceStore {
   /** Replaces the status only (Kubernetes' /status): spec and metadata stay as stored. Errors as update. */
   updateStatus<S, T>(resource: Resource<S, T>, precondition: Precondition): Promise<Resource<S, T>>;
 
-  /** Deletes; false when there was nothing to delete. CONFLICT (retryable) when `ifVersion` is given and stale. */
+  /** Deletes; false when there was nothing to delete. CONFLICT (retryable) when `ifVersion` is given and stale; `durability` as updateStatus's. */
   delete(kind: Kind, namespace: string, name: string, precondition?: Partial<Precondition>): Promise<boolean>;
 
   /** Whether applyBatch is all or nothing (sqlite) or in order up to the first failure (Kubernetes). */

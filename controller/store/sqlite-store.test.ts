@@ -9,6 +9,8 @@ import { after, describe, it } from 'node:test';
 import { resourceStoreContract } from './resource-store.contract.ts';
 import { DatabaseSync } from 'node:sqlite';
 import { ErrorCodes, isSidestashError } from '../../common/errors.ts';
+import { matchesListFields } from './list-fields.ts';
+import type { BatchWrite } from './resource-store.ts';
 import { SEEN_FLUSH_MS, SqliteStore } from './sqlite-store.ts';
 
 const KEY = { text: Buffer.alloc(32, 7).toString('base64'), setting: 'a test key' };
@@ -73,6 +75,39 @@ describe('sqlite store on a file', () => {
     }
   });
 
+  it('a relaxed delete commits without a disk sync, and syncs again after it, also when it is refused; a plain delete is synced', async () => {
+    const path = join(dir, 'relaxed-delete.db');
+    const store = new SqliteStore(path, { encryptionKey: KEY });
+    const executed: string[] = [];
+    const exec = store.db.exec.bind(store.db);
+    store.db.exec = (sql: string) => (executed.push(sql), exec(sql));
+    const synchronous = (): number => (store.db.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous;
+    const session = (name: string) => store.create({ apiVersion: 'sidestash.io/v1', kind: 'BackupSession', metadata: { name, namespace: 'default' }, spec: {}, status: { phase: 'Succeeded' } });
+    try {
+      const a = await session('a');
+      await session('b');
+      executed.length = 0;
+      await assert.rejects(store.delete('BackupSession', 'default', 'a', { ifVersion: 'stale', durability: 'relaxed' }), (err) => isSidestashError(err, ErrorCodes.CONFLICT));
+      assert.deepEqual(executed, ['PRAGMA synchronous = NORMAL', 'BEGIN IMMEDIATE', 'ROLLBACK', 'PRAGMA synchronous = FULL']);
+      assert.equal(synchronous(), 2, 'FULL again after a refused relaxed delete');
+      executed.length = 0;
+      assert.equal(await store.delete('BackupSession', 'default', 'a', { ifVersion: a.metadata.resourceVersion!, durability: 'relaxed' }), true);
+      assert.deepEqual(executed, ['PRAGMA synchronous = NORMAL', 'BEGIN IMMEDIATE', 'COMMIT', 'PRAGMA synchronous = FULL']);
+      assert.equal(synchronous(), 2, 'FULL again after the relaxed delete');
+      executed.length = 0;
+      assert.equal(await store.delete('BackupSession', 'default', 'b'), true);
+      assert.deepEqual(executed, ['BEGIN IMMEDIATE', 'COMMIT'], 'a durable delete is synced');
+    } finally {
+      store.close();
+    }
+    const again = new SqliteStore(path, { encryptionKey: KEY });
+    try {
+      assert.deepEqual((await again.list('BackupSession')).map((r) => r.metadata.name), []);
+    } finally {
+      again.close();
+    }
+  });
+
   it('an agent\'s last-seen time is read back at once, written in one batch, and written when the store closes', async () => {
     const path = join(dir, 'seen.db');
     const first = new SqliteStore(path, { encryptionKey: KEY });
@@ -124,6 +159,48 @@ describe('sqlite store on a file', () => {
       assert.equal(rowSeen('ns/a'), '2026-01-01T00:02:00.000Z', 'written once the database is free');
     } finally {
       other.close();
+      store.close();
+    }
+  });
+});
+
+// A list by invoker (a finish's prune, every session created) or by read-data marker (a finish)
+// read every document of the kind through json_extract; an index on each expression finds the rows.
+describe('a list by an indexed field', () => {
+  it('reads through its index (the query plan), also with other filters, and finds what a scan finds', async () => {
+    const store = new SqliteStore(':memory:', { encryptionKey: KEY });
+    // Each case's SQL differs (prepared once, then cached): the text prepared in the case is its query.
+    const selects: string[] = [];
+    const prepare = store.db.prepare.bind(store.db);
+    store.db.prepare = ((sql: string) => (sql.startsWith('SELECT') && selects.push(sql), prepare(sql))) as typeof store.db.prepare;
+    try {
+      const rows: BatchWrite[] = [];
+      for (let i = 0; i < 300; i++) {
+        rows.push({ op: 'create', resource: { apiVersion: 'sidestash.io/v1', kind: 'BackupSession', metadata: { name: `s${i}`, namespace: i % 2 ? 'a' : 'b' }, spec: { invoker: { kind: 'BackupConfiguration', name: `c${i % 30}` } }, status: { phase: i % 3 ? 'Succeeded' : 'Running' } } });
+        rows.push({ op: 'create', resource: { apiVersion: 'sidestash.io/v1', kind: 'Repository', metadata: { name: `r${i}`, namespace: 'a' }, spec: {}, ...(i % 100 === 7 ? { status: { readDataCheckPending: { session: `s${i}`, since: 't' } } } : {}) } });
+      }
+      rows.push({ op: 'create', resource: { apiVersion: 'sidestash.io/v1', kind: 'Secret', metadata: { name: 'sealed', namespace: 'a' }, spec: { stringData: { k: 'v' } } } });
+      await store.applyBatch(rows);
+      const cases: [Parameters<SqliteStore['list']>[0], NonNullable<Parameters<SqliteStore['list']>[1]>, string, number][] = [
+        ['BackupSession', { namespace: 'a', invoker: 'c7' }, 'resources_by_invoker', 10],
+        ['BackupSession', { invoker: 'c8' }, 'resources_by_invoker', 10],
+        ['BackupSession', { namespace: 'a', invoker: 'c7', phases: ['Running'] }, 'resources_by_invoker', 0],
+        ['BackupSession', { invoker: 'c0', phases: ['Running'] }, 'resources_by_invoker', 10],
+        ['Repository', { namespace: 'a', readDataCheckPendingSession: 's107' }, 'resources_by_read_data_pending', 1],
+        ['Repository', { readDataCheckPendingSession: 's108' }, 'resources_by_read_data_pending', 0],
+      ];
+      for (const [kind, options, index, count] of cases) {
+        selects.length = 0;
+        const got = await store.list(kind, options);
+        const scanned = (await store.list(kind, options.namespace === undefined ? {} : { namespace: options.namespace })).filter((r) => matchesListFields(r, options));
+        assert.deepEqual(got.map((r) => r.metadata.name), scanned.map((r) => r.metadata.name), `${kind} ${JSON.stringify(options)}: as a scan finds`);
+        assert.equal(got.length, count, `${kind} ${JSON.stringify(options)}`);
+        const sql = selects.find((q) => /json_extract/.test(q));
+        assert.ok(sql, `${kind} ${JSON.stringify(options)}: filtered in SQL`);
+        const details = (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+        assert.match(details, new RegExp(`USING (COVERING )?INDEX ${index}\\b`), `${kind} ${JSON.stringify(options)}: ${details}`);
+      }
+    } finally {
       store.close();
     }
   });

@@ -19,6 +19,7 @@ import type { SecretCipher } from './secret-cipher.ts';
 import { SEALED_KIND, sealSecretsAtRest } from './secret-sealing.ts';
 import { hasListFields, matchesListFields } from './list-fields.ts';
 import { decodedPage } from './decoded-page.ts';
+import { FIELD_INDEXES, indexedField } from './indexed-fields.ts';
 import { forgetStatements, statement } from './statement-cache.ts';
 import { SqliteAgents } from './sqlite-agents.ts';
 
@@ -58,6 +59,7 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
     this.#db.exec(SCHEMA);
+    this.#db.exec(FIELD_INDEXES);
     this.#agents = new SqliteAgents(this.#db);
     if (path !== ':memory:') tightenDatabaseFiles(path, modeProblems);
     try {
@@ -120,10 +122,10 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
     return String(row.value);
   }
 
-  /** Runs `fn` in one transaction; listeners hear of its writes after the commit only. */
   /**
-   * One transaction. relaxed: committed without syncing the WAL (synchronous = NORMAL for it
-   * alone): a WAL is written in order, so the next synced commit makes it durable too.
+   * Runs `fn` in one transaction; listeners hear of its writes after the commit only. relaxed:
+   * committed without syncing the WAL (synchronous = NORMAL for it alone): a WAL is written in
+   * order, so the next synced commit makes it durable too.
    */
   #transaction<T>(fn: (events: ResourceEvent[]) => T, relaxed = false): T {
     const events: ResourceEvent[] = [];
@@ -213,7 +215,8 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
     const params: (string | number)[] = [kind];
     if (options.namespace !== undefined) (where.push('namespace = ?'), params.push(options.namespace));
     if (inSql && options.phases !== undefined) (where.push("json_extract(doc, '$.status.phase') IN (SELECT value FROM json_each(?))"), params.push(JSON.stringify(options.phases)));
-    if (inSql && options.invoker !== undefined) (where.push("json_extract(doc, '$.spec.invoker.name') = ?"), params.push(options.invoker));
+    if (inSql && options.invoker !== undefined) (where.push(`${indexedField('$.spec.invoker.name')} = ?`), params.push(options.invoker));
+    if (inSql && options.readDataCheckPendingSession !== undefined) (where.push(`${indexedField('$.status.readDataCheckPending.session')} = ?`), params.push(options.readDataCheckPendingSession));
     const read = (after: ListOptions['after'], limit: number | undefined): Row[] => {
       const w = after === undefined ? where : [...where, '(namespace, name) > (?, ?)'];
       const p = [...params, ...(after === undefined ? [] : [after.namespace, after.name]), ...(limit === undefined ? [] : [limit])];
@@ -258,7 +261,7 @@ export class SqliteStore implements ResourceStore, AgentDirectory {
       this.#stmt('DELETE FROM resources WHERE kind = ? AND namespace = ? AND name = ?').run(kind, namespace, name);
       events.push({ type: 'DELETED', resource: cur });
       return true;
-    });
+    }, precondition.durability === 'relaxed');
   }
 
   async applyBatch(writes: readonly BatchWrite[]): Promise<AnyResource[]> {
