@@ -148,6 +148,9 @@ describe('SelectionGuard: pass, omit, refuse', () => {
     ['a SELECT', 'x', data, 'SELECT 1', 'refuse'],
     ['a DELETE', 'x', data, 'DELETE FROM `orders`', 'refuse'],
     ['a CALL', 'x', data, 'CALL p()', 'refuse'],
+    // The classification reads the first 512 bytes: what follows them is part of the statement.
+    ['the section\'s DROP TABLE that drops another table past its first 512 bytes', 'x', structure, `DROP TABLE IF EXISTS \`orders\`${' '.repeat(600)}, \`shop\`.\`keep\``, 'refuse'],
+    ['the section\'s ENABLE KEYS that moves it into the original past its first 512 bytes', 'x', data, `/*!40000 ALTER TABLE \`orders\` ENABLE KEYS${' '.repeat(600)}, RENAME TO \`shop\`.\`orders\` */`, 'refuse'],
   ];
   for (const [name, as, owner, sql, want] of cases) {
     it(`${want}s ${name}`, () => assert.equal(new SelectionGuard(as).check(st(sql), owner, 'shop').action, want));
