@@ -114,7 +114,7 @@ describe('RestorePlanner', () => {
     assert.throws(() => new RestorePlanner(0), RangeError);
   });
 
-  it('waits only for earlier statements, and a random dump always finishes in an order that keeps every rule', () => {
+  it('waits only for earlier statements, and a random dump always finishes in an order that keeps every rule (tables away from home too)', () => {
     let seed = 7;
     const rnd = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -125,14 +125,22 @@ describe('RestorePlanner', () => {
       const tables = ['a', 'b', 'c', 'd'];
       const kinds: StatementKind[] = [];
       const plans: PlannedStatement[] = [];
-      const queued = new Array<number>(connections).fill(0);
+      /** Each statement's table as the dump means it (its database: qualified, or the last USE's). */
+      const names: string[] = [];
+      let database = '';
       for (let i = 0; i < 400; i++) {
-        const r = rnd(20);
+        const r = rnd(40);
         const t = tables[rnd(tables.length)]!;
-        const what: StatementKind = r < 9 ? rows(t) : r < 13 ? create(t) : r < 15 ? set : r < 16 ? use(rnd(2) ? 'x' : 'y') : r < 17 ? ordered : r < 18 ? lock : r < 19 ? alter(t) : { kind: 'transaction' };
+        const db = rnd(2) ? 'x' : 'y';
+        const what: StatementKind =
+          r < 14 ? rows(t) : r < 18 ? rows(t, db) : r < 23 ? create(t) : r < 26 ? drop(t) : r < 29 ? set : r < 31 ? use(db) : r < 32 ? ordered : r < 34 ? lock : r < 37 ? alter(t) : r < 38 ? { kind: 'transaction' } : r < 39 ? createDb(db) : { kind: 'drop-database', database: db };
+        // The bytes queued as the loader could see them at any moment: up to three INSERTs of
+        // mariadb-dump on any connection, so that tables leave their homes (SPREAD_BYTES) too.
+        const queued = Array.from({ length: connections }, () => rnd(3 * SPREAD_BYTES));
         const planned = p.plan(what, queued);
         for (const w of planned.waits) assert.ok(w.index < planned.index, 'a wait points backwards');
-        for (const c of planned.connections) queued[c]! += 1 + rnd(100);
+        if (what.kind === 'use') database = what.database;
+        names.push(what.kind === 'data' ? `${what.database ?? database}.${what.table}` : what.kind === 'table-ddl' ? `${database}.${what.table}` : '');
         kinds.push(what);
         plans.push(planned);
       }
@@ -155,7 +163,7 @@ describe('RestorePlanner', () => {
       assert.deepEqual(fifos.flat(), [], 'no connection is stuck');
       // The rules, in the order things finished.
       const at = new Map(finished.map((i, n) => [i, n]));
-      const key = (s: PlannedStatement) => (s.table ? `${s.table.database}.${s.table.table}` : '');
+      const key = (s: PlannedStatement) => names[s.index]!;
       for (const s of plans) {
         if (s.connections.length === 0) continue;
         for (const e of plans.slice(0, s.index)) {
