@@ -29,6 +29,9 @@
 import type { ClassifiedStatement } from '../../common/sql-dump/dump-statements.ts';
 import { objectOf } from '../../common/sql-dump/dump-sections.ts';
 import { statementCore } from '../../common/sql-dump/statement-kind.ts';
+import { foldName } from './fold-name.ts';
+
+export { foldName };
 
 /** More held than this and the oldest go on (a dump of very many tables with no ordered statement). */
 export const MAX_HELD = 10_000;
@@ -37,20 +40,6 @@ const ENABLE_KEYS = /^ALTER\s+TABLE\s+`((?:[\x20-\x5f\x61-\x7e]|``)+)`\s+ENABLE\
 const SAVE_CS = /^SET\s+@saved_cs_client\s*=\s*@@character_set_client\s*(?:\*\/\s*)?$/i;
 const SET_CS = /^SET\s+character_set_client\s*=\s*(?:utf8|utf8mb3|utf8mb4)\s*(?:\*\/\s*)?$/i;
 const RESTORE_CS = /^SET\s+character_set_client\s*=\s*@saved_cs_client\s*(?:\*\/\s*)?$/i;
-
-/**
- * A table name as lower_case_table_names=1 or 2 could compare it: lower case, each character
- * whose lower case begins with an ASCII letter as that letter (the Kelvin sign as k, İ as i),
- * so that a name that could equal a held (ASCII) name under any folding folds to it.
- */
-export function foldName(name: string): string {
-  let out = '';
-  for (const ch of name) {
-    const lower = ch.toLowerCase();
-    out += lower.charCodeAt(0) < 0x80 ? lower[0]! : lower;
-  }
-  return out;
-}
 
 /** The folded name of st's table if st is an ENABLE KEYS that may be held back. */
 function deferrableTable(st: ClassifiedStatement): string | undefined {

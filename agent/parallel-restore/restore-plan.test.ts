@@ -101,6 +101,16 @@ describe('RestorePlanner', () => {
     assert.equal(p.currentDatabase, 'b');
   });
 
+  it('orders names that differ only in case as one table (lower_case_table_names=1 or 2 makes them one)', () => {
+    const p = new RestorePlanner(2);
+    p.plan(use('Shop'), [0, 0]);
+    assert.deepEqual(p.plan(create('t'), [0, 0]).connections, [0]);
+    // Away from t's home, rows of T wait for t's CREATE; DROP TABLE T waits for those rows.
+    assert.deepEqual(p.plan(rows('T'), [2 * SPREAD_BYTES, 0]), { index: 2, connections: [1], waits: [{ connection: 0, index: 1 }], table: { database: 'Shop', table: 'T' } });
+    assert.deepEqual(p.plan(drop('T'), [0, 2 * SPREAD_BYTES]).waits, [{ connection: 1, index: 2 }]);
+    assert.deepEqual(p.plan(rows('t', 'SHOP'), [2 * SPREAD_BYTES, 0]).waits, [{ connection: 0, index: 3 }]);
+  });
+
   it('starts in the database the connections start in (a dump without USE), until a USE', () => {
     const p = new RestorePlanner(2, 'shop');
     assert.equal(p.currentDatabase, 'shop');

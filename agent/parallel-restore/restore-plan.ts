@@ -46,8 +46,10 @@
 //
 // Tables are (database, table): the statement's own qualified database, else the current
 // database from the last USE, which every connection follows in the same order (before any
-// USE: the database the connections start in, the loader's `database`).
+// USE: the database the connections start in, the loader's `database`), compared case-folded
+// (fold-name.ts: under lower_case_table_names=1 or 2 `T` and `t` are one table).
 import type { StatementKind } from '../../common/sql-dump/statement-kind.ts';
+import { foldName } from './fold-name.ts';
 
 /** Connection `connection` has finished every statement with index <= `index` it was given. */
 export interface Wait {
@@ -165,7 +167,8 @@ export class RestorePlanner {
   }
 
   #table(t: { database: string; table: string }): TableState {
-    const key = `${t.database}\u0000${t.table}`;
+    // Folded: names that differ only in case may be one table (fold-name.ts).
+    const key = `${foldName(t.database)}\u0000${foldName(t.table)}`;
     let s = this.#tables.get(key);
     if (!s) {
       s = { data: new Map() };
