@@ -107,6 +107,7 @@ describe('deferEnableKeys', () => {
     ['a trigger on another table', 'CREATE TRIGGER `tr` BEFORE INSERT ON `c` FOR EACH ROW SET NEW.id = 1;', false],
     ['a function', 'CREATE FUNCTION `f`() RETURNS int RETURN 1;', true],
     ['a view', 'CREATE VIEW `v` AS SELECT 1;', false],
+    ['a view named b (rows into it run its WHERE)', 'CREATE VIEW `b` AS SELECT 1 AS id FROM `c` WHERE 1 WITH CHECK OPTION;', true],
   ];
   for (const [what, earlier, yields] of before) {
     it(`${yields ? 'yields it before' : 'holds it past'} rows of b after ${what} earlier in the dump`, async () => {

@@ -11,9 +11,10 @@
 // - DROP TABLE, CREATE TABLE (not ... SELECT or LIKE: load-order.ts makes those ordered) and
 //   ALTER ... KEYS of another table, and rows of another table, where "another" holds under
 //   lower_case_table_names too (names compare case-folded, in any database);
-// - but no rows into a table a trigger was created on earlier in the dump, and no rows at all
-//   once a routine, an event or a statement not recognised has run (a trigger, or a function
-//   called in VALUES, could read the held table and its index state);
+// - but no rows into a table a trigger was created on earlier in the dump (or into a view, whose
+//   WITH CHECK OPTION runs its WHERE), and no rows at all once a routine, an event or a
+//   statement not recognised has run (a trigger, or a function called in VALUES, could read the
+//   held table and its index state);
 // - mariadb-dump's character_set_client save/set/restore around each CREATE TABLE, setting it
 //   to utf8, utf8mb3 or utf8mb4 only, and restoring it only from a save that came after the
 //   first held statement: a printable ASCII name reads the same under these and whatever set
@@ -70,7 +71,7 @@ function compact(st: ClassifiedStatement): ClassifiedStatement {
 
 /** What the statements seen so far allow to pass held statements. */
 class Passing {
-  /** Folded names of tables a trigger was created on. */
+  /** Folded names of tables a trigger was created on, and of views (rows into them run code). */
   readonly triggered = new Set<string>();
   /** A routine, an event or an unknown statement ran: no rows pass. */
   rowsMayCall = false;
@@ -81,8 +82,9 @@ class Passing {
   follow(st: ClassifiedStatement): void {
     if (st.what.kind !== 'ordered') return;
     const o = objectOf(st.head.toString('latin1'));
-    if (o?.kind === 'view') return;
-    if (o?.kind === 'trigger' && o.table !== undefined) this.triggered.add(foldName(o.table));
+    // Rows into a view are checked against its WHERE (WITH CHECK OPTION), which can read any table.
+    if (o?.kind === 'view') this.triggered.add(foldName(o.name));
+    else if (o?.kind === 'trigger' && o.table !== undefined) this.triggered.add(foldName(o.table));
     else if (!/^DROP\s/i.test(statementCore(st.head.toString('latin1'))) || o === undefined) this.rowsMayCall = true;
   }
 
