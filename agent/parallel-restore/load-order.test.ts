@@ -28,6 +28,20 @@ describe('loadOrder', () => {
     assert.deepEqual(got[0]!.what, { kind: 'table-ddl', table: 'b', verb: 'create' });
   });
 
+  it('plans an INSERT that is not of the VALUES form (... SELECT, ... SET) as an ordered statement', async () => {
+    const inserts = ['INSERT INTO `x` SELECT * FROM `a`', 'INSERT INTO `x` (`id`) SELECT `id` FROM `a`', 'REPLACE INTO `x` (SELECT * FROM `a`)', 'INSERT INTO `x` SET `id` = (SELECT MAX(`id`) FROM `a`)', 'INSERT INTO `x` TABLE `a`', 'INSERT INTO `x` VALUESX'];
+    const got = await taken(inserts.map((c) => `${c};`).join('\n'), 2);
+    assert.deepEqual(got.map((st) => st.what), inserts.map(() => ({ kind: 'ordered' })));
+  });
+
+  it("keeps mariadb-dump's INSERTs rows, a column list longer than the head too", async () => {
+    const columns = Array.from({ length: 40 }, (_, i) => `\`column_with_a_long_name_${i}\``);
+    const inserts = ['INSERT INTO `t` VALUES (1),(2)', 'INSERT IGNORE INTO `t` VALUES (1)', 'REPLACE INTO `d`.`t` VALUES (1)', 'INSERT INTO `t` (`id`, `k`) VALUES (1,2)', 'INSERT INTO `t` (`id`, row_start, row_end) VALUES (1,2,3)', `INSERT INTO \`t\` (${columns.join(', ')}) VALUES (${columns.map((_, i) => i).join(',')})`];
+    assert.ok(inserts.at(-1)!.indexOf('VALUES') > 512);
+    const got = await taken(inserts.map((c) => `${c};`).join('\n'), 2);
+    assert.deepEqual(got.map((st) => st.what.kind), inserts.map(() => 'data'));
+  });
+
   it('counts a text it cannot read for sure as reading', () => {
     assert.equal(createTableReads("CREATE TABLE `b` (id int COMMENT 'x\\' , SELECT 1 FROM a, '')"), true);
     assert.equal(createTableReads("CREATE TABLE `b` (id int COMMENT 'open)"), true);
