@@ -154,6 +154,13 @@ INSERT INTO \`orders\` VALUES (1,60002);
     assert.equal(await disabled(), 'NULL');
   });
 
+  it('a held ENABLE KEYS that fails names its own offset and table, though it was planned after later statements', async () => {
+    await db.sql('DROP DATABASE IF EXISTS ek; CREATE DATABASE ek');
+    const head = 'USE `ek`;\nCREATE TABLE `t` (id INT) ENGINE=MyISAM;\n';
+    const sql = `${head}/*!40000 ALTER TABLE \`gone\` ENABLE KEYS */;\nCREATE TABLE \`u\` (id INT);\nINSERT INTO \`u\` VALUES (1);\n`;
+    await assert.rejects(load(sql), (err: Error & { code?: string; details?: { offset?: number; table?: string } }) => err.code === 'SIDESTASH_RESTORE_FAILED' && err.details?.offset === Buffer.byteLength(head) && err.details?.table === 'gone' && /doesn't exist/.test(err.message));
+  });
+
   it('a system-versioned table dumped with its history (--dump-history) verifies, counted FOR SYSTEM_TIME ALL', async () => {
     await db.sql('DROP DATABASE IF EXISTS hv; CREATE DATABASE hv; CREATE TABLE hv.t (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING; INSERT INTO hv.t VALUES (1,1),(2,2); UPDATE hv.t SET v=10 WHERE id=1; DELETE FROM hv.t WHERE id=2; CREATE TABLE hv.plain (id INT PRIMARY KEY); INSERT INTO hv.plain VALUES (1),(2);');
     const sql = await dump('--single-transaction', '--dump-history', '--databases', 'hv');
