@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { splitDump } from '../../common/sql-dump/dump-statements.ts';
 import type { ClassifiedStatement } from '../../common/sql-dump/dump-statements.ts';
 import { HEAD_BYTES } from '../../common/sql-dump/statement-splitter.ts';
-import { MAX_HELD, deferEnableKeys, foldName } from './defer-enable-keys.ts';
+import { MAX_HELD, MAX_TRIGGERED, deferEnableKeys, foldName } from './defer-enable-keys.ts';
 
 /** The statements of a dump (one per line below) in the order deferEnableKeys yields them, as their first words. */
 async function order(sql: string): Promise<string[]> {
@@ -115,6 +115,14 @@ describe('deferEnableKeys', () => {
       assert.equal(got.indexOf(enable('a')) < got.indexOf('INSERT INTO `b` VALUES (2)'), yields, got.join('\n'));
     });
   }
+
+  it(`keeps at most ${MAX_TRIGGERED} names of tables with triggers, then lets no rows pass`, async () => {
+    const triggers = (n: number) => Array.from({ length: n }, (_, i) => `CREATE TRIGGER \`tr${i}\` BEFORE INSERT ON \`t${i}\` FOR EACH ROW SET NEW.id = 1;`);
+    for (const [n, yields] of [[MAX_TRIGGERED, false], [MAX_TRIGGERED + 1, true]] as const) {
+      const got = await order([...triggers(n), ...section('a'), 'INSERT INTO `b` VALUES (2);'].join('\n'));
+      assert.equal(got.indexOf(enable('a')) < got.indexOf('INSERT INTO `b` VALUES (2)'), yields, String(n));
+    }
+  });
 
   it('keeps a held statement in a buffer of its own, not a slice of a shared one', async () => {
     const sql = [...section('a'), ...section('b')].join('\n');

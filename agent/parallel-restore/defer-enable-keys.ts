@@ -36,6 +36,8 @@ export { foldName };
 
 /** More held than this and the oldest go on (a dump of very many tables with no ordered statement). */
 export const MAX_HELD = 10_000;
+/** Names of tables with triggers (and of views) kept; past it no rows pass held statements. */
+export const MAX_TRIGGERED = 10_000;
 
 const ENABLE_KEYS = /^ALTER\s+TABLE\s+`((?:[\x20-\x5f\x61-\x7e]|``)+)`\s+ENABLE\s+KEYS\s*(?:\*\/\s*)?$/i;
 const SAVE_CS = /^SET\s+@saved_cs_client\s*=\s*@@character_set_client\s*(?:\*\/\s*)?$/i;
@@ -86,6 +88,11 @@ class Passing {
     if (o?.kind === 'view') this.triggered.add(foldName(o.name));
     else if (o?.kind === 'trigger' && o.table !== undefined) this.triggered.add(foldName(o.table));
     else if (!/^DROP\s/i.test(statementCore(st.head.toString('latin1'))) || o === undefined) this.rowsMayCall = true;
+    // A dump is untrusted: past this many names, no rows pass instead of a set without bound.
+    if (this.triggered.size > MAX_TRIGGERED) {
+      this.triggered.clear();
+      this.rowsMayCall = true;
+    }
   }
 
   /** Whether st may run before the held statements (tables: their folded names). */
