@@ -11,10 +11,10 @@
 //   runs a statement runs it under the settings the dump meant for it.
 // - A table has a home connection: the least loaded one when its first statement (DROP or CREATE
 //   TABLE) is planned. Its DDL and its rows go there while that connection has at most
-//   SPREAD_BYTES more queued than the least loaded one; past that, a row statement goes to the
-//   least loaded connection, which becomes the table's home. So a small table loads on one
-//   connection, with no wait on another (a dump of many tables loads them side by side, as
-//   myloader does), and one big table spreads over all of them.
+//   SPREAD_BYTES more queued than the least loaded one; past that, its next statement (rows or
+//   DDL) goes to the least loaded connection, which becomes the table's home. So a small table
+//   loads on one connection, with no wait on another (a dump of many tables loads them side by
+//   side, as myloader does), and one big table spreads over all of them.
 // - 'data' (an INSERT) waits for the last DDL of its table (on whichever connection that ran).
 // - 'table-ddl' of table X (DROP/CREATE TABLE, ALTER ... DISABLE/ENABLE KEYS) waits for the
 //   previous DDL of X and the data of X queued since then, nothing else: CREATE TABLE b runs
@@ -135,7 +135,8 @@ export class RestorePlanner {
       case 'table-ddl': {
         const table = { database: this.#database, table: what.table };
         const state = this.#table(table);
-        // After rows on several connections (ENABLE KEYS), the one that has the last of them.
+        // At home (#homeOf), like its rows: after rows on several connections (ENABLE KEYS) it
+        // waits for those on the others.
         const c = this.#homeOf(state, queuedBytes);
         const waits = [...barrierWait, ...(state.ddl ? [state.ddl] : []), ...[...state.data].map(([connection, i]) => ({ connection, index: i }))];
         state.ddl = { connection: c, index };
