@@ -106,6 +106,10 @@ describe('deferEnableKeys', () => {
     ['a trigger on b', 'CREATE TRIGGER `tr` BEFORE INSERT ON `B` FOR EACH ROW SET NEW.id = 1;', true],
     ['a trigger on another table', 'CREATE TRIGGER `tr` BEFORE INSERT ON `c` FOR EACH ROW SET NEW.id = 1;', false],
     ['a function', 'CREATE FUNCTION `f`() RETURNS int RETURN 1;', true],
+    ['a function whose definer is named PROCEDURE', "/*!50003 CREATE*/ /*!50020 DEFINER=`PROCEDURE`@`%`*/ /*!50003 FUNCTION `f`() RETURNS int RETURN 1 */;", true],
+    ['a procedure', '/*!50003 CREATE*/ /*!50020 DEFINER=`root`@`%`*/ /*!50003 PROCEDURE `p`() SELECT 1 */;', false],
+    ['an event', '/*!50106 CREATE*/ /*!50117 DEFINER=`root`@`%`*/ /*!50106 EVENT `e` ON SCHEDULE EVERY 1 DAY DO SELECT 1 */;', false],
+    ['a statement not recognised', 'DO 1;', true],
     ['a view', 'CREATE VIEW `v` AS SELECT 1;', false],
     ['a view named b (rows into it run its WHERE)', 'CREATE VIEW `b` AS SELECT 1 AS id FROM `c` WHERE 1 WITH CHECK OPTION;', true],
   ];

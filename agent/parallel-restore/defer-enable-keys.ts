@@ -12,9 +12,9 @@
 //   ALTER ... KEYS of another table, and rows of another table, where "another" holds under
 //   lower_case_table_names too (names compare case-folded, in any database);
 // - but no rows into a table a trigger was created on earlier in the dump (or into a view, whose
-//   WITH CHECK OPTION runs its WHERE), and no rows at all once a routine, an event or a
-//   statement not recognised has run (a trigger, or a function called in VALUES, could read the
-//   held table and its index state);
+//   WITH CHECK OPTION runs its WHERE), and no rows at all once a function or a statement not
+//   recognised has run (a trigger, or a function called in VALUES, could read the held table
+//   and its index state);
 // - mariadb-dump's character_set_client save/set/restore around each CREATE TABLE, setting it
 //   to utf8, utf8mb3 or utf8mb4 only, and restoring it only from a save that came after the
 //   first held statement: a printable ASCII name reads the same under these and whatever set
@@ -71,6 +71,12 @@ function compact(st: ClassifiedStatement): ClassifiedStatement {
   return copy;
 }
 
+/** PROCEDURE or FUNCTION, whichever a routine's head names first outside quotes (a definer may be named either). */
+function routineWord(st: ClassifiedStatement): string | undefined {
+  const bare = statementCore(st.head.toString('latin1')).replace(/`(?:[^`]|``)*`?|'(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?/g, ' ');
+  return /\b(PROCEDURE|FUNCTION)\b/i.exec(bare)?.[1]!.toUpperCase();
+}
+
 /** What the statements seen so far allow to pass held statements. */
 class Passing {
   /** Folded names of tables a trigger was created on, and of views (rows into them run code). */
@@ -87,6 +93,9 @@ class Passing {
     // Rows into a view are checked against its WHERE (WITH CHECK OPTION), which can read any table.
     if (o?.kind === 'view') this.triggered.add(foldName(o.name));
     else if (o?.kind === 'trigger' && o.table !== undefined) this.triggered.add(foldName(o.table));
+    // A procedure runs only when CALLed (an ordered statement) or from a trigger, an event only
+    // on the scheduler's clock (in any order in a serial load too): neither from rows.
+    else if (o?.kind === 'event' || (o?.kind === 'routine' && routineWord(st) === 'PROCEDURE')) return;
     else if (!/^DROP\s/i.test(statementCore(st.head.toString('latin1'))) || o === undefined) this.rowsMayCall = true;
     // A dump is untrusted: past this many names, no rows pass instead of a set without bound.
     if (this.triggered.size > MAX_TRIGGERED) {
