@@ -81,7 +81,7 @@ function routineWord(st: ClassifiedStatement): string | undefined {
 class Passing {
   /** Folded names of tables a trigger was created on, and of views (rows into them run code). */
   readonly triggered = new Set<string>();
-  /** A routine, an event or an unknown statement ran: no rows pass. */
+  /** A function or a statement not recognised ran: no rows pass. */
   rowsMayCall = false;
   /** A character_set_client save passed since the first held statement. */
   saved = false;
