@@ -30,7 +30,7 @@
 import type { ClassifiedStatement } from '../../common/sql-dump/dump-statements.ts';
 import { objectOf } from '../../common/sql-dump/dump-sections.ts';
 import { statementCore } from '../../common/sql-dump/statement-kind.ts';
-import { foldName } from './fold-name.ts';
+import { foldName } from '../../common/sql-dump/fold-name.ts';
 
 export { foldName };
 

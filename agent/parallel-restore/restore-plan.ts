@@ -49,7 +49,7 @@
 // USE: the database the connections start in, the loader's `database`), compared case-folded
 // (fold-name.ts: under lower_case_table_names=1 or 2 `T` and `t` are one table).
 import type { StatementKind } from '../../common/sql-dump/statement-kind.ts';
-import { foldName } from './fold-name.ts';
+import { foldName } from '../../common/sql-dump/fold-name.ts';
 
 /** Connection `connection` has finished every statement with index <= `index` it was given. */
 export interface Wait {

@@ -162,6 +162,16 @@ describe('SelectionGuard: pass, omit, refuse', () => {
     assert.equal(g.check(st('DROP TABLE IF EXISTS `orders`'), structure, 'shop').action, 'pass');
     assert.equal(g.check(st('INSERT INTO `orders` VALUES (1)'), data, 'shop').action, 'pass');
   });
+  it('refuses rows of a table after a trigger on a name that differs only in case (one table under lower_case_table_names=1)', () => {
+    const g = new SelectionGuard('x');
+    const upper: SectionOwner = { part: 'object', database: 'shop', kind: 'trigger', name: 'tr', table: 'ORDERS' };
+    assert.equal(g.check(st('CREATE TRIGGER tr BEFORE INSERT ON ORDERS FOR EACH ROW SET NEW.a = 1'), upper, 'shop').action, 'pass');
+    assert.equal(g.check(st('INSERT INTO `orders` VALUES (1)'), data, 'shop').action, 'refuse');
+    // DROP TABLE `orders` may be another table (lower_case_table_names=0): ORDERS' trigger still counts.
+    assert.equal(g.check(st('DROP TABLE IF EXISTS `orders`'), structure, 'shop').action, 'pass');
+    assert.equal(g.check(st('INSERT INTO `orders` VALUES (1)'), data, 'shop').action, 'refuse');
+  });
+
   it('reads later statements with the sql_mode the session statements set', () => {
     const g = new SelectionGuard('x');
     assert.equal(g.header(st("SET sql_mode = ''")).action, 'pass');
