@@ -138,6 +138,29 @@ INSERT INTO \`orders\` VALUES (1,60002);
     });
   }
 
+  it('a held ENABLE KEYS runs on its own table whatever character set the dump sets after it, and before rows a trigger reads its keys in', async () => {
+    const disabled = async () => (await db.sql("SELECT GROUP_CONCAT(TABLE_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'ek' AND COMMENT = 'disabled'")).trim();
+    const myisam = (t: string) => `CREATE TABLE \`${t}\` (id INT PRIMARY KEY, k INT, KEY (k)) ENGINE=MyISAM;`;
+    const section = (t: string) => [`/*!40000 ALTER TABLE \`${t}\` DISABLE KEYS */;`, `INSERT INTO \`${t}\` VALUES (1,1),(2,2);`, `/*!40000 ALTER TABLE \`${t}\` ENABLE KEYS */;`];
+    // Under swe7 the byte [ is the letter Ä: run after the SET, ENABLE KEYS of `a[` enables `aÄ`'s.
+    await db.sql('DROP DATABASE IF EXISTS ek; CREATE DATABASE ek');
+    await load(['USE `ek`;', myisam('a['), myisam('aÄ'), ...section('a['), '/*!40101 SET character_set_client = swe7 */;'].join('\n'));
+    assert.equal(await disabled(), 'NULL', "every table's keys are enabled");
+    // A trigger on log reads t's index state: `mariadb < dump` enables t's keys before log's rows.
+    await db.sql('DROP DATABASE IF EXISTS ek; CREATE DATABASE ek');
+    const trigger = "CREATE TRIGGER `log_bi` BEFORE INSERT ON `log` FOR EACH ROW SET NEW.state = (SELECT IFNULL(MAX(COMMENT), '') FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'ek' AND TABLE_NAME = 't' AND INDEX_NAME = 'k');";
+    await load(['USE `ek`;', myisam('t'), 'CREATE TABLE `log` (id INT, state VARCHAR(20));', trigger, ...section('t'), "INSERT INTO `log` VALUES (1, 'x');"].join('\n'));
+    assert.equal((await db.sql('SELECT state FROM ek.log')).trim(), '', "t's keys were enabled when log's row came");
+    assert.equal(await disabled(), 'NULL');
+  });
+
+  it('a held ENABLE KEYS that fails names its own offset and table, though it was planned after later statements', async () => {
+    await db.sql('DROP DATABASE IF EXISTS ek; CREATE DATABASE ek');
+    const head = 'USE `ek`;\nCREATE TABLE `t` (id INT) ENGINE=MyISAM;\n';
+    const sql = `${head}/*!40000 ALTER TABLE \`gone\` ENABLE KEYS */;\nCREATE TABLE \`u\` (id INT);\nINSERT INTO \`u\` VALUES (1);\n`;
+    await assert.rejects(load(sql), (err: Error & { code?: string; details?: { offset?: number; table?: string } }) => err.code === 'SIDESTASH_RESTORE_FAILED' && err.details?.offset === Buffer.byteLength(head) && err.details?.table === 'gone' && /doesn't exist/.test(err.message));
+  });
+
   it('a system-versioned table dumped with its history (--dump-history) verifies, counted FOR SYSTEM_TIME ALL', async () => {
     await db.sql('DROP DATABASE IF EXISTS hv; CREATE DATABASE hv; CREATE TABLE hv.t (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING; INSERT INTO hv.t VALUES (1,1),(2,2); UPDATE hv.t SET v=10 WHERE id=1; DELETE FROM hv.t WHERE id=2; CREATE TABLE hv.plain (id INT PRIMARY KEY); INSERT INTO hv.plain VALUES (1),(2);');
     const sql = await dump('--single-transaction', '--dump-history', '--databases', 'hv');

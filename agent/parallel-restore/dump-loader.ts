@@ -13,7 +13,7 @@ import type { ClassifiedStatement } from '../../common/sql-dump/dump-statements.
 import { RestoreConnection, killThreads, serverError, serverErrorText } from './restore-connection.ts';
 import { statementCore } from '../../common/sql-dump/statement-kind.ts';
 import type { StatementKind } from '../../common/sql-dump/statement-kind.ts';
-import { deferEnableKeys } from './defer-enable-keys.ts';
+import { loadOrder } from './load-order.ts';
 import { RestorePlanner, turnsAutocommitOff } from './restore-plan.ts';
 import type { PlannedStatement } from './restore-plan.ts';
 
@@ -195,7 +195,7 @@ export async function loadDump(statements: AsyncIterable<ClassifiedStatement>, o
   let started = false;
   let dumpOffset = 0;
   try {
-    for await (const st of deferEnableKeys(statements)) {
+    for await (const st of loadOrder(statements, parallel)) {
       if (failure !== undefined) break;
       if (!started) {
         started = true;

@@ -116,6 +116,16 @@ describe('RestorePlanner', () => {
     assert.equal(p.currentDatabase, 'b');
   });
 
+  it('orders names that differ only in case as one table (lower_case_table_names=1 or 2 makes them one)', () => {
+    const p = new RestorePlanner(2);
+    p.plan(use('Shop'), [0, 0]);
+    assert.deepEqual(p.plan(create('t'), [0, 0]).connections, [0]);
+    // Away from t's home, rows of T wait for t's CREATE; DROP TABLE T waits for those rows.
+    assert.deepEqual(p.plan(rows('T'), [2 * SPREAD_BYTES, 0]), { index: 2, connections: [1], waits: [{ connection: 0, index: 1 }], table: { database: 'Shop', table: 'T' } });
+    assert.deepEqual(p.plan(drop('T'), [0, 2 * SPREAD_BYTES]).waits, [{ connection: 1, index: 2 }]);
+    assert.deepEqual(p.plan(rows('t', 'SHOP'), [2 * SPREAD_BYTES, 0]).waits, [{ connection: 0, index: 3 }]);
+  });
+
   it('starts in the database the connections start in (a dump without USE), until a USE', () => {
     const p = new RestorePlanner(2, 'shop');
     assert.equal(p.currentDatabase, 'shop');
@@ -129,7 +139,7 @@ describe('RestorePlanner', () => {
     assert.throws(() => new RestorePlanner(0), RangeError);
   });
 
-  it('waits only for earlier statements, and a random dump always finishes in an order that keeps every rule', () => {
+  it('waits only for earlier statements, and a random dump always finishes in an order that keeps every rule (tables away from home too)', () => {
     let seed = 7;
     const rnd = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -140,14 +150,22 @@ describe('RestorePlanner', () => {
       const tables = ['a', 'b', 'c', 'd'];
       const kinds: StatementKind[] = [];
       const plans: PlannedStatement[] = [];
-      const queued = new Array<number>(connections).fill(0);
+      /** Each statement's table as the dump means it (its database: qualified, or the last USE's). */
+      const names: string[] = [];
+      let database = '';
       for (let i = 0; i < 400; i++) {
-        const r = rnd(20);
+        const r = rnd(40);
         const t = tables[rnd(tables.length)]!;
-        const what: StatementKind = r < 9 ? rows(t) : r < 13 ? create(t) : r < 15 ? set : r < 16 ? use(rnd(2) ? 'x' : 'y') : r < 17 ? ordered : r < 18 ? lock : r < 19 ? alter(t) : { kind: 'transaction' };
+        const db = rnd(2) ? 'x' : 'y';
+        const what: StatementKind =
+          r < 14 ? rows(t) : r < 18 ? rows(t, db) : r < 23 ? create(t) : r < 26 ? drop(t) : r < 29 ? set : r < 31 ? use(db) : r < 32 ? ordered : r < 34 ? lock : r < 37 ? alter(t) : r < 38 ? { kind: 'transaction' } : r < 39 ? createDb(db) : { kind: 'drop-database', database: db };
+        // The bytes queued as the loader could see them at any moment: up to three INSERTs of
+        // mariadb-dump on any connection, so that tables leave their homes (SPREAD_BYTES) too.
+        const queued = Array.from({ length: connections }, () => rnd(3 * SPREAD_BYTES));
         const planned = p.plan(what, queued);
         for (const w of planned.waits) assert.ok(w.index < planned.index, 'a wait points backwards');
-        for (const c of planned.connections) queued[c]! += 1 + rnd(100);
+        if (what.kind === 'use') database = what.database;
+        names.push(what.kind === 'data' ? `${what.database ?? database}.${what.table}` : what.kind === 'table-ddl' ? `${database}.${what.table}` : '');
         kinds.push(what);
         plans.push(planned);
       }
@@ -170,7 +188,7 @@ describe('RestorePlanner', () => {
       assert.deepEqual(fifos.flat(), [], 'no connection is stuck');
       // The rules, in the order things finished.
       const at = new Map(finished.map((i, n) => [i, n]));
-      const key = (s: PlannedStatement) => (s.table ? `${s.table.database}.${s.table.table}` : '');
+      const key = (s: PlannedStatement) => names[s.index]!;
       for (const s of plans) {
         if (s.connections.length === 0) continue;
         for (const e of plans.slice(0, s.index)) {

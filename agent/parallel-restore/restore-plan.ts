@@ -12,9 +12,10 @@
 // - A table has a home connection: the least loaded one when its first statement (DROP or CREATE
 //   TABLE) is planned. Its DDL and its rows go there until another connection is about to run
 //   dry (SPREAD_BYTES or less queued) while the home has more than SPREAD_BYTES beyond it: then
-//   the rows go to that connection, the table's new home. So a small table loads on one
-//   connection, with no wait on another (a dump of many tables loads them side by side, as
-//   myloader does), and one big table spreads over all of them in runs of a few statements.
+//   its next statement (rows or DDL) goes to that connection, the table's new home. So a small
+//   table loads on one connection, with no wait on another (a dump of many tables loads them side
+//   by side, as myloader does), and one big table spreads over all of them in runs of a few
+//   statements.
 // - 'data' (an INSERT) waits for the last DDL of its table (on whichever connection that ran).
 // - 'table-ddl' of table X (DROP/CREATE TABLE, ALTER ... DISABLE/ENABLE KEYS) waits for the
 //   previous DDL of X and the data of X queued since then, nothing else: CREATE TABLE b runs
@@ -46,8 +47,10 @@
 //
 // Tables are (database, table): the statement's own qualified database, else the current
 // database from the last USE, which every connection follows in the same order (before any
-// USE: the database the connections start in, the loader's `database`).
+// USE: the database the connections start in, the loader's `database`), compared case-folded
+// (fold-name.ts: under lower_case_table_names=1 or 2 `T` and `t` are one table).
 import type { StatementKind } from '../../common/sql-dump/statement-kind.ts';
+import { foldName } from '../../common/sql-dump/fold-name.ts';
 
 /** Connection `connection` has finished every statement with index <= `index` it was given. */
 export interface Wait {
@@ -137,7 +140,8 @@ export class RestorePlanner {
       case 'table-ddl': {
         const table = { database: this.#database, table: what.table };
         const state = this.#table(table);
-        // After rows on several connections (ENABLE KEYS), the one that has the last of them.
+        // At home (#homeOf), like its rows: after rows on several connections (ENABLE KEYS) it
+        // waits for those on the others.
         const c = this.#homeOf(state, queuedBytes);
         const waits = [...barrierWait, ...(state.ddl ? [state.ddl] : []), ...[...state.data].map(([connection, i]) => ({ connection, index: i }))];
         state.ddl = { connection: c, index };
@@ -170,7 +174,8 @@ export class RestorePlanner {
   }
 
   #table(t: { database: string; table: string }): TableState {
-    const key = `${t.database}\u0000${t.table}`;
+    // Folded: names that differ only in case may be one table (fold-name.ts).
+    const key = `${foldName(t.database)}\u0000${foldName(t.table)}`;
     let s = this.#tables.get(key);
     if (!s) {
       s = { data: new Map() };

@@ -148,6 +148,9 @@ describe('SelectionGuard: pass, omit, refuse', () => {
     ['a SELECT', 'x', data, 'SELECT 1', 'refuse'],
     ['a DELETE', 'x', data, 'DELETE FROM `orders`', 'refuse'],
     ['a CALL', 'x', data, 'CALL p()', 'refuse'],
+    // The classification reads the first 512 bytes: what follows them is part of the statement.
+    ['the section\'s DROP TABLE that drops another table past its first 512 bytes', 'x', structure, `DROP TABLE IF EXISTS \`orders\`${' '.repeat(600)}, \`shop\`.\`keep\``, 'refuse'],
+    ['the section\'s ENABLE KEYS that moves it into the original past its first 512 bytes', 'x', data, `/*!40000 ALTER TABLE \`orders\` ENABLE KEYS${' '.repeat(600)}, RENAME TO \`shop\`.\`orders\` */`, 'refuse'],
   ];
   for (const [name, as, owner, sql, want] of cases) {
     it(`${want}s ${name}`, () => assert.equal(new SelectionGuard(as).check(st(sql), owner, 'shop').action, want));
@@ -159,6 +162,16 @@ describe('SelectionGuard: pass, omit, refuse', () => {
     assert.equal(g.check(st('DROP TABLE IF EXISTS `orders`'), structure, 'shop').action, 'pass');
     assert.equal(g.check(st('INSERT INTO `orders` VALUES (1)'), data, 'shop').action, 'pass');
   });
+  it('refuses rows of a table after a trigger on a name that differs only in case (one table under lower_case_table_names=1)', () => {
+    const g = new SelectionGuard('x');
+    const upper: SectionOwner = { part: 'object', database: 'shop', kind: 'trigger', name: 'tr', table: 'ORDERS' };
+    assert.equal(g.check(st('CREATE TRIGGER tr BEFORE INSERT ON ORDERS FOR EACH ROW SET NEW.a = 1'), upper, 'shop').action, 'pass');
+    assert.equal(g.check(st('INSERT INTO `orders` VALUES (1)'), data, 'shop').action, 'refuse');
+    // DROP TABLE `orders` may be another table (lower_case_table_names=0): ORDERS' trigger still counts.
+    assert.equal(g.check(st('DROP TABLE IF EXISTS `orders`'), structure, 'shop').action, 'pass');
+    assert.equal(g.check(st('INSERT INTO `orders` VALUES (1)'), data, 'shop').action, 'refuse');
+  });
+
   it('reads later statements with the sql_mode the session statements set', () => {
     const g = new SelectionGuard('x');
     assert.equal(g.header(st("SET sql_mode = ''")).action, 'pass');

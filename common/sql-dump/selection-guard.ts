@@ -15,6 +15,7 @@
 // - Anything else (an unknown statement, mariadb-dump's ALTER DATABASE around routines in
 //   another form) is refused.
 import { HEAD_BYTES } from './statement-splitter.ts';
+import { foldName } from './fold-name.ts';
 import { objectOf } from './dump-sections.ts';
 import type { SectionOwner } from './dump-sections.ts';
 import type { ClassifiedStatement } from './dump-statements.ts';
@@ -51,12 +52,23 @@ const firstWord = (tokens: readonly SqlToken[]): string | undefined => (tokens[0
 
 export class SelectionGuard {
   readonly #sessions = new SessionSetFollower({ backslashEscapes: true, ansiQuotes: undefined });
-  /** Tables the selection created a trigger on (their rows may no longer come). */
-  readonly #triggered = new Set<string>();
+  /**
+   * Tables the selection created a trigger on (their rows may no longer come), by folded name
+   * (fold-name.ts: under lower_case_table_names=1 `ORDERS` and `orders` are one table), each
+   * with the exact names: a DROP or CREATE of one exact name clears that one only (under
+   * lower_case_table_names=0 the other is another table, its trigger still there).
+   */
+  readonly #triggered = new Map<string, Set<string>>();
   readonly #as: string | undefined;
 
   constructor(as: string | undefined) {
     this.#as = as;
+  }
+
+  #untrigger(table: string): void {
+    const names = this.#triggered.get(foldName(table));
+    names?.delete(table);
+    if (names?.size === 0) this.#triggered.delete(foldName(table));
   }
 
   /** The statement's text, without the sandbox line of newer mariadb-dump (a comment to the server). */
@@ -107,12 +119,12 @@ export class SelectionGuard {
           const other = qualifiers(t.tokens).find((q) => q !== target);
           if (other !== undefined) return refuse(`a CREATE TABLE naming database ${JSON.stringify(other)}`);
         }
-        if (w.verb !== 'alter') this.#triggered.delete(w.table);
+        if (w.verb !== 'alter') this.#untrigger(w.table);
         return PASS;
       }
       case 'data': {
         if (w.database !== undefined || w.table !== sectionTable(owner)) return refuse('an INSERT naming a database or another table');
-        if (this.#triggered.has(w.table)) return refuse(`rows of \`${w.table}\` after a trigger on it (the trigger would run on them)`);
+        if (this.#triggered.has(foldName(w.table))) return refuse(`rows of \`${w.table}\` after a trigger on it (the trigger would run on them)`);
         const text = this.#text(st);
         if (text === undefined) return refuse('its text was not kept');
         const core = statementCore(st.head.toString('latin1'));
@@ -154,7 +166,10 @@ export class SelectionGuard {
     const t = sqlTokens(text, this.#sessions.mode);
     if (!t.ok) return { action: 'omit', code: 'UNDECIDABLE_DEFINITION', what, reason: `cannot tell which databases it names (${t.problem})` };
     if (qualifiers(t.tokens).some(isOriginal)) return { action: 'omit', code: 'NAMES_ORIGINAL_DATABASE', what, reason: `it names the original database ${JSON.stringify(db)} and would act on it, not on ${JSON.stringify(target)}` };
-    if (o.kind === 'trigger' && firstWord(t.tokens) === 'CREATE' && o.table !== undefined) this.#triggered.add(o.table);
+    if (o.kind === 'trigger' && firstWord(t.tokens) === 'CREATE' && o.table !== undefined) {
+      const names = this.#triggered.get(foldName(o.table)) ?? this.#triggered.set(foldName(o.table), new Set()).get(foldName(o.table))!;
+      names.add(o.table);
+    }
     return PASS;
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SqlModeTracker, statementKind } from './statement-kind.ts';
-import { StatementSplitter } from './statement-splitter.ts';
+import { HEAD_BYTES, StatementSplitter } from './statement-splitter.ts';
 
 const kindOf = (sql: string) => {
   const s = new StatementSplitter();
@@ -40,6 +40,25 @@ describe('statementKind', () => {
     ["SELECT 'x'", { kind: 'ordered' }],
   ];
   for (const [sql, want] of table) it(sql.slice(0, 60), () => assert.deepEqual(kindOf(sql), want));
+
+  // Classification reads the first HEAD_BYTES of a statement: a form that must end where its name
+  // ends (one table dropped, keys switched, a plain USE/COMMIT/UNLOCK) is not that form when the
+  // statement goes on past the head (DROP TABLE `a` <spaces>, `prod`.`orders` drops two tables).
+  const longer: [string, string][] = [
+    ['DROP TABLE IF EXISTS `a`', ', `prod`.`orders`'],
+    ['/*!40000 ALTER TABLE `a` ENABLE KEYS', ', RENAME TO `prod`.`a` */'],
+    ['ALTER TABLE `a` DISABLE KEYS', ', DROP COLUMN `id`'],
+    ['USE `shop`', ' x'],
+    ['COMMIT', ' AND CHAIN'],
+    ['UNLOCK TABLES', ' x'],
+  ];
+  for (const [start, rest] of longer) {
+    it(`${start} with more past the first ${HEAD_BYTES} bytes is ordered`, () => {
+      const pad = ' '.repeat(HEAD_BYTES - start.length);
+      assert.notEqual(kindOf(`${start}${pad}`).kind, 'ordered', 'the same head, the whole statement');
+      assert.deepEqual(kindOf(`${start}${pad}${rest}`), { kind: 'ordered' });
+    });
+  }
 });
 
 describe('SqlModeTracker', () => {

@@ -60,6 +60,26 @@ export function statementCore(head: string): string {
 }
 
 export function statementKind(st: DumpStatement): StatementKind {
+  const kind = headKind(st);
+  // The forms read up to the statement's end ($ in USE, DROP_TABLE, ALTER_KEYS, UNLOCK, COMMIT)
+  // are those forms only if the head is the whole statement: `DROP TABLE \`a\`` and 500 spaces
+  // fill a head that ends there, and `, \`prod\`.\`orders\`` after it drops another table.
+  const whole = st.end - st.delimiter.length - st.contentOffset <= st.head.length;
+  if (whole) return kind;
+  switch (kind.kind) {
+    case 'use':
+    case 'transaction':
+      return { kind: 'ordered' };
+    case 'table-ddl':
+      return kind.verb === 'create' ? kind : { kind: 'ordered' };
+    case 'lock':
+      return /^LOCK\s/i.test(statementCore(st.head.toString('latin1'))) ? kind : { kind: 'ordered' };
+    default:
+      return kind;
+  }
+}
+
+function headKind(st: DumpStatement): StatementKind {
   const core = statementCore(st.head.toString('latin1'));
   const word = /^[A-Za-z]+/.exec(core)?.[0].toUpperCase();
   switch (word) {
