@@ -2,7 +2,8 @@
 // DST change days in Europe/Berlin (2026-03-29 02:00 -> 03:00, 2026-10-25 03:00 -> 02:00).
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { nextRunTimes } from './schedule.ts';
+import { Cron } from 'croner';
+import { PARSED_MAX, latestRunAt, nextRunTimes, parsedScheduleCount, scheduledRunAt } from './schedule.ts';
 
 const iso = (dates: Date[]): string[] => dates.map((d) => d.toISOString());
 
@@ -55,3 +56,30 @@ for (const c of cases) {
     assert.deepEqual(iso(nextRunTimes(c, Date.parse(c.from), c.want.length)), c.want);
   });
 }
+
+it('answers from its shared parsed schedules as a fresh croner job of each would, the zone part of the key', () => {
+  const schedules = ['0 3 * * *', '*/15 * * * *', '30 2 * * 1-5', '0 0 1 * *'];
+  const zones = [undefined, 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata'];
+  for (let round = 0; round < 2; round++) {
+    for (const schedule of schedules) {
+      for (const timezone of zones) {
+        const fresh = new Cron(schedule, { timezone: timezone ?? 'UTC', paused: true });
+        for (const from of ['2026-03-07T12:00:00Z', '2026-03-29T00:59:59Z', '2026-10-25T00:30:00Z']) {
+          const fromMs = Date.parse(from);
+          const spec = { schedule, ...(timezone ? { timezone } : {}) };
+          assert.deepEqual(iso(nextRunTimes(spec, fromMs, 3)), iso(fresh.nextRuns(3, new Date(fromMs))), `${schedule} ${timezone} ${from}`);
+          assert.equal(scheduledRunAt(spec, fromMs), fresh.previousRuns(1, new Date(fromMs + 1))[0]!.getTime());
+          assert.equal(latestRunAt(spec, fromMs), fresh.previousRuns(1, new Date(fromMs + 1))[0]!.getTime());
+        }
+      }
+    }
+  }
+});
+
+it(`keeps at most ${PARSED_MAX} parsed schedules`, () => {
+  for (let m = 0; m < 60; m++) for (const h of [1, 2]) nextRunTimes({ schedule: `${m} ${h} * * *` }, 0, 1);
+  assert.equal(parsedScheduleCount(), PARSED_MAX);
+  // The most recently used stay: asking again does not parse (the count stays, the answer is right).
+  assert.deepEqual(iso(nextRunTimes({ schedule: '59 2 * * *' }, Date.parse('2026-01-01T00:00:00Z'), 1)), ['2026-01-01T02:59:00.000Z']);
+  assert.equal(parsedScheduleCount(), PARSED_MAX);
+});

@@ -22,38 +22,44 @@ export function scheduleTimezone(spec: ScheduleSpec): string {
   return spec.timezone ?? DEFAULT_SCHEDULE_TIMEZONE;
 }
 
-/** A croner job for the schedule (paused unless `onFire` is given). */
-export function cronFor(spec: ScheduleSpec, onFire?: () => void): Cron {
-  const options = { timezone: scheduleTimezone(spec), protect: true, ...(onFire ? {} : { paused: true }) };
-  return onFire ? new Cron(spec.schedule, options, onFire) : new Cron(spec.schedule, options);
+/**
+ * Parsed schedules, shared by every caller: croner keeps a 10,000-entry table of years with each
+ * parsed pattern (about 80 KiB), so one croner job per configuration held 148 MiB of a 2,000-
+ * configuration controller's heap, and every firing parsed its schedule again (another 80 KiB of
+ * garbage each). The parsed patterns are paused jobs that never run: their nextRuns and
+ * previousRuns from a given time read only the pattern. At most PARSED_MAX are kept, the least
+ * recently used going first.
+ */
+export const PARSED_MAX = 64;
+const parsed = new Map<string, Cron>();
+
+function parsedCron(spec: ScheduleSpec): Cron {
+  const timezone = scheduleTimezone(spec);
+  const key = `${timezone}\n${spec.schedule}`;
+  let cron = parsed.get(key);
+  if (cron) parsed.delete(key);
+  else cron = new Cron(spec.schedule, { timezone, paused: true });
+  parsed.set(key, cron);
+  if (parsed.size > PARSED_MAX) parsed.delete(parsed.keys().next().value!);
+  return cron;
+}
+
+/** How many parsed schedules are kept (for tests). */
+export function parsedScheduleCount(): number {
+  return parsed.size;
 }
 
 /** The next `count` firing times strictly after `fromMs` (pure: no timers run). */
 export function nextRunTimes(spec: ScheduleSpec, fromMs: number, count: number): Date[] {
-  const cron = cronFor(spec);
-  try {
-    return cron.nextRuns(count, new Date(fromMs));
-  } finally {
-    cron.stop();
-  }
+  return parsedCron(spec).nextRuns(count, new Date(fromMs));
 }
 
 /** The scheduled time of a firing noticed at `firedAtMs`: the latest firing time not after it (timers run late, never early). */
 export function scheduledRunAt(spec: ScheduleSpec, firedAtMs: number): number {
-  const cron = cronFor(spec);
-  try {
-    return cron.previousRuns(1, new Date(firedAtMs + 1))[0]?.getTime() ?? firedAtMs;
-  } finally {
-    cron.stop();
-  }
+  return parsedCron(spec).previousRuns(1, new Date(firedAtMs + 1))[0]?.getTime() ?? firedAtMs;
 }
 
 /** The latest firing time at or before `atMs`; undefined when the schedule never fired before it. */
 export function latestRunAt(spec: ScheduleSpec, atMs: number): number | undefined {
-  const cron = cronFor(spec);
-  try {
-    return cron.previousRuns(1, new Date(atMs + 1))[0]?.getTime();
-  } finally {
-    cron.stop();
-  }
+  return parsedCron(spec).previousRuns(1, new Date(atMs + 1))[0]?.getTime();
 }

@@ -1,12 +1,12 @@
-// Fires BackupSessions from each BackupConfiguration's cron schedule (croner). Schedules are
+// Fires BackupSessions from each BackupConfiguration's cron schedule (schedule-timer.ts). Schedules are
 // rebuilt when configurations change; a paused configuration has none. A firing while a
 // session of the same configuration is Pending or Running is skipped (no overlap). A scheduled
 // session is named after its configuration and scheduled time (scheduled-name.ts): the same
 // run created twice (two replicas around a failover) conflicts instead of running twice.
 // Time zones and DST: schedule.ts.
-import type { Cron } from 'croner';
 import type { Logger } from '../common/log.ts';
-import { cronFor, nextRunTimes, scheduledRunAt } from '../common/schedule.ts';
+import { nextRunTimes, scheduledRunAt } from '../common/schedule.ts';
+import { ScheduleTimer } from './schedule-timer.ts';
 import { scheduleJitterMs } from './schedule-jitter.ts';
 import { loopYielder } from './loop-yield.ts';
 import type { BackupConfigurationSpec, BackupConfigurationStatus, BackupSessionSpec, Resource } from './resources/types.ts';
@@ -27,7 +27,7 @@ export class Scheduler {
   readonly #store: ResourceStore;
   readonly #sessions: SessionManager;
   readonly #log: Logger;
-  readonly #jobs = new Map<string, { cron: Cron; specJson: string }>();
+  readonly #jobs = new Map<string, { timer: ScheduleTimer; specJson: string }>();
   /** Runs waiting out their configuration's jitter (schedule-jitter.ts). */
   readonly #delayed = new Set<ReturnType<typeof setTimeout>>();
   /** Each configuration's firing in progress: firings of one configuration run one after another. */
@@ -131,29 +131,29 @@ export class Scheduler {
       const specJson = JSON.stringify([cfg.metadata.uid ?? null, cfg.spec]);
       const existing = this.#jobs.get(key);
       if (existing?.specJson === specJson) continue;
-      existing?.cron.stop();
+      existing?.timer.stop();
       this.#jobs.delete(key);
       if (cfg.spec.paused) continue;
-      const cron = cronFor(cfg.spec, () => this.#scheduled(cfg));
-      this.#jobs.set(key, { cron, specJson });
+      const timer = new ScheduleTimer(cfg.spec, () => this.#scheduled(cfg));
+      this.#jobs.set(key, { timer, specJson });
       if (this.#starting && !existing) this.#resumeWaiting(cfg, Date.now());
-      await this.#recordNext(cfg, cron);
+      await this.#recordNext(cfg, timer);
     }
     for (const [key, job] of this.#jobs) {
       if (!seen.has(key)) {
-        job.cron.stop();
+        job.timer.stop();
         this.#jobs.delete(key);
       }
     }
     this.#starting = false;
   }
 
-  async #recordNext(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, cron: Cron, fired?: { at: string; session?: string; skipped?: boolean }): Promise<void> {
+  async #recordNext(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, timer: ScheduleTimer, fired?: { at: string; session?: string; skipped?: boolean }): Promise<void> {
     await retryOnConflict(async () => {
       const cur = await this.#store.get<BackupConfigurationSpec, BackupConfigurationStatus>('BackupConfiguration', cfg.metadata.namespace, cfg.metadata.name);
       if (!cur) return;
       const status: BackupConfigurationStatus = { ...(cur.status ?? {}) };
-      const next = cron.nextRun();
+      const next = timer.nextRun();
       if (next) status.nextScheduleTime = next.toISOString();
       if (fired) {
         status.lastScheduleTime = fired.at;
@@ -230,14 +230,14 @@ export class Scheduler {
       }
       if (session) this.#log.info('scheduled backup session created', { configuration: key, session: session.metadata.name });
       else this.#log.warn('schedule fired while a session is still active; skipped', { configuration: key });
-      await this.#recordNext(cfg, job.cron, { at: new Date(firedAtMs).toISOString(), ...(session ? { session: session.metadata.name } : { skipped: true }) });
+      await this.#recordNext(cfg, job.timer, { at: new Date(firedAtMs).toISOString(), ...(session ? { session: session.metadata.name } : { skipped: true }) });
     } catch (err) {
       this.#log.error('scheduling failed', { configuration: key, err });
     }
   }
 
   stop(): void {
-    for (const job of this.#jobs.values()) job.cron.stop();
+    for (const job of this.#jobs.values()) job.timer.stop();
     this.#jobs.clear();
     for (const timer of this.#delayed) clearTimeout(timer);
     this.#delayed.clear();
