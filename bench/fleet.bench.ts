@@ -49,8 +49,8 @@ const TARGET_P99_MS = 100;
 const TARGET_RSS_MIB = 256;
 /** The admin client's page size (?limit=): SIDESTASH_FLEET_ADMIN_PAGE, 250. */
 const ADMIN_PAGE = Number(env.SIDESTASH_FLEET_ADMIN_PAGE ?? 250);
-/** The chart's NODE_OPTIONS for the controller (charts/sidestash/templates/deployment.yaml). */
-const CONTROLLER_NODE_OPTIONS = '--max-semi-space-size=16';
+/** The chart's NODE_OPTIONS for the controller at its default 256Mi limit (charts/sidestash/templates/deployment.yaml). */
+const CONTROLLER_NODE_OPTIONS = '--max-semi-space-size=16 --max-old-space-size=128';
 const AGENT_KINDS = ['poll', 'pollAssign', 'progress', 'finish', 'heartbeat', 'binlogSync'];
 const ADMIN_KINDS = ['adminListSessions', 'adminListConfigurations'];
 /**

@@ -61,7 +61,17 @@ describe('helm chart', () => {
     assert.equal(env.SIDESTASH_PENDING_TIMEOUT, '5m');
     assert.ok(!('SIDESTASH_AGENT_BOOTSTRAP_TOKEN' in env), 'no single token for every namespace');
     // Its own young generation, not the agent's 1 MiB from the image.
-    assert.equal(env.NODE_OPTIONS, '--max-semi-space-size=16');
+    assert.equal(env.NODE_OPTIONS, '--max-semi-space-size=16 --max-old-space-size=128', 'the old generation at half the 256Mi limit');
+  });
+
+  it("sizes the controller's V8 old generation at half its memory limit, in every unit, and leaves it to Node without a limit", async () => {
+    const nodeOptions = async (extra: string[]): Promise<string | undefined> => {
+      const dep = (await render(undefined, '1.30.0', extra)).find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+      return dep.spec.template.spec.containers[0]!.env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+    };
+    for (const [limit, want] of [['1Gi', ' --max-old-space-size=512'], ['512Mi', ' --max-old-space-size=256'], ['1G', ' --max-old-space-size=476'], ['300M', ' --max-old-space-size=143'], ['268435456', ' --max-old-space-size=128'], ['100Mi', ' --max-old-space-size=50'], ['32Mi', ''], ['1.5Gi', ''], ['null', '']] as const) {
+      assert.equal(await nodeOptions(['--set', `controller.resources.limits.memory=${limit}`]), `--max-semi-space-size=16${want}`, limit);
+    }
   });
 
   it('gives each agent namespace its own enrolment token, which the controller knows by hash and scope', async () => {

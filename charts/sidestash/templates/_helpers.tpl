@@ -222,3 +222,23 @@ true
 {{- fail (printf "kubernetes.kubedbAppBindings: must be true, false or auto; got %v" $v) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The controller's V8 old generation in MiB: half its memory limit (Mi, Gi, M, G or bytes), empty
+without a limit. Node sizes its heap from the container's limit (259 MiB of heap in a 256 MiB
+cgroup), so V8 would grow its heap into the limit, lazily, before collecting hard, and the native
+half (connections, sqlite, code) would push the container over it: the kernel kills it. With the
+old generation at half, V8 collects before that (2,000 agents behind a TLS-terminating proxy
+peaked at 297 MiB RSS with 128 MiB, the heap 67 MiB live; 1,093 MiB without a cap).
+*/}}
+{{- define "sidestash.controllerOldSpaceMiB" -}}
+{{- $m := toString (dig "resources" "limits" "memory" "" .Values.controller) -}}
+{{- $mib := 0 -}}
+{{- if regexMatch "^[0-9]+Mi$" $m -}}{{- $mib = atoi (trimSuffix "Mi" $m) -}}
+{{- else if regexMatch "^[0-9]+Gi$" $m -}}{{- $mib = mul (atoi (trimSuffix "Gi" $m)) 1024 -}}
+{{- else if regexMatch "^[0-9]+M$" $m -}}{{- $mib = div (mul (atoi (trimSuffix "M" $m)) 1000000) 1048576 -}}
+{{- else if regexMatch "^[0-9]+G$" $m -}}{{- $mib = div (mul (atoi (trimSuffix "G" $m)) 1000000000) 1048576 -}}
+{{- else if regexMatch "^[0-9]+$" $m -}}{{- $mib = div (atoi $m) 1048576 -}}
+{{- end -}}
+{{- if ge $mib 64 -}}{{ div $mib 2 }}{{- end -}}
+{{- end -}}
