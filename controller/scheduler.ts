@@ -134,7 +134,15 @@ export class Scheduler {
       existing?.timer.stop();
       this.#jobs.delete(key);
       if (cfg.spec.paused) continue;
-      const timer = new ScheduleTimer(cfg.spec, () => this.#scheduled(cfg));
+      let timer: ScheduleTimer;
+      try {
+        timer = new ScheduleTimer(cfg.spec, () => this.#scheduled(cfg));
+      } catch (err) {
+        // Stored without the controller's validation (kubectl apply in Kubernetes-native mode, where the
+        // CRD's patterns pass "61 * * * *" or an unknown zone): this one has no schedule, the others keep theirs.
+        this.#log.error('the configuration\'s schedule cannot be read; it is not scheduled', { configuration: key, schedule: cfg.spec.schedule, timezone: cfg.spec.timezone, err });
+        continue;
+      }
       this.#jobs.set(key, { timer, specJson });
       if (this.#starting && !existing) this.#resumeWaiting(cfg, Date.now());
       await this.#recordNext(cfg, timer);
