@@ -144,6 +144,7 @@ export class Scheduler {
         continue;
       }
       this.#jobs.set(key, { timer, specJson });
+      if (timer.nextRun() === null) this.#log.warn('the configuration\'s schedule has no time after now: it never fires', { configuration: key, schedule: cfg.spec.schedule, timezone: cfg.spec.timezone });
       if (this.#starting && !existing) this.#resumeWaiting(cfg, Date.now());
       await this.#recordNext(cfg, timer);
     }
