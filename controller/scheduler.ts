@@ -54,10 +54,10 @@ export class Scheduler {
   #syncing: Promise<void> | undefined;
   #syncAgain: Promise<void> | undefined;
 
-  /** maxJitterMs: how late a run may start after its scheduled time (SIDESTASH_SCHEDULE_JITTER); 0: at once. */
   /** The clock and timers of the schedules (tests pass their own). */
   readonly #timers: TimerApi | undefined;
 
+  /** maxJitterMs: how late a run may start after its scheduled time (SIDESTASH_SCHEDULE_JITTER); 0: at once. */
   constructor(store: ResourceStore, sessions: SessionManager, log: Logger, options: { maxJitterMs?: number; timers?: TimerApi } = {}) {
     this.#timers = options.timers;
     this.#store = store;
