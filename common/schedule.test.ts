@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { Cron } from 'croner';
-import { PARSED_MAX, latestRunAt, nextRunTimes, parsedScheduleCount, scheduledRunAt } from './schedule.ts';
+import { PARSED_MAX, latestRunAt, nextRunTimes, parsedScheduleCount, scheduledRunAt, schedulesParsed } from './schedule.ts';
 
 const iso = (dates: Date[]): string[] => dates.map((d) => d.toISOString());
 
@@ -79,7 +79,22 @@ it('answers from its shared parsed schedules as a fresh croner job of each would
 it(`keeps at most ${PARSED_MAX} parsed schedules`, () => {
   for (let m = 0; m < 60; m++) for (const h of [1, 2]) nextRunTimes({ schedule: `${m} ${h} * * *` }, 0, 1);
   assert.equal(parsedScheduleCount(), PARSED_MAX);
-  // The most recently used stay: asking again does not parse (the count stays, the answer is right).
+  // Asking again answers right (the count stays at the bound whether or not it parsed: the test below counts parses).
   assert.deepEqual(iso(nextRunTimes({ schedule: '59 2 * * *' }, Date.parse('2026-01-01T00:00:00Z'), 1)), ['2026-01-01T02:59:00.000Z']);
+  assert.equal(parsedScheduleCount(), PARSED_MAX);
+});
+
+it('drops the least recently used parsed schedule, not the least recently parsed, and parses a kept one no more', () => {
+  const key = (i: number) => ({ schedule: `${i % 60} ${10 + Math.floor(i / 60)} * * *`, timezone: 'Europe/Paris' });
+  for (let i = 0; i < PARSED_MAX; i++) nextRunTimes(key(i), 0, 1);
+  const parses = schedulesParsed();
+  nextRunTimes(key(0), 0, 1); // kept: no parse, and now the most recently used
+  assert.equal(schedulesParsed(), parses, 'a kept schedule is not parsed again');
+  nextRunTimes(key(PARSED_MAX), 0, 1); // a new one: key(1), the least recently used, goes
+  assert.equal(schedulesParsed(), parses + 1);
+  nextRunTimes(key(0), 0, 1);
+  assert.equal(schedulesParsed(), parses + 1, 'the first parsed but recently used stays');
+  nextRunTimes(key(1), 0, 1);
+  assert.equal(schedulesParsed(), parses + 2, 'the least recently used went');
   assert.equal(parsedScheduleCount(), PARSED_MAX);
 });

@@ -32,16 +32,25 @@ export function scheduleTimezone(spec: ScheduleSpec): string {
  */
 export const PARSED_MAX = 64;
 const parsed = new Map<string, Cron>();
+let parses = 0;
 
 function parsedCron(spec: ScheduleSpec): Cron {
   const timezone = scheduleTimezone(spec);
   const key = `${timezone}\n${spec.schedule}`;
   let cron = parsed.get(key);
   if (cron) parsed.delete(key);
-  else cron = new Cron(spec.schedule, { timezone, paused: true });
+  else {
+    cron = new Cron(spec.schedule, { timezone, paused: true });
+    parses++;
+  }
   parsed.set(key, cron);
   if (parsed.size > PARSED_MAX) parsed.delete(parsed.keys().next().value!);
   return cron;
+}
+
+/** How many schedules were parsed since the process started (for tests: a cache hit parses none). */
+export function schedulesParsed(): number {
+  return parses;
 }
 
 /** How many parsed schedules are kept (for tests). */

@@ -21,12 +21,14 @@ class FakeTimers implements TimerApi {
   set(fn: () => void, delayMs: number): unknown {
     this.delays.push(delayMs);
     const id = ++this.#id;
-    this.pending.set(id, { atMs: this.nowMs + delayMs, fn });
+    this.pending.set(id, { atMs: this.nowMs + delayMs - (delayMs > this.earlyMs ? this.earlyMs : 0), fn });
     return id;
   }
   clear(handle: unknown): void {
     this.pending.delete(handle as number);
   }
+  /** Timers of more than this many ms run this much early (Node's timers round to the ms, Date.now() does not). */
+  earlyMs = 0;
   /** Moves the clock to `iso`, running each timer due on the way at its time (late by `lateMs`). */
   advanceTo(iso: string, lateMs = 0): void {
     const endMs = Date.parse(iso);
@@ -72,6 +74,31 @@ describe('ScheduleTimer', () => {
     t.advanceTo('2026-06-01T10:04:30Z', 210_000);
     assert.deepEqual(fired, ['2026-06-01T10:04:30.000Z']);
     assert.equal(job.nextRun()?.toISOString(), '2026-06-01T10:05:00.000Z');
+  });
+
+  it('never fires before the scheduled millisecond when a timer runs early, and fires then, once', () => {
+    const t = new FakeTimers('2026-06-01T10:00:30Z');
+    t.earlyMs = 1;
+    const fired: string[] = [];
+    const job = new ScheduleTimer({ schedule: '* * * * *' }, () => fired.push(iso(t.now())), t);
+    t.advanceTo('2026-06-01T10:02:30Z');
+    // 10:00:59.999 fired would be named after 10:00:00 (scheduledRunAt: the latest time not after it),
+    // a run already made: the 10:01 run would be lost.
+    assert.deepEqual(fired, ['2026-06-01T10:01:00.000Z', '2026-06-01T10:02:00.000Z']);
+    assert.equal(job.nextRun()?.toISOString(), '2026-06-01T10:03:00.000Z');
+  });
+
+  it('keeps its schedule when a firing throws', () => {
+    const t = new FakeTimers('2026-06-01T10:00:30Z');
+    const fired: string[] = [];
+    const job = new ScheduleTimer({ schedule: '* * * * *' }, () => {
+      fired.push(iso(t.now()));
+      if (fired.length === 1) throw new Error('first firing fails');
+    }, t);
+    assert.throws(() => t.advanceTo('2026-06-01T10:01:30Z'), /first firing fails/);
+    assert.equal(job.nextRun()?.toISOString(), '2026-06-01T10:02:00.000Z');
+    t.advanceTo('2026-06-01T10:02:30Z');
+    assert.deepEqual(fired, ['2026-06-01T10:01:00.000Z', '2026-06-01T10:02:00.000Z']);
   });
 
   it('never fires once stopped, in or before a firing', () => {

@@ -27,14 +27,14 @@ const REAL_TIMERS: TimerApi = {
 
 export class ScheduleTimer {
   readonly #spec: ScheduleSpec;
-  readonly #onFire: () => void;
+  readonly #onFire: (firedAtMs: number) => void;
   readonly #timers: TimerApi;
   #handle: unknown;
   #nextMs: number | undefined;
   #stopped = false;
 
-  /** Throws as croner does when the schedule cannot be parsed. */
-  constructor(spec: ScheduleSpec, onFire: () => void, timers: TimerApi = REAL_TIMERS) {
+  /** Throws as croner does when the schedule cannot be parsed. onFire is told the clock's time when the firing was noticed. */
+  constructor(spec: ScheduleSpec, onFire: (firedAtMs: number) => void, timers: TimerApi = REAL_TIMERS) {
     this.#spec = { schedule: spec.schedule, ...(spec.timezone === undefined ? {} : { timezone: spec.timezone }) };
     this.#onFire = onFire;
     this.#timers = timers;
@@ -71,7 +71,7 @@ export class ScheduleTimer {
       return;
     }
     try {
-      this.#onFire();
+      this.#onFire(nowMs);
     } finally {
       if (!this.#stopped) this.#arm(nowMs);
     }

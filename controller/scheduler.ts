@@ -7,6 +7,7 @@
 import type { Logger } from '../common/log.ts';
 import { nextRunTimes, scheduledRunAt } from '../common/schedule.ts';
 import { ScheduleTimer } from './schedule-timer.ts';
+import type { TimerApi } from './schedule-timer.ts';
 import { scheduleJitterMs } from './schedule-jitter.ts';
 import { loopYielder } from './loop-yield.ts';
 import type { BackupConfigurationSpec, BackupConfigurationStatus, BackupSessionSpec, Resource } from './resources/types.ts';
@@ -23,11 +24,25 @@ import { retryOnConflict } from './store/retry-on-conflict.ts';
  */
 export const RESTART_CATCH_UP_MS = 60_000;
 
+type Configuration = Resource<BackupConfigurationSpec, BackupConfigurationStatus>;
+
+/** A configuration's schedule: its timer, and the configuration (as last synced) it fires for. */
+interface Job {
+  timer: ScheduleTimer;
+  specJson: string;
+  cfg: Configuration;
+}
+
+/** The same configuration (uid) firing at the same times: its job's timer can stay. */
+function sameSchedule(a: Configuration, b: Configuration): boolean {
+  return a.metadata.uid === b.metadata.uid && a.spec.schedule === b.spec.schedule && a.spec.timezone === b.spec.timezone;
+}
+
 export class Scheduler {
   readonly #store: ResourceStore;
   readonly #sessions: SessionManager;
   readonly #log: Logger;
-  readonly #jobs = new Map<string, { timer: ScheduleTimer; specJson: string }>();
+  readonly #jobs = new Map<string, Job>();
   /** Runs waiting out their configuration's jitter (schedule-jitter.ts). */
   readonly #delayed = new Set<ReturnType<typeof setTimeout>>();
   /** Each configuration's firing in progress: firings of one configuration run one after another. */
@@ -39,8 +54,12 @@ export class Scheduler {
   #syncing: Promise<void> | undefined;
   #syncAgain: Promise<void> | undefined;
 
+  /** The clock and timers of the schedules (tests pass their own). */
+  readonly #timers: TimerApi | undefined;
+
   /** maxJitterMs: how late a run may start after its scheduled time (SIDESTASH_SCHEDULE_JITTER); 0: at once. */
-  constructor(store: ResourceStore, sessions: SessionManager, log: Logger, options: { maxJitterMs?: number } = {}) {
+  constructor(store: ResourceStore, sessions: SessionManager, log: Logger, options: { maxJitterMs?: number; timers?: TimerApi } = {}) {
+    this.#timers = options.timers;
     this.#store = store;
     this.#sessions = sessions;
     this.#log = log;
@@ -48,8 +67,7 @@ export class Scheduler {
   }
 
   /** The cron's firing: the run starts its configuration's jitter later, named after its scheduled time. */
-  #scheduled(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>): void {
-    const firedAtMs = Date.now();
+  #scheduled(cfg: Resource<BackupConfigurationSpec, BackupConfigurationStatus>, firedAtMs: number): void {
     this.#startAfterJitter(cfg, scheduledRunAt(cfg.spec, firedAtMs), firedAtMs);
   }
 
@@ -131,11 +149,31 @@ export class Scheduler {
       const specJson = JSON.stringify([cfg.metadata.uid ?? null, cfg.spec]);
       const existing = this.#jobs.get(key);
       if (existing?.specJson === specJson) continue;
+      // The same configuration, its schedule unchanged: the job keeps its timer and fires with the new
+      // spec. Rebuilt, its timer started from now: a firing due but not yet run (the event loop busy
+      // at the cron minute) was lost.
+      if (existing && !cfg.spec.paused && sameSchedule(existing.cfg, cfg)) {
+        existing.cfg = cfg;
+        existing.specJson = specJson;
+        await this.#recordNext(cfg, existing.timer);
+        continue;
+      }
       existing?.timer.stop();
       this.#jobs.delete(key);
       if (cfg.spec.paused) continue;
-      const timer = new ScheduleTimer(cfg.spec, () => this.#scheduled(cfg));
-      this.#jobs.set(key, { timer, specJson });
+      let timer: ScheduleTimer;
+      const job = { specJson, cfg } as Job;
+      try {
+        timer = new ScheduleTimer(cfg.spec, (firedAtMs) => this.#scheduled(job.cfg, firedAtMs), this.#timers);
+      } catch (err) {
+        // Stored without the controller's validation (kubectl apply in Kubernetes-native mode, where the
+        // CRD's patterns pass "61 * * * *" or an unknown zone): this one has no schedule, the others keep theirs.
+        this.#log.error('the configuration\'s schedule cannot be read; it is not scheduled', { configuration: key, schedule: cfg.spec.schedule, timezone: cfg.spec.timezone, err });
+        continue;
+      }
+      job.timer = timer;
+      this.#jobs.set(key, job);
+      if (timer.nextRun() === null) this.#log.warn('the configuration\'s schedule has no time after now: it never fires', { configuration: key, schedule: cfg.spec.schedule, timezone: cfg.spec.timezone });
       if (this.#starting && !existing) this.#resumeWaiting(cfg, Date.now());
       await this.#recordNext(cfg, timer);
     }

@@ -17,6 +17,7 @@ import { wholeServerDumpProblem } from '../../common/whole-server-dump.ts';
 import { didYouMean } from '../../common/did-you-mean.ts';
 import { patternMessage } from './pattern-messages.ts';
 import { scheduleProblem } from './schedule-message.ts';
+import { scheduleFiringProblem } from './schedule-firing.ts';
 import { appBindingAddress } from './stash-spelling.ts';
 import { stashFieldHint } from './stash-field-hints.ts';
 
@@ -135,7 +136,9 @@ function semanticErrors(doc: Resource): FieldError[] {
     }
     if (typeof spec.schedule === 'string') {
       try {
-        new Cron(spec.schedule, { paused: true, ...(typeof spec.timezone === 'string' && errors.length === 0 ? { timezone: spec.timezone } : {}) });
+        const cron = new Cron(spec.schedule, { paused: true, ...(typeof spec.timezone === 'string' && errors.length === 0 ? { timezone: spec.timezone } : {}) });
+        const problem = scheduleFiringProblem(spec.schedule, cron, Date.now());
+        if (problem) errors.push({ field: 'spec.schedule', message: problem });
       } catch (err) {
         errors.push({ field: 'spec.schedule', message: scheduleProblem(spec.schedule, (err as Error).message) });
       }
