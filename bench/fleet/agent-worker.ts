@@ -37,25 +37,10 @@ const timedConnector: buildConnector.connector = (options, callback) => {
   const tcp = netConnect({ host: options.hostname, port: Number(options.port) });
   tcp.setNoDelay(true);
   tcp.once('connect', () => log.add('connectTcp', performance.now() - started));
-  if (secureContext === undefined) {
-    // Plain HTTP (SIDESTASH_FLEET_TLS=front): the TCP handshake is the whole connect.
-    let done = false;
-    tcp.once('connect', () => {
-      done = true;
-      log.add('connect', performance.now() - started);
-      callback(null, tcp);
-    });
-    tcp.once('error', (err) => {
-      if (done) return;
-      done = true;
-      log.error('connect', (err as { code?: string }).code ?? err.name);
-      callback(err, null);
-    });
-    return;
-  }
-  const socket = tlsConnect({ socket: tcp, secureContext, rejectUnauthorized: true });
+  // Plain HTTP (SIDESTASH_FLEET_TLS=front): the TCP handshake is the whole connect.
+  const socket = secureContext === undefined ? tcp : tlsConnect({ socket: tcp, secureContext, rejectUnauthorized: true });
   let done = false;
-  socket.once('secureConnect', () => {
+  socket.once(secureContext === undefined ? 'connect' : 'secureConnect', () => {
     done = true;
     log.add('connect', performance.now() - started);
     callback(null, socket);
