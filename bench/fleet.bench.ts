@@ -149,7 +149,7 @@ async function runFleet(agents: number): Promise<RunResult> {
       }));
     }
     await Promise.all(registered);
-    console.log(`[${agents}] ${agents} agents registered and polling (${WORKERS} worker threads); controller RSS ${memoryMiB(pid).rssMiB.toFixed(0)} MiB, ${openSockets(pid)} sockets`);
+    console.log(`[${agents}] ${agents} agents registered, polling and beating (${WORKERS} worker threads); controller RSS ${memoryMiB(pid).rssMiB.toFixed(0)} MiB, ${openSockets(pid)} sockets`);
 
     // One cron minute for all, far enough ahead that applying it is done before it comes.
     // The scheduler takes each configuration in after its apply (one status write each): on a
