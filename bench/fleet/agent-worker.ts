@@ -241,6 +241,8 @@ async function runAgent(name: string, target: string, ready: () => void): Promis
   };
   void beat();
   while (!stop.signal.aborted) {
+    // As the agent (agent/agent.ts): the last call's connection back in the pool before the poll.
+    await setImmediate();
     const a = await call('poll', 'GET', agentPaths.next(id, input.pollWaitMs), undefined, as, input.pollWaitMs);
     if (a.status === 200) {
       const s = a.body as SessionAssignment;
