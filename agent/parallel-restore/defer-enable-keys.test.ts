@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { splitDump } from '../../common/sql-dump/dump-statements.ts';
 import type { ClassifiedStatement } from '../../common/sql-dump/dump-statements.ts';
 import { HEAD_BYTES } from '../../common/sql-dump/statement-splitter.ts';
-import { MAX_HELD, MAX_TRIGGERED, deferEnableKeys, foldName } from './defer-enable-keys.ts';
+import { foldName } from '../../common/sql-dump/fold-name.ts';
+import { MAX_HELD, MAX_TRIGGERED, deferEnableKeys } from './defer-enable-keys.ts';
 
 /** The statements of a dump (one per line below) in the order deferEnableKeys yields them, as their first words. */
 async function order(sql: string): Promise<string[]> {

@@ -32,8 +32,6 @@ import { objectOf } from '../../common/sql-dump/dump-sections.ts';
 import { statementCore } from '../../common/sql-dump/statement-kind.ts';
 import { foldName } from '../../common/sql-dump/fold-name.ts';
 
-export { foldName };
-
 /** More held than this and the oldest go on (a dump of very many tables with no ordered statement). */
 export const MAX_HELD = 10_000;
 /** Names of tables with triggers (and of views) kept; past it no rows pass held statements. */
